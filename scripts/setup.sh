@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# All of StreamForge's set-up on a fresh machine, idempotent: a Node that runs the code,
+# the npm packages (exactly as package-lock.json says), and the Kafka broker jars.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+bin="$(scripts/setup-node.sh)"
+export PATH="$bin:$PATH"
+# Native add-ons build against the headers of the Node that runs them (the machine's
+# npm config may point elsewhere).
+if [ -f "$bin/../include/node/node.h" ]; then export npm_config_nodedir="$(cd "$bin/.." && pwd)"; fi
+# onnxruntime-node's install script would fetch CUDA add-ons from the internet; the CPU
+# runtime is already in the package (docs: ../reference gnn-onnx §1.1).
+export ONNXRUNTIME_NODE_INSTALL=skip
+
+lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+stamp="node_modules/.streamforge-lock.sha256"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+  echo "setup: installing npm packages (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > "$stamp"
+fi
+
+scripts/setup-kafka.sh

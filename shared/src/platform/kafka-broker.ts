@@ -1,0 +1,164 @@
+/**
+ * A real Apache Kafka broker (KRaft, one node acting as broker and controller), run from the
+ * jars that scripts/setup-kafka.sh fetched from Maven Central. Used by `streamforge up` and by
+ * the test run; a restart on the same data folder keeps its ports, topics and offsets.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitForPort } from './free-port.ts';
+
+export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+export const DEFAULT_KAFKA_LIBS = join(PROJECT_ROOT, '.cache', 'kafka', 'libs');
+
+export interface LocalBrokerOptions {
+  /** Folder for logs, metadata and the broker's own log file; created when missing. */
+  dataDir: string;
+  libsDir?: string;
+  /** Client port; a free one when unset (or the one a previous run on this folder used). */
+  port?: number;
+  heapMb?: number;
+  /** How long to wait for the broker to accept clients. */
+  readyTimeoutMs?: number;
+}
+
+export interface LocalBroker {
+  /** `host:port` for clients. */
+  brokers: string;
+  pid: number;
+  dataDir: string;
+  /** Stops the broker (SIGTERM, then SIGKILL after the grace period) and waits for its exit. */
+  stop(graceMs?: number): Promise<void>;
+  /** Kills the broker at once, as a crash would. */
+  kill(): Promise<void>;
+}
+
+interface BrokerState {
+  port: number;
+  controllerPort: number;
+  clusterId: string;
+}
+
+function serverProperties(dataDir: string, state: BrokerState): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${state.controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${state.port},CONTROLLER://127.0.0.1:${state.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${state.port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${join(dataDir, 'logs')}`,
+    // One node: internal topics cannot have more replicas, and fewer partitions start faster.
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=6',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=3',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    // Topics come from the topic plan; a typo must fail instead of creating a stray topic.
+    'auto.create.topics.enable=false',
+    'num.partitions=3',
+    'group.initial.rebalance.delay.ms=0',
+    'message.max.bytes=2097152',
+    '',
+  ].join('\n');
+}
+
+const LOG4J = (logFile: string): string => [
+  'status = error',
+  'appender.file.type = File',
+  'appender.file.name = file',
+  `appender.file.fileName = ${logFile}`,
+  'appender.file.layout.type = PatternLayout',
+  'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+  'rootLogger.level = warn',
+  'rootLogger.appenderRef.file.ref = file',
+  'logger.started.name = kafka.server.KafkaRaftServer',
+  'logger.started.level = info',
+  '',
+].join('\n');
+
+async function runJava(args: string[], logFd: number): Promise<void> {
+  await new Promise<void>((resolvePromise, reject) => {
+    const child = spawn('java', args, { stdio: ['ignore', logFd, logFd] });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolvePromise() : reject(new Error(`java ${args.at(-1)} exited with ${code}`))));
+  });
+}
+
+function newClusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export async function startLocalBroker(options: LocalBrokerOptions): Promise<LocalBroker> {
+  const dataDir = resolve(options.dataDir);
+  const libsDir = options.libsDir ?? DEFAULT_KAFKA_LIBS;
+  if (!existsSync(libsDir)) {
+    throw new Error(`Kafka jars not found in ${libsDir}: run \`make setup\` (scripts/setup-kafka.sh) first`);
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const statePath = join(dataDir, 'broker.json');
+  const previous: BrokerState | undefined = existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : undefined;
+  const state: BrokerState = previous ?? {
+    port: options.port ?? (await freePort()),
+    controllerPort: await freePort(),
+    clusterId: newClusterId(),
+  };
+  const propsPath = join(dataDir, 'server.properties');
+  const log4jPath = join(dataDir, 'log4j2.properties');
+  writeFileSync(propsPath, serverProperties(dataDir, state));
+  writeFileSync(log4jPath, LOG4J(join(dataDir, 'server.log')));
+  writeFileSync(statePath, JSON.stringify(state));
+
+  const classpath = `${libsDir}/*`;
+  const logFd = openSync(join(dataDir, 'stdout.log'), 'a');
+  const jvm = [
+    `-Xms${Math.min(256, options.heapMb ?? 768)}m`,
+    `-Xmx${options.heapMb ?? 768}m`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${log4jPath}`,
+    '-cp',
+    classpath,
+  ];
+  if (!existsSync(join(dataDir, 'logs', 'meta.properties'))) {
+    await runJava([...jvm, 'kafka.tools.StorageTool', 'format', '-t', state.clusterId, '-c', propsPath], logFd);
+  }
+  const child = spawn('java', [...jvm, 'kafka.Kafka', propsPath], { stdio: ['ignore', logFd, logFd] });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let alive = true;
+  void exited.then(() => { alive = false; });
+
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  try {
+    await Promise.race([
+      waitForPort('127.0.0.1', state.port, readyTimeoutMs),
+      exited.then((code) => { throw new Error(`Kafka broker exited with ${code} during start; see ${join(dataDir, 'stdout.log')}`); }),
+    ]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+
+  const stopWith = async (signal: NodeJS.Signals, graceMs: number): Promise<void> => {
+    if (!alive) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  return {
+    brokers: `127.0.0.1:${state.port}`,
+    pid: child.pid ?? -1,
+    dataDir,
+    stop: (graceMs = 15_000) => stopWith('SIGTERM', graceMs),
+    kill: () => stopWith('SIGKILL', 0),
+  };
+}
