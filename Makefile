@@ -24,5 +24,11 @@ typecheck: setup ## Type-check all TypeScript (tsc, no emit)
 test: setup typecheck ## Set up, type-check, and run every test on one real Kafka broker
 	node test/run.ts
 
+up: setup ## Start the local stack in the background (broker, functions, dispatcher)
+	npx streamforge up
+
+down: ## Stop the local stack
+	npx streamforge down
+
 clean: ## Remove local state, caches and installed packages
 	rm -rf .streamforge .cache node_modules .tools

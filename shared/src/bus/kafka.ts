@@ -51,6 +51,9 @@ export function createKafka(options: KafkaClientOptions = {}): Kafka {
       const { message, ...rest } = entry.log;
       let level = LEVELS[entry.level] ?? 'info';
       if (level === 'error' && TRANSIENT.test(String(rest.error ?? message))) level = 'debug';
+      // Bounded retries are deliberate: a send that cannot finish must fail the request (5xx) so
+      // the KafkaSource retries it, and idempotent writes downstream absorb any duplicate.
+      if (message.startsWith('Limiting retries for the idempotent producer')) level = 'debug';
       logger[level]({ kafka: entry.namespace, ...rest }, message);
     },
   };

@@ -1,0 +1,77 @@
+/**
+ * The topic plan: every Kafka topic StreamForge uses, with partitions and retention, in one
+ * place. `ensureTopics` creates them locally; knative/topics.yaml (Strimzi KafkaTopic
+ * resources) is generated from the same plan for a cluster.
+ *
+ * Data topics are per data kind, not per workflow (the seed made one topic per workflow):
+ * a KafkaSource lists its topics statically, so per-workflow topics could never reach the
+ * connector without a new manifest each time. The workflow travels in the CloudEvent
+ * subject and the batch's `queue_id` / `collection_name` instead.
+ */
+import { env } from '../config.ts';
+import type { DataKind } from '../contracts/workflow-type.ts';
+
+const DAY_MS = 86_400_000;
+
+export interface TopicSpec {
+  /** The name before the environment's prefix (KAFKA_TOPIC_PREFIX). */
+  name: string;
+  partitions: number;
+  retentionMs: number;
+  purpose: string;
+}
+
+export const TOPICS = {
+  control: 'queue-control',
+  events: 'queue-events',
+  loaderWork: 'loader-api-work',
+  dataKlines: 'data-klines',
+  dataAggTrades: 'data-agg-trades',
+  dataTrades: 'data-trades',
+  dataDepth: 'data-depth',
+  dataBookTicker: 'data-book-ticker',
+  deadLetterControl: 'queue-control-dlq',
+  deadLetterEvents: 'queue-events-dlq',
+  deadLetterWork: 'loader-api-work-dlq',
+  deadLetterData: 'data-dlq',
+} as const;
+
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+
+// Partitions bound the parallelism of consumers (KEDA never scales a KafkaSource past them).
+export const TOPIC_PLAN: readonly TopicSpec[] = [
+  { name: TOPICS.control, partitions: 3, retentionMs: 7 * DAY_MS, purpose: 'start, stop and ping commands for the services (keyed by symbol)' },
+  { name: TOPICS.events, partitions: 3, retentionMs: 7 * DAY_MS, purpose: 'telemetry from every service to the manager (keyed by symbol)' },
+  { name: TOPICS.loaderWork, partitions: 6, retentionMs: 1 * DAY_MS, purpose: 'backfill pages fanned out to loader-api instances' },
+  { name: TOPICS.dataKlines, partitions: 6, retentionMs: 7 * DAY_MS, purpose: 'kline batches (keyed by symbol)' },
+  { name: TOPICS.dataAggTrades, partitions: 6, retentionMs: 7 * DAY_MS, purpose: 'aggTrade batches' },
+  { name: TOPICS.dataTrades, partitions: 6, retentionMs: 7 * DAY_MS, purpose: 'trade batches' },
+  { name: TOPICS.dataDepth, partitions: 6, retentionMs: 3 * DAY_MS, purpose: 'order-book batches' },
+  { name: TOPICS.dataBookTicker, partitions: 6, retentionMs: 3 * DAY_MS, purpose: 'best bid/ask batches' },
+  { name: TOPICS.deadLetterControl, partitions: 1, retentionMs: 30 * DAY_MS, purpose: 'commands that could not be delivered, with the reason' },
+  { name: TOPICS.deadLetterEvents, partitions: 1, retentionMs: 30 * DAY_MS, purpose: 'telemetry that could not be delivered' },
+  { name: TOPICS.deadLetterWork, partitions: 1, retentionMs: 30 * DAY_MS, purpose: 'backfill pages that failed for good' },
+  { name: TOPICS.deadLetterData, partitions: 1, retentionMs: 30 * DAY_MS, purpose: 'data batches that could not be stored' },
+];
+
+const DATA_TOPICS: Record<DataKind, TopicName> = {
+  klines: TOPICS.dataKlines,
+  agg_trades: TOPICS.dataAggTrades,
+  trades: TOPICS.dataTrades,
+  depth: TOPICS.dataDepth,
+  book_ticker: TOPICS.dataBookTicker,
+};
+
+/** The data topic of a kind, without prefix (as it appears in commands and manifests). */
+export function dataTopicOf(kind: DataKind): TopicName {
+  return DATA_TOPICS[kind];
+}
+
+/** The actual topic name in this environment (the plan's name with KAFKA_TOPIC_PREFIX). */
+export function topicName(name: string, prefix: string = env('KAFKA_TOPIC_PREFIX')): string {
+  return prefix === '' || name.startsWith(prefix) ? name : `${prefix}${name}`;
+}
+
+export function isPlannedTopic(name: string): boolean {
+  return TOPIC_PLAN.some((t) => t.name === name);
+}

@@ -1,0 +1,32 @@
+/**
+ * `streamforge <command>`: the command line of the local platform and of the API.
+ */
+import { downCommand, upCommand } from './stack-commands.ts';
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  up: { run: upCommand, help: 'start the local stack in the background (broker, functions, dispatcher); --simulator uses the exchange simulator' },
+  down: { run: downCommand, help: 'stop the local stack, leaving no process behind' },
+};
+
+function usage(): string {
+  return ['usage: streamforge <command> [options]', '', ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.help}`)].join('\n');
+}
+
+const [name, ...args] = process.argv.slice(2);
+if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  console.log(usage());
+  process.exit(0);
+}
+const command = COMMANDS[name];
+if (!command) {
+  console.error(`unknown command "${name}"\n\n${usage()}`);
+  process.exit(2);
+}
+try {
+  process.exit(await command.run(args));
+} catch (error) {
+  console.error(`streamforge ${name}: ${(error as Error).message}`);
+  process.exit(1);
+}

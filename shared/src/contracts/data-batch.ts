@@ -1,0 +1,64 @@
+/**
+ * A data event carries a batch of records of one kind and one symbol (up to a page, e.g.
+ * 1000 candles): one HTTP delivery per record would cap throughput. The envelope is
+ * validated here; each record is validated on its own by the connector, so one bad record
+ * is set aside with its reason and the rest of the batch is stored.
+ */
+import { defineContract } from './validation.ts';
+import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN, SYMBOL_PATTERN } from './ids.ts';
+import { DATA_KINDS, MARKETS, type DataKind, type Market } from './workflow-type.ts';
+import type { DataRecord } from './records.ts';
+
+/**
+ * Where a batch sits in a backfill: page `index` of `count` pages, part `part` of `parts`
+ * (a page of aggTrades can need several requests). Live streams have no page.
+ */
+export interface PageRef {
+  index: number;
+  count: number;
+  part: number;
+  parts: number;
+}
+
+export interface DataBatch<R extends DataRecord = DataRecord> {
+  queue_id: string;
+  symbol: string;
+  market: Market;
+  kind: DataKind;
+  interval?: string;
+  collection_name: string;
+  source: 'api' | 'ws';
+  telemetry_id?: string;
+  page?: PageRef;
+  records: R[];
+  [field: string]: unknown;
+}
+
+const index = { type: 'integer', minimum: 0 };
+const positive = { type: 'integer', minimum: 1 };
+
+export const dataBatchSchema = {
+  $id: 'streamforge/data-batch.json',
+  title: 'data batch',
+  type: 'object',
+  required: ['queue_id', 'symbol', 'market', 'kind', 'collection_name', 'source', 'records'],
+  properties: {
+    queue_id: { type: 'string', pattern: QUEUE_ID_PATTERN },
+    symbol: { type: 'string', pattern: SYMBOL_PATTERN },
+    market: { enum: MARKETS },
+    kind: { enum: DATA_KINDS },
+    interval: { type: 'string', pattern: '^[0-9]+[smhdwM]$' },
+    collection_name: { type: 'string', pattern: COLLECTION_NAME_PATTERN },
+    source: { enum: ['api', 'ws'] },
+    telemetry_id: { type: 'string' },
+    page: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['index', 'count', 'part', 'parts'],
+      properties: { index, count: positive, part: index, parts: positive },
+    },
+    records: { type: 'array', maxItems: 20_000, items: { type: 'object' } },
+  },
+} as const;
+
+export const dataBatchContract = defineContract<DataBatch>('data batch', dataBatchSchema);

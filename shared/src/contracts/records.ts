@@ -1,0 +1,198 @@
+/**
+ * Records as they travel in data batches and sit in the store. Field names follow the
+ * seed's loaders; decimal values stay the exchange's strings, so what is stored is exactly
+ * what Binance sent (no float rounding). Every record has a deterministic `key`, so a
+ * repeated delivery overwrites instead of duplicating.
+ */
+import { defineContract, type Contract } from './validation.ts';
+import { closeTime, type Interval } from './intervals.ts';
+import { SYMBOL_PATTERN } from './ids.ts';
+import type { DataKind } from './workflow-type.ts';
+
+const decimal = { type: 'string', pattern: '^-?\\d+(\\.\\d+)?$', maxLength: 40 };
+const epochMs = { type: 'integer', minimum: 0, maximum: 99_999_999_999_999 };
+const id = { type: 'integer', minimum: -1 };
+const symbol = { type: 'string', pattern: SYMBOL_PATTERN };
+const key = { type: 'string', minLength: 1, maxLength: 254, pattern: '^[A-Za-z0-9_\\-.@()+,=;$!*\'%:]+$' };
+
+export interface KlineRecord {
+  key: string;
+  symbol: string;
+  interval: Interval;
+  open_time: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: string;
+  close_time: number;
+  quote_asset_volume: string;
+  number_of_trades: number;
+  taker_buy_base_asset_volume: string;
+  taker_buy_quote_asset_volume: string;
+  /** Live candles only: whether the candle is final (Binance's `x`). REST candles are final once past. */
+  closed?: boolean;
+}
+
+export interface AggTradeRecord {
+  key: string;
+  symbol: string;
+  trade_id: number;
+  price: string;
+  quantity: string;
+  first_trade_id: number;
+  last_trade_id: number;
+  timestamp: number;
+  is_buyer_maker: boolean;
+  is_best_match?: boolean;
+}
+
+export interface TradeRecord {
+  key: string;
+  symbol: string;
+  trade_id: number;
+  price: string;
+  quantity: string;
+  timestamp: number;
+  is_buyer_maker: boolean;
+}
+
+/** Any record kind; the live kinds (depth, book ticker) are defined by the WebSocket loader. */
+export type DataRecord = { key: string; symbol: string } & Record<string, unknown>;
+
+export const klineRecordContract: Contract<KlineRecord> = defineContract<KlineRecord>('kline record', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'symbol', 'interval', 'open_time', 'open', 'high', 'low', 'close', 'volume', 'close_time', 'quote_asset_volume', 'number_of_trades', 'taker_buy_base_asset_volume', 'taker_buy_quote_asset_volume'],
+  properties: {
+    key,
+    symbol,
+    interval: { type: 'string', pattern: '^[0-9]+[smhdwM]$' },
+    open_time: epochMs,
+    open: decimal,
+    high: decimal,
+    low: decimal,
+    close: decimal,
+    volume: decimal,
+    close_time: epochMs,
+    quote_asset_volume: decimal,
+    number_of_trades: { type: 'integer', minimum: 0 },
+    taker_buy_base_asset_volume: decimal,
+    taker_buy_quote_asset_volume: decimal,
+    closed: { type: 'boolean' },
+  },
+});
+
+export const aggTradeRecordContract: Contract<AggTradeRecord> = defineContract<AggTradeRecord>('aggTrade record', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'symbol', 'trade_id', 'price', 'quantity', 'first_trade_id', 'last_trade_id', 'timestamp', 'is_buyer_maker'],
+  properties: {
+    key,
+    symbol,
+    trade_id: id,
+    price: decimal,
+    quantity: decimal,
+    first_trade_id: id,
+    last_trade_id: id,
+    timestamp: epochMs,
+    is_buyer_maker: { type: 'boolean' },
+    is_best_match: { type: 'boolean' },
+  },
+});
+
+export const tradeRecordContract: Contract<TradeRecord> = defineContract<TradeRecord>('trade record', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'symbol', 'trade_id', 'price', 'quantity', 'timestamp', 'is_buyer_maker'],
+  properties: { key, symbol, trade_id: id, price: decimal, quantity: decimal, timestamp: epochMs, is_buyer_maker: { type: 'boolean' } },
+});
+
+/** Live kinds whose record layout the WebSocket loader owns: only the key and symbol are fixed. */
+const liveRecordContract: Contract<DataRecord> = defineContract<DataRecord>('live record', {
+  type: 'object',
+  required: ['key', 'symbol'],
+  properties: { key, symbol },
+});
+
+export const RECORD_CONTRACTS: Record<DataKind, Contract<DataRecord>> = {
+  klines: klineRecordContract as unknown as Contract<DataRecord>,
+  agg_trades: aggTradeRecordContract as unknown as Contract<DataRecord>,
+  trades: tradeRecordContract as unknown as Contract<DataRecord>,
+  depth: liveRecordContract,
+  book_ticker: liveRecordContract,
+};
+
+// Ids are zero-padded so that string order (the store's key order) is numeric order.
+const pad = (n: number): string => String(n).padStart(15, '0');
+
+export function klineKey(symbol: string, interval: string, openTime: number): string {
+  return `${symbol}:${interval}:${openTime}`;
+}
+
+export function aggTradeKey(symbol: string, aggTradeId: number): string {
+  return `${symbol}:agg:${pad(aggTradeId)}`;
+}
+
+export function tradeKey(symbol: string, tradeId: number): string {
+  return `${symbol}:trade:${pad(tradeId)}`;
+}
+
+/** A kline row exactly as Binance's REST API returns it (12 elements, JSON types matter). */
+export type BinanceKlineRow = [number, string, string, string, string, string, number, string, number, string, string, string];
+
+/** A Binance aggTrade as the REST API returns it. */
+export interface BinanceAggTrade {
+  a: number;
+  p: string;
+  q: string;
+  f: number;
+  l: number;
+  T: number;
+  m: boolean;
+  M?: boolean;
+}
+
+export function klineFromRow(symbol: string, interval: Interval, row: BinanceKlineRow): KlineRecord {
+  return {
+    key: klineKey(symbol, interval, row[0]),
+    symbol,
+    interval,
+    open_time: row[0],
+    open: row[1],
+    high: row[2],
+    low: row[3],
+    close: row[4],
+    volume: row[5],
+    close_time: row[6],
+    quote_asset_volume: row[7],
+    number_of_trades: row[8],
+    taker_buy_base_asset_volume: row[9],
+    taker_buy_quote_asset_volume: row[10],
+  };
+}
+
+/** The inverse of klineFromRow: the row Binance sent, for bit-exact comparisons. */
+export function rowFromKline(record: KlineRecord): BinanceKlineRow {
+  return [record.open_time, record.open, record.high, record.low, record.close, record.volume, record.close_time, record.quote_asset_volume, record.number_of_trades, record.taker_buy_base_asset_volume, record.taker_buy_quote_asset_volume, '0'];
+}
+
+export function aggTradeFromBinance(symbol: string, trade: BinanceAggTrade): AggTradeRecord {
+  return {
+    key: aggTradeKey(symbol, trade.a),
+    symbol,
+    trade_id: trade.a,
+    price: trade.p,
+    quantity: trade.q,
+    first_trade_id: trade.f,
+    last_trade_id: trade.l,
+    timestamp: trade.T,
+    is_buyer_maker: trade.m,
+    ...(trade.M === undefined ? {} : { is_best_match: trade.M }),
+  };
+}
+
+/** Whether a candle's close time is consistent with its interval (a cheap cross-field check). */
+export function klineIsConsistent(record: KlineRecord): boolean {
+  return record.close_time === closeTime(record.interval, record.open_time);
+}

@@ -1,0 +1,53 @@
+/**
+ * A backfill page: one independent, idempotent, retryable unit of historical download
+ * (loader-api fans a workflow out into pages through Kafka, so parallel instances share
+ * them and each call stays well inside Knative's request timeout).
+ */
+import { defineContract } from './validation.ts';
+import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN, SYMBOL_PATTERN } from './ids.ts';
+import { MARKETS, type Market } from './workflow-type.ts';
+
+export interface WorkPage {
+  queue_id: string;
+  type: string;
+  symbol: string;
+  market: Market;
+  kind: 'klines' | 'agg_trades';
+  interval?: string;
+  /** Open times (klines) or trade times (aggTrades) in [start_ms, end_ms). */
+  start_ms: number;
+  end_ms: number;
+  page: { index: number; count: number };
+  collection_name: string;
+  kafka_topic: string;
+  telemetry_id: string;
+}
+
+export const workPageSchema = {
+  $id: 'streamforge/work-page.json',
+  title: 'backfill page',
+  type: 'object',
+  additionalProperties: false,
+  required: ['queue_id', 'type', 'symbol', 'market', 'kind', 'start_ms', 'end_ms', 'page', 'collection_name', 'kafka_topic', 'telemetry_id'],
+  properties: {
+    queue_id: { type: 'string', pattern: QUEUE_ID_PATTERN },
+    type: { type: 'string' },
+    symbol: { type: 'string', pattern: SYMBOL_PATTERN },
+    market: { enum: MARKETS },
+    kind: { enum: ['klines', 'agg_trades'] },
+    interval: { type: 'string', pattern: '^[0-9]+[smhdwM]$' },
+    start_ms: { type: 'integer', minimum: 0 },
+    end_ms: { type: 'integer', minimum: 1 },
+    page: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['index', 'count'],
+      properties: { index: { type: 'integer', minimum: 0 }, count: { type: 'integer', minimum: 1 } },
+    },
+    collection_name: { type: 'string', pattern: COLLECTION_NAME_PATTERN },
+    kafka_topic: { type: 'string', minLength: 1 },
+    telemetry_id: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+export const workPageContract = defineContract<WorkPage>('backfill page', workPageSchema);

@@ -1,0 +1,302 @@
+/**
+ * The local KafkaSource dispatcher: for each KafkaSource manifest, consume its topics with
+ * its consumer group and POST every record to the sink as a CloudEvent, with the semantics
+ * of Knative's dispatcher (knative.md §2): retry only 5xx, 404, 408, 409, 429 and
+ * transport errors/timeouts with the manifest's backoff; dead-letter everything else and
+ * what exhausts its retries, with the reason; commit a record's offset only after its final
+ * outcome; `ordering: ordered` delivers one record at a time per partition.
+ *
+ * One deliberate difference: when even the dead-letter write fails, Knative drops the record
+ * and commits; here the offset is not committed and the record comes again, because the
+ * dead-letter sink is Kafka itself and StreamForge promises that nothing is lost.
+ */
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { Pool } from 'undici';
+import { isRetryableStatus } from '../errors.ts';
+import type { EventProducer } from '../bus/producer.ts';
+import { topicName } from '../bus/topics.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { Counter, Histogram, type Registry } from '../telemetry/metrics.ts';
+import { toDeadLetterRecord, toHttpEvent, type HttpEvent, type RecordToDeliver } from './http-delivery.ts';
+import { backoffMs, type KafkaSinkSpec, type KafkaSourceSpec, type SinkRef } from './manifests.ts';
+
+export type SinkResolver = (ref: SinkRef, source: KafkaSourceSpec) => Promise<string>;
+
+export interface DispatcherOptions {
+  kafka: Kafka;
+  sources: KafkaSourceSpec[];
+  /** KafkaSinks that dead-letter sinks may name (their topic is the dead-letter topic). */
+  kafkaSinks: KafkaSinkSpec[];
+  resolveSink: SinkResolver;
+  /** Producer for dead letters. */
+  producer: EventProducer;
+  logger: Logger;
+  registry?: Registry;
+  /** Prefix of topics and consumer groups (KAFKA_TOPIC_PREFIX), so tests can run isolated stacks. */
+  prefix?: string;
+  namespace?: string;
+  /** In-flight records per source in unordered mode (Knative: max.poll.records = 50). */
+  unorderedInFlight?: number;
+}
+
+export interface Dispatcher {
+  start(): Promise<void>;
+  /** Resolves when every source's consumer has joined its group and has partitions. */
+  ready(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Outcome = 'delivered' | 'dead_lettered' | 'dropped';
+
+interface DispatchMetrics {
+  outcomes: Counter<'source' | 'outcome'>;
+  attempts: Counter<'source' | 'result'>;
+  latency: Histogram<'source'>;
+}
+
+function createDispatchMetrics(registry: Registry | undefined): DispatchMetrics {
+  const registers = registry ? [registry] : [];
+  return {
+    outcomes: new Counter({ name: 'streamforge_dispatch_events_total', help: 'Records dispatched, by final outcome.', labelNames: ['source', 'outcome'], registers }),
+    attempts: new Counter({ name: 'streamforge_dispatch_attempts_total', help: 'HTTP delivery attempts, by result (2xx, 4xx, 5xx, error).', labelNames: ['source', 'result'], registers }),
+    latency: new Histogram({
+      name: 'streamforge_dispatch_delivery_seconds',
+      help: 'Time from first attempt to final outcome of a record.',
+      labelNames: ['source'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+  };
+}
+
+interface AttemptResult {
+  ok: boolean;
+  retryable: boolean;
+  status?: number;
+  body?: Buffer;
+  headers?: Record<string, string>;
+  reason: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const { kafka, logger } = options;
+  const prefix = options.prefix;
+  const metrics = createDispatchMetrics(options.registry);
+  const pools = new Map<string, Pool>();
+  const consumers: Consumer[] = [];
+  const joined = new Set<string>();
+  let stopping = false;
+  let readyResolve: () => void = () => undefined;
+  const readyPromise = new Promise<void>((r) => { readyResolve = r; });
+
+  const topic = (name: string) => (prefix === undefined ? topicName(name) : topicName(name, prefix));
+  const poolFor = (url: string): Pool => {
+    const origin = new URL(url).origin;
+    let pool = pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, { connections: 64, pipelining: 1, keepAliveTimeout: 10_000 });
+      pools.set(origin, pool);
+    }
+    return pool;
+  };
+
+  async function attempt(url: string, event: HttpEvent, timeoutMs: number): Promise<AttemptResult> {
+    try {
+      const target = new URL(url);
+      const response = await poolFor(url).request({
+        path: target.pathname + target.search,
+        method: 'POST',
+        headers: { ...event.headers, prefer: 'reply', 'kn-namespace': options.namespace ?? 'default' },
+        body: event.body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      // Knative discards the reply of a KafkaSource sink, but keeps the body of a failure.
+      const body = Buffer.from(await response.body.arrayBuffer());
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(response.headers)) if (typeof v === 'string') headers[k] = v;
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      return { ok, retryable: !ok && isRetryableStatus(response.statusCode), status: response.statusCode, body, headers, reason: `sink answered ${response.statusCode}` };
+    } catch (error) {
+      return { ok: false, retryable: true, reason: `delivery failed: ${(error as Error).message}` };
+    }
+  }
+
+  async function deadLetter(source: KafkaSourceSpec, record: RecordToDeliver, event: HttpEvent, url: string, last: AttemptResult): Promise<Outcome> {
+    const sinkRef = source.delivery.deadLetterSink;
+    if (!sinkRef) {
+      logger.error({ source: source.name, id: event.id, reason: last.reason }, 'no dead-letter sink: record dropped');
+      return 'dropped';
+    }
+    const sink = options.kafkaSinks.find((s) => s.name === sinkRef.name);
+    if (sinkRef.kind !== 'KafkaSink' || !sink) throw new Error(`${source.name}: dead-letter sink ${sinkRef.kind}/${sinkRef.name} is not a KafkaSink in kafka-sources/`);
+    const dead = toDeadLetterRecord(event, record, { destination: url, reason: last.reason, ...(last.status === undefined ? {} : { status: last.status }), ...(last.body ? { body: last.body } : {}), ...(last.headers ? { responseHeaders: last.headers } : {}) });
+    for (let n = 0; ; n++) {
+      try {
+        await options.producer.sendMessages(topic(sink.topic), [dead]);
+        logger.warn({ source: source.name, id: event.id, type: event.type, status: last.status, reason: last.reason, deadLetterTopic: topic(sink.topic) }, 'record dead-lettered');
+        return 'dead_lettered';
+      } catch (error) {
+        if (n >= source.delivery.retry || stopping) throw error;
+        await sleep(backoffMs(source.delivery, n + 1));
+      }
+    }
+  }
+
+  /** Delivers one record to its final outcome; throws only when the outcome could not be made durable. */
+  async function dispatch(source: KafkaSourceSpec, record: RecordToDeliver, heartbeat: () => Promise<void>): Promise<Outcome | undefined> {
+    const event = toHttpEvent(record, source.name, options.namespace);
+    const started = performance.now();
+    let last: AttemptResult = { ok: false, retryable: true, reason: 'not attempted' };
+    let url = '';
+    for (let n = 0; n <= source.delivery.retry; n++) {
+      if (n > 0) {
+        const wait = backoffMs(source.delivery, n);
+        // Keep the group membership alive through long backoffs.
+        for (let waited = 0; waited < wait && !stopping; waited += 1_000) {
+          await sleep(Math.min(1_000, wait - waited));
+          await heartbeat();
+        }
+      }
+      if (stopping) return undefined;
+      try {
+        url = await options.resolveSink(source.sink, source);
+      } catch (error) {
+        last = { ok: false, retryable: true, reason: `sink ${source.sink.name} unavailable: ${(error as Error).message}` };
+        metrics.attempts.inc({ source: source.name, result: 'error' });
+        continue;
+      }
+      last = await attempt(url, event, source.delivery.timeoutMs);
+      metrics.attempts.inc({ source: source.name, result: last.status === undefined ? 'error' : `${Math.floor(last.status / 100)}xx` });
+      if (last.ok) {
+        metrics.outcomes.inc({ source: source.name, outcome: 'delivered' });
+        metrics.latency.observe({ source: source.name }, (performance.now() - started) / 1000);
+        return 'delivered';
+      }
+      logger.debug({ source: source.name, id: event.id, attempt: n + 1, reason: last.reason }, 'delivery attempt failed');
+      if (!last.retryable) break;
+    }
+    const outcome = await deadLetter(source, record, event, url || source.sink.name, last);
+    metrics.outcomes.inc({ source: source.name, outcome });
+    metrics.latency.observe({ source: source.name }, (performance.now() - started) / 1000);
+    return outcome;
+  }
+
+  function toRecord(topicNameValue: string, partition: number, message: KafkaMessage): RecordToDeliver {
+    return { topic: topicNameValue, partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, ...(message.headers ? { headers: message.headers } : {}) };
+  }
+
+  async function runBatch(source: KafkaSourceSpec, payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
+    const live = () => isRunning() && !isStale() && !stopping;
+    if (source.ordering === 'ordered') {
+      for (const message of batch.messages) {
+        if (!live()) return;
+        const outcome = await dispatch(source, toRecord(batch.topic, batch.partition, message), heartbeat);
+        if (outcome === undefined) return;
+        resolveOffset(message.offset);
+        // Commits at most every autoCommitInterval, so a crash mid-batch redelivers little.
+        await commitOffsetsIfNecessary();
+        await heartbeat();
+      }
+      return;
+    }
+    // Unordered: up to `unorderedInFlight` records at once; offsets resolve in order, so a
+    // crash never commits past a record that has not reached its outcome.
+    const limit = options.unorderedInFlight ?? 50;
+    const messages = batch.messages;
+    const done = new Array<boolean>(messages.length).fill(false);
+    let next = 0;
+    let resolved = 0;
+    const worker = async () => {
+      while (next < messages.length && live()) {
+        const i = next++;
+        const outcome = await dispatch(source, toRecord(batch.topic, batch.partition, messages[i] as KafkaMessage), heartbeat);
+        if (outcome === undefined) return;
+        done[i] = true;
+        while (resolved < messages.length && done[resolved]) resolveOffset((messages[resolved++] as KafkaMessage).offset);
+        await commitOffsetsIfNecessary();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, messages.length) }, worker));
+    await heartbeat();
+  }
+
+  /** `latest` means "from when this source was created": pin it now, as Knative's controller does. */
+  async function initialiseOffsets(source: KafkaSourceSpec, groupId: string, topics: string[]): Promise<void> {
+    if (source.initialOffset !== 'latest') return;
+    // A group's coordinator may still be loading right after the broker started: retry what Kafka calls retriable.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await pinLatestOffsets(groupId, topics);
+      } catch (error) {
+        if (!(error as { retriable?: boolean }).retriable || attempt >= 20 || stopping) throw error;
+        await sleep(Math.min(2_000, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  async function pinLatestOffsets(groupId: string, topics: string[]): Promise<void> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      for (const t of topics) {
+        const committed = await admin.fetchOffsets({ groupId, topics: [t] });
+        const partitions = committed[0]?.partitions ?? [];
+        if (partitions.length > 0 && partitions.every((p) => p.offset !== '-1')) continue;
+        const ends = await admin.fetchTopicOffsets(t);
+        const missing = ends.filter((e) => partitions.find((p) => p.partition === e.partition)?.offset === '-1' || !partitions.some((p) => p.partition === e.partition));
+        if (missing.length > 0) await admin.setOffsets({ groupId, topic: t, partitions: missing.map((e) => ({ partition: e.partition, offset: e.high })) });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async function startSource(source: KafkaSourceSpec): Promise<void> {
+    const groupId = prefix === undefined ? topicName(source.consumerGroup) : topicName(source.consumerGroup, prefix);
+    const topics = source.topics.map(topic);
+    await initialiseOffsets(source, groupId, topics);
+    const consumer = kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      // Knative's source data plane uses the same: a crashed dispatcher's partitions move on within 10 s.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 4 * 1_048_576,
+      // Long polls return as soon as data arrives; a short wait makes stop and rebalance quick.
+      maxWaitTimeInMs: 500,
+      retry: { retries: 10 },
+    });
+    consumers.push(consumer);
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joined.add(source.name);
+      if (joined.size === options.sources.length) readyResolve();
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: source.initialOffset === 'earliest' });
+    await consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 500,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 16,
+      eachBatch: (payload) => runBatch(source, payload),
+    });
+    logger.info({ source: source.name, topics, groupId, sink: source.sink.name, ordering: source.ordering }, 'KafkaSource started');
+  }
+
+  return {
+    async start() {
+      if (options.sources.length === 0) readyResolve();
+      await Promise.all(options.sources.map(startSource));
+    },
+    ready: () => readyPromise,
+    async stop() {
+      stopping = true;
+      await Promise.all(consumers.map((c) => c.disconnect().catch(() => undefined)));
+      await Promise.all([...pools.values()].map((p) => p.close().catch(() => undefined)));
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * The background process behind `streamforge up`: runs the stack until SIGTERM (from
+ * `streamforge down`), then stops every process it started. Its own log is
+ * .streamforge/logs/supervisor.log; each child's is beside it.
+ */
+import { env } from '../config.ts';
+import { createLogger } from '../telemetry/logger.ts';
+import { runStack } from './stack.ts';
+import { stateDir } from './stack-state.ts';
+
+const logger = createLogger({ service: 'streamforge-platform' });
+const dir = stateDir();
+let stack: Awaited<ReturnType<typeof runStack>> | undefined;
+let stopping = false;
+
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stack stopping');
+  await stack?.stop();
+  logger.info('stack stopped');
+  process.exit(0);
+};
+process.once('SIGTERM', () => void stop('SIGTERM'));
+process.once('SIGINT', () => void stop('SIGINT'));
+
+try {
+  stack = await runStack({ stateDir: dir, apiPort: Number(env('STREAMFORGE_PORT')), env: process.env, logger });
+} catch (error) {
+  logger.fatal({ err: error }, 'stack failed to start');
+  process.exit(1);
+}

@@ -1,0 +1,193 @@
+/**
+ * Serves a function module over HTTP the way the Knative Node runtime (faas-js-runtime)
+ * does: CloudEvents in binary and structured mode at `/`, `/health/readiness`,
+ * `/health/liveness`, `/metrics`, a 1 MiB body limit, `err.code` as the status of a thrown
+ * error, and faas-js-runtime's mapping of return values. Beyond it: a malformed event gets
+ * 400 with a JSON reason (not a 500), StreamForge errors carry their code in a `kne-`
+ * header (so it reaches a dead-letter record), per-function metrics share `/metrics`, and
+ * SIGTERM drains in-flight requests before exit (faas-js-runtime exits without waiting).
+ */
+import { CloudEvent, HTTP } from 'cloudevents';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { env, envInt } from '../config.ts';
+import type { ErrorObject } from 'ajv';
+import { describeErrors } from '../contracts/validation.ts';
+import { StreamForgeError, toStreamForgeError } from '../errors.ts';
+import { createLogger, type Logger } from '../telemetry/logger.ts';
+import { createFunctionMetrics, type FunctionMetrics } from '../telemetry/metrics.ts';
+import type { Context, FunctionModule, FunctionRuntimeInfo, HandlerResult } from './function-module.ts';
+
+export interface ServeOptions {
+  name: string;
+  port?: number;
+  host?: string;
+  bodyLimit?: number;
+  logger?: Logger;
+  metrics?: FunctionMetrics;
+}
+
+export interface RunningFunction {
+  app: FastifyInstance;
+  url: string;
+  port: number;
+  info: FunctionRuntimeInfo;
+  /** Stops taking requests, waits for those in flight, then runs the module's shutdown. */
+  close(): Promise<void>;
+}
+
+function isCloudEventInstance(value: unknown): value is CloudEvent<unknown> {
+  return value instanceof CloudEvent || (typeof value === 'object' && value !== null && value.constructor?.name === 'CloudEvent');
+}
+
+function replyWith(reply: FastifyReply, result: HandlerResult): FastifyReply {
+  if (result === undefined || result === null || result === '') return reply.code(204).type('text/plain').send();
+  if (typeof result === 'string') return reply.code(200).type('text/plain; charset=utf-8').send(result);
+  if (isCloudEventInstance(result)) {
+    const message = HTTP.binary(result);
+    return reply.code(200).headers(message.headers as Record<string, string>).send(message.body);
+  }
+  const structured = result as { statusCode?: number; headers?: Record<string, string>; body?: unknown };
+  if (structured.headers !== undefined || structured.body !== undefined) {
+    if (structured.headers) for (const [k, v] of Object.entries(structured.headers)) reply.header(k.toLowerCase(), v);
+    reply.code(structured.statusCode ?? 200);
+    return reply.send(structured.body ?? '');
+  }
+  return reply.code(structured.statusCode ?? 200).type('application/json; charset=utf-8').send(result);
+}
+
+function statusOf(error: unknown): number {
+  if (StreamForgeError.is(error)) return error.status;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' && code >= 400 && code < 600 ? code : 500;
+}
+
+function sendError(reply: FastifyReply, error: unknown, log: Logger): FastifyReply {
+  const status = statusOf(error);
+  const sfError = StreamForgeError.is(error) ? error : toStreamForgeError(error);
+  if (status >= 500) log.error({ err: error }, 'handler failed');
+  else log.warn({ code: sfError.code, reason: sfError.message }, 'request rejected');
+  // kne-* response headers become extensions of the dead-letter event (knative.md §2.6).
+  reply.header('kne-streamforgeerror', sfError.code);
+  reply.header('kne-streamforgereason', encodeURIComponent(sfError.message.slice(0, 512)));
+  return reply.code(status).type('application/json; charset=utf-8').send(sfError.toJSON());
+}
+
+function parseCloudEvent(request: FastifyRequest): CloudEvent<unknown> | undefined {
+  const headers = request.headers as Record<string, string>;
+  const body = typeof request.body === 'string' ? request.body : request.body === undefined ? undefined : String(request.body);
+  if (!HTTP.isEvent({ headers, body })) return undefined;
+  try {
+    const event = HTTP.toEvent({ headers, body }) as CloudEvent<unknown>;
+    event.validate();
+    return event;
+  } catch (error) {
+    throw new StreamForgeError('SF_EVENT_MALFORMED', `not a valid CloudEvent: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function plainBody(request: FastifyRequest): unknown {
+  const body = request.body;
+  if (typeof body !== 'string' || body === '') return body;
+  if ((request.headers['content-type'] ?? '').includes('json')) {
+    try {
+      return JSON.parse(body);
+    } catch (error) {
+      throw new StreamForgeError('SF_CONTRACT_INVALID', `request body is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  return body;
+}
+
+export async function serveFunction(module: FunctionModule, options: ServeOptions): Promise<RunningFunction> {
+  const logger = options.logger ?? createLogger({ service: options.name });
+  const metrics = options.metrics ?? createFunctionMetrics({ service: options.name, instance: env('POD_NAME') || undefined });
+  const info: FunctionRuntimeInfo = { name: options.name, logger, metrics };
+  const app = Fastify({ bodyLimit: options.bodyLimit ?? envInt('FUNC_BODY_LIMIT'), logger: false, return503OnClosing: true });
+  let ready = false;
+  let closing = false;
+
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    if (error.validation) {
+      // A route's JSON Schema said no: name each field and the reason, as every boundary does.
+      const errors = describeErrors(error.validation as ErrorObject[]).map((e) => ({ ...e, field: `${error.validationContext ?? 'body'}.${e.field}`.replace('.(root)', '') }));
+      const message = errors.map((e) => `${e.field}: ${e.reason}`).join('; ');
+      return sendError(reply, new StreamForgeError('SF_CONTRACT_INVALID', message, { details: { errors } }), logger);
+    }
+    const status = error.statusCode;
+    if (status === 413) return sendError(reply, new StreamForgeError('SF_EVENT_TOO_LARGE', `request body is larger than the ${app.initialConfig.bodyLimit}-byte limit`), logger);
+    if (status !== undefined && status >= 400 && status < 500) return sendError(reply, new StreamForgeError('SF_CONTRACT_INVALID', error.message), logger);
+    return sendError(reply, error, logger);
+  });
+
+  const invoke = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const started = process.hrtime.bigint();
+    let type = 'http';
+    let log = logger;
+    try {
+      const event = parseCloudEvent(request);
+      if (event) {
+        type = event.type;
+        if (event.subject) log = logger.child({ queue_id: event.subject });
+      }
+      const context: Context = {
+        log,
+        method: request.method,
+        headers: request.headers,
+        query: request.query as Record<string, unknown>,
+        contentType: request.headers['content-type'],
+        body: event ? undefined : plainBody(request),
+        cloudevent: event,
+        metrics,
+      };
+      const result = await module.handle(context, event);
+      metrics.eventsHandled.inc({ type, outcome: 'ok' });
+      return replyWith(reply, result);
+    } catch (error) {
+      metrics.eventsHandled.inc({ type, outcome: statusOf(error) >= 500 ? 'failed' : 'rejected' });
+      return sendError(reply, error, log);
+    } finally {
+      metrics.handlerDuration.observe({ type }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+
+  await app.register(async (scope) => {
+    // Bodies at `/` stay strings: the CloudEvents SDK parses event data by its datacontenttype.
+    // Encapsulated, so a module's REST routes keep fastify's JSON parser.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    scope.post('/', invoke);
+    scope.get('/', invoke);
+    scope.options('/', async (_req, reply) => reply.code(204).header('access-control-allow-methods', 'GET, POST, OPTIONS').send());
+  });
+  app.get('/health/readiness', async (_req, reply) => {
+    const ok = ready && !closing && (module.readiness ? await module.readiness() : true);
+    return reply.code(ok ? 200 : 503).type('text/plain').send(ok ? 'OK' : 'NOT READY');
+  });
+  app.get('/health/liveness', async (_req, reply) => {
+    const ok = module.liveness ? await module.liveness() : true;
+    return reply.code(ok ? 200 : 503).type('text/plain').send(ok ? 'OK' : 'NOT LIVE');
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  if (module.routes) await module.routes(app, info);
+  await module.init?.(info);
+  const port = options.port ?? envInt('FUNC_PORT');
+  await app.listen({ port, host: options.host ?? env('FUNC_HOST') });
+  const actualPort = (app.server.address() as AddressInfo).port;
+  ready = true;
+  logger.info({ port: actualPort }, 'function ready');
+
+  return {
+    app,
+    url: `http://127.0.0.1:${actualPort}`,
+    port: actualPort,
+    info,
+    async close() {
+      if (closing) return;
+      closing = true;
+      await app.close();
+      await module.shutdown?.();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Real-broker helpers for tests: the broker the test run started (KAFKA_BROKERS), topics and
+ * consumer groups unique to each test, and reading a topic back.
+ */
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { createKafka } from '../bus/kafka.ts';
+import { uniqueName } from './unique.ts';
+import { waitFor } from './wait-for.ts';
+
+export function testBrokers(): string[] {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error('this test needs a Kafka broker: run it through `node test/run.ts` (or `make test`), which starts one, or set KAFKA_BROKERS');
+  return brokers.split(',');
+}
+
+export function testKafka(clientId = 'streamforge-test'): Kafka {
+  return createKafka({ brokers: testBrokers(), clientId });
+}
+
+export async function createTestTopic(kafka: Kafka, prefix = 'test', partitions = 1): Promise<string> {
+  const topic = uniqueName(prefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+  } finally {
+    await admin.disconnect();
+  }
+  return topic;
+}
+
+export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics, timeout: 10_000 });
+  } catch {
+    // A topic that is already gone is fine at clean-up.
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface ReadRecord {
+  partition: number;
+  offset: string;
+  message: KafkaMessage;
+}
+
+/** Reads a topic from the beginning until `count` records arrived (or the timeout says how many did). */
+export async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 20_000): Promise<ReadRecord[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 250 });
+  const records: ReadRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ partition, message }) => { records.push({ partition, offset: message.offset, message }); } });
+    await waitFor(`${count} records on ${topic}`, () => records.length >= count, { timeoutMs });
+    return records;
+  } finally {
+    await consumer.disconnect();
+  }
+}

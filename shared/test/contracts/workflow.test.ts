@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { countCandles, closeTime, candleOpenTime } from '../../src/contracts/intervals.ts';
+import { newWorkflowIds, serviceOfProducer, telemetryId } from '../../src/contracts/ids.ts';
+import { parseTimeRange } from '../../src/contracts/time-range.ts';
+import { parseWorkflowType, serviceOf } from '../../src/contracts/workflow-type.ts';
+
+test('one UTC day of 5m candles is 288 candles, end day excluded', () => {
+  const range = parseTimeRange('2024-08-01:2024-08-02');
+  assert.equal(range.startMs, Date.UTC(2024, 7, 1));
+  assert.equal(countCandles('5m', range.startMs, range.endMs), 288);
+  assert.equal(closeTime('5m', range.startMs), range.startMs + 300_000 - 1);
+});
+
+test('calendar intervals follow the calendar: months have their own length, weeks open on Monday', () => {
+  const year = parseTimeRange('2024-01-01:2025-01-01');
+  assert.equal(countCandles('1M', year.startMs, year.endMs), 12);
+  assert.equal(closeTime('1M', Date.UTC(2024, 1, 1)), Date.UTC(2024, 2, 1) - 1); // leap February
+  assert.equal(new Date(candleOpenTime('1w', Date.UTC(2024, 7, 1))).getUTCDay(), 1);
+});
+
+test('time ranges that are malformed, reversed, empty or not real days are refused with the reason', () => {
+  assert.throws(() => parseTimeRange('2024-08-01'), /must look like YYYY-MM-DD:YYYY-MM-DD/);
+  assert.throws(() => parseTimeRange('2024-08-02:2024-08-01'), /is reversed/);
+  assert.throws(() => parseTimeRange('2024-08-01:2024-08-01'), /is empty/);
+  assert.throws(() => parseTimeRange('2023-02-29:2023-03-01'), /day that does not exist: 2023-02-29/);
+});
+
+test('workflow types tell the target, the services, the data kind and the interval', () => {
+  assert.deepEqual(parseWorkflowType('api_candles_1h'), { type: 'api_candles_1h', source: 'api', kind: 'klines', interval: '1h', target: 'loader-api', services: ['loader-api', 'arango-connector'] });
+  assert.equal(parseWorkflowType('ws_book_ticker').target, 'loader-ws');
+  assert.throws(() => parseWorkflowType('api_candles_2m'), /unknown interval "2m"/);
+  assert.throws(() => parseWorkflowType('api_orders'), /not a known workflow type/);
+});
+
+test('seed target names map to today services', () => {
+  assert.equal(serviceOf('loader-producer'), 'loader-api');
+  assert.equal(serviceOf('arango-connector'), 'arango-connector');
+  assert.equal(serviceOf('visualizer'), undefined);
+});
+
+test('ids have the formats of the seed design', () => {
+  const ids = newWorkflowIds('BTCUSDT', 'api_candles_5m', '2024-08-01', 'a1b2c3');
+  assert.equal(ids.queueId, 'wf-btcusdt-api_candles_5m-20240801-a1b2c3');
+  assert.equal(ids.collectionName, 'btcusdt_api_candles_5m_2024_08_01');
+  assert.equal(telemetryId('loader-api', 'a1b2c3'), 'loader-api__a1b2c3');
+  assert.equal(serviceOfProducer('arango-connector__a1b2c3'), 'arango-connector');
+});
