@@ -1,6 +1,7 @@
 /**
  * `streamforge <command>`: the command line of the local platform and of the API.
  */
+import { gnnTrainCommand } from '../gnn/train-cli.ts';
 import { downCommand, upCommand } from './stack-commands.ts';
 
 type Command = (args: string[]) => Promise<number>;
@@ -8,7 +9,15 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   up: { run: upCommand, help: 'start the local stack in the background (broker, functions, dispatcher); --simulator uses the exchange simulator' },
   down: { run: downCommand, help: 'stop the local stack, leaving no process behind' },
+  gnn: { run: gnnCommand, help: 'gnn train --dataset FILE [--epochs N --hidden H --lr L --weight-decay W --dropout D --seed S]: train a GCN, print one JSON line' },
 };
+
+async function gnnCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'train') return gnnTrainCommand(rest);
+  console.error('usage: streamforge gnn train --dataset FILE [options]  (see `streamforge gnn train --help`)');
+  return 2;
+}
 
 function usage(): string {
   return ['usage: streamforge <command> [options]', '', ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.help}`)].join('\n');
