@@ -3,12 +3,16 @@
  */
 import { gnnTrainCommand } from '../gnn/train-cli.ts';
 import { downCommand, upCommand } from './stack-commands.ts';
+import { backfillCommand, lsCommand, statusCommand } from './workflow-commands.ts';
 
 type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   up: { run: upCommand, help: 'start the local stack in the background (broker, functions, dispatcher); --simulator uses the exchange simulator' },
   down: { run: downCommand, help: 'stop the local stack, leaving no process behind' },
+  backfill: { run: backfillCommand, help: 'backfill SYMBOL TYPE YYYY-MM-DD:YYYY-MM-DD: start a historical download and show its progress until it ends' },
+  status: { run: statusCommand, help: 'status [QUEUE_ID]: one workflow in detail, or the stack and its workflows' },
+  ls: { run: lsCommand, help: 'ls [--status S] [--limit N]: list workflows, newest first' },
   gnn: { run: gnnCommand, help: 'gnn train --dataset FILE [--epochs N --hidden H --lr L --weight-decay W --dropout D --seed S]: train a GCN, print one JSON line' },
 };
 

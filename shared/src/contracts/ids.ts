@@ -26,13 +26,20 @@ export interface WorkflowIds {
   collectionName: string;
 }
 
-export function newWorkflowIds(symbol: string, type: string, startDate: string | undefined, shortId = newShortId()): WorkflowIds {
+export interface WorkflowIdOptions {
+  /** A market other than spot is named in the ids (`wf-btcusdt-usdm-…`), so spot and futures data never share a collection. */
+  market?: string;
+  shortId?: string;
+}
+
+export function newWorkflowIds(symbol: string, type: string, startDate: string | undefined, options: WorkflowIdOptions = {}): WorkflowIds {
+  const shortId = options.shortId ?? newShortId();
   const day = compactDay(startDate);
-  const sym = symbol.toLowerCase();
+  const sym = options.market && options.market !== 'spot' ? `${symbol.toLowerCase()}-${options.market}` : symbol.toLowerCase();
   return {
     shortId,
     queueId: `wf-${sym}-${type}-${day}-${shortId}`,
-    collectionName: `${sym}_${type}_${day.slice(0, 4)}_${day.slice(4, 6)}_${day.slice(6, 8)}`,
+    collectionName: `${sym.replace('-', '_')}_${type}_${day.slice(0, 4)}_${day.slice(4, 6)}_${day.slice(6, 8)}`,
   };
 }
 
@@ -44,4 +51,9 @@ export function telemetryId(service: string, shortId: string): string {
 export function serviceOfProducer(producer: string): string {
   const at = producer.indexOf('__');
   return at === -1 ? producer : producer.slice(0, at);
+}
+
+/** The short id at the end of a queue id (`wf-…-a1b2c3` → `a1b2c3`), for a service's telemetry id. */
+export function shortIdOf(queueId: string): string {
+  return queueId.slice(queueId.lastIndexOf('-') + 1);
 }

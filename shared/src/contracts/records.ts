@@ -15,7 +15,7 @@ const id = { type: 'integer', minimum: -1 };
 const symbol = { type: 'string', pattern: SYMBOL_PATTERN };
 const key = { type: 'string', minLength: 1, maxLength: 254, pattern: '^[A-Za-z0-9_\\-.@()+,=;$!*\'%:]+$' };
 
-export interface KlineRecord {
+export type KlineRecord = {
   key: string;
   symbol: string;
   interval: Interval;
@@ -32,9 +32,9 @@ export interface KlineRecord {
   taker_buy_quote_asset_volume: string;
   /** Live candles only: whether the candle is final (Binance's `x`). REST candles are final once past. */
   closed?: boolean;
-}
+};
 
-export interface AggTradeRecord {
+export type AggTradeRecord = {
   key: string;
   symbol: string;
   trade_id: number;
@@ -45,9 +45,9 @@ export interface AggTradeRecord {
   timestamp: number;
   is_buyer_maker: boolean;
   is_best_match?: boolean;
-}
+};
 
-export interface TradeRecord {
+export type TradeRecord = {
   key: string;
   symbol: string;
   trade_id: number;
@@ -55,8 +55,9 @@ export interface TradeRecord {
   quantity: string;
   timestamp: number;
   is_buyer_maker: boolean;
-}
+};
 
+// Records are type aliases, not interfaces: an alias is assignable to DataRecord's index signature.
 /** Any record kind; the live kinds (depth, book ticker) are defined by the WebSocket loader. */
 export type DataRecord = { key: string; symbol: string } & Record<string, unknown>;
 

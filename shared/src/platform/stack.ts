@@ -31,6 +31,7 @@ export interface RunningStack {
 
 const RUNTIME_MAIN = join(PROJECT_ROOT, 'shared', 'src', 'runtime', 'main.ts');
 const DISPATCHER_MAIN = join(PROJECT_ROOT, 'shared', 'src', 'platform', 'dispatcher-main.ts');
+const SIMULATOR_MAIN = join(PROJECT_ROOT, 'shared', 'src', 'exchange', 'simulator', 'main.ts');
 const MANAGER = 'queue-manager';
 
 export async function runStack(options: StackOptions): Promise<RunningStack> {
@@ -69,7 +70,36 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
     save();
 
     // What ConfigMap and Secret references in func.yaml resolve to on this machine.
-    const local: Record<string, string> = { KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix };
+    const local: Record<string, string> = {
+      KAFKA_BROKERS: brokers,
+      KAFKA_TOPIC_PREFIX: prefix,
+      // The embedded store: one SQLite file every local function opens (WAL allows that).
+      STORE_URL: options.env.STORE_URL || `sqlite:${join(stateDir, 'store.sqlite')}`,
+    };
+    state.store_url = local.STORE_URL;
+
+    if (options.env.EXCHANGE === 'simulator') {
+      // The stand-in for Binance: loaders are pointed at it instead of the real exchange.
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const simulator = createManagedProcess({
+        name: 'exchange-simulator',
+        command: process.execPath,
+        args: [SIMULATOR_MAIN, '--port', String(port)],
+        cwd: root,
+        env: options.env,
+        logFile: join(logs, 'exchange-simulator.log'),
+        readinessUrl: `${url}/api/v3/ping`,
+        logger,
+      });
+      processes.push(simulator);
+      await simulator.start();
+      local.BINANCE_SPOT_URL = url;
+      local.BINANCE_USDM_URL = url;
+      state.exchange_url = url;
+      state.processes = { ...state.processes, 'exchange-simulator': { pid: simulator.pid(), url } };
+      logger.info({ url }, 'exchange simulator ready');
+    }
     const functions = discoverFunctions(join(root, 'functions'));
     const started = await Promise.all(functions.map(async (fn) => startFunction(fn, fn.name === MANAGER ? options.apiPort : await freePort())));
 

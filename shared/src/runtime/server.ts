@@ -170,8 +170,9 @@ export async function serveFunction(module: FunctionModule, options: ServeOption
   });
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
-  if (module.routes) await module.routes(app, info);
+  // init first: the routes of a REST function use what init connected.
   await module.init?.(info);
+  if (module.routes) await module.routes(app, info);
   const port = options.port ?? envInt('FUNC_PORT');
   await app.listen({ port, host: options.host ?? env('FUNC_HOST') });
   const actualPort = (app.server.address() as AddressInfo).port;

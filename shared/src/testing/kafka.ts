@@ -61,3 +61,33 @@ export async function readTopic(kafka: Kafka, topic: string, count: number, time
     await consumer.disconnect();
   }
 }
+
+/** Waits until a consumer group has committed everything on a topic (its lag is 0). */
+export async function waitForGroupCaughtUp(kafka: Kafka, groupId: string, topic: string, timeoutMs = 60_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(`consumer group ${groupId} caught up on ${topic}`, async () => {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return ends.every((end) => {
+        const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+        return end.high === '0' || at === end.high;
+      });
+    }, { timeoutMs, intervalMs: 200 });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Records on a topic now (high minus low watermark, summed over partitions). */
+export async function topicMessageCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

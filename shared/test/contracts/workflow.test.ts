@@ -40,9 +40,12 @@ test('seed target names map to today services', () => {
 });
 
 test('ids have the formats of the seed design', () => {
-  const ids = newWorkflowIds('BTCUSDT', 'api_candles_5m', '2024-08-01', 'a1b2c3');
+  const ids = newWorkflowIds('BTCUSDT', 'api_candles_5m', '2024-08-01', { shortId: 'a1b2c3' });
   assert.equal(ids.queueId, 'wf-btcusdt-api_candles_5m-20240801-a1b2c3');
   assert.equal(ids.collectionName, 'btcusdt_api_candles_5m_2024_08_01');
   assert.equal(telemetryId('loader-api', 'a1b2c3'), 'loader-api__a1b2c3');
+  const futures = newWorkflowIds('BTCUSDT', 'api_candles_1m', '2022-09-05', { market: 'usdm', shortId: 'x1y2z3' });
+  assert.equal(futures.queueId, 'wf-btcusdt-usdm-api_candles_1m-20220905-x1y2z3');
+  assert.equal(futures.collectionName, 'btcusdt_usdm_api_candles_1m_2022_09_05');
   assert.equal(serviceOfProducer('arango-connector__a1b2c3'), 'arango-connector');
 });

@@ -1,0 +1,161 @@
+/**
+ * The parts of the Binance REST contract that the client and the simulator must agree on:
+ * markets, paths, limits, request weights and payload types (docs/binance.md §1.3–1.6).
+ * One table, so the client budgets exactly the weight the simulator (and Binance) charges.
+ */
+import { INTERVALS, USDM_INTERVALS, type Interval } from '../contracts/intervals.ts';
+
+export const MARKETS = ['spot', 'usdm'] as const;
+/** `spot` is api.binance.com (`/api/v3`), `usdm` is the USD-M futures fapi.binance.com (`/fapi/v1`). */
+export type Market = (typeof MARKETS)[number];
+
+export const ENDPOINTS = ['ping', 'time', 'exchangeInfo', 'klines', 'aggTrades'] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+
+export const PATHS: Record<Market, Record<Endpoint, string>> = {
+  spot: {
+    ping: '/api/v3/ping',
+    time: '/api/v3/time',
+    exchangeInfo: '/api/v3/exchangeInfo',
+    klines: '/api/v3/klines',
+    aggTrades: '/api/v3/aggTrades',
+  },
+  usdm: {
+    ping: '/fapi/v1/ping',
+    time: '/fapi/v1/time',
+    exchangeInfo: '/fapi/v1/exchangeInfo',
+    klines: '/fapi/v1/klines',
+    aggTrades: '/fapi/v1/aggTrades',
+  },
+};
+
+/** REQUEST_WEIGHT per minute and IP: 6000 spot (CHANGELOG 2023-08-25), 2400 USD-M. */
+export const DEFAULT_WEIGHT_LIMITS: Record<Market, number> = { spot: 6000, usdm: 2400 };
+
+/** The fixed window of REQUEST_WEIGHT (`intervalNum` 1, `interval` MINUTE). */
+export const WEIGHT_WINDOW_MS = 60_000;
+
+/** Header names as undici and node:http present them (lower case). */
+export const USED_WEIGHT_HEADER = 'x-mbx-used-weight-1m';
+export const LEGACY_USED_WEIGHT_HEADER = 'x-mbx-used-weight';
+
+/** Default and largest `limit` of klines: spot 500/1000, USD-M 500/1500. */
+export const KLINE_LIMITS: Record<Market, { default: number; max: number }> = {
+  spot: { default: 500, max: 1000 },
+  usdm: { default: 500, max: 1500 },
+};
+
+/** Default and largest `limit` of aggTrades, both markets. */
+export const AGG_TRADE_LIMITS = { default: 500, max: 1000 } as const;
+
+/** USD-M aggTrades: startTime and endTime less than one hour apart (§1.6). */
+export const USDM_AGG_TRADES_MAX_SPAN_MS = 60 * 60 * 1000;
+
+/** Intervals a market's klines accept: USD-M has no `1s`. */
+export function marketIntervals(market: Market): readonly Interval[] {
+  return market === 'spot' ? INTERVALS : USDM_INTERVALS;
+}
+
+/** USD-M klines weight by limit: [1,100) 1, [100,500) 2, [500,1000] 5, above 10 (§1.6). */
+export function usdmKlinesWeight(limit: number): number {
+  if (limit < 100) return 1;
+  if (limit < 500) return 2;
+  if (limit <= 1000) return 5;
+  return 10;
+}
+
+/**
+ * The weight Binance charges for one request; `limit` matters only for USD-M klines
+ * (the limit actually used, so the default 500 when none is sent).
+ */
+export function requestWeight(market: Market, endpoint: Endpoint, limit?: number): number {
+  if (market === 'spot') {
+    switch (endpoint) {
+      case 'ping':
+      case 'time':
+        return 1;
+      case 'exchangeInfo':
+        return 20;
+      case 'klines':
+        return 2;
+      case 'aggTrades':
+        return 4; // 2 → 4 on 2025-03-10
+    }
+  }
+  switch (endpoint) {
+    case 'ping':
+    case 'time':
+    case 'exchangeInfo':
+      return 1;
+    case 'klines':
+      return usdmKlinesWeight(Math.min(limit ?? KLINE_LIMITS.usdm.default, KLINE_LIMITS.usdm.max));
+    case 'aggTrades':
+      return 20;
+  }
+}
+
+/** A kline as Binance sends it: a 12-element array, numbers for times and trade count, strings for the rest. */
+export type KlineRow = [
+  openTime: number,
+  open: string,
+  high: string,
+  low: string,
+  close: string,
+  volume: string,
+  closeTime: number,
+  quoteVolume: string,
+  trades: number,
+  takerBuyBaseVolume: string,
+  takerBuyQuoteVolume: string,
+  ignore: string,
+];
+
+/** An aggregate trade: `a` id, `p` price, `q` quantity, `f`/`l` first/last trade id, `T` time, `m` buyer is maker, `M` best match (spot only). */
+export interface AggTrade {
+  a: number;
+  p: string;
+  q: string;
+  f: number;
+  l: number;
+  T: number;
+  m: boolean;
+  M?: boolean;
+}
+
+export interface RateLimit {
+  rateLimitType: 'REQUEST_WEIGHT' | 'ORDERS' | 'RAW_REQUESTS';
+  interval: 'SECOND' | 'MINUTE' | 'DAY';
+  intervalNum: number;
+  limit: number;
+}
+
+/** The fields of an exchangeInfo symbol StreamForge reads; the rest are kept as sent. */
+export interface ExchangeSymbol {
+  symbol: string;
+  status: string;
+  baseAsset: string;
+  quoteAsset: string;
+  filters: Array<Record<string, unknown>>;
+  [field: string]: unknown;
+}
+
+export interface ExchangeInfo {
+  timezone: string;
+  serverTime: number;
+  rateLimits: RateLimit[];
+  exchangeFilters: unknown[];
+  symbols: ExchangeSymbol[];
+  [field: string]: unknown;
+}
+
+/** Binance's error body: `{"code":-1121,"msg":"Invalid symbol."}`. */
+export interface BinanceErrorBody {
+  code: number;
+  msg: string;
+}
+
+/** The REQUEST_WEIGHT per minute announced by an exchangeInfo, if any. */
+export function requestWeightLimit(info: Pick<ExchangeInfo, 'rateLimits'>): number | undefined {
+  const limit = info.rateLimits.find((r) => r.rateLimitType === 'REQUEST_WEIGHT' && r.interval === 'MINUTE' && r.intervalNum === 1);
+  return limit?.limit;
+}
