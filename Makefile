@@ -24,6 +24,9 @@ typecheck: setup ## Type-check all TypeScript (tsc, no emit)
 test: setup typecheck ## Set up, type-check, and run every test on one real Kafka broker
 	node test/run.ts
 
+demo: setup ## Set up, start the stack with the exchange simulator, backfill a week of BTCUSDT 1m candles, show what was stored
+	node scripts/demo.ts
+
 up: setup ## Start the local stack in the background (broker, functions, dispatcher)
 	npx streamforge up
 

@@ -103,7 +103,13 @@ export async function serveFunction(module: FunctionModule, options: ServeOption
   const logger = options.logger ?? createLogger({ service: options.name });
   const metrics = options.metrics ?? createFunctionMetrics({ service: options.name, instance: env('POD_NAME') || undefined });
   const info: FunctionRuntimeInfo = { name: options.name, logger, metrics };
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? envInt('FUNC_BODY_LIMIT'), logger: false, return503OnClosing: true });
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? envInt('FUNC_BODY_LIMIT'),
+    logger: false,
+    return503OnClosing: true,
+    // Fastify's default ajv silently drops unknown fields; a boundary must refuse them, and name them all.
+    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+  });
   let ready = false;
   let closing = false;
 

@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { klineFromRow, type BinanceKlineRow, type DataBatch } from '@streamforge/shared/contracts';
+import { splitBatch } from '../src/store-batch.ts';
+
+const row: BinanceKlineRow = [1722470400000, '64000.01000000', '64100.00000000', '63900.00000000', '64050.00000000', '12.34500000', 1722470699999, '790000.12000000', 321, '6.10000000', '390000.00000000', '0'];
+
+function batch(records: unknown[]): DataBatch {
+  return { queue_id: 'wf-btcusdt-api_candles_5m-20240801-a1b2c3', symbol: 'BTCUSDT', market: 'spot', kind: 'klines', interval: '5m', collection_name: 'c1', source: 'api', records: records as DataBatch['records'] };
+}
+
+test('valid records pass, each bad one is set aside with the reason, the rest of the batch stays', () => {
+  const good = klineFromRow('BTCUSDT', '5m', row);
+  const badPrice = { ...good, key: 'BTCUSDT:5m:1', open: 'sixty' };
+  const otherSymbol = { ...good, key: 'ETHUSDT:5m:1722470400000', symbol: 'ETHUSDT' };
+  const wrongClose = { ...good, key: 'BTCUSDT:5m:2', close_time: good.close_time + 1 };
+  const { records, rejected } = splitBatch(batch([good, badPrice, otherSymbol, wrongClose, 'not an object']));
+  assert.deepEqual(records, [good]);
+  assert.equal(rejected.length, 4);
+  assert.match(rejected[0]!.reason, /open: must match pattern/);
+  assert.equal(rejected[0]!.key, 'BTCUSDT:5m:1');
+  assert.match(rejected[1]!.reason, /symbol: ETHUSDT in a batch of BTCUSDT/);
+  assert.match(rejected[2]!.reason, /close_time: .* does not close a 5m candle/);
+  assert.match(rejected[3]!.reason, /must be object/);
+  assert.equal(rejected[3]!.key, undefined);
+});

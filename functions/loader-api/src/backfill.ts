@@ -1,0 +1,136 @@
+/**
+ * loader-api's two steps. `startBackfill`: a start command becomes pages on the work topic
+ * (parallel instances share them through Kafka). `loadPage`: one page is fetched from the
+ * exchange and published as data batches, then counted done in the store — exactly once,
+ * however often the page is delivered.
+ */
+import { TOPICS, dataTopicOf, type EventProducer } from '@streamforge/shared/bus';
+import {
+  EVENT_TYPES,
+  aggTradeFromBinance,
+  dataEventType,
+  klineFromRow,
+  parseWorkflowType,
+  sourceOf,
+  type BinanceKlineRow,
+  type DataBatch,
+  type DataRecord,
+  type Interval,
+  type StartCommand,
+  type WorkPage,
+} from '@streamforge/shared/contracts';
+import { StreamForgeError } from '@streamforge/shared/errors';
+import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/shared/exchange';
+import type { Store } from '@streamforge/shared/store';
+import type { Logger, TelemetryEmitter } from '@streamforge/shared/telemetry';
+import { planPages, type PagePlanOptions } from './plan-pages.ts';
+
+export const SERVICE = 'loader-api';
+/** Records per data event: a page of klines, and slices of an aggTrades hour. */
+const RECORDS_PER_BATCH = 1000;
+
+export interface LoaderDeps {
+  exchange: BinanceRestClient;
+  producer: EventProducer;
+  telemetry: TelemetryEmitter;
+  store: Store;
+  logger: Logger;
+  clock?: () => number;
+  plan?: PagePlanOptions;
+}
+
+function telemetryBase(page: { queue_id: string; telemetry_id: string; symbol: string; type: string }) {
+  return { queue_id: page.queue_id, producer: page.telemetry_id, symbol: page.symbol, type: page.type };
+}
+
+export async function startBackfill(deps: LoaderDeps, command: StartCommand): Promise<number> {
+  const plan = parseWorkflowType(command.type);
+  if (plan.source !== 'api') throw new StreamForgeError('SF_CONTRACT_INVALID', `type: loader-api does not load ${command.type}`);
+  const base = telemetryBase({ queue_id: command.queue_id, telemetry_id: command.telemetry_id ?? SERVICE, symbol: command.symbol, type: command.type });
+  // One cheap request proves the symbol exists before hundreds of pages are planned.
+  try {
+    await deps.exchange.exchangeInfo({ market: command.market ?? 'spot', symbol: command.symbol });
+  } catch (error) {
+    if (StreamForgeError.is(error) && error.code === 'SF_EXCHANGE_REJECTED') {
+      await deps.telemetry.emit({ ...base, status: 'error', message: error.message, error: { code: error.code, message: error.message, retryable: false } });
+      return 0;
+    }
+    throw error;
+  }
+  const pages = planPages(command, plan.kind, plan.interval, { now: (deps.clock ?? Date.now)(), ...deps.plan });
+  await deps.producer.send(
+    TOPICS.loaderWork,
+    pages.map((page) => ({
+      id: `${page.queue_id}:page:${page.page.index}`,
+      type: EVENT_TYPES.workPage,
+      source: sourceOf(SERVICE),
+      subject: page.queue_id,
+      // Spread pages over the work topic's partitions, so instances share one workflow.
+      partitionKey: `${page.symbol}:${page.page.index}`,
+      data: page,
+    })),
+  );
+  await deps.telemetry.emit({ ...base, status: 'started', message: `${pages.length} pages planned`, progress: { done: 0, total: pages.length, unit: 'pages' } });
+  deps.logger.info({ queue_id: command.queue_id, pages: pages.length }, 'backfill planned');
+  return pages.length;
+}
+
+async function fetchPage(deps: LoaderDeps, page: WorkPage, now: number): Promise<DataRecord[]> {
+  if (page.kind === 'klines') {
+    const interval = page.interval as Interval;
+    const rows = (await deps.exchange.klines({ market: page.market, symbol: page.symbol, interval, startTime: page.start_ms, endTime: page.end_ms - 1, limit: KLINE_LIMITS[page.market].max })) as unknown as BinanceKlineRow[];
+    // Only candles inside the page and already closed: an open candle is not final yet.
+    return rows.filter((row) => row[0] >= page.start_ms && row[0] < page.end_ms && row[6] < now).map((row) => klineFromRow(page.symbol, interval, row));
+  }
+  const records: DataRecord[] = [];
+  for await (const trades of deps.exchange.aggTradePages({ market: page.market, symbol: page.symbol, startTime: page.start_ms, endTime: page.end_ms - 1 })) {
+    for (const trade of trades) records.push(aggTradeFromBinance(page.symbol, trade) as unknown as DataRecord);
+  }
+  return records;
+}
+
+export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loaded' | 'skipped'> {
+  const base = telemetryBase(page);
+  const workflow = await deps.store.getWorkflow(page.queue_id);
+  // A stopped or failed workflow takes no more of the exchange's weight budget.
+  if (workflow && (workflow.status === 'stopped' || workflow.status === 'error')) return 'skipped';
+
+  let records: DataRecord[];
+  try {
+    records = await fetchPage(deps, page, (deps.clock ?? Date.now)());
+  } catch (error) {
+    if (StreamForgeError.is(error) && error.code === 'SF_EXCHANGE_REJECTED') {
+      await deps.telemetry.emit({ ...base, status: 'error', message: error.message, error: { code: error.code, message: error.message, retryable: false } });
+    }
+    throw error;
+  }
+
+  const parts = Math.max(1, Math.ceil(records.length / RECORDS_PER_BATCH));
+  const batches = Array.from({ length: parts }, (_, part) => {
+    const data: DataBatch = {
+      queue_id: page.queue_id,
+      symbol: page.symbol,
+      market: page.market,
+      kind: page.kind,
+      ...(page.interval ? { interval: page.interval } : {}),
+      collection_name: page.collection_name,
+      source: 'api',
+      telemetry_id: page.telemetry_id,
+      page: { index: page.page.index, count: page.page.count, part, parts },
+      records: records.slice(part * RECORDS_PER_BATCH, (part + 1) * RECORDS_PER_BATCH),
+    };
+    // Deterministic ids: a re-fetched page produces the same events.
+    return { id: `${page.queue_id}:page:${page.page.index}:${part}`, type: dataEventType(page.kind), source: sourceOf(SERVICE), subject: page.queue_id, partitionKey: page.symbol, data };
+  });
+  await deps.producer.send(page.kafka_topic || dataTopicOf(page.kind), batches);
+
+  const progress = await deps.store.markPageDone(SERVICE, page.queue_id, page.page.index, page.page.count);
+  const finished = progress.done >= progress.total;
+  await deps.telemetry.emit({
+    ...base,
+    status: finished ? 'finished' : 'loading',
+    message: finished ? `all ${progress.total} pages fetched` : `page ${page.page.index + 1}/${page.page.count}: ${records.length} records`,
+    progress: { done: progress.done, total: progress.total, unit: 'pages' },
+  });
+  return 'loaded';
+}

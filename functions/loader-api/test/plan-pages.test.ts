@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { countCandles, parseTimeRange, type StartCommand } from '@streamforge/shared/contracts';
+import { planPages } from '../src/plan-pages.ts';
+
+function start(type: string, timeRange: string, market: 'spot' | 'usdm' = 'spot'): StartCommand {
+  return { command: 'start', queue_id: `wf-btcusdt-${type}-x`, target: 'loader-api', symbol: 'BTCUSDT', type, time_range: timeRange, market, kafka_topic: 'data-klines', collection_name: 'c', telemetry_id: 'loader-api__x', timestamp: 1 };
+}
+
+test('one day of 5m candles is one page holding all 288 candles', () => {
+  const pages = planPages(start('api_candles_5m', '2024-08-01:2024-08-02'), 'klines', '5m');
+  assert.equal(pages.length, 1);
+  assert.equal(pages[0]?.start_ms, Date.UTC(2024, 7, 1));
+  assert.equal(pages[0]?.end_ms, Date.UTC(2024, 7, 2));
+});
+
+test('pages cover the range exactly, without overlap, at most 1000 spot candles each', () => {
+  const range = parseTimeRange('2024-01-01:2025-01-01');
+  const pages = planPages(start('api_candles_1h', '2024-01-01:2025-01-01'), 'klines', '1h');
+  assert.equal(pages.length, Math.ceil(countCandles('1h', range.startMs, range.endMs) / 1000));
+  assert.equal(pages[0]?.start_ms, range.startMs);
+  assert.equal(pages.at(-1)?.end_ms, range.endMs);
+  for (let i = 1; i < pages.length; i++) assert.equal(pages[i]?.start_ms, pages[i - 1]?.end_ms);
+  for (const page of pages) assert.ok(countCandles('1h', page.start_ms, page.end_ms) <= 1000);
+  assert.deepEqual(pages.map((p) => p.page.index), pages.map((_, i) => i));
+  assert.ok(pages.every((p) => p.page.count === pages.length));
+});
+
+test('USD-M pages take 1500 candles, the futures limit', () => {
+  const pages = planPages(start('api_candles_1m', '2022-09-05:2022-09-07', 'usdm'), 'klines', '1m');
+  assert.equal(pages.length, Math.ceil(2880 / 1500));
+});
+
+test('monthly candles follow the calendar', () => {
+  const pages = planPages(start('api_candles_1M', '2023-01-01:2024-01-01'), 'klines', '1M');
+  assert.equal(pages.length, 1);
+  assert.equal(countCandles('1M', pages[0]!.start_ms, pages[0]!.end_ms), 12);
+});
+
+test('aggTrades are paged by the hour, the longest window USD-M allows', () => {
+  const pages = planPages(start('api_agg_trades', '2024-08-01:2024-08-02'), 'agg_trades', undefined);
+  assert.equal(pages.length, 24);
+  assert.ok(pages.every((p) => p.end_ms - p.start_ms === 3_600_000));
+});
+
+test('pages never reach into the future; an empty range still has one page to report done', () => {
+  const now = Date.UTC(2024, 7, 1, 12);
+  const pages = planPages(start('api_candles_1h', '2024-08-01:2024-08-03'), 'klines', '1h', { now });
+  assert.equal(pages.at(-1)?.end_ms, now);
+  const none = planPages(start('api_candles_1h', '2024-08-01:2024-08-03'), 'klines', '1h', { now: Date.UTC(2024, 6, 1) });
+  assert.equal(none.length, 1);
+});

@@ -1,0 +1,136 @@
+/**
+ * The manager's work: register a workflow and publish its start command, stop it, and move
+ * its status from telemetry. Storage and Kafka arrive as parameters.
+ */
+import { TOPICS, type EventProducer } from '@streamforge/shared/bus';
+import { EVENT_TYPES, sourceOf, telemetryEventContract, type StopCommand, type TelemetryEvent } from '@streamforge/shared/contracts';
+import { StreamForgeError } from '@streamforge/shared/errors';
+import type { Logger } from '@streamforge/shared/telemetry';
+import type { ListWorkflowsOptions, Store, StoredEvent, WorkflowRecord } from '@streamforge/shared/store';
+import { planWorkflow, type WorkflowRequest } from './workflow-request.ts';
+import { applyStop, applyTelemetry, isFinal } from './workflow-state.ts';
+
+export interface ManagerDeps {
+  store: Store;
+  producer: EventProducer;
+  logger: Logger;
+  clock?: () => number;
+  /** Called after a workflow is registered and its start published (live streams start their Job here). */
+  onStarted?(workflow: WorkflowRecord): Promise<void>;
+  onStopped?(workflow: WorkflowRecord): Promise<void>;
+  /**
+   * Called once a change this instance made is durable: a workflow registered, stopped,
+   * failed, or moved by telemetry (also when an event only joined the trail). The console
+   * pushes it to browsers. Synchronous and must not block; what it throws is logged.
+   */
+  onChange?(workflow: WorkflowRecord, cause: WorkflowChange): void;
+}
+
+export interface WorkflowChange {
+  kind: 'started' | 'stopped' | 'failed' | 'telemetry';
+  /** The telemetry event's CloudEvent id. */
+  eventId?: string;
+}
+
+export interface Manager {
+  startWorkflow(request: WorkflowRequest): Promise<WorkflowRecord>;
+  stopWorkflow(queueId: string, reason?: string): Promise<WorkflowRecord>;
+  /** Applies one telemetry event (by CloudEvent id, so a redelivery is a no-op). */
+  recordTelemetry(eventId: string, data: unknown): Promise<WorkflowRecord | undefined>;
+  /** Marks a workflow failed for a reason the manager itself saw (a Job that died). */
+  failWorkflow(queueId: string, reason: string): Promise<WorkflowRecord | undefined>;
+  getWorkflow(queueId: string): Promise<WorkflowRecord>;
+  listWorkflows(options: ListWorkflowsOptions): Promise<WorkflowRecord[]>;
+  listEvents(queueId: string, limit: number, afterReceivedAt?: number): Promise<StoredEvent[]>;
+}
+
+export function createManager(deps: ManagerDeps): Manager {
+  const { store, producer, logger } = deps;
+  const clock = deps.clock ?? Date.now;
+  const notify = (workflow: WorkflowRecord | undefined, cause: WorkflowChange): void => {
+    if (!workflow || !deps.onChange) return;
+    try {
+      deps.onChange(workflow, cause);
+    } catch (error) {
+      logger.warn({ queue_id: workflow.queue_id, err: error }, 'change listener failed');
+    }
+  };
+
+  /** Read, change, compare-and-set; again when another instance wrote in between. */
+  async function update(queueId: string, change: (w: WorkflowRecord) => WorkflowRecord | undefined): Promise<WorkflowRecord | undefined> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const current = await store.getWorkflow(queueId);
+      if (!current) return undefined;
+      const next = change(current);
+      if (!next) return current;
+      if (await store.replaceWorkflow(next)) return next;
+    }
+    throw new StreamForgeError('SF_CONFLICT', `workflow ${queueId} is updated too often concurrently; try again`);
+  }
+
+  async function getWorkflow(queueId: string): Promise<WorkflowRecord> {
+    const workflow = await store.getWorkflow(queueId);
+    if (!workflow) throw new StreamForgeError('SF_NOT_FOUND', `no workflow ${queueId}`);
+    return workflow;
+  }
+
+  return {
+    async startWorkflow(request) {
+      const { workflow, start } = planWorkflow(request, clock());
+      await store.createWorkflow(workflow);
+      notify(workflow, { kind: 'started' });
+      if (workflow.collection_name && workflow.kafka_topic) await store.ensureCollection(workflow.collection_name);
+      try {
+        await producer.send(TOPICS.control, [start]);
+      } catch (error) {
+        const reason = `start command could not be published: ${(error as Error).message}`;
+        notify(await update(workflow.queue_id, (w) => ({ ...w, status: 'error', error: reason, updated_at: clock(), version: w.version + 1 })), { kind: 'failed' });
+        throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', reason, { cause: error });
+      }
+      logger.info({ queue_id: workflow.queue_id, type: workflow.type, symbol: workflow.symbol }, 'workflow started');
+      await deps.onStarted?.(workflow);
+      return workflow;
+    },
+
+    async stopWorkflow(queueId, reason = 'stopped by request') {
+      const workflow = await getWorkflow(queueId);
+      if (isFinal(workflow.status)) throw new StreamForgeError('SF_CONFLICT', `workflow ${queueId} is already ${workflow.status}`);
+      const stop: StopCommand = { command: 'stop', queue_id: queueId, reason, timestamp: clock() / 1000 };
+      await producer.send(TOPICS.control, [{ id: `${queueId}:stop`, type: EVENT_TYPES.controlStop, source: sourceOf('queue-manager'), subject: queueId, partitionKey: workflow.symbol, data: stop }]);
+      const stopped = (await update(queueId, (w) => applyStop(w, reason, clock()))) ?? workflow;
+      notify(stopped, { kind: 'stopped' });
+      logger.info({ queue_id: queueId, status: stopped.status }, 'workflow stop requested');
+      await deps.onStopped?.(stopped);
+      return stopped;
+    },
+
+    async recordTelemetry(eventId, data) {
+      const event: TelemetryEvent = telemetryEventContract.parse(data);
+      const known = await store.getWorkflow(event.queue_id);
+      if (!known) {
+        logger.debug({ queue_id: event.queue_id, status: event.status }, 'telemetry for no registered workflow');
+        return undefined;
+      }
+      // Status first, trail second: applying an event twice changes nothing, so a crash in
+      // between is repaired by the redelivery instead of losing the status change.
+      const next = await update(event.queue_id, (w) => applyTelemetry(w, event, clock()));
+      await store.appendEvent({ queue_id: event.queue_id, event_id: eventId, received_at: clock(), event });
+      notify(next, { kind: 'telemetry', eventId });
+      if (next && next.status !== known.status) logger.info({ queue_id: event.queue_id, from: known.status, to: next.status }, 'workflow status changed');
+      return next;
+    },
+
+    async failWorkflow(queueId, reason) {
+      const failed = await update(queueId, (w) => (isFinal(w.status) ? undefined : { ...w, status: 'error', error: reason, updated_at: clock(), version: w.version + 1 }));
+      notify(failed, { kind: 'failed' });
+      return failed;
+    },
+
+    getWorkflow,
+    listWorkflows: (options) => store.listWorkflows(options),
+    async listEvents(queueId, limit, afterReceivedAt) {
+      await getWorkflow(queueId);
+      return store.listEvents(queueId, { limit, ...(afterReceivedAt === undefined ? {} : { afterReceivedAt }) });
+    },
+  };
+}

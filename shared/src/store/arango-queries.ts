@@ -1,0 +1,85 @@
+/**
+ * Every AQL query the ArangoDB adapter sends, in one place: the stand-in used by the tests
+ * recognises exactly these (it keeps its own copy, so a changed query fails loudly there
+ * until the stand-in learns it). Writes use the document API; queries only read, except
+ * the compare-and-set of a workflow.
+ *
+ * Strings compare by ArangoDB's collation; record keys within one collection share their
+ * `SYMBOL:interval:` or `SYMBOL:agg:` prefix and have fixed-width numbers, so key order is
+ * the same as the byte order SQLite uses.
+ */
+
+/** Names of the store's own collections in ArangoDB. */
+export const ARANGO_COLLECTIONS = {
+  workflows: 'workflows',
+  events: 'workflow_events',
+  pages: 'workflow_pages',
+  rejected: 'rejected_records',
+} as const;
+
+export const AQL = {
+  /** Keyset paging over the primary index (`_key` = record key). */
+  listRecords: `FOR d IN @@collection
+  FILTER d._key > @after
+  SORT d._key
+  LIMIT @limit
+  RETURN UNSET(d, "_key", "_id", "_rev")`,
+
+  /** Pages whose every part is stored, the page count, records of all parts, and rejects. */
+  workflowProgress: `LET parts = (FOR p IN workflow_pages FILTER p.queue_id == @queue_id RETURN { page: p.page, pages: p.pages, parts: p.parts, records: p.records })
+LET done = (FOR part IN parts COLLECT page = part.page, needed = part.parts WITH COUNT INTO stored FILTER stored >= needed RETURN page)
+LET rejected = (FOR r IN rejected_records FILTER r.queue_id == @queue_id RETURN 1)
+RETURN { pagesDone: LENGTH(done), pagesTotal: MAX(parts[*].pages), recordsWritten: SUM(parts[*].records), rejected: LENGTH(rejected) }`,
+
+  listRejected: `FOR r IN rejected_records
+  FILTER r.queue_id == @queue_id
+  SORT r.rejected_at, r.position
+  LIMIT @limit
+  RETURN { collection: r.collection, queue_id: r.queue_id, key: r.key, reason: r.reason, record: r.record }`,
+
+  /** Newest first; `@before_at`/`@before` is the (created_at, queue_id) paging bound. */
+  listWorkflows: `FOR w IN workflows
+  FILTER w.created_at < @before_at || (w.created_at == @before_at && w.queue_id < @before)
+  SORT w.created_at DESC, w.queue_id DESC
+  LIMIT @limit
+  RETURN UNSET(w, "_key", "_id", "_rev")`,
+
+  listWorkflowsByStatus: `FOR w IN workflows
+  FILTER w.status == @status
+  FILTER w.created_at < @before_at || (w.created_at == @before_at && w.queue_id < @before)
+  SORT w.created_at DESC, w.queue_id DESC
+  LIMIT @limit
+  RETURN UNSET(w, "_key", "_id", "_rev")`,
+
+  /**
+   * Compare-and-set: replaces only the version read. A concurrent writer of the same
+   * document makes one of the two fail with a write-write conflict (1200), never both win.
+   */
+  replaceWorkflow: `FOR w IN workflows
+  FILTER w._key == @key && w.version == @expected
+  REPLACE w WITH @workflow IN workflows
+  RETURN true`,
+
+  listEvents: `FOR e IN workflow_events
+  FILTER e.queue_id == @queue_id && e.received_at > @after
+  SORT e.received_at, e.event_id
+  LIMIT @limit
+  RETURN { queue_id: e.queue_id, event_id: e.event_id, received_at: e.received_at, event: e.event }`,
+} as const;
+
+/** Persistent indexes, by collection; record collections get RECORD_INDEXES. */
+export const ARANGO_INDEXES: Record<string, Array<{ name: string; fields: string[]; sparse?: boolean }>> = {
+  workflows: [
+    { name: 'by_status_created', fields: ['status', 'created_at', 'queue_id'] },
+    { name: 'by_created', fields: ['created_at', 'queue_id'] },
+  ],
+  workflow_events: [{ name: 'by_queue_received', fields: ['queue_id', 'received_at', 'event_id'] }],
+  workflow_pages: [{ name: 'by_queue_page', fields: ['queue_id', 'page'] }],
+  rejected_records: [{ name: 'by_queue_rejected', fields: ['queue_id', 'rejected_at', 'position'] }],
+};
+
+/** Time lookups of candles (`open_time`) and trades (`timestamp`); sparse, so a kind without the field costs nothing. */
+export const RECORD_INDEXES = [
+  { name: 'by_open_time', fields: ['open_time'], sparse: true },
+  { name: 'by_timestamp', fields: ['timestamp'], sparse: true },
+];

@@ -1,0 +1,153 @@
+/**
+ * The store port: what services need from the database, and nothing more. Two adapters
+ * implement it, the embedded default (SQLite through node:sqlite) and ArangoDB (arangojs);
+ * one contract test suite runs against each.
+ *
+ * Collections hold records keyed by their deterministic `key` (ArangoDB `_key`), so writing
+ * a record again replaces it: at-least-once delivery plus idempotent writes gives each
+ * record exactly once in the store.
+ */
+import type { DataRecord } from '../contracts/records.ts';
+
+export interface RejectedRecord {
+  /** Where it was headed. */
+  collection: string;
+  queue_id: string;
+  /** The record key if it had a usable one. */
+  key?: string;
+  reason: string;
+  record: unknown;
+}
+
+/** A batch of a backfill page: page `page` of `pages`, part `part` of `parts`. */
+export interface PageProgress {
+  queue_id: string;
+  page: number;
+  pages: number;
+  part: number;
+  parts: number;
+  /** Records this part carried (valid and rejected). */
+  records: number;
+}
+
+export interface WriteBatchInput {
+  collection: string;
+  records: DataRecord[];
+  rejected?: RejectedRecord[];
+  /** Recorded in the same transaction as the records, so progress is counted exactly once. */
+  progress?: PageProgress;
+}
+
+export interface WorkflowProgress {
+  queue_id: string;
+  pagesDone: number;
+  pagesTotal: number | undefined;
+  /** Records of all parts written so far (each part counted once, however often delivered). */
+  recordsWritten: number;
+  rejected: number;
+}
+
+export interface WriteBatchResult {
+  written: number;
+  rejected: number;
+  progress: WorkflowProgress | undefined;
+}
+
+export interface ListRecordsOptions {
+  /** Only records whose key sorts after this one (keyset paging). */
+  after?: string;
+  limit: number;
+}
+
+export interface CollectionInfo {
+  name: string;
+  count: number;
+}
+
+export interface RecordStore {
+  /** Creates the collection and its indexes if missing; idempotent. */
+  ensureCollection(name: string): Promise<void>;
+  /** Upserts records by key and stores rejects, atomically. */
+  writeBatch(input: WriteBatchInput): Promise<WriteBatchResult>;
+  countRecords(collection: string): Promise<number>;
+  /** Records in key order. */
+  listRecords(collection: string, options: ListRecordsOptions): Promise<DataRecord[]>;
+  getRecord(collection: string, key: string): Promise<DataRecord | undefined>;
+  listCollections(): Promise<CollectionInfo[]>;
+  workflowProgress(queueId: string): Promise<WorkflowProgress>;
+  listRejected(queueId: string, limit: number): Promise<RejectedRecord[]>;
+  /**
+   * Counts page `page` of `pages` done for one stage of a workflow (e.g. `loader-api`
+   * fetched it), once however often it is marked, and returns the stage's pages done so
+   * far: instances that share a workflow's pages learn from it when the last one is done.
+   */
+  markPageDone(stage: string, queueId: string, page: number, pages: number): Promise<{ done: number; total: number }>;
+}
+
+export const WORKFLOW_STATUSES = ['pending', 'running', 'completed', 'error', 'stopped'] as const;
+export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
+
+export interface ServiceProgress {
+  status: string;
+  records_written?: number;
+  progress?: { done: number; total?: number; unit: string };
+  message?: string;
+  updated_at: number;
+}
+
+export interface WorkflowRecord {
+  queue_id: string;
+  symbol: string;
+  symbols?: string[];
+  type: string;
+  market: string;
+  time_range?: string;
+  kafka_topic: string;
+  collection_name: string;
+  status: WorkflowStatus;
+  /** Services that must report `finished` for the workflow to complete. */
+  services: string[];
+  progress: Record<string, ServiceProgress>;
+  error?: string;
+  params?: Record<string, unknown>;
+  created_at: number;
+  updated_at: number;
+  /** Bumped by every update; updates name the version they read (optimistic concurrency). */
+  version: number;
+}
+
+export interface StoredEvent {
+  queue_id: string;
+  /** The CloudEvent id, so a redelivered event is stored once. */
+  event_id: string;
+  received_at: number;
+  event: Record<string, unknown>;
+}
+
+export interface ListWorkflowsOptions {
+  status?: WorkflowStatus;
+  limit: number;
+  /** queue_ids created before this one (newest first paging). */
+  before?: string;
+}
+
+export interface WorkflowStore {
+  /** Fails with SF_CONFLICT when the queue_id exists. */
+  createWorkflow(workflow: WorkflowRecord): Promise<void>;
+  getWorkflow(queueId: string): Promise<WorkflowRecord | undefined>;
+  listWorkflows(options: ListWorkflowsOptions): Promise<WorkflowRecord[]>;
+  /**
+   * Writes `next` if the stored version is still `next.version - 1`; returns false when
+   * another writer got there first (read again and retry).
+   */
+  replaceWorkflow(next: WorkflowRecord): Promise<boolean>;
+  /** Appends to the trail; false when this event id is already there. */
+  appendEvent(event: StoredEvent): Promise<boolean>;
+  listEvents(queueId: string, options: { limit: number; afterReceivedAt?: number }): Promise<StoredEvent[]>;
+}
+
+export interface Store extends RecordStore, WorkflowStore {
+  /** What the adapter is, for logs and /health: `sqlite:/path` or `arangodb:http://…/db`. */
+  readonly description: string;
+  close(): Promise<void>;
+}

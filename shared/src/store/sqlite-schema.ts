@@ -1,0 +1,97 @@
+/**
+ * The SQLite layout. Record collections are tables named through a registry
+ * (`collections`), because SQLite table names are case-insensitive while collection names
+ * (as ArangoDB's) are not: `BTC` and `btc` get two tables. The registry also keeps
+ * listCollections to record collections, whatever else the file holds.
+ *
+ * Record tables are rowid tables with a UNIQUE key: count(*) then reads the small key index
+ * instead of every document (a WITHOUT ROWID table inserts ~10% faster but counts by
+ * scanning all of its pages; bench/store.ts measures the insert rate).
+ */
+
+/** Set on every connection. Page size only takes effect on a new file (before WAL). */
+export const CONNECTION_PRAGMAS = [
+  // 16 KiB pages: ~40 klines a page, fewer B-tree splits; measured +15–20% inserts over 4 KiB.
+  'PRAGMA page_size = 16384',
+  'PRAGMA synchronous = NORMAL',
+  // Checkpoint every 4000 pages (64 MiB) rather than 1000, and trim the WAL back afterwards.
+  'PRAGMA wal_autocheckpoint = 4000',
+  'PRAGMA journal_size_limit = 67108864',
+  'PRAGMA cache_size = -16384',
+  'PRAGMA foreign_keys = OFF',
+] as const;
+
+/** `PRAGMA user_version` of a file with this layout. */
+export const SCHEMA_VERSION = 1;
+
+/** Created once per file, in one write transaction (IF NOT EXISTS: several processes open the same file). */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS collections (
+  name TEXT PRIMARY KEY,
+  table_name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rejected_records (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  queue_id TEXT NOT NULL,
+  collection TEXT NOT NULL,
+  key TEXT,
+  reason TEXT NOT NULL,
+  record TEXT NOT NULL,
+  rejected_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS _rejected_records_by_queue ON rejected_records (queue_id, seq);
+CREATE TABLE IF NOT EXISTS workflow_pages (
+  queue_id TEXT NOT NULL,
+  page INTEGER NOT NULL,
+  part INTEGER NOT NULL,
+  pages INTEGER NOT NULL,
+  parts INTEGER NOT NULL,
+  records INTEGER NOT NULL,
+  PRIMARY KEY (queue_id, page, part)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS workflow_progress (
+  queue_id TEXT PRIMARY KEY,
+  pages_total INTEGER,
+  pages_done INTEGER NOT NULL,
+  records_written INTEGER NOT NULL,
+  rejected INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS workflows (
+  queue_id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  doc TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS _workflows_by_created ON workflows (created_at, queue_id);
+CREATE INDEX IF NOT EXISTS _workflows_by_status ON workflows (status, created_at, queue_id);
+CREATE TABLE IF NOT EXISTS workflow_events (
+  queue_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  PRIMARY KEY (queue_id, event_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS _workflow_events_by_time ON workflow_events (queue_id, received_at, event_id);
+`;
+
+/** Identifiers are quoted; collection names are `^[a-zA-Z][a-zA-Z0-9_-]*$`, so they never hold a quote. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function recordTableDdl(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(table)} (key TEXT NOT NULL UNIQUE, doc TEXT NOT NULL)`;
+}
+
+/**
+ * Upsert of `rows` records in one statement: multi-row VALUES saves a native call and a
+ * statement step per record (~+10% fresh, +35% rewriting). A rewrite with the same JSON
+ * changes nothing (`WHERE doc IS NOT excluded.doc`), so a redelivered batch dirties no page.
+ */
+export function upsertSql(table: string, rows: number): string {
+  const values = Array.from({ length: rows }, () => '(?, ?)').join(', ');
+  return `INSERT INTO ${quoteIdentifier(table)} (key, doc) VALUES ${values} ON CONFLICT (key) DO UPDATE SET doc = excluded.doc WHERE doc IS NOT excluded.doc`;
+}

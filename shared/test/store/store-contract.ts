@@ -1,0 +1,290 @@
+/**
+ * The store contract: one suite of examples every adapter must pass (sqlite.test.ts,
+ * arango-standin.test.ts, arango.test.ts run it). Each test gets a fresh, empty store from
+ * `openFreshStore`, which also registers its clean-up on the test.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { aggTradeFromBinance, type DataRecord } from '../../src/contracts/records.ts';
+import { StreamForgeError, type ErrorCode } from '../../src/errors.ts';
+import type { PageProgress, Store, WorkflowRecord, WorkflowStatus } from '../../src/store/port.ts';
+import { klineSeries, realKlines } from './kline-fixture.ts';
+
+export type OpenFreshStore = (t: TestContext) => Promise<Store>;
+
+const COLLECTION = 'btcusdt_api_candles_1h_2023_01_01';
+const QUEUE = 'wf-btcusdt-api_candles_1h-20230101-a1b2c3';
+
+const failsWith = (code: ErrorCode) => (error: unknown): boolean => StreamForgeError.is(error) && error.code === code;
+const byKey = (a: DataRecord, b: DataRecord): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+function workflow(queueId: string, createdAt: number, status: WorkflowStatus = 'pending'): WorkflowRecord {
+  return {
+    queue_id: queueId,
+    symbol: 'BTCUSDT',
+    type: 'api_candles_1h',
+    market: 'spot',
+    time_range: '2023-01-01:2023-02-01',
+    kafka_topic: 'data.klines',
+    collection_name: COLLECTION,
+    status,
+    services: ['loader-api', 'arango-connector'],
+    progress: { 'loader-api': { status: 'loading', records_written: 1000, progress: { done: 1, total: 31, unit: 'pages' }, updated_at: createdAt + 5 } },
+    params: { interval: '1h', note: 'décimal "quoted"' },
+    created_at: createdAt,
+    updated_at: createdAt,
+    version: 1,
+  };
+}
+
+function part(page: number, pagePart: number, parts: number, records: number): PageProgress {
+  return { queue_id: QUEUE, page, pages: 3, part: pagePart, parts, records };
+}
+
+export function describeStoreContract(name: string, openFreshStore: OpenFreshStore): void {
+  const it = (title: string, body: (store: Store, t: TestContext) => Promise<void>): void => {
+    test(`${name}: ${title}`, async (t) => body(await openFreshStore(t), t));
+  };
+
+  it('a stage counts each page done once, whoever marks it and however often, apart from stored pages', async (store) => {
+    assert.deepEqual(await store.markPageDone('loader-api', QUEUE, 0, 3), { done: 1, total: 3 });
+    assert.deepEqual(await store.markPageDone('loader-api', QUEUE, 0, 3), { done: 1, total: 3 });
+    const [a, b] = await Promise.all([store.markPageDone('loader-api', QUEUE, 1, 3), store.markPageDone('loader-api', QUEUE, 2, 3)]);
+    assert.equal(Math.max(a.done, b.done), 3);
+    assert.deepEqual(await store.markPageDone('graph-builder', QUEUE, 0, 5), { done: 1, total: 5 });
+    // The connector's stored-page progress of the same workflow is its own count.
+    assert.equal((await store.workflowProgress(QUEUE)).pagesDone, 0);
+  });
+
+  it('writing the same batch twice leaves one copy of each record, and a changed value replaces the stored one', async (store) => {
+    const klines = realKlines().slice(0, 50);
+    await store.writeBatch({ collection: COLLECTION, records: klines });
+    const again = await store.writeBatch({ collection: COLLECTION, records: klines });
+    assert.equal(again.written, 50);
+    assert.equal(await store.countRecords(COLLECTION), 50);
+    const changed = { ...klines[7], close: '16600.00000000', closed: true };
+    await store.writeBatch({ collection: COLLECTION, records: [changed] });
+    assert.equal(await store.countRecords(COLLECTION), 50);
+    assert.deepEqual(await store.getRecord(COLLECTION, changed.key), changed);
+    assert.deepEqual(await store.getRecord(COLLECTION, klines[8].key), klines[8]);
+  });
+
+  it('records come back exactly as written: decimal strings, integers, booleans and nested values', async (store) => {
+    const klines = realKlines().slice(100, 110).map((k, i) => (i % 2 === 0 ? { ...k, closed: i % 4 === 0 } : k));
+    const trades = [
+      aggTradeFromBinance('BTCUSDT', { a: 26129, p: '0.01633102', q: '4.70443515', f: 27781, l: 27781, T: 1498793709153, m: true, M: true }),
+      aggTradeFromBinance('BTCUSDT', { a: 26130, p: '16541.77000000', q: '0.00000100', f: 27782, l: 27790, T: 1498793709154, m: false }),
+    ];
+    const live: DataRecord = { key: 'BTCUSDT:depth:000000000000042', symbol: 'BTCUSDT', bids: [['16541.77', '0.5'], ['16541.70', '0']], last_update_id: 42, snapshot: null, meta: { source: 'ws', exact: '1e-8' } };
+    await store.writeBatch({ collection: COLLECTION, records: klines });
+    await store.writeBatch({ collection: 'btcusdt_api_agg_trades_2017_06_30', records: trades });
+    await store.writeBatch({ collection: 'btcusdt_ws_depth', records: [live] });
+    assert.deepEqual(await store.listRecords(COLLECTION, { limit: 100 }), klines);
+    assert.deepEqual(await store.listRecords('btcusdt_api_agg_trades_2017_06_30', { limit: 100 }), trades);
+    assert.deepEqual(await store.getRecord('btcusdt_ws_depth', live.key), live);
+    assert.equal(typeof (await store.getRecord(COLLECTION, klines[0].key))!.open_time, 'number');
+  });
+
+  it('a batch of 2,345 records is stored whole and listed in key order', async (store) => {
+    const klines = klineSeries(2345);
+    const shuffled = [...klines].sort((a, b) => (a.open_time % 7) - (b.open_time % 7) || a.open_time - b.open_time);
+    const result = await store.writeBatch({ collection: COLLECTION, records: shuffled });
+    assert.deepEqual(result, { written: 2345, rejected: 0, progress: undefined });
+    assert.equal(await store.countRecords(COLLECTION), 2345);
+    assert.deepEqual(await store.listRecords(COLLECTION, { limit: 5000 }), klines);
+  });
+
+  it('listRecords pages through a collection in key order with after and limit', async (store) => {
+    const klines = realKlines();
+    const shuffled = [...klines].reverse();
+    for (let i = 0; i < shuffled.length; i += 300) await store.writeBatch({ collection: COLLECTION, records: shuffled.slice(i, i + 300) });
+    const seen: DataRecord[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.listRecords(COLLECTION, { limit: 100, ...(after === undefined ? {} : { after }) });
+      if (page.length === 0) break;
+      seen.push(...page);
+      after = page.at(-1)!.key;
+    }
+    assert.deepEqual(seen, [...klines].sort(byKey));
+    assert.deepEqual(await store.listRecords(COLLECTION, { limit: 0 }), []);
+    assert.deepEqual(await store.listRecords(COLLECTION, { limit: 2, after: klines[9].key }), klines.slice(10, 12));
+    await assert.rejects(store.listRecords(COLLECTION, { limit: -1 }), failsWith('SF_CONTRACT_INVALID'));
+  });
+
+  it('a key repeated inside one batch keeps its last record', async (store) => {
+    const [first, second] = realKlines();
+    const batch = [first, second, { ...first, volume: '1.00000000' }, { ...first, volume: '2.00000000' }];
+    await store.writeBatch({ collection: COLLECTION, records: batch });
+    assert.equal(await store.countRecords(COLLECTION), 2);
+    assert.equal((await store.getRecord(COLLECTION, first.key))!.volume, '2.00000000');
+  });
+
+  it('a record key outside the ArangoDB _key characters is stored and read back by that key', async (store) => {
+    const odd = { key: 'BTC/USDT 1h #é', symbol: 'BTCUSDT', price: '1.0' };
+    const long = { key: `BTCUSDT:${'9'.repeat(300)}`, symbol: 'BTCUSDT', price: '2.0' };
+    await store.writeBatch({ collection: COLLECTION, records: [odd, long] });
+    assert.deepEqual(await store.getRecord(COLLECTION, odd.key), odd);
+    assert.deepEqual(await store.getRecord(COLLECTION, long.key), long);
+    assert.equal(await store.countRecords(COLLECTION), 2);
+  });
+
+  it('countRecords and listCollections report every record collection with its count, and never the store\'s own', async (store) => {
+    await store.ensureCollection('ethusdt_api_candles_1h_2023_01_01');
+    await store.writeBatch({
+      collection: COLLECTION,
+      records: realKlines().slice(0, 3),
+      rejected: [{ collection: COLLECTION, queue_id: QUEUE, reason: 'close_time: wrong', record: { key: 'x' } }],
+      progress: part(0, 0, 1, 4),
+    });
+    await store.createWorkflow(workflow(QUEUE, 1_700_000_000_000));
+    await store.appendEvent({ queue_id: QUEUE, event_id: 'evt-1', received_at: 1_700_000_000_001, event: { status: 'loading' } });
+    assert.equal(await store.countRecords(COLLECTION), 3);
+    assert.deepEqual(await store.listCollections(), [
+      { name: COLLECTION, count: 3 },
+      { name: 'ethusdt_api_candles_1h_2023_01_01', count: 0 },
+    ]);
+  });
+
+  it('ensureCollection is idempotent and keeps the records already there', async (store) => {
+    await store.ensureCollection(COLLECTION);
+    await store.ensureCollection(COLLECTION);
+    await store.writeBatch({ collection: COLLECTION, records: realKlines().slice(0, 5) });
+    await store.ensureCollection(COLLECTION);
+    assert.equal(await store.countRecords(COLLECTION), 5);
+  });
+
+  it('reads of a collection that does not exist find nothing instead of failing', async (store) => {
+    assert.equal(await store.countRecords('never_written'), 0);
+    assert.deepEqual(await store.listRecords('never_written', { limit: 10 }), []);
+    assert.equal(await store.getRecord('never_written', 'BTCUSDT:1h:1672531200000'), undefined);
+    assert.equal(await store.countRecords('not a name!'), 0);
+    await store.ensureCollection(COLLECTION);
+    assert.equal(await store.getRecord(COLLECTION, 'BTCUSDT:1h:1672531200000'), undefined);
+  });
+
+  it('collection names follow the ArangoDB rule, the store\'s own names are refused, and names differing in case are two collections', async (store) => {
+    for (const bad of ['1candles', 'btc usdt', '', 'a'.repeat(257), 'candles/1h']) {
+      await assert.rejects(store.ensureCollection(bad), failsWith('SF_CONTRACT_INVALID'), bad);
+    }
+    await assert.rejects(store.writeBatch({ collection: 'workflows', records: realKlines().slice(0, 1) }), failsWith('SF_CONTRACT_INVALID'));
+    await assert.rejects(store.ensureCollection('rejected_records'), /reserved/);
+    await store.writeBatch({ collection: 'Candles', records: realKlines().slice(0, 2) });
+    await store.writeBatch({ collection: 'candles', records: realKlines().slice(0, 3) });
+    assert.equal(await store.countRecords('Candles'), 2);
+    assert.equal(await store.countRecords('candles'), 3);
+  });
+
+  it('a batch with a record lacking its key is refused whole, before anything is written', async (store) => {
+    const [good] = realKlines();
+    const { key: _key, ...keyless } = good;
+    await assert.rejects(store.writeBatch({ collection: COLLECTION, records: [good, keyless as unknown as DataRecord] }), (e: unknown) => failsWith('SF_CONTRACT_INVALID')(e) && /records\[1\]\.key/.test((e as Error).message));
+    assert.equal(await store.countRecords(COLLECTION), 0);
+  });
+
+  it('rejected records are stored with their reason and raw record, once however often their batch is delivered', async (store) => {
+    const rejected = [
+      { collection: COLLECTION, queue_id: QUEUE, key: 'BTCUSDT:1h:1672531200000', reason: 'close_time: 1672534799998 does not close a 1h candle opened at 1672531200000', record: { key: 'BTCUSDT:1h:1672531200000', open: '16541.77000000' } },
+      { collection: COLLECTION, queue_id: QUEUE, reason: '(root): must be object', record: 'garbage' },
+      { collection: COLLECTION, queue_id: QUEUE, reason: 'open: must match pattern', record: [1672531200000, 'x'] },
+    ];
+    const batch = { collection: COLLECTION, records: realKlines().slice(1, 3), rejected };
+    const first = await store.writeBatch(batch);
+    assert.equal(first.rejected, 3);
+    await store.writeBatch(batch);
+    assert.deepEqual(await store.listRejected(QUEUE, 10), rejected);
+    assert.deepEqual(await store.listRejected(QUEUE, 1), rejected.slice(0, 1));
+    assert.deepEqual(await store.listRejected('wf-other-queue', 10), []);
+    assert.equal((await store.workflowProgress(QUEUE)).rejected, 3);
+    assert.equal(await store.countRecords(COLLECTION), 2);
+  });
+
+  it('page progress counts each part once however often it is delivered, and a page is done only when all its parts are in', async (store) => {
+    const klines = realKlines();
+    const write = (progress: PageProgress, from: number) => store.writeBatch({ collection: COLLECTION, records: klines.slice(from, from + progress.records), progress });
+    let result = await write(part(0, 0, 2, 100), 0);
+    assert.deepEqual(result.progress, { queue_id: QUEUE, pagesDone: 0, pagesTotal: 3, recordsWritten: 100, rejected: 0 });
+    result = await write(part(0, 0, 2, 100), 0);
+    assert.deepEqual(result.progress, { queue_id: QUEUE, pagesDone: 0, pagesTotal: 3, recordsWritten: 100, rejected: 0 });
+    result = await write(part(0, 1, 2, 50), 100);
+    assert.deepEqual(result.progress, { queue_id: QUEUE, pagesDone: 1, pagesTotal: 3, recordsWritten: 150, rejected: 0 });
+    await write(part(2, 0, 1, 80), 300);
+    result = await write(part(2, 0, 1, 80), 300);
+    assert.deepEqual(result.progress, { queue_id: QUEUE, pagesDone: 2, pagesTotal: 3, recordsWritten: 230, rejected: 0 });
+    assert.deepEqual(await store.workflowProgress(QUEUE), result.progress);
+    assert.equal(await store.countRecords(COLLECTION), 230);
+  });
+
+  it('workflowProgress of a workflow with nothing stored is empty', async (store) => {
+    assert.deepEqual(await store.workflowProgress('wf-unknown-queue'), { queue_id: 'wf-unknown-queue', pagesDone: 0, pagesTotal: undefined, recordsWritten: 0, rejected: 0 });
+  });
+
+  it('createWorkflow stores a workflow once; creating its queue_id again fails with SF_CONFLICT', async (store) => {
+    const created = workflow(QUEUE, 1_700_000_000_000);
+    await store.createWorkflow(created);
+    assert.deepEqual(await store.getWorkflow(QUEUE), created);
+    await assert.rejects(store.createWorkflow({ ...created, status: 'running' }), failsWith('SF_CONFLICT'));
+    assert.deepEqual(await store.getWorkflow(QUEUE), created);
+    assert.equal(await store.getWorkflow('wf-unknown-queue'), undefined);
+  });
+
+  it('listWorkflows returns the newest first, filters by status and pages with before', async (store) => {
+    const t0 = 1_700_000_000_000;
+    const all = [
+      workflow('wf-a', t0, 'completed'),
+      workflow('wf-b', t0 + 1000, 'running'),
+      workflow('wf-c', t0 + 2000, 'running'),
+      workflow('wf-d', t0 + 2000, 'error'),
+      workflow('wf-e', t0 + 3000, 'running'),
+    ];
+    for (const w of all) await store.createWorkflow(w);
+    const newestFirst = ['wf-e', 'wf-d', 'wf-c', 'wf-b', 'wf-a'];
+    assert.deepEqual((await store.listWorkflows({ limit: 10 })).map((w) => w.queue_id), newestFirst);
+    assert.deepEqual(await store.listWorkflows({ limit: 1 }), [all[4]]);
+    assert.deepEqual((await store.listWorkflows({ limit: 10, status: 'running' })).map((w) => w.queue_id), ['wf-e', 'wf-c', 'wf-b']);
+    assert.deepEqual((await store.listWorkflows({ limit: 2, before: 'wf-d' })).map((w) => w.queue_id), ['wf-c', 'wf-b']);
+    assert.deepEqual((await store.listWorkflows({ limit: 10, before: 'wf-d', status: 'running' })).map((w) => w.queue_id), ['wf-c', 'wf-b']);
+    assert.deepEqual(await store.listWorkflows({ limit: 10, status: 'stopped' }), []);
+    await assert.rejects(store.listWorkflows({ limit: 10, before: 'wf-unknown' }), failsWith('SF_NOT_FOUND'));
+  });
+
+  it('replaceWorkflow is a compare-and-set on the version: a stale writer gets false and changes nothing', async (store) => {
+    const v1 = workflow(QUEUE, 1_700_000_000_000);
+    await store.createWorkflow(v1);
+    const running = { ...v1, status: 'running' as const, updated_at: v1.updated_at + 1, version: 2 };
+    assert.equal(await store.replaceWorkflow(running), true);
+    assert.equal(await store.replaceWorkflow({ ...v1, status: 'error', error: 'stale', version: 2 }), false);
+    assert.deepEqual(await store.getWorkflow(QUEUE), running);
+    const racers = await Promise.all([
+      store.replaceWorkflow({ ...running, status: 'completed', version: 3 }),
+      store.replaceWorkflow({ ...running, status: 'stopped', version: 3 }),
+    ]);
+    assert.deepEqual(racers.filter(Boolean).length, 1);
+    assert.equal((await store.getWorkflow(QUEUE))!.version, 3);
+    assert.deepEqual((await store.listWorkflows({ limit: 10, status: 'running' })).map((w) => w.queue_id), []);
+    assert.equal(await store.replaceWorkflow(workflow('wf-unknown-queue', 1, 'running')), false);
+  });
+
+  it('appendEvent keeps an event id once per workflow, and listEvents returns the trail in received order', async (store) => {
+    const event = (eventId: string, receivedAt: number, queueId = QUEUE) => ({ queue_id: queueId, event_id: eventId, received_at: receivedAt, event: { status: 'loading', id: eventId, records_written: receivedAt % 1000 } });
+    assert.equal(await store.appendEvent(event('evt-1', 1_700_000_000_010)), true);
+    assert.equal(await store.appendEvent(event('evt-3', 1_700_000_000_030)), true);
+    assert.equal(await store.appendEvent(event('evt-2', 1_700_000_000_020)), true);
+    assert.equal(await store.appendEvent(event('evt-1', 1_700_000_000_099)), false);
+    assert.equal(await store.appendEvent(event('evt-1', 1_700_000_000_010, 'wf-other-queue')), true);
+    assert.equal(await store.appendEvent(event('evt-b', 1_700_000_000_040)), true);
+    assert.equal(await store.appendEvent(event('evt-a', 1_700_000_000_040)), true);
+    const trail = await store.listEvents(QUEUE, { limit: 10 });
+    assert.deepEqual(trail.map((e) => e.event_id), ['evt-1', 'evt-2', 'evt-3', 'evt-a', 'evt-b']);
+    assert.deepEqual(trail[0], event('evt-1', 1_700_000_000_010));
+    assert.deepEqual((await store.listEvents(QUEUE, { limit: 10, afterReceivedAt: 1_700_000_000_010 })).map((e) => e.event_id), ['evt-2', 'evt-3', 'evt-a', 'evt-b']);
+    assert.deepEqual((await store.listEvents(QUEUE, { limit: 1 })).map((e) => e.event_id), ['evt-1']);
+    assert.deepEqual(await store.listEvents('wf-nothing-here', { limit: 10 }), []);
+  });
+
+  it('description names the adapter, and close can be called twice', async (store) => {
+    assert.match(store.description, /^(sqlite|arangodb):\S+/);
+    await store.close();
+    await store.close();
+  });
+}

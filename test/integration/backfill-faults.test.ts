@@ -1,0 +1,121 @@
+/**
+ * The backfill under faults, on real components: a stop mid-run, the connector killed, the
+ * broker restarted — the store must end complete and without duplicates. This stack also
+ * requires the API token, so every call here shows it in use.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKafka, waitForKafka, TOPICS } from '@streamforge/shared/bus';
+import { isAlive, readStackState, startLocalBroker } from '@streamforge/shared/platform';
+import { startTestStack, testKafka, waitFor, waitForGroupCaughtUp, type TestStack } from '@streamforge/shared/testing';
+
+const TOKEN = 's3cret-token-for-tests';
+let stack: TestStack;
+
+before(async () => {
+  stack = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', STREAMFORGE_API_TOKEN: TOKEN });
+});
+after(() => stack?.down());
+
+interface Workflow {
+  queue_id: string;
+  status: string;
+  error?: string;
+  collection_name: string;
+  stored?: { pages_done: number; pages_total?: number; records_written: number; rejected: number };
+}
+
+function client(apiUrl: () => string | undefined, token = TOKEN) {
+  return async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const response = await fetch(`${apiUrl()}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as T };
+  };
+}
+const call = client(() => stack.state.api_url);
+
+async function backfill(api: ReturnType<typeof client>, symbol: string, type: string, timeRange: string): Promise<Workflow> {
+  const created = await api<Workflow>('POST', '/workflows', { symbol, type, time_range: timeRange });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return created.body;
+}
+
+function until(api: ReturnType<typeof client>, queueId: string, what: string, check: (w: Workflow) => boolean, timeoutMs = 120_000): Promise<Workflow> {
+  return waitFor(`${queueId}: ${what}`, async () => {
+    const { body } = await api<Workflow>('GET', `/workflows/${queueId}`);
+    return check(body) ? body : undefined;
+  }, { timeoutMs, intervalMs: 200 });
+}
+
+test('without the bearer token every API route answers 401; health and metrics stay open', async () => {
+  for (const path of ['/workflows', '/collections', '/openapi.json']) {
+    const response = await fetch(`${stack.state.api_url}${path}`);
+    assert.equal(response.status, 401, path);
+    assert.equal(response.headers.get('www-authenticate'), 'Bearer');
+    assert.equal(((await response.json()) as { error: string }).error, 'SF_UNAUTHORIZED');
+  }
+  const wrong = await client(() => stack.state.api_url, 'not-the-token')('GET', '/workflows');
+  assert.equal(wrong.status, 401);
+  assert.equal((await fetch(`${stack.state.api_url}/health/readiness`)).status, 200);
+  assert.equal((await fetch(`${stack.state.api_url}/metrics`)).status, 200);
+});
+
+test('a stop mid-run ends in stopped and the loader fetches no further pages', async () => {
+  const workflow = await backfill(call, 'ADAUSDT', 'api_candles_1m', '2022-01-01:2024-01-01');
+  await until(call, workflow.queue_id, 'some pages stored', (w) => (w.stored?.pages_done ?? 0) >= 5);
+  const stop = await call<Workflow>('POST', `/workflows/${workflow.queue_id}/stop`);
+  assert.equal(stop.status, 200);
+  assert.equal(stop.body.status, 'stopped');
+  // Every remaining page is delivered to loader-api, which now skips it.
+  await waitForGroupCaughtUp(testKafka(), `${stack.prefix}loader-api-work`, `${stack.prefix}${TOPICS.loaderWork}`, 120_000);
+  const { body } = await call<Workflow>('GET', `/workflows/${workflow.queue_id}`);
+  assert.equal(body.status, 'stopped');
+  assert.ok((body.stored?.pages_done ?? 0) < (body.stored?.pages_total ?? 0), `stopped before the end (${body.stored?.pages_done}/${body.stored?.pages_total})`);
+  const again = await call<{ error: string }>('POST', `/workflows/${workflow.queue_id}/stop`);
+  assert.equal(again.status, 409);
+  const trail = await call<{ events: Array<{ event: { status: string } }> }>('GET', `/workflows/${workflow.queue_id}/events?limit=5000`);
+  assert.ok(trail.body.events.some((e) => e.event.status === 'started'), 'the trail keeps the telemetry');
+  const stopped = await call<{ workflows: Workflow[] }>('GET', '/workflows?status=stopped');
+  assert.ok(stopped.body.workflows.some((w) => w.queue_id === workflow.queue_id));
+});
+
+test('the connector killed mid-run and restarted leaves the store complete and without duplicates', async () => {
+  const workflow = await backfill(call, 'DOGEUSDT', 'api_candles_1m', '2023-01-01:2024-01-01');
+  await until(call, workflow.queue_id, 'a tenth stored', (w) => (w.stored?.pages_done ?? 0) >= 50);
+  const connector = readStackState(stack.home)?.functions['arango-connector'];
+  assert.ok(connector?.pid && isAlive(connector.pid));
+  process.kill(connector.pid, 'SIGKILL');
+  const done = await until(call, workflow.queue_id, 'the end', (w) => ['completed', 'error', 'stopped'].includes(w.status), 180_000);
+  assert.equal(done.status, 'completed', done.error);
+  assert.equal(done.stored?.records_written, 365 * 1440);
+  const { body } = await call<{ count: number }>('GET', `/collections/${workflow.collection_name}`);
+  assert.equal(body.count, 365 * 1440);
+});
+
+test('the broker restarted mid-run: the backfill completes with exact counts', async (t) => {
+  // This test restarts its broker, so it gets one of its own instead of the run's shared one.
+  const dataDir = mkdtempSync(join(tmpdir(), 'sf-broker-'));
+  let broker = await startLocalBroker({ dataDir });
+  t.after(async () => { await broker.stop(); rmSync(dataDir, { recursive: true, force: true }); });
+  await waitForKafka(createKafka({ brokers: [broker.brokers] }));
+  const own = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', KAFKA_BROKERS: broker.brokers });
+  t.after(() => own.down());
+  const api = client(() => own.state.api_url, '');
+
+  const workflow = await backfill(api, 'LTCUSDT', 'api_candles_1m', '2023-01-01:2023-07-01');
+  await until(api, workflow.queue_id, 'some pages stored', (w) => (w.stored?.pages_done ?? 0) >= 20);
+  await broker.stop();
+  broker = await startLocalBroker({ dataDir });
+  const done = await until(api, workflow.queue_id, 'the end', (w) => ['completed', 'error', 'stopped'].includes(w.status), 240_000);
+  assert.equal(done.status, 'completed', done.error);
+  const minutes = (Date.UTC(2023, 6, 1) - Date.UTC(2023, 0, 1)) / 60_000;
+  assert.equal(done.stored?.records_written, minutes);
+  const { body } = await api<{ count: number }>('GET', `/collections/${workflow.collection_name}`);
+  assert.equal(body.count, minutes);
+});

@@ -1,0 +1,156 @@
+/**
+ * The main job end to end on real components: `streamforge up` with the exchange simulator
+ * (a stand-in for Binance), the queue-manager API, loader-api pages through Kafka, the
+ * KafkaSource dispatcher, arango-connector, the SQLite store.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TOPICS, createEventProducer } from '@streamforge/shared/bus';
+import { rowFromKline, type KlineRecord } from '@streamforge/shared/contracts';
+import { PROJECT_ROOT } from '@streamforge/shared/platform';
+import { readTopic, startTestStack, testKafka, topicMessageCount, waitFor, waitForGroupCaughtUp, type TestStack } from '@streamforge/shared/testing';
+
+const KLINES_DIR = join(PROJECT_ROOT, 'test', 'fixtures', 'binance', 'klines');
+let stack: TestStack;
+
+before(async () => {
+  stack = await startTestStack({ EXCHANGE: 'simulator', SIM_KLINES_DIR: KLINES_DIR, SIM_WEIGHT_LIMIT: 'Infinity' });
+});
+after(() => stack?.down());
+
+interface Workflow {
+  queue_id: string;
+  status: string;
+  error?: string;
+  collection_name: string;
+  stored?: { pages_done: number; pages_total?: number; records_written: number; rejected: number };
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${stack.state.api_url}${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+async function backfill(symbol: string, type: string, timeRange: string, extra: Record<string, unknown> = {}): Promise<Workflow> {
+  const created = await call<Workflow>('POST', '/workflows', { symbol, type, time_range: timeRange, ...extra });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return created.body;
+}
+
+async function finalState(queueId: string, timeoutMs = 60_000): Promise<Workflow> {
+  return waitFor(`${queueId} to end`, async () => {
+    const { body } = await call<Workflow>('GET', `/workflows/${queueId}`);
+    return ['completed', 'error', 'stopped'].includes(body.status) ? body : undefined;
+  }, { timeoutMs, intervalMs: 200 });
+}
+
+async function allRecords(collection: string): Promise<KlineRecord[]> {
+  const out: KlineRecord[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const { body } = await call<{ records: KlineRecord[]; next_after?: string }>('GET', `/collections/${collection}/records?limit=5000${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+    out.push(...body.records);
+    if (!body.next_after) return out;
+    after = body.next_after;
+  }
+}
+
+test('one day of BTCUSDT api_candles_5m gives exactly 288 records, each equal to the exchange candle', async () => {
+  const workflow = await backfill('BTCUSDT', 'api_candles_5m', '2024-08-01:2024-08-02');
+  const done = await finalState(workflow.queue_id);
+  assert.equal(done.status, 'completed', done.error);
+  assert.equal(done.stored?.records_written, 288);
+  const records = await allRecords(workflow.collection_name);
+  assert.equal(records.length, 288);
+  const exchange = await fetch(`${stack.state.exchange_url}/api/v3/klines?symbol=BTCUSDT&interval=5m&startTime=${Date.UTC(2024, 7, 1)}&endTime=${Date.UTC(2024, 7, 2) - 1}&limit=1000`);
+  const rows = (await exchange.json()) as unknown[];
+  assert.deepEqual(records.map(rowFromKline), rows);
+});
+
+test('a year of 1h candles for three symbols in parallel completes with exact counts', async () => {
+  const symbols = ['ETHUSDT', 'SOLUSDT', 'BNBUSDT'];
+  const workflows = await Promise.all(symbols.map((s) => backfill(s, 'api_candles_1h', '2024-01-01:2025-01-01')));
+  const done = await Promise.all(workflows.map((w) => finalState(w.queue_id, 120_000)));
+  for (const w of done) {
+    assert.equal(w.status, 'completed', w.error);
+    assert.equal(w.stored?.records_written, 366 * 24);
+    const { body } = await call<{ count: number }>('GET', `/collections/${w.collection_name}`);
+    assert.equal(body.count, 366 * 24);
+  }
+});
+
+test('real klines from data.binance.vision files come back bit-identical', async () => {
+  const workflow = await backfill('BTCUSDT', 'api_candles_1h', '2023-01-01:2023-02-01');
+  const done = await finalState(workflow.queue_id);
+  assert.equal(done.status, 'completed', done.error);
+  const csv = readFileSync(join(KLINES_DIR, 'spot', 'BTCUSDT-1h-2023-01.csv'), 'utf8').trim().split('\n').filter((line) => /^\d/.test(line));
+  const records = await allRecords(workflow.collection_name);
+  assert.equal(records.length, csv.length);
+  records.forEach((record, i) => {
+    const cells = csv[i]!.split(',');
+    assert.deepEqual(rowFromKline(record).map(String), cells, `row ${i} differs`);
+  });
+});
+
+test('redelivering every data event stores no duplicate', async () => {
+  const workflow = await backfill('XRPUSDT', 'api_candles_15m', '2024-03-01:2024-03-15');
+  const done = await finalState(workflow.queue_id);
+  assert.equal(done.status, 'completed', done.error);
+  const expected = 14 * 96;
+  assert.equal(done.stored?.records_written, expected);
+
+  // Publish every data event of this workflow a second time, byte for byte.
+  const kafka = testKafka();
+  const topic = `${stack.prefix}${TOPICS.dataKlines}`;
+  const mine = (await readTopic(kafka, topic, await topicMessageCount(kafka, topic))).filter((r) => r.message.headers?.['ce_subject']?.toString() === workflow.queue_id);
+  assert.ok(mine.length >= 2);
+  const producer = await createEventProducer(kafka, { topicPrefix: '' });
+  await producer.sendMessages(topic, mine.map((r) => ({ key: r.message.key, value: r.message.value, headers: r.message.headers ?? {} })));
+  await producer.disconnect();
+  await waitForGroupCaughtUp(kafka, `${stack.prefix}arango-connector-data`, topic);
+
+  const again = await call<Workflow>('GET', `/workflows/${workflow.queue_id}`);
+  assert.equal(again.body.stored?.records_written, expected);
+  const { body } = await call<{ count: number }>('GET', `/collections/${workflow.collection_name}`);
+  assert.equal(body.count, expected);
+  assert.equal((await allRecords(workflow.collection_name)).length, expected);
+});
+
+test('an invalid symbol ends in status error with the exchange message', async () => {
+  const workflow = await backfill('NOPEUSDT', 'api_candles_1h', '2024-01-01:2024-01-02');
+  const done = await finalState(workflow.queue_id);
+  assert.equal(done.status, 'error');
+  assert.match(done.error ?? '', /Invalid symbol/);
+});
+
+test('a malformed request gets 400 with a JSON reason and registers nothing', async () => {
+  const before = await call<{ workflows: Workflow[] }>('GET', '/workflows?limit=1000');
+  for (const [body, reason] of [
+    [{ symbol: 'BTC-USDT', type: 'api_candles_1h', time_range: '2024-01-01:2024-01-02' }, /symbol/],
+    [{ symbol: 'BTCUSDT', type: 'api_candles_7m', time_range: '2024-01-01:2024-01-02' }, /unknown interval "7m"/],
+    [{ symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: '2024-01-02:2024-01-01' }, /reversed/],
+    [{ symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: '2024-01-01:2024-01-01' }, /empty/],
+    [{ symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: '2024-01-01:2024-01-02', colour: 'red' }, /colour/],
+  ] as const) {
+    const response = await call<{ error: string; message: string }>('POST', '/workflows', body);
+    assert.equal(response.status, 400);
+    assert.equal(response.body.error, 'SF_CONTRACT_INVALID');
+    assert.match(response.body.message, reason);
+  }
+  const afterwards = await call<{ workflows: Workflow[] }>('GET', '/workflows?limit=1000');
+  assert.equal(afterwards.body.workflows.length, before.body.workflows.length);
+});
+
+test('the API documents itself at /openapi.json', async () => {
+  const { status, body } = await call<{ openapi: string; paths: Record<string, unknown> }>('GET', '/openapi.json');
+  assert.equal(status, 200);
+  assert.match(body.openapi, /^3\./);
+  for (const path of ['/workflows', '/workflows/{id}', '/workflows/{id}/events', '/workflows/{id}/stop', '/collections/{name}', '/collections/{name}/records']) {
+    assert.ok(body.paths[path], `${path} is documented`);
+  }
+});
