@@ -1,7 +1,7 @@
 /**
  * Creates the topics of the topic plan (idempotent: existing topics are left as they are).
  */
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { TOPIC_PLAN, topicName, type TopicSpec } from './topics.ts';
 
 export interface EnsureTopicsOptions {
@@ -16,26 +16,40 @@ export async function ensureTopics(kafka: Kafka, options: EnsureTopicsOptions = 
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = plan
-      .map((spec) => ({ spec, name: options.prefix === undefined ? topicName(spec.name) : topicName(spec.name, options.prefix) }))
-      .filter(({ name }) => !existing.has(name));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map(({ spec, name }) => ({
-          topic: name,
-          numPartitions: spec.partitions,
-          replicationFactor: options.replicationFactor ?? 1,
-          configEntries: [
-            { name: 'retention.ms', value: String(spec.retentionMs) },
-            { name: 'cleanup.policy', value: 'delete' },
-          ],
-        })),
-      });
+    const planned = plan.map((spec) => ({ spec, name: options.prefix === undefined ? topicName(spec.name) : topicName(spec.name, options.prefix) }));
+    const created: string[] = [];
+    // Right after creation the metadata may not know a topic yet (UNKNOWN_TOPIC_OR_PARTITION,
+    // retriable); kafkajs only retries LEADER_NOT_AVAILABLE there, so retry the rest here.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        created.push(...(await createMissing(admin, planned, options)));
+        return created;
+      } catch (error) {
+        if (!(error as { retriable?: boolean }).retriable || attempt >= 10) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
+      }
     }
-    return missing.map((m) => m.name);
   } finally {
     await admin.disconnect();
   }
+}
+
+async function createMissing(admin: Admin, planned: Array<{ spec: TopicSpec; name: string }>, options: EnsureTopicsOptions): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = planned.filter(({ name }) => !existing.has(name));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map(({ spec, name }) => ({
+        topic: name,
+        numPartitions: spec.partitions,
+        replicationFactor: options.replicationFactor ?? 1,
+        configEntries: [
+          { name: 'retention.ms', value: String(spec.retentionMs) },
+          { name: 'cleanup.policy', value: 'delete' },
+        ],
+      })),
+    });
+  }
+  return missing.map((m) => m.name);
 }

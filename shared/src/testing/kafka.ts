@@ -3,6 +3,7 @@
  * consumer groups unique to each test, and reading a topic back.
  */
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { ensureTopics } from '../bus/admin.ts';
 import { createKafka } from '../bus/kafka.ts';
 import { uniqueName } from './unique.ts';
 import { waitFor } from './wait-for.ts';
@@ -19,13 +20,7 @@ export function testKafka(clientId = 'streamforge-test'): Kafka {
 
 export async function createTestTopic(kafka: Kafka, prefix = 'test', partitions = 1): Promise<string> {
   const topic = uniqueName(prefix);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureTopics(kafka, { prefix: '', plan: [{ name: topic, partitions, retentionMs: 86_400_000, purpose: 'test' }] });
   return topic;
 }
 
