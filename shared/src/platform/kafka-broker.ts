@@ -91,8 +91,12 @@ async function runJava(args: string[], logFd: number): Promise<void> {
   });
 }
 
+/** A Kafka cluster id (16 random bytes, base64url); never starting with `-`, which the format tool would take for an option. */
 function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
 }
 
 export async function startLocalBroker(options: LocalBrokerOptions): Promise<LocalBroker> {
@@ -128,7 +132,7 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     classpath,
   ];
   if (!existsSync(join(dataDir, 'logs', 'meta.properties'))) {
-    await runJava([...jvm, 'kafka.tools.StorageTool', 'format', '-t', state.clusterId, '-c', propsPath], logFd);
+    await runJava([...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${state.clusterId}`, '-c', propsPath], logFd);
   }
   const child = spawn('java', [...jvm, 'kafka.Kafka', propsPath], { stdio: ['ignore', logFd, logFd] });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
