@@ -6,6 +6,8 @@
  */
 import {
   RECORD_CONTRACTS,
+  batchSize,
+  expandRows,
   klineIsConsistent,
   shortIdOf,
   telemetryId,
@@ -14,7 +16,7 @@ import {
   type KlineRecord,
 } from '@streamforge/shared/contracts';
 import type { RejectedRecord, Store, WriteBatchResult } from '@streamforge/shared/store';
-import type { FunctionMetrics, TelemetryEmitter } from '@streamforge/shared/telemetry';
+import { createReportThrottle, type FunctionMetrics, type TelemetryEmitter } from '@streamforge/shared/telemetry';
 
 export const SERVICE = 'arango-connector';
 
@@ -41,7 +43,9 @@ function rejectionOf(batch: DataBatch, record: unknown): string | undefined {
 export function splitBatch(batch: DataBatch): { records: DataRecord[]; rejected: RejectedRecord[] } {
   const records: DataRecord[] = [];
   const rejected: RejectedRecord[] = [];
-  for (const record of batch.records as unknown[]) {
+  const expanded = batch.rows ? expandRows(batch) : { records: batch.records ?? [], invalid: [] };
+  for (const { row, reason } of expanded.invalid) rejected.push({ collection: batch.collection_name, queue_id: batch.queue_id, reason, record: row });
+  for (const record of expanded.records as unknown[]) {
     const reason = rejectionOf(batch, record);
     if (reason === undefined) {
       records.push(record as DataRecord);
@@ -53,6 +57,8 @@ export function splitBatch(batch: DataBatch): { records: DataRecord[]; rejected:
   return { records, rejected };
 }
 
+const backfillReports = createReportThrottle(250);
+
 export async function storeBatch(deps: ConnectorDeps, batch: DataBatch): Promise<WriteBatchResult> {
   const { records, rejected } = splitBatch(batch);
   const page = batch.page;
@@ -60,13 +66,19 @@ export async function storeBatch(deps: ConnectorDeps, batch: DataBatch): Promise
     collection: batch.collection_name,
     records,
     rejected,
-    ...(page ? { progress: { queue_id: batch.queue_id, page: page.index, pages: page.count, part: page.part, parts: page.parts, records: batch.records.length } } : {}),
+    ...(page ? { progress: { queue_id: batch.queue_id, page: page.index, pages: page.count, part: page.part, parts: page.parts, records: batchSize(batch) } } : {}),
   });
   deps.metrics?.recordsWritten.inc({ collection: batch.collection_name }, result.written);
   if (result.rejected > 0) deps.metrics?.deadLettered.inc({ source: 'record-validation', reason: 'contract' }, result.rejected);
 
+  if (!page) {
+    await reportLive(deps, batch, result);
+    return result;
+  }
   const progress = result.progress;
   const finished = progress?.pagesTotal !== undefined && progress.pagesDone >= progress.pagesTotal;
+  // Progress is read from the store, so skipped reports lose nothing; the final one always goes.
+  if (!backfillReports.due(batch.queue_id, finished)) return result;
   await deps.telemetry.emit({
     queue_id: batch.queue_id,
     producer: telemetryId(SERVICE, shortIdOf(batch.queue_id)),
@@ -80,4 +92,44 @@ export async function storeBatch(deps: ConnectorDeps, batch: DataBatch): Promise
     rejected: progress?.rejected ?? result.rejected,
   });
   return result;
+}
+
+/**
+ * Live batches (no page: a stream never finishes) arrive many times a second. Reporting
+ * each one would flood queue-events, and a per-batch count says nothing about the
+ * workflow, so a workflow's live progress is reported at most every LIVE_REPORT_MS, with
+ * the collection's record count (cheap, and right whichever connector instance wrote
+ * what), plus one trailing report so the last batches of a stream are counted too.
+ */
+export const LIVE_REPORT_MS = 2_000;
+const liveReports = new Map<string, { at: number; trailing?: NodeJS.Timeout }>();
+
+async function reportLive(deps: ConnectorDeps, batch: DataBatch, result: WriteBatchResult): Promise<void> {
+  const now = Date.now();
+  const last = liveReports.get(batch.queue_id);
+  if (last !== undefined && now - last.at < LIVE_REPORT_MS) {
+    last.trailing ??= setTimeout(() => {
+      last.trailing = undefined;
+      last.at = Date.now();
+      // Best effort: a lost progress report is repaired by the next one; the records are stored already.
+      emitLive(deps, batch, result.rejected).catch(() => undefined);
+    }, LIVE_REPORT_MS - (now - last.at));
+    last.trailing.unref();
+    return;
+  }
+  liveReports.set(batch.queue_id, { at: now });
+  await emitLive(deps, batch, result.rejected);
+}
+
+async function emitLive(deps: ConnectorDeps, batch: DataBatch, rejected: number): Promise<void> {
+  const count = await deps.store.countRecords(batch.collection_name);
+  await deps.telemetry.emit({
+    queue_id: batch.queue_id,
+    producer: telemetryId(SERVICE, shortIdOf(batch.queue_id)),
+    symbol: batch.symbol,
+    status: 'loading',
+    message: `${count} records stored in ${batch.collection_name} (live)${rejected > 0 ? `; last batch rejected ${rejected}` : ''}`,
+    records_written: count,
+    rejected,
+  });
 }

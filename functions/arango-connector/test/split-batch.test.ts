@@ -24,3 +24,22 @@ test('valid records pass, each bad one is set aside with the reason, the rest of
   assert.match(rejected[3]!.reason, /must be object/);
   assert.equal(rejected[3]!.key, undefined);
 });
+
+test('exchange rows become records; a row without Binance layout is set aside with the reason', () => {
+  const wrongType: unknown[] = [...row];
+  wrongType[4] = 64050;
+  const { records, rejected } = splitBatch({ ...batch([]), records: undefined, rows: [row, wrongType, [1, 2]], row_format: 'binance_kline' });
+  assert.deepEqual(records, [klineFromRow('BTCUSDT', '5m', row)]);
+  assert.equal(rejected.length, 2);
+  assert.match(rejected[0]!.reason, /kline field 4 must be a string, got 64050/);
+  assert.match(rejected[1]!.reason, /kline row has 11 or more fields, got 2/);
+  assert.deepEqual(rejected[1]!.record, [1, 2]);
+});
+
+test('aggTrade rows become records keyed by trade id', () => {
+  const trade = { a: 26129, p: '0.01633102', q: '4.70443515', f: 27781, l: 27781, T: 1498793709153, m: true, M: true };
+  const { records, rejected } = splitBatch({ ...batch([]), kind: 'agg_trades', interval: undefined, records: undefined, rows: [trade], row_format: 'binance_agg_trade' });
+  assert.deepEqual(rejected, []);
+  assert.equal(records[0]?.key, 'BTCUSDT:agg:000000000026129');
+  assert.equal(records[0]?.price, '0.01633102');
+});

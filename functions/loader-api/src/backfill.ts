@@ -7,14 +7,12 @@
 import { TOPICS, dataTopicOf, type EventProducer } from '@streamforge/shared/bus';
 import {
   EVENT_TYPES,
-  aggTradeFromBinance,
   dataEventType,
-  klineFromRow,
   parseWorkflowType,
   sourceOf,
   type BinanceKlineRow,
   type DataBatch,
-  type DataRecord,
+  type RowFormat,
   type Interval,
   type StartCommand,
   type WorkPage,
@@ -22,10 +20,12 @@ import {
 import { StreamForgeError } from '@streamforge/shared/errors';
 import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/shared/exchange';
 import type { Store } from '@streamforge/shared/store';
-import type { Logger, TelemetryEmitter } from '@streamforge/shared/telemetry';
+import { createReportThrottle, type Logger, type TelemetryEmitter } from '@streamforge/shared/telemetry';
 import { planPages, type PagePlanOptions } from './plan-pages.ts';
 
 export const SERVICE = 'loader-api';
+/** Progress is cumulative (from the store), so reporting it a few times a second loses nothing. */
+const reports = createReportThrottle(250);
 /** Records per data event: a page of klines, and slices of an aggTrades hour. */
 const RECORDS_PER_BATCH = 1000;
 
@@ -75,18 +75,17 @@ export async function startBackfill(deps: LoaderDeps, command: StartCommand): Pr
   return pages.length;
 }
 
-async function fetchPage(deps: LoaderDeps, page: WorkPage, now: number): Promise<DataRecord[]> {
+/** The page's rows as the exchange sent them; the connector turns them into records (ROW_FORMATS). */
+async function fetchPage(deps: LoaderDeps, page: WorkPage, now: number): Promise<{ rows: unknown[]; format: RowFormat }> {
   if (page.kind === 'klines') {
     const interval = page.interval as Interval;
     const rows = (await deps.exchange.klines({ market: page.market, symbol: page.symbol, interval, startTime: page.start_ms, endTime: page.end_ms - 1, limit: KLINE_LIMITS[page.market].max })) as unknown as BinanceKlineRow[];
     // Only candles inside the page and already closed: an open candle is not final yet.
-    return rows.filter((row) => row[0] >= page.start_ms && row[0] < page.end_ms && row[6] < now).map((row) => klineFromRow(page.symbol, interval, row));
+    return { rows: rows.filter((row) => row[0] >= page.start_ms && row[0] < page.end_ms && row[6] < now), format: 'binance_kline' };
   }
-  const records: DataRecord[] = [];
-  for await (const trades of deps.exchange.aggTradePages({ market: page.market, symbol: page.symbol, startTime: page.start_ms, endTime: page.end_ms - 1 })) {
-    for (const trade of trades) records.push(aggTradeFromBinance(page.symbol, trade) as unknown as DataRecord);
-  }
-  return records;
+  const trades: unknown[] = [];
+  for await (const pageOfTrades of deps.exchange.aggTradePages({ market: page.market, symbol: page.symbol, startTime: page.start_ms, endTime: page.end_ms - 1 })) trades.push(...pageOfTrades);
+  return { rows: trades, format: 'binance_agg_trade' };
 }
 
 export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loaded' | 'skipped'> {
@@ -95,9 +94,9 @@ export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loade
   // A stopped or failed workflow takes no more of the exchange's weight budget.
   if (workflow && (workflow.status === 'stopped' || workflow.status === 'error')) return 'skipped';
 
-  let records: DataRecord[];
+  let fetched: { rows: unknown[]; format: RowFormat };
   try {
-    records = await fetchPage(deps, page, (deps.clock ?? Date.now)());
+    fetched = await fetchPage(deps, page, (deps.clock ?? Date.now)());
   } catch (error) {
     if (StreamForgeError.is(error) && error.code === 'SF_EXCHANGE_REJECTED') {
       await deps.telemetry.emit({ ...base, status: 'error', message: error.message, error: { code: error.code, message: error.message, retryable: false } });
@@ -105,7 +104,8 @@ export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loade
     throw error;
   }
 
-  const parts = Math.max(1, Math.ceil(records.length / RECORDS_PER_BATCH));
+  const { rows, format } = fetched;
+  const parts = Math.max(1, Math.ceil(rows.length / RECORDS_PER_BATCH));
   const batches = Array.from({ length: parts }, (_, part) => {
     const data: DataBatch = {
       queue_id: page.queue_id,
@@ -117,19 +117,21 @@ export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loade
       source: 'api',
       telemetry_id: page.telemetry_id,
       page: { index: page.page.index, count: page.page.count, part, parts },
-      records: records.slice(part * RECORDS_PER_BATCH, (part + 1) * RECORDS_PER_BATCH),
+      row_format: format,
+      rows: rows.slice(part * RECORDS_PER_BATCH, (part + 1) * RECORDS_PER_BATCH),
     };
     // Deterministic ids: a re-fetched page produces the same events.
-    return { id: `${page.queue_id}:page:${page.page.index}:${part}`, type: dataEventType(page.kind), source: sourceOf(SERVICE), subject: page.queue_id, partitionKey: page.symbol, data };
+    return { id: `${page.queue_id}:page:${page.page.index}:${part}`, type: dataEventType(page.kind), source: sourceOf(SERVICE), subject: page.queue_id, partitionKey: `${page.symbol}:${page.page.index}`, data };
   });
   await deps.producer.send(page.kafka_topic || dataTopicOf(page.kind), batches);
 
   const progress = await deps.store.markPageDone(SERVICE, page.queue_id, page.page.index, page.page.count);
   const finished = progress.done >= progress.total;
+  if (!reports.due(page.queue_id, finished)) return 'loaded';
   await deps.telemetry.emit({
     ...base,
     status: finished ? 'finished' : 'loading',
-    message: finished ? `all ${progress.total} pages fetched` : `page ${page.page.index + 1}/${page.page.count}: ${records.length} records`,
+    message: finished ? `all ${progress.total} pages fetched` : `page ${page.page.index + 1}/${page.page.count}: ${rows.length} records`,
     progress: { done: progress.done, total: progress.total, unit: 'pages' },
   });
   return 'loaded';

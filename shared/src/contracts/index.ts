@@ -9,3 +9,4 @@ export * from './telemetry-event.ts';
 export * from './records.ts';
 export * from './data-batch.ts';
 export * from './work-page.ts';
+export * from './exchange-rows.ts';

@@ -1,0 +1,65 @@
+/**
+ * Turns the exchange rows of a data batch into records (see ROW_FORMATS in data-batch.ts).
+ * A row that does not have Binance's layout is reported with the reason, not guessed at.
+ */
+import type { DataBatch } from './data-batch.ts';
+import { isInterval } from './intervals.ts';
+import { aggTradeFromBinance, klineFromRow, type BinanceAggTrade, type BinanceKlineRow, type DataRecord } from './records.ts';
+
+export interface ExpandedRows {
+  records: DataRecord[];
+  invalid: Array<{ row: unknown; reason: string }>;
+}
+
+// Binance's kline row: numbers for times and trade count, strings for prices and volumes.
+const KLINE_TYPES = ['number', 'string', 'string', 'string', 'string', 'string', 'number', 'string', 'number', 'string', 'string'] as const;
+
+function klineRowProblem(row: unknown): string | undefined {
+  if (!Array.isArray(row)) return 'a kline row must be an array';
+  if (row.length < KLINE_TYPES.length) return `a kline row has ${KLINE_TYPES.length} or more fields, got ${row.length}`;
+  for (let i = 0; i < KLINE_TYPES.length; i++) {
+    if (typeof row[i] !== KLINE_TYPES[i]) return `kline field ${i} must be a ${KLINE_TYPES[i]}, got ${JSON.stringify(row[i])}`;
+  }
+  return undefined;
+}
+
+function aggTradeProblem(row: unknown): string | undefined {
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) return 'an aggTrade row must be an object';
+  const t = row as Record<string, unknown>;
+  for (const [field, type] of [['a', 'number'], ['p', 'string'], ['q', 'string'], ['f', 'number'], ['l', 'number'], ['T', 'number'], ['m', 'boolean']] as const) {
+    if (typeof t[field] !== type) return `aggTrade field ${field} must be a ${type}, got ${JSON.stringify(t[field])}`;
+  }
+  return undefined;
+}
+
+export function expandRows(batch: DataBatch): ExpandedRows {
+  const records: DataRecord[] = [];
+  const invalid: ExpandedRows['invalid'] = [];
+  const rows = batch.rows ?? [];
+  if (batch.row_format === 'binance_kline') {
+    const interval = batch.interval;
+    if (interval === undefined || !isInterval(interval)) {
+      for (const row of rows) invalid.push({ row, reason: `interval: kline rows need the batch interval, got ${JSON.stringify(interval)}` });
+      return { records, invalid };
+    }
+    for (const row of rows) {
+      const problem = klineRowProblem(row);
+      if (problem) invalid.push({ row, reason: problem });
+      else records.push(klineFromRow(batch.symbol, interval, row as BinanceKlineRow));
+    }
+  } else if (batch.row_format === 'binance_agg_trade') {
+    for (const row of rows) {
+      const problem = aggTradeProblem(row);
+      if (problem) invalid.push({ row, reason: problem });
+      else records.push(aggTradeFromBinance(batch.symbol, row as BinanceAggTrade));
+    }
+  } else {
+    for (const row of rows) invalid.push({ row, reason: `row_format: ${JSON.stringify(batch.row_format)} is not known` });
+  }
+  return { records, invalid };
+}
+
+/** How many records a batch carries, whichever way it carries them. */
+export function batchSize(batch: DataBatch): number {
+  return (batch.records ?? batch.rows ?? []).length;
+}
