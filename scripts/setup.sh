@@ -23,3 +23,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
 fi
 
 scripts/setup-kafka.sh
+
+# Debian's chromium for the console's browser test (skips with a message when it cannot).
+scripts/setup-chromium.sh

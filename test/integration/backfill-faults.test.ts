@@ -85,12 +85,14 @@ test('a stop mid-run ends in stopped and the loader fetches no further pages', a
   assert.ok(stopped.body.workflows.some((w) => w.queue_id === workflow.queue_id));
 });
 
-test('the connector killed mid-run and restarted leaves the store complete and without duplicates', async () => {
+test('every connector instance killed mid-run: the platform starts new ones and the store ends complete, without duplicates', async () => {
   const workflow = await backfill(call, 'DOGEUSDT', 'api_candles_1m', '2023-01-01:2024-01-01');
   await until(call, workflow.queue_id, 'a tenth stored', (w) => (w.stored?.pages_done ?? 0) >= 50);
-  const connector = readStackState(stack.home)?.functions['arango-connector'];
-  assert.ok(connector?.pid && isAlive(connector.pid));
-  process.kill(connector.pid, 'SIGKILL');
+  const platform = readStackState(stack.home)?.platform_url;
+  const status = (await (await fetch(`${platform}/status`)).json()) as { functions: Array<{ name: string; instances: Array<{ pid: number; state: string }> }> };
+  const connectors = status.functions.find((f) => f.name === 'arango-connector')?.instances.filter((i) => i.state === 'ready') ?? [];
+  assert.ok(connectors.length > 0 && connectors.every((i) => isAlive(i.pid)), 'the connector runs');
+  for (const instance of connectors) process.kill(instance.pid, 'SIGKILL');
   const done = await until(call, workflow.queue_id, 'the end', (w) => ['completed', 'error', 'stopped'].includes(w.status), 180_000);
   assert.equal(done.status, 'completed', done.error);
   assert.equal(done.stored?.records_written, 365 * 1440);

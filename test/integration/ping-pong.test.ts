@@ -46,8 +46,10 @@ test('a ping on queue-control comes back as a pong on queue-events through a sta
 test('`streamforge down` leaves no process of the stack behind', async () => {
   const stack = await startTestStack();
   const state = readStackState(stack.home);
-  const pids = [state?.pid, state?.dispatcher?.pid, ...Object.values(state?.functions ?? {}).map((f) => f.pid)].filter((p): p is number => p !== undefined);
-  assert.ok(pids.length >= 3 && pids.every(isAlive), 'supervisor, dispatcher and functions run');
+  const status = (await (await fetch(`${state?.platform_url}/status`)).json()) as { functions: Array<{ instances: Array<{ pid: number }> }> };
+  const instances = status.functions.flatMap((f) => f.instances.map((i) => i.pid));
+  const pids = [state?.pid, state?.dispatcher?.pid, ...instances].filter((p): p is number => p !== undefined);
+  assert.ok(pids.length >= 3 && pids.every(isAlive), 'supervisor, dispatcher and the manager run');
   await stack.down();
   assert.deepEqual(pids.filter(isAlive), [], 'every process of the stack has exited');
 });

@@ -1,6 +1,7 @@
 /**
  * queue-manager: the REST API to start, stop and list workflows, and the consumer of
- * queue-events (telemetry) that moves each workflow's status and keeps its trail.
+ * queue-events (telemetry) that moves each workflow's status and keeps its trail; the
+ * operator console at /console, fed by the manager's changes as they happen.
  */
 import type { CloudEvent } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
@@ -11,23 +12,45 @@ import { StreamForgeError } from '@streamforge/shared/errors';
 import type { Context, FunctionRuntimeInfo } from '@streamforge/shared/runtime';
 import { openStore, type Store } from '@streamforge/shared/store';
 import { registerApi } from './api.ts';
+import { createWorkflowHub, type WorkflowHub } from './console/hub.ts';
+import { registerConsole } from './console/routes.ts';
+import { createJobLauncher, createLiveJobs, type LiveJobs } from './live-jobs.ts';
 import { createManager, type Manager } from './manager.ts';
 
 let bus: ServiceBus;
 let store: Store;
 let manager: Manager;
+let hub: WorkflowHub;
+let liveJobs: LiveJobs;
 
 export async function init(info: FunctionRuntimeInfo): Promise<void> {
   store = await openStore();
   bus = await connectServiceBus('queue-manager', info.logger);
-  manager = createManager({ store, producer: bus.producer, logger: info.logger });
+  hub = createWorkflowHub(info.metrics.registry);
+  // Live (ws_*) workflows run as loader-ws Jobs: started and stopped with the workflow, failing it when they die.
+  liveJobs = createLiveJobs({ launcher: await createJobLauncher(info.logger), logger: info.logger, failWorkflow: (queueId, reason) => manager.failWorkflow(queueId, reason) });
+  manager = createManager({
+    store,
+    producer: bus.producer,
+    logger: info.logger,
+    onStarted: liveJobs.onStarted,
+    onStopped: liveJobs.onStopped,
+    onChange: (workflow, change) => {
+      if (change.eventId) hub.markApplied(change.eventId);
+      hub.publish(workflow);
+    },
+  });
+  await liveJobs.watch();
 }
 
-export async function routes(app: FastifyInstance): Promise<void> {
-  await registerApi(app, { manager, store, token: env('STREAMFORGE_API_TOKEN') });
+export async function routes(app: FastifyInstance, info: FunctionRuntimeInfo): Promise<void> {
+  const token = env('STREAMFORGE_API_TOKEN');
+  await registerApi(app, { manager, store, token });
+  await registerConsole(app, { manager, store, hub, token, logger: info.logger, kafka: bus.kafka, registry: info.metrics.registry });
 }
 
 export async function shutdown(): Promise<void> {
+  await liveJobs?.close();
   await bus?.close();
   await store?.close();
 }

@@ -2,6 +2,7 @@
  * `streamforge <command>`: the command line of the local platform and of the API.
  */
 import { gnnTrainCommand } from '../gnn/train-cli.ts';
+import { psCommand } from './ps-command.ts';
 import { downCommand, upCommand } from './stack-commands.ts';
 import { backfillCommand, lsCommand, statusCommand } from './workflow-commands.ts';
 
@@ -10,6 +11,7 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   up: { run: upCommand, help: 'start the local stack in the background (broker, functions, dispatcher); --simulator uses the exchange simulator' },
   down: { run: downCommand, help: 'stop the local stack, leaving no process behind' },
+  ps: { run: psCommand, help: 'ps [--json]: instances per function, lag per KafkaSource, recent scaling decisions' },
   backfill: { run: backfillCommand, help: 'backfill SYMBOL TYPE YYYY-MM-DD:YYYY-MM-DD: start a historical download and show its progress until it ends' },
   status: { run: statusCommand, help: 'status [QUEUE_ID]: one workflow in detail, or the stack and its workflows' },
   ls: { run: lsCommand, help: 'ls [--status S] [--limit N]: list workflows, newest first' },

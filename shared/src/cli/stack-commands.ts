@@ -75,7 +75,14 @@ export async function downCommand(_args: string[]): Promise<number> {
     const deadline = Date.now() + 60_000;
     while (isAlive(state.pid) && Date.now() < deadline) await sleep(100);
   }
-  // Whatever survived a supervisor that could not clean up (killed, crashed) goes now.
+  // Whatever survived a supervisor that could not clean up (killed, crashed) goes now: the
+  // supervisor leads a process group (it was started detached) that every instance,
+  // the dispatcher and the broker belong to.
+  try {
+    process.kill(-state.pid, 'SIGKILL');
+  } catch {
+    // the group is gone already
+  }
   for (const pid of [state.pid, ...pids]) {
     if (isAlive(pid)) {
       try {

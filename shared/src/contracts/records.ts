@@ -57,8 +57,38 @@ export type TradeRecord = {
   is_buyer_maker: boolean;
 };
 
+/**
+ * The local order book of a symbol (Binance's snapshot-plus-diff procedure) as published
+ * by the WebSocket loader: its best `levels` per side once its `last_update_id` is reached.
+ */
+export type DepthRecord = {
+  key: string;
+  symbol: string;
+  last_update_id: number;
+  /** Event time (ms) of the last diff applied, when the stream sends one. */
+  event_time?: number;
+  /** Levels kept per side in this record (the book itself may hold more). */
+  levels: number;
+  bids: Array<[string, string]>;
+  asks: Array<[string, string]>;
+};
+
+/** Best bid and ask (`@bookTicker`), keyed by the book update id. */
+export type BookTickerRecord = {
+  key: string;
+  symbol: string;
+  update_id: number;
+  bid_price: string;
+  bid_qty: string;
+  ask_price: string;
+  ask_qty: string;
+  /** USD-M only: event and transaction time (ms). */
+  event_time?: number;
+  transaction_time?: number;
+};
+
 // Records are type aliases, not interfaces: an alias is assignable to DataRecord's index signature.
-/** Any record kind; the live kinds (depth, book ticker) are defined by the WebSocket loader. */
+/** Any record kind. */
 export type DataRecord = { key: string; symbol: string } & Record<string, unknown>;
 
 export const klineRecordContract: Contract<KlineRecord> = defineContract<KlineRecord>('kline record', {
@@ -109,19 +139,39 @@ export const tradeRecordContract: Contract<TradeRecord> = defineContract<TradeRe
   properties: { key, symbol, trade_id: id, price: decimal, quantity: decimal, timestamp: epochMs, is_buyer_maker: { type: 'boolean' } },
 });
 
-/** Live kinds whose record layout the WebSocket loader owns: only the key and symbol are fixed. */
-const liveRecordContract: Contract<DataRecord> = defineContract<DataRecord>('live record', {
+const level = { type: 'array', minItems: 2, maxItems: 2, items: decimal };
+const levels = { type: 'array', maxItems: 5000, items: level };
+
+export const depthRecordContract: Contract<DepthRecord> = defineContract<DepthRecord>('depth record', {
   type: 'object',
-  required: ['key', 'symbol'],
-  properties: { key, symbol },
+  additionalProperties: false,
+  required: ['key', 'symbol', 'last_update_id', 'levels', 'bids', 'asks'],
+  properties: { key, symbol, last_update_id: { type: 'integer', minimum: 0 }, event_time: epochMs, levels: { type: 'integer', minimum: 1, maximum: 5000 }, bids: levels, asks: levels },
+});
+
+export const bookTickerRecordContract: Contract<BookTickerRecord> = defineContract<BookTickerRecord>('book ticker record', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'symbol', 'update_id', 'bid_price', 'bid_qty', 'ask_price', 'ask_qty'],
+  properties: {
+    key,
+    symbol,
+    update_id: { type: 'integer', minimum: 0 },
+    bid_price: decimal,
+    bid_qty: decimal,
+    ask_price: decimal,
+    ask_qty: decimal,
+    event_time: epochMs,
+    transaction_time: epochMs,
+  },
 });
 
 export const RECORD_CONTRACTS: Record<DataKind, Contract<DataRecord>> = {
   klines: klineRecordContract as unknown as Contract<DataRecord>,
   agg_trades: aggTradeRecordContract as unknown as Contract<DataRecord>,
   trades: tradeRecordContract as unknown as Contract<DataRecord>,
-  depth: liveRecordContract,
-  book_ticker: liveRecordContract,
+  depth: depthRecordContract as unknown as Contract<DataRecord>,
+  book_ticker: bookTickerRecordContract as unknown as Contract<DataRecord>,
 };
 
 // Ids are zero-padded so that string order (the store's key order) is numeric order.
@@ -137,6 +187,15 @@ export function aggTradeKey(symbol: string, aggTradeId: number): string {
 
 export function tradeKey(symbol: string, tradeId: number): string {
   return `${symbol}:trade:${pad(tradeId)}`;
+}
+
+/** One order-book record per published update id, so a re-published book overwrites itself. */
+export function depthKey(symbol: string, lastUpdateId: number): string {
+  return `${symbol}:depth:${pad(lastUpdateId)}`;
+}
+
+export function bookTickerKey(symbol: string, updateId: number): string {
+  return `${symbol}:book:${pad(updateId)}`;
 }
 
 /** A kline row exactly as Binance's REST API returns it (12 elements, JSON types matter). */

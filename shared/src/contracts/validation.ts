@@ -85,7 +85,15 @@ export interface Contract<T> {
 }
 
 export function defineContract<T>(name: string, schema: JsonSchema): Contract<T> {
-  const validate: ValidateFunction = ajv.compile(schema);
+  // Compiled on first use: a function pays only for the contracts it checks (cold starts).
+  let compiled: ValidateFunction | undefined;
+  const validate = (value: unknown): boolean => {
+    compiled ??= ajv.compile(schema);
+    const ok = compiled(value);
+    validate.errors = compiled.errors;
+    return ok;
+  };
+  validate.errors = undefined as ValidateFunction['errors'];
   return {
     name,
     schema,

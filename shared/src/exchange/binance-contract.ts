@@ -9,7 +9,7 @@ export const MARKETS = ['spot', 'usdm'] as const;
 /** `spot` is api.binance.com (`/api/v3`), `usdm` is the USD-M futures fapi.binance.com (`/fapi/v1`). */
 export type Market = (typeof MARKETS)[number];
 
-export const ENDPOINTS = ['ping', 'time', 'exchangeInfo', 'klines', 'aggTrades'] as const;
+export const ENDPOINTS = ['ping', 'time', 'exchangeInfo', 'klines', 'aggTrades', 'depth', 'trades', 'historicalTrades'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export const PATHS: Record<Market, Record<Endpoint, string>> = {
@@ -19,6 +19,9 @@ export const PATHS: Record<Market, Record<Endpoint, string>> = {
     exchangeInfo: '/api/v3/exchangeInfo',
     klines: '/api/v3/klines',
     aggTrades: '/api/v3/aggTrades',
+    depth: '/api/v3/depth',
+    trades: '/api/v3/trades',
+    historicalTrades: '/api/v3/historicalTrades',
   },
   usdm: {
     ping: '/fapi/v1/ping',
@@ -26,6 +29,9 @@ export const PATHS: Record<Market, Record<Endpoint, string>> = {
     exchangeInfo: '/fapi/v1/exchangeInfo',
     klines: '/fapi/v1/klines',
     aggTrades: '/fapi/v1/aggTrades',
+    depth: '/fapi/v1/depth',
+    trades: '/fapi/v1/trades',
+    historicalTrades: '/fapi/v1/historicalTrades',
   },
 };
 
@@ -64,9 +70,27 @@ export function usdmKlinesWeight(limit: number): number {
   return 10;
 }
 
+/** Default and largest `limit` of a depth snapshot: spot 100/5000, USD-M 500/1000 (§1.3, §1.6). */
+export const DEPTH_LIMITS: Record<Market, { default: number; max: number }> = {
+  spot: { default: 100, max: 5000 },
+  usdm: { default: 500, max: 1000 },
+};
+
+/** Default and largest `limit` of historicalTrades: spot 500/1000, USD-M 100/500 (recent `trades`: 500/1000 on both). */
+export const HISTORICAL_TRADE_LIMITS: Record<Market, { default: number; max: number }> = {
+  spot: { default: 500, max: 1000 },
+  usdm: { default: 100, max: 500 },
+};
+
+/** Depth weight by limit: spot 1–100 → 5, ≤500 → 25, ≤1000 → 50, above 250; USD-M ≤50 → 2, 100 → 5, 500 → 10, 1000 → 20. */
+export function depthWeight(market: Market, limit: number): number {
+  if (market === 'spot') return limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
+  return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
+}
+
 /**
- * The weight Binance charges for one request; `limit` matters only for USD-M klines
- * (the limit actually used, so the default 500 when none is sent).
+ * The weight Binance charges for one request; `limit` matters only for USD-M klines and
+ * depth (the limit actually used, so the default when none is sent).
  */
 export function requestWeight(market: Market, endpoint: Endpoint, limit?: number): number {
   if (market === 'spot') {
@@ -80,6 +104,11 @@ export function requestWeight(market: Market, endpoint: Endpoint, limit?: number
         return 2;
       case 'aggTrades':
         return 4; // 2 → 4 on 2025-03-10
+      case 'depth':
+        return depthWeight(market, Math.min(limit ?? DEPTH_LIMITS.spot.default, DEPTH_LIMITS.spot.max));
+      case 'trades':
+      case 'historicalTrades':
+        return 25;
     }
   }
   switch (endpoint) {
@@ -90,6 +119,12 @@ export function requestWeight(market: Market, endpoint: Endpoint, limit?: number
     case 'klines':
       return usdmKlinesWeight(Math.min(limit ?? KLINE_LIMITS.usdm.default, KLINE_LIMITS.usdm.max));
     case 'aggTrades':
+      return 20;
+    case 'depth':
+      return depthWeight(market, Math.min(limit ?? DEPTH_LIMITS.usdm.default, DEPTH_LIMITS.usdm.max));
+    case 'trades':
+      return 5;
+    case 'historicalTrades':
       return 20;
   }
 }
@@ -120,6 +155,26 @@ export interface AggTrade {
   T: number;
   m: boolean;
   M?: boolean;
+}
+
+/** A trade (`/api/v3/trades`, `historicalTrades`): id, price, quantity, quote quantity, time, buyer is maker, best match (spot only). */
+export interface RawTrade {
+  id: number;
+  price: string;
+  qty: string;
+  quoteQty: string;
+  time: number;
+  isBuyerMaker: boolean;
+  isBestMatch?: boolean;
+}
+
+/** A REST depth snapshot (`/api/v3/depth`, `/fapi/v1/depth`); USD-M adds the message and transaction times `E`, `T`. */
+export interface DepthSnapshot {
+  lastUpdateId: number;
+  E?: number;
+  T?: number;
+  bids: Array<[string, string]>;
+  asks: Array<[string, string]>;
 }
 
 export interface RateLimit {

@@ -13,10 +13,14 @@ import type { Logger } from '../telemetry/logger.ts';
 import {
   AGG_TRADE_LIMITS,
   DEFAULT_WEIGHT_LIMITS,
+  DEPTH_LIMITS,
+  HISTORICAL_TRADE_LIMITS,
   KLINE_LIMITS,
   requestWeightLimit,
   type AggTrade,
+  type DepthSnapshot,
   type ExchangeInfo,
+  type RawTrade,
   type KlineRow,
   type Market,
 } from './binance-contract.ts';
@@ -172,6 +176,20 @@ export class BinanceRestClient {
       if (page.length < limit || inRange.length < page.length) return;
       page = await this.aggTrades({ market, symbol, fromId: page[page.length - 1]!.a + 1, limit });
     }
+  }
+
+  /** A depth snapshot (the REST half of Binance's local order-book procedure, §2.4/§2.5); default limit: the market's maximum. */
+  async depth(query: { market?: Market; symbol: string; limit?: number }): Promise<DepthSnapshot> {
+    const market = query.market ?? 'spot';
+    const limit = query.limit ?? DEPTH_LIMITS[market].max;
+    return await this.#transport.get<DepthSnapshot>(market, 'depth', { symbol: query.symbol, limit }, limit);
+  }
+
+  /** Trades from `fromId` on (historicalTrades: the only REST way to raw trades by id). */
+  async historicalTrades(query: { market?: Market; symbol: string; fromId?: number; limit?: number }): Promise<RawTrade[]> {
+    const market = query.market ?? 'spot';
+    const limit = query.limit ?? HISTORICAL_TRADE_LIMITS[market].max;
+    return await this.#transport.get<RawTrade[]>(market, 'historicalTrades', { symbol: query.symbol, fromId: query.fromId, limit });
   }
 
   /** exchangeInfo; its REQUEST_WEIGHT limit becomes the governor's budget. */

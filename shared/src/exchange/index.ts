@@ -1,4 +1,4 @@
-/** Binance REST market data: the client, its weight governor and the exchange contract it shares with the simulator. */
+/** Binance market data: the REST client and its weight governor, the WebSocket stream client, the local order book, gap detection, and the exchange contract they share with the simulator. */
 export {
   BinanceRestClient,
   type AggTradesQuery,
@@ -11,6 +11,8 @@ export { WeightGovernor, type WeightGovernorOptions, type WeightGovernorStats, t
 export {
   AGG_TRADE_LIMITS,
   DEFAULT_WEIGHT_LIMITS,
+  DEPTH_LIMITS,
+  HISTORICAL_TRADE_LIMITS,
   KLINE_LIMITS,
   MARKETS,
   PATHS,
@@ -19,6 +21,8 @@ export {
   requestWeightLimit,
   type AggTrade,
   type BinanceErrorBody,
+  type DepthSnapshot,
+  type RawTrade,
   type Endpoint,
   type ExchangeInfo,
   type ExchangeSymbol,
@@ -27,3 +31,7 @@ export {
   type RateLimit,
 } from './binance-contract.ts';
 export { scaledTime, systemTime, type TimeSource } from './time-source.ts';
+export { anchoredTime, exchangeTimeFromEnv, exchangeTimeOrigin } from './exchange-time.ts';
+export { BinanceStreamClient, STREAM_RULES, type BinanceStreamClientOptions, type StreamClientEvent, type StreamClientStats, type StreamMessage } from './binance-ws.ts';
+export { OrderBookSync, type BookView, type DepthEvent, type OrderBookStats, type OrderBookSyncOptions, type SyncState } from './order-book.ts';
+export { IdSequence, KlineSequence, type IdObservation, type KlineObservation, type KlineStatus, type SequenceStatus } from './stream-gaps.ts';

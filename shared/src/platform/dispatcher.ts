@@ -16,6 +16,7 @@ import { isRetryableStatus } from '../errors.ts';
 import type { EventProducer } from '../bus/producer.ts';
 import { topicName } from '../bus/topics.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { trackConsumerLag } from '../telemetry/consumer-lag.ts';
 import { Counter, Histogram, type Registry } from '../telemetry/metrics.ts';
 import { toDeadLetterRecord, toHttpEvent, type HttpEvent, type RecordToDeliver } from './http-delivery.ts';
 import { backoffMs, type KafkaSinkSpec, type KafkaSourceSpec, type SinkRef } from './manifests.ts';
@@ -52,6 +53,7 @@ interface DispatchMetrics {
   outcomes: Counter<'source' | 'outcome'>;
   attempts: Counter<'source' | 'result'>;
   latency: Histogram<'source'>;
+  deadLettered: Counter<'source' | 'reason'>;
 }
 
 function createDispatchMetrics(registry: Registry | undefined): DispatchMetrics {
@@ -66,6 +68,9 @@ function createDispatchMetrics(registry: Registry | undefined): DispatchMetrics 
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
+    // The name every function uses for what it sets aside (telemetry/metrics.ts), so one
+    // dashboard panel shows dead letters wherever they happen; reason is bounded (http_<status>, unreachable).
+    deadLettered: new Counter({ name: 'streamforge_dead_lettered_total', help: 'Events or records set aside with a reason instead of being processed.', labelNames: ['source', 'reason'], registers }),
   };
 }
 
@@ -137,6 +142,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       try {
         await options.producer.sendMessages(topic(sink.topic), [dead]);
         logger.warn({ source: source.name, id: event.id, type: event.type, status: last.status, reason: last.reason, deadLetterTopic: topic(sink.topic) }, 'record dead-lettered');
+        metrics.deadLettered.inc({ source: source.name, reason: last.status === undefined ? 'unreachable' : `http_${last.status}` });
         return 'dead_lettered';
       } catch (error) {
         if (n >= source.delivery.retry || stopping) throw error;
@@ -271,6 +277,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       retry: { retries: 10 },
     });
     consumers.push(consumer);
+    if (options.registry) trackConsumerLag(consumer, { registry: options.registry, groupId });
     consumer.on(consumer.events.GROUP_JOIN, () => {
       joined.add(source.name);
       if (joined.size === options.sources.length) readyResolve();

@@ -6,3 +6,5 @@ export * from './kafka-broker.ts';
 export * from './managed-process.ts';
 export * from './stack-state.ts';
 export * from './free-port.ts';
+export * from './job-launcher.ts';
+export * from './local-job-launcher.ts';

@@ -23,6 +23,8 @@ export interface StackState {
   store_url?: string;
   s3_endpoint?: string;
   topic_prefix?: string;
+  /** The local platform's status and metrics (instances, lag, scaling decisions). */
+  platform_url?: string;
   error?: string;
   broker?: StackProcessInfo & { local: boolean };
   dispatcher?: StackProcessInfo;

@@ -10,7 +10,13 @@ import { ensureTopics } from '../bus/admin.ts';
 import { createKafka, waitForKafka } from '../bus/kafka.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { freePort } from './free-port.ts';
-import { discoverFunctions, resolveRunEnvs, type LocalFunction } from './functions.ts';
+import { Gauge, Histogram, createRegistry } from '../telemetry/metrics.ts';
+import { startActivator, type Activator } from './activator.ts';
+import { createAutoscaler, type Autoscaler } from './autoscaler.ts';
+import { createFunctionPool, type FunctionPool } from './function-pool.ts';
+import { discoverFunctions, resolveRunEnvs } from './functions.ts';
+import { loadKafkaSources } from './manifests.ts';
+import { startPlatformServer, type PlatformServer } from './platform-server.ts';
 import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from './kafka-broker.ts';
 import { createManagedProcess, type ManagedProcess } from './managed-process.ts';
 import { writeStackState, type StackState } from './stack-state.ts';
@@ -45,9 +51,35 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
 
   let broker: LocalBroker | undefined;
   const processes: ManagedProcess[] = [];
+  const registry = createRegistry({ service: 'streamforge-platform' });
+  const coldStarts = new Histogram({
+    name: 'streamforge_platform_cold_start_seconds',
+    help: 'Time from starting a function instance to its first ready answer.',
+    labelNames: ['function'],
+    buckets: [0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5],
+    registers: [registry],
+  });
+  const pools = new Map<string, FunctionPool>();
+  const activators = new Map<string, Activator>();
+  new Gauge({
+    name: 'streamforge_platform_instances',
+    help: 'Function instances by state (starting, ready, draining).',
+    labelNames: ['function', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const pool of pools.values()) for (const i of pool.instances()) this.inc({ function: pool.name, state: i.state });
+    },
+  });
+  let autoscaler: Autoscaler | undefined;
+  let platform: PlatformServer | undefined;
   const stopAll = async () => {
-    // Reverse order: the dispatcher stops delivering before the functions go, the broker last.
+    // The autoscaler first, then the dispatcher stops delivering, then the functions, the broker last.
+    await autoscaler?.stop();
     for (const p of [...processes].reverse()) await p.stop().catch(() => undefined);
+    await Promise.all([...pools.values()].map((pool) => pool.stopAll().catch(() => undefined)));
+    await Promise.all([...activators.values()].map((a) => a.close().catch(() => undefined)));
+    await platform?.close();
     await broker?.stop().catch(() => undefined);
   };
 
@@ -96,38 +128,48 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
       await simulator.start();
       local.BINANCE_SPOT_URL = url;
       local.BINANCE_USDM_URL = url;
+      // Its WebSocket side shares the port: spot streams at the root, USD-M under /fstream (ws-server.ts).
+      local.BINANCE_SPOT_WS_URL = url.replace(/^http/, 'ws');
+      local.BINANCE_USDM_WS_URL = `${url.replace(/^http/, 'ws')}/fstream`;
       state.exchange_url = url;
       state.processes = { ...state.processes, 'exchange-simulator': { pid: simulator.pid(), url } };
       logger.info({ url }, 'exchange simulator ready');
     }
-    const functions = discoverFunctions(join(root, 'functions'));
-    const started = await Promise.all(functions.map(async (fn) => startFunction(fn, fn.name === MANAGER ? options.apiPort : await freePort())));
-
-    async function startFunction(fn: LocalFunction, port: number): Promise<{ fn: LocalFunction; url: string; proc: ManagedProcess }> {
-      const url = `http://127.0.0.1:${port}`;
-      const proc = createManagedProcess({
+    // Functions scale like Knative services: an activator at a stable address per function
+    // (the manager's on STREAMFORGE_PORT), instances started on demand and by lag.
+    platform = await startPlatformServer({
+      registry,
+      pools: () => pools,
+      activatorUrls: () => new Map([...activators].map(([name, a]) => [name, a.url])),
+      autoscaler: () => autoscaler,
+      ready: () => state.status === 'ready',
+    });
+    local.STREAMFORGE_PLATFORM_URL = platform.url;
+    state.platform_url = platform.url;
+    const cap = options.env.STREAMFORGE_MAX_SCALE ? Number(options.env.STREAMFORGE_MAX_SCALE) : 0;
+    for (const fn of discoverFunctions(join(root, 'functions'))) {
+      const pool = createFunctionPool({
         name: fn.name,
+        min: fn.scale.min,
+        max: cap > 0 ? Math.min(cap, fn.scale.max > 0 ? fn.scale.max : cap) : fn.scale.max,
         command: process.execPath,
         args: [RUNTIME_MAIN, fn.entry, '--name', fn.name],
         cwd: root,
-        env: {
-          ...options.env,
-          ...resolveRunEnvs(fn.funcYaml, local, options.env),
-          ...local,
-          FUNC_PORT: String(port),
-          FUNC_HOST: '127.0.0.1',
-          K_SERVICE: fn.name,
-          POD_NAME: `${fn.name}-local`,
-        },
-        logFile: join(logs, `${fn.name}.log`),
-        readinessUrl: `${url}/health/readiness`,
+        // Node's on-disk compile cache: every instance after the first compiles nothing again (faster cold starts).
+        env: { ...options.env, ...resolveRunEnvs(fn.funcYaml, local, options.env), ...local, NODE_COMPILE_CACHE: join(stateDir, 'compile-cache') },
+        logsDir: logs,
         logger,
+        onColdStart: (instance) => coldStarts.observe({ function: fn.name }, (instance.coldStartMs ?? 0) / 1000),
+        onScaleFromZero: () => autoscaler?.note(fn.name, 0, 1, 'a request arrived while at zero (scale from zero)'),
       });
-      processes.push(proc);
-      await proc.start();
-      state.functions[fn.name] = { pid: proc.pid(), url };
-      return { fn, url, proc };
+      pools.set(fn.name, pool);
+      const activator = await startActivator(pool, { ...(fn.name === MANAGER ? { port: options.apiPort } : {}), logger });
+      activators.set(fn.name, activator);
+      state.functions[fn.name] = { pid: undefined, url: activator.url };
     }
+    // Only what func.yaml keeps warm starts now (min-scale); the rest waits for work.
+    await Promise.all([...pools.values()].map((pool) => pool.scaleTo(pool.min)));
+    const started = [...activators].map(([name, activator]) => ({ fn: { name }, url: activator.url }));
 
     const dispatcherPort = await freePort();
     const dispatcher = createManagedProcess({
@@ -144,6 +186,17 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
     processes.push(dispatcher);
     await dispatcher.start();
     state.dispatcher = { pid: dispatcher.pid(), url: `http://127.0.0.1:${dispatcherPort}` };
+    autoscaler = createAutoscaler({
+      kafka,
+      sources: loadKafkaSources(join(root, 'kafka-sources')),
+      pools,
+      prefix,
+      logger,
+      registry,
+      ...(options.env.STREAMFORGE_POLLING_INTERVAL_MS ? { pollingIntervalMs: Number(options.env.STREAMFORGE_POLLING_INTERVAL_MS) } : {}),
+      ...(options.env.STREAMFORGE_COOLDOWN_SECONDS ? { cooldownMs: Number(options.env.STREAMFORGE_COOLDOWN_SECONDS) * 1000 } : {}),
+    });
+    await autoscaler.start();
     const manager = state.functions[MANAGER];
     if (manager?.url) state.api_url = manager.url;
     state.status = 'ready';

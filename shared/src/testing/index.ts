@@ -4,3 +4,6 @@ export * from './kafka.ts';
 export * from './recording-sink.ts';
 export * from './process.ts';
 export * from './stack.ts';
+export * from './kubernetes-api-standin.ts';
+export * from './workflow-stream.ts';
+export * from './load-generator.ts';

@@ -8,6 +8,8 @@
 import type { Interval } from '../../contracts/intervals.ts';
 import {
   AGG_TRADE_LIMITS,
+  DEPTH_LIMITS,
+  HISTORICAL_TRADE_LIMITS,
   KLINE_LIMITS,
   PATHS,
   USDM_AGG_TRADES_MAX_SPAN_MS,
@@ -19,6 +21,8 @@ import {
 import { exchangeInfoJson } from './exchange-info.ts';
 import type { MarketData } from './market-data.ts';
 import { rejections, type QueryParams } from './params.ts';
+import type { DepthBooks } from './ws-depth-books.ts';
+import { rawTrades } from './ws-raw-trades.ts';
 
 export interface Route {
   market: Market;
@@ -31,6 +35,8 @@ export interface Route {
 
 export interface RouteContext {
   data: MarketData;
+  /** Order books behind `/depth` (and the WebSocket side's diff-depth streams). */
+  books: DepthBooks;
   /** The current REQUEST_WEIGHT budget of a market, announced by exchangeInfo. */
   weightLimit(market: Market): number;
 }
@@ -68,6 +74,34 @@ function aggTrades(context: RouteContext, market: Market, params: QueryParams, n
   return JSON.stringify(context.data.aggTrades(market, symbol, { fromId, startTime, endTime, limit }, now));
 }
 
+function limitForWeight(params: QueryParams, limits: { default: number; max: number }): number {
+  const raw = params.peek('limit');
+  return raw !== undefined && /^[0-9]{1,20}$/.test(raw) ? Math.min(Number(raw), limits.max) : limits.default;
+}
+
+/** `/depth`: the simulator's book (or a recorded snapshot when a capture is replayed), best `limit` levels per side. */
+function depth(context: RouteContext, market: Market, params: QueryParams, now: number): string {
+  params.assertNoDuplicates();
+  const symbol = params.symbol();
+  const limit = params.limit(DEPTH_LIMITS[market].default, DEPTH_LIMITS[market].max);
+  if (market === 'spot') params.optional('symbolStatus'); // accepted, not filtered on
+  params.assertAllRead();
+  if (!context.data.isListed(market, symbol) && !context.books.hasRecorded(market, symbol)) throw rejections.invalidSymbol();
+  return JSON.stringify(context.books.snapshot(market, symbol, limit, now));
+}
+
+/** `/trades` (most recent) and `/historicalTrades` (from `fromId`): raw trades consistent with the aggregate trades. */
+function trades(context: RouteContext, market: Market, params: QueryParams, now: number, historical: boolean): string {
+  params.assertNoDuplicates();
+  const symbol = params.symbol();
+  const limits = historical ? HISTORICAL_TRADE_LIMITS[market] : { default: 500, max: 1000 };
+  const limit = params.limit(limits.default, limits.max);
+  const fromId = historical ? params.uint('fromId') : undefined;
+  params.assertAllRead();
+  if (!context.data.isListed(market, symbol)) throw rejections.invalidSymbol();
+  return JSON.stringify(rawTrades(context.data, market, symbol, { ...(fromId === undefined ? {} : { fromId }), limit }, now));
+}
+
 function exchangeInfo(context: RouteContext, market: Market, params: QueryParams, now: number): string {
   params.assertNoDuplicates();
   let symbols: string[] | undefined;
@@ -91,7 +125,9 @@ export function createRoutes(context: RouteContext): Map<string, Route> {
       const weight =
         endpoint === 'klines'
           ? (params: QueryParams) => requestWeight(market, endpoint, klinesLimitForWeight(params, market))
-          : () => requestWeight(market, endpoint);
+          : endpoint === 'depth'
+            ? (params: QueryParams) => requestWeight(market, endpoint, limitForWeight(params, DEPTH_LIMITS[market]))
+            : () => requestWeight(market, endpoint);
       routes.set(PATHS[market][endpoint], { market, endpoint, weight, handle });
     };
     add('ping', (params) => {
@@ -107,6 +143,9 @@ export function createRoutes(context: RouteContext): Map<string, Route> {
     add('exchangeInfo', (params, now) => exchangeInfo(context, market, params, now));
     add('klines', (params, now) => klines(context, market, params, now));
     add('aggTrades', (params, now) => aggTrades(context, market, params, now));
+    add('depth', (params, now) => depth(context, market, params, now));
+    add('trades', (params, now) => trades(context, market, params, now, false));
+    add('historicalTrades', (params, now) => trades(context, market, params, now, true));
   }
   return routes;
 }

@@ -16,6 +16,7 @@ import { MarketData, type MarketDataOptions } from './market-data.ts';
 import { BinanceRejection, QueryParams } from './params.ts';
 import { createRoutes } from './routes.ts';
 import { WeightLimiter } from './weight-limiter.ts';
+import { DepthBooks } from './ws-depth-books.ts';
 
 export interface ExchangeSimulatorOptions extends MarketDataOptions {
   /** Default 127.0.0.1. */
@@ -67,6 +68,8 @@ export interface ExchangeSimulator {
   /** The underlying server, for a WebSocket side (`server.on('upgrade', …)`). */
   server: Server;
   data: MarketData;
+  /** The order books behind REST `/depth` and the WebSocket diff-depth streams. */
+  books: DepthBooks;
   clock: () => number;
   stats(): SimulatorStats;
   /** Changes the fault knobs given, keeps the others. */
@@ -91,7 +94,8 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
     usdm: new WeightLimiter({ ...limiterOptions, limit: limits.usdm }),
   };
   const faults = new Faults(options.faults);
-  const routes = createRoutes({ data, weightLimit: (market) => limiters[market].limit });
+  const books = new DepthBooks(data);
+  const routes = createRoutes({ data, books, weightLimit: (market) => limiters[market].limit });
   const logSize = options.requestLogSize ?? 10_000;
   const log: RecordedRequest[] = [];
   let logNext = 0;
@@ -185,6 +189,7 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
     port: address.port,
     server,
     data,
+    books,
     clock,
     stats() {
       const recent = log.length < logSize ? [...log] : [...log.slice(logNext), ...log.slice(0, logNext)];

@@ -1,0 +1,185 @@
+/**
+ * `GET /diagnostics`: is the event chain healthy, as a user would check it by hand?
+ *
+ * - kafka: the cluster answers a metadata request (brokers, controller, cluster id);
+ * - topics: every topic of the topic plan exists under this environment's prefix, with
+ *   its partition count;
+ * - round_trip: a `ping` published on queue-control comes back as a `pong` on
+ *   queue-events. The ping travels the whole way a command does: Kafka, the KafkaSource
+ *   of dummy-service (any instance answers), the handler, Kafka again. The pong is read
+ *   by a consumer of this process, in a group of its own that starts at the end of the
+ *   topic and commits nothing (made on the first call, kept for the next ones).
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Consumer, Kafka } from 'kafkajs';
+import { TOPICS, TOPIC_PLAN, decodeRecord, topicName, type EventProducer } from '@streamforge/shared/bus';
+import { EVENT_TYPES, sourceOf } from '@streamforge/shared/contracts';
+import { trackConsumerLag, type Logger, type Registry } from '@streamforge/shared/telemetry';
+import { SERVICE } from './simulate.ts';
+
+export interface DiagnosticsReport {
+  service: string;
+  ok: boolean;
+  checked_at: string;
+  kafka: { ok: boolean; latency_ms?: number; cluster_id?: string; controller?: number | null; brokers?: Array<{ node_id: number; host: string; port: number }>; error?: string };
+  topics: { ok: boolean; prefix: string; present: Array<{ name: string; partitions: number; planned_partitions: number }>; missing: string[]; error?: string };
+  round_trip: { ok: boolean; queue_id?: string; latency_ms?: number; ping_to_pong_ms?: number; ponged_by?: string; timeout_ms: number; error?: string };
+}
+
+interface Pong {
+  receivedAt: number;
+  data: Record<string, unknown>;
+}
+
+export interface Diagnostics {
+  run(options?: { timeoutMs?: number }): Promise<DiagnosticsReport>;
+  close(): Promise<void>;
+}
+
+export interface DiagnosticsDeps {
+  kafka: Kafka;
+  producer: EventProducer;
+  logger: Logger;
+  registry?: Registry;
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+export function createDiagnostics(deps: DiagnosticsDeps): Diagnostics {
+  const waiting = new Map<string, (pong: Pong) => void>();
+  let reader: Promise<Consumer> | undefined;
+
+  /** The pong reader, ready once it has joined and fetched (so its start offset is fixed before the ping leaves). */
+  function pongReader(timeoutMs: number): Promise<Consumer> {
+    reader ??= (async () => {
+      const instance = (process.env.POD_NAME || hostname()).replace(/[^a-zA-Z0-9._-]/g, '-');
+      const groupId = topicName(`${SERVICE}-diagnostics-${instance}-${randomUUID().slice(0, 8)}`);
+      const consumer = deps.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 3_000 });
+      if (deps.registry) trackConsumerLag(consumer, { registry: deps.registry, groupId });
+      let joined = false;
+      const fetched = new Promise<void>((resolve) => {
+        consumer.on(consumer.events.GROUP_JOIN, () => { joined = true; });
+        consumer.on(consumer.events.FETCH, () => { if (joined) resolve(); });
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topicName(TOPICS.events)], fromBeginning: false });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ message }) => {
+          if (waiting.size === 0) return;
+          try {
+            const event = decodeRecord<Record<string, unknown>>(message);
+            const data = event.data;
+            if (data?.status !== 'pong' || typeof data.queue_id !== 'string') return;
+            waiting.get(data.queue_id)?.({ receivedAt: performance.now(), data });
+          } catch {
+            // Not a CloudEvent: not a pong either.
+          }
+        },
+      });
+      await fetched;
+      deps.logger.info({ groupId }, 'diagnostics pong reader ready');
+      return consumer;
+    })().catch((error: unknown) => {
+      reader = undefined;
+      throw error;
+    });
+    return withTimeout(reader, timeoutMs, 'the pong reader did not join its consumer group');
+  }
+
+  async function checkKafka(report: DiagnosticsReport): Promise<void> {
+    const admin = deps.kafka.admin();
+    const began = performance.now();
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      report.kafka = {
+        ok: true,
+        latency_ms: round(performance.now() - began),
+        cluster_id: cluster.clusterId,
+        controller: cluster.controller,
+        brokers: cluster.brokers.map((b) => ({ node_id: b.nodeId, host: b.host, port: b.port })),
+      };
+      const existing = new Set(await admin.listTopics());
+      const planned = TOPIC_PLAN.map((spec) => ({ spec, name: topicName(spec.name) }));
+      const present = planned.filter((p) => existing.has(p.name));
+      const metadata = present.length > 0 ? await admin.fetchTopicMetadata({ topics: present.map((p) => p.name) }) : { topics: [] };
+      report.topics.present = present.map((p) => ({
+        name: p.name,
+        partitions: metadata.topics.find((t) => t.name === p.name)?.partitions.length ?? 0,
+        planned_partitions: p.spec.partitions,
+      }));
+      report.topics.missing = planned.filter((p) => !existing.has(p.name)).map((p) => p.name);
+      report.topics.ok = report.topics.missing.length === 0;
+    } catch (error) {
+      if (!report.kafka.ok) report.kafka = { ok: false, error: (error as Error).message };
+      else report.topics.error = (error as Error).message;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async function roundTrip(report: DiagnosticsReport, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    const queueId = `diag-${randomUUID().slice(0, 12)}`;
+    report.round_trip.queue_id = queueId;
+    try {
+      await pongReader(timeoutMs);
+      const pong = new Promise<Pong>((resolve) => waiting.set(queueId, resolve));
+      const sentAt = Date.now() / 1000;
+      const began = performance.now();
+      await deps.producer.send(TOPICS.control, [{
+        type: EVENT_TYPES.controlPing,
+        source: sourceOf(SERVICE),
+        subject: queueId,
+        partitionKey: 'diagnostics',
+        data: { command: 'ping', queue_id: queueId, target: SERVICE, sent_at: sentAt, timestamp: sentAt },
+      }]);
+      const answer = await withTimeout(pong, Math.max(1, deadline - performance.now()), `no pong within ${timeoutMs} ms (is dummy-service's KafkaSource running?)`);
+      const pongedAt = Number(answer.data.ponged_at);
+      report.round_trip = {
+        ok: true,
+        queue_id: queueId,
+        latency_ms: round(answer.receivedAt - began),
+        ...(Number.isFinite(pongedAt) ? { ping_to_pong_ms: round(pongedAt * 1000 - sentAt * 1000) } : {}),
+        ponged_by: String(answer.data.producer),
+        timeout_ms: timeoutMs,
+      };
+    } catch (error) {
+      report.round_trip = { ok: false, queue_id: queueId, timeout_ms: timeoutMs, error: (error as Error).message };
+    } finally {
+      waiting.delete(queueId);
+    }
+  }
+
+  return {
+    async run(options = {}) {
+      const timeoutMs = options.timeoutMs ?? 15_000;
+      const report: DiagnosticsReport = {
+        service: SERVICE,
+        ok: false,
+        checked_at: new Date().toISOString(),
+        kafka: { ok: false },
+        topics: { ok: false, prefix: topicName(''), present: [], missing: [] },
+        round_trip: { ok: false, timeout_ms: timeoutMs },
+      };
+      await checkKafka(report);
+      if (!report.kafka.ok) report.round_trip.error = 'skipped: Kafka is not reachable';
+      else if (report.topics.missing.some((t) => t === topicName(TOPICS.control) || t === topicName(TOPICS.events))) report.round_trip.error = 'skipped: queue-control or queue-events is missing';
+      else await roundTrip(report, timeoutMs);
+      report.ok = report.kafka.ok && report.topics.ok && report.round_trip.ok;
+      return report;
+    },
+    async close() {
+      const consumer = await reader?.catch(() => undefined);
+      await consumer?.disconnect().catch(() => undefined);
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, reason: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(reason)), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

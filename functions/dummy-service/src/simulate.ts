@@ -1,0 +1,143 @@
+/**
+ * A simulated service for `dummy_*` workflows: a scripted telemetry sequence read from the
+ * start command's parameters, like the seed's `--simulate-loading` and `--fail-after N`
+ * (seed-and-sinks.md §1.7), so the manager, the console, benchmarks and fault tests can be
+ * exercised without an exchange or a store.
+ *
+ *   steps, records_per_step, interval_ms   `started`, `loading` × steps (records_written
+ *                                          grows by records_per_step), then `finished`
+ *   fail_after_s                           `error` once that many seconds passed (the steps
+ *                                          run until then)
+ *   crash_after_s                          `error`, then the process exits 1 (a crash), that
+ *                                          many seconds after the start was acknowledged
+ *
+ * The script runs inside the delivery of the start command and answers only when its last
+ * event is on Kafka (DESIGN.md §6: 2xx once the work is durable), so a crash of the process
+ * mid-script makes the KafkaSource deliver the command again and the script runs again.
+ * Event ids are `<queue_id>:dummy:<n>`: a rerun repeats ids, and the manager's trail keeps
+ * each once. A crash is scheduled after the acknowledgement, so its command is not
+ * delivered again into another crash.
+ */
+import { TOPICS, type EventProducer } from '@streamforge/shared/bus';
+import { EVENT_TYPES, shortIdOf, sourceOf, telemetryEventContract, telemetryId, type StartCommand, type TelemetryEvent } from '@streamforge/shared/contracts';
+
+export const SERVICE = 'dummy-service';
+/** Longest script: well inside the 30 s delivery timeout of dummy-service-control (kafka-sources/). */
+export const MAX_SCRIPT_MS = 25_000;
+const MAX_STEPS = 1_000;
+
+export interface Simulation {
+  steps: number;
+  records_per_step: number;
+  interval_ms: number;
+  fail_after_s?: number;
+  crash_after_s?: number;
+}
+
+export const DEFAULT_SIMULATION: Simulation = { steps: 3, records_per_step: 100, interval_ms: 0 };
+
+function number(command: StartCommand, field: keyof Simulation, min: number, max: number, integer: boolean): number | undefined {
+  const raw = command[field];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'number' || !Number.isFinite(raw) || (integer && !Number.isInteger(raw)) || raw < min || raw > max) {
+    throw new Error(`${field}: must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+/** The script a start command asks for, or an Error naming the field and the reason. */
+export function parseSimulation(command: StartCommand): Simulation {
+  const sim: Simulation = {
+    steps: number(command, 'steps', 0, MAX_STEPS, true) ?? DEFAULT_SIMULATION.steps,
+    records_per_step: number(command, 'records_per_step', 0, 1e9, true) ?? DEFAULT_SIMULATION.records_per_step,
+    interval_ms: number(command, 'interval_ms', 0, MAX_SCRIPT_MS, true) ?? DEFAULT_SIMULATION.interval_ms,
+  };
+  const fail = number(command, 'fail_after_s', 0, MAX_SCRIPT_MS / 1000, false);
+  const crash = number(command, 'crash_after_s', 0, 3_600, false);
+  if (fail !== undefined) sim.fail_after_s = fail;
+  if (crash !== undefined) sim.crash_after_s = crash;
+  const lasts = fail !== undefined ? fail * 1000 : sim.steps * sim.interval_ms;
+  if (crash === undefined && lasts > MAX_SCRIPT_MS) {
+    throw new Error(`steps × interval_ms: the script would last ${lasts / 1000} s, longer than the ${MAX_SCRIPT_MS / 1000} s one delivery may take`);
+  }
+  return sim;
+}
+
+export interface SimulationDeps {
+  producer: EventProducer;
+  clock?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Schedules the crash (process.exit in the service; tests pass their own). */
+  crash?: (afterMs: number, beforeExit: () => Promise<void>) => void;
+}
+
+export type SimulationOutcome = 'finished' | 'error' | 'stopped' | 'crashing' | 'invalid';
+
+const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/** Runs the script of one start command; resolves once its last event is acknowledged by Kafka. */
+export async function runSimulation(deps: SimulationDeps, command: StartCommand, signal: AbortSignal): Promise<SimulationOutcome> {
+  const clock = deps.clock ?? Date.now;
+  const sleep = deps.sleep ?? abortableSleep;
+  const producer = command.telemetry_id ?? telemetryId(SERVICE, shortIdOf(command.queue_id));
+  let n = 0;
+  const emit = (fields: Omit<TelemetryEvent, 'queue_id' | 'producer'>) => {
+    const data = telemetryEventContract.parse({ queue_id: command.queue_id, producer, symbol: command.symbol, type: command.type, timestamp: clock() / 1000, ...fields });
+    n += 1;
+    return deps.producer.send(TOPICS.events, [{ id: `${command.queue_id}:dummy:${n}`, type: EVENT_TYPES.telemetry, source: sourceOf(SERVICE), subject: command.queue_id, partitionKey: command.symbol, data }]);
+  };
+
+  let sim: Simulation;
+  try {
+    sim = parseSimulation(command);
+  } catch (error) {
+    const message = `params: ${(error as Error).message}`;
+    await emit({ status: 'error', message, finished: true, error: { code: 'SF_CONTRACT_INVALID', message } });
+    return 'invalid';
+  }
+  const started = clock();
+  await emit({ status: 'started', message: `simulating ${sim.steps} steps of ${sim.records_per_step} records`, finished: false, records_written: 0, progress: { done: 0, total: sim.steps, unit: 'steps' } });
+
+  if (sim.crash_after_s !== undefined) {
+    const crash = deps.crash ?? ((afterMs, beforeExit) => { setTimeout(() => void beforeExit().finally(() => process.exit(1)), afterMs); });
+    crash(sim.crash_after_s * 1000, async () => {
+      const message = `simulated crash after ${sim.crash_after_s} s: the process exits`;
+      await emit({ status: 'error', message, finished: true, error: { code: 'SF_INTERNAL', message } }).catch(() => undefined);
+    });
+    return 'crashing';
+  }
+
+  const failAt = sim.fail_after_s === undefined ? undefined : started + sim.fail_after_s * 1000;
+  for (let step = 1; step <= sim.steps; step++) {
+    const due = started + step * sim.interval_ms;
+    if (failAt !== undefined && failAt <= due) break;
+    await sleep(due - clock(), signal);
+    if (signal.aborted) break;
+    const records = step * sim.records_per_step;
+    await emit({ status: 'loading', message: `loaded ${records} records`, records_written: records, finished: false, progress: { done: step, total: sim.steps, unit: 'steps' } });
+  }
+  if (failAt !== undefined && !signal.aborted) await sleep(failAt - clock(), signal);
+  if (signal.aborted) {
+    await emit({ status: 'stopped', message: 'stopped by command', finished: true });
+    return 'stopped';
+  }
+  if (failAt !== undefined) {
+    const message = `simulated failure after ${sim.fail_after_s} s`;
+    await emit({ status: 'error', message, finished: true, error: { code: 'SF_INTERNAL', message, retryable: false } });
+    return 'error';
+  }
+  const total = sim.steps * sim.records_per_step;
+  // `events_sent` counts this one too: what a load test compares the manager's trail with.
+  await emit({ status: 'finished', message: `finished: ${total} records`, records_written: total, finished: true, progress: { done: sim.steps, total: sim.steps, unit: 'steps' }, events_sent: n + 1 });
+  return 'finished';
+}
