@@ -93,8 +93,10 @@ test('the console starts a backfill from its form, sees it completed with 288 re
   page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
   await page.goto(`${open.state.api_url}/console`);
   await page.waitForSelector('#connection[data-state=live]');
-  // No local platform status configured: the panel stays hidden.
-  assert.equal(await page.isHidden('#platform'), true);
+  // The local platform's panel: instances per function, lag per source, decisions.
+  await page.waitForSelector('#platform:not([hidden]) #platform-functions tr');
+  assert.match((await page.textContent('#platform-functions')) ?? '', /queue-manager/);
+  assert.match((await page.textContent('#platform-sources')) ?? '', /loader-api-work/);
 
   const day = await startFromForm(page, { symbol: 'BTCUSDT', type: 'api_candles_5m', from: '2024-08-01', to: '2024-08-02' });
   await page.waitForSelector(`${row(day)} .status-completed`, { timeout: 90_000 });
