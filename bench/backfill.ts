@@ -133,7 +133,7 @@ async function budgetShare(seconds: number): Promise<Record<string, unknown>> {
     const created = await Promise.all(symbols.map((symbol) => api<Workflow>(stack, 'POST', '/workflows', { symbol, type: 'api_candles_1m', time_range: '2020-01-01:2025-01-01' })));
     await new Promise((r) => setTimeout(r, seconds * 1000));
     await Promise.all(created.map((w) => api(stack, 'POST', `/workflows/${w.queue_id}/stop`).catch(() => undefined)));
-    const stats = (await (await fetch(`${stack.state.exchange_url}/__simulator/stats`)).json()) as SimulatorStats;
+    const stats = (await (await fetch(`${stack.state.exchange_url}/_sim/stats`)).json()) as SimulatorStats;
     const windows = (stats.weightByWindow?.spot ?? []).map((w) => ({ start: w.windowStart, used: w.used }));
     // The first and the last windows are partial (the run starts and stops inside them).
     const full = windows.slice(1, -1);

@@ -6,6 +6,7 @@
  */
 import {
   RECORD_CONTRACTS,
+  klineRecordJson,
   batchSize,
   expandRows,
   klineIsConsistent,
@@ -65,6 +66,7 @@ export async function storeBatch(deps: ConnectorDeps, batch: DataBatch): Promise
   const result = await deps.store.writeBatch({
     collection: batch.collection_name,
     records,
+    ...(batch.kind === 'klines' ? { json: (records as unknown as KlineRecord[]).map(klineRecordJson) } : {}),
     rejected,
     ...(page ? { progress: { queue_id: batch.queue_id, page: page.index, pages: page.count, part: page.part, parts: page.parts, records: batchSize(batch) } } : {}),
   });

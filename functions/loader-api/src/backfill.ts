@@ -75,17 +75,40 @@ export async function startBackfill(deps: LoaderDeps, command: StartCommand): Pr
   return pages.length;
 }
 
-/** The page's rows as the exchange sent them; the connector turns them into records (ROW_FORMATS). */
-async function fetchPage(deps: LoaderDeps, page: WorkPage, now: number): Promise<{ rows: unknown[]; format: RowFormat }> {
+/** A page's rows as the exchange sent them (the connector turns them into records, ROW_FORMATS). */
+interface FetchedPage {
+  format: RowFormat;
+  count: number;
+  rows?: unknown[];
+  /** The rows as the exchange's JSON text, forwarded without decoding (one page, one part). */
+  rowsJson?: string;
+}
+
+/** Kline rows hold no nested arrays, so the rows of a kline array are its `[` less the outer one. */
+function countKlineRows(json: string): number {
+  let brackets = 0;
+  for (let at = json.indexOf('['); at !== -1; at = json.indexOf('[', at + 1)) brackets++;
+  return Math.max(0, brackets - 1);
+}
+
+async function fetchPage(deps: LoaderDeps, page: WorkPage, now: number): Promise<FetchedPage> {
   if (page.kind === 'klines') {
     const interval = page.interval as Interval;
-    const rows = (await deps.exchange.klines({ market: page.market, symbol: page.symbol, interval, startTime: page.start_ms, endTime: page.end_ms - 1, limit: KLINE_LIMITS[page.market].max })) as unknown as BinanceKlineRow[];
-    // Only candles inside the page and already closed: an open candle is not final yet.
-    return { rows: rows.filter((row) => row[0] >= page.start_ms && row[0] < page.end_ms && row[6] < now), format: 'binance_kline' };
+    const query = { market: page.market, symbol: page.symbol, interval, startTime: page.start_ms, endTime: page.end_ms - 1, limit: KLINE_LIMITS[page.market].max };
+    // A page wholly in the past holds only closed candles, all inside it (startTime/endTime
+    // bound them), so the exchange's bytes go on as they are: nothing to decode or re-encode.
+    if (page.end_ms <= now) {
+      const rowsJson = await deps.exchange.klinesText(query);
+      return { format: 'binance_kline', rowsJson, count: countKlineRows(rowsJson) };
+    }
+    const rows = (await deps.exchange.klines(query)) as unknown as BinanceKlineRow[];
+    // A page reaching now: only candles already closed; an open candle is not final yet.
+    const closed = rows.filter((row) => row[0] >= page.start_ms && row[0] < page.end_ms && row[6] < now);
+    return { format: 'binance_kline', rows: closed, count: closed.length };
   }
   const trades: unknown[] = [];
   for await (const pageOfTrades of deps.exchange.aggTradePages({ market: page.market, symbol: page.symbol, startTime: page.start_ms, endTime: page.end_ms - 1 })) trades.push(...pageOfTrades);
-  return { rows: trades, format: 'binance_agg_trade' };
+  return { format: 'binance_agg_trade', rows: trades, count: trades.length };
 }
 
 export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loaded' | 'skipped'> {
@@ -94,7 +117,7 @@ export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loade
   // A stopped or failed workflow takes no more of the exchange's weight budget.
   if (workflow && (workflow.status === 'stopped' || workflow.status === 'error')) return 'skipped';
 
-  let fetched: { rows: unknown[]; format: RowFormat };
+  let fetched: FetchedPage;
   try {
     fetched = await fetchPage(deps, page, (deps.clock ?? Date.now)());
   } catch (error) {
@@ -104,10 +127,10 @@ export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loade
     throw error;
   }
 
-  const { rows, format } = fetched;
-  const parts = Math.max(1, Math.ceil(rows.length / RECORDS_PER_BATCH));
+  const { rows, rowsJson, format, count } = fetched;
+  const parts = rowsJson !== undefined ? 1 : Math.max(1, Math.ceil(count / RECORDS_PER_BATCH));
   const batches = Array.from({ length: parts }, (_, part) => {
-    const data: DataBatch = {
+    const envelope: DataBatch = {
       queue_id: page.queue_id,
       symbol: page.symbol,
       market: page.market,
@@ -118,10 +141,12 @@ export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loade
       telemetry_id: page.telemetry_id,
       page: { index: page.page.index, count: page.page.count, part, parts },
       row_format: format,
-      rows: rows.slice(part * RECORDS_PER_BATCH, (part + 1) * RECORDS_PER_BATCH),
     };
+    const data: DataBatch = rowsJson !== undefined ? envelope : { ...envelope, rows: (rows ?? []).slice(part * RECORDS_PER_BATCH, (part + 1) * RECORDS_PER_BATCH) };
+    // The envelope, then the exchange's own text as `rows` (the envelope never is empty, so it ends in `}`).
+    const dataJson = rowsJson === undefined ? undefined : `${JSON.stringify(envelope).slice(0, -1)},"rows":${rowsJson}}`;
     // Deterministic ids: a re-fetched page produces the same events.
-    return { id: `${page.queue_id}:page:${page.page.index}:${part}`, type: dataEventType(page.kind), source: sourceOf(SERVICE), subject: page.queue_id, partitionKey: `${page.symbol}:${page.page.index}`, data };
+    return { id: `${page.queue_id}:page:${page.page.index}:${part}`, type: dataEventType(page.kind), source: sourceOf(SERVICE), subject: page.queue_id, partitionKey: `${page.symbol}:${page.page.index}`, data, ...(dataJson === undefined ? {} : { dataJson }) };
   });
   await deps.producer.send(page.kafka_topic || dataTopicOf(page.kind), batches);
 
@@ -131,7 +156,7 @@ export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loade
   await deps.telemetry.emit({
     ...base,
     status: finished ? 'finished' : 'loading',
-    message: finished ? `all ${progress.total} pages fetched` : `page ${page.page.index + 1}/${page.page.count}: ${rows.length} records`,
+    message: finished ? `all ${progress.total} pages fetched` : `page ${page.page.index + 1}/${page.page.count}: ${count} records`,
     progress: { done: progress.done, total: progress.total, unit: 'pages' },
   });
   return 'loaded';

@@ -21,6 +21,12 @@ export interface EventInput<T> {
   time?: string;
   partitionKey?: string;
   data: T;
+  /**
+   * The data already serialized as JSON, when the producer has it as text (bytes forwarded
+   * from the exchange): sent as is instead of `JSON.stringify(data)`. `data` is then only
+   * for the producer's own use and may be left out (undefined).
+   */
+  dataJson?: string;
   extensions?: Record<string, string | number | boolean>;
 }
 
@@ -51,9 +57,10 @@ export function createEvent<T>(input: EventInput<T>): CloudEvent<T> {
 
 /** A CloudEvent as a Kafka record in binary content mode. */
 export function encodeEvent<T>(event: CloudEvent<T> | EventInput<T>): Message {
-  const ce = event instanceof CloudEvent ? event : createEvent(event);
+  const preserialized = event instanceof CloudEvent ? undefined : event.dataJson;
+  const ce = event instanceof CloudEvent ? event : createEvent(preserialized === undefined ? event : { ...event, data: undefined as T });
   const message = KafkaBinding.binary(ce);
-  const value = Buffer.from(JSON.stringify(ce.data));
+  const value = Buffer.from(preserialized ?? JSON.stringify(ce.data));
   if (value.byteLength > MAX_EVENT_BYTES) {
     throw new StreamForgeError('SF_EVENT_TOO_LARGE', `event ${ce.type} for ${ce.subject ?? ce.id} is ${value.byteLength} bytes, above the ${MAX_EVENT_BYTES}-byte limit; send smaller batches`, {
       details: { bytes: value.byteLength, limit: MAX_EVENT_BYTES },

@@ -9,11 +9,13 @@ import { closeTime, type Interval } from './intervals.ts';
 import { SYMBOL_PATTERN } from './ids.ts';
 import type { DataKind } from './workflow-type.ts';
 
-const decimal = { type: 'string', pattern: '^-?\\d+(\\.\\d+)?$', maxLength: 40 };
+// Lengths bounded in the patterns, not by maxLength: ajv counts UTF-16 code points for
+// maxLength on every string, a measurable cost at a million records a minute.
+const decimal = { type: 'string', pattern: '^-?\\d{1,20}(\\.\\d{1,20})?$' };
 const epochMs = { type: 'integer', minimum: 0, maximum: 99_999_999_999_999 };
 const id = { type: 'integer', minimum: -1 };
 const symbol = { type: 'string', pattern: SYMBOL_PATTERN };
-const key = { type: 'string', minLength: 1, maxLength: 254, pattern: '^[A-Za-z0-9_\\-.@()+,=;$!*\'%:]+$' };
+const key = { type: 'string', pattern: '^[A-Za-z0-9_\\-.@()+,=;$!*\'%:]{1,254}$' };
 
 export type KlineRecord = {
   key: string;
@@ -250,6 +252,15 @@ export function aggTradeFromBinance(symbol: string, trade: BinanceAggTrade): Agg
     is_buyer_maker: trade.m,
     ...(trade.M === undefined ? {} : { is_best_match: trade.M }),
   };
+}
+
+/**
+ * A kline record's JSON, written out field by field: several times faster than
+ * JSON.stringify for the connector's hot path. Only for records that passed
+ * klineRecordContract, whose strings (decimals, symbol, key, interval) never need escaping.
+ */
+export function klineRecordJson(r: KlineRecord): string {
+  return `{"key":"${r.key}","symbol":"${r.symbol}","interval":"${r.interval}","open_time":${r.open_time},"open":"${r.open}","high":"${r.high}","low":"${r.low}","close":"${r.close}","volume":"${r.volume}","close_time":${r.close_time},"quote_asset_volume":"${r.quote_asset_volume}","number_of_trades":${r.number_of_trades},"taker_buy_base_asset_volume":"${r.taker_buy_base_asset_volume}","taker_buy_quote_asset_volume":"${r.taker_buy_quote_asset_volume}"${r.closed === undefined ? '' : `,"closed":${r.closed}`}}`;
 }
 
 /** Whether a candle's close time is consistent with its interval (a cheap cross-field check). */

@@ -138,6 +138,13 @@ export class BinanceRestClient {
     return await this.#transport.get<KlineRow[]>(market, 'klines', { symbol, interval, startTime, endTime, limit, timeZone }, limit);
   }
 
+  /** One page of klines as the exchange's JSON text, unparsed (a JSON array of kline rows). */
+  async klinesText(query: KlinesQuery): Promise<string> {
+    const market = query.market ?? 'spot';
+    const { symbol, interval, startTime, endTime, limit, timeZone } = query;
+    return await this.#transport.getArrayText(market, 'klines', { symbol, interval, startTime, endTime, limit, timeZone }, limit);
+  }
+
   /**
    * Every kline with open time in [startTime, endTime], page by page (each page at most
    * `limit`, default the market's maximum); the next page starts 1 ms after the last open

@@ -61,6 +61,22 @@ export class RestTransport {
 
   /** GET an endpoint; `limit` only sets the weight (USD-M klines). */
   async get<T>(market: Market, endpoint: Endpoint, params: Params, limit?: number): Promise<T> {
+    return this.#get(market, endpoint, params, limit, (text) => JSON.parse(text) as T);
+  }
+
+  /**
+   * GET an endpoint that answers a JSON array, and return the body as sent, unparsed: a
+   * loader can forward it without decoding and re-encoding it.
+   */
+  async getArrayText(market: Market, endpoint: Endpoint, params: Params, limit?: number): Promise<string> {
+    return this.#get(market, endpoint, params, limit, (text) => {
+      const body = text.trim();
+      if (!body.startsWith('[') || !body.endsWith(']')) throw new SyntaxError(`expected a JSON array, got ${JSON.stringify(body.slice(0, 80))}`);
+      return body;
+    });
+  }
+
+  async #get<T>(market: Market, endpoint: Endpoint, params: Params, limit: number | undefined, read: (text: string) => T): Promise<T> {
     const request: RequestDescription = { market, path: PATHS[market][endpoint], query: encodeQuery(params) };
     const weight = requestWeight(market, endpoint, limit);
     const governor = this.#options.governors[market];
@@ -99,7 +115,7 @@ export class RestTransport {
       governor.release(permit, { status, usedWeight: Number.isFinite(used) ? used : undefined, retryAfterMs: retryAfter });
       if (status >= 200 && status < 300) {
         try {
-          return JSON.parse(text) as T;
+          return read(text);
         } catch (cause) {
           failures += 1; // a truncated body or a proxy page: try again
           await this.#retryOrThrow(networkError(request, cause), failures);

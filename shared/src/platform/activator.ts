@@ -22,13 +22,21 @@ export interface Activator {
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 
+/**
+ * The partition's instance when it has room; otherwise the least busy one with room (order
+ * does not need stickiness: the dispatcher sends a partition's records one at a time).
+ * Undefined when every instance is at its concurrency limit.
+ */
 function pick(pool: FunctionPool, partitionHeader: string | string[] | undefined): Instance | undefined {
   const ready = pool.routable();
-  if (ready.length === 0) return undefined;
+  const hasRoom = (i: Instance) => pool.concurrency === 0 || i.inFlight < pool.concurrency;
   const partition = Number(Array.isArray(partitionHeader) ? partitionHeader[0] : partitionHeader);
-  if (Number.isInteger(partition) && partition >= 0) return ready[partition % ready.length];
-  // Not from a KafkaSource (a user's API call): the least busy instance.
-  return ready.reduce((best, i) => (i.inFlight < best.inFlight ? i : best));
+  if (Number.isInteger(partition) && partition >= 0 && ready.length > 0) {
+    const own = ready[partition % ready.length]!;
+    if (hasRoom(own)) return own;
+  }
+  const free = ready.filter(hasRoom);
+  return free.length === 0 ? undefined : free.reduce((best, i) => (i.inFlight < best.inFlight ? i : best));
 }
 
 function unavailable(res: ServerResponse, message: string): void {
@@ -68,16 +76,28 @@ export async function startActivator(pool: FunctionPool, options: { port?: numbe
       unavailable(res, `${pool.name}: ${(error as Error).message}`);
       return;
     }
-    const instance = pick(pool, req.headers['ce-knativekafkapartition']);
-    if (!instance) {
-      unavailable(res, `${pool.name} has no ready instance`);
-      return;
+    // Every instance at its concurrency limit: hold the request until one has room, as
+    // Knative's activator buffers requests (the autoscaler adds instances meanwhile).
+    let instance = pick(pool, req.headers['ce-knativekafkapartition']);
+    while (!instance) {
+      if (pool.routable().length === 0) {
+        try {
+          await pool.ensureOne();
+        } catch (error) {
+          unavailable(res, `${pool.name}: ${(error as Error).message}`);
+          return;
+        }
+      } else {
+        await pool.room();
+      }
+      instance = pick(pool, req.headers['ce-knativekafkapartition']);
     }
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
-    await pool.track(instance, async () => {
+    const target = instance;
+    await pool.track(target, async () => {
       try {
-        const response = await upstream(instance).request({
+        const response = await upstream(target).request({
           method: req.method as 'GET',
           path: req.url ?? '/',
           headers,
@@ -90,11 +110,11 @@ export async function startActivator(pool: FunctionPool, options: { port?: numbe
         res.end();
       } catch (error) {
         // The instance broke (crashed, killed): take it out and let the caller retry elsewhere.
-        options.logger.warn({ function: pool.name, instance: instance.id, err: (error as Error).message }, 'instance failed a request; evicted');
-        pool.evict(instance);
-        upstreams.get(instance.id)?.destroy().catch(() => undefined);
-        upstreams.delete(instance.id);
-        unavailable(res, `${instance.id} failed the request: ${(error as Error).message}`);
+        options.logger.warn({ function: pool.name, instance: target.id, err: (error as Error).message }, 'instance failed a request; evicted');
+        pool.evict(target);
+        upstreams.get(target.id)?.destroy().catch(() => undefined);
+        upstreams.delete(target.id);
+        unavailable(res, `${target.id} failed the request: ${(error as Error).message}`);
       }
     });
   }

@@ -118,7 +118,9 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
       const byLag = Math.max(0, ...mine.map((s) => status.get(s.name)?.desired ?? 0));
       const worst = mine.map((s) => status.get(s.name)).filter((s) => s !== undefined).sort((a, b) => b.desired - a.desired)[0];
       const busy = pool.idleMs(now) < cooldownMs;
-      let desired = Math.max(byLag, busy ? 1 : 0, pool.min);
+      // Knative's KPA beside KEDA: instances for the requests in flight at the target concurrency.
+      const byConcurrency = Math.ceil(pool.demand() / Math.max(1, pool.target));
+      let desired = Math.max(byLag, byConcurrency, busy ? 1 : 0, pool.min);
       if (pool.max > 0) desired = Math.min(desired, pool.max);
       desiredGauge.set({ function: pool.name }, desired);
       const current = pool.instances().filter((i) => i.state !== 'draining').length;
@@ -126,6 +128,7 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
         belowSince.delete(pool.name);
         const reason = byLag >= desired && worst
           ? `lag ${worst.lag} on ${worst.name} / lag-threshold ${worst.lag_threshold} → ${desired}${desired < Math.ceil(worst.lag / worst.lag_threshold) ? ` (capped by max-scale ${worst.max_scale}, ${worst.partitions} partitions${pool.max > 0 ? `, func.yaml max ${pool.max}` : ''})` : ''}`
+          : byConcurrency >= desired ? `${pool.demand()} requests in flight / target ${pool.target} per instance → ${desired}`
           : desired === pool.min ? `min-scale ${pool.min}` : `requests in the last ${Math.round(cooldownMs / 1000)} s`;
         decide(pool, current, desired, reason);
         pool.scaleTo(desired).catch((error: unknown) => logger.error({ function: pool.name, err: error }, 'scale up failed'));

@@ -29,6 +29,10 @@ export interface FunctionPoolOptions {
   min: number;
   /** 0 means unbounded, as Knative's max-scale. */
   max: number;
+  /** Requests one instance takes at once (containerConcurrency); 0 is unlimited. */
+  concurrency?: number;
+  /** Concurrent requests per instance the autoscaler aims at (func.yaml scale.target). */
+  target?: number;
   command: string;
   args: string[];
   cwd: string;
@@ -46,7 +50,13 @@ export interface FunctionPool {
   readonly name: string;
   readonly min: number;
   readonly max: number;
+  readonly concurrency: number;
+  readonly target: number;
   instances(): Instance[];
+  /** Requests in flight plus those waiting for room: what Knative's KPA scales on. */
+  demand(): number;
+  /** Resolves when some instance has room for one more request (a request finished, or one started). */
+  room(): Promise<void>;
   /** Instances that take requests, in a stable order (oldest first). */
   routable(): Instance[];
   /** A routable instance, starting the first one when there is none (scale from zero). */
@@ -85,6 +95,12 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
   let lastActivity = Number.NEGATIVE_INFINITY;
   const starting = new Set<Promise<Instance>>();
   let stopping = false;
+  let waiters: Array<() => void> = [];
+  const wake = () => {
+    const ready = waiters;
+    waiters = [];
+    for (const w of ready) w();
+  };
 
   /** Starts an instance and keeps its promise visible, so a request at zero can wait for it. */
   function launch(): Promise<Instance> {
@@ -126,6 +142,7 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
       await new Promise((r) => setTimeout(r, 20));
     }
     instance.state = 'ready';
+    wake();
     instance.coldStartMs = performance.now() - started;
     options.onColdStart?.(instance);
     options.logger.info({ function: options.name, instance: id, coldStartMs: Math.round(instance.coldStartMs) }, 'instance ready');
@@ -147,7 +164,11 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
     name: options.name,
     min: options.min,
     max: options.max,
+    concurrency: options.concurrency ?? 0,
     instances: () => [...running.values()].map((r) => r.instance),
+    target: options.target ?? 100,
+    demand: () => [...running.values()].reduce((sum, r) => sum + r.instance.inFlight, 0) + waiters.length,
+    room: () => new Promise<void>((resolve) => { waiters.push(resolve); }),
     routable: () => [...running.values()].map((r) => r.instance).filter((i) => i.state === 'ready').sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id)),
 
     async ensureOne() {
@@ -189,6 +210,7 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
       } finally {
         instance.inFlight--;
         lastActivity = Date.now();
+        wake();
       }
     },
 

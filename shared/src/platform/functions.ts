@@ -14,6 +14,8 @@ export interface LocalFunction {
   entry: string;
   funcYaml: FuncYaml;
   scale: { min: number; max: number; target: number };
+  /** Requests one instance takes at once (Knative's containerConcurrency); 0 is unlimited. */
+  concurrency: number;
 }
 
 export function discoverFunctions(functionsDir: string): LocalFunction[] {
@@ -31,6 +33,7 @@ export function discoverFunctions(functionsDir: string): LocalFunction[] {
         funcYaml,
         // Knative's defaults when func.yaml says nothing: scale to zero, unbounded, 100 concurrent.
         scale: { min: scale.min ?? 0, max: scale.max ?? 0, target: scale.target ?? 100 },
+        concurrency: funcYaml.deploy?.options?.resources?.limits?.concurrency ?? 0,
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));

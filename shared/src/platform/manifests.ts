@@ -56,7 +56,10 @@ export interface FuncYaml {
   runtime?: string;
   invoke?: string;
   deploy?: {
-    options?: { scale?: { min?: number; max?: number; metric?: string; target?: number } };
+    options?: {
+      scale?: { min?: number; max?: number; metric?: string; target?: number };
+      resources?: { limits?: { concurrency?: number } };
+    };
     [key: string]: unknown;
   };
   run?: { envs?: Array<{ name: string; value?: string }> };

@@ -152,6 +152,8 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
         name: fn.name,
         min: fn.scale.min,
         max: cap > 0 ? Math.min(cap, fn.scale.max > 0 ? fn.scale.max : cap) : fn.scale.max,
+        concurrency: fn.concurrency,
+        target: fn.scale.target,
         command: process.execPath,
         args: [RUNTIME_MAIN, fn.entry, '--name', fn.name],
         cwd: root,

@@ -33,6 +33,11 @@ export interface PageProgress {
 export interface WriteBatchInput {
   collection: string;
   records: DataRecord[];
+  /**
+   * The records as JSON, index by index, when the caller already has it (it serialized them
+   * faster than JSON.stringify could); an adapter that stores JSON may use it as is.
+   */
+  json?: string[];
   rejected?: RejectedRecord[];
   /** Recorded in the same transaction as the records, so progress is counted exactly once. */
   progress?: PageProgress;

@@ -11,7 +11,7 @@ import { StreamForgeError } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
 /** The part of a busy wait SQLite spends sleeping inside a call; the rest is timers. */
-export const SYNC_BUSY_MS = 10;
+export const SYNC_BUSY_MS = 2;
 
 const SQLITE_BUSY = 5;
 // Primary result codes that mean the file or the disk, not the call, is the problem.

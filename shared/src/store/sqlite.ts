@@ -169,7 +169,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
       checkWriteBatch(input);
       const { records, progress } = input;
       // JSON and ids are made before taking the lock, so other processes wait less.
-      const docs = records.map((r) => JSON.stringify(r));
+      const docs = input.json && input.json.length === records.length ? input.json : records.map((r) => JSON.stringify(r));
       const rejects = (input.rejected ?? []).map((r) => {
         const json = rawJson(r.record);
         return { r, json, id: rejectId(r, json) };

@@ -49,3 +49,11 @@ test('ids have the formats of the seed design', () => {
   assert.equal(futures.collectionName, 'btcusdt_usdm_api_candles_1m_2022_09_05');
   assert.equal(serviceOfProducer('arango-connector__a1b2c3'), 'arango-connector');
 });
+
+test('a kline record written out by hand is the same JSON as JSON.stringify makes', async () => {
+  const { klineFromRow, klineRecordJson } = await import('../../src/contracts/records.ts');
+  const record = klineFromRow('BTCUSDT', '1m', [1672531200000, '16541.77000000', '16545.70000000', '16508.39000000', '16529.67000000', '4364.83570000', 1672531259999, '72146293.58672290', 149854, '2179.94772000', '36032352.87035720', '0']);
+  assert.equal(klineRecordJson(record), JSON.stringify(record));
+  assert.equal(klineRecordJson({ ...record, closed: false }), JSON.stringify({ ...record, closed: false }));
+  assert.deepEqual(JSON.parse(klineRecordJson(record)), record);
+});

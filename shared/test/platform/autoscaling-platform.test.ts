@@ -49,7 +49,7 @@ spec:
   consumerGroup: ${uniqueName('scale-group')}
   initialOffset: earliest
   ordering: ordered
-  delivery: { retry: 10, backoffPolicy: linear, backoffDelay: PT0.05S }
+  delivery: { retry: 10, backoffPolicy: exponential, backoffDelay: PT0.1S }
   sink: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: recorder } }
 `);
   const sources = loadKafkaSources(dir);

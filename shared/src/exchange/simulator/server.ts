@@ -123,11 +123,18 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    counts.requests += 1;
     const url = req.url ?? '/';
     const mark = url.indexOf('?');
     const path = mark < 0 ? url : url.slice(0, mark);
     const query = mark < 0 ? '' : url.slice(mark + 1);
+    // Not a Binance path: the stand-in's own counters, for a simulator running as a process
+    // (benchmarks read the weight used per minute window). Costs no weight, counts as no request.
+    if (path === '/_sim/stats' && req.method === 'GET') {
+      const { recent, ...totals } = stats();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(query.includes('recent=1') ? { ...totals, recent } : totals));
+      return;
+    }
+    counts.requests += 1;
     const ip = req.socket.remoteAddress ?? 'unknown';
     const route = routes.get(path);
     const market: Market = route?.market ?? (path.startsWith('/fapi/') ? 'usdm' : 'spot');
@@ -168,6 +175,12 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
     }
   };
 
+  function stats(): SimulatorStats {
+    const recent = log.length < logSize ? [...log] : [...log.slice(logNext), ...log.slice(0, logNext)];
+    const weightByWindow = { spot: limiters.spot.windows(), usdm: limiters.usdm.windows() };
+    return { ...counts, byStatus: Object.fromEntries(byStatus), weightByWindow, recent };
+  }
+
   const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       options.logger?.error({ err: error }, 'exchange simulator request handler crashed');
@@ -191,11 +204,7 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
     data,
     books,
     clock,
-    stats() {
-      const recent = log.length < logSize ? [...log] : [...log.slice(logNext), ...log.slice(0, logNext)];
-      const weightByWindow = { spot: limiters.spot.windows(), usdm: limiters.usdm.windows() };
-      return { ...counts, byStatus: Object.fromEntries(byStatus), weightByWindow, recent };
-    },
+    stats,
     setFaults(update) {
       faults.set(update);
       if (update.weightLimit !== undefined) {

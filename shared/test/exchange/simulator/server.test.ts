@@ -197,3 +197,16 @@ test('aggTrades have gapless ids, inclusive time bounds, and page by fromId', as
   assert.deepEqual(Object.keys(usdm[0]!), ['a', 'p', 'q', 'f', 'l', 'T', 'm'], 'USD-M has no M field');
   assert.deepEqual((await get(sim, `/fapi/v1/aggTrades?symbol=BTCUSDT&startTime=${start}&endTime=${start + 3_600_000}`)).body, { code: -1127, msg: 'More than 1 hours between startTime and endTime.' });
 });
+
+test('the stand-in reports its own counters at /_sim/stats, outside the Binance paths and their weight', async (t) => {
+  const simulator = await startExchangeSimulator({ requestLogSize: 10 });
+  t.after(() => simulator.close());
+  await (await fetch(`${simulator.url}/api/v3/klines?symbol=BTCUSDT&interval=1h&limit=10`)).text();
+  const stats = (await (await fetch(`${simulator.url}/_sim/stats`)).json()) as { requests: number; byStatus: Record<string, number>; weightByWindow: { spot: Array<{ used: number }> }; recent?: unknown };
+  assert.equal(stats.requests, 1);
+  assert.equal(stats.byStatus['200'], 1);
+  assert.equal(stats.weightByWindow.spot.at(-1)?.used, 2);
+  assert.equal(stats.recent, undefined);
+  const withRecent = (await (await fetch(`${simulator.url}/_sim/stats?recent=1`)).json()) as { recent: unknown[] };
+  assert.equal(withRecent.recent.length, 1);
+});
