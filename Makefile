@@ -33,5 +33,21 @@ up: setup ## Start the local stack in the background (broker, functions, dispatc
 down: ## Stop the local stack
 	npx streamforge down
 
+.PHONY: bundles topics manifests deploy
+
+bundles: setup ## Bundle every function into functions/<name>/build/, the folder its image is built from
+	node scripts/bundle-functions.ts
+
+topics: setup ## Regenerate knative/topics.yaml (Strimzi KafkaTopics) from the topic plan
+	node scripts/generate-topics.ts
+
+manifests: bundles ## Render and check everything make deploy applies, without a cluster (schemas, rules, cross-checks)
+	@mkdir -p build
+	node scripts/check-manifests.ts > build/manifests-report.json
+	@echo "manifests OK: report in build/manifests-report.json, rendered Services and ScaledObjects in build/manifests/"
+
+deploy: manifests ## Deploy to the current kubectl context: KafkaTopics, config, RBAC, sinks, func deploy each function, KafkaSources
+	scripts/deploy.sh
+
 clean: ## Remove local state, caches and installed packages
 	rm -rf .streamforge .cache node_modules .tools

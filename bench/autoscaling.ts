@@ -9,7 +9,7 @@
  *    answering at once (the machine's CPU is then the limit) and answering after a delay as
  *    a distant exchange does (a single instance is then limited by its concurrency).
  *
- *   node bench/autoscaling.ts [--cold-runs 5] [--range 2022-01-01:2024-01-01] [--latency-ms 300]
+ *   node bench/autoscaling.ts [--cold-runs 5] [--range 2022-01-01:2024-01-01] [--latency-ms 500]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ const { values } = parseArgs({
   options: {
     'cold-runs': { type: 'string', default: '5' },
     range: { type: 'string', default: '2022-01-01:2024-01-01' },
-    'latency-ms': { type: 'string', default: '300' },
+    'latency-ms': { type: 'string', default: '500' },
   },
 });
 

@@ -31,6 +31,7 @@ import { WeightGovernor, type WeightGovernorOptions, type WeightGovernorStats } 
 declareEnv({
   BINANCE_SPOT_URL: { default: 'https://api.binance.com', description: 'Base URL of the Binance spot REST API (the exchange simulator in tests and demos).' },
   BINANCE_USDM_URL: { default: 'https://fapi.binance.com', description: 'Base URL of the Binance USD-M futures REST API (the exchange simulator in tests and demos).' },
+  BINANCE_REQUEST_WEIGHT_LIMIT: { default: '', description: 'REQUEST_WEIGHT per minute the client plans with; empty: Binance\'s 6000 spot / 2400 USD-M (then what exchangeInfo announces). The local platform sets it when the simulator\'s budget is changed (SIM_WEIGHT_LIMIT).' },
 });
 
 export interface BinanceRestClientOptions {
@@ -50,7 +51,7 @@ export interface BinanceRestClientOptions {
   backoff?: { baseMs?: number; maxMs?: number };
   /** Headers and body timeout per request; Binance itself gives up after 10 s. Default 10 s. */
   timeoutMs?: number;
-  /** Keep-alive connections per origin. Default 16. */
+  /** Keep-alive connections per origin. Default 32 (above loader-api's 20 pages in flight). */
   connections?: number;
   logger?: Logger;
   random?: () => number;
@@ -109,8 +110,10 @@ export class BinanceRestClient {
     const source = options.env ?? process.env;
     const time = options.time ?? systemTime;
     const random = options.random ?? Math.random;
+    const configured = env('BINANCE_REQUEST_WEIGHT_LIMIT', source);
+    const planned = configured === '' ? undefined : Number(configured);
     const governor = (market: Market): WeightGovernor =>
-      new WeightGovernor({ random, ...options.governor, time, limit: options.weightLimits?.[market] ?? DEFAULT_WEIGHT_LIMITS[market] });
+      new WeightGovernor({ random, ...options.governor, time, limit: options.weightLimits?.[market] ?? planned ?? DEFAULT_WEIGHT_LIMITS[market] });
     this.#time = time;
     this.#governors = { spot: governor('spot'), usdm: governor('usdm') };
     this.#transport = new RestTransport({
@@ -125,7 +128,7 @@ export class BinanceRestClient {
       backoffBaseMs: options.backoff?.baseMs ?? 250,
       backoffMaxMs: options.backoff?.maxMs ?? 10_000,
       timeoutMs: options.timeoutMs ?? 10_000,
-      connections: options.connections ?? 16,
+      connections: options.connections ?? 32,
       random,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });

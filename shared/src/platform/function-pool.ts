@@ -139,7 +139,7 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
         child.kill('SIGKILL');
         throw new Error(`${id} was not ready after ${options.readyTimeoutMs ?? 30_000} ms; see ${join(options.logsDir, `${options.name}.log`)}`);
       }
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 5));
     }
     instance.state = 'ready';
     wake();

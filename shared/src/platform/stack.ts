@@ -128,6 +128,8 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
       await simulator.start();
       local.BINANCE_SPOT_URL = url;
       local.BINANCE_USDM_URL = url;
+      // A changed simulator budget (lifted for benchmarks) is the budget the loaders plan with.
+      if (options.env.SIM_WEIGHT_LIMIT) local.BINANCE_REQUEST_WEIGHT_LIMIT = options.env.SIM_WEIGHT_LIMIT;
       // Its WebSocket side shares the port: spot streams at the root, USD-M under /fstream (ws-server.ts).
       local.BINANCE_SPOT_WS_URL = url.replace(/^http/, 'ws');
       local.BINANCE_USDM_WS_URL = `${url.replace(/^http/, 'ws')}/fstream`;

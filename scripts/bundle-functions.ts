@@ -1,0 +1,41 @@
+/**
+ * `make bundles`: writes each function's image folder, functions/<name>/build/ (see
+ * scripts/deploy/bundle.ts), and prints one JSON document with what went into each.
+ *
+ *   node scripts/bundle-functions.ts              every function with a func.yaml
+ *   node scripts/bundle-functions.ts loader-api   only these
+ */
+import { functionNames, relativeToRoot } from './deploy/paths.ts';
+import { bundleFunction } from './deploy/bundle.ts';
+
+const requested = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const known = functionNames();
+const unknown = requested.filter((n) => !known.includes(n));
+if (unknown.length > 0) {
+  console.error(`no function folder with a func.yaml: ${unknown.join(', ')} (functions: ${known.join(', ')})`);
+  process.exit(2);
+}
+
+const report: Record<string, unknown>[] = [];
+let failed = false;
+for (const folder of requested.length > 0 ? requested : known) {
+  try {
+    const r = await bundleFunction(folder);
+    report.push({
+      function: r.name,
+      folder: relativeToRoot(r.outDir),
+      bundle_bytes: r.bundleBytes,
+      inputs: r.inputs.length,
+      vendored: r.vendored.map((p) => ({ name: p.name, version: p.version, bytes: p.bytes, native_bytes: p.nativeBytes })),
+      assets: r.assets,
+      optional_missing: r.optionalMissing,
+      warnings: r.warnings,
+      ms: r.ms,
+    });
+  } catch (error) {
+    failed = true;
+    report.push({ function: folder, error: (error as Error).message });
+  }
+}
+console.log(JSON.stringify({ bundles: report }, null, 2));
+if (failed) process.exit(1);
