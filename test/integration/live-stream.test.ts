@@ -119,8 +119,13 @@ test('live streams persist every candle and trade with no gap, though connection
     return states.every((w) => w.status === 'running' && (w.progress['arango-connector']?.records_written ?? 0) > 0);
   }, { timeoutMs: 60_000, intervalMs: 250 });
 
+  const opened = (await (await fetch(`${stack.state.exchange_url}/_sim/ws/stats`)).json()) as { connectionsOpened: number };
   await fault('drop'); // every connection, without a close frame
-  await new Promise((r) => setTimeout(r, 1_500)); // (the simulator's clock: 90 s of market time for the Jobs to reconnect)
+  // Skip only once every Job has reconnected and resubscribed, or the skip lands on nothing.
+  await waitFor('every Job reconnected and subscribed', async () => {
+    const ws = (await (await fetch(`${stack.state.exchange_url}/_sim/ws/stats`)).json()) as { connectionsOpened: number; connections: Array<{ subscriptions: string[]; sent: number }> };
+    return ws.connectionsOpened >= opened.connectionsOpened + all.length && ws.connections.length >= all.length && ws.connections.every((c) => c.subscriptions.length > 0 && c.sent > 0);
+  }, { timeoutMs: 30_000, intervalMs: 50 });
   await fault('skip?count=80'); // a sequence gap on every connection: more than a candle's messages
   await waitFor('three more candles after the faults', async () => {
     const mine = await allRecords<KlineRecord>(candles.collection_name);
