@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka, waitForKafka, TOPICS } from '@streamforge/shared/bus';
 import { isAlive, readStackState, startLocalBroker } from '@streamforge/shared/platform';
-import { startTestStack, testKafka, waitFor, waitForGroupCaughtUp, type TestStack } from '@streamforge/shared/testing';
+import { stackApi, startTestStack, testKafka, waitForGroupCaughtUp, type StackApi, type TestStack, type WorkflowView } from '@streamforge/shared/testing';
 
 const TOKEN = 's3cret-token-for-tests';
 let stack: TestStack;
@@ -20,38 +20,9 @@ before(async () => {
 });
 after(() => stack?.down());
 
-interface Workflow {
-  queue_id: string;
-  status: string;
-  error?: string;
-  collection_name: string;
-  stored?: { pages_done: number; pages_total?: number; records_written: number; rejected: number };
-}
-
-function client(apiUrl: () => string | undefined, token = TOKEN) {
-  return async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const response = await fetch(`${apiUrl()}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as T };
-  };
-}
-const call = client(() => stack.state.api_url);
-
-async function backfill(api: ReturnType<typeof client>, symbol: string, type: string, timeRange: string): Promise<Workflow> {
-  const created = await api<Workflow>('POST', '/workflows', { symbol, type, time_range: timeRange });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  return created.body;
-}
-
-function until(api: ReturnType<typeof client>, queueId: string, what: string, check: (w: Workflow) => boolean, timeoutMs = 120_000): Promise<Workflow> {
-  return waitFor(`${queueId}: ${what}`, async () => {
-    const { body } = await api<Workflow>('GET', `/workflows/${queueId}`);
-    return check(body) ? body : undefined;
-  }, { timeoutMs, intervalMs: 200 });
-}
+const api = stackApi(() => stack.state.api_url, TOKEN);
+const backfill = (on: StackApi, symbol: string, type: string, timeRange: string) => on.start({ symbol, type, time_range: timeRange });
+type Workflow = WorkflowView;
 
 test('without the bearer token every API route answers 401; health and metrics stay open', async () => {
   for (const path of ['/workflows', '/collections', '/openapi.json']) {
@@ -60,43 +31,43 @@ test('without the bearer token every API route answers 401; health and metrics s
     assert.equal(response.headers.get('www-authenticate'), 'Bearer');
     assert.equal(((await response.json()) as { error: string }).error, 'SF_UNAUTHORIZED');
   }
-  const wrong = await client(() => stack.state.api_url, 'not-the-token')('GET', '/workflows');
+  const wrong = await stackApi(() => stack.state.api_url, 'not-the-token').call('GET', '/workflows');
   assert.equal(wrong.status, 401);
   assert.equal((await fetch(`${stack.state.api_url}/health/readiness`)).status, 200);
   assert.equal((await fetch(`${stack.state.api_url}/metrics`)).status, 200);
 });
 
 test('a stop mid-run ends in stopped and the loader fetches no further pages', async () => {
-  const workflow = await backfill(call, 'ADAUSDT', 'api_candles_1m', '2022-01-01:2024-01-01');
-  await until(call, workflow.queue_id, 'some pages stored', (w) => (w.stored?.pages_done ?? 0) >= 5);
-  const stop = await call<Workflow>('POST', `/workflows/${workflow.queue_id}/stop`);
+  const workflow = await backfill(api, 'ADAUSDT', 'api_candles_1m', '2022-01-01:2024-01-01');
+  await api.until(workflow.queue_id, 'some pages stored', (w) => (w.stored?.pages_done ?? 0) >= 5);
+  const stop = await api.call<Workflow>('POST', `/workflows/${workflow.queue_id}/stop`);
   assert.equal(stop.status, 200);
   assert.equal(stop.body.status, 'stopped');
   // Every remaining page is delivered to loader-api, which now skips it.
   await waitForGroupCaughtUp(testKafka(), `${stack.prefix}loader-api-work`, `${stack.prefix}${TOPICS.loaderWork}`, 120_000);
-  const { body } = await call<Workflow>('GET', `/workflows/${workflow.queue_id}`);
+  const { body } = await api.call<Workflow>('GET', `/workflows/${workflow.queue_id}`);
   assert.equal(body.status, 'stopped');
   assert.ok((body.stored?.pages_done ?? 0) < (body.stored?.pages_total ?? 0), `stopped before the end (${body.stored?.pages_done}/${body.stored?.pages_total})`);
-  const again = await call<{ error: string }>('POST', `/workflows/${workflow.queue_id}/stop`);
+  const again = await api.call<{ error: string }>('POST', `/workflows/${workflow.queue_id}/stop`);
   assert.equal(again.status, 409);
-  const trail = await call<{ events: Array<{ event: { status: string } }> }>('GET', `/workflows/${workflow.queue_id}/events?limit=5000`);
+  const trail = await api.call<{ events: Array<{ event: { status: string } }> }>('GET', `/workflows/${workflow.queue_id}/events?limit=5000`);
   assert.ok(trail.body.events.some((e) => e.event.status === 'started'), 'the trail keeps the telemetry');
-  const stopped = await call<{ workflows: Workflow[] }>('GET', '/workflows?status=stopped');
+  const stopped = await api.call<{ workflows: Workflow[] }>('GET', '/workflows?status=stopped');
   assert.ok(stopped.body.workflows.some((w) => w.queue_id === workflow.queue_id));
 });
 
 test('every connector instance killed mid-run: the platform starts new ones and the store ends complete, without duplicates', async () => {
-  const workflow = await backfill(call, 'DOGEUSDT', 'api_candles_1m', '2023-01-01:2024-01-01');
-  await until(call, workflow.queue_id, 'a tenth stored', (w) => (w.stored?.pages_done ?? 0) >= 50);
+  const workflow = await backfill(api, 'DOGEUSDT', 'api_candles_1m', '2023-01-01:2024-01-01');
+  await api.until(workflow.queue_id, 'a tenth stored', (w) => (w.stored?.pages_done ?? 0) >= 50);
   const platform = readStackState(stack.home)?.platform_url;
   const status = (await (await fetch(`${platform}/status`)).json()) as { functions: Array<{ name: string; instances: Array<{ pid: number; state: string }> }> };
   const connectors = status.functions.find((f) => f.name === 'arango-connector')?.instances.filter((i) => i.state === 'ready') ?? [];
   assert.ok(connectors.length > 0 && connectors.every((i) => isAlive(i.pid)), 'the connector runs');
   for (const instance of connectors) process.kill(instance.pid, 'SIGKILL');
-  const done = await until(call, workflow.queue_id, 'the end', (w) => ['completed', 'error', 'stopped'].includes(w.status), 180_000);
+  const done = await api.until(workflow.queue_id, 'the end', (w) => ['completed', 'error', 'stopped'].includes(w.status), 180_000);
   assert.equal(done.status, 'completed', done.error);
   assert.equal(done.stored?.records_written, 365 * 1440);
-  const { body } = await call<{ count: number }>('GET', `/collections/${workflow.collection_name}`);
+  const { body } = await api.call<{ count: number }>('GET', `/collections/${workflow.collection_name}`);
   assert.equal(body.count, 365 * 1440);
 });
 
@@ -108,16 +79,16 @@ test('the broker restarted mid-run: the backfill completes with exact counts', a
   await waitForKafka(createKafka({ brokers: [broker.brokers] }));
   const own = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', KAFKA_BROKERS: broker.brokers });
   t.after(() => own.down());
-  const api = client(() => own.state.api_url, '');
+  const ownApi = stackApi(() => own.state.api_url);
 
-  const workflow = await backfill(api, 'LTCUSDT', 'api_candles_1m', '2023-01-01:2023-07-01');
-  await until(api, workflow.queue_id, 'some pages stored', (w) => (w.stored?.pages_done ?? 0) >= 20);
+  const workflow = await backfill(ownApi, 'LTCUSDT', 'api_candles_1m', '2023-01-01:2023-07-01');
+  await ownApi.until(workflow.queue_id, 'some pages stored', (w) => (w.stored?.pages_done ?? 0) >= 20);
   await broker.stop();
   broker = await startLocalBroker({ dataDir });
-  const done = await until(api, workflow.queue_id, 'the end', (w) => ['completed', 'error', 'stopped'].includes(w.status), 240_000);
+  const done = await ownApi.until(workflow.queue_id, 'the end', (w) => ['completed', 'error', 'stopped'].includes(w.status), 240_000);
   assert.equal(done.status, 'completed', done.error);
   const minutes = (Date.UTC(2023, 6, 1) - Date.UTC(2023, 0, 1)) / 60_000;
   assert.equal(done.stored?.records_written, minutes);
-  const { body } = await api<{ count: number }>('GET', `/collections/${workflow.collection_name}`);
+  const { body } = await ownApi.call<{ count: number }>('GET', `/collections/${workflow.collection_name}`);
   assert.equal(body.count, minutes);
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { TOPICS, createEventProducer } from '@streamforge/shared/bus';
 import { rowFromKline, type KlineRecord } from '@streamforge/shared/contracts';
 import { PROJECT_ROOT } from '@streamforge/shared/platform';
-import { readTopic, startTestStack, testKafka, topicMessageCount, waitFor, waitForGroupCaughtUp, type TestStack } from '@streamforge/shared/testing';
+import { readTopic, stackApi, startTestStack, testKafka, topicMessageCount, waitForGroupCaughtUp, type TestStack, type WorkflowView } from '@streamforge/shared/testing';
 
 const KLINES_DIR = join(PROJECT_ROOT, 'test', 'fixtures', 'binance', 'klines');
 let stack: TestStack;
@@ -20,52 +20,18 @@ before(async () => {
 });
 after(() => stack?.down());
 
-interface Workflow {
-  queue_id: string;
-  status: string;
-  error?: string;
-  collection_name: string;
-  stored?: { pages_done: number; pages_total?: number; records_written: number; rejected: number };
-}
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${stack.state.api_url}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
-
-async function backfill(symbol: string, type: string, timeRange: string, extra: Record<string, unknown> = {}): Promise<Workflow> {
-  const created = await call<Workflow>('POST', '/workflows', { symbol, type, time_range: timeRange, ...extra });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  return created.body;
-}
-
-async function finalState(queueId: string, timeoutMs = 60_000): Promise<Workflow> {
-  return waitFor(`${queueId} to end`, async () => {
-    const { body } = await call<Workflow>('GET', `/workflows/${queueId}`);
-    return ['completed', 'error', 'stopped'].includes(body.status) ? body : undefined;
-  }, { timeoutMs, intervalMs: 200 });
-}
-
-async function allRecords(collection: string): Promise<KlineRecord[]> {
-  const out: KlineRecord[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const { body } = await call<{ records: KlineRecord[]; next_after?: string }>('GET', `/collections/${collection}/records?limit=5000${after ? `&after=${encodeURIComponent(after)}` : ''}`);
-    out.push(...body.records);
-    if (!body.next_after) return out;
-    after = body.next_after;
-  }
-}
+const api = stackApi(() => stack.state.api_url);
+const { call, allRecords } = api;
+const backfill = (symbol: string, type: string, timeRange: string, extra: Record<string, unknown> = {}) => api.start({ symbol, type, time_range: timeRange, ...extra });
+const finalState = (queueId: string, timeoutMs = 60_000) => api.final(queueId, timeoutMs);
+type Workflow = WorkflowView;
 
 test('one day of BTCUSDT api_candles_5m gives exactly 288 records, each equal to the exchange candle', async () => {
   const workflow = await backfill('BTCUSDT', 'api_candles_5m', '2024-08-01:2024-08-02');
   const done = await finalState(workflow.queue_id);
   assert.equal(done.status, 'completed', done.error);
   assert.equal(done.stored?.records_written, 288);
-  const records = await allRecords(workflow.collection_name);
+  const records = await allRecords<KlineRecord>(workflow.collection_name);
   assert.equal(records.length, 288);
   const exchange = await fetch(`${stack.state.exchange_url}/api/v3/klines?symbol=BTCUSDT&interval=5m&startTime=${Date.UTC(2024, 7, 1)}&endTime=${Date.UTC(2024, 7, 2) - 1}&limit=1000`);
   const rows = (await exchange.json()) as unknown[];
@@ -89,7 +55,7 @@ test('real klines from data.binance.vision files come back bit-identical', async
   const done = await finalState(workflow.queue_id);
   assert.equal(done.status, 'completed', done.error);
   const csv = readFileSync(join(KLINES_DIR, 'spot', 'BTCUSDT-1h-2023-01.csv'), 'utf8').trim().split('\n').filter((line) => /^\d/.test(line));
-  const records = await allRecords(workflow.collection_name);
+  const records = await allRecords<KlineRecord>(workflow.collection_name);
   assert.equal(records.length, csv.length);
   records.forEach((record, i) => {
     const cells = csv[i]!.split(',');
@@ -118,7 +84,7 @@ test('redelivering every data event stores no duplicate', async () => {
   assert.equal(again.body.stored?.records_written, expected);
   const { body } = await call<{ count: number }>('GET', `/collections/${workflow.collection_name}`);
   assert.equal(body.count, expected);
-  assert.equal((await allRecords(workflow.collection_name)).length, expected);
+  assert.equal((await allRecords<KlineRecord>(workflow.collection_name)).length, expected);
 });
 
 test('an invalid symbol ends in status error with the exchange message', async () => {

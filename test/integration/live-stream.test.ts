@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { aggTradeFromBinance, type AggTradeRecord, type KlineRecord, type TradeRecord } from '@streamforge/shared/contracts';
 import { exchangeTimeOrigin, type AggTrade, type KlineRow, type RawTrade } from '@streamforge/shared/exchange';
 import { isAlive } from '@streamforge/shared/platform';
-import { startTestStack, waitFor, type TestStack } from '@streamforge/shared/testing';
+import { stackApi, startTestStack, waitFor, type TestStack, type WorkflowView } from '@streamforge/shared/testing';
 
 const MINUTE = 60_000;
 let stack: TestStack;
@@ -31,45 +31,12 @@ before(async () => {
 });
 after(() => stack?.down());
 
-interface Workflow {
-  queue_id: string;
-  status: string;
-  error?: string;
-  collection_name: string;
-  progress: Record<string, { status: string; records_written?: number }>;
-}
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${stack.state.api_url}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
+type Workflow = WorkflowView;
+const api = stackApi(() => stack.state.api_url);
+const { call, start, workflow, allRecords } = api;
 
 async function exchange<T>(path: string): Promise<T> {
   return (await (await fetch(`${stack.state.exchange_url}${path}`)).json()) as T;
-}
-
-async function start(request: Record<string, unknown>): Promise<Workflow> {
-  const created = await call<Workflow>('POST', '/workflows', request);
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  return created.body;
-}
-
-async function workflow(queueId: string): Promise<Workflow> {
-  return (await call<Workflow>('GET', `/workflows/${queueId}`)).body;
-}
-
-async function allRecords<R>(collection: string): Promise<R[]> {
-  const out: R[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const { body } = await call<{ records: R[]; next_after?: string }>('GET', `/collections/${collection}/records?limit=5000${after ? `&after=${encodeURIComponent(after)}` : ''}`);
-    out.push(...body.records);
-    if (!body.next_after) return out;
-    after = body.next_after;
-  }
 }
 
 /** The pids of the running local Jobs, from the launcher's pid files. */

@@ -11,6 +11,7 @@ import {
   klineKey,
   tradeKey,
   type AggTradeRecord,
+  type BinanceAggTrade,
   type BookTickerRecord,
   type DataKind,
   type DepthRecord,
@@ -48,18 +49,8 @@ export interface KlinePayload {
   k: { t: number; T: number; s: string; i: string; f: number; L: number; o: string; c: string; h: string; l: string; v: string; n: number; x: boolean; q: string; V: string; Q: string; B: string };
 }
 
-export interface AggTradePayload {
-  E: number;
-  s: string;
-  a: number;
-  p: string;
-  q: string;
-  f: number;
-  l: number;
-  T: number;
-  m: boolean;
-  M?: boolean;
-}
+/** The aggTrade stream's payload: the REST fields plus event time and symbol. */
+export type AggTradePayload = BinanceAggTrade & { E: number; s: string };
 
 export interface TradePayload {
   E: number;

@@ -4,6 +4,7 @@
  * what Binance sent (no float rounding). Every record has a deterministic `key`, so a
  * repeated delivery overwrites instead of duplicating.
  */
+import type { AggTrade, KlineRow } from '../exchange/binance-contract.ts';
 import { defineContract, type Contract } from './validation.ts';
 import { closeTime, type Interval } from './intervals.ts';
 import { SYMBOL_PATTERN } from './ids.ts';
@@ -201,19 +202,10 @@ export function bookTickerKey(symbol: string, updateId: number): string {
 }
 
 /** A kline row exactly as Binance's REST API returns it (12 elements, JSON types matter). */
-export type BinanceKlineRow = [number, string, string, string, string, string, number, string, number, string, string, string];
+export type BinanceKlineRow = KlineRow;
 
 /** A Binance aggTrade as the REST API returns it. */
-export interface BinanceAggTrade {
-  a: number;
-  p: string;
-  q: string;
-  f: number;
-  l: number;
-  T: number;
-  m: boolean;
-  M?: boolean;
-}
+export type BinanceAggTrade = AggTrade;
 
 export function klineFromRow(symbol: string, interval: Interval, row: BinanceKlineRow): KlineRecord {
   return {

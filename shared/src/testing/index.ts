@@ -7,3 +7,4 @@ export * from './stack.ts';
 export * from './kubernetes-api-standin.ts';
 export * from './workflow-stream.ts';
 export * from './load-generator.ts';
+export * from './stack-api.ts';
