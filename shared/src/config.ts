@@ -27,6 +27,7 @@ export const ENV = {
   STREAMFORGE_HOME: { default: '', description: 'Folder of the local stack state; .streamforge in the project by default.' },
   STREAMFORGE_API_URL: { default: '', description: 'API the CLI talks to; read from the running stack when unset.' },
   STREAMFORGE_API_TOKEN: { default: '', description: 'Bearer token the manager requires on every route when set.' },
+  STREAMFORGE_RUN_SOURCES: { default: '', description: 'Local platform only: run function instances from their TypeScript sources instead of a bundle built at `up`.' },
   STREAMFORGE_MAX_SCALE: { default: '', description: 'Local platform only: caps every function at this many instances (a fixed-size baseline).' },
   STREAMFORGE_POLLING_INTERVAL_MS: { default: '', description: 'Local platform only: overrides the KafkaSources\' polling-interval (tests).' },
   STREAMFORGE_COOLDOWN_SECONDS: { default: '', description: 'Local platform only: overrides the KafkaSources\' cooldown-period (tests).' },
