@@ -4,7 +4,7 @@
  *   node bench/workflows-load.ts [--count 50] [--steps 5] [--interval-ms 0]
  *
  * A stack started as `streamforge up` starts it (on KAFKA_BROKERS, or a broker started
- * here); the load generator (shared/src/testing/load-generator.ts) starts `count`
+ * here); the load generator (shared/src/load/load-generator.ts) starts `count`
  * simulated workflows (`dummy_load`: dummy-service plays started, `steps` × loading,
  * finished) through the manager's API, all at once, and follows them on the manager's
  * live stream (GET /console/stream) until each is final. Measured:
@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createKafka, waitForKafka } from '../shared/src/bus/kafka.ts';
 import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from '../shared/src/platform/kafka-broker.ts';
-import { runWorkflowLoad, type WorkflowLoadResult } from '../shared/src/testing/load-generator.ts';
+import { runWorkflowLoad, type WorkflowLoadResult } from '../shared/src/load/load-generator.ts';
 import { startTestStack } from '../shared/src/testing/stack.ts';
 
 const { values } = parseArgs({ options: { count: { type: 'string' }, steps: { type: 'string' }, 'interval-ms': { type: 'string' } } });

@@ -7,7 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOPICS, createEventProducer } from '@streamforge/shared/bus';
 import { EVENT_TYPES } from '@streamforge/shared/contracts';
-import { openWorkflowStream, startTestStack, testKafka, waitFor, type TestStack, type WorkflowStream } from '@streamforge/shared/testing';
+import { openWorkflowStream, type WorkflowStream } from '@streamforge/shared/load';
+import { startTestStack, testKafka, waitFor, type TestStack } from '@streamforge/shared/testing';
 
 let stack: TestStack;
 let stream: WorkflowStream;

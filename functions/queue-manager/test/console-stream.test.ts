@@ -8,7 +8,8 @@ import type { WorkflowRecord } from '@streamforge/shared/store';
 import { freePort } from '@streamforge/shared/platform';
 import { serveFunction, type FunctionModule, type RunningFunction } from '@streamforge/shared/runtime';
 import { createLogger } from '@streamforge/shared/telemetry';
-import { openWorkflowStream, startTestStack, waitFor, type TestStack } from '@streamforge/shared/testing';
+import { openWorkflowStream } from '@streamforge/shared/load';
+import { startTestStack, waitFor, type TestStack } from '@streamforge/shared/testing';
 import { createWorkflowHub, type ConsoleClient } from '../src/console/hub.ts';
 
 const workflow = (version: number, status: WorkflowRecord['status'] = 'running'): WorkflowRecord => ({

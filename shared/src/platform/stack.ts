@@ -19,6 +19,7 @@ import { localBundle } from './local-bundles.ts';
 import { loadKafkaSources } from './manifests.ts';
 import { startPlatformServer, type PlatformServer } from './platform-server.ts';
 import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from './kafka-broker.ts';
+import { LOCAL_S3_CREDENTIALS } from './local-s3.ts';
 import { createManagedProcess, type ManagedProcess } from './managed-process.ts';
 import { writeStackState, type StackState } from './stack-state.ts';
 
@@ -39,6 +40,7 @@ export interface RunningStack {
 const RUNTIME_MAIN = join(PROJECT_ROOT, 'shared', 'src', 'runtime', 'main.ts');
 const DISPATCHER_MAIN = join(PROJECT_ROOT, 'shared', 'src', 'platform', 'dispatcher-main.ts');
 const SIMULATOR_MAIN = join(PROJECT_ROOT, 'shared', 'src', 'exchange', 'simulator', 'main.ts');
+const S3_SERVER_MAIN = join(PROJECT_ROOT, 'shared', 'src', 'platform', 's3-server-main.ts');
 const MANAGER = 'queue-manager';
 
 export async function runStack(options: StackOptions): Promise<RunningStack> {
@@ -110,6 +112,28 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
       STORE_URL: options.env.STORE_URL || `sqlite:${join(stateDir, 'store.sqlite')}`,
     };
     state.store_url = local.STORE_URL;
+
+    // Object storage (trained models): an S3 server over the state folder, unless S3_ENDPOINT names one.
+    if (options.env.S3_ENDPOINT) {
+      local.S3_ENDPOINT = options.env.S3_ENDPOINT;
+    } else {
+      const url = `http://127.0.0.1:${await freePort()}`;
+      const s3 = createManagedProcess({
+        name: 's3-server',
+        command: process.execPath,
+        args: [S3_SERVER_MAIN, '--directory', join(stateDir, 's3'), '--port', new URL(url).port],
+        cwd: root,
+        env: options.env,
+        logFile: join(logs, 's3-server.log'),
+        readinessUrl: `${url}/`,
+        logger,
+      });
+      processes.push(s3);
+      await s3.start();
+      Object.assign(local, { S3_ENDPOINT: url, S3_ACCESS_KEY: LOCAL_S3_CREDENTIALS.accessKey, S3_SECRET_KEY: LOCAL_S3_CREDENTIALS.secretKey });
+      state.processes = { ...state.processes, 's3-server': { pid: s3.pid(), url } };
+    }
+    state.s3_endpoint = local.S3_ENDPOINT;
 
     if (options.env.EXCHANGE === 'simulator') {
       // The stand-in for Binance: loaders are pointed at it instead of the real exchange.

@@ -15,7 +15,14 @@ export const ARANGO_COLLECTIONS = {
   events: 'workflow_events',
   pages: 'workflow_pages',
   rejected: 'rejected_records',
+  graphSets: 'graph_sets',
+  models: 'models',
 } as const;
+
+/** A graph set's collections and named graph (arango-graphs.ts). */
+export function graphCollections(graphId: string): { graph: string; vertices: string; edges: string } {
+  return { graph: graphId, vertices: `${graphId}_vertices`, edges: `${graphId}_edges` };
+}
 
 export const AQL = {
   /** Keyset paging over the primary index (`_key` = record key). */
@@ -65,6 +72,44 @@ RETURN { pagesDone: LENGTH(done), pagesTotal: MAX(parts[*].pages), recordsWritte
   SORT e.received_at, e.event_id
   LIMIT @limit
   RETURN { queue_id: e.queue_id, event_id: e.event_id, received_at: e.received_at, event: e.event }`,
+
+  /** Drops one window's vertices or edges (inside the transaction that writes it again). */
+  removeWindow: `FOR d IN @@collection
+  FILTER d.window == @window
+  REMOVE d IN @@collection`,
+
+  /** Drops the windows a smaller graph set no longer has. */
+  removeWindowsFrom: `FOR d IN @@collection
+  FILTER d.window >= @windows
+  REMOVE d IN @@collection`,
+
+  /** A graph's vertices, all windows (@window null) or one. */
+  graphVertices: `FOR v IN @@collection
+  FILTER @window == null || v.window == @window
+  SORT v.window, v.symbol
+  RETURN UNSET(v, "_key", "_id", "_rev")`,
+
+  graphEdges: `FOR e IN @@collection
+  FILTER @window == null || e.window == @window
+  SORT e.window, e.from, e.to
+  RETURN UNSET(e, "_key", "_id", "_rev", "_from", "_to")`,
+
+  listGraphSets: `FOR s IN graph_sets
+  SORT s.graph_id
+  RETURN UNSET(s, "_key", "_id", "_rev")`,
+
+  latestReadyModel: `FOR m IN models
+  FILTER m.model_id == @model_id && m.status == "ready"
+  SORT m.version DESC
+  LIMIT 1
+  RETURN UNSET(m, "_key", "_id", "_rev")`,
+
+  /** Every model (@model_id null) or one, each model's newest version first. */
+  listModels: `FOR m IN models
+  FILTER @model_id == null || m.model_id == @model_id
+  SORT m.model_id, m.version DESC
+  LIMIT @limit
+  RETURN UNSET(m, "_key", "_id", "_rev")`,
 } as const;
 
 /** Persistent indexes, by collection; record collections get RECORD_INDEXES. */
@@ -76,7 +121,11 @@ export const ARANGO_INDEXES: Record<string, Array<{ name: string; fields: string
   workflow_events: [{ name: 'by_queue_received', fields: ['queue_id', 'received_at', 'event_id'] }],
   workflow_pages: [{ name: 'by_queue_page', fields: ['queue_id', 'page'] }],
   rejected_records: [{ name: 'by_queue_rejected', fields: ['queue_id', 'rejected_at', 'position'] }],
+  models: [{ name: 'by_model_version', fields: ['model_id', 'version'] }],
 };
+
+/** A graph's vertex and edge collections are read and replaced by window. */
+export const GRAPH_INDEXES = [{ name: 'by_window', fields: ['window'] }];
 
 /** Time lookups of candles (`open_time`) and trades (`timestamp`); sparse, so a kind without the field costs nothing. */
 export const RECORD_INDEXES = [

@@ -10,6 +10,10 @@
  * already wrote. saveAll is called without `silent`: arangojs resolves a silent saveAll to
  * undefined, dropping the per-document errors the server still reports (HTTP 202 with error
  * items), and a record would be lost unnoticed. Each item is checked instead.
+ *
+ * Graph sets (named graphs with vertex and edge collections) and the model registry are in
+ * arango-graphs.ts; their collections are not record collections, so listCollections leaves
+ * out every collection a named graph uses.
  */
 import { Database } from 'arangojs';
 import type { DocumentCollection } from 'arangojs/collections';
@@ -20,6 +24,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { arangoKey, compositeKey, withoutMeta } from './arango-keys.ts';
 import { AQL, ARANGO_COLLECTIONS, ARANGO_INDEXES, RECORD_INDEXES } from './arango-queries.ts';
 import { ARANGO_ERRORS, createRetrier, DocumentFailure, errorNumOf, type RetryCounters, type RetryPolicy } from './arango-retry.ts';
+import { createArangoGraphs, namedGraphCollections } from './arango-graphs.ts';
 import { createArangoWorkflows } from './arango-workflows.ts';
 import { checkCollectionName, checkLimit, checkWriteBatch, isRecordCollectionName, rawJson, RESERVED_COLLECTIONS } from './input-checks.ts';
 import type { CollectionInfo, RejectedRecord, Store, WorkflowProgress } from './port.ts';
@@ -137,6 +142,7 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
   }
 
   const workflows = createArangoWorkflows({ collection, rawQuery, retrying });
+  const graphs = createArangoGraphs({ db, retrying });
 
   return {
     description,
@@ -198,7 +204,9 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
 
     async listCollections() {
       const names = await retrying('listCollections', async () => (await db.listCollections()).map((c) => c.name));
-      const records = names.filter((n) => !RESERVED_COLLECTIONS.has(n) && isRecordCollectionName(n)).sort();
+      // Vertex and edge collections of the graph sets are not record collections (SQLite keeps them apart too).
+      const inGraphs = await retrying('listCollections graphs', () => namedGraphCollections(db));
+      const records = names.filter((n) => !RESERVED_COLLECTIONS.has(n) && !inGraphs.has(n) && isRecordCollectionName(n)).sort();
       const counts = await Promise.all(records.map((n) => orMissing(retrying(`count ${n}`, async () => (await collection(n).count()).count), 0)));
       return records.map((name, i): CollectionInfo => ({ name, count: counts[i] }));
     },
@@ -221,6 +229,7 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
     },
 
     ...workflows,
+    ...graphs,
 
     async close() {
       system.close();

@@ -5,3 +5,4 @@ export { openSqliteStore, type SqliteStore, type SqliteStoreOptions, type Sqlite
 export { openArangoStore, type ArangoStore, type ArangoStoreOptions } from './arango.ts';
 export { arangoKey, compositeKey, isValidArangoKey } from './arango-keys.ts';
 export { RESERVED_COLLECTIONS } from './input-checks.ts';
+export { checkGraphId, checkModelId, GRAPH_ID_MAX_LENGTH, MODEL_ID_PATTERN } from './graph-checks.ts';

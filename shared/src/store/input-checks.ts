@@ -11,7 +11,7 @@ import { WORKFLOW_STATUSES, type PageProgress, type StoredEvent, type WorkflowRe
  * Collections the store keeps for itself. Record collections share one namespace with them
  * in ArangoDB, so both adapters refuse these names for records.
  */
-export const RESERVED_COLLECTIONS: ReadonlySet<string> = new Set(['workflows', 'workflow_events', 'workflow_pages', 'workflow_progress', 'rejected_records']);
+export const RESERVED_COLLECTIONS: ReadonlySet<string> = new Set(['workflows', 'workflow_events', 'workflow_pages', 'workflow_progress', 'rejected_records', 'graph_sets', 'models']);
 
 const COLLECTION_NAME = new RegExp(COLLECTION_NAME_PATTERN);
 

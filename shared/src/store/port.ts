@@ -151,7 +151,121 @@ export interface WorkflowStore {
   listEvents(queueId: string, options: { limit: number; afterReceivedAt?: number }): Promise<StoredEvent[]>;
 }
 
-export interface Store extends RecordStore, WorkflowStore {
+/**
+ * Graphs the graph builder makes: a graph set (`graph_id`, e.g. the workflow's collection
+ * name) of windows, each a graph of symbols. A window's vertices carry features computed
+ * from data inside the window only, and, apart from them, the label a model learns (from
+ * data after the window); its edges are weighted and undirected (stored once, `from` < `to`
+ * not required). ArangoDB keeps them in `<graph_id>_vertices` / `<graph_id>_edges` with a
+ * named graph `<graph_id>`; SQLite in tables.
+ */
+export const GRAPH_SET_STATUSES = ['building', 'complete'] as const;
+export type GraphSetStatus = (typeof GRAPH_SET_STATUSES)[number];
+
+export interface GraphSet {
+  graph_id: string;
+  /** `building` while windows are written, `complete` once every window is. */
+  status: GraphSetStatus;
+  /** Windows 0 … windows − 1. Saving the set removes stored windows from `windows` on. */
+  windows: number;
+  /** Names of the vertex features, in the order of every vertex's `features`. */
+  feature_names: string[];
+  symbols: string[];
+  /** What built it (type, interval, window, step, edges, time_range, queue_id, …). */
+  params: Record<string, unknown>;
+  created_at: number;
+  updated_at: number;
+}
+
+/** What a model learns about a vertex, from data after its window only: never a feature. */
+export interface GraphLabel {
+  /** The class (next-window direction: 1 up, 0 down or flat). */
+  class: number;
+  /** The value the class was made from (the next-window log return). */
+  value: number;
+  /** When the label became known (ms); never before the window's end. */
+  known_at: number;
+}
+
+export interface GraphVertex {
+  symbol: string;
+  features: number[];
+  /** null when the data end before the label is known (the latest windows). */
+  label: GraphLabel | null;
+  attributes?: Record<string, unknown>;
+}
+
+export interface GraphEdge {
+  from: string;
+  to: string;
+  /** Positive (e.g. |ρ|); the GCN's edge weight. */
+  weight: number;
+  attributes?: Record<string, unknown>;
+}
+
+export interface GraphWindow {
+  graph_id: string;
+  /** 0-based index within the set. */
+  window: number;
+  /** Open time of the window's first bar (ms). */
+  start: number;
+  /** End of the window (ms, exclusive): features and edges use no data from here on. */
+  end: number;
+  vertices: GraphVertex[];
+  edges: GraphEdge[];
+}
+
+export interface StoredGraph {
+  set: GraphSet;
+  /** In window order; a window with no vertex is not stored. */
+  windows: GraphWindow[];
+}
+
+export interface GraphStore {
+  /** Creates or replaces the set's description; drops its stored windows from `set.windows` on. */
+  saveGraphSet(set: GraphSet): Promise<void>;
+  /** Replaces one window's vertices and edges, atomically (a smaller rebuild leaves nothing behind). */
+  writeGraphWindow(window: GraphWindow): Promise<void>;
+  getGraphSet(graphId: string): Promise<GraphSet | undefined>;
+  /** The set and its windows (all, or one), vertices by symbol, edges by (from, to). */
+  readGraph(graphId: string, options?: { window?: number }): Promise<StoredGraph | undefined>;
+  listGraphs(): Promise<GraphSet[]>;
+}
+
+/**
+ * The model registry: one record per trained version, pointing at its artifact in object
+ * storage. A version is reserved (`training`, recorded with onlyIfAbsent) before it is
+ * trained, so concurrent trainings of one model never share a version, then recorded
+ * again as `ready` with its metadata.
+ */
+export const MODEL_STATUSES = ['training', 'ready'] as const;
+export type ModelStatus = (typeof MODEL_STATUSES)[number];
+
+export interface ModelRecord {
+  model_id: string;
+  /** 1, 2, … per model_id. */
+  version: number;
+  status: ModelStatus;
+  /** Object-storage key of the ONNX model (its metadata.json sits beside it). */
+  s3_key: string;
+  /** The workflow that trained it. */
+  queue_id?: string;
+  /** metrics, hyperparameters, graph_id, data_range, …: the metadata.json document. */
+  metadata: Record<string, unknown>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ModelStore {
+  /** Stores (model_id, version); with onlyIfAbsent only when new. Resolves whether it wrote. */
+  recordModel(model: ModelRecord, options?: { onlyIfAbsent?: boolean }): Promise<boolean>;
+  /** One version, or the highest `ready` version when `version` is left out. */
+  getModel(modelId: string, version?: number): Promise<ModelRecord | undefined>;
+  /** By model_id, each model's newest version first. */
+  listModels(options: { model_id?: string; limit: number }): Promise<ModelRecord[]>;
+}
+
+export interface Store extends RecordStore, WorkflowStore, GraphStore, ModelStore {
   /** What the adapter is, for logs and /health: `sqlite:/path` or `arangodb:http://…/db`. */
   readonly description: string;
   close(): Promise<void>;

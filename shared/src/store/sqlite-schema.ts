@@ -21,8 +21,11 @@ export const CONNECTION_PRAGMAS = [
   'PRAGMA foreign_keys = OFF',
 ] as const;
 
-/** `PRAGMA user_version` of a file with this layout. */
-export const SCHEMA_VERSION = 1;
+/**
+ * `PRAGMA user_version` of a file with this layout. 2 added the graph and model tables; the
+ * schema is all `IF NOT EXISTS`, so running it on a version-1 file is the migration.
+ */
+export const SCHEMA_VERSION = 2;
 
 /** Created once per file, in one write transaction (IF NOT EXISTS: several processes open the same file). */
 export const SCHEMA = `
@@ -75,6 +78,32 @@ CREATE TABLE IF NOT EXISTS workflow_events (
   PRIMARY KEY (queue_id, event_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS _workflow_events_by_time ON workflow_events (queue_id, received_at, event_id);
+CREATE TABLE IF NOT EXISTS graph_sets (
+  graph_id TEXT PRIMARY KEY,
+  doc TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS graph_vertices (
+  graph_id TEXT NOT NULL,
+  window_index INTEGER NOT NULL,
+  symbol TEXT NOT NULL,
+  doc TEXT NOT NULL,
+  PRIMARY KEY (graph_id, window_index, symbol)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS graph_edges (
+  graph_id TEXT NOT NULL,
+  window_index INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  target TEXT NOT NULL,
+  doc TEXT NOT NULL,
+  PRIMARY KEY (graph_id, window_index, source, target)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS models (
+  model_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  doc TEXT NOT NULL,
+  PRIMARY KEY (model_id, version)
+) WITHOUT ROWID;
 `;
 
 /** Identifiers are quoted; collection names are `^[a-zA-Z][a-zA-Z0-9_-]*$`, so they never hold a quote. */

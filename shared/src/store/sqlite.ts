@@ -9,6 +9,7 @@
  *   (sqlite-runner.ts).
  * - A batch's records, rejects and page progress commit together; a redelivered batch
  *   replaces its records and finds its rejects and page part already there.
+ * - Graph sets and the model registry live in their own tables (sqlite-graphs.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -21,6 +22,7 @@ import type { CollectionInfo, RejectedRecord, Store, WorkflowProgress } from './
 import { rejectId } from './reject-id.ts';
 import { createSqliteRunner, primaryCode, sqliteStoreError, SYNC_BUSY_MS } from './sqlite-runner.ts';
 import { CONNECTION_PRAGMAS, quoteIdentifier, recordTableDdl, SCHEMA, SCHEMA_VERSION, upsertSql } from './sqlite-schema.ts';
+import { createSqliteGraphs } from './sqlite-graphs.ts';
 import { createSqliteWorkflows } from './sqlite-workflows.ts';
 
 export interface SqliteStoreOptions {
@@ -154,6 +156,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   }
 
   const workflows = createSqliteWorkflows(db, { writing, reading });
+  const graphs = createSqliteGraphs(db, { writing, reading });
 
   return {
     description,
@@ -256,6 +259,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     },
 
     ...workflows,
+    ...graphs,
 
     async close() {
       runner.close();

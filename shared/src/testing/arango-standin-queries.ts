@@ -15,6 +15,8 @@ export interface QueryContext {
   docs(collection: string): Map<string, Doc> | undefined;
   /** Replaces a document (REPLACE ... IN), keeping `_key`/`_id`; throws on a write-write conflict. */
   replace(collection: string, key: string, doc: Doc): void;
+  /** Removes a document (REMOVE ... IN); throws on a write-write conflict. */
+  remove(collection: string, key: string): void;
 }
 
 export interface StandinQuery {
@@ -31,6 +33,13 @@ const unset = (doc: Doc): Doc => {
 const cmp = (a: unknown, b: unknown): number => ((a as number | string) < (b as number | string) ? -1 : (a as number | string) > (b as number | string) ? 1 : 0);
 const all = (ctx: QueryContext, collection: string): Doc[] => [...ctx.docs(collection)!.values()];
 const limited = <T>(items: T[], limit: unknown): T[] => items.slice(0, Number(limit));
+const without = (doc: Doc, ...fields: string[]): Doc => Object.fromEntries(Object.entries(doc).filter(([k]) => !fields.includes(k)));
+/** REMOVE of every document of `@@collection` that `keep` selects; returns nothing, as the AQL does. */
+const removing = (keep: (d: Doc, bind: Record<string, unknown>) => boolean) => (bind: Record<string, unknown>, ctx: QueryContext): unknown[] => {
+  const name = String(bind['@collection']);
+  for (const d of all(ctx, name).filter((doc) => keep(doc, bind))) ctx.remove(name, String(d._key));
+  return [];
+};
 
 export const STANDIN_QUERIES: StandinQuery[] = [
   {
@@ -106,6 +115,64 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
     run: (bind, ctx) => limited(all(ctx, 'workflow_events').filter((e) => e.queue_id === bind.queue_id && cmp(e.received_at, bind.after) > 0)
       .sort((a, b) => cmp(a.received_at, b.received_at) || cmp(a.event_id, b.event_id)), bind.limit)
       .map((e) => ({ queue_id: e.queue_id, event_id: e.event_id, received_at: e.received_at, event: e.event })),
+  },
+  {
+    text: `FOR d IN @@collection
+  FILTER d.window == @window
+  REMOVE d IN @@collection`,
+    collections: [],
+    run: removing((d, bind) => d.window === bind.window),
+  },
+  {
+    text: `FOR d IN @@collection
+  FILTER d.window >= @windows
+  REMOVE d IN @@collection`,
+    collections: [],
+    run: removing((d, bind) => cmp(d.window, bind.windows) >= 0),
+  },
+  {
+    text: `FOR v IN @@collection
+  FILTER @window == null || v.window == @window
+  SORT v.window, v.symbol
+  RETURN UNSET(v, "_key", "_id", "_rev")`,
+    collections: [],
+    run: (bind, ctx) => all(ctx, String(bind['@collection'])).filter((v) => bind.window === null || v.window === bind.window)
+      .sort((a, b) => cmp(a.window, b.window) || cmp(a.symbol, b.symbol)).map(unset),
+  },
+  {
+    text: `FOR e IN @@collection
+  FILTER @window == null || e.window == @window
+  SORT e.window, e.from, e.to
+  RETURN UNSET(e, "_key", "_id", "_rev", "_from", "_to")`,
+    collections: [],
+    run: (bind, ctx) => all(ctx, String(bind['@collection'])).filter((e) => bind.window === null || e.window === bind.window)
+      .sort((a, b) => cmp(a.window, b.window) || cmp(a.from, b.from) || cmp(a.to, b.to)).map((e) => without(e, '_key', '_id', '_rev', '_from', '_to')),
+  },
+  {
+    text: `FOR s IN graph_sets
+  SORT s.graph_id
+  RETURN UNSET(s, "_key", "_id", "_rev")`,
+    collections: ['graph_sets'],
+    run: (_bind, ctx) => all(ctx, 'graph_sets').sort((a, b) => cmp(a.graph_id, b.graph_id)).map(unset),
+  },
+  {
+    text: `FOR m IN models
+  FILTER m.model_id == @model_id && m.status == "ready"
+  SORT m.version DESC
+  LIMIT 1
+  RETURN UNSET(m, "_key", "_id", "_rev")`,
+    collections: ['models'],
+    run: (bind, ctx) => limited(all(ctx, 'models').filter((m) => m.model_id === bind.model_id && m.status === 'ready').sort((a, b) => cmp(b.version, a.version)), 1).map(unset),
+  },
+  {
+    text: `FOR m IN models
+  FILTER @model_id == null || m.model_id == @model_id
+  SORT m.model_id, m.version DESC
+  LIMIT @limit
+  RETURN UNSET(m, "_key", "_id", "_rev")`,
+    collections: ['models'],
+    run: (bind, ctx) => limited(all(ctx, 'models').filter((m) => bind.model_id === null || m.model_id === bind.model_id)
+      .sort((a, b) => cmp(a.model_id, b.model_id) || cmp(b.version, a.version)), bind.limit).map(unset),
   },
 ];
 

@@ -12,11 +12,14 @@
  * transactions (begin, status, commit, abort, the x-arango-trx-id header, writes isolated until
  * commit, a key written by one running transaction refused to others with 1200); AQL cursors
  * for the store's fixed queries only (arango-standin-queries.ts), with batches and
- * /_api/cursor/{id}; Basic authentication. Anything else is refused with a message that names
- * the stand-in, so nothing passes silently.
+ * /_api/cursor/{id}; edge collections (type 3, `_from`/`_to` checked) and named graphs
+ * (arango-standin-graphs.ts: POST/GET /_api/gharial); AQL REMOVE of the store's fixed queries,
+ * isolated in a stream transaction like every write; Basic authentication. Anything else is
+ * refused with a message that names the stand-in, so nothing passes silently.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { COLLECTION_TYPES, GharialFailure, isDocumentHandle, routeGharial, type NamedGraph } from './arango-standin-graphs.ts';
 import { declaredBindParameters, findStandinQuery, type Doc, type QueryContext } from './arango-standin-queries.ts';
 
 export interface ArangoStandinOptions {
@@ -39,6 +42,8 @@ export interface ArangoStandin {
 interface Collection {
   id: string;
   name: string;
+  /** 2 document, 3 edge. */
+  type: number;
   docs: Map<string, Doc>;
   indexes: Array<Record<string, unknown>>;
 }
@@ -47,7 +52,8 @@ interface Transaction {
   id: string;
   db: string;
   write: Set<string>;
-  writes: Map<string, Map<string, Doc>>;
+  /** Per collection, the documents written (null: removed) until commit. */
+  writes: Map<string, Map<string, Doc | null>>;
   status: 'running' | 'committed' | 'aborted';
 }
 
@@ -62,7 +68,7 @@ class ArangoFailure extends Error {
 }
 
 // errors.dat numbers the stand-in answers with.
-const E = { conflict: 1200, docNotFound: 1202, collNotFound: 1203, duplicate: 1207, illegalName: 1208, unique: 1210, badKey: 1221, docType: 1227, dbNotFound: 1228, dbName: 1229, systemOnly: 1230, parse: 1501, bindMissing: 1551, bindUndeclared: 1552, cursorNotFound: 1600, trxUnregistered: 1652, trxAborted: 1654, trxNotFound: 1655 } as const;
+const E = { conflict: 1200, docNotFound: 1202, collNotFound: 1203, duplicate: 1207, illegalName: 1208, unique: 1210, badKey: 1221, docType: 1227, dbNotFound: 1228, badEdge: 1233, dbName: 1229, systemOnly: 1230, parse: 1501, bindMissing: 1551, bindUndeclared: 1552, cursorNotFound: 1600, trxUnregistered: 1652, trxAborted: 1654, trxNotFound: 1655 } as const;
 const KEY = /^[A-Za-z0-9_\-.@()+,=;$!*'%:]{1,254}$/;
 const NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,255}$/;
 const BATCH_SIZE = 1000;
@@ -70,6 +76,7 @@ const BATCH_SIZE = 1000;
 export async function startArangoStandin(options: ArangoStandinOptions = {}): Promise<ArangoStandin> {
   const auth = `Basic ${Buffer.from(`${options.username ?? 'root'}:${options.password ?? ''}`).toString('base64')}`;
   const databases = new Map<string, Map<string, Collection>>([['_system', new Map()]]);
+  const namedGraphs = new Map<string, Map<string, NamedGraph>>();
   const transactions = new Map<string, Transaction>();
   const locks = new Map<string, string>(); // db/collection/key → transaction id
   const cursors = new Map<string, { rest: unknown[]; batch: number }>();
@@ -88,7 +95,13 @@ export async function startArangoStandin(options: ArangoStandinOptions = {}): Pr
     if (!coll) throw new ArangoFailure(404, E.collNotFound, `collection or view not found: ${name}`);
     return coll;
   };
-  const info = (c: Collection) => ({ id: c.id, name: c.name, status: 3, type: 2, isSystem: false, globallyUniqueId: `h${c.id}` });
+  const info = (c: Collection) => ({ id: c.id, name: c.name, status: 3, type: c.type, isSystem: false, globallyUniqueId: `h${c.id}` });
+  const newCollection = (db: string, name: string, type: number): Collection => {
+    const coll: Collection = { id: nextId(), name, type, docs: new Map(), indexes: [{ id: `${name}/0`, type: 'primary', fields: ['_key'], unique: true, sparse: false, name: 'primary' }] };
+    if (type === COLLECTION_TYPES.edge) coll.indexes.push({ id: `${name}/1`, type: 'edge', fields: ['_from', '_to'], unique: false, sparse: false, name: 'edge' });
+    databaseOf(db).set(name, coll);
+    return coll;
+  };
 
   function transactionOf(req: IncomingMessage, db: string): Transaction | undefined {
     const id = req.headers['x-arango-trx-id'];
@@ -103,22 +116,32 @@ export async function startArangoStandin(options: ArangoStandinOptions = {}): Pr
   function visible(db: string, name: string, trx: Transaction | undefined): Map<string, Doc> {
     const coll = collectionOf(db, name);
     const own = trx?.writes.get(name);
-    return own ? new Map([...coll.docs, ...own]) : coll.docs;
+    if (!own) return coll.docs;
+    const seen = new Map(coll.docs);
+    for (const [key, doc] of own) {
+      if (doc === null) seen.delete(key);
+      else seen.set(key, doc);
+    }
+    return seen;
   }
 
-  /** Writes one document now, or into the transaction; a key another transaction holds is a 1200 conflict. */
-  function put(db: string, name: string, doc: Doc, trx: Transaction | undefined): void {
-    const lock = `${db}/${name}/${String(doc._key)}`;
+  /**
+   * Writes one document (null: removes it) now, or into the transaction; a key another
+   * transaction holds is a 1200 conflict.
+   */
+  function put(db: string, name: string, doc: Doc, trx: Transaction | undefined, key = String(doc._key), removed = false): void {
+    const lock = `${db}/${name}/${key}`;
     const owner = locks.get(lock);
-    if (owner !== undefined && owner !== trx?.id) throw new ArangoFailure(409, E.conflict, `write-write conflict; conflicting key: ${String(doc._key)}`);
+    if (owner !== undefined && owner !== trx?.id) throw new ArangoFailure(409, E.conflict, `write-write conflict; conflicting key: ${key}`);
     if (!trx) {
-      collectionOf(db, name).docs.set(String(doc._key), doc);
+      if (removed) collectionOf(db, name).docs.delete(key);
+      else collectionOf(db, name).docs.set(key, doc);
       return;
     }
     if (!trx.write.has(name)) throw new ArangoFailure(400, E.trxUnregistered, `collection '${name}' not registered for write in transaction ${trx.id}`);
     locks.set(lock, trx.id);
     if (!trx.writes.has(name)) trx.writes.set(name, new Map());
-    trx.writes.get(name)!.set(String(doc._key), doc);
+    trx.writes.get(name)!.set(key, removed ? null : doc);
   }
 
   function insert(db: string, name: string, body: unknown, query: URLSearchParams, trx: Transaction | undefined): Doc {
@@ -133,6 +156,9 @@ export async function startArangoStandin(options: ArangoStandinOptions = {}): Pr
     if (existing && mode === 'ignore') return { ...meta, _rev: existing._rev };
     if (mode !== 'conflict' && mode !== 'ignore' && mode !== 'replace') throw new ArangoFailure(400, 10, `overwriteMode ${mode} is not implemented by the ArangoDB stand-in`);
     const { _id: _i, _rev: _r, ...fields } = body as Doc;
+    if (collectionOf(db, name).type === COLLECTION_TYPES.edge && !(isDocumentHandle(fields._from) && isDocumentHandle(fields._to))) {
+      throw new ArangoFailure(400, E.badEdge, 'edge attribute missing or invalid');
+    }
     const rev = nextRev();
     put(db, name, { ...fields, ...meta, _rev: rev }, trx);
     return existing ? { ...meta, _rev: rev, _oldRev: existing._rev } : { ...meta, _rev: rev };
@@ -164,7 +190,12 @@ export async function startArangoStandin(options: ArangoStandinOptions = {}): Pr
     if (!trx) throw new ArangoFailure(404, E.trxNotFound, `transaction '${id}' not found`);
     if (trx.status !== 'running' && trx.status !== outcome) throw new ArangoFailure(409, E.trxAborted, `transaction '${id}' has already been ${trx.status}`);
     if (trx.status === 'running' && outcome === 'committed') {
-      for (const [name, docs] of trx.writes) for (const [key, doc] of docs) collectionOf(trx.db, name).docs.set(key, doc);
+      for (const [name, docs] of trx.writes) {
+        for (const [key, doc] of docs) {
+          if (doc === null) collectionOf(trx.db, name).docs.delete(key);
+          else collectionOf(trx.db, name).docs.set(key, doc);
+        }
+      }
     }
     for (const [lock, owner] of locks) if (owner === id) locks.delete(lock);
     trx.status = outcome;
@@ -188,6 +219,7 @@ export async function startArangoStandin(options: ArangoStandinOptions = {}): Pr
         const { _key: _k, _id: _i, _rev: _r, ...fields } = doc;
         put(db, name, { ...fields, _key: key, _id: `${name}/${key}`, _rev: nextRev() }, trx);
       },
+      remove: (name, key) => put(db, name, {}, trx, key, true),
     };
     const result = known.run(bind, ctx);
     const batchSize = Number(body.batchSize ?? BATCH_SIZE);
@@ -214,6 +246,9 @@ export async function startArangoStandin(options: ArangoStandinOptions = {}): Pr
     const ok = (status: number, fields: Record<string, unknown>): [number, unknown] => [status, { error: false, code: status, ...fields }];
     if (api[0] !== '_api') throw new ArangoFailure(404, 404, `unknown path ${path} (not implemented by the ArangoDB stand-in)`);
     databaseOf(db);
+    if (!namedGraphs.has(db)) namedGraphs.set(db, new Map());
+    const gharial = routeGharial({ graphs: namedGraphs.get(db)!, typeOf: (name) => databaseOf(db).get(name)?.type, create: (name, type) => void newCollection(db, name, type) }, method, api, body);
+    if (gharial) return gharial;
     if (method === 'GET' && at('_api', 'version')) return [200, { server: 'arango', license: 'community', version: '3.12.4' }];
     if (method === 'GET' && at('_api', 'database', 'current')) return ok(200, { result: { name: db, id: db, path: '', isSystem: db === '_system' } });
     if (at('_api', 'database') && (method === 'GET' || method === 'POST')) {
@@ -232,8 +267,9 @@ export async function startArangoStandin(options: ArangoStandinOptions = {}): Pr
       const name = String((body as Doc).name ?? '');
       if (!NAME.test(name)) throw new ArangoFailure(400, E.illegalName, `illegal name: collection name invalid`);
       if (databaseOf(db).has(name)) throw new ArangoFailure(409, E.duplicate, `duplicate name: ${name}`);
-      const coll: Collection = { id: nextId(), name, docs: new Map(), indexes: [{ id: `${name}/0`, type: 'primary', fields: ['_key'], unique: true, sparse: false, name: 'primary' }] };
-      databaseOf(db).set(name, coll);
+      const type = Number((body as Doc).type ?? COLLECTION_TYPES.document);
+      if (type !== COLLECTION_TYPES.document && type !== COLLECTION_TYPES.edge) throw new ArangoFailure(400, 1218, 'collection type invalid');
+      const coll = newCollection(db, name, type);
       return ok(200, { ...info(coll), waitForSync: false, keyOptions: { type: 'traditional', allowUserKeys: true } });
     }
     if (method === 'GET' && at('_api', 'collection', '*')) return ok(200, info(collectionOf(db, api[2])));
@@ -304,7 +340,7 @@ export async function startArangoStandin(options: ArangoStandinOptions = {}): Pr
         }
         [status, payload, headers] = route(req, method, url.pathname, url.searchParams, body);
       } catch (error) {
-        const failure = error instanceof ArangoFailure ? error : new ArangoFailure(500, 4, `internal error in the ArangoDB stand-in: ${(error as Error).message}`);
+        const failure = error instanceof ArangoFailure || error instanceof GharialFailure ? error : new ArangoFailure(500, 4, `internal error in the ArangoDB stand-in: ${(error as Error).message}`);
         [status, payload] = [failure.status, { error: true, code: failure.status, errorNum: failure.errorNum, errorMessage: failure.message }];
       }
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', server: 'ArangoDB stand-in', ...headers }).end(JSON.stringify(payload));

@@ -5,6 +5,5 @@ export * from './recording-sink.ts';
 export * from './process.ts';
 export * from './stack.ts';
 export * from './kubernetes-api-standin.ts';
-export * from './workflow-stream.ts';
-export * from './load-generator.ts';
 export * from './stack-api.ts';
+export * from './s3-server.ts';

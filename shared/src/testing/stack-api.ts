@@ -4,7 +4,7 @@
  * whole collection back page by page.
  */
 import type { WorkflowView } from '../cli/workflow-commands.ts';
-import { FINAL_WORKFLOW_STATUSES } from './load-generator.ts';
+import { FINAL_WORKFLOW_STATUSES } from '../load/index.ts';
 import { waitFor } from './wait-for.ts';
 
 export type { WorkflowView };

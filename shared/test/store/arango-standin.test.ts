@@ -137,3 +137,34 @@ test('ArangoDB stand-in: a multi-document insert answers per document, with Aran
   assert.deepEqual((await raw.json() as Array<{ errorNum: number }>).map((r) => r.errorNum), [1210]);
   await assert.rejects(db.collection('missing').save({ v: 1 }), (e: unknown) => (e as { code?: number; errorNum?: number }).code === 404 && (e as { errorNum?: number }).errorNum === 1203);
 });
+
+test('ArangoDB adapter on the stand-in: a graph set is an ArangoDB named graph whose edge definition joins <id>_edges to <id>_vertices', async (t) => {
+  const server = await standin(t);
+  const store = await arangoStore(t, server, 'graphs');
+  const window = {
+    graph_id: 'g1',
+    window: 0,
+    start: 0,
+    end: 3_600_000,
+    vertices: [{ symbol: 'BTCUSDT', features: [1], label: null }, { symbol: 'ETHUSDT', features: [2], label: null }],
+    edges: [{ from: 'BTCUSDT', to: 'ETHUSDT', weight: 0.7 }],
+  };
+  await store.saveGraphSet({ graph_id: 'g1', status: 'building', windows: 1, feature_names: ['x'], symbols: ['BTCUSDT', 'ETHUSDT'], params: {}, created_at: 1, updated_at: 1 });
+  await store.writeGraphWindow(window);
+  assert.ok(server.requests.includes('POST /_db/graphs/_api/gharial'), server.requests.join('\n'));
+  const db = new Database({ url: server.url, databaseName: 'graphs', auth: CREDENTIALS });
+  t.after(() => db.close());
+  const graph = await db.graph('g1').get();
+  assert.deepEqual(graph.edgeDefinitions, [{ collection: 'g1_edges', from: ['g1_vertices'], to: ['g1_vertices'] }]);
+  assert.equal((await db.collection('g1_edges').get()).type, 3, 'an edge collection');
+  const edge = await db.collection('g1_edges').document('0:BTCUSDT:ETHUSDT');
+  assert.equal(edge._from, 'g1_vertices/0:BTCUSDT');
+  assert.equal(edge._to, 'g1_vertices/0:ETHUSDT');
+  assert.equal((await db.collection('g1_vertices').document('0:ETHUSDT')).features[0], 2);
+  // A second instance (or a restart) finds the graph there (1925) and goes on.
+  const other = await arangoStore(t, server, 'graphs');
+  await other.writeGraphWindow(window);
+  assert.deepEqual((await other.readGraph('g1'))!.windows, [window]);
+  await assert.rejects(db.collection('g1_edges').save({ weight: 1 }), (e: unknown) => (e as { errorNum?: number }).errorNum === 1233);
+  await assert.rejects(db.createGraph('g1', [{ collection: 'g1_edges', from: ['g1_vertices'], to: ['g1_vertices'] }]), (e: unknown) => (e as { errorNum?: number }).errorNum === 1925);
+});

@@ -51,6 +51,17 @@ test('SQLite store: the file is in WAL mode, and a reopened store keeps records,
   assert.deepEqual(await second.workflowProgress('wf-q'), { queue_id: 'wf-q', pagesDone: 1, pagesTotal: 1, recordsWritten: 10, rejected: 0 });
 });
 
+test('SQLite store: a file of the first layout gains the graph and model tables when opened', async (t) => {
+  const file = join(tempDir(t), 'store.sqlite');
+  (await openSqliteStore(file)).close();
+  const raw = new DatabaseSync(file);
+  raw.exec('DROP TABLE graph_sets; DROP TABLE graph_vertices; DROP TABLE graph_edges; DROP TABLE models; PRAGMA user_version = 1');
+  raw.close();
+  const store = await freshStore(t, file);
+  await store.saveGraphSet({ graph_id: 'g', status: 'complete', windows: 0, feature_names: [], symbols: [], params: {}, created_at: 0, updated_at: 0 });
+  assert.equal((await store.listGraphs()).length, 1);
+});
+
 test('SQLite store: a write waits for the lock another connection holds, with the event loop free, and then succeeds', async (t) => {
   const file = join(tempDir(t), 'store.sqlite');
   const store = await freshStore(t, file);

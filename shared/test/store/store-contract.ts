@@ -7,7 +7,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggTradeFromBinance, type DataRecord } from '../../src/contracts/records.ts';
 import { StreamForgeError, type ErrorCode } from '../../src/errors.ts';
-import type { PageProgress, Store, WorkflowRecord, WorkflowStatus } from '../../src/store/port.ts';
+import type { GraphSet, GraphWindow, ModelRecord, PageProgress, Store, WorkflowRecord, WorkflowStatus } from '../../src/store/port.ts';
 import { klineSeries, realKlines } from './kline-fixture.ts';
 
 export type OpenFreshStore = (t: TestContext) => Promise<Store>;
@@ -39,6 +39,41 @@ function workflow(queueId: string, createdAt: number, status: WorkflowStatus = '
 
 function part(page: number, pagePart: number, parts: number, records: number): PageProgress {
   return { queue_id: QUEUE, page, pages: 3, part: pagePart, parts, records };
+}
+
+const GRAPH = 'btcusdt_graph_correlation_2024_01_01';
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2024, 0, 1);
+
+function graphSet(windows: number, status: GraphSet['status'] = 'complete'): GraphSet {
+  return { graph_id: GRAPH, status, windows, feature_names: ['mean_return', 'volatility'], symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'], params: { interval: '1h', window: 24, step: 24, edges: { method: 'top_k', k: 1 } }, created_at: T0, updated_at: T0 };
+}
+
+/** Window `w` of 24 hourly bars: three symbols, a triangle of edges, labels known an hour after its end. */
+function graphWindow(w: number): GraphWindow {
+  const start = T0 + w * 24 * HOUR;
+  const end = start + 24 * HOUR;
+  const label = (up: boolean, value: number) => ({ class: up ? 1 : 0, value, known_at: end + 24 * HOUR });
+  return {
+    graph_id: GRAPH,
+    window: w,
+    start,
+    end,
+    vertices: [
+      { symbol: 'BTCUSDT', features: [0.000125, 0.0071], label: label(true, 0.0123), attributes: { bars: 24 } },
+      { symbol: 'ETHUSDT', features: [-0.0002, 0.0093], label: label(false, -0.004) },
+      { symbol: 'SOLUSDT', features: [1e-7, 0.02], label: null },
+    ],
+    edges: [
+      { from: 'BTCUSDT', to: 'ETHUSDT', weight: 0.81, attributes: { correlation: 0.81 } },
+      { from: 'BTCUSDT', to: 'SOLUSDT', weight: 0.42, attributes: { correlation: -0.42 } },
+      { from: 'ETHUSDT', to: 'SOLUSDT', weight: 0.3 },
+    ],
+  };
+}
+
+function model(version: number, status: ModelRecord['status'], modelId = 'btc_graph'): ModelRecord {
+  return { model_id: modelId, version, status, s3_key: `models/${modelId}/v${version}/model.onnx`, queue_id: `wf-q-${version}`, metadata: status === 'ready' ? { metrics: { accuracy: 0.53 }, hyperparameters: { hidden: 16 }, graph_id: GRAPH } : {}, created_at: T0 + version, updated_at: T0 + version };
 }
 
 export function describeStoreContract(name: string, openFreshStore: OpenFreshStore): void {
@@ -280,6 +315,86 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     assert.deepEqual((await store.listEvents(QUEUE, { limit: 10, afterReceivedAt: 1_700_000_000_010 })).map((e) => e.event_id), ['evt-2', 'evt-3', 'evt-a', 'evt-b']);
     assert.deepEqual((await store.listEvents(QUEUE, { limit: 1 })).map((e) => e.event_id), ['evt-1']);
     assert.deepEqual(await store.listEvents('wf-nothing-here', { limit: 10 }), []);
+  });
+
+  it('a graph set reads back window by window, vertices by symbol and edges by pair, exactly as written', async (store) => {
+    await store.saveGraphSet(graphSet(3, 'building'));
+    for (const w of [2, 0, 1]) await store.writeGraphWindow(graphWindow(w));
+    await store.saveGraphSet(graphSet(3));
+    const graph = await store.readGraph(GRAPH);
+    assert.deepEqual(graph, { set: graphSet(3), windows: [0, 1, 2].map(graphWindow) });
+    assert.deepEqual(await store.readGraph(GRAPH, { window: 1 }), { set: graphSet(3), windows: [graphWindow(1)] });
+    assert.deepEqual(await store.readGraph(GRAPH, { window: 7 }), { set: graphSet(3), windows: [] });
+    assert.deepEqual(await store.getGraphSet(GRAPH), graphSet(3));
+    assert.deepEqual(await store.listGraphs(), [graphSet(3)]);
+    assert.equal(await store.readGraph('no_such_graph'), undefined);
+    assert.equal(await store.getGraphSet('not a graph!'), undefined);
+  });
+
+  it('writing a window again replaces it whole, also when the new one has fewer edges and vertices', async (store) => {
+    await store.saveGraphSet(graphSet(2));
+    await store.writeGraphWindow(graphWindow(0));
+    await store.writeGraphWindow(graphWindow(1));
+    await store.writeGraphWindow(graphWindow(1));
+    assert.deepEqual((await store.readGraph(GRAPH))!.windows, [graphWindow(0), graphWindow(1)]);
+    const smaller = { ...graphWindow(1), vertices: graphWindow(1).vertices.slice(0, 2), edges: [{ from: 'ETHUSDT', to: 'BTCUSDT', weight: 0.5 }] };
+    await store.writeGraphWindow(smaller);
+    assert.deepEqual((await store.readGraph(GRAPH))!.windows, [graphWindow(0), smaller]);
+    const empty = { ...graphWindow(0), vertices: [], edges: [] };
+    await store.writeGraphWindow(empty);
+    assert.deepEqual((await store.readGraph(GRAPH))!.windows, [smaller], 'a window with no vertex is not stored');
+  });
+
+  it('saving a graph set with fewer windows drops the windows beyond it', async (store) => {
+    await store.saveGraphSet(graphSet(3));
+    for (const w of [0, 1, 2]) await store.writeGraphWindow(graphWindow(w));
+    await store.saveGraphSet(graphSet(1));
+    assert.deepEqual(await store.readGraph(GRAPH), { set: graphSet(1), windows: [graphWindow(0)] });
+  });
+
+  it('graph sets are kept apart from record collections', async (store) => {
+    await store.writeBatch({ collection: COLLECTION, records: realKlines().slice(0, 2) });
+    await store.saveGraphSet(graphSet(1));
+    await store.writeGraphWindow(graphWindow(0));
+    assert.deepEqual(await store.listCollections(), [{ name: COLLECTION, count: 2 }]);
+    await assert.rejects(store.saveGraphSet({ ...graphSet(1), graph_id: 'models' }), failsWith('SF_CONTRACT_INVALID'));
+    await assert.rejects(store.ensureCollection('graph_sets'), /reserved/);
+  });
+
+  it('a malformed graph window is refused whole, naming the field, before anything is written', async (store) => {
+    await store.saveGraphSet(graphSet(1));
+    const w = graphWindow(0);
+    const bad: Array<[GraphWindow, RegExp]> = [
+      [{ ...w, edges: [...w.edges, { from: 'BTCUSDT', to: 'XRPUSDT', weight: 1 }] }, /edges\[3\]\.to: "XRPUSDT" is not a vertex/],
+      [{ ...w, edges: [...w.edges, { from: 'ETHUSDT', to: 'BTCUSDT', weight: 1 }] }, /edges\[3\]: a second edge between ETHUSDT and BTCUSDT/],
+      [{ ...w, edges: [{ from: 'BTCUSDT', to: 'BTCUSDT', weight: 1 }] }, /self-loop/],
+      [{ ...w, edges: [{ from: 'BTCUSDT', to: 'ETHUSDT', weight: 0 }] }, /edges\[0\]\.weight: must be a finite number > 0/],
+      [{ ...w, vertices: [{ ...w.vertices[0]!, features: [Number.NaN, 1] }] , edges: [] }, /vertices\[0\]\.features/],
+      [{ ...w, vertices: [{ ...w.vertices[0]!, label: { class: 1, value: 0.1, known_at: w.end - 1 } }], edges: [] }, /label\.known_at: .* before the window's end/],
+      [{ ...w, end: w.start }, /end after start/],
+      [{ ...w, graph_id: 'bad id' }, /graph_id/],
+    ];
+    for (const [window, reason] of bad) await assert.rejects(store.writeGraphWindow(window), (e: unknown) => failsWith('SF_CONTRACT_INVALID')(e) && reason.test((e as Error).message), String(reason));
+    assert.deepEqual((await store.readGraph(GRAPH))!.windows, []);
+  });
+
+  it('a model version is reserved once; the latest ready version is found without naming it; models list newest first', async (store) => {
+    assert.equal(await store.recordModel(model(1, 'training'), { onlyIfAbsent: true }), true);
+    assert.equal(await store.recordModel({ ...model(1, 'training'), queue_id: 'wf-other' }, { onlyIfAbsent: true }), false);
+    assert.equal(await store.getModel('btc_graph'), undefined, 'a version in training is not served');
+    assert.equal(await store.recordModel(model(1, 'ready')), true);
+    assert.equal(await store.recordModel(model(2, 'training'), { onlyIfAbsent: true }), true);
+    assert.deepEqual(await store.getModel('btc_graph'), model(1, 'ready'));
+    assert.deepEqual(await store.getModel('btc_graph', 2), model(2, 'training'));
+    await store.recordModel(model(2, 'ready'));
+    await store.recordModel(model(1, 'ready', 'another'));
+    assert.deepEqual(await store.getModel('btc_graph'), model(2, 'ready'));
+    assert.deepEqual(await store.listModels({ limit: 10 }), [model(1, 'ready', 'another'), model(2, 'ready'), model(1, 'ready')]);
+    assert.deepEqual(await store.listModels({ model_id: 'btc_graph', limit: 1 }), [model(2, 'ready')]);
+    assert.equal(await store.getModel('btc_graph', 9), undefined);
+    assert.equal(await store.getModel('nothing_here'), undefined);
+    await assert.rejects(store.recordModel({ ...model(3, 'ready'), version: 0 }), failsWith('SF_CONTRACT_INVALID'));
+    await assert.rejects(store.getModel('bad/id'), failsWith('SF_CONTRACT_INVALID'));
   });
 
   it('description names the adapter, and close can be called twice', async (store) => {
