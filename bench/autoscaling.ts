@@ -25,6 +25,7 @@ const { values } = parseArgs({
     'cold-runs': { type: 'string', default: '5' },
     range: { type: 'string', default: '2022-01-01:2024-01-01' },
     'latency-ms': { type: 'string', default: '500' },
+    'cold-only': { type: 'boolean', default: false },
   },
 });
 
@@ -46,7 +47,7 @@ async function status(stack: TestStack): Promise<Status> {
 const running = (s: Status, name: string) => s.functions.find((f) => f.name === name)?.instances.filter((i) => i.state !== 'draining').length ?? 0;
 
 async function coldStarts(runs: number): Promise<Record<string, unknown>> {
-  const stack = await startTestStack({ STREAMFORGE_COOLDOWN_SECONDS: '2', STREAMFORGE_POLLING_INTERVAL_MS: '250', LOG_LEVEL: 'warn' });
+  const stack = await startTestStack({ STREAMFORGE_COOLDOWN_SECONDS: '2', STREAMFORGE_POLLING_INTERVAL_MS: '1000', LOG_LEVEL: 'warn' });
   const pongs: DecodedEvent[] = [];
   const consumer = await startEventConsumer({ kafka, groupId: uniqueName('bench-pongs'), topics: [`${stack.prefix}${TOPICS.events}`], fromBeginning: false, handle: async (e) => { pongs.push(e); } });
   const producer = await createEventProducer(kafka, { topicPrefix: stack.prefix });
@@ -64,7 +65,8 @@ async function coldStarts(runs: number): Promise<Record<string, unknown>> {
     const warm: number[] = [];
     const processStart: number[] = [];
     for (let i = 0; i < runs; i++) {
-      await waitFor('dummy-service back at zero', async () => running(await status(stack), 'dummy-service') === 0, { timeoutMs: 60_000, intervalMs: 100 });
+      // At zero for real: the previous instance has not only stopped taking requests but exited.
+      await waitFor('dummy-service back at zero', async () => (await status(stack)).functions.find((f) => f.name === 'dummy-service')?.instances.length === 0, { timeoutMs: 60_000, intervalMs: 100 });
       cold.push(await ping());
       const instance = (await status(stack)).functions.find((f) => f.name === 'dummy-service')?.instances[0];
       if (instance?.cold_start_ms !== undefined) processStart.push(instance.cold_start_ms);
@@ -110,7 +112,7 @@ async function backfillRate(env: NodeJS.ProcessEnv): Promise<Record<string, unkn
 try {
   const cold = await coldStarts(Number(values['cold-runs']));
   const scenarios: Record<string, unknown> = {};
-  for (const [name, latency] of [['exchange_answers_at_once', '0'], [`exchange_latency_${values['latency-ms']}ms`, values['latency-ms']]] as const) {
+  for (const [name, latency] of values['cold-only'] ? [] : ([['exchange_answers_at_once', '0'], [`exchange_latency_${values['latency-ms']}ms`, values['latency-ms']]] as const)) {
     const single = await backfillRate({ STREAMFORGE_MAX_SCALE: '1', SIM_LATENCY_MS: latency });
     const scaled = await backfillRate({ SIM_LATENCY_MS: latency });
     scenarios[name] = { single_instance: single, autoscaling: scaled, ratio: round((scaled.candles_per_s as number) / (single.candles_per_s as number)) };
