@@ -31,6 +31,7 @@ export const ENV = {
   STREAMFORGE_MAX_SCALE: { default: '', description: 'Local platform only: caps every function at this many instances (a fixed-size baseline).' },
   STREAMFORGE_POLLING_INTERVAL_MS: { default: '', description: 'Local platform only: overrides the KafkaSources\' polling-interval (tests).' },
   STREAMFORGE_COOLDOWN_SECONDS: { default: '', description: 'Local platform only: overrides the KafkaSources\' cooldown-period (tests).' },
+  STREAMFORGE_STOP_WITH_PID: { default: '', description: 'Local platform only: the stack stops itself once this process is gone (test stacks die with their test run).' },
   K_SERVICE: { default: '', description: 'Set by Knative: the service name.' },
   POD_NAME: { default: '', description: 'Set by Kubernetes through the downward API: the pod (instance) name.' },
 } as const satisfies Record<string, EnvSpec>;

@@ -6,7 +6,7 @@
 import { env } from '../config.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { runStack } from './stack.ts';
-import { stateDir } from './stack-state.ts';
+import { isAlive, stateDir } from './stack-state.ts';
 
 const logger = createLogger({ service: 'streamforge-platform' });
 const dir = stateDir();
@@ -23,6 +23,14 @@ const stop = async (signal: string) => {
 };
 process.once('SIGTERM', () => void stop('SIGTERM'));
 process.once('SIGINT', () => void stop('SIGINT'));
+
+// A test stack must not outlive the test run that started it, even when that run is killed.
+const owner = Number(env('STREAMFORGE_STOP_WITH_PID')) || undefined;
+if (owner !== undefined) {
+  setInterval(() => {
+    if (!isAlive(owner)) void stop('owner exited');
+  }, 2000).unref();
+}
 
 try {
   stack = await runStack({ stateDir: dir, apiPort: Number(env('STREAMFORGE_PORT')), env: process.env, logger });

@@ -45,6 +45,7 @@ export async function startTestStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<
     KAFKA_TOPIC_PREFIX: prefix,
     STREAMFORGE_PORT: String(await freePort()),
     LOG_LEVEL: 'info',
+    STREAMFORGE_STOP_WITH_PID: String(process.pid),
     ...extraEnv,
   };
   const up = await runCli(['up'], env);
