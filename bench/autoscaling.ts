@@ -1,7 +1,7 @@
 /**
  * Autoscaling on the local platform, measured in one run and printed as JSON:
  *
- *  - cold start as an event sees it: a ping published on queue-control while dummy-service
+ *  - cold start as an event sees it: a ping published on dummy-service's command topic while dummy-service
  *    is at zero, until its pong is written (the pong's ponged_at − the ping's sent_at),
  *    next to the same ping answered by a running instance;
  *  - the backfill rate with autoscaling next to a fixed single instance of every function
@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createEventProducer, createKafka, startEventConsumer, TOPICS, waitForKafka, type DecodedEvent } from '../shared/src/bus/index.ts';
+import { controlTopicOf, createEventProducer, createKafka, startEventConsumer, TOPICS, waitForKafka, type DecodedEvent } from '../shared/src/bus/index.ts';
 import { EVENT_TYPES } from '../shared/src/contracts/index.ts';
 import { startLocalBroker } from '../shared/src/platform/index.ts';
 import { startTestStack, uniqueName, waitFor, type TestStack } from '../shared/src/testing/index.ts';
@@ -56,7 +56,7 @@ async function coldStarts(runs: number): Promise<Record<string, unknown>> {
     const ping = async (): Promise<number> => {
       const queueId = uniqueName('bench-ping');
       const sent = Date.now() / 1000;
-      await producer.send(TOPICS.control, [{ type: EVENT_TYPES.controlPing, source: '/bench', subject: queueId, partitionKey: 'diagnostics', data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sent, timestamp: sent } }]);
+      await producer.send(controlTopicOf('dummy-service'), [{ type: EVENT_TYPES.controlPing, source: '/bench', subject: queueId, partitionKey: 'diagnostics', data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sent, timestamp: sent } }]);
       const pong = await waitFor('the pong', () => pongs.find((e) => e.subject === queueId), { timeoutMs: 30_000, intervalMs: 5 });
       const data = pong.data as { ping_ts: number; ponged_at: number };
       return (data.ponged_at - data.ping_ts) * 1000;
@@ -64,11 +64,14 @@ async function coldStarts(runs: number): Promise<Record<string, unknown>> {
     const cold: number[] = [];
     const warm: number[] = [];
     const processStart: number[] = [];
+    const woken = new Set<string>();
     for (let i = 0; i < runs; i++) {
-      // At zero for real: the previous instance has not only stopped taking requests but exited.
-      await waitFor('dummy-service back at zero', async () => (await status(stack)).functions.find((f) => f.name === 'dummy-service')?.instances.length === 0, { timeoutMs: 60_000, intervalMs: 100 });
+      // At zero for real: the previous instances have not only stopped taking requests but exited.
+      await waitFor('the ping\'s subscribers back at zero', async () => (await status(stack)).functions.every((f) => f.name === 'queue-manager' || f.instances.length === 0), { timeoutMs: 60_000, intervalMs: 100 });
       cold.push(await ping());
-      const instance = (await status(stack)).functions.find((f) => f.name === 'dummy-service')?.instances[0];
+      const after = await status(stack);
+      for (const f of after.functions) if (f.name !== 'queue-manager' && f.instances.length > 0) woken.add(f.name);
+      const instance = after.functions.find((f) => f.name === 'dummy-service')?.instances[0];
       if (instance?.cold_start_ms !== undefined) processStart.push(instance.cold_start_ms);
       warm.push(await ping());
     }
@@ -78,6 +81,8 @@ async function coldStarts(runs: number): Promise<Record<string, unknown>> {
       cold_ms: { p50: round(percentile(cold, 0.5)), max: round(Math.max(...cold)), all: cold.map(round) },
       instance_start_to_ready_ms: { p50: round(percentile(processStart, 0.5)), all: processStart.map(round) },
       warm_ms: { p50: round(percentile(warm, 0.5)), max: round(Math.max(...warm)) },
+      // Only dummy-service should wake: each service has its own command topic.
+      functions_the_ping_woke: [...woken].sort(),
       goal_ms: 500,
     };
   } finally {

@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { TOPIC_PLAN } from '../../shared/src/bus/topics.ts';
+import { COMMAND_TARGETS, TOPIC_PLAN, controlTopicOf } from '../../shared/src/bus/topics.ts';
 import { parseIsoDuration } from '../../shared/src/platform/manifests.ts';
 import { NODE_MAJOR } from './bundle.ts';
 import { envTable, envUsage } from './env-usage.ts';
@@ -40,7 +40,7 @@ export const ALWAYS_ON: Record<string, string> = {
   'queue-manager': 'watches the loader-ws Jobs it starts and serves the API and console',
 };
 /** Topics whose events must be handled in order per key (one symbol's commands, telemetry and batches). */
-export const ORDERED_TOPICS = ['queue-control', 'queue-events', 'data-klines', 'data-agg-trades', 'data-trades', 'data-depth', 'data-book-ticker'];
+export const ORDERED_TOPICS = [...COMMAND_TARGETS.map(controlTopicOf), 'queue-events', 'data-klines', 'data-agg-trades', 'data-trades', 'data-depth', 'data-book-ticker'];
 /** Topics whose history is work that must not be skipped when a source is created. */
 export const EARLIEST_TOPICS = ['queue-events', 'loader-api-work', 'data-klines', 'data-agg-trades', 'data-trades', 'data-depth', 'data-book-ticker'];
 /** The one thing the manager may do in the API (knative/rbac.yaml). */

@@ -34,10 +34,10 @@ test('every topic named by a KafkaSource, a KafkaSink or topics.yaml is in the t
   assert.deepEqual(topicProblems(m), []);
   const broken = structuredClone(m);
   ofKind(broken.kafkaSources, 'KafkaSource')[0]!.doc.spec.topics.push('data-candles');
-  ofKind(broken.kafkaSources, 'KafkaSink')[0]!.doc.spec.topic = 'queue-control';
+  ofKind(broken.kafkaSources, 'KafkaSink')[0]!.doc.spec.topic = 'queue-control.loader-api';
   assert.deepEqual(topicProblems(broken).map((p) => p.replace(/^.*?: /, '').split(' (')[0]), [
     'topic data-candles is not in the topic plan',
-    'topic queue-control is not a dead-letter topic of the plan',
+    'topic queue-control.loader-api is not a dead-letter topic of the plan',
   ]);
 });
 

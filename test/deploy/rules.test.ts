@@ -84,7 +84,7 @@ test('a KafkaSource relying on delivery defaults is refused: no retry, the 600 s
 
 test('a KafkaSource with a malformed duration, a shared consumer group or unordered data is refused', () => {
   const copy = structuredClone(m);
-  const [first, second] = ofKind(copy.kafkaSources, 'KafkaSource').filter((s) => s.doc.spec.topics.some((t: string) => t.startsWith('data-') || t === 'queue-events' || t === 'queue-control'));
+  const [first, second] = ofKind(copy.kafkaSources, 'KafkaSource').filter((s) => s.doc.spec.topics.some((t: string) => t.startsWith('data-') || t === 'queue-events' || t.startsWith('queue-control.')));
   first!.doc.spec.delivery.timeout = '30s';
   second!.doc.spec.consumerGroup = first!.doc.spec.consumerGroup;
   second!.doc.spec.ordering = 'unordered';

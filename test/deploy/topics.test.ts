@@ -31,6 +31,6 @@ test('every topic of the plan is a KafkaTopic with its partitions and retention,
 });
 
 test('a change to the topic plan changes the generated file', () => {
-  const changed = TOPIC_PLAN.map((t) => (t.name === 'queue-control' ? { ...t, partitions: t.partitions + 1 } : t));
+  const changed = TOPIC_PLAN.map((t) => (t.name === 'queue-events' ? { ...t, partitions: t.partitions + 1 } : t));
   assert.notEqual(renderTopicsYaml(DEFAULT_TOPIC_OPTIONS, changed), readFileSync(TOPICS_FILE, 'utf8'));
 });

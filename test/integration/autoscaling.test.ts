@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEventProducer, startEventConsumer, TOPICS, type DecodedEvent } from '@streamforge/shared/bus';
+import { controlTopicOf, createEventProducer, startEventConsumer, TOPICS, type DecodedEvent } from '@streamforge/shared/bus';
 import { EVENT_TYPES } from '@streamforge/shared/contracts';
 import { startTestStack, testKafka, uniqueName, waitFor, type TestStack } from '@streamforge/shared/testing';
 
@@ -73,7 +73,7 @@ test('a ping to dummy-service at zero starts it, gets its pong, and the start is
   await waitFor('the reader assigned', async () => (await consumer.consumer.describeGroup()).state === 'Stable');
   const queueId = uniqueName('diag-cold');
   const sent = Date.now() / 1000;
-  await producer.send(TOPICS.control, [{ type: EVENT_TYPES.controlPing, source: '/test', subject: queueId, partitionKey: 'diagnostics', data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sent, timestamp: sent } }]);
+  await producer.send(controlTopicOf('dummy-service'), [{ type: EVENT_TYPES.controlPing, source: '/test', subject: queueId, partitionKey: 'diagnostics', data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sent, timestamp: sent } }]);
   const pong = await waitFor('the pong', () => pongs.find((e) => e.subject === queueId), { timeoutMs: 30_000 });
   const data = pong.data as { ping_ts: number; ponged_at: number };
   t.diagnostic(`cold start as the ping saw it: ${Math.round((data.ponged_at - data.ping_ts) * 1000)} ms`);

@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOPICS, createEventProducer } from '@streamforge/shared/bus';
+import { controlTopicOf, createEventProducer } from '@streamforge/shared/bus';
 import { EVENT_TYPES } from '@streamforge/shared/contracts';
 import { openWorkflowStream, type WorkflowStream } from '@streamforge/shared/load';
 import { startTestStack, testKafka, waitFor, type TestStack } from '@streamforge/shared/testing';
@@ -28,7 +28,7 @@ before(async () => {
   const dummy = await post('/workflows', { symbol: 'DUMMYUSDT', type: 'dummy_metrics', params: { steps: 2 } });
   await Promise.all([backfill, dummy].map((w) => stream.waitFor(w.queue_id, (s) => s.status === 'completed', 60_000)));
   const producer = await createEventProducer(testKafka(), { topicPrefix: stack.prefix });
-  await producer.send(TOPICS.control, [{ type: EVENT_TYPES.controlStart, source: '/streamforge/test', subject: 'bad-command', partitionKey: 'X', data: { command: 'start', queue_id: 'bad-command' } }]);
+  await producer.send(controlTopicOf('dummy-service'), [{ type: EVENT_TYPES.controlStart, source: '/streamforge/test', subject: 'bad-command', partitionKey: 'X', data: { command: 'start', queue_id: 'bad-command' } }]);
   await producer.disconnect();
 });
 

@@ -1,12 +1,14 @@
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEventProducer, startEventConsumer, TOPICS } from '@streamforge/shared/bus';
+import { controlTopicOf, createEventProducer, startEventConsumer, TOPICS } from '@streamforge/shared/bus';
 import { EVENT_TYPES } from '@streamforge/shared/contracts';
 import { isAlive, readStackState } from '@streamforge/shared/platform';
 import { startTestStack, testKafka, uniqueName, waitFor } from '@streamforge/shared/testing';
 import type { DecodedEvent } from '@streamforge/shared/bus';
 
-test('a ping on queue-control comes back as a pong on queue-events through a stack started with `streamforge up`', async (t) => {
+test('a ping on dummy-service\'s command topic comes back as a pong on queue-events through a stack started with `streamforge up`', async (t) => {
   const stack = await startTestStack();
   t.after(() => stack.down());
   assert.equal(stack.state.status, 'ready');
@@ -26,7 +28,7 @@ test('a ping on queue-control comes back as a pong on queue-events through a sta
 
   const queueId = uniqueName('diag-ping');
   const sentAt = Date.now() / 1000;
-  await producer.send(TOPICS.control, [{
+  await producer.send(controlTopicOf('dummy-service'), [{
     type: EVENT_TYPES.controlPing,
     source: '/streamforge/test',
     subject: queueId,
@@ -52,4 +54,16 @@ test('`streamforge down` leaves no process of the stack behind', async () => {
   assert.ok(pids.length >= 3 && pids.every(isAlive), 'supervisor, dispatcher and the manager run');
   await stack.down();
   assert.deepEqual(pids.filter(isAlive), [], 'every process of the stack has exited');
+});
+
+test('a stack started for a process stops by itself once that process is gone (a killed test run leaves nothing behind)', async () => {
+  const owner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  const stack = await startTestStack({ STREAMFORGE_STOP_WITH_PID: String(owner.pid) });
+  const state = readStackState(stack.home);
+  const pids = [state?.pid, state?.dispatcher?.pid].filter((p): p is number => p !== undefined);
+  assert.ok(pids.length === 2 && pids.every(isAlive), 'supervisor and dispatcher run');
+  owner.kill('SIGKILL');
+  await waitFor('the stack to stop on its own', () => pids.every((p) => !isAlive(p)), { timeoutMs: 30_000 });
+  assert.equal(readStackState(stack.home)?.status, 'stopped');
+  rmSync(stack.home, { recursive: true, force: true });
 });

@@ -4,7 +4,7 @@
  * - kafka: the cluster answers a metadata request (brokers, controller, cluster id);
  * - topics: every topic of the topic plan exists under this environment's prefix, with
  *   its partition count;
- * - round_trip: a `ping` published on queue-control comes back as a `pong` on
+ * - round_trip: a `ping` published on dummy-service's command topic comes back as a `pong` on
  *   queue-events. The ping travels the whole way a command does: Kafka, the KafkaSource
  *   of dummy-service (any instance answers), the handler, Kafka again. The pong is read
  *   by a consumer of this process, in a group of its own that starts at the end of the
@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Consumer, Kafka } from 'kafkajs';
-import { TOPICS, TOPIC_PLAN, decodeRecord, topicName, type EventProducer } from '@streamforge/shared/bus';
+import { TOPICS, TOPIC_PLAN, controlTopicOf, decodeRecord, topicName, type EventProducer } from '@streamforge/shared/bus';
 import { EVENT_TYPES, sourceOf } from '@streamforge/shared/contracts';
 import { trackConsumerLag, type Logger, type Registry } from '@streamforge/shared/telemetry';
 import { SERVICE } from './simulate.ts';
@@ -129,7 +129,7 @@ export function createDiagnostics(deps: DiagnosticsDeps): Diagnostics {
       const pong = new Promise<Pong>((resolve) => waiting.set(queueId, resolve));
       const sentAt = Date.now() / 1000;
       const began = performance.now();
-      await deps.producer.send(TOPICS.control, [{
+      await deps.producer.send(controlTopicOf(SERVICE), [{
         type: EVENT_TYPES.controlPing,
         source: sourceOf(SERVICE),
         subject: queueId,
@@ -166,7 +166,7 @@ export function createDiagnostics(deps: DiagnosticsDeps): Diagnostics {
       };
       await checkKafka(report);
       if (!report.kafka.ok) report.round_trip.error = 'skipped: Kafka is not reachable';
-      else if (report.topics.missing.some((t) => t === topicName(TOPICS.control) || t === topicName(TOPICS.events))) report.round_trip.error = 'skipped: queue-control or queue-events is missing';
+      else if (report.topics.missing.some((t) => t === topicName(controlTopicOf(SERVICE)) || t === topicName(TOPICS.events))) report.round_trip.error = `skipped: ${controlTopicOf(SERVICE)} or queue-events is missing`;
       else await roundTrip(report, timeoutMs);
       report.ok = report.kafka.ok && report.topics.ok && report.round_trip.ok;
       return report;

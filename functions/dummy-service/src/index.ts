@@ -1,7 +1,7 @@
 /**
  * dummy-service: diagnostics for the event chain and a simulated service.
  *
- * - a `ping` on queue-control comes back as a `pong` on queue-events, carrying the ping's
+ * - a `ping` on queue-control.dummy-service comes back as a `pong` on queue-events, carrying the ping's
  *   send time so the round trip can be measured (GET /diagnostics does it for you);
  * - a `start` for a `dummy_*` workflow plays a scripted telemetry sequence (simulate.ts),
  *   a `stop` ends a script running here with `stopped`;
@@ -10,7 +10,7 @@
 import type { CloudEvent } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
 import { connectServiceBus, type ServiceBus } from '@streamforge/shared/bus';
-import { controlCommandContract, serviceOf, telemetryId, type StartCommand } from '@streamforge/shared/contracts';
+import { parseCommandFor, telemetryId, type StartCommand } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
 import type { Context, FunctionRuntimeInfo } from '@streamforge/shared/runtime';
 import { Counter } from '@streamforge/shared/telemetry';
@@ -45,10 +45,8 @@ export async function shutdown(): Promise<void> {
 }
 
 export async function handle(context: Context, event?: CloudEvent<unknown>): Promise<undefined> {
-  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'dummy-service takes CloudEvents from queue-control (GET /diagnostics and POST /load are its HTTP routes)');
-  const command = controlCommandContract.parse(event.data);
-  // Every command on queue-control reaches every consumer: act only on ours, untargeted pings and stops.
-  if (command.target !== undefined && serviceOf(command.target) !== SERVICE) return undefined;
+  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'dummy-service takes CloudEvents from queue-control.dummy-service (GET /diagnostics and POST /load are its HTTP routes)');
+  const command = parseCommandFor(SERVICE, event.data);
   if (command.command === 'ping') {
     await answerPing(bus.telemetry, command, command.telemetry_id as string | undefined ?? telemetryId(SERVICE, 'diag'));
     pings.inc();

@@ -1,6 +1,6 @@
 /**
  * dummy-service on a stack started with `streamforge up` on the test run's broker:
- * diagnostics (Kafka, topics, a ping round trip through queue-control and queue-events),
+ * diagnostics (Kafka, topics, a ping round trip through queue-control.dummy-service and queue-events),
  * simulated workflows started through the manager's API, and the load generator.
  */
 import { after, before, test } from 'node:test';

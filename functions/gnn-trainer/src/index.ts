@@ -8,13 +8,13 @@
  * Inference with onnxruntime-node, sessions cached: `POST /predict` (routes.ts), and the
  * CloudEvent `dev.streamforge.gnn.predict` (same body) answered with a
  * `dev.streamforge.gnn.prediction` CloudEvent (Knative's request-reply: a Trigger's reply
- * goes back to the broker). Prediction events are sent to the function, not on
- * queue-control, whose other consumers take only commands.
+ * goes back to the broker). Prediction events are sent to the function, not on its
+ * command topic, which carries only commands.
  */
 import { CloudEvent } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
 import { connectServiceBus, type ServiceBus } from '@streamforge/shared/bus';
-import { controlCommandContract, serviceOf, sourceOf, type StartCommand } from '@streamforge/shared/contracts';
+import { parseCommandFor, sourceOf, type StartCommand } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
 import { openObjectStore, type ObjectStore } from '@streamforge/shared/objects';
 import type { Context, FunctionRuntimeInfo } from '@streamforge/shared/runtime';
@@ -51,14 +51,14 @@ export async function shutdown(): Promise<void> {
 }
 
 export async function handle(context: Context, event?: CloudEvent<unknown>): Promise<CloudEvent<unknown> | undefined> {
-  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'gnn-trainer takes CloudEvents (queue-control start commands, dev.streamforge.gnn.predict); POST /predict is its HTTP route');
+  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'gnn-trainer takes CloudEvents (start commands from queue-control.gnn-trainer, dev.streamforge.gnn.predict); POST /predict is its HTTP route');
   if (event.type === PREDICT_EVENT_TYPES.request) {
     const answer = await predict({ store, cache }, event.data);
     return new CloudEvent({ type: PREDICT_EVENT_TYPES.reply, source: sourceOf(SERVICE), subject: event.subject ?? `${answer.model_id}:v${answer.version}`, datacontenttype: 'application/json', data: answer });
   }
-  const command = controlCommandContract.parse(event.data);
-  // Every queue-control command reaches every consumer: act on the starts addressed to us.
-  if (command.command !== 'start' || command.target === undefined || serviceOf(command.target) !== SERVICE) return undefined;
+  const command = parseCommandFor(SERVICE, event.data);
+  // A training runs to its end within one delivery: a stop has nothing to interrupt.
+  if (command.command !== 'start') return undefined;
   const metadata = await trainFromCommand(deps, command as StartCommand);
   if (metadata) context.log.info({ model_id: metadata.model_id, version: metadata.version }, 'model published');
   return undefined;

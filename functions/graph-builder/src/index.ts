@@ -7,7 +7,7 @@
  */
 import type { CloudEvent } from 'cloudevents';
 import { connectServiceBus, type ServiceBus } from '@streamforge/shared/bus';
-import { controlCommandContract, serviceOf, type StartCommand } from '@streamforge/shared/contracts';
+import { parseCommandFor, type StartCommand } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
 import type { Context, FunctionRuntimeInfo } from '@streamforge/shared/runtime';
 import { openStore, type Store } from '@streamforge/shared/store';
@@ -29,10 +29,10 @@ export async function shutdown(): Promise<void> {
 }
 
 export async function handle(context: Context, event?: CloudEvent<unknown>): Promise<undefined> {
-  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'graph-builder takes queue-control CloudEvents (start commands of graph_correlation workflows)');
-  const command = controlCommandContract.parse(event.data);
-  // Every queue-control command reaches every consumer: act on the starts addressed to us.
-  if (command.command !== 'start' || command.target === undefined || serviceOf(command.target) !== SERVICE) return undefined;
+  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'graph-builder takes CloudEvents from queue-control.graph-builder (start commands of graph_correlation workflows)');
+  const command = parseCommandFor(SERVICE, event.data);
+  // A build is short and idempotent: a stop has nothing to interrupt.
+  if (command.command !== 'start') return undefined;
   const summary = await buildGraphs(deps, command as StartCommand);
   if (summary) context.log.info({ graph_id: summary.graphId, windows: summary.windows }, 'graphs built');
   return undefined;

@@ -5,7 +5,7 @@
  */
 import type { CloudEvent } from 'cloudevents';
 import { connectServiceBus, type ServiceBus } from '@streamforge/shared/bus';
-import { EVENT_TYPES, controlCommandContract, serviceOf, workPageContract, type StartCommand } from '@streamforge/shared/contracts';
+import { EVENT_TYPES, parseCommandFor, workPageContract, type StartCommand } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
 import { BinanceRestClient } from '@streamforge/shared/exchange';
 import type { Context, FunctionRuntimeInfo } from '@streamforge/shared/runtime';
@@ -33,16 +33,14 @@ export async function shutdown(): Promise<void> {
 }
 
 export async function handle(context: Context, event?: CloudEvent<unknown>): Promise<undefined> {
-  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'loader-api takes CloudEvents: queue-control commands and backfill pages');
+  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'loader-api takes CloudEvents: commands from queue-control.loader-api and backfill pages');
   if (event.type === EVENT_TYPES.workPage) {
     const outcome = await loadPage(deps, workPageContract.parse(event.data));
     context.log.debug({ outcome }, 'page handled');
     return undefined;
   }
-  const command = controlCommandContract.parse(event.data);
-  // Every queue-control command reaches every consumer: act on the starts addressed to us.
-  if (command.command === 'start' && command.target !== undefined && serviceOf(command.target) === SERVICE) {
-    await startBackfill(deps, command as StartCommand);
-  }
+  const command = parseCommandFor(SERVICE, event.data);
+  // A stop needs no action here: pages of a stopped workflow are skipped when they arrive.
+  if (command.command === 'start') await startBackfill(deps, command as StartCommand);
   return undefined;
 }

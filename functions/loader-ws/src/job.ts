@@ -1,7 +1,7 @@
 /**
  * loader-ws: a plain long-running program, run as a Kubernetes Job (or, on one machine, as a
  * local process by the same launcher interface) for one live workflow. It streams until a
- * `stop` for its queue_id arrives on queue-control or SIGTERM comes (the manager deleting
+ * `stop` for its queue_id arrives on queue-control.loader-ws or SIGTERM comes (the manager deleting
  * the Job), then flushes, reports `stopped` and exits 0.
  *
  * Exit codes: 0 stopped; 1 a failure worth another pod (Kafka or the exchange unreachable);
@@ -60,8 +60,8 @@ function end(code: number, reason: string): Promise<never> {
 process.once('SIGTERM', () => void end(0, 'SIGTERM'));
 process.once('SIGINT', () => void end(0, 'SIGINT'));
 listener = await startStopListener({ kafka: bus.kafka, queueId: config.queueId, logger, onStop: (reason) => void end(0, reason) }).catch((error: unknown) => {
-  logger.fatal({ err: error }, 'cannot listen to queue-control');
-  return end(1, 'queue-control unavailable');
+  logger.fatal({ err: error }, 'cannot listen to queue-control.loader-ws');
+  return end(1, 'queue-control.loader-ws unavailable');
 });
 
 try {

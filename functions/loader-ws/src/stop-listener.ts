@@ -1,12 +1,12 @@
 /**
- * Listens on queue-control for a `stop` of this Job's workflow, with a consumer group of
+ * Listens on loader-ws's command topic for a `stop` of this Job's workflow, with a consumer group of
  * its own (every Job must see every command; a shared group would hand each command to one
  * of them). A new group reads from the beginning of the topic's retention: a stop sent
  * while the Job was still starting is not missed (queue ids are never reused, so any stop
  * for ours is meant for us), and a retried pod resumes from the group's committed offset.
  */
 import type { Kafka } from 'kafkajs';
-import { TOPICS, startEventConsumer, type EventConsumer } from '@streamforge/shared/bus';
+import { controlTopicOf, startEventConsumer, type EventConsumer } from '@streamforge/shared/bus';
 import { controlCommandContract } from '@streamforge/shared/contracts';
 import type { Logger } from '@streamforge/shared/telemetry';
 
@@ -25,7 +25,7 @@ export async function startStopListener(options: StopListenerOptions): Promise<E
   return await startEventConsumer({
     kafka: options.kafka,
     groupId: stopGroupOf(options.queueId),
-    topics: [TOPICS.control],
+    topics: [controlTopicOf('loader-ws')],
     fromBeginning: true,
     logger: options.logger,
     handle: async (event) => {

@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { TOPICS, TOPIC_PLAN, createEventProducer, ensureTopics, startEventConsumer } from '@streamforge/shared/bus';
+import { TOPICS, TOPIC_PLAN, controlTopicOf, createEventProducer, ensureTopics, startEventConsumer } from '@streamforge/shared/bus';
 import { EVENT_TYPES, type DataBatch, type TelemetryEvent } from '@streamforge/shared/contracts';
 import { anchoredTime, exchangeTimeOrigin } from '@streamforge/shared/exchange';
 import { attachWebSocketSide, startExchangeSimulator } from '@streamforge/shared/simulator';
@@ -74,7 +74,7 @@ test('a stop command for its queue_id ends the Job: it flushes, reports stopped 
   await waitFor('trades of both symbols', () => ['ETHUSDT', 'BNBUSDT'].every((s) => batches.some((b) => b.symbol === s)));
   const other = { command: 'stop', queue_id: 'wf-someone-else-000000', timestamp: Date.now() / 1000 };
   const stop = { command: 'stop', queue_id: queueId, reason: 'test', timestamp: Date.now() / 1000 };
-  await producer.send(TOPICS.control, [other, stop].map((data) => ({ type: EVENT_TYPES.controlStop, source: '/streamforge/test', subject: data.queue_id, partitionKey: 'x', data })));
+  await producer.send(controlTopicOf('loader-ws'), [other, stop].map((data) => ({ type: EVENT_TYPES.controlStop, source: '/streamforge/test', subject: data.queue_id, partitionKey: 'x', data })));
   assert.equal(await job.exited, 0, job.output());
   await waitFor('stopped telemetry', () => telemetry.some((e) => e.status === 'stopped'));
   const stopped = telemetry.find((e) => e.status === 'stopped')!;

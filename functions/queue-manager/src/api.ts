@@ -141,7 +141,7 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
     }, async (request) => ({ events: await manager.listEvents(request.params.id, request.query.limit, request.query.after) }));
 
     api.post<{ Params: { id: string } }>('/workflows/:id/stop', {
-      schema: { summary: 'Stop a workflow (publishes `stop` on queue-control)', params: idParams, response: { 200: workflowSchema, ...errors } },
+      schema: { summary: 'Stop a workflow (publishes `stop` on the command topic of its service)', params: idParams, response: { 200: workflowSchema, ...errors } },
     }, async (request) => manager.stopWorkflow(request.params.id));
 
     api.get('/collections', {

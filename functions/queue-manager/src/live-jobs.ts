@@ -73,13 +73,13 @@ export function createLiveJobs(deps: { launcher: JobLauncher; logger: Logger; fa
     },
     async onStopped(workflow) {
       if (!isLive(workflow)) return;
-      // The Job also hears the stop on queue-control; deleting it makes sure it ends even if not.
+      // The Job also hears the stop on queue-control.loader-ws; deleting it makes sure it ends even if not.
       const stopped = await launcher.stop(workflow.queue_id);
       logger.info({ queue_id: workflow.queue_id, job_found: stopped }, 'loader-ws Job stopped');
     },
     async watch() {
       await launcher.watch((ended: JobEnded) => {
-        if (ended.outcome === 'succeeded') return; // it ended after a stop it heard on queue-control
+        if (ended.outcome === 'succeeded') return; // it ended after a stop it heard on queue-control.loader-ws
         const reason = `loader-ws Job ${ended.name} ${ended.outcome === 'deleted' ? 'was deleted' : 'failed'}: ${ended.reason}`;
         logger.error({ queue_id: ended.queueId, job: ended.name, reason }, 'loader-ws Job died');
         deps.failWorkflow(ended.queueId, reason).catch((error: unknown) => logger.error({ err: error, queue_id: ended.queueId }, 'could not mark the workflow failed'));

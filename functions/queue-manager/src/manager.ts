@@ -2,8 +2,8 @@
  * The manager's work: register a workflow and publish its start command, stop it, and move
  * its status from telemetry. Storage and Kafka arrive as parameters.
  */
-import { TOPICS, type EventProducer } from '@streamforge/shared/bus';
-import { EVENT_TYPES, sourceOf, telemetryEventContract, type StopCommand, type TelemetryEvent } from '@streamforge/shared/contracts';
+import { controlTopicOf, type EventProducer } from '@streamforge/shared/bus';
+import { EVENT_TYPES, parseWorkflowType, sourceOf, telemetryEventContract, type StopCommand, type TelemetryEvent } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
 import type { Logger } from '@streamforge/shared/telemetry';
 import type { ListWorkflowsOptions, Store, StoredEvent, WorkflowRecord } from '@streamforge/shared/store';
@@ -76,12 +76,12 @@ export function createManager(deps: ManagerDeps): Manager {
 
   return {
     async startWorkflow(request) {
-      const { workflow, start } = planWorkflow(request, clock());
+      const { workflow, plan, start } = planWorkflow(request, clock());
       await store.createWorkflow(workflow);
       notify(workflow, { kind: 'started' });
       if (workflow.collection_name && workflow.kafka_topic) await store.ensureCollection(workflow.collection_name);
       try {
-        await producer.send(TOPICS.control, [start]);
+        await producer.send(controlTopicOf(plan.target), [start]);
       } catch (error) {
         const reason = `start command could not be published: ${(error as Error).message}`;
         notify(await update(workflow.queue_id, (w) => ({ ...w, status: 'error', error: reason, updated_at: clock(), version: w.version + 1 })), { kind: 'failed' });
@@ -96,7 +96,7 @@ export function createManager(deps: ManagerDeps): Manager {
       const workflow = await getWorkflow(queueId);
       if (isFinal(workflow.status)) throw new StreamForgeError('SF_CONFLICT', `workflow ${queueId} is already ${workflow.status}`);
       const stop: StopCommand = { command: 'stop', queue_id: queueId, reason, timestamp: clock() / 1000 };
-      await producer.send(TOPICS.control, [{ id: `${queueId}:stop`, type: EVENT_TYPES.controlStop, source: sourceOf('queue-manager'), subject: queueId, partitionKey: workflow.symbol, data: stop }]);
+      await producer.send(controlTopicOf(parseWorkflowType(workflow.type).target), [{ id: `${queueId}:stop`, type: EVENT_TYPES.controlStop, source: sourceOf('queue-manager'), subject: queueId, partitionKey: workflow.symbol, data: stop }]);
       const stopped = (await update(queueId, (w) => applyStop(w, reason, clock()))) ?? workflow;
       notify(stopped, { kind: 'stopped' });
       logger.info({ queue_id: queueId, status: stopped.status }, 'workflow stop requested');

@@ -7,6 +7,11 @@
  * a KafkaSource lists its topics statically, so per-workflow topics could never reach the
  * connector without a new manifest each time. The workflow travels in the CloudEvent
  * subject and the batch's `queue_id` / `collection_name` instead.
+ *
+ * Commands go to one topic per service (`queue-control.<service>`), not to one shared
+ * queue-control as in the seed: a KafkaSource cannot filter, so on a shared topic every
+ * command woke every commanded service from zero (a ping cold-started four functions at
+ * once). The payload is still the seed's queue-control command.
  */
 import { env } from '../config.ts';
 import type { DataKind } from '../contracts/workflow-type.ts';
@@ -21,8 +26,20 @@ export interface TopicSpec {
   purpose: string;
 }
 
+/** The services that take commands, each on its own topic. */
+export const COMMAND_TARGETS = ['loader-api', 'loader-ws', 'graph-builder', 'gnn-trainer', 'dummy-service'] as const;
+export type CommandTarget = (typeof COMMAND_TARGETS)[number];
+
+/** The command topic of a service, without prefix. */
+export function controlTopicOf(target: CommandTarget): `queue-control.${CommandTarget}` {
+  return `queue-control.${target}`;
+}
+
+export function isCommandTarget(name: string): name is CommandTarget {
+  return (COMMAND_TARGETS as readonly string[]).includes(name);
+}
+
 export const TOPICS = {
-  control: 'queue-control',
   events: 'queue-events',
   loaderWork: 'loader-api-work',
   dataKlines: 'data-klines',
@@ -36,11 +53,11 @@ export const TOPICS = {
   deadLetterData: 'data-dlq',
 } as const;
 
-export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS] | ReturnType<typeof controlTopicOf>;
 
 // Partitions bound the parallelism of consumers (KEDA never scales a KafkaSource past them).
 export const TOPIC_PLAN: readonly TopicSpec[] = [
-  { name: TOPICS.control, partitions: 3, retentionMs: 7 * DAY_MS, purpose: 'start, stop and ping commands for the services (keyed by symbol)' },
+  ...COMMAND_TARGETS.map((target) => ({ name: controlTopicOf(target), partitions: 3, retentionMs: 7 * DAY_MS, purpose: `start, stop and ping commands for ${target} (keyed by symbol)` })),
   { name: TOPICS.events, partitions: 3, retentionMs: 7 * DAY_MS, purpose: 'telemetry from every service to the manager (keyed by symbol)' },
   { name: TOPICS.loaderWork, partitions: 6, retentionMs: 1 * DAY_MS, purpose: 'backfill pages fanned out to loader-api instances' },
   { name: TOPICS.dataKlines, partitions: 6, retentionMs: 7 * DAY_MS, purpose: 'kline batches (keyed by symbol)' },

@@ -1,13 +1,15 @@
 /**
- * queue-control commands: `start` (run a workflow step on its target), `stop` (end a
+ * Control commands (the seed's queue-control commands, now on one topic per service,
+ * `queue-control.<service>`): `start` (run a workflow step on its target), `stop` (end a
  * workflow), `ping` (diagnostics round trip). Field names are the seed's (DESIGN.md §3):
  * services written to the seed interoperate. Unknown extra fields are kept: a start
  * command carries the parameters of its target (graph window, epochs, …).
  */
+import { StreamForgeError } from '../errors.ts';
 import { defineContract } from './validation.ts';
 import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN, SYMBOL_PATTERN } from './ids.ts';
 import { TIME_RANGE_PATTERN } from './time-range.ts';
-import { MARKETS, type Market } from './workflow-type.ts';
+import { MARKETS, serviceOf, type Market, type ServiceName } from './workflow-type.ts';
 
 export interface StartCommand {
   command: 'start';
@@ -83,3 +85,16 @@ export const controlCommandSchema = {
 } as const;
 
 export const controlCommandContract = defineContract<ControlCommand>('queue-control command', controlCommandSchema);
+
+/**
+ * A command as the service whose topic it came from takes it: valid, and addressed to that
+ * service (or to nobody in particular). One for another service is a publisher's mistake:
+ * refused, so the dispatcher dead-letters it instead of it vanishing.
+ */
+export function parseCommandFor(service: ServiceName, data: unknown): ControlCommand {
+  const command = controlCommandContract.parse(data);
+  if (command.target !== undefined && serviceOf(command.target) !== service) {
+    throw new StreamForgeError('SF_CONTRACT_INVALID', `a command for ${command.target} reached ${service}: publish it on queue-control.${serviceOf(command.target) ?? command.target}`, { details: { queue_id: command.queue_id, target: command.target } });
+  }
+  return command;
+}

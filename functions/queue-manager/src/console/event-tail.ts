@@ -2,7 +2,7 @@
  * Live updates across manager instances. queue-events reaches the managers through one
  * KafkaSource, so each instance applies only part of the telemetry; a browser connected to
  * instance A must still see what instance B applied. So each instance that serves a console
- * tails queue-events and queue-control with a consumer group of its own (from `latest`, no
+ * tails queue-events and the command topics with a consumer group of its own (from `latest`, no
  * commits: the group lives as long as the process) and, for every event about a workflow,
  * reads the workflow back from the store and pushes it.
  *
@@ -15,7 +15,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
-import { TOPICS, decodeRecord, topicName } from '@streamforge/shared/bus';
+import { COMMAND_TARGETS, TOPICS, controlTopicOf, decodeRecord, topicName } from '@streamforge/shared/bus';
 import { EVENT_TYPES, serviceOfProducer, timestampOf, type TelemetryEvent } from '@streamforge/shared/contracts';
 import type { Store, WorkflowRecord } from '@streamforge/shared/store';
 import { trackConsumerLag, type Logger, type Registry } from '@streamforge/shared/telemetry';
@@ -94,7 +94,7 @@ export async function startEventTail(options: EventTailOptions): Promise<EventTa
   const stopLag = options.registry ? trackConsumerLag(consumer, { registry: options.registry, groupId }) : () => undefined;
   consumer.on(consumer.events.GROUP_JOIN, () => options.onJoined?.());
   await consumer.connect();
-  await consumer.subscribe({ topics: [topicName(TOPICS.events), topicName(TOPICS.control)], fromBeginning: false });
+  await consumer.subscribe({ topics: [topicName(TOPICS.events), ...COMMAND_TARGETS.map((t) => topicName(controlTopicOf(t)))], fromBeginning: false });
   await consumer.run({
     autoCommit: false,
     eachMessage: async ({ message }) => {
