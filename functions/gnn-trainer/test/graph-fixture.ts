@@ -5,25 +5,15 @@
  * first feature — a graph a GCN can learn and a model without edges cannot.
  */
 import type { GraphSet, GraphWindow, Store } from '@streamforge/shared/store';
+import { seededRandom } from '@streamforge/shared/simulator';
 
 export const DAY = 86_400_000;
 export const T0 = Date.UTC(2024, 0, 1);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export const FEATURES = ['signal', 'noise_a', 'noise_b'];
 
 export function syntheticWindows(graphId: string, windows: number, symbols: number, seed = 3): GraphWindow[] {
-  const next = rng(seed);
+  const next = seededRandom(seed);
   const names = Array.from({ length: symbols }, (_, i) => `S${String(i).padStart(2, '0')}USDT`);
   return Array.from({ length: windows }, (_, w): GraphWindow => {
     const start = T0 + w * DAY;

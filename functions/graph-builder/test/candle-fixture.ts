@@ -4,31 +4,20 @@
  * as records the connector would have stored.
  */
 import { klineFromRow, type KlineRecord } from '@streamforge/shared/contracts';
+import { seededRandom } from '@streamforge/shared/simulator';
 
 export const HOUR = 3_600_000;
 export const T0 = Date.UTC(2024, 0, 1);
-
-/** A small deterministic generator (mulberry32), so every run sees the same candles. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const gauss = (next: () => number): number => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
 
 /** `bars` 1h candles from T0 for each symbol; `beta[i]` is symbol i's exposure to the shared factor. */
 export function hourlyCandles(symbols: readonly string[], bars: number, beta: readonly number[] = symbols.map(() => 1), seed = 7): Map<string, KlineRecord[]> {
-  const market = rng(seed);
+  const market = seededRandom(seed);
   const factor = Array.from({ length: bars }, () => 0.004 * gauss(market));
   const out = new Map<string, KlineRecord[]>();
   symbols.forEach((symbol, s) => {
-    const own = rng(seed * 1000 + s + 1);
+    const own = seededRandom(seed * 1000 + s + 1);
     let close = 100 * (s + 1);
     const records: KlineRecord[] = [];
     for (let i = 0; i < bars; i++) {

@@ -34,7 +34,8 @@ export interface GraphDatabase {
   create(name: string, type: number): void;
 }
 
-export class GharialFailure extends Error {
+/** An error the stand-in answers as ArangoDB does: HTTP status, errorNum, errorMessage. */
+export class ArangoFailure extends Error {
   readonly status: number;
   readonly errorNum: number;
   constructor(status: number, errorNum: number, message: string) {
@@ -64,12 +65,12 @@ const describe = (g: NamedGraph): Record<string, unknown> => ({
 
 function edgeDefinitions(value: unknown): EdgeDefinition[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new GharialFailure(400, E.malformed, 'edge definition array expected');
+  if (!Array.isArray(value)) throw new ArangoFailure(400, E.malformed, 'edge definition array expected');
   return value.map((d) => {
     const def = d as Partial<EdgeDefinition>;
     const names = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
     if (typeof def !== 'object' || def === null || typeof def.collection !== 'string' || names(def.from).length === 0 || names(def.to).length === 0) {
-      throw new GharialFailure(400, E.malformed, 'edge definition is malformed. It has to be an array of objects with [ collection, from, to ]');
+      throw new ArangoFailure(400, E.malformed, 'edge definition is malformed. It has to be an array of objects with [ collection, from, to ]');
     }
     return { collection: def.collection, from: names(def.from), to: names(def.to) };
   });
@@ -81,19 +82,19 @@ export function routeGharial(db: GraphDatabase, method: string, api: string[], b
   if (method === 'GET' && api.length === 2) return [200, { error: false, code: 200, graphs: [...db.graphs.values()].map(describe) }];
   if (method === 'GET' && api.length === 3) {
     const graph = db.graphs.get(api[2]!);
-    if (!graph) throw new GharialFailure(404, E.notFound, `graph '${api[2]}' not found`);
+    if (!graph) throw new ArangoFailure(404, E.notFound, `graph '${api[2]}' not found`);
     return [200, { error: false, code: 200, graph: describe(graph) }];
   }
   if (method === 'POST' && api.length === 2) {
     const spec = (body ?? {}) as { name?: unknown; edgeDefinitions?: unknown; orphanCollections?: unknown };
-    if (typeof spec.name !== 'string' || spec.name === '') throw new GharialFailure(400, E.missingName, 'graph name is missing');
-    if (!NAME.test(spec.name)) throw new GharialFailure(400, E.illegalName, `illegal name: graph name invalid`);
-    if (db.graphs.has(spec.name)) throw new GharialFailure(409, E.duplicate, `graph already exists`);
+    if (typeof spec.name !== 'string' || spec.name === '') throw new ArangoFailure(400, E.missingName, 'graph name is missing');
+    if (!NAME.test(spec.name)) throw new ArangoFailure(400, E.illegalName, `illegal name: graph name invalid`);
+    if (db.graphs.has(spec.name)) throw new ArangoFailure(409, E.duplicate, `graph already exists`);
     const definitions = edgeDefinitions(spec.edgeDefinitions);
     const orphans = Array.isArray(spec.orphanCollections) ? spec.orphanCollections.map(String) : [];
     for (const d of definitions) {
       const type = db.typeOf(d.collection);
-      if (type === COLLECTION_TYPES.document) throw new GharialFailure(400, E.isDocument, `Collection used as a relation exists: ${d.collection}`);
+      if (type === COLLECTION_TYPES.document) throw new ArangoFailure(400, E.isDocument, `Collection used as a relation exists: ${d.collection}`);
     }
     for (const d of definitions) {
       if (db.typeOf(d.collection) === undefined) db.create(d.collection, COLLECTION_TYPES.edge);

@@ -19,7 +19,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { COLLECTION_TYPES, GharialFailure, isDocumentHandle, routeGharial, type NamedGraph } from './arango-standin-graphs.ts';
+import { ArangoFailure, COLLECTION_TYPES, isDocumentHandle, routeGharial, type NamedGraph } from './arango-standin-graphs.ts';
 import { declaredBindParameters, findStandinQuery, type Doc, type QueryContext } from './arango-standin-queries.ts';
 
 export interface ArangoStandinOptions {
@@ -55,16 +55,6 @@ interface Transaction {
   /** Per collection, the documents written (null: removed) until commit. */
   writes: Map<string, Map<string, Doc | null>>;
   status: 'running' | 'committed' | 'aborted';
-}
-
-class ArangoFailure extends Error {
-  readonly status: number;
-  readonly errorNum: number;
-  constructor(status: number, errorNum: number, message: string) {
-    super(message);
-    this.status = status;
-    this.errorNum = errorNum;
-  }
 }
 
 // errors.dat numbers the stand-in answers with.
@@ -340,7 +330,7 @@ export async function startArangoStandin(options: ArangoStandinOptions = {}): Pr
         }
         [status, payload, headers] = route(req, method, url.pathname, url.searchParams, body);
       } catch (error) {
-        const failure = error instanceof ArangoFailure || error instanceof GharialFailure ? error : new ArangoFailure(500, 4, `internal error in the ArangoDB stand-in: ${(error as Error).message}`);
+        const failure = error instanceof ArangoFailure ? error : new ArangoFailure(500, 4, `internal error in the ArangoDB stand-in: ${(error as Error).message}`);
         [status, payload] = [failure.status, { error: true, code: failure.status, errorNum: failure.errorNum, errorMessage: failure.message }];
       }
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', server: 'ArangoDB stand-in', ...headers }).end(JSON.stringify(payload));

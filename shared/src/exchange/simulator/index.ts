@@ -1,5 +1,6 @@
 /** The exchange simulator: a stand-in for Binance's REST market-data API and WebSocket market streams, for tests, benchmarks and demos. */
 export { startExchangeSimulator, type ExchangeSimulator, type ExchangeSimulatorOptions, type RecordedRequest, type SimulatorStats } from './server.ts';
+export { seededRandom } from './random.ts';
 export { MarketData, type AggTradeQuery, type KlineSource, type MarketDataOptions, type PageQuery } from './market-data.ts';
 export { DEFAULT_SYMBOLS, deriveSymbolSpec, type SymbolSpec, type UsdmSpec } from './symbols.ts';
 export { PricePath, klineJson } from './synthetic.ts';
