@@ -31,11 +31,20 @@ export function stackApi(apiUrl: () => string | undefined, token = ''): StackApi
     return { status: response.status, body: (await response.json()) as never };
   };
   const workflow = async (queueId: string) => (await call<WorkflowView>('GET', `/workflows/${queueId}`)).body;
-  const until: StackApi['until'] = (queueId, what, check, timeoutMs = 120_000) =>
-    waitFor(`${queueId}: ${what}`, async () => {
-      const w = await workflow(queueId);
-      return check(w) ? w : undefined;
-    }, { timeoutMs, intervalMs: 200 });
+  const until: StackApi['until'] = async (queueId, what, check, timeoutMs = 120_000) => {
+    let last: WorkflowView | undefined;
+    try {
+      return await waitFor(`${queueId}: ${what}`, async () => {
+        last = await workflow(queueId);
+        return check(last) ? last : undefined;
+      }, { timeoutMs, intervalMs: 200 });
+    } catch (error) {
+      // Where the workflow stood says which service stalled.
+      if (last === undefined) throw error;
+      const { status, progress, stored, error: reason } = last;
+      throw new Error(`${(error as Error).message}; last seen: ${JSON.stringify({ status, reason, stored, progress })}`, { cause: error });
+    }
+  };
   return {
     call,
     workflow,
