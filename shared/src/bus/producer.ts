@@ -2,6 +2,13 @@
  * An idempotent producer (acks from all in-sync replicas, broker-side de-duplication of
  * retried sends) that publishes CloudEvents in batches: one request per call, however many
  * topics and events it holds.
+ *
+ * Sends go one at a time, and a send that failed retires the kafkajs producer. kafkajs hands
+ * a failed request's sequence numbers back, although the broker may have written it (the
+ * answer was lost); the next batch then takes those numbers and the broker acknowledges it
+ * as a duplicate without writing it: an event lost after a successful send. One send at a
+ * time lets kafkajs's own retry of the failed request take them back first; a fresh producer
+ * id after a send that failed for good means no other batch ever reuses them.
  */
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { StreamForgeError } from '../errors.ts';
@@ -22,6 +29,8 @@ export interface EventProducer {
 export interface ProducerOptions {
   /** Topic prefix override; defaults to KAFKA_TOPIC_PREFIX. */
   topicPrefix?: string;
+  /** Retries of a request inside kafkajs before the send fails (default 8, ≈ 20 s). */
+  retries?: number;
 }
 
 function unavailable(error: unknown, topics: string[]): StreamForgeError {
@@ -29,37 +38,56 @@ function unavailable(error: unknown, topics: string[]): StreamForgeError {
 }
 
 export async function createEventProducer(kafka: Kafka, options: ProducerOptions = {}): Promise<EventProducer> {
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
-  });
-  await producer.connect();
+  const connected = async (): Promise<Producer> => {
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: options.retries ?? 8, initialRetryTime: 100, maxRetryTime: 5_000 },
+    });
+    await producer.connect();
+    return producer;
+  };
+  let current: Producer | undefined = await connected();
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
   const resolve = (topic: string): string => (options.topicPrefix === undefined ? topicName(topic) : topicName(topic, options.topicPrefix));
+
+  /** Runs one send after the previous ones, on a producer whose sequence numbers are all known to the broker. */
+  const serially = (topics: string[], send: (producer: Producer) => Promise<unknown>): Promise<void> => {
+    if (closed) return Promise.reject(unavailable(new Error('the producer is disconnected'), topics));
+    const run = queue.then(async () => {
+      try {
+        current ??= await connected();
+        await send(current);
+      } catch (error) {
+        const retired = current;
+        current = undefined;
+        void retired?.disconnect().catch(() => undefined);
+        throw unavailable(error, topics);
+      }
+    });
+    queue = run.catch(() => undefined);
+    return run;
+  };
 
   const sendBatch: EventProducer['sendBatch'] = async (batches) => {
     const topicMessages = batches
       .filter((b) => b.events.length > 0)
       .map((b) => ({ topic: resolve(b.topic), messages: b.events.map((e) => encodeEvent(e as EventInput<unknown>)) }));
     if (topicMessages.length === 0) return;
-    try {
-      await producer.sendBatch({ topicMessages, acks: -1 });
-    } catch (error) {
-      throw unavailable(error, topicMessages.map((t) => t.topic));
-    }
+    await serially(topicMessages.map((t) => t.topic), (producer) => producer.sendBatch({ topicMessages, acks: -1 }));
   };
 
   return {
     send: (topic, events) => sendBatch([{ topic, events: events as ReadonlyArray<EventInput<unknown>> }]),
     sendBatch,
-    async sendMessages(topic, messages) {
-      try {
-        await producer.send({ topic: resolve(topic), messages, acks: -1 });
-      } catch (error) {
-        throw unavailable(error, [resolve(topic)]);
-      }
+    sendMessages: (topic, messages) => serially([resolve(topic)], (producer) => producer.send({ topic: resolve(topic), messages, acks: -1 })),
+    async disconnect() {
+      closed = true;
+      await queue;
+      await current?.disconnect();
+      current = undefined;
     },
-    disconnect: () => producer.disconnect(),
   };
 }

@@ -19,6 +19,8 @@ export interface LocalBrokerOptions {
   libsDir?: string;
   /** Client port; a free one when unset (or the one a previous run on this folder used). */
   port?: number;
+  /** The port the broker tells clients to use, when a proxy stands in front of it (fault tests). */
+  advertisedPort?: number;
   heapMb?: number;
   /** How long to wait for the broker to accept clients. */
   readyTimeoutMs?: number;
@@ -41,13 +43,13 @@ interface BrokerState {
   clusterId: string;
 }
 
-function serverProperties(dataDir: string, state: BrokerState): string {
+function serverProperties(dataDir: string, state: BrokerState, advertisedPort: number): string {
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${state.controllerPort}`,
     `listeners=PLAINTEXT://127.0.0.1:${state.port},CONTROLLER://127.0.0.1:${state.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${state.port}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
@@ -115,7 +117,7 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
   };
   const propsPath = join(dataDir, 'server.properties');
   const log4jPath = join(dataDir, 'log4j2.properties');
-  writeFileSync(propsPath, serverProperties(dataDir, state));
+  writeFileSync(propsPath, serverProperties(dataDir, state, options.advertisedPort ?? state.port));
   writeFileSync(log4jPath, LOG4J(join(dataDir, 'server.log')));
   writeFileSync(statePath, JSON.stringify(state));
 
@@ -159,7 +161,7 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
   };
 
   return {
-    brokers: `127.0.0.1:${state.port}`,
+    brokers: `127.0.0.1:${options.advertisedPort ?? state.port}`,
     pid: child.pid ?? -1,
     dataDir,
     stop: (graceMs = 15_000) => stopWith('SIGTERM', graceMs),

@@ -7,3 +7,4 @@ export * from './stack.ts';
 export * from './kubernetes-api-standin.ts';
 export * from './stack-api.ts';
 export * from './s3-server.ts';
+export * from './kafka-fault-proxy.ts';
