@@ -1,7 +1,7 @@
 /**
  * The backfill under faults, on real components: a stop mid-run, the connector killed, the
- * broker restarted — the store must end complete and without duplicates. This stack also
- * requires the API token, so every call here shows it in use.
+ * broker crashed and restarted — the store must end complete and without duplicates. This
+ * stack also requires the API token, so every call here shows it in use.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,8 +71,8 @@ test('every connector instance killed mid-run: the platform starts new ones and 
   assert.equal(body.count, 365 * 1440);
 });
 
-test('the broker restarted mid-run: the backfill completes with exact counts', async (t) => {
-  // This test restarts its broker, so it gets one of its own instead of the run's shared one.
+test('the broker crashed and restarted mid-run: the backfill completes with exact counts', async (t) => {
+  // This test crashes its broker, so it gets one of its own instead of the run's shared one.
   const dataDir = mkdtempSync(join(tmpdir(), 'sf-broker-'));
   let broker = await startLocalBroker({ dataDir });
   t.after(async () => { await broker.stop(); rmSync(dataDir, { recursive: true, force: true }); });
@@ -83,7 +83,8 @@ test('the broker restarted mid-run: the backfill completes with exact counts', a
 
   const workflow = await backfill(ownApi, 'LTCUSDT', 'api_candles_1m', '2023-01-01:2023-07-01');
   await ownApi.until(workflow.queue_id, 'some pages stored', (w) => (w.stored?.pages_done ?? 0) >= 20);
-  await broker.stop();
+  // A crash, not a stop: produce requests the broker wrote lose their answers.
+  await broker.kill();
   broker = await startLocalBroker({ dataDir });
   const done = await ownApi.until(workflow.queue_id, 'the end', (w) => ['completed', 'error', 'stopped'].includes(w.status), 240_000);
   assert.equal(done.status, 'completed', done.error);
