@@ -23,7 +23,7 @@ export const ENV = {
   FUNC_PORT: { default: '8080', description: 'Port a function serves on (as faas-js-runtime).' },
   FUNC_HOST: { default: '0.0.0.0', description: 'Address a function listens on; the local platform uses 127.0.0.1.' },
   FUNC_BODY_LIMIT: { default: '1048576', description: 'Largest request body in bytes (the Knative Node runtime limit).' },
-  STREAMFORGE_PORT: { default: '8080', description: 'Port of the queue-manager API on the local platform.' },
+  STREAMFORGE_PORT: { default: '8080', description: 'Port of the queue-manager API on the local platform; 0 takes any free port (stack.json names it).' },
   STREAMFORGE_HOME: { default: '', description: 'Folder of the local stack state; .streamforge in the project by default.' },
   STREAMFORGE_API_URL: { default: '', description: 'API the CLI talks to; read from the running stack when unset.' },
   STREAMFORGE_API_TOKEN: { default: '', description: 'Bearer token the manager requires on every route when set.' },

@@ -26,7 +26,7 @@ import { writeStackState, type StackState } from './stack-state.ts';
 export interface StackOptions {
   root?: string;
   stateDir: string;
-  /** Port of the manager's API (STREAMFORGE_PORT, 8080 by default). */
+  /** Port of the manager's API (STREAMFORGE_PORT, 8080 by default; 0 for any free one). */
   apiPort: number;
   env: NodeJS.ProcessEnv;
   logger: Logger;

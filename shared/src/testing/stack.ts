@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../platform/free-port.ts';
 import { PROJECT_ROOT } from '../platform/kafka-broker.ts';
 import { readStackState, type StackState } from '../platform/stack-state.ts';
 import { testBrokers } from './kafka.ts';
@@ -43,7 +42,9 @@ export async function startTestStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<
     STREAMFORGE_HOME: home,
     KAFKA_BROKERS: testBrokers().join(','),
     KAFKA_TOPIC_PREFIX: prefix,
-    STREAMFORGE_PORT: String(await freePort()),
+    // Any free port, taken by the manager's listener itself: a port picked here could be taken
+    // by another process before the stack, seconds later, listens on it.
+    STREAMFORGE_PORT: '0',
     LOG_LEVEL: 'info',
     STREAMFORGE_STOP_WITH_PID: String(process.pid),
     ...extraEnv,
