@@ -15,7 +15,7 @@ import { createReportThrottle, type Logger, type TelemetryEmitter } from '@strea
 import { standardizationOf, unionOf, unionTask } from './graph-task.ts';
 import { exportChecked, onnxDescription, publishModel, reserveVersion, type ModelMetadata } from './model-artifact.ts';
 import { hyperparameters, parseTrainRequest, type TrainRequest } from './train-request.ts';
-import { labelledWindows, testBlocks, walkForward } from './walk-forward.ts';
+import { labelledWindows, labelsKnownAt, testBlocks, walkForward } from './walk-forward.ts';
 
 export const SERVICE = 'gnn-trainer';
 const reports = createReportThrottle(250);
@@ -74,7 +74,8 @@ async function trainOnGraph(deps: TrainerDeps, request: TrainRequest & { source:
   let last: EpochStats | undefined;
   const result = trainGcn(task, { ...request.train, onEpoch: (stats) => { last = stats; } });
   await progress({ phase: 'final', epochs: result.epochs, last });
-  const knownAt = Math.max(...labelled.flatMap((w) => w.vertices.flatMap((v) => (v.label ? [v.label.known_at] : []))));
+  // Not Math.max(...all labels): spreading hundreds of thousands of arguments overflows the stack.
+  const knownAt = labelled.reduce((latest, w) => Math.max(latest, labelsKnownAt(w)), -Infinity);
   return {
     model: result.model,
     task,

@@ -52,7 +52,8 @@ const score = (correct: number, total: number): Score => ({ correct, total, accu
 const add = (a: Score, b: Score): Score => score(a.correct + b.correct, a.total + b.total);
 
 /** When a window's labels are all known (ms). */
-function labelsKnownAt(w: GraphWindow): number {
+/** When the last label of a window became known (its horizon's end). */
+export function labelsKnownAt(w: GraphWindow): number {
   return Math.max(...w.vertices.filter((v) => v.label !== null).map((v) => v.label!.known_at));
 }
 

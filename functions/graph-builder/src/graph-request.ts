@@ -67,7 +67,8 @@ const paramsContract = defineContract<GraphParams>('graph_correlation params', {
   additionalProperties: false,
   properties: {
     interval: { enum: INTERVALS },
-    window: { ...bars, minimum: 3 },
+    // Four bars give three returns, the fewest a correlation is computed from (correlation-edges.ts).
+    window: { ...bars, minimum: 4 },
     step: bars,
     horizon: bars,
     edges: {

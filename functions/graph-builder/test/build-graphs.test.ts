@@ -40,7 +40,7 @@ test('a start command names its inputs: params become the request, the backfillâ
   assert.deepEqual(request.sources.slice(0, 2), [{ symbol: 'BTCUSDT', collection: 'btcusdt_api_candles_1h_2024_01_01' }, { symbol: 'ETHUSDT', collection: 'eth_candles' }]);
   assert.deepEqual(parseGraphRequest(command({ collections: SYMBOLS.map((s) => `c_${s}`) })).sources[4], { symbol: 'XRPUSDT', collection: 'c_XRPUSDT' });
   for (const [params, reason] of [
-    [{ window: 2 }, /window: must be >= 3/],
+    [{ window: 3 }, /window: must be >= 4/],
     [{ edges: { method: 'top_k', k: 0 } }, /edges/],
     [{ interval: '7m' }, /interval: must be one of/],
     [{ collections: ['only_one'] }, /collections: lists 1 collections for 5 symbols/],

@@ -59,10 +59,9 @@ async function setup(t: TestContext, symbols: string) {
   return { env, queueId, telemetry, batches, producer };
 }
 
-/** loader-ws as its launcher runs it; it announces nothing on stdout (it logs), so that promise is let go. */
+/** loader-ws as its launcher runs it (it announces nothing on stdout: it logs). */
 function startJob(t: TestContext, env: NodeJS.ProcessEnv) {
   const job = startNodeProcess(JOB, [], env);
-  job.announced.catch(() => undefined);
   t.after(() => job.kill());
   return job;
 }

@@ -68,6 +68,10 @@ export function createManager(deps: ManagerDeps): Manager {
     throw new StreamForgeError('SF_CONFLICT', `workflow ${queueId} is updated too often concurrently; try again`);
   }
 
+  /** To error with a reason, unless the workflow already ended. */
+  const failed = (reason: string) => (w: WorkflowRecord): WorkflowRecord | undefined =>
+    isFinal(w.status) ? undefined : { ...w, status: 'error', error: reason, updated_at: clock(), version: w.version + 1 };
+
   async function getWorkflow(queueId: string): Promise<WorkflowRecord> {
     const workflow = await store.getWorkflow(queueId);
     if (!workflow) throw new StreamForgeError('SF_NOT_FOUND', `no workflow ${queueId}`);
@@ -84,7 +88,8 @@ export function createManager(deps: ManagerDeps): Manager {
         await producer.send(controlTopicOf(plan.target), [start]);
       } catch (error) {
         const reason = `start command could not be published: ${(error as Error).message}`;
-        notify(await update(workflow.queue_id, (w) => ({ ...w, status: 'error', error: reason, updated_at: clock(), version: w.version + 1 })), { kind: 'failed' });
+        // The send may have been written after all, and the workflow may already have ended.
+        notify(await update(workflow.queue_id, failed(reason)), { kind: 'failed' });
         throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', reason, { cause: error });
       }
       logger.info({ queue_id: workflow.queue_id, type: workflow.type, symbol: workflow.symbol }, 'workflow started');
@@ -121,9 +126,9 @@ export function createManager(deps: ManagerDeps): Manager {
     },
 
     async failWorkflow(queueId, reason) {
-      const failed = await update(queueId, (w) => (isFinal(w.status) ? undefined : { ...w, status: 'error', error: reason, updated_at: clock(), version: w.version + 1 }));
-      notify(failed, { kind: 'failed' });
-      return failed;
+      const workflow = await update(queueId, failed(reason));
+      notify(workflow, { kind: 'failed' });
+      return workflow;
     },
 
     getWorkflow,

@@ -216,17 +216,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const done = new Array<boolean>(messages.length).fill(false);
     let next = 0;
     let resolved = 0;
+    // A record that could not reach an outcome (or a failed commit) fails the batch once every
+    // worker has stopped: none keeps delivering a batch that kafkajs fetches again.
+    let failure: { error: unknown } | undefined;
     const worker = async () => {
-      while (next < messages.length && live()) {
+      while (next < messages.length && live() && failure === undefined) {
         const i = next++;
-        const outcome = await dispatch(source, toRecord(batch.topic, batch.partition, messages[i] as KafkaMessage), heartbeat);
-        if (outcome === undefined) return;
-        done[i] = true;
-        while (resolved < messages.length && done[resolved]) resolveOffset((messages[resolved++] as KafkaMessage).offset);
-        await commitOffsetsIfNecessary();
+        try {
+          const outcome = await dispatch(source, toRecord(batch.topic, batch.partition, messages[i] as KafkaMessage), heartbeat);
+          if (outcome === undefined) return;
+          done[i] = true;
+          while (resolved < messages.length && done[resolved]) resolveOffset((messages[resolved++] as KafkaMessage).offset);
+          await commitOffsetsIfNecessary();
+        } catch (error) {
+          failure ??= { error };
+          return;
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(limit, messages.length) }, worker));
+    if (failure) throw failure.error;
     await heartbeat();
   }
 

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitForPort } from './free-port.ts';
@@ -133,10 +133,15 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     '-cp',
     classpath,
   ];
-  if (!existsSync(join(dataDir, 'logs', 'meta.properties'))) {
-    await runJava([...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${state.clusterId}`, '-c', propsPath], logFd);
+  let child: ReturnType<typeof spawn>;
+  try {
+    if (!existsSync(join(dataDir, 'logs', 'meta.properties'))) {
+      await runJava([...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${state.clusterId}`, '-c', propsPath], logFd);
+    }
+    child = spawn('java', [...jvm, 'kafka.Kafka', propsPath], { stdio: ['ignore', logFd, logFd] });
+  } finally {
+    closeSync(logFd); // the children hold their own copies
   }
-  const child = spawn('java', [...jvm, 'kafka.Kafka', propsPath], { stdio: ['ignore', logFd, logFd] });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let alive = true;
   void exited.then(() => { alive = false; });

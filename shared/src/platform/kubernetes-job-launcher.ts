@@ -113,8 +113,8 @@ export class KubernetesJobLauncher implements JobLauncher {
       this.#options.logger.info({ queue_id: queueId, job: name }, 'Job deleted');
       return true;
     } catch (error) {
-      if (codeOf(error) === 404) return false;
       this.#stopping.delete(name);
+      if (codeOf(error) === 404) return false;
       throw apiError(`delete Job ${name}`, error);
     }
   }
@@ -177,6 +177,8 @@ export class KubernetesJobLauncher implements JobLauncher {
             setTimeout(() => void start(), this.#options.watchRetryMs ?? 1000).unref();
           },
         );
+        // close() may have run while the watch was being opened.
+        if (this.#closed) this.#watch.abort();
       } catch (error) {
         this.#options.logger.warn({ err: error }, 'cannot list Jobs; trying again');
         setTimeout(() => void start(), this.#options.watchRetryMs ?? 1000).unref();

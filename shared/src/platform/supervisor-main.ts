@@ -10,13 +10,15 @@ import { isAlive, stateDir } from './stack-state.ts';
 
 const logger = createLogger({ service: 'streamforge-platform' });
 const dir = stateDir();
-let stack: Awaited<ReturnType<typeof runStack>> | undefined;
+let starting: ReturnType<typeof runStack> | undefined;
 let stopping = false;
 
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'stack stopping');
+  // A stop while the stack still starts waits for it: its children are running already.
+  const stack = await starting?.catch(() => undefined);
   await stack?.stop();
   logger.info('stack stopped');
   process.exit(0);
@@ -33,7 +35,8 @@ if (owner !== undefined) {
 }
 
 try {
-  stack = await runStack({ stateDir: dir, apiPort: Number(env('STREAMFORGE_PORT')), env: process.env, logger });
+  starting = runStack({ stateDir: dir, apiPort: Number(env('STREAMFORGE_PORT')), env: process.env, logger });
+  await starting;
 } catch (error) {
   logger.fatal({ err: error }, 'stack failed to start');
   process.exit(1);

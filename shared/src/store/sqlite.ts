@@ -131,7 +131,11 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     return compiled;
   }
 
-  /** Inside a write transaction: registers the collection and creates its table if missing. */
+  /**
+   * Inside a write transaction: registers the collection and creates its table if missing.
+   * The caller caches the statements once the transaction committed: after a rollback the
+   * table is gone, and a cached entry would keep every later write from creating it.
+   */
   function createCollection(name: string): CollectionStatements {
     const existing = statementsOf(name);
     if (existing) return existing;
@@ -139,9 +143,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     for (let n = 2; sql.tableTaken.get(table); n++) table = `c_${name}_${n}`;
     db.exec(recordTableDdl(table));
     sql.registerCollection.run(name, table, Date.now());
-    const compiled = compile(table);
-    collections.set(name, compiled);
-    return compiled;
+    return compile(table);
   }
 
   function readProgress(queueId: string): WorkflowProgress {
@@ -165,7 +167,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     async ensureCollection(name) {
       checkCollectionName(name);
       if (collections.has(name)) return;
-      await writing(`ensureCollection ${name}`, () => createCollection(name));
+      collections.set(name, await writing(`ensureCollection ${name}`, () => createCollection(name)));
     },
 
     async writeBatch(input) {
@@ -177,11 +179,13 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
         const json = rawJson(r.record);
         return { r, json, id: rejectId(r, json) };
       });
-      return writing(`writeBatch ${input.collection}`, () => {
-        const statements = createCollection(input.collection);
+      let statements: CollectionStatements | undefined;
+      const result = await writing(`writeBatch ${input.collection}`, () => {
+        const compiled = createCollection(input.collection);
+        statements = compiled;
         let i = 0;
         for (const size of CHUNKS) {
-          const upsert = statements.upserts.get(size)!;
+          const upsert = compiled.upserts.get(size)!;
           const params: string[] = new Array(size * 2);
           for (; i + size <= records.length; i += size) {
             for (let j = 0; j < size; j++) {
@@ -206,6 +210,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
         }
         return { written: records.length, rejected: rejects.length, progress: readProgress(progress.queue_id) };
       });
+      if (statements) collections.set(input.collection, statements);
+      return result;
     },
 
     countRecords: (collection) => reading(`countRecords ${collection}`, () => {

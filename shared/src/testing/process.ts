@@ -36,6 +36,7 @@ export function startNodeProcess(file: string, args: string[] = [], env: NodeJS.
     });
     void exited.then((code) => reject(new Error(`${file} exited with ${code} before announcing itself:\n${output}`)));
   });
+  announced.catch(() => undefined); // programs that never announce are fine; awaiting callers still see it
   child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   const signalAndWait = async (signal: NodeJS.Signals, graceMs: number) => {
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;

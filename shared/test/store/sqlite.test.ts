@@ -51,6 +51,16 @@ test('SQLite store: the file is in WAL mode, and a reopened store keeps records,
   assert.deepEqual(await second.workflowProgress('wf-q'), { queue_id: 'wf-q', pagesDone: 1, pagesTotal: 1, recordsWritten: 10, rejected: 0 });
 });
 
+test('SQLite store: a first write that fails rolls its new collection back, and the next write creates it again', async (t) => {
+  const store = await freshStore(t);
+  const records = realKlines().slice(0, 3);
+  // A document the table refuses (NOT NULL) fails the transaction after the table was made.
+  await assert.rejects(store.writeBatch({ collection: 'fresh', records, json: [JSON.stringify(records[0]), null as unknown as string, JSON.stringify(records[2])] }));
+  assert.equal(await store.countRecords('fresh'), 0);
+  await store.writeBatch({ collection: 'fresh', records });
+  assert.equal(await store.countRecords('fresh'), 3);
+});
+
 test('SQLite store: a file of the first layout gains the graph and model tables when opened', async (t) => {
   const file = join(tempDir(t), 'store.sqlite');
   (await openSqliteStore(file)).close();
