@@ -20,7 +20,6 @@ export type TrainSource = { kind: 'graph'; graphId: string } | { kind: 'dataset'
 
 export interface TrainRequest {
   queueId: string;
-  telemetryId: string;
   source: TrainSource;
   modelId: string;
   train: Required<Pick<TrainOptions, 'epochs' | 'hidden' | 'learningRate' | 'weightDecay' | 'dropout' | 'seed'>>;
@@ -87,7 +86,6 @@ export function parseTrainRequest(command: StartCommand): TrainRequest {
   const modelId = checkModelId(params.model_name ?? modelIdOf(source.kind === 'graph' ? source.graphId : source.name), 'model_name');
   return {
     queueId: command.queue_id,
-    telemetryId: command.telemetry_id ?? 'gnn-trainer',
     source,
     modelId,
     train: {

@@ -33,7 +33,6 @@ import type { CorrelationMethod, EdgePolicy } from './correlation-edges.ts';
 
 export interface GraphRequest {
   queueId: string;
-  telemetryId: string;
   graphId: string;
   symbols: string[];
   market: Market;
@@ -122,7 +121,6 @@ export function parseGraphRequest(command: StartCommand): GraphRequest {
   }));
   return {
     queueId: command.queue_id,
-    telemetryId: command.telemetry_id ?? 'graph-builder',
     graphId,
     symbols,
     market,

@@ -35,10 +35,6 @@ export function controlTopicOf(target: CommandTarget): `queue-control.${CommandT
   return `queue-control.${target}`;
 }
 
-export function isCommandTarget(name: string): name is CommandTarget {
-  return (COMMAND_TARGETS as readonly string[]).includes(name);
-}
-
 export const TOPICS = {
   events: 'queue-events',
   loaderWork: 'loader-api-work',
@@ -87,8 +83,4 @@ export function dataTopicOf(kind: DataKind): TopicName {
 /** The actual topic name in this environment (the plan's name with KAFKA_TOPIC_PREFIX). */
 export function topicName(name: string, prefix: string = env('KAFKA_TOPIC_PREFIX')): string {
   return prefix === '' || name.startsWith(prefix) ? name : `${prefix}${name}`;
-}
-
-export function isPlannedTopic(name: string): boolean {
-  return TOPIC_PLAN.some((t) => t.name === name);
 }

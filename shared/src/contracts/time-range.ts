@@ -33,7 +33,3 @@ export function parseTimeRange(value: string): TimeRange {
   if (endMs === startMs) throw invalid(value, `is empty: the end day ${endDate} is excluded, so it must be after the start day`);
   return { startMs, endMs, startDate, endDate };
 }
-
-export function formatTimeRange(startMs: number, endMs: number): string {
-  return `${new Date(startMs).toISOString().slice(0, 10)}:${new Date(endMs).toISOString().slice(0, 10)}`;
-}

@@ -39,12 +39,6 @@ export function limitFromMessage(msg: string): number | undefined {
   return match === null ? undefined : Number(match[1]);
 }
 
-/** The ban end a 418 message announces ("IP banned until 1660090423228"). */
-export function banUntilFromMessage(msg: string): number | undefined {
-  const match = /banned until (\d+)/.exec(msg);
-  return match === null ? undefined : Number(match[1]);
-}
-
 export interface RequestDescription {
   market: Market;
   path: string;

@@ -43,9 +43,3 @@ export function scaledTime(factor: number, originMs: number = Date.now()): TimeS
     },
   };
 }
-
-/** Resolves at `until` on this time source (immediately if it has passed). */
-export async function sleepUntil(time: TimeSource, until: number, signal?: AbortSignal): Promise<void> {
-  const left = until - time.now();
-  if (left > 0) await time.sleep(left, signal);
-}

@@ -18,7 +18,6 @@ export {
   type ReceptiveField,
 } from './graph.ts';
 export { argmaxRows, softmaxCrossEntropy, softmaxRows, type LossAndAccuracy } from './loss.ts';
-export { deserializeModel, MODEL_FORMAT_VERSION, serializeModel } from './model-io.ts';
 export { exportGcnToOnnx, ONNX_INPUTS, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUTS } from './onnx-export.ts';
 export {
   createOnnxSession,

@@ -12,7 +12,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { StreamForgeError } from '../../errors.ts';
 import { isInterval, type Interval } from '../../contracts/intervals.ts';
-import type { KlineRow, Market } from '../binance-contract.ts';
+import type { Market } from '../binance-contract.ts';
 
 export interface KlineCsvFile {
   path: string;
@@ -117,9 +117,4 @@ export async function loadKlineCsv(paths: readonly string[]): Promise<CsvKlines>
   }
   const openTimes = Float64Array.from([...byOpen.keys()].sort((a, b) => a - b));
   return new CsvKlines(openTimes, Array.from(openTimes, (t) => byOpen.get(t)!));
-}
-
-/** A CSV row as Binance's tuple (for in-process users such as a WebSocket side). */
-export function parseKlineJson(json: string): KlineRow {
-  return JSON.parse(json) as KlineRow;
 }

@@ -121,11 +121,6 @@ export class MarketData {
     return JSON.parse(await this.klinesJson(market, symbol, interval, query, now)) as KlineRow[];
   }
 
-  /** The latest candle as of `now` (the still-open one for synthetic series). */
-  async latestKline(market: Market, symbol: string, interval: Interval, now = this.clock()): Promise<KlineRow | undefined> {
-    return (await this.klines(market, symbol, interval, { limit: 1 }, now))[0];
-  }
-
   /** Aggregate trades by the paging contract, or from `fromId` on. */
   aggTrades(market: Market, symbol: string, query: AggTradeQuery, now = this.clock()): AggTrade[] {
     const series = this.#tradeSeries(market, symbol);
