@@ -3,7 +3,7 @@
  * on one timeline: every bar of the interval whose open time is in the requested range. A
  * candle the exchange never produced stays a gap (a trading halt), never an interpolation.
  */
-import { openTimesIn, type Interval, type KlineRecord } from '@streamforge/shared/contracts';
+import { klineKey, openTimesIn, type Interval, type KlineRecord } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
 import type { RecordStore } from '@streamforge/shared/store';
 import type { AlignedSeries, Bar, Timeline } from './window-features.ts';
@@ -26,7 +26,7 @@ export async function readCandles(store: RecordStore, source: CandleSource, inte
   const bars = new Map<number, Bar>();
   // Kline keys are `SYMBOL:interval:openTime` with 13-digit times, so key order is time order:
   // paging may start right before the range.
-  let after: string | undefined = startMs >= 1e12 ? `${source.symbol}:${interval}:${startMs - 1}` : undefined;
+  let after: string | undefined = startMs >= 1e12 ? klineKey(source.symbol, interval, startMs - 1) : undefined;
   for (;;) {
     const page = (await store.listRecords(source.collection, { limit: PAGE, ...(after === undefined ? {} : { after }) })) as unknown as KlineRecord[];
     for (const record of page) {

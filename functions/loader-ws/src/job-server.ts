@@ -17,18 +17,22 @@ export async function startJobServer(loader: LiveLoader, port: number, queueId: 
   const registry = createRegistry({ service: 'loader-ws', instance: queueId });
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
-  // Running totals of this Job, read at scrape time (Gauges with collect: the loader owns the counts).
-  gauge('streamforge_ws_messages_received', 'Stream messages received by this Job.', () => loader.stats().messages);
-  gauge('streamforge_ws_records_published', 'Records acknowledged by Kafka.', () => loader.stats().records_published);
-  gauge('streamforge_ws_records_queued', 'Records waiting for the next send.', () => loader.stats().queued);
-  gauge('streamforge_ws_gaps_found', 'Gaps in the streams found so far.', () => loader.stats().gaps_found);
-  gauge('streamforge_ws_gaps_filled', 'Gaps handed to or fetched from the REST API.', () => loader.stats().gaps_filled);
-  gauge('streamforge_ws_reconnects', 'Unplanned reconnects of the stream connections.', () => loader.stats().reconnects);
-  gauge('streamforge_ws_event_to_ack_p99_seconds', 'p99 of the time from the exchange event to the Kafka acknowledgement.', () => (loader.stats().latency_ms.p99 ?? 0) / 1000);
+  // Running totals of this Job, read at scrape time (Gauges with collect: the loader owns the
+  // counts), from one snapshot per scrape: stats() sorts the latency samples.
+  let snapshot: ReturnType<LiveLoader['stats']> | undefined;
+  const stats = () => (snapshot ??= loader.stats());
+  gauge('streamforge_ws_messages_received', 'Stream messages received by this Job.', () => stats().messages);
+  gauge('streamforge_ws_records_published', 'Records acknowledged by Kafka.', () => stats().records_published);
+  gauge('streamforge_ws_records_queued', 'Records waiting for the next send.', () => stats().queued);
+  gauge('streamforge_ws_gaps_found', 'Gaps in the streams found so far.', () => stats().gaps_found);
+  gauge('streamforge_ws_gaps_filled', 'Gaps handed to or fetched from the REST API.', () => stats().gaps_filled);
+  gauge('streamforge_ws_reconnects', 'Unplanned reconnects of the stream connections.', () => stats().reconnects);
+  gauge('streamforge_ws_event_to_ack_p99_seconds', 'p99 of the time from the exchange event to the Kafka acknowledgement.', () => (stats().latency_ms.p99 ?? 0) / 1000);
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
+      snapshot = undefined;
       void registry.metrics().then((text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text));
     } else if (path === '/health/liveness') {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('OK');

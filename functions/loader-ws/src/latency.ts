@@ -9,6 +9,8 @@ export class LatencyRecorder {
   readonly #scale: number;
   #next = 0;
   #count = 0;
+  /** The kept samples sorted, while no sample came since (stats are read several times per report). */
+  #sorted: Float64Array | undefined;
 
   constructor(size = 100_000, scale = 1) {
     this.#samples = new Float64Array(size);
@@ -19,6 +21,7 @@ export class LatencyRecorder {
     this.#samples[this.#next] = Math.max(0, exchangeMs * this.#scale);
     this.#next = (this.#next + 1) % this.#samples.length;
     this.#count += 1;
+    this.#sorted = undefined;
   }
 
   get count(): number {
@@ -29,12 +32,13 @@ export class LatencyRecorder {
   percentiles(...ps: number[]): Record<string, number> {
     const n = Math.min(this.#count, this.#samples.length);
     if (n === 0) return {};
-    const sorted = this.#samples.slice(0, n).sort();
+    const sorted = (this.#sorted ??= this.#samples.slice(0, n).sort());
     return Object.fromEntries(ps.map((p) => [`p${p}`, Math.round(sorted[Math.min(n - 1, Math.floor((p / 100) * n))]! * 100) / 100]));
   }
 
   reset(): void {
     this.#next = 0;
     this.#count = 0;
+    this.#sorted = undefined;
   }
 }

@@ -5,7 +5,7 @@
  * trade filled from REST overwrites the streamed one instead of duplicating it.
  */
 import {
-  aggTradeKey,
+  aggTradeFromBinance,
   bookTickerKey,
   depthKey,
   klineKey,
@@ -95,19 +95,9 @@ export function klineRecord(payload: KlinePayload, interval: Interval): KlineRec
   };
 }
 
+/** The stream's aggTrade is the REST one with its event time and symbol: one record for both. */
 export function aggTradeRecord(payload: AggTradePayload): AggTradeRecord {
-  return {
-    key: aggTradeKey(payload.s, payload.a),
-    symbol: payload.s,
-    trade_id: payload.a,
-    price: payload.p,
-    quantity: payload.q,
-    first_trade_id: payload.f,
-    last_trade_id: payload.l,
-    timestamp: payload.T,
-    is_buyer_maker: payload.m,
-    ...(payload.M === undefined ? {} : { is_best_match: payload.M }),
-  };
+  return aggTradeFromBinance(payload.s, payload);
 }
 
 export function tradeRecord(payload: TradePayload): TradeRecord {

@@ -111,17 +111,20 @@ export function createManager(deps: ManagerDeps): Manager {
 
     async recordTelemetry(eventId, data) {
       const event: TelemetryEvent = telemetryEventContract.parse(data);
-      const known = await store.getWorkflow(event.queue_id);
-      if (!known) {
+      // Status first, trail second: applying an event twice changes nothing, so a crash in
+      // between is repaired by the redelivery instead of losing the status change.
+      let from: WorkflowRecord['status'] | undefined;
+      const next = await update(event.queue_id, (w) => {
+        from = w.status;
+        return applyTelemetry(w, event, clock());
+      });
+      if (!next) {
         logger.debug({ queue_id: event.queue_id, status: event.status }, 'telemetry for no registered workflow');
         return undefined;
       }
-      // Status first, trail second: applying an event twice changes nothing, so a crash in
-      // between is repaired by the redelivery instead of losing the status change.
-      const next = await update(event.queue_id, (w) => applyTelemetry(w, event, clock()));
       await store.appendEvent({ queue_id: event.queue_id, event_id: eventId, received_at: clock(), event });
       notify(next, { kind: 'telemetry', eventId });
-      if (next && next.status !== known.status) logger.info({ queue_id: event.queue_id, from: known.status, to: next.status }, 'workflow status changed');
+      if (next.status !== from) logger.info({ queue_id: event.queue_id, from, to: next.status }, 'workflow status changed');
       return next;
     },
 

@@ -5,11 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { PlatformStatusDocument } from '../platform/platform-server.ts';
 import { readStackState, stateDir } from '../platform/stack-state.ts';
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
-}
+import { table } from './table.ts';
 
 export async function psCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, decisions: { type: 'string', default: '10' } } });

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { readStackState, stateDir } from '../platform/stack-state.ts';
 import { api } from './api-client.ts';
+import { table } from './table.ts';
 
 interface ServiceProgress {
   status: string;
@@ -133,9 +134,6 @@ export async function lsCommand(args: string[]): Promise<number> {
     return 0;
   }
   const rows = workflows.map((w) => [w.queue_id, w.type, w.status, new Date(w.created_at).toISOString().slice(0, 19).replace('T', ' '), w.collection_name]);
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['QUEUE_ID', 'TYPE', 'STATUS', 'CREATED'][i]!.length));
-  const format = (r: string[]) => r.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join('  ');
-  console.log(format(['QUEUE_ID', 'TYPE', 'STATUS', 'CREATED', 'COLLECTION']));
-  for (const r of rows) console.log(format(r));
+  console.log(table([['QUEUE_ID', 'TYPE', 'STATUS', 'CREATED', 'COLLECTION'], ...rows]));
   return 0;
 }

@@ -9,6 +9,23 @@ export const MARKETS = ['spot', 'usdm'] as const;
 /** `spot` is api.binance.com (`/api/v3`), `usdm` is the USD-M futures fapi.binance.com (`/fapi/v1`). */
 export type Market = (typeof MARKETS)[number];
 
+/** A stream connection's limits and the server's ping rhythm (binance.md §2.1, §2.5). */
+export interface StreamLimits {
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+  /** Incoming messages (text, ping, pong) per second before the connection is dropped. */
+  maxIncomingPerSecond: number;
+  maxStreams: number;
+  /** A connection is closed this long after it opened. */
+  lifetimeMs: number;
+}
+
+/** Per market: what the client respects and the simulator enforces. */
+export const STREAM_LIMITS: Record<Market, StreamLimits> = {
+  spot: { pingIntervalMs: 20_000, pongTimeoutMs: 60_000, maxIncomingPerSecond: 5, maxStreams: 1024, lifetimeMs: 86_400_000 },
+  usdm: { pingIntervalMs: 180_000, pongTimeoutMs: 600_000, maxIncomingPerSecond: 10, maxStreams: 1024, lifetimeMs: 86_400_000 },
+};
+
 export const ENDPOINTS = ['ping', 'time', 'exchangeInfo', 'klines', 'aggTrades', 'depth', 'trades', 'historicalTrades'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 

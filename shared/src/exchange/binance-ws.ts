@@ -20,7 +20,7 @@
 import WebSocket from 'ws';
 import { declareEnv, env } from '../config.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { Market } from './binance-contract.ts';
+import { STREAM_LIMITS, type Market } from './binance-contract.ts';
 import { systemTime, type TimeSource } from './time-source.ts';
 
 declareEnv({
@@ -28,11 +28,6 @@ declareEnv({
   BINANCE_USDM_WS_URL: { default: 'wss://fstream.binance.com', description: 'Base URL of Binance USD-M futures WebSocket streams (the exchange simulator: its URL plus /fstream).' },
 });
 
-/** Per market: the limits the client respects and the server's ping rhythm it expects (§2.1, §2.5). */
-export const STREAM_RULES: Record<Market, { maxIncomingPerSecond: number; pingIntervalMs: number; pongTimeoutMs: number; maxStreams: number; lifetimeMs: number }> = {
-  spot: { maxIncomingPerSecond: 5, pingIntervalMs: 20_000, pongTimeoutMs: 60_000, maxStreams: 1024, lifetimeMs: 86_400_000 },
-  usdm: { maxIncomingPerSecond: 10, pingIntervalMs: 180_000, pongTimeoutMs: 600_000, maxStreams: 1024, lifetimeMs: 86_400_000 },
-};
 
 export interface StreamMessage {
   stream: string;
@@ -300,7 +295,7 @@ export class BinanceStreamClient {
   #closed = false;
 
   constructor(options: BinanceStreamClientOptions) {
-    const rules = STREAM_RULES[options.market];
+    const rules = STREAM_LIMITS[options.market];
     this.market = options.market;
     this.#options = options;
     const source = options.env ?? process.env;
@@ -408,7 +403,7 @@ export class BinanceStreamClient {
     const url = inUrl.length > 0 ? `${this.#baseUrl}/stream?streams=${inUrl.join('/')}` : `${this.#baseUrl}/stream`;
     const timeoutMs = this.#options.requestTimeoutMs ?? 10_000;
     const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
-    const rules = STREAM_RULES[this.market];
+    const rules = STREAM_LIMITS[this.market];
     const socket = new LiveSocket(this.#socketIds++, ws, this.timing.time, this.#options.maxControlPerSecond ?? rules.maxIncomingPerSecond - 1, timeoutMs);
     ws.on('message', (raw: Buffer) => this.#onFrame(link, socket, raw));
     await new Promise<void>((resolve, reject) => {

@@ -29,9 +29,11 @@ export {
   type KlineRow,
   type Market,
   type RateLimit,
+  STREAM_LIMITS,
+  type StreamLimits,
 } from './binance-contract.ts';
 export { scaledTime, systemTime, type TimeSource } from './time-source.ts';
 export { anchoredTime, exchangeTimeFromEnv, exchangeTimeOrigin } from './exchange-time.ts';
-export { BinanceStreamClient, STREAM_RULES, type BinanceStreamClientOptions, type StreamClientEvent, type StreamClientStats, type StreamMessage } from './binance-ws.ts';
+export { BinanceStreamClient, type BinanceStreamClientOptions, type StreamClientEvent, type StreamClientStats, type StreamMessage } from './binance-ws.ts';
 export { OrderBookSync, type BookView, type DepthEvent, type OrderBookStats, type OrderBookSyncOptions, type SyncState } from './order-book.ts';
 export { IdSequence, KlineSequence, type IdObservation, type KlineObservation, type KlineStatus, type SequenceStatus } from './stream-gaps.ts';

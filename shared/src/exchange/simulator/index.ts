@@ -7,7 +7,7 @@ export { PricePath, klineJson } from './synthetic.ts';
 export type { FaultOptions } from './faults.ts';
 export { simulatorOptionsFromEnv } from './simulator-env.ts';
 export { attachWebSocketSide, routeUpgrade, type ConnectionInfo, type WebSocketSide, type WebSocketSideOptions, type WebSocketStats } from './ws-server.ts';
-export { CONNECTION_LIMITS, type ConnectionLimits } from './ws-connection.ts';
+export { type ConnectionLimits } from './ws-connection.ts';
 export { DepthBooks, BOOK_TICK_MS, type DepthUpdate } from './ws-depth-books.ts';
 export { loadCapture, parseCapture, type ReplayCapture, type ReplayFrame, type ReplaySnapshot } from './ws-replay.ts';
 export { parseStreamName, klineUpdateMs, type StreamKind, type StreamSpec } from './ws-streams.ts';

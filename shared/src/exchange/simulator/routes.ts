@@ -41,11 +41,6 @@ export interface RouteContext {
   weightLimit(market: Market): number;
 }
 
-function klinesLimitForWeight(params: QueryParams, market: Market): number {
-  const raw = params.peek('limit');
-  return raw !== undefined && /^[0-9]{1,20}$/.test(raw) ? Math.min(Number(raw), KLINE_LIMITS[market].max) : KLINE_LIMITS[market].default;
-}
-
 async function klines(context: RouteContext, market: Market, params: QueryParams, now: number): Promise<string> {
   params.assertNoDuplicates();
   const symbol = params.symbol();
@@ -124,7 +119,7 @@ export function createRoutes(context: RouteContext): Map<string, Route> {
     const add = (endpoint: Endpoint, handle: Route['handle']): void => {
       const weight =
         endpoint === 'klines'
-          ? (params: QueryParams) => requestWeight(market, endpoint, klinesLimitForWeight(params, market))
+          ? (params: QueryParams) => requestWeight(market, endpoint, limitForWeight(params, KLINE_LIMITS[market]))
           : endpoint === 'depth'
             ? (params: QueryParams) => requestWeight(market, endpoint, limitForWeight(params, DEPTH_LIMITS[market]))
             : () => requestWeight(market, endpoint);

@@ -2,7 +2,7 @@
  * The exchange simulator's settings from the environment (declared here, next to the code
  * that reads them), for the process started by the local platform when EXCHANGE=simulator.
  */
-import { declareEnv, env, envInt } from '../../config.ts';
+import { declareEnv, env, envInt, envList } from '../../config.ts';
 import type { ExchangeSimulatorOptions } from './server.ts';
 
 declareEnv({
@@ -27,14 +27,15 @@ function number(name: string, source: NodeJS.ProcessEnv): number | undefined {
 
 /** Simulator options from SIM_* variables. */
 export function simulatorOptionsFromEnv(source: NodeJS.ProcessEnv = process.env): ExchangeSimulatorOptions {
-  const symbols = env('SIM_SYMBOLS', source).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const symbols = envList('SIM_SYMBOLS', source);
+  const weightLimit = number('SIM_WEIGHT_LIMIT', source);
   const klinesDir = env('SIM_KLINES_DIR', source);
   return {
     host: env('SIM_HOST', source),
     port: envInt('SIM_PORT', source),
     ...(klinesDir === '' ? {} : { klinesDir }),
     ...(symbols.length === 0 ? {} : { symbols }),
-    ...(number('SIM_WEIGHT_LIMIT', source) === undefined ? {} : { weightLimit: number('SIM_WEIGHT_LIMIT', source) }),
+    ...(weightLimit === undefined ? {} : { weightLimit }),
     faults: {
       latencyMs: number('SIM_LATENCY_MS', source) ?? 0,
       errorRate: number('SIM_ERROR_RATE', source) ?? 0,

@@ -8,22 +8,11 @@
  * cut-off. Times are the simulator's clock, so a fast clock scales all of them.
  */
 import type { WebSocket } from 'ws';
-import type { Market } from '../binance-contract.ts';
+import type { Market, StreamLimits } from '../binance-contract.ts';
 
-export interface ConnectionLimits {
-  pingIntervalMs: number;
-  pongTimeoutMs: number;
-  /** Incoming messages (text, ping, pong) per second before the connection is dropped. */
-  maxIncomingPerSecond: number;
-  maxStreams: number;
-  /** A connection is closed this long after it opened. */
-  lifetimeMs: number;
-}
+/** Binance's own (STREAM_LIMITS), unless a test changes them. */
+export type ConnectionLimits = StreamLimits;
 
-export const CONNECTION_LIMITS: Record<Market, ConnectionLimits> = {
-  spot: { pingIntervalMs: 20_000, pongTimeoutMs: 60_000, maxIncomingPerSecond: 5, maxStreams: 1024, lifetimeMs: 86_400_000 },
-  usdm: { pingIntervalMs: 180_000, pongTimeoutMs: 600_000, maxIncomingPerSecond: 10, maxStreams: 1024, lifetimeMs: 86_400_000 },
-};
 
 /** What a connection asks of the server it belongs to. */
 export interface ConnectionHost {

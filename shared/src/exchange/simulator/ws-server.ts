@@ -15,9 +15,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../telemetry/logger.ts';
-import { MARKETS, type Market } from '../binance-contract.ts';
+import { MARKETS, STREAM_LIMITS, type Market } from '../binance-contract.ts';
 import type { ExchangeSimulator } from './server.ts';
-import { CONNECTION_LIMITS, SimConnection, type ConnectionHost, type ConnectionLimits } from './ws-connection.ts';
+import { SimConnection, type ConnectionHost, type ConnectionLimits } from './ws-connection.ts';
 import { createFeed, type Feed, type FeedContext } from './ws-feeds.ts';
 import { ReplayCursor, type ReplayCapture } from './ws-replay.ts';
 import { parseStreamName } from './ws-streams.ts';
@@ -135,7 +135,7 @@ export function attachWebSocketSide(simulator: ExchangeSimulator, options: WebSo
     },
   };
 
-  const limitsOf = (market: Market): ConnectionLimits => ({ ...CONNECTION_LIMITS[market], ...options.limits?.[market] });
+  const limitsOf = (market: Market): ConnectionLimits => ({ ...STREAM_LIMITS[market], ...options.limits?.[market] });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const route = routeUpgrade(req.url ?? '/');
