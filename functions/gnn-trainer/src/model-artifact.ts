@@ -99,7 +99,7 @@ export async function exportChecked(model: GcnModel, task: GcnTask): Promise<{ b
       maxAbsDiff(await runOnnx(session, feeds, 'probabilities'), probabilities),
     );
     if (!(diff <= ONNX_TOLERANCE)) {
-      throw new StreamForgeError('SF_INTERNAL', `onnx: onnxruntime-node differs from the TypeScript forward pass by ${diff} (more than ${ONNX_TOLERANCE}); the model is not published`);
+      throw new StreamForgeError('SF_INTERNAL', `onnx: onnxruntime-node differs from the TypeScript forward pass by ${diff} (more than ${ONNX_TOLERANCE}); the model is not published`, { details: { stage: 'onnx_check' } });
     }
     return { bytes, maxAbsDiff: diff };
   } finally {

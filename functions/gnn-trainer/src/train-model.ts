@@ -152,7 +152,7 @@ export async function trainFromCommand(deps: TrainerDeps, command: StartCommand)
     // Input that can never train fails the workflow; anything else (store, S3 down) is retried.
     if (StreamForgeError.is(error) && error.status >= 400 && error.status < 500 && error.code !== 'SF_CONFLICT' && error.code !== 'SF_NOT_FOUND') {
       await deps.telemetry.emit({ ...base, status: 'error', message: error.message, error: { code: error.code, message: error.message, retryable: false } });
-    } else if (StreamForgeError.is(error) && error.code === 'SF_INTERNAL' && /^onnx:/.test(error.message)) {
+    } else if (StreamForgeError.is(error) && error.details?.stage === 'onnx_check') {
       await deps.telemetry.emit({ ...base, status: 'error', message: error.message, error: { code: error.code, message: error.message, retryable: false } });
     }
     throw error;

@@ -4,7 +4,7 @@
  * exchange and published as data batches, then counted done in the store — exactly once,
  * however often the page is delivered.
  */
-import { TOPICS, dataTopicOf, type EventProducer } from '@streamforge/shared/bus';
+import { TOPICS, type EventProducer } from '@streamforge/shared/bus';
 import {
   EVENT_TYPES,
   dataEventType,
@@ -22,8 +22,8 @@ import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/shared/exchan
 import type { Store } from '@streamforge/shared/store';
 import { createReportThrottle, type Logger, type TelemetryEmitter } from '@streamforge/shared/telemetry';
 import { planPages, type PagePlanOptions } from './plan-pages.ts';
+import { SERVICE } from './service.ts';
 
-export const SERVICE = 'loader-api';
 /** Progress is cumulative (from the store), so reporting it a few times a second loses nothing. */
 const reports = createReportThrottle(250);
 /** Records per data event: a page of klines, and slices of an aggTrades hour. */
@@ -148,7 +148,7 @@ export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loade
     // Deterministic ids: a re-fetched page produces the same events.
     return { id: `${page.queue_id}:page:${page.page.index}:${part}`, type: dataEventType(page.kind), source: sourceOf(SERVICE), subject: page.queue_id, partitionKey: `${page.symbol}:${page.page.index}`, data, ...(dataJson === undefined ? {} : { dataJson }) };
   });
-  await deps.producer.send(page.kafka_topic || dataTopicOf(page.kind), batches);
+  await deps.producer.send(page.kafka_topic, batches);
 
   const progress = await deps.store.markPageDone(SERVICE, page.queue_id, page.page.index, page.page.count);
   const finished = progress.done >= progress.total;

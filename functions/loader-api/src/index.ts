@@ -10,7 +10,8 @@ import { StreamForgeError } from '@streamforge/shared/errors';
 import { BinanceRestClient } from '@streamforge/shared/exchange';
 import type { Context, FunctionRuntimeInfo } from '@streamforge/shared/runtime';
 import { openStore, type Store } from '@streamforge/shared/store';
-import { SERVICE, loadPage, startBackfill, type LoaderDeps } from './backfill.ts';
+import { loadPage, startBackfill, type LoaderDeps } from './backfill.ts';
+import { SERVICE } from './service.ts';
 import { registerExchangeMetrics } from './exchange-metrics.ts';
 
 let bus: ServiceBus;

@@ -5,6 +5,8 @@
 import { KLINE_LIMITS } from '@streamforge/shared/exchange';
 import { nextOpenTime, openTimesIn, parseTimeRange, type Interval, type StartCommand, type WorkPage } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
+import { dataTopicOf } from '@streamforge/shared/bus';
+import { SERVICE } from './service.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -37,7 +39,10 @@ function pageBounds(interval: Interval, startMs: number, endMs: number, perPage:
 }
 
 export function planPages(command: StartCommand, kind: 'klines' | 'agg_trades', interval: Interval | undefined, options: PagePlanOptions = {}): WorkPage[] {
+  // Optional in a command, required in a page: checked or defaulted here, before any page is sent.
   if (command.time_range === undefined) throw new StreamForgeError('SF_CONTRACT_INVALID', 'time_range: is required for a backfill');
+  const collection = command.collection_name;
+  if (collection === undefined) throw new StreamForgeError('SF_CONTRACT_INVALID', 'collection_name: is required for a backfill');
   const range = parseTimeRange(command.time_range);
   const endMs = Math.min(range.endMs, options.now ?? Number.POSITIVE_INFINITY);
   const market = command.market ?? 'spot';
@@ -63,8 +68,8 @@ export function planPages(command: StartCommand, kind: 'klines' | 'agg_trades', 
     start_ms,
     end_ms,
     page: { index, count: bounds.length },
-    collection_name: command.collection_name as string,
-    kafka_topic: command.kafka_topic as string,
-    telemetry_id: command.telemetry_id as string,
+    collection_name: collection,
+    kafka_topic: command.kafka_topic ?? dataTopicOf(kind),
+    telemetry_id: command.telemetry_id ?? SERVICE,
   }));
 }

@@ -50,3 +50,11 @@ test('pages never reach into the future; an empty range still has one page to re
   const none = planPages(start('api_candles_1h', '2024-08-01:2024-08-03'), 'klines', '1h', { now: Date.UTC(2024, 6, 1) });
   assert.equal(none.length, 1);
 });
+
+test('a command without topic or telemetry id gets the defaults; one without a collection is refused before any page', () => {
+  const { kafka_topic: _topic, telemetry_id: _producer, collection_name: _collection, ...bare } = start('api_candles_1h', '2024-08-01:2024-08-02');
+  const [page] = planPages({ ...bare, collection_name: 'c' }, 'klines', '1h');
+  assert.equal(page!.kafka_topic, 'data-klines');
+  assert.equal(page!.telemetry_id, 'loader-api');
+  assert.throws(() => planPages(bare, 'klines', '1h'), (e: Error & { code?: string }) => e.code === 'SF_CONTRACT_INVALID' && /collection_name: is required/.test(e.message));
+});
