@@ -19,6 +19,7 @@ import { controlTopicOf, createEventProducer, createKafka, startEventConsumer, T
 import { EVENT_TYPES } from '../shared/src/contracts/index.ts';
 import { startLocalBroker } from '../shared/src/platform/index.ts';
 import { startTestStack, uniqueName, waitFor, type TestStack } from '../shared/src/testing/index.ts';
+import { quantile } from './quantile.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +40,6 @@ interface Status {
   functions: Array<{ name: string; instances: Array<{ state: string; cold_start_ms?: number }> }>;
 }
 const round = (x: number) => Math.round(x * 10) / 10;
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
 
 async function status(stack: TestStack): Promise<Status> {
   return (await (await fetch(`${stack.state.platform_url}/status`)).json()) as Status;
@@ -78,9 +78,9 @@ async function coldStarts(runs: number): Promise<Record<string, unknown>> {
     return {
       what: 'ping published while dummy-service is at zero → pong written (event-seen cold start); warm: the next ping',
       runs,
-      cold_ms: { p50: round(percentile(cold, 0.5)), max: round(Math.max(...cold)), all: cold.map(round) },
-      instance_start_to_ready_ms: { p50: round(percentile(processStart, 0.5)), all: processStart.map(round) },
-      warm_ms: { p50: round(percentile(warm, 0.5)), max: round(Math.max(...warm)) },
+      cold_ms: { p50: round(quantile(cold, 0.5)), max: round(Math.max(...cold)), all: cold.map(round) },
+      instance_start_to_ready_ms: { p50: round(quantile(processStart, 0.5)), all: processStart.map(round) },
+      warm_ms: { p50: round(quantile(warm, 0.5)), max: round(Math.max(...warm)) },
       // Only dummy-service should wake: each service has its own command topic.
       functions_the_ping_woke: [...woken].sort(),
       goal_ms: 500,

@@ -30,15 +30,12 @@ import {
   type GcnModel,
   type GcnTask,
 } from '@streamforge/shared/gnn';
+import { quantile } from './quantile.ts';
 
 const SETTINGS = { epochs: 200, hidden: 16, learningRate: 0.01, weightDecay: 5e-4, dropout: 0.5 };
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg === -1 ? 3 : Number(process.argv[runsArg + 1]);
 
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
 const ms = (x: number): number => Number(x.toFixed(3));
 const summary = (values: number[]) => ({ median: ms(quantile(values, 0.5)), p90: ms(quantile(values, 0.9)) });
 

@@ -27,6 +27,7 @@ import { parseGraphRequest } from '../functions/graph-builder/src/graph-request.
 import { standardizationOf, unionOf, unionTask } from '../functions/gnn-trainer/src/graph-task.ts';
 import { exportChecked } from '../functions/gnn-trainer/src/model-artifact.ts';
 import { labelledWindows, walkForward } from '../functions/gnn-trainer/src/walk-forward.ts';
+import { quantile } from './quantile.ts';
 
 const { values } = parseArgs({ options: { symbols: { type: 'string', default: '10' }, days: { type: 'string', default: '180' }, epochs: { type: 'string', default: '200' } } });
 const SYMBOLS = DEFAULT_SYMBOLS.slice(0, Number(values.symbols)).map((s) => s.symbol);
@@ -37,7 +38,6 @@ const END = START + DAYS * 86_400_000;
 const HOUR = 3_600_000;
 
 const ms = (x: number) => Number(x.toFixed(3));
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const pct = (x: number) => Number((100 * x).toFixed(2));
 
 const dir = mkdtempSync(join(tmpdir(), 'sf-bench-graph-'));

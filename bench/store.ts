@@ -24,6 +24,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { DataRecord } from '@streamforge/shared/contracts';
 import { openSqliteStore, type SqliteStore, type WriteBatchInput } from '@streamforge/shared/store';
 import { klineSeries } from '../shared/test/store/kline-fixture.ts';
+import { quantile } from './quantile.ts';
 
 const arg = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(name);
@@ -35,10 +36,6 @@ const BATCH = 1000;
 const BASELINE_RECORDS = Math.min(RECORDS, 20_000);
 const COLLECTION = 'btcusdt_api_candles_1m_2024_08_01';
 
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
 interface Measure {

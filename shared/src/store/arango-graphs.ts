@@ -12,10 +12,9 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Database } from 'arangojs';
-import { StreamForgeError } from '../errors.ts';
 import { arangoKey, compositeKey, withoutMeta } from './arango-keys.ts';
 import { AQL, ARANGO_COLLECTIONS, GRAPH_INDEXES, graphCollections } from './arango-queries.ts';
-import { ARANGO_ERRORS, DocumentFailure, errorNumOf, type ArangoRetrier } from './arango-retry.ts';
+import { ARANGO_ERRORS, checkItems, errorNumOf, orMissing, type ArangoRetrier } from './arango-retry.ts';
 import { checkGraphSet, checkGraphWindow, checkModelId, checkModelRecord, checkModelVersion, isGraphId } from './graph-checks.ts';
 import { checkLimit } from './input-checks.ts';
 import type { GraphEdge, GraphSet, GraphStore, ModelRecord, ModelStore } from './port.ts';
@@ -30,13 +29,6 @@ export interface ArangoGraphDeps {
 }
 
 type Doc = Record<string, unknown>;
-
-function checkItems(what: string, items: unknown): void {
-  if (!Array.isArray(items)) return;
-  for (const item of items as Array<{ error?: boolean; errorNum?: number; errorMessage?: string }>) {
-    if (item.error) throw new DocumentFailure(item.errorNum ?? 0, `${what}: ${item.errorMessage ?? 'document error'} (ArangoDB error ${item.errorNum})`);
-  }
-}
 
 /** The collections that belong to a named graph (edge definitions and orphans): not record collections. */
 export async function namedGraphCollections(db: Database): Promise<Set<string>> {
@@ -96,16 +88,6 @@ export function createArangoGraphs({ db, retrying }: ArangoGraphDeps): GraphStor
     return doc ? withoutMeta<GraphSet>(doc) : undefined;
   }
 
-  /** Reads of a graph whose collections are missing find nothing. */
-  async function orEmpty<T>(read: Promise<T[]>): Promise<T[]> {
-    try {
-      return await read;
-    } catch (error) {
-      if (StreamForgeError.is(error) && errorNumOf(error.cause) === ARANGO_ERRORS.collectionNotFound) return [];
-      throw error;
-    }
-  }
-
   const models = () => db.collection(ARANGO_COLLECTIONS.models);
 
   return {
@@ -143,8 +125,9 @@ export function createArangoGraphs({ db, retrying }: ArangoGraphDeps): GraphStor
       if (!set) return undefined;
       const names = graphCollections(graphId);
       const [vertices, edges] = await Promise.all([
-        orEmpty(query<StoredVertex>(`readGraph ${graphId} vertices`, AQL.graphVertices, { '@collection': names.vertices, window })),
-        orEmpty(query<GraphEdge & { window: number }>(`readGraph ${graphId} edges`, AQL.graphEdges, { '@collection': names.edges, window })),
+        // A graph whose collections are missing has nothing in them.
+        orMissing(query<StoredVertex>(`readGraph ${graphId} vertices`, AQL.graphVertices, { '@collection': names.vertices, window }), []),
+        orMissing(query<GraphEdge & { window: number }>(`readGraph ${graphId} edges`, AQL.graphEdges, { '@collection': names.edges, window }), []),
       ]);
       return { set, windows: windowsFrom(graphId, vertices, edges) };
     },

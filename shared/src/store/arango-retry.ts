@@ -39,6 +39,24 @@ export class DocumentFailure extends Error {
   }
 }
 
+/** Throws on the first error item of a multi-document answer. */
+export function checkItems(what: string, items: unknown): void {
+  if (!Array.isArray(items)) return;
+  for (const item of items as Array<{ error?: boolean; errorNum?: number; errorMessage?: string }>) {
+    if (item.error) throw new DocumentFailure(item.errorNum ?? 0, `${what}: ${item.errorMessage ?? 'document error'} (ArangoDB error ${item.errorNum})`);
+  }
+}
+
+/** A read of a collection that does not exist finds `missing` instead of failing. */
+export async function orMissing<T>(read: Promise<T>, missing: T): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    if (StreamForgeError.is(error) && errorNumOf(error.cause) === ARANGO_ERRORS.collectionNotFound) return missing;
+    throw error;
+  }
+}
+
 export function errorNumOf(error: unknown): number | undefined {
   if (error instanceof DocumentFailure || isArangoError(error)) return (error as { errorNum: number }).errorNum;
   return undefined;

@@ -19,11 +19,10 @@ import { Database } from 'arangojs';
 import type { DocumentCollection } from 'arangojs/collections';
 import type { Transaction } from 'arangojs/transactions';
 import type { DataRecord } from '../contracts/records.ts';
-import { StreamForgeError } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { arangoKey, compositeKey, withoutMeta } from './arango-keys.ts';
 import { AQL, ARANGO_COLLECTIONS, ARANGO_INDEXES, RECORD_INDEXES } from './arango-queries.ts';
-import { ARANGO_ERRORS, createRetrier, DocumentFailure, errorNumOf, type RetryCounters, type RetryPolicy } from './arango-retry.ts';
+import { ARANGO_ERRORS, checkItems, createRetrier, errorNumOf, orMissing, type RetryCounters, type RetryPolicy } from './arango-retry.ts';
 import { createArangoGraphs, namedGraphCollections } from './arango-graphs.ts';
 import { createArangoWorkflows } from './arango-workflows.ts';
 import { checkCollectionName, checkLimit, checkWriteBatch, isRecordCollectionName, rawJson, RESERVED_COLLECTIONS } from './input-checks.ts';
@@ -47,14 +46,6 @@ export interface ArangoStore extends Store {
 const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 50, maxDelayMs: 2_000 };
 
 type Doc = Record<string, unknown>;
-
-/** Throws on the first error item of a multi-document answer. */
-function checkItems(what: string, items: unknown): void {
-  if (!Array.isArray(items)) return;
-  for (const item of items as Array<{ error?: boolean; errorNum?: number; errorMessage?: string }>) {
-    if (item.error) throw new DocumentFailure(item.errorNum ?? 0, `${what}: ${item.errorMessage ?? 'document error'} (ArangoDB error ${item.errorNum})`);
-  }
-}
 
 export async function openArangoStore(options: ArangoStoreOptions): Promise<ArangoStore> {
   const description = `arangodb:${options.url}/${options.database}`;
@@ -106,16 +97,6 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
 
   const rawQuery = async <T>(aql: string, bindVars: Record<string, unknown>): Promise<T[]> => (await db.query<T>(aql, bindVars)).all();
   const query = <T>(what: string, aql: string, bindVars: Record<string, unknown>): Promise<T[]> => retrying(what, () => rawQuery<T>(aql, bindVars));
-
-  /** Reads of a collection that does not exist find nothing. */
-  async function orMissing<T>(read: Promise<T>, missing: T): Promise<T> {
-    try {
-      return await read;
-    } catch (error) {
-      if (StreamForgeError.is(error) && errorNumOf(error.cause) === ARANGO_ERRORS.collectionNotFound) return missing;
-      throw error;
-    }
-  }
 
   async function workflowProgress(queueId: string): Promise<WorkflowProgress> {
     const [row] = await query<{ pagesDone: number; pagesTotal: number | null; recordsWritten: number; rejected: number }>('workflowProgress', AQL.workflowProgress, { queue_id: queueId });
