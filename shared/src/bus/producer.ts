@@ -82,7 +82,10 @@ export async function createEventProducer(kafka: Kafka, options: ProducerOptions
   return {
     send: (topic, events) => sendBatch([{ topic, events: events as ReadonlyArray<EventInput<unknown>> }]),
     sendBatch,
-    sendMessages: (topic, messages) => serially([resolve(topic)], (producer) => producer.send({ topic: resolve(topic), messages, acks: -1 })),
+    sendMessages(topic, messages) {
+      const name = resolve(topic);
+      return serially([name], (producer) => producer.send({ topic: name, messages, acks: -1 }));
+    },
     async disconnect() {
       closed = true;
       await queue;
