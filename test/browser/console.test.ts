@@ -124,6 +124,24 @@ test('the console starts a backfill from its form, sees it completed with 288 re
   assert.equal(requests.filter((r) => r === 'GET /workflows').length, 0);
 });
 
+test('a Stop pressed while its row is redrawn by live updates still stops the workflow', { skip }, async () => {
+  const page = await browser();
+  await page.goto(`${open.state.api_url}/console`);
+  await page.waitForSelector('#connection[data-state=live]');
+  // A busy workflow: a telemetry event every 20 ms, each one redraws its row.
+  const id = await startFromForm(page, { symbol: 'DUMMYUSDT', type: 'dummy_console', params: '{"steps": 1000, "records_per_step": 1, "interval_ms": 20}' });
+  const records = () => page.textContent(`${row(id)} .records`).then((t) => Number((t ?? '').replace(/\D/g, '') || 0));
+  await page.waitForFunction((sel) => Number((globalThis as unknown as InPage).document.querySelectorAll(sel).length) > 0, `${row(id)} .status-running`);
+  const before = await records();
+  await page.hover(`${row(id)} button[data-action=stop]`);
+  await page.mouse.down();
+  // Held as a person holds it: several redraws land between press and release.
+  await page.waitForTimeout(300);
+  assert.ok((await records()) > before, 'the row was redrawn while the button was pressed');
+  await page.mouse.up();
+  await page.waitForSelector(`${row(id)} .status-stopped`, { timeout: 15_000 });
+});
+
 test('with STREAMFORGE_API_TOKEN set the console asks for the token once, refuses a wrong one, and then works', { skip }, async () => {
   const api = guarded.state.api_url as string;
   assert.equal((await fetch(`${api}/console/stream`)).status, 401, 'the stream wants the token');

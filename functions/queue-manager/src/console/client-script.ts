@@ -182,11 +182,24 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
   }
   function statusBadge(status) { return el('span', { cls: 'status status-' + status, text: status }); }
 
+  // A row and its cells are built once; a redraw only changes what the cells hold. Chromium
+  // sends a click to the common ancestor when the pressed element leaves the document before
+  // the release, so a Stop button detached by a redraw would select the row instead of stopping.
   function rowFor(w) {
     var row = rows.get(w.queue_id);
     if (!row) {
       row = el('tr', { cls: 'workflow', 'data-queue-id': w.queue_id });
       row.addEventListener('click', function (e) { if (e.target.tagName !== 'BUTTON') select(w.queue_id); });
+      var stop = el('button', { cls: 'stop', type: 'button', 'data-action': 'stop', text: 'Stop' });
+      stop.addEventListener('click', function () { stopWorkflow(w.queue_id, stop); });
+      row.parts = {
+        id: el('td', { cls: 'id' }, el('code', { text: w.queue_id })),
+        type: el('td'), range: el('td'), status: el('td', { cls: 'status-cell' }), progress: el('td', { cls: 'progress' }),
+        records: el('td', { cls: 'num records' }), updated: el('td'), stop: el('td', null, stop),
+      };
+      row.stopButton = stop;
+      var c = row.parts;
+      row.append(c.id, c.type, c.range, c.status, c.progress, c.records, c.updated, c.stop);
       rows.set(w.queue_id, row);
     }
     var progress = progressOf(w);
@@ -196,23 +209,14 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
       fill.style.width = Math.round(progress.share * 100) + '%';
       bar = el('span', null, el('span', { cls: 'bar' }, fill), progress.text);
     }
-    // One Stop button per row for its whole life: a redraw never swaps it under the pointer.
-    var stop = row.stopButton;
-    if (!stop) {
-      stop = row.stopButton = el('button', { cls: 'stop', type: 'button', 'data-action': 'stop', text: 'Stop' });
-      stop.addEventListener('click', function () { stopWorkflow(w.queue_id, stop); });
-    }
-    stop.hidden = !!FINAL[w.status];
-    var range = w.time_range || '';
-    row.replaceChildren(
-      el('td', { cls: 'id' }, el('code', { text: w.queue_id })),
-      el('td', { text: w.type + (w.market && w.market !== 'spot' ? ' (' + w.market + ')' : '') }),
-      el('td', { text: range.replace(':', ' → ') }),
-      el('td', { cls: 'status-cell' }, statusBadge(w.status), w.error ? el('span', { cls: 'reason', text: w.error }) : null),
-      el('td', { cls: 'progress' }, bar),
-      el('td', { cls: 'num records', text: fmt(recordsOf(w)) }),
-      el('td', { text: time(w.updated_at) }),
-      row.stopCell || (row.stopCell = el('td', null, stop)));
+    var cells = row.parts;
+    cells.type.textContent = w.type + (w.market && w.market !== 'spot' ? ' (' + w.market + ')' : '');
+    cells.range.textContent = (w.time_range || '').replace(':', ' → ');
+    cells.status.replaceChildren(statusBadge(w.status), w.error ? el('span', { cls: 'reason', text: w.error }) : '');
+    cells.progress.replaceChildren(bar || '');
+    cells.records.textContent = fmt(recordsOf(w));
+    cells.updated.textContent = time(w.updated_at);
+    row.stopButton.hidden = !!FINAL[w.status];
     row.classList.toggle('selected', w.queue_id === selected);
     return row;
   }
@@ -220,10 +224,11 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
   function draw() {
     var list = Array.from(workflows.values()).sort(function (a, b) { return b.created_at - a.created_at || (a.queue_id < b.queue_id ? 1 : -1); });
     var body = $('workflow-rows');
-    var wanted = list.map(rowFor);
-    // Reorder only when needed, so a row being clicked is not replaced under the pointer.
-    var same = wanted.length === body.children.length && wanted.every(function (r, i) { return body.children[i] === r; });
-    if (!same) body.replaceChildren.apply(body, wanted);
+    // Newest first; a new row is inserted in its place, rows already in place never move.
+    list.map(rowFor).forEach(function (r, i) {
+      if (body.children[i] !== r) body.insertBefore(r, body.children[i] || null);
+    });
+    while (body.children.length > list.length) body.lastChild.remove();
     $('no-workflows').hidden = list.length > 0;
     $('workflow-count').textContent = list.length ? '(' + list.length + ')' : '';
     if (selected) drawDetail();
