@@ -52,6 +52,9 @@ const runnerArgs = [
   `--test-concurrency=${concurrency}`,
   `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? 300_000}`,
   '--test-reporter=spec',
+  // A file whose tests are over exits even with a handle left open by a set-up that failed
+  // half-way: the failure is reported at once instead of the run hanging until CI's limit.
+  '--test-force-exit',
   ...globs,
 ];
 const code = await new Promise<number>((resolve) => {

@@ -26,14 +26,22 @@ interface Harness {
 
 /** A simulator, the plan's topics under a fresh prefix, readers of what the loader sends, and the loader itself. */
 async function harness(t: TestContext, config: Partial<LiveJobConfig> & Pick<LiveJobConfig, 'kind' | 'type' | 'symbols'>, options: { factor?: number; replay?: ReplayCapture } = {}): Promise<Harness> {
+  // Everything started is closed after the test, newest first, even when the set-up fails half-way.
+  const started: Array<() => Promise<unknown>> = [];
+  t.after(async () => {
+    for (const close of started.reverse()) await close();
+  });
   const time = anchoredTime(options.factor ?? 60, START, Date.now());
   // A replayed capture's symbols are listed too (exchangeInfo must know them).
   const sim = await startExchangeSimulator({ clock: time.now, weightLimit: Infinity, ...(options.replay ? { symbols: [DEFAULT_SYMBOLS[0]!, ...options.replay.snapshots.map((s) => s.symbol)] } : {}) });
+  started.push(() => sim.close());
   const side = attachWebSocketSide(sim, options.replay ? { replay: options.replay } : {});
+  started.push(() => side.close());
   const prefix = `${uniqueName('lw')}.`;
   const kafka = testKafka();
   await ensureTopics(kafka, { prefix, plan: TOPIC_PLAN.map((spec) => ({ ...spec, partitions: 1 })) });
   const producer = await createEventProducer(kafka, { topicPrefix: prefix });
+  started.push(() => producer.disconnect());
   const batches: DataBatch[] = [];
   const pages: WorkPage[] = [];
   const telemetry: TelemetryEvent[] = [];
@@ -47,7 +55,9 @@ async function harness(t: TestContext, config: Partial<LiveJobConfig> & Pick<Liv
       else batches.push(event.data as DataBatch);
     },
   });
+  started.push(() => reader.stop());
   const exchange = new BinanceRestClient({ baseUrls: { spot: sim.url, usdm: sim.url }, time });
+  started.push(() => exchange.close());
   const queueId = uniqueName('wf-live').toLowerCase();
   const full: LiveJobConfig = {
     queueId,
@@ -74,14 +84,7 @@ async function harness(t: TestContext, config: Partial<LiveJobConfig> & Pick<Liv
     latencyScale: 1 / (options.factor ?? 60),
     client: { backoff: { baseMs: 100, maxMs: 1_000 } },
   });
-  t.after(async () => {
-    await loader.stop('test over');
-    await reader.stop();
-    await producer.disconnect();
-    await exchange.close();
-    await side.close();
-    await sim.close();
-  });
+  started.push(() => loader.stop('test over'));
   return { loader, side, simUrl: sim.url, time, batches, pages, telemetry };
 }
 

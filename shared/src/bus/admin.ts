@@ -2,7 +2,11 @@
  * Creates the topics of the topic plan (idempotent: existing topics are left as they are).
  */
 import type { Admin, Kafka } from 'kafkajs';
+import { StreamForgeError } from '../errors.ts';
 import { TOPIC_PLAN, topicName, type TopicSpec } from './topics.ts';
+
+/** About 20 s of waiting for new topics, backing off to 2 s. */
+const READY_ATTEMPTS = 14;
 
 export interface EnsureTopicsOptions {
   prefix?: string;
@@ -11,32 +15,44 @@ export interface EnsureTopicsOptions {
   replicationFactor?: number;
 }
 
+/** Creates what is missing, waits until every planned topic has its leaders, and returns the names it created. */
 export async function ensureTopics(kafka: Kafka, options: EnsureTopicsOptions = {}): Promise<string[]> {
   const plan = options.plan ?? TOPIC_PLAN;
   const admin = kafka.admin();
   await admin.connect();
   try {
     const planned = plan.map((spec) => ({ spec, name: options.prefix === undefined ? topicName(spec.name) : topicName(spec.name, options.prefix) }));
-    const created: string[] = [];
+    // What was missing at the start: a retry below may find a topic made by an attempt whose wait failed.
+    let created: string[] | undefined;
     // Right after creation the metadata may not know a topic yet (UNKNOWN_TOPIC_OR_PARTITION,
-    // retriable); kafkajs only retries LEADER_NOT_AVAILABLE there, so retry the rest here.
+    // retriable; kafkajs's createTopics only waits out LEADER_NOT_AVAILABLE), so the topics
+    // count as ready only once a metadata request names each of them with its leaders: the
+    // next client to subscribe or send then finds them.
     for (let attempt = 0; ; attempt++) {
       try {
-        created.push(...(await createMissing(admin, planned, options)));
-        return created;
+        created ??= await missingOf(admin, planned.map((p) => p.name));
+        await createMissing(admin, planned, options);
+        const waiting = await withoutLeaders(admin, planned.map((p) => p.name));
+        if (waiting.length === 0) return created;
+        if (attempt >= READY_ATTEMPTS) throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `Kafka topics have no leader yet: ${waiting.join(', ')}`);
       } catch (error) {
-        if (!(error as { retriable?: boolean }).retriable || attempt >= 10) throw error;
-        await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
+        if (!(error as { retriable?: boolean }).retriable || attempt >= READY_ATTEMPTS) throw error;
       }
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
     }
   } finally {
     await admin.disconnect();
   }
 }
 
-async function createMissing(admin: Admin, planned: Array<{ spec: TopicSpec; name: string }>, options: EnsureTopicsOptions): Promise<string[]> {
+async function missingOf(admin: Admin, names: string[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
-  const missing = planned.filter(({ name }) => !existing.has(name));
+  return names.filter((name) => !existing.has(name));
+}
+
+async function createMissing(admin: Admin, planned: Array<{ spec: TopicSpec; name: string }>, options: EnsureTopicsOptions): Promise<void> {
+  const absent = new Set(await missingOf(admin, planned.map((p) => p.name)));
+  const missing = planned.filter(({ name }) => absent.has(name));
   if (missing.length > 0) {
     await admin.createTopics({
       waitForLeaders: true,
@@ -51,5 +67,11 @@ async function createMissing(admin: Admin, planned: Array<{ spec: TopicSpec; nam
       })),
     });
   }
-  return missing.map((m) => m.name);
+}
+
+/** The topics whose metadata lacks a leader for some partition (throws, retriable, for an unknown one). */
+async function withoutLeaders(admin: Admin, names: string[]): Promise<string[]> {
+  const { topics } = await admin.fetchTopicMetadata({ topics: names });
+  const led = new Set(topics.filter((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)).map((t) => t.name));
+  return names.filter((name) => !led.has(name));
 }

@@ -1,0 +1,37 @@
+/**
+ * Creating the topic plan on the test run's real broker.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TOPIC_PLAN, ensureTopics, topicName } from '../../src/bus/index.ts';
+import { deleteTopics, testKafka, uniqueName } from '../../src/testing/index.ts';
+
+test('ensureTopics returns once every topic has a leader: a client that subscribes right after finds them all', async (t) => {
+  const kafka = testKafka();
+  // Several rounds: the broker's metadata lagging behind a creation is a race, not a rule.
+  for (let round = 0; round < 3; round++) {
+    const prefix = `${uniqueName('admin')}.`;
+    const names = TOPIC_PLAN.map((spec) => topicName(spec.name, prefix));
+    t.after(() => deleteTopics(kafka, names));
+    assert.deepEqual(new Set(await ensureTopics(kafka, { prefix })), new Set(names));
+    const consumer = kafka.consumer({ groupId: uniqueName('admin-reader') });
+    await consumer.connect();
+    try {
+      // kafkajs does not retry an unknown topic at subscribe: this throws if one is not ready.
+      await consumer.subscribe({ topics: names });
+    } finally {
+      await consumer.disconnect();
+    }
+  }
+});
+
+test('ensureTopics leaves existing topics as they are and creates only the missing ones', async (t) => {
+  const kafka = testKafka();
+  const prefix = `${uniqueName('admin')}.`;
+  const [first, ...rest] = TOPIC_PLAN;
+  t.after(() => deleteTopics(kafka, TOPIC_PLAN.map((spec) => topicName(spec.name, prefix))));
+  assert.deepEqual(await ensureTopics(kafka, { prefix, plan: [first!] }), [topicName(first!.name, prefix)]);
+  const created = await ensureTopics(kafka, { prefix });
+  assert.deepEqual(new Set(created), new Set(rest.map((spec) => topicName(spec.name, prefix))));
+  assert.deepEqual(await ensureTopics(kafka, { prefix }), [], 'a second run creates nothing');
+});
