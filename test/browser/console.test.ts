@@ -64,6 +64,7 @@ async function browser(): Promise<Page> {
 interface PageDocument {
   getElementById(id: string): { textContent: string | null; dataset: Record<string, string | undefined> } | null;
   querySelectorAll(selector: string): { length: number };
+  querySelector(selector: string): { textContent: string | null } | null;
 }
 type InPage = { document: PageDocument };
 
@@ -130,14 +131,16 @@ test('a Stop pressed while its row is redrawn by live updates still stops the wo
   await page.waitForSelector('#connection[data-state=live]');
   // A busy workflow: a telemetry event every 20 ms, each one redraws its row.
   const id = await startFromForm(page, { symbol: 'DUMMYUSDT', type: 'dummy_console', params: '{"steps": 1000, "records_per_step": 1, "interval_ms": 20}' });
-  const records = () => page.textContent(`${row(id)} .records`).then((t) => Number((t ?? '').replace(/\D/g, '') || 0));
-  await page.waitForFunction((sel) => Number((globalThis as unknown as InPage).document.querySelectorAll(sel).length) > 0, `${row(id)} .status-running`);
-  const before = await records();
+  const records = `${row(id)} .records`;
+  await page.waitForSelector(`${row(id)} .status-running`);
   await page.hover(`${row(id)} button[data-action=stop]`);
   await page.mouse.down();
-  // Held as a person holds it: several redraws land between press and release.
-  await page.waitForTimeout(300);
-  assert.ok((await records()) > before, 'the row was redrawn while the button was pressed');
+  // Held as a person may hold it: until live updates have redrawn the row twice.
+  const pressedAt = Number(((await page.textContent(records)) ?? '').replace(/\D/g, '') || 0);
+  await page.waitForFunction(([selector, wanted]) => {
+    const text = (globalThis as unknown as InPage).document.querySelector(selector as string)?.textContent ?? '';
+    return Number(text.replace(/\D/g, '') || 0) >= (wanted as number);
+  }, [records, pressedAt + 2] as const);
   await page.mouse.up();
   await page.waitForSelector(`${row(id)} .status-stopped`, { timeout: 15_000 });
 });
