@@ -95,6 +95,8 @@ class LiveSocket {
   readonly openedAt: number;
   lastActivity: number;
   onEnd: ((code: number, reason: string) => void) | undefined;
+  /** The streams this connection carries: named in its URL or acknowledged by the server. */
+  readonly subscribed = new Set<string>();
   readonly #time: TimeSource;
   readonly #perSecond: number;
   readonly #timeoutMs: number;
@@ -198,6 +200,7 @@ class StreamLink {
   readonly #client: BinanceStreamClient;
   #current: LiveSocket | undefined;
   #connecting: Promise<void> | undefined;
+  #reconciling: Promise<void> = Promise.resolve();
   /** Connections in a row that ended soon after opening: the next attempt backs off first. */
   #shortLived = 0;
 
@@ -209,6 +212,12 @@ class StreamLink {
 
   get socket(): LiveSocket | undefined {
     return this.#current;
+  }
+
+  /** Settles once the connection being opened, if any, is installed and carries this link's streams. */
+  async settled(): Promise<void> {
+    await this.#connecting?.catch(() => undefined);
+    await this.#reconciling;
   }
 
   /** Connects (with retries) and installs the new socket; the previous one, if any, closes after. */
@@ -244,6 +253,9 @@ class StreamLink {
       void this.connect(false).catch(() => undefined);
     };
     previous?.close(1000, 'replaced by a new connection');
+    // Streams added or removed while the socket was being opened: it subscribed what the link
+    // held when it started. A failure here ends the socket; its successor subscribes everything.
+    this.#reconciling = this.#client.reconcile(this, socket).catch(() => socket.terminate());
     void this.#watch(socket);
   }
 
@@ -319,16 +331,18 @@ export class BinanceStreamClient {
     await Promise.all(this.#links.map((link) => link.connect(false)));
   }
 
-  /** Adds streams at run time (SUBSCRIBE on connections with room, new connections beyond). */
+  /**
+   * Adds streams at run time: SUBSCRIBE on connections with room, new connections beyond.
+   * Resolves once the server acknowledged them; a connection being opened takes them up when it is in place.
+   */
   async subscribe(streams: readonly string[]): Promise<void> {
-    const fresh = streams.filter((s) => !this.#links.some((l) => l.streams.has(s)));
+    const fresh = [...new Set(streams)].filter((s) => !this.#links.some((l) => l.streams.has(s)));
     const work: Promise<unknown>[] = [];
     for (const link of this.#links) {
-      const room = this.#maxStreams - link.streams.size;
-      const take = fresh.splice(0, Math.max(0, room));
+      const take = fresh.splice(0, Math.max(0, this.#maxStreams - link.streams.size));
       if (take.length === 0) continue;
       for (const s of take) link.streams.add(s);
-      if (link.socket) work.push(this.#subscribeOn(link.socket, take));
+      work.push(link.socket ? this.#subscribeOn(link.socket, take) : link.settled());
     }
     while (fresh.length > 0) {
       const link = new StreamLink(this.#links.length + 1, this, fresh.splice(0, this.#maxStreams));
@@ -338,15 +352,23 @@ export class BinanceStreamClient {
     await Promise.all(work);
   }
 
+  /** Removes streams at run time (UNSUBSCRIBE); resolves once the server acknowledged it. */
   async unsubscribe(streams: readonly string[]): Promise<void> {
     const work: Promise<unknown>[] = [];
     for (const link of this.#links) {
       const mine = streams.filter((s) => link.streams.has(s));
       if (mine.length === 0) continue;
       for (const s of mine) link.streams.delete(s);
-      if (link.socket) work.push(link.socket.request('UNSUBSCRIBE', mine));
+      work.push(link.socket ? this.#unsubscribeOn(link.socket, mine) : link.settled());
     }
     await Promise.all(work);
+  }
+
+  /** Brings a newly installed socket in line with its link's streams. */
+  async reconcile(link: StreamLink, socket: LiveSocket): Promise<void> {
+    const missing = [...link.streams].filter((s) => !socket.subscribed.has(s));
+    const extra = [...socket.subscribed].filter((s) => !link.streams.has(s));
+    await Promise.all([this.#subscribeOn(socket, missing), this.#unsubscribeOn(socket, extra)]);
   }
 
   stats(): StreamClientStats & { connections: number; streams: number } {
@@ -406,6 +428,7 @@ export class BinanceStreamClient {
     const rules = STREAM_LIMITS[this.market];
     const socket = new LiveSocket(this.#socketIds++, ws, this.timing.time, this.#options.maxControlPerSecond ?? rules.maxIncomingPerSecond - 1, timeoutMs);
     ws.on('message', (raw: Buffer) => this.#onFrame(link, socket, raw));
+    for (const s of inUrl) socket.subscribed.add(s);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', (error) => reject(error));
@@ -421,11 +444,21 @@ export class BinanceStreamClient {
   }
 
   async #subscribeOn(socket: LiveSocket, streams: readonly string[]): Promise<void> {
+    await this.#control(socket, 'SUBSCRIBE', streams, (s) => socket.subscribed.add(s));
+  }
+
+  async #unsubscribeOn(socket: LiveSocket, streams: readonly string[]): Promise<void> {
+    await this.#control(socket, 'UNSUBSCRIBE', streams, (s) => socket.subscribed.delete(s));
+  }
+
+  /** SUBSCRIBE or UNSUBSCRIBE in chunks, recording each acknowledged chunk on the socket. */
+  async #control(socket: LiveSocket, method: 'SUBSCRIBE' | 'UNSUBSCRIBE', streams: readonly string[], acknowledged: (stream: string) => unknown): Promise<void> {
     const chunk = this.#options.subscribeChunk ?? 200;
     const requests: Promise<unknown>[] = [];
     for (let i = 0; i < streams.length; i += chunk) {
+      const part = streams.slice(i, i + chunk);
       this.counters.controlMessages += 1;
-      requests.push(socket.request('SUBSCRIBE', streams.slice(i, i + chunk)));
+      requests.push(socket.request(method, part).then(() => part.forEach(acknowledged)));
     }
     await Promise.all(requests);
   }

@@ -65,6 +65,36 @@ test('the client names streams in the URL and subscribes the rest, within the co
   assert.deepEqual(new Set(side.connections()[0]!.subscriptions), new Set(streams));
 });
 
+test('streams added and removed at run time are subscribed and unsubscribed on the open connection', async (t) => {
+  const time = anchoredTime(20, START, Date.now());
+  const { side } = await simulator(t, time);
+  const { stream, messages } = client(t, { market: 'spot', streams: ['btcusdt@aggTrade'], baseUrl: side.urls.spot, time });
+  await stream.start();
+  await stream.subscribe(['ethusdt@aggTrade']);
+  assert.deepEqual(new Set(side.connections()[0]!.subscriptions), new Set(['btcusdt@aggTrade', 'ethusdt@aggTrade']));
+  await waitFor('ETH trades', () => messages.some((m) => m.stream === 'ethusdt@aggTrade'));
+  await stream.unsubscribe(['btcusdt@aggTrade']);
+  assert.deepEqual(side.connections()[0]!.subscriptions, ['ethusdt@aggTrade']);
+  // Frames come in order: whatever BTC trade was sent before the answer arrived before it.
+  const cut = messages.length;
+  await waitFor('more ETH trades', () => messages.slice(cut).filter((m) => m.stream === 'ethusdt@aggTrade').length >= 20);
+  assert.equal(messages.slice(cut).filter((m) => m.stream === 'btcusdt@aggTrade').length, 0, 'no BTC trade after the UNSUBSCRIBE');
+  assert.equal(side.stats().connectionsOpened, 1);
+});
+
+test('streams changed while the connection is still being opened are taken up once it is in place', async (t) => {
+  const time = anchoredTime(20, START, Date.now());
+  const { side } = await simulator(t, time);
+  const { stream, messages } = client(t, { market: 'spot', streams: ['btcusdt@aggTrade', 'bnbusdt@aggTrade'], baseUrl: side.urls.spot, time });
+  const started = stream.start();
+  // The socket is being opened with the two streams of the start; these changes come after.
+  const changes = [stream.subscribe(['ethusdt@aggTrade']), stream.unsubscribe(['bnbusdt@aggTrade'])];
+  await Promise.all([started, ...changes]);
+  assert.deepEqual(new Set(side.connections()[0]!.subscriptions), new Set(['btcusdt@aggTrade', 'ethusdt@aggTrade']));
+  await waitFor('ETH trades', () => messages.some((m) => m.stream === 'ethusdt@aggTrade'));
+  assert.equal(stream.stats().streams, 2);
+});
+
 test('more than 1024 streams are spread over several connections', async (t) => {
   const time = anchoredTime(20, START, Date.now());
   const { side } = await simulator(t, time);
