@@ -4,6 +4,8 @@
  * of them). A new group reads from the beginning of the topic's retention: a stop sent
  * while the Job was still starting is not missed (queue ids are never reused, so any stop
  * for ours is meant for us), and a retried pod resumes from the group's committed offset.
+ * Should its consumer stop for good, the Job streams on (the consumer logs why): the manager
+ * also deletes the Job on a stop, and SIGTERM ends it the same way.
  */
 import type { Kafka } from 'kafkajs';
 import { controlTopicOf, startEventConsumer, type EventConsumer } from '@streamforge/shared/bus';

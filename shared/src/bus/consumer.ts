@@ -7,6 +7,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../telemetry/logger.ts';
 import { decodeRecord, type DecodedEvent } from './codec.ts';
+import { onConsumerGaveUp } from './consumer-crash.ts';
 import { topicName } from './topics.ts';
 
 export interface RecordMeta {
@@ -26,6 +27,8 @@ export interface EventConsumerOptions<T> {
   /** Called for records that are not CloudEvents; the offset advances after it returns. */
   onMalformed?(error: Error, meta: RecordMeta): Promise<void> | void;
   logger?: Logger;
+  /** The consumer crashed and kafkajs will not restart it: nothing more is consumed. */
+  onGaveUp?(error: Error): void;
   retryInitialMs?: number;
   retryMaxMs?: number;
 }
@@ -38,6 +41,10 @@ export interface EventConsumer {
 export async function startEventConsumer<T>(options: EventConsumerOptions<T>): Promise<EventConsumer> {
   const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1_000 });
   let stopping = false;
+  onConsumerGaveUp(consumer, (error) => {
+    options.logger?.error({ err: error, groupId: options.groupId }, 'Kafka consumer stopped for good: nothing more is consumed');
+    options.onGaveUp?.(error);
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: options.topics.map((t) => topicName(t)), fromBeginning: options.fromBeginning ?? true });
   const initial = options.retryInitialMs ?? 200;

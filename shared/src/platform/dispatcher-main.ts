@@ -50,6 +50,9 @@ const dispatcher = createDispatcher({
   logger,
   registry,
   prefix: env('KAFKA_TOPIC_PREFIX'),
+  // A source that consumes nothing more must not hide behind a live process: exit, and the
+  // supervisor (or Kubernetes) starts a new dispatcher, which resumes from the committed offsets.
+  onGaveUp: (source) => void stop(`KafkaSource ${source} stopped for good`, 1),
   resolveSink: async (ref) => {
     const url = ref.uri ?? sinks.get(ref.name);
     if (!url) throw new Error(`no address for sink ${ref.kind}/${ref.name}`);
@@ -77,13 +80,17 @@ await dispatcher.ready();
 ready = true;
 logger.info({ sources: sources.length }, 'dispatcher ready');
 
-const stop = async (signal: string) => {
-  logger.info({ signal }, 'dispatcher stopping');
-  ready = false;
-  await dispatcher.stop();
-  await producer.disconnect();
-  server.close();
-  process.exit(0);
-};
+let stopping: Promise<void> | undefined;
+function stop(reason: string, code = 0): Promise<void> {
+  stopping ??= (async () => {
+    logger.info({ reason, code }, 'dispatcher stopping');
+    ready = false;
+    await dispatcher.stop();
+    await producer.disconnect();
+    server.close();
+    process.exit(code);
+  })();
+  return stopping;
+}
 process.once('SIGTERM', () => void stop('SIGTERM'));
 process.once('SIGINT', () => void stop('SIGINT'));

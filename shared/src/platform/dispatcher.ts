@@ -14,6 +14,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { Pool } from 'undici';
 import { isRetryableStatus } from '../errors.ts';
 import type { EventProducer } from '../bus/producer.ts';
+import { onConsumerGaveUp } from '../bus/consumer-crash.ts';
 import { topicName } from '../bus/topics.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { trackConsumerLag } from '../telemetry/consumer-lag.ts';
@@ -38,6 +39,8 @@ export interface DispatcherOptions {
   namespace?: string;
   /** In-flight records per source in unordered mode (Knative: max.poll.records = 50). */
   unorderedInFlight?: number;
+  /** A source's consumer crashed and kafkajs will not restart it: the source delivers nothing more. */
+  onGaveUp?(source: string, error: Error): void;
 }
 
 export interface Dispatcher {
@@ -286,6 +289,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       retry: { retries: 10 },
     });
     consumers.push(consumer);
+    onConsumerGaveUp(consumer, (error) => {
+      logger.fatal({ source: source.name, groupId, err: error }, 'KafkaSource consumer stopped for good: the source delivers nothing more');
+      options.onGaveUp?.(source.name, error);
+    });
     if (options.registry) trackConsumerLag(consumer, { registry: options.registry, groupId });
     consumer.on(consumer.events.GROUP_JOIN, () => {
       joined.add(source.name);
