@@ -70,14 +70,9 @@ export async function startActivator(pool: FunctionPool, options: { port?: numbe
   };
 
   async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    try {
-      await pool.ensureOne();
-    } catch (error) {
-      unavailable(res, `${pool.name}: ${(error as Error).message}`);
-      return;
-    }
-    // Every instance at its concurrency limit: hold the request until one has room, as
-    // Knative's activator buffers requests (the autoscaler adds instances meanwhile).
+    // No instance: start one (scale from zero). Every instance at its concurrency limit: hold
+    // the request until one has room, as Knative's activator buffers requests (the autoscaler
+    // adds instances meanwhile).
     let instance = pick(pool, req.headers['ce-knativekafkapartition']);
     while (!instance) {
       if (pool.routable().length === 0) {

@@ -121,12 +121,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
+      const reason = `sink answered ${response.statusCode}`;
       // Knative discards the reply of a KafkaSource sink, but keeps the body of a failure.
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        await response.body.dump();
+        return { ok: true, retryable: false, status: response.statusCode, reason };
+      }
       const body = Buffer.from(await response.body.arrayBuffer());
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(response.headers)) if (typeof v === 'string') headers[k] = v;
-      const ok = response.statusCode >= 200 && response.statusCode < 300;
-      return { ok, retryable: !ok && isRetryableStatus(response.statusCode), status: response.statusCode, body, headers, reason: `sink answered ${response.statusCode}` };
+      return { ok: false, retryable: isRetryableStatus(response.statusCode), status: response.statusCode, body, headers, reason };
     } catch (error) {
       return { ok: false, retryable: true, reason: `delivery failed: ${(error as Error).message}` };
     }
