@@ -3,12 +3,10 @@
  * klines (up to the market's limit of candles) or one hour of aggTrades. Pure.
  */
 import { KLINE_LIMITS } from '@streamforge/shared/exchange';
-import { nextOpenTime, openTimesIn, parseTimeRange, type Interval, type StartCommand, type WorkPage } from '@streamforge/shared/contracts';
+import { AGG_TRADES_PAGE_MS, klinePageBounds, parseTimeRange, timePageBounds, type Interval, type StartCommand, type WorkPage } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
 import { dataTopicOf } from '@streamforge/shared/bus';
 import { SERVICE } from './service.ts';
-
-const HOUR_MS = 3_600_000;
 
 export interface PagePlanOptions {
   /** Candles per klines page; default and maximum: the market's limit (1000 spot, 1500 USD-M). */
@@ -17,25 +15,6 @@ export interface PagePlanOptions {
   aggTradesPageMs?: number;
   /** Pages never reach past this time (the exchange has no candles from the future). */
   now?: number;
-}
-
-function pageBounds(interval: Interval, startMs: number, endMs: number, perPage: number): Array<[number, number]> {
-  const bounds: Array<[number, number]> = [];
-  let first: number | undefined;
-  let count = 0;
-  let previousEnd = startMs;
-  for (const open of openTimesIn(interval, startMs, endMs)) {
-    if (first === undefined) first = open;
-    count++;
-    previousEnd = nextOpenTime(interval, open);
-    if (count === perPage) {
-      bounds.push([first, previousEnd]);
-      first = undefined;
-      count = 0;
-    }
-  }
-  if (first !== undefined) bounds.push([first, Math.min(previousEnd, endMs)]);
-  return bounds;
 }
 
 export function planPages(command: StartCommand, kind: 'klines' | 'agg_trades', interval: Interval | undefined, options: PagePlanOptions = {}): WorkPage[] {
@@ -50,11 +29,9 @@ export function planPages(command: StartCommand, kind: 'klines' | 'agg_trades', 
   if (kind === 'klines') {
     if (interval === undefined) throw new StreamForgeError('SF_CONTRACT_INVALID', `type: ${command.type} has no interval`);
     const limit = KLINE_LIMITS[market].max;
-    bounds = pageBounds(interval, range.startMs, endMs, Math.min(options.klinesPerPage ?? limit, limit));
+    bounds = klinePageBounds(interval, range.startMs, endMs, Math.min(options.klinesPerPage ?? limit, limit));
   } else {
-    const step = Math.min(options.aggTradesPageMs ?? HOUR_MS, HOUR_MS);
-    bounds = [];
-    for (let t = range.startMs; t < endMs; t += step) bounds.push([t, Math.min(t + step, endMs)]);
+    bounds = timePageBounds(range.startMs, endMs, Math.min(options.aggTradesPageMs ?? AGG_TRADES_PAGE_MS, AGG_TRADES_PAGE_MS));
   }
   // A range with nothing in it still gets one (empty) page, so every service can report it done.
   if (bounds.length === 0) bounds = [[range.startMs, Math.max(range.startMs + 1, endMs)]];

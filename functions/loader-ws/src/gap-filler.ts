@@ -13,13 +13,11 @@
  *   `api` batches.
  */
 import { TOPICS, type EventProducer } from '@streamforge/shared/bus';
-import { EVENT_TYPES, nextOpenTime, sourceOf, telemetryId, type Interval, type Market, type WorkPage } from '@streamforge/shared/contracts';
+import { EVENT_TYPES, klinePageBounds, sourceOf, telemetryId, timePageBounds, type Interval, type Market, type WorkPage } from '@streamforge/shared/contracts';
 import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/shared/exchange';
 import type { Logger } from '@streamforge/shared/telemetry';
 import type { BatchPublisher } from './batch-publisher.ts';
 import { tradeRecord } from './stream-records.ts';
-
-const HOUR_MS = 3_600_000;
 
 export interface GapTarget {
   queueId: string;
@@ -61,24 +59,14 @@ export class GapFiller {
   /** Candles with open time in [from, to) become backfill pages. */
   async klines(symbol: string, from: number, to: number): Promise<GapFill> {
     const interval = this.#target.interval!;
-    const perPage = KLINE_LIMITS[this.#target.market].max;
-    const bounds: Array<[number, number]> = [];
-    let start = from;
-    while (start < to) {
-      let end = start;
-      for (let n = 0; n < perPage && end < to; n++) end = nextOpenTime(interval, end);
-      bounds.push([start, Math.min(end, to)]);
-      start = end;
-    }
+    const bounds = klinePageBounds(interval, from, to, KLINE_LIMITS[this.#target.market].max);
     const queueId = await this.#publishPages(symbol, 'klines', bounds);
     return { description: `${symbol} ${interval} candles opening ${new Date(from).toISOString()} to before ${new Date(to).toISOString()}`, pages: bounds.length, records: 0, fill_queue_id: queueId };
   }
 
   /** Aggregate trades made in [from, to] (the times of the trades around the gap) become hour pages. */
   async aggTrades(symbol: string, ids: { from: number; to: number }, from: number, to: number): Promise<GapFill> {
-    const bounds: Array<[number, number]> = [];
-    // USD-M allows at most one hour between startTime and endTime (docs/binance.md §1.6).
-    for (let start = from; start <= to; start += HOUR_MS) bounds.push([start, Math.min(start + HOUR_MS, to + 1)]);
+    const bounds = timePageBounds(from, to + 1);
     const queueId = await this.#publishPages(symbol, 'agg_trades', bounds);
     return { description: `${symbol} aggTrades ${ids.from}–${ids.to} (${ids.to - ids.from + 1})`, pages: bounds.length, records: 0, fill_queue_id: queueId };
   }

@@ -6,6 +6,37 @@
 import { defineContract } from './validation.ts';
 import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN, SYMBOL_PATTERN } from './ids.ts';
 import { MARKETS, type Market } from './workflow-type.ts';
+import { nextOpenTime, openTimesIn, type Interval } from './intervals.ts';
+
+/** USD-M allows at most one hour between an aggTrades request's startTime and endTime. */
+export const AGG_TRADES_PAGE_MS = 3_600_000;
+
+/** Pages [start, end) over the candles opening in [startMs, endMs), at most `perPage` candles each. */
+export function klinePageBounds(interval: Interval, startMs: number, endMs: number, perPage: number): Array<[number, number]> {
+  const bounds: Array<[number, number]> = [];
+  let first: number | undefined;
+  let count = 0;
+  let previousEnd = startMs;
+  for (const open of openTimesIn(interval, startMs, endMs)) {
+    first ??= open;
+    count++;
+    previousEnd = nextOpenTime(interval, open);
+    if (count === perPage) {
+      bounds.push([first, previousEnd]);
+      first = undefined;
+      count = 0;
+    }
+  }
+  if (first !== undefined) bounds.push([first, Math.min(previousEnd, endMs)]);
+  return bounds;
+}
+
+/** Pages [start, end) over [startMs, endMs), each at most `stepMs` long (aggTrades: an hour). */
+export function timePageBounds(startMs: number, endMs: number, stepMs = AGG_TRADES_PAGE_MS): Array<[number, number]> {
+  const bounds: Array<[number, number]> = [];
+  for (let t = startMs; t < endMs; t += stepMs) bounds.push([t, Math.min(t + stepMs, endMs)]);
+  return bounds;
+}
 
 export interface WorkPage {
   queue_id: string;
