@@ -22,6 +22,7 @@ export async function ensureTopics(kafka: Kafka, options: EnsureTopicsOptions = 
   await admin.connect();
   try {
     const planned = plan.map((spec) => ({ spec, name: options.prefix === undefined ? topicName(spec.name) : topicName(spec.name, options.prefix) }));
+    const names = planned.map((p) => p.name);
     // What was missing at the start: a retry below may find a topic made by an attempt whose wait failed.
     let created: string[] | undefined;
     // Right after creation the metadata may not know a topic yet (UNKNOWN_TOPIC_OR_PARTITION,
@@ -30,9 +31,10 @@ export async function ensureTopics(kafka: Kafka, options: EnsureTopicsOptions = 
     // next client to subscribe or send then finds them.
     for (let attempt = 0; ; attempt++) {
       try {
-        created ??= await missingOf(admin, planned.map((p) => p.name));
-        await createMissing(admin, planned, options);
-        const waiting = await withoutLeaders(admin, planned.map((p) => p.name));
+        const absent = await missingOf(admin, names);
+        created ??= absent;
+        await createTopics(admin, planned.filter(({ name }) => absent.includes(name)), options);
+        const waiting = await withoutLeaders(admin, names);
         if (waiting.length === 0) return created;
         if (attempt >= READY_ATTEMPTS) throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `Kafka topics have no leader yet: ${waiting.join(', ')}`);
       } catch (error) {
@@ -50,9 +52,7 @@ async function missingOf(admin: Admin, names: string[]): Promise<string[]> {
   return names.filter((name) => !existing.has(name));
 }
 
-async function createMissing(admin: Admin, planned: Array<{ spec: TopicSpec; name: string }>, options: EnsureTopicsOptions): Promise<void> {
-  const absent = new Set(await missingOf(admin, planned.map((p) => p.name)));
-  const missing = planned.filter(({ name }) => absent.has(name));
+async function createTopics(admin: Admin, missing: Array<{ spec: TopicSpec; name: string }>, options: EnsureTopicsOptions): Promise<void> {
   if (missing.length > 0) {
     await admin.createTopics({
       waitForLeaders: true,

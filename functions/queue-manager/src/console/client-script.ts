@@ -193,13 +193,11 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
       var stop = el('button', { cls: 'stop', type: 'button', 'data-action': 'stop', text: 'Stop' });
       stop.addEventListener('click', function () { stopWorkflow(w.queue_id, stop); });
       row.parts = {
-        id: el('td', { cls: 'id' }, el('code', { text: w.queue_id })),
         type: el('td'), range: el('td'), status: el('td', { cls: 'status-cell' }), progress: el('td', { cls: 'progress' }),
-        records: el('td', { cls: 'num records' }), updated: el('td'), stop: el('td', null, stop),
+        records: el('td', { cls: 'num records' }), updated: el('td'), stop: stop,
       };
-      row.stopButton = stop;
       var c = row.parts;
-      row.append(c.id, c.type, c.range, c.status, c.progress, c.records, c.updated, c.stop);
+      row.append(el('td', { cls: 'id' }, el('code', { text: w.queue_id })), c.type, c.range, c.status, c.progress, c.records, c.updated, el('td', null, stop));
       rows.set(w.queue_id, row);
     }
     var progress = progressOf(w);
@@ -216,7 +214,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     cells.progress.replaceChildren(bar || '');
     cells.records.textContent = fmt(recordsOf(w));
     cells.updated.textContent = time(w.updated_at);
-    row.stopButton.hidden = !!FINAL[w.status];
+    cells.stop.hidden = !!FINAL[w.status];
     row.classList.toggle('selected', w.queue_id === selected);
     return row;
   }
