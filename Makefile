@@ -6,9 +6,6 @@ SHELL := /bin/bash
 # The project's Node (installed by setup when the machine's is too old) comes first.
 export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
 export ONNXRUNTIME_NODE_INSTALL := skip
-# kafkajs 2.2.4 schedules negative timeouts that Node >= 23 warns about (tulios/kafkajs#1751).
-export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
-export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
 .PHONY: help setup test typecheck demo up down clean
 

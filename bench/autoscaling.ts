@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { controlTopicOf, createEventProducer, createKafka, startEventConsumer, TOPICS, waitForKafka, type DecodedEvent } from '../shared/src/bus/index.ts';
+import { controlTopicOf, createEventProducer, createBusConnection, startEventConsumer, TOPICS, waitForKafka, type DecodedEvent } from '../shared/src/bus/index.ts';
 import { EVENT_TYPES } from '../shared/src/contracts/index.ts';
 import { startLocalBroker } from '../shared/src/platform/index.ts';
 import { startTestStack, uniqueName, waitFor, type TestStack } from '../shared/src/testing/index.ts';
@@ -33,7 +33,7 @@ const { values } = parseArgs({
 const scratch = mkdtempSync(join(tmpdir(), 'sf-bench-scale-'));
 const broker = await startLocalBroker({ dataDir: join(scratch, 'kafka') });
 process.env.KAFKA_BROKERS = broker.brokers;
-const kafka = createKafka({ brokers: [broker.brokers], clientId: 'bench-autoscaling' });
+const kafka = createBusConnection({ brokers: [broker.brokers], clientId: 'bench-autoscaling' });
 await waitForKafka(kafka);
 
 interface Status {
@@ -49,10 +49,10 @@ const running = (s: Status, name: string) => s.functions.find((f) => f.name === 
 async function coldStarts(runs: number): Promise<Record<string, unknown>> {
   const stack = await startTestStack({ STREAMFORGE_COOLDOWN_SECONDS: '2', STREAMFORGE_POLLING_INTERVAL_MS: '1000', LOG_LEVEL: 'warn' });
   const pongs: DecodedEvent[] = [];
-  const consumer = await startEventConsumer({ kafka, groupId: uniqueName('bench-pongs'), topics: [`${stack.prefix}${TOPICS.events}`], fromBeginning: false, handle: async (e) => { pongs.push(e); } });
+  const consumer = await startEventConsumer({ connection: kafka, groupId: uniqueName('bench-pongs'), topics: [`${stack.prefix}${TOPICS.events}`], fromBeginning: false, handle: async (e) => { pongs.push(e); } });
   const producer = await createEventProducer(kafka, { topicPrefix: stack.prefix });
   try {
-    await waitFor('the pong reader in its group', async () => (await consumer.consumer.describeGroup()).state === 'Stable');
+    await consumer.ready();
     const ping = async (): Promise<number> => {
       const queueId = uniqueName('bench-ping');
       const sent = Date.now() / 1000;

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createKafka, createEventProducer, waitForKafka } from '../shared/src/bus/index.ts';
+import { createBusConnection, createEventProducer, startRecordConsumer, waitForKafka } from '../shared/src/bus/index.ts';
 import { klineFromRow, type BinanceKlineRow, type KlineRecord } from '../shared/src/contracts/index.ts';
 import { startLocalBroker, PROJECT_ROOT } from '../shared/src/platform/index.ts';
 import { openStore } from '../shared/src/store/index.ts';
@@ -35,7 +35,7 @@ const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'ADAUSDT
 const scratch = mkdtempSync(join(tmpdir(), 'sf-bench-'));
 const broker = await startLocalBroker({ dataDir: join(scratch, 'kafka') });
 process.env.KAFKA_BROKERS = broker.brokers;
-await waitForKafka(createKafka({ brokers: [broker.brokers] }));
+await waitForKafka(createBusConnection({ brokers: [broker.brokers] }));
 
 interface Workflow {
   queue_id: string;
@@ -97,29 +97,32 @@ async function rawInsert(count: number): Promise<Record<string, unknown>> {
 
 /** The seed's design: every candle its own Kafka message (sent and awaited), its own insert. */
 async function seedDesign(count: number): Promise<Record<string, unknown>> {
-  const kafka = createKafka({ brokers: [broker.brokers], clientId: 'seed-bench' });
+  const kafka = createBusConnection({ brokers: [broker.brokers], clientId: 'seed-bench' });
   const topic = uniqueName('seed-candles');
   await ensureTopics(kafka, { prefix: '', plan: [{ name: topic, partitions: 1, retentionMs: 3_600_000, purpose: 'bench' }] });
   const store = await openStore(`sqlite:${join(scratch, 'seed.sqlite')}`);
   const producer = await createEventProducer(kafka, { topicPrefix: '' });
-  const consumer = kafka.consumer({ groupId: uniqueName('seed'), maxWaitTimeInMs: 100 });
   const records = syntheticKlines(count);
   let stored = 0;
   let resolveDone: () => void = () => undefined;
   const allStored = new Promise<void>((r) => { resolveDone = r; });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      await store.writeBatch({ collection: 'seed_klines', records: [JSON.parse(String(message.value)) as KlineRecord] });
+  const consumer = await startRecordConsumer({
+    connection: kafka,
+    groupId: uniqueName('seed'),
+    topics: [topic],
+    from: 'earliest',
+    commit: true,
+    maxWaitMs: 100,
+    handle: async (record) => {
+      await store.writeBatch({ collection: 'seed_klines', records: [JSON.parse(String(record.value)) as KlineRecord] });
       if (++stored === count) resolveDone();
     },
   });
   const started = performance.now();
-  for (const record of records) await producer.sendMessages(topic, [{ key: record.symbol, value: JSON.stringify(record) }]);
+  for (const record of records) await producer.sendRecords(topic, [{ key: record.symbol, value: JSON.stringify(record) }]);
   await allStored;
   const seconds = (performance.now() - started) / 1000;
-  await consumer.disconnect();
+  await consumer.stop();
   await producer.disconnect();
   await store.close();
   return { candles: count, seconds: round(seconds), candles_per_s: Math.round(count / seconds) };

@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createKafka, waitForKafka } from '../shared/src/bus/kafka.ts';
+import { createBusConnection, createEventProducer, ensureTopics, waitForKafka } from '../shared/src/bus/index.ts';
 import { freePort } from '../shared/src/platform/free-port.ts';
 import { startLocalBroker, type LocalBroker } from '../shared/src/platform/kafka-broker.ts';
 import { filesBelow } from '../scripts/deploy/image-contents.ts';
@@ -45,20 +45,22 @@ const scratch = mkdtempSync(join(ROOT, '.cache', 'bench-cold-start-'));
 if (!brokers) {
   broker = await startLocalBroker({ dataDir: join(scratch, 'kafka') });
   brokers = broker.brokers;
-  await waitForKafka(createKafka({ brokers: [brokers] }));
+  await waitForKafka(createBusConnection({ brokers: [brokers] }));
 }
 // A broker's first idempotent producer pays for its warm-up; a function starting in a running
 // cluster does not, so one producer connects before anything is measured.
-const warmup = createKafka({ brokers: brokers.split(','), clientId: 'bench-warmup' }).producer({ idempotent: true });
-await warmup.connect();
+const warmupConnection = createBusConnection({ brokers: brokers.split(','), clientId: 'bench-warmup' });
+await ensureTopics(warmupConnection, { prefix: '', plan: [{ name: 'bench-warmup', partitions: 1, retentionMs: 3_600_000, purpose: 'producer warm-up' }] });
+const warmup = await createEventProducer(warmupConnection, { topicPrefix: '' });
+await warmup.sendRecords('bench-warmup', [{ key: 'warmup', value: '{}' }]);
 await warmup.disconnect();
 
 /** The local platform's way: node shared/src/runtime/main.ts on the sources (type stripping, no bundle). */
 async function unbundledReadyMs(folder: string, env: Record<string, string>): Promise<number> {
   const began = performance.now();
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(ROOT, 'shared/src/runtime/main.ts'), join(ROOT, 'functions', folder, 'src/index.ts'), '--name', folder], {
+  const child = spawn(process.execPath, [join(ROOT, 'shared/src/runtime/main.ts'), join(ROOT, 'functions', folder, 'src/index.ts'), '--name', folder], {
     cwd: ROOT,
-    env: { ...env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    env,
     stdio: 'ignore',
   });
   try {

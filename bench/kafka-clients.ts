@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Consumer as PlatformaticConsumer, Producer as PlatformaticProducer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
-import { createKafka, waitForKafka } from '../shared/src/bus/kafka.ts';
+import { createBusConnection, waitForKafka } from '../shared/src/bus/connection.ts';
 import { freePort } from '../shared/src/platform/free-port.ts';
 import { startLocalBroker, type LocalBroker } from '../shared/src/platform/kafka-broker.ts';
 import { createTestTopic, readTopic } from '../shared/src/testing/kafka.ts';
@@ -112,7 +112,7 @@ async function startBroker(port?: number, advertisedPort?: number): Promise<{ br
 
 /** Throughput rounds; the clients take turns so neither always runs on a warmer broker. */
 async function throughput(brokers: string): Promise<Record<ClientName, { produce_msgs_per_s: number; produce_mb_per_s: number; batch_send_ms: { p50: number; p99: number }; consume_msgs_per_s: number }>> {
-  const kafka = createKafka({ brokers: [brokers], clientId: 'bench-admin' });
+  const kafka = createBusConnection({ brokers: [brokers], clientId: 'bench-admin' });
   await waitForKafka(kafka);
   const samples: Record<string, { produce: number[]; consume: number[]; batches: number[] }> = {};
   for (let round = 0; round < rounds; round++) {
@@ -152,7 +152,7 @@ async function lostAnswer(): Promise<Record<ClientName, { topic_holds: string[];
   const proxy = await startKafkaFaultProxy(brokerPort);
   const { broker, dir } = await startBroker(brokerPort, proxy.port);
   try {
-    const kafka = createKafka({ brokers: [broker.brokers], clientId: 'bench-admin' });
+    const kafka = createBusConnection({ brokers: [broker.brokers], clientId: 'bench-admin' });
     await waitForKafka(kafka);
     const result = {} as Awaited<ReturnType<typeof lostAnswer>>;
     const senders: Record<ClientName, (topic: string) => Promise<{ send(id: string): Promise<unknown>; close(): Promise<unknown> }>> = {
@@ -176,8 +176,8 @@ async function lostAnswer(): Promise<Record<ClientName, { topic_holds: string[];
       await producer.send('fourth').catch(() => undefined);
       await producer.close().catch(() => undefined);
       const held = await readTopic(kafka, topic, 4, 5_000).then(
-        (records) => records.map((r) => String(r.message.value)),
-        async () => (await readTopic(kafka, topic, 3, 5_000).catch(() => [])).map((r) => String(r.message.value)),
+        (records) => records.map((r) => String(r.value)),
+        async () => (await readTopic(kafka, topic, 3, 5_000).catch(() => [])).map((r) => String(r.value)),
       );
       const sent = ['first', 'second', 'third', 'fourth'];
       result[name] = { topic_holds: held, lost: sent.filter((id) => !held.includes(id)), duplicated: sent.filter((id) => held.filter((h) => h === id).length > 1) };

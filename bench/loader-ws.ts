@@ -18,7 +18,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { TOPIC_PLAN, createEventProducer, createKafka, ensureTopics, waitForKafka } from '../shared/src/bus/index.ts';
+import { TOPIC_PLAN, createEventProducer, createBusConnection, ensureTopics, waitForKafka } from '../shared/src/bus/index.ts';
 import { BinanceRestClient, systemTime } from '../shared/src/exchange/index.ts';
 import { DEFAULT_SYMBOLS, attachWebSocketSide, startExchangeSimulator, type SymbolSpec } from '../shared/src/exchange/simulator/index.ts';
 import { startLocalBroker, type LocalBroker } from '../shared/src/platform/kafka-broker.ts';
@@ -53,7 +53,7 @@ if (!isMainThread) {
     broker = await startLocalBroker({ dataDir: scratch });
     brokers = broker.brokers;
   }
-  const kafka = createKafka({ brokers: brokers.split(','), clientId: 'bench-loader-ws' });
+  const kafka = createBusConnection({ brokers: brokers.split(','), clientId: 'bench-loader-ws' });
   await waitForKafka(kafka);
   const prefix = `bench-${Date.now()}.`;
   await ensureTopics(kafka, { prefix, plan: TOPIC_PLAN });

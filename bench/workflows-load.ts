@@ -24,7 +24,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createKafka, waitForKafka } from '../shared/src/bus/kafka.ts';
+import { createBusConnection, waitForKafka } from '../shared/src/bus/connection.ts';
 import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from '../shared/src/platform/kafka-broker.ts';
 import { runWorkflowLoad, type WorkflowLoadResult } from '../shared/src/load/load-generator.ts';
 import { startTestStack } from '../shared/src/testing/stack.ts';
@@ -39,7 +39,7 @@ if (!process.env.KAFKA_BROKERS) {
   mkdirSync(join(PROJECT_ROOT, '.cache'), { recursive: true });
   scratch = mkdtempSync(join(PROJECT_ROOT, '.cache', 'bench-workflows-'));
   broker = await startLocalBroker({ dataDir: scratch });
-  await waitForKafka(createKafka({ brokers: [broker.brokers] }));
+  await waitForKafka(createBusConnection({ brokers: [broker.brokers] }));
   process.env.KAFKA_BROKERS = broker.brokers;
 }
 

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKafka, waitForKafka } from '../shared/src/bus/kafka.ts';
+import { createBusConnection, waitForKafka } from '../shared/src/bus/connection.ts';
 import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from '../shared/src/platform/kafka-broker.ts';
 
 const args = process.argv.slice(2);
@@ -38,7 +38,7 @@ if (!noKafka && !process.env.KAFKA_BROKERS) {
   scratch = mkdtempSync(join(PROJECT_ROOT, '.cache', 'test-kafka-'));
   const started = Date.now();
   broker = await startLocalBroker({ dataDir: scratch });
-  await waitForKafka(createKafka({ brokers: [broker.brokers] }));
+  await waitForKafka(createBusConnection({ brokers: [broker.brokers] }));
   env.KAFKA_BROKERS = broker.brokers;
   console.log(`test run: Kafka broker ${broker.brokers} ready in ${Date.now() - started} ms (pid ${broker.pid})`);
 } else if (noKafka) {

@@ -36,12 +36,8 @@ export const COMPILE_CACHE_DIR = '.node-compile-cache';
 /** Argument of index.mjs that loads every module and exits instead of serving (the image build's check). */
 export const VERIFY_FLAG = '--verify-image';
 
-/**
- * What the image's `npm start` runs (and the tests and benchmark run the same way).
- * kafkajs 2.2.4 warns about its partitioner change and schedules negative timeouts that
- * Node >= 23 warns about (tulios/kafkajs#1751); both are silenced as the Makefile does.
- */
-export const START_COMMAND = `KAFKAJS_NO_PARTITIONER_WARNING=1 NODE_COMPILE_CACHE=${COMPILE_CACHE_DIR} node --disable-warning=TimeoutNegativeWarning ${BUNDLE_FILE}`;
+/** What the image's `npm start` runs (and the tests and benchmark run the same way). */
+export const START_COMMAND = `NODE_COMPILE_CACHE=${COMPILE_CACHE_DIR} node ${BUNDLE_FILE}`;
 
 // CommonJS packages inside an ESM bundle call require() for Node built-ins; esbuild's shim
 // needs a real `require` in scope (esbuild docs, "bundling for node"). The second line serves

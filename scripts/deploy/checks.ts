@@ -45,8 +45,8 @@ export const ORDERED_TOPICS = [...COMMAND_TARGETS.map(controlTopicOf), 'queue-ev
 export const EARLIEST_TOPICS = ['queue-events', 'loader-api-work', 'data-klines', 'data-agg-trades', 'data-trades', 'data-depth', 'data-book-ticker'];
 /** The one thing the manager may do in the API (knative/rbac.yaml). */
 export const MANAGER_RULE = { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] };
-/** Environment the platform gives every function without func.yaml: Knative's K_* (knative.md §1.5) and the image's start command. */
-export const PLATFORM_ENV = ['K_SERVICE', 'K_REVISION', 'K_CONFIGURATION', 'KAFKAJS_NO_PARTITIONER_WARNING'];
+/** Environment the platform gives every function without func.yaml: Knative's K_* (knative.md §1.5). */
+export const PLATFORM_ENV = ['K_SERVICE', 'K_REVISION', 'K_CONFIGURATION'];
 
 const KEDA_CLASS = 'keda.autoscaling.knative.dev';
 const SOURCE_SCALE_PREFIX = 'autoscaling.eventing.knative.dev/';

@@ -14,8 +14,12 @@ import { ROOT } from './paths.ts';
 /** The platform of the function images (the Paketo jammy stacks are linux/amd64). */
 export const IMAGE_PLATFORM = { os: 'linux', arch: 'x64' } as const;
 
-/** Packages that stay outside every bundle because they load native code at run time. */
-export const NATIVE_PACKAGES = ['onnxruntime-node'] as const;
+/**
+ * Packages that stay outside every bundle because they load native code or a file next to
+ * their own at run time: onnxruntime's add-on, and the Kafka client's CRC32C (a native add-on,
+ * with a WebAssembly fallback read from its package folder).
+ */
+export const NATIVE_PACKAGES = ['onnxruntime-node', '@node-rs/crc32', '@platformatic/wasm-utils'] as const;
 
 /**
  * Optional native accelerators ws tries to `require` inside a try/catch. They are not

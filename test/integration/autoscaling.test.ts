@@ -67,10 +67,10 @@ test('a ping to dummy-service at zero starts it, gets its pong, and the start is
   assert.equal(running(await status(), 'dummy-service'), 0);
   const kafka = testKafka();
   const pongs: DecodedEvent[] = [];
-  const consumer = await startEventConsumer({ kafka, groupId: uniqueName('pongs'), topics: [`${stack.prefix}${TOPICS.events}`], fromBeginning: false, handle: async (e) => { pongs.push(e); } });
+  const consumer = await startEventConsumer({ connection: kafka, groupId: uniqueName('pongs'), topics: [`${stack.prefix}${TOPICS.events}`], fromBeginning: false, handle: async (e) => { pongs.push(e); } });
   const producer = await createEventProducer(kafka, { topicPrefix: stack.prefix });
   t.after(async () => { await consumer.stop(); await producer.disconnect(); });
-  await waitFor('the reader assigned', async () => (await consumer.consumer.describeGroup()).state === 'Stable');
+  await consumer.ready();
   const queueId = uniqueName('diag-cold');
   const sent = Date.now() / 1000;
   await producer.send(controlTopicOf('dummy-service'), [{ type: EVENT_TYPES.controlPing, source: '/test', subject: queueId, partitionKey: 'diagnostics', data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sent, timestamp: sent } }]);

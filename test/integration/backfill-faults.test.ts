@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKafka, waitForKafka, TOPICS } from '@streamforge/shared/bus';
+import { createBusConnection, waitForKafka, TOPICS } from '@streamforge/shared/bus';
 import { isAlive, readStackState, startLocalBroker } from '@streamforge/shared/platform';
 import { stackApi, startTestStack, testKafka, waitForGroupCaughtUp, type StackApi, type TestStack, type WorkflowView } from '@streamforge/shared/testing';
 
@@ -76,7 +76,7 @@ test('the broker crashed and restarted mid-run: the backfill completes with exac
   const dataDir = mkdtempSync(join(tmpdir(), 'sf-broker-'));
   let broker = await startLocalBroker({ dataDir });
   t.after(async () => { await broker.stop(); rmSync(dataDir, { recursive: true, force: true }); });
-  await waitForKafka(createKafka({ brokers: [broker.brokers] }));
+  await waitForKafka(createBusConnection({ brokers: [broker.brokers] }));
   const own = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', KAFKA_BROKERS: broker.brokers });
   t.after(() => own.down());
   const ownApi = stackApi(() => own.state.api_url);

@@ -73,10 +73,10 @@ test('redelivering every data event stores no duplicate', async () => {
   // Publish every data event of this workflow a second time, byte for byte.
   const kafka = testKafka();
   const topic = `${stack.prefix}${TOPICS.dataKlines}`;
-  const mine = (await readTopic(kafka, topic, await topicMessageCount(kafka, topic))).filter((r) => r.message.headers?.['ce_subject']?.toString() === workflow.queue_id);
+  const mine = (await readTopic(kafka, topic, await topicMessageCount(kafka, topic))).filter((r) => r.headers['ce_subject']?.toString() === workflow.queue_id);
   assert.ok(mine.length >= 2);
   const producer = await createEventProducer(kafka, { topicPrefix: '' });
-  await producer.sendMessages(topic, mine.map((r) => ({ key: r.message.key, value: r.message.value, headers: r.message.headers ?? {} })));
+  await producer.sendRecords(topic, mine.map((r) => ({ key: r.key, value: r.value, headers: r.headers })));
   await producer.disconnect();
   await waitForGroupCaughtUp(kafka, `${stack.prefix}arango-connector-data`, topic);
 

@@ -18,7 +18,7 @@ test('a ping on dummy-service\'s command topic comes back as a pong on queue-eve
   const prefix = stack.prefix;
   const pongs: DecodedEvent[] = [];
   const consumer = await startEventConsumer({
-    kafka,
+    connection: kafka,
     groupId: uniqueName('pong-reader'),
     topics: [`${prefix}${TOPICS.events}`],
     handle: async (event) => { pongs.push(event); },

@@ -12,10 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Consumer, Kafka } from 'kafkajs';
-import { TOPICS, TOPIC_PLAN, controlTopicOf, decodeRecord, topicName, type EventProducer } from '@streamforge/shared/bus';
+import { TOPICS, TOPIC_PLAN, controlTopicOf, decodeRecord, startRecordConsumer, topicName, withAdmin, type BusConnection, type EventProducer, type RecordConsumer } from '@streamforge/shared/bus';
 import { EVENT_TYPES, sourceOf } from '@streamforge/shared/contracts';
-import { trackConsumerLag, type Logger, type Registry } from '@streamforge/shared/telemetry';
+import type { Logger, Registry } from '@streamforge/shared/telemetry';
 import { SERVICE } from './simulate.ts';
 
 export interface DiagnosticsReport {
@@ -38,7 +37,7 @@ export interface Diagnostics {
 }
 
 export interface DiagnosticsDeps {
-  kafka: Kafka;
+  connection: BusConnection;
   producer: EventProducer;
   logger: Logger;
   registry?: Registry;
@@ -48,28 +47,26 @@ const round = (ms: number) => Math.round(ms * 100) / 100;
 
 export function createDiagnostics(deps: DiagnosticsDeps): Diagnostics {
   const waiting = new Map<string, (pong: Pong) => void>();
-  let reader: Promise<Consumer> | undefined;
+  let reader: Promise<RecordConsumer> | undefined;
 
   /** The pong reader, ready once it has joined and fetched (so its start offset is fixed before the ping leaves). */
-  function pongReader(timeoutMs: number): Promise<Consumer> {
+  function pongReader(timeoutMs: number): Promise<RecordConsumer> {
     reader ??= (async () => {
       const instance = (process.env.POD_NAME || hostname()).replace(/[^a-zA-Z0-9._-]/g, '-');
       const groupId = topicName(`${SERVICE}-diagnostics-${instance}-${randomUUID().slice(0, 8)}`);
-      const consumer = deps.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 3_000 });
-      if (deps.registry) trackConsumerLag(consumer, { registry: deps.registry, groupId });
-      let joined = false;
-      const fetched = new Promise<void>((resolve) => {
-        consumer.on(consumer.events.GROUP_JOIN, () => { joined = true; });
-        consumer.on(consumer.events.FETCH, () => { if (joined) resolve(); });
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topicName(TOPICS.events)], fromBeginning: false });
-      await consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ message }) => {
+      const consumer = await startRecordConsumer({
+        connection: deps.connection,
+        groupId,
+        topics: [topicName(TOPICS.events)],
+        from: 'latest',
+        commit: false,
+        maxWaitMs: 100,
+        logger: deps.logger,
+        ...(deps.registry ? { registry: deps.registry } : {}),
+        handle: async (record) => {
           if (waiting.size === 0) return;
           try {
-            const event = decodeRecord<Record<string, unknown>>(message);
+            const event = decodeRecord<Record<string, unknown>>(record);
             const data = event.data;
             if (data?.status !== 'pong' || typeof data.queue_id !== 'string') return;
             waiting.get(data.queue_id)?.({ receivedAt: performance.now(), data });
@@ -78,7 +75,7 @@ export function createDiagnostics(deps: DiagnosticsDeps): Diagnostics {
           }
         },
       });
-      await fetched;
+      await consumer.ready();
       deps.logger.info({ groupId }, 'diagnostics pong reader ready');
       return consumer;
     })().catch((error: unknown) => {
@@ -89,10 +86,8 @@ export function createDiagnostics(deps: DiagnosticsDeps): Diagnostics {
   }
 
   async function checkKafka(report: DiagnosticsReport): Promise<void> {
-    const admin = deps.kafka.admin();
     const began = performance.now();
-    try {
-      await admin.connect();
+    await withAdmin(deps.connection, async (admin) => {
       const cluster = await admin.describeCluster();
       report.kafka = {
         ok: true,
@@ -101,23 +96,15 @@ export function createDiagnostics(deps: DiagnosticsDeps): Diagnostics {
         controller: cluster.controller,
         brokers: cluster.brokers.map((b) => ({ node_id: b.nodeId, host: b.host, port: b.port })),
       };
-      const existing = new Set(await admin.listTopics());
       const planned = TOPIC_PLAN.map((spec) => ({ spec, name: topicName(spec.name) }));
-      const present = planned.filter((p) => existing.has(p.name));
-      const metadata = present.length > 0 ? await admin.fetchTopicMetadata({ topics: present.map((p) => p.name) }) : { topics: [] };
-      report.topics.present = present.map((p) => ({
-        name: p.name,
-        partitions: metadata.topics.find((t) => t.name === p.name)?.partitions.length ?? 0,
-        planned_partitions: p.spec.partitions,
-      }));
-      report.topics.missing = planned.filter((p) => !existing.has(p.name)).map((p) => p.name);
+      const ready = await admin.readyTopics(planned.map((p) => p.name));
+      report.topics.present = planned.filter((p) => ready.has(p.name)).map((p) => ({ name: p.name, partitions: ready.get(p.name) ?? 0, planned_partitions: p.spec.partitions }));
+      report.topics.missing = planned.filter((p) => !ready.has(p.name)).map((p) => p.name);
       report.topics.ok = report.topics.missing.length === 0;
-    } catch (error) {
+    }).catch((error: unknown) => {
       if (!report.kafka.ok) report.kafka = { ok: false, error: (error as Error).message };
       else report.topics.error = (error as Error).message;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    });
   }
 
   async function roundTrip(report: DiagnosticsReport, timeoutMs: number): Promise<void> {
@@ -173,7 +160,7 @@ export function createDiagnostics(deps: DiagnosticsDeps): Diagnostics {
     },
     async close() {
       const consumer = await reader?.catch(() => undefined);
-      await consumer?.disconnect().catch(() => undefined);
+      await consumer?.stop().catch(() => undefined);
     },
   };
 }

@@ -28,7 +28,7 @@ const running = new Map<string, AbortController>();
 
 export async function init(info: FunctionRuntimeInfo): Promise<void> {
   bus = await connectServiceBus(SERVICE, info.logger);
-  diagnostics = createDiagnostics({ kafka: bus.kafka, producer: bus.producer, logger: info.logger, registry: info.metrics.registry });
+  diagnostics = createDiagnostics({ connection: bus.connection, producer: bus.producer, logger: info.logger, registry: info.metrics.registry });
   const registers = [info.metrics.registry];
   pings = new Counter({ name: 'streamforge_dummy_pings_total', help: 'Pings answered with a pong.', registers });
   simulations = new Counter({ name: 'streamforge_dummy_simulations_total', help: 'Simulated workflow scripts played, by outcome.', labelNames: ['outcome'], registers });

@@ -59,7 +59,7 @@ function end(code: number, reason: string): Promise<never> {
 
 process.once('SIGTERM', () => void end(0, 'SIGTERM'));
 process.once('SIGINT', () => void end(0, 'SIGINT'));
-listener = await startStopListener({ kafka: bus.kafka, queueId: config.queueId, logger, onStop: (reason) => void end(0, reason) }).catch((error: unknown) => {
+listener = await startStopListener({ connection: bus.connection, queueId: config.queueId, logger, onStop: (reason) => void end(0, reason) }).catch((error: unknown) => {
   logger.fatal({ err: error }, 'cannot listen to queue-control.loader-ws');
   return end(1, 'queue-control.loader-ws unavailable');
 });

@@ -7,13 +7,12 @@
  * Should its consumer stop for good, the Job streams on (the consumer logs why): the manager
  * also deletes the Job on a stop, and SIGTERM ends it the same way.
  */
-import type { Kafka } from 'kafkajs';
-import { controlTopicOf, startEventConsumer, type EventConsumer } from '@streamforge/shared/bus';
+import { controlTopicOf, startEventConsumer, type BusConnection, type EventConsumer } from '@streamforge/shared/bus';
 import { controlCommandContract } from '@streamforge/shared/contracts';
 import type { Logger } from '@streamforge/shared/telemetry';
 
 export interface StopListenerOptions {
-  kafka: Kafka;
+  connection: BusConnection;
   queueId: string;
   logger: Logger;
   onStop(reason: string): void;
@@ -25,7 +24,7 @@ export function stopGroupOf(queueId: string): string {
 
 export async function startStopListener(options: StopListenerOptions): Promise<EventConsumer> {
   return await startEventConsumer({
-    kafka: options.kafka,
+    connection: options.connection,
     groupId: stopGroupOf(options.queueId),
     topics: [controlTopicOf('loader-ws')],
     fromBeginning: true,

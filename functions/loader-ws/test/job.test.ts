@@ -23,7 +23,7 @@ async function setup(t: TestContext, symbols: string) {
   const telemetry: TelemetryEvent[] = [];
   const batches: DataBatch[] = [];
   const reader = await startEventConsumer({
-    kafka,
+    connection: kafka,
     groupId: uniqueName('job-reader'),
     topics: [`${prefix}${TOPICS.events}`, `${prefix}${TOPICS.dataAggTrades}`],
     handle: async (event) => {

@@ -46,7 +46,7 @@ async function harness(t: TestContext, config: Partial<LiveJobConfig> & Pick<Liv
   const pages: WorkPage[] = [];
   const telemetry: TelemetryEvent[] = [];
   const reader = await startEventConsumer({
-    kafka,
+    connection: kafka,
     groupId: uniqueName('lw-reader'),
     topics: [TOPICS.dataKlines, TOPICS.dataTrades, TOPICS.dataAggTrades, TOPICS.dataDepth, TOPICS.dataBookTicker, TOPICS.loaderWork, TOPICS.events].map((name) => `${prefix}${name}`),
     handle: async (event: DecodedEvent) => {

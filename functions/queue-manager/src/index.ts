@@ -46,7 +46,7 @@ export async function init(info: FunctionRuntimeInfo): Promise<void> {
 export async function routes(app: FastifyInstance, info: FunctionRuntimeInfo): Promise<void> {
   const token = env('STREAMFORGE_API_TOKEN');
   await registerApi(app, { manager, store, token });
-  await registerConsole(app, { manager, store, hub, token, logger: info.logger, kafka: bus.kafka, registry: info.metrics.registry });
+  await registerConsole(app, { manager, store, hub, token, logger: info.logger, connection: bus.connection, registry: info.metrics.registry });
 }
 
 export async function shutdown(): Promise<void> {

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, Kafka as KafkaBinding, type CloudEventV1 } from 'cloudevents';
-import type { IHeaders, Message } from 'kafkajs';
 import { StreamForgeError } from '../errors.ts';
+import type { OutgoingRecord, RecordHeaders } from './records.ts';
 
 /** The Knative Node runtime's body limit; an event's data must fit in it. */
 export const MAX_EVENT_BYTES = 1_048_576;
@@ -56,7 +56,7 @@ export function createEvent<T>(input: EventInput<T>): CloudEvent<T> {
 }
 
 /** A CloudEvent as a Kafka record in binary content mode. */
-export function encodeEvent<T>(event: CloudEvent<T> | EventInput<T>): Message {
+export function encodeEvent<T>(event: CloudEvent<T> | EventInput<T>): OutgoingRecord {
   const preserialized = event instanceof CloudEvent ? undefined : event.dataJson;
   const ce = event instanceof CloudEvent ? event : createEvent(preserialized === undefined ? event : { ...event, data: undefined as T });
   const message = KafkaBinding.binary(ce);
@@ -66,16 +66,16 @@ export function encodeEvent<T>(event: CloudEvent<T> | EventInput<T>): Message {
       details: { bytes: value.byteLength, limit: MAX_EVENT_BYTES },
     });
   }
-  const headers: IHeaders = {};
+  const headers: Record<string, string> = {};
   for (const [name, headerValue] of Object.entries(message.headers)) {
     if (headerValue !== undefined && headerValue !== null) headers[name] = String(headerValue);
   }
   const key = typeof message.key === 'string' ? message.key : ce['partitionkey'] === undefined ? null : String(ce['partitionkey']);
-  return { key, value, headers, ...(message.timestamp ? { timestamp: message.timestamp } : {}) };
+  return { key, value, headers };
 }
 
 /** Kafka headers (Buffers, strings or arrays of them) as a string map, lower-cased names. */
-export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
+export function headersToStrings(headers: RecordHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (value === undefined) continue;
@@ -88,7 +88,7 @@ export function headersToStrings(headers: IHeaders | undefined): Record<string, 
 export interface KafkaRecordLike {
   key: Buffer | string | null;
   value: Buffer | string | null;
-  headers?: IHeaders;
+  headers?: RecordHeaders;
 }
 
 /** Whether a Kafka record carries a CloudEvent (binary `ce_id` header or structured content type). */

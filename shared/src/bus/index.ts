@@ -1,8 +1,10 @@
+export * from './records.ts';
 export * from './codec.ts';
 export * from './topics.ts';
-export * from './kafka.ts';
+export { createBusConnection, waitForKafka, type BusConnectionOptions } from './connection.ts';
+export * from './kafka-errors.ts';
 export * from './producer.ts';
+export * from './record-consumer.ts';
 export * from './consumer.ts';
-export * from './consumer-crash.ts';
 export * from './admin.ts';
 export * from './service-bus.ts';

@@ -1,25 +1,25 @@
 /**
- * What most functions need from Kafka, built once in `init()`: the client, an idempotent
+ * What most functions need from Kafka, built once in `init()`: the connection, an idempotent
  * producer and a telemetry emitter for the service.
  */
-import type { Kafka } from 'kafkajs';
 import { createTelemetryEmitter, type TelemetryEmitter } from '../telemetry/emitter.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { createKafka } from './kafka.ts';
+import { createBusConnection } from './connection.ts';
 import { createEventProducer, type EventProducer } from './producer.ts';
+import type { BusConnection } from './records.ts';
 
 export interface ServiceBus {
-  kafka: Kafka;
+  connection: BusConnection;
   producer: EventProducer;
   telemetry: TelemetryEmitter;
   close(): Promise<void>;
 }
 
-export async function connectServiceBus(service: string, logger?: Logger, kafka?: Kafka): Promise<ServiceBus> {
-  const client = kafka ?? createKafka({ clientId: service, ...(logger ? { logger } : {}) });
-  const producer = await createEventProducer(client);
+export async function connectServiceBus(service: string, logger?: Logger, connection?: BusConnection): Promise<ServiceBus> {
+  const bus = connection ?? createBusConnection({ clientId: service, ...(logger ? { logger } : {}) });
+  const producer = await createEventProducer(bus);
   return {
-    kafka: client,
+    connection: bus,
     producer,
     telemetry: createTelemetryEmitter({ producer, service }),
     close: () => producer.disconnect(),

@@ -6,7 +6,8 @@
  * cooldown-period without lag and without requests it goes back to its minimum (zero unless
  * func.yaml says otherwise). Every change is a decision kept with its reason.
  */
-import type { Admin, Kafka } from 'kafkajs';
+import { openAdmin, type BusAdmin } from '../bus/admin.ts';
+import type { BusConnection } from '../bus/records.ts';
 import { topicName } from '../bus/topics.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Counter, Gauge, type Registry } from '../telemetry/metrics.ts';
@@ -34,7 +35,7 @@ export interface SourceStatus {
 }
 
 export interface AutoscalerOptions {
-  kafka: Kafka;
+  connection: BusConnection;
   sources: KafkaSourceSpec[];
   pools: Map<string, FunctionPool>;
   prefix: string;
@@ -59,7 +60,7 @@ export interface Autoscaler {
 const KEEP_DECISIONS = 100;
 
 export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
-  const { kafka, sources, pools, logger } = options;
+  const { connection, sources, pools, logger } = options;
   const registers = options.registry ? [options.registry] : [];
   const lagGauge = new Gauge({ name: 'streamforge_platform_source_lag_messages', help: 'Kafka lag of a KafkaSource\'s consumer group over its topics.', labelNames: ['source'], registers });
   const desiredGauge = new Gauge({ name: 'streamforge_platform_desired_instances', help: 'Instances the autoscaler wants for a function.', labelNames: ['function'], registers });
@@ -70,23 +71,23 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
   const status = new Map<string, SourceStatus>();
   const log: ScalingDecision[] = [];
   const belowSince = new Map<string, number>();
-  let admin: Admin | undefined;
+  let admin: BusAdmin | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running = false;
 
   async function lagOf(source: KafkaSourceSpec): Promise<{ lag: number; partitions: number }> {
     const topics = source.topics.map((t) => topicName(t, options.prefix));
-    const committed = await admin!.fetchOffsets({ groupId: group(source), topics });
+    const committed = await admin!.groupOffsets(group(source), topics);
     let lag = 0;
     let partitions = 0;
     for (const topic of topics) {
-      const ends = await admin!.fetchTopicOffsets(topic);
-      const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      const ends = await admin!.topicOffsets(topic);
+      const mine = committed.get(topic);
       for (const end of ends) {
         partitions++;
-        const at = mine.find((p) => p.partition === end.partition)?.offset ?? '-1';
+        const at = mine?.get(end.partition);
         // No commit yet: everything from the start is lag for `earliest`, nothing for `latest` (pinned at start).
-        const from = at === '-1' ? (source.initialOffset === 'earliest' ? Number(end.low) : Number(end.high)) : Number(at);
+        const from = at === undefined ? (source.initialOffset === 'earliest' ? Number(end.low) : Number(end.high)) : Number(at);
         lag += Math.max(0, Number(end.high) - from);
       }
     }
@@ -162,15 +163,14 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
 
   return {
     async start() {
-      admin = kafka.admin();
-      await admin.connect();
+      admin = openAdmin(connection);
       running = true;
       void loop();
     },
     async stop() {
       running = false;
       if (timer) clearTimeout(timer);
-      await admin?.disconnect().catch(() => undefined);
+      await admin?.close();
     },
     sources: () => [...status.values()],
     decisions: () => [...log],

@@ -12,7 +12,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { createKafka } from '../bus/kafka.ts';
+import { createBusConnection } from '../bus/connection.ts';
 import { createEventProducer } from '../bus/producer.ts';
 import { env } from '../config.ts';
 import { createLogger } from '../telemetry/logger.ts';
@@ -40,10 +40,10 @@ const sinks = new Map(
 const allSources = loadKafkaSources(values.sources);
 const sources = values.only.length === 0 ? allSources : allSources.filter((s) => values.only.includes(s.name));
 const registry = createRegistry({ service: 'kafka-source-dispatcher' });
-const kafka = createKafka({ clientId: 'kafka-source-dispatcher', logger });
-const producer = await createEventProducer(kafka);
+const connection = createBusConnection({ clientId: 'kafka-source-dispatcher', logger });
+const producer = await createEventProducer(connection);
 const dispatcher = createDispatcher({
-  kafka,
+  connection,
   sources,
   kafkaSinks: loadKafkaSinks(values.sources),
   producer,

@@ -10,14 +10,14 @@
  * and commits; here the offset is not committed and the record comes again, because the
  * dead-letter sink is Kafka itself and StreamForge promises that nothing is lost.
  */
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { Pool } from 'undici';
-import { isRetryableStatus } from '../errors.ts';
+import { isRetryableStatus, type StreamForgeError } from '../errors.ts';
 import type { EventProducer } from '../bus/producer.ts';
-import { onConsumerGaveUp } from '../bus/consumer-crash.ts';
+import { withAdmin, type BusAdmin } from '../bus/admin.ts';
+import { startRecordConsumer, type RecordConsumer } from '../bus/record-consumer.ts';
+import type { BusConnection } from '../bus/records.ts';
 import { topicName } from '../bus/topics.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { trackConsumerLag } from '../telemetry/consumer-lag.ts';
 import { Counter, Histogram, type Registry } from '../telemetry/metrics.ts';
 import { toDeadLetterRecord, toHttpEvent, type HttpEvent, type RecordToDeliver } from './http-delivery.ts';
 import { backoffMs, type KafkaSinkSpec, type KafkaSourceSpec, type SinkRef } from './manifests.ts';
@@ -25,7 +25,7 @@ import { backoffMs, type KafkaSinkSpec, type KafkaSourceSpec, type SinkRef } fro
 export type SinkResolver = (ref: SinkRef, source: KafkaSourceSpec) => Promise<string>;
 
 export interface DispatcherOptions {
-  kafka: Kafka;
+  connection: BusConnection;
   sources: KafkaSourceSpec[];
   /** KafkaSinks that dead-letter sinks may name (their topic is the dead-letter topic). */
   kafkaSinks: KafkaSinkSpec[];
@@ -39,8 +39,8 @@ export interface DispatcherOptions {
   namespace?: string;
   /** In-flight records per source in unordered mode (Knative: max.poll.records = 50). */
   unorderedInFlight?: number;
-  /** A source's consumer crashed and kafkajs will not restart it: the source delivers nothing more. */
-  onGaveUp?(source: string, error: Error): void;
+  /** A source's consumer group refused it for good: the source delivers nothing more. */
+  onGaveUp?(source: string, error: StreamForgeError): void;
 }
 
 export interface Dispatcher {
@@ -89,11 +89,11 @@ interface AttemptResult {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
-  const { kafka, logger } = options;
+  const { logger } = options;
   const prefix = options.prefix;
   const metrics = createDispatchMetrics(options.registry);
   const pools = new Map<string, Pool>();
-  const consumers: Consumer[] = [];
+  const consumers: RecordConsumer[] = [];
   const joined = new Set<string>();
   let stopping = false;
   let readyResolve: () => void = () => undefined;
@@ -147,7 +147,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const dead = toDeadLetterRecord(event, record, { destination: url, reason: last.reason, ...(last.status === undefined ? {} : { status: last.status }), ...(last.body ? { body: last.body } : {}), ...(last.headers ? { responseHeaders: last.headers } : {}) });
     for (let n = 0; ; n++) {
       try {
-        await options.producer.sendMessages(topic(sink.topic), [dead]);
+        await options.producer.sendRecords(topic(sink.topic), [dead]);
         logger.warn({ source: source.name, id: event.id, type: event.type, status: last.status, reason: last.reason, deadLetterTopic: topic(sink.topic) }, 'record dead-lettered');
         metrics.deadLettered.inc({ source: source.name, reason: last.status === undefined ? 'unreachable' : `http_${last.status}` });
         return 'dead_lettered';
@@ -159,19 +159,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   /** Delivers one record to its final outcome; throws only when the outcome could not be made durable. */
-  async function dispatch(source: KafkaSourceSpec, record: RecordToDeliver, heartbeat: () => Promise<void>): Promise<Outcome | undefined> {
+  async function dispatch(source: KafkaSourceSpec, record: RecordToDeliver): Promise<Outcome | undefined> {
     const event = toHttpEvent(record, source.name, options.namespace);
     const started = performance.now();
     let last: AttemptResult = { ok: false, retryable: true, reason: 'not attempted' };
     let url = '';
     for (let n = 0; n <= source.delivery.retry; n++) {
       if (n > 0) {
+        // The client heartbeats on its own timer: a long backoff keeps the group membership.
         const wait = backoffMs(source.delivery, n);
-        // Keep the group membership alive through long backoffs.
-        for (let waited = 0; waited < wait && !stopping; waited += 1_000) {
-          await sleep(Math.min(1_000, wait - waited));
-          await heartbeat();
-        }
+        for (let waited = 0; waited < wait && !stopping; waited += 250) await sleep(Math.min(250, wait - waited));
       }
       if (stopping) return undefined;
       try {
@@ -197,83 +194,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return outcome;
   }
 
-  function toRecord(topicNameValue: string, partition: number, message: KafkaMessage): RecordToDeliver {
-    return { topic: topicNameValue, partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, ...(message.headers ? { headers: message.headers } : {}) };
-  }
-
-  async function runBatch(source: KafkaSourceSpec, payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
-    const live = () => isRunning() && !isStale() && !stopping;
-    if (source.ordering === 'ordered') {
-      for (const message of batch.messages) {
-        if (!live()) return;
-        const outcome = await dispatch(source, toRecord(batch.topic, batch.partition, message), heartbeat);
-        if (outcome === undefined) return;
-        resolveOffset(message.offset);
-        // Commits at most every autoCommitInterval, so a crash mid-batch redelivers little.
-        await commitOffsetsIfNecessary();
-        await heartbeat();
-      }
-      return;
-    }
-    // Unordered: up to `unorderedInFlight` records at once; offsets resolve in order, so a
-    // crash never commits past a record that has not reached its outcome.
-    const limit = options.unorderedInFlight ?? 50;
-    const messages = batch.messages;
-    const done = new Array<boolean>(messages.length).fill(false);
-    let next = 0;
-    let resolved = 0;
-    // A record that could not reach an outcome (or a failed commit) fails the batch once every
-    // worker has stopped: none keeps delivering a batch that kafkajs fetches again.
-    let failure: { error: unknown } | undefined;
-    const worker = async () => {
-      while (next < messages.length && live() && failure === undefined) {
-        const i = next++;
-        try {
-          const outcome = await dispatch(source, toRecord(batch.topic, batch.partition, messages[i] as KafkaMessage), heartbeat);
-          if (outcome === undefined) return;
-          done[i] = true;
-          while (resolved < messages.length && done[resolved]) resolveOffset((messages[resolved++] as KafkaMessage).offset);
-          await commitOffsetsIfNecessary();
-        } catch (error) {
-          failure ??= { error };
-          return;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, messages.length) }, worker));
-    if (failure) throw failure.error;
-    await heartbeat();
-  }
-
   /** `latest` means "from when this source was created": pin it now, as Knative's controller does. */
   async function initialiseOffsets(source: KafkaSourceSpec, groupId: string, topics: string[]): Promise<void> {
     if (source.initialOffset !== 'latest') return;
     // A group's coordinator may still be loading right after the broker started: retry what Kafka calls retriable.
     for (let attempt = 0; ; attempt++) {
       try {
-        return await pinLatestOffsets(groupId, topics);
+        return await withAdmin(options.connection, (admin) => pinLatestOffsets(admin, groupId, topics));
       } catch (error) {
-        if (!(error as { retriable?: boolean }).retriable || attempt >= 20 || stopping) throw error;
+        if ((error as StreamForgeError).details?.retriable !== true || attempt >= 20 || stopping) throw error;
         await sleep(Math.min(2_000, 100 * 2 ** attempt));
       }
     }
   }
 
-  async function pinLatestOffsets(groupId: string, topics: string[]): Promise<void> {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      for (const t of topics) {
-        const committed = await admin.fetchOffsets({ groupId, topics: [t] });
-        const partitions = committed[0]?.partitions ?? [];
-        if (partitions.length > 0 && partitions.every((p) => p.offset !== '-1')) continue;
-        const ends = await admin.fetchTopicOffsets(t);
-        const missing = ends.filter((e) => partitions.find((p) => p.partition === e.partition)?.offset === '-1' || !partitions.some((p) => p.partition === e.partition));
-        if (missing.length > 0) await admin.setOffsets({ groupId, topic: t, partitions: missing.map((e) => ({ partition: e.partition, offset: e.high })) });
-      }
-    } finally {
-      await admin.disconnect();
+  async function pinLatestOffsets(admin: BusAdmin, groupId: string, topics: string[]): Promise<void> {
+    const committed = await admin.groupOffsets(groupId, topics);
+    for (const t of topics) {
+      const mine = committed.get(t) ?? new Map<number, string>();
+      const missing = (await admin.topicOffsets(t)).filter((end) => !mine.has(end.partition));
+      if (missing.length > 0) await admin.setGroupOffsets(groupId, t, missing.map((end) => ({ partition: end.partition, offset: end.high })));
     }
   }
 
@@ -281,36 +221,34 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const groupId = prefix === undefined ? topicName(source.consumerGroup) : topicName(source.consumerGroup, prefix);
     const topics = source.topics.map(topic);
     await initialiseOffsets(source, groupId, topics);
-    const consumer = kafka.consumer({
+    const consumer = await startRecordConsumer({
+      connection: options.connection,
       groupId,
-      allowAutoTopicCreation: false,
+      topics,
+      from: source.initialOffset === 'earliest' ? 'earliest' : 'latest',
+      commit: true,
+      ordering: source.ordering,
+      inFlight: options.unorderedInFlight ?? 50,
       // Knative's source data plane uses the same: a crashed dispatcher's partitions move on within 10 s.
-      sessionTimeout: 10_000,
-      heartbeatInterval: 3_000,
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 3_000,
       maxBytesPerPartition: 4 * 1_048_576,
       // Long polls return as soon as data arrives; a short wait makes stop and rebalance quick.
-      maxWaitTimeInMs: 500,
-      retry: { retries: 10 },
+      maxWaitMs: 500,
+      logger,
+      ...(options.registry ? { registry: options.registry } : {}),
+      // A record whose outcome could not be made durable throws and is tried again; a stop leaves it uncommitted.
+      handle: async (record) => ((await dispatch(source, record)) === undefined ? false : undefined),
+      onAssigned: () => {
+        joined.add(source.name);
+        if (joined.size === options.sources.length) readyResolve();
+      },
+      onGaveUp: (error) => {
+        logger.fatal({ source: source.name, groupId, err: error }, 'KafkaSource consumer stopped for good: the source delivers nothing more');
+        options.onGaveUp?.(source.name, error);
+      },
     });
     consumers.push(consumer);
-    onConsumerGaveUp(consumer, (error) => {
-      logger.fatal({ source: source.name, groupId, err: error }, 'KafkaSource consumer stopped for good: the source delivers nothing more');
-      options.onGaveUp?.(source.name, error);
-    });
-    if (options.registry) trackConsumerLag(consumer, { registry: options.registry, groupId });
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      joined.add(source.name);
-      if (joined.size === options.sources.length) readyResolve();
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: source.initialOffset === 'earliest' });
-    await consumer.run({
-      autoCommit: true,
-      autoCommitInterval: 500,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 16,
-      eachBatch: (payload) => runBatch(source, payload),
-    });
     logger.info({ source: source.name, topics, groupId, sink: source.sink.name, ordering: source.ordering }, 'KafkaSource started');
   }
 
@@ -322,7 +260,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     ready: () => readyPromise,
     async stop() {
       stopping = true;
-      await Promise.all(consumers.map((c) => c.disconnect().catch(() => undefined)));
+      await Promise.all(consumers.map((c) => c.stop().catch(() => undefined)));
       await Promise.all([...pools.values()].map((p) => p.close().catch(() => undefined)));
     },
   };

@@ -6,18 +6,11 @@
  * `dev.knative.kafka.event`. Every event gains the `knativekafkapartition` and
  * `knativekafkaoffset` extensions.
  */
-import type { IHeaders } from 'kafkajs';
 import { headersToStrings } from '../bus/codec.ts';
+import type { ConsumedRecord, OutgoingRecord } from '../bus/records.ts';
 
-export interface RecordToDeliver {
-  topic: string;
-  partition: number;
-  offset: string;
-  timestamp: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: IHeaders;
-}
+/** The record as the KafkaSource read it. */
+export type RecordToDeliver = ConsumedRecord;
 
 export interface HttpEvent {
   headers: Record<string, string>;
@@ -108,7 +101,7 @@ export function toDeadLetterRecord(
   event: HttpEvent,
   record: RecordToDeliver,
   failure: { destination: string; status?: number; body?: Buffer; responseHeaders?: Record<string, string>; reason: string },
-): { key: Buffer | null; value: Buffer; headers: Record<string, string> } {
+): OutgoingRecord & { headers: Record<string, string> } {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers)) {
     if (name.startsWith('ce-')) headers[`ce_${name.slice(3)}`] = value;

@@ -14,10 +14,11 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '../telemetry/logger.ts';
+import { NATIVE_PACKAGES } from '../../../scripts/deploy/vendor.ts';
 import { PROJECT_ROOT } from './kafka-broker.ts';
 
-// Native add-ons cannot be inlined; optional packages some libraries try to require may be absent.
-const NATIVE = ['onnxruntime-node'];
+// Native add-ons cannot be inlined (the image bundler's list); optional packages some libraries try to require may be absent.
+const NATIVE: readonly string[] = NATIVE_PACKAGES;
 const OPTIONAL = ['encoding', 'bufferutil', 'utf-8-validate'];
 
 const BANNER = "import { createRequire as __sfCreateRequire } from 'node:module'; const require = __sfCreateRequire(import.meta.url);";

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureTopics } from '../bus/admin.ts';
-import { createKafka, waitForKafka } from '../bus/kafka.ts';
+import { createBusConnection, waitForKafka } from '../bus/connection.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { freePort } from './free-port.ts';
 import { Gauge, Histogram, createRegistry } from '../telemetry/metrics.ts';
@@ -98,9 +98,9 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
     }
     state.kafka_brokers = brokers;
     state.topic_prefix = prefix;
-    const kafka = createKafka({ brokers: brokers.split(','), clientId: 'streamforge-platform', logger });
-    await waitForKafka(kafka);
-    const created = await ensureTopics(kafka, { prefix });
+    const connection = createBusConnection({ brokers: brokers.split(','), clientId: 'streamforge-platform', logger });
+    await waitForKafka(connection);
+    const created = await ensureTopics(connection, { prefix });
     logger.info({ brokers, created }, 'Kafka ready');
     save();
 
@@ -220,7 +220,7 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
     await dispatcher.start();
     state.dispatcher = { pid: dispatcher.pid(), url: `http://127.0.0.1:${dispatcherPort}` };
     autoscaler = createAutoscaler({
-      kafka,
+      connection,
       sources: loadKafkaSources(join(root, 'kafka-sources')),
       pools,
       prefix,

@@ -3,7 +3,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOPIC_PLAN, ensureTopics, topicName } from '../../src/bus/index.ts';
+import { TOPIC_PLAN, ensureTopics, startRecordConsumer, topicName } from '../../src/bus/index.ts';
 import { deleteTopics, testKafka, uniqueName } from '../../src/testing/index.ts';
 
 test('ensureTopics returns once every topic has a leader: a client that subscribes right after finds them all', async (t) => {
@@ -14,13 +14,12 @@ test('ensureTopics returns once every topic has a leader: a client that subscrib
     const names = TOPIC_PLAN.map((spec) => topicName(spec.name, prefix));
     t.after(() => deleteTopics(kafka, names));
     assert.deepEqual(new Set(await ensureTopics(kafka, { prefix })), new Set(names));
-    const consumer = kafka.consumer({ groupId: uniqueName('admin-reader') });
-    await consumer.connect();
+    // A consumer joins and fixes its start offsets on every partition: this fails if one is not ready.
+    const consumer = await startRecordConsumer({ connection: kafka, groupId: uniqueName('admin-reader'), topics: names, from: 'earliest', commit: false, handle: async () => undefined });
     try {
-      // kafkajs does not retry an unknown topic at subscribe: this throws if one is not ready.
-      await consumer.subscribe({ topics: names });
+      await consumer.ready();
     } finally {
-      await consumer.disconnect();
+      await consumer.stop();
     }
   }
 });

@@ -54,8 +54,8 @@ spec:
 `);
   const sources = loadKafkaSources(dir);
   const producer = await createEventProducer(kafka, { topicPrefix: '' });
-  const dispatcher = createDispatcher({ kafka, sources, kafkaSinks: loadKafkaSinks(dir), producer, logger, prefix: '', resolveSink: async () => activator.url });
-  const autoscaler = createAutoscaler({ kafka, sources, pools: new Map([['recorder', pool]]), prefix: '', logger, pollingIntervalMs: 300, cooldownMs: 1_500 });
+  const dispatcher = createDispatcher({ connection: kafka, sources, kafkaSinks: loadKafkaSinks(dir), producer, logger, prefix: '', resolveSink: async () => activator.url });
+  const autoscaler = createAutoscaler({ connection: kafka, sources, pools: new Map([['recorder', pool]]), prefix: '', logger, pollingIntervalMs: 300, cooldownMs: 1_500 });
   t.after(async () => {
     await autoscaler.stop();
     await dispatcher.stop();

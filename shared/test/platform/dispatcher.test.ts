@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
+import type { BusConnection } from '../../src/bus/records.ts';
 import { decodeRecord, encodeEvent } from '../../src/bus/codec.ts';
 import { createEventProducer, type EventProducer } from '../../src/bus/producer.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
@@ -14,7 +14,7 @@ import { createTestTopic, readTopic, startRecordingSink, testKafka, uniqueName, 
 const logger = createLogger({ service: 'dispatcher-test', level: 'warn' });
 
 interface Setup {
-  kafka: Kafka;
+  kafka: BusConnection;
   producer: EventProducer;
   topic: string;
   deadLetterTopic: string;
@@ -48,7 +48,7 @@ spec: { topic: ${deadLetterTopic}, bootstrapServers: [unused:9092], contentMode:
 `);
   const producer = await createEventProducer(kafka, { topicPrefix: '' });
   const dispatcher = createDispatcher({
-    kafka,
+    connection: kafka,
     sources: loadKafkaSources(dir),
     kafkaSinks: loadKafkaSinks(dir),
     producer,
@@ -103,7 +103,7 @@ test('a sink that always fails sends the event to the dead-letter topic with the
   await producer.send(topic, [klineEvent(9)]);
   const [dead] = await readTopic(kafka, deadLetterTopic, 1);
   assert.equal(sink.requests.length, 4, 'one attempt and three retries');
-  const event = decodeRecord(dead!.message);
+  const event = decodeRecord(dead!);
   assert.equal(event.id, 'evt-9');
   assert.deepEqual(event.data, { n: 9 });
   assert.equal(event['knativeerrorcode'], '500');
@@ -117,12 +117,12 @@ test('a sink that answers 400 is not retried: the event goes straight to the dea
   await producer.send(topic, [klineEvent(3)]);
   const [dead] = await readTopic(kafka, deadLetterTopic, 1);
   assert.equal(sink.requests.length, 1);
-  assert.equal(decodeRecord(dead!.message)['knativeerrorcode'], '400');
+  assert.equal(decodeRecord(dead!)['knativeerrorcode'], '400');
 });
 
 test('a record that is not a CloudEvent arrives as dev.knative.kafka.event with its key and headers as extensions', async (t) => {
   const { producer, topic, sink } = await startSource(t, () => 204, FAST_RETRY);
-  await producer.sendMessages(topic, [{ key: 'ETHUSDT', value: '{"price":"1.5"}', headers: { 'content-type': 'application/json', 'X-Correlation-Id': 'c-1' } }]);
+  await producer.sendRecords(topic, [{ key: 'ETHUSDT', value: '{"price":"1.5"}', headers: { 'content-type': 'application/json', 'X-Correlation-Id': 'c-1' } }]);
   const [request] = await waitFor('the plain record at the sink', () => sink.accepted.length === 1 && sink.accepted);
   assert.equal(request?.headers['ce-type'], 'dev.knative.kafka.event');
   assert.equal(request?.headers['ce-id'], 'partition:0/offset:0');
@@ -157,7 +157,7 @@ test('the record value is forwarded byte for byte, without re-encoding', async (
   const { producer, topic, sink } = await startSource(t, () => 204, FAST_RETRY);
   const message = encodeEvent(klineEvent(5));
   message.value = Buffer.from('{"n": 5,  "spacing":"kept"}');
-  await producer.sendMessages(topic, [message]);
+  await producer.sendRecords(topic, [message]);
   const [request] = await waitFor('the event', () => sink.accepted.length === 1 && sink.accepted);
   assert.equal(request?.body, '{"n": 5,  "spacing":"kept"}');
 });

@@ -14,11 +14,10 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
-import { COMMAND_TARGETS, TOPICS, controlTopicOf, decodeRecord, topicName } from '@streamforge/shared/bus';
+import { COMMAND_TARGETS, TOPICS, controlTopicOf, decodeRecord, startRecordConsumer, topicName, type BusConnection } from '@streamforge/shared/bus';
 import { EVENT_TYPES, serviceOfProducer, timestampOf, type TelemetryEvent } from '@streamforge/shared/contracts';
 import type { Store, WorkflowRecord } from '@streamforge/shared/store';
-import { trackConsumerLag, type Logger, type Registry } from '@streamforge/shared/telemetry';
+import type { Logger, Registry } from '@streamforge/shared/telemetry';
 import { isFinal } from '../workflow-state.ts';
 import type { WorkflowHub } from './hub.ts';
 
@@ -26,7 +25,7 @@ import type { WorkflowHub } from './hub.ts';
 const READ_DELAYS = [20, 40, 80, 160, 320, 640, 1280, 2560];
 
 export interface EventTailOptions {
-  kafka: Kafka;
+  connection: BusConnection;
   store: Store;
   hub: WorkflowHub;
   logger: Logger;
@@ -90,18 +89,23 @@ export async function startEventTail(options: EventTailOptions): Promise<EventTa
     void refresh(queueId, fresh);
   }
 
-  const consumer: Consumer = options.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250, sessionTimeout: 10_000, heartbeatInterval: 3_000 });
-  const stopLag = options.registry ? trackConsumerLag(consumer, { registry: options.registry, groupId }) : () => undefined;
-  consumer.on(consumer.events.GROUP_JOIN, () => options.onJoined?.());
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topicName(TOPICS.events), ...COMMAND_TARGETS.map((t) => topicName(controlTopicOf(t)))], fromBeginning: false });
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async ({ message }) => {
+  const consumer = await startRecordConsumer({
+    connection: options.connection,
+    groupId,
+    topics: [topicName(TOPICS.events), ...COMMAND_TARGETS.map((t) => topicName(controlTopicOf(t)))],
+    from: 'latest',
+    commit: false,
+    // Nothing here waits on I/O per record (reads are scheduled, not awaited): order per partition costs nothing.
+    ordering: 'ordered',
+    maxWaitMs: 250,
+    logger,
+    ...(options.registry ? { registry: options.registry } : {}),
+    onAssigned: () => options.onJoined?.(),
+    handle: async (record) => {
       if (hub.clients() === 0) return;
       let event;
       try {
-        event = decodeRecord<Record<string, unknown>>(message);
+        event = decodeRecord<Record<string, unknown>>(record);
       } catch {
         return;
       }
@@ -128,8 +132,7 @@ export async function startEventTail(options: EventTailOptions): Promise<EventTa
     groupId,
     async stop() {
       stopping = true;
-      stopLag();
-      await consumer.disconnect().catch(() => undefined);
+      await consumer.stop().catch(() => undefined);
     },
   };
 }

@@ -12,9 +12,9 @@
  * ticket) has to be minted, signed and shared between manager instances.
  */
 import type { ServerResponse } from 'node:http';
-import type { Kafka } from 'kafkajs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StreamForgeError } from '@streamforge/shared/errors';
+import type { BusConnection } from '@streamforge/shared/bus';
 import type { Store, WorkflowRecord } from '@streamforge/shared/store';
 import type { Logger, Registry } from '@streamforge/shared/telemetry';
 import { tokenMatches } from '../api.ts';
@@ -32,7 +32,7 @@ export interface ConsoleOptions {
   token: string;
   logger: Logger;
   /** Kafka for the event tail (updates applied by other manager instances); none: this instance's changes only. */
-  kafka?: Kafka;
+  connection?: BusConnection;
   registry?: Registry;
 }
 
@@ -70,9 +70,9 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
 
   let tail: Promise<EventTail | undefined> | undefined;
   const startTail = () => {
-    if (tail || !options.kafka) return;
+    if (tail || !options.connection) return;
     tail = startEventTail({
-      kafka: options.kafka,
+      connection: options.connection,
       store: options.store,
       hub,
       logger,

@@ -1,0 +1,181 @@
+/**
+ * The record consumer on the test run's real broker: commits after the outcome, order per
+ * partition, bounded in-flight work, group membership through a long handler, lag, and a
+ * group that refuses the member.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createEventProducer, startRecordConsumer, withAdmin, type ConsumedRecord } from '../../src/bus/index.ts';
+import { consumerLagGauge } from '../../src/telemetry/consumer-lag.ts';
+import { createRegistry } from '../../src/telemetry/metrics.ts';
+import { createTestTopic, deleteTopics, testKafka, uniqueName, waitFor } from '../../src/testing/index.ts';
+
+const kafka = testKafka('record-consumer-test');
+
+async function produce(topic: string, values: string[], key = 'k'): Promise<void> {
+  const producer = await createEventProducer(kafka, { topicPrefix: '' });
+  try {
+    await producer.sendRecords(topic, values.map((value) => ({ key, value })));
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+const committedOf = (groupId: string, topic: string) => withAdmin(kafka, async (admin) => (await admin.groupOffsets(groupId, [topic])).get(topic) ?? new Map<number, string>());
+
+test('a handler that takes 30 s keeps its member in the group: one join, the record handled once, its offset committed after', async (t) => {
+  const topic = await createTestTopic(kafka, 'long-handler');
+  t.after(() => deleteTopics(kafka, [topic]));
+  await produce(topic, ['slow', 'next']);
+  const groupId = uniqueName('long-handler');
+  const joins: number[] = [];
+  const handled: string[] = [];
+  const consumer = await startRecordConsumer({
+    connection: kafka,
+    groupId,
+    topics: [topic],
+    from: 'earliest',
+    commit: true,
+    // Three sessions' worth of handler: without heartbeats of its own the member would be dropped.
+    sessionTimeoutMs: 10_000,
+    onAssigned: () => joins.push(Date.now()),
+    handle: async (record) => {
+      handled.push(String(record.value));
+      if (String(record.value) === 'slow') {
+        assert.equal((await committedOf(groupId, topic)).get(0), undefined, 'nothing committed while the handler runs');
+        await new Promise((r) => setTimeout(r, 30_000));
+      }
+    },
+  });
+  t.after(() => consumer.stop());
+  await waitFor('both records handled and committed', async () => handled.length === 2 && (await committedOf(groupId, topic)).get(0) === '2', { timeoutMs: 60_000, intervalMs: 250 });
+  assert.deepEqual(handled, ['slow', 'next'], 'each record once, in order');
+  assert.equal(joins.length, 1, 'no rebalance while the handler ran');
+});
+
+test('unordered: records run side by side, but the commit never passes one still running', async (t) => {
+  const topic = await createTestTopic(kafka, 'unordered');
+  t.after(() => deleteTopics(kafka, [topic]));
+  await produce(topic, ['0', '1', '2', '3', '4']);
+  const groupId = uniqueName('unordered');
+  let release: () => void = () => undefined;
+  const first = new Promise<void>((r) => { release = r; });
+  const done: string[] = [];
+  const consumer = await startRecordConsumer({
+    connection: kafka,
+    groupId,
+    topics: [topic],
+    from: 'earliest',
+    commit: true,
+    ordering: 'unordered',
+    inFlight: 10,
+    handle: async (record) => {
+      if (String(record.value) === '0') await first;
+      done.push(String(record.value));
+    },
+  });
+  t.after(() => {
+    release();
+    return consumer.stop();
+  });
+  await waitFor('records 1 to 4 handled while 0 runs', () => done.length === 4);
+  assert.deepEqual(done.sort(), ['1', '2', '3', '4']);
+  // Give a wrong commit every chance to happen, then check none did.
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.equal((await committedOf(groupId, topic)).get(0), undefined, 'no offset committed past the running record');
+  release();
+  await waitFor('all committed once 0 is done', async () => (await committedOf(groupId, topic)).get(0) === '5');
+});
+
+test('ordered: one partition in order, and a record whose handler throws is tried again, never skipped', async (t) => {
+  const topic = await createTestTopic(kafka, 'ordered', 2);
+  t.after(() => deleteTopics(kafka, [topic]));
+  await produce(topic, ['a1', 'a2', 'a3'], 'a');
+  await produce(topic, ['b1', 'b2', 'b3'], 'b');
+  const seen: ConsumedRecord[] = [];
+  let failures = 0;
+  const consumer = await startRecordConsumer({
+    connection: kafka,
+    groupId: uniqueName('ordered'),
+    topics: [topic],
+    from: 'earliest',
+    commit: true,
+    retryInitialMs: 20,
+    handle: async (record) => {
+      if (String(record.value) === 'a2' && failures++ < 2) throw new Error('not yet');
+      seen.push(record);
+    },
+  });
+  t.after(() => consumer.stop());
+  await waitFor('six records handled', () => seen.length === 6);
+  const values = (key: string) => seen.filter((r) => String(r.key) === key).map((r) => String(r.value));
+  assert.deepEqual(values('a'), ['a1', 'a2', 'a3']);
+  assert.deepEqual(values('b'), ['b1', 'b2', 'b3']);
+  assert.equal(failures, 3, 'a2 failed twice, then succeeded');
+});
+
+test('a record whose handler had no outcome when the consumer stopped comes again to the next member', async (t) => {
+  const topic = await createTestTopic(kafka, 'redeliver');
+  t.after(() => deleteTopics(kafka, [topic]));
+  await produce(topic, ['done', 'interrupted']);
+  const groupId = uniqueName('redeliver');
+  let stopping = false;
+  const first = await startRecordConsumer({
+    connection: kafka,
+    groupId,
+    topics: [topic],
+    from: 'earliest',
+    commit: true,
+    handle: async (record) => {
+      if (String(record.value) === 'done') return;
+      await waitFor('the stop', () => stopping);
+      return false;
+    },
+  });
+  await waitFor('the first record committed', async () => (await committedOf(groupId, topic)).get(0) === '1');
+  stopping = true;
+  await first.stop();
+  const again: string[] = [];
+  const second = await startRecordConsumer({ connection: kafka, groupId, topics: [topic], from: 'earliest', commit: true, handle: async (record) => { again.push(String(record.value)); } });
+  t.after(() => second.stop());
+  await waitFor('the interrupted record handled by the next member', () => again.length === 1);
+  assert.deepEqual(again, ['interrupted']);
+});
+
+test('consumer lag is the records still to read while the first is handled, 0 once caught up, and gone after stop', async (t) => {
+  const topic = await createTestTopic(kafka, 'lag');
+  t.after(() => deleteTopics(kafka, [topic]));
+  await produce(topic, Array.from({ length: 20 }, (_, i) => String(i)));
+  const registry = createRegistry({ service: 'lag-test', defaultMetrics: false });
+  const groupId = uniqueName('lag-group');
+  const lag = async () => (await consumerLagGauge(registry).get()).values.find((v) => v.labels.consumer_group === groupId && v.labels.topic === topic && v.labels.partition === '0')?.value;
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => { release = r; });
+  const consumer = await startRecordConsumer({
+    connection: kafka,
+    groupId,
+    topics: [topic],
+    from: 'earliest',
+    commit: true,
+    registry,
+    lagIntervalMs: 100,
+    handle: async (record) => { if (record.offset === '0') await held; },
+  });
+  await waitFor('the lag of the whole topic while the first record is held', async () => (await lag()) === 20);
+  release();
+  await waitFor('lag 0 once every record is committed', async () => (await lag()) === 0);
+  await consumer.stop();
+  assert.equal(await lag(), undefined, 'stopping removes the series');
+});
+
+test('a group that refuses the member for good fails the start with the broker\'s reason: a session timeout below its minimum', async (t) => {
+  const topic = await createTestTopic(kafka, 'refused');
+  t.after(() => deleteTopics(kafka, [topic]));
+  const reasons: Error[] = [];
+  // Kafka's group.min.session.timeout.ms is 6 s: joining with 1 s is refused (INVALID_SESSION_TIMEOUT, not retriable).
+  await assert.rejects(
+    startRecordConsumer({ connection: kafka, groupId: uniqueName('refused'), topics: [topic], from: 'earliest', commit: true, sessionTimeoutMs: 1_000, heartbeatIntervalMs: 300, onGaveUp: (e) => reasons.push(e), handle: async () => undefined }),
+    (error: Error & { details?: Record<string, unknown> }) => error.details?.kafka_error === 'INVALID_SESSION_TIMEOUT',
+  );
+  assert.equal(reasons.length, 1);
+});
