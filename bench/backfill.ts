@@ -9,8 +9,14 @@
  *    429 and 418 answers the simulator gave.
  *
  *   node bench/backfill.ts [--symbols 3] [--range 2023-01-01:2024-01-01] [--budget-seconds 150]
+ *                          [--baseline earlier-run.json]
+ *
+ * `--baseline` names the JSON of an earlier run of this benchmark (another commit, measured
+ * in the same session on the same machine): its end-to-end rate is kept in the output, with
+ * this run's ratio to it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +34,10 @@ const { values } = parseArgs({
     'budget-seconds': { type: 'string', default: '150' },
     'seed-candles': { type: 'string', default: '5000' },
     'skip-budget': { type: 'boolean', default: false },
+    // A short backfill on the same stack before the timed one: the broker's JIT and the
+    // functions' first instances are then warm, as in a running cluster.
+    'warmup-range': { type: 'string', default: '2019-11-01:2020-01-01' },
+    baseline: { type: 'string' },
   },
 });
 
@@ -63,6 +73,10 @@ async function untilFinal(stack: TestStack, ids: string[]): Promise<Workflow[]> 
 async function endToEnd(): Promise<Record<string, unknown>> {
   const stack = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', LOG_LEVEL: 'warn' });
   try {
+    if (values['warmup-range'] !== '') {
+      const warmup = await api<Workflow>(stack, 'POST', '/workflows', { symbol: 'LTCUSDT', type: 'api_candles_1m', time_range: values['warmup-range'] });
+      await untilFinal(stack, [warmup.queue_id]);
+    }
     const started = performance.now();
     const created = await Promise.all(SYMBOLS.map((symbol) => api<Workflow>(stack, 'POST', '/workflows', { symbol, type: 'api_candles_1m', time_range: values.range })));
     const done = await untilFinal(stack, created.map((w) => w.queue_id));
@@ -158,6 +172,14 @@ interface SimulatorStats {
   weightByWindow?: Record<string, Array<{ windowStart: number; used: number }>>;
 }
 
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}
+
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
@@ -168,6 +190,7 @@ try {
   const seed = await seedDesign(Number(values['seed-candles']));
   const budget = values['skip-budget'] ? null : await budgetShare(Number(values['budget-seconds']));
   const e2eRate = Number(e2e.candles_per_s);
+  const baseline = values.baseline === undefined ? undefined : (JSON.parse(readFileSync(values.baseline, 'utf8')) as { end_to_end: { candles_per_s: number }; project?: string; commit?: string });
   console.log(JSON.stringify({
     bench: 'backfill',
     node: process.version,
@@ -179,10 +202,13 @@ try {
     ratios: {
       end_to_end_vs_raw_insert: round(e2eRate / Number(raw.records_per_s)),
       end_to_end_vs_seed_design: round(e2eRate / Number(seed.candles_per_s)),
+      ...(baseline ? { end_to_end_vs_baseline: round(e2eRate / baseline.end_to_end.candles_per_s) } : {}),
     },
+    ...(baseline ? { baseline: { file: values.baseline, commit: baseline.commit ?? null, end_to_end_candles_per_s: baseline.end_to_end.candles_per_s } } : {}),
     exchange_budget: budget,
-    goals: { end_to_end_candles_per_s: 100_000, vs_raw_insert: 0.25, vs_seed_design: 10, share_of_budget: 0.9 },
+    goals: { end_to_end_candles_per_s: 100_000, vs_raw_insert: 0.33, vs_seed_design: 10, share_of_budget: 0.9 },
     project: PROJECT_ROOT.split('/').at(-1),
+    commit: gitCommit(),
   }, null, 2));
 } finally {
   await broker.stop();

@@ -1,7 +1,8 @@
 /**
- * Kafka client benchmark: kafkajs, which StreamForge uses and which is no longer maintained,
- * against @platformatic/kafka, a maintained pure-JavaScript client (no native build, so it
- * installs on machines that reach only the npm registry). Prints one JSON document.
+ * The record of the Kafka client choice: kafkajs, the client the bus ran on until it moved
+ * (unmaintained since 2023; kept as a dev dependency for this benchmark only), against
+ * @platformatic/kafka, the maintained pure-JavaScript client behind the bus now (no native
+ * build, so it installs on machines that reach only the npm registry). Prints one JSON document.
  *
  *   node bench/kafka-clients.ts [--messages 200000] [--batch 500] [--size 1000] [--rounds 3]
  *
@@ -14,9 +15,9 @@
  *
  * Lost answer, on a second broker behind the fault proxy: one produce answer is swallowed while
  * two sends are under way (what a broker restart or a network cut does). What each client's
- * raw idempotent producer left in the topic: kafkajs loses an acknowledged event here, which is
- * why shared/src/bus/producer.ts sends one batch at a time and retires a producer after a
- * failed send.
+ * raw idempotent producer left in the topic: kafkajs loses an acknowledged event here (which
+ * made the bus send one batch at a time and retire a producer after a failed send, while it
+ * ran on kafkajs); @platformatic/kafka loses nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -38,6 +38,28 @@ test('one day of BTCUSDT api_candles_5m gives exactly 288 records, each equal to
   assert.deepEqual(records.map(rowFromKline), rows);
 });
 
+test('the event trail read one event per page with `next` is the whole trail, and a bodiless stop with a JSON content type is accepted', async () => {
+  const workflow = await backfill('ETHUSDT', 'api_candles_5m', '2024-08-02:2024-08-03');
+  await finalState(workflow.queue_id);
+  type Page = { events: Array<{ event_id: string }>; next: string | null };
+  const whole = await call<Page>('GET', `/workflows/${workflow.queue_id}/events?limit=5000`);
+  const paged: string[] = [];
+  let page = await call<Page>('GET', `/workflows/${workflow.queue_id}/events?limit=1`);
+  while (page.body.events.length > 0) {
+    paged.push(...page.body.events.map((e) => e.event_id));
+    page = await call<Page>('GET', `/workflows/${workflow.queue_id}/events?limit=1&after=${encodeURIComponent(String(page.body.next))}`);
+  }
+  assert.ok(whole.body.events.length > 2);
+  assert.deepEqual(paged, whole.body.events.map((e) => e.event_id));
+  assert.equal(page.body.next, whole.body.next, 'past the end, the cursor stays where it was');
+  const bad = await call<{ error: string; message: string }>('GET', `/workflows/${workflow.queue_id}/events?after=12345`);
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.message, /querystring\.after/);
+
+  const stop = await fetch(`${stack.state.api_url}/workflows/${workflow.queue_id}/stop`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+  assert.notEqual(stop.status, 400, await stop.text());
+});
+
 test('a year of 1h candles for three symbols in parallel completes with exact counts', async () => {
   const symbols = ['ETHUSDT', 'SOLUSDT', 'BNBUSDT'];
   const workflows = await Promise.all(symbols.map((s) => backfill(s, 'api_candles_1h', '2024-01-01:2025-01-01')));

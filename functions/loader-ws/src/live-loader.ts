@@ -39,6 +39,7 @@ import {
   depthRecord,
   eventTimeOf,
   klineRecord,
+  payloadProblems,
   streamOf,
   symbolOfStream,
   tradeRecord,
@@ -83,6 +84,8 @@ export interface LiveLoaderStats {
   book_resyncs: number;
   duplicates: number;
   stale: number;
+  /** Frames or messages that were not what the exchange sends (skipped, never fatal). */
+  malformed: number;
   disconnects: number;
   reconnects: number;
   /** Exchange event time to Kafka acknowledgement. */
@@ -97,7 +100,7 @@ export class LiveLoader {
   readonly #publisher: BatchPublisher;
   readonly #gaps: GapFiller;
   readonly #symbols = new Map<string, SymbolState>();
-  readonly #counts = { messages: 0, gapsFound: 0, gapsFilled: 0, gapFillFailures: 0, resyncs: 0, duplicates: 0, stale: 0, disconnects: 0 };
+  readonly #counts = { messages: 0, gapsFound: 0, gapsFilled: 0, gapFillFailures: 0, resyncs: 0, duplicates: 0, stale: 0, malformed: 0, disconnects: 0 };
   readonly #fills = new Set<Promise<void>>();
   readonly #stopping = new AbortController();
   readonly #arrival: LatencyRecorder;
@@ -174,6 +177,7 @@ export class LiveLoader {
       book_resyncs: this.#counts.resyncs,
       duplicates: this.#counts.duplicates,
       stale: this.#counts.stale,
+      malformed: this.#counts.malformed + (client?.malformed ?? 0),
       disconnects: this.#counts.disconnects,
       reconnects: client?.reconnects ?? 0,
       latency_ms: this.#publisher.latency.percentiles(50, 99),
@@ -238,6 +242,18 @@ export class LiveLoader {
 
   #onMessage(message: StreamMessage): void {
     this.#counts.messages += 1;
+    try {
+      this.#take(message);
+    } catch (error) {
+      // A message without the fields its stream promises: one record lost is better than the Job.
+      this.#counts.malformed += 1;
+      this.#deps.logger.warn({ stream: message.stream, malformed: this.#counts.malformed, err: error, data: JSON.stringify(message.data).slice(0, 200) }, 'stream message is malformed; skipped');
+    }
+  }
+
+  #take(message: StreamMessage): void {
+    const problems = payloadProblems(this.#config.kind, message.data);
+    if (problems.length > 0) throw new StreamForgeError('SF_CONTRACT_INVALID', `${message.stream}: missing or mistyped ${problems.join(', ')}`);
     const eventTime = (message.data as { E?: number }).E;
     if (eventTime !== undefined) this.#arrival.record(message.receivedAt - eventTime);
     const symbol = symbolOfStream(message.stream);

@@ -134,3 +134,31 @@ export function depthRecord(symbol: string, view: BookView, levels: number, even
 export function eventTimeOf(data: { E?: number; T?: number }, receivedAt: number): number {
   return data.E ?? data.T ?? receivedAt;
 }
+
+type FieldType = 'string' | 'number' | 'boolean' | 'array' | 'object';
+const FIELDS: Record<DataKind, Record<string, FieldType>> = {
+  klines: { s: 'string', k: 'object' },
+  agg_trades: { s: 'string', a: 'number', p: 'string', q: 'string', f: 'number', l: 'number', T: 'number', m: 'boolean' },
+  trades: { s: 'string', t: 'number', p: 'string', q: 'string', T: 'number', m: 'boolean' },
+  depth: { s: 'string', U: 'number', u: 'number', b: 'array', a: 'array' },
+  book_ticker: { s: 'string', u: 'number', b: 'string', B: 'string', a: 'string', A: 'string' },
+};
+const KLINE_FIELDS: Record<string, FieldType> = { t: 'number', T: 'number', o: 'string', h: 'string', l: 'string', c: 'string', v: 'string', x: 'boolean' };
+
+function wrongFields(value: Record<string, unknown>, fields: Record<string, FieldType>, prefix = ''): string[] {
+  return Object.entries(fields)
+    .filter(([name, type]) => {
+      const v = value[name];
+      return type === 'array' ? !Array.isArray(v) : type === 'object' ? typeof v !== 'object' || v === null || Array.isArray(v) : typeof v !== type;
+    })
+    .map(([name, type]) => `${prefix}${name} (${type})`);
+}
+
+/** The fields a stream message of `kind` lacks or carries with the wrong type: empty for a message the records can be made from. */
+export function payloadProblems(kind: DataKind, data: unknown): string[] {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return ['data (object)'];
+  const payload = data as Record<string, unknown>;
+  const problems = wrongFields(payload, FIELDS[kind]);
+  if (kind === 'klines' && problems.length === 0) problems.push(...wrongFields(payload.k as Record<string, unknown>, KLINE_FIELDS, 'k.'));
+  return problems;
+}

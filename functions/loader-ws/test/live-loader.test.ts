@@ -169,6 +169,21 @@ test('raw trades missed while disconnected are fetched from REST by id, so the i
   assert.ok(h.loader.stats().gaps_found >= 1);
 });
 
+test('malformed frames and messages are counted and skipped; the Job streams on without a hole', async (t) => {
+  const h = await harness(t, { kind: 'trades', type: 'ws_trades', symbols: ['LTCUSDT'] }, { factor: 20 });
+  await h.loader.start();
+  await waitFor('trades', () => records<TradeRecord>(h).length >= 30, { timeoutMs: 10_000 });
+  // Not JSON, JSON that is no object, and stream messages whose data is missing or lacks every field.
+  h.side.sendFrames(['not json', 'null', '5', '[1,2]', '{"stream":"ltcusdt@trade"}', '{"stream":"ltcusdt@trade","data":null}', '{"stream":"ltcusdt@trade","data":{}}', '{"stream":"ltcusdt@trade","data":{"e":"trade"}}']);
+  await waitFor('the eight counted', () => h.loader.stats().malformed === 8, { timeoutMs: 10_000 });
+  const count = records<TradeRecord>(h).length;
+  await waitFor('trades after them', () => records<TradeRecord>(h).length >= count + 30, { timeoutMs: 10_000 });
+  await stopAndDrain(h);
+  const ids = [...new Set(records<TradeRecord>(h).map((r) => r.trade_id))].sort((a, b) => a - b);
+  assert.deepEqual(ids, Array.from({ length: ids.length }, (_, i) => ids[0]! + i), 'every trade id once');
+  assert.equal(h.loader.stats().malformed, 8);
+});
+
 test('aggTrade gaps become hour pages whose time range holds every missing trade', async (t) => {
   const h = await harness(t, { kind: 'agg_trades', type: 'ws_agg_trades', market: 'usdm', symbols: ['ETHUSDT'] }, { factor: 20 });
   await h.loader.start();

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StreamForgeError } from '@streamforge/shared/errors';
 import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN } from '@streamforge/shared/contracts';
 import { WORKFLOW_STATUSES, type Store } from '@streamforge/shared/store';
+import { cursorOf, positionOf } from './events-cursor.ts';
 import type { Manager } from './manager.ts';
 import { workflowRequestSchema, type WorkflowRequest } from './workflow-request.ts';
 
@@ -128,17 +129,28 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
       return { ...workflow, stored: { pages_done: stored.pagesDone, ...(stored.pagesTotal === undefined ? {} : { pages_total: stored.pagesTotal }), records_written: stored.recordsWritten, rejected: stored.rejected } };
     });
 
-    api.get<{ Params: { id: string }; Querystring: { limit: number; after?: number } }>('/workflows/:id/events', {
+    api.get<{ Params: { id: string }; Querystring: { limit: number; after?: string } }>('/workflows/:id/events', {
       schema: {
         summary: 'The telemetry trail of a workflow, oldest first',
         params: idParams,
-        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 5000, default: 500 }, after: { type: 'number', description: 'received_at (ms) of the last event already read' } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 5000, default: 500 }, after: { type: 'string', description: '`next` of the previous page: the trail goes on after it' } } },
         response: {
-          200: { type: 'object', properties: { events: { type: 'array', items: { type: 'object', properties: { event_id: { type: 'string' }, received_at: { type: 'number' }, event: { type: 'object', additionalProperties: true } } } } } },
+          200: {
+            type: 'object',
+            properties: {
+              events: { type: 'array', items: { type: 'object', properties: { event_id: { type: 'string' }, received_at: { type: 'number' }, event: { type: 'object', additionalProperties: true } } } },
+              next: { type: ['string', 'null'], description: 'The cursor to pass as `after` for the events after these (null: none read yet)' },
+            },
+          },
           ...errors,
         },
       },
-    }, async (request) => ({ events: await manager.listEvents(request.params.id, request.query.limit, request.query.after) }));
+    }, async (request) => {
+      const { after } = request.query;
+      const events = await manager.listEvents(request.params.id, request.query.limit, after === undefined ? undefined : positionOf(after));
+      const last = events.at(-1);
+      return { events, next: last ? cursorOf(last) : (after ?? null) };
+    });
 
     api.post<{ Params: { id: string } }>('/workflows/:id/stop', {
       schema: { summary: 'Stop a workflow (publishes `stop` on the command topic of its service)', params: idParams, response: { 200: workflowSchema, ...errors } },

@@ -6,7 +6,7 @@ import { controlTopicOf, type EventProducer } from '@streamforge/shared/bus';
 import { EVENT_TYPES, parseWorkflowType, sourceOf, telemetryEventContract, type StopCommand, type TelemetryEvent } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
 import type { Logger } from '@streamforge/shared/telemetry';
-import type { ListWorkflowsOptions, Store, StoredEvent, WorkflowRecord } from '@streamforge/shared/store';
+import type { EventPosition, ListWorkflowsOptions, Store, StoredEvent, WorkflowRecord } from '@streamforge/shared/store';
 import { planWorkflow, type WorkflowRequest } from './workflow-request.ts';
 import { applyStop, applyTelemetry, isFinal } from './workflow-state.ts';
 
@@ -41,7 +41,7 @@ export interface Manager {
   failWorkflow(queueId: string, reason: string): Promise<WorkflowRecord | undefined>;
   getWorkflow(queueId: string): Promise<WorkflowRecord>;
   listWorkflows(options: ListWorkflowsOptions): Promise<WorkflowRecord[]>;
-  listEvents(queueId: string, limit: number, afterReceivedAt?: number): Promise<StoredEvent[]>;
+  listEvents(queueId: string, limit: number, after?: EventPosition): Promise<StoredEvent[]>;
 }
 
 export function createManager(deps: ManagerDeps): Manager {
@@ -136,9 +136,9 @@ export function createManager(deps: ManagerDeps): Manager {
 
     getWorkflow,
     listWorkflows: (options) => store.listWorkflows(options),
-    async listEvents(queueId, limit, afterReceivedAt) {
+    async listEvents(queueId, limit, after) {
       await getWorkflow(queueId);
-      return store.listEvents(queueId, { limit, ...(afterReceivedAt === undefined ? {} : { afterReceivedAt }) });
+      return store.listEvents(queueId, { limit, ...(after === undefined ? {} : { after }) });
     },
   };
 }

@@ -38,7 +38,9 @@ export function applyTelemetry(workflow: WorkflowRecord, event: TelemetryEvent, 
   if (status === 'pong') return undefined;
   const service = serviceOfProducer(event.producer);
   const at = timestampOf(event) * 1000 || now;
-  const progress = { ...workflow.progress, [service]: mergeService(workflow.progress[service], event, status, at) };
+  // A retryable error is a service on its way, not at its end: a later `finished` still counts.
+  const serviceStatus = status === 'error' && event.error?.retryable === true ? 'retrying' : status;
+  const progress = { ...workflow.progress, [service]: mergeService(workflow.progress[service], event, serviceStatus, at) };
 
   let next: WorkflowStatus = workflow.status === 'pending' ? 'running' : workflow.status;
   let error = workflow.error;

@@ -66,6 +66,16 @@ test('an error that is final fails the workflow with the service and the reason;
   assert.equal(failed.error, 'loader-api: Invalid symbol.');
 });
 
+test('a retryable error, then finished from every service, completes the workflow', () => {
+  const retried = run([
+    event('loader-api', 'error', { error: { message: 'exchange timeout', retryable: true } }),
+    event('loader-api', 'finished'),
+    event('arango-connector', 'finished', { records_written: 288 }),
+  ]);
+  assert.equal(retried.status, 'completed');
+  assert.equal(retried.progress['loader-api']?.status, 'finished');
+});
+
 test('the seed status interrupted stops a workflow', () => {
   assert.equal(run([event('loader-api', 'interrupted')]).status, 'stopped');
 });

@@ -58,7 +58,7 @@ export async function createEventProducer(connection: BusConnection, options: Pr
   const retries = Math.max(2, options.retries ?? 8);
   const producer = new Producer({
     ...clientOptions(connection, retries),
-    ...(options.requestTimeoutMs === undefined ? {} : { timeout: options.requestTimeoutMs }),
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeout: options.requestTimeoutMs }),
     idempotent: true,
     acks: ProduceAcks.ALL,
     partitioner: compatibilityPartitioner,

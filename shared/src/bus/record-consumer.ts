@@ -60,6 +60,13 @@ export interface RecordConsumerOptions {
   /** Longest wait of a fetch for new records; short makes stop and rebalance quick. */
   maxWaitMs?: number;
   maxBytesPerPartition?: number;
+  /**
+   * Offsets that reached their outcome are committed together at most this often (default
+   * 200 ms): every commit is a write to the broker's offsets log, and coalescing bounds them
+   * to a few per second per consumer, however many records flow. A crash redelivers what
+   * finished in the last interval (deliveries are idempotent by key).
+   */
+  commitIntervalMs?: number;
   /** How long `stop` waits for running handlers before it leaves the group without their outcome (default 30 s). */
   stopGraceMs?: number;
   /** Backoff of a handler that throws (default 200 ms doubling to 10 s). */
@@ -147,6 +154,9 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
   const toCommit = new Map<string, { topic: string; partition: number; offset: bigint; leaderEpoch: number }>();
   const committed = new Map<string, bigint>();
   let committing: Promise<void> | undefined;
+  let commitTimer: NodeJS.Timeout | undefined;
+  let lastCommitAt = 0;
+  const commitInterval = options.commitIntervalMs ?? 200;
 
   function markDone(lane: Lane, offset: bigint): void {
     const at = lane.outstanding.indexOf(offset);
@@ -157,24 +167,32 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
     const key = laneKey(lane.topic, lane.partition);
     if ((committed.get(key) ?? -1n) >= next) return;
     toCommit.set(key, { topic: lane.topic, partition: lane.partition, offset: next, leaderEpoch: lane.leaderEpoch });
-    committing ??= flushCommits().finally(() => { committing = undefined; });
+    scheduleCommit();
+  }
+
+  function scheduleCommit(): void {
+    if (commitTimer !== undefined || committing !== undefined || stopping) return;
+    commitTimer = setTimeout(() => {
+      commitTimer = undefined;
+      lastCommitAt = Date.now();
+      committing = flushCommits().finally(() => {
+        committing = undefined;
+        if (toCommit.size > 0) scheduleCommit();
+      });
+    }, Math.max(0, lastCommitAt + commitInterval - Date.now()));
   }
 
   async function flushCommits(): Promise<void> {
-    while (toCommit.size > 0) {
-      const offsets = [...toCommit.entries()].filter(([key]) => lanes.get(key)?.owned === true);
-      toCommit.clear();
-      if (offsets.length === 0) return;
-      try {
-        await consumer.commit({ offsets: offsets.map(([, o]) => o) });
-        for (const [key, o] of offsets) if ((committed.get(key) ?? -1n) < o.offset) committed.set(key, o.offset);
-      } catch (error) {
-        // A rebalance under way or a broker away: keep the newest offsets for the next flush.
-        logger?.warn({ groupId, err: error }, 'offset commit failed; trying again');
-        for (const [key, o] of offsets) if (!toCommit.has(key)) toCommit.set(key, o);
-        if (stopping || !isRetriableKafkaError(error)) return;
-        await sleep(500);
-      }
+    const offsets = [...toCommit.entries()].filter(([key]) => lanes.get(key)?.owned === true);
+    toCommit.clear();
+    if (offsets.length === 0) return;
+    try {
+      await consumer.commit({ offsets: offsets.map(([, o]) => o) });
+      for (const [key, o] of offsets) if ((committed.get(key) ?? -1n) < o.offset) committed.set(key, o.offset);
+    } catch (error) {
+      // A rebalance under way or a broker away: the newest offsets go with the next flush.
+      logger?.warn({ groupId, err: error, retriable: isRetriableKafkaError(error) }, 'offset commit failed; trying again with the next one');
+      for (const [key, o] of offsets) if (!toCommit.has(key)) toCommit.set(key, o);
     }
   }
 
@@ -373,6 +391,7 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
         clearTimeout(timer);
         if (running > 0) logger?.warn({ groupId, running }, 'handlers still running at stop: their records come again to the next member');
       }
+      clearTimeout(commitTimer);
       await committing;
       if (options.commit) await flushCommits();
       await stream?.close().catch(() => undefined);

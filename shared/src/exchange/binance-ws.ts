@@ -78,6 +78,8 @@ export interface StreamClientStats {
   plannedReconnects: number;
   silentDrops: number;
   controlMessages: number;
+  /** Frames that were not JSON objects or carried no data object: counted and skipped. */
+  malformed: number;
 }
 
 /** A connection that lived less than this before it ended counts as a failed attempt. */
@@ -296,7 +298,7 @@ class StreamLink {
 
 export class BinanceStreamClient {
   readonly market: Market;
-  readonly counters: StreamClientStats = { messages: 0, connects: 0, reconnects: 0, plannedReconnects: 0, silentDrops: 0, controlMessages: 0 };
+  readonly counters: StreamClientStats = { messages: 0, connects: 0, reconnects: 0, plannedReconnects: 0, silentDrops: 0, controlMessages: 0, malformed: 0 };
   readonly timing: { time: TimeSource; silenceTimeoutMs: number; plannedReconnectMs: number };
   readonly #options: BinanceStreamClientOptions;
   readonly #baseUrl: string;
@@ -470,7 +472,13 @@ export class BinanceStreamClient {
     try {
       frame = JSON.parse(raw.toString()) as typeof frame;
     } catch {
-      this.#options.logger?.warn({ market: this.market, frame: raw.toString().slice(0, 200) }, 'binance stream sent a frame that is not JSON');
+      frame = null as unknown as typeof frame;
+    }
+    // `null`, a number, a string or an array is no frame the exchange sends; nor is a stream message without a data object.
+    const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (!isObject(frame) || (typeof frame.stream === 'string' && !isObject(frame.data))) {
+      this.counters.malformed += 1;
+      this.#options.logger?.warn({ market: this.market, connection: link.id, malformed: this.counters.malformed, frame: raw.toString().slice(0, 200) }, 'binance stream sent a malformed frame; skipped');
       return;
     }
     if (typeof frame.stream === 'string') {

@@ -112,6 +112,14 @@ export async function serveFunction(module: FunctionModule, options: ServeOption
   });
   let ready = false;
   let closing = false;
+  // Common HTTP clients send `content-type: application/json` with no body on a POST that
+  // needs none (a stop): that is no body, not malformed JSON. Anything else parses as before.
+  const json = app.getDefaultJsonParser('error', 'ignore');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    json(request, body as string, done);
+  });
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.validation) {

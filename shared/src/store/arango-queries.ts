@@ -68,7 +68,7 @@ RETURN { pagesDone: LENGTH(done), pagesTotal: MAX(parts[*].pages), recordsWritte
   RETURN true`,
 
   listEvents: `FOR e IN workflow_events
-  FILTER e.queue_id == @queue_id && e.received_at > @after
+  FILTER e.queue_id == @queue_id && (e.received_at > @after || (e.received_at == @after && e.event_id > @after_id))
   SORT e.received_at, e.event_id
   LIMIT @limit
   RETURN { queue_id: e.queue_id, event_id: e.event_id, received_at: e.received_at, event: e.event }`,

@@ -99,7 +99,7 @@ export function createArangoWorkflows({ collection, rawQuery, retrying }: Arango
     async listEvents(queueId, options) {
       const limit = checkLimit(options.limit);
       if (limit === 0) return [];
-      return query<StoredEvent>(`listEvents ${queueId}`, AQL.listEvents, { queue_id: queueId, after: options.afterReceivedAt ?? -Number.MAX_SAFE_INTEGER, limit });
+      return query<StoredEvent>(`listEvents ${queueId}`, AQL.listEvents, { queue_id: queueId, after: options.after?.receivedAt ?? -Number.MAX_SAFE_INTEGER, after_id: options.after?.eventId ?? '', limit });
     },
   };
 }

@@ -148,7 +148,14 @@ export interface WorkflowStore {
   replaceWorkflow(next: WorkflowRecord): Promise<boolean>;
   /** Appends to the trail; false when this event id is already there. */
   appendEvent(event: StoredEvent): Promise<boolean>;
-  listEvents(queueId: string, options: { limit: number; afterReceivedAt?: number }): Promise<StoredEvent[]>;
+  /** The trail in (received_at, event_id) order, after `after` when given: events of one millisecond are never skipped. */
+  listEvents(queueId: string, options: { limit: number; after?: EventPosition }): Promise<StoredEvent[]>;
+}
+
+/** Where a reader of a trail stands: the last event it read. */
+export interface EventPosition {
+  receivedAt: number;
+  eventId: string;
 }
 
 /**

@@ -26,7 +26,7 @@ export function createSqliteWorkflows(db: DatabaseSync, { writing, reading }: Sq
     listByStatus: db.prepare('SELECT doc FROM workflows WHERE status = ? AND (created_at, queue_id) < (?, ?) ORDER BY created_at DESC, queue_id DESC LIMIT ?'),
     replace: db.prepare('UPDATE workflows SET status = ?, created_at = ?, version = ?, doc = ? WHERE queue_id = ? AND version = ?'),
     appendEvent: db.prepare('INSERT INTO workflow_events (queue_id, event_id, received_at, event) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
-    listEvents: db.prepare('SELECT queue_id, event_id, received_at, event FROM workflow_events WHERE queue_id = ? AND received_at > ? ORDER BY received_at, event_id LIMIT ?'),
+    listEvents: db.prepare('SELECT queue_id, event_id, received_at, event FROM workflow_events WHERE queue_id = ? AND (received_at > ? OR (received_at = ? AND event_id > ?)) ORDER BY received_at, event_id LIMIT ?'),
   };
   const parse = (rows: unknown[]): WorkflowRecord[] => (rows as Array<{ doc: string }>).map((row) => JSON.parse(row.doc) as WorkflowRecord);
 
@@ -73,7 +73,8 @@ export function createSqliteWorkflows(db: DatabaseSync, { writing, reading }: Sq
     async listEvents(queueId, options) {
       const limit = checkLimit(options.limit);
       return reading(`listEvents ${queueId}`, () => {
-        const rows = sql.listEvents.all(queueId, options.afterReceivedAt ?? -Number.MAX_SAFE_INTEGER, limit) as Array<{ queue_id: string; event_id: string; received_at: number; event: string }>;
+        const after = options.after ?? { receivedAt: -Number.MAX_SAFE_INTEGER, eventId: '' };
+        const rows = sql.listEvents.all(queueId, after.receivedAt, after.receivedAt, after.eventId, limit) as Array<{ queue_id: string; event_id: string; received_at: number; event: string }>;
         return rows.map((row): StoredEvent => ({ queue_id: row.queue_id, event_id: row.event_id, received_at: row.received_at, event: JSON.parse(row.event) as Record<string, unknown> }));
       });
     },

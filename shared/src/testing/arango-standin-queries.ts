@@ -107,12 +107,12 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
   },
   {
     text: `FOR e IN workflow_events
-  FILTER e.queue_id == @queue_id && e.received_at > @after
+  FILTER e.queue_id == @queue_id && (e.received_at > @after || (e.received_at == @after && e.event_id > @after_id))
   SORT e.received_at, e.event_id
   LIMIT @limit
   RETURN { queue_id: e.queue_id, event_id: e.event_id, received_at: e.received_at, event: e.event }`,
     collections: ['workflow_events'],
-    run: (bind, ctx) => limited(all(ctx, 'workflow_events').filter((e) => e.queue_id === bind.queue_id && cmp(e.received_at, bind.after) > 0)
+    run: (bind, ctx) => limited(all(ctx, 'workflow_events').filter((e) => e.queue_id === bind.queue_id && (cmp(e.received_at, bind.after) > 0 || (cmp(e.received_at, bind.after) === 0 && cmp(e.event_id, bind.after_id) > 0)))
       .sort((a, b) => cmp(a.received_at, b.received_at) || cmp(a.event_id, b.event_id)), bind.limit)
       .map((e) => ({ queue_id: e.queue_id, event_id: e.event_id, received_at: e.received_at, event: e.event })),
   },

@@ -9,12 +9,13 @@ import { createEventProducer, type EventProducer } from '../../src/bus/producer.
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { createDispatcher } from '../../src/platform/dispatcher.ts';
 import { loadKafkaSinks, loadKafkaSources } from '../../src/platform/manifests.ts';
-import { createTestTopic, readTopic, startRecordingSink, testKafka, uniqueName, waitFor, type RecordingSink, type Responder } from '../../src/testing/index.ts';
+import { createTestTopic, readTopic, startRecordingSink, testKafka, uniqueName, waitFor, waitForGroupCaughtUp, type RecordingSink, type Responder } from '../../src/testing/index.ts';
 
 const logger = createLogger({ service: 'dispatcher-test', level: 'warn' });
 
 interface Setup {
   kafka: BusConnection;
+  groupId: string;
   producer: EventProducer;
   topic: string;
   deadLetterTopic: string;
@@ -27,6 +28,7 @@ async function startSource(t: TestContext, respond: Responder, delivery: string,
   const topic = await createTestTopic(kafka, 'dispatch', options.partitions ?? 1);
   const deadLetterTopic = await createTestTopic(kafka, 'dispatch-dlq', 1);
   const sink = await startRecordingSink(respond);
+  const groupId = uniqueName('group');
   const dir = mkdtempSync(join(tmpdir(), 'sf-sources-'));
   writeFileSync(join(dir, 'source.yaml'), `
 apiVersion: sources.knative.dev/v1
@@ -35,7 +37,7 @@ metadata: { name: test-source }
 spec:
   bootstrapServers: [unused:9092]
   topics: [${topic}]
-  consumerGroup: ${uniqueName('group')}
+  consumerGroup: ${groupId}
   initialOffset: earliest
   ordering: ${options.ordering ?? 'ordered'}
   delivery: ${delivery}
@@ -64,7 +66,7 @@ spec: { topic: ${deadLetterTopic}, bootstrapServers: [unused:9092], contentMode:
     await sink.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { kafka, producer, topic, deadLetterTopic, sink };
+  return { kafka, groupId, producer, topic, deadLetterTopic, sink };
 }
 
 const FAST_RETRY = '{ retry: 3, backoffPolicy: exponential, backoffDelay: PT0.01S, timeout: PT5S, deadLetterSink: { ref: { apiVersion: eventing.knative.dev/v1alpha1, kind: KafkaSink, name: test-dlq } } }';
@@ -87,6 +89,15 @@ test('a CloudEvent produced to Kafka reaches the sink with the same id, type, so
   // As Knative's dispatcher does, the partition and offset travel as extensions.
   assert.equal(request?.headers['ce-knativekafkapartition'], '0');
   assert.equal(request?.headers['ce-knativekafkaoffset'], '0');
+});
+
+test('a delivery that takes 30 s keeps the dispatcher in its group: each event delivered once, in order, then committed', async (t) => {
+  // Three times the 10 s session: a consumer that heartbeats only between records would be thrown out and the record redelivered.
+  const { producer, topic, sink, kafka, groupId } = await startSource(t, (_r, n) => (n === 0 ? { status: 204, delayMs: 30_000 } : 204), FAST_RETRY.replace('timeout: PT5S', 'timeout: PT60S'));
+  await producer.send(topic, [klineEvent(1), klineEvent(2)]);
+  await waitFor('both delivered', () => sink.accepted.length === 2, { timeoutMs: 60_000 });
+  await waitForGroupCaughtUp(kafka, groupId, topic);
+  assert.deepEqual(sink.requests.map((r) => r.headers['ce-id']), ['evt-1', 'evt-2'], 'each once, the slow one first');
 });
 
 test('a sink that fails the first 2 times gets the event after retries, once', async (t) => {

@@ -312,7 +312,11 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     const trail = await store.listEvents(QUEUE, { limit: 10 });
     assert.deepEqual(trail.map((e) => e.event_id), ['evt-1', 'evt-2', 'evt-3', 'evt-a', 'evt-b']);
     assert.deepEqual(trail[0], event('evt-1', 1_700_000_000_010));
-    assert.deepEqual((await store.listEvents(QUEUE, { limit: 10, afterReceivedAt: 1_700_000_000_010 })).map((e) => e.event_id), ['evt-2', 'evt-3', 'evt-a', 'evt-b']);
+    assert.deepEqual((await store.listEvents(QUEUE, { limit: 10, after: { receivedAt: 1_700_000_000_010, eventId: 'evt-1' } })).map((e) => e.event_id), ['evt-2', 'evt-3', 'evt-a', 'evt-b']);
+    // Two events in one millisecond across a page boundary: the second is on the next page, not skipped.
+    const [first] = await store.listEvents(QUEUE, { limit: 1, after: { receivedAt: 1_700_000_000_030, eventId: 'evt-3' } });
+    assert.equal(first?.event_id, 'evt-a');
+    assert.deepEqual((await store.listEvents(QUEUE, { limit: 10, after: { receivedAt: first!.received_at, eventId: first!.event_id } })).map((e) => e.event_id), ['evt-b']);
     assert.deepEqual((await store.listEvents(QUEUE, { limit: 1 })).map((e) => e.event_id), ['evt-1']);
     assert.deepEqual(await store.listEvents('wf-nothing-here', { limit: 10 }), []);
   });

@@ -15,7 +15,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
   var workflows = new Map();
   var rows = new Map();
   var selected = null;
-  var timeline = { id: null, events: [], seen: new Set(), loading: false, again: false };
+  var timeline = { id: null, events: [], seen: new Set(), next: null, loading: false, again: false };
   var stream = null;
   var backoff = 500;
   var drawQueued = false;
@@ -246,7 +246,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
   // --- detail and timeline -------------------------------------------------------------
   function select(id) {
     selected = id;
-    timeline = { id: id, events: [], seen: new Set(), loading: false, again: false };
+    timeline = { id: id, events: [], seen: new Set(), next: null, loading: false, again: false };
     $('timeline').replaceChildren();
     $('detail').hidden = false;
     refreshTimeline();
@@ -279,12 +279,11 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     try {
       do {
         t.again = false;
-        var last = t.events.length ? t.events[t.events.length - 1].received_at : null;
-        // One millisecond back: events stored in the same millisecond as the last one are
-        // read again and dropped by id, never skipped.
-        var query = '?limit=5000' + (last != null ? '&after=' + (last - 1) : '');
+        // The cursor names the last event read (time and id): nothing in its millisecond is skipped.
+        var query = '?limit=5000' + (t.next ? '&after=' + encodeURIComponent(t.next) : '');
         var body = await api('GET', '/workflows/' + encodeURIComponent(t.id) + '/events' + query);
         if (timeline !== t) return;
+        t.next = body.next;
         var fresh = body.events.filter(function (e) { return !t.seen.has(e.event_id); });
         fresh.forEach(function (e) { t.seen.add(e.event_id); t.events.push(e); });
         drawTimeline(fresh);

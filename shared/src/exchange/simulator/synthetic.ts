@@ -27,6 +27,11 @@ const OCTAVES = Array.from({ length: 14 }, (_, k) => {
 export class PricePath {
   readonly #seed: number;
   readonly #base: number;
+  // The knots of each octave last used: consecutive times share them in every octave coarser
+  // than their distance, so a page of candles hashes a few knots instead of 28 per price.
+  readonly #knot = new Float64Array(OCTAVES.length).fill(Number.NaN);
+  readonly #left = new Float64Array(OCTAVES.length);
+  readonly #right = new Float64Array(OCTAVES.length);
 
   constructor(symbol: string, base: number) {
     this.#seed = hashString(`price:${symbol}`);
@@ -40,8 +45,13 @@ export class PricePath {
       const { spacing, amplitude } = OCTAVES[k]!;
       const u = seconds / spacing;
       const i = Math.floor(u);
-      const a = unit(this.#seed, i, k);
-      const b = unit(this.#seed, i + 1, k);
+      if (this.#knot[k] !== i) {
+        this.#left[k] = this.#knot[k] === i - 1 ? this.#right[k]! : unit(this.#seed, i, k);
+        this.#right[k] = unit(this.#seed, i + 1, k);
+        this.#knot[k] = i;
+      }
+      const a = this.#left[k]!;
+      const b = this.#right[k]!;
       log += amplitude * (2 * (a + (b - a) * (u - i)) - 1);
     }
     return this.#base * Math.exp(log);

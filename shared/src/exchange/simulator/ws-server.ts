@@ -63,6 +63,8 @@ export interface WebSocketSide {
   skipMessages(count: number, filter?: { market?: Market; stream?: string }): void;
   /** Sends `serverShutdown` to every connection (§2.1); they stay open until the client leaves. */
   announceShutdown(): void;
+  /** Sends text frames exactly as given to every matching connection: a corrupt or unexpected frame. */
+  sendFrames(frames: string[], filter?: { market?: Market }): void;
   close(): Promise<void>;
 }
 
@@ -192,6 +194,12 @@ export function attachWebSocketSide(simulator: ExchangeSimulator, options: WebSo
     announceShutdown() {
       const raw = `{"e":"serverShutdown","E":${clock()}}`;
       for (const c of connections) c.sendEvent('!serverShutdown', raw);
+    },
+    sendFrames(frames, filter = {}) {
+      for (const c of connections) {
+        if (filter.market !== undefined && c.market !== filter.market) continue;
+        for (const frame of frames) c.socket.send(frame);
+      }
     },
     async close() {
       clearInterval(timer);
