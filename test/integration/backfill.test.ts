@@ -124,6 +124,10 @@ test('a malformed request gets 400 with a JSON reason and registers nothing', as
     [{ symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: '2024-01-02:2024-01-01' }, /reversed/],
     [{ symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: '2024-01-01:2024-01-01' }, /empty/],
     [{ symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: '2024-01-01:2024-01-02', colour: 'red' }, /colour/],
+    // Each of these was taken (201) and then left pending or running for ever, or left a pending workflow behind a 400.
+    [{ symbol: 'BTCUSDT', type: 'api_candles_1d', time_range: '1969-12-01:1970-01-10' }, /before spot had data/],
+    [{ symbol: 'BTCUSDT', type: 'dummy_x', params: { reason: 1 } }, /params\.reason/],
+    [{ symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: '2024-01-01:2024-01-02', collection_name: 'workflows' }, /reserved/],
   ] as const) {
     const response = await call<{ error: string; message: string }>('POST', '/workflows', body);
     assert.equal(response.status, 400);

@@ -83,7 +83,13 @@ export function createManager(deps: ManagerDeps): Manager {
       const { workflow, plan, start } = planWorkflow(request, clock());
       await store.createWorkflow(workflow);
       notify(workflow, { kind: 'started' });
-      if (workflow.collection_name && workflow.kafka_topic) await store.ensureCollection(workflow.collection_name);
+      try {
+        if (workflow.collection_name && workflow.kafka_topic) await store.ensureCollection(workflow.collection_name);
+      } catch (error) {
+        // Never a workflow left pending behind a refusal: it ends with the reason.
+        notify(await update(workflow.queue_id, failed(`collection ${workflow.collection_name} could not be created: ${(error as Error).message}`)), { kind: 'failed' });
+        throw error;
+      }
       try {
         await producer.send(controlTopicOf(plan.target), [start]);
       } catch (error) {

@@ -6,6 +6,8 @@ import { dataTopicOf, type EventInput } from '@streamforge/shared/bus';
 import {
   COLLECTION_NAME_PATTERN,
   EVENT_TYPES,
+  controlCommandContract,
+  controlCommandSchema,
   MARKETS,
   SYMBOL_PATTERN,
   TIME_RANGE_PATTERN,
@@ -19,7 +21,7 @@ import {
   type WorkflowType,
 } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
-import type { WorkflowRecord } from '@streamforge/shared/store';
+import { RESERVED_COLLECTIONS, type WorkflowRecord } from '@streamforge/shared/store';
 
 export interface WorkflowRequest {
   symbol?: string;
@@ -48,6 +50,18 @@ export const workflowRequestSchema = {
   },
 } as const;
 
+/**
+ * The first day each market has data: Binance spot opened on 2017-07-14, USD-M futures on
+ * 2019-09-08. A range before it has nothing to fetch, and the exchange refuses such times.
+ */
+export const MARKET_OPENED: Record<Market, { ms: number; day: string }> = {
+  spot: { ms: Date.UTC(2017, 6, 14), day: '2017-07-14' },
+  usdm: { ms: Date.UTC(2019, 8, 8), day: '2019-09-08' },
+};
+
+/** Command fields a request's params would collide with (the manager sets them). */
+const COMMAND_FIELDS = new Set(Object.keys(controlCommandSchema.properties));
+
 function invalid(field: string, reason: string): StreamForgeError {
   return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, { details: { errors: [{ field, reason }] } });
 }
@@ -70,6 +84,15 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
   if (needsRange && request.time_range === undefined) throw invalid('time_range', `is required for ${request.type}`);
   const range = request.time_range === undefined ? undefined : parseTimeRange(request.time_range);
   if (plan.source === 'api' && range && range.startMs > now) throw invalid('time_range', `starts in the future (${range.startDate})`);
+  if ((plan.source === 'api' || plan.source === 'graph') && range && range.startMs < MARKET_OPENED[market].ms) {
+    throw invalid('time_range', `starts ${range.startDate}, before ${market} had data (${MARKET_OPENED[market].day}); start on or after it`);
+  }
+  for (const key of Object.keys(request.params ?? {})) {
+    if (COMMAND_FIELDS.has(key)) throw invalid(`params.${key}`, `"${key}" is a field of the command the manager sends; choose another name`);
+  }
+  if (request.collection_name !== undefined && RESERVED_COLLECTIONS.has(request.collection_name)) {
+    throw invalid('collection_name', `"${request.collection_name}" is reserved for the store's own use`);
+  }
   if (market === 'usdm' && plan.source !== 'graph' && plan.source !== 'gnn' && 'interval' in plan && plan.interval === '1s') {
     throw invalid('type', 'USD-M futures have no 1s klines');
   }
@@ -110,6 +133,9 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
     telemetry_id: telemetryId(plan.target, ids.shortId),
     timestamp: now / 1000,
   };
+  // Whatever the target would refuse (and dead-letter) is refused here, before anything is stored.
+  const problems = controlCommandContract.check(command);
+  if (problems.length > 0) throw invalid(problems[0]!.field, problems[0]!.reason);
   return {
     workflow,
     plan,

@@ -37,6 +37,12 @@ test('bad requests are refused with the field and the reason', () => {
     [{ type: 'api_candles_5m', time_range: '2024-08-01:2024-08-02' }, /symbol: is required/],
     [{ symbol: 'BTCUSDT', type: 'api_candles_5m', time_range: '2030-01-01:2030-01-02' }, /starts in the future/],
     [{ symbol: 'BTCUSDT', type: 'api_candles_1s', time_range: '2024-08-01:2024-08-02', market: 'usdm' }, /no 1s klines/],
+    // What a target would dead-letter, leaving the workflow pending or running for ever.
+    [{ symbol: 'BTCUSDT', type: 'api_candles_1d', time_range: '1969-12-01:1970-01-10' }, /time_range: starts 1969-12-01, before spot had data \(2017-07-14\)/],
+    [{ symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: '2019-01-01:2019-01-02', market: 'usdm' }, /before usdm had data \(2019-09-08\)/],
+    [{ type: 'dummy_x', symbol: 'BTCUSDT', params: { reason: 1 } }, /params\.reason: "reason" is a field of the command/],
+    [{ type: 'dummy_x', symbol: 'BTCUSDT', params: { symbol: 'ETHUSDT' } }, /params\.symbol/],
+    [{ symbol: 'BTCUSDT', type: 'api_candles_5m', time_range: '2024-08-01:2024-08-02', collection_name: 'workflows' }, /collection_name: "workflows" is reserved/],
   ];
   for (const [request, expected] of cases) assert.throws(() => planWorkflow(request, NOW), expected);
 });
