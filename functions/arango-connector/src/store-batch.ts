@@ -7,9 +7,8 @@
 import {
   RECORD_CONTRACTS,
   klineRecordJson,
-  batchSize,
   expandRows,
-  klineIsConsistent,
+  klineImpossibility,
   shortIdOf,
   telemetryId,
   type DataBatch,
@@ -36,7 +35,8 @@ function rejectionOf(batch: DataBatch, record: unknown): string | undefined {
   if (batch.kind === 'klines') {
     const kline = r as unknown as KlineRecord;
     if (batch.interval !== undefined && kline.interval !== batch.interval) return `interval: ${kline.interval} in a batch of ${batch.interval}`;
-    if (!klineIsConsistent(kline)) return `close_time: ${kline.close_time} does not close a ${kline.interval} candle opened at ${kline.open_time}`;
+    const impossible = klineImpossibility(kline);
+    if (impossible !== undefined) return impossible;
   }
   return undefined;
 }
@@ -68,7 +68,8 @@ export async function storeBatch(deps: ConnectorDeps, batch: DataBatch): Promise
     records,
     ...(batch.kind === 'klines' ? { json: (records as unknown as KlineRecord[]).map(klineRecordJson) } : {}),
     rejected,
-    ...(page ? { progress: { queue_id: batch.queue_id, page: page.index, pages: page.count, part: page.part, parts: page.parts, records: batchSize(batch) } } : {}),
+    // What was stored, not what arrived: the rejected are counted apart (`rejected`), never as written.
+    ...(page ? { progress: { queue_id: batch.queue_id, page: page.index, pages: page.count, part: page.part, parts: page.parts, records: records.length } } : {}),
   });
   deps.metrics?.recordsWritten.inc({ collection: batch.collection_name }, result.written);
   if (result.rejected > 0) deps.metrics?.deadLettered.inc({ source: 'record-validation', reason: 'contract' }, result.rejected);
@@ -87,7 +88,7 @@ export async function storeBatch(deps: ConnectorDeps, batch: DataBatch): Promise
     symbol: batch.symbol,
     status: finished ? 'finished' : 'loading',
     message: finished
-      ? `stored ${progress?.recordsWritten} records in ${batch.collection_name}`
+      ? `stored ${progress?.recordsWritten} records in ${batch.collection_name}${(progress?.rejected ?? 0) > 0 ? `; rejected ${progress?.rejected} (in rejected_records, with the reason)` : ''}`
       : `saved ${result.written} records${result.rejected > 0 ? `, rejected ${result.rejected}` : ''}`,
     records_written: progress?.recordsWritten ?? result.written,
     ...(progress?.pagesTotal !== undefined ? { progress: { done: progress.pagesDone, total: progress.pagesTotal, unit: 'pages' } } : {}),

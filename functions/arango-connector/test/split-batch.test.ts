@@ -20,9 +20,21 @@ test('valid records pass, each bad one is set aside with the reason, the rest of
   assert.match(rejected[0]!.reason, /open: must match pattern/);
   assert.equal(rejected[0]!.key, 'BTCUSDT:5m:1');
   assert.match(rejected[1]!.reason, /symbol: ETHUSDT in a batch of BTCUSDT/);
-  assert.match(rejected[2]!.reason, /close_time: .* does not close a 5m candle/);
+  assert.match(rejected[2]!.reason, /close_time: .* is outside the 5m candle/);
   assert.match(rejected[3]!.reason, /must be object/);
   assert.equal(rejected[3]!.key, undefined);
+});
+
+test('a candle closed early by a trading halt is stored as the exchange sent it; only impossible candles are rejected', () => {
+  const good = klineFromRow('BTCUSDT', '5m', row);
+  // Binance ends the open candle at a halt: its close time falls inside the interval, before its end.
+  const halted = { ...good, key: 'BTCUSDT:5m:halt', close_time: good.open_time + 61_234 };
+  const inverted = { ...good, key: 'BTCUSDT:5m:inv', high: '63000.00000000', low: '64000.00000000' };
+  const negative = { ...good, key: 'BTCUSDT:5m:neg', volume: '-1.00000000' };
+  const before = { ...good, key: 'BTCUSDT:5m:before', close_time: good.open_time - 1 };
+  const { records, rejected } = splitBatch(batch([halted, inverted, negative, before]));
+  assert.deepEqual(records, [halted]);
+  assert.deepEqual(rejected.map((r) => r.reason.split(':')[0]), ['high', 'volume', 'close_time']);
 });
 
 test('exchange rows become records; a row without Binance layout is set aside with the reason', () => {

@@ -123,6 +123,32 @@ test('the stream and the platform status are documented in /openapi.json; the pa
   assert.equal(paths['/console'], undefined);
 });
 
+test('500 browsers that connect and drop leave no console client, no request in flight and no extra manager instance', async () => {
+  const metric = async (): Promise<number> => {
+    const text = await (await fetch(`${stack.state.api_url}/metrics`)).text();
+    return Number(/^streamforge_console_clients(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+  };
+  const manager = async () => ((await (await fetch(`${stack.state.platform_url}/status`)).json()) as { functions: Array<{ name: string; instances: Array<{ in_flight: number }> }> }).functions.find((f) => f.name === 'queue-manager')?.instances ?? [];
+  let opened = 0;
+  const connectAndDrop = async (): Promise<void> => {
+    const gone = new AbortController();
+    // Held streams fill the instance's 128 slots, and then the API stops answering: fail, do not hang.
+    const timer = setTimeout(() => gone.abort(new Error(`the API stopped answering after ${opened} streams were opened and dropped`)), 15_000);
+    try {
+      const response = await fetch(`${stack.state.api_url}/console/stream`, { signal: gone.signal });
+      await response.body!.getReader().read(); // the snapshot began: the stream is open upstream
+      opened++;
+    } finally {
+      clearTimeout(timer);
+      gone.abort();
+    }
+  };
+  // 25 at a time, as a page of tabs would.
+  for (let round = 0; round < 20; round++) await Promise.all(Array.from({ length: 25 }, connectAndDrop));
+  await waitFor('every dropped stream released by the activator and the manager', async () => (await metric()) === 0 && (await manager()).every((i) => i.in_flight === 0), { timeoutMs: 20_000 });
+  assert.equal((await manager()).length, 1, 'one manager instance, as before');
+});
+
 test('an instance shutting down ends the open streams instead of waiting for them', async () => {
   const stream = await openWorkflowStream({ apiUrl: second.url });
   await second.close();

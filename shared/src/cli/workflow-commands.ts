@@ -45,7 +45,7 @@ export function progressLine(w: WorkflowView, elapsedMs: number): string {
   const loader = Object.entries(w.progress).find(([name]) => name.startsWith('loader'))?.[1];
   const fetched = loader?.progress ? ` fetched ${loader.progress.done}/${loader.progress.total ?? '?'}` : '';
   const pages = total ? ` stored ${stored.pages_done}/${total} pages` : '';
-  const records = stored ? ` ${stored.records_written.toLocaleString('en-US')} records` : '';
+  const records = stored ? ` ${stored.records_written.toLocaleString('en-US')} records${stored.rejected > 0 ? `, ${stored.rejected.toLocaleString('en-US')} rejected` : ''}` : '';
   return `${bar(fraction)} ${(fraction * 100).toFixed(0).padStart(3)}%${pages}${fetched}${records}  ${w.status}  ${(elapsedMs / 1000).toFixed(1)}s`;
 }
 

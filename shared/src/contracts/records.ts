@@ -255,7 +255,20 @@ export function klineRecordJson(r: KlineRecord): string {
   return `{"key":"${r.key}","symbol":"${r.symbol}","interval":"${r.interval}","open_time":${r.open_time},"open":"${r.open}","high":"${r.high}","low":"${r.low}","close":"${r.close}","volume":"${r.volume}","close_time":${r.close_time},"quote_asset_volume":"${r.quote_asset_volume}","number_of_trades":${r.number_of_trades},"taker_buy_base_asset_volume":"${r.taker_buy_base_asset_volume}","taker_buy_quote_asset_volume":"${r.taker_buy_quote_asset_volume}"${r.closed === undefined ? '' : `,"closed":${r.closed}`}}`;
 }
 
-/** Whether a candle's close time is consistent with its interval (a cheap cross-field check). */
-export function klineIsConsistent(record: KlineRecord): boolean {
-  return record.close_time === closeTime(record.interval, record.open_time);
+/**
+ * Why a candle cannot be what the exchange sent, or undefined when it can. Only the
+ * impossible is refused: a close time outside the candle, a high below the low, a negative
+ * volume. A candle closed early (Binance ends the open candle at a trading halt, so its
+ * close time falls before the interval's end) is real data and passes.
+ */
+export function klineImpossibility(record: KlineRecord): string | undefined {
+  const end = closeTime(record.interval, record.open_time);
+  if (record.close_time < record.open_time || record.close_time > end) {
+    return `close_time: ${record.close_time} is outside the ${record.interval} candle opened at ${record.open_time} (${record.open_time}–${end})`;
+  }
+  if (Number(record.high) < Number(record.low)) return `high: ${record.high} is below low ${record.low}`;
+  for (const field of ['volume', 'quote_asset_volume', 'taker_buy_base_asset_volume', 'taker_buy_quote_asset_volume'] as const) {
+    if (Number(record[field]) < 0) return `${field}: ${record[field]} is negative`;
+  }
+  return undefined;
 }

@@ -70,11 +70,16 @@ export async function startActivator(pool: FunctionPool, options: { port?: numbe
   };
 
   async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A client that goes away (a closed browser tab on a console stream) ends the upstream
+    // request at once: it frees the instance's slot and its stream instead of holding them
+    // until the instance itself ends the response, which for a stream is never.
+    const gone = new AbortController();
+    res.once('close', () => { if (!res.writableFinished) gone.abort(); });
     // No instance: start one (scale from zero). Every instance at its concurrency limit: hold
     // the request until one has room, as Knative's activator buffers requests (the autoscaler
     // adds instances meanwhile).
     let instance = pick(pool, req.headers['ce-knativekafkapartition']);
-    while (!instance) {
+    while (!instance && !gone.signal.aborted) {
       if (pool.routable().length === 0) {
         try {
           await pool.ensureOne();
@@ -87,16 +92,19 @@ export async function startActivator(pool: FunctionPool, options: { port?: numbe
       }
       instance = pick(pool, req.headers['ce-knativekafkapartition']);
     }
+    if (!instance) return; // the client left while its request was held
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
     const target = instance;
     await pool.track(target, async () => {
       try {
+        if (gone.signal.aborted) return;
         const response = await upstream(target).request({
           method: req.method as 'GET',
           path: req.url ?? '/',
           headers,
           body: req.method === 'GET' || req.method === 'HEAD' ? null : req,
+          signal: gone.signal,
         });
         const out: Record<string, string | string[]> = {};
         for (const [name, value] of Object.entries(response.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
@@ -104,6 +112,7 @@ export async function startActivator(pool: FunctionPool, options: { port?: numbe
         for await (const chunk of response.body) res.write(chunk);
         res.end();
       } catch (error) {
+        if (gone.signal.aborted) return; // the client left: nothing to answer, the instance is fine
         // The instance broke (crashed, killed): take it out and let the caller retry elsewhere.
         options.logger.warn({ function: pool.name, instance: target.id, err: (error as Error).message }, 'instance failed a request; evicted');
         pool.evict(target);
