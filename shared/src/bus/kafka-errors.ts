@@ -27,8 +27,10 @@ export function kafkaErrorName(error: unknown): string | undefined {
 export function isRetriableKafkaError(error: unknown): boolean {
   let retriable = false;
   for (const e of errorTree(error)) {
-    if (e.canRetry === false && typeof e.apiId === 'string') return false; // the broker said no
-    if (e.canRetry === true || e.code === 'PLT_KFK_TIMEOUT' || e.code === 'PLT_KFK_NETWORK') retriable = true;
+    // A rebalance under way (the client rejoins the group) is worth another try, though the client marks it final.
+    if (e.needsRejoin === true) retriable = true;
+    else if (e.canRetry === false && typeof e.apiId === 'string') return false; // the broker said no
+    if (e.canRetry === true || e.code === 'PLT_KFK_NETWORK') retriable = true;
   }
   return retriable;
 }

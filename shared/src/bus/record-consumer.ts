@@ -140,6 +140,13 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
   });
 
   const lanes = new Map<string, Lane>();
+  /** The partitions of the current assignment: a fetch answered after a rebalance may still carry others. */
+  let assigned = new Set<string>();
+  /** Lanes lost in a rebalance whose handlers still run: in ordered mode their partition waits for them. */
+  const retiring = new Map<string, Lane>();
+  let membership: { memberId: string | null; generationId: number } | undefined;
+  /** Partitions this member has had a lane for: one coming back may meet records fetched before it left. */
+  const everOwned = new Set<string>();
   let running = 0;
   let queuedRecords = 0;
   let queuedBytes = 0;
@@ -183,7 +190,7 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
   }
 
   async function flushCommits(): Promise<void> {
-    const offsets = [...toCommit.entries()].filter(([key]) => lanes.get(key)?.owned === true);
+    const offsets = [...toCommit.entries()].filter(([key]) => assigned.has(key) && lanes.get(key)?.owned === true);
     toCommit.clear();
     if (offsets.length === 0) return;
     try {
@@ -211,9 +218,20 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
 
   function take(record: ConsumedRecord, leaderEpoch: number): void {
     const key = laneKey(record.topic, record.partition);
+    if (!assigned.has(key)) return; // fetched for an assignment this member no longer has
     let lane = lanes.get(key);
     if (!lane) {
       const first = BigInt(record.offset);
+      if (everOwned.has(key)) {
+        // A partition that comes back (or whose lane a rebalance reset) starts where the group
+        // committed it. A record beyond that is from a fetch made before the rebalance: taking it
+        // would start the lane past records nobody handled (and commit past them), so it is
+        // dropped; the stream reads again from the committed offset. (The topics are written
+        // without transactions or compaction, so their offsets have no gaps to wait for.)
+        const start = stream?.offsetsCommitted.get(`${record.topic}:${record.partition}`);
+        if (start === undefined || first !== start) return;
+      }
+      everOwned.add(key);
       lane = { topic: record.topic, partition: record.partition, leaderEpoch, queue: [], outstanding: [], running: 0, highest: first - 1n, floor: first, position: undefined, owned: true };
       lanes.set(key, lane);
     }
@@ -238,7 +256,7 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
       started = false;
       for (const lane of lanes.values()) {
         if (running >= limit) break;
-        if (lane.queue.length === 0 || (ordered && lane.running > 0)) continue;
+        if (lane.queue.length === 0 || (ordered && (lane.running > 0 || (retiring.get(laneKey(lane.topic, lane.partition))?.running ?? 0) > 0))) continue;
         const item = lane.queue.shift() as { record: ConsumedRecord; bytes: number };
         queuedRecords--;
         queuedBytes -= item.bytes;
@@ -266,6 +284,7 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
     }
     lane.running--;
     running--;
+    if (lane.running === 0 && retiring.get(laneKey(lane.topic, lane.partition)) === lane) retiring.delete(laneKey(lane.topic, lane.partition));
     // Without an outcome the offset stays where it is: the record comes again to whoever owns the partition next.
     if (outcome !== false) markDone(lane, offset);
     if (running === 0) for (const wake of idle.splice(0)) wake();
@@ -282,8 +301,14 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
         partitions.push({ topic: assignment.topic, partition });
       }
     }
+    // A new member id or a skipped generation: this member was out of the group meanwhile and
+    // another may have read and committed its partitions, so nothing it holds is current.
+    const generationId = payload.generationId ?? -1;
+    const continuous = membership !== undefined && membership.memberId === payload.memberId && generationId === membership.generationId + 1;
+    membership = { memberId: payload.memberId, generationId };
+    assigned = owned;
     for (const [key, lane] of lanes) {
-      if (owned.has(key)) continue;
+      if (owned.has(key) && continuous) continue;
       // Lost to another member: what waits here is its to read; nothing more is committed for it.
       lane.owned = false;
       for (const item of lane.queue) {
@@ -292,11 +317,21 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
       }
       lane.queue = [];
       lanes.delete(key);
+      if (lane.running > 0) retiring.set(key, lane);
       toCommit.delete(key);
       committed.delete(key);
     }
     adjustFlow();
     options.onAssigned?.(partitions);
+  });
+
+  // A failed rejoin is reported on the client itself; unheard, Node would end the process.
+  consumer.on('error', (error: Error) => {
+    if (stopping) return;
+    logger?.warn({ groupId, err: error }, 'Kafka consumer failed; opening its stream again (the group is joined anew)');
+    const failed = stream;
+    stream = undefined;
+    void (failed ? failed.close().catch(() => undefined) : Promise.resolve()).finally(() => void open().catch(gaveUp));
   });
 
   // ---- lag ------------------------------------------------------------------------------------

@@ -248,6 +248,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         options.onGaveUp?.(source.name, error);
       },
     });
+    if (stopping) {
+      // stop() ran while this source was starting: it must not consume on after the dispatcher stopped.
+      await consumer.stop();
+      return;
+    }
     consumers.push(consumer);
     logger.info({ source: source.name, topics, groupId, sink: source.sink.name, ordering: source.ordering }, 'KafkaSource started');
   }
