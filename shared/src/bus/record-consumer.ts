@@ -104,7 +104,8 @@ const MAX_QUEUED_BYTES = 32 * 1_048_576;
 const LAG_INTERVAL_MS = 2_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const laneKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+/** The client's own key of a partition (a Kafka topic name cannot hold ':'). */
+const laneKey = (topic: string, partition: number) => `${topic}:${partition}`;
 
 function toRecord(message: { topic: string; partition: number; offset: bigint; timestamp: bigint; key?: Buffer; value?: Buffer; headers: Map<Buffer, Buffer> }): ConsumedRecord {
   const headers: Record<string, Buffer> = {};
@@ -159,7 +160,9 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
 
   // ---- commits: coalesced, only for owned partitions, never backwards -----------------------
   const toCommit = new Map<string, { topic: string; partition: number; offset: bigint; leaderEpoch: number }>();
-  const committed = new Map<string, bigint>();
+  // What the group has committed per owned partition: the stream keeps it (set when it fixes
+  // where a partition starts, raised by every commit that succeeds).
+  const committedOf = (key: string): bigint => stream?.offsetsCommitted.get(key) ?? -1n;
   let committing: Promise<void> | undefined;
   let commitTimer: NodeJS.Timeout | undefined;
   let lastCommitAt = 0;
@@ -172,7 +175,7 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
     lane.position = next;
     if (!options.commit || !lane.owned || next <= lane.floor) return;
     const key = laneKey(lane.topic, lane.partition);
-    if ((committed.get(key) ?? -1n) >= next) return;
+    if (committedOf(key) >= next) return;
     toCommit.set(key, { topic: lane.topic, partition: lane.partition, offset: next, leaderEpoch: lane.leaderEpoch });
     scheduleCommit();
   }
@@ -190,12 +193,12 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
   }
 
   async function flushCommits(): Promise<void> {
-    const offsets = [...toCommit.entries()].filter(([key]) => assigned.has(key) && lanes.get(key)?.owned === true);
+    // Only partitions this member still owns (the lanes map holds no other).
+    const offsets = [...toCommit.entries()].filter(([key]) => lanes.has(key));
     toCommit.clear();
     if (offsets.length === 0) return;
     try {
       await consumer.commit({ offsets: offsets.map(([, o]) => o) });
-      for (const [key, o] of offsets) if ((committed.get(key) ?? -1n) < o.offset) committed.set(key, o.offset);
     } catch (error) {
       // A rebalance under way or a broker away: the newest offsets go with the next flush.
       logger?.warn({ groupId, err: error, retriable: isRetriableKafkaError(error) }, 'offset commit failed; trying again with the next one');
@@ -228,14 +231,13 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
         // would start the lane past records nobody handled (and commit past them), so it is
         // dropped; the stream reads again from the committed offset. (The topics are written
         // without transactions or compaction, so their offsets have no gaps to wait for.)
-        const start = stream?.offsetsCommitted.get(`${record.topic}:${record.partition}`);
+        const start = stream?.offsetsCommitted.get(key);
         if (start === undefined || first !== start) return;
       }
       everOwned.add(key);
       lane = { topic: record.topic, partition: record.partition, leaderEpoch, queue: [], outstanding: [], running: 0, highest: first - 1n, floor: first, position: undefined, owned: true };
       lanes.set(key, lane);
     }
-    if (!lane.owned) return;
     const offset = BigInt(record.offset);
     if (offset <= lane.highest) return; // read again after a rebalance: already taken in
     lane.highest = offset;
@@ -319,20 +321,13 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
       lanes.delete(key);
       if (lane.running > 0) retiring.set(key, lane);
       toCommit.delete(key);
-      committed.delete(key);
     }
     adjustFlow();
     options.onAssigned?.(partitions);
   });
 
   // A failed rejoin is reported on the client itself; unheard, Node would end the process.
-  consumer.on('error', (error: Error) => {
-    if (stopping) return;
-    logger?.warn({ groupId, err: error }, 'Kafka consumer failed; opening its stream again (the group is joined anew)');
-    const failed = stream;
-    stream = undefined;
-    void (failed ? failed.close().catch(() => undefined) : Promise.resolve()).finally(() => void open().catch(gaveUp));
-  });
+  consumer.on('error', (error: Error) => reopen(stream, error));
 
   // ---- lag ------------------------------------------------------------------------------------
   let lagTimer: NodeJS.Timeout | undefined;
@@ -342,13 +337,12 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
     const measure = async () => {
       if (stopping || !consumer.isActive()) return;
       const highs = await consumer.listOffsets({ topics: options.topics });
-      const starts = stream?.offsetsCommitted;
       for (const assignment of consumer.assignments ?? []) {
         const partitionHighs = highs.get(assignment.topic) ?? [];
         for (const partition of assignment.partitions) {
           const key = laneKey(assignment.topic, partition);
           const high = partitionHighs[partition];
-          const position = lanes.get(key)?.position ?? committed.get(key) ?? starts?.get(`${assignment.topic}:${partition}`);
+          const position = lanes.get(key)?.position ?? stream?.offsetsCommitted.get(key);
           if (high === undefined || position === undefined) continue;
           lagSeen.add(key);
           gauge.set({ consumer_group: groupId, topic: assignment.topic, partition: String(partition) }, Math.max(0, Number(high - position)));
@@ -377,12 +371,7 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
         paused = false;
         opened.once('offsets', () => readyResolve());
         opened.on('data', (message) => take(toRecord(message), message.leaderEpoch));
-        opened.on('error', (error) => {
-          if (stopping) return;
-          logger?.warn({ groupId, err: error }, 'Kafka consumer stream failed; opening it again');
-          stream = undefined;
-          void opened.close().catch(() => undefined).finally(() => void open().catch(gaveUp));
-        });
+        opened.on('error', (error) => reopen(opened, error));
         adjustFlow();
         return;
       } catch (error) {
@@ -391,6 +380,14 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
         await sleep(Math.min(5_000, 200 * 2 ** attempt));
       }
     }
+  }
+
+  /** Closes a failed stream and opens a new one (which joins the group anew), once per failure. */
+  function reopen(failed: typeof stream, error: Error): void {
+    if (stopping || failed === undefined || failed !== stream) return;
+    logger?.warn({ groupId, err: error }, 'Kafka consumer failed; opening its stream again (the group is joined anew)');
+    stream = undefined;
+    void failed.close().catch(() => undefined).finally(() => void open().catch(gaveUp));
   }
 
   function gaveUp(error: unknown): void {
@@ -434,8 +431,8 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
       if (options.registry) {
         const gauge = consumerLagGauge(options.registry);
         for (const key of lagSeen) {
-          const [topic, partition] = key.split('\u0000') as [string, string];
-          gauge.remove({ consumer_group: groupId, topic, partition });
+          const at = key.lastIndexOf(':');
+          gauge.remove({ consumer_group: groupId, topic: key.slice(0, at), partition: key.slice(at + 1) });
         }
       }
     },

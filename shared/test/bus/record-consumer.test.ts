@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEventProducer, startRecordConsumer, withAdmin, type ConsumedRecord } from '../../src/bus/index.ts';
+import { createEventProducer, startRecordConsumer, withAdmin, type ConsumedRecord, type RecordConsumerOptions } from '../../src/bus/index.ts';
 import { consumerLagGauge } from '../../src/telemetry/consumer-lag.ts';
 import { createRegistry } from '../../src/telemetry/metrics.ts';
 import { createTestTopic, deleteTopics, testKafka, uniqueName, waitFor } from '../../src/testing/index.ts';
@@ -21,6 +21,10 @@ async function produce(topic: string, values: string[], key = 'k'): Promise<void
   }
 }
 
+/** A committing member of `groupId` reading `topic` from the start, with the options a test sets. */
+const consume = (topic: string, groupId: string, options: Pick<RecordConsumerOptions, 'handle'> & Partial<RecordConsumerOptions>) =>
+  startRecordConsumer({ connection: kafka, groupId, topics: [topic], from: 'earliest', commit: true, ...options });
+
 const committedOf = (groupId: string, topic: string) => withAdmin(kafka, async (admin) => (await admin.groupOffsets(groupId, [topic])).get(topic) ?? new Map<number, string>());
 
 test('a handler that takes 30 s keeps its member in the group: one join, the record handled once, its offset committed after', async (t) => {
@@ -30,12 +34,7 @@ test('a handler that takes 30 s keeps its member in the group: one join, the rec
   const groupId = uniqueName('long-handler');
   const joins: number[] = [];
   const handled: string[] = [];
-  const consumer = await startRecordConsumer({
-    connection: kafka,
-    groupId,
-    topics: [topic],
-    from: 'earliest',
-    commit: true,
+  const consumer = await consume(topic, groupId, {
     // Three sessions' worth of handler: without heartbeats of its own the member would be dropped.
     sessionTimeoutMs: 10_000,
     onAssigned: () => joins.push(Date.now()),
@@ -61,12 +60,7 @@ test('unordered: records run side by side, but the commit never passes one still
   let release: () => void = () => undefined;
   const first = new Promise<void>((r) => { release = r; });
   const done: string[] = [];
-  const consumer = await startRecordConsumer({
-    connection: kafka,
-    groupId,
-    topics: [topic],
-    from: 'earliest',
-    commit: true,
+  const consumer = await consume(topic, groupId, {
     ordering: 'unordered',
     inFlight: 10,
     handle: async (record) => {
@@ -94,12 +88,7 @@ test('ordered: one partition in order, and a record whose handler throws is trie
   await produce(topic, ['b1', 'b2', 'b3'], 'b');
   const seen: ConsumedRecord[] = [];
   let failures = 0;
-  const consumer = await startRecordConsumer({
-    connection: kafka,
-    groupId: uniqueName('ordered'),
-    topics: [topic],
-    from: 'earliest',
-    commit: true,
+  const consumer = await consume(topic, uniqueName('ordered'), {
     retryInitialMs: 20,
     handle: async (record) => {
       if (String(record.value) === 'a2' && failures++ < 2) throw new Error('not yet');
@@ -120,12 +109,7 @@ test('a record whose handler had no outcome when the consumer stopped comes agai
   await produce(topic, ['done', 'interrupted']);
   const groupId = uniqueName('redeliver');
   let stopping = false;
-  const first = await startRecordConsumer({
-    connection: kafka,
-    groupId,
-    topics: [topic],
-    from: 'earliest',
-    commit: true,
+  const first = await consume(topic, groupId, {
     handle: async (record) => {
       if (String(record.value) === 'done') return;
       await waitFor('the stop', () => stopping);
@@ -136,7 +120,7 @@ test('a record whose handler had no outcome when the consumer stopped comes agai
   stopping = true;
   await first.stop();
   const again: string[] = [];
-  const second = await startRecordConsumer({ connection: kafka, groupId, topics: [topic], from: 'earliest', commit: true, handle: async (record) => { again.push(String(record.value)); } });
+  const second = await consume(topic, groupId, { handle: async (record) => { again.push(String(record.value)); } });
   t.after(() => second.stop());
   await waitFor('the interrupted record handled by the next member', () => again.length === 1);
   assert.deepEqual(again, ['interrupted']);
@@ -151,12 +135,7 @@ test('consumer lag is the records still to read while the first is handled, 0 on
   const lag = async () => (await consumerLagGauge(registry).get()).values.find((v) => v.labels.consumer_group === groupId && v.labels.topic === topic && v.labels.partition === '0')?.value;
   let release: () => void = () => undefined;
   const held = new Promise<void>((r) => { release = r; });
-  const consumer = await startRecordConsumer({
-    connection: kafka,
-    groupId,
-    topics: [topic],
-    from: 'earliest',
-    commit: true,
+  const consumer = await consume(topic, groupId, {
     registry,
     lagIntervalMs: 100,
     handle: async (record) => { if (record.offset === '0') await held; },
@@ -174,7 +153,7 @@ test('a group that refuses the member for good fails the start with the broker\'
   const reasons: Error[] = [];
   // Kafka's group.min.session.timeout.ms is 6 s: joining with 1 s is refused (INVALID_SESSION_TIMEOUT, not retriable).
   await assert.rejects(
-    startRecordConsumer({ connection: kafka, groupId: uniqueName('refused'), topics: [topic], from: 'earliest', commit: true, sessionTimeoutMs: 1_000, heartbeatIntervalMs: 300, onGaveUp: (e) => reasons.push(e), handle: async () => undefined }),
+    consume(topic, uniqueName('refused'), { sessionTimeoutMs: 1_000, heartbeatIntervalMs: 300, onGaveUp: (e) => reasons.push(e), handle: async () => undefined }),
     (error: Error & { details?: Record<string, unknown> }) => error.details?.kafka_error === 'INVALID_SESSION_TIMEOUT',
   );
   assert.equal(reasons.length, 1);
