@@ -4,7 +4,7 @@
  * exchange and published as data batches, then counted done in the store — exactly once,
  * however often the page is delivered.
  */
-import { TOPICS, type EventProducer } from '@streamforge/shared/bus';
+import { MAX_SEND_BYTES, TOPICS, type EventInput, type EventProducer } from '@streamforge/shared/bus';
 import {
   EVENT_TYPES,
   dataEventType,
@@ -21,13 +21,12 @@ import { StreamForgeError } from '@streamforge/shared/errors';
 import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/shared/exchange';
 import type { Store } from '@streamforge/shared/store';
 import { createReportThrottle, type Logger, type TelemetryEmitter } from '@streamforge/shared/telemetry';
+import { partsOfRows, partsOfText } from './page-parts.ts';
 import { planPages, type PagePlanOptions } from './plan-pages.ts';
 import { SERVICE } from './service.ts';
 
 /** Progress is cumulative (from the store), so reporting it a few times a second loses nothing. */
 const reports = createReportThrottle(250);
-/** Records per data event: a page of klines, and slices of an aggTrades hour. */
-const RECORDS_PER_BATCH = 1000;
 
 export interface LoaderDeps {
   exchange: BinanceRestClient;
@@ -58,6 +57,7 @@ export async function startBackfill(deps: LoaderDeps, command: StartCommand): Pr
     throw error;
   }
   const pages = planPages(command, plan.kind, plan.interval, { now: (deps.clock ?? Date.now)(), ...deps.plan });
+  // However many pages (a 31-day month of 1s candles is 2679), the producer sends them in requests of at most MAX_SEND_BYTES.
   await deps.producer.send(
     TOPICS.loaderWork,
     pages.map((page) => ({
@@ -80,7 +80,7 @@ interface FetchedPage {
   format: RowFormat;
   count: number;
   rows?: unknown[];
-  /** The rows as the exchange's JSON text, forwarded without decoding (one page, one part). */
+  /** The rows as the exchange's JSON text, forwarded without decoding. */
   rowsJson?: string;
 }
 
@@ -111,43 +111,53 @@ async function fetchPage(deps: LoaderDeps, page: WorkPage, now: number): Promise
   return { format: 'binance_agg_trade', rows: trades, count: trades.length };
 }
 
+/**
+ * A fetched page as data events, one part each. Each event is one Kafka record: its rows get
+ * what MAX_SEND_BYTES leaves after the envelope (measured with part and parts at their
+ * largest, the page's row count). Only the events' text outlives this call, not the decoded rows.
+ */
+function dataEventsOf(page: WorkPage, fetched: FetchedPage): Array<EventInput<DataBatch>> {
+  const envelope = (part: number, parts: number): DataBatch => ({
+    queue_id: page.queue_id,
+    symbol: page.symbol,
+    market: page.market,
+    kind: page.kind,
+    ...(page.interval ? { interval: page.interval } : {}),
+    collection_name: page.collection_name,
+    source: 'api',
+    telemetry_id: page.telemetry_id,
+    page: { index: page.page.index, count: page.page.count, part, parts },
+    row_format: fetched.format,
+  });
+  const rowBytes = MAX_SEND_BYTES - JSON.stringify(envelope(fetched.count, fetched.count)).length - ',"rows":'.length;
+  const parts = fetched.rowsJson !== undefined ? partsOfText(fetched.rowsJson, fetched.count, rowBytes) : partsOfRows(fetched.rows ?? [], rowBytes);
+  return parts.map(({ rowsJson }, part) => {
+    const data = envelope(part, parts.length);
+    // The envelope, then the rows' JSON text as `rows` (the envelope never is empty, so it ends in `}`).
+    const dataJson = `${JSON.stringify(data).slice(0, -1)},"rows":${rowsJson}}`;
+    // Deterministic ids: a re-fetched page produces the same events.
+    return { id: `${page.queue_id}:page:${page.page.index}:${part}`, type: dataEventType(page.kind), source: sourceOf(SERVICE), subject: page.queue_id, partitionKey: `${page.symbol}:${page.page.index}`, data, dataJson };
+  });
+}
+
 export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loaded' | 'skipped'> {
   const base = telemetryBase(page);
   const workflow = await deps.store.getWorkflow(page.queue_id);
   // A stopped or failed workflow takes no more of the exchange's weight budget.
   if (workflow && (workflow.status === 'stopped' || workflow.status === 'error')) return 'skipped';
 
-  let fetched: FetchedPage;
+  let count: number;
+  let batches: Array<EventInput<DataBatch>>;
   try {
-    fetched = await fetchPage(deps, page, (deps.clock ?? Date.now)());
+    const fetched = await fetchPage(deps, page, (deps.clock ?? Date.now)());
+    count = fetched.count;
+    batches = dataEventsOf(page, fetched);
   } catch (error) {
     if (StreamForgeError.is(error) && error.code === 'SF_EXCHANGE_REJECTED') {
       await deps.telemetry.emit({ ...base, status: 'error', message: error.message, error: { code: error.code, message: error.message, retryable: false } });
     }
     throw error;
   }
-
-  const { rows, rowsJson, format, count } = fetched;
-  const parts = rowsJson !== undefined ? 1 : Math.max(1, Math.ceil(count / RECORDS_PER_BATCH));
-  const batches = Array.from({ length: parts }, (_, part) => {
-    const envelope: DataBatch = {
-      queue_id: page.queue_id,
-      symbol: page.symbol,
-      market: page.market,
-      kind: page.kind,
-      ...(page.interval ? { interval: page.interval } : {}),
-      collection_name: page.collection_name,
-      source: 'api',
-      telemetry_id: page.telemetry_id,
-      page: { index: page.page.index, count: page.page.count, part, parts },
-      row_format: format,
-    };
-    const data: DataBatch = rowsJson !== undefined ? envelope : { ...envelope, rows: (rows ?? []).slice(part * RECORDS_PER_BATCH, (part + 1) * RECORDS_PER_BATCH) };
-    // The envelope, then the exchange's own text as `rows` (the envelope never is empty, so it ends in `}`).
-    const dataJson = rowsJson === undefined ? undefined : `${JSON.stringify(envelope).slice(0, -1)},"rows":${rowsJson}}`;
-    // Deterministic ids: a re-fetched page produces the same events.
-    return { id: `${page.queue_id}:page:${page.page.index}:${part}`, type: dataEventType(page.kind), source: sourceOf(SERVICE), subject: page.queue_id, partitionKey: `${page.symbol}:${page.page.index}`, data, ...(dataJson === undefined ? {} : { dataJson }) };
-  });
   await deps.producer.send(page.kafka_topic, batches);
 
   const progress = await deps.store.markPageDone(SERVICE, page.queue_id, page.page.index, page.page.count);

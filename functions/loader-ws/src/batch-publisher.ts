@@ -9,7 +9,7 @@
  * candle's updates), so only its latest version is sent. A send that fails is retried with
  * backoff; nothing is dropped.
  */
-import type { EventInput, EventProducer } from '@streamforge/shared/bus';
+import { MAX_SEND_BYTES, type EventInput, type EventProducer } from '@streamforge/shared/bus';
 import { dataEventType, sourceOf, type DataBatch, type DataKind, type DataRecord, type Market } from '@streamforge/shared/contracts';
 import type { TimeSource } from '@streamforge/shared/exchange';
 import type { Logger } from '@streamforge/shared/telemetry';
@@ -31,9 +31,8 @@ export interface BatchPublisherOptions {
   /** Records per send (all events of one request). Default 20 000, fewer when records are large (see maxBytesPerSend). */
   maxRecordsPerSend?: number;
   /**
-   * Estimated bytes per send. Kafka refuses a record batch above the broker's
-   * message.max.bytes (1 MB by default), and all events of a send may land in one partition's
-   * batch, so a send must stay below it however large the backlog. Default 800 000.
+   * Estimated bytes per send, so one send takes what one produce request carries (the
+   * producer cuts anything larger into several, see MAX_SEND_BYTES). Default MAX_SEND_BYTES.
    */
   maxBytesPerSend?: number;
   /** Exchange-clock ms to real ms, for the latency figures. Default 1. */
@@ -80,7 +79,7 @@ export class BatchPublisher {
     this.#target = target;
     this.#maxRecords = options.maxRecords ?? 1000;
     this.#maxPerSend = options.maxRecordsPerSend ?? 20_000;
-    this.#maxBytesPerSend = options.maxBytesPerSend ?? 800_000;
+    this.#maxBytesPerSend = options.maxBytesPerSend ?? MAX_SEND_BYTES;
     this.latency = new LatencyRecorder(100_000, options.latencyScale ?? 1);
   }
 

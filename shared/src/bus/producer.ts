@@ -2,6 +2,9 @@
  * An idempotent producer (acks from all in-sync replicas, broker-side de-duplication of
  * retried requests) that publishes CloudEvents in batches: one produce request per broker
  * per call, however many topics and events it holds, resolved once the broker has them all.
+ * A call above MAX_SEND_BYTES goes as consecutive requests of at most that much each (in
+ * order), so a send of any size fits the broker's max message size; one that fails half-way
+ * may have delivered its first requests, which a retry delivers again (keys are deterministic).
  *
  * Records are partitioned by key with Java's murmur2 (what Kafka's own clients and Knative's
  * data plane use), so one symbol keeps one partition whoever produces it. After a send that
@@ -15,6 +18,7 @@ import { encodeEvent, type EventInput } from './codec.ts';
 import { clientOptions } from './connection.ts';
 import { kafkaFailure } from './kafka-errors.ts';
 import type { BusConnection, OutgoingRecord } from './records.ts';
+import { MAX_SEND_BYTES, sliceBySize } from './send-limits.ts';
 import { topicName } from './topics.ts';
 
 export interface EventProducer {
@@ -53,6 +57,13 @@ function toOutgoing(topic: string, record: OutgoingRecord): Outgoing {
   return out;
 }
 
+/** What a record adds to a record batch, near enough: key, value and headers (framing is in MAX_SEND_BYTES's margin). */
+function outgoingBytes(message: Outgoing): number {
+  let bytes = (message.key?.byteLength ?? 0) + (message.value?.byteLength ?? 0);
+  for (const [name, value] of message.headers ?? []) bytes += name.byteLength + value.byteLength;
+  return bytes;
+}
+
 export async function createEventProducer(connection: BusConnection, options: ProducerOptions = {}): Promise<EventProducer> {
   // The client treats 0 or 1 retries of an idempotent producer as "for ever": at least 2.
   const retries = Math.max(2, options.retries ?? 8);
@@ -76,17 +87,20 @@ export async function createEventProducer(connection: BusConnection, options: Pr
   const resolve = (topic: string): string => (options.topicPrefix === undefined ? topicName(topic) : topicName(topic, options.topicPrefix));
 
   const produce = async (topics: string[], messages: Outgoing[]): Promise<void> => {
-    if (closed) throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `Kafka did not accept events for ${topics.join(', ')}: the producer is closed`);
-    const sent = producer.send({ messages });
-    inFlight.add(sent);
-    try {
-      await sent;
-    } catch (error) {
-      const failure = kafkaFailure(`Kafka did not accept events for ${topics.join(', ')}`, error);
-      // Every produce failure is worth another try by the caller (a KafkaSource retries the 5xx).
-      throw failure.code === 'SF_DEPENDENCY_UNAVAILABLE' ? failure : new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', failure.message, { cause: error, ...(failure.details ? { details: failure.details } : {}) });
-    } finally {
-      inFlight.delete(sent);
+    // One request after the other: each stays below the broker's limit, and a partition's records stay in order.
+    for (const request of sliceBySize(messages, outgoingBytes, MAX_SEND_BYTES)) {
+      if (closed) throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `Kafka did not accept events for ${topics.join(', ')}: the producer is closed`);
+      const sent = producer.send({ messages: request });
+      inFlight.add(sent);
+      try {
+        await sent;
+      } catch (error) {
+        const failure = kafkaFailure(`Kafka did not accept events for ${topics.join(', ')}`, error);
+        // Every produce failure is worth another try by the caller (a KafkaSource retries the 5xx).
+        throw failure.code === 'SF_DEPENDENCY_UNAVAILABLE' ? failure : new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', failure.message, { cause: error, ...(failure.details ? { details: failure.details } : {}) });
+      } finally {
+        inFlight.delete(sent);
+      }
     }
   };
 

@@ -11,7 +11,8 @@ import type { DataRecord } from './records.ts';
 
 /**
  * Where a batch sits in a backfill: page `index` of `count` pages, part `part` of `parts`
- * (a page of aggTrades can need several requests). Live streams have no page.
+ * (a page larger than one Kafka record may be, such as an hour of aggTrades, travels in
+ * several parts; the connector counts the page once all are stored). Live streams have no page.
  */
 export interface PageRef {
   index: number;

@@ -43,6 +43,9 @@ interface BrokerState {
   clusterId: string;
 }
 
+/** The local broker's message.max.bytes (Kafka's default is 1 MB): the largest record batch it takes. */
+export const LOCAL_BROKER_MAX_MESSAGE_BYTES = 2_097_152;
+
 function serverProperties(dataDir: string, state: BrokerState, advertisedPort: number): string {
   return [
     'process.roles=broker,controller',
@@ -66,7 +69,7 @@ function serverProperties(dataDir: string, state: BrokerState, advertisedPort: n
     'auto.create.topics.enable=false',
     'num.partitions=3',
     'group.initial.rebalance.delay.ms=0',
-    'message.max.bytes=2097152',
+    `message.max.bytes=${LOCAL_BROKER_MAX_MESSAGE_BYTES}`,
     '',
   ].join('\n');
 }

@@ -1,0 +1,42 @@
+/**
+ * A start command's page plan on the real broker: a plan larger than the broker's max
+ * message size lands whole on the work topic.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createEventProducer, ensureTopics, TOPIC_PLAN, TOPICS } from '@streamforge/shared/bus';
+import type { StartCommand } from '@streamforge/shared/contracts';
+import type { BinanceRestClient } from '@streamforge/shared/exchange';
+import { LOCAL_BROKER_MAX_MESSAGE_BYTES } from '@streamforge/shared/platform';
+import { openStore } from '@streamforge/shared/store';
+import { createLogger, type TelemetryEmitter } from '@streamforge/shared/telemetry';
+import { deleteTopics, testKafka, topicMessageCount, uniqueName } from '@streamforge/shared/testing';
+import { startBackfill } from '../src/backfill.ts';
+import { planPages } from '../src/plan-pages.ts';
+
+const command: StartCommand = {
+  command: 'start', queue_id: 'wf-btcusdt-api_candles_1s-20240101-a1b2c3', target: 'loader-api', symbol: 'BTCUSDT', type: 'api_candles_1s',
+  time_range: '2024-01-01:2024-04-01', market: 'spot', kafka_topic: 'data-klines', collection_name: 'c', telemetry_id: 'loader-api', timestamp: 1,
+};
+const now = Date.UTC(2025, 0, 1);
+
+test('a quarter of 1s candles is planned as 7 863 pages, more than the broker takes in one message, and every page lands on the work topic', async (t) => {
+  const pages = planPages(command, 'klines', '1s', { now });
+  assert.equal(pages.length, 7_863);
+  assert.ok(JSON.stringify(pages).length > LOCAL_BROKER_MAX_MESSAGE_BYTES, 'the pages alone, without their headers');
+
+  const kafka = testKafka('start-backfill-test');
+  const prefix = `${uniqueName('plan')}.`;
+  const [topic] = await ensureTopics(kafka, { prefix, plan: TOPIC_PLAN.filter((spec) => spec.name === TOPICS.loaderWork) });
+  t.after(() => deleteTopics(kafka, [topic!]));
+  const producer = await createEventProducer(kafka, { topicPrefix: prefix });
+  t.after(() => producer.disconnect());
+  const store = await openStore('sqlite::memory:');
+  t.after(() => store.close());
+  const exchange = { exchangeInfo: async () => ({}) } as unknown as BinanceRestClient;
+  const telemetry: TelemetryEmitter = { emit: async () => {}, emitMany: async () => {} };
+
+  const planned = await startBackfill({ exchange, producer, telemetry, store, logger: createLogger({ service: 'loader-api-test', level: 'silent' }), clock: () => now }, command);
+  assert.equal(planned, 7_863);
+  assert.equal(await topicMessageCount(kafka, topic!), 7_863);
+});
