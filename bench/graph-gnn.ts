@@ -23,7 +23,7 @@ import { MarketData, DEFAULT_SYMBOLS } from '../shared/src/exchange/simulator/in
 import { createOnnxSession, onnxFeeds, predictLogits, runOnnx, trainGcn } from '../shared/src/gnn/index.ts';
 import { openSqliteStore } from '../shared/src/store/index.ts';
 import { buildGraphSet } from '../functions/graph-builder/src/build-graphs.ts';
-import { parseGraphRequest } from '../functions/graph-builder/src/graph-request.ts';
+import { parseGraphRequest } from '../shared/src/requests/index.ts';
 import { standardizationOf, unionOf, unionTask } from '../functions/gnn-trainer/src/graph-task.ts';
 import { exportChecked } from '../functions/gnn-trainer/src/model-artifact.ts';
 import { labelledWindows, walkForward } from '../functions/gnn-trainer/src/walk-forward.ts';

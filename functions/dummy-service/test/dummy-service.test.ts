@@ -90,11 +90,10 @@ test('fail_after_s ends the workflow in error with the reason', async () => {
   assert.match(done.error ?? '', /dummy-service: simulated failure after 0.5 s/);
 });
 
-test('parameters the script cannot play end the workflow in error naming the field', async () => {
-  const workflow = await startDummy({ steps: 'many' });
-  const done = await finalState(workflow.queue_id);
-  assert.equal(done.status, 'error');
-  assert.match(done.error ?? '', /steps: must be an integer/);
+test('parameters the script cannot play are refused by the API naming the field (dummy-service\'s own check, applied at the door)', async () => {
+  const { status, body } = await json<{ message: string }>(`${api}/workflows`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ symbol: 'DUMMYUSDT', type: 'dummy_script', params: { steps: 'many' } }) });
+  assert.equal(status, 400);
+  assert.match(body.message, /^params\.steps: must be an integer from 0 to 1000, got "many"$/);
 });
 
 test('crash_after_s reports the crash, the process exits, and the platform brings dummy-service back', async () => {

@@ -10,11 +10,11 @@ import type { StartCommand } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
 import { taskFromDataset, trainGcn, validateDataset, type EpochStats, type GcnModel, type GcnTask } from '@streamforge/shared/gnn';
 import { modelKeys, type ObjectStore } from '@streamforge/shared/objects';
+import { hyperparameters, parseTrainRequest, type TrainRequest } from '@streamforge/shared/requests';
 import type { Store } from '@streamforge/shared/store';
 import { createReportThrottle, type Logger, type TelemetryEmitter } from '@streamforge/shared/telemetry';
 import { standardizationOf, unionOf, unionTask } from './graph-task.ts';
 import { exportChecked, onnxDescription, publishModel, reserveVersion, type ModelMetadata } from './model-artifact.ts';
-import { hyperparameters, parseTrainRequest, type TrainRequest } from './train-request.ts';
 import { labelledWindows, labelsKnownAt, testBlocks, walkForward } from './walk-forward.ts';
 
 export const SERVICE = 'gnn-trainer';

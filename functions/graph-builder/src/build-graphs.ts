@@ -8,10 +8,10 @@
  * `complete` once every window is written: a trainer only takes complete sets.
  */
 import type { StartCommand } from '@streamforge/shared/contracts';
+import { describeRequest, parseGraphRequest, type GraphRequest } from '@streamforge/shared/requests';
 import type { Store } from '@streamforge/shared/store';
 import { createReportThrottle, type Logger, type TelemetryEmitter } from '@streamforge/shared/telemetry';
 import { alignedCandles } from './candles.ts';
-import { describeRequest, parseGraphRequest, type GraphRequest } from './graph-request.ts';
 import { FEATURE_NAMES, buildWindow, planWindows } from './window-features.ts';
 
 export const SERVICE = 'graph-builder';

@@ -5,15 +5,13 @@
  */
 import { klineKey, openTimesIn, type Interval, type KlineRecord } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
+import type { CandleSource } from '@streamforge/shared/requests';
 import type { RecordStore } from '@streamforge/shared/store';
 import type { AlignedSeries, Bar, Timeline } from './window-features.ts';
 
 const PAGE = 5_000;
 
-export interface CandleSource {
-  symbol: string;
-  collection: string;
-}
+export type { CandleSource };
 
 /** A stored kline as a bar, or undefined when its numbers make no sense for log returns. */
 function barOf(record: KlineRecord): Bar | undefined {

@@ -10,10 +10,10 @@
  *   either end keeps it, so every vertex has degree ≥ k (when it has k partners);
  * - threshold: every pair with |ρ| ≥ min_abs_correlation.
  */
+import type { CorrelationMethod, EdgePolicy } from '@streamforge/shared/requests';
 import type { GraphEdge } from '@streamforge/shared/store';
 
-export type EdgePolicy = { method: 'top_k'; k: number } | { method: 'threshold'; min_abs_correlation: number };
-export type CorrelationMethod = 'pearson' | 'spearman';
+export type { CorrelationMethod, EdgePolicy };
 
 /** Pearson's ρ of two equally long samples; undefined when either is constant. */
 export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number | undefined {

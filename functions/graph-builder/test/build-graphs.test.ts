@@ -6,10 +6,10 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KlineRecord, StartCommand } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
+import { parseGraphRequest } from '@streamforge/shared/requests';
 import { openStore, type GraphWindow, type Store } from '@streamforge/shared/store';
 import { createLogger, type TelemetryEmitter, type TelemetryInput } from '@streamforge/shared/telemetry';
 import { buildGraphSet, buildGraphs } from '../src/build-graphs.ts';
-import { parseGraphRequest } from '../src/graph-request.ts';
 import { HOUR, T0, collectionOf, hourlyCandles } from './candle-fixture.ts';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT'];

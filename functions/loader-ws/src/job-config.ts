@@ -7,6 +7,7 @@ import { declareEnv, env, envInt } from '@streamforge/shared/config';
 import { MARKETS, SYMBOL_PATTERN, parseWorkflowType, shortIdOf, telemetryId, type DataKind, type Interval, type Market } from '@streamforge/shared/contracts';
 import { dataTopicOf } from '@streamforge/shared/bus';
 import { StreamForgeError } from '@streamforge/shared/errors';
+import { marketRefusal, parseLiveStreamParams, type LiveStreamParams } from '@streamforge/shared/requests';
 
 declareEnv({
   QUEUE_ID: { default: undefined, description: 'The workflow this Job streams for.' },
@@ -21,7 +22,7 @@ declareEnv({
   LOADER_WS_METRICS_PORT: { default: '9464', description: 'Port of the Job\'s /metrics and health routes; 0 picks a free one.' },
 });
 
-export interface LiveJobConfig {
+export interface LiveJobConfig extends LiveStreamParams {
   queueId: string;
   type: string;
   kind: DataKind;
@@ -31,24 +32,11 @@ export interface LiveJobConfig {
   collectionName: string;
   kafkaTopic: string;
   telemetryId: string;
-  /** Levels per side in each published order-book record. */
-  depthLevels: number;
-  /** How often a changed order book is published (exchange-clock ms). */
-  depthIntervalMs: number;
-  /** Levels asked of the REST depth snapshot (1000: weight 50 spot, 20 USD-M). */
-  depthSnapshotLimit: number;
-  telemetryIntervalMs: number;
   metricsPort: number;
 }
 
 function invalid(field: string, reason: string): StreamForgeError {
   return new StreamForgeError('SF_CONFIG_INVALID', `${field}: ${reason}`, { details: { errors: [{ field, reason }] } });
-}
-
-function positiveInt(params: Record<string, unknown>, name: string, fallback: number, max: number): number {
-  const value = params[name] ?? fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) throw invalid(`LOADER_WS_PARAMS.${name}`, `must be an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
-  return value;
 }
 
 export function jobConfigFromEnv(source: NodeJS.ProcessEnv = process.env): LiveJobConfig {
@@ -58,14 +46,15 @@ export function jobConfigFromEnv(source: NodeJS.ProcessEnv = process.env): LiveJ
   if (plan.source !== 'ws') throw invalid('TYPE', `${type} is not a live stream (ws_*)`);
   const market = env('MARKET', source) as Market;
   if (!(MARKETS as readonly string[]).includes(market)) throw invalid('MARKET', `must be spot or usdm, got "${market}"`);
-  if (market === 'usdm' && plan.kind === 'trades') throw invalid('TYPE', 'USD-M futures have no raw trade stream; use ws_agg_trades');
-  if (market === 'usdm' && plan.interval === '1s') throw invalid('TYPE', 'USD-M futures have no 1s klines');
+  // The same refusals the manager applies at the door (@streamforge/shared/requests).
+  const refusal = marketRefusal(plan, market);
+  if (refusal) throw invalid('TYPE', refusal);
   const symbols = (env('SYMBOLS', source) || env('SYMBOL', source)).split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '');
   if (symbols.length === 0) throw invalid('SYMBOLS', 'is required (or SYMBOL)');
   for (const s of symbols) if (!new RegExp(SYMBOL_PATTERN).test(s)) throw invalid('SYMBOLS', `"${s}" is not a Binance symbol`);
-  let params: Record<string, unknown>;
+  let params: unknown;
   try {
-    params = JSON.parse(env('LOADER_WS_PARAMS', source)) as Record<string, unknown>;
+    params = JSON.parse(env('LOADER_WS_PARAMS', source));
   } catch (error) {
     throw invalid('LOADER_WS_PARAMS', `is not JSON: ${(error as Error).message}`);
   }
@@ -79,10 +68,7 @@ export function jobConfigFromEnv(source: NodeJS.ProcessEnv = process.env): LiveJ
     collectionName: env('COLLECTION_NAME', source),
     kafkaTopic: env('KAFKA_TOPIC', source) || dataTopicOf(plan.kind),
     telemetryId: env('TELEMETRY_PRODUCER_ID', source) || telemetryId('loader-ws', shortIdOf(queueId)),
-    depthLevels: positiveInt(params, 'depth_levels', 100, 5000),
-    depthIntervalMs: positiveInt(params, 'depth_interval_ms', 1000, 3_600_000),
-    depthSnapshotLimit: positiveInt(params, 'depth_snapshot_limit', 1000, 5000),
-    telemetryIntervalMs: positiveInt(params, 'telemetry_interval_ms', 5000, 3_600_000),
+    ...parseLiveStreamParams(params, 'LOADER_WS_PARAMS'),
     metricsPort: envInt('LOADER_WS_METRICS_PORT', source),
   };
 }

@@ -5,9 +5,10 @@
  * by JOB_LAUNCHER: Kubernetes Jobs in a cluster, local processes on one machine.
  */
 import { declareEnv, env } from '@streamforge/shared/config';
-import { parseWorkflowType, shortIdOf, telemetryId } from '@streamforge/shared/contracts';
+import { parseWorkflowType } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
-import { LocalJobLauncher, createKubernetesJobLauncher, stateDir, type JobEnded, type JobLauncher, type LiveJobSpec } from '@streamforge/shared/platform';
+import { LocalJobLauncher, createKubernetesJobLauncher, stateDir, type JobEnded, type JobLauncher } from '@streamforge/shared/platform';
+import { jobSpecOf } from '@streamforge/shared/requests';
 import type { WorkflowRecord } from '@streamforge/shared/store';
 import type { Logger } from '@streamforge/shared/telemetry';
 
@@ -33,20 +34,6 @@ export function isLive(workflow: Pick<WorkflowRecord, 'type'>): boolean {
   } catch {
     return false;
   }
-}
-
-export function jobSpecOf(workflow: WorkflowRecord): LiveJobSpec {
-  return {
-    queue_id: workflow.queue_id,
-    type: workflow.type,
-    market: workflow.market,
-    symbols: workflow.symbols ?? [workflow.symbol],
-    collection_name: workflow.collection_name,
-    kafka_topic: workflow.kafka_topic,
-    // The same producer id the start command names (workflow-request.ts).
-    telemetry_id: telemetryId('loader-ws', shortIdOf(workflow.queue_id)),
-    ...(workflow.params ? { params: workflow.params } : {}),
-  };
 }
 
 export interface LiveJobs {

@@ -20,8 +20,10 @@ import {
   type StartCommand,
   type WorkflowType,
 } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
+import { StreamForgeError, toStreamForgeError } from '@streamforge/shared/errors';
+import { checkStartCommand, jobEnvOf, jobSpecOf } from '@streamforge/shared/requests';
 import { RESERVED_COLLECTIONS, type WorkflowRecord } from '@streamforge/shared/store';
+import { paramsProblem } from './params-limits.ts';
 
 export interface WorkflowRequest {
   symbol?: string;
@@ -62,8 +64,26 @@ export const MARKET_OPENED: Record<Market, { ms: number; day: string }> = {
 /** Command fields a request's params would collide with (the manager sets them). */
 const COMMAND_FIELDS = new Set(Object.keys(controlCommandSchema.properties));
 
+/** Fields of a request; a start command's other fields are the request's params. */
+const REQUEST_FIELDS = new Set(Object.keys(workflowRequestSchema.properties));
+
 function invalid(field: string, reason: string): StreamForgeError {
   return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, { details: { errors: [{ field, reason }] } });
+}
+
+/**
+ * A target's refusal of the command, said of the request: its field, or `params.<field>`
+ * (params are fields of the command); `renamed` maps what the target calls a field otherwise.
+ */
+function refusedAtTheDoor(error: unknown, renamed: Record<string, string> = {}): StreamForgeError {
+  if (!StreamForgeError.is(error) || error.code !== 'SF_CONTRACT_INVALID') return toStreamForgeError(error);
+  const details = error.details as { errors?: Array<{ field: string; reason: string }>; field?: string } | undefined;
+  const first = details?.errors?.[0];
+  const field = first?.field ?? details?.field ?? '(root)';
+  const reason = first?.reason ?? error.message.replace(`${field}: `, '');
+  const named = renamed[field] ?? field;
+  const head = /^[^.[]*/.exec(named)![0];
+  return invalid(REQUEST_FIELDS.has(head) || named === '(root)' ? named : `params.${named}`, reason);
 }
 
 export interface PlannedWorkflow {
@@ -75,6 +95,9 @@ export interface PlannedWorkflow {
 /** Checks what a schema cannot (real dates, known intervals, type-specific fields) and plans the workflow. */
 export function planWorkflow(request: WorkflowRequest, now = Date.now()): PlannedWorkflow {
   const plan = parseWorkflowType(request.type);
+  // First: nothing below may walk a params tree of any depth or size.
+  const tooMuch = request.params === undefined ? undefined : paramsProblem(request.params);
+  if (tooMuch) throw invalid(tooMuch.field, tooMuch.reason);
   const symbols = (request.symbols ?? (request.symbol ? [request.symbol] : [])).map((s) => s.toUpperCase());
   const symbol = symbols[0];
   if (symbol === undefined) throw invalid('symbol', 'is required (or symbols)');
@@ -83,7 +106,12 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
   const needsRange = plan.source === 'api' || plan.source === 'graph';
   if (needsRange && request.time_range === undefined) throw invalid('time_range', `is required for ${request.type}`);
   const range = request.time_range === undefined ? undefined : parseTimeRange(request.time_range);
-  if (plan.source === 'api' && range && range.startMs > now) throw invalid('time_range', `starts in the future (${range.startDate})`);
+  if (needsRange && range && range.startMs > now) throw invalid('time_range', `starts in the future (${range.startDate})`);
+  if (needsRange && range && range.endMs > now) {
+    // History ends now: loader-api would quietly cut the range there, a graph would miss its last windows.
+    const latest = `the end day is excluded, so a range can end today (${new Date(now).toISOString().slice(0, 10)}) at the latest`;
+    throw invalid('time_range', `ends ${range.endDate}, after now; ${latest}${plan.source === 'api' ? '; a live ws_* workflow streams what comes next' : ''}`);
+  }
   if ((plan.source === 'api' || plan.source === 'graph') && range && range.startMs < MARKET_OPENED[market].ms) {
     throw invalid('time_range', `starts ${range.startDate}, before ${market} had data (${MARKET_OPENED[market].day}); start on or after it`);
   }
@@ -92,9 +120,6 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
   }
   if (request.collection_name !== undefined && RESERVED_COLLECTIONS.has(request.collection_name)) {
     throw invalid('collection_name', `"${request.collection_name}" is reserved for the store's own use`);
-  }
-  if (market === 'usdm' && plan.source !== 'graph' && plan.source !== 'gnn' && 'interval' in plan && plan.interval === '1s') {
-    throw invalid('type', 'USD-M futures have no 1s klines');
   }
 
   const ids = newWorkflowIds(symbol, request.type, range?.startDate, { market });
@@ -133,9 +158,21 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
     telemetry_id: telemetryId(plan.target, ids.shortId),
     timestamp: now / 1000,
   };
-  // Whatever the target would refuse (and dead-letter) is refused here, before anything is stored.
+  // Whatever the target would refuse (and dead-letter) is refused here, before anything is
+  // stored: the command contract, then the target's own reading of the command.
   const problems = controlCommandContract.check(command);
   if (problems.length > 0) throw invalid(problems[0]!.field, problems[0]!.reason);
+  try {
+    checkStartCommand(command);
+  } catch (error) {
+    throw refusedAtTheDoor(error);
+  }
+  // A live stream's params reach its Job as LOADER_WS_PARAMS: the Job's environment must hold them.
+  try {
+    if (plan.source === 'ws') jobEnvOf(jobSpecOf(workflow));
+  } catch (error) {
+    throw refusedAtTheDoor(error, { LOADER_WS_PARAMS: 'params', SYMBOLS: 'symbols', SYMBOL: 'symbol' });
+  }
   return {
     workflow,
     plan,

@@ -11,6 +11,7 @@
 import { Client, S3Error } from 'minio';
 import { StreamForgeError } from '../errors.ts';
 import { objectStoreConfig, type ObjectStoreConfig } from './object-config.ts';
+import { checkObjectKey } from './object-key.ts';
 
 export interface ObjectInfo {
   key: string;
@@ -34,16 +35,6 @@ export interface ObjectStore {
   exists(key: string): Promise<boolean>;
   /** Objects whose key starts with `prefix`, in key order. */
   list(prefix: string): Promise<ObjectInfo[]>;
-}
-
-/** S3 keys: 1–1024 bytes; we allow the characters S3 calls safe, `/` separating segments, no empty or `..` segment. */
-const KEY = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
-
-export function checkObjectKey(key: unknown, field = 'key'): string {
-  if (typeof key !== 'string' || key.length > 1024 || !KEY.test(key) || key.split('/').some((s) => s === '.' || s === '..')) {
-    throw new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${JSON.stringify(key)} is not an object key (segments of A-Z a-z 0-9 ! _ . * ' ( ) - separated by /, at most 1024 characters)`, { details: { field } });
-  }
-  return key;
 }
 
 const NOT_FOUND = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound']);

@@ -20,17 +20,8 @@ export const QUEUE_ID_LABEL = 'streamforge.dev/queue-id';
 /** The full queue id (a label value holds at most 63 characters, a queue id up to 200). */
 export const QUEUE_ID_ANNOTATION = 'streamforge.dev/queue-id';
 
-/** What a live workflow's Job needs to know (the workflow's fields, as the manager stores them). */
-export interface LiveJobSpec {
-  queue_id: string;
-  type: string;
-  market: string;
-  symbols: string[];
-  collection_name: string;
-  kafka_topic: string;
-  telemetry_id: string;
-  params?: Record<string, unknown>;
-}
+export { JOB_ENV_ENTRY_MAX_BYTES, jobEnvOf, jobSpecOf, type LiveJobSpec } from '../requests/live-job.ts';
+import { jobEnvOf, type LiveJobSpec } from '../requests/live-job.ts';
 
 export type JobState = 'running' | 'succeeded' | 'failed';
 
@@ -60,21 +51,6 @@ export interface JobLauncher {
   /** Follows the Jobs; `onEnded` runs once for each Job that ends (or disappears) without a stop from this launcher. */
   watch(onEnded: (ended: JobEnded) => void): Promise<void>;
   close(): Promise<void>;
-}
-
-/** The environment a loader-ws Job gets for its workflow (functions/loader-ws/src/job-config.ts reads it). */
-export function jobEnvOf(spec: LiveJobSpec): Record<string, string> {
-  return {
-    QUEUE_ID: spec.queue_id,
-    TYPE: spec.type,
-    MARKET: spec.market,
-    SYMBOLS: spec.symbols.join(','),
-    SYMBOL: spec.symbols[0] ?? '',
-    COLLECTION_NAME: spec.collection_name,
-    KAFKA_TOPIC: spec.kafka_topic,
-    TELEMETRY_PRODUCER_ID: spec.telemetry_id,
-    LOADER_WS_PARAMS: JSON.stringify(spec.params ?? {}),
-  };
 }
 
 function shortHash(text: string): string {

@@ -17,6 +17,7 @@ import { StreamForgeError, toStreamForgeError } from '../errors.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { createFunctionMetrics, type FunctionMetrics } from '../telemetry/metrics.ts';
 import type { Context, FunctionModule, FunctionRuntimeInfo, HandlerResult } from './function-module.ts';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './json-depth.ts';
 
 export interface ServeOptions {
   name: string;
@@ -68,9 +69,17 @@ function sendError(reply: FastifyReply, error: unknown, log: Logger): FastifyRep
   if (status >= 500) log.error({ err: error }, 'handler failed');
   else log.warn({ code: sfError.code, reason: sfError.message }, 'request rejected');
   // kne-* response headers become extensions of the dead-letter event (knative.md §2.6).
+  // Well-formed first: a reason may quote half a surrogate pair (V8's JSON.parse messages do,
+  // and so may a cut at 512), which encodeURIComponent refuses with a URIError.
   reply.header('kne-streamforgeerror', sfError.code);
-  reply.header('kne-streamforgereason', encodeURIComponent(sfError.message.slice(0, 512)));
+  reply.header('kne-streamforgereason', encodeURIComponent(sfError.message.slice(0, 512).toWellFormed()));
   return reply.code(status).type('application/json; charset=utf-8').send(sfError.toJSON());
+}
+
+/** A JSON body nested deeper than any event or request is refused before it is parsed into something to walk. */
+function tooDeep(body: string): StreamForgeError | undefined {
+  if (!jsonNestsDeeperThan(body, MAX_JSON_DEPTH)) return undefined;
+  return new StreamForgeError('SF_EVENT_MALFORMED', `request body nests JSON objects or arrays more than ${MAX_JSON_DEPTH} levels deep`);
 }
 
 function parseCloudEvent(request: FastifyRequest): CloudEvent<unknown> | undefined {
@@ -80,6 +89,8 @@ function parseCloudEvent(request: FastifyRequest): CloudEvent<unknown> | undefin
   try {
     const event = HTTP.toEvent({ headers, body }) as CloudEvent<unknown>;
     event.validate();
+    // The SDK lets a 0.3 event through without them; every version requires them (spec §3.1).
+    for (const name of ['id', 'source', 'type'] as const) if (typeof event[name] !== 'string' || event[name] === '') throw new Error(`the ${name} attribute is required`);
     return event;
   } catch (error) {
     throw new StreamForgeError('SF_EVENT_MALFORMED', `not a valid CloudEvent: ${(error as Error).message}`, { cause: error });
@@ -118,6 +129,8 @@ export async function serveFunction(module: FunctionModule, options: ServeOption
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
+    const deep = tooDeep(body as string);
+    if (deep) return done(deep, undefined);
     json(request, body as string, done);
   });
 
@@ -139,6 +152,10 @@ export async function serveFunction(module: FunctionModule, options: ServeOption
     let type = 'http';
     let log = logger;
     try {
+      if (typeof request.body === 'string' && /json/i.test(request.headers['content-type'] ?? '')) {
+        const deep = tooDeep(request.body);
+        if (deep) throw deep;
+      }
       const event = parseCloudEvent(request);
       if (event) {
         type = event.type;

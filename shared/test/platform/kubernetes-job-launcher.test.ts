@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Ajv } from 'ajv';
 import { createLogger } from '../../src/telemetry/logger.ts';
-import { QUEUE_ID_LABEL, jobNameOf, type JobEnded, type LiveJobSpec } from '../../src/platform/job-launcher.ts';
+import { JOB_ENV_ENTRY_MAX_BYTES, QUEUE_ID_LABEL, jobNameOf, type JobEnded, type LiveJobSpec } from '../../src/platform/job-launcher.ts';
 import { KubernetesJobLauncher } from '../../src/platform/kubernetes-job-launcher.ts';
 import { startKubernetesApiStandin, type KubernetesApiStandin } from '../../src/testing/kubernetes-api-standin.ts';
 import { waitFor } from '../../src/testing/wait-for.ts';
@@ -82,6 +82,13 @@ test('the Job made from knative/loader-ws-job.yaml validates against the batch/v
   const long = launcher.render(spec(`wf-${'x'.repeat(120)}-ws_trades-20261128-zzzzzz`));
   assert.deepEqual(jobValidator()(long), []);
   assert.ok(long.metadata.name!.length <= 63 && long.metadata.labels![QUEUE_ID_LABEL]!.length <= 63, 'long queue ids still make valid names and labels');
+});
+
+test('a workflow whose params would not fit one variable of a process environment gets no Job: Linux would refuse to start it (MAX_ARG_STRLEN)', async (t) => {
+  const { api, launcher } = await setup(t);
+  const tooLarge = { ...spec(), params: { note: 'x'.repeat(JOB_ENV_ENTRY_MAX_BYTES) } };
+  await assert.rejects(launcher.launch(tooLarge), /^StreamForgeError: LOADER_WS_PARAMS: 131101 bytes as the Job's LOADER_WS_PARAMS, more than the 131072 one variable of a process environment may take/);
+  assert.deepEqual(api.requests, []);
 });
 
 test('launch POSTs the Job to its namespace, a second launch finds the existing one, stop DELETEs it with propagationPolicy Background', async (t) => {

@@ -32,3 +32,42 @@ test('a bodiless POST with a JSON content type is accepted; a malformed body is 
   assert.equal(error.error, 'SF_CONTRACT_INVALID');
   assert.match(error.message, /JSON/i);
 });
+
+test('a request refused with a reason that quotes half a character still answers 400 with the reason in its dead-letter header (found by cloudevent-fuzz)', async (t) => {
+  const running = await serveFunction(module, { name: 'runtime-test', port: 0, logger: createLogger({ service: 'runtime-test', level: 'silent' }) });
+  t.after(() => running.close());
+  // V8's JSON.parse message for this body quotes '\ud800', half of the pair: encodeURIComponent threw, a 500.
+  const response = await fetch(`${running.url}/`, { method: 'POST', headers: { 'ce-specversion': '1.0', 'ce-type': 'dev.streamforge.telemetry', 'content-type': 'application/json' }, body: '\u{10000}' });
+  assert.equal(response.status, 400);
+  const error = (await response.json()) as { error: string; message: string };
+  assert.equal(error.error, 'SF_CONTRACT_INVALID');
+  assert.match(decodeURIComponent(response.headers.get('kne-streamforgereason') ?? ''), /^request body is not valid JSON: Unexpected token '\uFFFD'/);
+});
+
+test('a JSON body nested deeper than any event or request is refused with 400 before anything walks it (found by cloudevent-fuzz)', async (t) => {
+  const running = await serveFunction(module, { name: 'runtime-test', port: 0, logger: createLogger({ service: 'runtime-test', level: 'silent' }) });
+  t.after(() => running.close());
+  const deep = `{"queue_id":${'['.repeat(50_000)}${']'.repeat(50_000)}}`;
+  // A CloudEvent whose data would overflow the stack of whatever stores or checks it.
+  const event = await fetch(`${running.url}/`, { method: 'POST', headers: { 'ce-specversion': '1.0', 'ce-id': 'e1', 'ce-source': '/test', 'ce-type': 'dev.streamforge.telemetry', 'content-type': 'application/json' }, body: deep });
+  assert.equal(event.status, 400);
+  assert.match(((await event.json()) as { message: string }).message, /^request body nests JSON objects or arrays more than 64 levels deep$/);
+  // A REST route's body alike.
+  const rest = await fetch(`${running.url}/things/a1/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep });
+  assert.equal(rest.status, 400);
+  assert.equal(((await rest.json()) as { error: string }).error, 'SF_EVENT_MALFORMED');
+  // 64 levels are fine.
+  const fine = await fetch(`${running.url}/things/a1/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `${'['.repeat(64)}${']'.repeat(64)}` });
+  assert.equal(fine.status, 200);
+});
+
+test('an event without id, source or type is refused with 400 naming the attribute, whatever its specversion (found by cloudevent-fuzz)', async (t) => {
+  const running = await serveFunction(module, { name: 'runtime-test', port: 0, logger: createLogger({ service: 'runtime-test', level: 'silent' }) });
+  t.after(() => running.close());
+  // The CloudEvents SDK validates a 0.3 event without its required attributes; a handler reading `type` threw, a 500.
+  const response = await fetch(`${running.url}/`, { method: 'POST', headers: { 'ce-specversion': '0.3', 'ce-id': 'e1', 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(response.status, 400);
+  const error = (await response.json()) as { error: string; message: string };
+  assert.equal(error.error, 'SF_EVENT_MALFORMED');
+  assert.equal(error.message, 'not a valid CloudEvent: the source attribute is required');
+});

@@ -1,7 +1,8 @@
 /**
- * What a `graph_correlation` start command asks for. The manager passes the workflow's
- * `params` through as fields of the command (control-command.ts), beside `symbols`,
- * `time_range` and `collection_name` (the graph id):
+ * What a `graph_correlation` start command asks for: graph-builder takes it with this
+ * function, and queue-manager refuses at the door what it refuses (one check, no drift).
+ * The manager passes the workflow's `params` through as fields of the command
+ * (control-command.ts), beside `symbols`, `time_range` and `collection_name` (the graph id):
  *
  *   interval     kline interval of the stored candles                       default 1h
  *   window       bars per window                                           default 24
@@ -25,11 +26,18 @@ import {
   type Market,
   type StartCommand,
   type TimeRange,
-} from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { GRAPH_ID_MAX_LENGTH } from '@streamforge/shared/store';
-import type { CandleSource } from './candles.ts';
-import type { CorrelationMethod, EdgePolicy } from './correlation-edges.ts';
+} from '../contracts/index.ts';
+import { StreamForgeError } from '../errors.ts';
+import { GRAPH_ID_MAX_LENGTH } from '../store/graph-checks.ts';
+
+export type EdgePolicy = { method: 'top_k'; k: number } | { method: 'threshold'; min_abs_correlation: number };
+export type CorrelationMethod = 'pearson' | 'spearman';
+
+/** Where one symbol's candles are read from. */
+export interface CandleSource {
+  symbol: string;
+  collection: string;
+}
 
 export interface GraphRequest {
   queueId: string;

@@ -1,6 +1,7 @@
 /**
- * What a `gnn_train` start command asks for. The manager passes the workflow's `params`
- * through as fields of the command:
+ * What a `gnn_train` start command asks for: gnn-trainer takes it with this function, and
+ * queue-manager refuses at the door what it refuses. The manager passes the workflow's
+ * `params` through as fields of the command:
  *
  *   graph_id        a graph set built by graph-builder (task: next-window direction), or
  *   dataset         a node-classification dataset in object storage: a key (datasets/x.json)
@@ -10,11 +11,12 @@
  *   folds           walk-forward test blocks of a graph (default 4)
  *   min_train_windows  labelled windows before the first test block (default: half)
  */
-import { defineContract, type StartCommand } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { DEFAULT_TRAIN_OPTIONS, MAX_SEED, type TrainOptions } from '@streamforge/shared/gnn';
-import { checkObjectKey } from '@streamforge/shared/objects';
-import { checkGraphId, checkModelId, MODEL_ID_PATTERN } from '@streamforge/shared/store';
+import { defineContract, type StartCommand } from '../contracts/index.ts';
+import { StreamForgeError } from '../errors.ts';
+import { MAX_SEED } from '../gnn/random.ts';
+import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../gnn/train.ts';
+import { checkObjectKey } from '../objects/object-key.ts';
+import { checkGraphId, checkModelId, MODEL_ID_PATTERN } from '../store/graph-checks.ts';
 
 export type TrainSource = { kind: 'graph'; graphId: string } | { kind: 'dataset'; key: string; name: string };
 

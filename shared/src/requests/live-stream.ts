@@ -1,0 +1,68 @@
+/**
+ * What a live stream (`ws_*`) asks of its loader-ws Job: a stream the market has, and the
+ * workflow's params, which reach the Job as LOADER_WS_PARAMS (job-launcher.ts):
+ *
+ *   depth_levels           levels per side in each published order book     default 100
+ *   depth_interval_ms      how often a changed order book is published      default 1000
+ *   depth_snapshot_limit   levels asked of the REST depth snapshot          default 1000
+ *   telemetry_interval_ms  how often the Job reports its counts             default 5000
+ *
+ * The Job reads them with these functions at start, and queue-manager refuses at the door
+ * what they refuse (one check, no drift).
+ */
+import type { Market, WorkflowType } from '../contracts/index.ts';
+import { StreamForgeError } from '../errors.ts';
+
+export interface LiveStreamParams {
+  /** Levels per side in each published order-book record. */
+  depthLevels: number;
+  /** How often a changed order book is published (exchange-clock ms). */
+  depthIntervalMs: number;
+  /** Levels asked of the REST depth snapshot (1000: weight 50 spot, 20 USD-M). */
+  depthSnapshotLimit: number;
+  telemetryIntervalMs: number;
+}
+
+/** A value as a message shows it: JSON, cut short (a refused value may be large). */
+const shown = (value: unknown): string => {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+};
+
+function invalid(field: string, reason: string): StreamForgeError {
+  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, { details: { errors: [{ field, reason }] } });
+}
+
+/**
+ * Why a market cannot serve a workflow type, or undefined. Binance USD-M futures have no 1s
+ * klines and no raw `<symbol>@trade` stream, only `<symbol>@aggTrade` (docs/live-streams.md;
+ * the USD-M capture in test/fixtures/binance/ws has aggTrade and no trade).
+ */
+export function marketRefusal(plan: WorkflowType, market: Market): string | undefined {
+  if (market !== 'usdm') return undefined;
+  if ((plan.source === 'api' || plan.source === 'ws') && plan.interval === '1s') return 'USD-M futures have no 1s klines';
+  if (plan.source === 'ws' && plan.kind === 'trades') return 'USD-M futures have no raw trade stream; use ws_agg_trades';
+  return undefined;
+}
+
+function positiveInt(params: Record<string, unknown>, name: string, fallback: number, max: number, prefix: string): number {
+  const value = params[name] ?? fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) throw invalid(`${prefix}${name}`, `must be an integer from 1 to ${max}, got ${shown(value)}`);
+  return value;
+}
+
+/**
+ * A live stream's params, defaulted; other keys are ignored. `field` names where they came
+ * from (the Job's LOADER_WS_PARAMS); without it the params are fields of a start command.
+ */
+export function parseLiveStreamParams(params: unknown, field?: string): LiveStreamParams {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw invalid(field ?? 'params', `must be a JSON object, got ${shown(params)}`);
+  const prefix = field === undefined ? '' : `${field}.`;
+  const given = params as Record<string, unknown>;
+  return {
+    depthLevels: positiveInt(given, 'depth_levels', 100, 5000, prefix),
+    depthIntervalMs: positiveInt(given, 'depth_interval_ms', 1000, 3_600_000, prefix),
+    depthSnapshotLimit: positiveInt(given, 'depth_snapshot_limit', 1000, 5000, prefix),
+    telemetryIntervalMs: positiveInt(given, 'telemetry_interval_ms', 5000, 3_600_000, prefix),
+  };
+}
