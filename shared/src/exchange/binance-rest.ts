@@ -16,6 +16,7 @@ import {
   DEPTH_LIMITS,
   HISTORICAL_TRADE_LIMITS,
   KLINE_LIMITS,
+  MARKETS,
   requestWeightLimit,
   type AggTrade,
   type DepthSnapshot,
@@ -104,6 +105,8 @@ export interface ExchangeClientStats {
 export class BinanceRestClient {
   readonly #time: TimeSource;
   readonly #governors: Record<Market, WeightGovernor>;
+  /** Markets whose budget was planned (BINANCE_REQUEST_WEIGHT_LIMIT, `weightLimits`): exchangeInfo does not replace it. */
+  readonly #planned: Set<Market>;
   readonly #transport: RestTransport;
 
   constructor(options: BinanceRestClientOptions = {}) {
@@ -116,6 +119,7 @@ export class BinanceRestClient {
       new WeightGovernor({ random, ...options.governor, time, limit: options.weightLimits?.[market] ?? planned ?? DEFAULT_WEIGHT_LIMITS[market] });
     this.#time = time;
     this.#governors = { spot: governor('spot'), usdm: governor('usdm') };
+    this.#planned = new Set(MARKETS.filter((market) => (options.weightLimits?.[market] ?? planned) !== undefined));
     this.#transport = new RestTransport({
       baseUrls: {
         spot: (options.baseUrls?.spot ?? env('BINANCE_SPOT_URL', source)).replace(/\/+$/, ''),
@@ -202,13 +206,17 @@ export class BinanceRestClient {
     return await this.#transport.get<RawTrade[]>(market, 'historicalTrades', { symbol: query.symbol, fromId: query.fromId, limit });
   }
 
-  /** exchangeInfo; its REQUEST_WEIGHT limit becomes the governor's budget. */
+  /**
+   * exchangeInfo; its REQUEST_WEIGHT limit becomes the governor's budget, unless one was
+   * planned: a lifted budget (a simulator's, `Infinity`) is announced as Binance's nominal
+   * one, since JSON has no Infinity, and must not bring the limit back.
+   */
   async exchangeInfo(query: ExchangeInfoQuery = {}): Promise<ExchangeInfo> {
     const market = query.market ?? 'spot';
     const symbols = query.symbols === undefined ? undefined : JSON.stringify(query.symbols);
     const info = await this.#transport.get<ExchangeInfo>(market, 'exchangeInfo', { symbol: query.symbol, symbols });
     const limit = requestWeightLimit(info);
-    if (limit !== undefined) this.#governors[market].setLimit(limit);
+    if (limit !== undefined && !this.#planned.has(market)) this.#governors[market].setLimit(limit);
     return info;
   }
 

@@ -9,12 +9,17 @@
  * One deliberate difference: when even the dead-letter write fails, Knative drops the record
  * and commits; here the offset is not committed and the record comes again, because the
  * dead-letter sink is Kafka itself and StreamForge promises that nothing is lost.
+ *
+ * Another, for isolation (issue 11 §3): Knative's unordered dispatcher keeps a record in flight
+ * through its retries, so one workflow's failing records can fill every in-flight place. Here a
+ * record waiting for its next attempt holds no place, and the places are shared fairly between
+ * workflows (the CloudEvent subject), so another workflow's records go on meanwhile.
  */
 import { Pool } from 'undici';
 import { isRetryableStatus, type StreamForgeError } from '../errors.ts';
 import type { EventProducer } from '../bus/producer.ts';
 import { withAdmin, type BusAdmin } from '../bus/admin.ts';
-import { startRecordConsumer, type RecordConsumer } from '../bus/record-consumer.ts';
+import { startRecordConsumer, type Delivery, type RecordConsumer } from '../bus/record-consumer.ts';
 import type { BusConnection } from '../bus/records.ts';
 import { topicName } from '../bus/topics.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -158,19 +163,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
-  /** Delivers one record to its final outcome; throws only when the outcome could not be made durable. */
-  async function dispatch(source: KafkaSourceSpec, record: RecordToDeliver): Promise<Outcome | undefined> {
+  /**
+   * Delivers one record to its final outcome; throws only when the outcome could not be made
+   * durable, and gives up (undefined) when the dispatcher stops or the record's partition went
+   * to another member.
+   */
+  async function dispatch(source: KafkaSourceSpec, record: RecordToDeliver, delivery: Delivery): Promise<Outcome | undefined> {
     const event = toHttpEvent(record, source.name, options.namespace);
     const started = performance.now();
     let last: AttemptResult = { ok: false, retryable: true, reason: 'not attempted' };
     let url = '';
     for (let n = 0; n <= source.delivery.retry; n++) {
-      if (n > 0) {
-        // The client heartbeats on its own timer: a long backoff keeps the group membership.
-        const wait = backoffMs(source.delivery, n);
-        for (let waited = 0; waited < wait && !stopping; waited += 250) await sleep(Math.min(250, wait - waited));
-      }
-      if (stopping) return undefined;
+      // The client heartbeats on its own timer, so a long backoff keeps the group membership;
+      // and the record holds no in-flight place meanwhile, so retries never hold up other records.
+      if (n > 0) await delivery.backoff(backoffMs(source.delivery, n));
+      if (stopping || delivery.signal.aborted) return undefined;
       try {
         url = await options.resolveSink(source.sink, source);
       } catch (error) {
@@ -237,8 +244,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       maxWaitMs: 500,
       logger,
       ...(options.registry ? { registry: options.registry } : {}),
+      // Unordered, the in-flight places are shared fairly between workflows (the CloudEvent
+      // subject, the queue id on work pages): one workflow's pages never take them all.
+      flowOf: (record) => {
+        const subject = record.headers['ce_subject'];
+        return subject === undefined ? `partition:${record.topic}:${record.partition}` : `subject:${subject.toString()}`;
+      },
       // A record whose outcome could not be made durable throws and is tried again; a stop leaves it uncommitted.
-      handle: async (record) => ((await dispatch(source, record)) === undefined ? false : undefined),
+      handle: async (record, delivery) => ((await dispatch(source, record, delivery)) === undefined ? false : undefined),
       onAssigned: () => {
         joined.add(source.name);
         if (joined.size === options.sources.length) readyResolve();

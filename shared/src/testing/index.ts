@@ -8,3 +8,4 @@ export * from './kubernetes-api-standin.ts';
 export * from './stack-api.ts';
 export * from './s3-server.ts';
 export * from './kafka-fault-proxy.ts';
+export * from './isolation-run.ts';

@@ -158,3 +158,105 @@ test('a group that refuses the member for good fails the start with the broker\'
   );
   assert.equal(reasons.length, 1);
 });
+
+// ---- isolation (issue 11 §3): one partition's failing or stuck records hold up no other ----------
+
+/** A committing member reading several topics (one partition each: a lane each) from the start. */
+const consumeAll = (topics: string[], groupId: string, options: Pick<RecordConsumerOptions, 'handle'> & Partial<RecordConsumerOptions>) =>
+  startRecordConsumer({ connection: kafka, groupId, topics, from: 'earliest', commit: true, ...options });
+
+test('ordered: a partition stuck on a record, with more records behind it than the whole buffer, leaves the others read, handled and committed; once it moves, every record of it comes once, in order', async (t) => {
+  const stuck = await createTestTopic(kafka, 'stuck');
+  const other = await createTestTopic(kafka, 'other');
+  t.after(() => deleteTopics(kafka, [stuck, other]));
+  // More than the 1000 records a consumer holds at most: enough to fill its buffer alone.
+  const behind = Array.from({ length: 1500 }, (_, i) => `s${i}`);
+  await produce(stuck, behind);
+  const groupId = uniqueName('stuck');
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => { release = r; });
+  const seen = new Map<string, string[]>([[stuck, []], [other, []]]);
+  const consumer = await consumeAll([stuck, other], groupId, {
+    handle: async (record) => {
+      if (record.topic === stuck && record.offset === '0') await held;
+      seen.get(record.topic)?.push(String(record.value));
+    },
+  });
+  t.after(() => {
+    release();
+    return consumer.stop();
+  });
+  await produce(other, Array.from({ length: 100 }, (_, i) => `o${i}`));
+  await waitFor('the other partition handled and committed while the first is stuck', async () => seen.get(other)?.length === 100 && (await committedOf(groupId, other)).get(0) === '100', { timeoutMs: 30_000 });
+  assert.deepEqual(seen.get(stuck), [], 'the stuck partition waited');
+  assert.equal((await committedOf(groupId, stuck)).get(0), undefined, 'and nothing of it was committed');
+  release();
+  await waitFor('the stuck partition handled and committed once it moves', async () => seen.get(stuck)?.length === behind.length && (await committedOf(groupId, stuck)).get(0) === String(behind.length), { timeoutMs: 60_000 });
+  assert.deepEqual(seen.get(stuck), behind, 'each record once, in order (records set aside were read again)');
+  assert.deepEqual(seen.get(other), Array.from({ length: 100 }, (_, i) => `o${i}`));
+});
+
+test('unordered: a partition whose records hang never takes every in-flight place; another partition\'s records are handled and committed meanwhile', async (t) => {
+  const slow = await createTestTopic(kafka, 'hanging');
+  const other = await createTestTopic(kafka, 'flowing');
+  t.after(() => deleteTopics(kafka, [slow, other]));
+  await produce(slow, Array.from({ length: 30 }, (_, i) => `h${i}`));
+  const groupId = uniqueName('hanging');
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => { release = r; });
+  let hanging = 0;
+  const done: string[] = [];
+  const consumer = await consumeAll([slow, other], groupId, {
+    ordering: 'unordered',
+    inFlight: 10,
+    handle: async (record) => {
+      if (record.topic === slow) {
+        hanging++;
+        await held;
+      }
+      done.push(String(record.value));
+    },
+  });
+  t.after(() => {
+    release();
+    return consumer.stop();
+  });
+  await waitFor('the hanging records took what they may', () => hanging > 0);
+  await produce(other, Array.from({ length: 20 }, (_, i) => `f${i}`));
+  await waitFor('the other partition handled and committed beside them', async () => done.length === 20 && (await committedOf(groupId, other)).get(0) === '20');
+  assert.ok(hanging < 10, `the hanging partition left a place free (it holds ${hanging} of 10)`);
+  release();
+  await waitFor('the hanging partition handled and committed once released', async () => done.length === 50 && (await committedOf(groupId, slow)).get(0) === '30');
+});
+
+test('unordered: a record waiting to be tried again holds no in-flight place, so records that keep failing hold up no other partition', async (t) => {
+  const failing = await createTestTopic(kafka, 'failing');
+  const other = await createTestTopic(kafka, 'passing');
+  t.after(() => deleteTopics(kafka, [failing, other]));
+  await produce(failing, Array.from({ length: 10 }, (_, i) => `x${i}`));
+  const groupId = uniqueName('failing');
+  let healed = false;
+  let failures = 0;
+  const done: string[] = [];
+  const consumer = await consumeAll([failing, other], groupId, {
+    ordering: 'unordered',
+    // Two places and no reserve (fewer than 10): only giving the place up while waiting lets others in.
+    inFlight: 2,
+    retryInitialMs: 300,
+    retryMaxMs: 300,
+    handle: async (record) => {
+      if (record.topic === failing && !healed) {
+        failures++;
+        throw new Error('the sink is down for this one');
+      }
+      done.push(String(record.value));
+    },
+  });
+  t.after(() => consumer.stop());
+  await waitFor('the failing records tried more than once each', () => failures > 20);
+  await produce(other, Array.from({ length: 20 }, (_, i) => `p${i}`));
+  await waitFor('the other partition handled and committed while they are retried', async () => done.length === 20 && (await committedOf(groupId, other)).get(0) === '20');
+  healed = true;
+  await waitFor('the failing records handled and committed once the sink heals', async () => done.length === 30 && (await committedOf(groupId, failing)).get(0) === '10');
+  assert.equal(new Set(done).size, 30, 'each record once');
+});

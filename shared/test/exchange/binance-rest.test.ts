@@ -189,3 +189,13 @@ test('aggTradePages covers a time range by id without gaps or repeats', async (t
   const after = await exchange.aggTrades({ symbol: 'BTCUSDT', startTime: end + 1, limit: 1 });
   assert.equal(after[0]!.a, trades.at(-1)!.a + 1, 'the next trade is after endTime');
 });
+
+test('a planned budget is kept: exchangeInfo announcing a lifted budget as Binance\'s nominal one does not bring the limit back', async (t) => {
+  // The simulator with its budget lifted announces 6000 (JSON has no Infinity); the local
+  // platform then plans with BINANCE_REQUEST_WEIGHT_LIMIT=Infinity, and that plan stands.
+  const sim = await simulator(t, { weightLimit: Number.POSITIVE_INFINITY });
+  const planned = new BinanceRestClient({ baseUrls: { spot: sim.url, usdm: sim.url }, env: { BINANCE_REQUEST_WEIGHT_LIMIT: 'Infinity' } });
+  t.after(() => planned.close());
+  await planned.exchangeInfo({ symbol: 'BTCUSDT' });
+  assert.equal(planned.stats().governors.spot.limit, Number.POSITIVE_INFINITY);
+});

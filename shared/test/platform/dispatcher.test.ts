@@ -172,3 +172,16 @@ test('the record value is forwarded byte for byte, without re-encoding', async (
   const [request] = await waitFor('the event', () => sink.accepted.length === 1 && sink.accepted);
   assert.equal(request?.body, '{"n": 5,  "spacing":"kept"}');
 });
+
+test('unordered: one workflow\'s events answered 503 and retried for minutes, more of them than places in flight, never hold up another workflow\'s on the same partition', async (t) => {
+  // loader-api-work's delivery: 10 retries, 0.5 s doubling (17 minutes for a record that keeps failing).
+  const delivery = '{ retry: 10, backoffPolicy: exponential, backoffDelay: PT0.5S, timeout: PT120S, deadLetterSink: { ref: { apiVersion: eventing.knative.dev/v1alpha1, kind: KafkaSink, name: test-dlq } } }';
+  const { producer, topic, sink } = await startSource(t, (r) => (r.headers['ce-subject'] === 'wf-poison' ? 503 : 204), delivery, { ordering: 'unordered' });
+  const workflow = (subject: string, count: number) => Array.from({ length: count }, (_, i) => ({ ...klineEvent(i), id: `${subject}-${i}`, subject }));
+  // One partition: the poison's 60 pages (more than the 50 places) come first.
+  await producer.send(topic, workflow('wf-poison', 60));
+  await waitFor('the poison\'s events failing and being retried', () => new Set(sink.requests.map((r) => r.headers['ce-id'])).size >= 45 && sink.requests.length > 60);
+  await producer.send(topic, workflow('wf-normal', 20));
+  await waitFor('the other workflow\'s events delivered meanwhile', () => sink.accepted.length === 20);
+  assert.ok(sink.accepted.every((r) => r.headers['ce-subject'] === 'wf-normal'));
+});

@@ -3,7 +3,8 @@
  * (docs/binance.md §1.1, §5): added latency, 5xx answers with Binance-like bodies, and
  * connections dropped without any response. Decisions come from a seeded sequence, one draw
  * set per request in arrival order, so a run with the same seed and the same requests
- * injects the same faults.
+ * injects the same faults. Besides, `failingSymbols`: one symbol's market data failing every
+ * time (a poison for the work of that symbol only), for isolation tests.
  */
 import type { Market } from '../binance-contract.ts';
 import { seededRandom } from './random.ts';
@@ -21,6 +22,12 @@ export interface FaultOptions {
   seed?: number;
   /** Overrides the REQUEST_WEIGHT budget: one number for both markets, or per market; `Infinity` lifts it. */
   weightLimit?: number | Partial<Record<Market, number>>;
+  /**
+   * Symbols whose market data (klines, trades, depth, …) is answered 503 "overloaded" (-1008)
+   * every time, weight counted, as when the exchange's backend for one symbol fails;
+   * exchangeInfo still lists them.
+   */
+  failingSymbols?: readonly string[];
 }
 
 export type FaultDecision = { kind: 'none' } | { kind: 'drop' } | { kind: 'error'; status: 500 | 502 | 503; code: number; msg: string };
@@ -30,6 +37,9 @@ const ERRORS = [
   { status: 502, code: -1000, msg: 'An unknown error occurred while processing the request.' },
   { status: 503, code: -1008, msg: 'Server is currently overloaded with other requests. Please try again in a few minutes.' },
 ] as const;
+
+/** Binance's answer when a backend is overloaded: what a failing symbol's requests get. */
+export const OVERLOADED = ERRORS[2];
 
 export class Faults {
   #options: FaultOptions = {};
@@ -47,6 +57,11 @@ export class Faults {
 
   get options(): FaultOptions {
     return { ...this.#options };
+  }
+
+  /** Whether a request for this symbol's market data fails (`failingSymbols`). */
+  failsSymbol(symbol: string | undefined): boolean {
+    return symbol !== undefined && (this.#options.failingSymbols?.includes(symbol) ?? false);
   }
 
   /** Latency and fault for the next request. */

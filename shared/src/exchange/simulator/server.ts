@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../telemetry/logger.ts';
 import { DEFAULT_WEIGHT_LIMITS, MARKETS, type Market } from '../binance-contract.ts';
-import { Faults, type FaultOptions } from './faults.ts';
+import { Faults, OVERLOADED, type FaultOptions } from './faults.ts';
 import { MarketData, type MarketDataOptions } from './market-data.ts';
 import { BinanceRejection, QueryParams } from './params.ts';
 import { createRoutes } from './routes.ts';
@@ -166,6 +166,7 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
       return send(verdict.status, JSON.stringify({ code: -1003, msg: verdict.msg }), verdict.retryAfterSeconds);
     }
     if (fault.kind === 'error') return send(fault.status, JSON.stringify({ code: fault.code, msg: fault.msg }));
+    if (route.endpoint !== 'exchangeInfo' && faults.failsSymbol(params.peek('symbol'))) return send(OVERLOADED.status, JSON.stringify({ code: OVERLOADED.code, msg: OVERLOADED.msg }));
     try {
       send(200, await route.handle(params, now));
     } catch (error) {

@@ -15,6 +15,7 @@ declareEnv({
   SIM_ERROR_RATE: { default: '0', description: 'Fraction of simulator responses that are 5xx.' },
   SIM_DROP_RATE: { default: '0', description: 'Fraction of simulator requests whose connection is dropped.' },
   SIM_SEED: { default: '1', description: 'Seed of the simulator\'s fault sequence.' },
+  SIM_FAILING_SYMBOLS: { default: '', description: 'Comma-separated symbols whose market data the simulator answers 503 every time (one symbol\'s backend down: a poison for that symbol\'s work); empty: none.' },
 });
 
 function number(name: string, source: NodeJS.ProcessEnv): number | undefined {
@@ -30,6 +31,7 @@ export function simulatorOptionsFromEnv(source: NodeJS.ProcessEnv = process.env)
   const symbols = envList('SIM_SYMBOLS', source);
   const weightLimit = number('SIM_WEIGHT_LIMIT', source);
   const klinesDir = env('SIM_KLINES_DIR', source);
+  const failingSymbols = envList('SIM_FAILING_SYMBOLS', source);
   return {
     host: env('SIM_HOST', source),
     port: envInt('SIM_PORT', source),
@@ -41,6 +43,7 @@ export function simulatorOptionsFromEnv(source: NodeJS.ProcessEnv = process.env)
       errorRate: number('SIM_ERROR_RATE', source) ?? 0,
       dropRate: number('SIM_DROP_RATE', source) ?? 0,
       seed: number('SIM_SEED', source) ?? 1,
+      ...(failingSymbols.length === 0 ? {} : { failingSymbols }),
     },
   };
 }

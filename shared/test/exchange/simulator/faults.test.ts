@@ -72,3 +72,19 @@ test('added latency reaches the client: one with a shorter timeout fails transie
   sim.setFaults({ latencyMs: 0, jitterMs: 0 });
   await client.ping();
 });
+
+test('a failing symbol gets 503 "overloaded" for its market data every time, while exchangeInfo still lists it and other symbols answer', async (t) => {
+  const sim = await startExchangeSimulator({ faults: { failingSymbols: ['ETHUSDT'] } });
+  t.after(() => sim.close());
+  const klines = (symbol: string) => fetch(`${sim.url}/api/v3/klines?symbol=${symbol}&interval=1m&startTime=${Date.UTC(2024, 0, 1)}&limit=10`);
+  for (let i = 0; i < 3; i++) {
+    const failing = await klines('ETHUSDT');
+    assert.equal(failing.status, 503);
+    assert.deepEqual(await failing.json(), { code: -1008, msg: 'Server is currently overloaded with other requests. Please try again in a few minutes.' });
+  }
+  assert.equal((await fetch(`${sim.url}/api/v3/aggTrades?symbol=ETHUSDT&limit=5`)).status, 503);
+  assert.equal((await klines('BTCUSDT')).status, 200);
+  assert.equal((await fetch(`${sim.url}/api/v3/exchangeInfo?symbol=ETHUSDT`)).status, 200);
+  sim.setFaults({ failingSymbols: [] });
+  assert.equal((await klines('ETHUSDT')).status, 200, 'the knob turns off at run time');
+});
