@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '@streamforge/shared/platform';
-import { startTestStack, type TestStack } from '@streamforge/shared/testing';
+import { TOPICS, createEventProducer } from '@streamforge/shared/bus';
+import { EVENT_TYPES, sourceOf } from '@streamforge/shared/contracts';
+import { startTestStack, testKafka, type TestStack } from '@streamforge/shared/testing';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no ${CHROMIUM}: Debian's chromium is not installed (run scripts/setup-chromium.sh as root)`;
@@ -123,6 +125,34 @@ test('the console starts a backfill from its form, sees it completed with 288 re
   // Pushed, not polled: one stream, never a list request; the page only reads what it was told changed.
   assert.equal(requests.filter((r) => r === 'GET /console/stream').length, 1, requests.join('\n'));
   assert.equal(requests.filter((r) => r === 'GET /workflows').length, 0);
+});
+
+test('rejected records show beside the records written, and a workflow\'s deadline and dead letters in its detail', { skip }, async () => {
+  const page = await browser();
+  await page.goto(`${open.state.api_url}/console`);
+  await page.waitForSelector('#connection[data-state=live]');
+  // Never completes by itself (it fails after 25 s): only what the test sends moves it.
+  const id = await startFromForm(page, { symbol: 'XRPUSDT', type: 'dummy_long', params: '{"steps": 250, "interval_ms": 100, "fail_after_s": 25}' });
+  await page.waitForSelector(`${row(id)} .status-running`, { timeout: 60_000 });
+  await page.waitForSelector('#detail-deadline:not([hidden])');
+  assert.match((await page.textContent('#detail-deadline')) ?? '', /^Ends in error at .* unless it moves first$/);
+
+  const producer = await createEventProducer(testKafka(), { topicPrefix: open.prefix });
+  try {
+    // The connector's report of a page with impossible rows, as it sends them.
+    await producer.send(TOPICS.events, [{ id: `${id}:report`, type: EVENT_TYPES.telemetry, source: sourceOf('arango-connector'), subject: id, partitionKey: 'XRPUSDT',
+      data: { queue_id: id, producer: 'arango-connector__console', status: 'loading', records_written: 997, rejected: 3, timestamp: Date.now() / 1000 } }]);
+    await page.waitForSelector(`${row(id)} .records .rejected`);
+    // Beside the most records any service reports (the dummy's own count grows meanwhile).
+    assert.equal((await page.textContent(`${row(id)} .records .rejected`))?.trim(), '(3 rejected)');
+    // A batch the connector refuses: dead-lettered, counted on the workflow, named in its detail.
+    await producer.send(TOPICS.dataKlines, [{ id: `${id}:poison`, type: EVENT_TYPES.dataKlines, source: sourceOf('test'), subject: id, partitionKey: 'XRPUSDT', data: { queue_id: id, rows: 'not a batch' } }]);
+  } finally {
+    await producer.disconnect();
+  }
+  await page.waitForSelector('#detail-dead-letters:not([hidden])', { timeout: 60_000 });
+  assert.match((await page.textContent('#detail-dead-letters')) ?? '', new RegExp(`^Dead letters: arango-connector 1 · streamforge dlq ls --workflow ${id}$`));
+  await page.screenshot({ path: join(RESULTS, 'console-dead-letters.png'), fullPage: true });
 });
 
 test('a Stop pressed while its row is redrawn by live updates still stops the workflow', { skip }, async () => {

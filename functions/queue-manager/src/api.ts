@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StreamForgeError } from '@streamforge/shared/errors';
 import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN } from '@streamforge/shared/contracts';
 import { WORKFLOW_STATUSES, type Store } from '@streamforge/shared/store';
+import { deadLetterRoutes } from './dead-letter-routes.ts';
 import { cursorOf, positionOf } from './events-cursor.ts';
 import type { Manager } from './manager.ts';
 import { workflowRequestSchema, type WorkflowRequest } from './workflow-request.ts';
@@ -24,6 +25,7 @@ const serviceProgressSchema = {
   properties: {
     status: { type: 'string' },
     records_written: { type: 'integer' },
+    rejected: { type: 'integer' },
     progress: { type: 'object', properties: { done: { type: 'integer' }, total: { type: 'integer' }, unit: { type: 'string' } } },
     message: { type: 'string' },
     updated_at: { type: 'number' },
@@ -46,6 +48,12 @@ export const workflowSchema = {
     progress: { type: 'object', additionalProperties: serviceProgressSchema },
     error: { type: 'string' },
     params: { type: 'object', additionalProperties: true },
+    dead_letters: {
+      type: 'object',
+      description: 'Per service: events of this workflow that went to a dead-letter topic, how many were replayed, the latest reason',
+      additionalProperties: { type: 'object', properties: { total: { type: 'integer' }, replayed: { type: 'integer' }, reason: { type: 'string' } } },
+    },
+    deadline_at: { type: 'number', description: 'When the workflow ends in error unless it moves first (pending or no-progress timeout, ms)' },
     created_at: { type: 'number' },
     updated_at: { type: 'number' },
     stored: {
@@ -182,5 +190,7 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
       const last = records.at(-1);
       return { collection: name, records, ...(records.length === request.query.limit && last ? { next_after: last.key } : {}) };
     });
+
+    deadLetterRoutes(api, { manager, store });
   });
 }

@@ -1,17 +1,20 @@
 /**
  * queue-manager: the REST API to start, stop and list workflows, and the consumer of
- * queue-events (telemetry) that moves each workflow's status and keeps its trail; the
+ * queue-events (telemetry) that moves each workflow's status and keeps its trail, and of the
+ * dead-letter topics, which end the workflows whose work could not be processed; the
  * operator console at /console, fed by the manager's changes as they happen.
  */
 import type { CloudEvent } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
 import { connectServiceBus, type ServiceBus } from '@streamforge/shared/bus';
-import { env } from '@streamforge/shared/config';
+import { env, envInt } from '@streamforge/shared/config';
 import { EVENT_TYPES } from '@streamforge/shared/contracts';
 import { StreamForgeError } from '@streamforge/shared/errors';
 import type { Context, FunctionRuntimeInfo } from '@streamforge/shared/runtime';
 import { openStore, type Store } from '@streamforge/shared/store';
 import { registerApi } from './api.ts';
+import { createBacklogProbe } from './backlog.ts';
+import { isDeadLetter } from './dead-letters.ts';
 import { createWorkflowHub, type WorkflowHub } from './console/hub.ts';
 import { registerConsole } from './console/routes.ts';
 import { createJobLauncher, createLiveJobs, type LiveJobs } from './live-jobs.ts';
@@ -22,6 +25,7 @@ let store: Store;
 let manager: Manager;
 let hub: WorkflowHub;
 let liveJobs: LiveJobs;
+let deadlineCheck: NodeJS.Timeout | undefined;
 
 export async function init(info: FunctionRuntimeInfo): Promise<void> {
   store = await openStore();
@@ -33,6 +37,7 @@ export async function init(info: FunctionRuntimeInfo): Promise<void> {
     store,
     producer: bus.producer,
     logger: info.logger,
+    backlog: createBacklogProbe(bus.connection),
     onStarted: liveJobs.onStarted,
     onStopped: liveJobs.onStopped,
     onChange: (workflow, change) => {
@@ -41,6 +46,17 @@ export async function init(info: FunctionRuntimeInfo): Promise<void> {
     },
   });
   await liveJobs.watch();
+  // Workflows past their deadline end while an instance runs; a read of one ends it too. One
+  // check at a time: the next is scheduled when this one is done.
+  const check = (): void => {
+    deadlineCheck = setTimeout(() => {
+      manager.endOverdue()
+        .catch((error: unknown) => info.logger.warn({ err: error }, 'deadline check failed; trying again'))
+        .finally(() => { if (deadlineCheck !== undefined) check(); });
+    }, envInt('WORKFLOW_DEADLINE_CHECK_MS'));
+    deadlineCheck.unref();
+  };
+  check();
 }
 
 export async function routes(app: FastifyInstance, info: FunctionRuntimeInfo): Promise<void> {
@@ -50,14 +66,20 @@ export async function routes(app: FastifyInstance, info: FunctionRuntimeInfo): P
 }
 
 export async function shutdown(): Promise<void> {
+  clearTimeout(deadlineCheck);
+  deadlineCheck = undefined;
   await liveJobs?.close();
   await bus?.close();
   await store?.close();
 }
 
-/** queue-events, delivered by its KafkaSource: one telemetry event per call. */
+/** queue-events and the dead-letter topics, delivered by their KafkaSources: one event per call. */
 export async function handle(_context: Context, event?: CloudEvent<unknown>): Promise<undefined> {
   if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'queue-manager takes telemetry CloudEvents at /; the REST API is under /workflows');
+  if (isDeadLetter(event)) {
+    await manager.recordDeadLetter(event);
+    return undefined;
+  }
   if (event.type !== EVENT_TYPES.telemetry) throw new StreamForgeError('SF_EVENT_UNKNOWN_TYPE', `queue-manager does not handle ${event.type}`);
   await manager.recordTelemetry(event.id, event.data);
   return undefined;

@@ -21,6 +21,8 @@ function mergeService(previous: ServiceProgress | undefined, event: TelemetryEve
   };
   const records = Math.max(previous?.records_written ?? 0, event.records_written ?? 0);
   if (records > 0 || event.records_written !== undefined) next.records_written = records;
+  const rejected = Math.max(previous?.rejected ?? 0, typeof event.rejected === 'number' ? event.rejected : 0);
+  if (rejected > 0) next.rejected = rejected;
   const progress = event.progress && (!previous?.progress || event.progress.done >= previous.progress.done) ? event.progress : previous?.progress;
   if (progress) next.progress = progress;
   const message = event.message ?? previous?.message;

@@ -92,3 +92,12 @@ test('a stop request is final at once and bumps the version for compare-and-set'
 test('pongs are diagnostics, not workflow progress', () => {
   assert.equal(applyTelemetry(base, event('dummy-service', 'pong')), undefined);
 });
+
+test('records refused as impossible are counted apart from those written, and the count never shrinks', () => {
+  const w = run([
+    event('arango-connector', 'loading', { records_written: 900, rejected: 2 }),
+    event('arango-connector', 'loading', { records_written: 1000, rejected: 1 }),
+  ]);
+  assert.deepEqual([w.progress['arango-connector']?.records_written, w.progress['arango-connector']?.rejected], [1000, 2]);
+  assert.equal(run([event('arango-connector', 'loading', { records_written: 5 })]).progress['arango-connector']?.rejected, undefined);
+});

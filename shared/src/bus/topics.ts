@@ -47,6 +47,8 @@ export const TOPICS = {
   deadLetterEvents: 'queue-events-dlq',
   deadLetterWork: 'loader-api-work-dlq',
   deadLetterData: 'data-dlq',
+  /** Dead letters the manager itself could not take: the last resort, read by no source. */
+  deadLetterUnread: 'dead-letters-dlq',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS] | ReturnType<typeof controlTopicOf>;
@@ -65,6 +67,7 @@ export const TOPIC_PLAN: readonly TopicSpec[] = [
   { name: TOPICS.deadLetterEvents, partitions: 1, retentionMs: 30 * DAY_MS, purpose: 'telemetry that could not be delivered' },
   { name: TOPICS.deadLetterWork, partitions: 1, retentionMs: 30 * DAY_MS, purpose: 'backfill pages that failed for good' },
   { name: TOPICS.deadLetterData, partitions: 1, retentionMs: 30 * DAY_MS, purpose: 'data batches that could not be stored' },
+  { name: TOPICS.deadLetterUnread, partitions: 1, retentionMs: 30 * DAY_MS, purpose: 'dead letters the manager could not record (read them with a Kafka console consumer)' },
 ];
 
 const DATA_TOPICS: Record<DataKind, TopicName> = {

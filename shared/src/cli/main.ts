@@ -2,6 +2,7 @@
  * `streamforge <command>`: the command line of the local platform and of the API.
  */
 import { gnnTrainCommand } from '../gnn/train-cli.ts';
+import { dlqCommand } from './dlq-commands.ts';
 import { psCommand } from './ps-command.ts';
 import { downCommand, upCommand } from './stack-commands.ts';
 import { backfillCommand, lsCommand, statusCommand } from './workflow-commands.ts';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   backfill: { run: backfillCommand, help: 'backfill SYMBOL TYPE YYYY-MM-DD:YYYY-MM-DD: start a historical download and show its progress until it ends' },
   status: { run: statusCommand, help: 'status [QUEUE_ID]: one workflow in detail, or the stack and its workflows' },
   ls: { run: lsCommand, help: 'ls [--status S] [--limit N]: list workflows, newest first' },
+  dlq: { run: dlqCommand, help: 'dlq ls [--workflow ID] | show ID | replay (--workflow ID | ID... | --all): dead letters with their reason; replay after a fix' },
   gnn: { run: gnnCommand, help: 'gnn train --dataset FILE [--epochs N --hidden H --lr L --weight-decay W --dropout D --seed S]: train a GCN, print one JSON line' },
 };
 

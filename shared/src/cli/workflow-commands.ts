@@ -28,6 +28,8 @@ export interface WorkflowView {
   created_at: number;
   updated_at: number;
   stored?: { pages_done: number; pages_total?: number; records_written: number; rejected: number };
+  dead_letters?: Record<string, { total: number; replayed: number; reason: string }>;
+  deadline_at?: number;
 }
 
 const FINAL = new Set(['completed', 'error', 'stopped']);
@@ -58,6 +60,10 @@ function summary(w: WorkflowView, elapsedMs?: number): string {
     const p = w.progress[name];
     lines.push(`  ${name.padEnd(18)} ${p ? `${p.status}${p.progress ? ` ${p.progress.done}/${p.progress.total ?? '?'} ${p.progress.unit}` : ''}${p.message ? `  ${p.message}` : ''}` : 'no telemetry yet'}`);
   }
+  for (const [service, d] of Object.entries(w.dead_letters ?? {})) {
+    lines.push(`  dead letters       ${service}: ${d.total}${d.replayed > 0 ? ` (${d.replayed} replayed)` : ''}, latest: ${d.reason}  → streamforge dlq ls --workflow ${w.queue_id}`);
+  }
+  if (!FINAL.has(w.status) && w.deadline_at !== undefined) lines.push(`  ends in error at  ${new Date(w.deadline_at).toISOString().slice(0, 19).replace('T', ' ')} UTC unless it moves first`);
   if (elapsedMs !== undefined) lines.push(`  took ${(elapsedMs / 1000).toFixed(1)} s`);
   return lines.join('\n');
 }

@@ -19,6 +19,8 @@ export interface TelemetryFields {
   type?: string;
   message?: string;
   records_written?: number;
+  /** Records refused as impossible (set aside with their reason), never counted as written. */
+  rejected?: number;
   finished?: boolean;
   timestamp?: number;
   sent_at?: number;
@@ -47,6 +49,7 @@ export const telemetryEventSchema = {
     type: { type: 'string' },
     message: { type: 'string', maxLength: 10_000 },
     records_written: count,
+    rejected: count,
     finished: { type: 'boolean' },
     timestamp: { type: 'number', minimum: 0 },
     sent_at: { type: 'number', minimum: 0 },

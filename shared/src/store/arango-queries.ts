@@ -15,6 +15,7 @@ export const ARANGO_COLLECTIONS = {
   events: 'workflow_events',
   pages: 'workflow_pages',
   rejected: 'rejected_records',
+  deadLetters: 'dead_letters',
   graphSets: 'graph_sets',
   models: 'models',
 } as const;
@@ -73,6 +74,24 @@ RETURN { pagesDone: LENGTH(done), pagesTotal: MAX(parts[*].pages), recordsWritte
   LIMIT @limit
   RETURN { queue_id: e.queue_id, event_id: e.event_id, received_at: e.received_at, event: e.event }`,
 
+  /** Of one workflow (@queue_id) or all (null), after the (dead_lettered_at, id) cursor. */
+  listDeadLetters: `FOR d IN dead_letters
+  FILTER (@queue_id == null || d.queue_id == @queue_id) && (d.dead_lettered_at > @after || (d.dead_lettered_at == @after && d.id > @after_id))
+  SORT d.dead_lettered_at, d.id
+  LIMIT @limit
+  RETURN UNSET(d, "_key", "_id", "_rev")`,
+
+  /** Per service: how many, how many replayed, and the latest reason (objects sort by `at` first). */
+  countDeadLetters: `FOR d IN dead_letters
+  FILTER d.queue_id == @queue_id
+  COLLECT service = d.service INTO letters = { at: d.dead_lettered_at, id: d.id, reason: d.reason, replayed: d.replayed_at != null }
+  RETURN { service, total: LENGTH(letters), replayed: LENGTH(letters[* FILTER CURRENT.replayed]), reason: LAST(SORTED(letters)).reason }`,
+
+  markReplayed: `FOR d IN dead_letters
+  FILTER d._key == @key && d.replayed_at == null
+  REPLACE d WITH MERGE(d, { replayed_at: @at }) IN dead_letters
+  RETURN true`,
+
   /** Drops one window's vertices or edges (inside the transaction that writes it again). */
   removeWindow: `FOR d IN @@collection
   FILTER d.window == @window
@@ -119,6 +138,10 @@ export const ARANGO_INDEXES: Record<string, Array<{ name: string; fields: string
     { name: 'by_created', fields: ['created_at', 'queue_id'] },
   ],
   workflow_events: [{ name: 'by_queue_received', fields: ['queue_id', 'received_at', 'event_id'] }],
+  dead_letters: [
+    { name: 'by_time', fields: ['dead_lettered_at', 'id'] },
+    { name: 'by_queue_time', fields: ['queue_id', 'dead_lettered_at', 'id'] },
+  ],
   workflow_pages: [{ name: 'by_queue_page', fields: ['queue_id', 'page'] }],
   rejected_records: [{ name: 'by_queue_rejected', fields: ['queue_id', 'rejected_at', 'position'] }],
   models: [{ name: 'by_model_version', fields: ['model_id', 'version'] }],

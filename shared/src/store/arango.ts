@@ -24,6 +24,7 @@ import { arangoKey, compositeKey, withoutMeta } from './arango-keys.ts';
 import { AQL, ARANGO_COLLECTIONS, ARANGO_INDEXES, RECORD_INDEXES } from './arango-queries.ts';
 import { ARANGO_ERRORS, checkItems, createRetrier, errorNumOf, orMissing, type RetryCounters, type RetryPolicy } from './arango-retry.ts';
 import { createArangoGraphs, namedGraphCollections } from './arango-graphs.ts';
+import { createArangoDeadLetters } from './arango-dead-letters.ts';
 import { createArangoWorkflows } from './arango-workflows.ts';
 import { checkCollectionName, checkLimit, checkWriteBatch, isRecordCollectionName, rawJson, RESERVED_COLLECTIONS } from './input-checks.ts';
 import type { CollectionInfo, RejectedRecord, Store, WorkflowProgress } from './port.ts';
@@ -123,6 +124,7 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
   }
 
   const workflows = createArangoWorkflows({ collection, rawQuery, retrying });
+  const deadLetters = createArangoDeadLetters({ collection, rawQuery, retrying });
   const graphs = createArangoGraphs({ db, retrying });
 
   return {
@@ -210,6 +212,7 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
     },
 
     ...workflows,
+    ...deadLetters,
     ...graphs,
 
     async close() {

@@ -5,13 +5,13 @@
  */
 import { COLLECTION_NAME_PATTERN } from '../contracts/ids.ts';
 import { StreamForgeError } from '../errors.ts';
-import { WORKFLOW_STATUSES, type PageProgress, type StoredEvent, type WorkflowRecord, type WriteBatchInput } from './port.ts';
+import { WORKFLOW_STATUSES, type DeadLetter, type PageProgress, type StoredEvent, type WorkflowRecord, type WriteBatchInput } from './port.ts';
 
 /**
  * Collections the store keeps for itself. Record collections share one namespace with them
  * in ArangoDB, so both adapters refuse these names for records.
  */
-export const RESERVED_COLLECTIONS: ReadonlySet<string> = new Set(['workflows', 'workflow_events', 'workflow_pages', 'workflow_progress', 'rejected_records', 'graph_sets', 'models']);
+export const RESERVED_COLLECTIONS: ReadonlySet<string> = new Set(['workflows', 'workflow_events', 'workflow_pages', 'workflow_progress', 'rejected_records', 'dead_letters', 'graph_sets', 'models']);
 
 const COLLECTION_NAME = new RegExp(COLLECTION_NAME_PATTERN);
 
@@ -85,6 +85,18 @@ export function checkEvent(event: StoredEvent): void {
   if (typeof event.queue_id !== 'string' || event.queue_id === '') throw invalid('event.queue_id: must be a non-empty string');
   if (typeof event.event_id !== 'string' || event.event_id === '') throw invalid('event.event_id: must be a non-empty string');
   if (typeof event.received_at !== 'number' || !Number.isFinite(event.received_at)) throw invalid(`event.received_at: must be a number, got ${JSON.stringify(event.received_at)}`);
+}
+
+export function checkDeadLetter(letter: DeadLetter): void {
+  for (const field of ['id', 'service', 'reason'] as const) {
+    if (typeof letter[field] !== 'string' || letter[field] === '') throw invalid(`dead letter.${field}: must be a non-empty string`);
+  }
+  // '' where it is not known: a letter of no workflow, or with no topic to go back to, is still kept.
+  for (const field of ['queue_id', 'topic'] as const) {
+    if (typeof letter[field] !== 'string') throw invalid(`dead letter.${field}: must be a string`);
+  }
+  checkCount(letter.dead_lettered_at, 'dead letter.dead_lettered_at', 0);
+  if (typeof letter.event !== 'object' || letter.event === null) throw invalid('dead letter.event: must be an object');
 }
 
 /** The JSON text of anything a rejected record can be (JSON.stringify(undefined) is undefined). */

@@ -95,6 +95,8 @@ export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
 export interface ServiceProgress {
   status: string;
   records_written?: number;
+  /** Records this service refused as impossible (in rejected_records with the reason). */
+  rejected?: number;
   progress?: { done: number; total?: number; unit: string };
   message?: string;
   updated_at: number;
@@ -115,10 +117,58 @@ export interface WorkflowRecord {
   progress: Record<string, ServiceProgress>;
   error?: string;
   params?: Record<string, unknown>;
+  /** What was dead-lettered for this workflow, per service (the manager counts the dead-letter topics). */
+  dead_letters?: Record<string, DeadLetterCount>;
+  /**
+   * When the workflow ends in `error` unless it moves first (ms): made of the type's
+   * pending or no-progress timeout, renewed by every change telemetry brings.
+   */
+  deadline_at?: number;
   created_at: number;
   updated_at: number;
   /** Bumped by every update; updates name the version they read (optimistic concurrency). */
   version: number;
+}
+
+export interface DeadLetterCount {
+  total: number;
+  replayed: number;
+  /** The reason of the latest one. */
+  reason: string;
+}
+
+/**
+ * An event a KafkaSource could not deliver, as the manager read it from a dead-letter topic:
+ * the reason, whose work it was, and the event itself, so it can be replayed after a fix.
+ */
+export interface DeadLetter {
+  /** Where it lies: `<dead-letter topic>:<partition>:<offset>`. */
+  id: string;
+  /** The workflow it belongs to (the event's subject); '' when it names none. */
+  queue_id: string;
+  /** The service that could not take it. */
+  service: string;
+  /** The topic it was read from, where a replay sends it back. */
+  topic: string;
+  reason: string;
+  /** The HTTP status of the last attempt, when the service answered. */
+  status?: number;
+  dead_lettered_at: number;
+  replayed_at?: number;
+  /** The CloudEvent: attributes and extensions as strings, `data` as decoded (what a replay sends). */
+  event: Record<string, unknown>;
+}
+
+export interface DeadLetterStore {
+  /** Stores a dead letter; false when its id is already there (a redelivery). */
+  recordDeadLetter(letter: DeadLetter): Promise<boolean>;
+  getDeadLetter(id: string): Promise<DeadLetter | undefined>;
+  /** In (dead_lettered_at, id) order, of one workflow or all, after `after` when given. */
+  listDeadLetters(options: { queue_id?: string; limit: number; after?: EventPosition }): Promise<DeadLetter[]>;
+  /** Per service of one workflow: how many, how many replayed, the latest reason. */
+  countDeadLetters(queueId: string): Promise<Record<string, DeadLetterCount>>;
+  /** Marks it replayed at `at`; false when it was already. */
+  markReplayed(id: string, at: number): Promise<boolean>;
 }
 
 export interface StoredEvent {
@@ -272,7 +322,7 @@ export interface ModelStore {
   listModels(options: { model_id?: string; limit: number }): Promise<ModelRecord[]>;
 }
 
-export interface Store extends RecordStore, WorkflowStore, GraphStore, ModelStore {
+export interface Store extends RecordStore, WorkflowStore, DeadLetterStore, GraphStore, ModelStore {
   /** What the adapter is, for logs and /health: `sqlite:/path` or `arangodb:http://…/db`. */
   readonly description: string;
   close(): Promise<void>;

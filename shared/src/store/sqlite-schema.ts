@@ -22,10 +22,10 @@ export const CONNECTION_PRAGMAS = [
 ] as const;
 
 /**
- * `PRAGMA user_version` of a file with this layout. 2 added the graph and model tables; the
- * schema is all `IF NOT EXISTS`, so running it on a version-1 file is the migration.
+ * `PRAGMA user_version` of a file with this layout. 2 added the graph and model tables, 3 the
+ * dead letters; the schema is all `IF NOT EXISTS`, so running it on a version-1 file is the migration.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Created once per file, in one write transaction (IF NOT EXISTS: several processes open the same file). */
 export const SCHEMA = `
@@ -78,6 +78,16 @@ CREATE TABLE IF NOT EXISTS workflow_events (
   PRIMARY KEY (queue_id, event_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS _workflow_events_by_time ON workflow_events (queue_id, received_at, event_id);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id TEXT PRIMARY KEY,
+  queue_id TEXT NOT NULL,
+  service TEXT NOT NULL,
+  dead_lettered_at INTEGER NOT NULL,
+  replayed_at INTEGER,
+  doc TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS _dead_letters_by_time ON dead_letters (dead_lettered_at, id);
+CREATE INDEX IF NOT EXISTS _dead_letters_by_queue ON dead_letters (queue_id, dead_lettered_at, id);
 CREATE TABLE IF NOT EXISTS graph_sets (
   graph_id TEXT PRIMARY KEY,
   doc TEXT NOT NULL

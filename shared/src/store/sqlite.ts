@@ -23,6 +23,7 @@ import { rejectId } from './reject-id.ts';
 import { createSqliteRunner, primaryCode, sqliteStoreError, SYNC_BUSY_MS } from './sqlite-runner.ts';
 import { CONNECTION_PRAGMAS, quoteIdentifier, recordTableDdl, SCHEMA, SCHEMA_VERSION, upsertSql } from './sqlite-schema.ts';
 import { createSqliteGraphs } from './sqlite-graphs.ts';
+import { createSqliteDeadLetters } from './sqlite-dead-letters.ts';
 import { createSqliteWorkflows } from './sqlite-workflows.ts';
 
 export interface SqliteStoreOptions {
@@ -158,6 +159,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   }
 
   const workflows = createSqliteWorkflows(db, { writing, reading });
+  const deadLetters = createSqliteDeadLetters(db, { writing, reading });
   const graphs = createSqliteGraphs(db, { writing, reading });
 
   return {
@@ -265,6 +267,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     },
 
     ...workflows,
+    ...deadLetters,
     ...graphs,
 
     async close() {

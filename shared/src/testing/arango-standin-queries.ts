@@ -117,6 +117,44 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
       .map((e) => ({ queue_id: e.queue_id, event_id: e.event_id, received_at: e.received_at, event: e.event })),
   },
   {
+    text: `FOR d IN dead_letters
+  FILTER (@queue_id == null || d.queue_id == @queue_id) && (d.dead_lettered_at > @after || (d.dead_lettered_at == @after && d.id > @after_id))
+  SORT d.dead_lettered_at, d.id
+  LIMIT @limit
+  RETURN UNSET(d, "_key", "_id", "_rev")`,
+    collections: ['dead_letters'],
+    run: (bind, ctx) => limited(all(ctx, 'dead_letters').filter((d) => (bind.queue_id === null || d.queue_id === bind.queue_id) && (cmp(d.dead_lettered_at, bind.after) > 0 || (cmp(d.dead_lettered_at, bind.after) === 0 && cmp(d.id, bind.after_id) > 0)))
+      .sort((a, b) => cmp(a.dead_lettered_at, b.dead_lettered_at) || cmp(a.id, b.id)), bind.limit).map(unset),
+  },
+  {
+    text: `FOR d IN dead_letters
+  FILTER d.queue_id == @queue_id
+  COLLECT service = d.service INTO letters = { at: d.dead_lettered_at, id: d.id, reason: d.reason, replayed: d.replayed_at != null }
+  RETURN { service, total: LENGTH(letters), replayed: LENGTH(letters[* FILTER CURRENT.replayed]), reason: LAST(SORTED(letters)).reason }`,
+    collections: ['dead_letters'],
+    run(bind, ctx) {
+      const byService = new Map<string, Doc[]>();
+      for (const d of all(ctx, 'dead_letters').filter((doc) => doc.queue_id === bind.queue_id)) byService.set(String(d.service), [...(byService.get(String(d.service)) ?? []), d]);
+      return [...byService.entries()].sort(([a], [b]) => cmp(a, b)).map(([service, letters]) => {
+        const latest = [...letters].sort((a, b) => cmp(a.dead_lettered_at, b.dead_lettered_at) || cmp(a.id, b.id)).at(-1)!;
+        return { service, total: letters.length, replayed: letters.filter((d) => d.replayed_at !== undefined && d.replayed_at !== null).length, reason: latest.reason };
+      });
+    },
+  },
+  {
+    text: `FOR d IN dead_letters
+  FILTER d._key == @key && d.replayed_at == null
+  REPLACE d WITH MERGE(d, { replayed_at: @at }) IN dead_letters
+  RETURN true`,
+    collections: ['dead_letters'],
+    run(bind, ctx) {
+      const current = ctx.docs('dead_letters')!.get(String(bind.key));
+      if (!current || (current.replayed_at !== undefined && current.replayed_at !== null)) return [];
+      ctx.replace('dead_letters', String(bind.key), { ...current, replayed_at: bind.at });
+      return [true];
+    },
+  },
+  {
     text: `FOR d IN @@collection
   FILTER d.window == @window
   REMOVE d IN @@collection`,

@@ -7,7 +7,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggTradeFromBinance, type DataRecord } from '../../src/contracts/records.ts';
 import { StreamForgeError, type ErrorCode } from '../../src/errors.ts';
-import type { GraphSet, GraphWindow, ModelRecord, PageProgress, Store, WorkflowRecord, WorkflowStatus } from '../../src/store/port.ts';
+import type { DeadLetter, GraphSet, GraphWindow, ModelRecord, PageProgress, Store, WorkflowRecord, WorkflowStatus } from '../../src/store/port.ts';
 import { klineSeries, realKlines } from './kline-fixture.ts';
 
 export type OpenFreshStore = (t: TestContext) => Promise<Store>;
@@ -319,6 +319,33 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     assert.deepEqual((await store.listEvents(QUEUE, { limit: 10, after: { receivedAt: first!.received_at, eventId: first!.event_id } })).map((e) => e.event_id), ['evt-b']);
     assert.deepEqual((await store.listEvents(QUEUE, { limit: 1 })).map((e) => e.event_id), ['evt-1']);
     assert.deepEqual(await store.listEvents('wf-nothing-here', { limit: 10 }), []);
+  });
+
+  it('a dead letter is kept once by its id, listed per workflow in order, counted per service and marked replayed once', async (store) => {
+    const letter = (id: string, at: number, service = 'loader-api', queueId = QUEUE): DeadLetter => ({
+      id, queue_id: queueId, service, topic: 'loader-api-work', reason: `sink answered 500 (${id})`, status: 500, dead_lettered_at: at,
+      event: { id: `${queueId}:page:3`, type: 'dev.streamforge.work.page', subject: queueId, data: { page: { index: 3 }, note: 'décimal "quoted"' } },
+    });
+    assert.equal(await store.recordDeadLetter(letter('loader-api-work-dlq:0:7', 1_700_000_000_020)), true);
+    assert.equal(await store.recordDeadLetter(letter('loader-api-work-dlq:0:7', 1_700_000_000_099)), false);
+    assert.equal(await store.recordDeadLetter(letter('loader-api-work-dlq:0:5', 1_700_000_000_010)), true);
+    assert.equal(await store.recordDeadLetter(letter('data-dlq:0:1', 1_700_000_000_020, 'arango-connector')), true);
+    assert.equal(await store.recordDeadLetter(letter('data-dlq:0:2', 1_700_000_000_030, 'arango-connector', 'wf-other-queue')), true);
+
+    assert.deepEqual(await store.getDeadLetter('loader-api-work-dlq:0:7'), letter('loader-api-work-dlq:0:7', 1_700_000_000_020));
+    assert.equal(await store.getDeadLetter('data-dlq:9:9'), undefined);
+    const ofQueue = await store.listDeadLetters({ queue_id: QUEUE, limit: 10 });
+    assert.deepEqual(ofQueue.map((d) => d.id), ['loader-api-work-dlq:0:5', 'data-dlq:0:1', 'loader-api-work-dlq:0:7']);
+    assert.deepEqual((await store.listDeadLetters({ limit: 10, after: { receivedAt: 1_700_000_000_020, eventId: 'data-dlq:0:1' } })).map((d) => d.id), ['loader-api-work-dlq:0:7', 'data-dlq:0:2']);
+
+    assert.equal(await store.markReplayed('loader-api-work-dlq:0:5', 1_700_000_001_000), true);
+    assert.equal(await store.markReplayed('loader-api-work-dlq:0:5', 1_700_000_002_000), false);
+    assert.equal((await store.getDeadLetter('loader-api-work-dlq:0:5'))?.replayed_at, 1_700_000_001_000);
+    assert.deepEqual(await store.countDeadLetters(QUEUE), {
+      'loader-api': { total: 2, replayed: 1, reason: 'sink answered 500 (loader-api-work-dlq:0:7)' },
+      'arango-connector': { total: 1, replayed: 0, reason: 'sink answered 500 (data-dlq:0:1)' },
+    });
+    assert.deepEqual(await store.countDeadLetters('wf-nothing-here'), {});
   });
 
   it('a graph set reads back window by window, vertices by symbol and edges by pair, exactly as written', async (store) => {

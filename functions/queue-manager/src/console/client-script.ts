@@ -168,6 +168,12 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     });
     return best;
   }
+  function rejectedOf(w) {
+    if (w.stored && w.stored.rejected) return w.stored.rejected;
+    var most = 0;
+    Object.keys(w.progress || {}).forEach(function (s) { most = Math.max(most, w.progress[s].rejected || 0); });
+    return most;
+  }
   function progressOf(w) {
     var found = null;
     Object.keys(w.progress || {}).forEach(function (s) {
@@ -212,7 +218,8 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     cells.range.textContent = (w.time_range || '').replace(':', ' → ');
     cells.status.replaceChildren(statusBadge(w.status), w.error ? el('span', { cls: 'reason', text: w.error }) : '');
     cells.progress.replaceChildren(bar || '');
-    cells.records.textContent = fmt(recordsOf(w));
+    var rejected = rejectedOf(w);
+    cells.records.replaceChildren(fmt(recordsOf(w)), rejected ? el('span', { cls: 'rejected', text: ' (' + fmt(rejected) + ' rejected)' }) : '');
     cells.updated.textContent = time(w.updated_at);
     cells.stop.hidden = !!FINAL[w.status];
     row.classList.toggle('selected', w.queue_id === selected);
@@ -261,13 +268,21 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     $('detail-summary').textContent = [w.symbol, w.type, w.market, w.time_range].filter(Boolean).join(' · ');
     $('detail-error').hidden = !w.error;
     $('detail-error').textContent = w.error || '';
+    var letters = Object.keys(w.dead_letters || {}).map(function (s) {
+      var d = w.dead_letters[s];
+      return s + ' ' + d.total + (d.replayed ? ' (' + d.replayed + ' replayed)' : '');
+    });
+    $('detail-dead-letters').hidden = letters.length === 0;
+    $('detail-dead-letters').textContent = letters.length ? 'Dead letters: ' + letters.join(', ') + ' · streamforge dlq ls --workflow ' + w.queue_id : '';
+    $('detail-deadline').hidden = FINAL[w.status] || w.deadline_at == null;
+    $('detail-deadline').textContent = w.deadline_at != null ? 'Ends in error at ' + time(w.deadline_at) + ' unless it moves first' : '';
     var services = (w.services || []).slice();
     Object.keys(w.progress || {}).forEach(function (s) { if (services.indexOf(s) < 0) services.push(s); });
     $('detail-services').replaceChildren.apply($('detail-services'), services.map(function (s) {
       var p = (w.progress || {})[s] || {};
       var pr = p.progress ? p.progress.done + (p.progress.total != null ? '/' + p.progress.total : '') + ' ' + p.progress.unit : '';
       return el('tr', null, el('td', { text: s }), el('td', null, p.status ? statusBadge(p.status) : el('span', { cls: 'muted', text: 'waiting' })),
-        el('td', { text: pr }), el('td', { cls: 'num', text: fmt(p.records_written) }), el('td', { text: p.message || '' }));
+        el('td', { text: pr }), el('td', { cls: 'num', text: fmt(p.records_written) }), el('td', { cls: 'num', text: p.rejected ? fmt(p.rejected) : '' }), el('td', { text: p.message || '' }));
     }));
   }
 

@@ -70,8 +70,10 @@ export const CONSOLE_HTML = `<!doctype html>
       <h2>Workflow <code id="detail-id"></code></h2>
       <p><span id="detail-status" class="status"></span> <span id="detail-summary" class="muted"></span></p>
       <p id="detail-error" class="error" hidden></p>
+      <p id="detail-dead-letters" class="error" hidden></p>
+      <p id="detail-deadline" class="muted" hidden></p>
       <table class="compact">
-        <thead><tr><th>Service</th><th>Status</th><th>Progress</th><th class="num">Records</th><th>Message</th></tr></thead>
+        <thead><tr><th>Service</th><th>Status</th><th>Progress</th><th class="num">Records</th><th class="num">Rejected</th><th>Message</th></tr></thead>
         <tbody id="detail-services"></tbody>
       </table>
       <h3>Telemetry timeline</h3>
@@ -140,6 +142,7 @@ tbody tr.workflow:hover { background: #f1f4fb; }
 tbody tr.selected { background: #e8eefc; }
 td.id code { font-size: .8rem; word-break: break-all; }
 td .reason { display: block; color: var(--bad); font-size: .8rem; max-width: 28rem; }
+td .rejected { color: var(--bad); }
 .status { display: inline-block; font-size: .78rem; font-weight: 600; padding: .05rem .5rem; border-radius: 999px; background: #eef0f3; color: var(--stop); }
 .status-completed, .status-finished { background: #e3f4ea; color: var(--ok); }
 .status-running, .status-loading, .status-started { background: #e6edfc; color: var(--run); }
