@@ -21,6 +21,8 @@ export interface ManagedProcessOptions {
   restart?: boolean;
   logger: Logger;
   onExit?(code: number | null, signal: NodeJS.Signals | null): void;
+  /** After every launch, the first and each restart: whoever records the pid keeps it current. */
+  onSpawn?(pid: number | undefined): void;
 }
 
 export interface ManagedProcess {
@@ -53,6 +55,7 @@ export function createManagedProcess(options: ManagedProcessOptions): ManagedPro
     const fd = openSync(options.logFile, 'a');
     const proc = spawn(options.command, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', fd, fd] });
     closeSync(fd);
+    options.onSpawn?.(proc.pid);
     exited = new Promise((resolve) => {
       proc.once('exit', (code, signal) => {
         options.onExit?.(code, signal);

@@ -51,6 +51,11 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
   const state: StackState = { status: 'starting', pid: process.pid, started_at: new Date().toISOString(), functions: {} };
   const save = () => writeStackState(stateDir, state);
   save();
+  // A restarted process has a new pid: `down` must stop it, never a stranger who got the old one.
+  const recordPid = (name: string, url: string) => (pid: number | undefined): void => {
+    state.processes = { ...state.processes, [name]: { pid, url } };
+    if (state.status === 'ready') save();
+  };
 
   let broker: LocalBroker | undefined;
   const processes: ManagedProcess[] = [];
@@ -127,11 +132,11 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
         logFile: join(logs, 's3-server.log'),
         readinessUrl: `${url}/`,
         logger,
+        onSpawn: recordPid('s3-server', url),
       });
       processes.push(s3);
       await s3.start();
       Object.assign(local, { S3_ENDPOINT: url, S3_ACCESS_KEY: LOCAL_S3_CREDENTIALS.accessKey, S3_SECRET_KEY: LOCAL_S3_CREDENTIALS.secretKey });
-      state.processes = { ...state.processes, 's3-server': { pid: s3.pid(), url } };
     }
     state.s3_endpoint = local.S3_ENDPOINT;
 
@@ -148,6 +153,7 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
         logFile: join(logs, 'exchange-simulator.log'),
         readinessUrl: `${url}/api/v3/ping`,
         logger,
+        onSpawn: recordPid('exchange-simulator', url),
       });
       processes.push(simulator);
       await simulator.start();
@@ -159,7 +165,6 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
       local.BINANCE_SPOT_WS_URL = url.replace(/^http/, 'ws');
       local.BINANCE_USDM_WS_URL = `${url.replace(/^http/, 'ws')}/fstream`;
       state.exchange_url = url;
-      state.processes = { ...state.processes, 'exchange-simulator': { pid: simulator.pid(), url } };
       logger.info({ url }, 'exchange simulator ready');
     }
     // Functions scale like Knative services: an activator at a stable address per function
@@ -215,10 +220,13 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
       readinessUrl: `http://127.0.0.1:${dispatcherPort}/health/readiness`,
       readyTimeoutMs: 60_000,
       logger,
+      onSpawn: (pid) => {
+        state.dispatcher = { pid, url: `http://127.0.0.1:${dispatcherPort}` };
+        if (state.status === 'ready') save();
+      },
     });
     processes.push(dispatcher);
     await dispatcher.start();
-    state.dispatcher = { pid: dispatcher.pid(), url: `http://127.0.0.1:${dispatcherPort}` };
     autoscaler = createAutoscaler({
       connection,
       sources: loadKafkaSources(join(root, 'kafka-sources')),
