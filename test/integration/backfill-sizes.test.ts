@@ -14,7 +14,9 @@ let stack: TestStack;
 let store: Store;
 
 before(async () => {
-  stack = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity' });
+  // Every process of the stack with a 256 MB heap, well inside an instance's 512 Mi: a day of
+  // aggTrades must fit (ungated, loader-api held 20 busy hours at once and crashed for want of heap).
+  stack = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', NODE_OPTIONS: '--max-old-space-size=256' });
   // Read straight from the stack's store: a day of aggTrades is 1.7 M records, too many to page through the API.
   store = await openStore(stack.state.store_url);
 });

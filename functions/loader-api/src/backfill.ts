@@ -21,6 +21,7 @@ import { StreamForgeError } from '@streamforge/shared/errors';
 import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/shared/exchange';
 import type { Store } from '@streamforge/shared/store';
 import { createReportThrottle, type Logger, type TelemetryEmitter } from '@streamforge/shared/telemetry';
+import { createGate } from './page-gate.ts';
 import { partsOfRows, partsOfText } from './page-parts.ts';
 import { planPages, type PagePlanOptions } from './plan-pages.ts';
 import { SERVICE } from './service.ts';
@@ -140,25 +141,30 @@ function dataEventsOf(page: WorkPage, fetched: FetchedPage): Array<EventInput<Da
   });
 }
 
+/** Pages of trades at once per instance: 4 × ~30 MB stays well inside an instance's memory. */
+const wholePages = createGate(4);
+
 export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loaded' | 'skipped'> {
   const base = telemetryBase(page);
   const workflow = await deps.store.getWorkflow(page.queue_id);
   // A stopped or failed workflow takes no more of the exchange's weight budget.
   if (workflow && (workflow.status === 'stopped' || workflow.status === 'error')) return 'skipped';
 
-  let count: number;
-  let batches: Array<EventInput<DataBatch>>;
-  try {
-    const fetched = await fetchPage(deps, page, (deps.clock ?? Date.now)());
-    count = fetched.count;
-    batches = dataEventsOf(page, fetched);
-  } catch (error) {
-    if (StreamForgeError.is(error) && error.code === 'SF_EXCHANGE_REJECTED') {
-      await deps.telemetry.emit({ ...base, status: 'error', message: error.message, error: { code: error.code, message: error.message, retryable: false } });
+  const load = async (): Promise<number> => {
+    let fetched: FetchedPage;
+    try {
+      fetched = await fetchPage(deps, page, (deps.clock ?? Date.now)());
+    } catch (error) {
+      if (StreamForgeError.is(error) && error.code === 'SF_EXCHANGE_REJECTED') {
+        await deps.telemetry.emit({ ...base, status: 'error', message: error.message, error: { code: error.code, message: error.message, retryable: false } });
+      }
+      throw error;
     }
-    throw error;
-  }
-  await deps.producer.send(page.kafka_topic, batches);
+    await deps.producer.send(page.kafka_topic, dataEventsOf(page, fetched));
+    return fetched.count;
+  };
+  // Kline pages hold at most 1000 rows; a page of trades holds an hour of them until sent.
+  const count = page.kind === 'klines' ? await load() : await wholePages(load);
 
   const progress = await deps.store.markPageDone(SERVICE, page.queue_id, page.page.index, page.page.count);
   const finished = progress.done >= progress.total;
