@@ -52,10 +52,12 @@ export interface LocalJobLauncherOptions {
 /** What a Job's file in `jobs/` says. */
 interface JobFile {
   pid: number;
-  /** The manager process that started it and handles its retries. */
+  /** The manager process that runs it now and handles its retries. */
   owner: number;
   spec: LiveJobSpec;
   started_at: string;
+  /** Failed runs so far: the count goes on when another instance adopts the Job. */
+  failures?: number;
 }
 
 interface LocalJob {
@@ -179,7 +181,7 @@ export class LocalJobLauncher implements JobLauncher {
     closeSync(log);
     job.child = child;
     job.pid = child.pid;
-    const file: JobFile = { pid: child.pid!, owner: process.pid, spec: job.spec, started_at: new Date().toISOString() };
+    const file: JobFile = { pid: child.pid!, owner: process.pid, spec: job.spec, started_at: new Date().toISOString(), failures: job.failures };
     writeFileSync(this.#file(job.name), JSON.stringify(file));
     job.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -196,14 +198,42 @@ export class LocalJobLauncher implements JobLauncher {
     if (code !== null && failJobExitCodes(this.#template).includes(code)) {
       return this.#end(job, 'failed', `PodFailurePolicy: container loader-ws ${what} matches a FailJob rule; see ${job.name}.log`);
     }
+    this.#failed(job, what);
+  }
+
+  /** A failed run: another after the backoff, as the Job controller does, or the Job fails at its backoffLimit. */
+  #failed(job: LocalJob, what: string, deadPid?: number): void {
     job.failures += 1;
     const limit = this.#template.spec.backoffLimit ?? 6;
     if (job.failures > limit) return this.#end(job, 'failed', `BackoffLimitExceeded: ${job.failures} failed runs (last: ${what}); see ${job.name}.log`);
     const delay = (this.#options.backoffBaseMs ?? 1000) * 2 ** (job.failures - 1);
     this.#options.logger.warn({ queue_id: job.spec.queue_id, job: job.name, failure: what, attempt: job.failures, retry_in_ms: delay }, 'local Job failed; running it again');
     setTimeout(() => {
-      if (!job.stopping && this.#jobs.get(job.spec.queue_id) === job) this.#run(job);
+      if (job.stopping || this.#jobs.get(job.spec.queue_id) !== job) return;
+      // An adopted Job stopped meanwhile has no file any more (or one naming another run).
+      if (deadPid !== undefined && this.#read(job.name)?.pid !== deadPid) return;
+      this.#run(job);
     }, delay).unref();
+  }
+
+  /**
+   * Takes over the retries of a Job whose run ended while its owner was gone, as the Job
+   * controller reruns a pod whoever created the Job. Of several instances, the one that
+   * creates the claim file for that run adopts it; the others follow its next run.
+   */
+  #adopt(job: LocalJob, saved: JobFile): void {
+    const stack = readStackState(this.#options.stateDir);
+    if (stack !== undefined && (stack.status === 'stopping' || stack.status === 'stopped')) return;
+    const claims = join(this.#options.stateDir, 'job-claims');
+    mkdirSync(claims, { recursive: true });
+    try {
+      writeFileSync(join(claims, `${job.name}-${saved.pid}`), String(process.pid), { flag: 'wx' });
+    } catch {
+      return;
+    }
+    job.failures = saved.failures ?? 0;
+    this.#options.logger.warn({ queue_id: job.spec.queue_id, job: job.name, pid: saved.pid, owner: saved.owner }, 'a local Job ended while its manager was gone: this instance takes it over');
+    this.#failed(job, 'exit status unknown, its manager was gone', saved.pid);
   }
 
   #end(job: LocalJob, outcome: 'succeeded' | 'failed', reason: string): void {
@@ -222,7 +252,7 @@ export class LocalJobLauncher implements JobLauncher {
   /**
    * Follows the Jobs other launchers started (their files in jobs/): a new one is taken in;
    * one whose process ended is forgotten when its file is gone (its owner handled it), followed
-   * to its new pid when its owner ran it again, and reported failed when its owner is gone too.
+   * to its new pid when its owner ran it again, and adopted when its owner is gone too.
    */
   #follow(): void {
     let files: string[];
@@ -234,7 +264,7 @@ export class LocalJobLauncher implements JobLauncher {
     for (const f of files) {
       const saved = this.#read(f.slice(0, -'.json'.length));
       if (saved === undefined || this.#jobs.has(saved.spec.queue_id)) continue;
-      const job: LocalJob = { name: jobNameOf(saved.spec.queue_id), spec: saved.spec, pid: saved.pid, failures: 0, state: 'running', stopping: false, exited: Promise.resolve() };
+      const job: LocalJob = { name: jobNameOf(saved.spec.queue_id), spec: saved.spec, pid: saved.pid, failures: saved.failures ?? 0, state: 'running', stopping: false, exited: Promise.resolve() };
       this.#jobs.set(saved.spec.queue_id, job);
       if (saved.owner !== process.pid) this.#options.logger.info({ queue_id: saved.spec.queue_id, pid: saved.pid, owner: saved.owner }, 'following a local Job another manager started');
     }
@@ -246,10 +276,7 @@ export class LocalJobLauncher implements JobLauncher {
       } else if (saved.pid !== job.pid) {
         job.pid = saved.pid;
       } else if (!isAlive(saved.owner)) {
-        job.state = 'failed';
-        job.reason = 'the Job process ended while the manager that started it was gone (exit status unknown)';
-        rmSync(this.#file(job.name), { force: true });
-        this.#report({ queueId: job.spec.queue_id, name: job.name, outcome: 'failed', reason: job.reason });
+        this.#adopt(job, saved);
       }
     }
   }

@@ -126,7 +126,7 @@ async function strayJob(entry: string, out: string): Promise<{ pid: number; dead
   return { pid: child.pid!, deadPid };
 }
 
-test('a launcher follows the Jobs another manager started: it stops them, and reports one that dies after its owner is gone', async (t) => {
+test('a launcher follows the Jobs another manager started: it stops them, and runs again one that dies after its owner is gone, as the Job controller would', async (t) => {
   const { launcher, dir, out, ended } = setup(t, 'run');
   const jobs = join(dir, 'jobs');
   mkdirSync(jobs, { recursive: true });
@@ -139,9 +139,11 @@ test('a launcher follows the Jobs another manager started: it stops them, and re
   assert.equal(await launcher.stop(other.queue_id), true, 'a Job this launcher did not start can be stopped');
   assert.ok(!isAlive(stoppable.pid));
   process.kill(orphan.pid, 'SIGKILL');
-  await waitFor('the dead Job reported', () => ended.length === 1, { timeoutMs: 5_000 });
-  assert.equal(ended[0]!.outcome, 'failed');
-  assert.match(ended[0]!.reason, /ended while the manager that started it was gone/);
+  await waitFor('the dead Job run again by this launcher', () => runs(out).length === 1, { timeoutMs: 10_000 });
+  const adopted = JSON.parse(readFileSync(join(jobs, `${jobNameOf(spec.queue_id)}.json`), 'utf8')) as { pid: number; owner: number; failures: number };
+  assert.deepEqual([adopted.pid, adopted.owner, adopted.failures], [Number(runs(out)[0]), process.pid, 1]);
+  assert.deepEqual(ended, [], 'a Job run again has not ended');
+  assert.equal(await launcher.stop(spec.queue_id), true);
   assert.deepEqual(readdirSync(jobs), []);
 });
 
