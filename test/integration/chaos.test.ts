@@ -21,8 +21,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createBusConnection, waitForKafka } from '@streamforge/shared/bus';
 import { rowFromKline, type KlineRecord, type TradeRecord } from '@streamforge/shared/contracts';
 import type { KlineRow, RawTrade } from '@streamforge/shared/exchange';
+import { seededRandom } from '@streamforge/shared/simulator';
 import { isAlive, readStackState, startLocalBroker, type LocalBroker } from '@streamforge/shared/platform';
-import { stackApi, startTestStack, waitFor, type StackApi, type TestStack, type WorkflowView } from '@streamforge/shared/testing';
+import { localJobPids, stackApi, startTestStack, waitFor, type StackApi, type TestStack, type WorkflowView } from '@streamforge/shared/testing';
 
 // A fixed schedule by default, as the fuzz tests (docs/conventions.md); CHAOS_SEED explores others.
 const SEED = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) >>> 0 : 20261207;
@@ -36,17 +37,6 @@ const FINAL = ['completed', 'error', 'stopped'];
 /** Pages of one backfill (at most 1000 candles each). */
 const PAGES = Math.ceil(MINUTES / 1000);
 
-/** mulberry32: a small seeded PRNG, so a failing schedule can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Live children of `parent` whose command line contains `match`, from /proc: what runs now, whatever a state file says. */
 function childPids(parent: number, match: string): number[] {
@@ -80,7 +70,7 @@ interface Fault {
 }
 
 test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and the broker at random moments: every workflow ends, exact counts, no duplicates', { timeout: 600_000 }, async (t) => {
-  const random = prng(SEED);
+  const random = seededRandom(SEED);
   const started = Date.now();
   const log = (line: string) => console.log(`chaos [seed ${SEED}] +${((Date.now() - started) / 1000).toFixed(1)}s ${line}`);
   log(`replay with CHAOS_SEED=${SEED} node test/run.ts test/integration/chaos.test.ts`);
@@ -115,16 +105,10 @@ test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and
   // The live stream first, so the backfills start with the chaos.
   const live = await api.start({ type: 'ws_trades', symbol: LIVE_SYMBOL });
   const jobPid = (): number | undefined => {
-    for (const file of readdirSync(join(home, 'jobs'))) {
-      try {
-        const saved = JSON.parse(readFileSync(join(home, 'jobs', file), 'utf8')) as { pid: number; spec: { queue_id: string } };
-        if (saved.spec.queue_id === live.queue_id && isAlive(saved.pid)) return saved.pid;
-      } catch {
-        // being written or removed
-      }
-    }
-    return undefined;
+    const pid = localJobPids(home).get(live.queue_id);
+    return pid !== undefined && isAlive(pid) ? pid : undefined;
   };
+
   const liveWritten = async () => (await api.workflow(live.queue_id)).progress['arango-connector']?.records_written ?? 0;
   await waitFor('the live stream storing trades', async () => (await liveWritten()) > 0, { timeoutMs: 60_000, intervalMs: 250 });
   log('live stream storing trades');

@@ -8,12 +8,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { aggTradeFromBinance, type AggTradeRecord, type KlineRecord, type TradeRecord } from '@streamforge/shared/contracts';
 import { exchangeTimeOrigin, type AggTrade, type KlineRow, type RawTrade } from '@streamforge/shared/exchange';
 import { isAlive } from '@streamforge/shared/platform';
-import { stackApi, startTestStack, waitFor, type TestStack, type WorkflowView } from '@streamforge/shared/testing';
+import { stackApi, startTestStack, waitFor, type TestStack, type WorkflowView, localJobPids } from '@streamforge/shared/testing';
 
 const MINUTE = 60_000;
 let stack: TestStack;
@@ -40,15 +38,7 @@ async function exchange<T>(path: string): Promise<T> {
 }
 
 /** The pids of the running local Jobs, from the launcher's pid files. */
-function jobPids(): Map<string, number> {
-  const dir = join(stack.home, 'jobs');
-  const out = new Map<string, number>();
-  for (const file of readdirSync(dir)) {
-    const saved = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { pid: number; spec: { queue_id: string } };
-    out.set(saved.spec.queue_id, saved.pid);
-  }
-  return out;
-}
+const jobPids = (): Map<string, number> => localJobPids(stack.home);
 
 async function fault(path: string): Promise<void> {
   const response = await fetch(`${stack.state.exchange_url}/_sim/ws/${path}`, { method: 'POST' });

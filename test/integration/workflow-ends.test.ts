@@ -6,12 +6,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { TOPICS, createEventProducer, topicName, type EventProducer } from '@streamforge/shared/bus';
 import { EVENT_TYPES, sourceOf } from '@streamforge/shared/contracts';
 import { toDeadLetterRecord, toHttpEvent } from '@streamforge/shared/platform';
-import { readTopic, stackApi, topicMessageCount, startTestStack, testKafka, waitFor, waitForGroupCaughtUp, type TestStack } from '@streamforge/shared/testing';
+import { localJobPids, readTopic, stackApi, topicMessageCount, startTestStack, testKafka, waitFor, waitForGroupCaughtUp, type TestStack } from '@streamforge/shared/testing';
 
 let stack: TestStack;
 let producer: EventProducer;
@@ -33,12 +31,8 @@ after(async () => {
 
 const api = stackApi(() => stack.state.api_url);
 
-/** The workflows whose local loader-ws Job runs (the local launcher keeps a file per running Job). */
-function liveJobQueues(): string[] {
-  const dir = join(stack.home, 'jobs');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).map((file) => (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { spec: { queue_id: string } }).spec.queue_id);
-}
+/** The workflows whose local loader-ws Job runs. */
+const liveJobQueues = (): string[] => [...localJobPids(stack.home).keys()];
 
 interface LetterView { id: string; queue_id: string; service: string; reason: string; replayed_at?: number; event: Record<string, unknown> }
 

@@ -4,20 +4,12 @@
  * once however often it lands).
  */
 import { parseArgs } from 'node:util';
+import type { DeadLetter } from '../store/port.ts';
 import { api } from './api-client.ts';
 import { table } from './table.ts';
 
-interface DeadLetterView {
-  id: string;
-  queue_id: string;
-  service: string;
-  topic: string;
-  reason: string;
-  status?: number;
-  dead_lettered_at: number;
-  replayed_at?: number;
-  event: Record<string, unknown>;
-}
+/** A dead letter as the API gives it (a listing leaves the event's data out). */
+type DeadLetterView = DeadLetter;
 
 interface ReplayView {
   more: boolean;

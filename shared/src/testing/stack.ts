@@ -4,7 +4,7 @@
  * prefix, its own state folder and its own API port; `down` at the end.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../platform/kafka-broker.ts';
@@ -74,4 +74,20 @@ export async function startTestStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** The local loader-ws Jobs of a stack, queue id → pid, from the launcher's files in its `jobs/` folder. */
+export function localJobPids(home: string): Map<string, number> {
+  const dir = join(home, 'jobs');
+  const out = new Map<string, number>();
+  if (!existsSync(dir)) return out;
+  for (const file of readdirSync(dir)) {
+    try {
+      const saved = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { pid: number; spec: { queue_id: string } };
+      out.set(saved.spec.queue_id, saved.pid);
+    } catch {
+      // being written or removed
+    }
+  }
+  return out;
 }
