@@ -16,7 +16,7 @@ const FAILURE_EXTENSIONS = new Set([
   'knativeerrordest', 'knativeerrorcode', 'knativeerrordata', 'knativekafkapartition', 'knativekafkaoffset',
   'streamforgeerror', 'streamforgereason', 'streamforgedispatchreason',
 ]);
-const ATTRIBUTES = new Set(['id', 'type', 'source', 'specversion', 'subject', 'time', 'datacontenttype', 'dataschema', 'data', 'data_base64', 'partitionkey']);
+const ATTRIBUTES = new Set(['id', 'type', 'source', 'specversion', 'subject', 'time', 'datacontenttype', 'dataschema', 'data', 'data_base64', 'partitionkey', 'streamforgebodytext']);
 
 type AnyEvent = CloudEvent<unknown> & Record<string, unknown>;
 
@@ -104,6 +104,8 @@ export function replayEventOf(letter: DeadLetter): EventInput<unknown> {
     ...(typeof e.time === 'string' ? { time: e.time } : {}),
     ...(typeof e.partitionkey === 'string' ? { partitionKey: e.partitionkey } : {}),
     data: e.data,
+    // A body kept as text (it was not the JSON it claimed to be) goes back byte for byte.
+    ...(typeof e.streamforgebodytext === 'string' && typeof e.data === 'string' ? { dataJson: e.data } : {}),
     ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { HTTP, type CloudEvent } from 'cloudevents';
 import { encodeEvent, headersToStrings } from '@streamforge/shared/bus';
 import { EVENT_TYPES, sourceOf } from '@streamforge/shared/contracts';
 import type { WorkflowRecord } from '@streamforge/shared/store';
@@ -54,4 +55,14 @@ test('a command goes back to the command topic of its workflow\'s service; witho
   const workflow = { type: 'dummy_load' } as WorkflowRecord;
   assert.deepEqual([deadLetterOf(event, workflow, 1).topic, deadLetterOf(event, workflow, 1).service], ['queue-control.dummy-service', 'dummy-service']);
   assert.equal(deadLetterOf(event, undefined, 1).topic, '');
+});
+
+test('a dead letter whose body was not the JSON it claimed (taken as text by the runtime) goes back byte for byte', () => {
+  const broken = HTTP.toEvent({
+    headers: { 'ce-specversion': '1.0', 'ce-id': `${QUEUE}:page:3`, 'ce-source': '/streamforge/loader-api', 'ce-type': EVENT_TYPES.workPage, 'ce-subject': QUEUE, 'ce-knativeerrordest': 'http://loader-api/', 'ce-knativeerrorcode': '400', 'content-type': 'text/plain' },
+    body: '{"page": [',
+  }) as CloudEvent<unknown>;
+  const letter = deadLetterOf(broken.cloneWith({ streamforgebodytext: 'application/json' }), undefined, 1);
+  assert.equal(letter.queue_id, QUEUE);
+  assert.equal(String(encodeEvent(replayEventOf(letter)).value), '{"page": [');
 });

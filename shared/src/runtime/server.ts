@@ -82,12 +82,26 @@ function tooDeep(body: string): StreamForgeError | undefined {
   return new StreamForgeError('SF_EVENT_MALFORMED', `request body nests JSON objects or arrays more than ${MAX_JSON_DEPTH} levels deep`);
 }
 
+/**
+ * A dead letter (Knative names the failed destination in `knativeerrordest`) is the event as it
+ * failed: a body that is not the JSON its content type claims is taken as text, marked
+ * `streamforgebodytext` with the type it claimed, so whose work it was is still recorded and a
+ * replay sends the bytes back.
+ */
+function eventOf(headers: Record<string, string>, body: string | undefined): CloudEvent<unknown> | undefined {
+  if (HTTP.isEvent({ headers, body })) return HTTP.toEvent({ headers, body }) as CloudEvent<unknown>;
+  if (headers['ce-knativeerrordest'] === undefined) return undefined;
+  const asText = { ...headers, 'content-type': 'text/plain' };
+  if (!HTTP.isEvent({ headers: asText, body })) return undefined;
+  return (HTTP.toEvent({ headers: asText, body }) as CloudEvent<unknown>).cloneWith({ streamforgebodytext: headers['content-type'] ?? 'unknown' });
+}
+
 function parseCloudEvent(request: FastifyRequest): CloudEvent<unknown> | undefined {
   const headers = request.headers as Record<string, string>;
   const body = typeof request.body === 'string' ? request.body : request.body === undefined ? undefined : String(request.body);
-  if (!HTTP.isEvent({ headers, body })) return undefined;
   try {
-    const event = HTTP.toEvent({ headers, body }) as CloudEvent<unknown>;
+    const event = eventOf(headers, body);
+    if (event === undefined) return undefined;
     event.validate();
     // The SDK lets a 0.3 event through without them; every version requires them (spec §3.1).
     for (const name of ['id', 'source', 'type'] as const) if (typeof event[name] !== 'string' || event[name] === '') throw new Error(`the ${name} attribute is required`);

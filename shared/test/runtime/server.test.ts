@@ -71,3 +71,16 @@ test('an event without id, source or type is refused with 400 naming the attribu
   assert.equal(error.error, 'SF_EVENT_MALFORMED');
   assert.equal(error.message, 'not a valid CloudEvent: the source attribute is required');
 });
+
+test('a dead letter whose body is not the JSON it claims is still taken, as text marked streamforgebodytext; another event like it is refused', async (t) => {
+  const seen: Array<{ data: unknown; bodyText: unknown }> = [];
+  const recording: FunctionModule = { handle: (_context, event) => { seen.push({ data: event?.data, bodyText: (event as unknown as Record<string, unknown> | undefined)?.streamforgebodytext }); return undefined; } };
+  const running = await serveFunction(recording, { name: 'runtime-test', port: 0, logger: createLogger({ service: 'runtime-test', level: 'silent' }) });
+  t.after(() => running.close());
+  const headers = { 'ce-specversion': '1.0', 'ce-id': 'e1', 'ce-source': '/test', 'ce-type': 'dev.streamforge.data.klines', 'content-type': 'application/json' };
+  const letter = await fetch(`${running.url}/`, { method: 'POST', headers: { ...headers, 'ce-knativeerrordest': 'http://arango-connector/' }, body: '{"rows": [' });
+  assert.equal(letter.status, 204);
+  assert.deepEqual(seen, [{ data: '{"rows": [', bodyText: 'application/json' }]);
+  const event = await fetch(`${running.url}/`, { method: 'POST', headers, body: '{"rows": [' });
+  assert.equal(event.status, 400);
+});
