@@ -20,12 +20,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBusConnection, createEventProducer, startRecordConsumer, waitForKafka } from '../shared/src/bus/index.ts';
-import { klineFromRow, type BinanceKlineRow, type KlineRecord } from '../shared/src/contracts/index.ts';
-import { startLocalBroker, PROJECT_ROOT } from '../shared/src/platform/index.ts';
-import { openStore } from '../shared/src/store/index.ts';
-import { ensureTopics } from '../shared/src/bus/admin.ts';
-import { startTestStack, uniqueName, type TestStack } from '../shared/src/testing/index.ts';
+import { createBusConnection, createEventProducer, ensureTopics, startRecordConsumer, waitForKafka } from '@streamforge/shared/bus';
+import { klineFromRow, type BinanceKlineRow, type KlineRecord } from '@streamforge/shared/contracts';
+import { startLocalBroker, PROJECT_ROOT } from '@streamforge/shared/platform';
+import { openStore } from '@streamforge/shared/store';
+import { startTestStack, uniqueName, type TestStack } from '@streamforge/shared/testing';
 
 const { values } = parseArgs({
   options: {

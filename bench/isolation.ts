@@ -18,9 +18,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBusConnection, waitForKafka } from '../shared/src/bus/index.ts';
-import { startLocalBroker, PROJECT_ROOT } from '../shared/src/platform/index.ts';
-import { ISOLATION_STACK_ENV, measureIsolation, startTestStack } from '../shared/src/testing/index.ts';
+import { createBusConnection, waitForKafka } from '@streamforge/shared/bus';
+import { startLocalBroker, PROJECT_ROOT } from '@streamforge/shared/platform';
+import { ISOLATION_STACK_ENV, measureIsolation, startTestStack } from '@streamforge/shared/testing';
 
 const { values } = parseArgs({
   options: {

@@ -25,11 +25,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Consumer as PlatformaticConsumer, Producer as PlatformaticProducer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
-import { createBusConnection, waitForKafka } from '../shared/src/bus/connection.ts';
-import { freePort } from '../shared/src/platform/free-port.ts';
-import { startLocalBroker, type LocalBroker } from '../shared/src/platform/kafka-broker.ts';
-import { createTestTopic, readTopic } from '../shared/src/testing/kafka.ts';
-import { startKafkaFaultProxy } from '../shared/src/testing/kafka-fault-proxy.ts';
+import { createBusConnection, waitForKafka } from '@streamforge/shared/bus';
+import { freePort, startLocalBroker, type LocalBroker } from '@streamforge/shared/platform';
+import { createTestTopic, readTopic, startKafkaFaultProxy } from '@streamforge/shared/testing';
 import { quantile } from './quantile.ts';
 
 const { values } = parseArgs({ options: { messages: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' }, rounds: { type: 'string' } } });

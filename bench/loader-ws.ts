@@ -18,11 +18,11 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { TOPIC_PLAN, createEventProducer, createBusConnection, ensureTopics, waitForKafka } from '../shared/src/bus/index.ts';
-import { BinanceRestClient, systemTime } from '../shared/src/exchange/index.ts';
-import { DEFAULT_SYMBOLS, attachWebSocketSide, startExchangeSimulator, type SymbolSpec } from '../shared/src/exchange/simulator/index.ts';
-import { startLocalBroker, type LocalBroker } from '../shared/src/platform/kafka-broker.ts';
-import { createLogger, createTelemetryEmitter } from '../shared/src/telemetry/index.ts';
+import { TOPIC_PLAN, createEventProducer, createBusConnection, ensureTopics, waitForKafka } from '@streamforge/shared/bus';
+import { BinanceRestClient, systemTime } from '@streamforge/shared/exchange';
+import { DEFAULT_SYMBOLS, attachWebSocketSide, startExchangeSimulator, type SymbolSpec } from '@streamforge/shared/simulator';
+import { startLocalBroker, type LocalBroker } from '@streamforge/shared/platform';
+import { createLogger, createTelemetryEmitter } from '@streamforge/shared/telemetry';
 import { LiveLoader } from '../functions/loader-ws/src/live-loader.ts';
 
 function symbolsFor(count: number): SymbolSpec[] {

@@ -24,10 +24,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBusConnection, waitForKafka } from '../shared/src/bus/connection.ts';
-import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from '../shared/src/platform/kafka-broker.ts';
-import { runWorkflowLoad, type WorkflowLoadResult } from '../shared/src/load/load-generator.ts';
-import { startTestStack } from '../shared/src/testing/stack.ts';
+import { createBusConnection, waitForKafka } from '@streamforge/shared/bus';
+import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from '@streamforge/shared/platform';
+import { runWorkflowLoad, type WorkflowLoadResult } from '@streamforge/shared/load';
+import { startTestStack } from '@streamforge/shared/testing';
 
 const { values } = parseArgs({ options: { count: { type: 'string' }, steps: { type: 'string' }, 'interval-ms': { type: 'string' } } });
 const count = Number(values.count ?? 50);
