@@ -8,7 +8,7 @@
  */
 import type { CloudEvent } from 'cloudevents';
 import { TOPICS, controlTopicOf, dataTopicOf, type EventInput } from '@streamforge/shared/bus';
-import { DATA_KINDS, EVENT_TYPES, parseWorkflowType, type DataKind } from '@streamforge/shared/contracts';
+import { DATA_KINDS, EVENT_TYPES, dataEventType, parseWorkflowType } from '@streamforge/shared/contracts';
 import type { DeadLetter, WorkflowRecord } from '@streamforge/shared/store';
 
 /** What the dead-letter path adds to an event; a replay leaves these out. */
@@ -29,8 +29,8 @@ export function isDeadLetter(event: CloudEvent<unknown>): boolean {
 function routeOf(type: string, workflow: WorkflowRecord | undefined): { topic: string; service: string; deadLetterTopic: string } {
   if (type === EVENT_TYPES.workPage) return { topic: TOPICS.loaderWork, service: 'loader-api', deadLetterTopic: TOPICS.deadLetterWork };
   if (type === EVENT_TYPES.telemetry) return { topic: TOPICS.events, service: 'queue-manager', deadLetterTopic: TOPICS.deadLetterEvents };
-  const kind = type.startsWith('dev.streamforge.data.') ? type.slice('dev.streamforge.data.'.length) : undefined;
-  if (kind !== undefined && (DATA_KINDS as readonly string[]).includes(kind)) return { topic: dataTopicOf(kind as DataKind), service: 'arango-connector', deadLetterTopic: TOPICS.deadLetterData };
+  const kind = DATA_KINDS.find((k) => dataEventType(k) === type);
+  if (kind !== undefined) return { topic: dataTopicOf(kind), service: 'arango-connector', deadLetterTopic: TOPICS.deadLetterData };
   if (type.startsWith('dev.streamforge.control.')) {
     const target = workflow ? parseWorkflowType(workflow.type).target : undefined;
     // Without its workflow a command's target is unknown: it is listed, but cannot be replayed.
