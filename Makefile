@@ -15,8 +15,9 @@ help: ## List the targets
 setup: ## Install everything the project needs (Node 24 if needed, npm packages, Kafka jars)
 	@scripts/setup.sh
 
-typecheck: setup ## Type-check all TypeScript (tsc, no emit)
+typecheck: setup ## Type-check all TypeScript (tsc, no emit): the Node code, then the console's browser code (DOM types)
 	npx tsc -p tsconfig.json
+	npx tsc -p functions/queue-manager/src/console/client/tsconfig.json
 
 test: setup typecheck ## Set up, type-check, and run every test on one real Kafka broker
 	node test/run.ts
@@ -30,13 +31,19 @@ up: setup ## Start the local stack in the background (broker, functions, dispatc
 down: ## Stop the local stack
 	npx streamforge down
 
-.PHONY: bundles topics manifests deploy
+.PHONY: bundles console topics error-docs manifests deploy
 
-bundles: setup ## Bundle every function into functions/<name>/build/, the folder its image is built from
+bundles: setup console ## Bundle every function into functions/<name>/build/, the folder its image is built from
 	node scripts/bundle-functions.ts
+
+console: setup ## Rebuild the console's browser script (functions/queue-manager/src/console/app.js, which set-up also builds) from client/*.ts
+	node scripts/build-console.ts
 
 topics: setup ## Regenerate knative/topics.yaml (Strimzi KafkaTopics) from the topic plan
 	node scripts/generate-topics.ts
+
+error-docs: setup ## Regenerate docs/errors.md from the error table (packages/core/src/errors.ts)
+	node scripts/generate-error-docs.ts
 
 manifests: bundles ## Render and check everything make deploy applies, without a cluster (schemas, rules, cross-checks)
 	@mkdir -p build

@@ -15,10 +15,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { controlTopicOf, createEventProducer, createBusConnection, startEventConsumer, TOPICS, waitForKafka, type DecodedEvent } from '@streamforge/shared/bus';
-import { EVENT_TYPES } from '@streamforge/shared/contracts';
-import { startLocalBroker } from '@streamforge/shared/platform';
-import { startTestStack, uniqueName, waitFor, type TestStack } from '@streamforge/shared/testing';
+import { controlTopicOf, createEventProducer, createBusConnection, startEventConsumer, TOPICS, waitForKafka, type DecodedEvent } from '@streamforge/core/bus';
+import { EVENT_TYPES } from '@streamforge/core/contracts';
+import { startLocalBroker } from '@streamforge/platform';
+import { startTestStack, uniqueName, waitFor, type TestStack } from '@streamforge/testing';
 import { quantile } from './quantile.ts';
 
 const { values } = parseArgs({

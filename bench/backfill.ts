@@ -4,7 +4,7 @@
  *  - end to end: a backfill through the whole local stack (manager API → loader-api pages →
  *    Kafka → dispatcher → arango-connector → SQLite), the simulator's weight budget lifted;
  *  - the raw insert rate of the same store (the ceiling the pipeline works under);
- *  - the seed's design: one Kafka message per candle, one insert per candle;
+ *  - `seed_design`, the naive baseline: one Kafka message per candle, one insert per candle;
  *  - the share of the exchange's real weight budget (6000/min) the loaders use, with the
  *    429 and 418 answers the simulator gave.
  *
@@ -20,11 +20,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBusConnection, createEventProducer, ensureTopics, startRecordConsumer, waitForKafka } from '@streamforge/shared/bus';
-import { klineFromRow, type BinanceKlineRow, type KlineRecord } from '@streamforge/shared/contracts';
-import { startLocalBroker, PROJECT_ROOT } from '@streamforge/shared/platform';
-import { openStore } from '@streamforge/shared/store';
-import { startTestStack, uniqueName, type TestStack } from '@streamforge/shared/testing';
+import { createBusConnection, createEventProducer, ensureTopics, startRecordConsumer, waitForKafka } from '@streamforge/core/bus';
+import { klineFromRow, type BinanceKlineRow, type KlineRecord } from '@streamforge/core/contracts';
+import { startLocalBroker, PROJECT_ROOT } from '@streamforge/platform';
+import { openStore } from '@streamforge/core/store';
+import { startTestStack, uniqueName, type TestStack } from '@streamforge/testing';
 
 const { values } = parseArgs({
   options: {
@@ -108,7 +108,7 @@ async function rawInsert(count: number): Promise<Record<string, unknown>> {
   return { records: count, batch: 1000, seconds: round(seconds), records_per_s: Math.round(count / seconds) };
 }
 
-/** The seed's design: every candle its own Kafka message (sent and awaited), its own insert. */
+/** The naive baseline: every candle its own Kafka message (sent and awaited), its own insert. */
 async function seedDesign(count: number): Promise<Record<string, unknown>> {
   const kafka = createBusConnection({ brokers: [broker.brokers], clientId: 'seed-bench' });
   const topic = uniqueName('seed-candles');

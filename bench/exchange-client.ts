@@ -16,8 +16,8 @@
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BinanceRestClient, scaledTime, type Market } from '@streamforge/shared/exchange';
-import { startExchangeSimulator } from '@streamforge/shared/simulator';
+import { BinanceRestClient, scaledTime, type Market } from '@streamforge/exchange';
+import { startExchangeSimulator } from '@streamforge/simulator';
 
 const { values } = parseArgs({ options: { concurrency: { type: 'string' }, days: { type: 'string' } } });
 const concurrency = Number(values.concurrency ?? 8);

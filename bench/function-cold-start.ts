@@ -8,7 +8,7 @@
  * command; cold start = spawning the command to the first 200 from /health/readiness, which
  * includes init() connecting the Kafka producer to a real broker (the one in KAFKA_BROKERS,
  * or one started here) and opening a fresh SQLite store. Baseline, measured in the same run:
- * the same function started the way the local platform starts it (shared/src/runtime/main.ts
+ * the same function started the way the local platform starts it (packages/core/src/runtime/main.ts
  * on the TypeScript sources, no bundle). Sizes: index.mjs, the whole image folder without
  * native libraries, and native libraries apart (onnxruntime's for gnn-trainer).
  * Goals: p50 cold start under 300 ms, bundle under 5 MB.
@@ -18,8 +18,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBusConnection, createEventProducer, ensureTopics, waitForKafka } from '@streamforge/shared/bus';
-import { freePort, startLocalBroker, type LocalBroker } from '@streamforge/shared/platform';
+import { createBusConnection, createEventProducer, ensureTopics, waitForKafka } from '@streamforge/core/bus';
+import { freePort, startLocalBroker, type LocalBroker } from '@streamforge/platform';
 import { filesBelow } from '../scripts/deploy/image-contents.ts';
 import { buildImage, imageEnv, prepareImageFolder, startImage } from '../scripts/deploy/image-run.ts';
 import { loadManifests } from '../scripts/deploy/manifests.ts';
@@ -54,10 +54,10 @@ const warmup = await createEventProducer(warmupConnection, { topicPrefix: '' });
 await warmup.sendRecords('bench-warmup', [{ key: 'warmup', value: '{}' }]);
 await warmup.disconnect();
 
-/** The local platform's way: node shared/src/runtime/main.ts on the sources (type stripping, no bundle). */
+/** The local platform's way: node packages/core/src/runtime/main.ts on the sources (type stripping, no bundle). */
 async function unbundledReadyMs(folder: string, env: Record<string, string>): Promise<number> {
   const began = performance.now();
-  const child = spawn(process.execPath, [join(ROOT, 'shared/src/runtime/main.ts'), join(ROOT, 'functions', folder, 'src/index.ts'), '--name', folder], {
+  const child = spawn(process.execPath, [join(ROOT, 'packages/core/src/runtime/main.ts'), join(ROOT, 'functions', folder, 'src/index.ts'), '--name', folder], {
     cwd: ROOT,
     env,
     stdio: 'ignore',

@@ -29,7 +29,7 @@ import {
   trainGcn,
   type GcnModel,
   type GcnTask,
-} from '@streamforge/shared/gnn';
+} from '@streamforge/gnn';
 import { quantile } from './quantile.ts';
 
 const SETTINGS = { epochs: 200, hidden: 16, learningRate: 0.01, weightDecay: 5e-4, dropout: 0.5 };

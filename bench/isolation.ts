@@ -1,10 +1,11 @@
 /**
- * Isolation (issue 11 §3), measured in one run and printed as JSON: a normal backfill
+ * Isolation (one workflow's failures do not slow another), measured in one run and printed
+ * as JSON: a normal backfill
  * (`make demo`'s week of BTCUSDT 1m candles) timed alone and beside a poison workflow whose
  * 132 pages fail at the exchange (the simulator's SIM_FAILING_SYMBOLS) and are retried by the
  * dispatcher for minutes, in paired rounds on the same stack: the baseline (alone) is
  * measured in the same run, between the beside runs. The procedure is the one
- * test/integration/isolation.test.ts asserts (shared/src/testing/isolation-run.ts).
+ * test/integration/isolation.test.ts asserts (packages/testing/src/isolation-run.ts).
  *
  *   node bench/isolation.ts [--rounds 6] [--max-scale N] [--real-budget]
  *
@@ -18,9 +19,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBusConnection, waitForKafka } from '@streamforge/shared/bus';
-import { startLocalBroker, PROJECT_ROOT } from '@streamforge/shared/platform';
-import { ISOLATION_STACK_ENV, measureIsolation, startTestStack } from '@streamforge/shared/testing';
+import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
+import { startLocalBroker, PROJECT_ROOT } from '@streamforge/platform';
+import { ISOLATION_STACK_ENV, measureIsolation, startTestStack } from '@streamforge/testing';
 
 const { values } = parseArgs({
   options: {

@@ -25,9 +25,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Consumer as PlatformaticConsumer, Producer as PlatformaticProducer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
-import { createBusConnection, waitForKafka } from '@streamforge/shared/bus';
-import { freePort, startLocalBroker, type LocalBroker } from '@streamforge/shared/platform';
-import { createTestTopic, readTopic, startKafkaFaultProxy } from '@streamforge/shared/testing';
+import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
+import { freePort, startLocalBroker, type LocalBroker } from '@streamforge/platform';
+import { createTestTopic, readTopic, startKafkaFaultProxy } from '@streamforge/testing';
 import { quantile } from './quantile.ts';
 
 const { values } = parseArgs({ options: { messages: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' }, rounds: { type: 'string' } } });

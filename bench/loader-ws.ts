@@ -18,11 +18,12 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { TOPIC_PLAN, createEventProducer, createBusConnection, ensureTopics, waitForKafka } from '@streamforge/shared/bus';
-import { BinanceRestClient, systemTime } from '@streamforge/shared/exchange';
-import { DEFAULT_SYMBOLS, attachWebSocketSide, startExchangeSimulator, type SymbolSpec } from '@streamforge/shared/simulator';
-import { startLocalBroker, type LocalBroker } from '@streamforge/shared/platform';
-import { createLogger, createTelemetryEmitter } from '@streamforge/shared/telemetry';
+import { TOPIC_PLAN, createEventProducer, createBusConnection, ensureTopics, waitForKafka } from '@streamforge/core/bus';
+import { BinanceRestClient, systemTime } from '@streamforge/exchange';
+import { DEFAULT_SYMBOLS, attachWebSocketSide, startExchangeSimulator, type SymbolSpec } from '@streamforge/simulator';
+import { startLocalBroker, type LocalBroker } from '@streamforge/platform';
+import { createLogger } from '@streamforge/core/telemetry';
+import { createTelemetryEmitter } from '@streamforge/core/bus';
 import { LiveLoader } from '../functions/loader-ws/src/live-loader.ts';
 
 function symbolsFor(count: number): SymbolSpec[] {

@@ -12,7 +12,7 @@
  *   connector's path);
  * - rewrite, same values: the same batches again (a redelivery);
  * - rewrite, changed values: the same keys with another close price (live candle updates);
- * - baseline, measured in the same run: the seed's way, one record per write and so one
+ * - baseline, measured in the same run: the naive way, one record per write and so one
  *   transaction per record (`writeBatch` with a single record).
  *
  * Rates are records/s of the median run; latencies are per writeBatch call.
@@ -21,9 +21,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { DataRecord } from '@streamforge/shared/contracts';
-import { openSqliteStore, type SqliteStore, type WriteBatchInput } from '@streamforge/shared/store';
-import { klineSeries } from '../shared/test/store/kline-fixture.ts';
+import type { DataRecord } from '@streamforge/core/contracts';
+import { openSqliteStore, type SqliteStore, type WriteBatchInput } from '@streamforge/core/store';
+import { klineSeries } from '../packages/core/test/store/kline-fixture.ts';
 import { quantile } from './quantile.ts';
 
 const arg = (name: string, fallback: number): number => {

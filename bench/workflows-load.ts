@@ -4,7 +4,7 @@
  *   node bench/workflows-load.ts [--count 50] [--steps 5] [--interval-ms 0]
  *
  * A stack started as `streamforge up` starts it (on KAFKA_BROKERS, or a broker started
- * here); the load generator (shared/src/load/load-generator.ts) starts `count`
+ * here); the load generator (packages/load/src/load-generator.ts) starts `count`
  * simulated workflows (`dummy_load`: dummy-service plays started, `steps` × loading,
  * finished) through the manager's API, all at once, and follows them on the manager's
  * live stream (GET /console/stream) until each is final. Measured:
@@ -24,10 +24,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBusConnection, waitForKafka } from '@streamforge/shared/bus';
-import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from '@streamforge/shared/platform';
-import { runWorkflowLoad, type WorkflowLoadResult } from '@streamforge/shared/load';
-import { startTestStack } from '@streamforge/shared/testing';
+import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
+import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from '@streamforge/platform';
+import { runWorkflowLoad, type WorkflowLoadResult } from '@streamforge/load';
+import { startTestStack } from '@streamforge/testing';
 
 const { values } = parseArgs({ options: { count: { type: 'string' }, steps: { type: 'string' }, 'interval-ms': { type: 'string' } } });
 const count = Number(values.count ?? 50);

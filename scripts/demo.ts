@@ -5,12 +5,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { api } from '../shared/src/cli/api-client.ts';
-import type { WorkflowView } from '../shared/src/cli/workflow-commands.ts';
-import { PROJECT_ROOT } from '../shared/src/platform/kafka-broker.ts';
-import { readStackState, stateDir } from '../shared/src/platform/stack-state.ts';
+import { api } from '@streamforge/cli';
+import type { WorkflowView } from '@streamforge/cli';
+import { PROJECT_ROOT } from '@streamforge/platform';
+import { readStackState, stateDir } from '@streamforge/platform';
 
-const CLI = join(PROJECT_ROOT, 'shared', 'bin', 'streamforge.js');
+const CLI = join(PROJECT_ROOT, 'packages', 'cli', 'bin', 'streamforge.js');
 const SYMBOL = process.env.DEMO_SYMBOL ?? 'BTCUSDT';
 const RANGE = process.env.DEMO_RANGE ?? '2024-08-01:2024-08-08';
 

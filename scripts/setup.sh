@@ -11,7 +11,7 @@ export PATH="$bin:$PATH"
 # npm config may point elsewhere).
 if [ -f "$bin/../include/node/node.h" ]; then export npm_config_nodedir="$(cd "$bin/.." && pwd)"; fi
 # onnxruntime-node's install script would fetch CUDA add-ons from the internet; the CPU
-# runtime is already in the package (docs: ../reference gnn-onnx §1.1).
+# runtime is already in the package.
 export ONNXRUNTIME_NODE_INSTALL=skip
 
 lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
@@ -21,6 +21,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > "$stamp"
 fi
+
+# The console's browser script, bundled from its TypeScript (rewritten only when it changed).
+node scripts/build-console.ts >&2
 
 scripts/setup-kafka.sh
 

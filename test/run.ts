@@ -3,20 +3,20 @@
  * then Node's test runner over every *.test.ts file, then the broker stops.
  *
  *   node test/run.ts                     all tests
- *   node test/run.ts shared/test/bus     only files under these paths
+ *   node test/run.ts packages/core/test/bus    only files under these paths
  *   node test/run.ts --no-kafka ...      without a broker (tests that need one fail fast)
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createBusConnection, waitForKafka } from '../shared/src/bus/connection.ts';
-import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from '../shared/src/platform/kafka-broker.ts';
+import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
+import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from '@streamforge/platform';
 
 const args = process.argv.slice(2);
 const noKafka = args.includes('--no-kafka');
 const paths = args.filter((a) => !a.startsWith('--'));
-const DEFAULT_GLOBS = ['shared/test/**/*.test.ts', 'functions/*/test/**/*.test.ts', 'test/**/*.test.ts'];
+const DEFAULT_GLOBS = ['packages/*/test/**/*.test.ts', 'functions/*/test/**/*.test.ts', 'test/**/*.test.ts'];
 const globs = paths.length === 0 ? DEFAULT_GLOBS : paths.map((p) => (p.endsWith('.ts') ? p : `${p.replace(/\/$/, '')}/**/*.test.ts`));
 
 let broker: LocalBroker | undefined;

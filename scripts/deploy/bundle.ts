@@ -4,7 +4,7 @@
  *
  * - `index.mjs`: one ESM file, esbuild's bundle of an entry that imports the function module
  *   and serves it with `runUntilSignal` (the same start as the local platform's), Node 24
- *   target, `@streamforge/shared` and every pure-JS package inlined, minified with names kept
+ *   target, the `@streamforge/*` workspace packages and every pure-JS package inlined, minified with names kept
  *   (the runtime recognises a returned CloudEvent by its constructor's name); beside it its
  *   source map (paths relative to the project) and the licences of what it inlines;
  * - the project files the code reads at run time (the loader-ws Job template), at their path
@@ -12,7 +12,7 @@
  * - `node_modules/`: only the native packages that cannot be inlined (onnxruntime-node),
  *   with their dependencies, trimmed to linux-x64 (vendor.ts);
  * - `package.json`: what the buildpacks read: no registry dependency to fetch (the
- *   workspace's `@streamforge/shared` is not on npm and must never be looked up there), the
+ *   workspace's `@streamforge/*` packages are not on npm and must never be looked up there), the
  *   vendored packages pinned, `build` = verify.mjs (run by BP_NODE_RUN_SCRIPTS=build),
  *   `start` = node on the bundle (the npm-start buildpack's launch command);
  * - `.npmrc`: the buildpack's npm install/rebuild fetches nothing and runs no install script;
@@ -50,8 +50,8 @@ const BANNER = [
 
 /**
  * In a bundle every module's `import.meta.url` would be the bundle's, so a path a project
- * module computes from its own location (PROJECT_ROOT in shared/src/platform/kafka-broker.ts)
- * would point outside the image. Each project module instead sees the URL it would have in a
+ * module computes from its own location (the Job template in packages/core/src/jobs) would
+ * point outside the image. Each project module instead sees the URL it would have in a
  * project rooted at the image folder, where the files it reads at run time are copied
  * (projectFilesReadAtRunTime).
  */
@@ -71,23 +71,23 @@ function projectImportMeta(): esbuild.Plugin {
 }
 
 /**
- * Project files (not code) the bundled modules read at run time by a path under the project
- * root (`join(PROJECT_ROOT, 'knative', 'loader-ws-job.yaml')`) or next to themselves
- * (`new URL('./x.json', import.meta.url)`): they go into the image at the same relative path.
+ * Project files (not code) the bundled modules read at run time by a path relative to
+ * themselves (`new URL('../../../../knative/loader-ws-job.yaml', import.meta.url)`): they go
+ * into the image at the same path relative to the project root. A file read as text
+ * (`readFileSync(new URL('./app.js', import.meta.url))`, the console's script) goes in
+ * whatever its extension; any other URL of code is a module the bundle already holds.
  */
 export function projectFilesReadAtRunTime(inputs: string[]): string[] {
   const found = new Set<string>();
   for (const input of inputs.filter((i) => !i.includes('node_modules/'))) {
     const text = readFileSync(join(ROOT, input), 'utf8');
-    for (const m of text.matchAll(/join\(\s*PROJECT_ROOT\s*,((?:\s*'[^']*'\s*,?)+)\)/g)) {
-      found.add([...(m[1] as string).matchAll(/'([^']*)'/g)].map((x) => x[1]).join('/'));
-    }
-    for (const m of text.matchAll(/new URL\(\s*'([^']+)'\s*,\s*import\.meta\.url\s*\)/g)) {
-      found.add(relative(ROOT, resolve(dirname(join(ROOT, input)), m[1] as string)).split(sep).join('/'));
+    for (const m of text.matchAll(/(readFileSync\(\s*)?new URL\(\s*'([^']+)'\s*,\s*import\.meta\.url\s*\)/g)) {
+      const rel = relative(ROOT, resolve(dirname(join(ROOT, input)), m[2] as string)).split(sep).join('/');
+      if (m[1] || !/\.(ts|mts|cts|js|mjs|cjs)$/.test(rel)) found.add(rel);
     }
   }
   return [...found]
-    .filter((rel) => !rel.startsWith('..') && !/\.(ts|mts|cts|js|mjs|cjs)$/.test(rel) && existsSync(join(ROOT, rel)) && statSync(join(ROOT, rel)).isFile())
+    .filter((rel) => !rel.startsWith('..') && existsSync(join(ROOT, rel)) && statSync(join(ROOT, rel)).isFile())
     .sort();
 }
 
@@ -133,8 +133,8 @@ function entrySource(name: string): string {
   return [
     `// Entry of the ${name} image: the function module served by the StreamForge runtime.`,
     "import * as functionModule from './src/index.ts';",
-    "import { runUntilSignal } from '@streamforge/shared/runtime';",
-    "import { createLogger } from '@streamforge/shared/telemetry';",
+    "import { runUntilSignal } from '@streamforge/core/runtime';",
+    "import { createLogger } from '@streamforge/core/telemetry';",
     `const name = ${JSON.stringify(name)};`,
     '// The image build (verify.mjs) loads every module once without serving, which also fills',
     "// Node's compile cache that the start command reads.",
@@ -236,7 +236,7 @@ export async function bundleEntry(contents: string, resolveDir: string, outfile:
     sourcesContent: false,
     banner: { js: BANNER },
     // Inside a bundle the file is the process's main module for every inlined module, so a
-    // `if (import.meta.main)` CLI guard (shared/src/gnn/train-cli.ts) would run in the function.
+    // `if (import.meta.main)` CLI guard (packages/gnn/src/train-cli.ts) would run in the function.
     define: { 'import.meta.main': 'false' },
     plugins: [projectImportMeta()],
     metafile: true,

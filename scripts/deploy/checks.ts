@@ -6,15 +6,15 @@
  * - schemas: every manifest against the official schema of its kind (schemas.ts), and the
  *   Knative Services / ScaledObjects the cluster would derive from them (render.ts);
  * - rules: the values the CRDs type only as strings and that the Knative webhooks, func or
- *   KEDA check at apply time (knative.md §1.5, §2, §3, §5);
+ *   KEDA check at apply time;
  * - cross-checks: names that must meet (sinks and functions, dead-letter sinks and
  *   KafkaSinks, topics and the topic plan, ConfigMap/Secret keys and func.yaml, service
  *   accounts), the Role's reach, and the environment each bundle reads.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
-import { COMMAND_TARGETS, TOPIC_PLAN, controlTopicOf } from '../../shared/src/bus/topics.ts';
-import { parseIsoDuration } from '../../shared/src/platform/manifests.ts';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { COMMAND_TARGETS, TOPIC_PLAN, controlTopicOf } from '@streamforge/core/bus';
+import { parseIsoDuration } from '@streamforge/platform';
 import { NODE_MAJOR } from './bundle.ts';
 import { envTable, envUsage } from './env-usage.ts';
 import { filesBelow, isExcluded, readFuncignore } from './image-contents.ts';
@@ -25,11 +25,11 @@ import { validateAgainst } from './schemas.ts';
 import { DEFAULT_TOPIC_OPTIONS } from './topic-manifests.ts';
 
 export const NAMESPACE = 'streamforge';
-/** The func.yaml specVersion of knative/func knative-v1.23.1 (last migration, knative.md §1.4). */
+/** The func.yaml specVersion of knative/func knative-v1.23.1 (the version of its last migration). */
 export const SPEC_VERSION = '0.36.0';
 /**
  * The request timeout of every function's revision: Knative's default
- * revision-timeout-seconds (knative.md §3.2). func.yaml has no field for timeoutSeconds, so a
+ * revision-timeout-seconds. func.yaml has no field for timeoutSeconds, so a
  * KafkaSource's delivery timeout must stay below it or Knative cuts the request first.
  */
 export const SERVICE_TIMEOUT_S = 300;
@@ -45,7 +45,7 @@ export const ORDERED_TOPICS = [...COMMAND_TARGETS.map(controlTopicOf), 'queue-ev
 export const EARLIEST_TOPICS = ['queue-events', 'loader-api-work', 'data-klines', 'data-agg-trades', 'data-trades', 'data-depth', 'data-book-ticker'];
 /** The one thing the manager may do in the API (knative/rbac.yaml). */
 export const MANAGER_RULE = { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] };
-/** Environment the platform gives every function without func.yaml: Knative's K_* (knative.md §1.5). */
+/** Environment the platform gives every function without func.yaml: Knative's K_*. */
 export const PLATFORM_ENV = ['K_SERVICE', 'K_REVISION', 'K_CONFIGURATION'];
 
 const KEDA_CLASS = 'keda.autoscaling.knative.dev';
@@ -112,7 +112,7 @@ export function funcYamlProblems(m: Manifests): string[] {
     // Health endpoints: the routes the runtime serves.
     if (y.deploy?.healthEndpoints?.readiness !== '/health/readiness') p('deploy.healthEndpoints.readiness must be /health/readiness (the runtime route)');
     if (y.deploy?.healthEndpoints?.liveness !== '/health/liveness') p('deploy.healthEndpoints.liveness must be /health/liveness (the runtime route)');
-    // Scaling only through deploy.options.scale (knative.md §1.5: annotations also land on the Service, which Serving rejects).
+    // Scaling only through deploy.options.scale (func puts annotations on the Service too, where Serving rejects scaling ones).
     for (const key of Object.keys(y.deploy?.annotations ?? {})) {
       if (key.startsWith('autoscaling.knative.dev/')) p(`deploy.annotations has ${key}: scaling belongs in deploy.options.scale (func copies annotations to the Service metadata, which Serving rejects)`);
     }
@@ -162,7 +162,7 @@ export function kafkaSourceProblems(m: Manifests): string[] {
     const d = spec.delivery;
     if (!d) p('spec.delivery is missing (retry, backoff, timeout, deadLetterSink)');
     else {
-      if (!Number.isInteger(d.retry) || d.retry < 1) p('spec.delivery.retry must be at least 1 (with spec.delivery set, an unset retry means no retry at all, knative.md §2.6)');
+      if (!Number.isInteger(d.retry) || d.retry < 1) p('spec.delivery.retry must be at least 1 (with spec.delivery set, an unset retry means no retry at all)');
       if (d.backoffPolicy !== 'exponential' && d.backoffPolicy !== 'linear') p('spec.delivery.backoffPolicy must be explicit: exponential or linear');
       const duration = (field: string): number | undefined => {
         if (d[field] === undefined) return undefined;
@@ -185,7 +185,7 @@ export function kafkaSourceProblems(m: Manifests): string[] {
     }
     const sink = spec.sink?.ref;
     if (!sink || sink.apiVersion !== 'serving.knative.dev/v1' || sink.kind !== 'Service') p('spec.sink.ref must be a Knative Service (serving.knative.dev/v1), the function');
-    // KEDA scaling of the consumers (knative.md §2.2, §5).
+    // KEDA scaling of the consumers.
     for (const key of Object.keys(annotations)) {
       if (key.startsWith(SOURCE_SCALE_PREFIX) && !SOURCE_SCALE_KEYS.includes(key.slice(SOURCE_SCALE_PREFIX.length))) p(`unknown annotation ${key} (known: ${SOURCE_SCALE_KEYS.join(', ')})`);
       if (key.startsWith('autoscaling.knative.dev/') || key.startsWith('keda.autoscaling.knative.dev/')) p(`legacy annotation ${key}: use ${SOURCE_SCALE_PREFIX}*`);
@@ -244,7 +244,7 @@ export function topicProblems(m: Manifests): string[] {
   const brokers = brokersOf(m);
   if (brokers.length === 0) problems.push('knative/config.yaml: ConfigMap streamforge-config must set KAFKA_BROKERS');
   for (const s of ofKind(m.kafkaSources, 'KafkaSource')) {
-    for (const t of s.doc.spec?.topics ?? []) if (!plannedTopics.has(t)) problems.push(`${where(s)}: topic ${t} is not in the topic plan (shared/src/bus/topics.ts)`);
+    for (const t of s.doc.spec?.topics ?? []) if (!plannedTopics.has(t)) problems.push(`${where(s)}: topic ${t} is not in the topic plan (packages/core/src/bus/topics.ts)`);
     if (brokers.length > 0 && JSON.stringify(s.doc.spec?.bootstrapServers) !== JSON.stringify(brokers)) problems.push(`${where(s)}: bootstrapServers ${JSON.stringify(s.doc.spec?.bootstrapServers)} differ from KAFKA_BROKERS in knative/config.yaml`);
   }
   for (const k of ofKind(m.kafkaSources, 'KafkaSink')) {
@@ -383,7 +383,7 @@ export async function envProblems(m: Manifests, f: FunctionManifest, bundleInput
   const declaredHere = new Set([...table, ...usage.declared]);
   for (const read of usage.reads) {
     const at = read.at[0];
-    if (!declaredHere.has(read.name)) problems.push(`${f.folder}: reads ${read.name} (${at}), which is not declared in shared/src/config.ts nor by a declareEnv() in its bundle`);
+    if (!declaredHere.has(read.name)) problems.push(`${f.folder}: reads ${read.name} (${at}), which is not declared in packages/core/src/config.ts nor by a declareEnv() in its bundle`);
     else if (!set.has(read.name) && specs[read.name]?.default === undefined) problems.push(`${f.folder}: reads ${read.name} (${at}), which is required (no default) and not set by its func.yaml`);
   }
   const read = new Set(usage.reads.map((r) => r.name));
@@ -438,8 +438,8 @@ export async function exportedMetrics(): Promise<Set<string>> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   for (const metric of await registry.getMetricsAsJSON()) add(metric.name, String(metric.type));
-  const sources = readdirSync(join(ROOT, 'shared', 'src'), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+  const sources = readdirSync(join(ROOT, 'packages'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && e.parentPath.includes(`${sep}src`))
     .map((e) => join(e.parentPath, e.name));
   for (const folder of readdirSync(join(ROOT, 'functions'))) {
     const src = join(ROOT, 'functions', folder, 'src');

@@ -2,7 +2,7 @@
  * Which environment variables a function reads, found in the sources its bundle is made of
  * (esbuild's metafile lists them, shared/ included transitively), and which have a default.
  * Code reads the environment only through env()/envInt()/envBool()/envList() of
- * shared/src/config.ts and declares each variable in its ENV table or with declareEnv()
+ * packages/core/src/config.ts and declares each variable in its ENV table or with declareEnv()
  * (docs/conventions.md), so a literal name in such a call is a read.
  */
 import { readFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ function firstArgument(text: string, open: number): string {
   }
   return text.slice(open, i).trim();
 }
-const CONFIG_FILE = 'shared/src/config.ts';
+const CONFIG_FILE = 'packages/core/src/config.ts';
 
 /** The project's own sources among the bundle's inputs (packages read the environment their own way). */
 function isProjectSource(input: string): boolean {

@@ -39,13 +39,6 @@ export async function prepareImageFolder(folder: string): Promise<ImageFolder> {
   }
 }
 
-/**
- * ConfigMap values that name what only a cluster has, and what stands in for it here (the
- * local platform leaves these keys unresolved, so the functions' defaults apply): the
- * queue-manager's Job launcher talks to the Kubernetes API in a cluster, to processes here.
- */
-export const LOCAL_SUBSTITUTES: Record<string, string> = { JOB_LAUNCHER: 'local' };
-
 export interface ImageEnvOptions {
   kafkaBrokers: string;
   storeUrl: string;
@@ -68,7 +61,6 @@ export function imageEnv(m: Manifests, f: FunctionManifest, options: ImageEnvOpt
     }
     // Secrets: no values in the repository, so the function's defaults apply.
   }
-  for (const [name, value] of Object.entries(LOCAL_SUBSTITUTES)) if (name in env) env[name] = value;
   return {
     ...env,
     KAFKA_BROKERS: options.kafkaBrokers,

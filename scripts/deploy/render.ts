@@ -3,12 +3,12 @@
  * be checked against the official CRDs without a cluster:
  *
  * - the Knative Service `func deploy` generates from a func.yaml (knative/func
- *   pkg/knative/deployer.go, knative.md §1.5): scale options become revision-template
+ *   pkg/knative/deployer.go): scale options become revision-template
  *   annotations, `{{ configMap:… }}` / `{{ secret:… }}` become configMapKeyRef /
  *   secretKeyRef (a whole map becomes envFrom), health endpoints become HTTP probes on 8080;
  * - the KEDA ScaledObject the KafkaSource controller generates from a source's
- *   `autoscaling.eventing.knative.dev/*` annotations (control-plane/pkg/autoscaler/keda,
- *   knative.md §2.2): one `kafka` trigger per topic, on the source's consumer group.
+ *   `autoscaling.eventing.knative.dev/*` annotations (control-plane/pkg/autoscaler/keda):
+ *   one `kafka` trigger per topic, on the source's consumer group.
  *
  * The image is a placeholder: func fills in the one it built and pushed.
  */
@@ -16,7 +16,7 @@ import { stringify } from 'yaml';
 import { parseEnvReference, type Doc, type ManifestDoc } from './manifests.ts';
 
 export const FUNC_HTTP_PORT = 8080;
-// Defaults of the KafkaSource KEDA autoscaler (config-kafka-autoscaler, knative.md §2.2).
+// Defaults of the KafkaSource KEDA autoscaler (ConfigMap config-kafka-autoscaler).
 export const KEDA_SOURCE_DEFAULTS = { 'min-scale': 0, 'max-scale': 50, 'polling-interval': 10, 'cooldown-period': 30, 'lag-threshold': 100 } as const;
 const SCALE_ANNOTATION = 'autoscaling.eventing.knative.dev/';
 

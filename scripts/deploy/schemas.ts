@@ -8,7 +8,7 @@
  * an overlay: `additionalProperties: false` on every object that lists its properties (the
  * CRDs accept unknown fields, so `initalOffset: earliest` would pass silently; the API server
  * prunes unknown fields instead of rejecting them) and the enums the webhook enforces
- * (`initialOffset`, `ordering`; knative.md §4).
+ * (`initialOffset`, `ordering`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -10,10 +10,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { PROJECT_ROOT } from '@streamforge/shared/platform';
-import { TOPICS, createEventProducer } from '@streamforge/shared/bus';
-import { EVENT_TYPES, sourceOf } from '@streamforge/shared/contracts';
-import { startTestStack, testKafka, type TestStack } from '@streamforge/shared/testing';
+import { PROJECT_ROOT } from '@streamforge/platform';
+import { TOPICS, createEventProducer } from '@streamforge/core/bus';
+import { EVENT_TYPES, sourceOf } from '@streamforge/core/contracts';
+import { startTestStack, testKafka, type TestStack } from '@streamforge/testing';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no ${CHROMIUM}: Debian's chromium is not installed (run scripts/setup-chromium.sh as root)`;

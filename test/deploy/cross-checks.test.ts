@@ -77,7 +77,7 @@ test('a Role that reads pods, patches Jobs or a ClusterRoleBinding is refused', 
 test("every environment variable a function's bundle reads is set by its func.yaml or has a default", async () => {
   for (const f of m.functions) {
     const { inputs } = await bundleFunction(f.folder, { write: false });
-    assert.ok(inputs.some((i) => i.startsWith('shared/src/config.ts')), `${f.folder}: shared is inlined, so its reads are scanned`);
+    assert.ok(inputs.some((i) => i.startsWith('packages/core/src/config.ts')), `${f.folder}: shared is inlined, so its reads are scanned`);
     const report = await envProblems(m, f, inputs);
     assert.deepEqual(report.problems, [], f.folder);
     assert.ok(report.reads.includes('KAFKA_BROKERS') && report.setByManifest.includes('KAFKA_BROKERS'), `${f.folder} reads and gets KAFKA_BROKERS`);
@@ -88,7 +88,7 @@ test('a variable read without a default or set without a reader is reported', as
   const dir = mkdtempSync(join(ROOT, '.cache', 'env-check-'));
   try {
     const file = join(dir, 'reader.ts');
-    writeFileSync(file, "import { declareEnv, env } from '../../shared/src/config.ts';\ndeclareEnv({ STREAMFORGE_TEST_REQUIRED: { default: undefined, description: 'test' } });\nexport const read = () => env('STREAMFORGE_TEST_REQUIRED') + env('STREAMFORGE_TEST_UNDECLARED');\n");
+    writeFileSync(file, "import { declareEnv, env } from '@streamforge/core/config';\ndeclareEnv({ STREAMFORGE_TEST_REQUIRED: { default: undefined, description: 'test' } });\nexport const read = () => env('STREAMFORGE_TEST_REQUIRED') + env('STREAMFORGE_TEST_UNDECLARED');\n");
     const relative = file.slice(ROOT.length + 1);
     const f = structuredClone(m.functions.find((x) => x.folder === 'dummy-service')!);
     f.funcYaml.run.envs.push({ name: 'KAFKA_BROKER', value: 'typo:9092' });
@@ -96,7 +96,7 @@ test('a variable read without a default or set without a reader is reported', as
     const report = await envProblems(m, f, [...inputs, relative]);
     assert.deepEqual(report.problems.map((p) => p.replace(/ \([^()]*:\d+\)/, '').replace(/^\S+: /, '')), [
       'reads STREAMFORGE_TEST_REQUIRED, which is required (no default) and not set by its func.yaml',
-      'reads STREAMFORGE_TEST_UNDECLARED, which is not declared in shared/src/config.ts nor by a declareEnv() in its bundle',
+      'reads STREAMFORGE_TEST_UNDECLARED, which is not declared in packages/core/src/config.ts nor by a declareEnv() in its bundle',
       'run.envs sets KAFKA_BROKER, which nothing in the dummy-service bundle reads (a typo, or a leftover)',
     ]);
   } finally {

@@ -13,8 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { freePort } from '@streamforge/shared/platform';
-import { testBrokers, uniqueName } from '@streamforge/shared/testing';
+import { freePort } from '@streamforge/platform';
+import { startKubernetesApiStandin, testBrokers, uniqueName, type KubernetesApiStandin } from '@streamforge/testing';
 import { COMPILE_CACHE_DIR, bundleEntry, projectFilesReadAtRunTime } from '../../scripts/deploy/bundle.ts';
 import { imageProblems } from '../../scripts/deploy/checks.ts';
 import { isExcluded, parseIgnore, readFuncignore } from '../../scripts/deploy/image-contents.ts';
@@ -41,11 +41,11 @@ test('a temporary folder has no node_modules above it, so an image folder there 
   }
 });
 
-test('each image folder has the bundle with @streamforge/shared inlined and only native packages beside it', async () => {
+test('each image folder has the bundle with the workspace packages inlined and only native packages beside it', async () => {
   for (const f of m.functions) {
     const image = await imageOf(f.folder);
     assert.deepEqual(imageProblems(f.folder, image.buildDir), [], f.folder);
-    assert.ok(image.bundle.inputs.some((i) => i.startsWith('shared/src/runtime/')), `${f.folder}: the runtime is inlined`);
+    assert.ok(image.bundle.inputs.some((i) => i.startsWith('packages/core/src/runtime/')), `${f.folder}: the runtime is inlined`);
     assert.ok(!image.files.some((file) => file.startsWith('src/') || file.startsWith('node_modules/')), `${f.folder}: .funcignore keeps sources and node_modules out`);
     assert.ok(image.files.includes('func.yaml'), `${f.folder}: func.yaml goes with the folder`);
     assert.equal(readFileSync(join(image.buildDir, 'index.mjs'), 'utf8').includes('import.meta.main'), false, `${f.folder}: no inlined CLI thinks it is the main module`);
@@ -74,20 +74,19 @@ test('onnxruntime-node is vendored with its dependencies and only its linux-x64 
   assert.equal(load.stdout.trim(), 'function', load.stderr);
 });
 
-test('a project file the code reads by its project path at run time travels into the image, where the code finds it', async (t) => {
-  // A module that reads a manifest through PROJECT_ROOT and a data file next to itself, as
-  // the loader-ws launcher reads knative/loader-ws-job.yaml.
+test('a project file the code reads by a path relative to itself travels into the image, where the code finds it', async (t) => {
+  // A module that reads a manifest at the project root and a data file next to itself, as
+  // the Job launcher reads knative/loader-ws-job.yaml.
   const source = mkdtempSync(join(ROOT, '.cache', 'image-asset-'));
   const image = mkdtempSync(join(tmpdir(), 'streamforge-image-asset-'));
   t.after(() => { rmSync(source, { recursive: true, force: true }); rmSync(image, { recursive: true, force: true }); });
   writeFileSync(join(source, 'limits.json'), '{"pages":7}');
   writeFileSync(join(source, 'reader.ts'), [
     "import { readFileSync } from 'node:fs';",
-    "import { join } from 'node:path';",
-    "import { PROJECT_ROOT } from '../../shared/src/platform/kafka-broker.ts';",
-    "export const config = readFileSync(join(PROJECT_ROOT, 'knative', 'config.yaml'), 'utf8');",
+    "import { fileURLToPath } from 'node:url';",
+    "export const config = readFileSync(new URL('../../knative/config.yaml', import.meta.url), 'utf8');",
     "export const limits = JSON.parse(readFileSync(new URL('./limits.json', import.meta.url), 'utf8'));",
-    'export const root = PROJECT_ROOT;',
+    "export const root = fileURLToPath(new URL('../../', import.meta.url));",
   ].join('\n'));
   const result = await bundleEntry("import { config, limits, root } from './reader.ts';\nconsole.log(JSON.stringify({ root, configMap: config.includes('streamforge-config'), pages: limits.pages }));", source, join(image, 'build', 'index.mjs'));
   const inputs = Object.keys(result.metafile.inputs).filter((i) => existsSync(join(ROOT, i)));
@@ -100,7 +99,7 @@ test('a project file the code reads by its project path at run time travels into
   }
   const run = spawnSync(process.execPath, ['index.mjs'], { cwd: join(image, 'build'), encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
-  assert.deepEqual(JSON.parse(run.stdout), { root: join(image, 'build'), configMap: true, pages: 7 });
+  assert.deepEqual(JSON.parse(run.stdout), { root: `${join(image, 'build')}/`, configMap: true, pages: 7 });
 });
 
 test("the image build's `npm run build` checks the folder, loads every module and fills the compile cache", async () => {
@@ -112,6 +111,22 @@ test("the image build's `npm run build` checks the folder, loads every module an
     assert.ok(existsSync(join(image.buildDir, COMPILE_CACHE_DIR)), `${f.folder}: ${COMPILE_CACHE_DIR} written`);
   }
 });
+
+/** The Kubernetes API stand-in and a kubeconfig file that points at it, as the manager's image reads one. */
+async function kubernetesFor(dir: string, folder: string): Promise<{ api: KubernetesApiStandin; kubeconfig: string }> {
+  const token = `token-${folder}`;
+  const api = await startKubernetesApiStandin({ namespace: 'streamforge', token });
+  const kubeconfig = join(dir, `${folder}.kubeconfig`);
+  writeFileSync(kubeconfig, JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'standin', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
+    users: [{ name: folder, user: { token } }],
+    contexts: [{ name: 'standin', context: { cluster: 'standin', user: folder, namespace: 'streamforge' } }],
+    'current-context': 'standin',
+  }));
+  return { api, kubeconfig };
+}
 
 test('each image folder, copied alone to an empty folder, starts with its npm start command and answers /health/readiness', async (t) => {
   if (process.env.STREAMFORGE_TEST_NO_KAFKA === '1') {
@@ -128,7 +143,10 @@ test('each image folder, copied alone to an empty folder, starts with its npm st
       port: await freePort(),
       topicPrefix: `${uniqueName('image')}-`,
     });
-    const started = await startImage(image.buildDir, env);
+    // The manager's Job launcher talks to a Kubernetes API (KUBECONFIG here, its service account in a pod).
+    const kubernetes = env.JOB_LAUNCHER === 'kubernetes' ? await kubernetesFor(scratch, f.folder) : undefined;
+    const started = await startImage(image.buildDir, { ...env, ...(kubernetes ? { KUBECONFIG: kubernetes.kubeconfig } : {}) });
+    t.after(() => kubernetes?.api.close());
     try {
       const liveness = await fetch(`${started.url}/health/liveness`);
       assert.equal(liveness.status, 200, `${f.folder} liveness`);

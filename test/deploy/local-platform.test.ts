@@ -1,11 +1,11 @@
 /**
  * The local platform (`npx streamforge up`) reads the same func.yaml and kafka-sources/
- * files `make deploy` applies (shared/src/platform/functions.ts, manifests.ts): what these
+ * files `make deploy` applies (packages/platform/src/functions.ts, manifests.ts): what these
  * tests see it read is what every end-to-end test then runs on.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { discoverFunctions, loadKafkaSinks, loadKafkaSources, parseIsoDuration, resolveRunEnvs } from '@streamforge/shared/platform';
+import { discoverFunctions, loadKafkaSinks, loadKafkaSources, parseIsoDuration, resolveRunEnvs } from '@streamforge/platform';
 import { loadManifests, ofKind, parseEnvReference } from '../../scripts/deploy/manifests.ts';
 import { FUNCTIONS_DIR, KAFKA_SOURCES_DIR, functionNames } from '../../scripts/deploy/paths.ts';
 

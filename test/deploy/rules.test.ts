@@ -1,13 +1,13 @@
 /**
  * The values the CRDs type only as strings and that func, the Knative webhooks or KEDA check
- * at apply time (knative.md §1.5, §2, §3, §5): checked here, so a typo fails before a cluster
+ * at apply time: checked here, so a typo fails before a cluster
  * sees it. Each rule is shown passing on the project's manifests and catching a broken copy.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALWAYS_ON, SERVICE_TIMEOUT_S, funcYamlProblems, kafkaSourceProblems } from '../../scripts/deploy/checks.ts';
 import { loadManifests, ofKind, type Manifests } from '../../scripts/deploy/manifests.ts';
-import { parseIsoDuration } from '../../shared/src/platform/manifests.ts';
+import { parseIsoDuration } from '@streamforge/platform';
 
 const m = loadManifests();
 
@@ -75,7 +75,7 @@ test('a KafkaSource relying on delivery defaults is refused: no retry, the 600 s
   const broken = withSource((s) => { s.spec.delivery = { backoffDelay: 'PT0.2S' }; });
   const problems = kafkaSourceProblems(broken).map((p) => p.replace(/^.*?: /, ''));
   assert.deepEqual(problems, [
-    'spec.delivery.retry must be at least 1 (with spec.delivery set, an unset retry means no retry at all, knative.md §2.6)',
+    'spec.delivery.retry must be at least 1 (with spec.delivery set, an unset retry means no retry at all)',
     'spec.delivery.backoffPolicy must be explicit: exponential or linear',
     `spec.delivery.timeout must be explicit (the default, 600 s, outlives the Service's ${SERVICE_TIMEOUT_S} s request timeout)`,
     'spec.delivery.deadLetterSink.ref must name a KafkaSink (without one, what fails for good is dropped)',

@@ -1,5 +1,5 @@
 /**
- * knative/topics.yaml is generated from the topic plan (shared/src/bus/topics.ts) by
+ * knative/topics.yaml is generated from the topic plan (packages/core/src/bus/topics.ts) by
  * scripts/generate-topics.ts: generated files say "do not edit", and this test is the CI
  * step that regenerates it and fails on a diff.
  */
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { TOPIC_PLAN } from '../../shared/src/bus/topics.ts';
+import { TOPIC_PLAN } from '@streamforge/core/bus';
 import { TOPICS_FILE } from '../../scripts/deploy/paths.ts';
 import { DEFAULT_TOPIC_OPTIONS, renderTopicsYaml } from '../../scripts/deploy/topic-manifests.ts';
 

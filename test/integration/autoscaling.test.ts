@@ -6,9 +6,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controlTopicOf, createEventProducer, startEventConsumer, TOPICS, type DecodedEvent } from '@streamforge/shared/bus';
-import { EVENT_TYPES } from '@streamforge/shared/contracts';
-import { startTestStack, testKafka, uniqueName, waitFor, type TestStack } from '@streamforge/shared/testing';
+import { controlTopicOf, createEventProducer, startEventConsumer, TOPICS, type DecodedEvent } from '@streamforge/core/bus';
+import { EVENT_TYPES } from '@streamforge/core/contracts';
+import { startTestStack, testKafka, uniqueName, waitFor, type TestStack } from '@streamforge/testing';
 
 interface Status {
   functions: Array<{ name: string; instances: Array<{ id: string; pid: number; state: string }> }>;

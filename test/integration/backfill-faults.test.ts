@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBusConnection, waitForKafka, TOPICS } from '@streamforge/shared/bus';
-import { isAlive, readStackState, startLocalBroker } from '@streamforge/shared/platform';
-import { stackApi, startTestStack, testKafka, waitForGroupCaughtUp, type StackApi, type TestStack, type WorkflowView } from '@streamforge/shared/testing';
+import { createBusConnection, waitForKafka, TOPICS } from '@streamforge/core/bus';
+import { isAlive, readStackState, startLocalBroker } from '@streamforge/platform';
+import { stackApi, startTestStack, testKafka, waitForGroupCaughtUp, type StackApi, type TestStack, type WorkflowView } from '@streamforge/testing';
 
 const TOKEN = 's3cret-token-for-tests';
 let stack: TestStack;

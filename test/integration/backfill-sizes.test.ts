@@ -5,10 +5,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { aggTradeFromBinance, rowFromKline, type AggTradeRecord, type BinanceAggTrade, type KlineRecord } from '@streamforge/shared/contracts';
-import { LOCAL_BROKER_MAX_MESSAGE_BYTES } from '@streamforge/shared/platform';
-import { openStore, type Store } from '@streamforge/shared/store';
-import { stackApi, startTestStack, type TestStack } from '@streamforge/shared/testing';
+import { aggTradeFromBinance, rowFromKline, type AggTradeRecord, type BinanceAggTrade, type KlineRecord } from '@streamforge/core/contracts';
+import { LOCAL_BROKER_MAX_MESSAGE_BYTES } from '@streamforge/platform';
+import { openStore, type Store } from '@streamforge/core/store';
+import { stackApi, startTestStack, type TestStack } from '@streamforge/testing';
 
 let stack: TestStack;
 let store: Store;

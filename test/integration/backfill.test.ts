@@ -7,10 +7,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOPICS, createEventProducer } from '@streamforge/shared/bus';
-import { rowFromKline, type KlineRecord } from '@streamforge/shared/contracts';
-import { PROJECT_ROOT } from '@streamforge/shared/platform';
-import { readTopic, stackApi, startTestStack, testKafka, topicMessageCount, waitForGroupCaughtUp, type TestStack, type WorkflowView } from '@streamforge/shared/testing';
+import { TOPICS, createEventProducer } from '@streamforge/core/bus';
+import { rowFromKline, type KlineRecord } from '@streamforge/core/contracts';
+import { PROJECT_ROOT } from '@streamforge/platform';
+import { readTopic, stackApi, startTestStack, testKafka, topicMessageCount, waitForGroupCaughtUp, type TestStack, type WorkflowView } from '@streamforge/testing';
 
 const KLINES_DIR = join(PROJECT_ROOT, 'test', 'fixtures', 'binance', 'klines');
 let stack: TestStack;

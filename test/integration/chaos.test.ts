@@ -18,12 +18,12 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createBusConnection, waitForKafka } from '@streamforge/shared/bus';
-import { rowFromKline, type KlineRecord, type TradeRecord } from '@streamforge/shared/contracts';
-import type { KlineRow, RawTrade } from '@streamforge/shared/exchange';
-import { seededRandom } from '@streamforge/shared/simulator';
-import { isAlive, readStackState, startLocalBroker, type LocalBroker } from '@streamforge/shared/platform';
-import { localJobPids, stackApi, startTestStack, waitFor, type StackApi, type TestStack, type WorkflowView } from '@streamforge/shared/testing';
+import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
+import { rowFromKline, type KlineRecord, type TradeRecord } from '@streamforge/core/contracts';
+import type { KlineRow, RawTrade } from '@streamforge/exchange';
+import { seededRandom } from '@streamforge/simulator';
+import { isAlive, readStackState, startLocalBroker, type LocalBroker } from '@streamforge/platform';
+import { localJobPids, stackApi, startTestStack, waitFor, type StackApi, type TestStack, type WorkflowView } from '@streamforge/testing';
 
 // A fixed schedule by default, as the fuzz tests (docs/conventions.md); CHAOS_SEED explores others.
 const SEED = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) >>> 0 : 20261207;

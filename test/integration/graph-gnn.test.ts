@@ -6,9 +6,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openObjectStore } from '@streamforge/shared/objects';
-import { openStore } from '@streamforge/shared/store';
-import { stackApi, startTestStack, type StackApi, type TestStack } from '@streamforge/shared/testing';
+import { openObjectStore } from '@streamforge/core/objects';
+import { openStore } from '@streamforge/core/store';
+import { stackApi, startTestStack, type StackApi, type TestStack } from '@streamforge/testing';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT'];
 const RANGE = '2024-01-01:2024-03-01';

@@ -1,13 +1,13 @@
 /**
- * Isolation (issue 11 §3) end to end, on real components: while a poison workflow is being
+ * Isolation end to end, on real components: while a poison workflow is being
  * retried — the exchange simulator answers 503 to every market-data request of its symbol, so
  * each of its 132 pages fails and is retried by the dispatcher for minutes — a normal one-week
  * backfill (`make demo`'s) completes within 1.5× of its time alone, both measured on this stack
- * in this run (shared/src/testing/isolation-run.ts, which bench/isolation.ts prints as JSON).
+ * in this run (packages/testing/src/isolation-run.ts, which bench/isolation.ts prints as JSON).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ISOLATION_STACK_ENV, measureIsolation, startTestStack, type TestStack } from '@streamforge/shared/testing';
+import { ISOLATION_STACK_ENV, measureIsolation, startTestStack, type TestStack } from '@streamforge/testing';
 
 let stack: TestStack;
 

@@ -8,10 +8,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { aggTradeFromBinance, type AggTradeRecord, type KlineRecord, type TradeRecord } from '@streamforge/shared/contracts';
-import { exchangeTimeOrigin, type AggTrade, type KlineRow, type RawTrade } from '@streamforge/shared/exchange';
-import { isAlive } from '@streamforge/shared/platform';
-import { stackApi, startTestStack, waitFor, type TestStack, type WorkflowView, localJobPids } from '@streamforge/shared/testing';
+import { aggTradeFromBinance, type AggTradeRecord, type KlineRecord, type TradeRecord } from '@streamforge/core/contracts';
+import { exchangeTimeOrigin, type AggTrade, type KlineRow, type RawTrade } from '@streamforge/exchange';
+import { isAlive } from '@streamforge/platform';
+import { stackApi, startTestStack, waitFor, type TestStack, type WorkflowView, localJobPids } from '@streamforge/testing';
 
 const MINUTE = 60_000;
 let stack: TestStack;

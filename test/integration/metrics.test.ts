@@ -5,10 +5,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controlTopicOf, createEventProducer } from '@streamforge/shared/bus';
-import { EVENT_TYPES } from '@streamforge/shared/contracts';
-import { openWorkflowStream, type WorkflowStream } from '@streamforge/shared/load';
-import { startTestStack, testKafka, waitFor, type TestStack } from '@streamforge/shared/testing';
+import { controlTopicOf, createEventProducer } from '@streamforge/core/bus';
+import { EVENT_TYPES } from '@streamforge/core/contracts';
+import { openWorkflowStream, type WorkflowStream } from '@streamforge/load';
+import { startTestStack, testKafka, waitFor, type TestStack } from '@streamforge/testing';
 
 let stack: TestStack;
 let stream: WorkflowStream;

@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controlTopicOf, createEventProducer, startEventConsumer, TOPICS } from '@streamforge/shared/bus';
-import { EVENT_TYPES } from '@streamforge/shared/contracts';
-import { isAlive, readStackState } from '@streamforge/shared/platform';
-import { startTestStack, testKafka, uniqueName, waitFor } from '@streamforge/shared/testing';
-import type { DecodedEvent } from '@streamforge/shared/bus';
+import { controlTopicOf, createEventProducer, startEventConsumer, TOPICS } from '@streamforge/core/bus';
+import { EVENT_TYPES } from '@streamforge/core/contracts';
+import { isAlive, readStackState } from '@streamforge/platform';
+import { startTestStack, testKafka, uniqueName, waitFor } from '@streamforge/testing';
+import type { DecodedEvent } from '@streamforge/core/bus';
 
 test('a ping on dummy-service\'s command topic comes back as a pong on queue-events through a stack started with `streamforge up`', async (t) => {
   const stack = await startTestStack();

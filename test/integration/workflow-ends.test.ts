@@ -6,10 +6,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOPICS, createEventProducer, topicName, type EventProducer } from '@streamforge/shared/bus';
-import { EVENT_TYPES, sourceOf } from '@streamforge/shared/contracts';
-import { toDeadLetterRecord, toHttpEvent } from '@streamforge/shared/platform';
-import { localJobPids, readTopic, stackApi, topicMessageCount, startTestStack, testKafka, waitFor, waitForGroupCaughtUp, type TestStack } from '@streamforge/shared/testing';
+import { TOPICS, createEventProducer, topicName, type EventProducer } from '@streamforge/core/bus';
+import { EVENT_TYPES, sourceOf } from '@streamforge/core/contracts';
+import { toDeadLetterRecord, toHttpEvent } from '@streamforge/platform';
+import { localJobPids, readTopic, stackApi, topicMessageCount, startTestStack, testKafka, waitFor, waitForGroupCaughtUp, type TestStack } from '@streamforge/testing';
 
 let stack: TestStack;
 let producer: EventProducer;

@@ -4,11 +4,11 @@
  * answers 2xx only once the batch is durable, so the KafkaSource commits nothing early.
  */
 import type { CloudEvent } from 'cloudevents';
-import { connectServiceBus, type ServiceBus } from '@streamforge/shared/bus';
-import { dataBatchContract, isDataEventType } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import type { Context, FunctionRuntimeInfo } from '@streamforge/shared/runtime';
-import { openStore, type Store } from '@streamforge/shared/store';
+import { connectServiceBus, type ServiceBus } from '@streamforge/core/bus';
+import { dataBatchContract, isDataEventType } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import type { Context, FunctionRuntimeInfo } from '@streamforge/core/runtime';
+import { openStore, type Store } from '@streamforge/core/store';
 import { SERVICE, storeBatch, type ConnectorDeps } from './store-batch.ts';
 
 let bus: ServiceBus;

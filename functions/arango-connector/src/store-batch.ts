@@ -14,9 +14,10 @@ import {
   type DataBatch,
   type DataRecord,
   type KlineRecord,
-} from '@streamforge/shared/contracts';
-import type { RejectedRecord, Store, WriteBatchResult } from '@streamforge/shared/store';
-import { createReportThrottle, type FunctionMetrics, type TelemetryEmitter } from '@streamforge/shared/telemetry';
+} from '@streamforge/core/contracts';
+import type { RejectedRecord, Store, WriteBatchResult } from '@streamforge/core/store';
+import { createReportThrottle, type FunctionMetrics } from '@streamforge/core/telemetry';
+import { type TelemetryEmitter } from '@streamforge/core/bus';
 
 export const SERVICE = 'arango-connector';
 

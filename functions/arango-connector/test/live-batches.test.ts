@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tradeKey, type DataBatch, type TradeRecord } from '@streamforge/shared/contracts';
-import { openStore } from '@streamforge/shared/store';
-import type { TelemetryEmitter, TelemetryInput } from '@streamforge/shared/telemetry';
-import { waitFor } from '@streamforge/shared/testing';
+import { tradeKey, type DataBatch, type TradeRecord } from '@streamforge/core/contracts';
+import { openStore } from '@streamforge/core/store';
+import type { TelemetryEmitter, TelemetryInput } from '@streamforge/core/bus';
+import { waitFor } from '@streamforge/testing';
 import { LIVE_REPORT_MS, storeBatch } from '../src/store-batch.ts';
 
 function trades(from: number, count: number): TradeRecord[] {

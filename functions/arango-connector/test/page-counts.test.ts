@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { klineFromRow, type BinanceKlineRow, type DataBatch } from '@streamforge/shared/contracts';
-import { openStore } from '@streamforge/shared/store';
-import type { TelemetryEmitter, TelemetryInput } from '@streamforge/shared/telemetry';
+import { klineFromRow, type BinanceKlineRow, type DataBatch } from '@streamforge/core/contracts';
+import { openStore } from '@streamforge/core/store';
+import type { TelemetryEmitter, TelemetryInput } from '@streamforge/core/bus';
 import { storeBatch } from '../src/store-batch.ts';
 
 const QUEUE = 'wf-btcusdt-api_candles_5m-20240801-a1b2c3';

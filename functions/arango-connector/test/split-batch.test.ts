@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { klineFromRow, type BinanceKlineRow, type DataBatch } from '@streamforge/shared/contracts';
+import { klineFromRow, type BinanceKlineRow, type DataBatch } from '@streamforge/core/contracts';
 import { splitBatch } from '../src/store-batch.ts';
 
 const row: BinanceKlineRow = [1722470400000, '64000.01000000', '64100.00000000', '63900.00000000', '64050.00000000', '12.34500000', 1722470699999, '790000.12000000', 321, '6.10000000', '390000.00000000', '0'];

@@ -12,9 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { TOPICS, TOPIC_PLAN, controlTopicOf, decodeRecord, startRecordConsumer, topicName, withAdmin, type BusConnection, type EventProducer, type RecordConsumer } from '@streamforge/shared/bus';
-import { EVENT_TYPES, sourceOf } from '@streamforge/shared/contracts';
-import type { Logger, Registry } from '@streamforge/shared/telemetry';
+import { TOPICS, TOPIC_PLAN, controlTopicOf, decodeRecord, startRecordConsumer, topicName, withAdmin, type BusConnection, type EventProducer, type RecordConsumer } from '@streamforge/core/bus';
+import { EVENT_TYPES, sourceOf } from '@streamforge/core/contracts';
+import type { Logger, Registry } from '@streamforge/core/telemetry';
 import { SERVICE } from './simulate.ts';
 
 export interface DiagnosticsReport {

@@ -9,11 +9,11 @@
  */
 import type { CloudEvent } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
-import { connectServiceBus, type ServiceBus } from '@streamforge/shared/bus';
-import { parseCommandFor, telemetryId, type StartCommand } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import type { Context, FunctionRuntimeInfo } from '@streamforge/shared/runtime';
-import { Counter } from '@streamforge/shared/telemetry';
+import { connectServiceBus, type ServiceBus } from '@streamforge/core/bus';
+import { parseCommandFor, telemetryId, type StartCommand } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import type { Context, FunctionRuntimeInfo } from '@streamforge/core/runtime';
+import { Counter } from '@streamforge/core/telemetry';
 import { createDiagnostics, type Diagnostics } from './diagnostics.ts';
 import { answerPing } from './ping.ts';
 import { registerRoutes } from './routes.ts';

@@ -1,5 +1,5 @@
-import type { PingCommand } from '@streamforge/shared/contracts';
-import type { TelemetryEmitter } from '@streamforge/shared/telemetry';
+import type { PingCommand } from '@streamforge/core/contracts';
+import type { TelemetryEmitter } from '@streamforge/core/bus';
 
 /** The seed's pong: `ping_ts` is when the ping left (epoch s), `ponged_at` when it was answered. */
 export async function answerPing(telemetry: TelemetryEmitter, ping: PingCommand, producer: string, now = Date.now): Promise<void> {

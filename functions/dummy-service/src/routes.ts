@@ -5,7 +5,7 @@
  *   GET  /diagnostics[?timeout_ms=]   Kafka reachable, topics present, ping round trip;
  *                                     200 when all is well, 503 with the failing part
  *   POST /load                        {"workflows": {...}} or {"data": {...}}: the load
- *                                     generator (shared/src/load/load-generator.ts);
+ *                                     generator (packages/load/src/load-generator.ts);
  *                                     answers with its report when the load is done
  *
  * /load starts workflows with the API token, so with STREAMFORGE_API_TOKEN set it wants
@@ -13,11 +13,11 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { TOPICS, type EventProducer } from '@streamforge/shared/bus';
-import { env } from '@streamforge/shared/config';
-import { SYMBOL_PATTERN } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { runDataLoad, runWorkflowLoad } from '@streamforge/shared/load';
+import { TOPICS, type EventProducer } from '@streamforge/core/bus';
+import { env } from '@streamforge/core/config';
+import { SYMBOL_PATTERN } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import { runDataLoad, runWorkflowLoad } from '@streamforge/load';
 import type { Diagnostics } from './diagnostics.ts';
 
 const DATA_TOPICS = [TOPICS.dataKlines] as const;

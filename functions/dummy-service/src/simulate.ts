@@ -1,9 +1,8 @@
 /**
  * A simulated service for `dummy_*` workflows: a scripted telemetry sequence read from the
- * start command's parameters, like the seed's `--simulate-loading` and `--fail-after N`
- * (seed-and-sinks.md §1.7), so the manager, the console, benchmarks and fault tests can be
+ * start command's parameters, so the manager, the console, benchmarks and fault tests can be
  * exercised without an exchange or a store. The parameters are read by parseSimulation
- * (@streamforge/shared/requests), the same check the manager applies at the door.
+ * (@streamforge/core/requests), the same check the manager applies at the door.
  *
  *   steps, records_per_step, interval_ms   `started`, `loading` × steps (records_written
  *                                          grows by records_per_step), then `finished`
@@ -13,15 +12,16 @@
  *                                          many seconds after the start was acknowledged
  *
  * The script runs inside the delivery of the start command and answers only when its last
- * event is on Kafka (DESIGN.md §6: 2xx once the work is durable), so a crash of the process
+ * event is on Kafka (a 2xx tells the KafkaSource the work is durable), so a crash of the process
  * mid-script makes the KafkaSource deliver the command again and the script runs again.
  * Event ids are `<queue_id>:dummy:<n>`: a rerun repeats ids, and the manager's trail keeps
  * each once. A crash is scheduled after the acknowledgement, so its command is not
  * delivered again into another crash.
  */
-import { TOPICS, type EventProducer } from '@streamforge/shared/bus';
-import { EVENT_TYPES, shortIdOf, sourceOf, telemetryEventContract, telemetryId, type StartCommand, type TelemetryEvent } from '@streamforge/shared/contracts';
-import { parseSimulation, type Simulation } from '@streamforge/shared/requests';
+import { TOPICS, type EventProducer } from '@streamforge/core/bus';
+import { EVENT_TYPES, shortIdOf, sourceOf, telemetryEventContract, telemetryId, type StartCommand, type TelemetryEvent } from '@streamforge/core/contracts';
+import { parseSimulation, type Simulation } from '@streamforge/core/requests';
+import { sleep as pause } from '@streamforge/core/retry';
 
 export const SERVICE = 'dummy-service';
 
@@ -35,22 +35,10 @@ export interface SimulationDeps {
 
 export type SimulationOutcome = 'finished' | 'error' | 'stopped' | 'crashing' | 'invalid';
 
-const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 /** Runs the script of one start command; resolves once its last event is acknowledged by Kafka. */
 export async function runSimulation(deps: SimulationDeps, command: StartCommand, signal: AbortSignal): Promise<SimulationOutcome> {
   const clock = deps.clock ?? Date.now;
-  const sleep = deps.sleep ?? abortableSleep;
+  const sleep = deps.sleep ?? pause;
   const producer = command.telemetry_id ?? telemetryId(SERVICE, shortIdOf(command.queue_id));
   let n = 0;
   const emit = (fields: Omit<TelemetryEvent, 'queue_id' | 'producer'>) => {

@@ -5,8 +5,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOPIC_PLAN } from '@streamforge/shared/bus';
-import { startTestStack, waitFor, type TestStack } from '@streamforge/shared/testing';
+import { TOPIC_PLAN } from '@streamforge/core/bus';
+import { startTestStack, waitFor, type TestStack } from '@streamforge/testing';
 
 let stack: TestStack;
 let dummy: string;

@@ -4,13 +4,13 @@
  * never see another window's, and full-batch training over all of them is one `trainGcn`.
  *
  * Features are standardised per feature with the mean and standard deviation of the
- * training vertices only (gnn-onnx.md §4.2: "normalize over the training window only"); the
+ * training vertices only (later windows' statistics would leak the future into training); the
  * model's metadata keeps them, so inference prepares features exactly the same way.
  * Without edges (`noGraph`) Â = I and the same two-layer network is an MLP on each vertex's
  * own features: the no-graph baseline.
  */
-import { createTask, type Edge, type GcnTask } from '@streamforge/shared/gnn';
-import type { GraphWindow } from '@streamforge/shared/store';
+import { createTask, type Edge, type GcnTask } from '@streamforge/gnn';
+import type { GraphWindow } from '@streamforge/core/store';
 
 export interface Standardization {
   mean: number[];

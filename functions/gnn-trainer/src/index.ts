@@ -1,6 +1,6 @@
 /**
  * gnn-trainer: on a `start` command for a `gnn_train` workflow, trains a two-layer GCN (in
- * TypeScript, shared/src/gnn) on a built graph set (next-window direction, evaluated
+ * TypeScript, packages/gnn/src) on a built graph set (next-window direction, evaluated
  * walk-forward against a no-graph and a majority baseline) or on a node-classification
  * dataset, exports it to ONNX checked against the TypeScript forward pass, stores model.onnx
  * and metadata.json in object storage under a new version and records it in the store.
@@ -13,12 +13,12 @@
  */
 import { CloudEvent } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
-import { connectServiceBus, type ServiceBus } from '@streamforge/shared/bus';
-import { parseCommandFor, sourceOf, type StartCommand } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { openObjectStore, type ObjectStore } from '@streamforge/shared/objects';
-import type { Context, FunctionRuntimeInfo } from '@streamforge/shared/runtime';
-import { openStore, type Store } from '@streamforge/shared/store';
+import { connectServiceBus, type ServiceBus } from '@streamforge/core/bus';
+import { parseCommandFor, sourceOf, type StartCommand } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import { openObjectStore, type ObjectStore } from '@streamforge/core/objects';
+import type { Context, FunctionRuntimeInfo } from '@streamforge/core/runtime';
+import { openStore, type Store } from '@streamforge/core/store';
 import { createModelCache, type ModelCache } from './model-cache.ts';
 import { PREDICT_EVENT_TYPES, predict } from './predict.ts';
 import { registerRoutes } from './routes.ts';

@@ -8,7 +8,7 @@
  * finds its reservation and writes the same version again instead of a new one.
  */
 import { createHash } from 'node:crypto';
-import { StreamForgeError } from '@streamforge/shared/errors';
+import { StreamForgeError } from '@streamforge/core/errors';
 import {
   createOnnxSession,
   exportGcnToOnnx,
@@ -22,9 +22,9 @@ import {
   softmaxRows,
   type GcnModel,
   type GcnTask,
-} from '@streamforge/shared/gnn';
-import { modelKeys, type ObjectStore } from '@streamforge/shared/objects';
-import type { ModelRecord, ModelStore } from '@streamforge/shared/store';
+} from '@streamforge/gnn';
+import { modelKeys, type ObjectStore } from '@streamforge/core/objects';
+import type { ModelRecord, ModelStore } from '@streamforge/core/store';
 
 /** The largest difference between onnxruntime-node and the TypeScript forward pass a model may show. */
 export const ONNX_TOLERANCE = 1e-4;
@@ -72,7 +72,8 @@ export async function reserveVersion(store: ModelStore, modelId: string, queueId
     const record: ModelRecord = { model_id: modelId, version, status: 'training', s3_key: s3Key(version), queue_id: queueId, metadata: {}, created_at: now, updated_at: now };
     if (await store.recordModel(record, { onlyIfAbsent: true })) return version;
   }
-  throw new StreamForgeError('SF_CONFLICT', `model_name: could not reserve a version of ${modelId} (too many trainings at once)`);
+  // Other trainings of the model took every version tried: they end, and a later attempt finds one.
+  throw new StreamForgeError('SF_BUSY', `model_name: could not reserve a version of ${modelId} (too many trainings at once)`);
 }
 
 /** Largest |a − b| over two equally long arrays. */
@@ -99,7 +100,7 @@ export async function exportChecked(model: GcnModel, task: GcnTask): Promise<{ b
       maxAbsDiff(await runOnnx(session, feeds, 'probabilities'), probabilities),
     );
     if (!(diff <= ONNX_TOLERANCE)) {
-      throw new StreamForgeError('SF_INTERNAL', `onnx: onnxruntime-node differs from the TypeScript forward pass by ${diff} (more than ${ONNX_TOLERANCE}); the model is not published`, { details: { stage: 'onnx_check' } });
+      throw new StreamForgeError('SF_MODEL_CHECK_FAILED', `onnx: onnxruntime-node differs from the TypeScript forward pass by ${diff} (more than ${ONNX_TOLERANCE}); the model is not published`, { details: { stage: 'onnx_check' } });
     }
     return { bytes, maxAbsDiff: diff };
   } finally {

@@ -5,10 +5,10 @@
  * When the cache is full the least recently used model is evicted, and its session released
  * once no request is running on it.
  */
-import { declareEnv, envInt } from '@streamforge/shared/config';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { createOnnxSession, type OnnxSession } from '@streamforge/shared/gnn';
-import { modelKeys, type ObjectStore } from '@streamforge/shared/objects';
+import { declareEnv, envInt } from '@streamforge/core/config';
+import { StreamForgeError } from '@streamforge/core/errors';
+import { createOnnxSession, type OnnxSession } from '@streamforge/gnn';
+import { modelKeys, type ObjectStore } from '@streamforge/core/objects';
 import type { ModelMetadata } from './model-artifact.ts';
 
 declareEnv({

@@ -9,11 +9,11 @@
  * Served as `POST /predict` (routes.ts) and as the CloudEvent `dev.streamforge.gnn.predict`,
  * answered with a `dev.streamforge.gnn.prediction` CloudEvent (index.ts).
  */
-import { defineContract } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { argmaxRows, csrFromDense, normalizedAdjacency, predictWithOnnx, prepareFeatures, toDense, type Edge } from '@streamforge/shared/gnn';
-import { parseModelKey } from '@streamforge/shared/objects';
-import { MODEL_ID_PATTERN, type GraphStore, type ModelStore } from '@streamforge/shared/store';
+import { defineContract } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import { argmaxRows, csrFromDense, normalizedAdjacency, predictWithOnnx, prepareFeatures, toDense, type Edge } from '@streamforge/gnn';
+import { parseModelKey } from '@streamforge/core/objects';
+import { MODEL_ID_PATTERN, type GraphStore, type ModelStore } from '@streamforge/core/store';
 import { standardized } from './graph-task.ts';
 import type { ModelCache } from './model-cache.ts';
 

@@ -6,13 +6,14 @@
  * and the latest loss (cumulative, throttled; sent between training runs, since a run holds
  * the CPU), `finished` with the metrics.
  */
-import type { StartCommand } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { taskFromDataset, trainGcn, validateDataset, type EpochStats, type GcnModel, type GcnTask } from '@streamforge/shared/gnn';
-import { modelKeys, type ObjectStore } from '@streamforge/shared/objects';
-import { hyperparameters, parseTrainRequest, type TrainRequest } from '@streamforge/shared/requests';
-import type { Store } from '@streamforge/shared/store';
-import { createReportThrottle, type Logger, type TelemetryEmitter } from '@streamforge/shared/telemetry';
+import type { StartCommand } from '@streamforge/core/contracts';
+import { StreamForgeError, toStreamForgeError } from '@streamforge/core/errors';
+import { taskFromDataset, trainGcn, validateDataset, type EpochStats, type GcnModel, type GcnTask } from '@streamforge/gnn';
+import { modelKeys, type ObjectStore } from '@streamforge/core/objects';
+import { hyperparameters, parseTrainRequest, type TrainRequest } from '@streamforge/core/requests';
+import type { Store } from '@streamforge/core/store';
+import { createReportThrottle, type Logger } from '@streamforge/core/telemetry';
+import { type TelemetryEmitter } from '@streamforge/core/bus';
 import { standardizationOf, unionOf, unionTask } from './graph-task.ts';
 import { exportChecked, onnxDescription, publishModel, reserveVersion, type ModelMetadata } from './model-artifact.ts';
 import { labelledWindows, labelsKnownAt, testBlocks, walkForward } from './walk-forward.ts';
@@ -51,8 +52,8 @@ function invalid(field: string, reason: string): StreamForgeError {
 async function trainOnGraph(deps: TrainerDeps, request: TrainRequest & { source: { kind: 'graph' } }, progress: Progress, plan: (epochs: number) => Promise<void>): Promise<Trained> {
   const graph = await deps.store.readGraph(request.source.graphId);
   if (!graph) throw invalid('graph_id', `no graph set ${request.source.graphId} in the store; build it first (a graph_correlation workflow)`);
-  // Still being built (or rebuilt): a conflict for now, which a KafkaSource retries.
-  if (graph.set.status !== 'complete') throw new StreamForgeError('SF_CONFLICT', `graph_id: graph set ${request.source.graphId} is still being built`);
+  // Still being built (or rebuilt): SF_BUSY, whose disposition is retry, so the start command comes again later.
+  if (graph.set.status !== 'complete') throw new StreamForgeError('SF_BUSY', `graph_id: graph set ${request.source.graphId} is still being built`);
   const labelled = labelledWindows(graph.windows);
   if (labelled.length < 2) throw invalid('graph_id', `graph set ${request.source.graphId} has ${labelled.length} labelled windows; a walk-forward evaluation needs at least 2`);
   const numFeatures = graph.set.feature_names.length;
@@ -149,11 +150,12 @@ export async function trainFromCommand(deps: TrainerDeps, command: StartCommand)
   const workflow = await deps.store.getWorkflow(command.queue_id);
   if (workflow && (workflow.status === 'stopped' || workflow.status === 'error')) return undefined;
   const fail = async (error: unknown): Promise<never> => {
-    // Input that can never train fails the workflow; anything else (store, S3 down) is retried.
-    if (StreamForgeError.is(error) && error.status >= 400 && error.status < 500 && error.code !== 'SF_CONFLICT' && error.code !== 'SF_NOT_FOUND') {
-      await deps.telemetry.emit({ ...base, status: 'error', message: error.message, error: { code: error.code, message: error.message, retryable: false } });
-    } else if (StreamForgeError.is(error) && error.details?.stage === 'onnx_check') {
-      await deps.telemetry.emit({ ...base, status: 'error', message: error.message, error: { code: error.code, message: error.message, retryable: false } });
+    // What trying again cannot fix (its code's disposition: input that can never train, a model
+    // that fails its check) ends the workflow; the rest (store or S3 down, a graph still being
+    // built) is retried, and the workflow waits for it.
+    const failure = toStreamForgeError(error);
+    if (failure.disposition !== 'retry') {
+      await deps.telemetry.emit({ ...base, status: 'error', message: failure.message, error: { code: failure.code, message: failure.message, retryable: false } });
     }
     throw error;
   };

@@ -1,5 +1,5 @@
 /**
- * Walk-forward evaluation of the next-window direction task (gnn-onnx.md §4.2): the
+ * Walk-forward evaluation of the next-window direction task: the
  * labelled windows in time order, the later part cut into `folds` consecutive test blocks;
  * each block is predicted by models trained only on windows whose labels were known when
  * the block's first window ended (a purge: a label reads bars after its window, so the
@@ -9,8 +9,8 @@
  *   - majority: the training windows' most frequent class.
  * Accuracies are pooled over every test vertex of every fold.
  */
-import { trainGcn, type EpochStats, type TrainOptions } from '@streamforge/shared/gnn';
-import type { GraphWindow } from '@streamforge/shared/store';
+import { trainGcn, type EpochStats, type TrainOptions } from '@streamforge/gnn';
+import type { GraphWindow } from '@streamforge/core/store';
 import { standardizationOf, unionOf, unionTask } from './graph-task.ts';
 
 export interface Score {

@@ -4,8 +4,8 @@
  * steps on), three features per vertex, and a label that depends mostly on the neighbours'
  * first feature — a graph a GCN can learn and a model without edges cannot.
  */
-import type { GraphSet, GraphWindow, Store } from '@streamforge/shared/store';
-import { seededRandom } from '@streamforge/shared/simulator';
+import type { GraphSet, GraphWindow, Store } from '@streamforge/core/store';
+import { seededRandom } from '@streamforge/simulator';
 
 export const DAY = 86_400_000;
 export const T0 = Date.UTC(2024, 0, 1);

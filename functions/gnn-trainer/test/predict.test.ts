@@ -5,11 +5,11 @@
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { StreamForgeError, type ErrorCode } from '@streamforge/shared/errors';
-import { predictLogits, softmaxRows, trainGcn, type GcnModel } from '@streamforge/shared/gnn';
-import { openObjectStore } from '@streamforge/shared/objects';
-import { openStore, type GraphWindow, type Store } from '@streamforge/shared/store';
-import { startTestS3Server, type TestS3Server } from '@streamforge/shared/testing';
+import { StreamForgeError, type ErrorCode } from '@streamforge/core/errors';
+import { predictLogits, softmaxRows, trainGcn, type GcnModel } from '@streamforge/gnn';
+import { openObjectStore } from '@streamforge/core/objects';
+import { openStore, type GraphWindow, type Store } from '@streamforge/core/store';
+import { startTestS3Server, type TestS3Server } from '@streamforge/testing';
 import { standardizationOf, unionOf, unionTask, type Standardization } from '../src/graph-task.ts';
 import { exportChecked, onnxDescription, publishModel, type ModelMetadata } from '../src/model-artifact.ts';
 import { createModelCache } from '../src/model-cache.ts';

@@ -6,13 +6,14 @@ import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StartCommand } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { PROJECT_ROOT } from '@streamforge/shared/platform';
-import { openObjectStore, type ObjectStore } from '@streamforge/shared/objects';
-import { openStore, type Store } from '@streamforge/shared/store';
-import { createLogger, type TelemetryEmitter, type TelemetryInput } from '@streamforge/shared/telemetry';
-import { startTestS3Server, type TestS3Server } from '@streamforge/shared/testing';
+import type { StartCommand } from '@streamforge/core/contracts';
+import { ERROR_CODES, StreamForgeError } from '@streamforge/core/errors';
+import { PROJECT_ROOT } from '@streamforge/platform';
+import { openObjectStore, type ObjectStore } from '@streamforge/core/objects';
+import { openStore, type Store } from '@streamforge/core/store';
+import { createLogger } from '@streamforge/core/telemetry';
+import { type TelemetryEmitter, type TelemetryInput } from '@streamforge/core/bus';
+import { startTestS3Server, type TestS3Server } from '@streamforge/testing';
 import type { ModelMetadata } from '../src/model-artifact.ts';
 import { createModelCache } from '../src/model-cache.ts';
 import { predict } from '../src/predict.ts';
@@ -130,7 +131,7 @@ test('a node-classification dataset in object storage trains too (the karate clu
   assert.ok(correct / club.numNodes >= 0.8, `${correct} of ${club.numNodes} members in their club`);
 });
 
-test('a request that can never train fails the workflow with a non-retryable error; a graph still building is a conflict to retry', async (t) => {
+test('a request that can never train fails the workflow with a non-retryable error; a graph still building is SF_BUSY, to retry', async (t) => {
   const h = await harness(t);
   const fails = async (params: Record<string, unknown>, code: string, reason: RegExp) => {
     h.events.length = 0;
@@ -143,8 +144,9 @@ test('a request that can never train fails the workflow with a non-retryable err
   assert.equal((await fails({ dataset: 'nope' }, 'SF_CONTRACT_INVALID', /no object datasets\/nope\.json/))?.status, 'error');
   assert.equal((await fails({ graph_id: 'g', epochs: 0 }, 'SF_CONTRACT_INVALID', /epochs: must be >= 1/))?.status, 'error');
   await h.store.saveGraphSet({ graph_id: 'half_built', status: 'building', windows: 3, feature_names: ['x'], symbols: [], params: {}, created_at: 0, updated_at: 0 });
-  const conflict = await fails({ graph_id: 'half_built' }, 'SF_CONFLICT', /still being built/);
-  assert.notEqual(conflict?.status, 'error', 'a conflict is retried by the KafkaSource, not the end of the workflow');
+  const busy = await fails({ graph_id: 'half_built' }, 'SF_BUSY', /still being built/);
+  assert.equal(ERROR_CODES.SF_BUSY.disposition, 'retry');
+  assert.notEqual(busy?.status, 'error', 'a graph still being built is retried by the KafkaSource, not the end of the workflow');
   assert.deepEqual(await h.store.listModels({ limit: 10 }), [], 'nothing that could not train reserved a version');
 });
 

@@ -7,10 +7,12 @@
  * The set is saved `building` first (dropping windows a larger earlier build left), then
  * `complete` once every window is written: a trainer only takes complete sets.
  */
-import type { StartCommand } from '@streamforge/shared/contracts';
-import { describeRequest, parseGraphRequest, type GraphRequest } from '@streamforge/shared/requests';
-import type { Store } from '@streamforge/shared/store';
-import { createReportThrottle, type Logger, type TelemetryEmitter } from '@streamforge/shared/telemetry';
+import type { StartCommand } from '@streamforge/core/contracts';
+import { describeRequest, parseGraphRequest, type GraphRequest } from '@streamforge/core/requests';
+import type { Store } from '@streamforge/core/store';
+import { toStreamForgeError } from '@streamforge/core/errors';
+import { createReportThrottle, type Logger } from '@streamforge/core/telemetry';
+import { type TelemetryEmitter } from '@streamforge/core/bus';
 import { alignedCandles } from './candles.ts';
 import { FEATURE_NAMES, buildWindow, planWindows } from './window-features.ts';
 
@@ -83,10 +85,11 @@ export async function buildGraphs(deps: BuilderDeps, command: StartCommand): Pro
       await deps.telemetry.emit({ ...base, status: 'loading', message: `window ${done}/${total}`, progress: { done, total, unit: 'windows' }, graph_id: request.graphId });
     });
   } catch (error) {
-    const sf = error as { code?: string; status?: number; message: string };
-    // Input that can never build (no candles stored) fails the workflow; anything else is retried.
-    if (sf.status !== undefined && sf.status >= 400 && sf.status < 500) {
-      await deps.telemetry.emit({ ...base, status: 'error', message: sf.message, error: { code: sf.code ?? 'SF_CONTRACT_INVALID', message: sf.message, retryable: false } });
+    // What trying again cannot fix (its code's disposition: no candles stored) fails the workflow;
+    // the rest is retried.
+    const failure = toStreamForgeError(error);
+    if (failure.disposition !== 'retry') {
+      await deps.telemetry.emit({ ...base, status: 'error', message: failure.message, error: { code: failure.code, message: failure.message, retryable: false } });
     }
     throw error;
   }

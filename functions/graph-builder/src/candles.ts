@@ -3,10 +3,10 @@
  * on one timeline: every bar of the interval whose open time is in the requested range. A
  * candle the exchange never produced stays a gap (a trading halt), never an interpolation.
  */
-import { klineKey, openTimesIn, type Interval, type KlineRecord } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import type { CandleSource } from '@streamforge/shared/requests';
-import type { RecordStore } from '@streamforge/shared/store';
+import { klineKey, openTimesIn, type Interval, type KlineRecord } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import type { CandleSource } from '@streamforge/core/requests';
+import type { RecordStore } from '@streamforge/core/store';
 import type { AlignedSeries, Bar, Timeline } from './window-features.ts';
 
 const PAGE = 5_000;

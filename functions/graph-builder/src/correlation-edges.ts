@@ -5,13 +5,13 @@
  * both symbols have a return count, and a pair needs `minReturns` of them.
  *
  * The graph is undirected with weight |ρ| (the GCN's Â needs positive weights); the signed ρ
- * stays on the edge as an attribute. Two ways to choose edges (gnn-onnx.md §4.2):
+ * stays on the edge as an attribute. Two ways to choose edges:
  * - top_k: each vertex keeps its k strongest |ρ| (ties by symbol), and a pair is an edge when
  *   either end keeps it, so every vertex has degree ≥ k (when it has k partners);
  * - threshold: every pair with |ρ| ≥ min_abs_correlation.
  */
-import type { CorrelationMethod, EdgePolicy } from '@streamforge/shared/requests';
-import type { GraphEdge } from '@streamforge/shared/store';
+import type { CorrelationMethod, EdgePolicy } from '@streamforge/core/requests';
+import type { GraphEdge } from '@streamforge/core/store';
 
 export type { CorrelationMethod, EdgePolicy };
 

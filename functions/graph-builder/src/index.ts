@@ -6,11 +6,11 @@
  * It answers 2xx only once the whole set is stored, so a KafkaSource retry rebuilds it.
  */
 import type { CloudEvent } from 'cloudevents';
-import { connectServiceBus, type ServiceBus } from '@streamforge/shared/bus';
-import { parseCommandFor, type StartCommand } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import type { Context, FunctionRuntimeInfo } from '@streamforge/shared/runtime';
-import { openStore, type Store } from '@streamforge/shared/store';
+import { connectServiceBus, type ServiceBus } from '@streamforge/core/bus';
+import { parseCommandFor, type StartCommand } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import type { Context, FunctionRuntimeInfo } from '@streamforge/core/runtime';
+import { openStore, type Store } from '@streamforge/core/store';
 import { SERVICE, buildGraphs, type BuilderDeps } from './build-graphs.ts';
 
 let bus: ServiceBus;

@@ -10,15 +10,15 @@
  * from the window's last close to the close `horizon` bars later: data that only exists
  * after the window ends, known at that later bar's close (`known_at`).
  *
- * Features (gnn-onnx.md §4.2: returns, realised volatility, volume on a log scale, ranges):
+ * Features (returns, realised volatility, volume on a log scale, ranges):
  *   mean_return  mean of the log returns
  *   volatility   their sample standard deviation (n − 1)
  *   log_volume   ln(1 + mean quote-asset volume per bar), comparable across symbols
  *   mean_range   mean of ln(high / low) per bar (intrabar range)
  *   last_return  the latest log return of the window
  */
-import { nextOpenTime, type Interval } from '@streamforge/shared/contracts';
-import type { GraphLabel, GraphVertex, GraphWindow } from '@streamforge/shared/store';
+import { nextOpenTime, type Interval } from '@streamforge/core/contracts';
+import type { GraphLabel, GraphVertex, GraphWindow } from '@streamforge/core/store';
 import { correlationEdges, type CorrelationMethod, type EdgePolicy } from './correlation-edges.ts';
 
 export const FEATURE_NAMES = ['mean_return', 'volatility', 'log_volume', 'mean_range', 'last_return'] as const;

@@ -4,11 +4,12 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KlineRecord, StartCommand } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { parseGraphRequest } from '@streamforge/shared/requests';
-import { openStore, type GraphWindow, type Store } from '@streamforge/shared/store';
-import { createLogger, type TelemetryEmitter, type TelemetryInput } from '@streamforge/shared/telemetry';
+import type { KlineRecord, StartCommand } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import { parseGraphRequest } from '@streamforge/core/requests';
+import { openStore, type GraphWindow, type Store } from '@streamforge/core/store';
+import { createLogger } from '@streamforge/core/telemetry';
+import { type TelemetryEmitter, type TelemetryInput } from '@streamforge/core/bus';
 import { buildGraphSet, buildGraphs } from '../src/build-graphs.ts';
 import { HOUR, T0, collectionOf, hourlyCandles } from './candle-fixture.ts';
 

@@ -3,8 +3,8 @@
  * factor (so returns correlate, as crypto's do), with plausible highs, lows and volumes,
  * as records the connector would have stored.
  */
-import { klineFromRow, type KlineRecord } from '@streamforge/shared/contracts';
-import { seededRandom } from '@streamforge/shared/simulator';
+import { klineFromRow, type KlineRecord } from '@streamforge/core/contracts';
+import { seededRandom } from '@streamforge/simulator';
 
 export const HOUR = 3_600_000;
 export const T0 = Date.UTC(2024, 0, 1);

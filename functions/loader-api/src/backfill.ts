@@ -4,7 +4,7 @@
  * exchange and published as data batches, then counted done in the store — exactly once,
  * however often the page is delivered.
  */
-import { MAX_SEND_BYTES, TOPICS, type EventInput, type EventProducer } from '@streamforge/shared/bus';
+import { MAX_SEND_BYTES, TOPICS, type EventInput, type EventProducer } from '@streamforge/core/bus';
 import {
   EVENT_TYPES,
   dataEventType,
@@ -16,11 +16,12 @@ import {
   type Interval,
   type StartCommand,
   type WorkPage,
-} from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/shared/exchange';
-import type { Store } from '@streamforge/shared/store';
-import { createReportThrottle, type Logger, type TelemetryEmitter } from '@streamforge/shared/telemetry';
+} from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/exchange';
+import type { Store } from '@streamforge/core/store';
+import { createReportThrottle, type Logger } from '@streamforge/core/telemetry';
+import { type TelemetryEmitter } from '@streamforge/core/bus';
 import { createGate } from './page-gate.ts';
 import { partsOfRows, partsOfText } from './page-parts.ts';
 import { planPages, type PagePlanOptions } from './plan-pages.ts';
@@ -155,7 +156,8 @@ export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loade
     try {
       fetched = await fetchPage(deps, page, (deps.clock ?? Date.now)());
     } catch (error) {
-      if (StreamForgeError.is(error) && error.code === 'SF_EXCHANGE_REJECTED') {
+      // A page the exchange refuses for good (its code's disposition) ends the workflow; the rest is retried.
+      if (StreamForgeError.is(error) && error.disposition !== 'retry') {
         await deps.telemetry.emit({ ...base, status: 'error', message: error.message, error: { code: error.code, message: error.message, retryable: false } });
       }
       throw error;

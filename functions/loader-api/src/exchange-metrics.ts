@@ -2,11 +2,11 @@
  * The exchange client's budget as Prometheus metrics, read from its `stats()` at each
  * scrape: the weight Binance reports as used (`X-MBX-USED-WEIGHT-1M`, per market), the
  * limit the governor keeps under, and the 429/418 answers and waits that show the budget
- * was tight. Binance bans an IP that keeps going after a 429 (binance.md), so the weight
+ * was tight. Binance bans an IP that keeps going after a 429 (docs/binance.md), so the weight
  * used against the limit is the panel to watch when scaling loader-api out.
  */
-import type { ExchangeClientStats } from '@streamforge/shared/exchange';
-import { Counter, Gauge, type Registry } from '@streamforge/shared/telemetry';
+import type { ExchangeClientStats } from '@streamforge/exchange';
+import { Counter, Gauge, type Registry } from '@streamforge/core/telemetry';
 
 const MARKETS = ['spot', 'usdm'] as const;
 

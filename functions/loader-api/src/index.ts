@@ -4,12 +4,12 @@
  * fetched from the exchange within its weight budget and published as data batches.
  */
 import type { CloudEvent } from 'cloudevents';
-import { connectServiceBus, type ServiceBus } from '@streamforge/shared/bus';
-import { EVENT_TYPES, parseCommandFor, workPageContract, type StartCommand } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { BinanceRestClient } from '@streamforge/shared/exchange';
-import type { Context, FunctionRuntimeInfo } from '@streamforge/shared/runtime';
-import { openStore, type Store } from '@streamforge/shared/store';
+import { connectServiceBus, type ServiceBus } from '@streamforge/core/bus';
+import { EVENT_TYPES, parseCommandFor, workPageContract, type StartCommand } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import { BinanceRestClient } from '@streamforge/exchange';
+import type { Context, FunctionRuntimeInfo } from '@streamforge/core/runtime';
+import { openStore, type Store } from '@streamforge/core/store';
 import { loadPage, startBackfill, type LoaderDeps } from './backfill.ts';
 import { SERVICE } from './service.ts';
 import { registerExchangeMetrics } from './exchange-metrics.ts';

@@ -6,7 +6,7 @@
  * fetched again gives the same parts, so the connector counts each part, and the page, once.
  * Pure.
  */
-import { sliceBySize } from '@streamforge/shared/bus';
+import { sliceBySize } from '@streamforge/core/bus';
 
 /** Decoded rows per data event: a page of klines, and slices of an aggTrades hour. */
 export const RECORDS_PER_PART = 1000;
@@ -20,8 +20,9 @@ export interface PagePart {
 /** Decoded rows in parts; each row is serialized once, and a part's array joined from those texts. */
 export function partsOfRows(rows: readonly unknown[], maxBytes: number, maxRows = RECORDS_PER_PART): PagePart[] {
   const texts = rows.map((row) => JSON.stringify(row));
-  // Exchange rows are ASCII, so a text's length is its size in bytes; +1 for the comma.
-  const slices = sliceBySize(texts, (text) => text.length + 1, maxBytes - 2, maxRows);
+  // Exchange rows are ASCII, so a text's length is its size in bytes; +1 for the comma. The last
+  // row has none, so rows and commas may take maxBytes - 1: `[`, `]` need 2, less that comma.
+  const slices = sliceBySize(texts, (text) => text.length + 1, maxBytes - 1, maxRows);
   if (slices.length === 0) return [{ rowsJson: '[]', count: 0 }];
   return slices.map((slice) => ({ rowsJson: `[${slice.join(',')}]`, count: slice.length }));
 }

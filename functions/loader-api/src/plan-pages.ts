@@ -2,10 +2,10 @@
  * Splits a backfill into pages: independent, idempotent work items, each one request for
  * klines (up to the market's limit of candles) or one hour of aggTrades. Pure.
  */
-import { KLINE_LIMITS } from '@streamforge/shared/exchange';
-import { AGG_TRADES_PAGE_MS, klinePageBounds, parseTimeRange, timePageBounds, type Interval, type StartCommand, type WorkPage } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { dataTopicOf } from '@streamforge/shared/bus';
+import { KLINE_LIMITS } from '@streamforge/exchange';
+import { AGG_TRADES_PAGE_MS, klinePageBounds, parseTimeRange, timePageBounds, type Interval, type StartCommand, type WorkPage } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import { dataTopicOf } from '@streamforge/core/bus';
 import { SERVICE } from './service.ts';
 
 export interface PagePlanOptions {

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeEvent, MAX_SEND_BYTES, type EventInput, type EventProducer } from '@streamforge/shared/bus';
-import { dataBatchContract, expandRows, type BinanceAggTrade, type DataBatch, type WorkPage } from '@streamforge/shared/contracts';
-import type { BinanceRestClient } from '@streamforge/shared/exchange';
-import { openStore, type Store } from '@streamforge/shared/store';
-import { createLogger, type TelemetryEmitter } from '@streamforge/shared/telemetry';
+import { encodeEvent, MAX_SEND_BYTES, type EventInput, type EventProducer } from '@streamforge/core/bus';
+import { dataBatchContract, expandRows, type BinanceAggTrade, type DataBatch, type WorkPage } from '@streamforge/core/contracts';
+import type { BinanceRestClient } from '@streamforge/exchange';
+import { openStore, type Store } from '@streamforge/core/store';
+import { createLogger } from '@streamforge/core/telemetry';
+import { type TelemetryEmitter } from '@streamforge/core/bus';
 import { loadPage, type LoaderDeps } from '../src/backfill.ts';
 import { partsOfRows, partsOfText, RECORDS_PER_PART } from '../src/page-parts.ts';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countCandles, parseTimeRange, type StartCommand } from '@streamforge/shared/contracts';
+import { countCandles, parseTimeRange, type StartCommand } from '@streamforge/core/contracts';
 import { planPages } from '../src/plan-pages.ts';
 
 function start(type: string, timeRange: string, market: 'spot' | 'usdm' = 'spot'): StartCommand {

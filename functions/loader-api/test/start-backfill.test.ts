@@ -4,13 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEventProducer, ensureTopics, TOPIC_PLAN, TOPICS } from '@streamforge/shared/bus';
-import type { StartCommand } from '@streamforge/shared/contracts';
-import type { BinanceRestClient } from '@streamforge/shared/exchange';
-import { LOCAL_BROKER_MAX_MESSAGE_BYTES } from '@streamforge/shared/platform';
-import { openStore } from '@streamforge/shared/store';
-import { createLogger, type TelemetryEmitter } from '@streamforge/shared/telemetry';
-import { deleteTopics, testKafka, topicMessageCount, uniqueName } from '@streamforge/shared/testing';
+import { createEventProducer, ensureTopics, TOPIC_PLAN, TOPICS } from '@streamforge/core/bus';
+import type { StartCommand } from '@streamforge/core/contracts';
+import type { BinanceRestClient } from '@streamforge/exchange';
+import { LOCAL_BROKER_MAX_MESSAGE_BYTES } from '@streamforge/platform';
+import { openStore } from '@streamforge/core/store';
+import { createLogger } from '@streamforge/core/telemetry';
+import { type TelemetryEmitter } from '@streamforge/core/bus';
+import { deleteTopics, testKafka, topicMessageCount, uniqueName } from '@streamforge/testing';
 import { startBackfill } from '../src/backfill.ts';
 import { planPages } from '../src/plan-pages.ts';
 

@@ -1,6 +1,6 @@
 /**
- * Records to the data topic as batches (DESIGN.md §3: a data event carries a batch of one
- * kind and one symbol). Group commit: while one send is in flight, records queue up; when
+ * Records to the data topic as batches (a data event carries a batch of one kind and one
+ * symbol). Group commit: while one send is in flight, records queue up; when
  * it is acknowledged, everything queued goes in the next send. At low rates every record
  * leaves at once (low latency), at high rates batches grow by themselves (high throughput),
  * with no timer to tune. One send at a time also keeps each symbol's records in order.
@@ -9,11 +9,15 @@
  * candle's updates), so only its latest version is sent. A send that fails is retried with
  * backoff; nothing is dropped.
  */
-import { MAX_SEND_BYTES, type EventInput, type EventProducer } from '@streamforge/shared/bus';
-import { dataEventType, sourceOf, type DataBatch, type DataKind, type DataRecord, type Market } from '@streamforge/shared/contracts';
-import type { TimeSource } from '@streamforge/shared/exchange';
-import type { Logger } from '@streamforge/shared/telemetry';
+import { MAX_SEND_BYTES, type EventInput, type EventProducer } from '@streamforge/core/bus';
+import { dataEventType, sourceOf, type DataBatch, type DataKind, type DataRecord, type Market } from '@streamforge/core/contracts';
+import type { TimeSource } from '@streamforge/exchange';
+import type { Logger } from '@streamforge/core/telemetry';
+import { backoffDelay, sleep, type Backoff } from '@streamforge/core/retry';
 import { LatencyRecorder } from './latency.ts';
+
+/** Kafka refusing a send: 0.5 s doubling to 30 s, for as long as it takes (nothing is dropped). */
+const SEND_BACKOFF: Backoff = { baseMs: 500, maxMs: 30_000 };
 
 export interface BatchTarget {
   queueId: string;
@@ -178,9 +182,9 @@ export class BatchPublisher {
             this.#finish();
             return;
           }
-          const delay = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
+          const delay = backoffDelay(SEND_BACKOFF, failures);
           this.#logger.error({ err: error, records: taken.length, retry_in_ms: delay }, 'Kafka did not take the data batches; retrying');
-          await new Promise((r) => setTimeout(r, delay));
+          await sleep(delay);
         }
       }
       failures = 0;

@@ -12,10 +12,10 @@
  *   (it is a long-running process, not a request-scoped function) and publishes them as
  *   `api` batches.
  */
-import { TOPICS, type EventProducer } from '@streamforge/shared/bus';
-import { EVENT_TYPES, klinePageBounds, sourceOf, telemetryId, timePageBounds, type Interval, type Market, type WorkPage } from '@streamforge/shared/contracts';
-import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/shared/exchange';
-import type { Logger } from '@streamforge/shared/telemetry';
+import { TOPICS, type EventProducer } from '@streamforge/core/bus';
+import { EVENT_TYPES, klinePageBounds, sourceOf, telemetryId, timePageBounds, type Interval, type Market, type WorkPage } from '@streamforge/core/contracts';
+import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/exchange';
+import type { Logger } from '@streamforge/core/telemetry';
 import type { BatchPublisher } from './batch-publisher.ts';
 import { tradeRecord } from './stream-records.ts';
 

@@ -1,13 +1,13 @@
 /**
- * What a loader-ws Job is told, through the environment its launcher sets (the seed's
- * variable names where it had them: QUEUE_ID, SYMBOL, TYPE, KAFKA_TOPIC, COLLECTION_NAME,
+ * What a loader-ws Job is told, through the environment its launcher sets (seed-format
+ * variable names where that format has one: QUEUE_ID, SYMBOL, TYPE, KAFKA_TOPIC, COLLECTION_NAME,
  * TELEMETRY_PRODUCER_ID), checked once at start so a bad Job fails at once with the reason.
  */
-import { declareEnv, env, envInt } from '@streamforge/shared/config';
-import { MARKETS, SYMBOL_PATTERN, parseWorkflowType, shortIdOf, telemetryId, type DataKind, type Interval, type Market } from '@streamforge/shared/contracts';
-import { dataTopicOf } from '@streamforge/shared/bus';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { marketRefusal, parseLiveStreamParams, type LiveStreamParams } from '@streamforge/shared/requests';
+import { declareEnv, env, envInt } from '@streamforge/core/config';
+import { MARKETS, SYMBOL_PATTERN, parseWorkflowType, shortIdOf, telemetryId, type DataKind, type Interval, type Market } from '@streamforge/core/contracts';
+import { dataTopicOf } from '@streamforge/core/bus';
+import { StreamForgeError } from '@streamforge/core/errors';
+import { marketRefusal, parseLiveStreamParams, type LiveStreamParams } from '@streamforge/core/requests';
 
 declareEnv({
   QUEUE_ID: { default: undefined, description: 'The workflow this Job streams for.' },
@@ -46,7 +46,7 @@ export function jobConfigFromEnv(source: NodeJS.ProcessEnv = process.env): LiveJ
   if (plan.source !== 'ws') throw invalid('TYPE', `${type} is not a live stream (ws_*)`);
   const market = env('MARKET', source) as Market;
   if (!(MARKETS as readonly string[]).includes(market)) throw invalid('MARKET', `must be spot or usdm, got "${market}"`);
-  // The same refusals the manager applies at the door (@streamforge/shared/requests).
+  // The same refusals the manager applies at the door (@streamforge/core/requests).
   const refusal = marketRefusal(plan, market);
   if (refusal) throw invalid('TYPE', refusal);
   const symbols = (env('SYMBOLS', source) || env('SYMBOL', source)).split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '');

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Gauge, createRegistry } from '@streamforge/shared/telemetry';
+import { Gauge, createRegistry } from '@streamforge/core/telemetry';
 import type { LiveLoader } from './live-loader.ts';
 
 export interface JobServer {

@@ -5,21 +5,21 @@
  * the Job), then flushes, reports `stopped` and exits 0.
  *
  * Exit codes: 0 stopped; 1 a failure worth another pod (Kafka or the exchange unreachable);
- * 2 a failure no retry can fix (unknown symbol, bad configuration), which the Job template's
- * podFailurePolicy turns into an immediate Job failure.
+ * 2 a failure no retry can fix (an error whose disposition is not retry, such as an unknown
+ * symbol; configuration the Job cannot read), which the Job template's podFailurePolicy turns
+ * into an immediate Job failure.
  */
-import { connectServiceBus, type EventConsumer, type ServiceBus } from '@streamforge/shared/bus';
-import { env } from '@streamforge/shared/config';
-import { toStreamForgeError } from '@streamforge/shared/errors';
-import { BinanceRestClient, exchangeTimeFromEnv } from '@streamforge/shared/exchange';
-import { createLogger } from '@streamforge/shared/telemetry';
+import { connectServiceBus, type EventConsumer, type ServiceBus } from '@streamforge/core/bus';
+import { env } from '@streamforge/core/config';
+import { toStreamForgeError } from '@streamforge/core/errors';
+import { BinanceRestClient, exchangeTimeFromEnv } from '@streamforge/exchange';
+import { createLogger } from '@streamforge/core/telemetry';
 import { jobConfigFromEnv, type LiveJobConfig } from './job-config.ts';
 import { startJobServer, type JobServer } from './job-server.ts';
 import { LiveLoader } from './live-loader.ts';
 import { startStopListener } from './stop-listener.ts';
 
 export const EXIT_PERMANENT = 2;
-const PERMANENT = new Set(['SF_EXCHANGE_REJECTED', 'SF_CONFIG_INVALID', 'SF_CONTRACT_INVALID']);
 
 const root = createLogger({ service: 'loader-ws' });
 let config: LiveJobConfig;
@@ -70,7 +70,8 @@ try {
   logger.info({ metrics_port: server.port }, 'loader-ws streaming');
 } catch (error) {
   const failure = toStreamForgeError(error);
-  const permanent = PERMANENT.has(failure.code);
+  // The code's disposition says whether another pod could succeed (errors.ts).
+  const permanent = failure.disposition !== 'retry';
   logger.fatal({ err: failure, permanent }, 'loader-ws failed to start');
   await bus.telemetry
     .emit({ queue_id: config.queueId, producer: config.telemetryId, symbol: config.symbols[0]!, type: config.type, status: 'error', message: failure.message, error: { code: failure.code, message: failure.message, retryable: !permanent } })

@@ -13,8 +13,9 @@
  * Gaps are filled from REST (gap-filler.ts). Telemetry goes to queue-events: `started`,
  * `loading` with counts at an interval and on every gap, `stopped` at the end.
  */
-import type { EventProducer } from '@streamforge/shared/bus';
-import { StreamForgeError } from '@streamforge/shared/errors';
+import type { EventProducer } from '@streamforge/core/bus';
+import { StreamForgeError, dispositionOf } from '@streamforge/core/errors';
+import { backoffDelay, mayRetry, sleep, type Backoff } from '@streamforge/core/retry';
 import {
   BinanceStreamClient,
   IdSequence,
@@ -26,9 +27,10 @@ import {
   type StreamClientEvent,
   type StreamMessage,
   type TimeSource,
-} from '@streamforge/shared/exchange';
-import type { TelemetryStatus } from '@streamforge/shared/contracts';
-import type { Logger, TelemetryEmitter } from '@streamforge/shared/telemetry';
+} from '@streamforge/exchange';
+import type { TelemetryStatus } from '@streamforge/core/contracts';
+import type { Logger } from '@streamforge/core/telemetry';
+import type { TelemetryEmitter } from '@streamforge/core/bus';
 import { BatchPublisher } from './batch-publisher.ts';
 import { GapFiller, type GapFill } from './gap-filler.ts';
 import { LatencyRecorder } from './latency.ts';
@@ -48,6 +50,9 @@ import {
   type KlinePayload,
   type TradePayload,
 } from './stream-records.ts';
+
+/** A gap fill: 5 attempts, waiting 1 s doubling between them. */
+const GAP_FILL_BACKOFF: Backoff = { baseMs: 1_000, attempts: 5 };
 
 export interface LiveLoaderDeps {
   config: LiveJobConfig;
@@ -322,13 +327,14 @@ export class LiveLoader {
           await this.#emit({ status: 'loading', message: `gap found and filled: ${fill.description}; ${how}`, gap: fill, ...this.#countsField() });
           return;
         } catch (error) {
-          if (attempt >= 5 || this.#stopping.signal.aborted) {
+          // A failure its code says will not heal (an exchange rejection) is reported at once.
+          if (!mayRetry(GAP_FILL_BACKOFF, attempt) || dispositionOf(error) !== 'retry' || this.#stopping.signal.aborted) {
             this.#counts.gapFillFailures += 1;
             this.#deps.logger.error({ err: error }, 'gap could not be filled');
             await this.#emit({ status: 'loading', message: `gap could not be filled: ${(error as Error).message}`, error: { message: (error as Error).message, retryable: true }, ...this.#countsField() });
             return;
           }
-          await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+          await sleep(backoffDelay(GAP_FILL_BACKOFF, attempt));
         }
       }
     })();

@@ -7,9 +7,9 @@
  * Should its consumer stop for good, the Job streams on (the consumer logs why): the manager
  * also deletes the Job on a stop, and SIGTERM ends it the same way.
  */
-import { controlTopicOf, startEventConsumer, type BusConnection, type EventConsumer } from '@streamforge/shared/bus';
-import { controlCommandContract } from '@streamforge/shared/contracts';
-import type { Logger } from '@streamforge/shared/telemetry';
+import { controlTopicOf, startEventConsumer, type BusConnection, type EventConsumer } from '@streamforge/core/bus';
+import { controlCommandContract } from '@streamforge/core/contracts';
+import type { Logger } from '@streamforge/core/telemetry';
 
 export interface StopListenerOptions {
   connection: BusConnection;

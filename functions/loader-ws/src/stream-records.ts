@@ -1,6 +1,6 @@
 /**
  * Which Binance streams a live workflow needs, and how their payloads become records under
- * the contracts of shared/src/contracts/records.ts (docs/binance.md §2.3, §2.5). Decimal
+ * the contracts of packages/core/src/contracts/records.ts (docs/binance.md). Decimal
  * values stay Binance's strings; keys are the same as the REST backfill's, so a candle or
  * trade filled from REST overwrites the streamed one instead of duplicating it.
  */
@@ -18,8 +18,8 @@ import {
   type Interval,
   type KlineRecord,
   type TradeRecord,
-} from '@streamforge/shared/contracts';
-import type { BookView } from '@streamforge/shared/exchange';
+} from '@streamforge/core/contracts';
+import type { BookView } from '@streamforge/exchange';
 
 /** The stream of one symbol for a data kind; diff depth at 100 ms, the finest both markets offer. */
 export function streamOf(symbol: string, kind: DataKind, interval?: Interval): string {

@@ -1,11 +1,11 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { TOPICS, TOPIC_PLAN, controlTopicOf, createEventProducer, ensureTopics, startEventConsumer } from '@streamforge/shared/bus';
-import { EVENT_TYPES, type DataBatch, type TelemetryEvent } from '@streamforge/shared/contracts';
-import { anchoredTime, exchangeTimeOrigin } from '@streamforge/shared/exchange';
-import { attachWebSocketSide, startExchangeSimulator } from '@streamforge/shared/simulator';
-import { startNodeProcess, testBrokers, testKafka, uniqueName, waitFor } from '@streamforge/shared/testing';
+import { TOPICS, TOPIC_PLAN, controlTopicOf, createEventProducer, ensureTopics, startEventConsumer } from '@streamforge/core/bus';
+import { EVENT_TYPES, type DataBatch, type TelemetryEvent } from '@streamforge/core/contracts';
+import { anchoredTime, exchangeTimeOrigin } from '@streamforge/exchange';
+import { attachWebSocketSide, startExchangeSimulator } from '@streamforge/simulator';
+import { startNodeProcess, testBrokers, testKafka, uniqueName, waitFor } from '@streamforge/testing';
 
 const JOB = fileURLToPath(new URL('../src/job.ts', import.meta.url));
 const START = Date.UTC(2025, 0, 6, 10, 0, 0);

@@ -1,12 +1,13 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { TOPICS, TOPIC_PLAN, createEventProducer, ensureTopics, startEventConsumer, type DecodedEvent } from '@streamforge/shared/bus';
-import { rowFromKline, type DataBatch, type DepthRecord, type KlineRecord, type TelemetryEvent, type TradeRecord, type WorkPage } from '@streamforge/shared/contracts';
-import { BinanceRestClient, anchoredTime, type DepthEvent, type DepthSnapshot, type KlineRow, type TimeSource } from '@streamforge/shared/exchange';
-import { DEFAULT_SYMBOLS, attachWebSocketSide, loadCapture, startExchangeSimulator, type ReplayCapture, type WebSocketSide } from '@streamforge/shared/simulator';
-import { createLogger, createTelemetryEmitter } from '@streamforge/shared/telemetry';
-import { testKafka, uniqueName, waitFor } from '@streamforge/shared/testing';
+import { TOPICS, TOPIC_PLAN, createEventProducer, ensureTopics, startEventConsumer, type DecodedEvent } from '@streamforge/core/bus';
+import { rowFromKline, type DataBatch, type DepthRecord, type KlineRecord, type TelemetryEvent, type TradeRecord, type WorkPage } from '@streamforge/core/contracts';
+import { BinanceRestClient, anchoredTime, type DepthEvent, type DepthSnapshot, type KlineRow, type TimeSource } from '@streamforge/exchange';
+import { DEFAULT_SYMBOLS, attachWebSocketSide, loadCapture, startExchangeSimulator, type ReplayCapture, type WebSocketSide } from '@streamforge/simulator';
+import { createLogger } from '@streamforge/core/telemetry';
+import { createTelemetryEmitter } from '@streamforge/core/bus';
+import { testKafka, uniqueName, waitFor } from '@streamforge/testing';
 import type { LiveJobConfig } from '../src/job-config.ts';
 import { LiveLoader } from '../src/live-loader.ts';
 

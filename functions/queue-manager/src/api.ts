@@ -6,9 +6,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN } from '@streamforge/shared/contracts';
-import { WORKFLOW_STATUSES, type Store } from '@streamforge/shared/store';
+import { StreamForgeError } from '@streamforge/core/errors';
+import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN } from '@streamforge/core/contracts';
+import { WORKFLOW_STATUSES, type Store } from '@streamforge/core/store';
 import { deadLetterRoutes } from './dead-letter-routes.ts';
 import { cursorOf, positionOf } from './events-cursor.ts';
 import type { Manager } from './manager.ts';

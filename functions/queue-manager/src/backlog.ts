@@ -4,9 +4,9 @@
  * any of that waits (after a manager outage, or behind other workflows' work), only once its
  * path is drained or a second timeout has passed.
  */
-import { TOPICS, dataTopicOf, topicName, withAdmin, type BusConnection } from '@streamforge/shared/bus';
-import { parseWorkflowType } from '@streamforge/shared/contracts';
-import type { WorkflowRecord } from '@streamforge/shared/store';
+import { TOPICS, dataTopicOf, topicName, withAdmin, type BusConnection } from '@streamforge/core/bus';
+import { parseWorkflowType } from '@streamforge/core/contracts';
+import type { WorkflowRecord } from '@streamforge/core/store';
 
 /** Consumer groups as kafka-sources/*.yaml names them, with the topics a workflow's path takes. */
 export function pathOf(workflow: Pick<WorkflowRecord, 'type'>): Array<{ group: string; topic: string }> {

@@ -4,9 +4,9 @@
  * CLI's `streamforge dlq ls | show | replay` call these routes.
  */
 import type { FastifyInstance } from 'fastify';
-import { QUEUE_ID_PATTERN } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import type { DeadLetter, Store } from '@streamforge/shared/store';
+import { QUEUE_ID_PATTERN } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import type { DeadLetter, Store } from '@streamforge/core/store';
 import { cursorOf, positionOf } from './events-cursor.ts';
 import { REPLAY_BATCH, type Manager } from './manager.ts';
 

@@ -2,19 +2,21 @@
  * Dead letters as the manager reads them: a KafkaSource on the dead-letter topics brings each
  * one back as the CloudEvent it was, plus the extensions the dead-letter sink added
  * (Knative's `knativeerrordest`, `knativeerrorcode`, `knativeerrordata`; the runtime's
- * `streamforgeerror`/`streamforgereason` from its `kne-` headers; the local dispatcher's
+ * `streamforgeerror`, `streamforgereason`, `streamforgedisposition` and
+ * `streamforgeretryable` from its `kne-` headers, ERROR_HEADERS; the local dispatcher's
  * `streamforgedispatchreason`). From them: whose work it was (the subject is the queue_id),
  * which service could not take it, why, and the topic a replay sends it back to.
  */
 import type { CloudEvent } from 'cloudevents';
-import { TOPICS, controlTopicOf, dataTopicOf, type EventInput } from '@streamforge/shared/bus';
-import { DATA_KINDS, EVENT_TYPES, dataEventType, parseWorkflowType } from '@streamforge/shared/contracts';
-import type { DeadLetter, WorkflowRecord } from '@streamforge/shared/store';
+import { TOPICS, controlTopicOf, dataTopicOf, type EventInput } from '@streamforge/core/bus';
+import { DATA_KINDS, EVENT_TYPES, dataEventType, parseWorkflowType } from '@streamforge/core/contracts';
+import { ERROR_HEADERS } from '@streamforge/core/errors';
+import type { DeadLetter, WorkflowRecord } from '@streamforge/core/store';
 
 /** What the dead-letter path adds to an event; a replay leaves these out. */
 const FAILURE_EXTENSIONS = new Set([
   'knativeerrordest', 'knativeerrorcode', 'knativeerrordata', 'knativekafkapartition', 'knativekafkaoffset',
-  'streamforgeerror', 'streamforgereason', 'streamforgedispatchreason',
+  ...Object.values(ERROR_HEADERS).map((header) => header.slice('kne-'.length)), 'streamforgedispatchreason',
 ]);
 const ATTRIBUTES = new Set(['id', 'type', 'source', 'specversion', 'subject', 'time', 'datacontenttype', 'dataschema', 'data', 'data_base64', 'partitionkey', 'streamforgebodytext']);
 

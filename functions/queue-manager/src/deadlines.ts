@@ -4,9 +4,9 @@
  * pending timeout from its creation, then the type's no-progress timeout from its latest
  * change, renewed by every telemetry event that changes it.
  */
-import { declareEnv, env } from '@streamforge/shared/config';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import type { WorkflowRecord } from '@streamforge/shared/store';
+import { declareEnv, env } from '@streamforge/core/config';
+import { StreamForgeError } from '@streamforge/core/errors';
+import type { WorkflowRecord } from '@streamforge/core/store';
 
 declareEnv({
   WORKFLOW_PENDING_TIMEOUT: { default: '5m', description: 'A workflow no service has taken up ends in error after this long (e.g. 90s, 5m).' },

@@ -3,8 +3,8 @@
  * opaque to the client. A time alone would skip the events that share the last millisecond
  * at a page boundary; the id orders them.
  */
-import { StreamForgeError } from '@streamforge/shared/errors';
-import type { EventPosition, StoredEvent } from '@streamforge/shared/store';
+import { StreamForgeError } from '@streamforge/core/errors';
+import type { EventPosition, StoredEvent } from '@streamforge/core/store';
 
 export function cursorOf(event: Pick<StoredEvent, 'received_at' | 'event_id'>): string {
   return Buffer.from(JSON.stringify([event.received_at, event.event_id])).toString('base64url');

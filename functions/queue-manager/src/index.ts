@@ -6,18 +6,18 @@
  */
 import type { CloudEvent } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
-import { connectServiceBus, type ServiceBus } from '@streamforge/shared/bus';
-import { env, envInt } from '@streamforge/shared/config';
-import { EVENT_TYPES } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import type { Context, FunctionRuntimeInfo } from '@streamforge/shared/runtime';
-import { openStore, type Store } from '@streamforge/shared/store';
+import { connectServiceBus, type ServiceBus } from '@streamforge/core/bus';
+import { env, envInt } from '@streamforge/core/config';
+import { EVENT_TYPES } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import type { Context, FunctionRuntimeInfo } from '@streamforge/core/runtime';
+import { openStore, type Store } from '@streamforge/core/store';
 import { registerApi } from './api.ts';
 import { createBacklogProbe } from './backlog.ts';
 import { isDeadLetter } from './dead-letters.ts';
 import { createWorkflowHub, type WorkflowHub } from './console/hub.ts';
 import { registerConsole } from './console/routes.ts';
-import { createJobLauncher, createLiveJobs, type LiveJobs } from './live-jobs.ts';
+import { createLiveJobs, jobLauncherFromEnv, type LiveJobs } from './live-jobs.ts';
 import { createManager, type Manager } from './manager.ts';
 
 let bus: ServiceBus;
@@ -32,7 +32,7 @@ export async function init(info: FunctionRuntimeInfo): Promise<void> {
   bus = await connectServiceBus('queue-manager', info.logger);
   hub = createWorkflowHub(info.metrics.registry);
   // Live (ws_*) workflows run as loader-ws Jobs: started and stopped with the workflow, failing it when they die.
-  liveJobs = createLiveJobs({ launcher: await createJobLauncher(info.logger), logger: info.logger, failWorkflow: (queueId, reason) => manager.failWorkflow(queueId, reason) });
+  liveJobs = createLiveJobs({ launcher: await jobLauncherFromEnv(info.logger), logger: info.logger, failWorkflow: (queueId, reason) => manager.failWorkflow(queueId, reason) });
   manager = createManager({
     store,
     producer: bus.producer,

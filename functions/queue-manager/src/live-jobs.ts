@@ -1,31 +1,33 @@
 /**
- * Live workflows (`ws_*`) run as loader-ws Jobs (DESIGN.md §2 step 4): the manager starts
+ * Live workflows (`ws_*`) run as loader-ws Jobs: the manager starts
  * the Job when it starts the workflow, deletes it when the workflow is stopped, and marks
  * the workflow `error` with the reason when the Job dies on its own. The launcher is chosen
  * by JOB_LAUNCHER: Kubernetes Jobs in a cluster, local processes on one machine.
  */
-import { declareEnv, env } from '@streamforge/shared/config';
-import { parseWorkflowType } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import { LocalJobLauncher, createKubernetesJobLauncher, stateDir, type JobEnded, type JobLauncher } from '@streamforge/shared/platform';
-import { jobSpecOf } from '@streamforge/shared/requests';
-import type { WorkflowRecord } from '@streamforge/shared/store';
-import type { Logger } from '@streamforge/shared/telemetry';
+import { declareEnv, env } from '@streamforge/core/config';
+import { parseWorkflowType } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import { createJobLauncher, registerJobLauncher, type JobEnded, type JobLauncher } from '@streamforge/core/jobs';
+import { jobSpecOf } from '@streamforge/core/requests';
+import type { WorkflowRecord } from '@streamforge/core/store';
+import type { Logger } from '@streamforge/core/telemetry';
 
 declareEnv({
-  JOB_LAUNCHER: { default: 'local', description: 'How loader-ws Jobs run: local (processes of the local platform) or kubernetes (batch/v1 Jobs through the API server).' },
+  JOB_LAUNCHER: { default: 'kubernetes', description: 'How loader-ws Jobs run: kubernetes (batch/v1 Jobs through the API server) or local (processes of the local platform, which sets it).' },
   JOB_NAMESPACE: { default: 'streamforge', description: 'Namespace of the loader-ws Jobs (the manager\'s Role is in it).' },
   LOADER_WS_IMAGE: { default: '', description: 'Image of the loader-ws Jobs; empty: the one in knative/loader-ws-job.yaml.' },
 });
 
-export async function createJobLauncher(logger: Logger, source: NodeJS.ProcessEnv = process.env): Promise<JobLauncher> {
-  const kind = env('JOB_LAUNCHER', source);
-  if (kind === 'kubernetes') {
-    const image = env('LOADER_WS_IMAGE', source);
-    return await createKubernetesJobLauncher({ namespace: env('JOB_NAMESPACE', source), logger, ...(image === '' ? {} : { image }) });
-  }
-  if (kind === 'local') return new LocalJobLauncher({ stateDir: stateDir(source), env: source, logger });
-  throw new StreamForgeError('SF_CONFIG_INVALID', `environment variable JOB_LAUNCHER must be local or kubernetes, got "${kind}"`);
+// @kubernetes/client-node takes most of a second to load, and only a cluster needs it.
+registerJobLauncher('kubernetes', async ({ env: source, logger }) => {
+  const { KubernetesJobLauncher } = await import('./kubernetes-job-launcher.ts');
+  const image = env('LOADER_WS_IMAGE', source);
+  return new KubernetesJobLauncher({ namespace: env('JOB_NAMESPACE', source), logger, ...(image === '' ? {} : { image }) });
+});
+
+/** The launcher JOB_LAUNCHER names: `kubernetes` here, `local` where the local platform registered it. */
+export async function jobLauncherFromEnv(logger: Logger, source: NodeJS.ProcessEnv = process.env): Promise<JobLauncher> {
+  return await createJobLauncher(env('JOB_LAUNCHER', source), { env: source, logger });
 }
 
 export function isLive(workflow: Pick<WorkflowRecord, 'type'>): boolean {

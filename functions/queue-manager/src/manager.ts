@@ -3,11 +3,11 @@
  * its status from telemetry. Storage and Kafka arrive as parameters.
  */
 import type { CloudEvent } from 'cloudevents';
-import { controlTopicOf, type EventProducer } from '@streamforge/shared/bus';
-import { EVENT_TYPES, parseWorkflowType, sourceOf, telemetryEventContract, type StopCommand, type TelemetryEvent } from '@streamforge/shared/contracts';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import type { Logger } from '@streamforge/shared/telemetry';
-import type { DeadLetter, EventPosition, ListWorkflowsOptions, Store, StoredEvent, WorkflowRecord, WorkflowStatus } from '@streamforge/shared/store';
+import { controlTopicOf, type EventProducer } from '@streamforge/core/bus';
+import { EVENT_TYPES, parseWorkflowType, sourceOf, telemetryEventContract, type StopCommand, type TelemetryEvent } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import type { Logger } from '@streamforge/core/telemetry';
+import type { DeadLetter, EventPosition, ListWorkflowsOptions, Store, StoredEvent, WorkflowRecord, WorkflowStatus } from '@streamforge/core/store';
 import { deadLetterOf, replayEventOf } from './dead-letters.ts';
 import { deadlinePolicyFromEnv, overdueReason, stallOf, withDeadline, type DeadlinePolicy } from './deadlines.ts';
 import { planWorkflow, type WorkflowRequest } from './workflow-request.ts';
@@ -107,7 +107,8 @@ export function createManager(deps: ManagerDeps): Manager {
       const next = withDeadline(changed, deadlines, clock());
       if (await store.replaceWorkflow(next)) return next;
     }
-    throw new StreamForgeError('SF_CONFLICT', `workflow ${queueId} is updated too often concurrently; try again`);
+    // Retried (a telemetry event comes again; an API caller gets 503): the other writers finish.
+    throw new StreamForgeError('SF_BUSY', `workflow ${queueId} is updated too often concurrently; try again`);
   }
 
   /** To error with a reason, unless the workflow already ended. */

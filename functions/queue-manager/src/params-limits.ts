@@ -4,7 +4,7 @@
  * every listing), not data: the deepest any target reads is 2 levels (graph_correlation's
  * `edges`), and a graph over a thousand symbols with their collections is about 60 KiB.
  */
-import type { FieldError } from '@streamforge/shared/contracts';
+import type { FieldError } from '@streamforge/core/contracts';
 
 /** Objects or arrays inside one another, `params` itself counted: 8 is four times what any target reads. */
 export const PARAMS_MAX_DEPTH = 8;

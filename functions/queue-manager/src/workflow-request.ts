@@ -2,7 +2,7 @@
  * A user's request for a workflow, checked field by field, and what it becomes: the stored
  * workflow (status `pending`) and the `start` command for its target.
  */
-import { dataTopicOf, type EventInput } from '@streamforge/shared/bus';
+import { dataTopicOf, type EventInput } from '@streamforge/core/bus';
 import {
   COLLECTION_NAME_PATTERN,
   EVENT_TYPES,
@@ -19,10 +19,10 @@ import {
   type Market,
   type StartCommand,
   type WorkflowType,
-} from '@streamforge/shared/contracts';
-import { StreamForgeError, toStreamForgeError } from '@streamforge/shared/errors';
-import { checkStartCommand, jobEnvOf, jobSpecOf } from '@streamforge/shared/requests';
-import { RESERVED_COLLECTIONS, type WorkflowRecord } from '@streamforge/shared/store';
+} from '@streamforge/core/contracts';
+import { StreamForgeError, toStreamForgeError } from '@streamforge/core/errors';
+import { checkStartCommand, jobEnvOf, jobSpecOf } from '@streamforge/core/requests';
+import { RESERVED_COLLECTIONS, type WorkflowRecord } from '@streamforge/core/store';
 import { paramsProblem } from './params-limits.ts';
 
 export interface WorkflowRequest {

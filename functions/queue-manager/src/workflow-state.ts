@@ -3,8 +3,8 @@
  * idempotent: the same event applied twice, or a late one after a final status, changes
  * nothing, so at-least-once delivery of queue-events is safe.
  */
-import { normalStatus, serviceOfProducer, timestampOf, type TelemetryEvent } from '@streamforge/shared/contracts';
-import type { ServiceProgress, WorkflowRecord, WorkflowStatus } from '@streamforge/shared/store';
+import { normalStatus, serviceOfProducer, timestampOf, type TelemetryEvent } from '@streamforge/core/contracts';
+import type { ServiceProgress, WorkflowRecord, WorkflowStatus } from '@streamforge/core/store';
 
 export const FINAL_STATUSES: readonly WorkflowStatus[] = ['completed', 'error', 'stopped'];
 const FINAL_SERVICE_STATUSES = new Set(['finished', 'error', 'stopped']);

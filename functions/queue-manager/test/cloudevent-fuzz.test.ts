@@ -2,7 +2,7 @@
  * Property-based tests of the CloudEvent boundary (fast-check): generated events in binary
  * mode (random, missing and malformed attributes, Knative's dead-letter extensions, random
  * data), structured mode and plain requests are POSTed to queue-manager as its KafkaSources
- * deliver them: the real function module served by the real runtime (shared/src/runtime), on
+ * deliver them: the real function module served by the real runtime (packages/core/src/runtime), on
  * a SQLite store and the run's Kafka broker. queue-manager is the function every service's
  * telemetry and every dead letter reaches, and some events name workflows it really has.
  *
@@ -19,11 +19,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { ensureTopics } from '@streamforge/shared/bus';
-import { EVENT_TYPES, TELEMETRY_STATUSES } from '@streamforge/shared/contracts';
-import { serveFunction, type FunctionModule } from '@streamforge/shared/runtime';
-import { createLogger } from '@streamforge/shared/telemetry';
-import { testKafka, uniqueName } from '@streamforge/shared/testing';
+import { ensureTopics } from '@streamforge/core/bus';
+import { EVENT_TYPES, TELEMETRY_STATUSES } from '@streamforge/core/contracts';
+import { serveFunction, type FunctionModule } from '@streamforge/core/runtime';
+import { createLogger } from '@streamforge/core/telemetry';
+import { testKafka, uniqueName } from '@streamforge/testing';
 import { checkAnswer } from './fuzz-answer.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261207);
@@ -45,6 +45,8 @@ test('queue-manager answers every generated CloudEvent with a 2xx or a 4xx with 
   await ensureTopics(testKafka(), { prefix });
   // The module reads its configuration at init: its own topics, store and Job folder.
   Object.assign(process.env, { KAFKA_TOPIC_PREFIX: prefix, STORE_URL: `sqlite:${join(dir, 'store.sqlite')}`, STREAMFORGE_HOME: dir, JOB_LAUNCHER: 'local', STREAMFORGE_API_TOKEN: '' });
+  // As the local platform starts it: its local Job launcher registered first.
+  await import('@streamforge/platform/local-integrations');
   const module = (await import('../src/index.ts')) as FunctionModule;
   const running = await serveFunction(module, { name: 'queue-manager', port: 0, host: '127.0.0.1', logger });
   t.after(async () => {

@@ -4,12 +4,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { WorkflowRecord } from '@streamforge/shared/store';
-import { freePort } from '@streamforge/shared/platform';
-import { serveFunction, type FunctionModule, type RunningFunction } from '@streamforge/shared/runtime';
-import { createLogger } from '@streamforge/shared/telemetry';
-import { openWorkflowStream } from '@streamforge/shared/load';
-import { startTestStack, waitFor, type TestStack } from '@streamforge/shared/testing';
+import type { WorkflowRecord } from '@streamforge/core/store';
+import { freePort } from '@streamforge/platform';
+import { serveFunction, type FunctionModule, type RunningFunction } from '@streamforge/core/runtime';
+import { createLogger } from '@streamforge/core/telemetry';
+import { openWorkflowStream } from '@streamforge/load';
+import { startTestStack, waitFor, type TestStack } from '@streamforge/testing';
 import { createWorkflowHub, type ConsoleClient } from '../src/console/hub.ts';
 
 const workflow = (version: number, status: WorkflowRecord['status'] = 'running'): WorkflowRecord => ({
@@ -67,6 +67,8 @@ before(async () => {
   // telemetry this one shows, it learnt through its event tail.
   process.env.KAFKA_TOPIC_PREFIX = stack.prefix;
   process.env.STORE_URL = stack.state.store_url;
+  process.env.JOB_LAUNCHER = 'local';
+  await import('@streamforge/platform/local-integrations');
   const module = (await import('../src/index.ts')) as FunctionModule;
   second = await serveFunction(module, { name: 'queue-manager', port: 0, host: '127.0.0.1', logger: createLogger({ service: 'queue-manager-second', level: 'warn' }) });
 });

@@ -1,7 +1,7 @@
 /** A dead letter as the manager receives it: the record dead-lettered by the dispatcher, then delivered from the dead-letter topic. */
 import { HTTP, type CloudEvent } from 'cloudevents';
-import { encodeEvent, type EventInput } from '@streamforge/shared/bus';
-import { toDeadLetterRecord, toHttpEvent, type RecordToDeliver } from '@streamforge/shared/platform';
+import { encodeEvent, type EventInput } from '@streamforge/core/bus';
+import { toDeadLetterRecord, toHttpEvent, type RecordToDeliver } from '@streamforge/platform';
 
 export function consumedRecord(topic: string, partition: number, offset: string, record: { key: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, unknown> }): RecordToDeliver {
   const headers: Record<string, Buffer> = {};

@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HTTP, type CloudEvent } from 'cloudevents';
-import { encodeEvent, headersToStrings } from '@streamforge/shared/bus';
-import { EVENT_TYPES, sourceOf } from '@streamforge/shared/contracts';
-import type { WorkflowRecord } from '@streamforge/shared/store';
+import { encodeEvent, headersToStrings } from '@streamforge/core/bus';
+import { EVENT_TYPES, sourceOf } from '@streamforge/core/contracts';
+import type { WorkflowRecord } from '@streamforge/core/store';
 import { deadLetterOf, isDeadLetter, replayEventOf } from '../src/dead-letters.ts';
 import { consumedEvent, deliveredDeadLetter as delivered } from './dead-letter-fixture.ts';
 

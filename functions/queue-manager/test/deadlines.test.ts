@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { WorkflowRecord } from '@streamforge/shared/store';
+import type { WorkflowRecord } from '@streamforge/core/store';
 import { join } from 'node:path';
-import { PROJECT_ROOT, loadKafkaSources } from '@streamforge/shared/platform';
+import { PROJECT_ROOT, loadKafkaSources } from '@streamforge/platform';
 import { pathOf } from '../src/backlog.ts';
 import { overdueReason, parseDeadlinePolicy, parseDuration, withDeadline } from '../src/deadlines.ts';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controlCommandContract } from '@streamforge/shared/contracts';
+import { controlCommandContract } from '@streamforge/core/contracts';
 import { planWorkflow } from '../src/workflow-request.ts';
 
 const NOW = Date.UTC(2026, 0, 1);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TelemetryEvent } from '@streamforge/shared/contracts';
-import type { WorkflowRecord } from '@streamforge/shared/store';
+import type { TelemetryEvent } from '@streamforge/core/contracts';
+import type { WorkflowRecord } from '@streamforge/core/store';
 import { applyStop, applyTelemetry } from '../src/workflow-state.ts';
 
 const base: WorkflowRecord = {

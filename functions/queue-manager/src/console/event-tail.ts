@@ -14,15 +14,16 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { COMMAND_TARGETS, TOPICS, controlTopicOf, decodeRecord, startRecordConsumer, topicName, type BusConnection } from '@streamforge/shared/bus';
-import { EVENT_TYPES, serviceOfProducer, timestampOf, type TelemetryEvent } from '@streamforge/shared/contracts';
-import type { Store, WorkflowRecord } from '@streamforge/shared/store';
-import type { Logger, Registry } from '@streamforge/shared/telemetry';
+import { COMMAND_TARGETS, TOPICS, controlTopicOf, decodeRecord, startRecordConsumer, topicName, type BusConnection } from '@streamforge/core/bus';
+import { EVENT_TYPES, serviceOfProducer, timestampOf, type TelemetryEvent } from '@streamforge/core/contracts';
+import type { Store, WorkflowRecord } from '@streamforge/core/store';
+import type { Logger, Registry } from '@streamforge/core/telemetry';
+import { backoffDelay, mayRetry, sleep, type Backoff } from '@streamforge/core/retry';
 import { isFinal } from '../workflow-state.ts';
 import type { WorkflowHub } from './hub.ts';
 
-/** Delays (ms) between reads while the store does not show an event yet: about 6 s in all. */
-const READ_DELAYS = [20, 40, 80, 160, 320, 640, 1280, 2560];
+/** Reads while the store does not show an event yet: 9, waiting 20 ms doubling to 2.56 s (3 to 6 s in all). */
+const READ_BACKOFF: Backoff = { baseMs: 20, maxMs: 2_560, attempts: 9 };
 
 export interface EventTailOptions {
   connection: BusConnection;
@@ -41,8 +42,6 @@ export interface EventTail {
 
 type Condition = (workflow: WorkflowRecord) => boolean;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 export async function startEventTail(options: EventTailOptions): Promise<EventTail> {
   const { store, hub, logger } = options;
   const instance = (process.env.POD_NAME || hostname()).replace(/[^a-zA-Z0-9._-]/g, '-');
@@ -53,9 +52,9 @@ export async function startEventTail(options: EventTailOptions): Promise<EventTa
 
   async function refresh(queueId: string, state: { conditions: Condition[]; reads: number }): Promise<void> {
     while (!stopping) {
-      await sleep(READ_DELAYS[Math.min(state.reads, READ_DELAYS.length - 1)] as number);
+      await sleep(backoffDelay(READ_BACKOFF, state.reads + 1));
       state.reads++;
-      const giveUp = state.reads > READ_DELAYS.length;
+      const giveUp = !mayRetry(READ_BACKOFF, state.reads);
       let workflow: WorkflowRecord | undefined;
       try {
         workflow = await store.getWorkflow(queueId);

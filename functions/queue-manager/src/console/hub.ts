@@ -5,8 +5,8 @@
  * came by, is not pushed again). Changes come from this instance's manager (at once) and
  * from the event tail (changes other instances made; see event-tail.ts).
  */
-import type { WorkflowRecord } from '@streamforge/shared/store';
-import { Gauge, Counter, type Registry } from '@streamforge/shared/telemetry';
+import type { WorkflowRecord } from '@streamforge/core/store';
+import { Gauge, Counter, type Registry } from '@streamforge/core/telemetry';
 
 export interface ConsoleClient {
   /** Writes one SSE message; false when the client is gone. */

@@ -1,7 +1,7 @@
 /**
- * The console page and its styles, as strings: a function image is one bundled file, so
- * assets read from disk at start would be missing from it. Plain HTML and CSS, sized for
- * a laptop screen; the script (client-script.ts) fills it in.
+ * The console page and its styles, as strings inside the manager's bundle. Plain HTML and
+ * CSS, sized for a laptop screen; the script (client/*.ts, bundled into app.js) fills it in
+ * and finds its elements by the ids given here.
  */
 
 export const CONSOLE_HTML = `<!doctype html>

@@ -6,9 +6,9 @@
  * it when it changed, so the page never polls. In a cluster the variable is unset and the
  * panel stays hidden (Knative and KEDA have their own views).
  */
-import { declareEnv, env } from '@streamforge/shared/config';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import type { Logger } from '@streamforge/shared/telemetry';
+import { declareEnv, env } from '@streamforge/core/config';
+import { StreamForgeError } from '@streamforge/core/errors';
+import type { Logger } from '@streamforge/core/telemetry';
 
 declareEnv({
   STREAMFORGE_PLATFORM_URL: { default: '', description: 'Local platform supervisor whose GET /status (instances, lag, scaling decisions) the console shows; unset in a cluster.' },

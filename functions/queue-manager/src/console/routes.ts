@@ -1,7 +1,7 @@
 /**
  * The operator console, served by the manager beside its API:
  *
- *   GET /console             the page (plain HTML, CSS and script; no build step, no framework)
+ *   GET /console             the page (plain HTML and CSS; its script is client/*.ts, bundled into app.js)
  *   GET /console/stream      Server-Sent Events: a snapshot, then every workflow change
  *   GET /platform/status     the local platform's instances, lag and scaling decisions (proxy)
  *
@@ -11,15 +11,15 @@
  * travels in a URL, where logs and proxies would keep it, and no second credential (a
  * ticket) has to be minted, signed and shared between manager instances.
  */
+import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { StreamForgeError } from '@streamforge/shared/errors';
-import type { BusConnection } from '@streamforge/shared/bus';
-import type { Store, WorkflowRecord } from '@streamforge/shared/store';
-import type { Logger, Registry } from '@streamforge/shared/telemetry';
+import { StreamForgeError } from '@streamforge/core/errors';
+import type { BusConnection } from '@streamforge/core/bus';
+import type { Store, WorkflowRecord } from '@streamforge/core/store';
+import type { Logger, Registry } from '@streamforge/core/telemetry';
 import { tokenMatches } from '../api.ts';
 import type { Manager } from '../manager.ts';
-import { CONSOLE_SCRIPT } from './client-script.ts';
 import { startEventTail, type EventTail } from './event-tail.ts';
 import type { ConsoleClient, WorkflowHub } from './hub.ts';
 import { CONSOLE_HTML, CONSOLE_ICON, CONSOLE_STYLES } from './page.ts';
@@ -35,6 +35,10 @@ export interface ConsoleOptions {
   connection?: BusConnection;
   registry?: Registry;
 }
+
+// Bundled and committed by `make console` (scripts/build-console.ts): the image has no esbuild
+// to build it, and a file read this way next to its module travels into the image.
+const CONSOLE_SCRIPT = readFileSync(new URL('./app.js', import.meta.url), 'utf8');
 
 const KEEPALIVE_MS = 15_000;
 /** A browser this far behind is dropped; it reconnects and starts from a fresh snapshot. */

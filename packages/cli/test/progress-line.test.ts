@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { progressLine, type WorkflowView } from '../src/workflow-commands.ts';
+
+const view = (stored: WorkflowView['stored']): WorkflowView => ({
+  queue_id: 'wf-btcusdt-api_candles_1m-20240801-a1b2c3',
+  symbol: 'BTCUSDT',
+  type: 'api_candles_1m',
+  market: 'spot',
+  status: 'running',
+  collection_name: 'btcusdt_api_candles_1m_2024_08_01',
+  services: ['loader-api', 'arango-connector'],
+  progress: {},
+  created_at: 0,
+  updated_at: 0,
+  ...(stored ? { stored } : {}),
+});
+
+test('the progress bar counts stored records and says how many were rejected, only when some were', () => {
+  assert.match(progressLine(view({ pages_done: 5, pages_total: 10, records_written: 4_999, rejected: 1 }), 2_000), /50% stored 5\/10 pages 4,999 records, 1 rejected {2}running {2}2\.0s$/);
+  assert.doesNotMatch(progressLine(view({ pages_done: 5, pages_total: 10, records_written: 5_000, rejected: 0 }), 2_000), /rejected/);
+});

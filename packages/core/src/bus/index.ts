@@ -1,0 +1,12 @@
+export * from './records.ts';
+export * from './codec.ts';
+export * from './topics.ts';
+export { createBusConnection, waitForKafka, type BusConnectionOptions } from './connection.ts';
+export * from './kafka-errors.ts';
+export * from './producer.ts';
+export * from './send-limits.ts';
+export * from './record-consumer.ts';
+export * from './consumer.ts';
+export * from './admin.ts';
+export * from './service-bus.ts';
+export * from './telemetry-emitter.ts';

@@ -1,0 +1,2 @@
+export * from './job-launcher.ts';
+export * from './registry.ts';

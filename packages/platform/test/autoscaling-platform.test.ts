@@ -1,0 +1,119 @@
+/**
+ * The local platform's scaling on real parts: function instances as processes behind an
+ * activator, the KafkaSource dispatcher, a real broker, the autoscaler reading lag.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEventProducer } from '@streamforge/core/bus';
+import { createLogger } from '@streamforge/core/telemetry';
+import { startActivator } from '../src/activator.ts';
+import { createAutoscaler } from '../src/autoscaler.ts';
+import { createDispatcher } from '../src/dispatcher.ts';
+import { createFunctionPool, type FunctionPool } from '../src/function-pool.ts';
+import { PROJECT_ROOT } from '../src/kafka-broker.ts';
+import { loadKafkaSinks, loadKafkaSources } from '../src/manifests.ts';
+import { createTestTopic, startRecordingSink, testKafka, uniqueName, waitFor } from '@streamforge/testing';
+
+const logger = createLogger({ service: 'platform-test', level: 'warn' });
+const RECORDER = new URL('./fixtures/recorder-function.ts', import.meta.url).pathname;
+
+async function setup(t: TestContext, annotations: string, delayMs = 0, partitions = 3) {
+  const kafka = testKafka();
+  const topic = await createTestTopic(kafka, 'scale', partitions);
+  const sink = await startRecordingSink(() => 204);
+  const dir = mkdtempSync(join(tmpdir(), 'sf-scale-'));
+  const pool: FunctionPool = createFunctionPool({
+    name: 'recorder',
+    min: 0,
+    max: 0,
+    command: process.execPath,
+    args: [join(PROJECT_ROOT, 'packages', 'core', 'src', 'runtime', 'main.ts'), RECORDER, '--name', 'recorder'],
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, RECORD_URL: sink.url, LOG_LEVEL: 'warn', DELAY_MS: String(delayMs) },
+    logsDir: dir,
+    logger,
+  });
+  const activator = await startActivator(pool, { logger });
+  writeFileSync(join(dir, 'source.yaml'), `
+apiVersion: sources.knative.dev/v1
+kind: KafkaSource
+metadata:
+  name: scale-source
+  annotations: { ${annotations} }
+spec:
+  bootstrapServers: [unused:9092]
+  topics: [${topic}]
+  consumerGroup: ${uniqueName('scale-group')}
+  initialOffset: earliest
+  ordering: ordered
+  delivery: { retry: 10, backoffPolicy: exponential, backoffDelay: PT0.1S }
+  sink: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: recorder } }
+`);
+  const sources = loadKafkaSources(dir);
+  const producer = await createEventProducer(kafka, { topicPrefix: '' });
+  const dispatcher = createDispatcher({ connection: kafka, sources, kafkaSinks: loadKafkaSinks(dir), producer, logger, prefix: '', resolveSink: async () => activator.url });
+  const autoscaler = createAutoscaler({ connection: kafka, sources, pools: new Map([['recorder', pool]]), prefix: '', logger, pollingIntervalMs: 300, cooldownMs: 1_500 });
+  t.after(async () => {
+    await autoscaler.stop();
+    await dispatcher.stop();
+    await pool.stopAll();
+    await activator.close();
+    await producer.disconnect();
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { kafka, topic, sink, pool, activator, producer, dispatcher, autoscaler };
+}
+
+const received = (sink: { accepted: Array<{ body: string }> }) => sink.accepted.map((r) => JSON.parse(r.body) as { id: string; data: { key: string; n: number }; instance: string });
+
+test('a function at zero starts on the first event, scales out by lag over its partitions, and returns to zero after the cooldown', async (t) => {
+  const s = await setup(t, '"autoscaling.eventing.knative.dev/lag-threshold": "20", "autoscaling.eventing.knative.dev/max-scale": "3"');
+  assert.equal(s.pool.instances().length, 0, 'nothing runs before work arrives');
+  await s.dispatcher.start();
+  await s.dispatcher.ready();
+  await s.autoscaler.start();
+  const keys = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'ADAUSDT'];
+  await s.producer.send(s.topic, Array.from({ length: 600 }, (_, i) => ({ id: `e-${i}`, type: 'dev.streamforge.test', source: '/test', partitionKey: keys[i % keys.length]!, data: { key: keys[i % keys.length], n: Math.floor(i / keys.length) } })));
+  let most = 0;
+  await waitFor('all 600 events handled', () => {
+    most = Math.max(most, s.pool.routable().length);
+    return new Set(received(s.sink).map((r) => r.id)).size === 600;
+  }, { timeoutMs: 90_000, intervalMs: 20 });
+  assert.ok(most > 1, `scaled out above one instance (most: ${most})`);
+  assert.ok(new Set(received(s.sink).map((r) => r.instance)).size > 1, 'the partitions were spread over the instances');
+  await waitFor('back to zero after the cooldown', () => s.pool.instances().length === 0, { timeoutMs: 30_000 });
+  const decisions = s.autoscaler.decisions();
+  assert.ok(decisions.some((d) => d.to > d.from && /lag \d+ on scale-source \/ lag-threshold 20/.test(d.reason)), JSON.stringify(decisions));
+  assert.ok(decisions.some((d) => d.to === 0 && /no lag and no requests for 2 s/.test(d.reason)), JSON.stringify(decisions));
+});
+
+test('instances coming and going lose no event and keep each key in order', async (t) => {
+  const s = await setup(t, '"autoscaling.eventing.knative.dev/lag-threshold": "1000"', 10);
+  await s.dispatcher.start();
+  await s.dispatcher.ready();
+  const keys = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
+  const total = 900;
+  await s.producer.send(s.topic, Array.from({ length: total }, (_, i) => ({ id: `e-${i}`, type: 'dev.streamforge.test', source: '/test', partitionKey: keys[i % 3]!, data: { key: keys[i % 3], n: Math.floor(i / 3) } })));
+  // Churn while the stream flows: out to three, kill one mid-request, back to one.
+  await waitFor('the stream under way', () => s.sink.accepted.length > 50, { timeoutMs: 30_000, intervalMs: 5 });
+  await s.pool.scaleTo(3);
+  await waitFor('more of the stream', () => s.sink.accepted.length > 300, { timeoutMs: 30_000, intervalMs: 5 });
+  const victim = s.pool.routable()[1]!;
+  process.kill(victim.pid!, 'SIGKILL');
+  await waitFor('most of the stream', () => s.sink.accepted.length > 600, { timeoutMs: 30_000, intervalMs: 5 });
+  await s.pool.scaleTo(1);
+  await waitFor(`all ${total} events handled`, () => new Set(received(s.sink).map((r) => r.id)).size === total, { timeoutMs: 90_000 });
+  for (const key of keys) {
+    // At-least-once: a delivery whose answer was lost comes again right after itself.
+    const seen = received(s.sink).filter((r) => r.data.key === key).map((r) => r.data.n).filter((n, i, all) => i === 0 || n !== all[i - 1]);
+    assert.deepEqual(seen, Array.from({ length: total / 3 }, (_, i) => i), `${key} in order, none lost`);
+  }
+  const byInstance = new Map<string, number>();
+  for (const r of received(s.sink)) byInstance.set(r.instance, (byInstance.get(r.instance) ?? 0) + 1);
+  assert.ok(byInstance.size >= 2, `handled by several instances: ${JSON.stringify([...byInstance])}`);
+});
+

@@ -1,0 +1,146 @@
+/**
+ * The REST endpoints of the exchange simulator (a stand-in for Binance), with Binance's
+ * paths, parameters, weights and validation order (docs/binance.md): parameter
+ * syntax first (-1101, -1102, -1100, -1130, -1104), then the symbol (-1121), then the
+ * interval (-1120). `limit` above the maximum is clamped (spot 1000, USD-M 1500), as the
+ * community clients assume; Binance documents only the maximum.
+ */
+import type { Interval } from '@streamforge/core/contracts';
+import {
+  AGG_TRADE_LIMITS,
+  DEPTH_LIMITS,
+  HISTORICAL_TRADE_LIMITS,
+  KLINE_LIMITS,
+  PATHS,
+  USDM_AGG_TRADES_MAX_SPAN_MS,
+  marketIntervals,
+  requestWeight,
+  type Endpoint,
+  type Market,
+} from '@streamforge/core/contracts';
+import { exchangeInfoJson } from './exchange-info.ts';
+import type { MarketData } from './market-data.ts';
+import { rejections, type QueryParams } from './params.ts';
+import type { DepthBooks } from './ws-depth-books.ts';
+import { rawTrades } from './ws-raw-trades.ts';
+
+export interface Route {
+  market: Market;
+  endpoint: Endpoint;
+  /** The weight charged, known before validation (an invalid `limit` is charged as the default). */
+  weight(params: QueryParams): number;
+  /** The 200 body; throws BinanceRejection for a 4xx. */
+  handle(params: QueryParams, now: number): string | Promise<string>;
+}
+
+export interface RouteContext {
+  data: MarketData;
+  /** Order books behind `/depth` (and the WebSocket side's diff-depth streams). */
+  books: DepthBooks;
+  /** The current REQUEST_WEIGHT budget of a market, announced by exchangeInfo. */
+  weightLimit(market: Market): number;
+}
+
+async function klines(context: RouteContext, market: Market, params: QueryParams, now: number): Promise<string> {
+  params.assertNoDuplicates();
+  const symbol = params.symbol();
+  const interval = params.mandatory('interval');
+  const startTime = params.uint('startTime');
+  const endTime = params.uint('endTime');
+  const limit = params.limit(KLINE_LIMITS[market].default, KLINE_LIMITS[market].max);
+  if (market === 'spot') params.timeZone(); // validated; boundaries stay UTC
+  params.assertAllRead();
+  if (!context.data.isListed(market, symbol)) throw rejections.invalidSymbol();
+  if (!(marketIntervals(market) as readonly string[]).includes(interval)) throw rejections.invalidInterval();
+  return await context.data.klinesJson(market, symbol, interval as Interval, { startTime, endTime, limit }, now);
+}
+
+function aggTrades(context: RouteContext, market: Market, params: QueryParams, now: number): string {
+  params.assertNoDuplicates();
+  const symbol = params.symbol();
+  const fromId = params.uint('fromId');
+  const startTime = params.uint('startTime');
+  const endTime = params.uint('endTime');
+  const limit = params.limit(AGG_TRADE_LIMITS.default, AGG_TRADE_LIMITS.max);
+  params.assertAllRead();
+  if (!context.data.isListed(market, symbol)) throw rejections.invalidSymbol();
+  if (fromId !== undefined && (startTime !== undefined || endTime !== undefined)) throw rejections.badCombination();
+  if (market === 'usdm' && startTime !== undefined && endTime !== undefined && endTime - startTime >= USDM_AGG_TRADES_MAX_SPAN_MS) throw rejections.tooManyHours(1);
+  return JSON.stringify(context.data.aggTrades(market, symbol, { fromId, startTime, endTime, limit }, now));
+}
+
+function limitForWeight(params: QueryParams, limits: { default: number; max: number }): number {
+  const raw = params.peek('limit');
+  return raw !== undefined && /^[0-9]{1,20}$/.test(raw) ? Math.min(Number(raw), limits.max) : limits.default;
+}
+
+/** `/depth`: the simulator's book (or a recorded snapshot when a capture is replayed), best `limit` levels per side. */
+function depth(context: RouteContext, market: Market, params: QueryParams, now: number): string {
+  params.assertNoDuplicates();
+  const symbol = params.symbol();
+  const limit = params.limit(DEPTH_LIMITS[market].default, DEPTH_LIMITS[market].max);
+  if (market === 'spot') params.optional('symbolStatus'); // accepted, not filtered on
+  params.assertAllRead();
+  if (!context.data.isListed(market, symbol) && !context.books.hasRecorded(market, symbol)) throw rejections.invalidSymbol();
+  return JSON.stringify(context.books.snapshot(market, symbol, limit, now));
+}
+
+/** `/trades` (most recent) and `/historicalTrades` (from `fromId`): raw trades consistent with the aggregate trades. */
+function trades(context: RouteContext, market: Market, params: QueryParams, now: number, historical: boolean): string {
+  params.assertNoDuplicates();
+  const symbol = params.symbol();
+  const limits = historical ? HISTORICAL_TRADE_LIMITS[market] : { default: 500, max: 1000 };
+  const limit = params.limit(limits.default, limits.max);
+  const fromId = historical ? params.uint('fromId') : undefined;
+  params.assertAllRead();
+  if (!context.data.isListed(market, symbol)) throw rejections.invalidSymbol();
+  return JSON.stringify(rawTrades(context.data, market, symbol, { ...(fromId === undefined ? {} : { fromId }), limit }, now));
+}
+
+function exchangeInfo(context: RouteContext, market: Market, params: QueryParams, now: number): string {
+  params.assertNoDuplicates();
+  let symbols: string[] | undefined;
+  if (market === 'spot') {
+    const symbol = params.peek('symbol') === undefined ? undefined : params.symbol();
+    const list = params.symbols();
+    for (const name of ['permissions', 'showPermissionSets', 'symbolStatus']) params.optional(name); // accepted, not filtered on
+    if (symbol !== undefined && list !== undefined) throw rejections.badCombination();
+    symbols = symbol === undefined ? list : [symbol];
+  }
+  params.assertAllRead();
+  if (symbols !== undefined && symbols.some((s) => !context.data.isListed(market, s))) throw rejections.invalidSymbol();
+  return exchangeInfoJson(market, context.data, symbols, now, context.weightLimit(market));
+}
+
+/** Routes by path, both markets. */
+export function createRoutes(context: RouteContext): Map<string, Route> {
+  const routes = new Map<string, Route>();
+  for (const market of ['spot', 'usdm'] as const) {
+    const add = (endpoint: Endpoint, handle: Route['handle']): void => {
+      const weight =
+        endpoint === 'klines'
+          ? (params: QueryParams) => requestWeight(market, endpoint, limitForWeight(params, KLINE_LIMITS[market]))
+          : endpoint === 'depth'
+            ? (params: QueryParams) => requestWeight(market, endpoint, limitForWeight(params, DEPTH_LIMITS[market]))
+            : () => requestWeight(market, endpoint);
+      routes.set(PATHS[market][endpoint], { market, endpoint, weight, handle });
+    };
+    add('ping', (params) => {
+      params.assertNoDuplicates();
+      params.assertAllRead();
+      return '{}';
+    });
+    add('time', (params, now) => {
+      params.assertNoDuplicates();
+      params.assertAllRead();
+      return `{"serverTime":${now}}`;
+    });
+    add('exchangeInfo', (params, now) => exchangeInfo(context, market, params, now));
+    add('klines', (params, now) => klines(context, market, params, now));
+    add('aggTrades', (params, now) => aggTrades(context, market, params, now));
+    add('depth', (params, now) => depth(context, market, params, now));
+    add('trades', (params, now) => trades(context, market, params, now, false));
+    add('historicalTrades', (params, now) => trades(context, market, params, now, true));
+  }
+  return routes;
+}

@@ -1,0 +1,49 @@
+/**
+ * The exchange simulator's settings from the environment (declared here, next to the code
+ * that reads them), for the process started by the local platform when EXCHANGE=simulator.
+ */
+import { declareEnv, env, envInt, envList } from '@streamforge/core/config';
+import type { ExchangeSimulatorOptions } from './server.ts';
+
+declareEnv({
+  SIM_HOST: { default: '127.0.0.1', description: 'Interface the exchange simulator listens on.' },
+  SIM_PORT: { default: '0', description: 'Port of the exchange simulator; 0 picks a free one (printed as {"url": …} on stdout).' },
+  SIM_KLINES_DIR: { default: '', description: 'Folder of data.binance.vision kline CSV files the simulator serves (spot/, usdm/ sub-folders); empty: synthetic data only.' },
+  SIM_SYMBOLS: { default: '', description: 'Comma-separated symbols the simulator lists; empty: its default table (BTCUSDT, ETHUSDT, …).' },
+  SIM_WEIGHT_LIMIT: { default: '', description: 'REQUEST_WEIGHT per minute for both markets; empty: Binance\'s 6000 spot / 2400 USD-M; "Infinity" lifts it.' },
+  SIM_LATENCY_MS: { default: '0', description: 'Latency the simulator adds to every response.' },
+  SIM_ERROR_RATE: { default: '0', description: 'Fraction of simulator responses that are 5xx.' },
+  SIM_DROP_RATE: { default: '0', description: 'Fraction of simulator requests whose connection is dropped.' },
+  SIM_SEED: { default: '1', description: 'Seed of the simulator\'s fault sequence.' },
+  SIM_FAILING_SYMBOLS: { default: '', description: 'Comma-separated symbols whose market data the simulator answers 503 every time (one symbol\'s backend down: a poison for that symbol\'s work); empty: none.' },
+});
+
+function number(name: string, source: NodeJS.ProcessEnv): number | undefined {
+  const raw = env(name, source);
+  if (raw === '') return undefined;
+  const value = Number(raw);
+  if (Number.isNaN(value)) throw new TypeError(`environment variable ${name} must be a number, got "${raw}"`);
+  return value;
+}
+
+/** Simulator options from SIM_* variables. */
+export function simulatorOptionsFromEnv(source: NodeJS.ProcessEnv = process.env): ExchangeSimulatorOptions {
+  const symbols = envList('SIM_SYMBOLS', source);
+  const weightLimit = number('SIM_WEIGHT_LIMIT', source);
+  const klinesDir = env('SIM_KLINES_DIR', source);
+  const failingSymbols = envList('SIM_FAILING_SYMBOLS', source);
+  return {
+    host: env('SIM_HOST', source),
+    port: envInt('SIM_PORT', source),
+    ...(klinesDir === '' ? {} : { klinesDir }),
+    ...(symbols.length === 0 ? {} : { symbols }),
+    ...(weightLimit === undefined ? {} : { weightLimit }),
+    faults: {
+      latencyMs: number('SIM_LATENCY_MS', source) ?? 0,
+      errorRate: number('SIM_ERROR_RATE', source) ?? 0,
+      dropRate: number('SIM_DROP_RATE', source) ?? 0,
+      seed: number('SIM_SEED', source) ?? 1,
+      ...(failingSymbols.length === 0 ? {} : { failingSymbols }),
+    },
+  };
+}

@@ -1,5 +1,0 @@
-export * from './logger.ts';
-export * from './metrics.ts';
-export * from './emitter.ts';
-export * from './consumer-lag.ts';
-export * from './throttle.ts';
