@@ -7,7 +7,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: help setup test typecheck demo up down clean
+.PHONY: help setup test typecheck lint demo up down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -19,7 +19,10 @@ typecheck: setup ## Type-check all TypeScript (tsc, no emit): the Node code, the
 	npx tsc -p tsconfig.json
 	npx tsc -p functions/queue-manager/src/console/client/tsconfig.json
 
-test: setup typecheck ## Set up, type-check, and run every test on one real Kafka broker
+lint: setup ## Lint and check formatting (Biome, biome.json); `npx biome check --write .` fixes what it can
+	npx biome ci .
+
+test: setup typecheck lint ## Set up, type-check, lint, and run every test on one real Kafka broker
 	node test/run.ts
 
 demo: setup ## Set up, start the stack with the exchange simulator, backfill a week of BTCUSDT 1m candles, show what was stored

@@ -15,7 +15,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { controlTopicOf, createEventProducer, createBusConnection, startEventConsumer, TOPICS, waitForKafka, type DecodedEvent } from '@streamforge/core/bus';
+import {
+  controlTopicOf,
+  createEventProducer,
+  createBusConnection,
+  startEventConsumer,
+  TOPICS,
+  waitForKafka,
+  type DecodedEvent,
+} from '@streamforge/core/bus';
 import { EVENT_TYPES } from '@streamforge/core/contracts';
 import { startLocalBroker } from '@streamforge/platform';
 import { startTestStack, uniqueName, waitFor, type TestStack } from '@streamforge/testing';
@@ -44,20 +52,44 @@ const round = (x: number) => Math.round(x * 10) / 10;
 async function status(stack: TestStack): Promise<Status> {
   return (await (await fetch(`${stack.state.platform_url}/status`)).json()) as Status;
 }
-const running = (s: Status, name: string) => s.functions.find((f) => f.name === name)?.instances.filter((i) => i.state !== 'draining').length ?? 0;
+const running = (s: Status, name: string) =>
+  s.functions.find((f) => f.name === name)?.instances.filter((i) => i.state !== 'draining').length ?? 0;
 
 async function coldStarts(runs: number): Promise<Record<string, unknown>> {
-  const stack = await startTestStack({ STREAMFORGE_COOLDOWN_SECONDS: '2', STREAMFORGE_POLLING_INTERVAL_MS: '1000', LOG_LEVEL: 'warn' });
+  const stack = await startTestStack({
+    STREAMFORGE_COOLDOWN_SECONDS: '2',
+    STREAMFORGE_POLLING_INTERVAL_MS: '1000',
+    LOG_LEVEL: 'warn',
+  });
   const pongs: DecodedEvent[] = [];
-  const consumer = await startEventConsumer({ connection: kafka, groupId: uniqueName('bench-pongs'), topics: [`${stack.prefix}${TOPICS.events}`], fromBeginning: false, handle: async (e) => { pongs.push(e); } });
+  const consumer = await startEventConsumer({
+    connection: kafka,
+    groupId: uniqueName('bench-pongs'),
+    topics: [`${stack.prefix}${TOPICS.events}`],
+    fromBeginning: false,
+    handle: async (e) => {
+      pongs.push(e);
+    },
+  });
   const producer = await createEventProducer(kafka, { topicPrefix: stack.prefix });
   try {
     await consumer.ready();
     const ping = async (): Promise<number> => {
       const queueId = uniqueName('bench-ping');
       const sent = Date.now() / 1000;
-      await producer.send(controlTopicOf('dummy-service'), [{ type: EVENT_TYPES.controlPing, source: '/bench', subject: queueId, partitionKey: 'diagnostics', data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sent, timestamp: sent } }]);
-      const pong = await waitFor('the pong', () => pongs.find((e) => e.subject === queueId), { timeoutMs: 30_000, intervalMs: 5 });
+      await producer.send(controlTopicOf('dummy-service'), [
+        {
+          type: EVENT_TYPES.controlPing,
+          source: '/bench',
+          subject: queueId,
+          partitionKey: 'diagnostics',
+          data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sent, timestamp: sent },
+        },
+      ]);
+      const pong = await waitFor('the pong', () => pongs.find((e) => e.subject === queueId), {
+        timeoutMs: 30_000,
+        intervalMs: 5,
+      });
       const data = pong.data as { ping_ts: number; ponged_at: number };
       return (data.ponged_at - data.ping_ts) * 1000;
     };
@@ -67,7 +99,12 @@ async function coldStarts(runs: number): Promise<Record<string, unknown>> {
     const woken = new Set<string>();
     for (let i = 0; i < runs; i++) {
       // At zero for real: the previous instances have not only stopped taking requests but exited.
-      await waitFor('the ping\'s subscribers back at zero', async () => (await status(stack)).functions.every((f) => f.name === 'queue-manager' || f.instances.length === 0), { timeoutMs: 60_000, intervalMs: 100 });
+      await waitFor(
+        "the ping's subscribers back at zero",
+        async () =>
+          (await status(stack)).functions.every((f) => f.name === 'queue-manager' || f.instances.length === 0),
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
       cold.push(await ping());
       const after = await status(stack);
       for (const f of after.functions) if (f.name !== 'queue-manager' && f.instances.length > 0) woken.add(f.name);
@@ -93,22 +130,44 @@ async function coldStarts(runs: number): Promise<Record<string, unknown>> {
 }
 
 async function backfillRate(env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
-  const stack = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', LOG_LEVEL: 'warn', STREAMFORGE_POLLING_INTERVAL_MS: '1000', ...env });
+  const stack = await startTestStack({
+    EXCHANGE: 'simulator',
+    SIM_WEIGHT_LIMIT: 'Infinity',
+    LOG_LEVEL: 'warn',
+    STREAMFORGE_POLLING_INTERVAL_MS: '1000',
+    ...env,
+  });
   try {
     const started = performance.now();
-    const response = await fetch(`${stack.state.api_url}/workflows`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ symbol: 'BTCUSDT', type: 'api_candles_1m', time_range: values.range }) });
+    const response = await fetch(`${stack.state.api_url}/workflows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ symbol: 'BTCUSDT', type: 'api_candles_1m', time_range: values.range }),
+    });
     const workflow = (await response.json()) as { queue_id: string };
     const most: Record<string, number> = {};
-    const done = await waitFor('the backfill to end', async () => {
-      const s = await status(stack);
-      for (const f of s.functions) most[f.name] = Math.max(most[f.name] ?? 0, running(s, f.name));
-      const w = (await (await fetch(`${stack.state.api_url}/workflows/${workflow.queue_id}`)).json()) as { status: string; stored?: { records_written: number } };
-      return ['completed', 'error', 'stopped'].includes(w.status) ? w : undefined;
-    }, { timeoutMs: 900_000, intervalMs: 200 });
+    const done = await waitFor(
+      'the backfill to end',
+      async () => {
+        const s = await status(stack);
+        for (const f of s.functions) most[f.name] = Math.max(most[f.name] ?? 0, running(s, f.name));
+        const w = (await (await fetch(`${stack.state.api_url}/workflows/${workflow.queue_id}`)).json()) as {
+          status: string;
+          stored?: { records_written: number };
+        };
+        return ['completed', 'error', 'stopped'].includes(w.status) ? w : undefined;
+      },
+      { timeoutMs: 900_000, intervalMs: 200 },
+    );
     const seconds = (performance.now() - started) / 1000;
     if (done.status !== 'completed') throw new Error(`backfill ended ${done.status}`);
     const candles = done.stored?.records_written ?? 0;
-    return { candles, seconds: round(seconds), candles_per_s: Math.round(candles / seconds), most_instances: { 'loader-api': most['loader-api'], 'arango-connector': most['arango-connector'] } };
+    return {
+      candles,
+      seconds: round(seconds),
+      candles_per_s: Math.round(candles / seconds),
+      most_instances: { 'loader-api': most['loader-api'], 'arango-connector': most['arango-connector'] },
+    };
   } finally {
     await stack.down();
   }
@@ -117,20 +176,35 @@ async function backfillRate(env: NodeJS.ProcessEnv): Promise<Record<string, unkn
 try {
   const cold = await coldStarts(Number(values['cold-runs']));
   const scenarios: Record<string, unknown> = {};
-  for (const [name, latency] of values['cold-only'] ? [] : ([['exchange_answers_at_once', '0'], [`exchange_latency_${values['latency-ms']}ms`, values['latency-ms']]] as const)) {
+  for (const [name, latency] of values['cold-only']
+    ? []
+    : ([
+        ['exchange_answers_at_once', '0'],
+        [`exchange_latency_${values['latency-ms']}ms`, values['latency-ms']],
+      ] as const)) {
     const single = await backfillRate({ STREAMFORGE_MAX_SCALE: '1', SIM_LATENCY_MS: latency });
     const scaled = await backfillRate({ SIM_LATENCY_MS: latency });
-    scenarios[name] = { single_instance: single, autoscaling: scaled, ratio: round((scaled.candles_per_s as number) / (single.candles_per_s as number)) };
+    scenarios[name] = {
+      single_instance: single,
+      autoscaling: scaled,
+      ratio: round((scaled.candles_per_s as number) / (single.candles_per_s as number)),
+    };
   }
-  console.log(JSON.stringify({
-    bench: 'autoscaling',
-    node: process.version,
-    cores: availableParallelism(),
-    range: values.range,
-    cold_start: cold,
-    backfill: scenarios,
-    goals: { cold_start_ms: 500, autoscaling_vs_single: 1.6 },
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        bench: 'autoscaling',
+        node: process.version,
+        cores: availableParallelism(),
+        range: values.range,
+        cold_start: cold,
+        backfill: scenarios,
+        goals: { cold_start_ms: 500, autoscaling_vs_single: 1.6 },
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await broker.stop();
   rmSync(scratch, { recursive: true, force: true });

@@ -20,7 +20,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBusConnection, createEventProducer, ensureTopics, startRecordConsumer, waitForKafka } from '@streamforge/core/bus';
+import {
+  createBusConnection,
+  createEventProducer,
+  ensureTopics,
+  startRecordConsumer,
+  waitForKafka,
+} from '@streamforge/core/bus';
 import { klineFromRow, type BinanceKlineRow, type KlineRecord } from '@streamforge/core/contracts';
 import { startLocalBroker, PROJECT_ROOT } from '@streamforge/platform';
 import { openStore } from '@streamforge/core/store';
@@ -55,7 +61,10 @@ interface Workflow {
 }
 
 async function api<T>(stack: TestStack, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${stack.state.api_url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+  const response = await fetch(`${stack.state.api_url}${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
@@ -73,16 +82,35 @@ async function endToEnd(): Promise<Record<string, unknown>> {
   const stack = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', LOG_LEVEL: 'warn' });
   try {
     if (values['warmup-range'] !== '') {
-      const warmup = await api<Workflow>(stack, 'POST', '/workflows', { symbol: 'LTCUSDT', type: 'api_candles_1m', time_range: values['warmup-range'] });
+      const warmup = await api<Workflow>(stack, 'POST', '/workflows', {
+        symbol: 'LTCUSDT',
+        type: 'api_candles_1m',
+        time_range: values['warmup-range'],
+      });
       await untilFinal(stack, [warmup.queue_id]);
     }
     const started = performance.now();
-    const created = await Promise.all(SYMBOLS.map((symbol) => api<Workflow>(stack, 'POST', '/workflows', { symbol, type: 'api_candles_1m', time_range: values.range })));
-    const done = await untilFinal(stack, created.map((w) => w.queue_id));
+    const created = await Promise.all(
+      SYMBOLS.map((symbol) =>
+        api<Workflow>(stack, 'POST', '/workflows', { symbol, type: 'api_candles_1m', time_range: values.range }),
+      ),
+    );
+    const done = await untilFinal(
+      stack,
+      created.map((w) => w.queue_id),
+    );
     const seconds = (performance.now() - started) / 1000;
     const candles = done.reduce((sum, w) => sum + (w.stored?.records_written ?? 0), 0);
-    if (done.some((w) => w.status !== 'completed')) throw new Error(`backfill failed: ${JSON.stringify(done.map((w) => [w.status, w.error]))}`);
-    return { symbols: SYMBOLS.length, range: values.range, interval: '1m', candles, seconds: round(seconds), candles_per_s: Math.round(candles / seconds) };
+    if (done.some((w) => w.status !== 'completed'))
+      throw new Error(`backfill failed: ${JSON.stringify(done.map((w) => [w.status, w.error]))}`);
+    return {
+      symbols: SYMBOLS.length,
+      range: values.range,
+      interval: '1m',
+      candles,
+      seconds: round(seconds),
+      candles_per_s: Math.round(candles / seconds),
+    };
   } finally {
     await stack.down();
   }
@@ -92,7 +120,20 @@ function syntheticKlines(count: number): KlineRecord[] {
   const start = Date.UTC(2023, 0, 1);
   return Array.from({ length: count }, (_, i) => {
     const open = start + i * 60_000;
-    const row: BinanceKlineRow = [open, '16541.77000000', '16545.70000000', '16508.39000000', '16529.67000000', '436.48357000', open + 59_999, '7214629.35867229', 1498, '217.99477200', '3603235.28703572', '0'];
+    const row: BinanceKlineRow = [
+      open,
+      '16541.77000000',
+      '16545.70000000',
+      '16508.39000000',
+      '16529.67000000',
+      '436.48357000',
+      open + 59_999,
+      '7214629.35867229',
+      1498,
+      '217.99477200',
+      '3603235.28703572',
+      '0',
+    ];
     return klineFromRow('BTCUSDT', '1m', row);
   });
 }
@@ -102,7 +143,8 @@ async function rawInsert(count: number): Promise<Record<string, unknown>> {
   const store = await openStore(`sqlite:${join(scratch, 'raw.sqlite')}`);
   const records = syntheticKlines(count);
   const started = performance.now();
-  for (let i = 0; i < records.length; i += 1000) await store.writeBatch({ collection: 'raw_klines', records: records.slice(i, i + 1000) });
+  for (let i = 0; i < records.length; i += 1000)
+    await store.writeBatch({ collection: 'raw_klines', records: records.slice(i, i + 1000) });
   const seconds = (performance.now() - started) / 1000;
   await store.close();
   return { records: count, batch: 1000, seconds: round(seconds), records_per_s: Math.round(count / seconds) };
@@ -112,13 +154,18 @@ async function rawInsert(count: number): Promise<Record<string, unknown>> {
 async function seedDesign(count: number): Promise<Record<string, unknown>> {
   const kafka = createBusConnection({ brokers: [broker.brokers], clientId: 'seed-bench' });
   const topic = uniqueName('seed-candles');
-  await ensureTopics(kafka, { prefix: '', plan: [{ name: topic, partitions: 1, retentionMs: 3_600_000, purpose: 'bench' }] });
+  await ensureTopics(kafka, {
+    prefix: '',
+    plan: [{ name: topic, partitions: 1, retentionMs: 3_600_000, purpose: 'bench' }],
+  });
   const store = await openStore(`sqlite:${join(scratch, 'seed.sqlite')}`);
   const producer = await createEventProducer(kafka, { topicPrefix: '' });
   const records = syntheticKlines(count);
   let stored = 0;
   let resolveDone: () => void = () => undefined;
-  const allStored = new Promise<void>((r) => { resolveDone = r; });
+  const allStored = new Promise<void>((r) => {
+    resolveDone = r;
+  });
   const consumer = await startRecordConsumer({
     connection: kafka,
     groupId: uniqueName('seed'),
@@ -132,7 +179,8 @@ async function seedDesign(count: number): Promise<Record<string, unknown>> {
     },
   });
   const started = performance.now();
-  for (const record of records) await producer.sendRecords(topic, [{ key: record.symbol, value: JSON.stringify(record) }]);
+  for (const record of records)
+    await producer.sendRecords(topic, [{ key: record.symbol, value: JSON.stringify(record) }]);
   await allStored;
   const seconds = (performance.now() - started) / 1000;
   await consumer.stop();
@@ -146,7 +194,15 @@ async function budgetShare(seconds: number): Promise<Record<string, unknown>> {
   const stack = await startTestStack({ EXCHANGE: 'simulator', LOG_LEVEL: 'warn' });
   try {
     const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT'];
-    const created = await Promise.all(symbols.map((symbol) => api<Workflow>(stack, 'POST', '/workflows', { symbol, type: 'api_candles_1m', time_range: '2020-01-01:2025-01-01' })));
+    const created = await Promise.all(
+      symbols.map((symbol) =>
+        api<Workflow>(stack, 'POST', '/workflows', {
+          symbol,
+          type: 'api_candles_1m',
+          time_range: '2020-01-01:2025-01-01',
+        }),
+      ),
+    );
     await new Promise((r) => setTimeout(r, seconds * 1000));
     await Promise.all(created.map((w) => api(stack, 'POST', `/workflows/${w.queue_id}/stop`).catch(() => undefined)));
     const stats = (await (await fetch(`${stack.state.exchange_url}/_sim/stats`)).json()) as SimulatorStats;
@@ -155,7 +211,11 @@ async function budgetShare(seconds: number): Promise<Record<string, unknown>> {
     const full = windows.slice(1, -1);
     return {
       limit_per_minute: 6000,
-      windows: windows.map((w) => ({ start: new Date(w.start).toISOString(), used: w.used, share: round(w.used / 6000) })),
+      windows: windows.map((w) => ({
+        start: new Date(w.start).toISOString(),
+        used: w.used,
+        share: round(w.used / 6000),
+      })),
       full_windows: full.length,
       share_of_budget_used: full.length > 0 ? round(full.reduce((s, w) => s + w.used, 0) / (6000 * full.length)) : null,
       http_429: stats.byStatus?.['429'] ?? 0,
@@ -189,26 +249,47 @@ try {
   const seed = await seedDesign(Number(values['seed-candles']));
   const budget = values['skip-budget'] ? null : await budgetShare(Number(values['budget-seconds']));
   const e2eRate = Number(e2e.candles_per_s);
-  const baseline = values.baseline === undefined ? undefined : (JSON.parse(readFileSync(values.baseline, 'utf8')) as { end_to_end: { candles_per_s: number }; project?: string; commit?: string });
-  console.log(JSON.stringify({
-    bench: 'backfill',
-    node: process.version,
-    cores: availableParallelism(),
-    cpu: cpus()[0]?.model.trim(),
-    end_to_end: e2e,
-    raw_store_insert: raw,
-    seed_design: seed,
-    ratios: {
-      end_to_end_vs_raw_insert: round(e2eRate / Number(raw.records_per_s)),
-      end_to_end_vs_seed_design: round(e2eRate / Number(seed.candles_per_s)),
-      ...(baseline ? { end_to_end_vs_baseline: round(e2eRate / baseline.end_to_end.candles_per_s) } : {}),
-    },
-    ...(baseline ? { baseline: { file: values.baseline, commit: baseline.commit ?? null, end_to_end_candles_per_s: baseline.end_to_end.candles_per_s } } : {}),
-    exchange_budget: budget,
-    goals: { end_to_end_candles_per_s: 100_000, vs_raw_insert: 0.33, vs_seed_design: 10, share_of_budget: 0.9 },
-    project: PROJECT_ROOT.split('/').at(-1),
-    commit: gitCommit(),
-  }, null, 2));
+  const baseline =
+    values.baseline === undefined
+      ? undefined
+      : (JSON.parse(readFileSync(values.baseline, 'utf8')) as {
+          end_to_end: { candles_per_s: number };
+          project?: string;
+          commit?: string;
+        });
+  console.log(
+    JSON.stringify(
+      {
+        bench: 'backfill',
+        node: process.version,
+        cores: availableParallelism(),
+        cpu: cpus()[0]?.model.trim(),
+        end_to_end: e2e,
+        raw_store_insert: raw,
+        seed_design: seed,
+        ratios: {
+          end_to_end_vs_raw_insert: round(e2eRate / Number(raw.records_per_s)),
+          end_to_end_vs_seed_design: round(e2eRate / Number(seed.candles_per_s)),
+          ...(baseline ? { end_to_end_vs_baseline: round(e2eRate / baseline.end_to_end.candles_per_s) } : {}),
+        },
+        ...(baseline
+          ? {
+              baseline: {
+                file: values.baseline,
+                commit: baseline.commit ?? null,
+                end_to_end_candles_per_s: baseline.end_to_end.candles_per_s,
+              },
+            }
+          : {}),
+        exchange_budget: budget,
+        goals: { end_to_end_candles_per_s: 100_000, vs_raw_insert: 0.33, vs_seed_design: 10, share_of_budget: 0.9 },
+        project: PROJECT_ROOT.split('/').at(-1),
+        commit: gitCommit(),
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await broker.stop();
   rmSync(scratch, { recursive: true, force: true });

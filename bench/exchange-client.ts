@@ -25,13 +25,27 @@ const days = Number(values.days ?? 365);
 const MINUTE = 60_000;
 
 /** Fetches `pages` pages starting at `start`, `parallel` at a time; returns the candle count. */
-async function backfill(client: BinanceRestClient, market: Market, symbol: string, start: number, pages: number, pageMinutes: number, parallel: number): Promise<number> {
+async function backfill(
+  client: BinanceRestClient,
+  market: Market,
+  symbol: string,
+  start: number,
+  pages: number,
+  pageMinutes: number,
+  parallel: number,
+): Promise<number> {
   let next = 0;
   let candles = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
       for (let page = next++; page < pages; page = next++) {
-        const rows = await client.klines({ market, symbol, interval: '1m', startTime: start + page * pageMinutes * MINUTE, limit: pageMinutes });
+        const rows = await client.klines({
+          market,
+          symbol,
+          interval: '1m',
+          startTime: start + page * pageMinutes * MINUTE,
+          limit: pageMinutes,
+        });
         candles += rows.length;
       }
     }),
@@ -41,7 +55,11 @@ async function backfill(client: BinanceRestClient, market: Market, symbol: strin
 
 async function lifted(): Promise<Record<string, unknown>> {
   const sim = await startExchangeSimulator({ weightLimit: Number.POSITIVE_INFINITY, requestLogSize: 0 });
-  const client = new BinanceRestClient({ baseUrls: { spot: sim.url, usdm: sim.url }, weightLimits: { spot: Number.POSITIVE_INFINITY }, connections: concurrency });
+  const client = new BinanceRestClient({
+    baseUrls: { spot: sim.url, usdm: sim.url },
+    weightLimits: { spot: Number.POSITIVE_INFINITY },
+    connections: concurrency,
+  });
   await backfill(client, 'spot', 'BTCUSDT', Date.UTC(2022, 0, 1), 20, 1000, concurrency); // warm-up
   const pages = Math.ceil((days * 1440) / 1000);
   const started = performance.now();
@@ -49,13 +67,23 @@ async function lifted(): Promise<Record<string, unknown>> {
   const seconds = (performance.now() - started) / 1000;
   await client.close();
   await sim.close();
-  return { candles, requests: pages, seconds: Number(seconds.toFixed(3)), candlesPerSecond: Math.round(candles / seconds), requestsPerSecond: Math.round(pages / seconds) };
+  return {
+    candles,
+    requests: pages,
+    seconds: Number(seconds.toFixed(3)),
+    candlesPerSecond: Math.round(candles / seconds),
+    requestsPerSecond: Math.round(pages / seconds),
+  };
 }
 
 async function csv(): Promise<Record<string, unknown>> {
   const klinesDir = fileURLToPath(new URL('../test/fixtures/binance/klines/', import.meta.url));
   const sim = await startExchangeSimulator({ klinesDir, weightLimit: Number.POSITIVE_INFINITY, requestLogSize: 0 });
-  const client = new BinanceRestClient({ baseUrls: { spot: sim.url, usdm: sim.url }, weightLimits: { usdm: Number.POSITIVE_INFINITY }, connections: concurrency });
+  const client = new BinanceRestClient({
+    baseUrls: { spot: sim.url, usdm: sim.url },
+    weightLimits: { usdm: Number.POSITIVE_INFINITY },
+    connections: concurrency,
+  });
   const requests = 600;
   let next = 0;
   let candles = 0;
@@ -63,7 +91,13 @@ async function csv(): Promise<Record<string, unknown>> {
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let i = next++; i < requests; i = next++) {
-        const rows = await client.klines({ market: 'usdm', symbol: 'BTCUSDT', interval: '1m', startTime: Date.UTC(2022, 8, 5) + (i % 2) * 1380 * MINUTE, limit: 1500 });
+        const rows = await client.klines({
+          market: 'usdm',
+          symbol: 'BTCUSDT',
+          interval: '1m',
+          startTime: Date.UTC(2022, 8, 5) + (i % 2) * 1380 * MINUTE,
+          limit: 1500,
+        });
         candles += rows.length;
       }
     }),
@@ -77,10 +111,19 @@ async function csv(): Promise<Record<string, unknown>> {
 async function governed(): Promise<Record<string, unknown>> {
   const time = scaledTime(60, Date.UTC(2024, 7, 1, 12, 0, 50));
   const sim = await startExchangeSimulator({ clock: time.now, requestLogSize: 0 });
-  const clients = Array.from({ length: 4 }, () => new BinanceRestClient({ baseUrls: { spot: sim.url }, time, connections: 4 }));
+  const clients = Array.from(
+    { length: 4 },
+    () => new BinanceRestClient({ baseUrls: { spot: sim.url }, time, connections: 4 }),
+  );
   const started = performance.now();
   // small pages keep the run short: the budget, not the CPU, is the bottleneck
-  const candles = (await Promise.all(clients.map((client, i) => backfill(client, 'spot', 'ETHUSDT', Date.UTC(2021, 0, 1) + i * 10_000_000 * MINUTE, 2500, 1, 4)))).reduce((a, b) => a + b, 0);
+  const candles = (
+    await Promise.all(
+      clients.map((client, i) =>
+        backfill(client, 'spot', 'ETHUSDT', Date.UTC(2021, 0, 1) + i * 10_000_000 * MINUTE, 2500, 1, 4),
+      ),
+    )
+  ).reduce((a, b) => a + b, 0);
   const seconds = (performance.now() - started) / 1000;
   const stats = sim.stats();
   const windows = stats.weightByWindow.spot.slice(1, -1).map((w) => w.used); // full windows only
@@ -92,7 +135,8 @@ async function governed(): Promise<Record<string, unknown>> {
     rateLimited: stats.rateLimited,
     banned: stats.banned,
     fullWindowsUsedWeight: windows,
-    budgetUsedInFullWindows: windows.length === 0 ? null : Number((windows.reduce((a, b) => a + b, 0) / windows.length / 6000).toFixed(3)),
+    budgetUsedInFullWindows:
+      windows.length === 0 ? null : Number((windows.reduce((a, b) => a + b, 0) / windows.length / 6000).toFixed(3)),
     candles,
     seconds: Number(seconds.toFixed(3)),
   };

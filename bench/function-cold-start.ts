@@ -49,7 +49,10 @@ if (!brokers) {
 // A broker's first idempotent producer pays for its warm-up; a function starting in a running
 // cluster does not, so one producer connects before anything is measured.
 const warmupConnection = createBusConnection({ brokers: brokers.split(','), clientId: 'bench-warmup' });
-await ensureTopics(warmupConnection, { prefix: '', plan: [{ name: 'bench-warmup', partitions: 1, retentionMs: 3_600_000, purpose: 'producer warm-up' }] });
+await ensureTopics(warmupConnection, {
+  prefix: '',
+  plan: [{ name: 'bench-warmup', partitions: 1, retentionMs: 3_600_000, purpose: 'producer warm-up' }],
+});
 const warmup = await createEventProducer(warmupConnection, { topicPrefix: '' });
 await warmup.sendRecords('bench-warmup', [{ key: 'warmup', value: '{}' }]);
 await warmup.disconnect();
@@ -57,11 +60,20 @@ await warmup.disconnect();
 /** The local platform's way: node packages/core/src/runtime/main.ts on the sources (type stripping, no bundle). */
 async function unbundledReadyMs(folder: string, env: Record<string, string>): Promise<number> {
   const began = performance.now();
-  const child = spawn(process.execPath, [join(ROOT, 'packages/core/src/runtime/main.ts'), join(ROOT, 'functions', folder, 'src/index.ts'), '--name', folder], {
-    cwd: ROOT,
-    env,
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'packages/core/src/runtime/main.ts'),
+      join(ROOT, 'functions', folder, 'src/index.ts'),
+      '--name',
+      folder,
+    ],
+    {
+      cwd: ROOT,
+      env,
+      stdio: 'ignore',
+    },
+  );
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${folder} exited with ${child.exitCode}`);
@@ -84,7 +96,7 @@ const m = loadManifests();
 const results: Record<string, unknown>[] = [];
 try {
   for (const f of m.functions.filter((x) => positionals.length === 0 || positionals.includes(x.folder))) {
-    let image;
+    let image: Awaited<ReturnType<typeof prepareImageFolder>>;
     try {
       image = await prepareImageFolder(f.folder);
     } catch (error) {
@@ -100,25 +112,46 @@ try {
       for (let i = 0; i < runs; i++) {
         const store = join(scratch, `${f.folder}-${i}`);
         mkdirSync(store, { recursive: true });
-        const env = imageEnv(m, f, { kafkaBrokers: brokers, storeUrl: `sqlite:${join(store, 'a.sqlite')}`, port: await freePort(), topicPrefix: `bench-${i}-` });
+        const env = imageEnv(m, f, {
+          kafkaBrokers: brokers,
+          storeUrl: `sqlite:${join(store, 'a.sqlite')}`,
+          port: await freePort(),
+          topicPrefix: `bench-${i}-`,
+        });
         const started = await startImage(image.buildDir, env);
         bundled.push(started.readyMs);
         await started.stop();
-        unbundled.push(await unbundledReadyMs(f.folder, { ...env, STORE_URL: `sqlite:${join(store, 'b.sqlite')}`, FUNC_PORT: String(await freePort()) }));
+        unbundled.push(
+          await unbundledReadyMs(f.folder, {
+            ...env,
+            STORE_URL: `sqlite:${join(store, 'b.sqlite')}`,
+            FUNC_PORT: String(await freePort()),
+          }),
+        );
       }
       const files = filesBelow(image.buildDir);
       const nativeBytes = image.bundle.vendored.reduce((s, p) => s + p.nativeBytes, 0);
-      const folderBytes = files.filter((file) => !file.startsWith('.node-compile-cache')).reduce((s, file) => s + statSync(join(image.buildDir, file)).size, 0) - nativeBytes;
+      const folderBytes =
+        files
+          .filter((file) => !file.startsWith('.node-compile-cache'))
+          .reduce((s, file) => s + statSync(join(image.buildDir, file)).size, 0) - nativeBytes;
       const coldP50 = p50(bundled);
       results.push({
         function: f.folder,
-        cold_start_ms: { p50: round(coldP50), min: round(Math.min(...bundled)), max: round(Math.max(...bundled)), runs: bundled.map(round) },
+        cold_start_ms: {
+          p50: round(coldP50),
+          min: round(Math.min(...bundled)),
+          max: round(Math.max(...bundled)),
+          runs: bundled.map(round),
+        },
         unbundled_cold_start_ms_p50: round(p50(unbundled)),
         speedup_vs_unbundled: round(p50(unbundled) / coldP50),
         bundle_bytes: image.bundle.bundleBytes,
         image_folder_bytes_without_native: folderBytes,
         native_bytes: nativeBytes,
-        compile_cache_bytes: files.filter((file) => file.startsWith('.node-compile-cache')).reduce((s, file) => s + statSync(join(image.buildDir, file)).size, 0),
+        compile_cache_bytes: files
+          .filter((file) => file.startsWith('.node-compile-cache'))
+          .reduce((s, file) => s + statSync(join(image.buildDir, file)).size, 0),
         native_packages: image.bundle.vendored.filter((p) => p.nativeBytes > 0).map((p) => `${p.name}@${p.version}`),
         meets_goals: coldP50 < GOAL_MS && image.bundle.bundleBytes < GOAL_BYTES,
       });
@@ -131,13 +164,19 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-console.log(JSON.stringify({
-  benchmark: 'function-cold-start',
-  node: process.version,
-  cpus: cpus().length,
-  runs,
-  goals: { cold_start_p50_ms_below: GOAL_MS, bundle_bytes_below: GOAL_BYTES },
-  broker: broker ? 'started by the benchmark' : 'KAFKA_BROKERS',
-  functions: results,
-  all_meet_goals: results.every((r) => r.meets_goals === true),
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      benchmark: 'function-cold-start',
+      node: process.version,
+      cpus: cpus().length,
+      runs,
+      goals: { cold_start_p50_ms_below: GOAL_MS, bundle_bytes_below: GOAL_BYTES },
+      broker: broker ? 'started by the benchmark' : 'KAFKA_BROKERS',
+      functions: results,
+      all_meet_goals: results.every((r) => r.meets_goals === true),
+    },
+    null,
+    2,
+  ),
+);

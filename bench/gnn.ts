@@ -48,7 +48,11 @@ const summary = (values: number[]) => ({ median: ms(quantile(values, 0.5)), p90:
  * `order: 'A(XW)'` the same plain code multiplies in the good order, which separates the
  * gain of the association order from the rest (receptive field, buffer reuse, float32).
  */
-function plainGcnTrain(task: GcnTask, seed: number, order: '(AX)W' | 'A(XW)'): { epochMs: number[]; totalSeconds: number; testAccuracy: number } {
+function plainGcnTrain(
+  task: GcnTask,
+  seed: number,
+  order: '(AX)W' | 'A(XW)',
+): { epochMs: number[]; totalSeconds: number; testAccuracy: number } {
   const n = task.adjacency.rows;
   const F = task.features.cols;
   const H = SETTINGS.hidden;
@@ -56,7 +60,8 @@ function plainGcnTrain(task: GcnTask, seed: number, order: '(AX)W' | 'A(XW)'): {
   const { rowPtr: aPtr, colIdx: aCol, values: aVal } = task.adjacency;
   const { rowPtr: xPtr, colIdx: xCol, values: xVal } = task.features;
   const rng = createRng(seed);
-  const glorot = (r: number, c: number) => Float64Array.from({ length: r * c }, () => (rng.next() * 2 - 1) * Math.sqrt(6 / (r + c)));
+  const glorot = (r: number, c: number) =>
+    Float64Array.from({ length: r * c }, () => (rng.next() * 2 - 1) * Math.sqrt(6 / (r + c)));
   const w1 = glorot(F, H);
   const w2 = glorot(H, C);
   const moments = [w1, w2].map((w) => ({ m: new Float64Array(w.length), v: new Float64Array(w.length) }));
@@ -70,10 +75,12 @@ function plainGcnTrain(task: GcnTask, seed: number, order: '(AX)W' | 'A(XW)'): {
     if (order === 'A(XW)') {
       const xw = new Float64Array(n * H);
       for (let i = 0; i < n; i++) {
-        for (let q = xPtr[i]; q < xPtr[i + 1]; q++) for (let h = 0; h < H; h++) xw[i * H + h] += xd[q] * w1[xCol[q] * H + h];
+        for (let q = xPtr[i]; q < xPtr[i + 1]; q++)
+          for (let h = 0; h < H; h++) xw[i * H + h] += xd[q] * w1[xCol[q] * H + h];
       }
       for (let i = 0; i < n; i++) {
-        for (let p = aPtr[i]; p < aPtr[i + 1]; p++) for (let h = 0; h < H; h++) z1[i * H + h] += aVal[p] * xw[aCol[p] * H + h];
+        for (let p = aPtr[i]; p < aPtr[i + 1]; p++)
+          for (let h = 0; h < H; h++) z1[i * H + h] += aVal[p] * xw[aCol[p] * H + h];
       }
       return finish(xd, null, z1, dropout);
     }
@@ -101,20 +108,29 @@ function plainGcnTrain(task: GcnTask, seed: number, order: '(AX)W' | 'A(XW)'): {
     }
     const ax = { ptr: axPtr, col: Int32Array.from(axCol), val: Float64Array.from(axVal) };
     for (let i = 0; i < n; i++) {
-      for (let p = ax.ptr[i]; p < ax.ptr[i + 1]; p++) for (let h = 0; h < H; h++) z1[i * H + h] += ax.val[p] * w1[ax.col[p] * H + h];
+      for (let p = ax.ptr[i]; p < ax.ptr[i + 1]; p++)
+        for (let h = 0; h < H; h++) z1[i * H + h] += ax.val[p] * w1[ax.col[p] * H + h];
     }
     return finish(xd, ax, z1, dropout);
   };
 
-  const finish = (xd: Float64Array, ax: { ptr: Int32Array; col: Int32Array; val: Float64Array } | null, z1: Float64Array, dropout: number) => {
+  const finish = (
+    xd: Float64Array,
+    ax: { ptr: Int32Array; col: Int32Array; val: Float64Array } | null,
+    z1: Float64Array,
+    dropout: number,
+  ) => {
     const keep = 1 - dropout;
     const hidden = new Float64Array(n * H);
-    for (let q = 0; q < hidden.length; q++) hidden[q] = z1[q] > 0 && (dropout === 0 || rng.next() < keep) ? z1[q] / keep : 0;
+    for (let q = 0; q < hidden.length; q++)
+      hidden[q] = z1[q] > 0 && (dropout === 0 || rng.next() < keep) ? z1[q] / keep : 0;
     const hw = new Float64Array(n * C);
-    for (let i = 0; i < n; i++) for (let h = 0; h < H; h++) for (let c = 0; c < C; c++) hw[i * C + c] += hidden[i * H + h] * w2[h * C + c];
+    for (let i = 0; i < n; i++)
+      for (let h = 0; h < H; h++) for (let c = 0; c < C; c++) hw[i * C + c] += hidden[i * H + h] * w2[h * C + c];
     const logits = new Float32Array(n * C);
     for (let i = 0; i < n; i++) {
-      for (let p = aPtr[i]; p < aPtr[i + 1]; p++) for (let c = 0; c < C; c++) logits[i * C + c] += aVal[p] * hw[aCol[p] * C + c];
+      for (let p = aPtr[i]; p < aPtr[i + 1]; p++)
+        for (let c = 0; c < C; c++) logits[i * C + c] += aVal[p] * hw[aCol[p] * C + c];
     }
     return { xd, ax, hidden, logits };
   };
@@ -128,7 +144,8 @@ function plainGcnTrain(task: GcnTask, seed: number, order: '(AX)W' | 'A(XW)'): {
     softmaxCrossEntropy(logits, task.labels, task.split.train, C, dLogits);
     const dHw = new Float64Array(n * C);
     for (let i = 0; i < n; i++) {
-      for (let p = aPtr[i]; p < aPtr[i + 1]; p++) for (let c = 0; c < C; c++) dHw[aCol[p] * C + c] += aVal[p] * dLogits[i * C + c];
+      for (let p = aPtr[i]; p < aPtr[i + 1]; p++)
+        for (let c = 0; c < C; c++) dHw[aCol[p] * C + c] += aVal[p] * dLogits[i * C + c];
     }
     const g2 = new Float64Array(H * C);
     const dHidden = new Float64Array(n * H);
@@ -146,16 +163,19 @@ function plainGcnTrain(task: GcnTask, seed: number, order: '(AX)W' | 'A(XW)'): {
     if (ax !== null) {
       // Z1 = (Â·X)·W1, so dW1 = (Â·X)^T · dZ1.
       for (let i = 0; i < n; i++) {
-        for (let p = ax.ptr[i]; p < ax.ptr[i + 1]; p++) for (let h = 0; h < H; h++) g1[ax.col[p] * H + h] += ax.val[p] * dHidden[i * H + h];
+        for (let p = ax.ptr[i]; p < ax.ptr[i + 1]; p++)
+          for (let h = 0; h < H; h++) g1[ax.col[p] * H + h] += ax.val[p] * dHidden[i * H + h];
       }
     } else {
       // Z1 = Â·(X·W1), so dW1 = X^T · (Â^T · dZ1).
       const dXw = new Float64Array(n * H);
       for (let i = 0; i < n; i++) {
-        for (let p = aPtr[i]; p < aPtr[i + 1]; p++) for (let h = 0; h < H; h++) dXw[aCol[p] * H + h] += aVal[p] * dHidden[i * H + h];
+        for (let p = aPtr[i]; p < aPtr[i + 1]; p++)
+          for (let h = 0; h < H; h++) dXw[aCol[p] * H + h] += aVal[p] * dHidden[i * H + h];
       }
       for (let i = 0; i < n; i++) {
-        for (let q = xPtr[i]; q < xPtr[i + 1]; q++) for (let h = 0; h < H; h++) g1[xCol[q] * H + h] += xd[q] * dXw[i * H + h];
+        for (let q = xPtr[i]; q < xPtr[i + 1]; q++)
+          for (let h = 0; h < H; h++) g1[xCol[q] * H + h] += xd[q] * dXw[i * H + h];
       }
     }
     t++;
@@ -177,7 +197,10 @@ function plainGcnTrain(task: GcnTask, seed: number, order: '(AX)W' | 'A(XW)'): {
   return { epochMs, totalSeconds, testAccuracy };
 }
 
-function trainerRun(task: GcnTask, seed: number): { epochMs: number[]; totalSeconds: number; testAccuracy: number; model: GcnModel } {
+function trainerRun(
+  task: GcnTask,
+  seed: number,
+): { epochMs: number[]; totalSeconds: number; testAccuracy: number; model: GcnModel } {
   const epochMs: number[] = [];
   let last = 0;
   const result = trainGcn(task, {
@@ -237,7 +260,17 @@ const baseline = plainGcnTrain(citeseer, 1, '(AX)W');
 const plainGoodOrder = plainGcnTrain(citeseer, 1, 'A(XW)');
 const trainerTotals = trainer.map((r) => r.totalSeconds);
 const trainerEpochs = trainer.flatMap((r) => r.epochMs);
-const crypto = plantedPartition({ communities: 4, nodesPerCommunity: 50, pIn: 0.2, pOut: 0.01, numFeatures: 8, signal: 1, trainPerClass: 5, valPerClass: 10, seed: 1 });
+const crypto = plantedPartition({
+  communities: 4,
+  nodesPerCommunity: 50,
+  pIn: 0.2,
+  pOut: 0.01,
+  numFeatures: 8,
+  signal: 1,
+  trainPerClass: 5,
+  valPerClass: 10,
+  seed: 1,
+});
 const cryptoModel = trainGcn(crypto, { seed: 1 }).model;
 
 const report = {
@@ -245,7 +278,13 @@ const report = {
   node: process.version,
   cores: availableParallelism(),
   cpu: cpus()[0]?.model ?? 'unknown',
-  dataset: { name: 'citeseer', nodes: citeseer.adjacency.rows, features: citeseer.features.cols, feature_nonzeros: nnz(citeseer.features), load_ms: ms(loadMs) },
+  dataset: {
+    name: 'citeseer',
+    nodes: citeseer.adjacency.rows,
+    features: citeseer.features.cols,
+    feature_nonzeros: nnz(citeseer.features),
+    load_ms: ms(loadMs),
+  },
   settings: SETTINGS,
   training: {
     trainer: {

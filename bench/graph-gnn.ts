@@ -29,7 +29,13 @@ import { exportChecked } from '../functions/gnn-trainer/src/model-artifact.ts';
 import { labelledWindows, walkForward } from '../functions/gnn-trainer/src/walk-forward.ts';
 import { quantile } from './quantile.ts';
 
-const { values } = parseArgs({ options: { symbols: { type: 'string', default: '10' }, days: { type: 'string', default: '180' }, epochs: { type: 'string', default: '200' } } });
+const { values } = parseArgs({
+  options: {
+    symbols: { type: 'string', default: '10' },
+    days: { type: 'string', default: '180' },
+    epochs: { type: 'string', default: '200' },
+  },
+});
 const SYMBOLS = DEFAULT_SYMBOLS.slice(0, Number(values.symbols)).map((s) => s.symbol);
 const DAYS = Number(values.days);
 const EPOCHS = Number(values.epochs);
@@ -49,12 +55,32 @@ try {
     const collection = `${symbol.toLowerCase()}_api_candles_1h_2024_01_01`;
     collections[symbol] = collection;
     for (let from = START; from < END; from += 1000 * HOUR) {
-      const rows = JSON.parse(await market.klinesJson('spot', symbol, '1h', { startTime: from, endTime: Math.min(END, from + 1000 * HOUR) - 1, limit: 1000 })) as BinanceKlineRow[];
+      const rows = JSON.parse(
+        await market.klinesJson('spot', symbol, '1h', {
+          startTime: from,
+          endTime: Math.min(END, from + 1000 * HOUR) - 1,
+          limit: 1000,
+        }),
+      ) as BinanceKlineRow[];
       await store.writeBatch({ collection, records: rows.map((row) => klineFromRow(symbol, '1h', row)) });
     }
   }
   const time_range = `${new Date(START).toISOString().slice(0, 10)}:${new Date(END).toISOString().slice(0, 10)}`;
-  const request = parseGraphRequest({ command: 'start', queue_id: 'wf-bench-graph_correlation-20240101-bench1', target: 'graph-builder', symbol: SYMBOLS[0]!, symbols: SYMBOLS, type: 'graph_correlation', time_range, collection_name: 'bench_graph', timestamp: 0, window: 24, step: 12, edges: { method: 'top_k', k: 3 }, collections });
+  const request = parseGraphRequest({
+    command: 'start',
+    queue_id: 'wf-bench-graph_correlation-20240101-bench1',
+    target: 'graph-builder',
+    symbol: SYMBOLS[0]!,
+    symbols: SYMBOLS,
+    type: 'graph_correlation',
+    time_range,
+    collection_name: 'bench_graph',
+    timestamp: 0,
+    window: 24,
+    step: 12,
+    edges: { method: 'top_k', k: 3 },
+    collections,
+  });
 
   let started = performance.now();
   const built = await buildGraphSet({ store }, request);
@@ -69,7 +95,10 @@ try {
   const labelled = labelledWindows(graph.windows);
   const union = unionOf(labelled);
   const nodes = union.nodes.flatMap((n, i) => (n.label === -1 ? [] : [i]));
-  const standardization = standardizationOf(nodes.map((i) => union.nodes[i]!.features), 5);
+  const standardization = standardizationOf(
+    nodes.map((i) => union.nodes[i]!.features),
+    5,
+  );
   const task = unionTask(union, { name: 'bench_graph', numFeatures: 5, standardization, train: nodes });
   started = performance.now();
   const final = trainGcn(task, train);
@@ -92,19 +121,53 @@ try {
   }
   await session.release();
 
-  console.log(JSON.stringify({
-    data: { source: 'exchange simulator (synthetic, independent symbols)', symbols: SYMBOLS.length, interval: '1h', days: DAYS, candles: SYMBOLS.length * DAYS * 24 },
-    graph_builder: { windows: built.windows, vertices: built.vertices, edges: built.edges, labelled: built.labelled, build_ms: ms(buildMs), ms_per_window: ms(buildMs / built.windows) },
-    walk_forward: {
-      folds: evaluation.folds.length,
-      test_vertices: evaluation.gcn.total,
-      accuracy_pct: { gcn: pct(evaluation.gcn.accuracy), no_graph: pct(evaluation.no_graph.accuracy), majority: pct(evaluation.majority.accuracy) },
-      up_rate_pct: pct(evaluation.up_rate),
-      seconds: Number(walkForwardS.toFixed(3)),
-    },
-    final_model: { vertices: nodes.length, epochs: EPOCHS, train_accuracy_pct: pct(final.evaluation.train.accuracy), seconds: Number(finalS.toFixed(3)), onnx_bytes: bytes.length, onnx_max_abs_diff: maxAbsDiff },
-    predict_one_window: { vertices: one.adjacency.rows, onnx_ms: { p50: ms(quantile(onnxMs, 0.5)), p99: ms(quantile(onnxMs, 0.99)) }, typescript_ms: { p50: ms(quantile(tsMs, 0.5)), p99: ms(quantile(tsMs, 0.99)) } },
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        data: {
+          source: 'exchange simulator (synthetic, independent symbols)',
+          symbols: SYMBOLS.length,
+          interval: '1h',
+          days: DAYS,
+          candles: SYMBOLS.length * DAYS * 24,
+        },
+        graph_builder: {
+          windows: built.windows,
+          vertices: built.vertices,
+          edges: built.edges,
+          labelled: built.labelled,
+          build_ms: ms(buildMs),
+          ms_per_window: ms(buildMs / built.windows),
+        },
+        walk_forward: {
+          folds: evaluation.folds.length,
+          test_vertices: evaluation.gcn.total,
+          accuracy_pct: {
+            gcn: pct(evaluation.gcn.accuracy),
+            no_graph: pct(evaluation.no_graph.accuracy),
+            majority: pct(evaluation.majority.accuracy),
+          },
+          up_rate_pct: pct(evaluation.up_rate),
+          seconds: Number(walkForwardS.toFixed(3)),
+        },
+        final_model: {
+          vertices: nodes.length,
+          epochs: EPOCHS,
+          train_accuracy_pct: pct(final.evaluation.train.accuracy),
+          seconds: Number(finalS.toFixed(3)),
+          onnx_bytes: bytes.length,
+          onnx_max_abs_diff: maxAbsDiff,
+        },
+        predict_one_window: {
+          vertices: one.adjacency.rows,
+          onnx_ms: { p50: ms(quantile(onnxMs, 0.5)), p99: ms(quantile(onnxMs, 0.99)) },
+          typescript_ms: { p50: ms(quantile(tsMs, 0.5)), p99: ms(quantile(tsMs, 0.99)) },
+        },
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await store.close();
   rmSync(dir, { recursive: true, force: true });

@@ -42,7 +42,12 @@ function gitCommit(): string | null {
 /** Whether the working tree differs from the commit (the figures are then of uncommitted code). */
 function gitDirty(): boolean | null {
   try {
-    return execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim() !== '';
+    return (
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+      }).trim() !== ''
+    );
   } catch {
     return null;
   }
@@ -52,7 +57,9 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
 const scratch = mkdtempSync(join(tmpdir(), 'sf-bench-'));
@@ -62,31 +69,50 @@ try {
   await waitForKafka(createBusConnection({ brokers: [broker.brokers] }));
   const { SIM_WEIGHT_LIMIT, ...realBudget } = ISOLATION_STACK_ENV;
   const env = values['real-budget'] ? realBudget : ISOLATION_STACK_ENV;
-  const stack = await startTestStack({ ...env, LOG_LEVEL: 'warn', ...(values['max-scale'] === undefined ? {} : { STREAMFORGE_MAX_SCALE: values['max-scale'] }) });
+  const stack = await startTestStack({
+    ...env,
+    LOG_LEVEL: 'warn',
+    ...(values['max-scale'] === undefined ? {} : { STREAMFORGE_MAX_SCALE: values['max-scale'] }),
+  });
   try {
     // With the real budget a normal run may wait for the next budget minute: give it three.
-    const result = await measureIsolation(stack, { rounds: Number(values.rounds), timeoutMs: values['real-budget'] ? 180_000 : 60_000, log: (line) => process.stderr.write(`${line}\n`) });
-    console.log(JSON.stringify({
-      bench: 'isolation',
-      normal: result.normal,
-      poison: result.poison,
-      scaling: values['max-scale'] === undefined ? 'as configured (func.yaml, KafkaSource annotations)' : `STREAMFORGE_MAX_SCALE=${values['max-scale']}`,
-      exchange_budget: values['real-budget'] ? 'Binance\'s 6000 REQUEST_WEIGHT a minute, shared' : 'lifted (SIM_WEIGHT_LIMIT=Infinity), as in the test',
-      rounds: result.pair_ratios.length / 2,
-      alone_s: result.alone_s,
-      beside_poison_s: result.beside_s,
-      alone_median_s: round(median(result.alone_s)),
-      beside_poison_median_s: round(median(result.beside_s)),
-      pair_ratios: result.pair_ratios,
-      ratio_beside_vs_alone: result.ratio,
-      goal: { ratio_at_most: 1.5 },
-      node: process.version,
-      cores: availableParallelism(),
-      cpu: cpus()[0]?.model.trim(),
-      project: PROJECT_ROOT.split('/').at(-1),
-      commit: gitCommit(),
-      uncommitted_changes: gitDirty(),
-    }, null, 2));
+    const result = await measureIsolation(stack, {
+      rounds: Number(values.rounds),
+      timeoutMs: values['real-budget'] ? 180_000 : 60_000,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    console.log(
+      JSON.stringify(
+        {
+          bench: 'isolation',
+          normal: result.normal,
+          poison: result.poison,
+          scaling:
+            values['max-scale'] === undefined
+              ? 'as configured (func.yaml, KafkaSource annotations)'
+              : `STREAMFORGE_MAX_SCALE=${values['max-scale']}`,
+          exchange_budget: values['real-budget']
+            ? "Binance's 6000 REQUEST_WEIGHT a minute, shared"
+            : 'lifted (SIM_WEIGHT_LIMIT=Infinity), as in the test',
+          rounds: result.pair_ratios.length / 2,
+          alone_s: result.alone_s,
+          beside_poison_s: result.beside_s,
+          alone_median_s: round(median(result.alone_s)),
+          beside_poison_median_s: round(median(result.beside_s)),
+          pair_ratios: result.pair_ratios,
+          ratio_beside_vs_alone: result.ratio,
+          goal: { ratio_at_most: 1.5 },
+          node: process.version,
+          cores: availableParallelism(),
+          cpu: cpus()[0]?.model.trim(),
+          project: PROJECT_ROOT.split('/').at(-1),
+          commit: gitCommit(),
+          uncommitted_changes: gitDirty(),
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     await stack.down();
   }

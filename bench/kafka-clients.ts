@@ -23,14 +23,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Consumer as PlatformaticConsumer, Producer as PlatformaticProducer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import {
+  Consumer as PlatformaticConsumer,
+  Producer as PlatformaticProducer,
+  stringDeserializers,
+  stringSerializers,
+} from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
 import { freePort, startLocalBroker, type LocalBroker } from '@streamforge/platform';
 import { createTestTopic, readTopic, startKafkaFaultProxy } from '@streamforge/testing';
 import { quantile } from './quantile.ts';
 
-const { values } = parseArgs({ options: { messages: { type: 'string' }, batch: { type: 'string' }, size: { type: 'string' }, rounds: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string' },
+    batch: { type: 'string' },
+    size: { type: 'string' },
+    rounds: { type: 'string' },
+  },
+});
 const total = Number(values.messages ?? 200_000);
 const batchSize = Number(values.batch ?? 500);
 const size = Number(values.size ?? 1000);
@@ -46,7 +58,11 @@ interface ClientUnderTest {
 
 const kafkajsClient: ClientUnderTest = {
   async produce(brokers, topic, batches) {
-    const producer = new Kafka({ brokers: [brokers], clientId: 'bench-kafkajs', logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = new Kafka({ brokers: [brokers], clientId: 'bench-kafkajs', logLevel: logLevel.NOTHING }).producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
     await producer.connect();
     const times: number[] = [];
     for (const messages of batches) {
@@ -58,12 +74,20 @@ const kafkajsClient: ClientUnderTest = {
     return times;
   },
   async consume(brokers, topic, count) {
-    const consumer = new Kafka({ brokers: [brokers], clientId: 'bench-kafkajs', logLevel: logLevel.NOTHING }).consumer({ groupId: `bench-kafkajs-${Date.now()}`, maxWaitTimeInMs: 100 });
+    const consumer = new Kafka({ brokers: [brokers], clientId: 'bench-kafkajs', logLevel: logLevel.NOTHING }).consumer({
+      groupId: `bench-kafkajs-${Date.now()}`,
+      maxWaitTimeInMs: 100,
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     let seen = 0;
     await new Promise<void>((resolve) => {
-      void consumer.run({ eachBatch: async ({ batch }) => { seen += batch.messages.length; if (seen >= count) resolve(); } });
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          seen += batch.messages.length;
+          if (seen >= count) resolve();
+        },
+      });
     });
     await consumer.disconnect();
   },
@@ -71,7 +95,13 @@ const kafkajsClient: ClientUnderTest = {
 
 const platformaticClient: ClientUnderTest = {
   async produce(brokers, topic, batches) {
-    const producer = new PlatformaticProducer({ clientId: 'bench-platformatic', bootstrapBrokers: [brokers], idempotent: true, acks: -1, serializers: stringSerializers });
+    const producer = new PlatformaticProducer({
+      clientId: 'bench-platformatic',
+      bootstrapBrokers: [brokers],
+      idempotent: true,
+      acks: -1,
+      serializers: stringSerializers,
+    });
     const times: number[] = [];
     for (const messages of batches) {
       const started = performance.now();
@@ -82,7 +112,13 @@ const platformaticClient: ClientUnderTest = {
     return times;
   },
   async consume(brokers, topic, count) {
-    const consumer = new PlatformaticConsumer({ clientId: 'bench-platformatic', groupId: `bench-platformatic-${Date.now()}`, bootstrapBrokers: [brokers], deserializers: stringDeserializers, maxWaitTime: 100 });
+    const consumer = new PlatformaticConsumer({
+      clientId: 'bench-platformatic',
+      groupId: `bench-platformatic-${Date.now()}`,
+      bootstrapBrokers: [brokers],
+      deserializers: stringDeserializers,
+      maxWaitTime: 100,
+    });
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: true });
     let seen = 0;
     for await (const _ of stream) if (++seen >= count) break;
@@ -98,19 +134,38 @@ function batchesOf(round: number): Message[][] {
   const payload = 'x'.repeat(Math.max(0, size - 40));
   const batches: Message[][] = [];
   for (let i = 0; i < total; i += batchSize) {
-    batches.push(Array.from({ length: Math.min(batchSize, total - i) }, (_, j) => ({ key: `symbol-${(i + j) % 64}`, value: `{"round":${round},"n":${i + j},"p":"${payload}"}` })));
+    batches.push(
+      Array.from({ length: Math.min(batchSize, total - i) }, (_, j) => ({
+        key: `symbol-${(i + j) % 64}`,
+        value: `{"round":${round},"n":${i + j},"p":"${payload}"}`,
+      })),
+    );
   }
   return batches;
 }
 
 async function startBroker(port?: number, advertisedPort?: number): Promise<{ broker: LocalBroker; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-kafka-'));
-  const broker = await startLocalBroker({ dataDir: dir, ...(port === undefined ? {} : { port }), ...(advertisedPort === undefined ? {} : { advertisedPort }) });
+  const broker = await startLocalBroker({
+    dataDir: dir,
+    ...(port === undefined ? {} : { port }),
+    ...(advertisedPort === undefined ? {} : { advertisedPort }),
+  });
   return { broker, dir };
 }
 
 /** Throughput rounds; the clients take turns so neither always runs on a warmer broker. */
-async function throughput(brokers: string): Promise<Record<ClientName, { produce_msgs_per_s: number; produce_mb_per_s: number; batch_send_ms: { p50: number; p99: number }; consume_msgs_per_s: number }>> {
+async function throughput(brokers: string): Promise<
+  Record<
+    ClientName,
+    {
+      produce_msgs_per_s: number;
+      produce_mb_per_s: number;
+      batch_send_ms: { p50: number; p99: number };
+      consume_msgs_per_s: number;
+    }
+  >
+> {
   const kafka = createBusConnection({ brokers: [brokers], clientId: 'bench-admin' });
   await waitForKafka(kafka);
   const samples: Record<string, { produce: number[]; consume: number[]; batches: number[] }> = {};
@@ -125,7 +180,8 @@ async function throughput(brokers: string): Promise<Record<ClientName, { produce
       const consumeStarted = performance.now();
       await client.consume(brokers, topic, total);
       const consumeSeconds = (performance.now() - consumeStarted) / 1000;
-      const s = (samples[name] ??= { produce: [], consume: [], batches: [] });
+      samples[name] ??= { produce: [], consume: [], batches: [] };
+      const s = samples[name];
       s.produce.push(total / produceSeconds);
       s.consume.push(total / consumeSeconds);
       s.batches.push(...times);
@@ -138,7 +194,10 @@ async function throughput(brokers: string): Promise<Record<ClientName, { produce
     result[name] = {
       produce_msgs_per_s: Math.round(produce),
       produce_mb_per_s: Math.round((produce * size) / 1e5) / 10,
-      batch_send_ms: { p50: Math.round(quantile(s.batches, 0.5) * 10) / 10, p99: Math.round(quantile(s.batches, 0.99) * 10) / 10 },
+      batch_send_ms: {
+        p50: Math.round(quantile(s.batches, 0.5) * 10) / 10,
+        p99: Math.round(quantile(s.batches, 0.99) * 10) / 10,
+      },
       consume_msgs_per_s: Math.round(quantile(s.consume, 0.5)),
     };
   }
@@ -146,7 +205,9 @@ async function throughput(brokers: string): Promise<Record<ClientName, { produce
 }
 
 /** Each client's raw idempotent producer, one answer lost while two sends are under way. */
-async function lostAnswer(): Promise<Record<ClientName, { topic_holds: string[]; lost: string[]; duplicated: string[] }>> {
+async function lostAnswer(): Promise<
+  Record<ClientName, { topic_holds: string[]; lost: string[]; duplicated: string[] }>
+> {
   const brokerPort = await freePort();
   const proxy = await startKafkaFaultProxy(brokerPort);
   const { broker, dir } = await startBroker(brokerPort, proxy.port);
@@ -154,16 +215,39 @@ async function lostAnswer(): Promise<Record<ClientName, { topic_holds: string[];
     const kafka = createBusConnection({ brokers: [broker.brokers], clientId: 'bench-admin' });
     await waitForKafka(kafka);
     const result = {} as Awaited<ReturnType<typeof lostAnswer>>;
-    const senders: Record<ClientName, (topic: string) => Promise<{ send(id: string): Promise<unknown>; close(): Promise<unknown> }>> = {
+    const senders: Record<
+      ClientName,
+      (topic: string) => Promise<{ send(id: string): Promise<unknown>; close(): Promise<unknown> }>
+    > = {
       kafkajs: async (topic) => {
         // A short request timeout: the lost answer fails the request after 2 s and kafkajs retries it.
-        const producer = new Kafka({ brokers: [broker.brokers], clientId: 'bench-kafkajs', requestTimeout: 2_000, retry: { retries: 3, initialRetryTime: 100 }, logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1 });
+        const producer = new Kafka({
+          brokers: [broker.brokers],
+          clientId: 'bench-kafkajs',
+          requestTimeout: 2_000,
+          retry: { retries: 3, initialRetryTime: 100 },
+          logLevel: logLevel.NOTHING,
+        }).producer({ idempotent: true, maxInFlightRequests: 1 });
         await producer.connect();
-        return { send: (id) => producer.send({ topic, acks: -1, messages: [{ key: 'k', value: id }] }), close: () => producer.disconnect() };
+        return {
+          send: (id) => producer.send({ topic, acks: -1, messages: [{ key: 'k', value: id }] }),
+          close: () => producer.disconnect(),
+        };
       },
       '@platformatic/kafka': async (topic) => {
-        const producer = new PlatformaticProducer({ clientId: 'bench-platformatic', bootstrapBrokers: [broker.brokers], idempotent: true, acks: -1, requestTimeout: 2_000, retryDelay: 100, serializers: stringSerializers });
-        return { send: (id) => producer.send({ messages: [{ topic, key: 'k', value: id }] }), close: () => producer.close() };
+        const producer = new PlatformaticProducer({
+          clientId: 'bench-platformatic',
+          bootstrapBrokers: [broker.brokers],
+          idempotent: true,
+          acks: -1,
+          requestTimeout: 2_000,
+          retryDelay: 100,
+          serializers: stringSerializers,
+        });
+        return {
+          send: (id) => producer.send({ messages: [{ topic, key: 'k', value: id }] }),
+          close: () => producer.close(),
+        };
       },
     };
     for (const name of Object.keys(CLIENTS) as ClientName[]) {
@@ -179,7 +263,11 @@ async function lostAnswer(): Promise<Record<ClientName, { topic_holds: string[];
         async () => (await readTopic(kafka, topic, 3, 5_000).catch(() => [])).map((r) => String(r.value)),
       );
       const sent = ['first', 'second', 'third', 'fourth'];
-      result[name] = { topic_holds: held, lost: sent.filter((id) => !held.includes(id)), duplicated: sent.filter((id) => held.filter((h) => h === id).length > 1) };
+      result[name] = {
+        topic_holds: held,
+        lost: sent.filter((id) => !held.includes(id)),
+        duplicated: sent.filter((id) => held.filter((h) => h === id).length > 1),
+      };
     }
     return result;
   } finally {
@@ -199,17 +287,32 @@ try {
   const measured = await throughput(brokers);
   const base = measured.kafkajs;
   const alt = measured['@platformatic/kafka'];
-  console.log(JSON.stringify({
-    bench: 'kafka-clients',
-    setup: { messages: total, batch: batchSize, message_bytes: size, rounds, partitions: 6, acks: 'all', idempotent: true, one_batch_at_a_time: true },
-    throughput: measured,
-    ratio_to_kafkajs: {
-      produce: Math.round((alt.produce_msgs_per_s / base.produce_msgs_per_s) * 100) / 100,
-      consume: Math.round((alt.consume_msgs_per_s / base.consume_msgs_per_s) * 100) / 100,
-      batch_send_p99: Math.round((alt.batch_send_ms.p99 / base.batch_send_ms.p99) * 100) / 100,
-    },
-    lost_answer: await lostAnswer(),
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        bench: 'kafka-clients',
+        setup: {
+          messages: total,
+          batch: batchSize,
+          message_bytes: size,
+          rounds,
+          partitions: 6,
+          acks: 'all',
+          idempotent: true,
+          one_batch_at_a_time: true,
+        },
+        throughput: measured,
+        ratio_to_kafkajs: {
+          produce: Math.round((alt.produce_msgs_per_s / base.produce_msgs_per_s) * 100) / 100,
+          consume: Math.round((alt.consume_msgs_per_s / base.consume_msgs_per_s) * 100) / 100,
+          batch_send_p99: Math.round((alt.batch_send_ms.p99 / base.batch_send_ms.p99) * 100) / 100,
+        },
+        lost_answer: await lostAnswer(),
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   if (own) {
     await own.broker.stop();

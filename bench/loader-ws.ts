@@ -18,7 +18,13 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { TOPIC_PLAN, createEventProducer, createBusConnection, ensureTopics, waitForKafka } from '@streamforge/core/bus';
+import {
+  TOPIC_PLAN,
+  createEventProducer,
+  createBusConnection,
+  ensureTopics,
+  waitForKafka,
+} from '@streamforge/core/bus';
 import { BinanceRestClient, systemTime } from '@streamforge/exchange';
 import { DEFAULT_SYMBOLS, attachWebSocketSide, startExchangeSimulator, type SymbolSpec } from '@streamforge/simulator';
 import { startLocalBroker, type LocalBroker } from '@streamforge/platform';
@@ -28,18 +34,29 @@ import { LiveLoader } from '../functions/loader-ws/src/live-loader.ts';
 
 function symbolsFor(count: number): SymbolSpec[] {
   // Busy made-up symbols: an aggregate trade every millisecond each.
-  return Array.from({ length: count }, (_, i) => ({ ...DEFAULT_SYMBOLS[0]!, symbol: `BENCH${i}USDT`, listedAt: Date.UTC(2020, 0, 1), tradeGapMs: 1 }));
+  return Array.from({ length: count }, (_, i) => ({
+    ...DEFAULT_SYMBOLS[0]!,
+    symbol: `BENCH${i}USDT`,
+    listedAt: Date.UTC(2020, 0, 1),
+    tradeGapMs: 1,
+  }));
 }
 
 if (!isMainThread) {
   // The simulator's thread: its own event loop, as the exchange is another machine.
   const { count } = workerData as { count: number };
-  const sim = await startExchangeSimulator({ symbols: symbolsFor(count), weightLimit: Number.POSITIVE_INFINITY, requestLogSize: 0 });
+  const sim = await startExchangeSimulator({
+    symbols: symbolsFor(count),
+    weightLimit: Number.POSITIVE_INFINITY,
+    requestLogSize: 0,
+  });
   const side = attachWebSocketSide(sim, { pumpMs: 1 });
   parentPort!.postMessage({ url: sim.url, ws: side.urls.spot });
   parentPort!.on('message', () => parentPort!.postMessage({ stats: side.stats() }));
 } else {
-  const { values } = parseArgs({ options: { rate: { type: 'string' }, seconds: { type: 'string' }, warmup: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { rate: { type: 'string' }, seconds: { type: 'string' }, warmup: { type: 'string' } },
+  });
   const rate = Number(values.rate ?? 25_000);
   const seconds = Number(values.seconds ?? 20);
   const warmup = Number(values.warmup ?? 5);
@@ -62,7 +79,10 @@ if (!isMainThread) {
 
   const worker = new Worker(new URL(import.meta.url), { workerData: { count } });
   const urls = await new Promise<{ url: string; ws: string }>((resolve) => worker.once('message', resolve));
-  const exchange = new BinanceRestClient({ baseUrls: { spot: urls.url }, weightLimits: { spot: Number.POSITIVE_INFINITY } });
+  const exchange = new BinanceRestClient({
+    baseUrls: { spot: urls.url },
+    weightLimits: { spot: Number.POSITIVE_INFINITY },
+  });
   const symbols = symbolsFor(count).map((s) => s.symbol);
   const loader = new LiveLoader({
     config: {
@@ -104,20 +124,34 @@ if (!isMainThread) {
   await loader.stop('benchmark over');
   const messagesPerSecond = Math.round((after.messages - before.messages) / elapsed);
   const p99 = latency.p100 === undefined ? undefined : latency.p99;
-  console.log(JSON.stringify({
-    benchmark: 'loader-ws',
-    machine: { cpus: availableParallelism(), model: cpus()[0]?.model, node: process.version },
-    offered: { symbols: count, aggTradesPerSecond: count * 1000 },
-    measuredSeconds: Number(elapsed.toFixed(2)),
-    messagesPerSecond,
-    recordsAcknowledgedPerSecond: Math.round((after.records_published - before.records_published) / elapsed),
-    latencyMs: { eventToKafkaAck: latency, eventToArrival: after.arrival_ms, samples: loader.publisher.latency.count },
-    sends: publisher.sends,
-    recordsPerSend: Math.round(publisher.published / Math.max(1, publisher.sends)),
-    gapsFound: after.gaps_found,
-    simulator: simStats,
-    goals: { messagesPerSecond: 20_000, p99Ms: 20, met: messagesPerSecond >= 20_000 && p99 !== undefined && p99 < 20 },
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        benchmark: 'loader-ws',
+        machine: { cpus: availableParallelism(), model: cpus()[0]?.model, node: process.version },
+        offered: { symbols: count, aggTradesPerSecond: count * 1000 },
+        measuredSeconds: Number(elapsed.toFixed(2)),
+        messagesPerSecond,
+        recordsAcknowledgedPerSecond: Math.round((after.records_published - before.records_published) / elapsed),
+        latencyMs: {
+          eventToKafkaAck: latency,
+          eventToArrival: after.arrival_ms,
+          samples: loader.publisher.latency.count,
+        },
+        sends: publisher.sends,
+        recordsPerSend: Math.round(publisher.published / Math.max(1, publisher.sends)),
+        gapsFound: after.gaps_found,
+        simulator: simStats,
+        goals: {
+          messagesPerSecond: 20_000,
+          p99Ms: 20,
+          met: messagesPerSecond >= 20_000 && p99 !== undefined && p99 < 20,
+        },
+      },
+      null,
+      2,
+    ),
+  );
 
   await exchange.close();
   await producer.disconnect();

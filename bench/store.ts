@@ -44,7 +44,10 @@ interface Measure {
 }
 
 /** Writes `batches` one after the other, timing each call. */
-async function timed(store: SqliteStore, batches: WriteBatchInput[]): Promise<{ seconds: number; latencies: number[] }> {
+async function timed(
+  store: SqliteStore,
+  batches: WriteBatchInput[],
+): Promise<{ seconds: number; latencies: number[] }> {
   const latencies: number[] = [];
   const start = performance.now();
   for (const batch of batches) {
@@ -59,7 +62,10 @@ function summarise(runs: Array<{ seconds: number; latencies: number[] }>, record
   const rates = runs.map((r) => records / r.seconds);
   const median = quantile(rates, 0.5);
   const run = runs[rates.indexOf(median)];
-  return { records_per_s: Math.round(median), batch_ms: { p50: round(quantile(run.latencies, 0.5)), p99: round(quantile(run.latencies, 0.99)) } };
+  return {
+    records_per_s: Math.round(median),
+    batch_ms: { p50: round(quantile(run.latencies, 0.5)), p99: round(quantile(run.latencies, 0.99)) },
+  };
 }
 
 const records: DataRecord[] = klineSeries(RECORDS);
@@ -69,7 +75,18 @@ const batchesOf = (items: DataRecord[], withProgress = false): WriteBatchInput[]
   return Array.from({ length: pages }, (_, page) => ({
     collection: COLLECTION,
     records: items.slice(page * BATCH, (page + 1) * BATCH),
-    ...(withProgress ? { progress: { queue_id: 'wf-btcusdt-api_candles_1m-20240801-bench1', page, pages, part: 0, parts: 1, records: BATCH } } : {}),
+    ...(withProgress
+      ? {
+          progress: {
+            queue_id: 'wf-btcusdt-api_candles_1m-20240801-bench1',
+            page,
+            pages,
+            part: 0,
+            parts: 1,
+            records: BATCH,
+          },
+        }
+      : {}),
   }));
 };
 
@@ -102,7 +119,12 @@ for (let run = 0; run < RUNS; run++) {
     insertWithProgress.push(await timed(store, batchesOf(records, true)));
   });
   await withFreshStore(async (store) => {
-    baseline.push(await timed(store, records.slice(0, BASELINE_RECORDS).map((r) => ({ collection: COLLECTION, records: [r] }))));
+    baseline.push(
+      await timed(
+        store,
+        records.slice(0, BASELINE_RECORDS).map((r) => ({ collection: COLLECTION, records: [r] })),
+      ),
+    );
   });
 }
 
@@ -130,5 +152,8 @@ const result = {
   baseline_one_record_per_transaction: { records: BASELINE_RECORDS, ...summarise(baseline, BASELINE_RECORDS) },
   speedup_insert_vs_baseline: 0,
 };
-result.speedup_insert_vs_baseline = round(result.insert.records_per_s / result.baseline_one_record_per_transaction.records_per_s, 1);
+result.speedup_insert_vs_baseline = round(
+  result.insert.records_per_s / result.baseline_one_record_per_transaction.records_per_s,
+  1,
+);
 console.log(JSON.stringify(result, null, 2));

@@ -29,9 +29,15 @@ import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from '@streamforge/p
 import { runWorkflowLoad, type WorkflowLoadResult } from '@streamforge/load';
 import { startTestStack } from '@streamforge/testing';
 
-const { values } = parseArgs({ options: { count: { type: 'string' }, steps: { type: 'string' }, 'interval-ms': { type: 'string' } } });
+const { values } = parseArgs({
+  options: { count: { type: 'string' }, steps: { type: 'string' }, 'interval-ms': { type: 'string' } },
+});
 const count = Number(values.count ?? 50);
-const params = { steps: Number(values.steps ?? 5), records_per_step: 100, interval_ms: Number(values['interval-ms'] ?? 0) };
+const params = {
+  steps: Number(values.steps ?? 5),
+  records_per_step: 100,
+  interval_ms: Number(values['interval-ms'] ?? 0),
+};
 
 let broker: LocalBroker | undefined;
 let scratch: string | undefined;
@@ -61,18 +67,26 @@ try {
   await runWorkflowLoad({ apiUrl, count: 5, params, checkTrails: false });
   const sequential = await runWorkflowLoad({ apiUrl, count, params, sequential: true });
   const concurrent = await runWorkflowLoad({ apiUrl, count, params });
-  const ok = (r: WorkflowLoadResult) => r.by_status.completed === count && r.trails?.lost === 0 && r.failed_to_start.length === 0;
-  console.log(JSON.stringify({
-    benchmark: 'workflows-load',
-    node: process.version,
-    cpus: cpus().length,
-    broker: broker ? 'started by the benchmark' : 'KAFKA_BROKERS',
-    workflow: { type: 'dummy_load', params, telemetry_events_each: params.steps + 2 },
-    concurrent: summary(concurrent),
-    baseline_one_after_another: summary(sequential),
-    speedup_workflows_per_second: Math.round((concurrent.workflows_per_second / Math.max(sequential.workflows_per_second, 1e-9)) * 100) / 100,
-    all_final_and_nothing_lost: ok(concurrent) && ok(sequential),
-  }, null, 2));
+  const ok = (r: WorkflowLoadResult) =>
+    r.by_status.completed === count && r.trails?.lost === 0 && r.failed_to_start.length === 0;
+  console.log(
+    JSON.stringify(
+      {
+        benchmark: 'workflows-load',
+        node: process.version,
+        cpus: cpus().length,
+        broker: broker ? 'started by the benchmark' : 'KAFKA_BROKERS',
+        workflow: { type: 'dummy_load', params, telemetry_events_each: params.steps + 2 },
+        concurrent: summary(concurrent),
+        baseline_one_after_another: summary(sequential),
+        speedup_workflows_per_second:
+          Math.round((concurrent.workflows_per_second / Math.max(sequential.workflows_per_second, 1e-9)) * 100) / 100,
+        all_final_and_nothing_lost: ok(concurrent) && ok(sequential),
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await stack.down();
   await broker?.stop();

@@ -26,7 +26,12 @@ for (const folder of requested.length > 0 ? requested : known) {
       folder: relativeToRoot(r.outDir),
       bundle_bytes: r.bundleBytes,
       inputs: r.inputs.length,
-      vendored: r.vendored.map((p) => ({ name: p.name, version: p.version, bytes: p.bytes, native_bytes: p.nativeBytes })),
+      vendored: r.vendored.map((p) => ({
+        name: p.name,
+        version: p.version,
+        bytes: p.bytes,
+        native_bytes: p.nativeBytes,
+      })),
       assets: r.assets,
       optional_missing: r.optionalMissing,
       warnings: r.warnings,

@@ -22,7 +22,9 @@ const results: Record<string, string[]> = {
   sinks: checks.sinkProblems(m),
   topics: [
     ...checks.topicProblems(m),
-    ...(existsSync(TOPICS_FILE) && readFileSync(TOPICS_FILE, 'utf8') === renderTopicsYaml() ? [] : [`${relativeToRoot(TOPICS_FILE)} is stale: run \`make topics\``]),
+    ...(existsSync(TOPICS_FILE) && readFileSync(TOPICS_FILE, 'utf8') === renderTopicsYaml()
+      ? []
+      : [`${relativeToRoot(TOPICS_FILE)} is stale: run \`make topics\``]),
   ],
   references: checks.referenceProblems(m),
   rbac: checks.rbacProblems(m),
@@ -45,20 +47,30 @@ for (const f of m.functions) {
 
 const rendered = renderAll(m.functions, m.kafkaSources);
 mkdirSync(RENDERED_DIR, { recursive: true });
-const header = '# Rendered by scripts/check-manifests.ts for inspection; not applied (func and the KafkaSource controller create these).';
+const header =
+  '# Rendered by scripts/check-manifests.ts for inspection; not applied (func and the KafkaSource controller create these).';
 writeFileSync(join(RENDERED_DIR, 'knative-services.yaml'), toYamlStream(rendered.services, header));
 writeFileSync(join(RENDERED_DIR, 'scaled-objects.yaml'), toYamlStream(rendered.scaledObjects, header));
 
 const problems = Object.values(results).flat();
-console.log(JSON.stringify({
-  ok: problems.length === 0,
-  functions: m.functions.map((f) => f.folder),
-  kafka_sources: m.kafkaSources.filter((d) => d.doc.kind === 'KafkaSource').map((d) => d.doc.metadata.name),
-  job_template: m.jobTemplate ? m.jobTemplate.file : null,
-  rendered: [join(relativeToRoot(RENDERED_DIR), 'knative-services.yaml'), join(relativeToRoot(RENDERED_DIR), 'scaled-objects.yaml')],
-  environment,
-  problems: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v])),
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      ok: problems.length === 0,
+      functions: m.functions.map((f) => f.folder),
+      kafka_sources: m.kafkaSources.filter((d) => d.doc.kind === 'KafkaSource').map((d) => d.doc.metadata.name),
+      job_template: m.jobTemplate ? m.jobTemplate.file : null,
+      rendered: [
+        join(relativeToRoot(RENDERED_DIR), 'knative-services.yaml'),
+        join(relativeToRoot(RENDERED_DIR), 'scaled-objects.yaml'),
+      ],
+      environment,
+      problems: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v])),
+    },
+    null,
+    2,
+  ),
+);
 if (problems.length > 0) {
   console.error(`\n${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   process.exit(1);

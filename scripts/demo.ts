@@ -15,19 +15,26 @@ const SYMBOL = process.env.DEMO_SYMBOL ?? 'BTCUSDT';
 const RANGE = process.env.DEMO_RANGE ?? '2024-08-01:2024-08-08';
 
 function streamforge(...args: string[]): number {
-  const result = spawnSync(process.execPath, [CLI, ...args], { stdio: 'inherit', env: { ...process.env, EXCHANGE: 'simulator' } });
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, EXCHANGE: 'simulator' },
+  });
   return result.status ?? 1;
 }
 
 console.log('== 1. the stack: Kafka broker, topics, functions, KafkaSource dispatcher, exchange simulator');
 const running = readStackState(stateDir());
 if (running?.status === 'ready' && !running.exchange_url) {
-  console.error('a stack without the exchange simulator is running; stop it with `make down` and run `make demo` again');
+  console.error(
+    'a stack without the exchange simulator is running; stop it with `make down` and run `make demo` again',
+  );
   process.exit(1);
 }
 if (streamforge('up', '--simulator') !== 0) process.exit(1);
 
-console.log(`\n== 2. backfill ${SYMBOL} api_candles_1m ${RANGE} (queue-manager → loader-api pages → Kafka → arango-connector → store)`);
+console.log(
+  `\n== 2. backfill ${SYMBOL} api_candles_1m ${RANGE} (queue-manager → loader-api pages → Kafka → arango-connector → store)`,
+);
 const code = streamforge('backfill', SYMBOL, 'api_candles_1m', RANGE);
 
 console.log('\n== 3. what was stored, and where');
@@ -35,7 +42,10 @@ const { workflows } = await api<{ workflows: WorkflowView[] }>('GET', '/workflow
 const workflow = workflows[0];
 if (!workflow) process.exit(1);
 const { count } = await api<{ count: number }>('GET', `/collections/${workflow.collection_name}`);
-const { records } = await api<{ records: Array<Record<string, unknown>> }>('GET', `/collections/${workflow.collection_name}/records?limit=2`);
+const { records } = await api<{ records: Array<Record<string, unknown>> }>(
+  'GET',
+  `/collections/${workflow.collection_name}/records?limit=2`,
+);
 const state = readStackState(stateDir());
 console.log(`workflow     ${workflow.queue_id}: ${workflow.status}`);
 console.log(`collection   ${workflow.collection_name}: ${count} records (a week of 1m candles is ${7 * 1440})`);

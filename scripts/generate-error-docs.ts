@@ -14,7 +14,9 @@ const expected = renderErrorDocs();
 const current = existsSync(ERRORS_DOC_FILE) ? readFileSync(ERRORS_DOC_FILE, 'utf8') : undefined;
 if (values.check) {
   if (current !== expected) {
-    console.error(`${relativeToRoot(ERRORS_DOC_FILE)} is stale: the error table changed. Run \`make error-docs\` and commit the result.`);
+    console.error(
+      `${relativeToRoot(ERRORS_DOC_FILE)} is stale: the error table changed. Run \`make error-docs\` and commit the result.`,
+    );
     process.exit(1);
   }
   console.log(`${relativeToRoot(ERRORS_DOC_FILE)} matches the error table`);

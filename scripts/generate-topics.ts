@@ -14,7 +14,9 @@ const expected = renderTopicsYaml();
 const current = existsSync(TOPICS_FILE) ? readFileSync(TOPICS_FILE, 'utf8') : undefined;
 if (values.check) {
   if (current !== expected) {
-    console.error(`${relativeToRoot(TOPICS_FILE)} is stale: the topic plan changed. Run \`make topics\` and commit the result.`);
+    console.error(
+      `${relativeToRoot(TOPICS_FILE)} is stale: the topic plan changed. Run \`make topics\` and commit the result.`,
+    );
     process.exit(1);
   }
   console.log(`${relativeToRoot(TOPICS_FILE)} matches the topic plan`);

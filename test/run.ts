@@ -17,7 +17,10 @@ const args = process.argv.slice(2);
 const noKafka = args.includes('--no-kafka');
 const paths = args.filter((a) => !a.startsWith('--'));
 const DEFAULT_GLOBS = ['packages/*/test/**/*.test.ts', 'functions/*/test/**/*.test.ts', 'test/**/*.test.ts'];
-const globs = paths.length === 0 ? DEFAULT_GLOBS : paths.map((p) => (p.endsWith('.ts') ? p : `${p.replace(/\/$/, '')}/**/*.test.ts`));
+const globs =
+  paths.length === 0
+    ? DEFAULT_GLOBS
+    : paths.map((p) => (p.endsWith('.ts') ? p : `${p.replace(/\/$/, '')}/**/*.test.ts`));
 
 let broker: LocalBroker | undefined;
 let scratch: string | undefined;
@@ -30,7 +33,9 @@ async function stopBroker(): Promise<void> {
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => { void stopBroker().finally(() => process.exit(130)); });
+  process.once(signal, () => {
+    void stopBroker().finally(() => process.exit(130));
+  });
 }
 
 if (!noKafka && !process.env.KAFKA_BROKERS) {

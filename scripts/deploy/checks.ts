@@ -18,7 +18,16 @@ import { parseIsoDuration } from '@streamforge/platform';
 import { NODE_MAJOR } from './bundle.ts';
 import { envTable, envUsage } from './env-usage.ts';
 import { filesBelow, isExcluded, readFuncignore } from './image-contents.ts';
-import { dataKeys, ofKind, parseEnvReference, where, type Doc, type FunctionManifest, type ManifestDoc, type Manifests } from './manifests.ts';
+import {
+  dataKeys,
+  ofKind,
+  parseEnvReference,
+  where,
+  type Doc,
+  type FunctionManifest,
+  type ManifestDoc,
+  type Manifests,
+} from './manifests.ts';
 import { BUILD_SUBDIR, ROOT, functionDir } from './paths.ts';
 import { renderAll, sourceScale } from './render.ts';
 import { validateAgainst } from './schemas.ts';
@@ -34,23 +43,58 @@ export const SPEC_VERSION = '0.36.0';
  */
 export const SERVICE_TIMEOUT_S = 300;
 /** Builder image registries func trusts (knative/func pkg/buildpacks/builder.go trustedBuilderImagePrefixes). */
-export const TRUSTED_BUILDERS = ['ghcr.io/knative/', 'docker.io/paketobuildpacks/', 'gcr.io/paketo-buildpacks/', 'quay.io/boson/', 'gcr.io/buildpacks/', 'docker.io/heroku/'];
+export const TRUSTED_BUILDERS = [
+  'ghcr.io/knative/',
+  'docker.io/paketobuildpacks/',
+  'gcr.io/paketo-buildpacks/',
+  'quay.io/boson/',
+  'gcr.io/buildpacks/',
+  'docker.io/heroku/',
+];
 /** Functions that keep an instance up, and why (every other one scales to zero). */
 export const ALWAYS_ON: Record<string, string> = {
   'queue-manager': 'watches the loader-ws Jobs it starts and serves the API and console',
 };
 /** Topics whose events must be handled in order per key (one symbol's commands, telemetry and batches). */
-export const ORDERED_TOPICS = [...COMMAND_TARGETS.map(controlTopicOf), 'queue-events', 'data-klines', 'data-agg-trades', 'data-trades', 'data-depth', 'data-book-ticker'];
+export const ORDERED_TOPICS = [
+  ...COMMAND_TARGETS.map(controlTopicOf),
+  'queue-events',
+  'data-klines',
+  'data-agg-trades',
+  'data-trades',
+  'data-depth',
+  'data-book-ticker',
+];
 /** Topics whose history is work that must not be skipped when a source is created. */
-export const EARLIEST_TOPICS = ['queue-events', 'loader-api-work', 'data-klines', 'data-agg-trades', 'data-trades', 'data-depth', 'data-book-ticker'];
+export const EARLIEST_TOPICS = [
+  'queue-events',
+  'loader-api-work',
+  'data-klines',
+  'data-agg-trades',
+  'data-trades',
+  'data-depth',
+  'data-book-ticker',
+];
 /** The one thing the manager may do in the API (knative/rbac.yaml). */
-export const MANAGER_RULE = { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] };
+export const MANAGER_RULE = {
+  apiGroups: ['batch'],
+  resources: ['jobs'],
+  verbs: ['create', 'get', 'list', 'watch', 'delete'],
+};
 /** Environment the platform gives every function without func.yaml: Knative's K_*. */
 export const PLATFORM_ENV = ['K_SERVICE', 'K_REVISION', 'K_CONFIGURATION'];
 
 const KEDA_CLASS = 'keda.autoscaling.knative.dev';
 const SOURCE_SCALE_PREFIX = 'autoscaling.eventing.knative.dev/';
-const SOURCE_SCALE_KEYS = ['class', 'min-scale', 'max-scale', 'polling-interval', 'cooldown-period', 'lag-threshold', 'activation-lag-threshold'];
+const SOURCE_SCALE_KEYS = [
+  'class',
+  'min-scale',
+  'max-scale',
+  'polling-interval',
+  'cooldown-period',
+  'lag-threshold',
+  'activation-lag-threshold',
+];
 const KNOWN_KINDS: Record<string, string[]> = {
   knative: ['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'KafkaTopic'],
   kafkaSources: ['KafkaSource', 'KafkaSink'],
@@ -69,19 +113,37 @@ function functionLabel(f: FunctionManifest): string {
 /** Every manifest against its official schema; the Services and ScaledObjects the cluster derives too. */
 export function schemaProblems(m: Manifests): string[] {
   const problems: string[] = [];
-  for (const f of m.functions) problems.push(...validateAgainst('funcYaml', f.funcYaml).map((p) => `${functionLabel(f)}: ${p}`));
+  for (const f of m.functions)
+    problems.push(...validateAgainst('funcYaml', f.funcYaml).map((p) => `${functionLabel(f)}: ${p}`));
   for (const s of ofKind(m.kafkaSources, 'KafkaSource')) {
-    if (s.doc.apiVersion !== 'sources.knative.dev/v1') problems.push(`${where(s)}: apiVersion must be sources.knative.dev/v1 (the version checked), not ${s.doc.apiVersion}`);
+    if (s.doc.apiVersion !== 'sources.knative.dev/v1')
+      problems.push(
+        `${where(s)}: apiVersion must be sources.knative.dev/v1 (the version checked), not ${s.doc.apiVersion}`,
+      );
     problems.push(...validateAgainst('kafkaSource', s.doc).map((p) => `${where(s)}: ${p}`));
   }
   if (m.jobTemplateError) problems.push(m.jobTemplateError);
-  if (m.jobTemplate) problems.push(...validateAgainst('job', m.jobTemplate.doc).map((p) => `${where(m.jobTemplate as ManifestDoc)}: ${p}`));
+  if (m.jobTemplate)
+    problems.push(
+      ...validateAgainst('job', m.jobTemplate.doc).map((p) => `${where(m.jobTemplate as ManifestDoc)}: ${p}`),
+    );
   const rendered = renderAll(m.functions, m.kafkaSources);
-  for (const svc of rendered.services) problems.push(...validateAgainst('knativeService', svc).map((p) => `Service/${svc.metadata.name} (as func deploy renders it): ${p}`));
-  for (const so of rendered.scaledObjects) problems.push(...validateAgainst('scaledObject', so).map((p) => `ScaledObject/${so.metadata.name} (as the KafkaSource controller renders it): ${p}`));
+  for (const svc of rendered.services)
+    problems.push(
+      ...validateAgainst('knativeService', svc).map(
+        (p) => `Service/${svc.metadata.name} (as func deploy renders it): ${p}`,
+      ),
+    );
+  for (const so of rendered.scaledObjects)
+    problems.push(
+      ...validateAgainst('scaledObject', so).map(
+        (p) => `ScaledObject/${so.metadata.name} (as the KafkaSource controller renders it): ${p}`,
+      ),
+    );
   for (const [group, kinds] of Object.entries(KNOWN_KINDS)) {
     for (const d of group === 'knative' ? m.knative : m.kafkaSources) {
-      if (!kinds.includes(d.doc.kind)) problems.push(`${d.file}: kind ${d.doc.kind} does not belong here (expected one of ${kinds.join(', ')})`);
+      if (!kinds.includes(d.doc.kind))
+        problems.push(`${d.file}: kind ${d.doc.kind} does not belong here (expected one of ${kinds.join(', ')})`);
     }
   }
   return problems;
@@ -96,44 +158,74 @@ export function funcYamlProblems(m: Manifests): string[] {
     const at = functionLabel(f);
     const p = (message: string) => problems.push(`${at}: ${message}`);
     if (y.specVersion !== SPEC_VERSION) p(`specVersion is ${y.specVersion}, the current one is ${SPEC_VERSION}`);
-    if (y.name !== f.folder) p(`name ${y.name} differs from its folder ${f.folder} (the local platform and the checks find functions by folder)`);
+    if (y.name !== f.folder)
+      p(
+        `name ${y.name} differs from its folder ${f.folder} (the local platform and the checks find functions by folder)`,
+      );
     if (y.runtime !== 'typescript' && y.runtime !== 'node') p(`runtime ${y.runtime} is not typescript or node`);
     if (y.namespace !== NAMESPACE) p(`namespace must be ${NAMESPACE} (top-level: where func deploys it)`);
-    if (y.deploy?.namespace !== undefined && y.deploy.namespace !== y.namespace) p(`deploy.namespace ${y.deploy.namespace} (where func last deployed it) differs from namespace ${y.namespace}`);
+    if (y.deploy?.namespace !== undefined && y.deploy.namespace !== y.namespace)
+      p(`deploy.namespace ${y.deploy.namespace} (where func last deployed it) differs from namespace ${y.namespace}`);
     // Build: pack with a trusted builder, on Node 24, from build/ (the bundle).
-    if (y.build?.builder !== 'pack') p('build.builder must be pack (the Paketo Node buildpacks build the bundle folder)');
+    if (y.build?.builder !== 'pack')
+      p('build.builder must be pack (the Paketo Node buildpacks build the bundle folder)');
     const builder: string | undefined = y.build?.builderImages?.pack;
     if (!builder) p('build.builderImages.pack must name the builder image, so the Node version is a choice');
-    else if (!TRUSTED_BUILDERS.some((prefix) => builder.startsWith(prefix))) p(`build.builderImages.pack ${builder} is not a builder func trusts`);
-    const buildEnv = new Map<string, string>(((y.build?.buildEnvs ?? []) as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]));
-    if (buildEnv.get('BP_NODE_VERSION')?.split('.')[0] !== String(NODE_MAJOR)) p(`build.buildEnvs BP_NODE_VERSION must be ${NODE_MAJOR} (the bundle's target), is ${buildEnv.get('BP_NODE_VERSION')}`);
-    if (buildEnv.get('BP_NODE_PROJECT_PATH') !== BUILD_SUBDIR) p(`build.buildEnvs BP_NODE_PROJECT_PATH must be ${BUILD_SUBDIR}: the image is built from the bundle folder`);
-    if (buildEnv.get('BP_NODE_RUN_SCRIPTS') !== 'build') p('build.buildEnvs BP_NODE_RUN_SCRIPTS must be build (build/verify.mjs checks the image folder)');
+    else if (!TRUSTED_BUILDERS.some((prefix) => builder.startsWith(prefix)))
+      p(`build.builderImages.pack ${builder} is not a builder func trusts`);
+    const buildEnv = new Map<string, string>(
+      ((y.build?.buildEnvs ?? []) as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]),
+    );
+    if (buildEnv.get('BP_NODE_VERSION')?.split('.')[0] !== String(NODE_MAJOR))
+      p(
+        `build.buildEnvs BP_NODE_VERSION must be ${NODE_MAJOR} (the bundle's target), is ${buildEnv.get('BP_NODE_VERSION')}`,
+      );
+    if (buildEnv.get('BP_NODE_PROJECT_PATH') !== BUILD_SUBDIR)
+      p(`build.buildEnvs BP_NODE_PROJECT_PATH must be ${BUILD_SUBDIR}: the image is built from the bundle folder`);
+    if (buildEnv.get('BP_NODE_RUN_SCRIPTS') !== 'build')
+      p('build.buildEnvs BP_NODE_RUN_SCRIPTS must be build (build/verify.mjs checks the image folder)');
     // Health endpoints: the routes the runtime serves.
-    if (y.deploy?.healthEndpoints?.readiness !== '/health/readiness') p('deploy.healthEndpoints.readiness must be /health/readiness (the runtime route)');
-    if (y.deploy?.healthEndpoints?.liveness !== '/health/liveness') p('deploy.healthEndpoints.liveness must be /health/liveness (the runtime route)');
+    if (y.deploy?.healthEndpoints?.readiness !== '/health/readiness')
+      p('deploy.healthEndpoints.readiness must be /health/readiness (the runtime route)');
+    if (y.deploy?.healthEndpoints?.liveness !== '/health/liveness')
+      p('deploy.healthEndpoints.liveness must be /health/liveness (the runtime route)');
     // Scaling only through deploy.options.scale (func puts annotations on the Service too, where Serving rejects scaling ones).
     for (const key of Object.keys(y.deploy?.annotations ?? {})) {
-      if (key.startsWith('autoscaling.knative.dev/')) p(`deploy.annotations has ${key}: scaling belongs in deploy.options.scale (func copies annotations to the Service metadata, which Serving rejects)`);
+      if (key.startsWith('autoscaling.knative.dev/'))
+        p(
+          `deploy.annotations has ${key}: scaling belongs in deploy.options.scale (func copies annotations to the Service metadata, which Serving rejects)`,
+        );
     }
     const scale = y.deploy?.options?.scale;
     if (!scale) p('deploy.options.scale is missing (min, max, target)');
     else {
       const always = ALWAYS_ON[f.folder];
       if (!Number.isInteger(scale.min)) p('deploy.options.scale.min must be set');
-      else if (scale.min !== 0 && always === undefined) p(`deploy.options.scale.min is ${scale.min}: functions scale to zero unless listed in ALWAYS_ON with a reason`);
-      if (!Number.isInteger(scale.max) || scale.max < 1) p('deploy.options.scale.max must be a whole number of at least 1 (0 would mean unbounded)');
-      else if (Number.isInteger(scale.min) && scale.max < scale.min) p(`deploy.options.scale.max ${scale.max} is below min ${scale.min}`);
-      if (typeof scale.target !== 'number' || scale.target < 0.01) p('deploy.options.scale.target must be at least 0.01 (Serving rejects less)');
-      if (scale.metric !== undefined && scale.metric !== 'concurrency' && scale.metric !== 'rps') p(`deploy.options.scale.metric ${scale.metric} is not concurrency or rps (KPA)`);
+      else if (scale.min !== 0 && always === undefined)
+        p(`deploy.options.scale.min is ${scale.min}: functions scale to zero unless listed in ALWAYS_ON with a reason`);
+      if (!Number.isInteger(scale.max) || scale.max < 1)
+        p('deploy.options.scale.max must be a whole number of at least 1 (0 would mean unbounded)');
+      else if (Number.isInteger(scale.min) && scale.max < scale.min)
+        p(`deploy.options.scale.max ${scale.max} is below min ${scale.min}`);
+      if (typeof scale.target !== 'number' || scale.target < 0.01)
+        p('deploy.options.scale.target must be at least 0.01 (Serving rejects less)');
+      if (scale.metric !== undefined && scale.metric !== 'concurrency' && scale.metric !== 'rps')
+        p(`deploy.options.scale.metric ${scale.metric} is not concurrency or rps (KPA)`);
     }
     const concurrency = y.deploy?.options?.resources?.limits?.concurrency;
-    if (concurrency !== undefined && (concurrency < 0 || concurrency > 1000)) p('deploy.options.resources.limits.concurrency must be 0..1000 (container-concurrency-max-limit)');
+    if (concurrency !== undefined && (concurrency < 0 || concurrency > 1000))
+      p('deploy.options.resources.limits.concurrency must be 0..1000 (container-concurrency-max-limit)');
     // Values: credentials only by Secret reference.
     for (const e of (y.run?.envs ?? []) as Array<{ name: string; value?: string }>) {
       const ref = e.value === undefined ? undefined : parseEnvReference(e.value);
-      if (e.value !== undefined && e.value.includes('{{') && !ref) p(`run.envs ${e.name}: "${e.value}" is not a {{ configMap:NAME:KEY }}, {{ secret:NAME:KEY }} or {{ env:NAME }} reference`);
-      if (/(PASSWORD|TOKEN|SECRET|_KEY|CREDENTIALS?)$/.test(e.name) && ref?.kind !== 'secret') p(`run.envs ${e.name} looks like a credential: take it from a Secret ({{ secret:NAME:KEY }}), never a value in the repository`);
+      if (e.value?.includes('{{') && !ref)
+        p(
+          `run.envs ${e.name}: "${e.value}" is not a {{ configMap:NAME:KEY }}, {{ secret:NAME:KEY }} or {{ env:NAME }} reference`,
+        );
+      if (/(PASSWORD|TOKEN|SECRET|_KEY|CREDENTIALS?)$/.test(e.name) && ref?.kind !== 'secret')
+        p(
+          `run.envs ${e.name} looks like a credential: take it from a Secret ({{ secret:NAME:KEY }}), never a value in the repository`,
+        );
     }
   }
   return problems;
@@ -152,18 +244,30 @@ export function kafkaSourceProblems(m: Manifests): string[] {
     const topics: string[] = spec.topics ?? [];
     // Consumer group: named (the default is a random one, and it is immutable) and not shared.
     if (!spec.consumerGroup) p('spec.consumerGroup must be named (the default is random and it cannot change later)');
-    else if (groups.has(spec.consumerGroup)) p(`spec.consumerGroup ${spec.consumerGroup} is also used by ${groups.get(spec.consumerGroup)}: the two would split the records between them`);
+    else if (groups.has(spec.consumerGroup))
+      p(
+        `spec.consumerGroup ${spec.consumerGroup} is also used by ${groups.get(spec.consumerGroup)}: the two would split the records between them`,
+      );
     else groups.set(spec.consumerGroup, at);
-    if (spec.initialOffset === undefined) p('spec.initialOffset must be explicit (the default, latest, skips what was published before the source existed)');
-    for (const t of topics.filter((t) => EARLIEST_TOPICS.includes(t))) if (spec.initialOffset !== 'earliest') p(`reads ${t}, whose history is work or data: initialOffset must be earliest`);
+    if (spec.initialOffset === undefined)
+      p(
+        'spec.initialOffset must be explicit (the default, latest, skips what was published before the source existed)',
+      );
+    for (const t of topics.filter((t) => EARLIEST_TOPICS.includes(t)))
+      if (spec.initialOffset !== 'earliest')
+        p(`reads ${t}, whose history is work or data: initialOffset must be earliest`);
     if (spec.ordering === undefined) p('spec.ordering must be explicit');
-    for (const t of topics.filter((t) => ORDERED_TOPICS.includes(t))) if (spec.ordering !== 'ordered') p(`reads ${t}, whose events are keyed by symbol and must stay in order: ordering must be ordered`);
+    for (const t of topics.filter((t) => ORDERED_TOPICS.includes(t)))
+      if (spec.ordering !== 'ordered')
+        p(`reads ${t}, whose events are keyed by symbol and must stay in order: ordering must be ordered`);
     // Delivery: retries, backoff, a timeout below the Service's, a dead-letter sink.
     const d = spec.delivery;
     if (!d) p('spec.delivery is missing (retry, backoff, timeout, deadLetterSink)');
     else {
-      if (!Number.isInteger(d.retry) || d.retry < 1) p('spec.delivery.retry must be at least 1 (with spec.delivery set, an unset retry means no retry at all)');
-      if (d.backoffPolicy !== 'exponential' && d.backoffPolicy !== 'linear') p('spec.delivery.backoffPolicy must be explicit: exponential or linear');
+      if (!Number.isInteger(d.retry) || d.retry < 1)
+        p('spec.delivery.retry must be at least 1 (with spec.delivery set, an unset retry means no retry at all)');
+      if (d.backoffPolicy !== 'exponential' && d.backoffPolicy !== 'linear')
+        p('spec.delivery.backoffPolicy must be explicit: exponential or linear');
       const duration = (field: string): number | undefined => {
         if (d[field] === undefined) return undefined;
         try {
@@ -177,39 +281,62 @@ export function kafkaSourceProblems(m: Manifests): string[] {
       const timeout = duration('timeout');
       if (d.backoffDelay === undefined) p('spec.delivery.backoffDelay must be explicit');
       else if (backoff !== undefined && backoff <= 0) p('spec.delivery.backoffDelay must be above zero');
-      if (d.timeout === undefined) p(`spec.delivery.timeout must be explicit (the default, 600 s, outlives the Service's ${SERVICE_TIMEOUT_S} s request timeout)`);
-      else if (timeout !== undefined && (timeout <= 0 || timeout >= SERVICE_TIMEOUT_S * 1000)) p(`spec.delivery.timeout ${d.timeout} must be above zero and below the Service's ${SERVICE_TIMEOUT_S} s request timeout`);
+      if (d.timeout === undefined)
+        p(
+          `spec.delivery.timeout must be explicit (the default, 600 s, outlives the Service's ${SERVICE_TIMEOUT_S} s request timeout)`,
+        );
+      else if (timeout !== undefined && (timeout <= 0 || timeout >= SERVICE_TIMEOUT_S * 1000))
+        p(
+          `spec.delivery.timeout ${d.timeout} must be above zero and below the Service's ${SERVICE_TIMEOUT_S} s request timeout`,
+        );
       const dls = d.deadLetterSink?.ref;
-      if (!dls) p('spec.delivery.deadLetterSink.ref must name a KafkaSink (without one, what fails for good is dropped)');
-      else if (dls.kind !== 'KafkaSink' || dls.apiVersion !== 'eventing.knative.dev/v1alpha1') p('spec.delivery.deadLetterSink.ref must be a KafkaSink (eventing.knative.dev/v1alpha1)');
+      if (!dls)
+        p('spec.delivery.deadLetterSink.ref must name a KafkaSink (without one, what fails for good is dropped)');
+      else if (dls.kind !== 'KafkaSink' || dls.apiVersion !== 'eventing.knative.dev/v1alpha1')
+        p('spec.delivery.deadLetterSink.ref must be a KafkaSink (eventing.knative.dev/v1alpha1)');
     }
     const sink = spec.sink?.ref;
-    if (!sink || sink.apiVersion !== 'serving.knative.dev/v1' || sink.kind !== 'Service') p('spec.sink.ref must be a Knative Service (serving.knative.dev/v1), the function');
+    if (sink?.apiVersion !== 'serving.knative.dev/v1' || sink.kind !== 'Service')
+      p('spec.sink.ref must be a Knative Service (serving.knative.dev/v1), the function');
     // KEDA scaling of the consumers.
     for (const key of Object.keys(annotations)) {
-      if (key.startsWith(SOURCE_SCALE_PREFIX) && !SOURCE_SCALE_KEYS.includes(key.slice(SOURCE_SCALE_PREFIX.length))) p(`unknown annotation ${key} (known: ${SOURCE_SCALE_KEYS.join(', ')})`);
-      if (key.startsWith('autoscaling.knative.dev/') || key.startsWith('keda.autoscaling.knative.dev/')) p(`legacy annotation ${key}: use ${SOURCE_SCALE_PREFIX}*`);
+      if (key.startsWith(SOURCE_SCALE_PREFIX) && !SOURCE_SCALE_KEYS.includes(key.slice(SOURCE_SCALE_PREFIX.length)))
+        p(`unknown annotation ${key} (known: ${SOURCE_SCALE_KEYS.join(', ')})`);
+      if (key.startsWith('autoscaling.knative.dev/') || key.startsWith('keda.autoscaling.knative.dev/'))
+        p(`legacy annotation ${key}: use ${SOURCE_SCALE_PREFIX}*`);
     }
     const a = (key: string) => annotations[SOURCE_SCALE_PREFIX + key];
     if (a('class') !== KEDA_CLASS) p(`${SOURCE_SCALE_PREFIX}class must be ${KEDA_CLASS}`);
     if (a('min-scale') !== '0') p(`${SOURCE_SCALE_PREFIX}min-scale must be "0": consumers scale to zero`);
-    if (!isInt(a('max-scale')) || Number(a('max-scale')) < 1) p(`${SOURCE_SCALE_PREFIX}max-scale must be a whole number of at least 1, as a string`);
+    if (!isInt(a('max-scale')) || Number(a('max-scale')) < 1)
+      p(`${SOURCE_SCALE_PREFIX}max-scale must be a whole number of at least 1, as a string`);
     else {
       const partitions = Math.max(0, ...topics.map(partitionsOf));
       if (sourceScale(s.doc, 'max-scale') < sourceScale(s.doc, 'min-scale')) p('max-scale is below min-scale');
-      if (partitions > 0 && sourceScale(s.doc, 'max-scale') > partitions) p(`max-scale ${a('max-scale')} exceeds the ${partitions} partitions of its topics: KEDA never uses consumers beyond them`);
+      if (partitions > 0 && sourceScale(s.doc, 'max-scale') > partitions)
+        p(
+          `max-scale ${a('max-scale')} exceeds the ${partitions} partitions of its topics: KEDA never uses consumers beyond them`,
+        );
     }
-    if (!isInt(a('lag-threshold')) || Number(a('lag-threshold')) < 1) p(`${SOURCE_SCALE_PREFIX}lag-threshold must be a whole number above 0, as a string`);
-    for (const key of ['polling-interval', 'cooldown-period']) if (a(key) !== undefined && (!isInt(a(key)) || Number(a(key)) < 1)) p(`${SOURCE_SCALE_PREFIX}${key} must be a whole number of seconds above 0, as a string`);
-    if (a('activation-lag-threshold') !== undefined && !isInt(a('activation-lag-threshold'))) p(`${SOURCE_SCALE_PREFIX}activation-lag-threshold must be a whole number, as a string`);
+    if (!isInt(a('lag-threshold')) || Number(a('lag-threshold')) < 1)
+      p(`${SOURCE_SCALE_PREFIX}lag-threshold must be a whole number above 0, as a string`);
+    for (const key of ['polling-interval', 'cooldown-period'])
+      if (a(key) !== undefined && (!isInt(a(key)) || Number(a(key)) < 1))
+        p(`${SOURCE_SCALE_PREFIX}${key} must be a whole number of seconds above 0, as a string`);
+    if (a('activation-lag-threshold') !== undefined && !isInt(a('activation-lag-threshold')))
+      p(`${SOURCE_SCALE_PREFIX}activation-lag-threshold must be a whole number, as a string`);
   }
   for (const k of ofKind(m.kafkaSources, 'KafkaSink')) {
     const p = (message: string) => problems.push(`${where(k)}: ${message}`);
     if (k.doc.apiVersion !== 'eventing.knative.dev/v1alpha1') p('apiVersion must be eventing.knative.dev/v1alpha1');
     if (!k.doc.spec?.topic) p('spec.topic is required');
-    if (!Array.isArray(k.doc.spec?.bootstrapServers) || k.doc.spec.bootstrapServers.length === 0) p('spec.bootstrapServers is required');
-    if (k.doc.spec?.contentMode !== undefined && !['binary', 'structured'].includes(k.doc.spec.contentMode)) p('spec.contentMode must be binary or structured');
-    for (const key of Object.keys(k.doc.spec ?? {})) if (!['topic', 'bootstrapServers', 'contentMode', 'numPartitions', 'replicationFactor', 'auth'].includes(key)) p(`unknown field spec.${key}`);
+    if (!Array.isArray(k.doc.spec?.bootstrapServers) || k.doc.spec.bootstrapServers.length === 0)
+      p('spec.bootstrapServers is required');
+    if (k.doc.spec?.contentMode !== undefined && !['binary', 'structured'].includes(k.doc.spec.contentMode))
+      p('spec.contentMode must be binary or structured');
+    for (const key of Object.keys(k.doc.spec ?? {}))
+      if (!['topic', 'bootstrapServers', 'contentMode', 'numPartitions', 'replicationFactor', 'auth'].includes(key))
+        p(`unknown field spec.${key}`);
   }
   return problems;
 }
@@ -227,15 +354,19 @@ export function sinkProblems(m: Manifests): string[] {
   const sinkNames = new Set(ofKind(m.kafkaSources, 'KafkaSink').map((k) => k.doc.metadata?.name as string));
   for (const s of ofKind(m.kafkaSources, 'KafkaSource')) {
     const sink = s.doc.spec?.sink?.ref?.name;
-    if (sink === undefined || !functionNames.has(sink)) problems.push(`${where(s)}: sink ${sink} is not a function (functions: ${[...functionNames].join(', ')})`);
+    if (sink === undefined || !functionNames.has(sink))
+      problems.push(`${where(s)}: sink ${sink} is not a function (functions: ${[...functionNames].join(', ')})`);
     const dls = s.doc.spec?.delivery?.deadLetterSink?.ref?.name;
-    if (dls !== undefined && !sinkNames.has(dls)) problems.push(`${where(s)}: dead-letter sink ${dls} is not a KafkaSink in kafka-sources/`);
+    if (dls !== undefined && !sinkNames.has(dls))
+      problems.push(`${where(s)}: dead-letter sink ${dls} is not a KafkaSink in kafka-sources/`);
   }
   return problems;
 }
 
 function brokersOf(m: Manifests): string[] {
-  return String(configMaps(m).get('streamforge-config')?.data?.KAFKA_BROKERS ?? '').split(',').filter((b) => b !== '');
+  return String(configMaps(m).get('streamforge-config')?.data?.KAFKA_BROKERS ?? '')
+    .split(',')
+    .filter((b) => b !== '');
 }
 
 /** Every topic named anywhere is in the topic plan, on the Kafka cluster KAFKA_BROKERS names. */
@@ -244,14 +375,21 @@ export function topicProblems(m: Manifests): string[] {
   const brokers = brokersOf(m);
   if (brokers.length === 0) problems.push('knative/config.yaml: ConfigMap streamforge-config must set KAFKA_BROKERS');
   for (const s of ofKind(m.kafkaSources, 'KafkaSource')) {
-    for (const t of s.doc.spec?.topics ?? []) if (!plannedTopics.has(t)) problems.push(`${where(s)}: topic ${t} is not in the topic plan (packages/core/src/bus/topics.ts)`);
-    if (brokers.length > 0 && JSON.stringify(s.doc.spec?.bootstrapServers) !== JSON.stringify(brokers)) problems.push(`${where(s)}: bootstrapServers ${JSON.stringify(s.doc.spec?.bootstrapServers)} differ from KAFKA_BROKERS in knative/config.yaml`);
+    for (const t of s.doc.spec?.topics ?? [])
+      if (!plannedTopics.has(t))
+        problems.push(`${where(s)}: topic ${t} is not in the topic plan (packages/core/src/bus/topics.ts)`);
+    if (brokers.length > 0 && JSON.stringify(s.doc.spec?.bootstrapServers) !== JSON.stringify(brokers))
+      problems.push(
+        `${where(s)}: bootstrapServers ${JSON.stringify(s.doc.spec?.bootstrapServers)} differ from KAFKA_BROKERS in knative/config.yaml`,
+      );
   }
   for (const k of ofKind(m.kafkaSources, 'KafkaSink')) {
     const topic = k.doc.spec?.topic;
     if (!plannedTopics.has(topic)) problems.push(`${where(k)}: topic ${topic} is not in the topic plan`);
-    else if (!String(topic).endsWith('-dlq')) problems.push(`${where(k)}: topic ${topic} is not a dead-letter topic of the plan`);
-    if (brokers.length > 0 && JSON.stringify(k.doc.spec?.bootstrapServers) !== JSON.stringify(brokers)) problems.push(`${where(k)}: bootstrapServers differ from KAFKA_BROKERS in knative/config.yaml`);
+    else if (!String(topic).endsWith('-dlq'))
+      problems.push(`${where(k)}: topic ${topic} is not a dead-letter topic of the plan`);
+    if (brokers.length > 0 && JSON.stringify(k.doc.spec?.bootstrapServers) !== JSON.stringify(brokers))
+      problems.push(`${where(k)}: bootstrapServers differ from KAFKA_BROKERS in knative/config.yaml`);
   }
   const host = brokers[0]?.split(':')[0] ?? '';
   const topicsInFile = new Set<string>();
@@ -259,12 +397,20 @@ export function topicProblems(m: Manifests): string[] {
     const name = t.doc.spec?.topicName ?? t.doc.metadata?.name;
     topicsInFile.add(name);
     if (!plannedTopics.has(name)) problems.push(`${where(t)}: topic ${name} is not in the topic plan`);
-    if (t.doc.metadata?.namespace !== DEFAULT_TOPIC_OPTIONS.namespace) problems.push(`${where(t)}: KafkaTopics belong in the Kafka cluster's namespace ${DEFAULT_TOPIC_OPTIONS.namespace}`);
+    if (t.doc.metadata?.namespace !== DEFAULT_TOPIC_OPTIONS.namespace)
+      problems.push(
+        `${where(t)}: KafkaTopics belong in the Kafka cluster's namespace ${DEFAULT_TOPIC_OPTIONS.namespace}`,
+      );
     const cluster = t.doc.metadata?.labels?.['strimzi.io/cluster'];
     const expectedHost = `${cluster}-kafka-bootstrap.${t.doc.metadata?.namespace}`;
-    if (host !== '' && host !== expectedHost && !host.startsWith(`${expectedHost}.`)) problems.push(`${where(t)}: KafkaTopic of cluster ${cluster} in ${t.doc.metadata?.namespace}, but KAFKA_BROKERS points at ${host} (expected ${expectedHost})`);
+    if (host !== '' && host !== expectedHost && !host.startsWith(`${expectedHost}.`))
+      problems.push(
+        `${where(t)}: KafkaTopic of cluster ${cluster} in ${t.doc.metadata?.namespace}, but KAFKA_BROKERS points at ${host} (expected ${expectedHost})`,
+      );
   }
-  for (const t of plannedTopics) if (!topicsInFile.has(t)) problems.push(`knative/topics.yaml: no KafkaTopic for ${t} of the topic plan (run \`make topics\`)`);
+  for (const t of plannedTopics)
+    if (!topicsInFile.has(t))
+      problems.push(`knative/topics.yaml: no KafkaTopic for ${t} of the topic plan (run \`make topics\`)`);
   return problems;
 }
 
@@ -280,29 +426,44 @@ export function referenceProblems(m: Manifests): string[] {
       if (!ref || ref.kind === 'env') continue;
       const target = ref.kind === 'configMap' ? maps.get(ref.name) : secrets.get(ref.name);
       const file = ref.kind === 'configMap' ? 'knative/*.yaml' : 'knative/secrets.yaml.example';
-      if (!target) problems.push(`${f.file}: run.envs ${e.name} references ${ref.kind} ${ref.name}, which is not in ${file}`);
-      else if (ref.key !== undefined && !dataKeys(target).includes(ref.key)) problems.push(`${f.file}: run.envs ${e.name} references key ${ref.key} of ${ref.kind} ${ref.name}, which has no such key`);
+      if (!target)
+        problems.push(`${f.file}: run.envs ${e.name} references ${ref.kind} ${ref.name}, which is not in ${file}`);
+      else if (ref.key !== undefined && !dataKeys(target).includes(ref.key))
+        problems.push(
+          `${f.file}: run.envs ${e.name} references key ${ref.key} of ${ref.kind} ${ref.name}, which has no such key`,
+        );
     }
     const account = f.funcYaml.deploy?.serviceAccountName;
-    if (account !== undefined && !accounts.has(account)) problems.push(`${f.file}: deploy.serviceAccountName ${account} is not a ServiceAccount in knative/`);
+    if (account !== undefined && !accounts.has(account))
+      problems.push(`${f.file}: deploy.serviceAccountName ${account} is not a ServiceAccount in knative/`);
   }
   if (m.jobTemplate) {
     const at = where(m.jobTemplate);
     const pod = m.jobTemplate.doc.spec?.template?.spec ?? {};
-    if (pod.serviceAccountName !== undefined && !accounts.has(pod.serviceAccountName)) problems.push(`${at}: serviceAccountName ${pod.serviceAccountName} is not a ServiceAccount in knative/`);
+    if (pod.serviceAccountName !== undefined && !accounts.has(pod.serviceAccountName))
+      problems.push(`${at}: serviceAccountName ${pod.serviceAccountName} is not a ServiceAccount in knative/`);
     const ns = m.jobTemplate.doc.metadata?.namespace;
-    if (ns !== undefined && ns !== NAMESPACE) problems.push(`${at}: metadata.namespace must be ${NAMESPACE}, where the manager may create Jobs`);
+    if (ns !== undefined && ns !== NAMESPACE)
+      problems.push(`${at}: metadata.namespace must be ${NAMESPACE}, where the manager may create Jobs`);
     // The Job's env references the same ConfigMap and Secrets as the functions.
     for (const c of [...(pod.containers ?? []), ...(pod.initContainers ?? [])] as Doc[]) {
       for (const e of (c.env ?? []) as Doc[]) {
         const cm = e.valueFrom?.configMapKeyRef;
         const sk = e.valueFrom?.secretKeyRef;
-        if (cm && !cm.optional && !dataKeys(maps.get(cm.name) ?? {}).includes(cm.key)) problems.push(`${at}: env ${e.name} references key ${cm.key} of ConfigMap ${cm.name}, which is not in knative/`);
-        if (sk && !sk.optional && !dataKeys(secrets.get(sk.name) ?? {}).includes(sk.key)) problems.push(`${at}: env ${e.name} references key ${sk.key} of Secret ${sk.name}, which is not in knative/secrets.yaml.example`);
+        if (cm && !cm.optional && !dataKeys(maps.get(cm.name) ?? {}).includes(cm.key))
+          problems.push(
+            `${at}: env ${e.name} references key ${cm.key} of ConfigMap ${cm.name}, which is not in knative/`,
+          );
+        if (sk && !sk.optional && !dataKeys(secrets.get(sk.name) ?? {}).includes(sk.key))
+          problems.push(
+            `${at}: env ${e.name} references key ${sk.key} of Secret ${sk.name}, which is not in knative/secrets.yaml.example`,
+          );
       }
       for (const from of (c.envFrom ?? []) as Doc[]) {
-        if (from.configMapRef && !from.configMapRef.optional && !maps.has(from.configMapRef.name)) problems.push(`${at}: envFrom ConfigMap ${from.configMapRef.name} is not in knative/`);
-        if (from.secretRef && !from.secretRef.optional && !secrets.has(from.secretRef.name)) problems.push(`${at}: envFrom Secret ${from.secretRef.name} is not in knative/secrets.yaml.example`);
+        if (from.configMapRef && !from.configMapRef.optional && !maps.has(from.configMapRef.name))
+          problems.push(`${at}: envFrom ConfigMap ${from.configMapRef.name} is not in knative/`);
+        if (from.secretRef && !from.secretRef.optional && !secrets.has(from.secretRef.name))
+          problems.push(`${at}: envFrom Secret ${from.secretRef.name} is not in knative/secrets.yaml.example`);
       }
     }
   }
@@ -311,7 +472,9 @@ export function referenceProblems(m: Manifests): string[] {
     if (d.doc.metadata?.namespace !== NAMESPACE) problems.push(`${where(d)}: metadata.namespace must be ${NAMESPACE}`);
   }
   for (const s of ofKind(m.secretExamples, 'Secret')) {
-    for (const [key, value] of Object.entries({ ...(s.doc.data ?? {}), ...(s.doc.stringData ?? {}) })) if (value !== '' && value !== null) problems.push(`${where(s)}: ${key} has a value; placeholders hold none (never commit credentials)`);
+    for (const [key, value] of Object.entries({ ...(s.doc.data ?? {}), ...(s.doc.stringData ?? {}) }))
+      if (value !== '' && value !== null)
+        problems.push(`${where(s)}: ${key} has a value; placeholders hold none (never commit credentials)`);
   }
   return problems;
 }
@@ -322,7 +485,9 @@ export function referenceProblems(m: Manifests): string[] {
 export function rbacProblems(m: Manifests): string[] {
   const problems: string[] = [];
   const all = [...m.knative, ...m.kafkaSources, ...(m.jobTemplate ? [m.jobTemplate] : [])];
-  for (const d of all) if (d.doc.kind === 'ClusterRole' || d.doc.kind === 'ClusterRoleBinding') problems.push(`${where(d)}: no cluster-wide RBAC: the manager's rights end at its namespace`);
+  for (const d of all)
+    if (d.doc.kind === 'ClusterRole' || d.doc.kind === 'ClusterRoleBinding')
+      problems.push(`${where(d)}: no cluster-wide RBAC: the manager's rights end at its namespace`);
   const roles = ofKind(m.knative, 'Role');
   if (roles.length === 0) problems.push('knative/: the queue-manager needs a Role for its Jobs');
   for (const r of roles) {
@@ -332,21 +497,30 @@ export function rbacProblems(m: Manifests): string[] {
       if (text.includes('"*"')) problems.push(`${where(r)}: wildcard in ${text}`);
       if (rule.nonResourceURLs) problems.push(`${where(r)}: nonResourceURLs are not needed`);
       const extra = [
-        ...(rule.apiGroups ?? []).filter((g: string) => !MANAGER_RULE.apiGroups.includes(g)).map((g: string) => `apiGroup "${g}"`),
-        ...(rule.resources ?? []).filter((x: string) => !MANAGER_RULE.resources.includes(x)).map((x: string) => `resource ${x}`),
+        ...(rule.apiGroups ?? [])
+          .filter((g: string) => !MANAGER_RULE.apiGroups.includes(g))
+          .map((g: string) => `apiGroup "${g}"`),
+        ...(rule.resources ?? [])
+          .filter((x: string) => !MANAGER_RULE.resources.includes(x))
+          .map((x: string) => `resource ${x}`),
         ...(rule.verbs ?? []).filter((v: string) => !MANAGER_RULE.verbs.includes(v)).map((v: string) => `verb ${v}`),
       ];
-      if (extra.length > 0) problems.push(`${where(r)}: grants ${extra.join(', ')} beyond ${MANAGER_RULE.verbs.join('/')} on batch jobs`);
+      if (extra.length > 0)
+        problems.push(`${where(r)}: grants ${extra.join(', ')} beyond ${MANAGER_RULE.verbs.join('/')} on batch jobs`);
     }
   }
   const managerAccount = m.functions.find((f) => f.folder === 'queue-manager')?.funcYaml.deploy?.serviceAccountName;
   for (const b of ofKind(m.knative, 'RoleBinding')) {
     const ns = b.doc.metadata?.namespace;
-    if (b.doc.roleRef?.kind !== 'Role') problems.push(`${where(b)}: roleRef must be a Role of the namespace, not ${b.doc.roleRef?.kind}`);
-    else if (!roles.some((r) => r.doc.metadata?.name === b.doc.roleRef?.name && r.doc.metadata?.namespace === ns)) problems.push(`${where(b)}: roleRef ${b.doc.roleRef?.name} is not a Role in ${ns}`);
+    if (b.doc.roleRef?.kind !== 'Role')
+      problems.push(`${where(b)}: roleRef must be a Role of the namespace, not ${b.doc.roleRef?.kind}`);
+    else if (!roles.some((r) => r.doc.metadata?.name === b.doc.roleRef?.name && r.doc.metadata?.namespace === ns))
+      problems.push(`${where(b)}: roleRef ${b.doc.roleRef?.name} is not a Role in ${ns}`);
     for (const s of (b.doc.subjects ?? []) as Doc[]) {
-      if (s.kind !== 'ServiceAccount' || (s.namespace ?? ns) !== ns) problems.push(`${where(b)}: subject ${s.kind}/${s.name} must be a ServiceAccount of ${ns}`);
-      else if (managerAccount !== undefined && s.name !== managerAccount) problems.push(`${where(b)}: binds ${s.name}, but only the queue-manager (${managerAccount}) needs the API`);
+      if (s.kind !== 'ServiceAccount' || (s.namespace ?? ns) !== ns)
+        problems.push(`${where(b)}: subject ${s.kind}/${s.name} must be a ServiceAccount of ${ns}`);
+      else if (managerAccount !== undefined && s.name !== managerAccount)
+        problems.push(`${where(b)}: binds ${s.name}, but only the queue-manager (${managerAccount}) needs the API`);
     }
   }
   return problems;
@@ -383,15 +557,32 @@ export async function envProblems(m: Manifests, f: FunctionManifest, bundleInput
   const declaredHere = new Set([...table, ...usage.declared]);
   for (const read of usage.reads) {
     const at = read.at[0];
-    if (!declaredHere.has(read.name)) problems.push(`${f.folder}: reads ${read.name} (${at}), which is not declared in packages/core/src/config.ts nor by a declareEnv() in its bundle`);
-    else if (!set.has(read.name) && specs[read.name]?.default === undefined) problems.push(`${f.folder}: reads ${read.name} (${at}), which is required (no default) and not set by its func.yaml`);
+    if (!declaredHere.has(read.name))
+      problems.push(
+        `${f.folder}: reads ${read.name} (${at}), which is not declared in packages/core/src/config.ts nor by a declareEnv() in its bundle`,
+      );
+    else if (!set.has(read.name) && specs[read.name]?.default === undefined)
+      problems.push(
+        `${f.folder}: reads ${read.name} (${at}), which is required (no default) and not set by its func.yaml`,
+      );
   }
   const read = new Set(usage.reads.map((r) => r.name));
   for (const name of named) {
-    if (!read.has(name)) problems.push(`${f.file}: run.envs sets ${name}, which nothing in the ${f.folder} bundle reads (a typo, or a leftover)`);
+    if (!read.has(name))
+      problems.push(
+        `${f.file}: run.envs sets ${name}, which nothing in the ${f.folder} bundle reads (a typo, or a leftover)`,
+      );
   }
-  for (const at of usage.dynamic) problems.push(`${f.folder}: ${at} reads a variable whose name is not a literal; name it, so the manifests can be checked`);
-  return { function: f.folder, reads: usage.reads.map((r) => r.name), setByManifest: [...set].filter((n) => !PLATFORM_ENV.includes(n)).sort(), problems };
+  for (const at of usage.dynamic)
+    problems.push(
+      `${f.folder}: ${at} reads a variable whose name is not a literal; name it, so the manifests can be checked`,
+    );
+  return {
+    function: f.folder,
+    reads: usage.reads.map((r) => r.name),
+    setByManifest: [...set].filter((n) => !PLATFORM_ENV.includes(n)).sort(),
+    problems,
+  };
 }
 
 // ---------------------------------------------------------------- image folder
@@ -401,23 +592,38 @@ export function imageProblems(folder: string, buildDir = join(functionDir(folder
   const problems: string[] = [];
   const p = (message: string) => problems.push(`functions/${folder}: ${message}`);
   const dir = functionDir(folder);
-  if (!existsSync(join(dir, '.funcignore'))) p('.funcignore is missing: the sources and a local node_modules would go into the image build');
+  if (!existsSync(join(dir, '.funcignore')))
+    p('.funcignore is missing: the sources and a local node_modules would go into the image build');
   if (!existsSync(join(buildDir, 'package.json')) || !existsSync(join(buildDir, 'index.mjs'))) {
     p(`${BUILD_SUBDIR}/ has no bundle: run \`make bundles\``);
     return problems;
   }
   const rules = readFuncignore(dir);
-  for (const file of filesBelow(buildDir, `${BUILD_SUBDIR}/`)) if (isExcluded(rules, file, false)) p(`.funcignore excludes ${file}, which the image needs`);
+  for (const file of filesBelow(buildDir, `${BUILD_SUBDIR}/`))
+    if (isExcluded(rules, file, false)) p(`.funcignore excludes ${file}, which the image needs`);
   for (const entry of readdirSync(buildDir, { withFileTypes: true, recursive: true })) {
-    if (entry.isSymbolicLink()) p(`${BUILD_SUBDIR}/${relative(buildDir, join(entry.parentPath, entry.name))} is a symbolic link; the image gets plain files only`);
+    if (entry.isSymbolicLink())
+      p(
+        `${BUILD_SUBDIR}/${relative(buildDir, join(entry.parentPath, entry.name))} is a symbolic link; the image gets plain files only`,
+      );
   }
-  const pkg = JSON.parse(readFileSync(join(buildDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; scripts?: Record<string, string> };
-  for (const dep of Object.keys(pkg.dependencies ?? {})) if (!existsSync(join(buildDir, 'node_modules', dep, 'package.json'))) p(`${BUILD_SUBDIR}/package.json depends on ${dep}, which is not vendored: the image build would fetch it from the registry`);
-  if (!pkg.scripts?.start || !pkg.scripts.build) p(`${BUILD_SUBDIR}/package.json needs start and build scripts (npm-start and node-run-script buildpacks)`);
+  const pkg = JSON.parse(readFileSync(join(buildDir, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    scripts?: Record<string, string>;
+  };
+  for (const dep of Object.keys(pkg.dependencies ?? {}))
+    if (!existsSync(join(buildDir, 'node_modules', dep, 'package.json')))
+      p(
+        `${BUILD_SUBDIR}/package.json depends on ${dep}, which is not vendored: the image build would fetch it from the registry`,
+      );
+  if (!pkg.scripts?.start || !pkg.scripts.build)
+    p(`${BUILD_SUBDIR}/package.json needs start and build scripts (npm-start and node-run-script buildpacks)`);
   for (const file of ['index.mjs', 'index.mjs.map', 'package.json', 'verify.mjs']) {
     const path = join(buildDir, file);
-    if (existsSync(path) && readFileSync(path, 'utf8').includes(ROOT)) p(`${BUILD_SUBDIR}/${file} contains this machine's path ${ROOT}`);
-    if (existsSync(path) && /(?:require|import)\(\s*["']\.\.\//.test(readFileSync(path, 'utf8'))) p(`${BUILD_SUBDIR}/${file} loads a file through ../ at run time`);
+    if (existsSync(path) && readFileSync(path, 'utf8').includes(ROOT))
+      p(`${BUILD_SUBDIR}/${file} contains this machine's path ${ROOT}`);
+    if (existsSync(path) && /(?:require|import)\(\s*["']\.\.\//.test(readFileSync(path, 'utf8')))
+      p(`${BUILD_SUBDIR}/${file} loads a file through ../ at run time`);
   }
   return problems;
 }
@@ -443,11 +649,17 @@ export async function exportedMetrics(): Promise<Set<string>> {
     .map((e) => join(e.parentPath, e.name));
   for (const folder of readdirSync(join(ROOT, 'functions'))) {
     const src = join(ROOT, 'functions', folder, 'src');
-    if (existsSync(src)) sources.push(...readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => join(e.parentPath, e.name)));
+    if (existsSync(src))
+      sources.push(
+        ...readdirSync(src, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+          .map((e) => join(e.parentPath, e.name)),
+      );
   }
   for (const file of sources) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/new (Counter|Gauge|Histogram|Summary)\(\s*\{\s*name:\s*'([a-z_:][a-z0-9_:]*)'/g)) add(m[2] as string, (m[1] as string).toLowerCase());
+    for (const m of text.matchAll(/new (Counter|Gauge|Histogram|Summary)\(\s*\{\s*name:\s*'([a-z_:][a-z0-9_:]*)'/g))
+      add(m[2] as string, (m[1] as string).toLowerCase());
   }
   return names;
 }
@@ -455,7 +667,11 @@ export async function exportedMetrics(): Promise<Set<string>> {
 /** The dashboard parses, and every metric its queries use is one the functions export. */
 export async function dashboardProblems(file = DASHBOARD_FILE): Promise<string[]> {
   const problems: string[] = [];
-  let dashboard: { uid?: string; panels?: Array<{ id?: number; type?: string; targets?: Array<{ expr?: string }> }>; templating?: { list?: Array<{ name: string }> } };
+  let dashboard: {
+    uid?: string;
+    panels?: Array<{ id?: number; type?: string; targets?: Array<{ expr?: string }> }>;
+    templating?: { list?: Array<{ name: string }> };
+  };
   try {
     dashboard = JSON.parse(readFileSync(isAbsolute(file) ? file : join(ROOT, file), 'utf8'));
   } catch (error) {
@@ -470,8 +686,12 @@ export async function dashboardProblems(file = DASHBOARD_FILE): Promise<string[]
     else ids.add(panel.id);
     for (const target of panel.targets ?? []) {
       const expr = target.expr ?? '';
-      for (const m of expr.matchAll(/\b((?:streamforge|process|nodejs)_[a-z0-9_]+)\b/g)) if (!exported.has(m[1] as string)) problems.push(`${file}: panel ${panel.id} queries ${m[1]}, which no function exports`);
-      for (const m of expr.matchAll(/\$(\w+)/g)) if (m[1] !== '__rate_interval' && !variables.has(m[1] as string)) problems.push(`${file}: panel ${panel.id} uses $${m[1]}, which is not a dashboard variable`);
+      for (const m of expr.matchAll(/\b((?:streamforge|process|nodejs)_[a-z0-9_]+)\b/g))
+        if (!exported.has(m[1] as string))
+          problems.push(`${file}: panel ${panel.id} queries ${m[1]}, which no function exports`);
+      for (const m of expr.matchAll(/\$(\w+)/g))
+        if (m[1] !== '__rate_interval' && !variables.has(m[1] as string))
+          problems.push(`${file}: panel ${panel.id} uses $${m[1]}, which is not a dashboard variable`);
     }
   }
   return problems;

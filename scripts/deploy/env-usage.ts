@@ -94,7 +94,9 @@ export function envUsage(inputs: string[]): EnvUsage {
         const at = `${input}:${lineOf(text, m.index)}`;
         const literal = NAME_LITERAL.exec(argument);
         // A literal, or a choice between literals (`env(spot ? 'A' : 'B')`): each is a read.
-        const names = literal ? [literal[1] ?? literal[2]] : [...argument.matchAll(/'([A-Z][A-Z0-9_]*)'|"([A-Z][A-Z0-9_]*)"/g)].map((x) => x[1] ?? x[2]);
+        const names = literal
+          ? [literal[1] ?? literal[2]]
+          : [...argument.matchAll(/'([A-Z][A-Z0-9_]*)'|"([A-Z][A-Z0-9_]*)"/g)].map((x) => x[1] ?? x[2]);
         if (names.length === 0 || (!literal && /^[A-Za-z_$][\w$.]*$/.test(argument))) dynamic.push(at);
         else for (const name of names as string[]) reads.set(name, [...(reads.get(name) ?? []), at]);
       }

@@ -19,7 +19,13 @@ function globToRegex(glob: string, anchored: boolean): RegExp {
     const c = glob[i] as string;
     if (c === '*' && glob[i + 1] === '*') {
       // `**/` any leading folders, `/**` everything inside, `**` anything
-      if (glob[i + 2] === '/') { out += '(?:.*/)?'; i += 2; } else { out += '.*'; i += 1; }
+      if (glob[i + 2] === '/') {
+        out += '(?:.*/)?';
+        i += 2;
+      } else {
+        out += '.*';
+        i += 1;
+      }
     } else if (c === '*') out += '[^/]*';
     else if (c === '?') out += '[^/]';
     else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
@@ -50,7 +56,11 @@ export function isExcluded(rules: IgnoreRule[], relPath: string, isDir: boolean)
   for (const rule of rules) {
     // A dir-only rule excludes the folder and so everything inside it.
     const matches = rule.dirOnly
-      ? (isDir && rule.regex.test(relPath)) || relPath.split('/').slice(0, -1).some((_, i, parts) => rule.regex.test(parts.slice(0, i + 1).join('/')))
+      ? (isDir && rule.regex.test(relPath)) ||
+        relPath
+          .split('/')
+          .slice(0, -1)
+          .some((_, i, parts) => rule.regex.test(parts.slice(0, i + 1).join('/')))
       : rule.regex.test(relPath);
     if (matches) excluded = !rule.negate;
   }

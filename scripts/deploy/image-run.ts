@@ -85,14 +85,24 @@ export interface StartedImage {
 
 /** Runs build/package.json's build script (`npm run build` in the image build; verify.mjs). */
 export function buildImage(buildDir: string): { status: number | null; output: string } {
-  const build = (JSON.parse(readFileSync(join(buildDir, 'package.json'), 'utf8')) as { scripts: { build: string } }).scripts.build;
-  const r = spawnSync('sh', ['-c', build], { cwd: buildDir, env: { PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin` }, encoding: 'utf8' });
+  const build = (JSON.parse(readFileSync(join(buildDir, 'package.json'), 'utf8')) as { scripts: { build: string } })
+    .scripts.build;
+  const r = spawnSync('sh', ['-c', build], {
+    cwd: buildDir,
+    env: { PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin` },
+    encoding: 'utf8',
+  });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
 /** Runs build/package.json's start script in `buildDir` and waits until /health/readiness answers 200. */
-export async function startImage(buildDir: string, env: Record<string, string>, timeoutMs = 30_000): Promise<StartedImage> {
-  const start = (JSON.parse(readFileSync(join(buildDir, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+export async function startImage(
+  buildDir: string,
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<StartedImage> {
+  const start = (JSON.parse(readFileSync(join(buildDir, 'package.json'), 'utf8')) as { scripts: { start: string } })
+    .scripts.start;
   const url = `http://127.0.0.1:${env.FUNC_PORT}`;
   let output = '';
   const began = performance.now();
@@ -101,19 +111,34 @@ export async function startImage(buildDir: string, env: Record<string, string>, 
   // so that a hung start can be killed whole.
   const script = `${start} &\npid=$!\ntrap 'kill -TERM $pid' TERM INT\nwait $pid\ntrap - TERM INT\nwait $pid\n`;
   const child = spawn('sh', ['-c', script], { cwd: buildDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-  child.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+  child.stdout!.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stop = async (): Promise<number | null> => {
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    try { process.kill(child.pid!, 'SIGTERM'); } catch { return child.exitCode; }
-    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
+    try {
+      process.kill(child.pid!, 'SIGTERM');
+    } catch {
+      return child.exitCode;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 10_000);
     const code = await exited;
     clearTimeout(timer);
     return code;
   };
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the image's start command exited with ${child.exitCode} before it was ready:\n${output}`);
+    if (child.exitCode !== null)
+      throw new Error(`the image's start command exited with ${child.exitCode} before it was ready:\n${output}`);
     try {
       const res = await fetch(`${url}/health/readiness`, { signal: AbortSignal.timeout(1000) });
       await res.body?.cancel();

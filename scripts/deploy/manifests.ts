@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { KAFKA_SOURCES_DIR, KNATIVE_DIR, functionDir, functionNames, relativeToRoot } from './paths.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: a YAML manifest of any kind; each check reads the fields it knows
 export type Doc = Record<string, any>;
 
 export interface ManifestDoc {

@@ -28,7 +28,8 @@ if (what === 'functions') {
   for (const [name, set] of [...keys].sort()) lines.push([name, ...[...set].sort()].join(' '));
 } else if (what === 'sink-files' || what === 'source-files') {
   const files = [...new Set(m.kafkaSources.map((d) => d.file))];
-  const onlySinks = (file: string) => m.kafkaSources.filter((d) => d.file === file).every((d) => d.doc.kind === 'KafkaSink');
+  const onlySinks = (file: string) =>
+    m.kafkaSources.filter((d) => d.file === file).every((d) => d.doc.kind === 'KafkaSink');
   lines.push(...files.filter((f) => (what === 'sink-files' ? onlySinks(f) : !onlySinks(f))));
 } else {
   console.error('usage: node scripts/deploy/plan.ts functions|secrets|sink-files|source-files');

@@ -17,19 +17,33 @@ import { parseEnvReference, type Doc, type ManifestDoc } from './manifests.ts';
 
 export const FUNC_HTTP_PORT = 8080;
 // Defaults of the KafkaSource KEDA autoscaler (ConfigMap config-kafka-autoscaler).
-export const KEDA_SOURCE_DEFAULTS = { 'min-scale': 0, 'max-scale': 50, 'polling-interval': 10, 'cooldown-period': 30, 'lag-threshold': 100 } as const;
+export const KEDA_SOURCE_DEFAULTS = {
+  'min-scale': 0,
+  'max-scale': 50,
+  'polling-interval': 10,
+  'cooldown-period': 30,
+  'lag-threshold': 100,
+} as const;
 const SCALE_ANNOTATION = 'autoscaling.eventing.knative.dev/';
 
 function envEntry(name: string, value: string): { env?: Doc; envFrom?: Doc } {
   const ref = parseEnvReference(value);
   if (!ref || ref.kind === 'env') return { env: { name, value } };
-  if (ref.key === undefined) return { envFrom: ref.kind === 'configMap' ? { configMapRef: { name: ref.name } } : { secretRef: { name: ref.name } } };
+  if (ref.key === undefined)
+    return {
+      envFrom: ref.kind === 'configMap' ? { configMapRef: { name: ref.name } } : { secretRef: { name: ref.name } },
+    };
   const selector = { name: ref.name, key: ref.key };
-  return { env: { name, valueFrom: ref.kind === 'configMap' ? { configMapKeyRef: selector } : { secretKeyRef: selector } } };
+  return {
+    env: { name, valueFrom: ref.kind === 'configMap' ? { configMapKeyRef: selector } : { secretKeyRef: selector } },
+  };
 }
 
 /** The ksvc func deploy would apply for a func.yaml. */
-export function renderKnativeService(funcYaml: Doc, image = `registry.example/streamforge/${funcYaml.name}:latest`): Doc {
+export function renderKnativeService(
+  funcYaml: Doc,
+  image = `registry.example/streamforge/${funcYaml.name}:latest`,
+): Doc {
   const scale = funcYaml.deploy?.options?.scale ?? {};
   const resources = funcYaml.deploy?.options?.resources ?? {};
   const userAnnotations: Record<string, string> = funcYaml.deploy?.annotations ?? {};
@@ -37,9 +51,14 @@ export function renderKnativeService(funcYaml: Doc, image = `registry.example/st
   if (scale.min !== undefined) templateAnnotations['autoscaling.knative.dev/min-scale'] = String(scale.min);
   if (scale.max !== undefined) templateAnnotations['autoscaling.knative.dev/max-scale'] = String(scale.max);
   if (scale.metric !== undefined) templateAnnotations['autoscaling.knative.dev/metric'] = String(scale.metric);
-  if (scale.target !== undefined) templateAnnotations['autoscaling.knative.dev/target'] = Number(scale.target).toFixed(6);
-  if (scale.utilization !== undefined) templateAnnotations['autoscaling.knative.dev/target-utilization-percentage'] = Number(scale.utilization).toFixed(6);
-  const labels = { 'function.knative.dev/name': String(funcYaml.name), 'function.knative.dev/runtime': String(funcYaml.runtime ?? '') };
+  if (scale.target !== undefined)
+    templateAnnotations['autoscaling.knative.dev/target'] = Number(scale.target).toFixed(6);
+  if (scale.utilization !== undefined)
+    templateAnnotations['autoscaling.knative.dev/target-utilization-percentage'] = Number(scale.utilization).toFixed(6);
+  const labels = {
+    'function.knative.dev/name': String(funcYaml.name),
+    'function.knative.dev/runtime': String(funcYaml.runtime ?? ''),
+  };
   const env: Doc[] = [];
   const envFrom: Doc[] = [];
   for (const e of (funcYaml.run?.envs ?? []) as Array<{ name?: string; value?: string }>) {
@@ -60,7 +79,11 @@ export function renderKnativeService(funcYaml: Doc, image = `registry.example/st
   const limits = resources.limits ? { ...resources.limits } : undefined;
   const concurrency = limits?.concurrency;
   if (limits) delete limits.concurrency;
-  if (requests || (limits && Object.keys(limits).length > 0)) container.resources = { ...(requests ? { requests } : {}), ...(limits && Object.keys(limits).length > 0 ? { limits } : {}) };
+  if (requests || (limits && Object.keys(limits).length > 0))
+    container.resources = {
+      ...(requests ? { requests } : {}),
+      ...(limits && Object.keys(limits).length > 0 ? { limits } : {}),
+    };
   return {
     apiVersion: 'serving.knative.dev/v1',
     kind: 'Service',
@@ -72,7 +95,10 @@ export function renderKnativeService(funcYaml: Doc, image = `registry.example/st
     },
     spec: {
       template: {
-        metadata: { labels, ...(Object.keys(templateAnnotations).length > 0 ? { annotations: templateAnnotations } : {}) },
+        metadata: {
+          labels,
+          ...(Object.keys(templateAnnotations).length > 0 ? { annotations: templateAnnotations } : {}),
+        },
         spec: {
           ...(funcYaml.deploy?.serviceAccountName ? { serviceAccountName: funcYaml.deploy.serviceAccountName } : {}),
           ...(concurrency !== undefined ? { containerConcurrency: concurrency } : {}),
@@ -99,7 +125,11 @@ export function renderScaledObject(source: Doc): Doc {
     metadata: { name: `so-${source.metadata?.name}`, namespace: source.metadata?.namespace },
     spec: {
       // The controller targets its internal ConsumerGroup (named by UID in a cluster).
-      scaleTargetRef: { apiVersion: 'internal.kafka.eventing.knative.dev/v1alpha1', kind: 'ConsumerGroup', name: String(source.metadata?.name) },
+      scaleTargetRef: {
+        apiVersion: 'internal.kafka.eventing.knative.dev/v1alpha1',
+        kind: 'ConsumerGroup',
+        name: String(source.metadata?.name),
+      },
       pollingInterval: sourceScale(source, 'polling-interval'),
       cooldownPeriod: sourceScale(source, 'cooldown-period'),
       minReplicaCount: sourceScale(source, 'min-scale'),
@@ -118,11 +148,16 @@ export function renderScaledObject(source: Doc): Doc {
   };
 }
 
-export function renderAll(functions: Array<{ funcYaml: Doc }>, kafkaSources: ManifestDoc[]): { services: Doc[]; scaledObjects: Doc[] } {
+export function renderAll(
+  functions: Array<{ funcYaml: Doc }>,
+  kafkaSources: ManifestDoc[],
+): { services: Doc[]; scaledObjects: Doc[] } {
   return {
     services: functions.map((f) => renderKnativeService(f.funcYaml)),
     scaledObjects: kafkaSources
-      .filter((s) => s.doc.kind === 'KafkaSource' && s.doc.metadata?.annotations?.[`${SCALE_ANNOTATION}class`] !== 'disabled')
+      .filter(
+        (s) => s.doc.kind === 'KafkaSource' && s.doc.metadata?.annotations?.[`${SCALE_ANNOTATION}class`] !== 'disabled',
+      )
       .map((s) => renderScaledObject(s.doc)),
   };
 }

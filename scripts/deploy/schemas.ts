@@ -50,7 +50,12 @@ function withoutSchemaMarkers(schema: unknown): Schema {
 export function closeObjects(schema: unknown): Schema {
   return mapDeep(schema, (node) => {
     const isObject = node.type === 'object' || (Array.isArray(node.type) && node.type.includes('object'));
-    if (isObject && node.properties !== undefined && node.additionalProperties === undefined && node['x-kubernetes-preserve-unknown-fields'] !== true) {
+    if (
+      isObject &&
+      node.properties !== undefined &&
+      node.additionalProperties === undefined &&
+      node['x-kubernetes-preserve-unknown-fields'] !== true
+    ) {
       return { ...node, additionalProperties: false };
     }
     return node;
@@ -61,7 +66,10 @@ export function closeObjects(schema: unknown): Schema {
 export function crdVersionSchema(file: string, version: string): Schema {
   const docs = parseAllDocuments(readFileSync(join(SCHEMAS_DIR, file), 'utf8')).map((d) => d.toJS() as Schema);
   const crd = docs.find((d) => d.kind === 'CustomResourceDefinition');
-  const versions = ((crd?.spec as Schema | undefined)?.versions ?? []) as Array<{ name: string; schema?: { openAPIV3Schema?: Schema } }>;
+  const versions = ((crd?.spec as Schema | undefined)?.versions ?? []) as Array<{
+    name: string;
+    schema?: { openAPIV3Schema?: Schema };
+  }>;
   const found = versions.find((v) => v.name === version)?.schema?.openAPIV3Schema;
   if (!found) throw new Error(`${file} has no version ${version}`);
   return found;
@@ -90,7 +98,13 @@ export const OBJECT_META: Schema = {
 /** The CRD schema of a whole object: apiVersion, kind, metadata and spec required, metadata checked. */
 function asDocument(schema: Schema): Schema {
   const properties = { ...(schema.properties as Schema), metadata: OBJECT_META };
-  return { ...schema, properties, required: [...new Set([...((schema.required as string[] | undefined) ?? []), 'apiVersion', 'kind', 'metadata', 'spec'])] };
+  return {
+    ...schema,
+    properties,
+    required: [
+      ...new Set([...((schema.required as string[] | undefined) ?? []), 'apiVersion', 'kind', 'metadata', 'spec']),
+    ],
+  };
 }
 
 function kafkaSourceSchema(): Schema {
@@ -143,9 +157,18 @@ export function validatorFor(kind: SchemaKind): ValidateFunction {
 }
 
 function describe(error: ErrorObject): string {
-  const where = error.instancePath === '' ? '(root)' : error.instancePath.slice(1).split('/').map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~')).join('.');
-  if (error.keyword === 'additionalProperties') return `${where}: unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
-  if (error.keyword === 'enum') return `${where}: must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  const where =
+    error.instancePath === ''
+      ? '(root)'
+      : error.instancePath
+          .slice(1)
+          .split('/')
+          .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
+          .join('.');
+  if (error.keyword === 'additionalProperties')
+    return `${where}: unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+  if (error.keyword === 'enum')
+    return `${where}: must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   return `${where}: ${error.message ?? error.keyword}`;
 }
 

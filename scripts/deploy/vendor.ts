@@ -103,7 +103,8 @@ export function vendorPackages(names: readonly string[], fromDir: string, imageD
       if (optional) return;
       throw new Error(`${name} (needed by the bundle) is not installed: run \`make setup\``);
     }
-    if (lstatSync(found).isSymbolicLink()) throw new Error(`${name} is a workspace link, not an installed package: it must be bundled, not vendored`);
+    if (lstatSync(found).isSymbolicLink())
+      throw new Error(`${name} is a workspace link, not an installed package: it must be bundled, not vendored`);
     const dir = realpathSync(found);
     if (done.has(dir)) return;
     const pkg = readPackage(dir);

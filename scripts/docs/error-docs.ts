@@ -5,7 +5,14 @@
  * longer matches the table.
  */
 import { join } from 'node:path';
-import { DISPOSITIONS, DISPOSITION_RULES, ERROR_CODES, ERROR_HEADERS, eventStatus, type ErrorCode } from '@streamforge/core/errors';
+import {
+  DISPOSITIONS,
+  DISPOSITION_RULES,
+  ERROR_CODES,
+  ERROR_HEADERS,
+  eventStatus,
+  type ErrorCode,
+} from '@streamforge/core/errors';
 import { ROOT } from '../deploy/paths.ts';
 
 export const ERRORS_DOC_FILE = join(ROOT, 'docs', 'errors.md');
@@ -22,22 +29,44 @@ export function renderErrorDocs(): string {
     'Every failure StreamForge reports carries a code of one table (`packages/core/src/errors.ts`). The',
     'code fixes the HTTP status a function answers with and its **disposition**, which alone decides',
     'what happens to the work that failed: the function runtime answers with it, and the local',
-    'KafkaSource dispatcher, the Kafka consumers and the functions\' telemetry act on it. Anything',
+    "KafkaSource dispatcher, the Kafka consumers and the functions' telemetry act on it. Anything",
     'thrown that is not a `StreamForgeError` counts as `SF_INTERNAL`.',
     '',
     '## Codes',
     '',
     row(['Code', 'HTTP status', 'Status of a failed event', 'Disposition', 'Meaning']),
     row(['---', '---', '---', '---', '---']),
-    ...codes.map((code) => row([`\`${code}\``, ERROR_CODES[code].status, eventStatus(code), ERROR_CODES[code].disposition, ERROR_CODES[code].summary])),
+    ...codes.map((code) =>
+      row([
+        `\`${code}\``,
+        ERROR_CODES[code].status,
+        eventStatus(code),
+        ERROR_CODES[code].disposition,
+        ERROR_CODES[code].summary,
+      ]),
+    ),
     '',
     '## What each disposition does',
     '',
-    row(['Disposition', 'A failed event is answered with', 'The KafkaSource dispatcher', 'A Kafka consumer', 'Telemetry']),
+    row([
+      'Disposition',
+      'A failed event is answered with',
+      'The KafkaSource dispatcher',
+      'A Kafka consumer',
+      'Telemetry',
+    ]),
     row(['---', '---', '---', '---', '---']),
-    ...DISPOSITIONS.map((d) => row([d, DISPOSITION_RULES[d].event, DISPOSITION_RULES[d].dispatcher, DISPOSITION_RULES[d].consumer, DISPOSITION_RULES[d].telemetry])),
+    ...DISPOSITIONS.map((d) =>
+      row([
+        d,
+        DISPOSITION_RULES[d].event,
+        DISPOSITION_RULES[d].dispatcher,
+        DISPOSITION_RULES[d].consumer,
+        DISPOSITION_RULES[d].telemetry,
+      ]),
+    ),
     '',
-    'Knative\'s dispatcher sees only the status, and retries 5xx, 404, 408, 409 and 429 (`isRetryableStatus`).',
+    "Knative's dispatcher sees only the status, and retries 5xx, 404, 408, 409 and 429 (`isRetryableStatus`).",
     'So the status of a failed event always says what its disposition says: the REST status of a',
     '`reject` code that Knative would retry is replaced for events (`eventStatus`). The local',
     'dispatcher reads the disposition header; a sink that sends none is judged by its status, as',

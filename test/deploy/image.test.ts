@@ -10,7 +10,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { freePort } from '@streamforge/platform';
@@ -18,7 +27,13 @@ import { startKubernetesApiStandin, testBrokers, uniqueName, type KubernetesApiS
 import { COMPILE_CACHE_DIR, bundleEntry, projectFilesReadAtRunTime } from '../../scripts/deploy/bundle.ts';
 import { imageProblems } from '../../scripts/deploy/checks.ts';
 import { isExcluded, parseIgnore, readFuncignore } from '../../scripts/deploy/image-contents.ts';
-import { buildImage, imageEnv, prepareImageFolder, startImage, type ImageFolder } from '../../scripts/deploy/image-run.ts';
+import {
+  buildImage,
+  imageEnv,
+  prepareImageFolder,
+  startImage,
+  type ImageFolder,
+} from '../../scripts/deploy/image-run.ts';
 import { loadManifests } from '../../scripts/deploy/manifests.ts';
 import { ROOT, functionDir } from '../../scripts/deploy/paths.ts';
 import { NATIVE_PACKAGES, vendorPackages } from '../../scripts/deploy/vendor.ts';
@@ -45,15 +60,34 @@ test('each image folder has the bundle with the workspace packages inlined and o
   for (const f of m.functions) {
     const image = await imageOf(f.folder);
     assert.deepEqual(imageProblems(f.folder, image.buildDir), [], f.folder);
-    assert.ok(image.bundle.inputs.some((i) => i.startsWith('packages/core/src/runtime/')), `${f.folder}: the runtime is inlined`);
-    assert.ok(!image.files.some((file) => file.startsWith('src/') || file.startsWith('node_modules/')), `${f.folder}: .funcignore keeps sources and node_modules out`);
+    assert.ok(
+      image.bundle.inputs.some((i) => i.startsWith('packages/core/src/runtime/')),
+      `${f.folder}: the runtime is inlined`,
+    );
+    assert.ok(
+      !image.files.some((file) => file.startsWith('src/') || file.startsWith('node_modules/')),
+      `${f.folder}: .funcignore keeps sources and node_modules out`,
+    );
     assert.ok(image.files.includes('func.yaml'), `${f.folder}: func.yaml goes with the folder`);
-    assert.equal(readFileSync(join(image.buildDir, 'index.mjs'), 'utf8').includes('import.meta.main'), false, `${f.folder}: no inlined CLI thinks it is the main module`);
-    for (const asset of image.bundle.assets) assert.ok(existsSync(join(image.buildDir, asset)), `${f.folder}: ${asset}, read at run time, is in the image`);
+    assert.equal(
+      readFileSync(join(image.buildDir, 'index.mjs'), 'utf8').includes('import.meta.main'),
+      false,
+      `${f.folder}: no inlined CLI thinks it is the main module`,
+    );
+    for (const asset of image.bundle.assets)
+      assert.ok(existsSync(join(image.buildDir, asset)), `${f.folder}: ${asset}, read at run time, is in the image`);
     // Vendored native packages sit in build/node_modules: .funcignore drops only the folder's own node_modules.
-    assert.equal(isExcluded(readFuncignore(functionDir(f.folder)), 'build/node_modules/onnxruntime-node/package.json', false), false, `${f.folder}: .funcignore keeps vendored packages`);
+    assert.equal(
+      isExcluded(readFuncignore(functionDir(f.folder)), 'build/node_modules/onnxruntime-node/package.json', false),
+      false,
+      `${f.folder}: .funcignore keeps vendored packages`,
+    );
     const pkg = JSON.parse(readFileSync(join(image.buildDir, 'package.json'), 'utf8'));
-    for (const dep of Object.keys(pkg.dependencies)) assert.ok((NATIVE_PACKAGES as readonly string[]).includes(dep), `${f.folder}: ${dep} is the only kind of package left outside the bundle`);
+    for (const dep of Object.keys(pkg.dependencies))
+      assert.ok(
+        (NATIVE_PACKAGES as readonly string[]).includes(dep),
+        `${f.folder}: ${dep} is the only kind of package left outside the bundle`,
+      );
     for (const p of image.bundle.vendored.filter((v) => v.nativeBytes > 0)) {
       assert.ok(existsSync(join(image.buildDir, p.path, 'bin/napi-v6/linux/x64')), `${p.name} keeps linux-x64`);
       assert.equal(existsSync(join(image.buildDir, p.path, 'bin/napi-v6/darwin')), false, `${p.name} drops darwin`);
@@ -66,11 +100,25 @@ test('onnxruntime-node is vendored with its dependencies and only its linux-x64 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const vendored = vendorPackages(['onnxruntime-node'], functionDir(m.functions[0]!.folder), dir);
   const ort = vendored.find((p) => p.name === 'onnxruntime-node')!;
-  assert.ok(vendored.some((p) => p.name === 'onnxruntime-common'), 'its runtime dependency comes along');
-  assert.ok(ort.nativeBytes > 0 && ort.nativeBytes < 80 * 1024 * 1024, `linux-x64 only: ${ort.nativeBytes} bytes of native code`);
+  assert.ok(
+    vendored.some((p) => p.name === 'onnxruntime-common'),
+    'its runtime dependency comes along',
+  );
+  assert.ok(
+    ort.nativeBytes > 0 && ort.nativeBytes < 80 * 1024 * 1024,
+    `linux-x64 only: ${ort.nativeBytes} bytes of native code`,
+  );
   assert.deepEqual(readdirSync(join(dir, 'node_modules/onnxruntime-node/bin/napi-v6')), ['linux']);
   assert.deepEqual(readdirSync(join(dir, 'node_modules/onnxruntime-node/bin/napi-v6/linux')), ['x64']);
-  const load = spawnSync(process.execPath, ['--input-type=module', '-e', "const ort = await import('onnxruntime-node'); console.log(typeof ort.InferenceSession.create)"], { cwd: dir, encoding: 'utf8' });
+  const load = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "const ort = await import('onnxruntime-node'); console.log(typeof ort.InferenceSession.create)",
+    ],
+    { cwd: dir, encoding: 'utf8' },
+  );
   assert.equal(load.stdout.trim(), 'function', load.stderr);
 });
 
@@ -79,16 +127,26 @@ test('a project file the code reads by a path relative to itself travels into th
   // the Job launcher reads knative/loader-ws-job.yaml.
   const source = mkdtempSync(join(ROOT, '.cache', 'image-asset-'));
   const image = mkdtempSync(join(tmpdir(), 'streamforge-image-asset-'));
-  t.after(() => { rmSync(source, { recursive: true, force: true }); rmSync(image, { recursive: true, force: true }); });
+  t.after(() => {
+    rmSync(source, { recursive: true, force: true });
+    rmSync(image, { recursive: true, force: true });
+  });
   writeFileSync(join(source, 'limits.json'), '{"pages":7}');
-  writeFileSync(join(source, 'reader.ts'), [
-    "import { readFileSync } from 'node:fs';",
-    "import { fileURLToPath } from 'node:url';",
-    "export const config = readFileSync(new URL('../../knative/config.yaml', import.meta.url), 'utf8');",
-    "export const limits = JSON.parse(readFileSync(new URL('./limits.json', import.meta.url), 'utf8'));",
-    "export const root = fileURLToPath(new URL('../../', import.meta.url));",
-  ].join('\n'));
-  const result = await bundleEntry("import { config, limits, root } from './reader.ts';\nconsole.log(JSON.stringify({ root, configMap: config.includes('streamforge-config'), pages: limits.pages }));", source, join(image, 'build', 'index.mjs'));
+  writeFileSync(
+    join(source, 'reader.ts'),
+    [
+      "import { readFileSync } from 'node:fs';",
+      "import { fileURLToPath } from 'node:url';",
+      "export const config = readFileSync(new URL('../../knative/config.yaml', import.meta.url), 'utf8');",
+      "export const limits = JSON.parse(readFileSync(new URL('./limits.json', import.meta.url), 'utf8'));",
+      "export const root = fileURLToPath(new URL('../../', import.meta.url));",
+    ].join('\n'),
+  );
+  const result = await bundleEntry(
+    "import { config, limits, root } from './reader.ts';\nconsole.log(JSON.stringify({ root, configMap: config.includes('streamforge-config'), pages: limits.pages }));",
+    source,
+    join(image, 'build', 'index.mjs'),
+  );
   const inputs = Object.keys(result.metafile.inputs).filter((i) => existsSync(join(ROOT, i)));
   const assets = projectFilesReadAtRunTime(inputs);
   const rel = source.slice(ROOT.length + 1);
@@ -117,14 +175,17 @@ async function kubernetesFor(dir: string, folder: string): Promise<{ api: Kubern
   const token = `token-${folder}`;
   const api = await startKubernetesApiStandin({ namespace: 'streamforge', token });
   const kubeconfig = join(dir, `${folder}.kubeconfig`);
-  writeFileSync(kubeconfig, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'standin', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: folder, user: { token } }],
-    contexts: [{ name: 'standin', context: { cluster: 'standin', user: folder, namespace: 'streamforge' } }],
-    'current-context': 'standin',
-  }));
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'standin', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: folder, user: { token } }],
+      contexts: [{ name: 'standin', context: { cluster: 'standin', user: folder, namespace: 'streamforge' } }],
+      'current-context': 'standin',
+    }),
+  );
   return { api, kubeconfig };
 }
 
@@ -145,7 +206,10 @@ test('each image folder, copied alone to an empty folder, starts with its npm st
     });
     // The manager's Job launcher talks to a Kubernetes API (KUBECONFIG here, its service account in a pod).
     const kubernetes = env.JOB_LAUNCHER === 'kubernetes' ? await kubernetesFor(scratch, f.folder) : undefined;
-    const started = await startImage(image.buildDir, { ...env, ...(kubernetes ? { KUBECONFIG: kubernetes.kubeconfig } : {}) });
+    const started = await startImage(image.buildDir, {
+      ...env,
+      ...(kubernetes ? { KUBECONFIG: kubernetes.kubeconfig } : {}),
+    });
     t.after(() => kubernetes?.api.close());
     try {
       const liveness = await fetch(`${started.url}/health/liveness`);

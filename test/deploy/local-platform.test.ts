@@ -5,7 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { discoverFunctions, loadKafkaSinks, loadKafkaSources, parseIsoDuration, resolveRunEnvs } from '@streamforge/platform';
+import {
+  discoverFunctions,
+  loadKafkaSinks,
+  loadKafkaSources,
+  parseIsoDuration,
+  resolveRunEnvs,
+} from '@streamforge/platform';
 import { loadManifests, ofKind, parseEnvReference } from '../../scripts/deploy/manifests.ts';
 import { FUNCTIONS_DIR, KAFKA_SOURCES_DIR, functionNames } from '../../scripts/deploy/paths.ts';
 
@@ -13,7 +19,12 @@ const m = loadManifests();
 
 test('the local platform runs exactly the functions func deploy would deploy, with their scale options', () => {
   const local = discoverFunctions(FUNCTIONS_DIR);
-  assert.deepEqual(local.map((f) => f.name).sort(), functionNames().map((n) => m.functions.find((f) => f.folder === n)!.funcYaml.name).sort());
+  assert.deepEqual(
+    local.map((f) => f.name).sort(),
+    functionNames()
+      .map((n) => m.functions.find((f) => f.folder === n)!.funcYaml.name)
+      .sort(),
+  );
   for (const f of local) {
     const scale = m.functions.find((x) => x.funcYaml.name === f.name)!.funcYaml.deploy.options.scale;
     assert.deepEqual(f.scale, { min: scale.min, max: scale.max, target: scale.target }, f.name);
@@ -35,10 +46,19 @@ test('the local dispatcher wires the same KafkaSources: topics, groups, order, d
     assert.equal(source.delivery.retry, doc.spec.delivery.retry);
     assert.equal(source.delivery.timeoutMs, parseIsoDuration(doc.spec.delivery.timeout));
     assert.ok(functions.has(source.sink.name), `${source.name} delivers to a function the platform runs`);
-    assert.ok(source.delivery.deadLetterSink && sinks.has(source.delivery.deadLetterSink.name), `${source.name} dead-letters to a KafkaSink`);
+    assert.ok(
+      source.delivery.deadLetterSink && sinks.has(source.delivery.deadLetterSink.name),
+      `${source.name} dead-letters to a KafkaSink`,
+    );
     assert.equal(source.autoscaling.minScale, 0);
-    assert.equal(String(source.autoscaling.maxScale), doc.metadata.annotations['autoscaling.eventing.knative.dev/max-scale']);
-    assert.equal(String(source.autoscaling.lagThreshold), doc.metadata.annotations['autoscaling.eventing.knative.dev/lag-threshold']);
+    assert.equal(
+      String(source.autoscaling.maxScale),
+      doc.metadata.annotations['autoscaling.eventing.knative.dev/max-scale'],
+    );
+    assert.equal(
+      String(source.autoscaling.lagThreshold),
+      doc.metadata.annotations['autoscaling.eventing.knative.dev/lag-threshold'],
+    );
   }
 });
 
@@ -48,7 +68,8 @@ test("func.yaml's ConfigMap references resolve to the platform's values, Secrets
     assert.equal(env.KAFKA_BROKERS, '127.0.0.1:19092', f.name);
     for (const e of f.funcYaml.run?.envs ?? []) {
       const ref = parseEnvReference(e.value ?? '');
-      if (ref?.kind === 'secret') assert.equal(e.name in env, false, `${f.name}: ${e.name} has no local value, so its default applies`);
+      if (ref?.kind === 'secret')
+        assert.equal(e.name in env, false, `${f.name}: ${e.name} has no local value, so its default applies`);
       if (!ref) assert.equal(env[e.name], e.value, `${f.name}: ${e.name} passes as written`);
     }
   }

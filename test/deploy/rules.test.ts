@@ -6,18 +6,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALWAYS_ON, SERVICE_TIMEOUT_S, funcYamlProblems, kafkaSourceProblems } from '../../scripts/deploy/checks.ts';
-import { loadManifests, ofKind, type Manifests } from '../../scripts/deploy/manifests.ts';
+import { loadManifests, ofKind, type Doc, type Manifests } from '../../scripts/deploy/manifests.ts';
 import { parseIsoDuration } from '@streamforge/platform';
 
 const m = loadManifests();
 
 /** A copy of the manifests with one function's func.yaml or one KafkaSource changed. */
-function withFunction(change: (funcYaml: Record<string, any>) => void): Manifests {
+function withFunction(change: (funcYaml: Doc) => void): Manifests {
   const copy = structuredClone(m);
   change(copy.functions.find((f) => !(f.folder in ALWAYS_ON))!.funcYaml);
   return copy;
 }
-function withSource(change: (source: Record<string, any>) => void): Manifests {
+function withSource(change: (source: Doc) => void): Manifests {
   const copy = structuredClone(m);
   change(ofKind(copy.kafkaSources, 'KafkaSource')[0]!.doc);
   return copy;
@@ -36,10 +36,15 @@ test('every function scales to zero but the queue-manager, which keeps one insta
 });
 
 test('autoscaling keys in deploy.annotations are refused, as Serving refuses them on the Service', () => {
-  const broken = withFunction((y) => { y.deploy.annotations = { 'autoscaling.knative.dev/min-scale': '0', 'team': 'data' }; });
+  const broken = withFunction((y) => {
+    y.deploy.annotations = { 'autoscaling.knative.dev/min-scale': '0', team: 'data' };
+  });
   const problems = funcYamlProblems(broken);
   assert.equal(problems.length, 1);
-  assert.match(problems[0]!, /deploy\.annotations has autoscaling\.knative\.dev\/min-scale: scaling belongs in deploy\.options\.scale/);
+  assert.match(
+    problems[0]!,
+    /deploy\.annotations has autoscaling\.knative\.dev\/min-scale: scaling belongs in deploy\.options\.scale/,
+  );
 });
 
 test('a func.yaml on an old specVersion, the default Node or with a credential as a value is refused', () => {
@@ -52,7 +57,7 @@ test('a func.yaml on an old specVersion, the default Node or with a credential a
   const problems = funcYamlProblems(broken).map((p) => p.replace(/^\S+: /, ''));
   assert.deepEqual(problems, [
     'specVersion is 0.35.0, the current one is 0.36.0',
-    'build.buildEnvs BP_NODE_VERSION must be 24 (the bundle\'s target), is undefined',
+    "build.buildEnvs BP_NODE_VERSION must be 24 (the bundle's target), is undefined",
     'deploy.options.scale.min is 1: functions scale to zero unless listed in ALWAYS_ON with a reason',
     'deploy.options.scale.max must be a whole number of at least 1 (0 would mean unbounded)',
     'deploy.options.scale.target must be at least 0.01 (Serving rejects less)',
@@ -67,12 +72,17 @@ test('every KafkaSource names its consumer group, offset, ordering, delivery and
 test(`every KafkaSource gives up on a delivery before the function's ${SERVICE_TIMEOUT_S} s request timeout`, () => {
   for (const s of ofKind(m.kafkaSources, 'KafkaSource')) {
     const timeout = parseIsoDuration(s.doc.spec.delivery.timeout);
-    assert.ok(timeout > 0 && timeout < SERVICE_TIMEOUT_S * 1000, `${s.doc.metadata.name}: ${s.doc.spec.delivery.timeout}`);
+    assert.ok(
+      timeout > 0 && timeout < SERVICE_TIMEOUT_S * 1000,
+      `${s.doc.metadata.name}: ${s.doc.spec.delivery.timeout}`,
+    );
   }
 });
 
 test('a KafkaSource relying on delivery defaults is refused: no retry, the 600 s timeout, no dead-letter sink', () => {
-  const broken = withSource((s) => { s.spec.delivery = { backoffDelay: 'PT0.2S' }; });
+  const broken = withSource((s) => {
+    s.spec.delivery = { backoffDelay: 'PT0.2S' };
+  });
   const problems = kafkaSourceProblems(broken).map((p) => p.replace(/^.*?: /, ''));
   assert.deepEqual(problems, [
     'spec.delivery.retry must be at least 1 (with spec.delivery set, an unset retry means no retry at all)',
@@ -84,14 +94,27 @@ test('a KafkaSource relying on delivery defaults is refused: no retry, the 600 s
 
 test('a KafkaSource with a malformed duration, a shared consumer group or unordered data is refused', () => {
   const copy = structuredClone(m);
-  const [first, second] = ofKind(copy.kafkaSources, 'KafkaSource').filter((s) => s.doc.spec.topics.some((t: string) => t.startsWith('data-') || t === 'queue-events' || t.startsWith('queue-control.')));
+  const [first, second] = ofKind(copy.kafkaSources, 'KafkaSource').filter((s) =>
+    s.doc.spec.topics.some(
+      (t: string) => t.startsWith('data-') || t === 'queue-events' || t.startsWith('queue-control.'),
+    ),
+  );
   first!.doc.spec.delivery.timeout = '30s';
   second!.doc.spec.consumerGroup = first!.doc.spec.consumerGroup;
   second!.doc.spec.ordering = 'unordered';
   const problems = kafkaSourceProblems(copy).map((p) => p.replace(/^.*?: /, ''));
-  assert.ok(problems.includes('spec.delivery.timeout "30s" is not an ISO-8601 duration such as PT0.5S'), problems.join('\n'));
-  assert.ok(problems.some((p) => p.startsWith(`spec.consumerGroup ${first!.doc.spec.consumerGroup} is also used by`)), problems.join('\n'));
-  assert.ok(problems.some((p) => /must stay in order: ordering must be ordered$/.test(p)), problems.join('\n'));
+  assert.ok(
+    problems.includes('spec.delivery.timeout "30s" is not an ISO-8601 duration such as PT0.5S'),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => p.startsWith(`spec.consumerGroup ${first!.doc.spec.consumerGroup} is also used by`)),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => /must stay in order: ordering must be ordered$/.test(p)),
+    problems.join('\n'),
+  );
 });
 
 test('KEDA annotations must be the keda class, scale from zero, and carry whole numbers within the partitions', () => {
@@ -105,12 +128,15 @@ test('KEDA annotations must be the keda class, scale from zero, and carry whole 
     a['autoscaling.knative.dev/maxScale'] = '3';
   });
   const problems = kafkaSourceProblems(broken).map((p) => p.replace(/^.*?: /, ''));
-  assert.deepEqual(problems.map((p) => p.split(' ').slice(0, 2).join(' ')), [
-    'unknown annotation',
-    'legacy annotation',
-    'autoscaling.eventing.knative.dev/class must',
-    'autoscaling.eventing.knative.dev/min-scale must',
-    'max-scale 60',
-    'autoscaling.eventing.knative.dev/lag-threshold must',
-  ]);
+  assert.deepEqual(
+    problems.map((p) => p.split(' ').slice(0, 2).join(' ')),
+    [
+      'unknown annotation',
+      'legacy annotation',
+      'autoscaling.eventing.knative.dev/class must',
+      'autoscaling.eventing.knative.dev/min-scale must',
+      'max-scale 60',
+      'autoscaling.eventing.knative.dev/lag-threshold must',
+    ],
+  );
 });

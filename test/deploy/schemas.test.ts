@@ -21,7 +21,8 @@ test('every func.yaml validates against the func.yaml schema of knative/func', (
 
 test('every KafkaSource validates against the v1 KafkaSource CRD, closed to unknown fields', () => {
   assert.ok(sources.length >= 1, 'there are KafkaSources');
-  for (const s of sources) assert.deepEqual(validateAgainst('kafkaSource', s.doc), [], `${s.file} ${s.doc.metadata.name}`);
+  for (const s of sources)
+    assert.deepEqual(validateAgainst('kafkaSource', s.doc), [], `${s.file} ${s.doc.metadata.name}`);
 });
 
 test('the Knative Service func deploy renders from each func.yaml validates against the Serving CRD', () => {
@@ -29,8 +30,14 @@ test('the Knative Service func deploy renders from each func.yaml validates agai
     const service = renderKnativeService(f.funcYaml);
     assert.deepEqual(validateAgainst('knativeService', service), [], f.file);
     // Scale options land on the revision template, never on the Service (Serving rejects them there).
-    assert.equal(service.spec.template.metadata.annotations['autoscaling.knative.dev/min-scale'], String(f.funcYaml.deploy.options.scale.min));
-    assert.equal(Object.keys(service.metadata.annotations ?? {}).filter((k) => k.startsWith('autoscaling.knative.dev/')).length, 0);
+    assert.equal(
+      service.spec.template.metadata.annotations['autoscaling.knative.dev/min-scale'],
+      String(f.funcYaml.deploy.options.scale.min),
+    );
+    assert.equal(
+      Object.keys(service.metadata.annotations ?? {}).filter((k) => k.startsWith('autoscaling.knative.dev/')).length,
+      0,
+    );
   }
 });
 
@@ -74,10 +81,21 @@ test('a func.yaml with a misspelt scale option or a malformed date fails the fun
   const funcYaml = structuredClone(m.functions[0]!.funcYaml);
   funcYaml.deploy.options.scale.mni = 0;
   funcYaml.created = 'yesterday';
-  assert.deepEqual(validateAgainst('funcYaml', funcYaml).sort(), ['created: must match format "date-time"', 'deploy.options.scale: unknown field "mni"']);
+  assert.deepEqual(validateAgainst('funcYaml', funcYaml).sort(), [
+    'created: must match format "date-time"',
+    'deploy.options.scale: unknown field "mni"',
+  ]);
 });
 
 test('a Job template with a field batch/v1 does not know is refused', () => {
-  const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'loader-ws' }, spec: { backofLimit: 2, template: { spec: { containers: [{ name: 'loader-ws', image: 'x' }], restartPolicy: 'Never' } } } };
+  const job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'loader-ws' },
+    spec: {
+      backofLimit: 2,
+      template: { spec: { containers: [{ name: 'loader-ws', image: 'x' }], restartPolicy: 'Never' } },
+    },
+  };
   assert.ok(validateAgainst('job', job).some((p) => p.includes('backofLimit')));
 });

@@ -19,14 +19,20 @@ test('knative/topics.yaml is what the generator makes of the topic plan today (r
 
 test('every topic of the plan is a KafkaTopic with its partitions and retention, on the cluster of the Strimzi bootstrap', () => {
   const topics = parseAllDocuments(readFileSync(TOPICS_FILE, 'utf8')).map((d) => d.toJS());
-  assert.deepEqual(topics.map((t) => t.spec.topicName), TOPIC_PLAN.map((t) => t.name));
+  assert.deepEqual(
+    topics.map((t) => t.spec.topicName),
+    TOPIC_PLAN.map((t) => t.name),
+  );
   for (const [i, plan] of TOPIC_PLAN.entries()) {
     const topic = topics[i];
     assert.equal(topic.kind, 'KafkaTopic');
     assert.equal(topic.metadata.labels['strimzi.io/cluster'], DEFAULT_TOPIC_OPTIONS.cluster);
     assert.equal(topic.spec.partitions, plan.partitions, plan.name);
     assert.equal(topic.spec.config['retention.ms'], plan.retentionMs, plan.name);
-    assert.ok(topic.spec.config['min.insync.replicas'] <= topic.spec.replicas, 'min.insync.replicas never exceeds the replicas');
+    assert.ok(
+      topic.spec.config['min.insync.replicas'] <= topic.spec.replicas,
+      'min.insync.replicas never exceeds the replicas',
+    );
   }
 });
 

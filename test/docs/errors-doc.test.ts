@@ -17,6 +17,11 @@ test('docs/errors.md is what the generator makes of the error table today (run `
 test('every code has its row: status, event status, disposition and meaning', () => {
   const current = readFileSync(ERRORS_DOC_FILE, 'utf8');
   for (const [code, info] of Object.entries(ERROR_CODES)) {
-    assert.ok(current.includes(`| \`${code}\` | ${info.status} | ${eventStatus(code as ErrorCode)} | ${info.disposition} | ${info.summary} |`), code);
+    assert.ok(
+      current.includes(
+        `| \`${code}\` | ${info.status} | ${eventStatus(code as ErrorCode)} | ${info.disposition} | ${info.summary} |`,
+      ),
+      code,
+    );
   }
 });

@@ -6,7 +6,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controlTopicOf, createEventProducer, startEventConsumer, TOPICS, type DecodedEvent } from '@streamforge/core/bus';
+import {
+  controlTopicOf,
+  createEventProducer,
+  startEventConsumer,
+  TOPICS,
+  type DecodedEvent,
+} from '@streamforge/core/bus';
 import { EVENT_TYPES } from '@streamforge/core/contracts';
 import { startTestStack, testKafka, uniqueName, waitFor, type TestStack } from '@streamforge/testing';
 
@@ -18,19 +24,26 @@ interface Status {
 
 let stack: TestStack;
 before(async () => {
-  stack = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', STREAMFORGE_POLLING_INTERVAL_MS: '500', STREAMFORGE_COOLDOWN_SECONDS: '4' });
+  stack = await startTestStack({
+    EXCHANGE: 'simulator',
+    SIM_WEIGHT_LIMIT: 'Infinity',
+    STREAMFORGE_POLLING_INTERVAL_MS: '500',
+    STREAMFORGE_COOLDOWN_SECONDS: '4',
+  });
 });
 after(() => stack?.down());
 
 async function status(): Promise<Status> {
   return (await (await fetch(`${stack.state.platform_url}/status`)).json()) as Status;
 }
-const running = (s: Status, name: string) => s.functions.find((f) => f.name === name)?.instances.filter((i) => i.state !== 'draining').length ?? 0;
+const running = (s: Status, name: string) =>
+  s.functions.find((f) => f.name === name)?.instances.filter((i) => i.state !== 'draining').length ?? 0;
 
 test('an idle stack runs no function instance but the manager', async () => {
   const s = await status();
   assert.equal(running(s, 'queue-manager'), 1);
-  for (const name of ['loader-api', 'arango-connector', 'dummy-service']) assert.equal(running(s, name), 0, `${name} waits at zero`);
+  for (const name of ['loader-api', 'arango-connector', 'dummy-service'])
+    assert.equal(running(s, name), 0, `${name} waits at zero`);
   const ps = await stack.cli(['ps']);
   assert.equal(ps.code, 0, ps.stderr);
   assert.match(ps.stdout, /queue-manager\s+1\s+1\.\.4/);
@@ -38,46 +51,92 @@ test('an idle stack runs no function instance but the manager', async () => {
 });
 
 test('a year of 1m candles scales loader-api and the connector out by lag, then back to zero, with exact counts', async () => {
-  const response = await fetch(`${stack.state.api_url}/workflows`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ symbol: 'BTCUSDT', type: 'api_candles_1m', time_range: '2023-01-01:2024-01-01' }) });
+  const response = await fetch(`${stack.state.api_url}/workflows`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ symbol: 'BTCUSDT', type: 'api_candles_1m', time_range: '2023-01-01:2024-01-01' }),
+  });
   const workflow = (await response.json()) as { queue_id: string; collection_name: string };
   const most = { 'loader-api': 0, 'arango-connector': 0 };
-  const done = await waitFor('the backfill to end', async () => {
-    const s = await status();
-    for (const name of ['loader-api', 'arango-connector'] as const) most[name] = Math.max(most[name], running(s, name));
-    const w = (await (await fetch(`${stack.state.api_url}/workflows/${workflow.queue_id}`)).json()) as { status: string; stored?: { records_written: number } };
-    return ['completed', 'error', 'stopped'].includes(w.status) ? w : undefined;
-  }, { timeoutMs: 180_000, intervalMs: 100 });
+  const done = await waitFor(
+    'the backfill to end',
+    async () => {
+      const s = await status();
+      for (const name of ['loader-api', 'arango-connector'] as const)
+        most[name] = Math.max(most[name], running(s, name));
+      const w = (await (await fetch(`${stack.state.api_url}/workflows/${workflow.queue_id}`)).json()) as {
+        status: string;
+        stored?: { records_written: number };
+      };
+      return ['completed', 'error', 'stopped'].includes(w.status) ? w : undefined;
+    },
+    { timeoutMs: 180_000, intervalMs: 100 },
+  );
   assert.equal(done.status, 'completed');
   assert.equal(done.stored?.records_written, 525_600);
   assert.ok(most['loader-api'] > 1, `loader-api scaled out (most ${most['loader-api']})`);
   assert.ok(most['arango-connector'] > 1, `arango-connector scaled out (most ${most['arango-connector']})`);
-  const count = (await (await fetch(`${stack.state.api_url}/collections/${workflow.collection_name}`)).json()) as { count: number };
+  const count = (await (await fetch(`${stack.state.api_url}/collections/${workflow.collection_name}`)).json()) as {
+    count: number;
+  };
   assert.equal(count.count, 525_600);
 
-  const idle = await waitFor('both back at zero after the cooldown', async () => {
-    const s = await status();
-    return running(s, 'loader-api') === 0 && running(s, 'arango-connector') === 0 ? s : undefined;
-  }, { timeoutMs: 60_000, intervalMs: 250 });
+  const idle = await waitFor(
+    'both back at zero after the cooldown',
+    async () => {
+      const s = await status();
+      return running(s, 'loader-api') === 0 && running(s, 'arango-connector') === 0 ? s : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
   const mine = idle.decisions.filter((d) => d.function === 'loader-api' || d.function === 'arango-connector');
-  assert.ok(mine.some((d) => d.to > d.from && /lag \d+ on (loader-api-work|arango-connector-data)/.test(d.reason)), JSON.stringify(mine));
-  assert.ok(mine.some((d) => d.to === 0 && /no lag and no requests for 4 s/.test(d.reason)), JSON.stringify(mine));
+  assert.ok(
+    mine.some((d) => d.to > d.from && /lag \d+ on (loader-api-work|arango-connector-data)/.test(d.reason)),
+    JSON.stringify(mine),
+  );
+  assert.ok(
+    mine.some((d) => d.to === 0 && /no lag and no requests for 4 s/.test(d.reason)),
+    JSON.stringify(mine),
+  );
 });
 
 test('a ping to dummy-service at zero starts it, gets its pong, and the start is a recorded decision', async (t) => {
   assert.equal(running(await status(), 'dummy-service'), 0);
   const kafka = testKafka();
   const pongs: DecodedEvent[] = [];
-  const consumer = await startEventConsumer({ connection: kafka, groupId: uniqueName('pongs'), topics: [`${stack.prefix}${TOPICS.events}`], fromBeginning: false, handle: async (e) => { pongs.push(e); } });
+  const consumer = await startEventConsumer({
+    connection: kafka,
+    groupId: uniqueName('pongs'),
+    topics: [`${stack.prefix}${TOPICS.events}`],
+    fromBeginning: false,
+    handle: async (e) => {
+      pongs.push(e);
+    },
+  });
   const producer = await createEventProducer(kafka, { topicPrefix: stack.prefix });
-  t.after(async () => { await consumer.stop(); await producer.disconnect(); });
+  t.after(async () => {
+    await consumer.stop();
+    await producer.disconnect();
+  });
   await consumer.ready();
   const queueId = uniqueName('diag-cold');
   const sent = Date.now() / 1000;
-  await producer.send(controlTopicOf('dummy-service'), [{ type: EVENT_TYPES.controlPing, source: '/test', subject: queueId, partitionKey: 'diagnostics', data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sent, timestamp: sent } }]);
+  await producer.send(controlTopicOf('dummy-service'), [
+    {
+      type: EVENT_TYPES.controlPing,
+      source: '/test',
+      subject: queueId,
+      partitionKey: 'diagnostics',
+      data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sent, timestamp: sent },
+    },
+  ]);
   const pong = await waitFor('the pong', () => pongs.find((e) => e.subject === queueId), { timeoutMs: 30_000 });
   const data = pong.data as { ping_ts: number; ponged_at: number };
   t.diagnostic(`cold start as the ping saw it: ${Math.round((data.ponged_at - data.ping_ts) * 1000)} ms`);
   const s = await status();
   assert.equal(running(s, 'dummy-service'), 1);
-  assert.ok(s.decisions.some((d) => d.function === 'dummy-service' && d.from === 0 && d.to === 1), JSON.stringify(s.decisions));
+  assert.ok(
+    s.decisions.some((d) => d.function === 'dummy-service' && d.from === 0 && d.to === 1),
+    JSON.stringify(s.decisions),
+  );
 });

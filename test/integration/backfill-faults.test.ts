@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBusConnection, waitForKafka, TOPICS } from '@streamforge/core/bus';
 import { isAlive, readStackState, startLocalBroker } from '@streamforge/platform';
-import { stackApi, startTestStack, testKafka, waitForGroupCaughtUp, type StackApi, type TestStack, type WorkflowView } from '@streamforge/testing';
+import {
+  stackApi,
+  startTestStack,
+  testKafka,
+  waitForGroupCaughtUp,
+  type StackApi,
+  type TestStack,
+  type WorkflowView,
+} from '@streamforge/testing';
 
 const TOKEN = 's3cret-token-for-tests';
 let stack: TestStack;
@@ -21,7 +29,8 @@ before(async () => {
 after(() => stack?.down());
 
 const api = stackApi(() => stack.state.api_url, TOKEN);
-const backfill = (on: StackApi, symbol: string, type: string, timeRange: string) => on.start({ symbol, type, time_range: timeRange });
+const backfill = (on: StackApi, symbol: string, type: string, timeRange: string) =>
+  on.start({ symbol, type, time_range: timeRange });
 type Workflow = WorkflowView;
 
 test('without the bearer token every API route answers 401; health and metrics stay open', async () => {
@@ -44,14 +53,28 @@ test('a stop mid-run ends in stopped and the loader fetches no further pages', a
   assert.equal(stop.status, 200);
   assert.equal(stop.body.status, 'stopped');
   // Every remaining page is delivered to loader-api, which now skips it.
-  await waitForGroupCaughtUp(testKafka(), `${stack.prefix}loader-api-work`, `${stack.prefix}${TOPICS.loaderWork}`, 120_000);
+  await waitForGroupCaughtUp(
+    testKafka(),
+    `${stack.prefix}loader-api-work`,
+    `${stack.prefix}${TOPICS.loaderWork}`,
+    120_000,
+  );
   const { body } = await api.call<Workflow>('GET', `/workflows/${workflow.queue_id}`);
   assert.equal(body.status, 'stopped');
-  assert.ok((body.stored?.pages_done ?? 0) < (body.stored?.pages_total ?? 0), `stopped before the end (${body.stored?.pages_done}/${body.stored?.pages_total})`);
+  assert.ok(
+    (body.stored?.pages_done ?? 0) < (body.stored?.pages_total ?? 0),
+    `stopped before the end (${body.stored?.pages_done}/${body.stored?.pages_total})`,
+  );
   const again = await api.call<{ error: string }>('POST', `/workflows/${workflow.queue_id}/stop`);
   assert.equal(again.status, 409);
-  const trail = await api.call<{ events: Array<{ event: { status: string } }> }>('GET', `/workflows/${workflow.queue_id}/events?limit=5000`);
-  assert.ok(trail.body.events.some((e) => e.event.status === 'started'), 'the trail keeps the telemetry');
+  const trail = await api.call<{ events: Array<{ event: { status: string } }> }>(
+    'GET',
+    `/workflows/${workflow.queue_id}/events?limit=5000`,
+  );
+  assert.ok(
+    trail.body.events.some((e) => e.event.status === 'started'),
+    'the trail keeps the telemetry',
+  );
   const stopped = await api.call<{ workflows: Workflow[] }>('GET', '/workflows?status=stopped');
   assert.ok(stopped.body.workflows.some((w) => w.queue_id === workflow.queue_id));
 });
@@ -60,11 +83,19 @@ test('every connector instance killed mid-run: the platform starts new ones and 
   const workflow = await backfill(api, 'DOGEUSDT', 'api_candles_1m', '2023-01-01:2024-01-01');
   await api.until(workflow.queue_id, 'a tenth stored', (w) => (w.stored?.pages_done ?? 0) >= 50);
   const platform = readStackState(stack.home)?.platform_url;
-  const status = (await (await fetch(`${platform}/status`)).json()) as { functions: Array<{ name: string; instances: Array<{ pid: number; state: string }> }> };
-  const connectors = status.functions.find((f) => f.name === 'arango-connector')?.instances.filter((i) => i.state === 'ready') ?? [];
+  const status = (await (await fetch(`${platform}/status`)).json()) as {
+    functions: Array<{ name: string; instances: Array<{ pid: number; state: string }> }>;
+  };
+  const connectors =
+    status.functions.find((f) => f.name === 'arango-connector')?.instances.filter((i) => i.state === 'ready') ?? [];
   assert.ok(connectors.length > 0 && connectors.every((i) => isAlive(i.pid)), 'the connector runs');
   for (const instance of connectors) process.kill(instance.pid, 'SIGKILL');
-  const done = await api.until(workflow.queue_id, 'the end', (w) => ['completed', 'error', 'stopped'].includes(w.status), 180_000);
+  const done = await api.until(
+    workflow.queue_id,
+    'the end',
+    (w) => ['completed', 'error', 'stopped'].includes(w.status),
+    180_000,
+  );
   assert.equal(done.status, 'completed', done.error);
   assert.equal(done.stored?.records_written, 365 * 1440);
   const { body } = await api.call<{ count: number }>('GET', `/collections/${workflow.collection_name}`);
@@ -75,9 +106,16 @@ test('the broker crashed and restarted mid-run: the backfill completes with exac
   // This test crashes its broker, so it gets one of its own instead of the run's shared one.
   const dataDir = mkdtempSync(join(tmpdir(), 'sf-broker-'));
   let broker = await startLocalBroker({ dataDir });
-  t.after(async () => { await broker.stop(); rmSync(dataDir, { recursive: true, force: true }); });
+  t.after(async () => {
+    await broker.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   await waitForKafka(createBusConnection({ brokers: [broker.brokers] }));
-  const own = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', KAFKA_BROKERS: broker.brokers });
+  const own = await startTestStack({
+    EXCHANGE: 'simulator',
+    SIM_WEIGHT_LIMIT: 'Infinity',
+    KAFKA_BROKERS: broker.brokers,
+  });
   t.after(() => own.down());
   const ownApi = stackApi(() => own.state.api_url);
 
@@ -86,7 +124,12 @@ test('the broker crashed and restarted mid-run: the backfill completes with exac
   // A crash, not a stop: produce requests the broker wrote lose their answers.
   await broker.kill();
   broker = await startLocalBroker({ dataDir });
-  const done = await ownApi.until(workflow.queue_id, 'the end', (w) => ['completed', 'error', 'stopped'].includes(w.status), 240_000);
+  const done = await ownApi.until(
+    workflow.queue_id,
+    'the end',
+    (w) => ['completed', 'error', 'stopped'].includes(w.status),
+    240_000,
+  );
   assert.equal(done.status, 'completed', done.error);
   const minutes = (Date.UTC(2023, 6, 1) - Date.UTC(2023, 0, 1)) / 60_000;
   assert.equal(done.stored?.records_written, minutes);

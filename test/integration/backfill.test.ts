@@ -10,7 +10,16 @@ import { join } from 'node:path';
 import { TOPICS, createEventProducer } from '@streamforge/core/bus';
 import { rowFromKline, type KlineRecord } from '@streamforge/core/contracts';
 import { PROJECT_ROOT } from '@streamforge/platform';
-import { readTopic, stackApi, startTestStack, testKafka, topicMessageCount, waitForGroupCaughtUp, type TestStack, type WorkflowView } from '@streamforge/testing';
+import {
+  readTopic,
+  stackApi,
+  startTestStack,
+  testKafka,
+  topicMessageCount,
+  waitForGroupCaughtUp,
+  type TestStack,
+  type WorkflowView,
+} from '@streamforge/testing';
 
 const KLINES_DIR = join(PROJECT_ROOT, 'test', 'fixtures', 'binance', 'klines');
 let stack: TestStack;
@@ -22,7 +31,8 @@ after(() => stack?.down());
 
 const api = stackApi(() => stack.state.api_url);
 const { call, allRecords } = api;
-const backfill = (symbol: string, type: string, timeRange: string, extra: Record<string, unknown> = {}) => api.start({ symbol, type, time_range: timeRange, ...extra });
+const backfill = (symbol: string, type: string, timeRange: string, extra: Record<string, unknown> = {}) =>
+  api.start({ symbol, type, time_range: timeRange, ...extra });
 const finalState = (queueId: string, timeoutMs = 60_000) => api.final(queueId, timeoutMs);
 type Workflow = WorkflowView;
 
@@ -33,7 +43,9 @@ test('one day of BTCUSDT api_candles_5m gives exactly 288 records, each equal to
   assert.equal(done.stored?.records_written, 288);
   const records = await allRecords<KlineRecord>(workflow.collection_name);
   assert.equal(records.length, 288);
-  const exchange = await fetch(`${stack.state.exchange_url}/api/v3/klines?symbol=BTCUSDT&interval=5m&startTime=${Date.UTC(2024, 7, 1)}&endTime=${Date.UTC(2024, 7, 2) - 1}&limit=1000`);
+  const exchange = await fetch(
+    `${stack.state.exchange_url}/api/v3/klines?symbol=BTCUSDT&interval=5m&startTime=${Date.UTC(2024, 7, 1)}&endTime=${Date.UTC(2024, 7, 2) - 1}&limit=1000`,
+  );
   const rows = (await exchange.json()) as unknown[];
   assert.deepEqual(records.map(rowFromKline), rows);
 });
@@ -47,16 +59,28 @@ test('the event trail read one event per page with `next` is the whole trail, an
   let page = await call<Page>('GET', `/workflows/${workflow.queue_id}/events?limit=1`);
   while (page.body.events.length > 0) {
     paged.push(...page.body.events.map((e) => e.event_id));
-    page = await call<Page>('GET', `/workflows/${workflow.queue_id}/events?limit=1&after=${encodeURIComponent(String(page.body.next))}`);
+    page = await call<Page>(
+      'GET',
+      `/workflows/${workflow.queue_id}/events?limit=1&after=${encodeURIComponent(String(page.body.next))}`,
+    );
   }
   assert.ok(whole.body.events.length > 2);
-  assert.deepEqual(paged, whole.body.events.map((e) => e.event_id));
+  assert.deepEqual(
+    paged,
+    whole.body.events.map((e) => e.event_id),
+  );
   assert.equal(page.body.next, whole.body.next, 'past the end, the cursor stays where it was');
-  const bad = await call<{ error: string; message: string }>('GET', `/workflows/${workflow.queue_id}/events?after=12345`);
+  const bad = await call<{ error: string; message: string }>(
+    'GET',
+    `/workflows/${workflow.queue_id}/events?after=12345`,
+  );
   assert.equal(bad.status, 400);
   assert.match(bad.body.message, /querystring\.after/);
 
-  const stop = await fetch(`${stack.state.api_url}/workflows/${workflow.queue_id}/stop`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+  const stop = await fetch(`${stack.state.api_url}/workflows/${workflow.queue_id}/stop`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+  });
   assert.notEqual(stop.status, 400, await stop.text());
 });
 
@@ -76,7 +100,10 @@ test('real klines from data.binance.vision files come back bit-identical', async
   const workflow = await backfill('BTCUSDT', 'api_candles_1h', '2023-01-01:2023-02-01');
   const done = await finalState(workflow.queue_id);
   assert.equal(done.status, 'completed', done.error);
-  const csv = readFileSync(join(KLINES_DIR, 'spot', 'BTCUSDT-1h-2023-01.csv'), 'utf8').trim().split('\n').filter((line) => /^\d/.test(line));
+  const csv = readFileSync(join(KLINES_DIR, 'spot', 'BTCUSDT-1h-2023-01.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .filter((line) => /^\d/.test(line));
   const records = await allRecords<KlineRecord>(workflow.collection_name);
   assert.equal(records.length, csv.length);
   records.forEach((record, i) => {
@@ -95,10 +122,15 @@ test('redelivering every data event stores no duplicate', async () => {
   // Publish every data event of this workflow a second time, byte for byte.
   const kafka = testKafka();
   const topic = `${stack.prefix}${TOPICS.dataKlines}`;
-  const mine = (await readTopic(kafka, topic, await topicMessageCount(kafka, topic))).filter((r) => r.headers['ce_subject']?.toString() === workflow.queue_id);
+  const mine = (await readTopic(kafka, topic, await topicMessageCount(kafka, topic))).filter(
+    (r) => r.headers.ce_subject?.toString() === workflow.queue_id,
+  );
   assert.ok(mine.length >= 2);
   const producer = await createEventProducer(kafka, { topicPrefix: '' });
-  await producer.sendRecords(topic, mine.map((r) => ({ key: r.key, value: r.value, headers: r.headers })));
+  await producer.sendRecords(
+    topic,
+    mine.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+  );
   await producer.disconnect();
   await waitForGroupCaughtUp(kafka, `${stack.prefix}arango-connector-data`, topic);
 
@@ -127,7 +159,10 @@ test('a malformed request gets 400 with a JSON reason and registers nothing', as
     // Each of these was taken (201) and then left pending or running for ever, or left a pending workflow behind a 400.
     [{ symbol: 'BTCUSDT', type: 'api_candles_1d', time_range: '1969-12-01:1970-01-10' }, /before spot had data/],
     [{ symbol: 'BTCUSDT', type: 'dummy_x', params: { reason: 1 } }, /params\.reason/],
-    [{ symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: '2024-01-01:2024-01-02', collection_name: 'workflows' }, /reserved/],
+    [
+      { symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: '2024-01-01:2024-01-02', collection_name: 'workflows' },
+      /reserved/,
+    ],
   ] as const) {
     const response = await call<{ error: string; message: string }>('POST', '/workflows', body);
     assert.equal(response.status, 400);
@@ -142,7 +177,14 @@ test('the API documents itself at /openapi.json', async () => {
   const { status, body } = await call<{ openapi: string; paths: Record<string, unknown> }>('GET', '/openapi.json');
   assert.equal(status, 200);
   assert.match(body.openapi, /^3\./);
-  for (const path of ['/workflows', '/workflows/{id}', '/workflows/{id}/events', '/workflows/{id}/stop', '/collections/{name}', '/collections/{name}/records']) {
+  for (const path of [
+    '/workflows',
+    '/workflows/{id}',
+    '/workflows/{id}/events',
+    '/workflows/{id}/stop',
+    '/collections/{name}',
+    '/collections/{name}/records',
+  ]) {
     assert.ok(body.paths[path], `${path} is documented`);
   }
 });

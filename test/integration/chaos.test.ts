@@ -23,7 +23,15 @@ import { rowFromKline, type KlineRecord, type TradeRecord } from '@streamforge/c
 import type { KlineRow, RawTrade } from '@streamforge/exchange';
 import { seededRandom } from '@streamforge/simulator';
 import { isAlive, readStackState, startLocalBroker, type LocalBroker } from '@streamforge/platform';
-import { localJobPids, stackApi, startTestStack, waitFor, type StackApi, type TestStack, type WorkflowView } from '@streamforge/testing';
+import {
+  localJobPids,
+  stackApi,
+  startTestStack,
+  waitFor,
+  type StackApi,
+  type TestStack,
+  type WorkflowView,
+} from '@streamforge/testing';
 
 // A fixed schedule by default, as the fuzz tests (docs/conventions.md); CHAOS_SEED explores others.
 const SEED = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) >>> 0 : 20261207;
@@ -37,7 +45,6 @@ const FINAL = ['completed', 'error', 'stopped'];
 /** Pages of one backfill (at most 1000 candles each). */
 const PAGES = Math.ceil(MINUTES / 1000);
 
-
 /** Live children of `parent` whose command line contains `match`, from /proc: what runs now, whatever a state file says. */
 function childPids(parent: number, match: string): number[] {
   const out: number[] = [];
@@ -47,7 +54,12 @@ function childPids(parent: number, match: string): number[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== parent) continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').some((arg) => arg.includes(match))) out.push(Number(entry));
+      if (
+        readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+          .split('\0')
+          .some((arg) => arg.includes(match))
+      )
+        out.push(Number(entry));
     } catch {
       // the process ended while we looked
     }
@@ -69,10 +81,13 @@ interface Fault {
   hit(): Promise<string>;
 }
 
-test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and the broker at random moments: every workflow ends, exact counts, no duplicates', { timeout: 600_000 }, async (t) => {
+test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and the broker at random moments: every workflow ends, exact counts, no duplicates', {
+  timeout: 600_000,
+}, async (t) => {
   const random = seededRandom(SEED);
   const started = Date.now();
-  const log = (line: string) => console.log(`chaos [seed ${SEED}] +${((Date.now() - started) / 1000).toFixed(1)}s ${line}`);
+  const log = (line: string) =>
+    console.log(`chaos [seed ${SEED}] +${((Date.now() - started) / 1000).toFixed(1)}s ${line}`);
   log(`replay with CHAOS_SEED=${SEED} node test/run.ts test/integration/chaos.test.ts`);
 
   // The broker is killed, so this test runs its own instead of the run's shared one.
@@ -95,7 +110,12 @@ test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and
     rmSync(dataDir, { recursive: true, force: true });
   });
   await waitForKafka(createBusConnection({ brokers: [broker.brokers] }));
-  stack = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', KAFKA_BROKERS: broker.brokers, JOB_LAUNCHER: 'local' });
+  stack = await startTestStack({
+    EXCHANGE: 'simulator',
+    SIM_WEIGHT_LIMIT: 'Infinity',
+    KAFKA_BROKERS: broker.brokers,
+    JOB_LAUNCHER: 'local',
+  });
   const { home, state } = stack;
   const api: StackApi = stackApi(() => state.api_url);
   const platformUrl = readStackState(home)?.platform_url;
@@ -109,38 +129,66 @@ test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and
     return pid !== undefined && isAlive(pid) ? pid : undefined;
   };
 
-  const liveWritten = async () => (await api.workflow(live.queue_id)).progress['arango-connector']?.records_written ?? 0;
-  await waitFor('the live stream storing trades', async () => (await liveWritten()) > 0, { timeoutMs: 60_000, intervalMs: 250 });
+  const liveWritten = async () =>
+    (await api.workflow(live.queue_id)).progress['arango-connector']?.records_written ?? 0;
+  await waitFor('the live stream storing trades', async () => (await liveWritten()) > 0, {
+    timeoutMs: 60_000,
+    intervalMs: 250,
+  });
   log('live stream storing trades');
 
-  const backfills = await Promise.all(SYMBOLS.map((symbol) => api.start({ symbol, type: 'api_candles_1m', time_range: RANGE })));
+  const backfills = await Promise.all(
+    SYMBOLS.map((symbol) => api.start({ symbol, type: 'api_candles_1m', time_range: RANGE })),
+  );
   /** Stored pages of all backfills over their total; throws while the API does not answer. */
   const progress = async (): Promise<number> => {
-    const states = await Promise.all(backfills.map(async (w) => {
-      const { status, body } = await api.call<WorkflowView>('GET', `/workflows/${w.queue_id}`);
-      if (status !== 200) throw new Error(`GET /workflows/${w.queue_id} answered ${status}`);
-      return body;
-    }));
-    return states.reduce((sum, w) => sum + (w.stored?.pages_done ?? 0), 0) / states.reduce((sum, w) => sum + (w.stored?.pages_total ?? PAGES), 0);
+    const states = await Promise.all(
+      backfills.map(async (w) => {
+        const { status, body } = await api.call<WorkflowView>('GET', `/workflows/${w.queue_id}`);
+        if (status !== 200) throw new Error(`GET /workflows/${w.queue_id} answered ${status}`);
+        return body;
+      }),
+    );
+    return (
+      states.reduce((sum, w) => sum + (w.stored?.pages_done ?? 0), 0) /
+      states.reduce((sum, w) => sum + (w.stored?.pages_total ?? PAGES), 0)
+    );
   };
   const percent = (p: number) => `${(p * 100).toFixed(1)}%`;
   // Where the backfills stand, every few seconds, for the record.
-  const ticker = setInterval(() => void progress().then((p) => log(`backfills at ${percent(p)}`), (error: Error) => log(`backfills: ${error.message}`)), 5_000);
+  const ticker = setInterval(
+    () =>
+      void progress().then(
+        (p) => log(`backfills at ${percent(p)}`),
+        (error: Error) => log(`backfills: ${error.message}`),
+      ),
+    5_000,
+  );
   t.after(() => clearInterval(ticker));
 
   const instancesOf = async (name: string) => {
     const status = (await (await fetch(`${platformUrl}/status`)).json()) as PlatformStatus;
-    return status.functions.find((f) => f.name === name)?.instances.filter((i) => i.state !== 'draining' && isAlive(i.pid)) ?? [];
+    return (
+      status.functions
+        .find((f) => f.name === name)
+        ?.instances.filter((i) => i.state !== 'draining' && isAlive(i.pid)) ?? []
+    );
   };
-  const killFunction = (name: string, beforeKill = () => {}) => async () => {
-    const instances = await waitFor(`an instance of ${name}`, async () => {
-      const found = await instancesOf(name);
-      return found.some((i) => i.state === 'ready') ? found : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 100 });
-    beforeKill();
-    for (const i of instances) process.kill(i.pid!, 'SIGKILL');
-    return `${name} ${instances.map((i) => `${i.id} (pid ${i.pid})`).join(', ')}`;
-  };
+  const killFunction =
+    (name: string, beforeKill = () => {}) =>
+    async () => {
+      const instances = await waitFor(
+        `an instance of ${name}`,
+        async () => {
+          const found = await instancesOf(name);
+          return found.some((i) => i.state === 'ready') ? found : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
+      beforeKill();
+      for (const i of instances) process.kill(i.pid!, 'SIGKILL');
+      return `${name} ${instances.map((i) => `${i.id} (pid ${i.pid})`).join(', ')}`;
+    };
   // The local Job launcher lives in the manager that started the Job: with every manager
   // instance killed, the Job runs on (followed by the new instance), but a death of it after
   // that is reported, not run again (docs/live-streams.md, local-job-launcher.ts).
@@ -150,14 +198,24 @@ test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and
   const faults: Fault[] = [
     { target: 'loader-api', hit: killFunction('loader-api') },
     { target: 'arango-connector', hit: killFunction('arango-connector') },
-    { target: 'queue-manager', hit: killFunction('queue-manager', () => { managerKilled = true; jobAtManagerKill = jobPid(); }) },
+    {
+      target: 'queue-manager',
+      hit: killFunction('queue-manager', () => {
+        managerKilled = true;
+        jobAtManagerKill = jobPid();
+      }),
+    },
     {
       target: 'dispatcher',
       hit: async () => {
-        const [pid] = await waitFor('the dispatcher process', () => {
-          const pids = childPids(supervisor, 'dispatcher-main.ts');
-          return pids.length > 0 ? pids : undefined;
-        }, { timeoutMs: 60_000, intervalMs: 100 });
+        const [pid] = await waitFor(
+          'the dispatcher process',
+          () => {
+            const pids = childPids(supervisor, 'dispatcher-main.ts');
+            return pids.length > 0 ? pids : undefined;
+          },
+          { timeoutMs: 60_000, intervalMs: 100 },
+        );
         process.kill(pid!, 'SIGKILL');
         return `dispatcher (pid ${pid})`;
       },
@@ -192,15 +250,25 @@ test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and
   const landed: Array<{ target: string; progress: number }> = [];
   for (const fault of faults) {
     // The API may be down (its instances killed) or the broker restarting: keep asking.
-    await waitFor(`backfills at ${percent(fault.at)} for the ${fault.target} fault`, async () => (await progress()) >= fault.at, { timeoutMs: 240_000, intervalMs: 100 });
+    await waitFor(
+      `backfills at ${percent(fault.at)} for the ${fault.target} fault`,
+      async () => (await progress()) >= fault.at,
+      { timeoutMs: 240_000, intervalMs: 100 },
+    );
     await sleep(fault.jitterMs);
-    const at = await waitFor('where the backfills stand', progress, { timeoutMs: 60_000, intervalMs: 100 }).catch(() => Number.NaN);
+    const at = await waitFor('where the backfills stand', progress, { timeoutMs: 60_000, intervalMs: 100 }).catch(
+      () => Number.NaN,
+    );
     landed.push({ target: fault.target, progress: at });
     log(`SIGKILL ${await fault.hit()}, backfills at ${percent(at)}`);
   }
   await restarting;
   clearInterval(ticker);
-  for (const l of landed) assert.ok(l.progress < 1, `the ${l.target} fault landed mid-run (backfills at ${percent(l.progress)}), not after they ended`);
+  for (const l of landed)
+    assert.ok(
+      l.progress < 1,
+      `the ${l.target} fault landed mid-run (backfills at ${percent(l.progress)}), not after they ended`,
+    );
 
   const done = await Promise.all(backfills.map((w) => api.final(w.queue_id, 300_000)));
   log(`backfills ended: ${done.map((w) => `${w.symbol} ${w.status}`).join(', ')}`);
@@ -209,21 +277,40 @@ test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and
   // that started it or, when that one was killed first, by the instance that adopted it, as
   // the Job controller reruns a pod whoever created the Job. It streams again until stopped.
   const before = await liveWritten();
-  const streaming = await waitFor('the live stream storing trades again, or ended', async () => {
-    const w = await api.workflow(live.queue_id);
-    if (FINAL.includes(w.status)) return w;
-    return (w.progress['arango-connector']?.records_written ?? 0) > before ? w : undefined;
-  }, { timeoutMs: 120_000, intervalMs: 500 });
-  log(`live stream ${streaming.status} with ${streaming.progress['arango-connector']?.records_written ?? 0} trades stored${managerKilled && jobAtManagerKill !== undefined && !isAlive(jobAtManagerKill) ? ' (its Job was run again by another manager instance)' : ''}`);
+  const streaming = await waitFor(
+    'the live stream storing trades again, or ended',
+    async () => {
+      const w = await api.workflow(live.queue_id);
+      if (FINAL.includes(w.status)) return w;
+      return (w.progress['arango-connector']?.records_written ?? 0) > before ? w : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+  log(
+    `live stream ${streaming.status} with ${streaming.progress['arango-connector']?.records_written ?? 0} trades stored${managerKilled && jobAtManagerKill !== undefined && !isAlive(jobAtManagerKill) ? ' (its Job was run again by another manager instance)' : ''}`,
+  );
   const stop = await api.call<WorkflowView>('POST', `/workflows/${live.queue_id}/stop`);
   const liveEnd = await api.final(live.queue_id, 60_000);
   log(`live stream stop answered ${stop.status}; ended ${liveEnd.status}${liveEnd.error ? `: ${liveEnd.error}` : ''}`);
 
   // Every workflow ended, and nothing was set aside.
   const all = (await api.call<{ workflows: WorkflowView[] }>('GET', '/workflows?limit=1000')).body.workflows;
-  assert.deepEqual(all.filter((w) => !FINAL.includes(w.status)).map((w) => `${w.queue_id} ${w.type} ${w.status}`), [], 'no workflow pending or running');
-  const letters = (await api.call<{ dead_letters: Array<{ queue_id: string; service: string; reason: string }> }>('GET', '/dead-letters?limit=1000')).body.dead_letters;
-  assert.deepEqual(letters.map((l) => `${l.queue_id} ${l.service}: ${l.reason}`), [], 'nothing dead-lettered');
+  assert.deepEqual(
+    all.filter((w) => !FINAL.includes(w.status)).map((w) => `${w.queue_id} ${w.type} ${w.status}`),
+    [],
+    'no workflow pending or running',
+  );
+  const letters = (
+    await api.call<{ dead_letters: Array<{ queue_id: string; service: string; reason: string }> }>(
+      'GET',
+      '/dead-letters?limit=1000',
+    )
+  ).body.dead_letters;
+  assert.deepEqual(
+    letters.map((l) => `${l.queue_id} ${l.service}: ${l.reason}`),
+    [],
+    'nothing dead-lettered',
+  );
 
   // Each backfill: completed, exactly the exchange's candles, each once.
   for (const w of done) {
@@ -237,10 +324,16 @@ test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and
     assert.equal(new Set(records.map((r) => r.key)).size, MINUTES, `${w.symbol}: no duplicate key`);
     records.sort((a, b) => a.open_time - b.open_time);
     const starts = Array.from({ length: Math.ceil(MINUTES / 1000) }, (_, i) => FROM + i * 1000 * 60_000);
-    const rows = (await Promise.all(starts.map(async (start) => {
-      const page = await fetch(`${state.exchange_url}/api/v3/klines?symbol=${w.symbol}&interval=1m&startTime=${start}&endTime=${Math.min(TO, start + 1000 * 60_000) - 1}&limit=1000`);
-      return (await page.json()) as KlineRow[];
-    }))).flat();
+    const rows = (
+      await Promise.all(
+        starts.map(async (start) => {
+          const page = await fetch(
+            `${state.exchange_url}/api/v3/klines?symbol=${w.symbol}&interval=1m&startTime=${start}&endTime=${Math.min(TO, start + 1000 * 60_000) - 1}&limit=1000`,
+          );
+          return (await page.json()) as KlineRow[];
+        }),
+      )
+    ).flat();
     assert.equal(rows.length, MINUTES);
     assert.deepEqual(records.map(rowFromKline), rows, `${w.symbol}: the stored candles are the exchange's`);
   }
@@ -254,26 +347,36 @@ test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and
   assert.equal(new Set(trades.map((r) => r.key)).size, trades.length, 'no duplicate trade key');
   assert.equal(new Set(trades.map((r) => r.trade_id)).size, trades.length, 'no trade stored twice');
   const exchangeTrades = new Map<number, RawTrade>();
-  for (let from = trades[0]!.trade_id; from <= trades.at(-1)!.trade_id;) {
-    const page = (await (await fetch(`${state.exchange_url}/api/v3/historicalTrades?symbol=${LIVE_SYMBOL}&fromId=${from}&limit=1000`)).json()) as RawTrade[];
+  for (let from = trades[0]!.trade_id; from <= trades.at(-1)!.trade_id; ) {
+    const page = (await (
+      await fetch(`${state.exchange_url}/api/v3/historicalTrades?symbol=${LIVE_SYMBOL}&fromId=${from}&limit=1000`)
+    ).json()) as RawTrade[];
     assert.ok(page.length > 0, `the exchange serves trade ${from}`);
     for (const trade of page) exchangeTrades.set(trade.id, trade);
     from = page.at(-1)!.id + 1;
   }
   for (const r of trades) {
     const h = exchangeTrades.get(r.trade_id);
-    assert.deepEqual([r.trade_id, r.price, r.quantity, r.timestamp, r.is_buyer_maker], [h?.id, h?.price, h?.qty, h?.time, h?.isBuyerMaker], `trade ${r.trade_id} is the exchange's`);
+    assert.deepEqual(
+      [r.trade_id, r.price, r.quantity, r.timestamp, r.is_buyer_maker],
+      [h?.id, h?.price, h?.qty, h?.time, h?.isBuyerMaker],
+      `trade ${r.trade_id} is the exchange's`,
+    );
   }
   // Nothing the Job received was lost while it ran, whatever else was killed: a pod fills the
   // gaps it sees from REST, so ids may only be missing across a pod's death (a new pod starts
   // a new sequence: the documented limit), i.e. where a pod started between the trades on
   // either side of the gap (exchange time is wall time here; a few seconds of slack for the
   // first trades a new pod receives).
-  const podStarts = readdirSync(join(home, 'logs')).filter((f) => f.startsWith('loader-ws-')).flatMap((f) => readFileSync(join(home, 'logs', f), 'utf8').split('\n'))
+  const podStarts = readdirSync(join(home, 'logs'))
+    .filter((f) => f.startsWith('loader-ws-'))
+    .flatMap((f) => readFileSync(join(home, 'logs', f), 'utf8').split('\n'))
     .flatMap((line) => {
       try {
         const entry = JSON.parse(line) as { msg?: string; queue_id?: string; time?: string };
-        return entry.msg === 'live streams started' && entry.queue_id === live.queue_id ? [Date.parse(entry.time!)] : [];
+        return entry.msg === 'live streams started' && entry.queue_id === live.queue_id
+          ? [Date.parse(entry.time!)]
+          : [];
       } catch {
         return [];
       }
@@ -283,10 +386,17 @@ test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and
     const [prev, next] = [trades[i - 1]!, trades[i]!];
     if (next.trade_id === prev.trade_id + 1) continue;
     const gap = `trades ${prev.trade_id + 1}–${next.trade_id - 1} (${new Date(prev.timestamp).toISOString()} – ${new Date(next.timestamp).toISOString()})`;
-    if (podStarts.some((at) => at > prev.timestamp && at <= next.timestamp + 5_000)) log(`live stream: ${gap} missing across a Job pod's death`);
+    if (podStarts.some((at) => at > prev.timestamp && at <= next.timestamp + 5_000))
+      log(`live stream: ${gap} missing across a Job pod's death`);
     else unexplained.push(gap);
   }
-  assert.deepEqual(unexplained, [], `trades missing while a Job pod ran (pods started at ${podStarts.map((at) => new Date(at).toISOString()).join(', ')})`);
+  assert.deepEqual(
+    unexplained,
+    [],
+    `trades missing while a Job pod ran (pods started at ${podStarts.map((at) => new Date(at).toISOString()).join(', ')})`,
+  );
   passed = true;
-  log(`passed: ${SYMBOLS.length} × ${MINUTES} candles, ${trades.length} trades, every workflow ended, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `passed: ${SYMBOLS.length} × ${MINUTES} candles, ${trades.length} trades, every workflow ended, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 });

@@ -30,7 +30,9 @@ interface Prediction {
 }
 
 test('two months of 1h candles of five symbols become a correlation graph set, a GCN trained on it, and predictions per symbol', async () => {
-  const backfills = await Promise.all(SYMBOLS.map((symbol) => api.start({ symbol, type: 'api_candles_1h', time_range: RANGE })));
+  const backfills = await Promise.all(
+    SYMBOLS.map((symbol) => api.start({ symbol, type: 'api_candles_1h', time_range: RANGE })),
+  );
   for (const done of await Promise.all(backfills.map((w) => api.final(w.queue_id, 60_000)))) {
     assert.equal(done.status, 'completed', done.error);
     assert.equal(done.stored?.records_written, HOURS);
@@ -40,17 +42,30 @@ test('two months of 1h candles of five symbols become a correlation graph set, a
     symbols: SYMBOLS,
     type: 'graph_correlation',
     time_range: RANGE,
-    params: { interval: '1h', window: 24, step: 12, edges: { method: 'top_k', k: 2 }, collections: Object.fromEntries(backfills.map((w, i) => [SYMBOLS[i], w.collection_name])) },
+    params: {
+      interval: '1h',
+      window: 24,
+      step: 12,
+      edges: { method: 'top_k', k: 2 },
+      collections: Object.fromEntries(backfills.map((w, i) => [SYMBOLS[i], w.collection_name])),
+    },
   });
   const built = await api.final(graph.queue_id, 60_000);
   assert.equal(built.status, 'completed', built.error);
   assert.deepEqual(built.progress['graph-builder']?.progress, { done: 119, total: 119, unit: 'windows' });
   const graphId = graph.collection_name;
 
-  const train = await api.start({ symbol: 'BTCUSDT', type: 'gnn_train', params: { graph_id: graphId, epochs: 100, folds: 4, seed: 1 } });
+  const train = await api.start({
+    symbol: 'BTCUSDT',
+    type: 'gnn_train',
+    params: { graph_id: graphId, epochs: 100, folds: 4, seed: 1 },
+  });
   const trained = await api.final(train.queue_id, 60_000);
   assert.equal(trained.status, 'completed', trained.error);
-  assert.match(trained.progress['gnn-trainer']?.message ?? '', /walk-forward direction accuracy GCN .*, no-graph .*, majority .*/);
+  assert.match(
+    trained.progress['gnn-trainer']?.message ?? '',
+    /walk-forward direction accuracy GCN .*, no-graph .*, majority .*/,
+  );
 
   // The model is in the store and its artifact in object storage.
   const store = await openStore(stack.state.store_url);
@@ -60,16 +75,36 @@ test('two months of 1h candles of five symbols become a correlation graph set, a
   assert.equal(set?.status, 'complete');
   assert.equal(model?.status, 'ready');
   assert.equal(model?.s3_key, `models/${graphId}/v1/model.onnx`);
-  const objects = openObjectStore({ host: '127.0.0.1', port: Number(new URL(stack.state.s3_endpoint!).port), useSSL: false, accessKey: 'S3RVER', secretKey: 'S3RVER', bucket: 'streamforge-models', region: 'us-east-1' });
+  const objects = openObjectStore({
+    host: '127.0.0.1',
+    port: Number(new URL(stack.state.s3_endpoint!).port),
+    useSSL: false,
+    accessKey: 'S3RVER',
+    secretKey: 'S3RVER',
+    bucket: 'streamforge-models',
+    region: 'us-east-1',
+  });
   assert.equal(await objects.exists(model!.s3_key), true);
-  const metadata = JSON.parse(new TextDecoder().decode(await objects.get(`models/${graphId}/v1/metadata.json`))) as { metrics: { walk_forward: { gcn: { accuracy: number; total: number } } }; onnx: { max_abs_diff_vs_typescript: number } };
+  const metadata = JSON.parse(new TextDecoder().decode(await objects.get(`models/${graphId}/v1/metadata.json`))) as {
+    metrics: { walk_forward: { gcn: { accuracy: number; total: number } } };
+    onnx: { max_abs_diff_vs_typescript: number };
+  };
   assert.ok(metadata.onnx.max_abs_diff_vs_typescript <= 1e-4);
   assert.ok(metadata.metrics.walk_forward.gcn.total > 0);
 
   // POST /predict on gnn-trainer: probabilities for every symbol of the latest window.
   const trainer = stack.state.functions['gnn-trainer']!.url!;
-  const response = await fetch(`${trainer}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model_id: graphId, graph_id: graphId }) });
-  const answer = (await response.json()) as { version: number; window: number; classes: string[]; predictions: Prediction[] };
+  const response = await fetch(`${trainer}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model_id: graphId, graph_id: graphId }),
+  });
+  const answer = (await response.json()) as {
+    version: number;
+    window: number;
+    classes: string[];
+    predictions: Prediction[];
+  };
   assert.equal(response.status, 200, JSON.stringify(answer));
   assert.deepEqual([answer.version, answer.window, answer.classes], [1, 118, ['down', 'up']]);
   assert.deepEqual(answer.predictions.map((p) => p.symbol).sort(), [...SYMBOLS].sort());
@@ -78,7 +113,14 @@ test('two months of 1h candles of five symbols become a correlation graph set, a
   // The same request as a CloudEvent, answered with a prediction event.
   const event = await fetch(trainer, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': 'predict-1', 'ce-type': 'dev.streamforge.gnn.predict', 'ce-source': '/test/graph-gnn', 'ce-subject': 'request-1' },
+    headers: {
+      'content-type': 'application/json',
+      'ce-specversion': '1.0',
+      'ce-id': 'predict-1',
+      'ce-type': 'dev.streamforge.gnn.predict',
+      'ce-source': '/test/graph-gnn',
+      'ce-subject': 'request-1',
+    },
     body: JSON.stringify({ model_id: graphId, graph_id: graphId, window: 118 }),
   });
   assert.equal(event.status, 200);
@@ -86,6 +128,10 @@ test('two months of 1h candles of five symbols become a correlation graph set, a
   assert.equal(event.headers.get('ce-subject'), 'request-1');
   assert.deepEqual(((await event.json()) as { predictions: Prediction[] }).predictions, answer.predictions);
 
-  const unknown = await fetch(`${trainer}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model_id: 'no_such_model', graph_id: graphId }) });
+  const unknown = await fetch(`${trainer}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model_id: 'no_such_model', graph_id: graphId }),
+  });
   assert.equal(unknown.status, 404);
 });

@@ -19,8 +19,20 @@ after(() => stack?.down());
 test('while a poison workflow is being retried, a normal one-week backfill completes within 1.5× of its time alone', async () => {
   const result = await measureIsolation(stack, { log: (line) => console.log(`isolation: ${line}`) });
   console.log(`isolation: ${JSON.stringify(result)}`);
-  assert.ok(result.poison.pages > 50, `the poison has more pages (${result.poison.pages}) than a KafkaSource has places in flight`);
-  assert.ok(result.poison.exchange_503_during_beside_runs.every((n) => n > 0), 'its pages kept failing at the exchange while the normal backfill ran');
-  assert.deepEqual(result.poison.pages_done_when_measured, result.poison.pages_done_when_measured.map(() => 0));
-  assert.ok(result.ratio <= 1.5, `beside the poison × ${result.ratio} of alone (median of pairs ${JSON.stringify(result.pair_ratios)}; alone ${JSON.stringify(result.alone_s)} s, beside ${JSON.stringify(result.beside_s)} s)`);
+  assert.ok(
+    result.poison.pages > 50,
+    `the poison has more pages (${result.poison.pages}) than a KafkaSource has places in flight`,
+  );
+  assert.ok(
+    result.poison.exchange_503_during_beside_runs.every((n) => n > 0),
+    'its pages kept failing at the exchange while the normal backfill ran',
+  );
+  assert.deepEqual(
+    result.poison.pages_done_when_measured,
+    result.poison.pages_done_when_measured.map(() => 0),
+  );
+  assert.ok(
+    result.ratio <= 1.5,
+    `beside the poison × ${result.ratio} of alone (median of pairs ${JSON.stringify(result.pair_ratios)}; alone ${JSON.stringify(result.alone_s)} s, beside ${JSON.stringify(result.beside_s)} s)`,
+  );
 });

@@ -14,7 +14,11 @@ let stack: TestStack;
 let stream: WorkflowStream;
 
 async function post(path: string, body: unknown): Promise<{ queue_id: string }> {
-  const response = await fetch(`${stack.state.api_url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${stack.state.api_url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(response.status, 201, await response.clone().text());
   return (await response.json()) as { queue_id: string };
 }
@@ -24,11 +28,23 @@ before(async () => {
   // A console client (the manager's event tail starts with it), a backfill, a simulated
   // workflow, and a command no service can take (dead-lettered by the dispatcher).
   stream = await openWorkflowStream({ apiUrl: stack.state.api_url as string });
-  const backfill = await post('/workflows', { symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: '2024-08-01:2024-08-02' });
+  const backfill = await post('/workflows', {
+    symbol: 'BTCUSDT',
+    type: 'api_candles_1h',
+    time_range: '2024-08-01:2024-08-02',
+  });
   const dummy = await post('/workflows', { symbol: 'DUMMYUSDT', type: 'dummy_metrics', params: { steps: 2 } });
   await Promise.all([backfill, dummy].map((w) => stream.waitFor(w.queue_id, (s) => s.status === 'completed', 60_000)));
   const producer = await createEventProducer(testKafka(), { topicPrefix: stack.prefix });
-  await producer.send(controlTopicOf('dummy-service'), [{ type: EVENT_TYPES.controlStart, source: '/streamforge/test', subject: 'bad-command', partitionKey: 'X', data: { command: 'start', queue_id: 'bad-command' } }]);
+  await producer.send(controlTopicOf('dummy-service'), [
+    {
+      type: EVENT_TYPES.controlStart,
+      source: '/streamforge/test',
+      subject: 'bad-command',
+      partitionKey: 'X',
+      data: { command: 'start', queue_id: 'bad-command' },
+    },
+  ]);
   await producer.disconnect();
 });
 
@@ -85,7 +101,11 @@ const EVERY_FUNCTION = {
 };
 
 const OWN: Record<string, Record<string, string>> = {
-  'queue-manager': { streamforge_console_clients: 'gauge', streamforge_console_pushes_total: 'counter', streamforge_kafka_consumer_lag_messages: 'gauge' },
+  'queue-manager': {
+    streamforge_console_clients: 'gauge',
+    streamforge_console_pushes_total: 'counter',
+    streamforge_kafka_consumer_lag_messages: 'gauge',
+  },
   'loader-api': {
     streamforge_exchange_weight_used: 'gauge',
     streamforge_exchange_weight_limit: 'gauge',
@@ -103,27 +123,54 @@ test('every function serves the shared metrics, its own, and only conventional n
     expectFamilies(name, families, { ...EVERY_FUNCTION, ...OWN[name] });
     expectConventions(name, families);
     const handled = families.get('streamforge_events_handled_total')?.samples ?? [];
-    if (name !== 'queue-manager' || handled.length > 0) assert.ok(handled.every((s) => s.includes(`service="${name}"`)), `${name} labels its series with service`);
+    if (name !== 'queue-manager' || handled.length > 0)
+      assert.ok(
+        handled.every((s) => s.includes(`service="${name}"`)),
+        `${name} labels its series with service`,
+      );
   }
 });
 
 test('the metrics carry the work done: records written, exchange weight, events handled, console pushes', async () => {
   const connector = await scrape(stack.state.functions['arango-connector']?.url as string);
-  assert.ok(connector.get('streamforge_records_written_total')?.samples.some((s) => /collection="btcusdt_api_candles_1h_2024_08_01"[^}]*} 24$/.test(s)), 'the connector counted the 24 candles it wrote');
+  assert.ok(
+    connector
+      .get('streamforge_records_written_total')
+      ?.samples.some((s) => /collection="btcusdt_api_candles_1h_2024_08_01"[^}]*} 24$/.test(s)),
+    'the connector counted the 24 candles it wrote',
+  );
   const loader = await scrape(stack.state.functions['loader-api']?.url as string);
-  assert.ok(loader.get('streamforge_exchange_weight_used')?.samples.some((s) => s.includes('market="spot"')), 'the weight the exchange reported is exported per market');
+  assert.ok(
+    loader.get('streamforge_exchange_weight_used')?.samples.some((s) => s.includes('market="spot"')),
+    'the weight the exchange reported is exported per market',
+  );
   assert.ok(Number(loader.get('streamforge_exchange_requests_total')?.samples[0]?.split(' ').at(-1)) >= 1);
   const manager = await scrape(stack.state.api_url as string);
-  assert.ok(manager.get('streamforge_console_clients')?.samples.some((s) => / 1$/.test(s)), 'one console client is connected');
-  assert.ok(manager.get('streamforge_events_handled_total')?.samples.some((s) => s.includes('type="dev.streamforge.telemetry"') && s.includes('outcome="ok"')));
+  assert.ok(
+    manager.get('streamforge_console_clients')?.samples.some((s) => / 1$/.test(s)),
+    'one console client is connected',
+  );
+  assert.ok(
+    manager
+      .get('streamforge_events_handled_total')
+      ?.samples.some((s) => s.includes('type="dev.streamforge.telemetry"') && s.includes('outcome="ok"')),
+  );
 });
 
 test('the dispatcher serves delivery metrics, consumer lag per KafkaSource and what it dead-lettered', async () => {
   const url = stack.state.dispatcher?.url as string;
-  const families = await waitFor('the dead-lettered command to be counted', async () => {
-    const f = await scrape(url);
-    return f.get('streamforge_dead_lettered_total')?.samples.some((s) => s.includes('source="dummy-service-control"') && s.includes('reason="http_400"')) ? f : undefined;
-  }, { timeoutMs: 30_000, intervalMs: 250 });
+  const families = await waitFor(
+    'the dead-lettered command to be counted',
+    async () => {
+      const f = await scrape(url);
+      return f
+        .get('streamforge_dead_lettered_total')
+        ?.samples.some((s) => s.includes('source="dummy-service-control"') && s.includes('reason="http_400"'))
+        ? f
+        : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
   expectFamilies('dispatcher', families, {
     streamforge_dispatch_events_total: 'counter',
     streamforge_dispatch_attempts_total: 'counter',
@@ -134,6 +181,9 @@ test('the dispatcher serves delivery metrics, consumer lag per KafkaSource and w
   expectConventions('dispatcher', families);
   const lag = families.get('streamforge_kafka_consumer_lag_messages')?.samples ?? [];
   for (const group of ['queue-manager-events', 'arango-connector-data', 'dummy-service-control']) {
-    assert.ok(lag.some((s) => s.includes(`consumer_group="${stack.prefix}${group}"`)), `lag of ${group} is exported: ${lag.join('\n')}`);
+    assert.ok(
+      lag.some((s) => s.includes(`consumer_group="${stack.prefix}${group}"`)),
+      `lag of ${group} is exported: ${lag.join('\n')}`,
+    );
   }
 });

@@ -8,7 +8,7 @@ import { isAlive, readStackState } from '@streamforge/platform';
 import { startTestStack, testKafka, uniqueName, waitFor } from '@streamforge/testing';
 import type { DecodedEvent } from '@streamforge/core/bus';
 
-test('a ping on dummy-service\'s command topic comes back as a pong on queue-events through a stack started with `streamforge up`', async (t) => {
+test("a ping on dummy-service's command topic comes back as a pong on queue-events through a stack started with `streamforge up`", async (t) => {
   const stack = await startTestStack();
   t.after(() => stack.down());
   assert.equal(stack.state.status, 'ready');
@@ -21,22 +21,31 @@ test('a ping on dummy-service\'s command topic comes back as a pong on queue-eve
     connection: kafka,
     groupId: uniqueName('pong-reader'),
     topics: [`${prefix}${TOPICS.events}`],
-    handle: async (event) => { pongs.push(event); },
+    handle: async (event) => {
+      pongs.push(event);
+    },
   });
   const producer = await createEventProducer(kafka, { topicPrefix: prefix });
-  t.after(async () => { await consumer.stop(); await producer.disconnect(); });
+  t.after(async () => {
+    await consumer.stop();
+    await producer.disconnect();
+  });
 
   const queueId = uniqueName('diag-ping');
   const sentAt = Date.now() / 1000;
-  await producer.send(controlTopicOf('dummy-service'), [{
-    type: EVENT_TYPES.controlPing,
-    source: '/streamforge/test',
-    subject: queueId,
-    partitionKey: 'diagnostics',
-    data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sentAt, timestamp: sentAt },
-  }]);
+  await producer.send(controlTopicOf('dummy-service'), [
+    {
+      type: EVENT_TYPES.controlPing,
+      source: '/streamforge/test',
+      subject: queueId,
+      partitionKey: 'diagnostics',
+      data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sentAt, timestamp: sentAt },
+    },
+  ]);
 
-  const pong = await waitFor('a pong for the ping', () => pongs.find((e) => e.subject === queueId), { timeoutMs: 30_000 });
+  const pong = await waitFor('a pong for the ping', () => pongs.find((e) => e.subject === queueId), {
+    timeoutMs: 30_000,
+  });
   assert.equal(pong.type, EVENT_TYPES.telemetry);
   const data = pong.data as Record<string, unknown>;
   assert.equal(data.status, 'pong');
@@ -48,7 +57,9 @@ test('a ping on dummy-service\'s command topic comes back as a pong on queue-eve
 test('`streamforge down` leaves no process of the stack behind', async () => {
   const stack = await startTestStack();
   const state = readStackState(stack.home);
-  const status = (await (await fetch(`${state?.platform_url}/status`)).json()) as { functions: Array<{ instances: Array<{ pid: number }> }> };
+  const status = (await (await fetch(`${state?.platform_url}/status`)).json()) as {
+    functions: Array<{ instances: Array<{ pid: number }> }>;
+  };
   const instances = status.functions.flatMap((f) => f.instances.map((i) => i.pid));
   const pids = [state?.pid, state?.dispatcher?.pid, ...instances].filter((p): p is number => p !== undefined);
   assert.ok(pids.length >= 3 && pids.every(isAlive), 'supervisor, dispatcher and the manager run');

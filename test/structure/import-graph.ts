@@ -31,7 +31,11 @@ export interface WorkspacePackage {
 
 /** Every module a file imports: static, type-only, re-exports, side-effect and dynamic imports. */
 export function importsOf(text: string): string[] {
-  return [...text.matchAll(/(?:^|[\s;])(?:import|export)\s(?:[^'"`;]*?\sfrom\s)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)].map((m) => (m[1] ?? m[2]) as string);
+  return [
+    ...text.matchAll(
+      /(?:^|[\s;])(?:import|export)\s(?:[^'"`;]*?\sfrom\s)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm,
+    ),
+  ].map((m) => (m[1] ?? m[2]) as string);
 }
 
 const BUILTINS = new Set(builtinModules);
@@ -48,7 +52,8 @@ function ownerOf(file: string, packages: WorkspacePackage[]): WorkspacePackage |
 }
 
 /** Production code: what a package or function ships (its src/ and bin/), not its tests. */
-const isProduction = (file: string, owner: WorkspacePackage): boolean => /^(src|bin)\//.test(file.slice(owner.folder.length + 1));
+const isProduction = (file: string, owner: WorkspacePackage): boolean =>
+  /^(src|bin)\//.test(file.slice(owner.folder.length + 1));
 
 /**
  * Imports that break the package rules: a package imported but not declared (dependencies
@@ -56,7 +61,11 @@ const isProduction = (file: string, owner: WorkspacePackage): boolean => /^(src|
  * path into another package, production code that reaches a local-only package, and a
  * production dependency that no production file imports.
  */
-export function dependencyProblems(files: ReadonlyMap<string, string>, packages: WorkspacePackage[], rootDevDependencies: string[]): string[] {
+export function dependencyProblems(
+  files: ReadonlyMap<string, string>,
+  packages: WorkspacePackage[],
+  rootDevDependencies: string[],
+): string[] {
   const problems: string[] = [];
   const used = new Map<string, Set<string>>(packages.map((p) => [p.folder, new Set<string>()]));
   const byName = new Map(packages.map((p) => [p.name, p]));
@@ -69,7 +78,10 @@ export function dependencyProblems(files: ReadonlyMap<string, string>, packages:
       if (specifier.startsWith('.')) {
         const target = normalize(join(dirname(file), specifier));
         const targetOwner = ownerOf(target, packages);
-        if (targetOwner !== undefined && targetOwner !== owner) problems.push(`${file}: imports ${specifier} by a relative path into ${targetOwner.folder}; import ${targetOwner.name} instead`);
+        if (targetOwner !== undefined && targetOwner !== owner)
+          problems.push(
+            `${file}: imports ${specifier} by a relative path into ${targetOwner.folder}; import ${targetOwner.name} instead`,
+          );
         continue;
       }
       const name = packageNameOf(specifier);
@@ -77,17 +89,29 @@ export function dependencyProblems(files: ReadonlyMap<string, string>, packages:
       const target = byName.get(name);
       if (production) {
         used.get(owner.folder)!.add(name);
-        if (target?.localOnly && !owner.localOnly) problems.push(`${file}: production code imports ${name}, which is local only (never in an image)`);
-        if (!owner.dependencies.includes(name)) problems.push(`${file}: imports ${name}, which ${owner.folder}/package.json does not list in dependencies`);
-      } else if (!owner.dependencies.includes(name) && !owner.devDependencies.includes(name) && !rootDevDependencies.includes(name)) {
-        problems.push(`${file}: imports ${name}, which neither ${owner.folder}/package.json nor the root's devDependencies list`);
+        if (target?.localOnly && !owner.localOnly)
+          problems.push(`${file}: production code imports ${name}, which is local only (never in an image)`);
+        if (!owner.dependencies.includes(name))
+          problems.push(`${file}: imports ${name}, which ${owner.folder}/package.json does not list in dependencies`);
+      } else if (
+        !owner.dependencies.includes(name) &&
+        !owner.devDependencies.includes(name) &&
+        !rootDevDependencies.includes(name)
+      ) {
+        problems.push(
+          `${file}: imports ${name}, which neither ${owner.folder}/package.json nor the root's devDependencies list`,
+        );
       }
     }
   }
   for (const p of packages) {
     for (const dependency of p.dependencies) {
-      if (!used.get(p.folder)!.has(dependency)) problems.push(`${p.folder}/package.json: lists ${dependency} in dependencies, but no file of its src/ imports it`);
-      if (byName.get(dependency)?.localOnly && !p.localOnly) problems.push(`${p.folder}/package.json: depends on ${dependency}, which is local only`);
+      if (!used.get(p.folder)!.has(dependency))
+        problems.push(
+          `${p.folder}/package.json: lists ${dependency} in dependencies, but no file of its src/ imports it`,
+        );
+      if (byName.get(dependency)?.localOnly && !p.localOnly)
+        problems.push(`${p.folder}/package.json: depends on ${dependency}, which is local only`);
     }
   }
   return problems;
@@ -116,7 +140,10 @@ export function cyclesOf(graph: ReadonlyMap<string, ReadonlySet<string>>): strin
  * The folders of each package's src/ (a file at src/ is its own node) and which import which;
  * the packages themselves are nodes too, joined by their production imports.
  */
-export function folderGraph(files: ReadonlyMap<string, string>, packages: WorkspacePackage[]): Map<string, Set<string>> {
+export function folderGraph(
+  files: ReadonlyMap<string, string>,
+  packages: WorkspacePackage[],
+): Map<string, Set<string>> {
   const graph = new Map<string, Set<string>>();
   const edge = (from: string, to: string): void => {
     if (from === to) return;

@@ -17,7 +17,9 @@ test('no file outside the bus imports a Kafka client', () => {
   for (const path of sourceFiles(PROJECT_ROOT)) {
     const file = relative(PROJECT_ROOT, path);
     if (file.startsWith('packages/core/src/bus/') || ALLOWED.has(file)) continue;
-    const clients = importsOf(readFileSync(path, 'utf8')).filter((m) => KAFKA_CLIENTS.some((c) => m === c || m.startsWith(`${c}/`)));
+    const clients = importsOf(readFileSync(path, 'utf8')).filter((m) =>
+      KAFKA_CLIENTS.some((c) => m === c || m.startsWith(`${c}/`)),
+    );
     if (clients.length > 0) offenders.push(`${file}: ${clients.join(', ')}`);
   }
   assert.deepEqual(offenders, [], 'import the bus (@streamforge/core/bus) instead');
@@ -26,6 +28,11 @@ test('no file outside the bus imports a Kafka client', () => {
 test('the check sees every import form it guards against', () => {
   // Built at run time, so this file does not import what it names.
   const [a, b, c] = KAFKA_CLIENTS as [string, string, string];
-  const text = [`import { Kafka } from '${a}';`, `import type { Admin } from "${b}";`, `const k = await import('${c}');`, `import '${a}/side-effect';`].join('\n');
+  const text = [
+    `import { Kafka } from '${a}';`,
+    `import type { Admin } from "${b}";`,
+    `const k = await import('${c}');`,
+    `import '${a}/side-effect';`,
+  ].join('\n');
   assert.deepEqual(importsOf(text), [a, b, c, `${a}/side-effect`]);
 });

@@ -27,8 +27,13 @@ export async function shutdown(): Promise<void> {
 }
 
 export async function handle(context: Context, event?: CloudEvent<unknown>): Promise<undefined> {
-  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'arango-connector takes data CloudEvents (dev.streamforge.data.*)');
-  if (!isDataEventType(event.type)) throw new StreamForgeError('SF_EVENT_UNKNOWN_TYPE', `arango-connector does not handle ${event.type}`);
+  if (!event)
+    throw new StreamForgeError(
+      'SF_EVENT_MALFORMED',
+      'arango-connector takes data CloudEvents (dev.streamforge.data.*)',
+    );
+  if (!isDataEventType(event.type))
+    throw new StreamForgeError('SF_EVENT_UNKNOWN_TYPE', `arango-connector does not handle ${event.type}`);
   const batch = dataBatchContract.parse(event.data);
   const result = await storeBatch(deps, batch);
   context.log.debug({ written: result.written, rejected: result.rejected }, 'batch stored');

@@ -17,7 +17,7 @@ import {
 } from '@streamforge/core/contracts';
 import type { RejectedRecord, Store, WriteBatchResult } from '@streamforge/core/store';
 import { createReportThrottle, type FunctionMetrics } from '@streamforge/core/telemetry';
-import { type TelemetryEmitter } from '@streamforge/core/bus';
+import type { TelemetryEmitter } from '@streamforge/core/bus';
 
 export const SERVICE = 'arango-connector';
 
@@ -35,7 +35,8 @@ function rejectionOf(batch: DataBatch, record: unknown): string | undefined {
   if (r.symbol !== batch.symbol) return `symbol: ${r.symbol} in a batch of ${batch.symbol}`;
   if (batch.kind === 'klines') {
     const kline = r as unknown as KlineRecord;
-    if (batch.interval !== undefined && kline.interval !== batch.interval) return `interval: ${kline.interval} in a batch of ${batch.interval}`;
+    if (batch.interval !== undefined && kline.interval !== batch.interval)
+      return `interval: ${kline.interval} in a batch of ${batch.interval}`;
     const impossible = klineImpossibility(kline);
     if (impossible !== undefined) return impossible;
   }
@@ -46,14 +47,21 @@ export function splitBatch(batch: DataBatch): { records: DataRecord[]; rejected:
   const records: DataRecord[] = [];
   const rejected: RejectedRecord[] = [];
   const expanded = batch.rows ? expandRows(batch) : { records: batch.records ?? [], invalid: [] };
-  for (const { row, reason } of expanded.invalid) rejected.push({ collection: batch.collection_name, queue_id: batch.queue_id, reason, record: row });
+  for (const { row, reason } of expanded.invalid)
+    rejected.push({ collection: batch.collection_name, queue_id: batch.queue_id, reason, record: row });
   for (const record of expanded.records as unknown[]) {
     const reason = rejectionOf(batch, record);
     if (reason === undefined) {
       records.push(record as DataRecord);
     } else {
       const key = typeof (record as { key?: unknown })?.key === 'string' ? (record as { key: string }).key : undefined;
-      rejected.push({ collection: batch.collection_name, queue_id: batch.queue_id, ...(key ? { key } : {}), reason, record });
+      rejected.push({
+        collection: batch.collection_name,
+        queue_id: batch.queue_id,
+        ...(key ? { key } : {}),
+        reason,
+        record,
+      });
     }
   }
   return { records, rejected };
@@ -70,10 +78,22 @@ export async function storeBatch(deps: ConnectorDeps, batch: DataBatch): Promise
     ...(batch.kind === 'klines' ? { json: (records as unknown as KlineRecord[]).map(klineRecordJson) } : {}),
     rejected,
     // What was stored, not what arrived: the rejected are counted apart (`rejected`), never as written.
-    ...(page ? { progress: { queue_id: batch.queue_id, page: page.index, pages: page.count, part: page.part, parts: page.parts, records: records.length } } : {}),
+    ...(page
+      ? {
+          progress: {
+            queue_id: batch.queue_id,
+            page: page.index,
+            pages: page.count,
+            part: page.part,
+            parts: page.parts,
+            records: records.length,
+          },
+        }
+      : {}),
   });
   deps.metrics?.recordsWritten.inc({ collection: batch.collection_name }, result.written);
-  if (result.rejected > 0) deps.metrics?.deadLettered.inc({ source: 'record-validation', reason: 'contract' }, result.rejected);
+  if (result.rejected > 0)
+    deps.metrics?.deadLettered.inc({ source: 'record-validation', reason: 'contract' }, result.rejected);
 
   if (!page) {
     await reportLive(deps, batch, result);
@@ -92,7 +112,9 @@ export async function storeBatch(deps: ConnectorDeps, batch: DataBatch): Promise
       ? `stored ${progress?.recordsWritten} records in ${batch.collection_name}${(progress?.rejected ?? 0) > 0 ? `; rejected ${progress?.rejected} (in rejected_records, with the reason)` : ''}`
       : `saved ${result.written} records${result.rejected > 0 ? `, rejected ${result.rejected}` : ''}`,
     records_written: progress?.recordsWritten ?? result.written,
-    ...(progress?.pagesTotal !== undefined ? { progress: { done: progress.pagesDone, total: progress.pagesTotal, unit: 'pages' } } : {}),
+    ...(progress?.pagesTotal !== undefined
+      ? { progress: { done: progress.pagesDone, total: progress.pagesTotal, unit: 'pages' } }
+      : {}),
     rejected: progress?.rejected ?? result.rejected,
   });
   return result;
@@ -112,12 +134,15 @@ async function reportLive(deps: ConnectorDeps, batch: DataBatch, result: WriteBa
   const now = Date.now();
   const last = liveReports.get(batch.queue_id);
   if (last !== undefined && now - last.at < LIVE_REPORT_MS) {
-    last.trailing ??= setTimeout(() => {
-      last.trailing = undefined;
-      last.at = Date.now();
-      // Best effort: a lost progress report is repaired by the next one; the records are stored already.
-      emitLive(deps, batch, result.rejected).catch(() => undefined);
-    }, LIVE_REPORT_MS - (now - last.at));
+    last.trailing ??= setTimeout(
+      () => {
+        last.trailing = undefined;
+        last.at = Date.now();
+        // Best effort: a lost progress report is repaired by the next one; the records are stored already.
+        emitLive(deps, batch, result.rejected).catch(() => undefined);
+      },
+      LIVE_REPORT_MS - (now - last.at),
+    );
     last.trailing.unref();
     return;
   }

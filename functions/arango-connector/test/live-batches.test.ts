@@ -7,11 +7,27 @@ import { waitFor } from '@streamforge/testing';
 import { LIVE_REPORT_MS, storeBatch } from '../src/store-batch.ts';
 
 function trades(from: number, count: number): TradeRecord[] {
-  return Array.from({ length: count }, (_, i) => ({ key: tradeKey('BTCUSDT', from + i), symbol: 'BTCUSDT', trade_id: from + i, price: '60000.00000000', quantity: '0.01000000', timestamp: 1_764_300_000_000 + i, is_buyer_maker: i % 2 === 0 }));
+  return Array.from({ length: count }, (_, i) => ({
+    key: tradeKey('BTCUSDT', from + i),
+    symbol: 'BTCUSDT',
+    trade_id: from + i,
+    price: '60000.00000000',
+    quantity: '0.01000000',
+    timestamp: 1_764_300_000_000 + i,
+    is_buyer_maker: i % 2 === 0,
+  }));
 }
 
 function liveBatch(records: TradeRecord[]): DataBatch {
-  return { queue_id: 'wf-btcusdt-ws_trades-20261128-a1b2c3', symbol: 'BTCUSDT', market: 'spot', kind: 'trades', collection_name: 'btcusdt_ws_trades_2026_11_28', source: 'ws', records };
+  return {
+    queue_id: 'wf-btcusdt-ws_trades-20261128-a1b2c3',
+    symbol: 'BTCUSDT',
+    market: 'spot',
+    kind: 'trades',
+    collection_name: 'btcusdt_ws_trades_2026_11_28',
+    source: 'ws',
+    records,
+  };
 }
 
 test('live batches report the collection’s record count, at most every LIVE_REPORT_MS, the last ones by a trailing report', async (t) => {
@@ -19,7 +35,14 @@ test('live batches report the collection’s record count, at most every LIVE_RE
   t.after(() => store.close());
   await store.ensureCollection('btcusdt_ws_trades_2026_11_28');
   const reports: TelemetryInput[] = [];
-  const telemetry: TelemetryEmitter = { emit: async (e) => { reports.push(e); }, emitMany: async (es) => { reports.push(...es); } };
+  const telemetry: TelemetryEmitter = {
+    emit: async (e) => {
+      reports.push(e);
+    },
+    emitMany: async (es) => {
+      reports.push(...es);
+    },
+  };
   await storeBatch({ store, telemetry }, liveBatch(trades(1, 100)));
   assert.equal(reports.length, 1);
   assert.equal(reports[0]!.status, 'loading', 'a live stream never reports finished');

@@ -3,10 +3,32 @@ import assert from 'node:assert/strict';
 import { klineFromRow, type BinanceKlineRow, type DataBatch } from '@streamforge/core/contracts';
 import { splitBatch } from '../src/store-batch.ts';
 
-const row: BinanceKlineRow = [1722470400000, '64000.01000000', '64100.00000000', '63900.00000000', '64050.00000000', '12.34500000', 1722470699999, '790000.12000000', 321, '6.10000000', '390000.00000000', '0'];
+const row: BinanceKlineRow = [
+  1722470400000,
+  '64000.01000000',
+  '64100.00000000',
+  '63900.00000000',
+  '64050.00000000',
+  '12.34500000',
+  1722470699999,
+  '790000.12000000',
+  321,
+  '6.10000000',
+  '390000.00000000',
+  '0',
+];
 
 function batch(records: unknown[]): DataBatch {
-  return { queue_id: 'wf-btcusdt-api_candles_5m-20240801-a1b2c3', symbol: 'BTCUSDT', market: 'spot', kind: 'klines', interval: '5m', collection_name: 'c1', source: 'api', records: records as DataBatch['records'] };
+  return {
+    queue_id: 'wf-btcusdt-api_candles_5m-20240801-a1b2c3',
+    symbol: 'BTCUSDT',
+    market: 'spot',
+    kind: 'klines',
+    interval: '5m',
+    collection_name: 'c1',
+    source: 'api',
+    records: records as DataBatch['records'],
+  };
 }
 
 test('valid records pass, each bad one is set aside with the reason, the rest of the batch stays', () => {
@@ -34,13 +56,21 @@ test('a candle closed early by a trading halt is stored as the exchange sent it;
   const before = { ...good, key: 'BTCUSDT:5m:before', close_time: good.open_time - 1 };
   const { records, rejected } = splitBatch(batch([halted, inverted, negative, before]));
   assert.deepEqual(records, [halted]);
-  assert.deepEqual(rejected.map((r) => r.reason.split(':')[0]), ['high', 'volume', 'close_time']);
+  assert.deepEqual(
+    rejected.map((r) => r.reason.split(':')[0]),
+    ['high', 'volume', 'close_time'],
+  );
 });
 
 test('exchange rows become records; a row without Binance layout is set aside with the reason', () => {
   const wrongType: unknown[] = [...row];
   wrongType[4] = 64050;
-  const { records, rejected } = splitBatch({ ...batch([]), records: undefined, rows: [row, wrongType, [1, 2]], row_format: 'binance_kline' });
+  const { records, rejected } = splitBatch({
+    ...batch([]),
+    records: undefined,
+    rows: [row, wrongType, [1, 2]],
+    row_format: 'binance_kline',
+  });
   assert.deepEqual(records, [klineFromRow('BTCUSDT', '5m', row)]);
   assert.equal(rejected.length, 2);
   assert.match(rejected[0]!.reason, /kline field 4 must be a string, got 64050/);
@@ -50,7 +80,14 @@ test('exchange rows become records; a row without Binance layout is set aside wi
 
 test('aggTrade rows become records keyed by trade id', () => {
   const trade = { a: 26129, p: '0.01633102', q: '4.70443515', f: 27781, l: 27781, T: 1498793709153, m: true, M: true };
-  const { records, rejected } = splitBatch({ ...batch([]), kind: 'agg_trades', interval: undefined, records: undefined, rows: [trade], row_format: 'binance_agg_trade' });
+  const { records, rejected } = splitBatch({
+    ...batch([]),
+    kind: 'agg_trades',
+    interval: undefined,
+    records: undefined,
+    rows: [trade],
+    row_format: 'binance_agg_trade',
+  });
   assert.deepEqual(rejected, []);
   assert.equal(records[0]?.key, 'BTCUSDT:agg:000000000026129');
   assert.equal(records[0]?.price, '0.01633102');

@@ -12,7 +12,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { TOPICS, TOPIC_PLAN, controlTopicOf, decodeRecord, startRecordConsumer, topicName, withAdmin, type BusConnection, type EventProducer, type RecordConsumer } from '@streamforge/core/bus';
+import {
+  TOPICS,
+  TOPIC_PLAN,
+  controlTopicOf,
+  decodeRecord,
+  startRecordConsumer,
+  topicName,
+  withAdmin,
+  type BusConnection,
+  type EventProducer,
+  type RecordConsumer,
+} from '@streamforge/core/bus';
 import { EVENT_TYPES, sourceOf } from '@streamforge/core/contracts';
 import type { Logger, Registry } from '@streamforge/core/telemetry';
 import { SERVICE } from './simulate.ts';
@@ -21,9 +32,30 @@ export interface DiagnosticsReport {
   service: string;
   ok: boolean;
   checked_at: string;
-  kafka: { ok: boolean; latency_ms?: number; cluster_id?: string; controller?: number | null; brokers?: Array<{ node_id: number; host: string; port: number }>; error?: string };
-  topics: { ok: boolean; prefix: string; present: Array<{ name: string; partitions: number; planned_partitions: number }>; missing: string[]; error?: string };
-  round_trip: { ok: boolean; queue_id?: string; latency_ms?: number; ping_to_pong_ms?: number; ponged_by?: string; timeout_ms: number; error?: string };
+  kafka: {
+    ok: boolean;
+    latency_ms?: number;
+    cluster_id?: string;
+    controller?: number | null;
+    brokers?: Array<{ node_id: number; host: string; port: number }>;
+    error?: string;
+  };
+  topics: {
+    ok: boolean;
+    prefix: string;
+    present: Array<{ name: string; partitions: number; planned_partitions: number }>;
+    missing: string[];
+    error?: string;
+  };
+  round_trip: {
+    ok: boolean;
+    queue_id?: string;
+    latency_ms?: number;
+    ping_to_pong_ms?: number;
+    ponged_by?: string;
+    timeout_ms: number;
+    error?: string;
+  };
 }
 
 interface Pong {
@@ -98,7 +130,9 @@ export function createDiagnostics(deps: DiagnosticsDeps): Diagnostics {
       };
       const planned = TOPIC_PLAN.map((spec) => ({ spec, name: topicName(spec.name) }));
       const ready = await admin.readyTopics(planned.map((p) => p.name));
-      report.topics.present = planned.filter((p) => ready.has(p.name)).map((p) => ({ name: p.name, partitions: ready.get(p.name) ?? 0, planned_partitions: p.spec.partitions }));
+      report.topics.present = planned
+        .filter((p) => ready.has(p.name))
+        .map((p) => ({ name: p.name, partitions: ready.get(p.name) ?? 0, planned_partitions: p.spec.partitions }));
       report.topics.missing = planned.filter((p) => !ready.has(p.name)).map((p) => p.name);
       report.topics.ok = report.topics.missing.length === 0;
     }).catch((error: unknown) => {
@@ -116,14 +150,20 @@ export function createDiagnostics(deps: DiagnosticsDeps): Diagnostics {
       const pong = new Promise<Pong>((resolve) => waiting.set(queueId, resolve));
       const sentAt = Date.now() / 1000;
       const began = performance.now();
-      await deps.producer.send(controlTopicOf(SERVICE), [{
-        type: EVENT_TYPES.controlPing,
-        source: sourceOf(SERVICE),
-        subject: queueId,
-        partitionKey: 'diagnostics',
-        data: { command: 'ping', queue_id: queueId, target: SERVICE, sent_at: sentAt, timestamp: sentAt },
-      }]);
-      const answer = await withTimeout(pong, Math.max(1, deadline - performance.now()), `no pong within ${timeoutMs} ms (is dummy-service's KafkaSource running?)`);
+      await deps.producer.send(controlTopicOf(SERVICE), [
+        {
+          type: EVENT_TYPES.controlPing,
+          source: sourceOf(SERVICE),
+          subject: queueId,
+          partitionKey: 'diagnostics',
+          data: { command: 'ping', queue_id: queueId, target: SERVICE, sent_at: sentAt, timestamp: sentAt },
+        },
+      ]);
+      const answer = await withTimeout(
+        pong,
+        Math.max(1, deadline - performance.now()),
+        `no pong within ${timeoutMs} ms (is dummy-service's KafkaSource running?)`,
+      );
       const pongedAt = Number(answer.data.ponged_at);
       report.round_trip = {
         ok: true,
@@ -153,7 +193,10 @@ export function createDiagnostics(deps: DiagnosticsDeps): Diagnostics {
       };
       await checkKafka(report);
       if (!report.kafka.ok) report.round_trip.error = 'skipped: Kafka is not reachable';
-      else if (report.topics.missing.some((t) => t === topicName(controlTopicOf(SERVICE)) || t === topicName(TOPICS.events))) report.round_trip.error = `skipped: ${controlTopicOf(SERVICE)} or queue-events is missing`;
+      else if (
+        report.topics.missing.some((t) => t === topicName(controlTopicOf(SERVICE)) || t === topicName(TOPICS.events))
+      )
+        report.round_trip.error = `skipped: ${controlTopicOf(SERVICE)} or queue-events is missing`;
       else await roundTrip(report, timeoutMs);
       report.ok = report.kafka.ok && report.topics.ok && report.round_trip.ok;
       return report;
@@ -167,6 +210,8 @@ export function createDiagnostics(deps: DiagnosticsDeps): Diagnostics {
 
 function withTimeout<T>(promise: Promise<T>, ms: number, reason: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(reason)), ms); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(reason)), ms);
+  });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -28,10 +28,20 @@ const running = new Map<string, AbortController>();
 
 export async function init(info: FunctionRuntimeInfo): Promise<void> {
   bus = await connectServiceBus(SERVICE, info.logger);
-  diagnostics = createDiagnostics({ connection: bus.connection, producer: bus.producer, logger: info.logger, registry: info.metrics.registry });
+  diagnostics = createDiagnostics({
+    connection: bus.connection,
+    producer: bus.producer,
+    logger: info.logger,
+    registry: info.metrics.registry,
+  });
   const registers = [info.metrics.registry];
   pings = new Counter({ name: 'streamforge_dummy_pings_total', help: 'Pings answered with a pong.', registers });
-  simulations = new Counter({ name: 'streamforge_dummy_simulations_total', help: 'Simulated workflow scripts played, by outcome.', labelNames: ['outcome'], registers });
+  simulations = new Counter({
+    name: 'streamforge_dummy_simulations_total',
+    help: 'Simulated workflow scripts played, by outcome.',
+    labelNames: ['outcome'],
+    registers,
+  });
 }
 
 export async function routes(app: FastifyInstance): Promise<void> {
@@ -45,10 +55,18 @@ export async function shutdown(): Promise<void> {
 }
 
 export async function handle(context: Context, event?: CloudEvent<unknown>): Promise<undefined> {
-  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'dummy-service takes CloudEvents from queue-control.dummy-service (GET /diagnostics and POST /load are its HTTP routes)');
+  if (!event)
+    throw new StreamForgeError(
+      'SF_EVENT_MALFORMED',
+      'dummy-service takes CloudEvents from queue-control.dummy-service (GET /diagnostics and POST /load are its HTTP routes)',
+    );
   const command = parseCommandFor(SERVICE, event.data);
   if (command.command === 'ping') {
-    await answerPing(bus.telemetry, command, command.telemetry_id as string | undefined ?? telemetryId(SERVICE, 'diag'));
+    await answerPing(
+      bus.telemetry,
+      command,
+      (command.telemetry_id as string | undefined) ?? telemetryId(SERVICE, 'diag'),
+    );
     pings.inc();
     context.log.info('pong');
   } else if (command.command === 'start') {

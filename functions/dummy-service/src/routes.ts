@@ -38,8 +38,16 @@ export const loadRequestSchema = {
         concurrency: { type: 'integer', minimum: 1, maximum: 1_000 },
         sequential: { type: 'boolean', description: 'One after another (a baseline).' },
         type: { type: 'string', minLength: 3, maxLength: 64, default: 'dummy_load' },
-        params: { type: 'object', additionalProperties: true, description: 'The simulated script: steps, records_per_step, interval_ms, fail_after_s, crash_after_s.' },
-        api_url: { type: 'string', pattern: '^https?://', description: 'The manager API; STREAMFORGE_API_URL when absent.' },
+        params: {
+          type: 'object',
+          additionalProperties: true,
+          description: 'The simulated script: steps, records_per_step, interval_ms, fail_after_s, crash_after_s.',
+        },
+        api_url: {
+          type: 'string',
+          pattern: '^https?://',
+          description: 'The manager API; STREAMFORGE_API_URL when absent.',
+        },
         timeout_ms: { type: 'integer', minimum: 1_000, maximum: 600_000 },
       },
     },
@@ -60,7 +68,15 @@ export const loadRequestSchema = {
 } as const;
 
 interface LoadRequest {
-  workflows?: { count: number; concurrency?: number; sequential?: boolean; type: string; params?: Record<string, unknown>; api_url?: string; timeout_ms?: number };
+  workflows?: {
+    count: number;
+    concurrency?: number;
+    sequential?: boolean;
+    type: string;
+    params?: Record<string, unknown>;
+    api_url?: string;
+    timeout_ms?: number;
+  };
   data?: { events_per_second: number; seconds: number; records_per_event?: number; symbol?: string; topic?: string };
 }
 
@@ -76,22 +92,39 @@ function authorised(header: string | undefined, token: string): boolean {
 }
 
 export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  app.get<{ Querystring: { timeout_ms: number } }>('/diagnostics', {
-    schema: { querystring: { type: 'object', additionalProperties: false, properties: { timeout_ms: { type: 'integer', minimum: 100, maximum: 60_000, default: 15_000 } } } },
-  }, async (request, reply) => {
-    const report = await deps.diagnostics.run({ timeoutMs: request.query.timeout_ms });
-    return reply.code(report.ok ? 200 : 503).send(report);
-  });
+  app.get<{ Querystring: { timeout_ms: number } }>(
+    '/diagnostics',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { timeout_ms: { type: 'integer', minimum: 100, maximum: 60_000, default: 15_000 } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const report = await deps.diagnostics.run({ timeoutMs: request.query.timeout_ms });
+      return reply.code(report.ok ? 200 : 503).send(report);
+    },
+  );
 
   app.post<{ Body: LoadRequest }>('/load', { schema: { body: loadRequestSchema } }, async (request) => {
     const token = env('STREAMFORGE_API_TOKEN');
     if (token && !authorised(request.headers.authorization, token)) {
-      throw new StreamForgeError('SF_UNAUTHORIZED', 'a bearer token is required: Authorization: Bearer <STREAMFORGE_API_TOKEN>');
+      throw new StreamForgeError(
+        'SF_UNAUTHORIZED',
+        'a bearer token is required: Authorization: Bearer <STREAMFORGE_API_TOKEN>',
+      );
     }
     const { workflows, data } = request.body;
     if (workflows) {
       const apiUrl = workflows.api_url ?? env('STREAMFORGE_API_URL');
-      if (!apiUrl) throw new StreamForgeError('SF_CONTRACT_INVALID', 'workflows.api_url: is required when STREAMFORGE_API_URL is not set');
+      if (!apiUrl)
+        throw new StreamForgeError(
+          'SF_CONTRACT_INVALID',
+          'workflows.api_url: is required when STREAMFORGE_API_URL is not set',
+        );
       return {
         workflows: await runWorkflowLoad({
           apiUrl,

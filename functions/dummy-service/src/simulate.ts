@@ -19,7 +19,15 @@
  * delivered again into another crash.
  */
 import { TOPICS, type EventProducer } from '@streamforge/core/bus';
-import { EVENT_TYPES, shortIdOf, sourceOf, telemetryEventContract, telemetryId, type StartCommand, type TelemetryEvent } from '@streamforge/core/contracts';
+import {
+  EVENT_TYPES,
+  shortIdOf,
+  sourceOf,
+  telemetryEventContract,
+  telemetryId,
+  type StartCommand,
+  type TelemetryEvent,
+} from '@streamforge/core/contracts';
 import { parseSimulation, type Simulation } from '@streamforge/core/requests';
 import { sleep as pause } from '@streamforge/core/retry';
 
@@ -36,15 +44,35 @@ export interface SimulationDeps {
 export type SimulationOutcome = 'finished' | 'error' | 'stopped' | 'crashing' | 'invalid';
 
 /** Runs the script of one start command; resolves once its last event is acknowledged by Kafka. */
-export async function runSimulation(deps: SimulationDeps, command: StartCommand, signal: AbortSignal): Promise<SimulationOutcome> {
+export async function runSimulation(
+  deps: SimulationDeps,
+  command: StartCommand,
+  signal: AbortSignal,
+): Promise<SimulationOutcome> {
   const clock = deps.clock ?? Date.now;
   const sleep = deps.sleep ?? pause;
   const producer = command.telemetry_id ?? telemetryId(SERVICE, shortIdOf(command.queue_id));
   let n = 0;
   const emit = (fields: Omit<TelemetryEvent, 'queue_id' | 'producer'>) => {
-    const data = telemetryEventContract.parse({ queue_id: command.queue_id, producer, symbol: command.symbol, type: command.type, timestamp: clock() / 1000, ...fields });
+    const data = telemetryEventContract.parse({
+      queue_id: command.queue_id,
+      producer,
+      symbol: command.symbol,
+      type: command.type,
+      timestamp: clock() / 1000,
+      ...fields,
+    });
     n += 1;
-    return deps.producer.send(TOPICS.events, [{ id: `${command.queue_id}:dummy:${n}`, type: EVENT_TYPES.telemetry, source: sourceOf(SERVICE), subject: command.queue_id, partitionKey: command.symbol, data }]);
+    return deps.producer.send(TOPICS.events, [
+      {
+        id: `${command.queue_id}:dummy:${n}`,
+        type: EVENT_TYPES.telemetry,
+        source: sourceOf(SERVICE),
+        subject: command.queue_id,
+        partitionKey: command.symbol,
+        data,
+      },
+    ]);
   };
 
   let sim: Simulation;
@@ -56,13 +84,25 @@ export async function runSimulation(deps: SimulationDeps, command: StartCommand,
     return 'invalid';
   }
   const started = clock();
-  await emit({ status: 'started', message: `simulating ${sim.steps} steps of ${sim.records_per_step} records`, finished: false, records_written: 0, progress: { done: 0, total: sim.steps, unit: 'steps' } });
+  await emit({
+    status: 'started',
+    message: `simulating ${sim.steps} steps of ${sim.records_per_step} records`,
+    finished: false,
+    records_written: 0,
+    progress: { done: 0, total: sim.steps, unit: 'steps' },
+  });
 
   if (sim.crash_after_s !== undefined) {
-    const crash = deps.crash ?? ((afterMs, beforeExit) => { setTimeout(() => void beforeExit().finally(() => process.exit(1)), afterMs); });
+    const crash =
+      deps.crash ??
+      ((afterMs, beforeExit) => {
+        setTimeout(() => void beforeExit().finally(() => process.exit(1)), afterMs);
+      });
     crash(sim.crash_after_s * 1000, async () => {
       const message = `simulated crash after ${sim.crash_after_s} s: the process exits`;
-      await emit({ status: 'error', message, finished: true, error: { code: 'SF_INTERNAL', message } }).catch(() => undefined);
+      await emit({ status: 'error', message, finished: true, error: { code: 'SF_INTERNAL', message } }).catch(
+        () => undefined,
+      );
     });
     return 'crashing';
   }
@@ -74,7 +114,13 @@ export async function runSimulation(deps: SimulationDeps, command: StartCommand,
     await sleep(due - clock(), signal);
     if (signal.aborted) break;
     const records = step * sim.records_per_step;
-    await emit({ status: 'loading', message: `loaded ${records} records`, records_written: records, finished: false, progress: { done: step, total: sim.steps, unit: 'steps' } });
+    await emit({
+      status: 'loading',
+      message: `loaded ${records} records`,
+      records_written: records,
+      finished: false,
+      progress: { done: step, total: sim.steps, unit: 'steps' },
+    });
   }
   if (failAt !== undefined && !signal.aborted) await sleep(failAt - clock(), signal);
   if (signal.aborted) {
@@ -88,6 +134,13 @@ export async function runSimulation(deps: SimulationDeps, command: StartCommand,
   }
   const total = sim.steps * sim.records_per_step;
   // `events_sent` counts this one too: what a load test compares the manager's trail with.
-  await emit({ status: 'finished', message: `finished: ${total} records`, records_written: total, finished: true, progress: { done: sim.steps, total: sim.steps, unit: 'steps' }, events_sent: n + 1 });
+  await emit({
+    status: 'finished',
+    message: `finished: ${total} records`,
+    records_written: total,
+    finished: true,
+    progress: { done: sim.steps, total: sim.steps, unit: 'steps' },
+    events_sent: n + 1,
+  });
   return 'finished';
 }

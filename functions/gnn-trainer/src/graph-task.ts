@@ -65,7 +65,11 @@ export function standardizationOf(rows: readonly (readonly number[])[], width: n
 }
 
 /** Row-major features of `rows`, standardised (no standardisation: as they are). */
-export function standardized(rows: readonly (readonly number[])[], width: number, s: Standardization | null): Float32Array {
+export function standardized(
+  rows: readonly (readonly number[])[],
+  width: number,
+  s: Standardization | null,
+): Float32Array {
   const out = new Float32Array(rows.length * width);
   rows.forEach((row, i) => {
     for (let j = 0; j < width; j++) out[i * width + j] = s === null ? row[j]! : (row[j]! - s.mean[j]!) / s.std[j]!;
@@ -90,7 +94,11 @@ export function unionTask(union: GraphUnion, options: UnionTaskOptions): GcnTask
     numNodes: union.nodes.length,
     edges: options.noGraph ? [] : union.edges,
     ...(options.noGraph ? {} : { edgeWeights: union.weights }),
-    features: standardized(union.nodes.map((n) => n.features), options.numFeatures, options.standardization),
+    features: standardized(
+      union.nodes.map((n) => n.features),
+      options.numFeatures,
+      options.standardization,
+    ),
     numFeatures: options.numFeatures,
     labels: union.nodes.map((n) => n.label),
     numClasses: 2,

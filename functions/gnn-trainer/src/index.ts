@@ -51,10 +51,20 @@ export async function shutdown(): Promise<void> {
 }
 
 export async function handle(context: Context, event?: CloudEvent<unknown>): Promise<CloudEvent<unknown> | undefined> {
-  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'gnn-trainer takes CloudEvents (start commands from queue-control.gnn-trainer, dev.streamforge.gnn.predict); POST /predict is its HTTP route');
+  if (!event)
+    throw new StreamForgeError(
+      'SF_EVENT_MALFORMED',
+      'gnn-trainer takes CloudEvents (start commands from queue-control.gnn-trainer, dev.streamforge.gnn.predict); POST /predict is its HTTP route',
+    );
   if (event.type === PREDICT_EVENT_TYPES.request) {
     const answer = await predict({ store, cache }, event.data);
-    return new CloudEvent({ type: PREDICT_EVENT_TYPES.reply, source: sourceOf(SERVICE), subject: event.subject ?? `${answer.model_id}:v${answer.version}`, datacontenttype: 'application/json', data: answer });
+    return new CloudEvent({
+      type: PREDICT_EVENT_TYPES.reply,
+      source: sourceOf(SERVICE),
+      subject: event.subject ?? `${answer.model_id}:v${answer.version}`,
+      datacontenttype: 'application/json',
+      data: answer,
+    });
   }
   const command = parseCommandFor(SERVICE, event.data);
   // A training runs to its end within one delivery: a stop has nothing to interrupt.

@@ -63,17 +63,35 @@ export interface ModelMetadata {
 }
 
 /** The version this workflow trains: its own reservation if it has one (a redelivery), else the next free one. */
-export async function reserveVersion(store: ModelStore, modelId: string, queueId: string, now: number, s3Key: (version: number) => string): Promise<number> {
+export async function reserveVersion(
+  store: ModelStore,
+  modelId: string,
+  queueId: string,
+  now: number,
+  s3Key: (version: number) => string,
+): Promise<number> {
   const versions = await store.listModels({ model_id: modelId, limit: 10_000 });
   const mine = versions.find((m) => m.queue_id === queueId);
   if (mine) return mine.version;
   let version = Math.max(0, ...versions.map((m) => m.version)) + 1;
   for (let attempt = 0; attempt < 50; attempt++, version++) {
-    const record: ModelRecord = { model_id: modelId, version, status: 'training', s3_key: s3Key(version), queue_id: queueId, metadata: {}, created_at: now, updated_at: now };
+    const record: ModelRecord = {
+      model_id: modelId,
+      version,
+      status: 'training',
+      s3_key: s3Key(version),
+      queue_id: queueId,
+      metadata: {},
+      created_at: now,
+      updated_at: now,
+    };
     if (await store.recordModel(record, { onlyIfAbsent: true })) return version;
   }
   // Other trainings of the model took every version tried: they end, and a later attempt finds one.
-  throw new StreamForgeError('SF_BUSY', `model_name: could not reserve a version of ${modelId} (too many trainings at once)`);
+  throw new StreamForgeError(
+    'SF_BUSY',
+    `model_name: could not reserve a version of ${modelId} (too many trainings at once)`,
+  );
 }
 
 /** Largest |a − b| over two equally long arrays. */
@@ -88,7 +106,10 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * The model's ONNX bytes, after onnxruntime-node ran them on `task` and matched the
  * TypeScript forward pass (logits and probabilities) within ONNX_TOLERANCE.
  */
-export async function exportChecked(model: GcnModel, task: GcnTask): Promise<{ bytes: Uint8Array; maxAbsDiff: number }> {
+export async function exportChecked(
+  model: GcnModel,
+  task: GcnTask,
+): Promise<{ bytes: Uint8Array; maxAbsDiff: number }> {
   const bytes = exportGcnToOnnx(model);
   const session = await createOnnxSession(bytes);
   try {
@@ -100,7 +121,11 @@ export async function exportChecked(model: GcnModel, task: GcnTask): Promise<{ b
       maxAbsDiff(await runOnnx(session, feeds, 'probabilities'), probabilities),
     );
     if (!(diff <= ONNX_TOLERANCE)) {
-      throw new StreamForgeError('SF_MODEL_CHECK_FAILED', `onnx: onnxruntime-node differs from the TypeScript forward pass by ${diff} (more than ${ONNX_TOLERANCE}); the model is not published`, { details: { stage: 'onnx_check' } });
+      throw new StreamForgeError(
+        'SF_MODEL_CHECK_FAILED',
+        `onnx: onnxruntime-node differs from the TypeScript forward pass by ${diff} (more than ${ONNX_TOLERANCE}); the model is not published`,
+        { details: { stage: 'onnx_check' } },
+      );
     }
     return { bytes, maxAbsDiff: diff };
   } finally {
@@ -122,7 +147,13 @@ export function onnxDescription(key: string, bytes: Uint8Array, diff: number): M
 }
 
 /** Writes model.onnx and metadata.json, then marks the version ready in the registry (the record last: it points at objects that exist). */
-export async function publishModel(deps: { store: ModelStore; objects: ObjectStore }, onnx: Uint8Array, metadata: ModelMetadata, createdAt: number, now: number): Promise<ModelRecord> {
+export async function publishModel(
+  deps: { store: ModelStore; objects: ObjectStore },
+  onnx: Uint8Array,
+  metadata: ModelMetadata,
+  createdAt: number,
+  now: number,
+): Promise<ModelRecord> {
   const keys = modelKeys(metadata.model_id, metadata.version);
   await deps.objects.put(keys.onnx, onnx, { contentType: 'application/octet-stream' });
   await deps.objects.put(keys.metadata, `${JSON.stringify(metadata, null, 2)}\n`, { contentType: 'application/json' });

@@ -12,7 +12,10 @@ import { modelKeys, type ObjectStore } from '@streamforge/core/objects';
 import type { ModelMetadata } from './model-artifact.ts';
 
 declareEnv({
-  GNN_MODEL_CACHE_SIZE: { default: '4', description: 'ONNX sessions gnn-trainer keeps for /predict (least recently used released first).' },
+  GNN_MODEL_CACHE_SIZE: {
+    default: '4',
+    description: 'ONNX sessions gnn-trainer keeps for /predict (least recently used released first).',
+  },
 });
 
 export interface LoadedModel {
@@ -40,7 +43,8 @@ interface Entry {
 }
 
 export function createModelCache(objects: ObjectStore, capacity = envInt('GNN_MODEL_CACHE_SIZE')): ModelCache {
-  if (!Number.isInteger(capacity) || capacity < 1) throw new StreamForgeError('SF_CONFIG_INVALID', `GNN_MODEL_CACHE_SIZE: must be an integer >= 1, got ${capacity}`);
+  if (!Number.isInteger(capacity) || capacity < 1)
+    throw new StreamForgeError('SF_CONFIG_INVALID', `GNN_MODEL_CACHE_SIZE: must be an integer >= 1, got ${capacity}`);
   const entries = new Map<string, Entry>();
   let loads = 0;
 
@@ -54,7 +58,12 @@ export function createModelCache(objects: ObjectStore, capacity = envInt('GNN_MO
   }
 
   const release = (entry: Entry): void => {
-    entry.model.then((m) => m.session.release(), () => undefined).catch(() => undefined);
+    entry.model
+      .then(
+        (m) => m.session.release(),
+        () => undefined,
+      )
+      .catch(() => undefined);
   };
 
   function entryOf(modelId: string, version: number): Entry {
@@ -100,7 +109,16 @@ export function createModelCache(objects: ObjectStore, capacity = envInt('GNN_MO
       const all = [...entries.values()];
       entries.clear();
       for (const entry of all) entry.evicted = true;
-      await Promise.all(all.filter((e) => e.users === 0).map((e) => e.model.then((m) => m.session.release(), () => undefined)));
+      await Promise.all(
+        all
+          .filter((e) => e.users === 0)
+          .map((e) =>
+            e.model.then(
+              (m) => m.session.release(),
+              () => undefined,
+            ),
+          ),
+      );
     },
   };
 }

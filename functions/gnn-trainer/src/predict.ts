@@ -11,13 +11,24 @@
  */
 import { defineContract } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
-import { argmaxRows, csrFromDense, normalizedAdjacency, predictWithOnnx, prepareFeatures, toDense, type Edge } from '@streamforge/gnn';
+import {
+  argmaxRows,
+  csrFromDense,
+  normalizedAdjacency,
+  predictWithOnnx,
+  prepareFeatures,
+  toDense,
+  type Edge,
+} from '@streamforge/gnn';
 import { parseModelKey } from '@streamforge/core/objects';
 import { MODEL_ID_PATTERN, type GraphStore, type ModelStore } from '@streamforge/core/store';
 import { standardized } from './graph-task.ts';
 import type { ModelCache } from './model-cache.ts';
 
-export const PREDICT_EVENT_TYPES = { request: 'dev.streamforge.gnn.predict', reply: 'dev.streamforge.gnn.prediction' } as const;
+export const PREDICT_EVENT_TYPES = {
+  request: 'dev.streamforge.gnn.predict',
+  reply: 'dev.streamforge.gnn.prediction',
+} as const;
 
 export interface InlineGraph {
   vertices: Array<{ symbol: string; features: number[] }>;
@@ -71,12 +82,29 @@ export const predictRequestSchema = {
           type: 'array',
           minItems: 1,
           maxItems: 10_000,
-          items: { type: 'object', additionalProperties: false, required: ['symbol', 'features'], properties: { symbol: { type: 'string', minLength: 1, maxLength: 64 }, features: { type: 'array', maxItems: 100_000, items: { type: 'number' } } } },
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['symbol', 'features'],
+            properties: {
+              symbol: { type: 'string', minLength: 1, maxLength: 64 },
+              features: { type: 'array', maxItems: 100_000, items: { type: 'number' } },
+            },
+          },
         },
         edges: {
           type: 'array',
           maxItems: 100_000,
-          items: { type: 'object', additionalProperties: false, required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' }, weight: { type: 'number', exclusiveMinimum: 0 } } },
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['from', 'to'],
+            properties: {
+              from: { type: 'string' },
+              to: { type: 'string' },
+              weight: { type: 'number', exclusiveMinimum: 0 },
+            },
+          },
         },
       },
     },
@@ -91,12 +119,15 @@ export interface PredictDeps {
 }
 
 function invalid(field: string, reason: string): StreamForgeError {
-  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, { details: { errors: [{ field, reason }] } });
+  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, {
+    details: { errors: [{ field, reason }] },
+  });
 }
 
 /** The model version a request names. */
 async function resolveModel(store: ModelStore, request: PredictRequest): Promise<{ modelId: string; version: number }> {
-  if ((request.model_key === undefined) === (request.model_id === undefined)) throw invalid('model_id', 'name exactly one of model_id (with an optional version) or model_key');
+  if ((request.model_key === undefined) === (request.model_id === undefined))
+    throw invalid('model_id', 'name exactly one of model_id (with an optional version) or model_key');
   if (request.model_key !== undefined) {
     if (request.version !== undefined) throw invalid('version', 'goes with model_id; a model_key names its version');
     return parseModelKey(request.model_key);
@@ -118,7 +149,11 @@ interface GraphInput {
 
 /** The graph a request names: a stored window (the latest by default) or the inline graph. */
 async function resolveGraph(store: GraphStore, request: PredictRequest): Promise<GraphInput> {
-  if ((request.graph_id === undefined) === (request.graph === undefined)) throw invalid('graph_id', 'name exactly one of graph_id (with an optional window) or graph (inline vertices and edges)');
+  if ((request.graph_id === undefined) === (request.graph === undefined))
+    throw invalid(
+      'graph_id',
+      'name exactly one of graph_id (with an optional window) or graph (inline vertices and edges)',
+    );
   if (request.graph !== undefined) {
     if (request.window !== undefined) throw invalid('window', 'goes with graph_id');
     const symbols = request.graph.vertices.map((v) => v.symbol);
@@ -129,7 +164,8 @@ async function resolveGraph(store: GraphStore, request: PredictRequest): Promise
     (request.graph.edges ?? []).forEach((e, k) => {
       const u = index.get(e.from);
       const v = index.get(e.to);
-      if (u === undefined || v === undefined) throw invalid(`graph.edges[${k}]`, `${u === undefined ? e.from : e.to} is not a vertex`);
+      if (u === undefined || v === undefined)
+        throw invalid(`graph.edges[${k}]`, `${u === undefined ? e.from : e.to} is not a vertex`);
       edges.push([u, v]);
       weights.push(e.weight ?? 1);
     });
@@ -143,7 +179,11 @@ async function resolveGraph(store: GraphStore, request: PredictRequest): Promise
     graph = await store.readGraph(set.graph_id);
   }
   const w = graph?.windows.at(-1);
-  if (!w) throw new StreamForgeError('SF_NOT_FOUND', `window: graph set ${set.graph_id} has no stored window${window === undefined ? '' : ` ${window}`}`);
+  if (!w)
+    throw new StreamForgeError(
+      'SF_NOT_FOUND',
+      `window: graph set ${set.graph_id} has no stored window${window === undefined ? '' : ` ${window}`}`,
+    );
   window = w.window;
   const index = new Map(w.vertices.map((v, i) => [v.symbol, i]));
   return {
@@ -164,15 +204,28 @@ export async function predict(deps: PredictDeps, body: unknown): Promise<Predict
     const { features, classes } = model.metadata;
     const width = features.count;
     if (graph.featureNames && features.names && graph.featureNames.join() !== features.names.join()) {
-      throw invalid('graph_id', `its features (${graph.featureNames.join(', ')}) are not the model's (${features.names.join(', ')})`);
+      throw invalid(
+        'graph_id',
+        `its features (${graph.featureNames.join(', ')}) are not the model's (${features.names.join(', ')})`,
+      );
     }
     graph.rows.forEach((row, i) => {
-      if (row.length !== width) throw invalid(`graph.vertices[${i}].features`, `has ${row.length} values, the model takes ${width}`);
+      if (row.length !== width)
+        throw invalid(`graph.vertices[${i}].features`, `has ${row.length} values, the model takes ${width}`);
     });
-    const raw = features.normalization === 'row' ? toDense(prepareFeatures(csrFromDense(graph.rows, graph.rows.length, width), 'row')) : undefined;
-    const rows = raw ? Array.from({ length: graph.rows.length }, (_, i) => [...raw.subarray(i * width, (i + 1) * width)]) : graph.rows;
+    const raw =
+      features.normalization === 'row'
+        ? toDense(prepareFeatures(csrFromDense(graph.rows, graph.rows.length, width), 'row'))
+        : undefined;
+    const rows = raw
+      ? Array.from({ length: graph.rows.length }, (_, i) => [...raw.subarray(i * width, (i + 1) * width)])
+      : graph.rows;
     const x = standardized(rows, width, features.standardization);
-    const adjacency = normalizedAdjacency({ numNodes: graph.symbols.length, edges: graph.edges, weights: graph.weights });
+    const adjacency = normalizedAdjacency({
+      numNodes: graph.symbols.length,
+      edges: graph.edges,
+      weights: graph.weights,
+    });
     const probabilities = await predictWithOnnx(model.session, adjacency, x, 'probabilities');
     const c = classes.length;
     const best = argmaxRows(probabilities, c);
@@ -183,7 +236,11 @@ export async function predict(deps: PredictDeps, body: unknown): Promise<Predict
       task: model.metadata.task,
       classes,
       ...graph.context,
-      predictions: graph.symbols.map((symbol, i) => ({ symbol, probabilities: [...probabilities.subarray(i * c, (i + 1) * c)], class: classes[best[i]!]! })),
+      predictions: graph.symbols.map((symbol, i) => ({
+        symbol,
+        probabilities: [...probabilities.subarray(i * c, (i + 1) * c)],
+        class: classes[best[i]!]!,
+      })),
     };
   });
 }

@@ -8,12 +8,19 @@
  */
 import type { StartCommand } from '@streamforge/core/contracts';
 import { StreamForgeError, toStreamForgeError } from '@streamforge/core/errors';
-import { taskFromDataset, trainGcn, validateDataset, type EpochStats, type GcnModel, type GcnTask } from '@streamforge/gnn';
+import {
+  taskFromDataset,
+  trainGcn,
+  validateDataset,
+  type EpochStats,
+  type GcnModel,
+  type GcnTask,
+} from '@streamforge/gnn';
 import { modelKeys, type ObjectStore } from '@streamforge/core/objects';
 import { hyperparameters, parseTrainRequest, type TrainRequest } from '@streamforge/core/requests';
 import type { Store } from '@streamforge/core/store';
 import { createReportThrottle, type Logger } from '@streamforge/core/telemetry';
-import { type TelemetryEmitter } from '@streamforge/core/bus';
+import type { TelemetryEmitter } from '@streamforge/core/bus';
 import { standardizationOf, unionOf, unionTask } from './graph-task.ts';
 import { exportChecked, onnxDescription, publishModel, reserveVersion, type ModelMetadata } from './model-artifact.ts';
 import { labelledWindows, labelsKnownAt, testBlocks, walkForward } from './walk-forward.ts';
@@ -30,34 +37,52 @@ export interface TrainerDeps {
 }
 
 /** Epochs run so far of those planned, and the latest loss: what `loading` reports. */
-export interface Progress {
-  (run: { phase: string; epochs: number; last: EpochStats | undefined }): Promise<void>;
-}
+export type Progress = (run: { phase: string; epochs: number; last: EpochStats | undefined }) => Promise<void>;
 
 interface Trained {
   model: GcnModel;
   /** The task the model was trained on: the ONNX check runs on it. */
   task: GcnTask;
   lastLoss: number;
-  metadata: Pick<ModelMetadata, 'task' | 'classes' | 'features' | 'metrics'> & Partial<Pick<ModelMetadata, 'graph_id' | 'dataset' | 'data_range'>>;
+  metadata: Pick<ModelMetadata, 'task' | 'classes' | 'features' | 'metrics'> &
+    Partial<Pick<ModelMetadata, 'graph_id' | 'dataset' | 'data_range'>>;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 function invalid(field: string, reason: string): StreamForgeError {
-  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, { details: { errors: [{ field, reason }] } });
+  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, {
+    details: { errors: [{ field, reason }] },
+  });
 }
 
 /** Walk-forward evaluation on the graph set, then the model to publish, trained on every labelled window. */
-async function trainOnGraph(deps: TrainerDeps, request: TrainRequest & { source: { kind: 'graph' } }, progress: Progress, plan: (epochs: number) => Promise<void>): Promise<Trained> {
+async function trainOnGraph(
+  deps: TrainerDeps,
+  request: TrainRequest & { source: { kind: 'graph' } },
+  progress: Progress,
+  plan: (epochs: number) => Promise<void>,
+): Promise<Trained> {
   const graph = await deps.store.readGraph(request.source.graphId);
-  if (!graph) throw invalid('graph_id', `no graph set ${request.source.graphId} in the store; build it first (a graph_correlation workflow)`);
+  if (!graph)
+    throw invalid(
+      'graph_id',
+      `no graph set ${request.source.graphId} in the store; build it first (a graph_correlation workflow)`,
+    );
   // Still being built (or rebuilt): SF_BUSY, whose disposition is retry, so the start command comes again later.
-  if (graph.set.status !== 'complete') throw new StreamForgeError('SF_BUSY', `graph_id: graph set ${request.source.graphId} is still being built`);
+  if (graph.set.status !== 'complete')
+    throw new StreamForgeError('SF_BUSY', `graph_id: graph set ${request.source.graphId} is still being built`);
   const labelled = labelledWindows(graph.windows);
-  if (labelled.length < 2) throw invalid('graph_id', `graph set ${request.source.graphId} has ${labelled.length} labelled windows; a walk-forward evaluation needs at least 2`);
+  if (labelled.length < 2)
+    throw invalid(
+      'graph_id',
+      `graph set ${request.source.graphId} has ${labelled.length} labelled windows; a walk-forward evaluation needs at least 2`,
+    );
   const numFeatures = graph.set.feature_names.length;
-  const initial = Math.max(1, Math.min(labelled.length - 1, request.minTrainWindows ?? Math.floor(labelled.length / 2)));
+  const initial = Math.max(
+    1,
+    Math.min(labelled.length - 1, request.minTrainWindows ?? Math.floor(labelled.length / 2)),
+  );
   await plan(request.train.epochs * (2 * testBlocks(labelled.length, initial, request.folds).length + 1));
 
   const evaluation = await walkForward(graph.windows, {
@@ -70,10 +95,18 @@ async function trainOnGraph(deps: TrainerDeps, request: TrainRequest & { source:
 
   const union = unionOf(labelled);
   const trainNodes = union.nodes.flatMap((n, i) => (n.label === -1 ? [] : [i]));
-  const standardization = standardizationOf(trainNodes.map((i) => union.nodes[i]!.features), numFeatures);
+  const standardization = standardizationOf(
+    trainNodes.map((i) => union.nodes[i]!.features),
+    numFeatures,
+  );
   const task = unionTask(union, { name: request.source.graphId, numFeatures, standardization, train: trainNodes });
   let last: EpochStats | undefined;
-  const result = trainGcn(task, { ...request.train, onEpoch: (stats) => { last = stats; } });
+  const result = trainGcn(task, {
+    ...request.train,
+    onEpoch: (stats) => {
+      last = stats;
+    },
+  });
   await progress({ phase: 'final', epochs: result.epochs, last });
   // Not Math.max(...all labels): spreading hundreds of thousands of arguments overflows the stack.
   const knownAt = labelled.reduce((latest, w) => Math.max(latest, labelsKnownAt(w)), -Infinity);
@@ -89,7 +122,13 @@ async function trainOnGraph(deps: TrainerDeps, request: TrainRequest & { source:
       features: { count: numFeatures, names: graph.set.feature_names, normalization: 'none', standardization },
       metrics: {
         walk_forward: evaluation,
-        final: { windows: labelled.length, vertices: trainNodes.length, train_accuracy: result.evaluation.train.accuracy, train_loss: result.evaluation.train.loss, seconds: result.seconds },
+        final: {
+          windows: labelled.length,
+          vertices: trainNodes.length,
+          train_accuracy: result.evaluation.train.accuracy,
+          train_loss: result.evaluation.train.loss,
+          seconds: result.seconds,
+        },
         graph: { windows: graph.set.windows, params: graph.set.params },
       },
     },
@@ -97,12 +136,18 @@ async function trainOnGraph(deps: TrainerDeps, request: TrainRequest & { source:
 }
 
 /** The dataset's own split: the GCN against the same network without edges and the majority class. */
-async function trainOnDataset(deps: TrainerDeps, request: TrainRequest & { source: { kind: 'dataset' } }, progress: Progress, plan: (epochs: number) => Promise<void>): Promise<Trained> {
+async function trainOnDataset(
+  deps: TrainerDeps,
+  request: TrainRequest & { source: { kind: 'dataset' } },
+  progress: Progress,
+  plan: (epochs: number) => Promise<void>,
+): Promise<Trained> {
   let bytes: Uint8Array;
   try {
     bytes = await deps.objects.get(request.source.key);
   } catch (error) {
-    if (StreamForgeError.is(error) && error.code === 'SF_NOT_FOUND') throw invalid('dataset', `no object ${request.source.key} in bucket ${deps.objects.bucket}`);
+    if (StreamForgeError.is(error) && error.code === 'SF_NOT_FOUND')
+      throw invalid('dataset', `no object ${request.source.key} in bucket ${deps.objects.bucket}`);
     throw error;
   }
   let doc: unknown;
@@ -115,10 +160,27 @@ async function trainOnDataset(deps: TrainerDeps, request: TrainRequest & { sourc
   const task = taskFromDataset(dataset, { splitSeed: request.train.seed });
   await plan(2 * request.train.epochs);
   let last: EpochStats | undefined;
-  const result = trainGcn(task, { ...request.train, onEpoch: (stats) => { last = stats; } });
+  const result = trainGcn(task, {
+    ...request.train,
+    onEpoch: (stats) => {
+      last = stats;
+    },
+  });
   await progress({ phase: 'gcn', epochs: result.epochs, last });
   const lastLoss = last?.loss ?? Number.NaN;
-  const noGraph = trainGcn({ ...task, ...taskFromDataset({ ...dataset, edges: [], edgeWeights: null }, { splitSeed: request.train.seed }), split: task.split }, { ...request.train, onEpoch: (stats) => { last = stats; } });
+  const noGraph = trainGcn(
+    {
+      ...task,
+      ...taskFromDataset({ ...dataset, edges: [], edgeWeights: null }, { splitSeed: request.train.seed }),
+      split: task.split,
+    },
+    {
+      ...request.train,
+      onEpoch: (stats) => {
+        last = stats;
+      },
+    },
+  );
   await progress({ phase: 'no_graph', epochs: noGraph.epochs, last });
   const counts = new Array<number>(dataset.numClasses).fill(0);
   for (const i of task.split.train) counts[task.labels[i]!]!++;
@@ -134,10 +196,24 @@ async function trainOnDataset(deps: TrainerDeps, request: TrainRequest & { sourc
       classes: Array.from({ length: dataset.numClasses }, (_, c) => String(c)),
       features: { count: task.features.cols, normalization: task.featureNormalization, standardization: null },
       metrics: {
-        split: { source: task.splitSource, train: task.split.train.length, val: task.split.val.length, test: task.split.test.length },
-        gcn: { train_accuracy: result.evaluation.train.accuracy, val_accuracy: result.evaluation.val.accuracy, test_accuracy: result.evaluation.test.accuracy, seconds: result.seconds },
+        split: {
+          source: task.splitSource,
+          train: task.split.train.length,
+          val: task.split.val.length,
+          test: task.split.test.length,
+        },
+        gcn: {
+          train_accuracy: result.evaluation.train.accuracy,
+          val_accuracy: result.evaluation.val.accuracy,
+          test_accuracy: result.evaluation.test.accuracy,
+          seconds: result.seconds,
+        },
         no_graph: { test_accuracy: noGraph.evaluation.test.accuracy },
-        majority: { class: majority, test_accuracy: test.length === 0 ? Number.NaN : test.filter((i) => task.labels[i] === majority).length / test.length },
+        majority: {
+          class: majority,
+          test_accuracy:
+            test.length === 0 ? Number.NaN : test.filter((i) => task.labels[i] === majority).length / test.length,
+        },
       },
     },
   };
@@ -146,7 +222,12 @@ async function trainOnDataset(deps: TrainerDeps, request: TrainRequest & { sourc
 /** Handles a start command addressed to gnn-trainer, from first to last telemetry. */
 export async function trainFromCommand(deps: TrainerDeps, command: StartCommand): Promise<ModelMetadata | undefined> {
   const clock = deps.clock ?? Date.now;
-  const base = { queue_id: command.queue_id, producer: command.telemetry_id ?? SERVICE, symbol: command.symbol, type: command.type };
+  const base = {
+    queue_id: command.queue_id,
+    producer: command.telemetry_id ?? SERVICE,
+    symbol: command.symbol,
+    type: command.type,
+  };
   const workflow = await deps.store.getWorkflow(command.queue_id);
   if (workflow && (workflow.status === 'stopped' || workflow.status === 'error')) return undefined;
   const fail = async (error: unknown): Promise<never> => {
@@ -155,7 +236,12 @@ export async function trainFromCommand(deps: TrainerDeps, command: StartCommand)
     // built) is retried, and the workflow waits for it.
     const failure = toStreamForgeError(error);
     if (failure.disposition !== 'retry') {
-      await deps.telemetry.emit({ ...base, status: 'error', message: failure.message, error: { code: failure.code, message: failure.message, retryable: false } });
+      await deps.telemetry.emit({
+        ...base,
+        status: 'error',
+        message: failure.message,
+        error: { code: failure.code, message: failure.message, retryable: false },
+      });
     }
     throw error;
   };
@@ -166,28 +252,48 @@ export async function trainFromCommand(deps: TrainerDeps, command: StartCommand)
     return fail(error);
   }
   const startedAt = clock();
-  await deps.telemetry.emit({ ...base, status: 'started', message: `training ${request.modelId} on ${request.source.kind === 'graph' ? `graph ${request.source.graphId}` : `dataset ${request.source.key}`}`, model_id: request.modelId });
+  await deps.telemetry.emit({
+    ...base,
+    status: 'started',
+    message: `training ${request.modelId} on ${request.source.kind === 'graph' ? `graph ${request.source.graphId}` : `dataset ${request.source.key}`}`,
+    model_id: request.modelId,
+  });
 
   let total = 0;
   let done = 0;
   const progress: Progress = async ({ phase, epochs, last }) => {
     done += epochs;
     if (!reports.due(command.queue_id)) return;
-    await deps.telemetry.emit({ ...base, status: 'loading', message: `${phase}: ${epochs} epochs, loss ${last?.loss.toFixed(4) ?? 'n/a'}`, progress: { done, total: Math.max(total, done), unit: 'epochs' }, phase, epoch: last?.epoch ?? 0, loss: last?.loss ?? null });
+    await deps.telemetry.emit({
+      ...base,
+      status: 'loading',
+      message: `${phase}: ${epochs} epochs, loss ${last?.loss.toFixed(4) ?? 'n/a'}`,
+      progress: { done, total: Math.max(total, done), unit: 'epochs' },
+      phase,
+      epoch: last?.epoch ?? 0,
+      loss: last?.loss ?? null,
+    });
   };
   let version = 0;
   // Once the data is loaded and checked (so a request that cannot train reserves nothing):
   // the epochs to run, and the version to train.
   const plan = async (epochs: number): Promise<void> => {
     total = epochs;
-    version = await reserveVersion(deps.store, request.modelId, request.queueId, startedAt, (v) => modelKeys(request.modelId, v).onnx);
+    version = await reserveVersion(
+      deps.store,
+      request.modelId,
+      request.queueId,
+      startedAt,
+      (v) => modelKeys(request.modelId, v).onnx,
+    );
   };
 
   let trained: Trained;
   try {
-    trained = request.source.kind === 'graph'
-      ? await trainOnGraph(deps, request as TrainRequest & { source: { kind: 'graph' } }, progress, plan)
-      : await trainOnDataset(deps, request as TrainRequest & { source: { kind: 'dataset' } }, progress, plan);
+    trained =
+      request.source.kind === 'graph'
+        ? await trainOnGraph(deps, request as TrainRequest & { source: { kind: 'graph' } }, progress, plan)
+        : await trainOnDataset(deps, request as TrainRequest & { source: { kind: 'dataset' } }, progress, plan);
   } catch (error) {
     return fail(error);
   }
@@ -222,7 +328,10 @@ export async function trainFromCommand(deps: TrainerDeps, command: StartCommand)
     s3_key: metadata.onnx.key,
     metrics: metadata.metrics,
   });
-  deps.logger.info({ queue_id: request.queueId, model_id: metadata.model_id, version: metadata.version, summary }, 'model trained and published');
+  deps.logger.info(
+    { queue_id: request.queueId, model_id: metadata.model_id, version: metadata.version, summary },
+    'model trained and published',
+  );
   return metadata;
 }
 

@@ -45,10 +45,19 @@ export interface WalkForwardOptions {
   train: TrainOptions;
   numFeatures: number;
   /** After every training run (fold × model), e.g. to report progress. */
-  onRun?: (run: { fold: number; model: 'gcn' | 'no_graph'; epochs: number; last: EpochStats | undefined }) => Promise<void>;
+  onRun?: (run: {
+    fold: number;
+    model: 'gcn' | 'no_graph';
+    epochs: number;
+    last: EpochStats | undefined;
+  }) => Promise<void>;
 }
 
-const score = (correct: number, total: number): Score => ({ correct, total, accuracy: total === 0 ? Number.NaN : correct / total });
+const score = (correct: number, total: number): Score => ({
+  correct,
+  total,
+  accuracy: total === 0 ? Number.NaN : correct / total,
+});
 const add = (a: Score, b: Score): Score => score(a.correct + b.correct, a.total + b.total);
 
 /** When a window's labels are all known (ms). */
@@ -75,9 +84,15 @@ export function testBlocks(count: number, initial: number, folds: number): Array
   return blocks;
 }
 
-export async function walkForward(windows: readonly GraphWindow[], options: WalkForwardOptions): Promise<WalkForwardResult> {
+export async function walkForward(
+  windows: readonly GraphWindow[],
+  options: WalkForwardOptions,
+): Promise<WalkForwardResult> {
   const labelled = labelledWindows(windows);
-  const initial = Math.max(1, Math.min(labelled.length - 1, options.minTrainWindows ?? Math.floor(labelled.length / 2)));
+  const initial = Math.max(
+    1,
+    Math.min(labelled.length - 1, options.minTrainWindows ?? Math.floor(labelled.length / 2)),
+  );
   const folds: FoldResult[] = [];
   let up = 0;
   let tested = 0;
@@ -94,12 +109,27 @@ export async function walkForward(windows: readonly GraphWindow[], options: Walk
       if (n.label !== -1) (testWindows.has(n.window) ? testNodes : trainNodes).push(i);
     });
     if (trainNodes.length === 0 || testNodes.length === 0) continue;
-    const standardization = standardizationOf(trainNodes.map((i) => union.nodes[i]!.features), options.numFeatures);
+    const standardization = standardizationOf(
+      trainNodes.map((i) => union.nodes[i]!.features),
+      options.numFeatures,
+    );
     const fold = folds.length;
     const run = async (model: 'gcn' | 'no_graph'): Promise<Score> => {
-      const task = unionTask(union, { name: `fold ${fold}`, numFeatures: options.numFeatures, standardization, train: trainNodes, test: testNodes, noGraph: model === 'no_graph' });
+      const task = unionTask(union, {
+        name: `fold ${fold}`,
+        numFeatures: options.numFeatures,
+        standardization,
+        train: trainNodes,
+        test: testNodes,
+        noGraph: model === 'no_graph',
+      });
       let last: EpochStats | undefined;
-      const result = trainGcn(task, { ...options.train, onEpoch: (stats) => { last = stats; } });
+      const result = trainGcn(task, {
+        ...options.train,
+        onEpoch: (stats) => {
+          last = stats;
+        },
+      });
       await options.onRun?.({ fold, model, epochs: result.epochs, last });
       return score(Math.round(result.evaluation.test.accuracy * testNodes.length), testNodes.length);
     };

@@ -19,7 +19,12 @@ export function syntheticWindows(graphId: string, windows: number, symbols: numb
     const start = T0 + w * DAY;
     const end = start + DAY;
     const x = names.map(() => [next() * 2 - 1, next() * 2 - 1, next() * 2 - 1]);
-    const neighbours = (i: number) => [(i + 1) % symbols, (i + symbols - 1) % symbols, (i + 2) % symbols, (i + symbols - 2) % symbols];
+    const neighbours = (i: number) => [
+      (i + 1) % symbols,
+      (i + symbols - 1) % symbols,
+      (i + 2) % symbols,
+      (i + symbols - 2) % symbols,
+    ];
     const last = w === windows - 1;
     return {
       graph_id: graphId,
@@ -29,17 +34,37 @@ export function syntheticWindows(graphId: string, windows: number, symbols: numb
       vertices: names.map((symbol, i) => {
         const around = neighbours(i).reduce((s, j) => s + x[j]![0]!, 0) / 4;
         const value = 0.2 * x[i]![0]! + around + 0.1 * (next() - 0.5);
-        return { symbol, features: x[i]!, label: last ? null : { class: value > 0 ? 1 : 0, value, known_at: end + DAY } };
+        return {
+          symbol,
+          features: x[i]!,
+          label: last ? null : { class: value > 0 ? 1 : 0, value, known_at: end + DAY },
+        };
       }),
-      edges: names.flatMap((from, i) => [names[(i + 1) % symbols]!, names[(i + 2) % symbols]!].map((to) => ({ from, to, weight: 0.5 + 0.5 * next() }))),
+      edges: names.flatMap((from, i) =>
+        [names[(i + 1) % symbols]!, names[(i + 2) % symbols]!].map((to) => ({ from, to, weight: 0.5 + 0.5 * next() })),
+      ),
     };
   });
 }
 
 /** Writes a complete graph set of synthetic windows, as graph-builder leaves one. */
-export async function writeSyntheticGraph(store: Store, graphId: string, windows = 40, symbols = 8): Promise<GraphWindow[]> {
+export async function writeSyntheticGraph(
+  store: Store,
+  graphId: string,
+  windows = 40,
+  symbols = 8,
+): Promise<GraphWindow[]> {
   const all = syntheticWindows(graphId, windows, symbols);
-  const set: GraphSet = { graph_id: graphId, status: 'building', windows, feature_names: FEATURES, symbols: all[0]!.vertices.map((v) => v.symbol), params: { type: 'synthetic' }, created_at: T0, updated_at: T0 };
+  const set: GraphSet = {
+    graph_id: graphId,
+    status: 'building',
+    windows,
+    feature_names: FEATURES,
+    symbols: all[0]!.vertices.map((v) => v.symbol),
+    params: { type: 'synthetic' },
+    created_at: T0,
+    updated_at: T0,
+  };
   await store.saveGraphSet(set);
   for (const w of all) await store.writeGraphWindow(w);
   await store.saveGraphSet({ ...set, status: 'complete' });

@@ -31,7 +31,10 @@ interface Published {
   standardization: Standardization;
 }
 
-const failsWith = (code: ErrorCode, reason: RegExp) => (e: unknown): boolean => StreamForgeError.is(e) && e.code === code && reason.test(e.message);
+const failsWith =
+  (code: ErrorCode, reason: RegExp) =>
+  (e: unknown): boolean =>
+    StreamForgeError.is(e) && e.code === code && reason.test(e.message);
 
 /** A graph set and a model trained on it (in TypeScript), published as gnn-trainer publishes one. */
 async function published(t: TestContext, versions = 1): Promise<Published> {
@@ -42,7 +45,10 @@ async function published(t: TestContext, versions = 1): Promise<Published> {
   const windows = await writeSyntheticGraph(store, 'predict_graph', 12, 6);
   const union = unionOf(labelledWindows(windows));
   const train = union.nodes.flatMap((n, i) => (n.label === -1 ? [] : [i]));
-  const standardization = standardizationOf(train.map((i) => union.nodes[i]!.features), 3);
+  const standardization = standardizationOf(
+    train.map((i) => union.nodes[i]!.features),
+    3,
+  );
   const task = unionTask(union, { name: 'predict_graph', numFeatures: 3, standardization, train });
   let model: GcnModel | undefined;
   for (let version = 1; version <= versions; version++) {
@@ -79,15 +85,24 @@ test('a model reloaded from the S3 server by a fresh client predicts what the Ty
   const p = await published(t);
   const cache = createModelCache(openObjectStore(s3.config(p.bucket)), 2);
   t.after(() => cache.close());
-  const answer = await predict({ store: p.store, cache }, { model_id: 'predict_model', version: 1, graph_id: 'predict_graph', window: 5 });
+  const answer = await predict(
+    { store: p.store, cache },
+    { model_id: 'predict_model', version: 1, graph_id: 'predict_graph', window: 5 },
+  );
   assert.equal(answer.model_key, 'models/predict_model/v1/model.onnx');
-  assert.deepEqual([answer.graph_id, answer.window, answer.window_start, answer.window_end], ['predict_graph', 5, p.windows[5]!.start, p.windows[5]!.end]);
+  assert.deepEqual(
+    [answer.graph_id, answer.window, answer.window_start, answer.window_end],
+    ['predict_graph', 5, p.windows[5]!.start, p.windows[5]!.end],
+  );
   assert.deepEqual(answer.classes, ['down', 'up']);
   const expected = typescriptPrediction(p, p.windows[5]!);
   assert.equal(answer.predictions.length, 6);
   for (const prediction of answer.predictions) {
     const ts = expected.get(prediction.symbol)!;
-    assert.ok(Math.abs(prediction.probabilities[1]! - ts[1]!) < 1e-5, `${prediction.symbol}: ONNX ${prediction.probabilities[1]} vs TypeScript ${ts[1]}`);
+    assert.ok(
+      Math.abs(prediction.probabilities[1]! - ts[1]!) < 1e-5,
+      `${prediction.symbol}: ONNX ${prediction.probabilities[1]} vs TypeScript ${ts[1]}`,
+    );
     assert.ok(Math.abs(prediction.probabilities[0]! + prediction.probabilities[1]! - 1) < 1e-6);
     assert.equal(prediction.class, ts[1]! > ts[0]! ? 'up' : 'down');
   }
@@ -99,7 +114,10 @@ test('without a version the latest ready one answers, a model_key names its own,
   t.after(() => cache.close());
   const latest = await predict({ store: p.store, cache }, { model_id: 'predict_model', graph_id: 'predict_graph' });
   assert.deepEqual([latest.version, latest.window], [2, 11]);
-  const byKey = await predict({ store: p.store, cache }, { model_key: 'models/predict_model/v1/model.onnx', graph_id: 'predict_graph', window: 11 });
+  const byKey = await predict(
+    { store: p.store, cache },
+    { model_key: 'models/predict_model/v1/model.onnx', graph_id: 'predict_graph', window: 11 },
+  );
   assert.equal(byKey.version, 1);
   assert.notDeepEqual(byKey.predictions, latest.predictions, 'two versions, two models');
 });
@@ -109,8 +127,20 @@ test('an inline graph is scored like the stored window it copies', async (t) => 
   const cache = createModelCache(openObjectStore(s3.config(p.bucket)), 2);
   t.after(() => cache.close());
   const w = p.windows[7]!;
-  const stored = await predict({ store: p.store, cache }, { model_id: 'predict_model', graph_id: 'predict_graph', window: 7 });
-  const inline = await predict({ store: p.store, cache }, { model_id: 'predict_model', graph: { vertices: w.vertices.map((v) => ({ symbol: v.symbol, features: v.features })), edges: w.edges.map((e) => ({ from: e.from, to: e.to, weight: e.weight })) } });
+  const stored = await predict(
+    { store: p.store, cache },
+    { model_id: 'predict_model', graph_id: 'predict_graph', window: 7 },
+  );
+  const inline = await predict(
+    { store: p.store, cache },
+    {
+      model_id: 'predict_model',
+      graph: {
+        vertices: w.vertices.map((v) => ({ symbol: v.symbol, features: v.features })),
+        edges: w.edges.map((e) => ({ from: e.from, to: e.to, weight: e.weight })),
+      },
+    },
+  );
   assert.deepEqual(inline.predictions, stored.predictions);
   assert.equal(inline.graph_id, undefined);
 });
@@ -119,7 +149,8 @@ test('sessions are cached per model version, and the least recently used is evic
   const p = await published(t, 2);
   const cache = createModelCache(openObjectStore(s3.config(p.bucket)), 1);
   t.after(() => cache.close());
-  const ask = (version: number) => predict({ store: p.store, cache }, { model_id: 'predict_model', version, graph_id: 'predict_graph', window: 3 });
+  const ask = (version: number) =>
+    predict({ store: p.store, cache }, { model_id: 'predict_model', version, graph_id: 'predict_graph', window: 3 });
   await Promise.all([ask(1), ask(1), ask(1)]);
   assert.equal(cache.loads, 1, 'one load for concurrent requests of one model');
   await ask(2);
@@ -133,14 +164,47 @@ test('unknown models and graphs answer SF_NOT_FOUND; malformed requests SF_CONTR
   const cache = createModelCache(openObjectStore(s3.config(p.bucket)), 2);
   t.after(() => cache.close());
   const ask = (body: unknown) => predict({ store: p.store, cache }, body);
-  await assert.rejects(ask({ model_id: 'nobody', graph_id: 'predict_graph' }), failsWith('SF_NOT_FOUND', /no ready model nobody/));
-  await assert.rejects(ask({ model_id: 'predict_model', version: 9, graph_id: 'predict_graph' }), failsWith('SF_NOT_FOUND', /models\/predict_model\/v9/));
-  await assert.rejects(ask({ model_id: 'predict_model', graph_id: 'no_graph' }), failsWith('SF_NOT_FOUND', /no graph set no_graph/));
-  await assert.rejects(ask({ model_id: 'predict_model', graph_id: 'predict_graph', window: 99 }), failsWith('SF_NOT_FOUND', /no stored window 99/));
-  await assert.rejects(ask({ model_id: 'predict_model' }), failsWith('SF_CONTRACT_INVALID', /graph_id: name exactly one of graph_id/));
-  await assert.rejects(ask({ model_id: 'predict_model', model_key: 'models/predict_model/v1/model.onnx', graph_id: 'predict_graph' }), failsWith('SF_CONTRACT_INVALID', /model_id: name exactly one/));
-  await assert.rejects(ask({ model_key: 'models/x.onnx', graph_id: 'predict_graph' }), failsWith('SF_CONTRACT_INVALID', /model_key: "models\/x\.onnx" is not a model key/));
-  await assert.rejects(ask({ model_id: 'predict_model', graph: { vertices: [{ symbol: 'A', features: [1, 2] }] } }), failsWith('SF_CONTRACT_INVALID', /graph\.vertices\[0\]\.features: has 2 values, the model takes 3/));
-  await assert.rejects(ask({ model_id: 'predict_model', graph: { vertices: [{ symbol: 'A', features: [1, 2, 3] }], edges: [{ from: 'A', to: 'B' }] } }), failsWith('SF_CONTRACT_INVALID', /graph\.edges\[0\]: B is not a vertex/));
-  await assert.rejects(ask({ model_id: 'predict_model', graph_id: 'predict_graph', colour: 'red' }), failsWith('SF_CONTRACT_INVALID', /colour: is not a known field/));
+  await assert.rejects(
+    ask({ model_id: 'nobody', graph_id: 'predict_graph' }),
+    failsWith('SF_NOT_FOUND', /no ready model nobody/),
+  );
+  await assert.rejects(
+    ask({ model_id: 'predict_model', version: 9, graph_id: 'predict_graph' }),
+    failsWith('SF_NOT_FOUND', /models\/predict_model\/v9/),
+  );
+  await assert.rejects(
+    ask({ model_id: 'predict_model', graph_id: 'no_graph' }),
+    failsWith('SF_NOT_FOUND', /no graph set no_graph/),
+  );
+  await assert.rejects(
+    ask({ model_id: 'predict_model', graph_id: 'predict_graph', window: 99 }),
+    failsWith('SF_NOT_FOUND', /no stored window 99/),
+  );
+  await assert.rejects(
+    ask({ model_id: 'predict_model' }),
+    failsWith('SF_CONTRACT_INVALID', /graph_id: name exactly one of graph_id/),
+  );
+  await assert.rejects(
+    ask({ model_id: 'predict_model', model_key: 'models/predict_model/v1/model.onnx', graph_id: 'predict_graph' }),
+    failsWith('SF_CONTRACT_INVALID', /model_id: name exactly one/),
+  );
+  await assert.rejects(
+    ask({ model_key: 'models/x.onnx', graph_id: 'predict_graph' }),
+    failsWith('SF_CONTRACT_INVALID', /model_key: "models\/x\.onnx" is not a model key/),
+  );
+  await assert.rejects(
+    ask({ model_id: 'predict_model', graph: { vertices: [{ symbol: 'A', features: [1, 2] }] } }),
+    failsWith('SF_CONTRACT_INVALID', /graph\.vertices\[0\]\.features: has 2 values, the model takes 3/),
+  );
+  await assert.rejects(
+    ask({
+      model_id: 'predict_model',
+      graph: { vertices: [{ symbol: 'A', features: [1, 2, 3] }], edges: [{ from: 'A', to: 'B' }] },
+    }),
+    failsWith('SF_CONTRACT_INVALID', /graph\.edges\[0\]: B is not a vertex/),
+  );
+  await assert.rejects(
+    ask({ model_id: 'predict_model', graph_id: 'predict_graph', colour: 'red' }),
+    failsWith('SF_CONTRACT_INVALID', /colour: is not a known field/),
+  );
 });

@@ -12,7 +12,7 @@ import { describeRequest, parseGraphRequest, type GraphRequest } from '@streamfo
 import type { Store } from '@streamforge/core/store';
 import { toStreamForgeError } from '@streamforge/core/errors';
 import { createReportThrottle, type Logger } from '@streamforge/core/telemetry';
-import { type TelemetryEmitter } from '@streamforge/core/bus';
+import type { TelemetryEmitter } from '@streamforge/core/bus';
 import { alignedCandles } from './candles.ts';
 import { FEATURE_NAMES, buildWindow, planWindows } from './window-features.ts';
 
@@ -35,9 +35,19 @@ export interface BuildSummary {
 }
 
 /** Builds and stores the graph set a request describes (no telemetry: buildGraphs reports). */
-export async function buildGraphSet(deps: Pick<BuilderDeps, 'store' | 'clock'>, request: GraphRequest, onWindow?: (done: number, total: number) => Promise<void>): Promise<BuildSummary> {
+export async function buildGraphSet(
+  deps: Pick<BuilderDeps, 'store' | 'clock'>,
+  request: GraphRequest,
+  onWindow?: (done: number, total: number) => Promise<void>,
+): Promise<BuildSummary> {
   const now = (deps.clock ?? Date.now)();
-  const { timeline, series } = await alignedCandles(deps.store, request.sources, request.interval, request.range.startMs, request.range.endMs);
+  const { timeline, series } = await alignedCandles(
+    deps.store,
+    request.sources,
+    request.interval,
+    request.range.startMs,
+    request.range.endMs,
+  );
   const spans = planWindows(timeline.openTimes.length, request.window, request.step);
   const existing = await deps.store.getGraphSet(request.graphId);
   const set = {
@@ -60,13 +70,23 @@ export async function buildGraphSet(deps: Pick<BuilderDeps, 'store' | 'clock'>, 
     summary.labelled += window.vertices.filter((v) => v.label !== null).length;
     await onWindow?.(span.index + 1, spans.length);
   }
-  await deps.store.saveGraphSet({ ...set, status: 'complete', params: { ...set.params, vertices: summary.vertices, edges: summary.edges, labelled: summary.labelled }, updated_at: (deps.clock ?? Date.now)() });
+  await deps.store.saveGraphSet({
+    ...set,
+    status: 'complete',
+    params: { ...set.params, vertices: summary.vertices, edges: summary.edges, labelled: summary.labelled },
+    updated_at: (deps.clock ?? Date.now)(),
+  });
   return summary;
 }
 
 /** Handles a start command addressed to graph-builder, from first to last telemetry. */
 export async function buildGraphs(deps: BuilderDeps, command: StartCommand): Promise<BuildSummary | undefined> {
-  const base = { queue_id: command.queue_id, producer: command.telemetry_id ?? SERVICE, symbol: command.symbol, type: command.type };
+  const base = {
+    queue_id: command.queue_id,
+    producer: command.telemetry_id ?? SERVICE,
+    symbol: command.symbol,
+    type: command.type,
+  };
   const workflow = await deps.store.getWorkflow(command.queue_id);
   // A stopped or failed workflow builds nothing (a redelivered start after a stop).
   if (workflow && (workflow.status === 'stopped' || workflow.status === 'error')) return undefined;
@@ -74,22 +94,43 @@ export async function buildGraphs(deps: BuilderDeps, command: StartCommand): Pro
   try {
     request = parseGraphRequest(command);
   } catch (error) {
-    await deps.telemetry.emit({ ...base, status: 'error', message: (error as Error).message, error: { code: 'SF_CONTRACT_INVALID', message: (error as Error).message, retryable: false } });
+    await deps.telemetry.emit({
+      ...base,
+      status: 'error',
+      message: (error as Error).message,
+      error: { code: 'SF_CONTRACT_INVALID', message: (error as Error).message, retryable: false },
+    });
     throw error;
   }
-  await deps.telemetry.emit({ ...base, status: 'started', message: `building ${request.graphId}: ${request.symbols.length} symbols, ${request.interval} bars, window ${request.window}, step ${request.step}`, graph_id: request.graphId });
+  await deps.telemetry.emit({
+    ...base,
+    status: 'started',
+    message: `building ${request.graphId}: ${request.symbols.length} symbols, ${request.interval} bars, window ${request.window}, step ${request.step}`,
+    graph_id: request.graphId,
+  });
   let summary: BuildSummary;
   try {
     summary = await buildGraphSet(deps, request, async (done, total) => {
       if (done === total || !reports.due(command.queue_id)) return;
-      await deps.telemetry.emit({ ...base, status: 'loading', message: `window ${done}/${total}`, progress: { done, total, unit: 'windows' }, graph_id: request.graphId });
+      await deps.telemetry.emit({
+        ...base,
+        status: 'loading',
+        message: `window ${done}/${total}`,
+        progress: { done, total, unit: 'windows' },
+        graph_id: request.graphId,
+      });
     });
   } catch (error) {
     // What trying again cannot fix (its code's disposition: no candles stored) fails the workflow;
     // the rest is retried.
     const failure = toStreamForgeError(error);
     if (failure.disposition !== 'retry') {
-      await deps.telemetry.emit({ ...base, status: 'error', message: failure.message, error: { code: failure.code, message: failure.message, retryable: false } });
+      await deps.telemetry.emit({
+        ...base,
+        status: 'error',
+        message: failure.message,
+        error: { code: failure.code, message: failure.message, retryable: false },
+      });
     }
     throw error;
   }

@@ -59,7 +59,12 @@ export function ranks(values: ArrayLike<number>): Float64Array {
  * ρ of two return series aligned by bar (NaN = no return at that bar), over the bars where
  * both have one; undefined with fewer than `minReturns` such bars or a constant series.
  */
-export function correlation(a: Float64Array, b: Float64Array, method: CorrelationMethod, minReturns: number): number | undefined {
+export function correlation(
+  a: Float64Array,
+  b: Float64Array,
+  method: CorrelationMethod,
+  minReturns: number,
+): number | undefined {
   const x: number[] = [];
   const y: number[] = [];
   for (let i = 0; i < a.length; i++) {
@@ -73,7 +78,13 @@ export function correlation(a: Float64Array, b: Float64Array, method: Correlatio
 }
 
 /** Edges among `symbols` (whose returns are `returns[i]`), chosen by `policy`, each pair once with from < to. */
-export function correlationEdges(symbols: readonly string[], returns: readonly Float64Array[], policy: EdgePolicy, method: CorrelationMethod, minReturns: number): GraphEdge[] {
+export function correlationEdges(
+  symbols: readonly string[],
+  returns: readonly Float64Array[],
+  policy: EdgePolicy,
+  method: CorrelationMethod,
+  minReturns: number,
+): GraphEdge[] {
   const n = symbols.length;
   const rho: Array<Array<number | undefined>> = Array.from({ length: n }, () => new Array<number | undefined>(n));
   for (let i = 0; i < n; i++) {
@@ -100,6 +111,13 @@ export function correlationEdges(symbols: readonly string[], returns: readonly F
   }
   return [...chosen]
     .map((key) => key.split(',').map(Number) as [number, number])
-    .map(([i, j]): GraphEdge => ({ from: symbols[i]!, to: symbols[j]!, weight: Math.abs(rho[i]![j]!), attributes: { correlation: rho[i]![j]! } }))
+    .map(
+      ([i, j]): GraphEdge => ({
+        from: symbols[i]!,
+        to: symbols[j]!,
+        weight: Math.abs(rho[i]![j]!),
+        attributes: { correlation: rho[i]![j]! },
+      }),
+    )
     .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
 }

@@ -29,7 +29,11 @@ export async function shutdown(): Promise<void> {
 }
 
 export async function handle(context: Context, event?: CloudEvent<unknown>): Promise<undefined> {
-  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'graph-builder takes CloudEvents from queue-control.graph-builder (start commands of graph_correlation workflows)');
+  if (!event)
+    throw new StreamForgeError(
+      'SF_EVENT_MALFORMED',
+      'graph-builder takes CloudEvents from queue-control.graph-builder (start commands of graph_correlation workflows)',
+    );
   const command = parseCommandFor(SERVICE, event.data);
   // A build is short and idempotent: a stop has nothing to interrupt.
   if (command.command !== 'start') return undefined;

@@ -62,7 +62,8 @@ export interface WindowOptions {
 /** Windows of `window` bars every `step` bars over `bars` bars, each whole. */
 export function planWindows(bars: number, window: number, step: number): WindowSpan[] {
   const spans: WindowSpan[] = [];
-  for (let from = 0, index = 0; from + window <= bars; from += step, index++) spans.push({ index, from, to: from + window });
+  for (let from = 0, index = 0; from + window <= bars; from += step, index++)
+    spans.push({ index, from, to: from + window });
   return spans;
 }
 
@@ -78,7 +79,12 @@ export function windowReturns(series: AlignedSeries, span: WindowSpan): Float64A
 }
 
 /** The features of one symbol in one window, in FEATURE_NAMES order; undefined with fewer than `minReturns` returns. */
-export function vertexFeatures(series: AlignedSeries, span: WindowSpan, returns: Float64Array, minReturns: number): number[] | undefined {
+export function vertexFeatures(
+  series: AlignedSeries,
+  span: WindowSpan,
+  returns: Float64Array,
+  minReturns: number,
+): number[] | undefined {
   const valid = [...returns].filter((r) => !Number.isNaN(r));
   if (valid.length < Math.max(2, minReturns)) return undefined;
   const mean = valid.reduce((s, r) => s + r, 0) / valid.length;
@@ -97,7 +103,12 @@ export function vertexFeatures(series: AlignedSeries, span: WindowSpan, returns:
 }
 
 /** The next-window direction: from the window's last close to the close `horizon` bars on; null when not (yet) in the data. */
-export function nextWindowLabel(series: AlignedSeries, span: WindowSpan, timeline: Timeline, horizon: number): GraphLabel | null {
+export function nextWindowLabel(
+  series: AlignedSeries,
+  span: WindowSpan,
+  timeline: Timeline,
+  horizon: number,
+): GraphLabel | null {
   const last = span.to - 1;
   const later = last + horizon;
   const reference = series.bars[last];
@@ -108,7 +119,13 @@ export function nextWindowLabel(series: AlignedSeries, span: WindowSpan, timelin
 }
 
 /** The graph of one window: a vertex per symbol with enough data, correlation edges among them. */
-export function buildWindow(graphId: string, timeline: Timeline, series: readonly AlignedSeries[], span: WindowSpan, options: WindowOptions): GraphWindow {
+export function buildWindow(
+  graphId: string,
+  timeline: Timeline,
+  series: readonly AlignedSeries[],
+  span: WindowSpan,
+  options: WindowOptions,
+): GraphWindow {
   const vertices: GraphVertex[] = [];
   const returns: Float64Array[] = [];
   for (const s of series) {
@@ -116,7 +133,12 @@ export function buildWindow(graphId: string, timeline: Timeline, series: readonl
     const features = vertexFeatures(s, span, r, options.minReturns);
     if (!features) continue;
     const bars = s.bars.slice(span.from, span.to).filter((b) => b !== undefined).length;
-    vertices.push({ symbol: s.symbol, features, label: nextWindowLabel(s, span, timeline, options.horizon), attributes: { bars, returns: r.filter((x) => !Number.isNaN(x)).length } });
+    vertices.push({
+      symbol: s.symbol,
+      features,
+      label: nextWindowLabel(s, span, timeline, options.horizon),
+      attributes: { bars, returns: r.filter((x) => !Number.isNaN(x)).length },
+    });
     returns.push(r);
   }
   return {
@@ -125,6 +147,12 @@ export function buildWindow(graphId: string, timeline: Timeline, series: readonl
     start: timeline.openTimes[span.from]!,
     end: nextOpenTime(timeline.interval, timeline.openTimes[span.to - 1]!),
     vertices,
-    edges: correlationEdges(vertices.map((v) => v.symbol), returns, options.edges, options.correlation, options.minReturns),
+    edges: correlationEdges(
+      vertices.map((v) => v.symbol),
+      returns,
+      options.edges,
+      options.correlation,
+      options.minReturns,
+    ),
   };
 }

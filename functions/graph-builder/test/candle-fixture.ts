@@ -12,7 +12,12 @@ export const T0 = Date.UTC(2024, 0, 1);
 const gauss = (next: () => number): number => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
 
 /** `bars` 1h candles from T0 for each symbol; `beta[i]` is symbol i's exposure to the shared factor. */
-export function hourlyCandles(symbols: readonly string[], bars: number, beta: readonly number[] = symbols.map(() => 1), seed = 7): Map<string, KlineRecord[]> {
+export function hourlyCandles(
+  symbols: readonly string[],
+  bars: number,
+  beta: readonly number[] = symbols.map(() => 1),
+  seed = 7,
+): Map<string, KlineRecord[]> {
   const market = seededRandom(seed);
   const factor = Array.from({ length: bars }, () => 0.004 * gauss(market));
   const out = new Map<string, KlineRecord[]>();
@@ -28,7 +33,22 @@ export function hourlyCandles(symbols: readonly string[], bars: number, beta: re
       const volume = 50 + 100 * own();
       const t = T0 + i * HOUR;
       const fixed = (v: number) => v.toFixed(8);
-      records.push(klineFromRow(symbol, '1h', [t, fixed(open), fixed(high), fixed(low), fixed(close), fixed(volume), t + HOUR - 1, fixed(volume * close), 100 + i, fixed(volume / 2), fixed((volume / 2) * close), '0']));
+      records.push(
+        klineFromRow(symbol, '1h', [
+          t,
+          fixed(open),
+          fixed(high),
+          fixed(low),
+          fixed(close),
+          fixed(volume),
+          t + HOUR - 1,
+          fixed(volume * close),
+          100 + i,
+          fixed(volume / 2),
+          fixed((volume / 2) * close),
+          '0',
+        ]),
+      );
     }
     out.set(symbol, records);
   });

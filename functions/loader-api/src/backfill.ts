@@ -21,7 +21,7 @@ import { StreamForgeError } from '@streamforge/core/errors';
 import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/exchange';
 import type { Store } from '@streamforge/core/store';
 import { createReportThrottle, type Logger } from '@streamforge/core/telemetry';
-import { type TelemetryEmitter } from '@streamforge/core/bus';
+import type { TelemetryEmitter } from '@streamforge/core/bus';
 import { createGate } from './page-gate.ts';
 import { partsOfRows, partsOfText } from './page-parts.ts';
 import { planPages, type PagePlanOptions } from './plan-pages.ts';
@@ -46,14 +46,25 @@ function telemetryBase(page: { queue_id: string; telemetry_id: string; symbol: s
 
 export async function startBackfill(deps: LoaderDeps, command: StartCommand): Promise<number> {
   const plan = parseWorkflowType(command.type);
-  if (plan.source !== 'api') throw new StreamForgeError('SF_CONTRACT_INVALID', `type: loader-api does not load ${command.type}`);
-  const base = telemetryBase({ queue_id: command.queue_id, telemetry_id: command.telemetry_id ?? SERVICE, symbol: command.symbol, type: command.type });
+  if (plan.source !== 'api')
+    throw new StreamForgeError('SF_CONTRACT_INVALID', `type: loader-api does not load ${command.type}`);
+  const base = telemetryBase({
+    queue_id: command.queue_id,
+    telemetry_id: command.telemetry_id ?? SERVICE,
+    symbol: command.symbol,
+    type: command.type,
+  });
   // One cheap request proves the symbol exists before hundreds of pages are planned.
   try {
     await deps.exchange.exchangeInfo({ market: command.market ?? 'spot', symbol: command.symbol });
   } catch (error) {
     if (StreamForgeError.is(error) && error.code === 'SF_EXCHANGE_REJECTED') {
-      await deps.telemetry.emit({ ...base, status: 'error', message: error.message, error: { code: error.code, message: error.message, retryable: false } });
+      await deps.telemetry.emit({
+        ...base,
+        status: 'error',
+        message: error.message,
+        error: { code: error.code, message: error.message, retryable: false },
+      });
       return 0;
     }
     throw error;
@@ -72,7 +83,12 @@ export async function startBackfill(deps: LoaderDeps, command: StartCommand): Pr
       data: page,
     })),
   );
-  await deps.telemetry.emit({ ...base, status: 'started', message: `${pages.length} pages planned`, progress: { done: 0, total: pages.length, unit: 'pages' } });
+  await deps.telemetry.emit({
+    ...base,
+    status: 'started',
+    message: `${pages.length} pages planned`,
+    progress: { done: 0, total: pages.length, unit: 'pages' },
+  });
   deps.logger.info({ queue_id: command.queue_id, pages: pages.length }, 'backfill planned');
   return pages.length;
 }
@@ -96,7 +112,14 @@ function countKlineRows(json: string): number {
 async function fetchPage(deps: LoaderDeps, page: WorkPage, now: number): Promise<FetchedPage> {
   if (page.kind === 'klines') {
     const interval = page.interval as Interval;
-    const query = { market: page.market, symbol: page.symbol, interval, startTime: page.start_ms, endTime: page.end_ms - 1, limit: KLINE_LIMITS[page.market].max };
+    const query = {
+      market: page.market,
+      symbol: page.symbol,
+      interval,
+      startTime: page.start_ms,
+      endTime: page.end_ms - 1,
+      limit: KLINE_LIMITS[page.market].max,
+    };
     // A page wholly in the past holds only closed candles, all inside it (startTime/endTime
     // bound them), so the exchange's bytes go on as they are: nothing to decode or re-encode.
     if (page.end_ms <= now) {
@@ -109,7 +132,13 @@ async function fetchPage(deps: LoaderDeps, page: WorkPage, now: number): Promise
     return { format: 'binance_kline', rows: closed, count: closed.length };
   }
   const trades: unknown[] = [];
-  for await (const pageOfTrades of deps.exchange.aggTradePages({ market: page.market, symbol: page.symbol, startTime: page.start_ms, endTime: page.end_ms - 1 })) trades.push(...pageOfTrades);
+  for await (const pageOfTrades of deps.exchange.aggTradePages({
+    market: page.market,
+    symbol: page.symbol,
+    startTime: page.start_ms,
+    endTime: page.end_ms - 1,
+  }))
+    trades.push(...pageOfTrades);
   return { format: 'binance_agg_trade', rows: trades, count: trades.length };
 }
 
@@ -132,13 +161,24 @@ function dataEventsOf(page: WorkPage, fetched: FetchedPage): Array<EventInput<Da
     row_format: fetched.format,
   });
   const rowBytes = MAX_SEND_BYTES - JSON.stringify(envelope(fetched.count, fetched.count)).length - ',"rows":'.length;
-  const parts = fetched.rowsJson !== undefined ? partsOfText(fetched.rowsJson, fetched.count, rowBytes) : partsOfRows(fetched.rows ?? [], rowBytes);
+  const parts =
+    fetched.rowsJson !== undefined
+      ? partsOfText(fetched.rowsJson, fetched.count, rowBytes)
+      : partsOfRows(fetched.rows ?? [], rowBytes);
   return parts.map(({ rowsJson }, part) => {
     const data = envelope(part, parts.length);
     // The envelope, then the rows' JSON text as `rows` (the envelope never is empty, so it ends in `}`).
     const dataJson = `${JSON.stringify(data).slice(0, -1)},"rows":${rowsJson}}`;
     // Deterministic ids: a re-fetched page produces the same events.
-    return { id: `${page.queue_id}:page:${page.page.index}:${part}`, type: dataEventType(page.kind), source: sourceOf(SERVICE), subject: page.queue_id, partitionKey: `${page.symbol}:${page.page.index}`, data, dataJson };
+    return {
+      id: `${page.queue_id}:page:${page.page.index}:${part}`,
+      type: dataEventType(page.kind),
+      source: sourceOf(SERVICE),
+      subject: page.queue_id,
+      partitionKey: `${page.symbol}:${page.page.index}`,
+      data,
+      dataJson,
+    };
   });
 }
 
@@ -158,7 +198,12 @@ export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loade
     } catch (error) {
       // A page the exchange refuses for good (its code's disposition) ends the workflow; the rest is retried.
       if (StreamForgeError.is(error) && error.disposition !== 'retry') {
-        await deps.telemetry.emit({ ...base, status: 'error', message: error.message, error: { code: error.code, message: error.message, retryable: false } });
+        await deps.telemetry.emit({
+          ...base,
+          status: 'error',
+          message: error.message,
+          error: { code: error.code, message: error.message, retryable: false },
+        });
       }
       throw error;
     }
@@ -174,7 +219,9 @@ export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loade
   await deps.telemetry.emit({
     ...base,
     status: finished ? 'finished' : 'loading',
-    message: finished ? `all ${progress.total} pages fetched` : `page ${page.page.index + 1}/${page.page.count}: ${count} records`,
+    message: finished
+      ? `all ${progress.total} pages fetched`
+      : `page ${page.page.index + 1}/${page.page.count}: ${count} records`,
     progress: { done: progress.done, total: progress.total, unit: 'pages' },
   });
   return 'loaded';

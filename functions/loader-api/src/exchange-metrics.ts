@@ -46,7 +46,15 @@ export function registerExchangeMetrics(registry: Registry, stats: () => Exchang
         this.inc(read(stats()));
       },
     });
-  cumulative('streamforge_exchange_requests_total', 'HTTP requests sent to the exchange, retries included.', (s) => s.requests);
+  cumulative(
+    'streamforge_exchange_requests_total',
+    'HTTP requests sent to the exchange, retries included.',
+    (s) => s.requests,
+  );
   cumulative('streamforge_exchange_rate_limited_total', '429 and 418 answers from the exchange.', (s) => s.rateLimited);
-  cumulative('streamforge_exchange_weight_wait_seconds_total', 'Time requests waited for the weight budget.', (s) => s.weightWaitedMs / 1000);
+  cumulative(
+    'streamforge_exchange_weight_wait_seconds_total',
+    'Time requests waited for the weight budget.',
+    (s) => s.weightWaitedMs / 1000,
+  );
 }

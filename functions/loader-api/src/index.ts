@@ -34,7 +34,11 @@ export async function shutdown(): Promise<void> {
 }
 
 export async function handle(context: Context, event?: CloudEvent<unknown>): Promise<undefined> {
-  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'loader-api takes CloudEvents: commands from queue-control.loader-api and backfill pages');
+  if (!event)
+    throw new StreamForgeError(
+      'SF_EVENT_MALFORMED',
+      'loader-api takes CloudEvents: commands from queue-control.loader-api and backfill pages',
+    );
   if (event.type === EVENT_TYPES.workPage) {
     const outcome = await loadPage(deps, workPageContract.parse(event.data));
     context.log.debug({ outcome }, 'page handled');

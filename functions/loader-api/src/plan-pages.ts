@@ -3,7 +3,15 @@
  * klines (up to the market's limit of candles) or one hour of aggTrades. Pure.
  */
 import { KLINE_LIMITS } from '@streamforge/exchange';
-import { AGG_TRADES_PAGE_MS, klinePageBounds, parseTimeRange, timePageBounds, type Interval, type StartCommand, type WorkPage } from '@streamforge/core/contracts';
+import {
+  AGG_TRADES_PAGE_MS,
+  klinePageBounds,
+  parseTimeRange,
+  timePageBounds,
+  type Interval,
+  type StartCommand,
+  type WorkPage,
+} from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
 import { dataTopicOf } from '@streamforge/core/bus';
 import { SERVICE } from './service.ts';
@@ -17,21 +25,33 @@ export interface PagePlanOptions {
   now?: number;
 }
 
-export function planPages(command: StartCommand, kind: 'klines' | 'agg_trades', interval: Interval | undefined, options: PagePlanOptions = {}): WorkPage[] {
+export function planPages(
+  command: StartCommand,
+  kind: 'klines' | 'agg_trades',
+  interval: Interval | undefined,
+  options: PagePlanOptions = {},
+): WorkPage[] {
   // Optional in a command, required in a page: checked or defaulted here, before any page is sent.
-  if (command.time_range === undefined) throw new StreamForgeError('SF_CONTRACT_INVALID', 'time_range: is required for a backfill');
+  if (command.time_range === undefined)
+    throw new StreamForgeError('SF_CONTRACT_INVALID', 'time_range: is required for a backfill');
   const collection = command.collection_name;
-  if (collection === undefined) throw new StreamForgeError('SF_CONTRACT_INVALID', 'collection_name: is required for a backfill');
+  if (collection === undefined)
+    throw new StreamForgeError('SF_CONTRACT_INVALID', 'collection_name: is required for a backfill');
   const range = parseTimeRange(command.time_range);
   const endMs = Math.min(range.endMs, options.now ?? Number.POSITIVE_INFINITY);
   const market = command.market ?? 'spot';
   let bounds: Array<[number, number]>;
   if (kind === 'klines') {
-    if (interval === undefined) throw new StreamForgeError('SF_CONTRACT_INVALID', `type: ${command.type} has no interval`);
+    if (interval === undefined)
+      throw new StreamForgeError('SF_CONTRACT_INVALID', `type: ${command.type} has no interval`);
     const limit = KLINE_LIMITS[market].max;
     bounds = klinePageBounds(interval, range.startMs, endMs, Math.min(options.klinesPerPage ?? limit, limit));
   } else {
-    bounds = timePageBounds(range.startMs, endMs, Math.min(options.aggTradesPageMs ?? AGG_TRADES_PAGE_MS, AGG_TRADES_PAGE_MS));
+    bounds = timePageBounds(
+      range.startMs,
+      endMs,
+      Math.min(options.aggTradesPageMs ?? AGG_TRADES_PAGE_MS, AGG_TRADES_PAGE_MS),
+    );
   }
   // A range with nothing in it still gets one (empty) page, so every service can report it done.
   if (bounds.length === 0) bounds = [[range.startMs, Math.max(range.startMs + 1, endMs)]];

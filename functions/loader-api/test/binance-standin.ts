@@ -33,30 +33,56 @@ export interface BinanceStandin {
 }
 
 /** Starts the stand-in on a free port; `answer` decides each response (it may take its time). */
-export async function startBinanceStandin(answer: (request: StandinRequest) => StandinAnswer | Promise<StandinAnswer>): Promise<BinanceStandin> {
+export async function startBinanceStandin(
+  answer: (request: StandinRequest) => StandinAnswer | Promise<StandinAnswer>,
+): Promise<BinanceStandin> {
   const requests: StandinRequest[] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://standin');
     const request = { path: url.pathname, query: url.searchParams };
     requests.push(request);
     void Promise.resolve(answer(request)).then(({ status, body, contentType }) => {
-      res.writeHead(status, { 'content-type': contentType ?? 'application/json;charset=UTF-8', 'x-mbx-used-weight-1m': '1' }).end(body);
+      res
+        .writeHead(status, {
+          'content-type': contentType ?? 'application/json;charset=UTF-8',
+          'x-mbx-used-weight-1m': '1',
+        })
+        .end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 /** Kline rows of a data.binance.vision CSV (with or without its header), as the REST API returns them. */
 export function fixtureKlines(file: string): KlineRow[] {
-  const lines = readFileSync(join(FIXTURES, 'klines', file), 'utf8').split('\n').filter((line) => /^\d/.test(line));
+  const lines = readFileSync(join(FIXTURES, 'klines', file), 'utf8')
+    .split('\n')
+    .filter((line) => /^\d/.test(line));
   return lines.map((line) => {
     const c = line.trim().split(',');
-    return [Number(c[0]), c[1], c[2], c[3], c[4], c[5], Number(c[6]), c[7], Number(c[8]), c[9], c[10], c[11]] as unknown as KlineRow;
+    return [
+      Number(c[0]),
+      c[1],
+      c[2],
+      c[3],
+      c[4],
+      c[5],
+      Number(c[6]),
+      c[7],
+      Number(c[8]),
+      c[9],
+      c[10],
+      c[11],
+    ] as unknown as KlineRow;
   });
 }
 
@@ -85,8 +111,9 @@ export function klinesAnswer(rows: readonly KlineRow[], query: URLSearchParams):
 export function aggTradesAnswer(trades: readonly AggTrade[], query: URLSearchParams): string {
   const limit = Number(query.get('limit') ?? 500);
   const fromId = query.get('fromId');
-  const chosen = fromId !== null
-    ? trades.filter((trade) => trade.a >= Number(fromId))
-    : trades.filter((trade) => trade.T >= Number(query.get('startTime')) && trade.T <= Number(query.get('endTime')));
+  const chosen =
+    fromId !== null
+      ? trades.filter((trade) => trade.a >= Number(fromId))
+      : trades.filter((trade) => trade.T >= Number(query.get('startTime')) && trade.T <= Number(query.get('endTime')));
   return JSON.stringify(chosen.slice(0, limit));
 }

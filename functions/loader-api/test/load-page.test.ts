@@ -7,7 +7,15 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEventProducer, createTelemetryEmitter, decodeRecord, ensureTopics, TOPIC_PLAN, TOPICS, type DecodedEvent } from '@streamforge/core/bus';
+import {
+  createEventProducer,
+  createTelemetryEmitter,
+  decodeRecord,
+  ensureTopics,
+  TOPIC_PLAN,
+  TOPICS,
+  type DecodedEvent,
+} from '@streamforge/core/bus';
 import type { DataBatch, KlineRow, TelemetryEvent, WorkPage } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
 import { openStore, type Store } from '@streamforge/core/store';
@@ -15,7 +23,16 @@ import { createLogger } from '@streamforge/core/telemetry';
 import { BinanceRestClient } from '@streamforge/exchange';
 import { deleteTopics, readTopic, testKafka, topicMessageCount, uniqueName, waitFor } from '@streamforge/testing';
 import { loadPage, type LoaderDeps } from '../src/backfill.ts';
-import { aggTradesAnswer, fixtureKlines, fixtureUsdmAggTrades, klinesAnswer, startBinanceStandin, type BinanceStandin, type StandinAnswer, type StandinRequest } from './binance-standin.ts';
+import {
+  aggTradesAnswer,
+  fixtureKlines,
+  fixtureUsdmAggTrades,
+  klinesAnswer,
+  startBinanceStandin,
+  type BinanceStandin,
+  type StandinAnswer,
+  type StandinRequest,
+} from './binance-standin.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY = Date.UTC(2022, 8, 7);
@@ -41,14 +58,22 @@ interface Loader {
 }
 
 /** loader-api's dependencies, all real but Binance: the client, a producer to topics of this test, SQLite, telemetry. */
-async function startLoader(t: TestContext, answer: (request: StandinRequest) => StandinAnswer | Promise<StandinAnswer>, clock = () => Date.UTC(2026, 0, 1)): Promise<Loader> {
+async function startLoader(
+  t: TestContext,
+  answer: (request: StandinRequest) => StandinAnswer | Promise<StandinAnswer>,
+  clock = () => Date.UTC(2026, 0, 1),
+): Promise<Loader> {
   const standin = await startBinanceStandin(answer);
   t.after(() => standin.close());
   // Two attempts with a 1 ms backoff: a transient failure is still retried once, quickly. The weight
   // budget is lifted, as against the simulator: the governor (tested on its own) would otherwise
   // send one probe per minute window before any other request.
   const exchange = new BinanceRestClient({
-    baseUrls: { spot: standin.url, usdm: standin.url }, weightLimits: { spot: Infinity, usdm: Infinity }, maxAttempts: 2, backoff: { baseMs: 1, maxMs: 1 }, env: {},
+    baseUrls: { spot: standin.url, usdm: standin.url },
+    weightLimits: { spot: Infinity, usdm: Infinity },
+    maxAttempts: 2,
+    backoff: { baseMs: 1, maxMs: 1 },
+    env: {},
   });
   t.after(() => exchange.close());
   const kafka = testKafka('load-page-test');
@@ -67,32 +92,64 @@ async function startLoader(t: TestContext, answer: (request: StandinRequest) => 
     exchange,
     standin,
     store,
-    published: async (topic, count) => (await readTopic(kafka, `${prefix}${topic}`, count)).map((record) => decodeRecord<DataBatch>(record)),
-    publishedText: async (topic, count) => (await readTopic(kafka, `${prefix}${topic}`, count)).map((record) => record.value?.toString() ?? ''),
-    telemetry: async (count) => (await readTopic(kafka, `${prefix}${TOPICS.events}`, count)).map((record) => decodeRecord<TelemetryEvent>(record).data!),
+    published: async (topic, count) =>
+      (await readTopic(kafka, `${prefix}${topic}`, count)).map((record) => decodeRecord<DataBatch>(record)),
+    publishedText: async (topic, count) =>
+      (await readTopic(kafka, `${prefix}${topic}`, count)).map((record) => record.value?.toString() ?? ''),
+    telemetry: async (count) =>
+      (await readTopic(kafka, `${prefix}${TOPICS.events}`, count)).map(
+        (record) => decodeRecord<TelemetryEvent>(record).data!,
+      ),
     count: (topic) => topicMessageCount(kafka, `${prefix}${topic}`),
   };
 }
 
 function klinePage(startMs: number, endMs: number, page = { index: 0, count: 1 }): WorkPage {
   return {
-    queue_id: uniqueName('wf-btcusdt-api_candles_1h-20220907'), type: 'api_candles_1h', symbol: 'BTCUSDT', market: 'spot', kind: 'klines', interval: '1h',
-    start_ms: startMs, end_ms: endMs, page, collection_name: 'klines_btcusdt_1h', kafka_topic: TOPICS.dataKlines, telemetry_id: 'loader-api',
+    queue_id: uniqueName('wf-btcusdt-api_candles_1h-20220907'),
+    type: 'api_candles_1h',
+    symbol: 'BTCUSDT',
+    market: 'spot',
+    kind: 'klines',
+    interval: '1h',
+    start_ms: startMs,
+    end_ms: endMs,
+    page,
+    collection_name: 'klines_btcusdt_1h',
+    kafka_topic: TOPICS.dataKlines,
+    telemetry_id: 'loader-api',
   };
 }
 
-function aggTradesPage(startMs: number, page = { index: 0, count: 1 }, queueId = uniqueName('wf-ctkusdt-api_agg_trades-20210722')): WorkPage {
+function aggTradesPage(
+  startMs: number,
+  page = { index: 0, count: 1 },
+  queueId = uniqueName('wf-ctkusdt-api_agg_trades-20210722'),
+): WorkPage {
   return {
-    queue_id: queueId, type: 'api_agg_trades', symbol: 'CTKUSDT', market: 'usdm', kind: 'agg_trades',
-    start_ms: startMs, end_ms: startMs + HOUR_MS, page, collection_name: 'trades_ctkusdt', kafka_topic: TOPICS.dataAggTrades, telemetry_id: 'loader-api',
+    queue_id: queueId,
+    type: 'api_agg_trades',
+    symbol: 'CTKUSDT',
+    market: 'usdm',
+    kind: 'agg_trades',
+    start_ms: startMs,
+    end_ms: startMs + HOUR_MS,
+    page,
+    collection_name: 'trades_ctkusdt',
+    kafka_topic: TOPICS.dataAggTrades,
+    telemetry_id: 'loader-api',
   };
 }
 
 /** The stand-in serving the fixture klines at `/api/v3/klines`. */
-const servingCandles = (rows: readonly KlineRow[]) => (request: StandinRequest): StandinAnswer =>
-  request.path === '/api/v3/klines' ? { status: 200, body: klinesAnswer(rows, request.query) } : { status: 404, body: '{"code":-1,"msg":"not in this stand-in"}' };
+const servingCandles =
+  (rows: readonly KlineRow[]) =>
+  (request: StandinRequest): StandinAnswer =>
+    request.path === '/api/v3/klines'
+      ? { status: 200, body: klinesAnswer(rows, request.query) }
+      : { status: 404, body: '{"code":-1,"msg":"not in this stand-in"}' };
 
-test('a past page of spot 1h candles is published as the exchange\'s own bytes: one data event with the 24 candles of the day, and the page counted done', async (t) => {
+test("a past page of spot 1h candles is published as the exchange's own bytes: one data event with the 24 candles of the day, and the page counted done", async (t) => {
   // The answer spaced out between rows, so bytes passed on differ from rows decoded and re-encoded.
   const spaced = (query: URLSearchParams) => klinesAnswer(DAY_OF_CANDLES, query).replaceAll('],[', '], [');
   const loader = await startLoader(t, (request) => ({ status: 200, body: spaced(request.query) }));
@@ -102,7 +159,13 @@ test('a past page of spot 1h candles is published as the exchange\'s own bytes: 
 
   const [request] = loader.standin.requests;
   assert.equal(request!.path, '/api/v3/klines');
-  assert.deepEqual(Object.fromEntries(request!.query), { symbol: 'BTCUSDT', interval: '1h', startTime: String(DAY), endTime: String(DAY + 24 * HOUR_MS - 1), limit: '1000' });
+  assert.deepEqual(Object.fromEntries(request!.query), {
+    symbol: 'BTCUSDT',
+    interval: '1h',
+    startTime: String(DAY),
+    endTime: String(DAY + 24 * HOUR_MS - 1),
+    limit: '1000',
+  });
   const [event] = await loader.published(TOPICS.dataKlines, 1);
   assert.equal(await loader.count(TOPICS.dataKlines), 1);
   assert.equal(event!.id, `${page.queue_id}:page:0:0`);
@@ -111,14 +174,28 @@ test('a past page of spot 1h candles is published as the exchange\'s own bytes: 
   assert.equal(event!.partitionkey, 'BTCUSDT:0');
   const { rows, ...envelope } = event!.data!;
   assert.deepEqual(envelope, {
-    queue_id: page.queue_id, symbol: 'BTCUSDT', market: 'spot', kind: 'klines', interval: '1h', collection_name: 'klines_btcusdt_1h', source: 'api',
-    telemetry_id: 'loader-api', page: { index: 0, count: 2, part: 0, parts: 1 }, row_format: 'binance_kline',
+    queue_id: page.queue_id,
+    symbol: 'BTCUSDT',
+    market: 'spot',
+    kind: 'klines',
+    interval: '1h',
+    collection_name: 'klines_btcusdt_1h',
+    source: 'api',
+    telemetry_id: 'loader-api',
+    page: { index: 0, count: 2, part: 0, parts: 1 },
+    row_format: 'binance_kline',
   });
-  assert.deepEqual(rows, DAY_OF_CANDLES, 'every candle, prices as the exchange\'s strings');
+  assert.deepEqual(rows, DAY_OF_CANDLES, "every candle, prices as the exchange's strings");
   const [value] = await loader.publishedText(TOPICS.dataKlines, 1);
-  assert.ok(value!.endsWith(`"rows":${spaced(request!.query)}}`), 'the rows are the exchange\'s text, not decoded and re-encoded');
+  assert.ok(
+    value!.endsWith(`"rows":${spaced(request!.query)}}`),
+    "the rows are the exchange's text, not decoded and re-encoded",
+  );
 
-  assert.deepEqual(await loader.store.workflowProgress(`loader-api:${page.queue_id}`).then((p) => [p.pagesDone, p.pagesTotal]), [1, 2]);
+  assert.deepEqual(
+    await loader.store.workflowProgress(`loader-api:${page.queue_id}`).then((p) => [p.pagesDone, p.pagesTotal]),
+    [1, 2],
+  );
   const [report] = await loader.telemetry(1);
   assert.equal(report!.status, 'loading');
   assert.equal(report!.message, 'page 1/2: 24 records');
@@ -167,12 +244,21 @@ test('a page of one candle publishes that candle alone', async (t) => {
 });
 
 test('an hour of USD-M aggTrades captured from the exchange is published as it came, in trade-id order', async (t) => {
-  const loader = await startLoader(t, (request) => request.path === '/fapi/v1/aggTrades' ? { status: 200, body: aggTradesAnswer(CTK_TRADES, request.query) } : { status: 404, body: '{}' });
+  const loader = await startLoader(t, (request) =>
+    request.path === '/fapi/v1/aggTrades'
+      ? { status: 200, body: aggTradesAnswer(CTK_TRADES, request.query) }
+      : { status: 404, body: '{}' },
+  );
   const page = aggTradesPage(CTK_HOUR);
 
   assert.equal(await loadPage(loader.deps, page), 'loaded');
 
-  assert.deepEqual(Object.fromEntries(loader.standin.requests[0]!.query), { symbol: 'CTKUSDT', startTime: String(CTK_HOUR), endTime: String(CTK_HOUR + HOUR_MS - 1), limit: '1000' });
+  assert.deepEqual(Object.fromEntries(loader.standin.requests[0]!.query), {
+    symbol: 'CTKUSDT',
+    startTime: String(CTK_HOUR),
+    endTime: String(CTK_HOUR + HOUR_MS - 1),
+    limit: '1000',
+  });
   const [event] = await loader.published(TOPICS.dataAggTrades, 1);
   assert.equal(event!.type, 'dev.streamforge.data.agg_trades');
   assert.equal(event!.data!.row_format, 'binance_agg_trade');
@@ -184,9 +270,15 @@ test('an hour of USD-M aggTrades captured from the exchange is published as it c
 test('at most 4 pages of aggTrades are fetched at once; the others wait their turn and go as places free', async (t) => {
   // The stand-in holds each answer until the test lets it go, so pages stay in flight.
   const held = new Map<number, () => void>();
-  const loader = await startLoader(t, (request) => new Promise<StandinAnswer>((resolve) => {
-    held.set(Number(request.query.get('startTime')), () => resolve({ status: 200, body: aggTradesAnswer(CTK_TRADES, request.query) }));
-  }));
+  const loader = await startLoader(
+    t,
+    (request) =>
+      new Promise<StandinAnswer>((resolve) => {
+        held.set(Number(request.query.get('startTime')), () =>
+          resolve({ status: 200, body: aggTradesAnswer(CTK_TRADES, request.query) }),
+        );
+      }),
+  );
   let fetching = 0;
   let most = 0;
   const fetchPages = loader.exchange.aggTradePages.bind(loader.exchange);
@@ -219,16 +311,26 @@ test('at most 4 pages of aggTrades are fetched at once; the others wait their tu
   assert.deepEqual(await Promise.all(loads), Array(6).fill('loaded'));
   assert.equal(most, 4);
   const events = await loader.published(TOPICS.dataAggTrades, 6);
-  assert.deepEqual(events.map((event) => event.data!.rows!.length).sort((a, b) => a - b), [0, 0, 0, 0, 0, 38], 'every hour published, the captured one with its trades');
+  assert.deepEqual(
+    events.map((event) => event.data!.rows!.length).sort((a, b) => a - b),
+    [0, 0, 0, 0, 0, 38],
+    'every hour published, the captured one with its trades',
+  );
   assert.equal((await loader.store.workflowProgress(`loader-api:${queueId}`)).pagesDone, 6);
 });
 
 test('kline pages are not gated: six pages of candles are fetched at once', async (t) => {
   const held: Array<() => void> = [];
-  const loader = await startLoader(t, (request) => new Promise<StandinAnswer>((resolve) => {
-    held.push(() => resolve({ status: 200, body: klinesAnswer(DAY_OF_CANDLES, request.query) }));
-  }));
-  const loads = Array.from({ length: 6 }, (_, hour) => loadPage(loader.deps, klinePage(DAY + hour * HOUR_MS, DAY + (hour + 1) * HOUR_MS)));
+  const loader = await startLoader(
+    t,
+    (request) =>
+      new Promise<StandinAnswer>((resolve) => {
+        held.push(() => resolve({ status: 200, body: klinesAnswer(DAY_OF_CANDLES, request.query) }));
+      }),
+  );
+  const loads = Array.from({ length: 6 }, (_, hour) =>
+    loadPage(loader.deps, klinePage(DAY + hour * HOUR_MS, DAY + (hour + 1) * HOUR_MS)),
+  );
 
   await waitFor('six pages at the exchange at once', () => held.length === 6);
   for (const answer of held) answer();
@@ -236,7 +338,7 @@ test('kline pages are not gated: six pages of candles are fetched at once', asyn
   assert.deepEqual(await Promise.all(loads), Array(6).fill('loaded'));
 });
 
-test('a symbol the exchange refuses fails the page for good: SF_EXCHANGE_REJECTED quoting Binance\'s msg, an error report, nothing published, the page not counted done', async (t) => {
+test("a symbol the exchange refuses fails the page for good: SF_EXCHANGE_REJECTED quoting Binance's msg, an error report, nothing published, the page not counted done", async (t) => {
   const loader = await startLoader(t, () => ({ status: 400, body: '{"code":-1121,"msg":"Invalid symbol."}' }));
   const page = klinePage(DAY, DAY + 24 * HOUR_MS);
 
@@ -244,7 +346,10 @@ test('a symbol the exchange refuses fails the page for good: SF_EXCHANGE_REJECTE
     assert.ok(StreamForgeError.is(error));
     assert.equal(error.code, 'SF_EXCHANGE_REJECTED');
     assert.equal(error.status, 422);
-    assert.match(error.message, /^binance spot GET \/api\/v3\/klines\?symbol=BTCUSDT&interval=1h&.*: Invalid symbol\. \(code -1121, HTTP 400\)$/);
+    assert.match(
+      error.message,
+      /^binance spot GET \/api\/v3\/klines\?symbol=BTCUSDT&interval=1h&.*: Invalid symbol\. \(code -1121, HTTP 400\)$/,
+    );
     assert.deepEqual([error.details?.code, error.details?.msg], [-1121, 'Invalid symbol.']);
     return true;
   });
@@ -257,14 +362,21 @@ test('a symbol the exchange refuses fails the page for good: SF_EXCHANGE_REJECTE
   assert.equal((await loader.store.workflowProgress(`loader-api:${page.queue_id}`)).pagesDone, 0);
 });
 
-test('an answer that is not a JSON array (a proxy\'s page) fails the page with SF_DEPENDENCY_UNAVAILABLE saying what came back, after the client\'s retries', async (t) => {
-  const loader = await startLoader(t, () => ({ status: 200, body: '<html><body>Gateway says hello</body></html>', contentType: 'text/html' }));
+test("an answer that is not a JSON array (a proxy's page) fails the page with SF_DEPENDENCY_UNAVAILABLE saying what came back, after the client's retries", async (t) => {
+  const loader = await startLoader(t, () => ({
+    status: 200,
+    body: '<html><body>Gateway says hello</body></html>',
+    contentType: 'text/html',
+  }));
   const page = klinePage(DAY, DAY + 24 * HOUR_MS);
 
   await assert.rejects(loadPage(loader.deps, page), (error: unknown) => {
     assert.ok(StreamForgeError.is(error));
     assert.equal(error.code, 'SF_DEPENDENCY_UNAVAILABLE');
-    assert.match(error.message, /: expected a JSON array of rows, got "<html><body>Gateway says hello<\/body><\/html>" \(gave up after 2 attempts\)$/);
+    assert.match(
+      error.message,
+      /: expected a JSON array of rows, got "<html><body>Gateway says hello<\/body><\/html>" \(gave up after 2 attempts\)$/,
+    );
     return true;
   });
   assert.equal(loader.standin.requests.length, 2);
@@ -278,7 +390,10 @@ test('an exchange failing with 503 and a text body fails the page with SF_DEPEND
   await assert.rejects(loadPage(loader.deps, page), (error: unknown) => {
     assert.ok(StreamForgeError.is(error));
     assert.equal(error.code, 'SF_DEPENDENCY_UNAVAILABLE');
-    assert.match(error.message, /^binance usdm GET \/fapi\/v1\/aggTrades\?symbol=CTKUSDT&.*: HTTP 503: Service Unavailable \(gave up after 2 attempts\)$/);
+    assert.match(
+      error.message,
+      /^binance usdm GET \/fapi\/v1\/aggTrades\?symbol=CTKUSDT&.*: HTTP 503: Service Unavailable \(gave up after 2 attempts\)$/,
+    );
     return true;
   });
   assert.equal(await loader.count(TOPICS.dataAggTrades), 0);
@@ -290,7 +405,10 @@ test('a kline answer cut short after a whole row is refused like any malformed a
   const loader = await startLoader(t, (request) => ({ status: 200, body: cut(request.query) }));
   const page = klinePage(DAY, DAY + 24 * HOUR_MS);
 
-  await assert.rejects(loadPage(loader.deps, page), (error: unknown) => StreamForgeError.is(error) && error.code === 'SF_DEPENDENCY_UNAVAILABLE');
+  await assert.rejects(
+    loadPage(loader.deps, page),
+    (error: unknown) => StreamForgeError.is(error) && error.code === 'SF_DEPENDENCY_UNAVAILABLE',
+  );
   assert.equal(await loader.count(TOPICS.dataKlines), 0);
 });
 

@@ -11,9 +11,13 @@ import { fixtureKlines } from './binance-standin.ts';
 const DAY = fixtureKlines('spot/BTCUSDT-1h-2022-09-07.csv');
 const DAY_TEXT = JSON.stringify(DAY);
 
-test('a page whose JSON is exactly the byte budget is one part, the exchange\'s text as it came', () => {
+test("a page whose JSON is exactly the byte budget is one part, the exchange's text as it came", () => {
   assert.deepEqual(partsOfText(DAY_TEXT, DAY.length, DAY_TEXT.length), [{ rowsJson: DAY_TEXT, count: 24 }]);
-  assert.deepEqual(partsOfRows(DAY, DAY_TEXT.length), [{ rowsJson: DAY_TEXT, count: 24 }], 'decoded rows are cut the same way');
+  assert.deepEqual(
+    partsOfRows(DAY, DAY_TEXT.length),
+    [{ rowsJson: DAY_TEXT, count: 24 }],
+    'decoded rows are cut the same way',
+  );
 });
 
 test('a page one byte over the budget is decoded and cut in two: all rows but the last, then the last', () => {
@@ -55,6 +59,12 @@ test('parts hold at most a thousand rows: two months of hourly candles (1416) go
   const months = [...fixtureKlines('spot/BTCUSDT-1h-2023-01.csv'), ...fixtureKlines('spot/BTCUSDT-1h-2023-02.csv')];
   assert.equal(months.length, 744 + 672);
   const parts = partsOfText(JSON.stringify(months), months.length, 200_000);
-  assert.deepEqual(parts.map((part) => part.count), [RECORDS_PER_PART, 416]);
-  assert.deepEqual(parts.flatMap((part) => JSON.parse(part.rowsJson) as unknown[]), months);
+  assert.deepEqual(
+    parts.map((part) => part.count),
+    [RECORDS_PER_PART, 416],
+  );
+  assert.deepEqual(
+    parts.flatMap((part) => JSON.parse(part.rowsJson) as unknown[]),
+    months,
+  );
 });

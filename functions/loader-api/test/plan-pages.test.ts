@@ -4,7 +4,19 @@ import { countCandles, parseTimeRange, type StartCommand } from '@streamforge/co
 import { planPages } from '../src/plan-pages.ts';
 
 function start(type: string, timeRange: string, market: 'spot' | 'usdm' = 'spot'): StartCommand {
-  return { command: 'start', queue_id: `wf-btcusdt-${type}-x`, target: 'loader-api', symbol: 'BTCUSDT', type, time_range: timeRange, market, kafka_topic: 'data-klines', collection_name: 'c', telemetry_id: 'loader-api__x', timestamp: 1 };
+  return {
+    command: 'start',
+    queue_id: `wf-btcusdt-${type}-x`,
+    target: 'loader-api',
+    symbol: 'BTCUSDT',
+    type,
+    time_range: timeRange,
+    market,
+    kafka_topic: 'data-klines',
+    collection_name: 'c',
+    telemetry_id: 'loader-api__x',
+    timestamp: 1,
+  };
 }
 
 test('one day of 5m candles is one page holding all 288 candles', () => {
@@ -22,7 +34,10 @@ test('pages cover the range exactly, without overlap, at most 1000 spot candles 
   assert.equal(pages.at(-1)?.end_ms, range.endMs);
   for (let i = 1; i < pages.length; i++) assert.equal(pages[i]?.start_ms, pages[i - 1]?.end_ms);
   for (const page of pages) assert.ok(countCandles('1h', page.start_ms, page.end_ms) <= 1000);
-  assert.deepEqual(pages.map((p) => p.page.index), pages.map((_, i) => i));
+  assert.deepEqual(
+    pages.map((p) => p.page.index),
+    pages.map((_, i) => i),
+  );
   assert.ok(pages.every((p) => p.page.count === pages.length));
 });
 
@@ -47,14 +62,25 @@ test('pages never reach into the future; an empty range still has one page to re
   const now = Date.UTC(2024, 7, 1, 12);
   const pages = planPages(start('api_candles_1h', '2024-08-01:2024-08-03'), 'klines', '1h', { now });
   assert.equal(pages.at(-1)?.end_ms, now);
-  const none = planPages(start('api_candles_1h', '2024-08-01:2024-08-03'), 'klines', '1h', { now: Date.UTC(2024, 6, 1) });
+  const none = planPages(start('api_candles_1h', '2024-08-01:2024-08-03'), 'klines', '1h', {
+    now: Date.UTC(2024, 6, 1),
+  });
   assert.equal(none.length, 1);
 });
 
 test('a command without topic or telemetry id gets the defaults; one without a collection is refused before any page', () => {
-  const { kafka_topic: _topic, telemetry_id: _producer, collection_name: _collection, ...bare } = start('api_candles_1h', '2024-08-01:2024-08-02');
+  const {
+    kafka_topic: _topic,
+    telemetry_id: _producer,
+    collection_name: _collection,
+    ...bare
+  } = start('api_candles_1h', '2024-08-01:2024-08-02');
   const [page] = planPages({ ...bare, collection_name: 'c' }, 'klines', '1h');
   assert.equal(page!.kafka_topic, 'data-klines');
   assert.equal(page!.telemetry_id, 'loader-api');
-  assert.throws(() => planPages(bare, 'klines', '1h'), (e: Error & { code?: string }) => e.code === 'SF_CONTRACT_INVALID' && /collection_name: is required/.test(e.message));
+  assert.throws(
+    () => planPages(bare, 'klines', '1h'),
+    (e: Error & { code?: string }) =>
+      e.code === 'SF_CONTRACT_INVALID' && /collection_name: is required/.test(e.message),
+  );
 });

@@ -10,14 +10,23 @@ import type { BinanceRestClient } from '@streamforge/exchange';
 import { LOCAL_BROKER_MAX_MESSAGE_BYTES } from '@streamforge/platform';
 import { openStore } from '@streamforge/core/store';
 import { createLogger } from '@streamforge/core/telemetry';
-import { type TelemetryEmitter } from '@streamforge/core/bus';
+import type { TelemetryEmitter } from '@streamforge/core/bus';
 import { deleteTopics, testKafka, topicMessageCount, uniqueName } from '@streamforge/testing';
 import { startBackfill } from '../src/backfill.ts';
 import { planPages } from '../src/plan-pages.ts';
 
 const command: StartCommand = {
-  command: 'start', queue_id: 'wf-btcusdt-api_candles_1s-20240101-a1b2c3', target: 'loader-api', symbol: 'BTCUSDT', type: 'api_candles_1s',
-  time_range: '2024-01-01:2024-04-01', market: 'spot', kafka_topic: 'data-klines', collection_name: 'c', telemetry_id: 'loader-api', timestamp: 1,
+  command: 'start',
+  queue_id: 'wf-btcusdt-api_candles_1s-20240101-a1b2c3',
+  target: 'loader-api',
+  symbol: 'BTCUSDT',
+  type: 'api_candles_1s',
+  time_range: '2024-01-01:2024-04-01',
+  market: 'spot',
+  kafka_topic: 'data-klines',
+  collection_name: 'c',
+  telemetry_id: 'loader-api',
+  timestamp: 1,
 };
 const now = Date.UTC(2025, 0, 1);
 
@@ -28,7 +37,10 @@ test('a quarter of 1s candles is planned as 7 863 pages, more than the broker ta
 
   const kafka = testKafka('start-backfill-test');
   const prefix = `${uniqueName('plan')}.`;
-  const [topic] = await ensureTopics(kafka, { prefix, plan: TOPIC_PLAN.filter((spec) => spec.name === TOPICS.loaderWork) });
+  const [topic] = await ensureTopics(kafka, {
+    prefix,
+    plan: TOPIC_PLAN.filter((spec) => spec.name === TOPICS.loaderWork),
+  });
   t.after(() => deleteTopics(kafka, [topic!]));
   const producer = await createEventProducer(kafka, { topicPrefix: prefix });
   t.after(() => producer.disconnect());
@@ -37,7 +49,17 @@ test('a quarter of 1s candles is planned as 7 863 pages, more than the broker ta
   const exchange = { exchangeInfo: async () => ({}) } as unknown as BinanceRestClient;
   const telemetry: TelemetryEmitter = { emit: async () => {}, emitMany: async () => {} };
 
-  const planned = await startBackfill({ exchange, producer, telemetry, store, logger: createLogger({ service: 'loader-api-test', level: 'silent' }), clock: () => now }, command);
+  const planned = await startBackfill(
+    {
+      exchange,
+      producer,
+      telemetry,
+      store,
+      logger: createLogger({ service: 'loader-api-test', level: 'silent' }),
+      clock: () => now,
+    },
+    command,
+  );
   assert.equal(planned, 7_863);
   assert.equal(await topicMessageCount(kafka, topic!), 7_863);
 });

@@ -10,7 +10,14 @@
  * backoff; nothing is dropped.
  */
 import { MAX_SEND_BYTES, type EventInput, type EventProducer } from '@streamforge/core/bus';
-import { dataEventType, sourceOf, type DataBatch, type DataKind, type DataRecord, type Market } from '@streamforge/core/contracts';
+import {
+  dataEventType,
+  sourceOf,
+  type DataBatch,
+  type DataKind,
+  type DataRecord,
+  type Market,
+} from '@streamforge/core/contracts';
 import type { TimeSource } from '@streamforge/exchange';
 import type { Logger } from '@streamforge/core/telemetry';
 import { backoffDelay, sleep, type Backoff } from '@streamforge/core/retry';
@@ -76,7 +83,11 @@ export class BatchPublisher {
   #draining = false;
   #closed = false;
 
-  constructor(deps: { producer: EventProducer; time: TimeSource; logger: Logger }, target: BatchTarget, options: BatchPublisherOptions = {}) {
+  constructor(
+    deps: { producer: EventProducer; time: TimeSource; logger: Logger },
+    target: BatchTarget,
+    options: BatchPublisherOptions = {},
+  ) {
     this.#producer = deps.producer;
     this.#time = deps.time;
     this.#logger = deps.logger;
@@ -127,7 +138,10 @@ export class BatchPublisher {
   #take(): { events: Array<EventInput<DataBatch>>; taken: Queued[] } {
     const events: Array<EventInput<DataBatch>> = [];
     const taken: Queued[] = [];
-    const limit = Math.max(1, Math.min(this.#maxPerSend, Math.floor(this.#maxBytesPerSend / Math.max(1, this.#recordBytes))));
+    const limit = Math.max(
+      1,
+      Math.min(this.#maxPerSend, Math.floor(this.#maxBytesPerSend / Math.max(1, this.#recordBytes))),
+    );
     for (const [name, queue] of this.#queues) {
       if (taken.length >= limit) break;
       const [source, symbol] = name.split(':') as ['ws' | 'api', string];
@@ -139,7 +153,13 @@ export class BatchPublisher {
           if (chunk.length >= this.#maxRecords || taken.length + chunk.length >= limit) break;
         }
         taken.push(...chunk);
-        events.push(this.#event(source, symbol, chunk.map((q) => q.record)));
+        events.push(
+          this.#event(
+            source,
+            symbol,
+            chunk.map((q) => q.record),
+          ),
+        );
       }
       if (queue.size === 0) this.#queues.delete(name);
     }
@@ -162,7 +182,14 @@ export class BatchPublisher {
     };
     // Deterministic: the same records make the same event id, so a retried send is recognisable.
     const id = `${t.queueId}:${source}:${records[0]!.key}..${records[records.length - 1]!.key}:${records.length}`;
-    return { id, type: dataEventType(t.kind), source: sourceOf('loader-ws'), subject: t.queueId, partitionKey: symbol, data };
+    return {
+      id,
+      type: dataEventType(t.kind),
+      source: sourceOf('loader-ws'),
+      subject: t.queueId,
+      partitionKey: symbol,
+      data,
+    };
   }
 
   async #drain(): Promise<void> {
@@ -183,7 +210,10 @@ export class BatchPublisher {
             return;
           }
           const delay = backoffDelay(SEND_BACKOFF, failures);
-          this.#logger.error({ err: error, records: taken.length, retry_in_ms: delay }, 'Kafka did not take the data batches; retrying');
+          this.#logger.error(
+            { err: error, records: taken.length, retry_in_ms: delay },
+            'Kafka did not take the data batches; retrying',
+          );
           await sleep(delay);
         }
       }

@@ -13,7 +13,16 @@
  *   `api` batches.
  */
 import { TOPICS, type EventProducer } from '@streamforge/core/bus';
-import { EVENT_TYPES, klinePageBounds, sourceOf, telemetryId, timePageBounds, type Interval, type Market, type WorkPage } from '@streamforge/core/contracts';
+import {
+  EVENT_TYPES,
+  klinePageBounds,
+  sourceOf,
+  telemetryId,
+  timePageBounds,
+  type Interval,
+  type Market,
+  type WorkPage,
+} from '@streamforge/core/contracts';
 import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/exchange';
 import type { Logger } from '@streamforge/core/telemetry';
 import type { BatchPublisher } from './batch-publisher.ts';
@@ -61,14 +70,24 @@ export class GapFiller {
     const interval = this.#target.interval!;
     const bounds = klinePageBounds(interval, from, to, KLINE_LIMITS[this.#target.market].max);
     const queueId = await this.#publishPages(symbol, 'klines', bounds);
-    return { description: `${symbol} ${interval} candles opening ${new Date(from).toISOString()} to before ${new Date(to).toISOString()}`, pages: bounds.length, records: 0, fill_queue_id: queueId };
+    return {
+      description: `${symbol} ${interval} candles opening ${new Date(from).toISOString()} to before ${new Date(to).toISOString()}`,
+      pages: bounds.length,
+      records: 0,
+      fill_queue_id: queueId,
+    };
   }
 
   /** Aggregate trades made in [from, to] (the times of the trades around the gap) become hour pages. */
   async aggTrades(symbol: string, ids: { from: number; to: number }, from: number, to: number): Promise<GapFill> {
     const bounds = timePageBounds(from, to + 1);
     const queueId = await this.#publishPages(symbol, 'agg_trades', bounds);
-    return { description: `${symbol} aggTrades ${ids.from}–${ids.to} (${ids.to - ids.from + 1})`, pages: bounds.length, records: 0, fill_queue_id: queueId };
+    return {
+      description: `${symbol} aggTrades ${ids.from}–${ids.to} (${ids.to - ids.from + 1})`,
+      pages: bounds.length,
+      records: 0,
+      fill_queue_id: queueId,
+    };
   }
 
   /** Raw trades with ids in [from, to], fetched here and queued as `api` batches. */
@@ -76,11 +95,21 @@ export class GapFiller {
     let next = from;
     let records = 0;
     while (next <= to) {
-      const page = await this.#deps.exchange.historicalTrades({ market: this.#target.market, symbol, fromId: next, limit: Math.min(1000, to - next + 1) });
+      const page = await this.#deps.exchange.historicalTrades({
+        market: this.#target.market,
+        symbol,
+        fromId: next,
+        limit: Math.min(1000, to - next + 1),
+      });
       if (page.length === 0) break; // not on the exchange (yet): nothing more to fill
       for (const t of page) {
         if (t.id > to) break;
-        this.#deps.publisher.add(symbol, tradeRecord({ E: t.time, s: symbol, t: t.id, p: t.price, q: t.qty, T: t.time, m: t.isBuyerMaker }), t.time, 'api');
+        this.#deps.publisher.add(
+          symbol,
+          tradeRecord({ E: t.time, s: symbol, t: t.id, p: t.price, q: t.qty, T: t.time, m: t.isBuyerMaker }),
+          t.time,
+          'api',
+        );
         records += 1;
       }
       next = page[page.length - 1]!.id + 1;
@@ -107,9 +136,19 @@ export class GapFiller {
     }));
     await this.#deps.producer.send(
       TOPICS.loaderWork,
-      pages.map((page) => ({ id: `${queueId}:page:${page.page.index}`, type: EVENT_TYPES.workPage, source: sourceOf('loader-ws'), subject: queueId, partitionKey: `${symbol}:${page.page.index}`, data: page })),
+      pages.map((page) => ({
+        id: `${queueId}:page:${page.page.index}`,
+        type: EVENT_TYPES.workPage,
+        source: sourceOf('loader-ws'),
+        subject: queueId,
+        partitionKey: `${symbol}:${page.page.index}`,
+        data: page,
+      })),
     );
-    this.#deps.logger.info({ fill_queue_id: queueId, symbol, kind, pages: pages.length }, 'gap handed to loader-api as backfill pages');
+    this.#deps.logger.info(
+      { fill_queue_id: queueId, symbol, kind, pages: pages.length },
+      'gap handed to loader-api as backfill pages',
+    );
     return queueId;
   }
 }

@@ -16,7 +16,14 @@ export interface JobServer {
 export async function startJobServer(loader: LiveLoader, port: number, queueId: string): Promise<JobServer> {
   const registry = createRegistry({ service: 'loader-ws', instance: queueId });
   const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
   // Running totals of this Job, read at scrape time (Gauges with collect: the loader owns the
   // counts), from one snapshot per scrape: stats() sorts the latency samples.
   let snapshot: ReturnType<LiveLoader['stats']> | undefined;
@@ -27,7 +34,11 @@ export async function startJobServer(loader: LiveLoader, port: number, queueId: 
   gauge('streamforge_ws_gaps_found', 'Gaps in the streams found so far.', () => stats().gaps_found);
   gauge('streamforge_ws_gaps_filled', 'Gaps handed to or fetched from the REST API.', () => stats().gaps_filled);
   gauge('streamforge_ws_reconnects', 'Unplanned reconnects of the stream connections.', () => stats().reconnects);
-  gauge('streamforge_ws_event_to_ack_p99_seconds', 'p99 of the time from the exchange event to the Kafka acknowledgement.', () => (stats().latency_ms.p99 ?? 0) / 1000);
+  gauge(
+    'streamforge_ws_event_to_ack_p99_seconds',
+    'p99 of the time from the exchange event to the Kafka acknowledgement.',
+    () => (stats().latency_ms.p99 ?? 0) / 1000,
+  );
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -37,7 +48,9 @@ export async function startJobServer(loader: LiveLoader, port: number, queueId: 
     } else if (path === '/health/liveness') {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('OK');
     } else if (path === '/health/readiness') {
-      res.writeHead(loader.connected ? 200 : 503, { 'Content-Type': 'text/plain' }).end(loader.connected ? 'OK' : 'connecting');
+      res
+        .writeHead(loader.connected ? 200 : 503, { 'Content-Type': 'text/plain' })
+        .end(loader.connected ? 'OK' : 'connecting');
     } else {
       res.writeHead(404).end();
     }
@@ -45,6 +58,10 @@ export async function startJobServer(loader: LiveLoader, port: number, queueId: 
   await new Promise<void>((resolve) => server.listen(port, resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -33,7 +33,15 @@ const logger = root.child({ queue_id: config.queueId });
 const time = exchangeTimeFromEnv();
 const bus: ServiceBus = await connectServiceBus('loader-ws', logger);
 const exchange = new BinanceRestClient({ logger, time });
-const loader = new LiveLoader({ config, producer: bus.producer, telemetry: bus.telemetry, exchange, time, logger, latencyScale: 1 / Number(env('EXCHANGE_TIME_FACTOR')) });
+const loader = new LiveLoader({
+  config,
+  producer: bus.producer,
+  telemetry: bus.telemetry,
+  exchange,
+  time,
+  logger,
+  latencyScale: 1 / Number(env('EXCHANGE_TIME_FACTOR')),
+});
 let server: JobServer | undefined;
 let listener: EventConsumer | undefined;
 let ending: Promise<never> | undefined;
@@ -47,7 +55,8 @@ function end(code: number, reason: string): Promise<never> {
       process.exit(code === 0 ? 1 : code);
     }, 25_000);
     deadline.unref();
-    if (code === 0) await loader.stop(reason).catch((error: unknown) => logger.error({ err: error }, 'stop was not clean'));
+    if (code === 0)
+      await loader.stop(reason).catch((error: unknown) => logger.error({ err: error }, 'stop was not clean'));
     await listener?.stop().catch(() => undefined);
     await server?.close();
     await exchange.close();
@@ -59,7 +68,12 @@ function end(code: number, reason: string): Promise<never> {
 
 process.once('SIGTERM', () => void end(0, 'SIGTERM'));
 process.once('SIGINT', () => void end(0, 'SIGINT'));
-listener = await startStopListener({ connection: bus.connection, queueId: config.queueId, logger, onStop: (reason) => void end(0, reason) }).catch((error: unknown) => {
+listener = await startStopListener({
+  connection: bus.connection,
+  queueId: config.queueId,
+  logger,
+  onStop: (reason) => void end(0, reason),
+}).catch((error: unknown) => {
   logger.fatal({ err: error }, 'cannot listen to queue-control.loader-ws');
   return end(1, 'queue-control.loader-ws unavailable');
 });
@@ -74,8 +88,15 @@ try {
   const permanent = failure.disposition !== 'retry';
   logger.fatal({ err: failure, permanent }, 'loader-ws failed to start');
   await bus.telemetry
-    .emit({ queue_id: config.queueId, producer: config.telemetryId, symbol: config.symbols[0]!, type: config.type, status: 'error', message: failure.message, error: { code: failure.code, message: failure.message, retryable: !permanent } })
+    .emit({
+      queue_id: config.queueId,
+      producer: config.telemetryId,
+      symbol: config.symbols[0]!,
+      type: config.type,
+      status: 'error',
+      message: failure.message,
+      error: { code: failure.code, message: failure.message, retryable: !permanent },
+    })
     .catch(() => undefined);
   await end(permanent ? EXIT_PERMANENT : 1, failure.message);
 }
-

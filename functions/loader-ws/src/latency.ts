@@ -32,8 +32,11 @@ export class LatencyRecorder {
   percentiles(...ps: number[]): Record<string, number> {
     const n = Math.min(this.#count, this.#samples.length);
     if (n === 0) return {};
-    const sorted = (this.#sorted ??= this.#samples.slice(0, n).sort());
-    return Object.fromEntries(ps.map((p) => [`p${p}`, Math.round(sorted[Math.min(n - 1, Math.floor((p / 100) * n))]! * 100) / 100]));
+    this.#sorted ??= this.#samples.slice(0, n).sort();
+    const sorted = this.#sorted;
+    return Object.fromEntries(
+      ps.map((p) => [`p${p}`, Math.round(sorted[Math.min(n - 1, Math.floor((p / 100) * n))]! * 100) / 100]),
+    );
   }
 
   reset(): void {

@@ -105,7 +105,17 @@ export class LiveLoader {
   readonly #publisher: BatchPublisher;
   readonly #gaps: GapFiller;
   readonly #symbols = new Map<string, SymbolState>();
-  readonly #counts = { messages: 0, gapsFound: 0, gapsFilled: 0, gapFillFailures: 0, resyncs: 0, duplicates: 0, stale: 0, malformed: 0, disconnects: 0 };
+  readonly #counts = {
+    messages: 0,
+    gapsFound: 0,
+    gapsFilled: 0,
+    gapFillFailures: 0,
+    resyncs: 0,
+    duplicates: 0,
+    stale: 0,
+    malformed: 0,
+    disconnects: 0,
+  };
   readonly #fills = new Set<Promise<void>>();
   readonly #stopping = new AbortController();
   readonly #arrival: LatencyRecorder;
@@ -119,14 +129,38 @@ export class LiveLoader {
     this.#deps = deps;
     this.#config = deps.config;
     const c = deps.config;
-    const target = { queueId: c.queueId, market: c.market, kind: c.kind, ...(c.interval ? { interval: c.interval } : {}), collectionName: c.collectionName, kafkaTopic: c.kafkaTopic, telemetryId: c.telemetryId };
+    const target = {
+      queueId: c.queueId,
+      market: c.market,
+      kind: c.kind,
+      ...(c.interval ? { interval: c.interval } : {}),
+      collectionName: c.collectionName,
+      kafkaTopic: c.kafkaTopic,
+      telemetryId: c.telemetryId,
+    };
     // Order-book records are large: keep each data event well inside the 1 MiB body limit.
     const maxRecords = c.kind === 'depth' ? Math.max(1, Math.floor(600_000 / (c.depthLevels * 2 * 40 + 200))) : 1000;
     this.#arrival = new LatencyRecorder(100_000, deps.latencyScale ?? 1);
-    this.#publisher = new BatchPublisher({ producer: deps.producer, time: deps.time, logger: deps.logger }, target, { maxRecords, latencyScale: deps.latencyScale ?? 1 });
+    this.#publisher = new BatchPublisher({ producer: deps.producer, time: deps.time, logger: deps.logger }, target, {
+      maxRecords,
+      latencyScale: deps.latencyScale ?? 1,
+    });
     this.#gaps = new GapFiller(
-      { producer: deps.producer, exchange: deps.exchange, publisher: this.#publisher, logger: deps.logger, runId: deps.runId ?? deps.time.now().toString(36) },
-      { queueId: c.queueId, type: c.type, market: c.market, ...(c.interval ? { interval: c.interval } : {}), collectionName: c.collectionName, kafkaTopic: c.kafkaTopic },
+      {
+        producer: deps.producer,
+        exchange: deps.exchange,
+        publisher: this.#publisher,
+        logger: deps.logger,
+        runId: deps.runId ?? deps.time.now().toString(36),
+      },
+      {
+        queueId: c.queueId,
+        type: c.type,
+        market: c.market,
+        ...(c.interval ? { interval: c.interval } : {}),
+        collectionName: c.collectionName,
+        kafkaTopic: c.kafkaTopic,
+      },
     );
     for (const symbol of c.symbols) this.#symbols.set(symbol, this.#newState(symbol));
   }
@@ -157,9 +191,15 @@ export class LiveLoader {
     await this.#client.start();
     this.#connected = true;
     if (c.kind === 'depth') this.#depthLoop = this.#publishBooks();
-    this.#telemetryTimer = setInterval(() => void this.#emit({ status: 'loading', message: this.#summary() }), c.telemetryIntervalMs);
+    this.#telemetryTimer = setInterval(
+      () => void this.#emit({ status: 'loading', message: this.#summary() }),
+      c.telemetryIntervalMs,
+    );
     this.#telemetryTimer.unref();
-    await this.#emit({ status: 'started', message: `streaming ${streams.length} ${c.market} stream(s) for ${c.type}: ${c.symbols.join(', ')}` });
+    await this.#emit({
+      status: 'started',
+      message: `streaming ${streams.length} ${c.market} stream(s) for ${c.type}: ${c.symbols.join(', ')}`,
+    });
     this.#deps.logger.info({ streams: streams.length, symbols: c.symbols, market: c.market }, 'live streams started');
   }
 
@@ -226,9 +266,14 @@ export class LiveLoader {
             fetchSnapshot: () => this.#deps.exchange.depth({ market: c.market, symbol, limit: c.depthSnapshotLimit }),
             onResync: (why) => {
               this.#counts.resyncs += 1;
-              void this.#emit({ status: 'loading', message: `order book of ${symbol} resynchronised from a new snapshot: ${why}`, ...this.#countsField() });
+              void this.#emit({
+                status: 'loading',
+                message: `order book of ${symbol} resynchronised from a new snapshot: ${why}`,
+                ...this.#countsField(),
+              });
             },
-            onSnapshotError: (error) => this.#deps.logger.warn({ symbol, err: error }, 'depth snapshot failed; the next event tries again'),
+            onSnapshotError: (error) =>
+              this.#deps.logger.warn({ symbol, err: error }, 'depth snapshot failed; the next event tries again'),
           }),
         };
       case 'book_ticker':
@@ -239,10 +284,13 @@ export class LiveLoader {
   /** Checks every symbol exists on the market before streaming (a misspelt symbol's stream would just stay silent). */
   async #checkSymbols(): Promise<void> {
     const c = this.#config;
-    const info = await this.#deps.exchange.exchangeInfo(c.market === 'spot' ? { market: 'spot', symbols: c.symbols } : { market: 'usdm' });
+    const info = await this.#deps.exchange.exchangeInfo(
+      c.market === 'spot' ? { market: 'spot', symbols: c.symbols } : { market: 'usdm' },
+    );
     const listed = new Set(info.symbols.map((s) => s.symbol));
     const missing = c.symbols.filter((s) => !listed.has(s));
-    if (missing.length > 0) throw new StreamForgeError('SF_EXCHANGE_REJECTED', `symbols: ${missing.join(', ')} not listed on ${c.market}`);
+    if (missing.length > 0)
+      throw new StreamForgeError('SF_EXCHANGE_REJECTED', `symbols: ${missing.join(', ')} not listed on ${c.market}`);
   }
 
   #onMessage(message: StreamMessage): void {
@@ -252,13 +300,25 @@ export class LiveLoader {
     } catch (error) {
       // A message without the fields its stream promises: one record lost is better than the Job.
       this.#counts.malformed += 1;
-      this.#deps.logger.warn({ stream: message.stream, malformed: this.#counts.malformed, err: error, data: JSON.stringify(message.data).slice(0, 200) }, 'stream message is malformed; skipped');
+      this.#deps.logger.warn(
+        {
+          stream: message.stream,
+          malformed: this.#counts.malformed,
+          err: error,
+          data: JSON.stringify(message.data).slice(0, 200),
+        },
+        'stream message is malformed; skipped',
+      );
     }
   }
 
   #take(message: StreamMessage): void {
     const problems = payloadProblems(this.#config.kind, message.data);
-    if (problems.length > 0) throw new StreamForgeError('SF_CONTRACT_INVALID', `${message.stream}: missing or mistyped ${problems.join(', ')}`);
+    if (problems.length > 0)
+      throw new StreamForgeError(
+        'SF_CONTRACT_INVALID',
+        `${message.stream}: missing or mistyped ${problems.join(', ')}`,
+      );
     const eventTime = (message.data as { E?: number }).E;
     if (eventTime !== undefined) this.#arrival.record(message.receivedAt - eventTime);
     const symbol = symbolOfStream(message.stream);
@@ -323,15 +383,32 @@ export class LiveLoader {
         try {
           const fill = await run();
           this.#counts.gapsFilled += 1;
-          const how = fill.pages > 0 ? `${fill.pages} backfill page(s) for loader-api (${fill.fill_queue_id})` : `${fill.records} records fetched from REST`;
-          await this.#emit({ status: 'loading', message: `gap found and filled: ${fill.description}; ${how}`, gap: fill, ...this.#countsField() });
+          const how =
+            fill.pages > 0
+              ? `${fill.pages} backfill page(s) for loader-api (${fill.fill_queue_id})`
+              : `${fill.records} records fetched from REST`;
+          await this.#emit({
+            status: 'loading',
+            message: `gap found and filled: ${fill.description}; ${how}`,
+            gap: fill,
+            ...this.#countsField(),
+          });
           return;
         } catch (error) {
           // A failure its code says will not heal (an exchange rejection) is reported at once.
-          if (!mayRetry(GAP_FILL_BACKOFF, attempt) || dispositionOf(error) !== 'retry' || this.#stopping.signal.aborted) {
+          if (
+            !mayRetry(GAP_FILL_BACKOFF, attempt) ||
+            dispositionOf(error) !== 'retry' ||
+            this.#stopping.signal.aborted
+          ) {
             this.#counts.gapFillFailures += 1;
             this.#deps.logger.error({ err: error }, 'gap could not be filled');
-            await this.#emit({ status: 'loading', message: `gap could not be filled: ${(error as Error).message}`, error: { message: (error as Error).message, retryable: true }, ...this.#countsField() });
+            await this.#emit({
+              status: 'loading',
+              message: `gap could not be filled: ${(error as Error).message}`,
+              error: { message: (error as Error).message, retryable: true },
+              ...this.#countsField(),
+            });
             return;
           }
           await sleep(backoffDelay(GAP_FILL_BACKOFF, attempt));
@@ -345,7 +422,10 @@ export class LiveLoader {
   #onConnectionEvent(event: StreamClientEvent): void {
     if (event.type === 'disconnected' && !event.planned) {
       this.#counts.disconnects += 1;
-      this.#deps.logger.warn({ connection: event.connection, code: event.code, reason: event.reason }, 'stream connection lost; reconnecting (gaps are detected and filled)');
+      this.#deps.logger.warn(
+        { connection: event.connection, code: event.code, reason: event.reason },
+        'stream connection lost; reconnecting (gaps are detected and filled)',
+      );
     }
   }
 

@@ -33,7 +33,8 @@ export async function startStopListener(options: StopListenerOptions): Promise<E
       const errors = controlCommandContract.check(event.data);
       if (errors.length > 0) return; // not ours to judge: the manager validated what it sent
       const command = event.data as { command: string; queue_id: string; reason?: string };
-      if (command.command === 'stop' && command.queue_id === options.queueId) options.onStop(command.reason ?? 'stop command');
+      if (command.command === 'stop' && command.queue_id === options.queueId)
+        options.onStop(command.reason ?? 'stop command');
     },
   });
 }

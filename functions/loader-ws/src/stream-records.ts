@@ -46,7 +46,25 @@ export function symbolOfStream(stream: string): string {
 export interface KlinePayload {
   E: number;
   s: string;
-  k: { t: number; T: number; s: string; i: string; f: number; L: number; o: string; c: string; h: string; l: string; v: string; n: number; x: boolean; q: string; V: string; Q: string; B: string };
+  k: {
+    t: number;
+    T: number;
+    s: string;
+    i: string;
+    f: number;
+    L: number;
+    o: string;
+    c: string;
+    h: string;
+    l: string;
+    v: string;
+    n: number;
+    x: boolean;
+    q: string;
+    V: string;
+    Q: string;
+    B: string;
+  };
 }
 
 /** The aggTrade stream's payload: the REST fields plus event time and symbol. */
@@ -101,7 +119,15 @@ export function aggTradeRecord(payload: AggTradePayload): AggTradeRecord {
 }
 
 export function tradeRecord(payload: TradePayload): TradeRecord {
-  return { key: tradeKey(payload.s, payload.t), symbol: payload.s, trade_id: payload.t, price: payload.p, quantity: payload.q, timestamp: payload.T, is_buyer_maker: payload.m };
+  return {
+    key: tradeKey(payload.s, payload.t),
+    symbol: payload.s,
+    trade_id: payload.t,
+    price: payload.p,
+    quantity: payload.q,
+    timestamp: payload.T,
+    is_buyer_maker: payload.m,
+  };
 }
 
 export function bookTickerRecord(payload: BookTickerPayload): BookTickerRecord {
@@ -118,7 +144,12 @@ export function bookTickerRecord(payload: BookTickerPayload): BookTickerRecord {
   };
 }
 
-export function depthRecord(symbol: string, view: BookView, levels: number, eventTime: number | undefined): DepthRecord {
+export function depthRecord(
+  symbol: string,
+  view: BookView,
+  levels: number,
+  eventTime: number | undefined,
+): DepthRecord {
   return {
     key: depthKey(symbol, view.lastUpdateId),
     symbol,
@@ -138,18 +169,40 @@ export function eventTimeOf(data: { E?: number; T?: number }, receivedAt: number
 type FieldType = 'string' | 'number' | 'boolean' | 'array' | 'object';
 const FIELDS: Record<DataKind, Record<string, FieldType>> = {
   klines: { s: 'string', k: 'object' },
-  agg_trades: { s: 'string', a: 'number', p: 'string', q: 'string', f: 'number', l: 'number', T: 'number', m: 'boolean' },
+  agg_trades: {
+    s: 'string',
+    a: 'number',
+    p: 'string',
+    q: 'string',
+    f: 'number',
+    l: 'number',
+    T: 'number',
+    m: 'boolean',
+  },
   trades: { s: 'string', t: 'number', p: 'string', q: 'string', T: 'number', m: 'boolean' },
   depth: { s: 'string', U: 'number', u: 'number', b: 'array', a: 'array' },
   book_ticker: { s: 'string', u: 'number', b: 'string', B: 'string', a: 'string', A: 'string' },
 };
-const KLINE_FIELDS: Record<string, FieldType> = { t: 'number', T: 'number', o: 'string', h: 'string', l: 'string', c: 'string', v: 'string', x: 'boolean' };
+const KLINE_FIELDS: Record<string, FieldType> = {
+  t: 'number',
+  T: 'number',
+  o: 'string',
+  h: 'string',
+  l: 'string',
+  c: 'string',
+  v: 'string',
+  x: 'boolean',
+};
 
 function wrongFields(value: Record<string, unknown>, fields: Record<string, FieldType>, prefix = ''): string[] {
   return Object.entries(fields)
     .filter(([name, type]) => {
       const v = value[name];
-      return type === 'array' ? !Array.isArray(v) : type === 'object' ? typeof v !== 'object' || v === null || Array.isArray(v) : typeof v !== type;
+      return type === 'array'
+        ? !Array.isArray(v)
+        : type === 'object'
+          ? typeof v !== 'object' || v === null || Array.isArray(v)
+          : typeof v !== type;
     })
     .map(([name, type]) => `${prefix}${name} (${type})`);
 }
@@ -159,6 +212,7 @@ export function payloadProblems(kind: DataKind, data: unknown): string[] {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return ['data (object)'];
   const payload = data as Record<string, unknown>;
   const problems = wrongFields(payload, FIELDS[kind]);
-  if (kind === 'klines' && problems.length === 0) problems.push(...wrongFields(payload.k as Record<string, unknown>, KLINE_FIELDS, 'k.'));
+  if (kind === 'klines' && problems.length === 0)
+    problems.push(...wrongFields(payload.k as Record<string, unknown>, KLINE_FIELDS, 'k.'));
   return problems;
 }

@@ -1,7 +1,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { TOPICS, TOPIC_PLAN, controlTopicOf, createEventProducer, ensureTopics, startEventConsumer } from '@streamforge/core/bus';
+import {
+  TOPICS,
+  TOPIC_PLAN,
+  controlTopicOf,
+  createEventProducer,
+  ensureTopics,
+  startEventConsumer,
+} from '@streamforge/core/bus';
 import { EVENT_TYPES, type DataBatch, type TelemetryEvent } from '@streamforge/core/contracts';
 import { anchoredTime, exchangeTimeOrigin } from '@streamforge/exchange';
 import { attachWebSocketSide, startExchangeSimulator } from '@streamforge/simulator';
@@ -70,10 +77,21 @@ test('a stop command for its queue_id ends the Job: it flushes, reports stopped 
   const { env, queueId, telemetry, batches, producer } = await setup(t, 'ETHUSDT,BNBUSDT');
   const job = startJob(t, env);
   await waitFor('started telemetry', () => telemetry.some((e) => e.status === 'started'), { timeoutMs: 30_000 });
-  await waitFor('trades of both symbols', () => ['ETHUSDT', 'BNBUSDT'].every((s) => batches.some((b) => b.symbol === s)));
+  await waitFor('trades of both symbols', () =>
+    ['ETHUSDT', 'BNBUSDT'].every((s) => batches.some((b) => b.symbol === s)),
+  );
   const other = { command: 'stop', queue_id: 'wf-someone-else-000000', timestamp: Date.now() / 1000 };
   const stop = { command: 'stop', queue_id: queueId, reason: 'test', timestamp: Date.now() / 1000 };
-  await producer.send(controlTopicOf('loader-ws'), [other, stop].map((data) => ({ type: EVENT_TYPES.controlStop, source: '/streamforge/test', subject: data.queue_id, partitionKey: 'x', data })));
+  await producer.send(
+    controlTopicOf('loader-ws'),
+    [other, stop].map((data) => ({
+      type: EVENT_TYPES.controlStop,
+      source: '/streamforge/test',
+      subject: data.queue_id,
+      partitionKey: 'x',
+      data,
+    })),
+  );
   assert.equal(await job.exited, 0, job.output());
   await waitFor('stopped telemetry', () => telemetry.some((e) => e.status === 'stopped'));
   const stopped = telemetry.find((e) => e.status === 'stopped')!;
@@ -81,7 +99,10 @@ test('a stop command for its queue_id ends the Job: it flushes, reports stopped 
   assert.equal(stopped.queue_id, queueId);
   assert.match(String(stopped.message), /^stopped \(test\)/);
   const published = stopped.records_published as number;
-  await waitFor('every published record read back', () => batches.reduce((n, b) => n + (b.records?.length ?? 0), 0) >= published);
+  await waitFor(
+    'every published record read back',
+    () => batches.reduce((n, b) => n + (b.records?.length ?? 0), 0) >= published,
+  );
   assert.ok(published > 0);
 });
 
@@ -90,7 +111,9 @@ test('SIGTERM (the manager deleting the Job) ends it the same way', async (t) =>
   const job = startJob(t, env);
   await waitFor('started telemetry', () => telemetry.some((e) => e.status === 'started'), { timeoutMs: 30_000 });
   assert.equal(await job.stop(), 0, job.output());
-  await waitFor('stopped telemetry', () => telemetry.some((e) => e.status === 'stopped' && /SIGTERM/.test(String(e.message))));
+  await waitFor('stopped telemetry', () =>
+    telemetry.some((e) => e.status === 'stopped' && /SIGTERM/.test(String(e.message))),
+  );
 });
 
 test('an unknown symbol is reported as a permanent error and the Job exits 2, which its FailJob rule does not retry', async (t) => {

@@ -13,18 +13,24 @@ export function pathOf(workflow: Pick<WorkflowRecord, 'type'>): Array<{ group: s
   const plan = parseWorkflowType(workflow.type);
   const path: Array<{ group: string; topic: string }> = [{ group: 'queue-manager-events', topic: TOPICS.events }];
   if (plan.source === 'api') path.push({ group: 'loader-api-work', topic: TOPICS.loaderWork });
-  if (plan.source === 'api' || plan.source === 'ws') path.push({ group: 'arango-connector-data', topic: dataTopicOf(plan.kind) });
+  if (plan.source === 'api' || plan.source === 'ws')
+    path.push({ group: 'arango-connector-data', topic: dataTopicOf(plan.kind) });
   return path;
 }
 
-export function createBacklogProbe(connection: BusConnection): (workflow: WorkflowRecord) => Promise<string | undefined> {
+export function createBacklogProbe(
+  connection: BusConnection,
+): (workflow: WorkflowRecord) => Promise<string | undefined> {
   return async (workflow) => {
     try {
       return await withAdmin(connection, async (admin) => {
         for (const { group, topic } of pathOf(workflow)) {
           const name = topicName(topic);
           const committed = (await admin.groupOffsets(topicName(group), [name])).get(name);
-          const lag = (await admin.topicOffsets(name)).reduce((n, p) => n + Number(p.high) - Number(committed?.get(p.partition) ?? p.low), 0);
+          const lag = (await admin.topicOffsets(name)).reduce(
+            (n, p) => n + Number(p.high) - Number(committed?.get(p.partition) ?? p.low),
+            0,
+          );
           if (lag > 0) return `${lag} records wait on ${topic} for ${group}`;
         }
         return undefined;

@@ -15,10 +15,28 @@ import type { DeadLetter, WorkflowRecord } from '@streamforge/core/store';
 
 /** What the dead-letter path adds to an event; a replay leaves these out. */
 const FAILURE_EXTENSIONS = new Set([
-  'knativeerrordest', 'knativeerrorcode', 'knativeerrordata', 'knativekafkapartition', 'knativekafkaoffset',
-  ...Object.values(ERROR_HEADERS).map((header) => header.slice('kne-'.length)), 'streamforgedispatchreason',
+  'knativeerrordest',
+  'knativeerrorcode',
+  'knativeerrordata',
+  'knativekafkapartition',
+  'knativekafkaoffset',
+  ...Object.values(ERROR_HEADERS).map((header) => header.slice('kne-'.length)),
+  'streamforgedispatchreason',
 ]);
-const ATTRIBUTES = new Set(['id', 'type', 'source', 'specversion', 'subject', 'time', 'datacontenttype', 'dataschema', 'data', 'data_base64', 'partitionkey', 'streamforgebodytext']);
+const ATTRIBUTES = new Set([
+  'id',
+  'type',
+  'source',
+  'specversion',
+  'subject',
+  'time',
+  'datacontenttype',
+  'dataschema',
+  'data',
+  'data_base64',
+  'partitionkey',
+  'streamforgebodytext',
+]);
 
 type AnyEvent = CloudEvent<unknown> & Record<string, unknown>;
 
@@ -28,15 +46,25 @@ export function isDeadLetter(event: CloudEvent<unknown>): boolean {
 }
 
 /** Where an event of this type travels, and who takes it there (control commands: the workflow's target). */
-function routeOf(type: string, workflow: WorkflowRecord | undefined): { topic: string; service: string; deadLetterTopic: string } {
-  if (type === EVENT_TYPES.workPage) return { topic: TOPICS.loaderWork, service: 'loader-api', deadLetterTopic: TOPICS.deadLetterWork };
-  if (type === EVENT_TYPES.telemetry) return { topic: TOPICS.events, service: 'queue-manager', deadLetterTopic: TOPICS.deadLetterEvents };
+function routeOf(
+  type: string,
+  workflow: WorkflowRecord | undefined,
+): { topic: string; service: string; deadLetterTopic: string } {
+  if (type === EVENT_TYPES.workPage)
+    return { topic: TOPICS.loaderWork, service: 'loader-api', deadLetterTopic: TOPICS.deadLetterWork };
+  if (type === EVENT_TYPES.telemetry)
+    return { topic: TOPICS.events, service: 'queue-manager', deadLetterTopic: TOPICS.deadLetterEvents };
   const kind = DATA_KINDS.find((k) => dataEventType(k) === type);
-  if (kind !== undefined) return { topic: dataTopicOf(kind), service: 'arango-connector', deadLetterTopic: TOPICS.deadLetterData };
+  if (kind !== undefined)
+    return { topic: dataTopicOf(kind), service: 'arango-connector', deadLetterTopic: TOPICS.deadLetterData };
   if (type.startsWith('dev.streamforge.control.')) {
     const target = workflow ? parseWorkflowType(workflow.type).target : undefined;
     // Without its workflow a command's target is unknown: it is listed, but cannot be replayed.
-    return { topic: target ? controlTopicOf(target) : '', service: target ?? 'unknown', deadLetterTopic: TOPICS.deadLetterControl };
+    return {
+      topic: target ? controlTopicOf(target) : '',
+      service: target ?? 'unknown',
+      deadLetterTopic: TOPICS.deadLetterControl,
+    };
   }
   return { topic: '', service: 'unknown', deadLetterTopic: 'unknown' };
 }
@@ -59,20 +87,34 @@ function reasonOf(event: AnyEvent, service: string): { reason: string; status?: 
   const code = text(event.streamforgeerror);
   const said = text(event.streamforgereason);
   const answered = Number.isInteger(status) && status > 0 ? `${service} answered ${status}` : undefined;
-  if (said !== undefined) return { reason: `${answered ? `${answered}: ` : ''}${code ? `${code} ` : ''}${decoded(said)}`, ...(answered ? { status } : {}) };
+  if (said !== undefined)
+    return {
+      reason: `${answered ? `${answered}: ` : ''}${code ? `${code} ` : ''}${decoded(said)}`,
+      ...(answered ? { status } : {}),
+    };
   const data = text(event.knativeerrordata);
   if (data !== undefined) {
     try {
       const body = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { message?: unknown };
-      if (typeof body.message === 'string') return { reason: `${answered ?? service}: ${body.message}`, ...(answered ? { status } : {}) };
-    } catch { /* not JSON: the dispatcher's words below */ }
+      if (typeof body.message === 'string')
+        return { reason: `${answered ?? service}: ${body.message}`, ...(answered ? { status } : {}) };
+    } catch {
+      /* not JSON: the dispatcher's words below */
+    }
   }
   const dispatch = text(event.streamforgedispatchreason);
-  return { reason: dispatch ? decoded(dispatch) : (answered ?? `${service} could not take it`), ...(answered ? { status } : {}) };
+  return {
+    reason: dispatch ? decoded(dispatch) : (answered ?? `${service} could not take it`),
+    ...(answered ? { status } : {}),
+  };
 }
 
 /** The dead letter a dead-letter CloudEvent describes; `workflow` is the one its subject names, if any. */
-export function deadLetterOf(event: CloudEvent<unknown>, workflow: WorkflowRecord | undefined, now: number): DeadLetter {
+export function deadLetterOf(
+  event: CloudEvent<unknown>,
+  workflow: WorkflowRecord | undefined,
+  now: number,
+): DeadLetter {
   const e = event as AnyEvent;
   const route = routeOf(event.type, workflow);
   const kept: Record<string, unknown> = {};
@@ -96,7 +138,8 @@ export function replayEventOf(letter: DeadLetter): EventInput<unknown> {
   const e = letter.event;
   const extensions: Record<string, string | number | boolean> = {};
   for (const [name, value] of Object.entries(e)) {
-    if (!ATTRIBUTES.has(name) && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) extensions[name] = value;
+    if (!ATTRIBUTES.has(name) && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'))
+      extensions[name] = value;
   }
   return {
     id: String(e.id),

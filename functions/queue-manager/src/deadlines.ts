@@ -9,12 +9,19 @@ import { StreamForgeError } from '@streamforge/core/errors';
 import type { WorkflowRecord } from '@streamforge/core/store';
 
 declareEnv({
-  WORKFLOW_PENDING_TIMEOUT: { default: '5m', description: 'A workflow no service has taken up ends in error after this long (e.g. 90s, 5m).' },
+  WORKFLOW_PENDING_TIMEOUT: {
+    default: '5m',
+    description: 'A workflow no service has taken up ends in error after this long (e.g. 90s, 5m).',
+  },
   WORKFLOW_STALL_TIMEOUTS: {
     default: 'api_*=15m,ws_*=10m,graph_*=30m,gnn_*=2h,dummy_*=10m',
-    description: 'No-progress timeout per workflow type (pattern=duration, `*` a wildcard, first match wins, unnamed types keep the default): a running workflow with no telemetry for that long ends in error.',
+    description:
+      'No-progress timeout per workflow type (pattern=duration, `*` a wildcard, first match wins, unnamed types keep the default): a running workflow with no telemetry for that long ends in error.',
   },
-  WORKFLOW_DEADLINE_CHECK_MS: { default: '10000', description: 'How often the manager looks for workflows past their deadline.' },
+  WORKFLOW_DEADLINE_CHECK_MS: {
+    default: '10000',
+    description: 'How often the manager looks for workflows past their deadline.',
+  },
 });
 
 export interface DeadlinePolicy {
@@ -27,7 +34,8 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 
 export function parseDuration(value: string, field: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
-  if (!m || Number(m[1]) <= 0) throw new StreamForgeError('SF_CONFIG_INVALID', `${field}: "${value}" is not a duration such as 90s, 15m or 2h`);
+  if (!m || Number(m[1]) <= 0)
+    throw new StreamForgeError('SF_CONFIG_INVALID', `${field}: "${value}" is not a duration such as 90s, 15m or 2h`);
   return Math.round(Number(m[1]) * UNITS[m[2]!]!);
 }
 
@@ -35,12 +43,25 @@ const DEFAULT_STALL_TIMEOUTS = 'api_*=15m,ws_*=10m,graph_*=30m,gnn_*=2h,dummy_*=
 
 export function parseDeadlinePolicy(pending: string, stall: string): DeadlinePolicy {
   // What the setting leaves out keeps its default: `api_*=1h` alone changes backfills only.
-  const entries = `${stall},${DEFAULT_STALL_TIMEOUTS},*=15m`.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
-    const [pattern, duration] = entry.split('=');
-    if (!pattern || duration === undefined) throw new StreamForgeError('SF_CONFIG_INVALID', `WORKFLOW_STALL_TIMEOUTS: "${entry}" is not pattern=duration, e.g. api_*=15m`);
-    const test = new RegExp(`^${pattern.trim().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-    return { pattern: pattern.trim(), test, ms: parseDuration(duration, `WORKFLOW_STALL_TIMEOUTS ${pattern}`) };
-  });
+  const entries = `${stall},${DEFAULT_STALL_TIMEOUTS},*=15m`
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const [pattern, duration] = entry.split('=');
+      if (!pattern || duration === undefined)
+        throw new StreamForgeError(
+          'SF_CONFIG_INVALID',
+          `WORKFLOW_STALL_TIMEOUTS: "${entry}" is not pattern=duration, e.g. api_*=15m`,
+        );
+      const test = new RegExp(
+        `^${pattern
+          .trim()
+          .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')}$`,
+      );
+      return { pattern: pattern.trim(), test, ms: parseDuration(duration, `WORKFLOW_STALL_TIMEOUTS ${pattern}`) };
+    });
   return { pendingMs: parseDuration(pending, 'WORKFLOW_PENDING_TIMEOUT'), stall: entries };
 }
 
@@ -49,10 +70,15 @@ export function deadlinePolicyFromEnv(): DeadlinePolicy {
 }
 
 /** The no-progress timeout of a workflow: its type's, or three of its own report intervals when longer (a quiet live stream is not stalled). */
-export function stallOf(policy: DeadlinePolicy, workflow: Pick<WorkflowRecord, 'type' | 'params'>): { pattern: string; ms: number } {
+export function stallOf(
+  policy: DeadlinePolicy,
+  workflow: Pick<WorkflowRecord, 'type' | 'params'>,
+): { pattern: string; ms: number } {
   const entry = policy.stall.find((s) => s.test.test(workflow.type))!;
   const interval = workflow.params?.telemetry_interval_ms;
-  return typeof interval === 'number' && 3 * interval > entry.ms ? { pattern: `${entry.pattern}, 3 × params.telemetry_interval_ms`, ms: 3 * interval } : entry;
+  return typeof interval === 'number' && 3 * interval > entry.ms
+    ? { pattern: `${entry.pattern}, 3 × params.telemetry_interval_ms`, ms: 3 * interval }
+    : entry;
 }
 
 /** The workflow with its deadline renewed as of `now` (its latest change); final workflows have none. */
@@ -70,7 +96,9 @@ function whereItStood(workflow: WorkflowRecord): string {
   const services = workflow.services.map((service) => {
     const p = workflow.progress[service];
     if (!p) return `${service} never reported`;
-    const count = p.progress ? ` ${p.progress.done}${p.progress.total === undefined ? '' : `/${p.progress.total}`} ${p.progress.unit}` : '';
+    const count = p.progress
+      ? ` ${p.progress.done}${p.progress.total === undefined ? '' : `/${p.progress.total}`} ${p.progress.unit}`
+      : '';
     return `${service} ${p.status}${count}${p.message ? ` (${p.message})` : ''}`;
   });
   return services.join('; ');

@@ -13,9 +13,14 @@ export function cursorOf(event: Pick<StoredEvent, 'received_at' | 'event_id'>): 
 export function positionOf(cursor: string): EventPosition {
   try {
     const [receivedAt, eventId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof receivedAt === 'number' && Number.isFinite(receivedAt) && typeof eventId === 'string') return { receivedAt, eventId };
+    if (typeof receivedAt === 'number' && Number.isFinite(receivedAt) && typeof eventId === 'string')
+      return { receivedAt, eventId };
   } catch {
     // reported below
   }
-  throw new StreamForgeError('SF_CONTRACT_INVALID', 'querystring.after: not a cursor this API gave (use `next` of the previous page)', { details: { field: 'querystring.after' } });
+  throw new StreamForgeError(
+    'SF_CONTRACT_INVALID',
+    'querystring.after: not a cursor this API gave (use `next` of the previous page)',
+    { details: { field: 'querystring.after' } },
+  );
 }

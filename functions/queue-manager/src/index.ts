@@ -32,7 +32,11 @@ export async function init(info: FunctionRuntimeInfo): Promise<void> {
   bus = await connectServiceBus('queue-manager', info.logger);
   hub = createWorkflowHub(info.metrics.registry);
   // Live (ws_*) workflows run as loader-ws Jobs: started and stopped with the workflow, failing it when they die.
-  liveJobs = createLiveJobs({ launcher: await jobLauncherFromEnv(info.logger), logger: info.logger, failWorkflow: (queueId, reason) => manager.failWorkflow(queueId, reason) });
+  liveJobs = createLiveJobs({
+    launcher: await jobLauncherFromEnv(info.logger),
+    logger: info.logger,
+    failWorkflow: (queueId, reason) => manager.failWorkflow(queueId, reason),
+  });
   manager = createManager({
     store,
     producer: bus.producer,
@@ -50,9 +54,12 @@ export async function init(info: FunctionRuntimeInfo): Promise<void> {
   // check at a time: the next is scheduled when this one is done.
   const check = (): void => {
     deadlineCheck = setTimeout(() => {
-      manager.endOverdue()
+      manager
+        .endOverdue()
         .catch((error: unknown) => info.logger.warn({ err: error }, 'deadline check failed; trying again'))
-        .finally(() => { if (deadlineCheck !== undefined) check(); });
+        .finally(() => {
+          if (deadlineCheck !== undefined) check();
+        });
     }, envInt('WORKFLOW_DEADLINE_CHECK_MS'));
     deadlineCheck.unref();
   };
@@ -62,7 +69,15 @@ export async function init(info: FunctionRuntimeInfo): Promise<void> {
 export async function routes(app: FastifyInstance, info: FunctionRuntimeInfo): Promise<void> {
   const token = env('STREAMFORGE_API_TOKEN');
   await registerApi(app, { manager, store, token });
-  await registerConsole(app, { manager, store, hub, token, logger: info.logger, connection: bus.connection, registry: info.metrics.registry });
+  await registerConsole(app, {
+    manager,
+    store,
+    hub,
+    token,
+    logger: info.logger,
+    connection: bus.connection,
+    registry: info.metrics.registry,
+  });
 }
 
 export async function shutdown(): Promise<void> {
@@ -75,12 +90,17 @@ export async function shutdown(): Promise<void> {
 
 /** queue-events and the dead-letter topics, delivered by their KafkaSources: one event per call. */
 export async function handle(_context: Context, event?: CloudEvent<unknown>): Promise<undefined> {
-  if (!event) throw new StreamForgeError('SF_EVENT_MALFORMED', 'queue-manager takes telemetry CloudEvents at /; the REST API is under /workflows');
+  if (!event)
+    throw new StreamForgeError(
+      'SF_EVENT_MALFORMED',
+      'queue-manager takes telemetry CloudEvents at /; the REST API is under /workflows',
+    );
   if (isDeadLetter(event)) {
     await manager.recordDeadLetter(event);
     return undefined;
   }
-  if (event.type !== EVENT_TYPES.telemetry) throw new StreamForgeError('SF_EVENT_UNKNOWN_TYPE', `queue-manager does not handle ${event.type}`);
+  if (event.type !== EVENT_TYPES.telemetry)
+    throw new StreamForgeError('SF_EVENT_UNKNOWN_TYPE', `queue-manager does not handle ${event.type}`);
   await manager.recordTelemetry(event.id, event.data);
   return undefined;
 }

@@ -42,21 +42,35 @@ function statusOf(job: V1Job): JobStatus {
   const queueId = job.metadata?.annotations?.[QUEUE_ID_ANNOTATION] ?? '';
   const conditions = job.status?.conditions ?? [];
   const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
-  if (failed) return { name, queueId, state: 'failed', reason: `${failed.reason ?? 'Failed'}: ${failed.message ?? 'the Job failed'}` };
+  if (failed)
+    return {
+      name,
+      queueId,
+      state: 'failed',
+      reason: `${failed.reason ?? 'Failed'}: ${failed.message ?? 'the Job failed'}`,
+    };
   const complete = conditions.find((c) => c.type === 'Complete' && c.status === 'True');
   if (complete) return { name, queueId, state: 'succeeded', reason: complete.reason ?? 'Completed' };
   return { name, queueId, state: 'running' };
 }
 
 function apiError(action: string, error: unknown): StreamForgeError {
-  const body = error instanceof ApiException ? (typeof error.body === 'string' ? error.body : JSON.stringify(error.body)) : (error as Error).message;
+  const body =
+    error instanceof ApiException
+      ? typeof error.body === 'string'
+        ? error.body
+        : JSON.stringify(error.body)
+      : (error as Error).message;
   let message = body;
   try {
     message = (JSON.parse(body) as { message?: string }).message ?? body;
   } catch {
     // not a Status object
   }
-  return new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `Kubernetes API: ${action}: ${message}`, { cause: error, details: error instanceof ApiException ? { status: error.code } : {} });
+  return new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `Kubernetes API: ${action}: ${message}`, {
+    cause: error,
+    details: error instanceof ApiException ? { status: error.code } : {},
+  });
 }
 
 const codeOf = (error: unknown): number | undefined => (error instanceof ApiException ? error.code : undefined);
@@ -90,7 +104,10 @@ export class KubernetesJobLauncher implements JobLauncher {
 
   /** The Job this launcher would create for a workflow (also what the schema test validates). */
   render(spec: LiveJobSpec): JobManifest {
-    return renderJob(this.#template, spec, { namespace: this.#options.namespace, ...(this.#options.image ? { image: this.#options.image } : {}) });
+    return renderJob(this.#template, spec, {
+      namespace: this.#options.namespace,
+      ...(this.#options.image ? { image: this.#options.image } : {}),
+    });
   }
 
   async launch(spec: LiveJobSpec): Promise<JobStatus> {
@@ -101,7 +118,14 @@ export class KubernetesJobLauncher implements JobLauncher {
       return statusOf(created);
     } catch (error) {
       // Created before (a retried start, a second manager instance): the existing Job is the Job.
-      if (codeOf(error) === 409) return (await this.get(spec.queue_id)) ?? { name: jobNameOf(spec.queue_id), queueId: spec.queue_id, state: 'running' };
+      if (codeOf(error) === 409)
+        return (
+          (await this.get(spec.queue_id)) ?? {
+            name: jobNameOf(spec.queue_id),
+            queueId: spec.queue_id,
+            state: 'running',
+          }
+        );
       throw apiError(`create Job ${body.metadata.name}`, error);
     }
   }
@@ -110,7 +134,11 @@ export class KubernetesJobLauncher implements JobLauncher {
     const name = jobNameOf(queueId);
     this.#stopping.add(name);
     try {
-      await this.#api.deleteNamespacedJob({ name, namespace: this.#options.namespace, propagationPolicy: 'Background' });
+      await this.#api.deleteNamespacedJob({
+        name,
+        namespace: this.#options.namespace,
+        propagationPolicy: 'Background',
+      });
       this.#options.logger.info({ queue_id: queueId, job: name }, 'Job deleted');
       return true;
     } catch (error) {
@@ -132,7 +160,10 @@ export class KubernetesJobLauncher implements JobLauncher {
 
   async list(): Promise<JobStatus[]> {
     try {
-      const list = await this.#api.listNamespacedJob({ namespace: this.#options.namespace, labelSelector: `${APP_LABEL}=loader-ws` });
+      const list = await this.#api.listNamespacedJob({
+        namespace: this.#options.namespace,
+        labelSelector: `${APP_LABEL}=loader-ws`,
+      });
       return list.items.map(statusOf);
     } catch (error) {
       throw apiError('list Jobs', error);
@@ -155,7 +186,12 @@ export class KubernetesJobLauncher implements JobLauncher {
         const expected = this.#stopping.delete(name);
         if (!expected && status.state === 'running' && !this.#reported.has(uid)) {
           this.#reported.add(uid);
-          onEnded({ queueId: status.queueId, name, outcome: 'deleted', reason: `Job ${name} was deleted while it ran` });
+          onEnded({
+            queueId: status.queueId,
+            name,
+            outcome: 'deleted',
+            reason: `Job ${name} was deleted while it ran`,
+          });
         }
         return;
       }

@@ -13,20 +13,37 @@ import type { WorkflowRecord } from '@streamforge/core/store';
 import type { Logger } from '@streamforge/core/telemetry';
 
 declareEnv({
-  JOB_LAUNCHER: { default: 'kubernetes', description: 'How loader-ws Jobs run: kubernetes (batch/v1 Jobs through the API server) or local (processes of the local platform, which sets it).' },
-  JOB_NAMESPACE: { default: 'streamforge', description: 'Namespace of the loader-ws Jobs (the manager\'s Role is in it).' },
-  LOADER_WS_IMAGE: { default: '', description: 'Image of the loader-ws Jobs; empty: the one in knative/loader-ws-job.yaml.' },
+  JOB_LAUNCHER: {
+    default: 'kubernetes',
+    description:
+      'How loader-ws Jobs run: kubernetes (batch/v1 Jobs through the API server) or local (processes of the local platform, which sets it).',
+  },
+  JOB_NAMESPACE: {
+    default: 'streamforge',
+    description: "Namespace of the loader-ws Jobs (the manager's Role is in it).",
+  },
+  LOADER_WS_IMAGE: {
+    default: '',
+    description: 'Image of the loader-ws Jobs; empty: the one in knative/loader-ws-job.yaml.',
+  },
 });
 
 // @kubernetes/client-node takes most of a second to load, and only a cluster needs it.
 registerJobLauncher('kubernetes', async ({ env: source, logger }) => {
   const { KubernetesJobLauncher } = await import('./kubernetes-job-launcher.ts');
   const image = env('LOADER_WS_IMAGE', source);
-  return new KubernetesJobLauncher({ namespace: env('JOB_NAMESPACE', source), logger, ...(image === '' ? {} : { image }) });
+  return new KubernetesJobLauncher({
+    namespace: env('JOB_NAMESPACE', source),
+    logger,
+    ...(image === '' ? {} : { image }),
+  });
 });
 
 /** The launcher JOB_LAUNCHER names: `kubernetes` here, `local` where the local platform registered it. */
-export async function jobLauncherFromEnv(logger: Logger, source: NodeJS.ProcessEnv = process.env): Promise<JobLauncher> {
+export async function jobLauncherFromEnv(
+  logger: Logger,
+  source: NodeJS.ProcessEnv = process.env,
+): Promise<JobLauncher> {
   return await createJobLauncher(env('JOB_LAUNCHER', source), { env: source, logger });
 }
 
@@ -46,7 +63,11 @@ export interface LiveJobs {
   close(): Promise<void>;
 }
 
-export function createLiveJobs(deps: { launcher: JobLauncher; logger: Logger; failWorkflow(queueId: string, reason: string): Promise<unknown> }): LiveJobs {
+export function createLiveJobs(deps: {
+  launcher: JobLauncher;
+  logger: Logger;
+  failWorkflow(queueId: string, reason: string): Promise<unknown>;
+}): LiveJobs {
   const { launcher, logger } = deps;
   return {
     async onStarted(workflow) {
@@ -57,7 +78,11 @@ export function createLiveJobs(deps: { launcher: JobLauncher; logger: Logger; fa
       } catch (error) {
         const reason = `loader-ws Job could not be started: ${(error as Error).message}`;
         await deps.failWorkflow(workflow.queue_id, reason);
-        throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `workflow ${workflow.queue_id} is registered but ${reason}; it is marked error`, { cause: error });
+        throw new StreamForgeError(
+          'SF_DEPENDENCY_UNAVAILABLE',
+          `workflow ${workflow.queue_id} is registered but ${reason}; it is marked error`,
+          { cause: error },
+        );
       }
     },
     async onStopped(workflow) {
@@ -71,7 +96,11 @@ export function createLiveJobs(deps: { launcher: JobLauncher; logger: Logger; fa
         if (ended.outcome === 'succeeded') return; // it ended after a stop it heard on queue-control.loader-ws
         const reason = `loader-ws Job ${ended.name} ${ended.outcome === 'deleted' ? 'was deleted' : 'failed'}: ${ended.reason}`;
         logger.error({ queue_id: ended.queueId, job: ended.name, reason }, 'loader-ws Job died');
-        deps.failWorkflow(ended.queueId, reason).catch((error: unknown) => logger.error({ err: error, queue_id: ended.queueId }, 'could not mark the workflow failed'));
+        deps
+          .failWorkflow(ended.queueId, reason)
+          .catch((error: unknown) =>
+            logger.error({ err: error, queue_id: ended.queueId }, 'could not mark the workflow failed'),
+          );
       });
     },
     close: () => launcher.close(),

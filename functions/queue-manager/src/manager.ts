@@ -4,10 +4,25 @@
  */
 import type { CloudEvent } from 'cloudevents';
 import { controlTopicOf, type EventProducer } from '@streamforge/core/bus';
-import { EVENT_TYPES, parseWorkflowType, sourceOf, telemetryEventContract, type StopCommand, type TelemetryEvent } from '@streamforge/core/contracts';
+import {
+  EVENT_TYPES,
+  parseWorkflowType,
+  sourceOf,
+  telemetryEventContract,
+  type StopCommand,
+  type TelemetryEvent,
+} from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
 import type { Logger } from '@streamforge/core/telemetry';
-import type { DeadLetter, EventPosition, ListWorkflowsOptions, Store, StoredEvent, WorkflowRecord, WorkflowStatus } from '@streamforge/core/store';
+import type {
+  DeadLetter,
+  EventPosition,
+  ListWorkflowsOptions,
+  Store,
+  StoredEvent,
+  WorkflowRecord,
+  WorkflowStatus,
+} from '@streamforge/core/store';
 import { deadLetterOf, replayEventOf } from './dead-letters.ts';
 import { deadlinePolicyFromEnv, overdueReason, stallOf, withDeadline, type DeadlinePolicy } from './deadlines.ts';
 import { planWorkflow, type WorkflowRequest } from './workflow-request.ts';
@@ -97,7 +112,10 @@ export function createManager(deps: ManagerDeps): Manager {
   };
 
   /** Read, change, compare-and-set; again when another instance wrote in between. */
-  async function update(queueId: string, change: (w: WorkflowRecord) => WorkflowRecord | undefined | Promise<WorkflowRecord | undefined>): Promise<WorkflowRecord | undefined> {
+  async function update(
+    queueId: string,
+    change: (w: WorkflowRecord) => WorkflowRecord | undefined | Promise<WorkflowRecord | undefined>,
+  ): Promise<WorkflowRecord | undefined> {
     for (let attempt = 0; attempt < 50; attempt++) {
       const current = await store.getWorkflow(queueId);
       if (!current) return undefined;
@@ -112,11 +130,19 @@ export function createManager(deps: ManagerDeps): Manager {
   }
 
   /** To error with a reason, unless the workflow already ended. */
-  const failed = (reason: string) => (w: WorkflowRecord): WorkflowRecord | undefined =>
-    isFinal(w.status) ? undefined : { ...w, status: 'error', error: reason, updated_at: clock(), version: w.version + 1 };
+  const failed =
+    (reason: string) =>
+    (w: WorkflowRecord): WorkflowRecord | undefined =>
+      isFinal(w.status)
+        ? undefined
+        : { ...w, status: 'error', error: reason, updated_at: clock(), version: w.version + 1 };
 
   /** Ends a workflow in error for a reason the manager saw (undefined: not now); a live one's Job is stopped too. */
-  async function endWithError(queueId: string, reasonOf: (w: WorkflowRecord) => string | undefined | Promise<string | undefined>, kind: WorkflowChange['kind'] = 'failed'): Promise<WorkflowRecord | undefined> {
+  async function endWithError(
+    queueId: string,
+    reasonOf: (w: WorkflowRecord) => string | undefined | Promise<string | undefined>,
+    kind: WorkflowChange['kind'] = 'failed',
+  ): Promise<WorkflowRecord | undefined> {
     let from: WorkflowStatus | undefined;
     let reason: string | undefined;
     const workflow = await update(queueId, async (w) => {
@@ -127,7 +153,11 @@ export function createManager(deps: ManagerDeps): Manager {
     notify(workflow, { kind });
     if (workflow?.status === 'error' && from !== 'error') {
       logger.warn({ queue_id: queueId, reason }, 'workflow ended in error');
-      await deps.onStopped?.(workflow).catch((error: unknown) => logger.warn({ queue_id: queueId, err: error }, 'could not stop the work of a failed workflow'));
+      await deps
+        .onStopped?.(workflow)
+        .catch((error: unknown) =>
+          logger.warn({ queue_id: queueId, err: error }, 'could not stop the work of a failed workflow'),
+        );
     }
     return workflow;
   }
@@ -139,16 +169,22 @@ export function createManager(deps: ManagerDeps): Manager {
    */
   async function endIfOverdue(workflow: WorkflowRecord): Promise<WorkflowRecord> {
     if (overdueReason(workflow, deadlines, clock()) === undefined) return workflow;
-    return (await endWithError(workflow.queue_id, async (w) => {
-      const reason = overdueReason(w, deadlines, clock());
-      if (reason === undefined) return undefined;
-      // A backlog defers the end by one more timeout at most: a path never drained does not keep a workflow for ever.
-      const grace = w.status === 'pending' ? deadlines.pendingMs : stallOf(deadlines, w).ms;
-      if (clock() - (w.deadline_at ?? 0) > grace) return reason;
-      const waiting = await deps.backlog?.(w);
-      if (waiting !== undefined) logger.info({ queue_id: w.queue_id, waiting }, 'workflow past its deadline, but its work is still queued: it waits');
-      return waiting === undefined ? reason : undefined;
-    })) ?? workflow;
+    return (
+      (await endWithError(workflow.queue_id, async (w) => {
+        const reason = overdueReason(w, deadlines, clock());
+        if (reason === undefined) return undefined;
+        // A backlog defers the end by one more timeout at most: a path never drained does not keep a workflow for ever.
+        const grace = w.status === 'pending' ? deadlines.pendingMs : stallOf(deadlines, w).ms;
+        if (clock() - (w.deadline_at ?? 0) > grace) return reason;
+        const waiting = await deps.backlog?.(w);
+        if (waiting !== undefined)
+          logger.info(
+            { queue_id: w.queue_id, waiting },
+            'workflow past its deadline, but its work is still queued: it waits',
+          );
+        return waiting === undefined ? reason : undefined;
+      })) ?? workflow
+    );
   }
 
   async function getWorkflow(queueId: string): Promise<WorkflowRecord> {
@@ -165,39 +201,70 @@ export function createManager(deps: ManagerDeps): Manager {
     const counts = await store.countDeadLetters(w.queue_id);
     const waiting = Object.entries(counts).filter(([, c]) => c.total > c.replayed);
     const total = waiting.reduce((n, [, c]) => n + c.total - c.replayed, 0);
-    const error = `${total} event${total === 1 ? '' : 's'} of this workflow could not be processed and went to a dead-letter topic (${waiting.map(([service, c]) => `${service}: ${c.reason}`).join('; ')}); `
-      + `list them with \`streamforge dlq ls --workflow ${w.queue_id}\`, replay them after a fix with \`streamforge dlq replay --workflow ${w.queue_id}\``;
+    const error =
+      `${total} event${total === 1 ? '' : 's'} of this workflow could not be processed and went to a dead-letter topic (${waiting.map(([service, c]) => `${service}: ${c.reason}`).join('; ')}); ` +
+      `list them with \`streamforge dlq ls --workflow ${w.queue_id}\`, replay them after a fix with \`streamforge dlq replay --workflow ${w.queue_id}\``;
     // An error of this kind says the current count; any other end stays as it was.
     const ours = w.status === 'error' && DEAD_LETTER_ERROR.test(w.error ?? '');
     const ending = waiting.length > 0 && (!isFinal(w.status) || ours);
     if (!ending && JSON.stringify(w.dead_letters ?? {}) === JSON.stringify(counts)) return undefined;
-    return { ...w, ...(ending ? { status: 'error' as const, error } : {}), dead_letters: counts, updated_at: clock(), version: w.version + 1 };
+    return {
+      ...w,
+      ...(ending ? { status: 'error' as const, error } : {}),
+      dead_letters: counts,
+      updated_at: clock(),
+      version: w.version + 1,
+    };
   };
 
   /** A replay is a retry: an ended workflow takes work again, and a service that failed is retrying. */
-  const reopened = (count: number) => (w: WorkflowRecord): WorkflowRecord | undefined => {
-    if (w.status !== 'error') return undefined;
-    const progress = Object.fromEntries(Object.entries(w.progress).map(([service, p]) => [service, p.status === 'error' ? { ...p, status: 'retrying' } : p]));
-    progress['queue-manager'] = { status: 'replaying', message: `replaying ${count} dead-lettered event${count === 1 ? '' : 's'}; was: ${w.error ?? 'error'}`, updated_at: clock() };
-    const { error: _error, ...rest } = w;
-    return { ...rest, status: 'running', progress, updated_at: clock(), version: w.version + 1 };
-  };
+  const reopened =
+    (count: number) =>
+    (w: WorkflowRecord): WorkflowRecord | undefined => {
+      if (w.status !== 'error') return undefined;
+      const progress = Object.fromEntries(
+        Object.entries(w.progress).map(([service, p]) => [
+          service,
+          p.status === 'error' ? { ...p, status: 'retrying' } : p,
+        ]),
+      );
+      progress['queue-manager'] = {
+        status: 'replaying',
+        message: `replaying ${count} dead-lettered event${count === 1 ? '' : 's'}; was: ${w.error ?? 'error'}`,
+        updated_at: clock(),
+      };
+      const { error: _error, ...rest } = w;
+      return { ...rest, status: 'running', progress, updated_at: clock(), version: w.version + 1 };
+    };
 
-  async function lettersToReplay(selection: { queueId?: string; ids?: string[] }): Promise<{ letters: DeadLetter[]; more: boolean }> {
+  async function lettersToReplay(selection: {
+    queueId?: string;
+    ids?: string[];
+  }): Promise<{ letters: DeadLetter[]; more: boolean }> {
     if (selection.ids !== undefined) {
-      if (selection.ids.length > REPLAY_BATCH) throw new StreamForgeError('SF_CONTRACT_INVALID', `ids: at most ${REPLAY_BATCH} per replay, got ${selection.ids.length}`);
-      const letters = await Promise.all(selection.ids.map(async (id) => {
-        const letter = await store.getDeadLetter(id);
-        if (!letter) throw new StreamForgeError('SF_NOT_FOUND', `no dead letter ${id}`);
-        return letter;
-      }));
+      if (selection.ids.length > REPLAY_BATCH)
+        throw new StreamForgeError(
+          'SF_CONTRACT_INVALID',
+          `ids: at most ${REPLAY_BATCH} per replay, got ${selection.ids.length}`,
+        );
+      const letters = await Promise.all(
+        selection.ids.map(async (id) => {
+          const letter = await store.getDeadLetter(id);
+          if (!letter) throw new StreamForgeError('SF_NOT_FOUND', `no dead letter ${id}`);
+          return letter;
+        }),
+      );
       return { letters, more: false };
     }
     if (selection.queueId !== undefined) await getWorkflow(selection.queueId);
     const letters: DeadLetter[] = [];
     let after: EventPosition | undefined;
     while (letters.length <= REPLAY_BATCH) {
-      const page = await store.listDeadLetters({ ...(selection.queueId === undefined ? {} : { queue_id: selection.queueId }), limit: 500, ...(after ? { after } : {}) });
+      const page = await store.listDeadLetters({
+        ...(selection.queueId === undefined ? {} : { queue_id: selection.queueId }),
+        limit: 500,
+        ...(after ? { after } : {}),
+      });
       letters.push(...page.filter((l) => l.replayed_at === undefined));
       const last = page.at(-1);
       if (!last || page.length < 500) break;
@@ -217,7 +284,13 @@ export function createManager(deps: ManagerDeps): Manager {
         if (workflow.collection_name && workflow.kafka_topic) await store.ensureCollection(workflow.collection_name);
       } catch (error) {
         // Never a workflow left pending behind a refusal: it ends with the reason.
-        notify(await update(workflow.queue_id, failed(`collection ${workflow.collection_name} could not be created: ${(error as Error).message}`)), { kind: 'failed' });
+        notify(
+          await update(
+            workflow.queue_id,
+            failed(`collection ${workflow.collection_name} could not be created: ${(error as Error).message}`),
+          ),
+          { kind: 'failed' },
+        );
         throw error;
       }
       try {
@@ -235,9 +308,19 @@ export function createManager(deps: ManagerDeps): Manager {
 
     async stopWorkflow(queueId, reason = 'stopped by request') {
       const workflow = await getWorkflow(queueId);
-      if (isFinal(workflow.status)) throw new StreamForgeError('SF_CONFLICT', `workflow ${queueId} is already ${workflow.status}`);
+      if (isFinal(workflow.status))
+        throw new StreamForgeError('SF_CONFLICT', `workflow ${queueId} is already ${workflow.status}`);
       const stop: StopCommand = { command: 'stop', queue_id: queueId, reason, timestamp: clock() / 1000 };
-      await producer.send(controlTopicOf(parseWorkflowType(workflow.type).target), [{ id: `${queueId}:stop`, type: EVENT_TYPES.controlStop, source: sourceOf('queue-manager'), subject: queueId, partitionKey: workflow.symbol, data: stop }]);
+      await producer.send(controlTopicOf(parseWorkflowType(workflow.type).target), [
+        {
+          id: `${queueId}:stop`,
+          type: EVENT_TYPES.controlStop,
+          source: sourceOf('queue-manager'),
+          subject: queueId,
+          partitionKey: workflow.symbol,
+          data: stop,
+        },
+      ]);
       const stopped = (await update(queueId, (w) => applyStop(w, reason, clock()))) ?? workflow;
       notify(stopped, { kind: 'stopped' });
       logger.info({ queue_id: queueId, status: stopped.status }, 'workflow stop requested');
@@ -260,7 +343,8 @@ export function createManager(deps: ManagerDeps): Manager {
       }
       await store.appendEvent({ queue_id: event.queue_id, event_id: eventId, received_at: clock(), event });
       notify(next, { kind: 'telemetry', eventId });
-      if (next.status !== from) logger.info({ queue_id: event.queue_id, from, to: next.status }, 'workflow status changed');
+      if (next.status !== from)
+        logger.info({ queue_id: event.queue_id, from, to: next.status }, 'workflow status changed');
       return next;
     },
 
@@ -275,11 +359,20 @@ export function createManager(deps: ManagerDeps): Manager {
       const workflow = queueId === '' ? undefined : await store.getWorkflow(queueId);
       const letter = deadLetterOf(event, workflow, clock());
       // Stored first: a crash before the workflow is updated is repaired by the redelivery.
-      if (await store.recordDeadLetter(letter)) logger.warn({ queue_id: queueId, id: letter.id, service: letter.service, reason: letter.reason }, 'dead letter recorded');
+      if (await store.recordDeadLetter(letter))
+        logger.warn(
+          { queue_id: queueId, id: letter.id, service: letter.service, reason: letter.reason },
+          'dead letter recorded',
+        );
       if (!workflow) return letter;
       const next = await update(queueId, withDeadLetters);
       notify(next, { kind: 'dead-letter' });
-      if (next?.status === 'error' && workflow.status !== 'error') await deps.onStopped?.(next).catch((error: unknown) => logger.warn({ queue_id: queueId, err: error }, 'could not stop the work of a failed workflow'));
+      if (next?.status === 'error' && workflow.status !== 'error')
+        await deps
+          .onStopped?.(next)
+          .catch((error: unknown) =>
+            logger.warn({ queue_id: queueId, err: error }, 'could not stop the work of a failed workflow'),
+          );
       return letter;
     },
 
@@ -289,13 +382,18 @@ export function createManager(deps: ManagerDeps): Manager {
       const byWorkflow = new Map<string, DeadLetter[]>();
       for (const letter of letters) {
         if (letter.replayed_at !== undefined) result.skipped.push({ id: letter.id, reason: 'already replayed' });
-        else if (letter.topic === '') result.skipped.push({ id: letter.id, reason: 'its destination is unknown (a command of no registered workflow)' });
+        else if (letter.topic === '')
+          result.skipped.push({
+            id: letter.id,
+            reason: 'its destination is unknown (a command of no registered workflow)',
+          });
         else byWorkflow.set(letter.queue_id, [...(byWorkflow.get(letter.queue_id) ?? []), letter]);
       }
       for (const [queueId, group] of byWorkflow) {
         const workflow = queueId === '' ? undefined : await store.getWorkflow(queueId);
         if (workflow?.status === 'stopped') {
-          for (const letter of group) result.skipped.push({ id: letter.id, reason: `workflow ${queueId} was stopped; start a new one` });
+          for (const letter of group)
+            result.skipped.push({ id: letter.id, reason: `workflow ${queueId} was stopped; start a new one` });
           continue;
         }
         // Reopened before publishing: services skip the work of a workflow in error. A live
@@ -319,7 +417,10 @@ export function createManager(deps: ManagerDeps): Manager {
           if (workflow) notify(await update(queueId, withDeadLetters), { kind: 'replayed' });
         }
       }
-      logger.info({ replayed: result.replayed.length, skipped: result.skipped.length, reopened: result.reopened }, 'dead letters replayed');
+      logger.info(
+        { replayed: result.replayed.length, skipped: result.skipped.length, reopened: result.reopened },
+        'dead letters replayed',
+      );
       return result;
     },
 

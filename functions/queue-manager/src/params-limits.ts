@@ -28,11 +28,17 @@ function depthOf(value: unknown, limit: number): number {
 /** What is wrong with a request's params (field `params`), or undefined. */
 export function paramsProblem(params: Record<string, unknown>): FieldError | undefined {
   if (depthOf(params, PARAMS_MAX_DEPTH) > PARAMS_MAX_DEPTH) {
-    return { field: 'params', reason: `nests objects or arrays more than ${PARAMS_MAX_DEPTH} levels deep (no target reads more than 2)` };
+    return {
+      field: 'params',
+      reason: `nests objects or arrays more than ${PARAMS_MAX_DEPTH} levels deep (no target reads more than 2)`,
+    };
   }
   const bytes = Buffer.byteLength(JSON.stringify(params));
   if (bytes > PARAMS_MAX_BYTES) {
-    return { field: 'params', reason: `is ${bytes} bytes as JSON, more than the ${PARAMS_MAX_BYTES} (${PARAMS_MAX_BYTES / 1024} KiB) a workflow's params may take` };
+    return {
+      field: 'params',
+      reason: `is ${bytes} bytes as JSON, more than the ${PARAMS_MAX_BYTES} (${PARAMS_MAX_BYTES / 1024} KiB) a workflow's params may take`,
+    };
   }
   return undefined;
 }

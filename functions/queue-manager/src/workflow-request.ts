@@ -42,10 +42,30 @@ export const workflowRequestSchema = {
   additionalProperties: false,
   required: ['type'],
   properties: {
-    symbol: { type: 'string', pattern: '^[A-Za-z0-9]{2,20}$', description: 'Binance symbol, e.g. BTCUSDT (case-insensitive).' },
-    symbols: { type: 'array', minItems: 1, maxItems: 200, items: { type: 'string', pattern: '^[A-Za-z0-9]{2,20}$' }, description: 'Several symbols (live streams, graphs).' },
-    type: { type: 'string', minLength: 3, maxLength: 64, description: 'api_candles_<interval>, api_agg_trades, ws_candles_<interval>, ws_trades, ws_agg_trades, ws_depth, ws_book_ticker, graph_correlation, gnn_train, dummy_*' },
-    time_range: { type: 'string', pattern: TIME_RANGE_PATTERN, description: 'YYYY-MM-DD:YYYY-MM-DD, UTC, end day excluded.' },
+    symbol: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9]{2,20}$',
+      description: 'Binance symbol, e.g. BTCUSDT (case-insensitive).',
+    },
+    symbols: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 200,
+      items: { type: 'string', pattern: '^[A-Za-z0-9]{2,20}$' },
+      description: 'Several symbols (live streams, graphs).',
+    },
+    type: {
+      type: 'string',
+      minLength: 3,
+      maxLength: 64,
+      description:
+        'api_candles_<interval>, api_agg_trades, ws_candles_<interval>, ws_trades, ws_agg_trades, ws_depth, ws_book_ticker, graph_correlation, gnn_train, dummy_*',
+    },
+    time_range: {
+      type: 'string',
+      pattern: TIME_RANGE_PATTERN,
+      description: 'YYYY-MM-DD:YYYY-MM-DD, UTC, end day excluded.',
+    },
     market: { type: 'string', enum: [...MARKETS], default: 'spot' },
     collection_name: { type: 'string', pattern: COLLECTION_NAME_PATTERN },
     params: { type: 'object', additionalProperties: true },
@@ -68,7 +88,9 @@ const COMMAND_FIELDS = new Set(Object.keys(controlCommandSchema.properties));
 const REQUEST_FIELDS = new Set(Object.keys(workflowRequestSchema.properties));
 
 function invalid(field: string, reason: string): StreamForgeError {
-  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, { details: { errors: [{ field, reason }] } });
+  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, {
+    details: { errors: [{ field, reason }] },
+  });
 }
 
 /**
@@ -101,22 +123,31 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
   const symbols = (request.symbols ?? (request.symbol ? [request.symbol] : [])).map((s) => s.toUpperCase());
   const symbol = symbols[0];
   if (symbol === undefined) throw invalid('symbol', 'is required (or symbols)');
-  for (const s of symbols) if (!new RegExp(SYMBOL_PATTERN).test(s)) throw invalid('symbol', `"${s}" is not a Binance symbol`);
+  for (const s of symbols)
+    if (!new RegExp(SYMBOL_PATTERN).test(s)) throw invalid('symbol', `"${s}" is not a Binance symbol`);
   const market = request.market ?? 'spot';
   const needsRange = plan.source === 'api' || plan.source === 'graph';
   if (needsRange && request.time_range === undefined) throw invalid('time_range', `is required for ${request.type}`);
   const range = request.time_range === undefined ? undefined : parseTimeRange(request.time_range);
-  if (needsRange && range && range.startMs > now) throw invalid('time_range', `starts in the future (${range.startDate})`);
+  if (needsRange && range && range.startMs > now)
+    throw invalid('time_range', `starts in the future (${range.startDate})`);
   if (needsRange && range && range.endMs > now) {
     // History ends now: loader-api would quietly cut the range there, a graph would miss its last windows.
     const latest = `the end day is excluded, so a range can end today (${new Date(now).toISOString().slice(0, 10)}) at the latest`;
-    throw invalid('time_range', `ends ${range.endDate}, after now; ${latest}${plan.source === 'api' ? '; a live ws_* workflow streams what comes next' : ''}`);
+    throw invalid(
+      'time_range',
+      `ends ${range.endDate}, after now; ${latest}${plan.source === 'api' ? '; a live ws_* workflow streams what comes next' : ''}`,
+    );
   }
   if ((plan.source === 'api' || plan.source === 'graph') && range && range.startMs < MARKET_OPENED[market].ms) {
-    throw invalid('time_range', `starts ${range.startDate}, before ${market} had data (${MARKET_OPENED[market].day}); start on or after it`);
+    throw invalid(
+      'time_range',
+      `starts ${range.startDate}, before ${market} had data (${MARKET_OPENED[market].day}); start on or after it`,
+    );
   }
   for (const key of Object.keys(request.params ?? {})) {
-    if (COMMAND_FIELDS.has(key)) throw invalid(`params.${key}`, `"${key}" is a field of the command the manager sends; choose another name`);
+    if (COMMAND_FIELDS.has(key))
+      throw invalid(`params.${key}`, `"${key}" is a field of the command the manager sends; choose another name`);
   }
   if (request.collection_name !== undefined && RESERVED_COLLECTIONS.has(request.collection_name)) {
     throw invalid('collection_name', `"${request.collection_name}" is reserved for the store's own use`);
@@ -176,6 +207,13 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
   return {
     workflow,
     plan,
-    start: { id: `${queueId}:start`, type: EVENT_TYPES.controlStart, source: sourceOf('queue-manager'), subject: queueId, partitionKey: symbol, data: command },
+    start: {
+      id: `${queueId}:start`,
+      type: EVENT_TYPES.controlStart,
+      source: sourceOf('queue-manager'),
+      subject: queueId,
+      partitionKey: symbol,
+      data: command,
+    },
   };
 }

@@ -13,7 +13,12 @@ export function isFinal(status: WorkflowStatus): boolean {
   return FINAL_STATUSES.includes(status);
 }
 
-function mergeService(previous: ServiceProgress | undefined, event: TelemetryEvent, status: string, at: number): ServiceProgress {
+function mergeService(
+  previous: ServiceProgress | undefined,
+  event: TelemetryEvent,
+  status: string,
+  at: number,
+): ServiceProgress {
   // A service that reached a final status stays there; counts only grow.
   const next: ServiceProgress = {
     status: previous && FINAL_SERVICE_STATUSES.has(previous.status) ? previous.status : status,
@@ -23,7 +28,10 @@ function mergeService(previous: ServiceProgress | undefined, event: TelemetryEve
   if (records > 0 || event.records_written !== undefined) next.records_written = records;
   const rejected = Math.max(previous?.rejected ?? 0, typeof event.rejected === 'number' ? event.rejected : 0);
   if (rejected > 0) next.rejected = rejected;
-  const progress = event.progress && (!previous?.progress || event.progress.done >= previous.progress.done) ? event.progress : previous?.progress;
+  const progress =
+    event.progress && (!previous?.progress || event.progress.done >= previous.progress.done)
+      ? event.progress
+      : previous?.progress;
   if (progress) next.progress = progress;
   const message = event.message ?? previous?.message;
   if (message !== undefined) next.message = message;
@@ -34,7 +42,11 @@ function mergeService(previous: ServiceProgress | undefined, event: TelemetryEve
  * The workflow after this telemetry event, or undefined when the event changes nothing
  * (duplicate, late, or about a workflow already final).
  */
-export function applyTelemetry(workflow: WorkflowRecord, event: TelemetryEvent, now = Date.now()): WorkflowRecord | undefined {
+export function applyTelemetry(
+  workflow: WorkflowRecord,
+  event: TelemetryEvent,
+  now = Date.now(),
+): WorkflowRecord | undefined {
   if (isFinal(workflow.status)) return undefined;
   const status = normalStatus(event.status);
   if (status === 'pong') return undefined;
@@ -42,7 +54,10 @@ export function applyTelemetry(workflow: WorkflowRecord, event: TelemetryEvent, 
   const at = timestampOf(event) * 1000 || now;
   // A retryable error is a service on its way, not at its end: a later `finished` still counts.
   const serviceStatus = status === 'error' && event.error?.retryable === true ? 'retrying' : status;
-  const progress = { ...workflow.progress, [service]: mergeService(workflow.progress[service], event, serviceStatus, at) };
+  const progress = {
+    ...workflow.progress,
+    [service]: mergeService(workflow.progress[service], event, serviceStatus, at),
+  };
 
   let next: WorkflowStatus = workflow.status === 'pending' ? 'running' : workflow.status;
   let error = workflow.error;
@@ -56,7 +71,14 @@ export function applyTelemetry(workflow: WorkflowRecord, event: TelemetryEvent, 
   }
   const changed = next !== workflow.status || JSON.stringify(progress) !== JSON.stringify(workflow.progress);
   if (!changed) return undefined;
-  return { ...workflow, status: next, progress, ...(error === undefined ? {} : { error }), updated_at: now, version: workflow.version + 1 };
+  return {
+    ...workflow,
+    status: next,
+    progress,
+    ...(error === undefined ? {} : { error }),
+    updated_at: now,
+    version: workflow.version + 1,
+  };
 }
 
 /** A stop requested by a user: final at once, so a late `loading` cannot revive the workflow. */

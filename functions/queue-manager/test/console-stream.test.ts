@@ -29,7 +29,14 @@ const workflow = (version: number, status: WorkflowRecord['status'] = 'running')
 
 function recordingClient(): ConsoleClient & { messages: Array<{ event: string; data: unknown }> } {
   const messages: Array<{ event: string; data: unknown }> = [];
-  return { messages, send: (event, data) => { messages.push({ event, data }); return true; }, close: () => undefined };
+  return {
+    messages,
+    send: (event, data) => {
+      messages.push({ event, data });
+      return true;
+    },
+    close: () => undefined,
+  };
 }
 
 test('the hub pushes each workflow version once, in whichever order the versions arrive', () => {
@@ -40,7 +47,10 @@ test('the hub pushes each workflow version once, in whichever order the versions
   hub.publish(workflow(2)); // the same version again, from the event tail
   hub.publish(workflow(1)); // an older one, late
   hub.publish(workflow(3, 'completed'));
-  assert.deepEqual(client.messages.map((m) => (m.data as WorkflowRecord).version), [2, 3]);
+  assert.deepEqual(
+    client.messages.map((m) => (m.data as WorkflowRecord).version),
+    [2, 3],
+  );
 });
 
 test('the hub starts its watchers with the first browser and says when the last one left', () => {
@@ -70,7 +80,12 @@ before(async () => {
   process.env.JOB_LAUNCHER = 'local';
   await import('@streamforge/platform/local-integrations');
   const module = (await import('../src/index.ts')) as FunctionModule;
-  second = await serveFunction(module, { name: 'queue-manager', port: 0, host: '127.0.0.1', logger: createLogger({ service: 'queue-manager-second', level: 'warn' }) });
+  second = await serveFunction(module, {
+    name: 'queue-manager',
+    port: 0,
+    host: '127.0.0.1',
+    logger: createLogger({ service: 'queue-manager-second', level: 'warn' }),
+  });
 });
 
 after(async () => {
@@ -84,7 +99,11 @@ test('a browser on one manager instance sees the telemetry another instance appl
     const response = await fetch(`${second.url}/workflows`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ symbol: 'DUMMYUSDT', type: 'dummy_tail', params: { steps: 3, records_per_step: 10, interval_ms: 100 } }),
+      body: JSON.stringify({
+        symbol: 'DUMMYUSDT',
+        type: 'dummy_tail',
+        params: { steps: 3, records_per_step: 10, interval_ms: 100 },
+      }),
     });
     assert.equal(response.status, 201);
     const { queue_id: id } = (await response.json()) as WorkflowRecord;
@@ -92,15 +111,23 @@ test('a browser on one manager instance sees the telemetry another instance appl
     assert.equal(done.workflow.progress['dummy-service']?.records_written, 30);
     // The loading steps came through as well, each version once and in order.
     const versions = stream.updates.filter((u) => u.workflow.queue_id === id).map((u) => u.workflow.version);
-    assert.deepEqual(versions, [...versions].sort((a, b) => a - b));
+    assert.deepEqual(
+      versions,
+      [...versions].sort((a, b) => a - b),
+    );
     assert.equal(new Set(versions).size, versions.length);
-    assert.ok(stream.updates.some((u) => u.workflow.queue_id === id && u.workflow.status === 'running'), 'a running version was pushed before completed');
+    assert.ok(
+      stream.updates.some((u) => u.workflow.queue_id === id && u.workflow.status === 'running'),
+      'a running version was pushed before completed',
+    );
   } finally {
     stream.close();
   }
   // The first instance, which applied the telemetry, agrees.
   await waitFor('the first instance to show it completed', async () => {
-    const { workflows } = (await (await fetch(`${stack.state.api_url}/workflows?limit=5`)).json()) as { workflows: WorkflowRecord[] };
+    const { workflows } = (await (await fetch(`${stack.state.api_url}/workflows?limit=5`)).json()) as {
+      workflows: WorkflowRecord[];
+    };
     return workflows.some((w) => w.type === 'dummy_tail' && w.status === 'completed');
   });
 });
@@ -130,12 +157,20 @@ test('500 browsers that connect and drop leave no console client, no request in 
     const text = await (await fetch(`${stack.state.api_url}/metrics`)).text();
     return Number(/^streamforge_console_clients(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? Number.NaN);
   };
-  const manager = async () => ((await (await fetch(`${stack.state.platform_url}/status`)).json()) as { functions: Array<{ name: string; instances: Array<{ in_flight: number }> }> }).functions.find((f) => f.name === 'queue-manager')?.instances ?? [];
+  const manager = async () =>
+    (
+      (await (await fetch(`${stack.state.platform_url}/status`)).json()) as {
+        functions: Array<{ name: string; instances: Array<{ in_flight: number }> }>;
+      }
+    ).functions.find((f) => f.name === 'queue-manager')?.instances ?? [];
   let opened = 0;
   const connectAndDrop = async (): Promise<void> => {
     const gone = new AbortController();
     // Held streams fill the instance's 128 slots, and then the API stops answering: fail, do not hang.
-    const timer = setTimeout(() => gone.abort(new Error(`the API stopped answering after ${opened} streams were opened and dropped`)), 15_000);
+    const timer = setTimeout(
+      () => gone.abort(new Error(`the API stopped answering after ${opened} streams were opened and dropped`)),
+      15_000,
+    );
     try {
       const response = await fetch(`${stack.state.api_url}/console/stream`, { signal: gone.signal });
       await response.body!.getReader().read(); // the snapshot began: the stream is open upstream
@@ -147,7 +182,11 @@ test('500 browsers that connect and drop leave no console client, no request in 
   };
   // 25 at a time, as a page of tabs would.
   for (let round = 0; round < 20; round++) await Promise.all(Array.from({ length: 25 }, connectAndDrop));
-  await waitFor('every dropped stream released by the activator and the manager', async () => (await metric()) === 0 && (await manager()).every((i) => i.in_flight === 0), { timeoutMs: 20_000 });
+  await waitFor(
+    'every dropped stream released by the activator and the manager',
+    async () => (await metric()) === 0 && (await manager()).every((i) => i.in_flight === 0),
+    { timeoutMs: 20_000 },
+  );
   assert.equal((await manager()).length, 1, 'one manager instance, as before');
 });
 
@@ -155,6 +194,9 @@ test('an instance shutting down ends the open streams instead of waiting for the
   const stream = await openWorkflowStream({ apiUrl: second.url });
   await second.close();
   stream.close();
-  const answered = await fetch(`${second.url}/health/liveness`).then(() => true, () => false);
+  const answered = await fetch(`${second.url}/health/liveness`).then(
+    () => true,
+    () => false,
+  );
   assert.equal(answered, false, 'the server is closed');
 });

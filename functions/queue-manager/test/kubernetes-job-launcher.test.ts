@@ -45,9 +45,18 @@ function kubeConfig(url: string, token = TOKEN): KubeConfig {
   return config;
 }
 
-async function setup(t: TestContext, namespace = NAMESPACE): Promise<{ api: KubernetesApiStandin; launcher: KubernetesJobLauncher }> {
+async function setup(
+  t: TestContext,
+  namespace = NAMESPACE,
+): Promise<{ api: KubernetesApiStandin; launcher: KubernetesJobLauncher }> {
   const api = await startKubernetesApiStandin({ namespace: NAMESPACE, token: TOKEN, validateJob: jobValidator() });
-  const launcher = new KubernetesJobLauncher({ kubeConfig: kubeConfig(api.url), namespace, logger, image: 'registry.local/streamforge/loader-ws:test', watchRetryMs: 50 });
+  const launcher = new KubernetesJobLauncher({
+    kubeConfig: kubeConfig(api.url),
+    namespace,
+    logger,
+    image: 'registry.local/streamforge/loader-ws:test',
+    watchRetryMs: 50,
+  });
   t.after(async () => {
     await launcher.close();
     await api.close();
@@ -67,28 +76,59 @@ test('the Job made from knative/loader-ws-job.yaml validates against the batch/v
   assert.equal(job.metadata.annotations!['streamforge.dev/queue-id'], spec().queue_id);
   assert.equal(job.spec.backoffLimit, 3);
   assert.equal(job.spec.ttlSecondsAfterFinished, 3600);
-  assert.deepEqual(job.spec.podFailurePolicy!.rules[0]!.onExitCodes, { containerName: 'loader-ws', operator: 'In', values: [2] });
+  assert.deepEqual(job.spec.podFailurePolicy!.rules[0]!.onExitCodes, {
+    containerName: 'loader-ws',
+    operator: 'In',
+    values: [2],
+  });
   const pod = job.spec.template.spec;
   assert.equal(pod.serviceAccountName, 'loader-ws');
   assert.equal(pod.restartPolicy, 'Never');
   const container = pod.containers[0]!;
   assert.equal(container.image, 'registry.local/streamforge/loader-ws:test');
-  assert.deepEqual(container['resources'], { requests: { cpu: '250m', memory: '192Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+  assert.deepEqual(container.resources, {
+    requests: { cpu: '250m', memory: '192Mi' },
+    limits: { cpu: '1', memory: '512Mi' },
+  });
   const env = Object.fromEntries(container.env!.map((e) => [e.name, e.value ?? e.valueFrom]));
   assert.deepEqual(
-    { QUEUE_ID: env.QUEUE_ID, TYPE: env.TYPE, SYMBOLS: env.SYMBOLS, MARKET: env.MARKET, COLLECTION_NAME: env.COLLECTION_NAME, KAFKA_TOPIC: env.KAFKA_TOPIC, TELEMETRY_PRODUCER_ID: env.TELEMETRY_PRODUCER_ID, LOADER_WS_PARAMS: env.LOADER_WS_PARAMS },
-    { QUEUE_ID: spec().queue_id, TYPE: 'ws_candles_1m', SYMBOLS: 'BTCUSDT,ETHUSDT', MARKET: 'spot', COLLECTION_NAME: 'btcusdt_ws_candles_1m_2026_11_28', KAFKA_TOPIC: 'data-klines', TELEMETRY_PRODUCER_ID: 'loader-ws__a1b2c3', LOADER_WS_PARAMS: '{"depth_levels":50}' },
+    {
+      QUEUE_ID: env.QUEUE_ID,
+      TYPE: env.TYPE,
+      SYMBOLS: env.SYMBOLS,
+      MARKET: env.MARKET,
+      COLLECTION_NAME: env.COLLECTION_NAME,
+      KAFKA_TOPIC: env.KAFKA_TOPIC,
+      TELEMETRY_PRODUCER_ID: env.TELEMETRY_PRODUCER_ID,
+      LOADER_WS_PARAMS: env.LOADER_WS_PARAMS,
+    },
+    {
+      QUEUE_ID: spec().queue_id,
+      TYPE: 'ws_candles_1m',
+      SYMBOLS: 'BTCUSDT,ETHUSDT',
+      MARKET: 'spot',
+      COLLECTION_NAME: 'btcusdt_ws_candles_1m_2026_11_28',
+      KAFKA_TOPIC: 'data-klines',
+      TELEMETRY_PRODUCER_ID: 'loader-ws__a1b2c3',
+      LOADER_WS_PARAMS: '{"depth_levels":50}',
+    },
   );
   assert.deepEqual(env.KAFKA_BROKERS, { configMapKeyRef: { name: 'streamforge-config', key: 'KAFKA_BROKERS' } });
   const long = launcher.render(spec(`wf-${'x'.repeat(120)}-ws_trades-20261128-zzzzzz`));
   assert.deepEqual(jobValidator()(long), []);
-  assert.ok(long.metadata.name!.length <= 63 && long.metadata.labels![QUEUE_ID_LABEL]!.length <= 63, 'long queue ids still make valid names and labels');
+  assert.ok(
+    long.metadata.name!.length <= 63 && long.metadata.labels![QUEUE_ID_LABEL]!.length <= 63,
+    'long queue ids still make valid names and labels',
+  );
 });
 
 test('a workflow whose params would not fit one variable of a process environment gets no Job: Linux would refuse to start it (MAX_ARG_STRLEN)', async (t) => {
   const { api, launcher } = await setup(t);
   const tooLarge = { ...spec(), params: { note: 'x'.repeat(JOB_ENV_ENTRY_MAX_BYTES) } };
-  await assert.rejects(launcher.launch(tooLarge), /^StreamForgeError: LOADER_WS_PARAMS: 131101 bytes as the Job's LOADER_WS_PARAMS, more than the 131072 one variable of a process environment may take/);
+  await assert.rejects(
+    launcher.launch(tooLarge),
+    /^StreamForgeError: LOADER_WS_PARAMS: 131101 bytes as the Job's LOADER_WS_PARAMS, more than the 131072 one variable of a process environment may take/,
+  );
   assert.deepEqual(api.requests, []);
 });
 
@@ -98,7 +138,10 @@ test('launch POSTs the Job to its namespace, a second launch finds the existing 
   assert.deepEqual(first, { name: jobNameOf(spec().queue_id), queueId: spec().queue_id, state: 'running' });
   const again = await launcher.launch(spec());
   assert.equal(again.state, 'running');
-  assert.deepEqual((await launcher.list()).map((j) => j.queueId), [spec().queue_id]);
+  assert.deepEqual(
+    (await launcher.list()).map((j) => j.queueId),
+    [spec().queue_id],
+  );
   assert.equal(await launcher.stop(spec().queue_id), true);
   assert.equal(await launcher.stop(spec().queue_id), false, 'a Job that is gone: nothing to stop');
   assert.equal(await launcher.get(spec().queue_id), undefined);
@@ -123,8 +166,17 @@ test('the watch reports a failed Job once with its reason, a Job deleted by some
   const { api, launcher } = await setup(t);
   const ended: JobEnded[] = [];
   await launcher.watch((e) => ended.push(e));
-  for (const id of ['wf-a-ws_trades-20261128-aaaaaa', 'wf-b-ws_trades-20261128-bbbbbb', 'wf-c-ws_trades-20261128-cccccc']) await launcher.launch(spec(id));
-  api.failJob(jobNameOf('wf-a-ws_trades-20261128-aaaaaa'), 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+  for (const id of [
+    'wf-a-ws_trades-20261128-aaaaaa',
+    'wf-b-ws_trades-20261128-bbbbbb',
+    'wf-c-ws_trades-20261128-cccccc',
+  ])
+    await launcher.launch(spec(id));
+  api.failJob(
+    jobNameOf('wf-a-ws_trades-20261128-aaaaaa'),
+    'BackoffLimitExceeded',
+    'Job has reached the specified backoff limit',
+  );
   api.deleteJob(jobNameOf('wf-b-ws_trades-20261128-bbbbbb'));
   await launcher.stop('wf-c-ws_trades-20261128-cccccc');
   await waitFor('two reports', () => ended.length >= 2);
@@ -132,26 +184,66 @@ test('the watch reports a failed Job once with its reason, a Job deleted by some
   await waitFor('a new watch', () => api.requests.filter((r) => r.query.watch === 'true').length >= 2);
   api.failJob(jobNameOf('wf-a-ws_trades-20261128-aaaaaa'), 'BackoffLimitExceeded', 'again');
   await launcher.launch(spec('wf-d-ws_trades-20261128-dddddd'));
-  api.failJob(jobNameOf('wf-d-ws_trades-20261128-dddddd'), 'PodFailurePolicy', 'Container loader-ws for pod x failed with exit code 2 matching FailJob rule at index 0');
+  api.failJob(
+    jobNameOf('wf-d-ws_trades-20261128-dddddd'),
+    'PodFailurePolicy',
+    'Container loader-ws for pod x failed with exit code 2 matching FailJob rule at index 0',
+  );
   await waitFor('the third report', () => ended.length >= 3);
   assert.deepEqual(ended, [
-    { queueId: 'wf-a-ws_trades-20261128-aaaaaa', name: jobNameOf('wf-a-ws_trades-20261128-aaaaaa'), outcome: 'failed', reason: 'BackoffLimitExceeded: Job has reached the specified backoff limit' },
-    { queueId: 'wf-b-ws_trades-20261128-bbbbbb', name: jobNameOf('wf-b-ws_trades-20261128-bbbbbb'), outcome: 'deleted', reason: `Job ${jobNameOf('wf-b-ws_trades-20261128-bbbbbb')} was deleted while it ran` },
-    { queueId: 'wf-d-ws_trades-20261128-dddddd', name: jobNameOf('wf-d-ws_trades-20261128-dddddd'), outcome: 'failed', reason: 'PodFailurePolicy: Container loader-ws for pod x failed with exit code 2 matching FailJob rule at index 0' },
+    {
+      queueId: 'wf-a-ws_trades-20261128-aaaaaa',
+      name: jobNameOf('wf-a-ws_trades-20261128-aaaaaa'),
+      outcome: 'failed',
+      reason: 'BackoffLimitExceeded: Job has reached the specified backoff limit',
+    },
+    {
+      queueId: 'wf-b-ws_trades-20261128-bbbbbb',
+      name: jobNameOf('wf-b-ws_trades-20261128-bbbbbb'),
+      outcome: 'deleted',
+      reason: `Job ${jobNameOf('wf-b-ws_trades-20261128-bbbbbb')} was deleted while it ran`,
+    },
+    {
+      queueId: 'wf-d-ws_trades-20261128-dddddd',
+      name: jobNameOf('wf-d-ws_trades-20261128-dddddd'),
+      outcome: 'failed',
+      reason:
+        'PodFailurePolicy: Container loader-ws for pod x failed with exit code 2 matching FailJob rule at index 0',
+    },
   ]);
 });
 
 test('the Kubernetes API stand-in answers what a real one refuses with Status objects', async (t) => {
   const { api } = await setup(t);
   const call = async (method: string, path: string, body?: unknown, token = TOKEN) => {
-    const response = await fetch(`${api.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    return { status: response.status, body: (await response.json()) as { kind: string; reason: string; code: number; message: string } };
+    const response = await fetch(`${api.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { kind: string; reason: string; code: number; message: string },
+    };
   };
   const jobs = `/apis/batch/v1/namespaces/${NAMESPACE}/jobs`;
-  assert.deepEqual((await call('GET', jobs, undefined, 'wrong')).body, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+  assert.deepEqual((await call('GET', jobs, undefined, 'wrong')).body, {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: 'Unauthorized',
+    reason: 'Unauthorized',
+    code: 401,
+  });
   assert.equal((await call('GET', '/apis/batch/v1/namespaces/kube-system/jobs')).body.reason, 'Forbidden');
   assert.equal((await call('GET', `${jobs}/nope`)).body.message, 'jobs.batch "nope" not found');
-  const invalid = await call('POST', jobs, { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'Bad_Name' }, spec: { template: { spec: { containers: [], restartPolicy: 'Always' } } } });
+  const invalid = await call('POST', jobs, {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'Bad_Name' },
+    spec: { template: { spec: { containers: [], restartPolicy: 'Always' } } },
+  });
   assert.equal(invalid.status, 422);
   assert.match(invalid.body.message, /metadata\.name: Invalid value/);
   assert.match(invalid.body.message, /restartPolicy: Unsupported value: "Always"/);
@@ -160,5 +252,10 @@ test('the Kubernetes API stand-in answers what a real one refuses with Status ob
 
 test('a launcher without the right to the namespace fails with the API server’s reason', async (t) => {
   const { launcher } = await setup(t, 'other');
-  await assert.rejects(launcher.launch(spec()), (error: Error & { code?: string }) => error.code === 'SF_DEPENDENCY_UNAVAILABLE' && /cannot post resource "jobs" in API group "batch" in the namespace "other"/.test(error.message));
+  await assert.rejects(
+    launcher.launch(spec()),
+    (error: Error & { code?: string }) =>
+      error.code === 'SF_DEPENDENCY_UNAVAILABLE' &&
+      /cannot post resource "jobs" in API group "batch" in the namespace "other"/.test(error.message),
+  );
 });

@@ -6,7 +6,10 @@ import { planWorkflow } from '../src/workflow-request.ts';
 const NOW = Date.UTC(2026, 0, 1);
 
 test('a backfill request becomes a pending workflow and a valid start command for loader-api', () => {
-  const { workflow, start } = planWorkflow({ symbol: 'btcusdt', type: 'api_candles_5m', time_range: '2024-08-01:2024-08-02' }, NOW);
+  const { workflow, start } = planWorkflow(
+    { symbol: 'btcusdt', type: 'api_candles_5m', time_range: '2024-08-01:2024-08-02' },
+    NOW,
+  );
   assert.match(workflow.queue_id, /^wf-btcusdt-api_candles_5m-20240801-[a-z0-9]{6}$/);
   assert.equal(workflow.status, 'pending');
   assert.equal(workflow.symbol, 'BTCUSDT');
@@ -22,7 +25,10 @@ test('a backfill request becomes a pending workflow and a valid start command fo
 });
 
 test('futures workflows are named apart from spot ones', () => {
-  const { workflow } = planWorkflow({ symbol: 'BTCUSDT', type: 'api_candles_1m', time_range: '2022-09-05:2022-09-07', market: 'usdm' }, NOW);
+  const { workflow } = planWorkflow(
+    { symbol: 'BTCUSDT', type: 'api_candles_1m', time_range: '2022-09-05:2022-09-07', market: 'usdm' },
+    NOW,
+  );
   assert.match(workflow.queue_id, /^wf-btcusdt-usdm-api_candles_1m-20220905-/);
   assert.equal(workflow.collection_name, 'btcusdt_usdm_api_candles_1m_2022_09_05');
 });
@@ -36,13 +42,28 @@ test('bad requests are refused with the field and the reason', () => {
     [{ symbol: 'BTCUSDT', type: 'api_candles_5m' }, /time_range: is required/],
     [{ type: 'api_candles_5m', time_range: '2024-08-01:2024-08-02' }, /symbol: is required/],
     [{ symbol: 'BTCUSDT', type: 'api_candles_5m', time_range: '2030-01-01:2030-01-02' }, /starts in the future/],
-    [{ symbol: 'BTCUSDT', type: 'api_candles_1s', time_range: '2024-08-01:2024-08-02', market: 'usdm' }, /no 1s klines/],
+    [
+      { symbol: 'BTCUSDT', type: 'api_candles_1s', time_range: '2024-08-01:2024-08-02', market: 'usdm' },
+      /no 1s klines/,
+    ],
     // What a target would dead-letter, leaving the workflow pending or running for ever.
-    [{ symbol: 'BTCUSDT', type: 'api_candles_1d', time_range: '1969-12-01:1970-01-10' }, /time_range: starts 1969-12-01, before spot had data \(2017-07-14\)/],
-    [{ symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: '2019-01-01:2019-01-02', market: 'usdm' }, /before usdm had data \(2019-09-08\)/],
-    [{ type: 'dummy_x', symbol: 'BTCUSDT', params: { reason: 1 } }, /params\.reason: "reason" is a field of the command/],
+    [
+      { symbol: 'BTCUSDT', type: 'api_candles_1d', time_range: '1969-12-01:1970-01-10' },
+      /time_range: starts 1969-12-01, before spot had data \(2017-07-14\)/,
+    ],
+    [
+      { symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: '2019-01-01:2019-01-02', market: 'usdm' },
+      /before usdm had data \(2019-09-08\)/,
+    ],
+    [
+      { type: 'dummy_x', symbol: 'BTCUSDT', params: { reason: 1 } },
+      /params\.reason: "reason" is a field of the command/,
+    ],
     [{ type: 'dummy_x', symbol: 'BTCUSDT', params: { symbol: 'ETHUSDT' } }, /params\.symbol/],
-    [{ symbol: 'BTCUSDT', type: 'api_candles_5m', time_range: '2024-08-01:2024-08-02', collection_name: 'workflows' }, /collection_name: "workflows" is reserved/],
+    [
+      { symbol: 'BTCUSDT', type: 'api_candles_5m', time_range: '2024-08-01:2024-08-02', collection_name: 'workflows' },
+      /collection_name: "workflows" is reserved/,
+    ],
   ];
   for (const [request, expected] of cases) assert.throws(() => planWorkflow(request, NOW), expected);
 });
@@ -61,48 +82,89 @@ function refusal(request: Parameters<typeof planWorkflow>[0]): string {
 const GRAPH = { type: 'graph_correlation', symbols: ['BTCUSDT', 'ETHUSDT'], time_range: '2025-11-01:2025-12-01' };
 
 test('a time range that ends after now is refused: history ends now, and a live stream has no range', () => {
-  assert.match(refusal({ symbol: 'BTCUSDT', type: 'api_candles_1m', time_range: '2025-12-31:2026-01-02' }), /^time_range: ends 2026-01-02, after now; the end day is excluded, so a range can end today \(2026-01-01\) at the latest; a live ws_\* workflow streams what comes next$/);
+  assert.match(
+    refusal({ symbol: 'BTCUSDT', type: 'api_candles_1m', time_range: '2025-12-31:2026-01-02' }),
+    /^time_range: ends 2026-01-02, after now; the end day is excluded, so a range can end today \(2026-01-01\) at the latest; a live ws_\* workflow streams what comes next$/,
+  );
   assert.match(refusal({ ...GRAPH, time_range: '2025-12-01:2026-02-01' }), /^time_range: ends 2026-02-01, after now/);
   // Up to today (its first instant, the end day being excluded) is history.
-  assert.doesNotThrow(() => planWorkflow({ symbol: 'BTCUSDT', type: 'api_candles_1m', time_range: '2025-12-31:2026-01-01' }, NOW));
+  assert.doesNotThrow(() =>
+    planWorkflow({ symbol: 'BTCUSDT', type: 'api_candles_1m', time_range: '2025-12-31:2026-01-01' }, NOW),
+  );
 });
 
 test('USD-M futures have no raw trade stream: ws_trades on usdm is refused, ws_agg_trades is the one to use', () => {
-  assert.match(refusal({ symbol: 'BTCUSDT', type: 'ws_trades', market: 'usdm' }), /^type: USD-M futures have no raw trade stream; use ws_agg_trades$/);
+  assert.match(
+    refusal({ symbol: 'BTCUSDT', type: 'ws_trades', market: 'usdm' }),
+    /^type: USD-M futures have no raw trade stream; use ws_agg_trades$/,
+  );
   assert.doesNotThrow(() => planWorkflow({ symbol: 'BTCUSDT', type: 'ws_agg_trades', market: 'usdm' }, NOW));
   assert.doesNotThrow(() => planWorkflow({ symbol: 'BTCUSDT', type: 'ws_trades', market: 'spot' }, NOW));
 });
 
-test('each target\'s params are checked at the door by the target\'s own reading of them, naming the param', () => {
+test("each target's params are checked at the door by the target's own reading of them, naming the param", () => {
   const cases: Array<[Parameters<typeof planWorkflow>[0], RegExp]> = [
     // loader-ws (the Job would exit at start)
-    [{ symbol: 'BTCUSDT', type: 'ws_depth', params: { depth_levels: 0 } }, /^params\.depth_levels: must be an integer from 1 to 5000, got 0$/],
-    [{ symbol: 'BTCUSDT', type: 'ws_depth', params: { telemetry_interval_ms: '5s' } }, /^params\.telemetry_interval_ms: must be an integer/],
+    [
+      { symbol: 'BTCUSDT', type: 'ws_depth', params: { depth_levels: 0 } },
+      /^params\.depth_levels: must be an integer from 1 to 5000, got 0$/,
+    ],
+    [
+      { symbol: 'BTCUSDT', type: 'ws_depth', params: { telemetry_interval_ms: '5s' } },
+      /^params\.telemetry_interval_ms: must be an integer/,
+    ],
     // graph-builder (dead-lettered with an error)
     [{ ...GRAPH, params: { window: 2 } }, /^params\.window: must be >= 4$/],
     [{ ...GRAPH, params: { edges: { method: 'top_k' } } }, /^params\.edges/],
     [{ ...GRAPH, params: { window: 10, min_returns: 12 } }, /^params\.min_returns: 12 is more than the 9 returns/],
-    [{ ...GRAPH, params: { collections: { DOGEUSDT: 'doge' } } }, /^params\.collections\.DOGEUSDT: is not one of the symbols$/],
+    [
+      { ...GRAPH, params: { collections: { DOGEUSDT: 'doge' } } },
+      /^params\.collections\.DOGEUSDT: is not one of the symbols$/,
+    ],
     [{ ...GRAPH, symbols: ['BTCUSDT'] }, /^symbols: a correlation graph needs at least 2 symbols, got 1$/],
     [{ ...GRAPH, symbols: ['BTCUSDT', 'btcusdt'] }, /^symbols: lists a symbol twice$/],
     // gnn-trainer (fails at once)
     [{ symbol: 'BTCUSDT', type: 'gnn_train' }, /^params\.graph_id: name exactly one of graph_id/],
     [{ symbol: 'BTCUSDT', type: 'gnn_train', params: { graph_id: 'g1', epochs: 0 } }, /^params\.epochs: must be >= 1$/],
-    [{ symbol: 'BTCUSDT', type: 'gnn_train', params: { dataset: '../secrets' } }, /^params\.dataset: "..\/secrets" is not an object key/],
+    [
+      { symbol: 'BTCUSDT', type: 'gnn_train', params: { dataset: '../secrets' } },
+      /^params\.dataset: "..\/secrets" is not an object key/,
+    ],
     // dummy-service (ends in error)
-    [{ symbol: 'BTCUSDT', type: 'dummy_x', params: { steps: 'many' } }, /^params\.steps: must be an integer from 0 to 1000, got "many"$/],
-    [{ symbol: 'BTCUSDT', type: 'dummy_x', params: { steps: 100, interval_ms: 1000 } }, /^params\.interval_ms: 100 steps × 1000 ms would last 100 s, longer than the 25 s/],
+    [
+      { symbol: 'BTCUSDT', type: 'dummy_x', params: { steps: 'many' } },
+      /^params\.steps: must be an integer from 0 to 1000, got "many"$/,
+    ],
+    [
+      { symbol: 'BTCUSDT', type: 'dummy_x', params: { steps: 100, interval_ms: 1000 } },
+      /^params\.interval_ms: 100 steps × 1000 ms would last 100 s, longer than the 25 s/,
+    ],
   ];
   for (const [request, expected] of cases) assert.match(refusal(request), expected, JSON.stringify(request));
   // What the targets take is taken.
-  assert.doesNotThrow(() => planWorkflow({ ...GRAPH, params: { window: 24, step: 12, edges: { method: 'threshold', min_abs_correlation: 0.5 } } }, NOW));
-  assert.doesNotThrow(() => planWorkflow({ symbol: 'BTCUSDT', type: 'gnn_train', params: { dataset: 'citeseer', epochs: 10 } }, NOW));
-  assert.doesNotThrow(() => planWorkflow({ symbol: 'BTCUSDT', type: 'ws_depth', params: { depth_levels: 20, note: 'ignored by the Job' } }, NOW));
+  assert.doesNotThrow(() =>
+    planWorkflow(
+      { ...GRAPH, params: { window: 24, step: 12, edges: { method: 'threshold', min_abs_correlation: 0.5 } } },
+      NOW,
+    ),
+  );
+  assert.doesNotThrow(() =>
+    planWorkflow({ symbol: 'BTCUSDT', type: 'gnn_train', params: { dataset: 'citeseer', epochs: 10 } }, NOW),
+  );
+  assert.doesNotThrow(() =>
+    planWorkflow(
+      { symbol: 'BTCUSDT', type: 'ws_depth', params: { depth_levels: 20, note: 'ignored by the Job' } },
+      NOW,
+    ),
+  );
 });
 
-test('params too large for a loader-ws Job\'s environment are refused for a live stream (Linux takes 128 KiB per variable)', () => {
+test("params too large for a loader-ws Job's environment are refused for a live stream (Linux takes 128 KiB per variable)", () => {
   const params = { note: 'x'.repeat(140_000) };
-  assert.match(refusal({ symbol: 'BTCUSDT', type: 'ws_agg_trades', params }), /^params: 1400\d\d bytes as the Job's LOADER_WS_PARAMS, more than the 131072 one variable of a process environment may take \(Linux MAX_ARG_STRLEN\)$/);
+  assert.match(
+    refusal({ symbol: 'BTCUSDT', type: 'ws_agg_trades', params }),
+    /^params: 1400\d\d bytes as the Job's LOADER_WS_PARAMS, more than the 131072 one variable of a process environment may take \(Linux MAX_ARG_STRLEN\)$/,
+  );
   // A start command carries them well (a Kafka record holds 1 MiB).
   assert.doesNotThrow(() => planWorkflow({ symbol: 'BTCUSDT', type: 'dummy_x', params }, NOW));
 });
@@ -114,9 +176,15 @@ test('params nest at most 8 levels and take at most 256 KiB, whatever the type',
     return value;
   };
   assert.doesNotThrow(() => planWorkflow({ symbol: 'BTCUSDT', type: 'dummy_x', params: nested(8) }, NOW));
-  assert.match(refusal({ symbol: 'BTCUSDT', type: 'dummy_x', params: nested(9) }), /^params: nests objects or arrays more than 8 levels deep/);
+  assert.match(
+    refusal({ symbol: 'BTCUSDT', type: 'dummy_x', params: nested(9) }),
+    /^params: nests objects or arrays more than 8 levels deep/,
+  );
   // Deeper than a stack could walk: refused, not a stack overflow.
   assert.match(refusal({ symbol: 'BTCUSDT', type: 'dummy_x', params: nested(200_000) }), /^params: nests/);
   assert.match(refusal({ symbol: 'BTCUSDT', type: 'dummy_x', params: { list: [[[[[[[[1]]]]]]]] } }), /^params: nests/);
-  assert.match(refusal({ symbol: 'BTCUSDT', type: 'dummy_x', params: { note: 'é'.repeat(140_000) } }), /^params: is 280011 bytes as JSON, more than the 262144 \(256 KiB\) a workflow's params may take$/);
+  assert.match(
+    refusal({ symbol: 'BTCUSDT', type: 'dummy_x', params: { note: 'é'.repeat(140_000) } }),
+    /^params: is 280011 bytes as JSON, more than the 262144 \(256 KiB\) a workflow's params may take$/,
+  );
 });

@@ -20,7 +20,11 @@ const base: WorkflowRecord = {
   version: 1,
 };
 
-const event = (producer: string, status: TelemetryEvent['status'], extra: Partial<TelemetryEvent> = {}): TelemetryEvent => ({
+const event = (
+  producer: string,
+  status: TelemetryEvent['status'],
+  extra: Partial<TelemetryEvent> = {},
+): TelemetryEvent => ({
   queue_id: base.queue_id,
   producer: `${producer}__a1b2c3`,
   status,
@@ -61,7 +65,12 @@ test('counts and progress only grow, whatever order instances report in', () => 
 test('an error that is final fails the workflow with the service and the reason; a retryable one does not', () => {
   const retrying = run([event('loader-api', 'error', { error: { message: 'timeout', retryable: true } })]);
   assert.equal(retrying.status, 'running');
-  const failed = run([event('loader-api', 'error', { message: 'Invalid symbol.', error: { code: 'SF_EXCHANGE_REJECTED', message: 'Invalid symbol.', retryable: false } })]);
+  const failed = run([
+    event('loader-api', 'error', {
+      message: 'Invalid symbol.',
+      error: { code: 'SF_EXCHANGE_REJECTED', message: 'Invalid symbol.', retryable: false },
+    }),
+  ]);
   assert.equal(failed.status, 'error');
   assert.equal(failed.error, 'loader-api: Invalid symbol.');
 });
@@ -98,6 +107,12 @@ test('records refused as impossible are counted apart from those written, and th
     event('arango-connector', 'loading', { records_written: 900, rejected: 2 }),
     event('arango-connector', 'loading', { records_written: 1000, rejected: 1 }),
   ]);
-  assert.deepEqual([w.progress['arango-connector']?.records_written, w.progress['arango-connector']?.rejected], [1000, 2]);
-  assert.equal(run([event('arango-connector', 'loading', { records_written: 5 })]).progress['arango-connector']?.rejected, undefined);
+  assert.deepEqual(
+    [w.progress['arango-connector']?.records_written, w.progress['arango-connector']?.rejected],
+    [1000, 2],
+  );
+  assert.equal(
+    run([event('arango-connector', 'loading', { records_written: 5 })]).progress['arango-connector']?.rejected,
+    undefined,
+  );
 });

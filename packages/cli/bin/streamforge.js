@@ -13,7 +13,9 @@ const modern = major > 22 || (major === 22 && minor >= 18);
 const local = `${root}.tools/node/bin/node`;
 const node = modern ? process.execPath : existsSync(local) ? local : undefined;
 if (node === undefined) {
-  console.error(`streamforge needs Node >= 22.18 (this is ${process.version}); run \`make setup\` once to install Node 24 into .tools/node`);
+  console.error(
+    `streamforge needs Node >= 22.18 (this is ${process.version}); run \`make setup\` once to install Node 24 into .tools/node`,
+  );
   process.exit(1);
 }
 const env = {

@@ -30,7 +30,11 @@ export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknow
   if (token) headers.authorization = `Bearer ${token}`;
   let response: Response;
   try {
-    response = await fetch(`${apiUrl()}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    response = await fetch(`${apiUrl()}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
   } catch (error) {
     throw new Error(`cannot reach the API at ${apiUrl()}: ${(error as Error).cause ?? (error as Error).message}`);
   }

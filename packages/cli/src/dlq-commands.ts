@@ -27,7 +27,10 @@ const USAGE = [
 const when = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 
 async function ls(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { workflow: { type: 'string' }, limit: { type: 'string', default: '100' }, json: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args,
+    options: { workflow: { type: 'string' }, limit: { type: 'string', default: '100' }, json: { type: 'boolean' } },
+  });
   const limit = Number(values.limit);
   if (!Number.isSafeInteger(limit) || limit < 1) {
     console.error(`--limit: "${values.limit}" is not a positive whole number\n${USAGE}`);
@@ -37,7 +40,11 @@ async function ls(args: string[]): Promise<number> {
   let after: string | null = null;
   // Pages of at most 1000 until the limit: a long backlog is listed whole when asked.
   while (letters.length < limit) {
-    const query = new URLSearchParams({ limit: String(Math.min(1000, limit - letters.length)), ...(values.workflow ? { workflow: values.workflow } : {}), ...(after ? { after } : {}) });
+    const query = new URLSearchParams({
+      limit: String(Math.min(1000, limit - letters.length)),
+      ...(values.workflow ? { workflow: values.workflow } : {}),
+      ...(after ? { after } : {}),
+    });
     const page: { dead_letters: DeadLetterView[]; next: string | null } = await api('GET', `/dead-letters?${query}`);
     letters.push(...page.dead_letters);
     if (page.dead_letters.length === 0 || page.next === after) break;
@@ -51,7 +58,15 @@ async function ls(args: string[]): Promise<number> {
     console.log(values.workflow ? `no dead letters of ${values.workflow}` : 'no dead letters');
     return 0;
   }
-  const rows = letters.map((l) => [l.id, l.queue_id || '-', l.service, String(l.event.type ?? ''), when(l.dead_lettered_at), l.replayed_at ? `replayed ${when(l.replayed_at)}` : 'waiting', l.reason]);
+  const rows = letters.map((l) => [
+    l.id,
+    l.queue_id || '-',
+    l.service,
+    String(l.event.type ?? ''),
+    when(l.dead_lettered_at),
+    l.replayed_at ? `replayed ${when(l.replayed_at)}` : 'waiting',
+    l.reason,
+  ]);
   console.log(table([['ID', 'QUEUE_ID', 'SERVICE', 'TYPE', 'DEAD-LETTERED', 'STATE', 'REASON'], ...rows]));
   return 0;
 }
@@ -67,7 +82,11 @@ async function show(args: string[]): Promise<number> {
 }
 
 async function replay(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { workflow: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { workflow: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+  });
   // Replaying everything is never the default: it has to be asked for.
   if (!values.workflow && positionals.length === 0 && !values.all) {
     console.error(USAGE);
@@ -80,7 +99,9 @@ async function replay(args: string[]): Promise<number> {
   });
   if (values.json) console.log(JSON.stringify(result));
   else {
-    console.log(`replayed ${result.replayed.length} dead letter${result.replayed.length === 1 ? '' : 's'}${result.reopened.length > 0 ? `; running again: ${result.reopened.join(', ')}` : ''}`);
+    console.log(
+      `replayed ${result.replayed.length} dead letter${result.replayed.length === 1 ? '' : 's'}${result.reopened.length > 0 ? `; running again: ${result.reopened.join(', ')}` : ''}`,
+    );
     for (const s of result.skipped) console.log(`  skipped ${s.id}: ${s.reason}`);
     if (result.more) console.log('more dead letters wait than one replay takes: run it again');
   }

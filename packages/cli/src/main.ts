@@ -10,14 +10,26 @@ import { backfillCommand, lsCommand, statusCommand } from './workflow-commands.t
 type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
-  up: { run: upCommand, help: 'start the local stack in the background (broker, functions, dispatcher); --simulator uses the exchange simulator' },
+  up: {
+    run: upCommand,
+    help: 'start the local stack in the background (broker, functions, dispatcher); --simulator uses the exchange simulator',
+  },
   down: { run: downCommand, help: 'stop the local stack, leaving no process behind' },
   ps: { run: psCommand, help: 'ps [--json]: instances per function, lag per KafkaSource, recent scaling decisions' },
-  backfill: { run: backfillCommand, help: 'backfill SYMBOL TYPE YYYY-MM-DD:YYYY-MM-DD: start a historical download and show its progress until it ends' },
+  backfill: {
+    run: backfillCommand,
+    help: 'backfill SYMBOL TYPE YYYY-MM-DD:YYYY-MM-DD: start a historical download and show its progress until it ends',
+  },
   status: { run: statusCommand, help: 'status [QUEUE_ID]: one workflow in detail, or the stack and its workflows' },
   ls: { run: lsCommand, help: 'ls [--status S] [--limit N]: list workflows, newest first' },
-  dlq: { run: dlqCommand, help: 'dlq ls [--workflow ID] | show ID | replay (--workflow ID | ID... | --all): dead letters with their reason; replay after a fix' },
-  gnn: { run: gnnCommand, help: 'gnn train --dataset FILE [--epochs N --hidden H --lr L --weight-decay W --dropout D --seed S]: train a GCN, print one JSON line' },
+  dlq: {
+    run: dlqCommand,
+    help: 'dlq ls [--workflow ID] | show ID | replay (--workflow ID | ID... | --all): dead letters with their reason; replay after a fix',
+  },
+  gnn: {
+    run: gnnCommand,
+    help: 'gnn train --dataset FILE [--epochs N --hidden H --lr L --weight-decay W --dropout D --seed S]: train a GCN, print one JSON line',
+  },
 };
 
 async function gnnCommand(args: string[]): Promise<number> {
@@ -28,7 +40,11 @@ async function gnnCommand(args: string[]): Promise<number> {
 }
 
 function usage(): string {
-  return ['usage: streamforge <command> [options]', '', ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.help}`)].join('\n');
+  return [
+    'usage: streamforge <command> [options]',
+    '',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.help}`),
+  ].join('\n');
 }
 
 const [name, ...args] = process.argv.slice(2);

@@ -12,9 +12,14 @@ import { sleep } from '@streamforge/core/retry';
 const SUPERVISOR = join(PROJECT_ROOT, 'packages', 'platform', 'src', 'supervisor-main.ts');
 
 function describe(state: StackState): string {
-  const lines = [`StreamForge is up (supervisor pid ${state.pid})`, `  api_url        ${state.api_url ?? '-'}`, `  kafka_brokers  ${state.kafka_brokers}${state.broker?.local ? ' (local broker)' : ''}`];
+  const lines = [
+    `StreamForge is up (supervisor pid ${state.pid})`,
+    `  api_url        ${state.api_url ?? '-'}`,
+    `  kafka_brokers  ${state.kafka_brokers}${state.broker?.local ? ' (local broker)' : ''}`,
+  ];
   if (state.exchange_url) lines.push(`  exchange       ${state.exchange_url}`);
-  for (const [name, fn] of Object.entries(state.functions)) lines.push(`  ${name.padEnd(16)} ${fn.url ?? ''} pid ${fn.pid ?? '-'}`);
+  for (const [name, fn] of Object.entries(state.functions))
+    lines.push(`  ${name.padEnd(16)} ${fn.url ?? ''} pid ${fn.pid ?? '-'}`);
   lines.push(`  state          ${statePath(stateDir())}`);
   return lines.join('\n');
 }
@@ -36,7 +41,12 @@ export async function upCommand(args: string[]): Promise<number> {
   const log = openSync(join(dir, 'logs', 'supervisor.log'), 'a');
   const env = { ...process.env };
   if (args.includes('--simulator')) env.EXCHANGE = 'simulator';
-  const child = spawn(process.execPath, [SUPERVISOR], { cwd: PROJECT_ROOT, env, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [SUPERVISOR], {
+    cwd: PROJECT_ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
   child.unref();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -66,7 +76,12 @@ export async function downCommand(_args: string[]): Promise<number> {
     console.log('no stack is running');
     return 0;
   }
-  const pids = [state.dispatcher?.pid, ...Object.values(state.functions).map((f) => f.pid), ...Object.values(state.processes ?? {}).map((p) => p.pid), state.broker?.pid].filter((p): p is number => p !== undefined);
+  const pids = [
+    state.dispatcher?.pid,
+    ...Object.values(state.functions).map((f) => f.pid),
+    ...Object.values(state.processes ?? {}).map((p) => p.pid),
+    state.broker?.pid,
+  ].filter((p): p is number => p !== undefined);
   if (isAlive(state.pid)) {
     process.kill(state.pid, 'SIGTERM');
     const deadline = Date.now() + 60_000;

@@ -48,23 +48,37 @@ export function progressLine(w: WorkflowView, elapsedMs: number): string {
   const loader = Object.entries(w.progress).find(([name]) => name.startsWith('loader'))?.[1];
   const fetched = loader?.progress ? ` fetched ${loader.progress.done}/${loader.progress.total ?? '?'}` : '';
   const pages = total ? ` stored ${stored.pages_done}/${total} pages` : '';
-  const records = stored ? ` ${stored.records_written.toLocaleString('en-US')} records${stored.rejected > 0 ? `, ${stored.rejected.toLocaleString('en-US')} rejected` : ''}` : '';
+  const records = stored
+    ? ` ${stored.records_written.toLocaleString('en-US')} records${stored.rejected > 0 ? `, ${stored.rejected.toLocaleString('en-US')} rejected` : ''}`
+    : '';
   return `${bar(fraction)} ${(fraction * 100).toFixed(0).padStart(3)}%${pages}${fetched}${records}  ${w.status}  ${(elapsedMs / 1000).toFixed(1)}s`;
 }
 
 function summary(w: WorkflowView, elapsedMs?: number): string {
   const lines = [`${w.queue_id}  ${w.status}${w.error ? `: ${w.error}` : ''}`];
-  lines.push(`  type ${w.type}  symbol ${w.symbol}  market ${w.market}${w.time_range ? `  range ${w.time_range}` : ''}`);
+  lines.push(
+    `  type ${w.type}  symbol ${w.symbol}  market ${w.market}${w.time_range ? `  range ${w.time_range}` : ''}`,
+  );
   lines.push(`  collection ${w.collection_name}`);
-  if (w.stored) lines.push(`  stored ${w.stored.records_written.toLocaleString('en-US')} records, ${w.stored.pages_done}/${w.stored.pages_total ?? '?'} pages, ${w.stored.rejected} rejected`);
+  if (w.stored)
+    lines.push(
+      `  stored ${w.stored.records_written.toLocaleString('en-US')} records, ${w.stored.pages_done}/${w.stored.pages_total ?? '?'} pages, ${w.stored.rejected} rejected`,
+    );
   for (const name of w.services) {
     const p = w.progress[name];
-    lines.push(`  ${name.padEnd(18)} ${p ? `${p.status}${p.progress ? ` ${p.progress.done}/${p.progress.total ?? '?'} ${p.progress.unit}` : ''}${p.message ? `  ${p.message}` : ''}` : 'no telemetry yet'}`);
+    lines.push(
+      `  ${name.padEnd(18)} ${p ? `${p.status}${p.progress ? ` ${p.progress.done}/${p.progress.total ?? '?'} ${p.progress.unit}` : ''}${p.message ? `  ${p.message}` : ''}` : 'no telemetry yet'}`,
+    );
   }
   for (const [service, d] of Object.entries(w.dead_letters ?? {})) {
-    lines.push(`  dead letters       ${service}: ${d.total}${d.replayed > 0 ? ` (${d.replayed} replayed)` : ''}, latest: ${d.reason}  → streamforge dlq ls --workflow ${w.queue_id}`);
+    lines.push(
+      `  dead letters       ${service}: ${d.total}${d.replayed > 0 ? ` (${d.replayed} replayed)` : ''}, latest: ${d.reason}  → streamforge dlq ls --workflow ${w.queue_id}`,
+    );
   }
-  if (!FINAL.has(w.status) && w.deadline_at !== undefined) lines.push(`  ends in error at  ${new Date(w.deadline_at).toISOString().slice(0, 19).replace('T', ' ')} UTC unless it moves first`);
+  if (!FINAL.has(w.status) && w.deadline_at !== undefined)
+    lines.push(
+      `  ends in error at  ${new Date(w.deadline_at).toISOString().slice(0, 19).replace('T', ' ')} UTC unless it moves first`,
+    );
   if (elapsedMs !== undefined) lines.push(`  took ${(elapsedMs / 1000).toFixed(1)} s`);
   return lines.join('\n');
 }
@@ -73,11 +87,18 @@ export async function backfillCommand(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { market: { type: 'string' }, collection: { type: 'string' }, 'no-wait': { type: 'boolean' }, json: { type: 'boolean' } },
+    options: {
+      market: { type: 'string' },
+      collection: { type: 'string' },
+      'no-wait': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
   });
   const [symbol, type, timeRange] = positionals;
   if (!symbol || !type || !timeRange) {
-    console.error('usage: streamforge backfill SYMBOL TYPE YYYY-MM-DD:YYYY-MM-DD [--market spot|usdm] [--collection NAME] [--no-wait] [--json]\n  e.g. streamforge backfill BTCUSDT api_candles_1m 2024-08-01:2024-08-08');
+    console.error(
+      'usage: streamforge backfill SYMBOL TYPE YYYY-MM-DD:YYYY-MM-DD [--market spot|usdm] [--collection NAME] [--no-wait] [--json]\n  e.g. streamforge backfill BTCUSDT api_candles_1m 2024-08-01:2024-08-08',
+    );
     return 2;
   }
   const started = Date.now();
@@ -120,11 +141,15 @@ export async function statusCommand(args: string[]): Promise<number> {
     return 0;
   }
   const state = readStackState(stateDir());
-  if (!state || state.status !== 'ready') {
-    console.log(`no stack is running${state ? ` (state: ${state.status}${state.error ? `, ${state.error}` : ''})` : ''}; start one with \`npx streamforge up\``);
+  if (state?.status !== 'ready') {
+    console.log(
+      `no stack is running${state ? ` (state: ${state.status}${state.error ? `, ${state.error}` : ''})` : ''}; start one with \`npx streamforge up\``,
+    );
     return state ? 1 : 0;
   }
-  console.log(`StreamForge ${state.status}: api ${state.api_url}, kafka ${state.kafka_brokers}${state.exchange_url ? `, exchange simulator ${state.exchange_url}` : ''}`);
+  console.log(
+    `StreamForge ${state.status}: api ${state.api_url}, kafka ${state.kafka_brokers}${state.exchange_url ? `, exchange simulator ${state.exchange_url}` : ''}`,
+  );
   const { workflows } = await api<{ workflows: WorkflowView[] }>('GET', '/workflows?limit=1000');
   const counts = new Map<string, number>();
   for (const w of workflows) counts.set(w.status, (counts.get(w.status) ?? 0) + 1);
@@ -133,14 +158,23 @@ export async function statusCommand(args: string[]): Promise<number> {
 }
 
 export async function lsCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { status: { type: 'string' }, limit: { type: 'string', default: '50' } } });
+  const { values } = parseArgs({
+    args,
+    options: { status: { type: 'string' }, limit: { type: 'string', default: '50' } },
+  });
   const query = new URLSearchParams({ limit: values.limit, ...(values.status ? { status: values.status } : {}) });
   const { workflows } = await api<{ workflows: WorkflowView[] }>('GET', `/workflows?${query}`);
   if (workflows.length === 0) {
     console.log('no workflows');
     return 0;
   }
-  const rows = workflows.map((w) => [w.queue_id, w.type, w.status, new Date(w.created_at).toISOString().slice(0, 19).replace('T', ' '), w.collection_name]);
+  const rows = workflows.map((w) => [
+    w.queue_id,
+    w.type,
+    w.status,
+    new Date(w.created_at).toISOString().slice(0, 19).replace('T', ' '),
+    w.collection_name,
+  ]);
   console.log(table([['QUEUE_ID', 'TYPE', 'STATUS', 'CREATED', 'COLLECTION'], ...rows]));
   return 0;
 }

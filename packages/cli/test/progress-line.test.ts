@@ -17,6 +17,12 @@ const view = (stored: WorkflowView['stored']): WorkflowView => ({
 });
 
 test('the progress bar counts stored records and says how many were rejected, only when some were', () => {
-  assert.match(progressLine(view({ pages_done: 5, pages_total: 10, records_written: 4_999, rejected: 1 }), 2_000), /50% stored 5\/10 pages 4,999 records, 1 rejected {2}running {2}2\.0s$/);
-  assert.doesNotMatch(progressLine(view({ pages_done: 5, pages_total: 10, records_written: 5_000, rejected: 0 }), 2_000), /rejected/);
+  assert.match(
+    progressLine(view({ pages_done: 5, pages_total: 10, records_written: 4_999, rejected: 1 }), 2_000),
+    /50% stored 5\/10 pages 4,999 records, 1 rejected {2}running {2}2\.0s$/,
+  );
+  assert.doesNotMatch(
+    progressLine(view({ pages_done: 5, pages_total: 10, records_written: 5_000, rejected: 0 }), 2_000),
+    /rejected/,
+  );
 });

@@ -14,24 +14,56 @@ interface EnvSpec {
 export const ENV = {
   KAFKA_BROKERS: { default: '127.0.0.1:9092', description: 'Comma-separated Kafka bootstrap servers.' },
   KAFKA_CLIENT_ID: { default: 'streamforge', description: 'Kafka client id prefix.' },
-  KAFKA_SASL_MECHANISM: { default: '', description: 'SASL mechanism (plain, scram-sha-256, scram-sha-512); empty for none.' },
+  KAFKA_SASL_MECHANISM: {
+    default: '',
+    description: 'SASL mechanism (plain, scram-sha-256, scram-sha-512); empty for none.',
+  },
   KAFKA_SASL_USERNAME: { default: '', description: 'SASL user, from a Secret.' },
   KAFKA_SASL_PASSWORD: { default: '', description: 'SASL password, from a Secret.' },
   KAFKA_SSL: { default: 'false', description: 'Use TLS to reach the brokers.' },
-  KAFKA_TOPIC_PREFIX: { default: '', description: 'Prefix for every topic of the topic plan (tests use a unique one).' },
+  KAFKA_TOPIC_PREFIX: {
+    default: '',
+    description: 'Prefix for every topic of the topic plan (tests use a unique one).',
+  },
   LOG_LEVEL: { default: 'info', description: 'pino log level.' },
   FUNC_PORT: { default: '8080', description: 'Port a function serves on (as faas-js-runtime).' },
   FUNC_HOST: { default: '0.0.0.0', description: 'Address a function listens on; the local platform uses 127.0.0.1.' },
-  FUNC_BODY_LIMIT: { default: '1048576', description: 'Largest request body in bytes (the Knative Node runtime limit).' },
-  STREAMFORGE_PORT: { default: '8080', description: 'Port of the queue-manager API on the local platform; 0 takes any free port (stack.json names it).' },
-  STREAMFORGE_HOME: { default: '', description: 'Folder of the local stack state; .streamforge in the project by default.' },
+  FUNC_BODY_LIMIT: {
+    default: '1048576',
+    description: 'Largest request body in bytes (the Knative Node runtime limit).',
+  },
+  STREAMFORGE_PORT: {
+    default: '8080',
+    description: 'Port of the queue-manager API on the local platform; 0 takes any free port (stack.json names it).',
+  },
+  STREAMFORGE_HOME: {
+    default: '',
+    description: 'Folder of the local stack state; .streamforge in the project by default.',
+  },
   STREAMFORGE_API_URL: { default: '', description: 'API the CLI talks to; read from the running stack when unset.' },
   STREAMFORGE_API_TOKEN: { default: '', description: 'Bearer token the manager requires on every route when set.' },
-  STREAMFORGE_RUN_SOURCES: { default: '', description: 'Local platform only: run function instances from their TypeScript sources instead of a bundle built at `up`.' },
-  STREAMFORGE_MAX_SCALE: { default: '', description: 'Local platform only: caps every function at this many instances (a fixed-size baseline).' },
-  STREAMFORGE_POLLING_INTERVAL_MS: { default: '', description: 'Local platform only: overrides the KafkaSources\' polling-interval (tests).' },
-  STREAMFORGE_COOLDOWN_SECONDS: { default: '', description: 'Local platform only: overrides the KafkaSources\' cooldown-period (tests).' },
-  STREAMFORGE_STOP_WITH_PID: { default: '', description: 'Local platform only: the stack stops itself once this process is gone (test stacks die with their test run).' },
+  STREAMFORGE_RUN_SOURCES: {
+    default: '',
+    description:
+      'Local platform only: run function instances from their TypeScript sources instead of a bundle built at `up`.',
+  },
+  STREAMFORGE_MAX_SCALE: {
+    default: '',
+    description: 'Local platform only: caps every function at this many instances (a fixed-size baseline).',
+  },
+  STREAMFORGE_POLLING_INTERVAL_MS: {
+    default: '',
+    description: "Local platform only: overrides the KafkaSources' polling-interval (tests).",
+  },
+  STREAMFORGE_COOLDOWN_SECONDS: {
+    default: '',
+    description: "Local platform only: overrides the KafkaSources' cooldown-period (tests).",
+  },
+  STREAMFORGE_STOP_WITH_PID: {
+    default: '',
+    description:
+      'Local platform only: the stack stops itself once this process is gone (test stacks die with their test run).',
+  },
   K_SERVICE: { default: '', description: 'Set by Knative: the service name.' },
   POD_NAME: { default: '', description: 'Set by Kubernetes through the downward API: the pod (instance) name.' },
 } as const satisfies Record<string, EnvSpec>;
@@ -51,7 +83,11 @@ export function envSpecs(): Record<string, EnvSpec> {
 
 function specOf(name: string): EnvSpec {
   const spec = (ENV as Record<string, EnvSpec>)[name] ?? extra.get(name);
-  if (spec === undefined) throw new StreamForgeError('SF_CONFIG_INVALID', `environment variable ${name} is not declared in packages/core/src/config.ts`);
+  if (spec === undefined)
+    throw new StreamForgeError(
+      'SF_CONFIG_INVALID',
+      `environment variable ${name} is not declared in packages/core/src/config.ts`,
+    );
   return spec;
 }
 
@@ -67,7 +103,8 @@ export function env(name: string, source: NodeJS.ProcessEnv = process.env): stri
 export function envInt(name: string, source: NodeJS.ProcessEnv = process.env): number {
   const raw = env(name, source);
   const value = Number(raw);
-  if (!Number.isInteger(value)) throw new StreamForgeError('SF_CONFIG_INVALID', `environment variable ${name} must be an integer, got "${raw}"`);
+  if (!Number.isInteger(value))
+    throw new StreamForgeError('SF_CONFIG_INVALID', `environment variable ${name} must be an integer, got "${raw}"`);
   return value;
 }
 
@@ -79,5 +116,8 @@ export function envBool(name: string, source: NodeJS.ProcessEnv = process.env): 
 }
 
 export function envList(name: string, source: NodeJS.ProcessEnv = process.env): string[] {
-  return env(name, source).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return env(name, source)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }

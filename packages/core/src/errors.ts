@@ -24,21 +24,25 @@ export const DISPOSITIONS = ['retry', 'dead-letter', 'reject'] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
 
 /** What each disposition means to every part that acts on it: the one statement of the policy (docs/errors.md shows it). */
-export const DISPOSITION_RULES: Record<Disposition, { event: string; dispatcher: string; consumer: string; telemetry: string }> = {
+export const DISPOSITION_RULES: Record<
+  Disposition,
+  { event: string; dispatcher: string; consumer: string; telemetry: string }
+> = {
   retry: {
-    event: 'the code\'s status, a 5xx or 429: Knative retries it',
-    dispatcher: 'tries again with the KafkaSource\'s backoff; once its retries are spent, the event goes to the dead-letter sink',
+    event: "the code's status, a 5xx or 429: Knative retries it",
+    dispatcher:
+      "tries again with the KafkaSource's backoff; once its retries are spent, the event goes to the dead-letter sink",
     consumer: 'tries again with backoff, for as long as it takes (the partition waits, the others go on)',
     telemetry: 'a function reporting it keeps the workflow going (a later attempt may finish it)',
   },
   'dead-letter': {
-    event: 'the code\'s status, a 4xx Knative does not retry',
+    event: "the code's status, a 4xx Knative does not retry",
     dispatcher: 'sends the event to the dead-letter sink at once, with the code and reason as extensions',
     consumer: 'does not try again: hands the record to `onFailed` (or logs it) and commits past it',
     telemetry: 'a function reporting it ends the workflow in error (`retryable: false`)',
   },
   reject: {
-    event: 'the code\'s status if Knative does not retry it, else 422',
+    event: "the code's status if Knative does not retry it, else 422",
     dispatcher: 'sends the event to the dead-letter sink at once, with the code and reason as extensions',
     consumer: 'does not try again: hands the record to `onFailed` (or logs it) and commits past it',
     telemetry: 'a function reporting it ends the workflow in error (`retryable: false`)',
@@ -52,20 +56,74 @@ interface CodeInfo {
 }
 
 export const ERROR_CODES = {
-  SF_CONTRACT_INVALID: { status: 400, disposition: 'dead-letter', summary: 'A message or request body does not match its JSON Schema.' },
-  SF_EVENT_MALFORMED: { status: 400, disposition: 'dead-letter', summary: 'An HTTP request is not a valid CloudEvent (missing attributes, bad JSON).' },
-  SF_EVENT_UNKNOWN_TYPE: { status: 400, disposition: 'dead-letter', summary: 'A CloudEvent type this function does not handle.' },
-  SF_EVENT_TOO_LARGE: { status: 413, disposition: 'dead-letter', summary: 'An event larger than the 1 MiB body limit of the Knative runtime.' },
+  SF_CONTRACT_INVALID: {
+    status: 400,
+    disposition: 'dead-letter',
+    summary: 'A message or request body does not match its JSON Schema.',
+  },
+  SF_EVENT_MALFORMED: {
+    status: 400,
+    disposition: 'dead-letter',
+    summary: 'An HTTP request is not a valid CloudEvent (missing attributes, bad JSON).',
+  },
+  SF_EVENT_UNKNOWN_TYPE: {
+    status: 400,
+    disposition: 'dead-letter',
+    summary: 'A CloudEvent type this function does not handle.',
+  },
+  SF_EVENT_TOO_LARGE: {
+    status: 413,
+    disposition: 'dead-letter',
+    summary: 'An event larger than the 1 MiB body limit of the Knative runtime.',
+  },
   SF_NOT_FOUND: { status: 404, disposition: 'reject', summary: 'An unknown workflow, collection or model.' },
-  SF_CONFLICT: { status: 409, disposition: 'reject', summary: 'The request conflicts with the current state (e.g. stopping a finished workflow).' },
-  SF_UNAUTHORIZED: { status: 401, disposition: 'reject', summary: 'A bearer token is required and was missing or wrong.' },
-  SF_CONFIG_INVALID: { status: 500, disposition: 'retry', summary: 'An environment variable or manifest value is missing or malformed.' },
-  SF_DEPENDENCY_UNAVAILABLE: { status: 503, disposition: 'retry', summary: 'Kafka, the store, object storage or the exchange is unreachable for now.' },
-  SF_BUSY: { status: 503, disposition: 'retry', summary: 'What the work needs is still being changed by other work (a graph set being built, many writers of one record at once); the same request succeeds later.' },
-  SF_RATE_LIMITED: { status: 429, disposition: 'retry', summary: 'A rate limit (the exchange weight budget) says: come back later.' },
-  SF_EXCHANGE_REJECTED: { status: 422, disposition: 'dead-letter', summary: 'The exchange refused a request for good (invalid symbol or interval).' },
-  SF_MODEL_CHECK_FAILED: { status: 422, disposition: 'dead-letter', summary: 'A trained model failed its check before publishing (onnxruntime\'s outputs differ from the TypeScript forward pass); training again on the same request does not fix it.' },
-  SF_INTERNAL: { status: 500, disposition: 'retry', summary: 'An unexpected failure; retried in case it was transient.' },
+  SF_CONFLICT: {
+    status: 409,
+    disposition: 'reject',
+    summary: 'The request conflicts with the current state (e.g. stopping a finished workflow).',
+  },
+  SF_UNAUTHORIZED: {
+    status: 401,
+    disposition: 'reject',
+    summary: 'A bearer token is required and was missing or wrong.',
+  },
+  SF_CONFIG_INVALID: {
+    status: 500,
+    disposition: 'retry',
+    summary: 'An environment variable or manifest value is missing or malformed.',
+  },
+  SF_DEPENDENCY_UNAVAILABLE: {
+    status: 503,
+    disposition: 'retry',
+    summary: 'Kafka, the store, object storage or the exchange is unreachable for now.',
+  },
+  SF_BUSY: {
+    status: 503,
+    disposition: 'retry',
+    summary:
+      'What the work needs is still being changed by other work (a graph set being built, many writers of one record at once); the same request succeeds later.',
+  },
+  SF_RATE_LIMITED: {
+    status: 429,
+    disposition: 'retry',
+    summary: 'A rate limit (the exchange weight budget) says: come back later.',
+  },
+  SF_EXCHANGE_REJECTED: {
+    status: 422,
+    disposition: 'dead-letter',
+    summary: 'The exchange refused a request for good (invalid symbol or interval).',
+  },
+  SF_MODEL_CHECK_FAILED: {
+    status: 422,
+    disposition: 'dead-letter',
+    summary:
+      "A trained model failed its check before publishing (onnxruntime's outputs differ from the TypeScript forward pass); training again on the same request does not fix it.",
+  },
+  SF_INTERNAL: {
+    status: 500,
+    disposition: 'retry',
+    summary: 'An unexpected failure; retried in case it was transient.',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -14,7 +14,12 @@ import type { BinanceErrorBody, Market } from '@streamforge/core/contracts';
 export function parseErrorBody(text: string): BinanceErrorBody | undefined {
   try {
     const body: unknown = JSON.parse(text);
-    if (typeof body === 'object' && body !== null && typeof (body as BinanceErrorBody).code === 'number' && typeof (body as BinanceErrorBody).msg === 'string') {
+    if (
+      typeof body === 'object' &&
+      body !== null &&
+      typeof (body as BinanceErrorBody).code === 'number' &&
+      typeof (body as BinanceErrorBody).msg === 'string'
+    ) {
       return { code: (body as BinanceErrorBody).code, msg: (body as BinanceErrorBody).msg };
     }
   } catch {
@@ -55,25 +60,42 @@ export function isTransientStatus(status: number): boolean {
 }
 
 /** The error for a non-2xx response. */
-export function responseError(request: RequestDescription, status: number, text: string, retryAfter?: number): StreamForgeError {
+export function responseError(
+  request: RequestDescription,
+  status: number,
+  text: string,
+  retryAfter?: number,
+): StreamForgeError {
   const body = parseErrorBody(text);
   const exchange = body === undefined ? {} : { code: body.code, msg: body.msg };
-  const reason = body === undefined ? `HTTP ${status}${text === '' ? '' : `: ${text.slice(0, 200)}`}` : `${body.msg} (code ${body.code}, HTTP ${status})`;
+  const reason =
+    body === undefined
+      ? `HTTP ${status}${text === '' ? '' : `: ${text.slice(0, 200)}`}`
+      : `${body.msg} (code ${body.code}, HTTP ${status})`;
   const details = { status, market: request.market, path: request.path, query: request.query, ...exchange };
   if (status === 429 || status === 418) {
-    return new StreamForgeError('SF_RATE_LIMITED', `${where(request)}: ${reason}`, { details: { ...details, retryAfterMs: retryAfter, banned: status === 418 } });
+    return new StreamForgeError('SF_RATE_LIMITED', `${where(request)}: ${reason}`, {
+      details: { ...details, retryAfterMs: retryAfter, banned: status === 418 },
+    });
   }
-  if (isTransientStatus(status)) return new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${where(request)}: ${reason}`, { details });
+  if (isTransientStatus(status))
+    return new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${where(request)}: ${reason}`, { details });
   return new StreamForgeError('SF_EXCHANGE_REJECTED', `${where(request)}: ${reason}`, { details });
 }
 
 /** The error for a request that got no response (connection refused or reset, timeout). */
 export function networkError(request: RequestDescription, cause: unknown): StreamForgeError {
   const message = cause instanceof Error ? cause.message : String(cause);
-  const raw = typeof cause === 'object' && cause !== null && 'code' in cause ? (cause as { code: unknown }).code : undefined;
-  const code = cause instanceof Error && cause.name === 'TimeoutError' ? 'ETIMEDOUT' : typeof raw === 'string' ? raw : undefined;
-  return new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${where(request)}: ${message}${code === undefined ? '' : ` (${code})`}`, {
-    cause,
-    details: { market: request.market, path: request.path, query: request.query, network: code ?? 'error' },
-  });
+  const raw =
+    typeof cause === 'object' && cause !== null && 'code' in cause ? (cause as { code: unknown }).code : undefined;
+  const code =
+    cause instanceof Error && cause.name === 'TimeoutError' ? 'ETIMEDOUT' : typeof raw === 'string' ? raw : undefined;
+  return new StreamForgeError(
+    'SF_DEPENDENCY_UNAVAILABLE',
+    `${where(request)}: ${message}${code === undefined ? '' : ` (${code})`}`,
+    {
+      cause,
+      details: { market: request.market, path: request.path, query: request.query, network: code ?? 'error' },
+    },
+  );
 }

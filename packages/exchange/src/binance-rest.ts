@@ -30,9 +30,19 @@ import { systemTime, type TimeSource } from './time-source.ts';
 import { WeightGovernor, type WeightGovernorOptions, type WeightGovernorStats } from './weight-governor.ts';
 
 declareEnv({
-  BINANCE_SPOT_URL: { default: 'https://api.binance.com', description: 'Base URL of the Binance spot REST API (the exchange simulator in tests and demos).' },
-  BINANCE_USDM_URL: { default: 'https://fapi.binance.com', description: 'Base URL of the Binance USD-M futures REST API (the exchange simulator in tests and demos).' },
-  BINANCE_REQUEST_WEIGHT_LIMIT: { default: '', description: 'REQUEST_WEIGHT per minute the client plans with; empty: Binance\'s 6000 spot / 2400 USD-M (then what exchangeInfo announces). The local platform sets it when the simulator\'s budget is changed (SIM_WEIGHT_LIMIT).' },
+  BINANCE_SPOT_URL: {
+    default: 'https://api.binance.com',
+    description: 'Base URL of the Binance spot REST API (the exchange simulator in tests and demos).',
+  },
+  BINANCE_USDM_URL: {
+    default: 'https://fapi.binance.com',
+    description: 'Base URL of the Binance USD-M futures REST API (the exchange simulator in tests and demos).',
+  },
+  BINANCE_REQUEST_WEIGHT_LIMIT: {
+    default: '',
+    description:
+      "REQUEST_WEIGHT per minute the client plans with; empty: Binance's 6000 spot / 2400 USD-M (then what exchangeInfo announces). The local platform sets it when the simulator's budget is changed (SIM_WEIGHT_LIMIT).",
+  },
 });
 
 export interface BinanceRestClientOptions {
@@ -116,7 +126,12 @@ export class BinanceRestClient {
     const configured = env('BINANCE_REQUEST_WEIGHT_LIMIT', source);
     const planned = configured === '' ? undefined : Number(configured);
     const governor = (market: Market): WeightGovernor =>
-      new WeightGovernor({ random, ...options.governor, time, limit: options.weightLimits?.[market] ?? planned ?? DEFAULT_WEIGHT_LIMITS[market] });
+      new WeightGovernor({
+        random,
+        ...options.governor,
+        time,
+        limit: options.weightLimits?.[market] ?? planned ?? DEFAULT_WEIGHT_LIMITS[market],
+      });
     this.#time = time;
     this.#governors = { spot: governor('spot'), usdm: governor('usdm') };
     this.#planned = new Set(MARKETS.filter((market) => (options.weightLimits?.[market] ?? planned) !== undefined));
@@ -142,14 +157,24 @@ export class BinanceRestClient {
   async klines(query: KlinesQuery): Promise<KlineRow[]> {
     const market = query.market ?? 'spot';
     const { symbol, interval, startTime, endTime, limit, timeZone } = query;
-    return await this.#transport.getArray<KlineRow>(market, 'klines', { symbol, interval, startTime, endTime, limit, timeZone }, limit);
+    return await this.#transport.getArray<KlineRow>(
+      market,
+      'klines',
+      { symbol, interval, startTime, endTime, limit, timeZone },
+      limit,
+    );
   }
 
   /** One page of klines as the exchange's JSON text, unparsed (a JSON array of kline rows). */
   async klinesText(query: KlinesQuery): Promise<string> {
     const market = query.market ?? 'spot';
     const { symbol, interval, startTime, endTime, limit, timeZone } = query;
-    return await this.#transport.getRowsText(market, 'klines', { symbol, interval, startTime, endTime, limit, timeZone }, limit);
+    return await this.#transport.getRowsText(
+      market,
+      'klines',
+      { symbol, interval, startTime, endTime, limit, timeZone },
+      limit,
+    );
   }
 
   /**
@@ -200,10 +225,19 @@ export class BinanceRestClient {
   }
 
   /** Trades from `fromId` on (historicalTrades: the only REST way to raw trades by id). */
-  async historicalTrades(query: { market?: Market; symbol: string; fromId?: number; limit?: number }): Promise<RawTrade[]> {
+  async historicalTrades(query: {
+    market?: Market;
+    symbol: string;
+    fromId?: number;
+    limit?: number;
+  }): Promise<RawTrade[]> {
     const market = query.market ?? 'spot';
     const limit = query.limit ?? HISTORICAL_TRADE_LIMITS[market].max;
-    return await this.#transport.getArray<RawTrade>(market, 'historicalTrades', { symbol: query.symbol, fromId: query.fromId, limit });
+    return await this.#transport.getArray<RawTrade>(market, 'historicalTrades', {
+      symbol: query.symbol,
+      fromId: query.fromId,
+      limit,
+    });
   }
 
   /**

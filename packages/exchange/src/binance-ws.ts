@@ -26,10 +26,15 @@ import { STREAM_LIMITS, type Market } from '@streamforge/core/contracts';
 import { systemTime, type TimeSource } from './time-source.ts';
 
 declareEnv({
-  BINANCE_SPOT_WS_URL: { default: 'wss://stream.binance.com:9443', description: 'Base URL of Binance spot WebSocket streams (the exchange simulator in tests and demos).' },
-  BINANCE_USDM_WS_URL: { default: 'wss://fstream.binance.com', description: 'Base URL of Binance USD-M futures WebSocket streams (the exchange simulator: its URL plus /fstream).' },
+  BINANCE_SPOT_WS_URL: {
+    default: 'wss://stream.binance.com:9443',
+    description: 'Base URL of Binance spot WebSocket streams (the exchange simulator in tests and demos).',
+  },
+  BINANCE_USDM_WS_URL: {
+    default: 'wss://fstream.binance.com',
+    description: 'Base URL of Binance USD-M futures WebSocket streams (the exchange simulator: its URL plus /fstream).',
+  },
 });
-
 
 export interface StreamMessage {
   stream: string;
@@ -134,10 +139,12 @@ class LiveSocket {
   request(method: string, params?: unknown[]): Promise<unknown> {
     const id = this.#nextId++;
     const body = JSON.stringify(params === undefined ? { method, id } : { method, params, id });
-    const sent = this.#queue.then(() => this.#throttle()).then(() => {
-      if (this.#ended) throw new Error(`connection closed before ${method} was sent`);
-      this.ws.send(body);
-    });
+    const sent = this.#queue
+      .then(() => this.#throttle())
+      .then(() => {
+        if (this.#ended) throw new Error(`connection closed before ${method} was sent`);
+        this.ws.send(body);
+      });
     this.#queue = sent.catch(() => undefined);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -145,8 +152,14 @@ class LiveSocket {
         reject(new Error(`no reply to ${method} within ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
       this.#pending.set(id, {
-        resolve: (r) => { clearTimeout(timer); resolve(r); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       sent.catch((error: unknown) => this.#pending.get(id)?.reject(error as Error));
     });
@@ -157,7 +170,8 @@ class LiveSocket {
     if (typeof frame.id === 'number' && this.#pending.has(frame.id)) {
       const pending = this.#pending.get(frame.id)!;
       this.#pending.delete(frame.id);
-      if ('code' in frame) pending.reject(new Error(`binance websocket error ${String(frame.code)}: ${String(frame.msg)}`));
+      if ('code' in frame)
+        pending.reject(new Error(`binance websocket error ${String(frame.code)}: ${String(frame.msg)}`));
       else pending.resolve(frame.result);
       return true;
     }
@@ -248,7 +262,14 @@ class StreamLink {
     this.#client.emit({ type: 'connected', connection: this.id, socket: socket.id, planned });
     socket.onEnd = (code, reason) => {
       const wasCurrent = this.#current === socket;
-      this.#client.emit({ type: 'disconnected', connection: this.id, socket: socket.id, code, reason, planned: !wasCurrent || this.#client.closed });
+      this.#client.emit({
+        type: 'disconnected',
+        connection: this.id,
+        socket: socket.id,
+        code,
+        reason,
+        planned: !wasCurrent || this.#client.closed,
+      });
       if (!wasCurrent || this.#client.closed) return;
       this.#current = undefined;
       // A server that accepts and then drops at once must not be hammered: back off as after failures.
@@ -300,7 +321,15 @@ class StreamLink {
 
 export class BinanceStreamClient {
   readonly market: Market;
-  readonly counters: StreamClientStats = { messages: 0, connects: 0, reconnects: 0, plannedReconnects: 0, silentDrops: 0, controlMessages: 0, malformed: 0 };
+  readonly counters: StreamClientStats = {
+    messages: 0,
+    connects: 0,
+    reconnects: 0,
+    plannedReconnects: 0,
+    silentDrops: 0,
+    controlMessages: 0,
+    malformed: 0,
+  };
   readonly timing: { time: TimeSource; silenceTimeoutMs: number; plannedReconnectMs: number };
   readonly #options: BinanceStreamClientOptions;
   readonly #baseUrl: string;
@@ -315,7 +344,9 @@ export class BinanceStreamClient {
     this.market = options.market;
     this.#options = options;
     const source = options.env ?? process.env;
-    this.#baseUrl = (options.baseUrl ?? env(options.market === 'spot' ? 'BINANCE_SPOT_WS_URL' : 'BINANCE_USDM_WS_URL', source)).replace(/\/+$/, '');
+    this.#baseUrl = (
+      options.baseUrl ?? env(options.market === 'spot' ? 'BINANCE_SPOT_WS_URL' : 'BINANCE_USDM_WS_URL', source)
+    ).replace(/\/+$/, '');
     this.#maxStreams = Math.min(options.maxStreamsPerConnection ?? rules.maxStreams, rules.maxStreams);
     this.timing = {
       time: options.time ?? systemTime,
@@ -323,7 +354,8 @@ export class BinanceStreamClient {
       plannedReconnectMs: options.plannedReconnectMs ?? rules.lifetimeMs - 10 * 60_000,
     };
     const unique = [...new Set(options.streams)];
-    for (let i = 0; i < unique.length; i += this.#maxStreams) this.#links.push(new StreamLink(this.#links.length + 1, this, unique.slice(i, i + this.#maxStreams)));
+    for (let i = 0; i < unique.length; i += this.#maxStreams)
+      this.#links.push(new StreamLink(this.#links.length + 1, this, unique.slice(i, i + this.#maxStreams)));
   }
 
   get closed(): boolean {
@@ -376,7 +408,11 @@ export class BinanceStreamClient {
   }
 
   stats(): StreamClientStats & { connections: number; streams: number } {
-    return { ...this.counters, connections: this.#links.filter((l) => l.socket !== undefined).length, streams: this.#links.reduce((n, l) => n + l.streams.size, 0) };
+    return {
+      ...this.counters,
+      connections: this.#links.filter((l) => l.socket !== undefined).length,
+      streams: this.#links.reduce((n, l) => n + l.streams.size, 0),
+    };
   }
 
   async close(): Promise<void> {
@@ -392,7 +428,11 @@ export class BinanceStreamClient {
 
   /** Opens a socket for a link and subscribes all its streams, retrying with backoff; undefined once closed. */
   async openWithRetries(link: StreamLink, planned: boolean, priorFailures = 0): Promise<LiveSocket | undefined> {
-    const policy: Backoff = { baseMs: this.#options.backoff?.baseMs ?? 250, maxMs: this.#options.backoff?.maxMs ?? 30_000, ...(this.#options.random ? { random: this.#options.random } : {}) };
+    const policy: Backoff = {
+      baseMs: this.#options.backoff?.baseMs ?? 250,
+      maxMs: this.#options.backoff?.maxMs ?? 30_000,
+      ...(this.#options.random ? { random: this.#options.random } : {}),
+    };
     const backoff = (failures: number): number => backoffDelay(policy, failures);
     if (priorFailures > 0) {
       try {
@@ -410,7 +450,17 @@ export class BinanceStreamClient {
         if (this.#closed) return undefined;
         const retryInMs = backoff(priorFailures + attempt);
         this.emit({ type: 'connect-failed', connection: link.id, attempt, error: (error as Error).message, retryInMs });
-        this.#options.logger?.warn({ market: this.market, connection: link.id, attempt, planned, err: (error as Error).message, retry_in_ms: retryInMs }, 'binance stream connection failed; retrying');
+        this.#options.logger?.warn(
+          {
+            market: this.market,
+            connection: link.id,
+            attempt,
+            planned,
+            err: (error as Error).message,
+            retry_in_ms: retryInMs,
+          },
+          'binance stream connection failed; retrying',
+        );
         try {
           await this.timing.time.sleep(retryInMs, this.#closing.signal);
         } catch {
@@ -428,7 +478,13 @@ export class BinanceStreamClient {
     const timeoutMs = this.#options.requestTimeoutMs ?? 10_000;
     const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
     const rules = STREAM_LIMITS[this.market];
-    const socket = new LiveSocket(this.#socketIds++, ws, this.timing.time, this.#options.maxControlPerSecond ?? rules.maxIncomingPerSecond - 1, timeoutMs);
+    const socket = new LiveSocket(
+      this.#socketIds++,
+      ws,
+      this.timing.time,
+      this.#options.maxControlPerSecond ?? rules.maxIncomingPerSecond - 1,
+      timeoutMs,
+    );
     ws.on('message', (raw: Buffer) => this.#onFrame(link, socket, raw));
     for (const s of inUrl) socket.subscribed.add(s);
     await new Promise<void>((resolve, reject) => {
@@ -454,7 +510,12 @@ export class BinanceStreamClient {
   }
 
   /** SUBSCRIBE or UNSUBSCRIBE in chunks, recording each acknowledged chunk on the socket. */
-  async #control(socket: LiveSocket, method: 'SUBSCRIBE' | 'UNSUBSCRIBE', streams: readonly string[], acknowledged: (stream: string) => unknown): Promise<void> {
+  async #control(
+    socket: LiveSocket,
+    method: 'SUBSCRIBE' | 'UNSUBSCRIBE',
+    streams: readonly string[],
+    acknowledged: (stream: string) => unknown,
+  ): Promise<void> {
     const chunk = this.#options.subscribeChunk ?? 200;
     const requests: Promise<unknown>[] = [];
     for (let i = 0; i < streams.length; i += chunk) {
@@ -468,7 +529,15 @@ export class BinanceStreamClient {
   #onFrame(link: StreamLink, socket: LiveSocket, raw: Buffer): void {
     const receivedAt = this.timing.time.now();
     socket.lastActivity = receivedAt;
-    let frame: { stream?: string; data?: unknown; e?: string; id?: unknown; result?: unknown; code?: unknown; msg?: unknown };
+    let frame: {
+      stream?: string;
+      data?: unknown;
+      e?: string;
+      id?: unknown;
+      result?: unknown;
+      code?: unknown;
+      msg?: unknown;
+    };
     try {
       frame = JSON.parse(raw.toString()) as typeof frame;
     } catch {
@@ -478,7 +547,15 @@ export class BinanceStreamClient {
     const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
     if (!isObject(frame) || (typeof frame.stream === 'string' && !isObject(frame.data))) {
       this.counters.malformed += 1;
-      this.#options.logger?.warn({ market: this.market, connection: link.id, malformed: this.counters.malformed, frame: raw.toString().slice(0, 200) }, 'binance stream sent a malformed frame; skipped');
+      this.#options.logger?.warn(
+        {
+          market: this.market,
+          connection: link.id,
+          malformed: this.counters.malformed,
+          frame: raw.toString().slice(0, 200),
+        },
+        'binance stream sent a malformed frame; skipped',
+      );
       return;
     }
     if (typeof frame.stream === 'string') {
@@ -488,7 +565,11 @@ export class BinanceStreamClient {
       return;
     }
     if (frame.e === 'serverShutdown') return this.#shutdown(link, socket);
-    if (!socket.settle(frame)) this.#options.logger?.debug({ market: this.market, frame: raw.toString().slice(0, 200) }, 'binance stream frame ignored');
+    if (!socket.settle(frame))
+      this.#options.logger?.debug(
+        { market: this.market, frame: raw.toString().slice(0, 200) },
+        'binance stream frame ignored',
+      );
   }
 
   #shutdown(link: StreamLink, socket: LiveSocket): void {

@@ -10,8 +10,16 @@ import { StreamForgeError } from '@streamforge/core/errors';
 import { systemTime, type TimeSource } from './time-source.ts';
 
 declareEnv({
-  EXCHANGE_TIME_FACTOR: { default: '1', description: 'How many times faster than the wall clock exchange time runs; only the exchange simulator runs fast (tests, demos). Every process of a stack reads the same value.' },
-  EXCHANGE_TIME_ORIGIN: { default: '', description: '`<exchange ms>@<wall ms>`: the exchange time at a wall-clock instant, for a fast or shifted simulator clock; empty: exchange time is wall time.' },
+  EXCHANGE_TIME_FACTOR: {
+    default: '1',
+    description:
+      'How many times faster than the wall clock exchange time runs; only the exchange simulator runs fast (tests, demos). Every process of a stack reads the same value.',
+  },
+  EXCHANGE_TIME_ORIGIN: {
+    default: '',
+    description:
+      '`<exchange ms>@<wall ms>`: the exchange time at a wall-clock instant, for a fast or shifted simulator clock; empty: exchange time is wall time.',
+  },
 });
 
 /** A clock that read `exchangeMs` at wall-clock `wallMs` and runs `factor` times faster than the wall clock. */
@@ -32,11 +40,19 @@ export function anchoredTime(factor: number, exchangeMs: number, wallMs: number)
 /** The exchange clock the environment describes (the wall clock unless EXCHANGE_TIME_* say otherwise). */
 export function exchangeTimeFromEnv(source: NodeJS.ProcessEnv = process.env): TimeSource {
   const factor = Number(env('EXCHANGE_TIME_FACTOR', source));
-  if (!(factor > 0)) throw new StreamForgeError('SF_CONFIG_INVALID', `environment variable EXCHANGE_TIME_FACTOR must be a positive number, got "${env('EXCHANGE_TIME_FACTOR', source)}"`);
+  if (!(factor > 0))
+    throw new StreamForgeError(
+      'SF_CONFIG_INVALID',
+      `environment variable EXCHANGE_TIME_FACTOR must be a positive number, got "${env('EXCHANGE_TIME_FACTOR', source)}"`,
+    );
   const origin = env('EXCHANGE_TIME_ORIGIN', source);
   if (origin === '') return factor === 1 ? systemTime : anchoredTime(factor, Date.now(), Date.now());
   const match = /^(\d+)@(\d+)$/.exec(origin);
-  if (match === null) throw new StreamForgeError('SF_CONFIG_INVALID', `environment variable EXCHANGE_TIME_ORIGIN must be "<exchange ms>@<wall ms>", got "${origin}"`);
+  if (match === null)
+    throw new StreamForgeError(
+      'SF_CONFIG_INVALID',
+      `environment variable EXCHANGE_TIME_ORIGIN must be "<exchange ms>@<wall ms>", got "${origin}"`,
+    );
   return anchoredTime(factor, Number(match[1]), Number(match[2]));
 }
 

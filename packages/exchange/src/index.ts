@@ -7,7 +7,13 @@ export {
   type ExchangeInfoQuery,
   type KlinesQuery,
 } from './binance-rest.ts';
-export { WeightGovernor, type WeightGovernorOptions, type WeightGovernorStats, type WeightPermit, type WeightResponse } from './weight-governor.ts';
+export {
+  WeightGovernor,
+  type WeightGovernorOptions,
+  type WeightGovernorStats,
+  type WeightPermit,
+  type WeightResponse,
+} from './weight-governor.ts';
 export {
   AGG_TRADE_LIMITS,
   DEFAULT_WEIGHT_LIMITS,
@@ -34,6 +40,26 @@ export {
 } from '@streamforge/core/contracts';
 export { scaledTime, systemTime, type TimeSource } from './time-source.ts';
 export { anchoredTime, exchangeTimeFromEnv, exchangeTimeOrigin } from './exchange-time.ts';
-export { BinanceStreamClient, type BinanceStreamClientOptions, type StreamClientEvent, type StreamClientStats, type StreamMessage } from './binance-ws.ts';
-export { OrderBookSync, type BookView, type DepthEvent, type OrderBookStats, type OrderBookSyncOptions, type SyncState } from './order-book.ts';
-export { IdSequence, KlineSequence, type IdObservation, type KlineObservation, type KlineStatus, type SequenceStatus } from './stream-gaps.ts';
+export {
+  BinanceStreamClient,
+  type BinanceStreamClientOptions,
+  type StreamClientEvent,
+  type StreamClientStats,
+  type StreamMessage,
+} from './binance-ws.ts';
+export {
+  OrderBookSync,
+  type BookView,
+  type DepthEvent,
+  type OrderBookStats,
+  type OrderBookSyncOptions,
+  type SyncState,
+} from './order-book.ts';
+export {
+  IdSequence,
+  KlineSequence,
+  type IdObservation,
+  type KlineObservation,
+  type KlineStatus,
+  type SequenceStatus,
+} from './stream-gaps.ts';

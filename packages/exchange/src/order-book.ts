@@ -124,7 +124,11 @@ export class OrderBookSync {
 
   /** The book, best `limit` levels per side (all by default). */
   view(limit = Number.POSITIVE_INFINITY): BookView {
-    return { lastUpdateId: this.#lastUpdateId, bids: sorted(this.#bids, true, limit), asks: sorted(this.#asks, false, limit) };
+    return {
+      lastUpdateId: this.#lastUpdateId,
+      bids: sorted(this.#bids, true, limit),
+      asks: sorted(this.#asks, false, limit),
+    };
   }
 
   /** Drops the book and waits for the next event to start over (e.g. after the stream reconnected). */
@@ -179,7 +183,8 @@ export class OrderBookSync {
       this.#buffer = [];
       return;
     }
-    const bridges = this.market === 'spot' ? bridge.U <= id + 1 && id + 1 <= bridge.u : bridge.U <= id && id <= bridge.u;
+    const bridges =
+      this.market === 'spot' ? bridge.U <= id + 1 && id + 1 <= bridge.u : bridge.U <= id && id <= bridge.u;
     if (!bridges) {
       // Events between the snapshot and the first kept event are missing: a newer snapshot is needed.
       this.#buffer = pending;

@@ -10,7 +10,14 @@ import { StreamForgeError } from '@streamforge/core/errors';
 import { backoffDelay } from '@streamforge/core/retry';
 import type { Logger } from '@streamforge/core/telemetry';
 import { PATHS, USED_WEIGHT_HEADER, requestWeight, type Endpoint, type Market } from '@streamforge/core/contracts';
-import { limitFromMessage, networkError, parseErrorBody, responseError, retryAfterMs, type RequestDescription } from './binance-errors.ts';
+import {
+  limitFromMessage,
+  networkError,
+  parseErrorBody,
+  responseError,
+  retryAfterMs,
+  type RequestDescription,
+} from './binance-errors.ts';
 import type { TimeSource } from './time-source.ts';
 import type { WeightGovernor } from './weight-governor.ts';
 
@@ -51,7 +58,12 @@ export class RestTransport {
 
   constructor(options: RestTransportOptions) {
     this.#options = options;
-    this.#agent = new Agent({ connections: options.connections, keepAliveTimeout: 30_000, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
+    this.#agent = new Agent({
+      connections: options.connections,
+      keepAliveTimeout: 30_000,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
   }
 
   /** Stops waiting calls (they reject) and closes the connections. */
@@ -69,7 +81,8 @@ export class RestTransport {
   async getArray<T>(market: Market, endpoint: Endpoint, params: Params, limit?: number): Promise<T[]> {
     return this.#get(market, endpoint, params, limit, (text) => {
       const body: unknown = JSON.parse(text);
-      if (!Array.isArray(body)) throw new SyntaxError(`expected a JSON array, got ${JSON.stringify(text.trim().slice(0, 80))}`);
+      if (!Array.isArray(body))
+        throw new SyntaxError(`expected a JSON array, got ${JSON.stringify(text.trim().slice(0, 80))}`);
       return body as T[];
     });
   }
@@ -82,12 +95,21 @@ export class RestTransport {
   async getRowsText(market: Market, endpoint: Endpoint, params: Params, limit?: number): Promise<string> {
     return this.#get(market, endpoint, params, limit, (text) => {
       const body = text.trim();
-      if (!/^\[\s*(\[|\]$)/.test(body) || !/(\]\s*\]|^\[\s*\])$/.test(body)) throw new SyntaxError(`expected a JSON array of rows, got ${JSON.stringify(body.length <= 100 ? body : `${body.slice(0, 60)}…${body.slice(-30)}`)}`);
+      if (!/^\[\s*(\[|\]$)/.test(body) || !/(\]\s*\]|^\[\s*\])$/.test(body))
+        throw new SyntaxError(
+          `expected a JSON array of rows, got ${JSON.stringify(body.length <= 100 ? body : `${body.slice(0, 60)}…${body.slice(-30)}`)}`,
+        );
       return body;
     });
   }
 
-  async #get<T>(market: Market, endpoint: Endpoint, params: Params, limit: number | undefined, read: (text: string) => T): Promise<T> {
+  async #get<T>(
+    market: Market,
+    endpoint: Endpoint,
+    params: Params,
+    limit: number | undefined,
+    read: (text: string) => T,
+  ): Promise<T> {
     const request: RequestDescription = { market, path: PATHS[market][endpoint], query: encodeQuery(params) };
     const weight = requestWeight(market, endpoint, limit);
     const governor = this.#options.governors[market];
@@ -123,7 +145,11 @@ export class RestTransport {
         const announced = limitFromMessage(parseErrorBody(text)?.msg ?? '');
         if (announced !== undefined) governor.setLimit(announced);
       }
-      governor.release(permit, { status, usedWeight: Number.isFinite(used) ? used : undefined, retryAfterMs: retryAfter });
+      governor.release(permit, {
+        status,
+        usedWeight: Number.isFinite(used) ? used : undefined,
+        retryAfterMs: retryAfter,
+      });
       if (status >= 200 && status < 300) {
         try {
           return read(text);
@@ -151,11 +177,20 @@ export class RestTransport {
 
   async #retryOrThrow(error: StreamForgeError, failures: number): Promise<void> {
     if (failures >= this.#options.maxAttempts) {
-      throw new StreamForgeError(error.code, `${error.message} (gave up after ${failures} attempts)`, { cause: error, details: { ...error.details, attempts: failures } });
+      throw new StreamForgeError(error.code, `${error.message} (gave up after ${failures} attempts)`, {
+        cause: error,
+        details: { ...error.details, attempts: failures },
+      });
     }
-    const delayMs = backoffDelay({ baseMs: this.#options.backoffBaseMs, maxMs: this.#options.backoffMaxMs, random: this.#options.random }, failures);
+    const delayMs = backoffDelay(
+      { baseMs: this.#options.backoffBaseMs, maxMs: this.#options.backoffMaxMs, random: this.#options.random },
+      failures,
+    );
     this.counts.retries += 1;
-    this.#options.logger?.debug({ err: error.message, attempt: failures, delay_ms: delayMs }, 'binance request failed; retrying');
+    this.#options.logger?.debug(
+      { err: error.message, attempt: failures, delay_ms: delayMs },
+      'binance request failed; retrying',
+    );
     await this.#options.time.sleep(delayMs, this.#closing.signal);
   }
 }

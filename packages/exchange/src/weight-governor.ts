@@ -120,7 +120,15 @@ export class WeightGovernor {
     this.#jitterMs = options.jitterMs ?? 1000;
     this.#maxWaitMs = options.maxWaitMs ?? 300_000;
     this.#random = options.random ?? Math.random;
-    this.#stats = { limit: options.limit, usedWeight: undefined, rateLimited: 0, banned: 0, bannedUntil: undefined, waits: 0, waitedMs: 0 };
+    this.#stats = {
+      limit: options.limit,
+      usedWeight: undefined,
+      rateLimited: 0,
+      banned: 0,
+      bannedUntil: undefined,
+      waits: 0,
+      waitedMs: 0,
+    };
   }
 
   /** Lowers or raises the budget, e.g. from exchangeInfo's REQUEST_WEIGHT or a 429 message. */
@@ -165,7 +173,11 @@ export class WeightGovernor {
       waited = true;
       const nextWindow = this.#window + this.#windowMs;
       if (decision === 'await-response') await this.#waitForChange(nextWindow - t, signal);
-      else this.#blockedUntil = Math.max(this.#blockedUntil, nextWindow + this.#marginMs + this.#random() * this.#jitterMs);
+      else
+        this.#blockedUntil = Math.max(
+          this.#blockedUntil,
+          nextWindow + this.#marginMs + this.#random() * this.#jitterMs,
+        );
     }
   }
 

@@ -19,7 +19,12 @@ import { waitFor } from '@streamforge/testing';
 
 const START = Date.UTC(2025, 0, 6, 10, 0, 0);
 
-async function simulator(t: TestContext, time: TimeSource, options: ExchangeSimulatorOptions = {}, ws: WebSocketSideOptions = {}): Promise<{ sim: ExchangeSimulator; side: WebSocketSide }> {
+async function simulator(
+  t: TestContext,
+  time: TimeSource,
+  options: ExchangeSimulatorOptions = {},
+  ws: WebSocketSideOptions = {},
+): Promise<{ sim: ExchangeSimulator; side: WebSocketSide }> {
   const sim = await startExchangeSimulator({ clock: time.now, ...options });
   const side = attachWebSocketSide(sim, ws);
   t.after(async () => {
@@ -29,7 +34,10 @@ async function simulator(t: TestContext, time: TimeSource, options: ExchangeSimu
   return { sim, side };
 }
 
-function client(t: TestContext, options: Omit<BinanceStreamClientOptions, 'onMessage'> & { onMessage?(m: StreamMessage): void }): { stream: BinanceStreamClient; messages: StreamMessage[] } {
+function client(
+  t: TestContext,
+  options: Omit<BinanceStreamClientOptions, 'onMessage'> & { onMessage?(m: StreamMessage): void },
+): { stream: BinanceStreamClient; messages: StreamMessage[] } {
   const messages: StreamMessage[] = [];
   const stream = new BinanceStreamClient({ ...options, onMessage: options.onMessage ?? ((m) => messages.push(m)) });
   t.after(() => stream.close());
@@ -37,7 +45,10 @@ function client(t: TestContext, options: Omit<BinanceStreamClientOptions, 'onMes
 }
 
 /** aggTrade ids of one stream, checked for gaps as the loader checks them. */
-function tradeIds(messages: StreamMessage[], stream: string): { ids: number[]; gaps: Array<{ from: number; to: number }> } {
+function tradeIds(
+  messages: StreamMessage[],
+  stream: string,
+): { ids: number[]; gaps: Array<{ from: number; to: number }> } {
   const sequence = new IdSequence();
   const ids: number[] = [];
   const gaps: Array<{ from: number; to: number }> = [];
@@ -57,9 +68,18 @@ test('the client names streams in the URL and subscribes the rest, within the co
   const { side } = await simulator(t, time);
   const symbols = DEFAULT_SYMBOLS.map((s) => s.symbol.toLowerCase());
   const streams = symbols.flatMap((s) => [`${s}@aggTrade`, `${s}@bookTicker`]);
-  const { stream, messages } = client(t, { market: 'spot', streams, baseUrl: side.urls.spot, time, urlStreams: 3, subscribeChunk: 2 });
+  const { stream, messages } = client(t, {
+    market: 'spot',
+    streams,
+    baseUrl: side.urls.spot,
+    time,
+    urlStreams: 3,
+    subscribeChunk: 2,
+  });
   await stream.start();
-  await waitFor('messages from every stream', () => streams.every((s) => messages.some((m) => m.stream === s)), { timeoutMs: 10_000 });
+  await waitFor('messages from every stream', () => streams.every((s) => messages.some((m) => m.stream === s)), {
+    timeoutMs: 10_000,
+  });
   assert.equal(stream.stats().controlMessages, Math.ceil((streams.length - 3) / 2), 'one SUBSCRIBE per chunk');
   assert.equal(side.stats().connectionsOpened, 1, 'never disconnected for sending too fast');
   assert.deepEqual(new Set(side.connections()[0]!.subscriptions), new Set(streams));
@@ -68,7 +88,12 @@ test('the client names streams in the URL and subscribes the rest, within the co
 test('streams added and removed at run time are subscribed and unsubscribed on the open connection', async (t) => {
   const time = anchoredTime(20, START, Date.now());
   const { side } = await simulator(t, time);
-  const { stream, messages } = client(t, { market: 'spot', streams: ['btcusdt@aggTrade'], baseUrl: side.urls.spot, time });
+  const { stream, messages } = client(t, {
+    market: 'spot',
+    streams: ['btcusdt@aggTrade'],
+    baseUrl: side.urls.spot,
+    time,
+  });
   await stream.start();
   await stream.subscribe(['ethusdt@aggTrade']);
   assert.deepEqual(new Set(side.connections()[0]!.subscriptions), new Set(['btcusdt@aggTrade', 'ethusdt@aggTrade']));
@@ -77,15 +102,27 @@ test('streams added and removed at run time are subscribed and unsubscribed on t
   assert.deepEqual(side.connections()[0]!.subscriptions, ['ethusdt@aggTrade']);
   // Frames come in order: whatever BTC trade was sent before the answer arrived before it.
   const cut = messages.length;
-  await waitFor('more ETH trades', () => messages.slice(cut).filter((m) => m.stream === 'ethusdt@aggTrade').length >= 20);
-  assert.equal(messages.slice(cut).filter((m) => m.stream === 'btcusdt@aggTrade').length, 0, 'no BTC trade after the UNSUBSCRIBE');
+  await waitFor(
+    'more ETH trades',
+    () => messages.slice(cut).filter((m) => m.stream === 'ethusdt@aggTrade').length >= 20,
+  );
+  assert.equal(
+    messages.slice(cut).filter((m) => m.stream === 'btcusdt@aggTrade').length,
+    0,
+    'no BTC trade after the UNSUBSCRIBE',
+  );
   assert.equal(side.stats().connectionsOpened, 1);
 });
 
 test('streams changed while the connection is still being opened are taken up once it is in place', async (t) => {
   const time = anchoredTime(20, START, Date.now());
   const { side } = await simulator(t, time);
-  const { stream, messages } = client(t, { market: 'spot', streams: ['btcusdt@aggTrade', 'bnbusdt@aggTrade'], baseUrl: side.urls.spot, time });
+  const { stream, messages } = client(t, {
+    market: 'spot',
+    streams: ['btcusdt@aggTrade', 'bnbusdt@aggTrade'],
+    baseUrl: side.urls.spot,
+    time,
+  });
   const started = stream.start();
   // The socket is being opened with the two streams of the start; these changes come after.
   const changes = [stream.subscribe(['ethusdt@aggTrade']), stream.unsubscribe(['bnbusdt@aggTrade'])];
@@ -101,7 +138,13 @@ test('more than 1024 streams are spread over several connections', async (t) => 
   const streams = Array.from({ length: 1100 }, (_, i) => `x${i}usdt@aggTrade`);
   const { stream } = client(t, { market: 'usdm', streams, baseUrl: side.urls.usdm, time });
   await stream.start();
-  assert.deepEqual(side.connections().map((c) => c.subscriptions.length).sort((a, b) => a - b), [76, 1024]);
+  assert.deepEqual(
+    side
+      .connections()
+      .map((c) => c.subscriptions.length)
+      .sort((a, b) => a - b),
+    [76, 1024],
+  );
   assert.equal(stream.stats().streams, 1100);
 });
 
@@ -109,7 +152,14 @@ test('after a dropped connection the client reconnects and resubscribes; the gap
   const time = anchoredTime(20, START, Date.now());
   const { sim, side } = await simulator(t, time);
   const events: string[] = [];
-  const { stream, messages } = client(t, { market: 'usdm', streams: ['ethusdt@aggTrade'], baseUrl: side.urls.usdm, time, onEvent: (e) => events.push(e.type), backoff: { baseMs: 2_000 } });
+  const { stream, messages } = client(t, {
+    market: 'usdm',
+    streams: ['ethusdt@aggTrade'],
+    baseUrl: side.urls.usdm,
+    time,
+    onEvent: (e) => events.push(e.type),
+    backoff: { baseMs: 2_000 },
+  });
   await stream.start();
   await waitFor('trades', () => messages.length >= 30);
   side.dropConnections();
@@ -121,18 +171,35 @@ test('after a dropped connection the client reconnects and resubscribes; the gap
   assert.equal(gaps.length, 1, 'trades made while disconnected are missing');
   const rest = new BinanceRestClient({ baseUrls: { usdm: sim.url }, time });
   t.after(() => rest.close());
-  const missing = await rest.aggTrades({ market: 'usdm', symbol: 'ETHUSDT', fromId: gaps[0]!.from, limit: gaps[0]!.to - gaps[0]!.from + 1 });
+  const missing = await rest.aggTrades({
+    market: 'usdm',
+    symbol: 'ETHUSDT',
+    fromId: gaps[0]!.from,
+    limit: gaps[0]!.to - gaps[0]!.from + 1,
+  });
   const all = [...ids, ...missing.map((a) => a.a)].sort((a, b) => a - b);
-  assert.deepEqual(all, Array.from({ length: all.length }, (_, i) => all[0]! + i), 'stream plus REST: every id once');
+  assert.deepEqual(
+    all,
+    Array.from({ length: all.length }, (_, i) => all[0]! + i),
+    'stream plus REST: every id once',
+  );
 });
 
 test('the client answers pings, so a short pong deadline never ends its connection', async (t) => {
   const time = anchoredTime(20, START, Date.now());
   const { side } = await simulator(t, time, {}, { limits: { spot: { pingIntervalMs: 500, pongTimeoutMs: 1_000 } } });
-  const { stream, messages } = client(t, { market: 'spot', streams: ['btcusdt@aggTrade'], baseUrl: side.urls.spot, time, silenceTimeoutMs: 5_000 });
+  const { stream, messages } = client(t, {
+    market: 'spot',
+    streams: ['btcusdt@aggTrade'],
+    baseUrl: side.urls.spot,
+    time,
+    silenceTimeoutMs: 5_000,
+  });
   await stream.start();
   const until = time.now() + 20_000;
-  await waitFor('20 s of exchange time with a ping every 0.5 s', () => time.now() > until && messages.length > 100, { timeoutMs: 5_000 });
+  await waitFor('20 s of exchange time with a ping every 0.5 s', () => time.now() > until && messages.length > 100, {
+    timeoutMs: 5_000,
+  });
   assert.equal(side.stats().connectionsOpened, 1);
   assert.equal(side.stats().closeReasons['no pong received'], undefined);
 });
@@ -141,18 +208,44 @@ test('a planned reconnect before the 24-hour cut-off moves to a new connection w
   const time = anchoredTime(60_000, START, Date.now()); // a day in 1.4 s
   const slow = { ...DEFAULT_SYMBOLS[1]!, symbol: 'SLOWUSDT', tradeGapMs: 600_000 };
   const hour = 3_600_000;
-  const { side } = await simulator(t, time, { symbols: [slow] }, { limits: { spot: { pingIntervalMs: hour, pongTimeoutMs: 2 * hour } } });
-  const options = { market: 'spot' as const, streams: ['slowusdt@aggTrade'], baseUrl: side.urls.spot, time, silenceTimeoutMs: 4 * hour };
-  assert.equal(client(t, options).stream.timing.plannedReconnectMs, 24 * hour - 10 * 60_000, 'by default ten minutes before the cut-off');
+  const { side } = await simulator(
+    t,
+    time,
+    { symbols: [slow] },
+    { limits: { spot: { pingIntervalMs: hour, pongTimeoutMs: 2 * hour } } },
+  );
+  const options = {
+    market: 'spot' as const,
+    streams: ['slowusdt@aggTrade'],
+    baseUrl: side.urls.spot,
+    time,
+    silenceTimeoutMs: 4 * hour,
+  };
+  assert.equal(
+    client(t, options).stream.timing.plannedReconnectMs,
+    24 * hour - 10 * 60_000,
+    'by default ten minutes before the cut-off',
+  );
   // At a day per 1.4 s those ten minutes are 10 ms of real time, which a busy machine overruns;
   // four hours (240 ms) keep the test about the switch, not about the scheduler.
   const { stream, messages } = client(t, { ...options, plannedReconnectMs: 20 * hour });
   await stream.start();
-  await waitFor('a planned reconnect and trades after it', () => stream.stats().plannedReconnects >= 1 && messages.filter((m) => m.connection === 1).length > 0 && time.now() > START + 26 * hour, { timeoutMs: 10_000 });
+  await waitFor(
+    'a planned reconnect and trades after it',
+    () =>
+      stream.stats().plannedReconnects >= 1 &&
+      messages.filter((m) => m.connection === 1).length > 0 &&
+      time.now() > START + 26 * hour,
+    { timeoutMs: 10_000 },
+  );
   const { ids, gaps } = tradeIds(messages, 'slowusdt@aggTrade');
   assert.deepEqual(gaps, [], 'no trade lost across the switch');
   assert.ok(ids.length > 100);
-  assert.equal(side.stats().closeReasons['connection lifetime of 24 hours reached'], undefined, 'the client left before the server cut it');
+  assert.equal(
+    side.stats().closeReasons['connection lifetime of 24 hours reached'],
+    undefined,
+    'the client left before the server cut it',
+  );
   assert.equal(stream.stats().reconnects, 0, 'no unplanned reconnect');
 });
 
@@ -160,11 +253,20 @@ test('serverShutdown moves the client to a new connection at once, without a gap
   const time = anchoredTime(20, START, Date.now());
   const { side } = await simulator(t, time);
   const events: string[] = [];
-  const { stream, messages } = client(t, { market: 'spot', streams: ['bnbusdt@aggTrade'], baseUrl: side.urls.spot, time, onEvent: (e) => events.push(e.type) });
+  const { stream, messages } = client(t, {
+    market: 'spot',
+    streams: ['bnbusdt@aggTrade'],
+    baseUrl: side.urls.spot,
+    time,
+    onEvent: (e) => events.push(e.type),
+  });
   await stream.start();
   await waitFor('trades', () => messages.length >= 10);
   side.announceShutdown();
-  await waitFor('a second connection', () => side.stats().connectionsOpened === 2 && side.stats().connectionsOpen === 1);
+  await waitFor(
+    'a second connection',
+    () => side.stats().connectionsOpened === 2 && side.stats().connectionsOpen === 1,
+  );
   const count = messages.length;
   await waitFor('trades on the new connection', () => messages.length >= count + 10);
   assert.deepEqual(events.slice(0, 4), ['connected', 'server-shutdown', 'connected', 'disconnected']);
@@ -174,7 +276,16 @@ test('serverShutdown moves the client to a new connection at once, without a gap
 test('a connection that goes silent is replaced', async (t) => {
   const time = anchoredTime(20, START, Date.now());
   const { side } = await simulator(t, time, {}, { limits: { usdm: { pingIntervalMs: 3_600_000 } } });
-  const { stream } = client(t, { market: 'usdm', streams: ['nothingusdt@aggTrade'], baseUrl: side.urls.usdm, time, silenceTimeoutMs: 3_000 });
+  const { stream } = client(t, {
+    market: 'usdm',
+    streams: ['nothingusdt@aggTrade'],
+    baseUrl: side.urls.usdm,
+    time,
+    silenceTimeoutMs: 3_000,
+  });
   await stream.start();
-  await waitFor('a silent drop and a new connection', () => stream.stats().silentDrops >= 1 && side.stats().connectionsOpened >= 2);
+  await waitFor(
+    'a silent drop and a new connection',
+    () => stream.stats().silentDrops >= 1 && side.stats().connectionsOpened >= 2,
+  );
 });

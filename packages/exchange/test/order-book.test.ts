@@ -7,14 +7,27 @@ import { OrderBookSync, type DepthEvent } from '../src/order-book.ts';
 
 const WS = fileURLToPath(new URL('../../../test/fixtures/binance/ws/', import.meta.url));
 
-interface Frame { recv_ms: number; stream: string; data: DepthEvent & { s: string } }
-interface Snapshot { url: string; recv_ms: number; body: DepthSnapshot }
-
-function lines<T>(file: string): T[] {
-  return readFileSync(`${WS}${file}`, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
+interface Frame {
+  recv_ms: number;
+  stream: string;
+  data: DepthEvent & { s: string };
+}
+interface Snapshot {
+  url: string;
+  recv_ms: number;
+  body: DepthSnapshot;
 }
 
-const frames = lines<Frame & { connect?: string }>('usdm-capture-2021-07-22.jsonl').filter((f) => f.connect === undefined && f.stream.includes('@depth'));
+function lines<T>(file: string): T[] {
+  return readFileSync(`${WS}${file}`, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
+}
+
+const frames = lines<Frame & { connect?: string }>('usdm-capture-2021-07-22.jsonl').filter(
+  (f) => f.connect === undefined && f.stream.includes('@depth'),
+);
 const snapshots = lines<Snapshot>('usdm-depth-snapshots-2021-07-22.jsonl');
 const symbols = snapshots.map((s) => new URL(s.url).searchParams.get('symbol')!);
 
@@ -23,14 +36,21 @@ const symbols = snapshots.map((s) => new URL(s.url).searchParams.get('symbol')!)
  * two maps, drop events with u < lastUpdateId, the first kept one must straddle it, every
  * later one must name the previous u as its pu; absolute quantities, zero removes.
  */
-function rebuild(snapshot: DepthSnapshot, events: DepthEvent[]): { lastUpdateId: number; bids: Map<string, string>; asks: Map<string, string> } {
+function rebuild(
+  snapshot: DepthSnapshot,
+  events: DepthEvent[],
+): { lastUpdateId: number; bids: Map<string, string>; asks: Map<string, string> } {
   const bids = new Map(snapshot.bids.filter(([, q]) => Number(q) !== 0));
   const asks = new Map(snapshot.asks.filter(([, q]) => Number(q) !== 0));
   let last = snapshot.lastUpdateId;
   let first = true;
   for (const e of events) {
     if (e.u < snapshot.lastUpdateId) continue;
-    if (first) assert.ok(e.U <= snapshot.lastUpdateId && e.u >= snapshot.lastUpdateId, 'the first kept event straddles the snapshot');
+    if (first)
+      assert.ok(
+        e.U <= snapshot.lastUpdateId && e.u >= snapshot.lastUpdateId,
+        'the first kept event straddles the snapshot',
+      );
     else assert.equal(e.pu, last, 'pu names the previous u');
     first = false;
     for (const [p, q] of e.b) Number(q) === 0 ? bids.delete(p) : bids.set(p, q);
@@ -51,7 +71,14 @@ test('the book kept from the real USD-M capture equals an independent rebuild, f
     const events = frames.filter((f) => f.data.s === symbol);
     // The snapshot "arrives" when it was received in the capture: events before it are buffered.
     let deliver!: (s: DepthSnapshot) => void;
-    const book = new OrderBookSync({ market: 'usdm', symbol, fetchSnapshot: () => new Promise((resolve) => { deliver = resolve; }) });
+    const book = new OrderBookSync({
+      market: 'usdm',
+      symbol,
+      fetchSnapshot: () =>
+        new Promise((resolve) => {
+          deliver = resolve;
+        }),
+    });
     let delivered = false;
     for (const frame of events) {
       if (!delivered && frame.recv_ms >= snapshot.recv_ms && deliver !== undefined) {
@@ -65,7 +92,10 @@ test('the book kept from the real USD-M capture equals an independent rebuild, f
       deliver(snapshot.body);
       await book.settled();
     }
-    const expected = rebuild(snapshot.body, events.map((f) => f.data));
+    const expected = rebuild(
+      snapshot.body,
+      events.map((f) => f.data),
+    );
     const view = book.view();
     assert.equal(book.state, 'synced', symbol);
     assert.equal(book.stats.resyncs, 0, `${symbol}: the real chain never breaks`);
@@ -85,10 +115,19 @@ test('a USD-M book whose pu chain breaks starts over from a new snapshot and end
   const missing = kept[20]!;
   // The exchange's book right after the gap, as a second snapshot would give it.
   const later = rebuild(snapshot.body, kept.slice(0, 26));
-  const secondSnapshot: DepthSnapshot = { lastUpdateId: later.lastUpdateId, bids: asSortedPairs(later.bids, true), asks: asSortedPairs(later.asks, false) };
+  const secondSnapshot: DepthSnapshot = {
+    lastUpdateId: later.lastUpdateId,
+    bids: asSortedPairs(later.bids, true),
+    asks: asSortedPairs(later.asks, false),
+  };
   const served = [snapshot.body, secondSnapshot];
   const reasons: string[] = [];
-  const book = new OrderBookSync({ market: 'usdm', symbol, fetchSnapshot: async () => served.shift()!, onResync: (why) => reasons.push(why) });
+  const book = new OrderBookSync({
+    market: 'usdm',
+    symbol,
+    fetchSnapshot: async () => served.shift()!,
+    onResync: (why) => reasons.push(why),
+  });
   for (const event of events) {
     if (event === missing) continue;
     book.push(event);
@@ -104,7 +143,12 @@ test('a USD-M book whose pu chain breaks starts over from a new snapshot and end
 
 test('a spot book follows U/u: older snapshots are refetched, stale events ignored, a gap in U restarts it', async () => {
   const level = (p: number, q: number): [string, string] => [p.toFixed(2), q.toFixed(3)];
-  const event = (U: number, u: number, bids: Array<[string, string]>, asks: Array<[string, string]> = []): DepthEvent => ({ U, u, b: bids, a: asks });
+  const event = (
+    U: number,
+    u: number,
+    bids: Array<[string, string]>,
+    asks: Array<[string, string]> = [],
+  ): DepthEvent => ({ U, u, b: bids, a: asks });
   const served: DepthSnapshot[] = [
     { lastUpdateId: 90, bids: [level(10, 1)], asks: [level(11, 1)] }, // older than the first event's U: refetched
     { lastUpdateId: 105, bids: [level(10, 2), level(9, 1)], asks: [level(11, 3)] },
@@ -115,7 +159,11 @@ test('a spot book follows U/u: older snapshots are refetched, stale events ignor
   book.push(event(105, 108, [level(9, 0)], [level(11.5, 2)]));
   await book.settled();
   assert.equal(book.stats.snapshots, 2);
-  assert.deepEqual(book.view(), { lastUpdateId: 108, bids: [level(10, 2)], asks: [level(11, 3), level(11.5, 2)] }, 'the event ending at 104 is in the snapshot; the one bridging 106 is applied');
+  assert.deepEqual(
+    book.view(),
+    { lastUpdateId: 108, bids: [level(10, 2)], asks: [level(11, 3), level(11.5, 2)] },
+    'the event ending at 104 is in the snapshot; the one bridging 106 is applied',
+  );
   book.push(event(105, 108, [level(10, 9)]));
   assert.equal(book.stats.ignored, 1, 'a repeated event changes nothing');
   book.push(event(120, 125, [level(10, 4)]));

@@ -24,14 +24,23 @@ test('kline open times: a missing candle, and a candle whose final message was l
   assert.equal(klines.observe(T, false).status, 'stale', 'an update after the final one is stale');
   assert.equal(klines.observe(T + MINUTE, false).status, 'update', 'the next candle follows without a gap');
   // The final message of T+1m and everything of T+2m were lost.
-  assert.deepEqual(klines.observe(T + 3 * MINUTE, false), { status: 'gap', missing: { from: T + MINUTE, to: T + 3 * MINUTE } });
+  assert.deepEqual(klines.observe(T + 3 * MINUTE, false), {
+    status: 'gap',
+    missing: { from: T + MINUTE, to: T + 3 * MINUTE },
+  });
   assert.equal(klines.observe(T + 2 * MINUTE, true).status, 'stale', 'an older candle arriving late is stale');
   assert.equal(klines.observe(T + 3 * MINUTE, true).status, 'final');
-  assert.deepEqual(klines.observe(T + 5 * MINUTE, true), { status: 'gap', missing: { from: T + 4 * MINUTE, to: T + 5 * MINUTE } });
+  assert.deepEqual(klines.observe(T + 5 * MINUTE, true), {
+    status: 'gap',
+    missing: { from: T + 4 * MINUTE, to: T + 5 * MINUTE },
+  });
 });
 
 test('month candles follow the calendar', () => {
   const klines = new KlineSequence('1M');
   klines.observe(Date.UTC(2025, 0, 1), true);
-  assert.deepEqual(klines.observe(Date.UTC(2025, 3, 1), false), { status: 'gap', missing: { from: Date.UTC(2025, 1, 1), to: Date.UTC(2025, 3, 1) } });
+  assert.deepEqual(klines.observe(Date.UTC(2025, 3, 1), false), {
+    status: 'gap',
+    missing: { from: Date.UTC(2025, 1, 1), to: Date.UTC(2025, 3, 1) },
+  });
 });

@@ -7,7 +7,11 @@ const MINUTE = 60_000;
 const START = Date.UTC(2023, 0, 1);
 
 /** A Binance minute lasts 0.5 s of wall-clock time, for the simulator and the clients alike. */
-async function fastExchange(t: TestContext, weightLimit: number, offsetSeconds = 40): Promise<{ sim: ExchangeSimulator; time: TimeSource }> {
+async function fastExchange(
+  t: TestContext,
+  weightLimit: number,
+  offsetSeconds = 40,
+): Promise<{ sim: ExchangeSimulator; time: TimeSource }> {
   const time = scaledTime(120, Date.UTC(2024, 7, 1, 12, 0, offsetSeconds));
   const sim = await startExchangeSimulator({ clock: time.now, weightLimit });
   t.after(() => sim.close());
@@ -41,7 +45,10 @@ test('one instance that knows the budget never gets a 429', async (t) => {
   const stats = sim.stats();
   assert.equal(stats.rateLimited, 0);
   assert.equal(stats.banned, 0);
-  assert.ok(stats.weightByWindow.spot.every((w) => w.used <= 57), JSON.stringify(stats.weightByWindow.spot));
+  assert.ok(
+    stats.weightByWindow.spot.every((w) => w.used <= 57),
+    JSON.stringify(stats.weightByWindow.spot),
+  );
   assert.ok(client.stats().weightWaits > 0, 'it waited for new windows instead');
 });
 
@@ -69,7 +76,10 @@ test('four instances sharing a small budget finish with no ban and few 429s', as
   assert.ok(stats.rateLimited <= 2 * windows.length, `${stats.rateLimited} 429s over ${windows.length} windows`);
   assert.ok(windows.length >= 3, 'the budget spread the work over several windows');
   const perClient = clients.map((c) => c.stats());
-  assert.equal(perClient.reduce((n, s) => n + s.rateLimited, 0), stats.rateLimited);
+  assert.equal(
+    perClient.reduce((n, s) => n + s.rateLimited, 0),
+    stats.rateLimited,
+  );
   assert.ok(perClient.every((s) => s.banned === 0));
 });
 

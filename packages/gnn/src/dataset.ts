@@ -56,15 +56,18 @@ function integer(value: unknown, field: string, min: number, max = Number.MAX_SA
 
 function array(value: unknown, field: string, length?: number): unknown[] {
   if (!Array.isArray(value)) throw invalid(field, `must be an array, got ${describe(value)}`);
-  if (length !== undefined && value.length !== length) throw invalid(field, `must have ${length} entries, got ${value.length}`);
+  if (length !== undefined && value.length !== length)
+    throw invalid(field, `must have ${length} entries, got ${value.length}`);
   return value;
 }
 
 /** Checks a parsed dataset document and returns it in typed form; throws SF_CONTRACT_INVALID naming the field. */
 export function validateDataset(doc: unknown): NodeClassificationDataset {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid('(root)', `must be an object, got ${describe(doc)}`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw invalid('(root)', `must be an object, got ${describe(doc)}`);
   const d = doc as Record<string, unknown>;
-  if (typeof d.name !== 'string' || d.name === '') throw invalid('name', `must be a non-empty string, got ${describe(d.name)}`);
+  if (typeof d.name !== 'string' || d.name === '')
+    throw invalid('name', `must be a non-empty string, got ${describe(d.name)}`);
   const numNodes = integer(d.numNodes, 'numNodes', 1);
   const numClasses = integer(d.numClasses, 'numClasses', 2);
 
@@ -78,7 +81,11 @@ export function validateDataset(doc: unknown): NodeClassificationDataset {
       let previous = -1;
       row.forEach((f, k) => {
         integer(f, `features[${i}][${k}]`, 0, numFeatures - 1);
-        if (f <= previous) throw invalid(`features[${i}][${k}]`, `feature indices must be strictly increasing, ${f} follows ${previous}`);
+        if (f <= previous)
+          throw invalid(
+            `features[${i}][${k}]`,
+            `feature indices must be strictly increasing, ${f} follows ${previous}`,
+          );
         previous = f;
       });
     });
@@ -96,7 +103,11 @@ export function validateDataset(doc: unknown): NodeClassificationDataset {
     const pair = array(edge, `edges[${k}]`, 2);
     const u = integer(pair[0], `edges[${k}][0]`, 0, numNodes - 1);
     const v = integer(pair[1], `edges[${k}][1]`, 0, numNodes - 1);
-    if (u >= v) throw invalid(`edges[${k}]`, `u ${u} is not less than v ${v} (each undirected edge is listed once as [u, v], u < v)`);
+    if (u >= v)
+      throw invalid(
+        `edges[${k}]`,
+        `u ${u} is not less than v ${v} (each undirected edge is listed once as [u, v], u < v)`,
+      );
     const key = u * numNodes + v;
     if (seen.has(key)) throw invalid(`edges[${k}]`, `duplicate edge [${u}, ${v}]`);
     seen.add(key);
@@ -108,7 +119,8 @@ export function validateDataset(doc: unknown): NodeClassificationDataset {
     const list = array(d.edgeWeights, 'edgeWeights', edges.length);
     edgeWeights = new Float64Array(list.length);
     list.forEach((w, k) => {
-      if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0) throw invalid(`edgeWeights[${k}]`, `must be a finite number > 0, got ${describe(w)}`);
+      if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0)
+        throw invalid(`edgeWeights[${k}]`, `must be a finite number > 0, got ${describe(w)}`);
       edgeWeights![k] = w;
     });
   }
@@ -123,7 +135,10 @@ function validateSplit(d: Record<string, unknown>, numNodes: number, labels: Int
   if (present.length === 0) return null;
   if (present.length !== names.length) {
     const missing = names.filter((name) => d[name] === undefined);
-    throw invalid(missing[0], `missing while ${present.join(', ')} ${present.length === 1 ? 'is' : 'are'} given (give train, val and test together, or none)`);
+    throw invalid(
+      missing[0],
+      `missing while ${present.join(', ')} ${present.length === 1 ? 'is' : 'are'} given (give train, val and test together, or none)`,
+    );
   }
   const owner = new Map<number, string>();
   const parts = names.map((name) => {
@@ -149,18 +164,28 @@ export async function loadDataset(path: string | URL): Promise<NodeClassificatio
     text = await readFile(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new StreamForgeError('SF_NOT_FOUND', `dataset ${where}: ${reason}`, { cause: error, details: { file: where } });
+    throw new StreamForgeError('SF_NOT_FOUND', `dataset ${where}: ${reason}`, {
+      cause: error,
+      details: { file: where },
+    });
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    throw new StreamForgeError('SF_CONTRACT_INVALID', `dataset ${where}: not valid JSON (${(error as Error).message})`, { cause: error, details: { file: where } });
+    throw new StreamForgeError(
+      'SF_CONTRACT_INVALID',
+      `dataset ${where}: not valid JSON (${(error as Error).message})`,
+      { cause: error, details: { file: where } },
+    );
   }
   try {
     return validateDataset(doc);
   } catch (error) {
     if (!StreamForgeError.is(error)) throw error;
-    throw new StreamForgeError(error.code, `dataset ${where}: ${error.message}`, { cause: error, details: { file: where, ...error.details } });
+    throw new StreamForgeError(error.code, `dataset ${where}: ${error.message}`, {
+      cause: error,
+      details: { file: where, ...error.details },
+    });
   }
 }

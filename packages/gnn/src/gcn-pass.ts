@@ -71,7 +71,7 @@ export function forwardPass(
         const kept = draws[d++] < threshold;
         hiddenKeep[o + h] = kept ? 1 : 0;
         hidden[o + h] = z > 0 && kept ? z * scale : 0;
-      } else hidden[o + h] = z > 0 ? z : 0;
+      } else hidden[o + h] = Math.max(z, 0);
     }
   }
 

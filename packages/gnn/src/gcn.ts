@@ -46,7 +46,8 @@ export function checkGcnConfig(config: GcnConfig): void {
     throw new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, { details: { field } });
   };
   for (const field of ['inputDim', 'hiddenDim', 'numClasses'] as const) {
-    if (!Number.isInteger(config[field]) || config[field] < 1) fail(field, `must be an integer ≥ 1, got ${config[field]}`);
+    if (!Number.isInteger(config[field]) || config[field] < 1)
+      fail(field, `must be an integer ≥ 1, got ${config[field]}`);
   }
   if (!(config.dropout >= 0 && config.dropout < 1)) fail('dropout', `must be in [0, 1), got ${config.dropout}`);
 }

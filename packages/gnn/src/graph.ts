@@ -34,7 +34,8 @@ export function checkGraphInput(input: GraphInput): void {
     if (!Array.isArray(edge) || edge.length !== 2) throw invalid(`edges[${k}]`, 'must be a pair [u, v]');
     const [u, v] = edge;
     for (const end of [u, v]) {
-      if (!Number.isInteger(end) || end < 0 || end >= n) throw invalid(`edges[${k}]`, `node ${end} is not an integer in [0, ${n - 1}]`);
+      if (!Number.isInteger(end) || end < 0 || end >= n)
+        throw invalid(`edges[${k}]`, `node ${end} is not an integer in [0, ${n - 1}]`);
     }
     if (u === v) throw invalid(`edges[${k}]`, `self-loop on node ${u} (Â adds self-loops itself)`);
     const key = Math.min(u, v) * n + Math.max(u, v);

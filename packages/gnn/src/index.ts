@@ -31,7 +31,15 @@ export {
 export { plantedPartition, type PlantedPartitionOptions } from './planted-partition.ts';
 export { createRng, keepThreshold, MAX_SEED, Rng } from './random.ts';
 export { defaultSplit, stratifiedSplit, type StratifiedSplitOptions } from './split.ts';
-export { csrFromDense, csrFromIndexRows, identityCsr, nnz, rowNormalize, toDense, type SparseMatrix } from './sparse.ts';
+export {
+  csrFromDense,
+  csrFromIndexRows,
+  identityCsr,
+  nnz,
+  rowNormalize,
+  toDense,
+  type SparseMatrix,
+} from './sparse.ts';
 export {
   createTask,
   FEATURE_NORMALIZATIONS,

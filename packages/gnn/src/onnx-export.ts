@@ -39,15 +39,29 @@ function tensor(name: string, dims: number[], data: Float32Array | BigInt64Array
 function valueInfo(name: string, elemType: number, dims: (number | string)[]): OnnxTypes.IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+      },
+    },
   };
 }
 
-function node(opType: string, input: string[], output: string[], attribute: OnnxTypes.IAttributeProto[] = []): OnnxTypes.INodeProto {
+function node(
+  opType: string,
+  input: string[],
+  output: string[],
+  attribute: OnnxTypes.IAttributeProto[] = [],
+): OnnxTypes.INodeProto {
   return { opType, input, output, name: output[0], attribute };
 }
 
-const intAttr = (name: string, i: number): OnnxTypes.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+const intAttr = (name: string, i: number): OnnxTypes.IAttributeProto => ({
+  name,
+  type: onnx.AttributeProto.AttributeType.INT,
+  i,
+});
 const stringAttr = (name: string, s: string): OnnxTypes.IAttributeProto => ({
   name,
   type: onnx.AttributeProto.AttributeType.STRING,

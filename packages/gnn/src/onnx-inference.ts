@@ -17,7 +17,10 @@ export const ONNX_SESSION_OPTIONS: Readonly<ort.InferenceSession.SessionOptions>
   graphOptimizationLevel: 'all',
 };
 
-export async function createOnnxSession(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions = {}): Promise<OnnxSession> {
+export async function createOnnxSession(
+  bytes: Uint8Array,
+  options: ort.InferenceSession.SessionOptions = {},
+): Promise<OnnxSession> {
   return ort.InferenceSession.create(bytes, { ...ONNX_SESSION_OPTIONS, ...options });
 }
 
@@ -43,7 +46,11 @@ export function onnxFeeds(adjacency: SparseMatrix, features: SparseMatrix | Floa
 }
 
 /** Runs prepared feeds; returns the chosen output, N × C row-major. */
-export async function runOnnx(session: OnnxSession, feeds: Record<string, ort.Tensor>, output: OnnxOutput = 'probabilities'): Promise<Float32Array> {
+export async function runOnnx(
+  session: OnnxSession,
+  feeds: Record<string, ort.Tensor>,
+  output: OnnxOutput = 'probabilities',
+): Promise<Float32Array> {
   const name = ONNX_OUTPUTS[output];
   const result = await session.run(feeds, [name]);
   return result[name].data as Float32Array;

@@ -37,10 +37,17 @@ export function csrFromIndexRows(indexRows: readonly (readonly number[])[], cols
  * A matrix from dense row-major values (`rows × cols`), keeping nonzero entries only.
  * Accepts a flat array or one array per row.
  */
-export function csrFromDense(data: ArrayLike<number> | readonly (readonly number[])[], rows: number, cols: number): SparseMatrix {
+export function csrFromDense(
+  data: ArrayLike<number> | readonly (readonly number[])[],
+  rows: number,
+  cols: number,
+): SparseMatrix {
   const flat = isRowArray(data) ? flattenRows(data, rows, cols) : data;
   if (flat.length !== rows * cols) {
-    throw new StreamForgeError('SF_CONTRACT_INVALID', `features: expected ${rows} × ${cols} = ${rows * cols} values, got ${flat.length}`);
+    throw new StreamForgeError(
+      'SF_CONTRACT_INVALID',
+      `features: expected ${rows} × ${cols} = ${rows * cols} values, got ${flat.length}`,
+    );
   }
   const rowPtr = new Int32Array(rows + 1);
   const colList: number[] = [];
@@ -66,10 +73,12 @@ function isRowArray(data: ArrayLike<number> | readonly (readonly number[])[]): d
 }
 
 function flattenRows(data: readonly (readonly number[])[], rows: number, cols: number): Float64Array {
-  if (data.length !== rows) throw new StreamForgeError('SF_CONTRACT_INVALID', `features: expected ${rows} rows, got ${data.length}`);
+  if (data.length !== rows)
+    throw new StreamForgeError('SF_CONTRACT_INVALID', `features: expected ${rows} rows, got ${data.length}`);
   const flat = new Float64Array(rows * cols);
   data.forEach((row, i) => {
-    if (row.length !== cols) throw new StreamForgeError('SF_CONTRACT_INVALID', `features[${i}]: expected ${cols} values, got ${row.length}`);
+    if (row.length !== cols)
+      throw new StreamForgeError('SF_CONTRACT_INVALID', `features[${i}]: expected ${cols} values, got ${row.length}`);
     flat.set(row, i * cols);
   });
   return flat;

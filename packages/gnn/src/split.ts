@@ -26,7 +26,11 @@ export function stratifiedSplit(labels: Int32Array, numClasses: number, options:
       if (label === c) members.push(i);
     });
     if (members.length < options.trainPerClass + options.valPerClass) {
-      throw new StreamForgeError('SF_CONTRACT_INVALID', `labels: class ${c} has ${members.length} labelled nodes, fewer than ${options.trainPerClass} train + ${options.valPerClass} val`, { details: { field: 'labels' } });
+      throw new StreamForgeError(
+        'SF_CONTRACT_INVALID',
+        `labels: class ${c} has ${members.length} labelled nodes, fewer than ${options.trainPerClass} train + ${options.valPerClass} val`,
+        { details: { field: 'labels' } },
+      );
     }
     rng.shuffle(members);
     train.push(...members.slice(0, options.trainPerClass));

@@ -43,11 +43,16 @@ export interface TaskFromDatasetOptions {
 }
 
 export function taskFromDataset(dataset: NodeClassificationDataset, options: TaskFromDatasetOptions = {}): GcnTask {
-  const raw = dataset.features === null ? identityCsr(dataset.numNodes) : csrFromIndexRows(dataset.features, dataset.numFeatures);
+  const raw =
+    dataset.features === null ? identityCsr(dataset.numNodes) : csrFromIndexRows(dataset.features, dataset.numFeatures);
   const normalization = options.featureNormalization ?? 'row';
   return {
     name: dataset.name,
-    adjacency: normalizedAdjacency({ numNodes: dataset.numNodes, edges: dataset.edges, weights: dataset.edgeWeights ?? undefined }),
+    adjacency: normalizedAdjacency({
+      numNodes: dataset.numNodes,
+      edges: dataset.edges,
+      weights: dataset.edgeWeights ?? undefined,
+    }),
     features: prepareFeatures(raw, normalization),
     featureNormalization: normalization,
     labels: dataset.labels,
@@ -74,23 +79,39 @@ export interface TaskInput {
 
 /** A task from code, e.g. a correlation graph of symbols with return statistics as features. */
 export function createTask(input: TaskInput): GcnTask {
-  const raw = isSparse(input.features) ? input.features : csrFromDense(input.features, input.numNodes, input.numFeatures);
+  const raw = isSparse(input.features)
+    ? input.features
+    : csrFromDense(input.features, input.numNodes, input.numFeatures);
   if (raw.rows !== input.numNodes || raw.cols !== input.numFeatures) {
-    throw new StreamForgeError('SF_CONTRACT_INVALID', `features: expected ${input.numNodes} × ${input.numFeatures}, got ${raw.rows} × ${raw.cols}`, { details: { field: 'features' } });
+    throw new StreamForgeError(
+      'SF_CONTRACT_INVALID',
+      `features: expected ${input.numNodes} × ${input.numFeatures}, got ${raw.rows} × ${raw.cols}`,
+      { details: { field: 'features' } },
+    );
   }
   if (input.labels.length !== input.numNodes) {
-    throw new StreamForgeError('SF_CONTRACT_INVALID', `labels: expected ${input.numNodes} entries, got ${input.labels.length}`, { details: { field: 'labels' } });
+    throw new StreamForgeError(
+      'SF_CONTRACT_INVALID',
+      `labels: expected ${input.numNodes} entries, got ${input.labels.length}`,
+      { details: { field: 'labels' } },
+    );
   }
   const labels = Int32Array.from(input.labels);
   labels.forEach((label, i) => {
     if (!Number.isInteger(label) || label < -1 || label >= input.numClasses) {
-      throw new StreamForgeError('SF_CONTRACT_INVALID', `labels[${i}]: must be -1 or a class in [0, ${input.numClasses - 1}], got ${input.labels[i]}`, { details: { field: `labels[${i}]` } });
+      throw new StreamForgeError(
+        'SF_CONTRACT_INVALID',
+        `labels[${i}]: must be -1 or a class in [0, ${input.numClasses - 1}], got ${input.labels[i]}`,
+        { details: { field: `labels[${i}]` } },
+      );
     }
   });
   for (const [name, rows] of Object.entries(input.split)) {
     rows.forEach((node: number, k: number) => {
       if (node < 0 || node >= input.numNodes || labels[node] === -1) {
-        throw new StreamForgeError('SF_CONTRACT_INVALID', `split.${name}[${k}]: node ${node} is not a labelled node`, { details: { field: `split.${name}[${k}]` } });
+        throw new StreamForgeError('SF_CONTRACT_INVALID', `split.${name}[${k}]: node ${node} is not a labelled node`, {
+          details: { field: `split.${name}[${k}]` },
+        });
       }
     });
   }

@@ -48,13 +48,25 @@ export interface GnnTrainArgs extends TrainSettings {
 
 class UsageError extends Error {}
 
-const OPTIONS = ['dataset', 'epochs', 'hidden', 'lr', 'weight-decay', 'dropout', 'seed', 'early-stopping', 'onnx'] as const;
+const OPTIONS = [
+  'dataset',
+  'epochs',
+  'hidden',
+  'lr',
+  'weight-decay',
+  'dropout',
+  'seed',
+  'early-stopping',
+  'onnx',
+] as const;
 type OptionName = (typeof OPTIONS)[number];
 
 function integerArg(name: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(`--${name}: must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in [${min}, ${max}]`}, got "${raw}"`);
+    throw new UsageError(
+      `--${name}: must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in [${min}, ${max}]`}, got "${raw}"`,
+    );
   }
   return value;
 }

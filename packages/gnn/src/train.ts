@@ -70,10 +70,13 @@ function invalid(field: string, reason: string): StreamForgeError {
 function checkOptions(o: Required<Omit<TrainOptions, 'onEpoch'>>): void {
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw invalid('epochs', `must be an integer ≥ 1, got ${o.epochs}`);
   if (!Number.isInteger(o.hidden) || o.hidden < 1) throw invalid('hidden', `must be an integer ≥ 1, got ${o.hidden}`);
-  if (!(Number.isFinite(o.learningRate) && o.learningRate > 0)) throw invalid('learningRate', `must be a number > 0, got ${o.learningRate}`);
-  if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) throw invalid('weightDecay', `must be a number ≥ 0, got ${o.weightDecay}`);
+  if (!(Number.isFinite(o.learningRate) && o.learningRate > 0))
+    throw invalid('learningRate', `must be a number > 0, got ${o.learningRate}`);
+  if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0))
+    throw invalid('weightDecay', `must be a number ≥ 0, got ${o.weightDecay}`);
   if (!(o.dropout >= 0 && o.dropout < 1)) throw invalid('dropout', `must be in [0, 1), got ${o.dropout}`);
-  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > MAX_SEED) throw invalid('seed', `must be an integer in [0, ${MAX_SEED}], got ${o.seed}`);
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > MAX_SEED)
+    throw invalid('seed', `must be an integer in [0, ${MAX_SEED}], got ${o.seed}`);
   if (o.earlyStopping !== null && (!Number.isInteger(o.earlyStopping) || o.earlyStopping < 1)) {
     throw invalid('earlyStopping', `must be an integer ≥ 1, got ${o.earlyStopping}`);
   }
@@ -85,11 +88,19 @@ export function trainGcn(task: GcnTask, options: TrainOptions = {}): TrainResult
   checkOptions(o);
   const { train, val } = task.split;
   if (train.length === 0) throw invalid('split.train', 'has no nodes to train on');
-  if (o.earlyStopping !== null && val.length === 0) throw invalid('earlyStopping', 'needs validation nodes (split.val is empty)');
+  if (o.earlyStopping !== null && val.length === 0)
+    throw invalid('earlyStopping', 'needs validation nodes (split.val is empty)');
 
   const rng = createRng(o.seed);
   const model = createGcn(
-    { inputDim: task.features.cols, hiddenDim: o.hidden, numClasses: task.numClasses, dropout: o.dropout, bias: o.bias, featureNormalization: task.featureNormalization },
+    {
+      inputDim: task.features.cols,
+      hiddenDim: o.hidden,
+      numClasses: task.numClasses,
+      dropout: o.dropout,
+      bias: o.bias,
+      featureNormalization: task.featureNormalization,
+    },
     rng,
   );
   const ws = new GcnWorkspace(model.config, task.adjacency.rows, nnz(task.features));
@@ -112,7 +123,10 @@ export function trainGcn(task: GcnTask, options: TrainOptions = {}): TrainResult
     forwardPass(model, task.adjacency, task.features, ws, trainField, o.dropout, rng);
     const step = backwardPass(model, task.adjacency, task.features, task.labels, ws, trainField, o.weightDecay);
     adam.step(grads);
-    const valResult = val.length === 0 ? { loss: Number.NaN, accuracy: Number.NaN } : evaluateField(model, task, ws, valField, o.weightDecay);
+    const valResult =
+      val.length === 0
+        ? { loss: Number.NaN, accuracy: Number.NaN }
+        : evaluateField(model, task, ws, valField, o.weightDecay);
     valLosses.push(valResult.loss);
     o.onEpoch?.({
       epoch,
@@ -152,7 +166,13 @@ export function shouldStop(valLosses: readonly number[], window: number): boolea
   return valLosses[n - 1] > sum / window;
 }
 
-function evaluateField(model: GcnModel, task: GcnTask, ws: GcnWorkspace, field: ReceptiveField, weightDecay: number): LossAndAccuracy {
+function evaluateField(
+  model: GcnModel,
+  task: GcnTask,
+  ws: GcnWorkspace,
+  field: ReceptiveField,
+  weightDecay: number,
+): LossAndAccuracy {
   forwardPass(model, task.adjacency, task.features, ws, field, 0, null);
   const result = softmaxCrossEntropy(ws.logits, task.labels, field.output, model.config.numClasses);
   return { loss: result.loss + weightDecay * halfSquaredNorm(model.w1), accuracy: result.accuracy };
@@ -174,11 +194,20 @@ export function evaluateGcn(model: GcnModel, task: GcnTask, workspace?: GcnWorks
 }
 
 /** Logits (N × C, row-major) of every node: the dropout-free TypeScript forward pass. */
-export function predictLogits(model: GcnModel, adjacency: SparseMatrix, features: SparseMatrix, workspace?: GcnWorkspace): Float32Array {
+export function predictLogits(
+  model: GcnModel,
+  adjacency: SparseMatrix,
+  features: SparseMatrix,
+  workspace?: GcnWorkspace,
+): Float32Array {
   if (features.rows !== adjacency.rows || features.cols !== model.config.inputDim) {
-    throw invalid('features', `expected ${adjacency.rows} × ${model.config.inputDim} (nodes × model inputs), got ${features.rows} × ${features.cols}`);
+    throw invalid(
+      'features',
+      `expected ${adjacency.rows} × ${model.config.inputDim} (nodes × model inputs), got ${features.rows} × ${features.cols}`,
+    );
   }
-  if (workspace !== undefined && workspace.numNodes !== adjacency.rows) throw invalid('workspace', `sized for ${workspace.numNodes} nodes, the graph has ${adjacency.rows}`);
+  if (workspace !== undefined && workspace.numNodes !== adjacency.rows)
+    throw invalid('workspace', `sized for ${workspace.numNodes} nodes, the graph has ${adjacency.rows}`);
   const ws = workspace ?? new GcnWorkspace(model.config, adjacency.rows, nnz(features));
   forwardPass(model, adjacency, features, ws, allRows(adjacency.rows), 0, null);
   return ws.logits.slice();

@@ -27,7 +27,13 @@ export async function karateTask(): Promise<GcnTask> {
  * A small random graph with weighted edges, sparse-ish real features (about half the
  * entries zero, so the CSR path skips some) and every node labelled.
  */
-export function randomTask(options: { nodes: number; features: number; classes: number; edges: number; seed: number }): GcnTask {
+export function randomTask(options: {
+  nodes: number;
+  features: number;
+  classes: number;
+  edges: number;
+  seed: number;
+}): GcnTask {
   const rng = createRng(options.seed);
   const { nodes: n, features: F, classes: C } = options;
   const seen = new Set<number>();

@@ -14,7 +14,13 @@ type Params = Record<'w1' | 'b1' | 'w2' | 'b2', Float64Array>;
  * The same network written the obvious way, dense and in float64, with the dropout masks
  * of a recorded training pass: the yardstick for the fast float32 passes.
  */
-function referenceLoss(task: GcnTask, p: Params, masks: { input: Uint8Array; hidden: Uint8Array; scale: number } | null, rows: Int32Array, weightDecay: number) {
+function referenceLoss(
+  task: GcnTask,
+  p: Params,
+  masks: { input: Uint8Array; hidden: Uint8Array; scale: number } | null,
+  rows: Int32Array,
+  weightDecay: number,
+) {
   const n = task.adjacency.rows;
   const F = task.features.cols;
   const H = p.b1.length;
@@ -23,11 +29,13 @@ function referenceLoss(task: GcnTask, p: Params, masks: { input: Uint8Array; hid
   const X = new Float64Array(n * F);
   const { rowPtr, colIdx, values } = task.features;
   for (let i = 0; i < n; i++) {
-    for (let q = rowPtr[i]; q < rowPtr[i + 1]; q++) X[i * F + colIdx[q]] = masks === null ? values[q] : masks.input[q] * values[q] * masks.scale;
+    for (let q = rowPtr[i]; q < rowPtr[i + 1]; q++)
+      X[i * F + colIdx[q]] = masks === null ? values[q] : masks.input[q] * values[q] * masks.scale;
   }
   const matmul = (a: ArrayLike<number>, b: ArrayLike<number>, r: number, k: number, c: number): Float64Array => {
     const out = new Float64Array(r * c);
-    for (let i = 0; i < r; i++) for (let t = 0; t < k; t++) for (let j = 0; j < c; j++) out[i * c + j] += a[i * k + t] * b[t * c + j];
+    for (let i = 0; i < r; i++)
+      for (let t = 0; t < k; t++) for (let j = 0; j < c; j++) out[i * c + j] += a[i * k + t] * b[t * c + j];
     return out;
   };
   const z1 = matmul(A, matmul(X, p.w1, n, F, H), n, n, H);
@@ -61,19 +69,31 @@ function paramsOf(model: GcnModel): Params {
 function checkGradients(options: { bias: boolean; dropout: number; field: 'train' | 'all'; seed: number }): void {
   const task = randomTask({ nodes: 14, features: 6, classes: 3, edges: 20, seed: options.seed });
   const rng = createRng(options.seed);
-  const model = createGcn({ inputDim: 6, hiddenDim: 5, numClasses: 3, dropout: options.dropout, bias: options.bias, featureNormalization: 'none' }, rng);
+  const model = createGcn(
+    {
+      inputDim: 6,
+      hiddenDim: 5,
+      numClasses: 3,
+      dropout: options.dropout,
+      bias: options.bias,
+      featureNormalization: 'none',
+    },
+    rng,
+  );
   // Nonzero biases, so their gradients are exercised away from the initial point.
-  model.b1?.forEach((_, h) => (model.b1![h] = 0.1 * (h - 2)));
-  model.b2?.forEach((_, c) => (model.b2![c] = 0.05 * (c - 1)));
+  if (model.b1) for (let h = 0; h < model.b1.length; h++) model.b1[h] = 0.1 * (h - 2);
+  if (model.b2) for (let c = 0; c < model.b2.length; c++) model.b2[c] = 0.05 * (c - 1);
   const weightDecay = 0.01;
-  const field: ReceptiveField = options.field === 'train' ? receptiveField(task.adjacency, task.split.train) : allRows(14);
+  const field: ReceptiveField =
+    options.field === 'train' ? receptiveField(task.adjacency, task.split.train) : allRows(14);
   const lossRows = options.field === 'train' ? task.split.train : field.output;
   const fieldForLoss = { ...field, output: lossRows };
   const ws = new GcnWorkspace(model.config, 14, nnz(task.features));
   forwardPass(model, task.adjacency, task.features, ws, fieldForLoss, options.dropout, rng);
   const fast = backwardPass(model, task.adjacency, task.features, task.labels, ws, fieldForLoss, weightDecay);
 
-  const masks = options.dropout > 0 ? { input: ws.inputKeep, hidden: ws.hiddenKeep, scale: 1 / (1 - options.dropout) } : null;
+  const masks =
+    options.dropout > 0 ? { input: ws.inputKeep, hidden: ws.hiddenKeep, scale: 1 / (1 - options.dropout) } : null;
   const p = paramsOf(model);
   const reference = referenceLoss(task, p, masks, lossRows, weightDecay);
   assert.ok(Math.abs(fast.loss - reference.loss) < 1e-5, `loss ${fast.loss} vs reference ${reference.loss}`);
@@ -82,7 +102,12 @@ function checkGradients(options: { bias: boolean; dropout: number; field: 'train
   }
 
   // Central differences on the float64 reference (h = 1e-6: truncation and rounding both ~1e-10).
-  const analytic: Params = { w1: Float64Array.from(ws.gradW1), b1: Float64Array.from(ws.gradB1), w2: Float64Array.from(ws.gradW2), b2: Float64Array.from(ws.gradB2) };
+  const analytic: Params = {
+    w1: Float64Array.from(ws.gradW1),
+    b1: Float64Array.from(ws.gradB1),
+    w2: Float64Array.from(ws.gradW2),
+    b2: Float64Array.from(ws.gradB2),
+  };
   const names = options.bias ? (['w1', 'b1', 'w2', 'b2'] as const) : (['w1', 'w2'] as const);
   let checked = 0;
   for (const name of names) {
@@ -95,7 +120,10 @@ function checkGradients(options: { bias: boolean; dropout: number; field: 'train
       p[name][k] = saved;
       const numeric = (up - down) / 2e-6;
       const error = Math.abs(numeric - analytic[name][k]);
-      assert.ok(error < 2e-5 + 1e-3 * Math.abs(numeric), `${name}[${k}]: analytic ${analytic[name][k]} vs numeric ${numeric}`);
+      assert.ok(
+        error < 2e-5 + 1e-3 * Math.abs(numeric),
+        `${name}[${k}]: analytic ${analytic[name][k]} vs numeric ${numeric}`,
+      );
       checked++;
     }
   }
@@ -116,12 +144,16 @@ test('a training pass restricted to the receptive field of the training nodes gi
 
 test('the forward pass over a receptive field gives the same logits as over the whole graph', () => {
   const task = randomTask({ nodes: 40, features: 8, classes: 4, edges: 60, seed: 3 });
-  const model = createGcn({ inputDim: 8, hiddenDim: 6, numClasses: 4, dropout: 0.5, bias: true, featureNormalization: 'none' }, createRng(3));
+  const model = createGcn(
+    { inputDim: 8, hiddenDim: 6, numClasses: 4, dropout: 0.5, bias: true, featureNormalization: 'none' },
+    createRng(3),
+  );
   const full = new GcnWorkspace(model.config, 40, nnz(task.features));
   forwardPass(model, task.adjacency, task.features, full, allRows(40), 0, null);
   const part = new GcnWorkspace(model.config, 40, nnz(task.features));
   const field = receptiveField(task.adjacency, task.split.test);
   assert.ok(field.input.length < 40 || field.hidden.length <= 40);
   forwardPass(model, task.adjacency, task.features, part, field, 0, null);
-  for (const i of task.split.test) assert.deepEqual(part.logits.subarray(i * 4, i * 4 + 4), full.logits.subarray(i * 4, i * 4 + 4));
+  for (const i of task.split.test)
+    assert.deepEqual(part.logits.subarray(i * 4, i * 4 + 4), full.logits.subarray(i * 4, i * 4 + 4));
 });

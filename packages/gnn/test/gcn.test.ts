@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { createGcn, type GcnConfig } from '../src/gcn.ts';
 import { createRng } from '../src/random.ts';
 
-const config: GcnConfig = { inputDim: 50, hiddenDim: 16, numClasses: 4, dropout: 0.5, bias: true, featureNormalization: 'row' };
+const config: GcnConfig = {
+  inputDim: 50,
+  hiddenDim: 16,
+  numClasses: 4,
+  dropout: 0.5,
+  bias: true,
+  featureNormalization: 'row',
+};
 
 test('weights start Glorot-uniform within ±sqrt(6 / (fan in + fan out)) and biases at zero', () => {
   const model = createGcn(config, createRng(1));
@@ -18,6 +25,9 @@ test('weights start Glorot-uniform within ±sqrt(6 / (fan in + fan out)) and bia
 });
 
 test('a config that cannot make a model is refused naming the field', () => {
-  assert.throws(() => createGcn({ ...config, hiddenDim: 0 }, createRng(1)), /^StreamForgeError: hiddenDim: must be an integer ≥ 1, got 0/);
+  assert.throws(
+    () => createGcn({ ...config, hiddenDim: 0 }, createRng(1)),
+    /^StreamForgeError: hiddenDim: must be an integer ≥ 1, got 0/,
+  );
   assert.throws(() => createGcn({ ...config, dropout: 1 }, createRng(1)), /dropout: must be in \[0, 1\), got 1/);
 });

@@ -12,17 +12,32 @@ function bytesOf(data: Float32Array): Uint8Array {
 }
 
 test('the exported bytes decode back to the edge-list GCN graph with IR 8 and opset 18', () => {
-  const model = createGcn({ inputDim: 7, hiddenDim: 4, numClasses: 3, dropout: 0.5, bias: false, featureNormalization: 'row' }, createRng(1));
+  const model = createGcn(
+    { inputDim: 7, hiddenDim: 4, numClasses: 3, dropout: 0.5, bias: false, featureNormalization: 'row' },
+    createRng(1),
+  );
   const bytes = exportGcnToOnnx(model);
   const decoded = onnx.ModelProto.decode(bytes);
   assert.equal(Number(decoded.irVersion), ONNX_IR_VERSION);
-  assert.deepEqual(decoded.opsetImport!.map((o) => [o.domain, Number(o.version)]), [['', ONNX_OPSET]]);
+  assert.deepEqual(
+    decoded.opsetImport!.map((o) => [o.domain, Number(o.version)]),
+    [['', ONNX_OPSET]],
+  );
   const graph = decoded.graph!;
-  assert.deepEqual(graph.input!.map((i) => i.name), ['X', 'src', 'dst', 'ew']);
-  assert.deepEqual(graph.output!.map((o) => o.name), ['logits', 'probabilities']);
+  assert.deepEqual(
+    graph.input!.map((i) => i.name),
+    ['X', 'src', 'dst', 'ew'],
+  );
+  assert.deepEqual(
+    graph.output!.map((o) => o.name),
+    ['logits', 'probabilities'],
+  );
   const ops = graph.node!.map((n) => n.opType);
   // Â·(X·W1) then Â·(H·W2): each MatMul comes before its propagation.
-  assert.deepEqual(ops.filter((op) => ['MatMul', 'ScatterND', 'Relu', 'Softmax'].includes(op ?? '')), ['MatMul', 'ScatterND', 'Relu', 'MatMul', 'ScatterND', 'Softmax']);
+  assert.deepEqual(
+    ops.filter((op) => ['MatMul', 'ScatterND', 'Relu', 'Softmax'].includes(op ?? '')),
+    ['MatMul', 'ScatterND', 'Relu', 'MatMul', 'ScatterND', 'Softmax'],
+  );
   const scatter = graph.node!.find((n) => n.opType === 'ScatterND')!;
   assert.equal(new TextDecoder().decode(scatter.attribute![0].s!), 'add');
   const w1 = graph.initializer!.find((t) => t.name === 'W1')!;
@@ -33,7 +48,10 @@ test('the exported bytes decode back to the edge-list GCN graph with IR 8 and op
 });
 
 test('the exported bytes own their buffer, so writing `.buffer` would not leak pool bytes', () => {
-  const model = createGcn({ inputDim: 2, hiddenDim: 2, numClasses: 2, dropout: 0, bias: true, featureNormalization: 'none' }, createRng(2));
+  const model = createGcn(
+    { inputDim: 2, hiddenDim: 2, numClasses: 2, dropout: 0, bias: true, featureNormalization: 'none' },
+    createRng(2),
+  );
   const bytes = exportGcnToOnnx(model);
   assert.equal(bytes.byteOffset, 0);
   assert.equal(bytes.buffer.byteLength, bytes.length);

@@ -23,7 +23,10 @@ async function compare(task: GcnTask, bias: boolean, epochs: number): Promise<nu
     const tsLogits = predictLogits(model, task.adjacency, task.features);
     const onnxLogits = await predictWithOnnx(session, task.adjacency, task.features, 'logits');
     const onnxProbabilities = await predictWithOnnx(session, task.adjacency, task.features);
-    const diff = Math.max(maxAbsDiff(onnxLogits, tsLogits), maxAbsDiff(onnxProbabilities, softmaxRows(tsLogits, task.numClasses)));
+    const diff = Math.max(
+      maxAbsDiff(onnxLogits, tsLogits),
+      maxAbsDiff(onnxProbabilities, softmaxRows(tsLogits, task.numClasses)),
+    );
     assert.ok(diff <= 1e-4, `max abs difference ${diff}`);
     return diff;
   } finally {

@@ -2,7 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plantedPartition } from '../src/planted-partition.ts';
 
-const options = { communities: 3, nodesPerCommunity: 40, pIn: 0.25, pOut: 0.01, numFeatures: 5, signal: 1, trainPerClass: 4, valPerClass: 6, seed: 8 };
+const options = {
+  communities: 3,
+  nodesPerCommunity: 40,
+  pIn: 0.25,
+  pOut: 0.01,
+  numFeatures: 5,
+  signal: 1,
+  trainPerClass: 4,
+  valPerClass: 6,
+  seed: 8,
+};
 
 test('a planted partition has far more edges inside communities than across them', () => {
   const task = plantedPartition(options);

@@ -7,8 +7,14 @@ test('one seed gives one sequence, another seed another', () => {
   const b = createRng(42);
   const c = createRng(43);
   const seqA = Array.from({ length: 8 }, () => a.nextU32());
-  assert.deepEqual(Array.from({ length: 8 }, () => b.nextU32()), seqA);
-  assert.notDeepEqual(Array.from({ length: 8 }, () => c.nextU32()), seqA);
+  assert.deepEqual(
+    Array.from({ length: 8 }, () => b.nextU32()),
+    seqA,
+  );
+  assert.notDeepEqual(
+    Array.from({ length: 8 }, () => c.nextU32()),
+    seqA,
+  );
 });
 
 test('fillU32 continues the same stream as nextU32', () => {

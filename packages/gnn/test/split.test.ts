@@ -15,7 +15,10 @@ test('a stratified split takes the same number of training nodes from every clas
 });
 
 test('a class too small for the split is refused', () => {
-  assert.throws(() => stratifiedSplit(labels, 2, { trainPerClass: 4, valPerClass: 2, seed: 1 }), /labels: class 0 has 5 labelled nodes, fewer than 4 train \+ 2 val/);
+  assert.throws(
+    () => stratifiedSplit(labels, 2, { trainPerClass: 4, valPerClass: 2, seed: 1 }),
+    /labels: class 0 has 5 labelled nodes, fewer than 4 train \+ 2 val/,
+  );
 });
 
 test('the default split shrinks to a fifth of the smallest class on small graphs', () => {

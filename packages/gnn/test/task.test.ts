@@ -9,9 +9,16 @@ const split = { train: Int32Array.of(0), val: Int32Array.of(1), test: Int32Array
 test('a task from code takes dense real-valued features as they are, with weighted edges', () => {
   const task = createTask({
     numNodes: 3,
-    edges: [[0, 1], [1, 2]],
+    edges: [
+      [0, 1],
+      [1, 2],
+    ],
     edgeWeights: [0.8, 0.4],
-    features: [[-0.01, 0.2], [0.03, 0.1], [0, 0.5]],
+    features: [
+      [-0.01, 0.2],
+      [0.03, 0.1],
+      [0, 0.5],
+    ],
     numFeatures: 2,
     labels: [0, 1, 1],
     numClasses: 2,
@@ -37,15 +44,38 @@ test('a task from code accepts a CSR feature matrix and row normalisation on req
 });
 
 test('a task from code refuses labels and splits that do not fit, naming the field', () => {
-  const base = { numNodes: 3, edges: [[0, 1]] as [number, number][], features: [1, 2, 3], numFeatures: 1, labels: [0, 1, -1], numClasses: 2, split };
+  const base = {
+    numNodes: 3,
+    edges: [[0, 1]] as [number, number][],
+    features: [1, 2, 3],
+    numFeatures: 1,
+    labels: [0, 1, -1],
+    numClasses: 2,
+    split,
+  };
   assert.throws(() => createTask({ ...base, labels: [0, 1] }), /labels: expected 3 entries, got 2/);
-  assert.throws(() => createTask({ ...base, labels: [0, 2, 1] }), /labels\[1\]: must be -1 or a class in \[0, 1\], got 2/);
+  assert.throws(
+    () => createTask({ ...base, labels: [0, 2, 1] }),
+    /labels\[1\]: must be -1 or a class in \[0, 1\], got 2/,
+  );
   assert.throws(() => createTask(base), /split.test\[0\]: node 2 is not a labelled node/);
-  assert.throws(() => createTask({ ...base, labels: [0, 1, 1], features: [1, 2] }), /features: expected 3 × 1 = 3 values, got 2/);
+  assert.throws(
+    () => createTask({ ...base, labels: [0, 1, 1], features: [1, 2] }),
+    /features: expected 3 × 1 = 3 values, got 2/,
+  );
 });
 
 test('a dataset without features becomes X = I and one without a split gets a stratified one', () => {
-  const dataset = validateDataset({ name: 'pair', numNodes: 10, numClasses: 2, labels: [0, 0, 0, 0, 0, 1, 1, 1, 1, 1], edges: [[0, 1], [5, 6]] });
+  const dataset = validateDataset({
+    name: 'pair',
+    numNodes: 10,
+    numClasses: 2,
+    labels: [0, 0, 0, 0, 0, 1, 1, 1, 1, 1],
+    edges: [
+      [0, 1],
+      [5, 6],
+    ],
+  });
   const task = taskFromDataset(dataset, { splitSeed: 2 });
   assert.equal(task.features.cols, 10);
   assert.equal(task.splitSource, 'stratified');

@@ -21,7 +21,22 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 test('gnn train prints exactly one JSON line with the accuracies and the run settings', async () => {
-  const { code, stdout, stderr } = await run(['--dataset', KARATE, '--epochs', '60', '--hidden', '8', '--lr', '0.02', '--weight-decay', '0', '--dropout', '0.3', '--seed', '7']);
+  const { code, stdout, stderr } = await run([
+    '--dataset',
+    KARATE,
+    '--epochs',
+    '60',
+    '--hidden',
+    '8',
+    '--lr',
+    '0.02',
+    '--weight-decay',
+    '0',
+    '--dropout',
+    '0.3',
+    '--seed',
+    '7',
+  ]);
   assert.equal(code, 0, stderr);
   assert.equal(stderr, '');
   const lines = stdout.split('\n').filter((l) => l !== '');
@@ -31,7 +46,8 @@ test('gnn train prints exactly one JSON line with the accuracies and the run set
   assert.equal(result.epochs, 60);
   assert.equal(result.split, 'stratified');
   assert.deepEqual([result.hidden, result.lr, result.weight_decay, result.dropout, result.seed], [8, 0.02, 0, 0.3, 7]);
-  for (const key of ['train_accuracy', 'val_accuracy', 'test_accuracy']) assert.ok(result[key] >= 0 && result[key] <= 1, key);
+  for (const key of ['train_accuracy', 'val_accuracy', 'test_accuracy'])
+    assert.ok(result[key] >= 0 && result[key] <= 1, key);
   assert.ok(result.seconds >= 0);
 });
 
@@ -87,12 +103,19 @@ test('gnn train --help prints the usage', async () => {
 });
 
 test('train-cli.ts runs standalone with node and sets the exit code', async () => {
-  const child = spawn(process.execPath, ['packages/gnn/src/train-cli.ts', '--dataset', 'test/fixtures/gnn/karate-club.json', '--epochs', '20'], { cwd: PROJECT_ROOT });
+  const child = spawn(
+    process.execPath,
+    ['packages/gnn/src/train-cli.ts', '--dataset', 'test/fixtures/gnn/karate-club.json', '--epochs', '20'],
+    { cwd: PROJECT_ROOT },
+  );
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   assert.equal(code, 0);
   assert.equal(JSON.parse(stdout).epochs, 20);
-  const bad = spawn(process.execPath, ['packages/gnn/src/train-cli.ts', '--epochs', '20'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
+  const bad = spawn(process.execPath, ['packages/gnn/src/train-cli.ts', '--epochs', '20'], {
+    cwd: PROJECT_ROOT,
+    stdio: 'ignore',
+  });
   assert.equal(await new Promise<number | null>((resolve) => bad.once('exit', resolve)), 2);
 });

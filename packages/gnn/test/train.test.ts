@@ -12,12 +12,25 @@ const PUBLISHED_CITESEER = 0.703; // Kipf & Welling 2017, Table 2 (mean of 100 r
 
 test('a GCN learns a planted partition with weak, noisy features to at least 95% test accuracy', () => {
   for (const seed of [1, 2, 3]) {
-    const task = plantedPartition({ communities: 4, nodesPerCommunity: 50, pIn: 0.2, pOut: 0.01, numFeatures: 8, signal: 1, trainPerClass: 5, valPerClass: 10, seed });
+    const task = plantedPartition({
+      communities: 4,
+      nodesPerCommunity: 50,
+      pIn: 0.2,
+      pOut: 0.01,
+      numFeatures: 8,
+      signal: 1,
+      trainPerClass: 5,
+      valPerClass: 10,
+      seed,
+    });
     const gcn = trainGcn(task, { seed });
     assert.ok(gcn.evaluation.test.accuracy >= 0.95, `seed ${seed}: GCN test accuracy ${gcn.evaluation.test.accuracy}`);
     // The same network without edges (Â = I, an MLP) sees only the weak features.
     const noGraph = trainGcn({ ...task, adjacency: identityCsr(task.adjacency.rows) }, { seed });
-    assert.ok(noGraph.evaluation.test.accuracy < 0.6, `seed ${seed}: feature-only accuracy ${noGraph.evaluation.test.accuracy}`);
+    assert.ok(
+      noGraph.evaluation.test.accuracy < 0.6,
+      `seed ${seed}: feature-only accuracy ${noGraph.evaluation.test.accuracy}`,
+    );
   }
 });
 
@@ -25,19 +38,35 @@ test('on CiteSeer with the paper settings the mean test accuracy over 5 seeds is
   const task = await citeseerTask();
   const accuracies: number[] = [];
   for (const seed of [1, 2, 3, 4, 5]) {
-    const result = trainGcn(task, { epochs: 200, hidden: 16, dropout: 0.5, learningRate: 0.01, weightDecay: 5e-4, seed });
+    const result = trainGcn(task, {
+      epochs: 200,
+      hidden: 16,
+      dropout: 0.5,
+      learningRate: 0.01,
+      weightDecay: 5e-4,
+      seed,
+    });
     assert.equal(result.epochs, 200);
     accuracies.push(result.evaluation.test.accuracy);
   }
   const mean = accuracies.reduce((s, a) => s + a, 0) / accuracies.length;
-  console.log(`CiteSeer test accuracy over seeds 1-5: ${accuracies.map((a) => (100 * a).toFixed(1)).join(', ')}; mean ${(100 * mean).toFixed(2)}%`);
+  console.log(
+    `CiteSeer test accuracy over seeds 1-5: ${accuracies.map((a) => (100 * a).toFixed(1)).join(', ')}; mean ${(100 * mean).toFixed(2)}%`,
+  );
   assert.ok(Math.abs(mean - PUBLISHED_CITESEER) <= 0.02, `mean ${mean}`);
 });
 
 test('the karate club is split along the two factions', async () => {
   // Kipf & Welling's setting: featureless (X = I), only the instructor (0) and the administrator (33) labelled.
   const task = await karateTask();
-  const twoLabels = { ...task, split: { train: Int32Array.of(0, 33), val: new Int32Array(0), test: Int32Array.from({ length: 32 }, (_, i) => i + 1) } };
+  const twoLabels = {
+    ...task,
+    split: {
+      train: Int32Array.of(0, 33),
+      val: new Int32Array(0),
+      test: Int32Array.from({ length: 32 }, (_, i) => i + 1),
+    },
+  };
   for (const seed of [1, 2, 3]) {
     const result = trainGcn(twoLabels, { seed, epochs: 100 });
     const predicted = argmaxRows(predictLogits(result.model, task.adjacency, task.features), 2);
@@ -45,8 +74,14 @@ test('the karate club is split along the two factions', async () => {
     assert.ok(result.evaluation.test.accuracy >= 0.9, `seed ${seed}: test accuracy ${result.evaluation.test.accuracy}`);
   }
   // With 3 + 3 random training nodes (the default split) it stays well above chance on every split.
-  const accuracies = [0, 1, 2, 3].map((splitSeed) => trainGcn({ ...task, split: defaultSplit(task.labels, 2, splitSeed) }, { seed: 1 }).evaluation.test.accuracy);
-  assert.ok(Math.min(...accuracies) >= 0.75 && accuracies.reduce((s, a) => s + a) / 4 >= 0.85, `accuracies ${accuracies}`);
+  const accuracies = [0, 1, 2, 3].map(
+    (splitSeed) =>
+      trainGcn({ ...task, split: defaultSplit(task.labels, 2, splitSeed) }, { seed: 1 }).evaluation.test.accuracy,
+  );
+  assert.ok(
+    Math.min(...accuracies) >= 0.75 && accuracies.reduce((s, a) => s + a) / 4 >= 0.85,
+    `accuracies ${accuracies}`,
+  );
 });
 
 test('one seed gives bit-identical weights and telemetry, another seed a different model', () => {
@@ -67,16 +102,42 @@ test('one seed gives bit-identical weights and telemetry, another seed a differe
 });
 
 test('the epoch callback reports every epoch with loss and train/val accuracy, and the loss falls', () => {
-  const task = plantedPartition({ communities: 3, nodesPerCommunity: 30, pIn: 0.3, pOut: 0.02, numFeatures: 6, signal: 1, trainPerClass: 5, valPerClass: 5, seed: 2 });
+  const task = plantedPartition({
+    communities: 3,
+    nodesPerCommunity: 30,
+    pIn: 0.3,
+    pOut: 0.02,
+    numFeatures: 6,
+    signal: 1,
+    trainPerClass: 5,
+    valPerClass: 5,
+    seed: 2,
+  });
   const stats: EpochStats[] = [];
   const result = trainGcn(task, { seed: 2, epochs: 50, onEpoch: (s) => stats.push(s) });
-  assert.deepEqual(stats.map((s) => s.epoch), Array.from({ length: 50 }, (_, i) => i + 1));
+  assert.deepEqual(
+    stats.map((s) => s.epoch),
+    Array.from({ length: 50 }, (_, i) => i + 1),
+  );
   for (const s of stats) {
-    assert.ok(Number.isFinite(s.loss) && s.trainAccuracy >= 0 && s.trainAccuracy <= 1 && s.valAccuracy >= 0 && s.valAccuracy <= 1);
+    assert.ok(
+      Number.isFinite(s.loss) &&
+        s.trainAccuracy >= 0 &&
+        s.trainAccuracy <= 1 &&
+        s.valAccuracy >= 0 &&
+        s.valAccuracy <= 1,
+    );
   }
   assert.ok(stats[49].loss < stats[0].loss);
   assert.ok(stats[49].seconds >= stats[0].seconds);
-  assert.deepEqual(result.model.training, { dataset: task.name, learningRate: 0.01, weightDecay: 5e-4, epochs: 50, seed: 2, earlyStopping: null });
+  assert.deepEqual(result.model.training, {
+    dataset: task.name,
+    learningRate: 0.01,
+    weightDecay: 5e-4,
+    epochs: 50,
+    seed: 2,
+    earlyStopping: null,
+  });
 });
 
 test("early stopping follows tkipf/gcn's window rule", () => {
@@ -100,7 +161,10 @@ test('training with early stopping ends before the epoch budget once validation 
 test('bad training options are refused naming the option', () => {
   const task = randomTask({ nodes: 10, features: 3, classes: 2, edges: 10, seed: 1 });
   const refuses = (options: Parameters<typeof trainGcn>[1], message: RegExp) =>
-    assert.throws(() => trainGcn(task, options), (e: unknown) => StreamForgeError.is(e) && message.test(e.message));
+    assert.throws(
+      () => trainGcn(task, options),
+      (e: unknown) => StreamForgeError.is(e) && message.test(e.message),
+    );
   refuses({ epochs: 0 }, /^epochs: must be an integer ≥ 1, got 0/);
   refuses({ hidden: 1.5 }, /^hidden: must be an integer ≥ 1, got 1.5/);
   refuses({ learningRate: -1 }, /^learningRate: must be a number > 0, got -1/);
@@ -108,5 +172,8 @@ test('bad training options are refused naming the option', () => {
   refuses({ dropout: 1 }, /^dropout: must be in \[0, 1\), got 1/);
   refuses({ seed: -3 }, /^seed: must be an integer in \[0, 4294967295\], got -3/);
   refuses({ earlyStopping: 0 }, /^earlyStopping: must be an integer ≥ 1, got 0/);
-  assert.throws(() => trainGcn({ ...task, split: { ...task.split, val: new Int32Array(0) } }, { earlyStopping: 5 }), /earlyStopping: needs validation nodes/);
+  assert.throws(
+    () => trainGcn({ ...task, split: { ...task.split, val: new Int32Array(0) } }, { earlyStopping: 5 }),
+    /earlyStopping: needs validation nodes/,
+  );
 });

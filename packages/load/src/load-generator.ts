@@ -30,7 +30,8 @@ export interface Percentiles {
 /** Nearest-rank percentiles, rounded to 0.1. */
 export function percentiles(values: number[]): Percentiles {
   const s = [...values].sort((a, b) => a - b);
-  const at = (p: number) => (s.length === 0 ? 0 : (s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number));
+  const at = (p: number) =>
+    s.length === 0 ? 0 : (s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number);
   const r = (x: number) => Math.round(x * 10) / 10;
   return { samples: s.length, p50: r(at(50)), p99: r(at(99)), max: r(s.at(-1) ?? 0) };
 }
@@ -81,15 +82,26 @@ export interface WorkflowLoadResult {
 }
 
 function newestTelemetryMs(w: StreamedWorkflow): number | undefined {
-  const times = Object.entries(w.progress ?? {}).filter(([service]) => service !== 'queue-manager').map(([, p]) => p.updated_at);
+  const times = Object.entries(w.progress ?? {})
+    .filter(([service]) => service !== 'queue-manager')
+    .map(([, p]) => p.updated_at);
   return times.length === 0 ? undefined : Math.max(...times);
 }
 
-async function call<T>(options: { apiUrl: string; token?: string }, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+async function call<T>(
+  options: { apiUrl: string; token?: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const response = await fetch(`${options.apiUrl.replace(/\/+$/, '')}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const response = await fetch(`${options.apiUrl.replace(/\/+$/, '')}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
@@ -97,7 +109,10 @@ async function call<T>(options: { apiUrl: string; token?: string }, method: stri
 export async function runWorkflowLoad(options: WorkflowLoadOptions): Promise<WorkflowLoadResult> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const symbols = options.symbols ?? ['LOADAUSDT', 'LOADBUSDT', 'LOADCUSDT', 'LOADDUSDT', 'LOADEUSDT', 'LOADFUSDT'];
-  const stream = await openWorkflowStream({ apiUrl: options.apiUrl, ...(options.token ? { token: options.token } : {}) });
+  const stream = await openWorkflowStream({
+    apiUrl: options.apiUrl,
+    ...(options.token ? { token: options.token } : {}),
+  });
   const ids: string[] = [];
   const accepted = new Map<string, number>();
   const finals = new Map<string, WorkflowUpdate>();
@@ -119,7 +134,8 @@ export async function runWorkflowLoad(options: WorkflowLoadOptions): Promise<Wor
       ids.push(body.queue_id);
       return body.queue_id;
     };
-    const untilFinal = async (id: string) => finals.set(id, await stream.waitFor(id, isFinal, Math.max(1, began + timeoutMs - Date.now())));
+    const untilFinal = async (id: string) =>
+      finals.set(id, await stream.waitFor(id, isFinal, Math.max(1, began + timeoutMs - Date.now())));
 
     if (options.sequential) {
       for (let i = 0; i < options.count; i++) {
@@ -173,7 +189,11 @@ export async function runWorkflowLoad(options: WorkflowLoadOptions): Promise<Wor
     const worker = async () => {
       while (next < entries.length) {
         const entry = entries[next++] as WorkflowLoadEntry;
-        const { body } = await call<{ events: Array<{ event: { status: string; events_sent?: number } }> }>(options, 'GET', `/workflows/${entry.queue_id}/events?limit=5000`);
+        const { body } = await call<{ events: Array<{ event: { status: string; events_sent?: number } }> }>(
+          options,
+          'GET',
+          `/workflows/${entry.queue_id}/events?limit=5000`,
+        );
         entry.trail_events = body.events.length;
         const sent = body.events.find((e) => typeof e.event.events_sent === 'number')?.event.events_sent;
         t.checked++;
@@ -245,11 +265,41 @@ export async function runDataLoad(options: DataLoadOptions): Promise<DataLoadRes
   const batch = (index: number) => {
     const records = Array.from({ length: perEvent }, (_, j) => {
       const open = origin + (index * perEvent + j) * 60_000;
-      const row: BinanceKlineRow = [open, '100.00', '101.00', '99.00', '100.50', '1.5', open + 59_999, '150.75', 10, '0.7', '70.35', '0'];
+      const row: BinanceKlineRow = [
+        open,
+        '100.00',
+        '101.00',
+        '99.00',
+        '100.50',
+        '1.5',
+        open + 59_999,
+        '150.75',
+        10,
+        '0.7',
+        '70.35',
+        '0',
+      ];
       return klineFromRow(symbol, '1m', row);
     });
-    const data: DataBatch = { queue_id: queueId, symbol, market: 'spot', kind: 'klines', interval: '1m', collection_name: collection, source: 'ws', page: { index, count: total, part: 0, parts: 1 }, records };
-    return { id: `${queueId}:${index}`, type: EVENT_TYPES.dataKlines, source: sourceOf('dummy-service'), subject: queueId, partitionKey: symbol, data };
+    const data: DataBatch = {
+      queue_id: queueId,
+      symbol,
+      market: 'spot',
+      kind: 'klines',
+      interval: '1m',
+      collection_name: collection,
+      source: 'ws',
+      page: { index, count: total, part: 0, parts: 1 },
+      records,
+    };
+    return {
+      id: `${queueId}:${index}`,
+      type: EVENT_TYPES.dataKlines,
+      source: sourceOf('dummy-service'),
+      subject: queueId,
+      partitionKey: symbol,
+      data,
+    };
   };
 
   const began = performance.now();

@@ -8,7 +8,15 @@ export interface StreamedWorkflow {
   queue_id: string;
   status: string;
   version: number;
-  progress: Record<string, { status: string; records_written?: number; updated_at: number; progress?: { done: number; total?: number; unit: string } }>;
+  progress: Record<
+    string,
+    {
+      status: string;
+      records_written?: number;
+      updated_at: number;
+      progress?: { done: number; total?: number; unit: string };
+    }
+  >;
   error?: string;
   [field: string]: unknown;
 }
@@ -41,19 +49,28 @@ export interface WorkflowStreamOptions {
 /** Opens the stream; resolves once the first snapshot arrived (so nothing after it is missed). */
 export async function openWorkflowStream(options: WorkflowStreamOptions): Promise<WorkflowStream> {
   const controller = new AbortController();
-  const response = await fetch(`${options.apiUrl.replace(/\/+$/, '')}/console/stream?limit=${options.snapshotLimit ?? 1}`, {
-    headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
-    signal: controller.signal,
-  });
+  const response = await fetch(
+    `${options.apiUrl.replace(/\/+$/, '')}/console/stream?limit=${options.snapshotLimit ?? 1}`,
+    {
+      headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
+      signal: controller.signal,
+    },
+  );
   if (!response.ok || !response.body) {
     controller.abort();
     throw new Error(`GET /console/stream answered ${response.status}: ${await response.text().catch(() => '')}`);
   }
   const updates: WorkflowUpdate[] = [];
   const latest = new Map<string, StreamedWorkflow>();
-  const waiters = new Set<{ queueId: string; predicate: (w: StreamedWorkflow) => boolean; resolve: (u: WorkflowUpdate) => void }>();
+  const waiters = new Set<{
+    queueId: string;
+    predicate: (w: StreamedWorkflow) => boolean;
+    resolve: (u: WorkflowUpdate) => void;
+  }>();
   let snapshotSeen: () => void = () => undefined;
-  const snapshot = new Promise<void>((resolve) => { snapshotSeen = resolve; });
+  const snapshot = new Promise<void>((resolve) => {
+    snapshotSeen = resolve;
+  });
 
   const accept = (workflow: StreamedWorkflow, via: WorkflowUpdate['via'], receivedAt: number) => {
     const known = latest.get(workflow.queue_id);
@@ -93,8 +110,7 @@ export async function openWorkflowStream(options: WorkflowStreamOptions): Promis
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
           onMessage(buffer.slice(0, end));
           buffer = buffer.slice(end + 2);
         }
@@ -110,7 +126,8 @@ export async function openWorkflowStream(options: WorkflowStreamOptions): Promis
     latest: (queueId) => latest.get(queueId),
     waitFor(queueId, predicate, timeoutMs = 60_000) {
       const known = latest.get(queueId);
-      if (known && predicate(known)) return Promise.resolve(updates.findLast((u) => u.workflow === known) as WorkflowUpdate);
+      if (known && predicate(known))
+        return Promise.resolve(updates.findLast((u) => u.workflow === known) as WorkflowUpdate);
       return new Promise((resolve, reject) => {
         const waiter = {
           queueId,
@@ -122,7 +139,11 @@ export async function openWorkflowStream(options: WorkflowStreamOptions): Promis
         };
         const timer = setTimeout(() => {
           waiters.delete(waiter);
-          reject(new Error(`timed out after ${timeoutMs} ms waiting on the stream for ${queueId} (last status: ${latest.get(queueId)?.status ?? 'never seen'})`));
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting on the stream for ${queueId} (last status: ${latest.get(queueId)?.status ?? 'never seen'})`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(waiter);
       });

@@ -20,7 +20,15 @@ export interface Activator {
   close(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+  'te',
+  'trailer',
+]);
 
 /**
  * The partition's instance when it has room; otherwise the least busy one with room (order
@@ -48,7 +56,10 @@ function unavailable(res: ServerResponse, message: string): void {
   res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' }).end(body);
 }
 
-export async function startActivator(pool: FunctionPool, options: { port?: number; logger: Logger }): Promise<Activator> {
+export async function startActivator(
+  pool: FunctionPool,
+  options: { port?: number; logger: Logger },
+): Promise<Activator> {
   const upstreams = new Map<string, Pool>();
   const upstream = (instance: Instance): Pool => {
     // Instances come and go: drop the connections of the ones no longer in the pool.
@@ -63,7 +74,12 @@ export async function startActivator(pool: FunctionPool, options: { port?: numbe
     }
     let client = upstreams.get(instance.id);
     if (!client) {
-      client = new Pool(instance.url, { connections: 128, keepAliveTimeout: 10_000, headersTimeout: 0, bodyTimeout: 0 });
+      client = new Pool(instance.url, {
+        connections: 128,
+        keepAliveTimeout: 10_000,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
       upstreams.set(instance.id, client);
     }
     return client;
@@ -74,7 +90,9 @@ export async function startActivator(pool: FunctionPool, options: { port?: numbe
     // request at once: it frees the instance's slot and its stream instead of holding them
     // until the instance itself ends the response, which for a stream is never.
     const gone = new AbortController();
-    res.once('close', () => { if (!res.writableFinished) gone.abort(); });
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
     // No instance: start one (scale from zero). Every instance at its concurrency limit: hold
     // the request until one has room, as Knative's activator buffers requests (the autoscaler
     // adds instances meanwhile).
@@ -94,7 +112,8 @@ export async function startActivator(pool: FunctionPool, options: { port?: numbe
     }
     if (!instance) return; // the client left while its request was held
     const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    for (const [name, value] of Object.entries(req.headers))
+      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
     const target = instance;
     await pool.track(target, async () => {
       try {
@@ -107,16 +126,23 @@ export async function startActivator(pool: FunctionPool, options: { port?: numbe
           signal: gone.signal,
         });
         const out: Record<string, string | string[]> = {};
-        for (const [name, value] of Object.entries(response.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+        for (const [name, value] of Object.entries(response.headers))
+          if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
         res.writeHead(response.statusCode, out);
         for await (const chunk of response.body) res.write(chunk);
         res.end();
       } catch (error) {
         if (gone.signal.aborted) return; // the client left: nothing to answer, the instance is fine
         // The instance broke (crashed, killed): take it out and let the caller retry elsewhere.
-        options.logger.warn({ function: pool.name, instance: target.id, err: (error as Error).message }, 'instance failed a request; evicted');
+        options.logger.warn(
+          { function: pool.name, instance: target.id, err: (error as Error).message },
+          'instance failed a request; evicted',
+        );
         pool.evict(target);
-        upstreams.get(target.id)?.destroy().catch(() => undefined);
+        upstreams
+          .get(target.id)
+          ?.destroy()
+          .catch(() => undefined);
         upstreams.delete(target.id);
         unavailable(res, `${target.id} failed the request: ${(error as Error).message}`);
       }

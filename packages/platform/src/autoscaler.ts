@@ -62,12 +62,29 @@ const KEEP_DECISIONS = 100;
 export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
   const { connection, sources, pools, logger } = options;
   const registers = options.registry ? [options.registry] : [];
-  const lagGauge = new Gauge({ name: 'streamforge_platform_source_lag_messages', help: 'Kafka lag of a KafkaSource\'s consumer group over its topics.', labelNames: ['source'], registers });
-  const desiredGauge = new Gauge({ name: 'streamforge_platform_desired_instances', help: 'Instances the autoscaler wants for a function.', labelNames: ['function'], registers });
-  const decisionsCounter = new Counter({ name: 'streamforge_platform_scaling_decisions_total', help: 'Scaling decisions, by function and direction.', labelNames: ['function', 'direction'], registers });
+  const lagGauge = new Gauge({
+    name: 'streamforge_platform_source_lag_messages',
+    help: "Kafka lag of a KafkaSource's consumer group over its topics.",
+    labelNames: ['source'],
+    registers,
+  });
+  const desiredGauge = new Gauge({
+    name: 'streamforge_platform_desired_instances',
+    help: 'Instances the autoscaler wants for a function.',
+    labelNames: ['function'],
+    registers,
+  });
+  const decisionsCounter = new Counter({
+    name: 'streamforge_platform_scaling_decisions_total',
+    help: 'Scaling decisions, by function and direction.',
+    labelNames: ['function', 'direction'],
+    registers,
+  });
 
   const group = (source: KafkaSourceSpec) => topicName(source.consumerGroup, options.prefix);
-  const pollMs = options.pollingIntervalMs ?? Math.max(1_000, Math.min(...sources.map((s) => s.autoscaling.pollingIntervalS * 1000), 10_000));
+  const pollMs =
+    options.pollingIntervalMs ??
+    Math.max(1_000, Math.min(...sources.map((s) => s.autoscaling.pollingIntervalS * 1000), 10_000));
   const status = new Map<string, SourceStatus>();
   const log: ScalingDecision[] = [];
   const belowSince = new Map<string, number>();
@@ -87,7 +104,8 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
         partitions++;
         const at = mine?.get(end.partition);
         // No commit yet: everything from the start is lag for `earliest`, nothing for `latest` (pinned at start).
-        const from = at === undefined ? (source.initialOffset === 'earliest' ? Number(end.low) : Number(end.high)) : Number(at);
+        const from =
+          at === undefined ? (source.initialOffset === 'earliest' ? Number(end.low) : Number(end.high)) : Number(at);
         lag += Math.max(0, Number(end.high) - from);
       }
     }
@@ -108,8 +126,21 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
       if (!pool) continue;
       const { lag, partitions } = await lagOf(source);
       const { lagThreshold, maxScale, activationLagThreshold } = source.autoscaling;
-      const desired = lag > activationLagThreshold ? Math.min(Math.ceil(lag / lagThreshold), maxScale > 0 ? maxScale : Infinity, Math.max(1, partitions)) : 0;
-      status.set(source.name, { name: source.name, function: pool.name, consumer_group: group(source), topics: source.topics, lag, partitions, lag_threshold: lagThreshold, max_scale: maxScale, desired });
+      const desired =
+        lag > activationLagThreshold
+          ? Math.min(Math.ceil(lag / lagThreshold), maxScale > 0 ? maxScale : Infinity, Math.max(1, partitions))
+          : 0;
+      status.set(source.name, {
+        name: source.name,
+        function: pool.name,
+        consumer_group: group(source),
+        topics: source.topics,
+        lag,
+        partitions,
+        lag_threshold: lagThreshold,
+        max_scale: maxScale,
+        desired,
+      });
       lagGauge.set({ source: source.name }, lag);
     }
     const now = Date.now();
@@ -117,7 +148,10 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
       const mine = sources.filter((s) => s.sink.name === pool.name);
       const cooldownMs = options.cooldownMs ?? Math.max(0, ...mine.map((s) => s.autoscaling.cooldownPeriodS * 1000));
       const byLag = Math.max(0, ...mine.map((s) => status.get(s.name)?.desired ?? 0));
-      const worst = mine.map((s) => status.get(s.name)).filter((s) => s !== undefined).sort((a, b) => b.desired - a.desired)[0];
+      const worst = mine
+        .map((s) => status.get(s.name))
+        .filter((s) => s !== undefined)
+        .sort((a, b) => b.desired - a.desired)[0];
       const busy = pool.idleMs(now) < cooldownMs;
       // Knative's KPA beside KEDA: instances for the requests in flight at the target concurrency.
       const byConcurrency = Math.ceil(pool.demand() / Math.max(1, pool.target));
@@ -127,23 +161,32 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
       const current = pool.instances().filter((i) => i.state !== 'draining').length;
       if (desired > current) {
         belowSince.delete(pool.name);
-        const reason = byLag >= desired && worst
-          ? `lag ${worst.lag} on ${worst.name} / lag-threshold ${worst.lag_threshold} → ${desired}${desired < Math.ceil(worst.lag / worst.lag_threshold) ? ` (capped by max-scale ${worst.max_scale}, ${worst.partitions} partitions${pool.max > 0 ? `, func.yaml max ${pool.max}` : ''})` : ''}`
-          : byConcurrency >= desired ? `${pool.demand()} requests in flight / target ${pool.target} per instance → ${desired}`
-          : desired === pool.min ? `min-scale ${pool.min}` : `requests in the last ${Math.round(cooldownMs / 1000)} s`;
+        const reason =
+          byLag >= desired && worst
+            ? `lag ${worst.lag} on ${worst.name} / lag-threshold ${worst.lag_threshold} → ${desired}${desired < Math.ceil(worst.lag / worst.lag_threshold) ? ` (capped by max-scale ${worst.max_scale}, ${worst.partitions} partitions${pool.max > 0 ? `, func.yaml max ${pool.max}` : ''})` : ''}`
+            : byConcurrency >= desired
+              ? `${pool.demand()} requests in flight / target ${pool.target} per instance → ${desired}`
+              : desired === pool.min
+                ? `min-scale ${pool.min}`
+                : `requests in the last ${Math.round(cooldownMs / 1000)} s`;
         decide(pool, current, desired, reason);
-        pool.scaleTo(desired).catch((error: unknown) => logger.error({ function: pool.name, err: error }, 'scale up failed'));
+        pool
+          .scaleTo(desired)
+          .catch((error: unknown) => logger.error({ function: pool.name, err: error }, 'scale up failed'));
       } else if (desired < current) {
         const since = belowSince.get(pool.name) ?? now;
         belowSince.set(pool.name, since);
         // Down only after a whole cooldown of needing fewer (KEDA's cooldown-period; HPA-like for n > 0).
         if (now - since >= cooldownMs) {
           belowSince.delete(pool.name);
-          const reason = desired === pool.min && byLag === 0
-            ? `no lag and no requests for ${Math.round(cooldownMs / 1000)} s (cooldown-period) → ${desired === 0 ? 'zero' : `min-scale ${desired}`}`
-            : `lag needs ${desired} for ${Math.round(cooldownMs / 1000)} s`;
+          const reason =
+            desired === pool.min && byLag === 0
+              ? `no lag and no requests for ${Math.round(cooldownMs / 1000)} s (cooldown-period) → ${desired === 0 ? 'zero' : `min-scale ${desired}`}`
+              : `lag needs ${desired} for ${Math.round(cooldownMs / 1000)} s`;
           decide(pool, current, desired, reason);
-          pool.scaleTo(desired).catch((error: unknown) => logger.error({ function: pool.name, err: error }, 'scale down failed'));
+          pool
+            .scaleTo(desired)
+            .catch((error: unknown) => logger.error({ function: pool.name, err: error }, 'scale down failed'));
         }
       } else {
         belowSince.delete(pool.name);

@@ -73,7 +73,9 @@ const server = createServer((req, res) => {
   }
 });
 await new Promise<void>((r) => server.listen(Number(values.port), '127.0.0.1', r));
-console.log(JSON.stringify({ dispatcher: { port: (server.address() as AddressInfo).port, sources: sources.map((s) => s.name) } }));
+console.log(
+  JSON.stringify({ dispatcher: { port: (server.address() as AddressInfo).port, sources: sources.map((s) => s.name) } }),
+);
 
 await dispatcher.start();
 await dispatcher.ready();

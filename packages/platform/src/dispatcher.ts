@@ -70,8 +70,18 @@ interface DispatchMetrics {
 function createDispatchMetrics(registry: Registry | undefined): DispatchMetrics {
   const registers = registry ? [registry] : [];
   return {
-    outcomes: new Counter({ name: 'streamforge_dispatch_events_total', help: 'Records dispatched, by final outcome.', labelNames: ['source', 'outcome'], registers }),
-    attempts: new Counter({ name: 'streamforge_dispatch_attempts_total', help: 'HTTP delivery attempts, by result (2xx, 4xx, 5xx, error).', labelNames: ['source', 'result'], registers }),
+    outcomes: new Counter({
+      name: 'streamforge_dispatch_events_total',
+      help: 'Records dispatched, by final outcome.',
+      labelNames: ['source', 'outcome'],
+      registers,
+    }),
+    attempts: new Counter({
+      name: 'streamforge_dispatch_attempts_total',
+      help: 'HTTP delivery attempts, by result (2xx, 4xx, 5xx, error).',
+      labelNames: ['source', 'result'],
+      registers,
+    }),
     latency: new Histogram({
       name: 'streamforge_dispatch_delivery_seconds',
       help: 'Time from first attempt to final outcome of a record.',
@@ -81,7 +91,12 @@ function createDispatchMetrics(registry: Registry | undefined): DispatchMetrics 
     }),
     // The name every function uses for what it sets aside (telemetry/metrics.ts), so one
     // dashboard panel shows dead letters wherever they happen; reason is bounded (http_<status>, unreachable).
-    deadLettered: new Counter({ name: 'streamforge_dead_lettered_total', help: 'Events or records set aside with a reason instead of being processed.', labelNames: ['source', 'reason'], registers }),
+    deadLettered: new Counter({
+      name: 'streamforge_dead_lettered_total',
+      help: 'Events or records set aside with a reason instead of being processed.',
+      labelNames: ['source', 'reason'],
+      registers,
+    }),
   };
 }
 
@@ -106,7 +121,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const joined = new Set<string>();
   let stopping = false;
   let readyResolve: () => void = () => undefined;
-  const readyPromise = new Promise<void>((r) => { readyResolve = r; });
+  const readyPromise = new Promise<void>((r) => {
+    readyResolve = r;
+  });
 
   const topic = (name: string) => (prefix === undefined ? topicName(name) : topicName(name, prefix));
   const poolFor = (url: string): Pool => {
@@ -139,31 +156,71 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const body = Buffer.from(await response.body.arrayBuffer());
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(response.headers)) if (typeof v === 'string') headers[k] = v;
-      return { ok: false, retryable: dispositionOfResponse(response.statusCode, headers) === 'retry', status: response.statusCode, body, headers, reason };
+      return {
+        ok: false,
+        retryable: dispositionOfResponse(response.statusCode, headers) === 'retry',
+        status: response.statusCode,
+        body,
+        headers,
+        reason,
+      };
     } catch (error) {
       return { ok: false, retryable: true, reason: `delivery failed: ${(error as Error).message}` };
     }
   }
 
-  async function deadLetter(source: KafkaSourceSpec, record: RecordToDeliver, event: HttpEvent, url: string, last: AttemptResult): Promise<Outcome> {
+  async function deadLetter(
+    source: KafkaSourceSpec,
+    record: RecordToDeliver,
+    event: HttpEvent,
+    url: string,
+    last: AttemptResult,
+  ): Promise<Outcome> {
     const sinkRef = source.delivery.deadLetterSink;
     if (!sinkRef) {
       logger.error({ source: source.name, id: event.id, reason: last.reason }, 'no dead-letter sink: record dropped');
       return 'dropped';
     }
     const sink = options.kafkaSinks.find((s) => s.name === sinkRef.name);
-    if (sinkRef.kind !== 'KafkaSink' || !sink) throw new Error(`${source.name}: dead-letter sink ${sinkRef.kind}/${sinkRef.name} is not a KafkaSink in kafka-sources/`);
-    const dead = toDeadLetterRecord(event, record, { destination: url, reason: last.reason, ...(last.status === undefined ? {} : { status: last.status }), ...(last.body ? { body: last.body } : {}), ...(last.headers ? { responseHeaders: last.headers } : {}) });
+    if (sinkRef.kind !== 'KafkaSink' || !sink)
+      throw new Error(
+        `${source.name}: dead-letter sink ${sinkRef.kind}/${sinkRef.name} is not a KafkaSink in kafka-sources/`,
+      );
+    const dead = toDeadLetterRecord(event, record, {
+      destination: url,
+      reason: last.reason,
+      ...(last.status === undefined ? {} : { status: last.status }),
+      ...(last.body ? { body: last.body } : {}),
+      ...(last.headers ? { responseHeaders: last.headers } : {}),
+    });
     for (let n = 0; ; n++) {
       try {
         await options.producer.sendRecords(topic(sink.topic), [dead]);
-        logger.warn({ source: source.name, id: event.id, type: event.type, status: last.status, reason: last.reason, deadLetterTopic: topic(sink.topic) }, 'record dead-lettered');
-        metrics.deadLettered.inc({ source: source.name, reason: last.status === undefined ? 'unreachable' : `http_${last.status}` });
+        logger.warn(
+          {
+            source: source.name,
+            id: event.id,
+            type: event.type,
+            status: last.status,
+            reason: last.reason,
+            deadLetterTopic: topic(sink.topic),
+          },
+          'record dead-lettered',
+        );
+        metrics.deadLettered.inc({
+          source: source.name,
+          reason: last.status === undefined ? 'unreachable' : `http_${last.status}`,
+        });
         return 'dead_lettered';
       } catch (error) {
         // Whatever the producer's error says, the record is tried again (never dropped): the
         // consumer retries what is marked retry, and this outcome must become durable.
-        if (n >= source.delivery.retry || stopping) throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `dead-letter topic ${topic(sink.topic)} not written: ${(error as Error).message}`, { cause: error });
+        if (n >= source.delivery.retry || stopping)
+          throw new StreamForgeError(
+            'SF_DEPENDENCY_UNAVAILABLE',
+            `dead-letter topic ${topic(sink.topic)} not written: ${(error as Error).message}`,
+            { cause: error },
+          );
         await sleep(backoffMs(source.delivery, n + 1));
       }
     }
@@ -174,7 +231,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * durable, and gives up (undefined) when the dispatcher stops or the record's partition went
    * to another member.
    */
-  async function dispatch(source: KafkaSourceSpec, record: RecordToDeliver, delivery: Delivery): Promise<Outcome | undefined> {
+  async function dispatch(
+    source: KafkaSourceSpec,
+    record: RecordToDeliver,
+    delivery: Delivery,
+  ): Promise<Outcome | undefined> {
     const event = toHttpEvent(record, source.name, options.namespace);
     const started = performance.now();
     let last: AttemptResult = { ok: false, retryable: true, reason: 'not attempted' };
@@ -187,18 +248,28 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       try {
         url = await options.resolveSink(source.sink, source);
       } catch (error) {
-        last = { ok: false, retryable: true, reason: `sink ${source.sink.name} unavailable: ${(error as Error).message}` };
+        last = {
+          ok: false,
+          retryable: true,
+          reason: `sink ${source.sink.name} unavailable: ${(error as Error).message}`,
+        };
         metrics.attempts.inc({ source: source.name, result: 'error' });
         continue;
       }
       last = await attempt(url, event, source.delivery.timeoutMs);
-      metrics.attempts.inc({ source: source.name, result: last.status === undefined ? 'error' : `${Math.floor(last.status / 100)}xx` });
+      metrics.attempts.inc({
+        source: source.name,
+        result: last.status === undefined ? 'error' : `${Math.floor(last.status / 100)}xx`,
+      });
       if (last.ok) {
         metrics.outcomes.inc({ source: source.name, outcome: 'delivered' });
         metrics.latency.observe({ source: source.name }, (performance.now() - started) / 1000);
         return 'delivered';
       }
-      logger.debug({ source: source.name, id: event.id, attempt: n + 1, reason: last.reason }, 'delivery attempt failed');
+      logger.debug(
+        { source: source.name, id: event.id, attempt: n + 1, reason: last.reason },
+        'delivery attempt failed',
+      );
       if (!last.retryable) break;
     }
     const outcome = await deadLetter(source, record, event, url || source.sink.name, last);
@@ -215,7 +286,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       try {
         return await withAdmin(options.connection, (admin) => pinLatestOffsets(admin, groupId, topics));
       } catch (error) {
-        if ((error as StreamForgeError).details?.retriable !== true || !mayRetry(OFFSETS_BACKOFF, attempt + 1) || stopping) throw error;
+        if (
+          (error as StreamForgeError).details?.retriable !== true ||
+          !mayRetry(OFFSETS_BACKOFF, attempt + 1) ||
+          stopping
+        )
+          throw error;
         await sleep(backoffDelay(OFFSETS_BACKOFF, attempt + 1));
       }
     }
@@ -226,7 +302,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     for (const t of topics) {
       const mine = committed.get(t) ?? new Map<number, string>();
       const missing = (await admin.topicOffsets(t)).filter((end) => !mine.has(end.partition));
-      if (missing.length > 0) await admin.setGroupOffsets(groupId, t, missing.map((end) => ({ partition: end.partition, offset: end.high })));
+      if (missing.length > 0)
+        await admin.setGroupOffsets(
+          groupId,
+          t,
+          missing.map((end) => ({ partition: end.partition, offset: end.high })),
+        );
     }
   }
 
@@ -253,17 +334,23 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // Unordered, the in-flight places are shared fairly between workflows (the CloudEvent
       // subject, the queue id on work pages): one workflow's pages never take them all.
       flowOf: (record) => {
-        const subject = record.headers['ce_subject'];
-        return subject === undefined ? `partition:${record.topic}:${record.partition}` : `subject:${subject.toString()}`;
+        const subject = record.headers.ce_subject;
+        return subject === undefined
+          ? `partition:${record.topic}:${record.partition}`
+          : `subject:${subject.toString()}`;
       },
       // A record whose outcome could not be made durable throws and is tried again; a stop leaves it uncommitted.
-      handle: async (record, delivery) => ((await dispatch(source, record, delivery)) === undefined ? false : undefined),
+      handle: async (record, delivery) =>
+        (await dispatch(source, record, delivery)) === undefined ? false : undefined,
       onAssigned: () => {
         joined.add(source.name);
         if (joined.size === options.sources.length) readyResolve();
       },
       onGaveUp: (error) => {
-        logger.fatal({ source: source.name, groupId, err: error }, 'KafkaSource consumer stopped for good: the source delivers nothing more');
+        logger.fatal(
+          { source: source.name, groupId, err: error },
+          'KafkaSource consumer stopped for good: the source delivers nothing more',
+        );
         options.onGaveUp?.(source.name, error);
       },
     });
@@ -273,7 +360,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return;
     }
     consumers.push(consumer);
-    logger.info({ source: source.name, topics, groupId, sink: source.sink.name, ordering: source.ordering }, 'KafkaSource started');
+    logger.info(
+      { source: source.name, topics, groupId, sink: source.sink.name, ordering: source.ordering },
+      'KafkaSource started',
+    );
   }
 
   return {

@@ -107,7 +107,10 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
   function launch(): Promise<Instance> {
     const start = startInstance();
     starting.add(start);
-    void start.then(() => starting.delete(start), () => starting.delete(start));
+    void start.then(
+      () => starting.delete(start),
+      () => starting.delete(start),
+    );
     return start;
   }
 
@@ -123,11 +126,20 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
       stdio: ['ignore', fd, fd],
     });
     closeSync(fd);
-    const instance: Instance = { id, name: options.name, url, pid: child.pid, state: 'starting', startedAt: Date.now(), inFlight: 0 };
+    const instance: Instance = {
+      id,
+      name: options.name,
+      url,
+      pid: child.pid,
+      state: 'starting',
+      startedAt: Date.now(),
+      inFlight: 0,
+    };
     const exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         running.delete(id);
-        if (!stopping && instance.state !== 'draining') options.logger.warn({ function: options.name, instance: id, code, signal }, 'instance exited');
+        if (!stopping && instance.state !== 'draining')
+          options.logger.warn({ function: options.name, instance: id, code, signal }, 'instance exited');
         options.onExit?.(instance, code, signal);
         resolve();
       });
@@ -135,10 +147,13 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
     running.set(id, { instance, child, exited });
     const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
     while (!(await probe(url))) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${id} exited during start; see ${join(options.logsDir, `${options.name}.log`)}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`${id} exited during start; see ${join(options.logsDir, `${options.name}.log`)}`);
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`${id} was not ready after ${options.readyTimeoutMs ?? 30_000} ms; see ${join(options.logsDir, `${options.name}.log`)}`);
+        throw new Error(
+          `${id} was not ready after ${options.readyTimeoutMs ?? 30_000} ms; see ${join(options.logsDir, `${options.name}.log`)}`,
+        );
       }
       await sleep(5);
     }
@@ -146,7 +161,10 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
     wake();
     instance.coldStartMs = performance.now() - started;
     options.onColdStart?.(instance);
-    options.logger.info({ function: options.name, instance: id, coldStartMs: Math.round(instance.coldStartMs) }, 'instance ready');
+    options.logger.info(
+      { function: options.name, instance: id, coldStartMs: Math.round(instance.coldStartMs) },
+      'instance ready',
+    );
     return instance;
   }
 
@@ -169,8 +187,15 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
     instances: () => [...running.values()].map((r) => r.instance),
     target: options.target ?? 100,
     demand: () => [...running.values()].reduce((sum, r) => sum + r.instance.inFlight, 0) + waiters.length,
-    room: () => new Promise<void>((resolve) => { waiters.push(resolve); }),
-    routable: () => [...running.values()].map((r) => r.instance).filter((i) => i.state === 'ready').sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id)),
+    room: () =>
+      new Promise<void>((resolve) => {
+        waiters.push(resolve);
+      }),
+    routable: () =>
+      [...running.values()]
+        .map((r) => r.instance)
+        .filter((i) => i.state === 'ready')
+        .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id)),
 
     async ensureOne() {
       // Requests that find no instance share the cold starts under way, or begin one.
@@ -182,7 +207,9 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
         }
         await Promise.any([...starting]).catch(() => undefined);
         if (starting.size === 0 && !live().some((r) => r.instance.state === 'ready')) {
-          throw new Error(`${options.name} could not start an instance; see ${join(options.logsDir, `${options.name}.log`)}`);
+          throw new Error(
+            `${options.name} could not start an instance; see ${join(options.logsDir, `${options.name}.log`)}`,
+          );
         }
       }
     },

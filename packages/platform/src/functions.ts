@@ -47,7 +47,11 @@ const REFERENCE = /^\{\{\s*(env|configMap|secret):([^:}\s]+)(?::([^}\s]+))?\s*\}
  * the machine environment; a reference nothing can resolve is left out, so the function's
  * own default applies (packages/core/src/config.ts).
  */
-export function resolveRunEnvs(funcYaml: FuncYaml, local: Record<string, string | undefined>, machine: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function resolveRunEnvs(
+  funcYaml: FuncYaml,
+  local: Record<string, string | undefined>,
+  machine: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const entry of funcYaml.run?.envs ?? []) {
     if (!entry.name || entry.value === undefined) continue;

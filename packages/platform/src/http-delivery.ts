@@ -37,10 +37,15 @@ function fromBinary(headers: Record<string, string>, record: RecordToDeliver): H
   for (const [name, value] of Object.entries(headers)) {
     if (name.startsWith('ce_')) out[`ce-${name.slice(3)}`] = headerValue(value);
   }
-  const contentType = headers['content-type'] ?? headers['ce_datacontenttype'];
+  const contentType = headers['content-type'] ?? headers.ce_datacontenttype;
   if (contentType) out['content-type'] = contentType;
   delete out['ce-datacontenttype'];
-  return { headers: out, body: record.value ?? Buffer.alloc(0), id: headers['ce_id'] as string, type: headers['ce_type'] as string };
+  return {
+    headers: out,
+    body: record.value ?? Buffer.alloc(0),
+    id: headers.ce_id as string,
+    type: headers.ce_type as string,
+  };
 }
 
 function fromStructured(record: RecordToDeliver): HttpEvent | undefined {
@@ -63,7 +68,12 @@ function fromStructured(record: RecordToDeliver): HttpEvent | undefined {
 }
 
 /** The `dev.knative.kafka.event` a KafkaSource builds for a record that is not a CloudEvent. */
-function fromPlain(headers: Record<string, string>, record: RecordToDeliver, sourceName: string, namespace: string): HttpEvent {
+function fromPlain(
+  headers: Record<string, string>,
+  record: RecordToDeliver,
+  sourceName: string,
+  namespace: string,
+): HttpEvent {
   const id = `partition:${record.partition}/offset:${record.offset}`;
   const out: Record<string, string> = {
     'ce-specversion': '1.0',
@@ -100,20 +110,27 @@ export function toHttpEvent(record: RecordToDeliver, sourceName: string, namespa
 export function toDeadLetterRecord(
   event: HttpEvent,
   record: RecordToDeliver,
-  failure: { destination: string; status?: number; body?: Buffer; responseHeaders?: Record<string, string>; reason: string },
+  failure: {
+    destination: string;
+    status?: number;
+    body?: Buffer;
+    responseHeaders?: Record<string, string>;
+    reason: string;
+  },
 ): OutgoingRecord & { headers: Record<string, string> } {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers)) {
     if (name.startsWith('ce-')) headers[`ce_${name.slice(3)}`] = value;
     else if (name === 'content-type') headers['content-type'] = value;
   }
-  headers['ce_knativeerrordest'] = failure.destination;
-  if (failure.status !== undefined) headers['ce_knativeerrorcode'] = String(failure.status);
-  if (failure.body !== undefined && failure.body.length > 0) headers['ce_knativeerrordata'] = failure.body.subarray(0, 1024).toString('base64');
+  headers.ce_knativeerrordest = failure.destination;
+  if (failure.status !== undefined) headers.ce_knativeerrorcode = String(failure.status);
+  if (failure.body !== undefined && failure.body.length > 0)
+    headers.ce_knativeerrordata = failure.body.subarray(0, 1024).toString('base64');
   for (const [name, value] of Object.entries(failure.responseHeaders ?? {})) {
     if (name.toLowerCase().startsWith('kne-')) headers[`ce_${extensionName(name.slice(4))}`] = value;
   }
   // Not a Knative extension: the dispatcher's own words, for transport failures without a response.
-  headers['ce_streamforgedispatchreason'] = headerValue(failure.reason.slice(0, 512));
+  headers.ce_streamforgedispatchreason = headerValue(failure.reason.slice(0, 512));
   return { key: record.key, value: record.value ?? Buffer.alloc(0), headers };
 }

@@ -74,25 +74,28 @@ function serverProperties(dataDir: string, state: BrokerState, advertisedPort: n
   ].join('\n');
 }
 
-const LOG4J = (logFile: string): string => [
-  'status = error',
-  'appender.file.type = File',
-  'appender.file.name = file',
-  `appender.file.fileName = ${logFile}`,
-  'appender.file.layout.type = PatternLayout',
-  'appender.file.layout.pattern = [%d] %p %m (%c)%n',
-  'rootLogger.level = warn',
-  'rootLogger.appenderRef.file.ref = file',
-  'logger.started.name = kafka.server.KafkaRaftServer',
-  'logger.started.level = info',
-  '',
-].join('\n');
+const LOG4J = (logFile: string): string =>
+  [
+    'status = error',
+    'appender.file.type = File',
+    'appender.file.name = file',
+    `appender.file.fileName = ${logFile}`,
+    'appender.file.layout.type = PatternLayout',
+    'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+    'rootLogger.level = warn',
+    'rootLogger.appenderRef.file.ref = file',
+    'logger.started.name = kafka.server.KafkaRaftServer',
+    'logger.started.level = info',
+    '',
+  ].join('\n');
 
 async function runJava(args: string[], logFd: number): Promise<void> {
   await new Promise<void>((resolvePromise, reject) => {
     const child = spawn('java', args, { stdio: ['ignore', logFd, logFd] });
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolvePromise() : reject(new Error(`java ${args.at(-1)} exited with ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolvePromise() : reject(new Error(`java ${args.at(-1)} exited with ${code}`)),
+    );
   });
 }
 
@@ -112,7 +115,9 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
   }
   mkdirSync(dataDir, { recursive: true });
   const statePath = join(dataDir, 'broker.json');
-  const previous: BrokerState | undefined = existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : undefined;
+  const previous: BrokerState | undefined = existsSync(statePath)
+    ? JSON.parse(readFileSync(statePath, 'utf8'))
+    : undefined;
   const state: BrokerState = previous ?? {
     port: options.port ?? (await freePort()),
     controllerPort: await freePort(),
@@ -139,7 +144,10 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
   let child: ReturnType<typeof spawn>;
   try {
     if (!existsSync(join(dataDir, 'logs', 'meta.properties'))) {
-      await runJava([...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${state.clusterId}`, '-c', propsPath], logFd);
+      await runJava(
+        [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${state.clusterId}`, '-c', propsPath],
+        logFd,
+      );
     }
     child = spawn('java', [...jvm, 'kafka.Kafka', propsPath], { stdio: ['ignore', logFd, logFd] });
   } finally {
@@ -147,13 +155,17 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
   }
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let alive = true;
-  void exited.then(() => { alive = false; });
+  void exited.then(() => {
+    alive = false;
+  });
 
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   try {
     await Promise.race([
       waitForPort('127.0.0.1', state.port, readyTimeoutMs),
-      exited.then((code) => { throw new Error(`Kafka broker exited with ${code} during start; see ${join(dataDir, 'stdout.log')}`); }),
+      exited.then((code) => {
+        throw new Error(`Kafka broker exited with ${code} during start; see ${join(dataDir, 'stdout.log')}`);
+      }),
     ]);
   } catch (error) {
     child.kill('SIGKILL');

@@ -24,7 +24,8 @@ const OPTIONAL = ['encoding', 'bufferutil', 'utf-8-validate'];
 /** Imported first by every function process the platform starts (local-integrations.ts). */
 export const LOCAL_INTEGRATIONS_URL = new URL('./local-integrations.ts', import.meta.url).href;
 
-const BANNER = "import { createRequire as __sfCreateRequire } from 'node:module'; const require = __sfCreateRequire(import.meta.url);";
+const BANNER =
+  "import { createRequire as __sfCreateRequire } from 'node:module'; const require = __sfCreateRequire(import.meta.url);";
 
 interface Manifest {
   inputs: Record<string, string>;
@@ -39,7 +40,9 @@ function upToDate(bundle: string, manifestFile: string): boolean {
   if (!existsSync(bundle) || !existsSync(manifestFile)) return false;
   try {
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
-    return Object.entries(manifest.inputs).every(([file, print]) => existsSync(join(PROJECT_ROOT, file)) && fingerprint(join(PROJECT_ROOT, file)) === print);
+    return Object.entries(manifest.inputs).every(
+      ([file, print]) => existsSync(join(PROJECT_ROOT, file)) && fingerprint(join(PROJECT_ROOT, file)) === print,
+    );
   } catch {
     return false;
   }
@@ -86,24 +89,43 @@ export async function localBundle(name: string, entry: string, logger: Logger): 
           name: 'streamforge-local',
           setup(build) {
             // Native packages: loaded from the project's node_modules, wherever the bundle is.
-            build.onResolve({ filter: new RegExp(`^(${NATIVE.join('|')})$`) }, (args) => ({ path: pathToFileURL(require.resolve(args.path)).href, external: true }));
+            build.onResolve({ filter: new RegExp(`^(${NATIVE.join('|')})$`) }, (args) => ({
+              path: pathToFileURL(require.resolve(args.path)).href,
+              external: true,
+            }));
             // Project modules keep the URL of their own file.
             build.onLoad({ filter: /\.ts$/ }, (args) => {
               if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
               const text = readFileSync(args.path, 'utf8');
-              return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
+              return {
+                contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+                loader: 'ts',
+              };
             });
           },
         },
       ],
     });
-    const inputs = Object.keys(result.metafile.inputs).filter((file) => !file.startsWith('<') && existsSync(join(PROJECT_ROOT, file)));
+    const inputs = Object.keys(result.metafile.inputs).filter(
+      (file) => !file.startsWith('<') && existsSync(join(PROJECT_ROOT, file)),
+    );
     renameSync(temporary, bundle);
-    writeFileSync(manifestFile, JSON.stringify({ inputs: Object.fromEntries(inputs.map((file) => [file, fingerprint(join(PROJECT_ROOT, file))])) } satisfies Manifest));
-    logger.info({ function: name, inputs: inputs.length, bundle: relative(PROJECT_ROOT, bundle) }, 'local bundle built');
+    writeFileSync(
+      manifestFile,
+      JSON.stringify({
+        inputs: Object.fromEntries(inputs.map((file) => [file, fingerprint(join(PROJECT_ROOT, file))])),
+      } satisfies Manifest),
+    );
+    logger.info(
+      { function: name, inputs: inputs.length, bundle: relative(PROJECT_ROOT, bundle) },
+      'local bundle built',
+    );
     return bundle;
   } catch (error) {
-    logger.warn({ function: name, err: (error as Error).message }, 'local bundle not built; the instances run the sources');
+    logger.warn(
+      { function: name, err: (error as Error).message },
+      'local bundle not built; the instances run the sources',
+    );
     return undefined;
   }
 }

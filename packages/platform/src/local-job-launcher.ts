@@ -102,7 +102,14 @@ export class LocalJobLauncher implements JobLauncher {
   async launch(spec: LiveJobSpec): Promise<JobStatus> {
     const existing = this.#jobs.get(spec.queue_id);
     if (existing && existing.state === 'running') return this.#status(existing);
-    const job: LocalJob = { name: jobNameOf(spec.queue_id), spec, failures: 0, state: 'running', stopping: false, exited: Promise.resolve() };
+    const job: LocalJob = {
+      name: jobNameOf(spec.queue_id),
+      spec,
+      failures: 0,
+      state: 'running',
+      stopping: false,
+      exited: Promise.resolve(),
+    };
     this.#jobs.set(spec.queue_id, job);
     this.#run(job);
     this.#options.logger.info({ queue_id: spec.queue_id, job: job.name, pid: job.pid }, 'local Job started');
@@ -115,11 +122,13 @@ export class LocalJobLauncher implements JobLauncher {
     if (!job) return false;
     job.stopping = true;
     // As Kubernetes deletes a Job's pod: SIGTERM, then SIGKILL after the grace period.
-    const grace = (this.#template.spec.template.spec['terminationGracePeriodSeconds'] as number | undefined) ?? 30;
+    const grace = (this.#template.spec.template.spec.terminationGracePeriodSeconds as number | undefined) ?? 30;
     const pid = job.pid;
     if (job.state === 'running' && pid !== undefined && isAlive(pid)) {
       process.kill(pid, 'SIGTERM');
-      const timer = setTimeout(() => { if (isAlive(pid)) process.kill(pid, 'SIGKILL'); }, grace * 1000);
+      const timer = setTimeout(() => {
+        if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      }, grace * 1000);
       if (job.child) await job.exited;
       else while (isAlive(pid)) await sleep(50); // not our child: no exit event
       clearTimeout(timer);
@@ -147,12 +156,18 @@ export class LocalJobLauncher implements JobLauncher {
   async close(): Promise<void> {
     clearInterval(this.#poll);
     const stack = readStackState(this.#options.stateDir);
-    if (stack !== undefined && stack.status !== 'stopping' && stack.status !== 'stopped' && stack.status !== 'failed') return;
+    if (stack !== undefined && stack.status !== 'stopping' && stack.status !== 'stopped' && stack.status !== 'failed')
+      return;
     await Promise.all([...this.#jobs.keys()].map((queueId) => this.stop(queueId)));
   }
 
   #status(job: LocalJob): JobStatus {
-    return { name: job.name, queueId: job.spec.queue_id, state: job.state, ...(job.reason === undefined ? {} : { reason: job.reason }) };
+    return {
+      name: job.name,
+      queueId: job.spec.queue_id,
+      state: job.state,
+      ...(job.reason === undefined ? {} : { reason: job.reason }),
+    };
   }
 
   #file(name: string): string {
@@ -179,11 +194,21 @@ export class LocalJobLauncher implements JobLauncher {
       LOADER_WS_METRICS_PORT: '0',
     };
     const log = openSync(join(this.#logsDir, `${job.name}.log`), 'a');
-    const child = spawn(process.execPath, [this.#options.entry ?? LOADER_WS_ENTRY], { cwd: PROJECT_ROOT, env, stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [this.#options.entry ?? LOADER_WS_ENTRY], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', log, log],
+    });
     closeSync(log);
     job.child = child;
     job.pid = child.pid;
-    const file: JobFile = { pid: child.pid!, owner: process.pid, spec: job.spec, started_at: new Date().toISOString(), failures: job.failures };
+    const file: JobFile = {
+      pid: child.pid!,
+      owner: process.pid,
+      spec: job.spec,
+      started_at: new Date().toISOString(),
+      failures: job.failures,
+    };
     writeFileSync(this.#file(job.name), JSON.stringify(file));
     job.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -198,7 +223,11 @@ export class LocalJobLauncher implements JobLauncher {
     if (code === 0) return this.#end(job, 'succeeded', 'the Job completed');
     const what = code === null ? `killed by ${signal}` : `exit code ${code}`;
     if (code !== null && failJobExitCodes(this.#template).includes(code)) {
-      return this.#end(job, 'failed', `PodFailurePolicy: container loader-ws ${what} matches a FailJob rule; see ${job.name}.log`);
+      return this.#end(
+        job,
+        'failed',
+        `PodFailurePolicy: container loader-ws ${what} matches a FailJob rule; see ${job.name}.log`,
+      );
     }
     this.#failed(job, what);
   }
@@ -207,9 +236,17 @@ export class LocalJobLauncher implements JobLauncher {
   #failed(job: LocalJob, what: string, deadPid?: number): void {
     job.failures += 1;
     const limit = this.#template.spec.backoffLimit ?? 6;
-    if (job.failures > limit) return this.#end(job, 'failed', `BackoffLimitExceeded: ${job.failures} failed runs (last: ${what}); see ${job.name}.log`);
+    if (job.failures > limit)
+      return this.#end(
+        job,
+        'failed',
+        `BackoffLimitExceeded: ${job.failures} failed runs (last: ${what}); see ${job.name}.log`,
+      );
     const delay = backoffDelay({ baseMs: this.#options.backoffBaseMs ?? 1000 }, job.failures);
-    this.#options.logger.warn({ queue_id: job.spec.queue_id, job: job.name, failure: what, attempt: job.failures, retry_in_ms: delay }, 'local Job failed; running it again');
+    this.#options.logger.warn(
+      { queue_id: job.spec.queue_id, job: job.name, failure: what, attempt: job.failures, retry_in_ms: delay },
+      'local Job failed; running it again',
+    );
     setTimeout(() => {
       if (job.stopping || this.#jobs.get(job.spec.queue_id) !== job) return;
       // An adopted Job stopped meanwhile has no file any more (or one naming another run).
@@ -234,7 +271,10 @@ export class LocalJobLauncher implements JobLauncher {
       return;
     }
     job.failures = saved.failures ?? 0;
-    this.#options.logger.warn({ queue_id: job.spec.queue_id, job: job.name, pid: saved.pid, owner: saved.owner }, 'a local Job ended while its manager was gone: this instance takes it over');
+    this.#options.logger.warn(
+      { queue_id: job.spec.queue_id, job: job.name, pid: saved.pid, owner: saved.owner },
+      'a local Job ended while its manager was gone: this instance takes it over',
+    );
     this.#failed(job, 'exit status unknown, its manager was gone', saved.pid);
   }
 
@@ -242,7 +282,10 @@ export class LocalJobLauncher implements JobLauncher {
     job.state = outcome;
     job.reason = reason;
     rmSync(this.#file(job.name), { force: true });
-    this.#options.logger[outcome === 'failed' ? 'error' : 'info']({ queue_id: job.spec.queue_id, job: job.name, reason }, `local Job ${outcome}`);
+    this.#options.logger[outcome === 'failed' ? 'error' : 'info'](
+      { queue_id: job.spec.queue_id, job: job.name, reason },
+      `local Job ${outcome}`,
+    );
     this.#report({ queueId: job.spec.queue_id, name: job.name, outcome, reason });
   }
 
@@ -266,12 +309,30 @@ export class LocalJobLauncher implements JobLauncher {
     for (const f of files) {
       const saved = this.#read(f.slice(0, -'.json'.length));
       if (saved === undefined || this.#jobs.has(saved.spec.queue_id)) continue;
-      const job: LocalJob = { name: jobNameOf(saved.spec.queue_id), spec: saved.spec, pid: saved.pid, failures: saved.failures ?? 0, state: 'running', stopping: false, exited: Promise.resolve() };
+      const job: LocalJob = {
+        name: jobNameOf(saved.spec.queue_id),
+        spec: saved.spec,
+        pid: saved.pid,
+        failures: saved.failures ?? 0,
+        state: 'running',
+        stopping: false,
+        exited: Promise.resolve(),
+      };
       this.#jobs.set(saved.spec.queue_id, job);
-      if (saved.owner !== process.pid) this.#options.logger.info({ queue_id: saved.spec.queue_id, pid: saved.pid, owner: saved.owner }, 'following a local Job another manager started');
+      if (saved.owner !== process.pid)
+        this.#options.logger.info(
+          { queue_id: saved.spec.queue_id, pid: saved.pid, owner: saved.owner },
+          'following a local Job another manager started',
+        );
     }
     for (const job of [...this.#jobs.values()]) {
-      if (job.child !== undefined || job.state !== 'running' || job.stopping || (job.pid !== undefined && isAlive(job.pid))) continue;
+      if (
+        job.child !== undefined ||
+        job.state !== 'running' ||
+        job.stopping ||
+        (job.pid !== undefined && isAlive(job.pid))
+      )
+        continue;
       const saved = this.#read(job.name);
       if (saved === undefined) {
         this.#jobs.delete(job.spec.queue_id);
@@ -290,7 +351,11 @@ export class LocalJobLauncher implements JobLauncher {
  * name from the Job name. A reference nothing resolves is left out, so the program's
  * default applies.
  */
-export function resolveContainerEnv(env: EnvVar[] | undefined, local: NodeJS.ProcessEnv, podName: string): Record<string, string> {
+export function resolveContainerEnv(
+  env: EnvVar[] | undefined,
+  local: NodeJS.ProcessEnv,
+  podName: string,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const entry of env ?? []) {
     if (entry.value !== undefined) out[entry.name] = entry.value;

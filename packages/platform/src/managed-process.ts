@@ -54,7 +54,11 @@ export function createManagedProcess(options: ManagedProcessOptions): ManagedPro
 
   const launch = (): ChildProcess => {
     const fd = openSync(options.logFile, 'a');
-    const proc = spawn(options.command, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', fd, fd] });
+    const proc = spawn(options.command, options.args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', fd, fd],
+    });
     closeSync(fd);
     options.onSpawn?.(proc.pid);
     exited = new Promise((resolve) => {
@@ -63,7 +67,10 @@ export function createManagedProcess(options: ManagedProcessOptions): ManagedPro
         if (!stopping && options.restart !== false) {
           restartCount++;
           const delay = backoffDelay({ baseMs: 1_000, maxMs: 30_000 }, restartCount);
-          options.logger.warn({ process: options.name, code, signal, restartInMs: delay, log: options.logFile }, 'process exited; restarting');
+          options.logger.warn(
+            { process: options.name, code, signal, restartInMs: delay, log: options.logFile },
+            'process exited; restarting',
+          );
           setTimeout(() => {
             if (!stopping) child = launch();
           }, delay).unref();

@@ -70,14 +70,20 @@ export interface FuncYaml {
 /** `PT0.3S`, `PT30S`, `PT1M30S`, `P1D` → milliseconds (the durations Knative delivery specs use). */
 export function parseIsoDuration(value: string): number {
   const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(value);
-  if (!m || value === 'P' || value.endsWith('T')) throw new StreamForgeError('SF_CONFIG_INVALID', `"${value}" is not an ISO-8601 duration such as PT0.5S`);
+  if (!m || value === 'P' || value.endsWith('T'))
+    throw new StreamForgeError('SF_CONFIG_INVALID', `"${value}" is not an ISO-8601 duration such as PT0.5S`);
   const [, d, h, min, s] = m;
   return Math.round(((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(min ?? 0)) * 60_000 + Number(s ?? 0) * 1000);
 }
 
 // What the KafkaSource reconciler fills in for a source without spec.delivery, and the
 // prefix of its KEDA scaling annotations.
-const KNATIVE_DEFAULT_DELIVERY: Omit<DeliverySpec, 'deadLetterSink'> = { retry: 10, backoffPolicy: 'exponential', backoffDelayMs: 300, timeoutMs: 600_000 };
+const KNATIVE_DEFAULT_DELIVERY: Omit<DeliverySpec, 'deadLetterSink'> = {
+  retry: 10,
+  backoffPolicy: 'exponential',
+  backoffDelayMs: 300,
+  timeoutMs: 600_000,
+};
 const ANNOTATION = 'autoscaling.eventing.knative.dev/';
 
 function refOf(value: unknown, where: string): SinkRef {
@@ -91,13 +97,15 @@ function deliveryOf(spec: Record<string, unknown> | undefined, where: string): D
   if (spec === undefined) return { ...KNATIVE_DEFAULT_DELIVERY, deadLetterSink: undefined };
   const retry = spec.retry === undefined ? 0 : Number(spec.retry);
   const policy = (spec.backoffPolicy as string | undefined) ?? 'exponential';
-  if (policy !== 'linear' && policy !== 'exponential') throw new StreamForgeError('SF_CONFIG_INVALID', `${where}: backoffPolicy must be linear or exponential`);
+  if (policy !== 'linear' && policy !== 'exponential')
+    throw new StreamForgeError('SF_CONFIG_INVALID', `${where}: backoffPolicy must be linear or exponential`);
   return {
     retry,
     backoffPolicy: policy,
     backoffDelayMs: spec.backoffDelay === undefined ? 200 : parseIsoDuration(String(spec.backoffDelay)),
     timeoutMs: spec.timeout === undefined ? KNATIVE_DEFAULT_DELIVERY.timeoutMs : parseIsoDuration(String(spec.timeout)),
-    deadLetterSink: spec.deadLetterSink === undefined ? undefined : refOf(spec.deadLetterSink, `${where}.deadLetterSink`),
+    deadLetterSink:
+      spec.deadLetterSink === undefined ? undefined : refOf(spec.deadLetterSink, `${where}.deadLetterSink`),
   };
 }
 
@@ -124,15 +132,25 @@ function autoscalingOf(annotations: Record<string, string>): AutoscalingSpec {
  */
 export function backoffMs(delivery: DeliverySpec, n: number): number {
   const linear = delivery.backoffPolicy === 'linear';
-  return backoffDelay({ baseMs: linear ? delivery.backoffDelayMs : 2 * delivery.backoffDelayMs, growth: linear ? 'linear' : 'exponential', jitter: 0 }, n);
+  return backoffDelay(
+    {
+      baseMs: linear ? delivery.backoffDelayMs : 2 * delivery.backoffDelayMs,
+      growth: linear ? 'linear' : 'exponential',
+      jitter: 0,
+    },
+    n,
+  );
 }
 
 function yamlDocuments(dir: string): Array<{ file: string; doc: Record<string, unknown> }> {
   if (!existsSync(dir)) return [];
   const out: Array<{ file: string; doc: Record<string, unknown> }> = [];
-  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     for (const document of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
-      if (document.errors.length > 0) throw new StreamForgeError('SF_CONFIG_INVALID', `${file}: ${document.errors[0]?.message}`);
+      if (document.errors.length > 0)
+        throw new StreamForgeError('SF_CONFIG_INVALID', `${file}: ${document.errors[0]?.message}`);
       const doc = document.toJS() as Record<string, unknown> | null;
       if (doc) out.push({ file, doc });
     }
@@ -147,11 +165,14 @@ export function loadKafkaSources(dir: string): KafkaSourceSpec[] {
       const metadata = doc.metadata as { name: string; annotations?: Record<string, string> };
       const spec = doc.spec as Record<string, unknown>;
       const where = `${file} KafkaSource ${metadata.name}`;
-      if (!Array.isArray(spec.topics) || spec.topics.length === 0) throw new StreamForgeError('SF_CONFIG_INVALID', `${where}: spec.topics is required`);
+      if (!Array.isArray(spec.topics) || spec.topics.length === 0)
+        throw new StreamForgeError('SF_CONFIG_INVALID', `${where}: spec.topics is required`);
       const initialOffset = (spec.initialOffset as string | undefined) ?? 'latest';
       const ordering = (spec.ordering as string | undefined) ?? 'ordered';
-      if (initialOffset !== 'earliest' && initialOffset !== 'latest') throw new StreamForgeError('SF_CONFIG_INVALID', `${where}: initialOffset must be earliest or latest`);
-      if (ordering !== 'ordered' && ordering !== 'unordered') throw new StreamForgeError('SF_CONFIG_INVALID', `${where}: ordering must be ordered or unordered`);
+      if (initialOffset !== 'earliest' && initialOffset !== 'latest')
+        throw new StreamForgeError('SF_CONFIG_INVALID', `${where}: initialOffset must be earliest or latest`);
+      if (ordering !== 'ordered' && ordering !== 'unordered')
+        throw new StreamForgeError('SF_CONFIG_INVALID', `${where}: ordering must be ordered or unordered`);
       return {
         name: metadata.name,
         file,

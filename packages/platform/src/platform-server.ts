@@ -15,7 +15,15 @@ export interface PlatformStatusDocument {
     url: string;
     min_scale: number;
     max_scale: number;
-    instances: Array<{ id: string; pid: number | undefined; url: string; state: string; started_at: string; in_flight: number; cold_start_ms?: number }>;
+    instances: Array<{
+      id: string;
+      pid: number | undefined;
+      url: string;
+      state: string;
+      started_at: string;
+      in_flight: number;
+      cold_start_ms?: number;
+    }>;
   }>;
   sources: ReturnType<Autoscaler['sources']>;
   decisions: ReturnType<Autoscaler['decisions']>;
@@ -61,20 +69,30 @@ export async function startPlatformServer(options: PlatformServerOptions): Promi
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/status') {
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(platformStatus(options)));
+      res
+        .writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
+        .end(JSON.stringify(platformStatus(options)));
     } else if (path === '/metrics') {
-      void options.registry.metrics().then((text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text));
+      void options.registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text));
     } else if (path === '/health/readiness') {
       res.writeHead(options.ready() ? 200 : 503).end(options.ready() ? 'OK' : 'NOT READY');
     } else if (path === '/health/liveness') {
       res.writeHead(200).end('OK');
     } else {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'SF_NOT_FOUND', message: `no route ${path}; try /status or /metrics` }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'SF_NOT_FOUND', message: `no route ${path}; try /status or /metrics` }));
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

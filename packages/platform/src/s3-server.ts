@@ -16,12 +16,22 @@ export interface RunningS3Server {
 }
 
 /** Starts s3rver on `host:port` (0: a free port), keeping buckets and objects in `directory`. */
-export async function startS3Server(options: { directory: string; port?: number; host?: string }): Promise<RunningS3Server> {
+export async function startS3Server(options: {
+  directory: string;
+  port?: number;
+  host?: string;
+}): Promise<RunningS3Server> {
   mkdirSync(options.directory, { recursive: true });
   // Loaded here, not at the top: only a process that runs the server needs the package.
   const { default: S3rver } = await import('s3rver');
   const host = options.host ?? '127.0.0.1';
-  const server = new S3rver({ port: options.port ?? 0, address: host, silent: true, directory: options.directory, resetOnClose: false });
+  const server = new S3rver({
+    port: options.port ?? 0,
+    address: host,
+    silent: true,
+    directory: options.directory,
+    resetOnClose: false,
+  });
   const address = await server.run();
   return {
     url: `http://${host}:${address.port}`,

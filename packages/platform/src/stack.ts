@@ -48,14 +48,21 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
   const { logger, stateDir } = options;
   const logs = join(stateDir, 'logs');
   mkdirSync(logs, { recursive: true });
-  const state: StackState = { status: 'starting', pid: process.pid, started_at: new Date().toISOString(), functions: {} };
+  const state: StackState = {
+    status: 'starting',
+    pid: process.pid,
+    started_at: new Date().toISOString(),
+    functions: {},
+  };
   const save = () => writeStackState(stateDir, state);
   save();
   // A restarted process has a new pid: `down` must stop it, never a stranger who got the old one.
-  const recordPid = (name: string, url: string) => (pid: number | undefined): void => {
-    state.processes = { ...state.processes, [name]: { pid, url } };
-    if (state.status === 'ready') save();
-  };
+  const recordPid =
+    (name: string, url: string) =>
+    (pid: number | undefined): void => {
+      state.processes = { ...state.processes, [name]: { pid, url } };
+      if (state.status === 'ready') save();
+    };
 
   let broker: LocalBroker | undefined;
   const processes: ManagedProcess[] = [];
@@ -76,7 +83,8 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
     registers: [registry],
     collect() {
       this.reset();
-      for (const pool of pools.values()) for (const i of pool.instances()) this.inc({ function: pool.name, state: i.state });
+      for (const pool of pools.values())
+        for (const i of pool.instances()) this.inc({ function: pool.name, state: i.state });
     },
   });
   let autoscaler: Autoscaler | undefined;
@@ -138,7 +146,11 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
       });
       processes.push(s3);
       await s3.start();
-      Object.assign(local, { S3_ENDPOINT: url, S3_ACCESS_KEY: LOCAL_S3_CREDENTIALS.accessKey, S3_SECRET_KEY: LOCAL_S3_CREDENTIALS.secretKey });
+      Object.assign(local, {
+        S3_ENDPOINT: url,
+        S3_ACCESS_KEY: LOCAL_S3_CREDENTIALS.accessKey,
+        S3_SECRET_KEY: LOCAL_S3_CREDENTIALS.secretKey,
+      });
     }
     state.s3_endpoint = local.S3_ENDPOINT;
 
@@ -183,7 +195,13 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
     const cap = options.env.STREAMFORGE_MAX_SCALE ? Number(options.env.STREAMFORGE_MAX_SCALE) : 0;
     const functions = discoverFunctions(join(root, 'functions'));
     // One bundled file per function, as its image runs it: cold starts load one module, not hundreds.
-    const bundles = options.env.STREAMFORGE_RUN_SOURCES ? new Map<string, string | undefined>() : new Map(await Promise.all(functions.map(async (fn) => [fn.name, await localBundle(fn.name, fn.entry, logger)] as const)));
+    const bundles = options.env.STREAMFORGE_RUN_SOURCES
+      ? new Map<string, string | undefined>()
+      : new Map(
+          await Promise.all(
+            functions.map(async (fn) => [fn.name, await localBundle(fn.name, fn.entry, logger)] as const),
+          ),
+        );
     for (const fn of functions) {
       const bundle = bundles.get(fn.name);
       const pool = createFunctionPool({
@@ -196,14 +214,22 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
         args: bundle ? [bundle] : ['--import', LOCAL_INTEGRATIONS_URL, RUNTIME_MAIN, fn.entry, '--name', fn.name],
         cwd: root,
         // Node's on-disk compile cache: every instance after the first compiles nothing again (faster cold starts).
-        env: { ...options.env, ...resolveRunEnvs(fn.funcYaml, local, options.env), ...local, NODE_COMPILE_CACHE: join(stateDir, 'compile-cache') },
+        env: {
+          ...options.env,
+          ...resolveRunEnvs(fn.funcYaml, local, options.env),
+          ...local,
+          NODE_COMPILE_CACHE: join(stateDir, 'compile-cache'),
+        },
         logsDir: logs,
         logger,
         onColdStart: (instance) => coldStarts.observe({ function: fn.name }, (instance.coldStartMs ?? 0) / 1000),
         onScaleFromZero: () => autoscaler?.note(fn.name, 0, 1, 'a request arrived while at zero (scale from zero)'),
       });
       pools.set(fn.name, pool);
-      const activator = await startActivator(pool, { ...(fn.name === MANAGER ? { port: options.apiPort } : {}), logger });
+      const activator = await startActivator(pool, {
+        ...(fn.name === MANAGER ? { port: options.apiPort } : {}),
+        logger,
+      });
       activators.set(fn.name, activator);
       state.functions[fn.name] = { pid: undefined, url: activator.url };
     }
@@ -215,7 +241,14 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
     const dispatcher = createManagedProcess({
       name: 'kafka-source-dispatcher',
       command: process.execPath,
-      args: [DISPATCHER_MAIN, '--sources', join(root, 'kafka-sources'), '--port', String(dispatcherPort), ...started.flatMap((s) => ['--sink', `${s.fn.name}=${s.url}`])],
+      args: [
+        DISPATCHER_MAIN,
+        '--sources',
+        join(root, 'kafka-sources'),
+        '--port',
+        String(dispatcherPort),
+        ...started.flatMap((s) => ['--sink', `${s.fn.name}=${s.url}`]),
+      ],
       cwd: root,
       env: { ...options.env, ...local },
       logFile: join(logs, 'kafka-source-dispatcher.log'),
@@ -236,8 +269,12 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
       prefix,
       logger,
       registry,
-      ...(options.env.STREAMFORGE_POLLING_INTERVAL_MS ? { pollingIntervalMs: Number(options.env.STREAMFORGE_POLLING_INTERVAL_MS) } : {}),
-      ...(options.env.STREAMFORGE_COOLDOWN_SECONDS ? { cooldownMs: Number(options.env.STREAMFORGE_COOLDOWN_SECONDS) * 1000 } : {}),
+      ...(options.env.STREAMFORGE_POLLING_INTERVAL_MS
+        ? { pollingIntervalMs: Number(options.env.STREAMFORGE_POLLING_INTERVAL_MS) }
+        : {}),
+      ...(options.env.STREAMFORGE_COOLDOWN_SECONDS
+        ? { cooldownMs: Number(options.env.STREAMFORGE_COOLDOWN_SECONDS) * 1000 }
+        : {}),
     });
     await autoscaler.start();
     const manager = state.functions[MANAGER];

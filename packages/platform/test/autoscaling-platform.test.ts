@@ -37,7 +37,9 @@ async function setup(t: TestContext, annotations: string, delayMs = 0, partition
     logger,
   });
   const activator = await startActivator(pool, { logger });
-  writeFileSync(join(dir, 'source.yaml'), `
+  writeFileSync(
+    join(dir, 'source.yaml'),
+    `
 apiVersion: sources.knative.dev/v1
 kind: KafkaSource
 metadata:
@@ -51,11 +53,28 @@ spec:
   ordering: ordered
   delivery: { retry: 10, backoffPolicy: exponential, backoffDelay: PT0.1S }
   sink: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: recorder } }
-`);
+`,
+  );
   const sources = loadKafkaSources(dir);
   const producer = await createEventProducer(kafka, { topicPrefix: '' });
-  const dispatcher = createDispatcher({ connection: kafka, sources, kafkaSinks: loadKafkaSinks(dir), producer, logger, prefix: '', resolveSink: async () => activator.url });
-  const autoscaler = createAutoscaler({ connection: kafka, sources, pools: new Map([['recorder', pool]]), prefix: '', logger, pollingIntervalMs: 300, cooldownMs: 1_500 });
+  const dispatcher = createDispatcher({
+    connection: kafka,
+    sources,
+    kafkaSinks: loadKafkaSinks(dir),
+    producer,
+    logger,
+    prefix: '',
+    resolveSink: async () => activator.url,
+  });
+  const autoscaler = createAutoscaler({
+    connection: kafka,
+    sources,
+    pools: new Map([['recorder', pool]]),
+    prefix: '',
+    logger,
+    pollingIntervalMs: 300,
+    cooldownMs: 1_500,
+  });
   t.after(async () => {
     await autoscaler.stop();
     await dispatcher.stop();
@@ -68,27 +87,50 @@ spec:
   return { kafka, topic, sink, pool, activator, producer, dispatcher, autoscaler };
 }
 
-const received = (sink: { accepted: Array<{ body: string }> }) => sink.accepted.map((r) => JSON.parse(r.body) as { id: string; data: { key: string; n: number }; instance: string });
+const received = (sink: { accepted: Array<{ body: string }> }) =>
+  sink.accepted.map((r) => JSON.parse(r.body) as { id: string; data: { key: string; n: number }; instance: string });
 
 test('a function at zero starts on the first event, scales out by lag over its partitions, and returns to zero after the cooldown', async (t) => {
-  const s = await setup(t, '"autoscaling.eventing.knative.dev/lag-threshold": "20", "autoscaling.eventing.knative.dev/max-scale": "3"');
+  const s = await setup(
+    t,
+    '"autoscaling.eventing.knative.dev/lag-threshold": "20", "autoscaling.eventing.knative.dev/max-scale": "3"',
+  );
   assert.equal(s.pool.instances().length, 0, 'nothing runs before work arrives');
   await s.dispatcher.start();
   await s.dispatcher.ready();
   await s.autoscaler.start();
   const keys = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'ADAUSDT'];
-  await s.producer.send(s.topic, Array.from({ length: 600 }, (_, i) => ({ id: `e-${i}`, type: 'dev.streamforge.test', source: '/test', partitionKey: keys[i % keys.length]!, data: { key: keys[i % keys.length], n: Math.floor(i / keys.length) } })));
+  await s.producer.send(
+    s.topic,
+    Array.from({ length: 600 }, (_, i) => ({
+      id: `e-${i}`,
+      type: 'dev.streamforge.test',
+      source: '/test',
+      partitionKey: keys[i % keys.length]!,
+      data: { key: keys[i % keys.length], n: Math.floor(i / keys.length) },
+    })),
+  );
   let most = 0;
-  await waitFor('all 600 events handled', () => {
-    most = Math.max(most, s.pool.routable().length);
-    return new Set(received(s.sink).map((r) => r.id)).size === 600;
-  }, { timeoutMs: 90_000, intervalMs: 20 });
+  await waitFor(
+    'all 600 events handled',
+    () => {
+      most = Math.max(most, s.pool.routable().length);
+      return new Set(received(s.sink).map((r) => r.id)).size === 600;
+    },
+    { timeoutMs: 90_000, intervalMs: 20 },
+  );
   assert.ok(most > 1, `scaled out above one instance (most: ${most})`);
   assert.ok(new Set(received(s.sink).map((r) => r.instance)).size > 1, 'the partitions were spread over the instances');
   await waitFor('back to zero after the cooldown', () => s.pool.instances().length === 0, { timeoutMs: 30_000 });
   const decisions = s.autoscaler.decisions();
-  assert.ok(decisions.some((d) => d.to > d.from && /lag \d+ on scale-source \/ lag-threshold 20/.test(d.reason)), JSON.stringify(decisions));
-  assert.ok(decisions.some((d) => d.to === 0 && /no lag and no requests for 2 s/.test(d.reason)), JSON.stringify(decisions));
+  assert.ok(
+    decisions.some((d) => d.to > d.from && /lag \d+ on scale-source \/ lag-threshold 20/.test(d.reason)),
+    JSON.stringify(decisions),
+  );
+  assert.ok(
+    decisions.some((d) => d.to === 0 && /no lag and no requests for 2 s/.test(d.reason)),
+    JSON.stringify(decisions),
+  );
 });
 
 test('instances coming and going lose no event and keep each key in order', async (t) => {
@@ -97,7 +139,16 @@ test('instances coming and going lose no event and keep each key in order', asyn
   await s.dispatcher.ready();
   const keys = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
   const total = 900;
-  await s.producer.send(s.topic, Array.from({ length: total }, (_, i) => ({ id: `e-${i}`, type: 'dev.streamforge.test', source: '/test', partitionKey: keys[i % 3]!, data: { key: keys[i % 3], n: Math.floor(i / 3) } })));
+  await s.producer.send(
+    s.topic,
+    Array.from({ length: total }, (_, i) => ({
+      id: `e-${i}`,
+      type: 'dev.streamforge.test',
+      source: '/test',
+      partitionKey: keys[i % 3]!,
+      data: { key: keys[i % 3], n: Math.floor(i / 3) },
+    })),
+  );
   // Churn while the stream flows: out to three, kill one mid-request, back to one.
   await waitFor('the stream under way', () => s.sink.accepted.length > 50, { timeoutMs: 30_000, intervalMs: 5 });
   await s.pool.scaleTo(3);
@@ -106,14 +157,22 @@ test('instances coming and going lose no event and keep each key in order', asyn
   process.kill(victim.pid!, 'SIGKILL');
   await waitFor('most of the stream', () => s.sink.accepted.length > 600, { timeoutMs: 30_000, intervalMs: 5 });
   await s.pool.scaleTo(1);
-  await waitFor(`all ${total} events handled`, () => new Set(received(s.sink).map((r) => r.id)).size === total, { timeoutMs: 90_000 });
+  await waitFor(`all ${total} events handled`, () => new Set(received(s.sink).map((r) => r.id)).size === total, {
+    timeoutMs: 90_000,
+  });
   for (const key of keys) {
     // At-least-once: a delivery whose answer was lost comes again right after itself.
-    const seen = received(s.sink).filter((r) => r.data.key === key).map((r) => r.data.n).filter((n, i, all) => i === 0 || n !== all[i - 1]);
-    assert.deepEqual(seen, Array.from({ length: total / 3 }, (_, i) => i), `${key} in order, none lost`);
+    const seen = received(s.sink)
+      .filter((r) => r.data.key === key)
+      .map((r) => r.data.n)
+      .filter((n, i, all) => i === 0 || n !== all[i - 1]);
+    assert.deepEqual(
+      seen,
+      Array.from({ length: total / 3 }, (_, i) => i),
+      `${key} in order, none lost`,
+    );
   }
   const byInstance = new Map<string, number>();
   for (const r of received(s.sink)) byInstance.set(r.instance, (byInstance.get(r.instance) ?? 0) + 1);
   assert.ok(byInstance.size >= 2, `handled by several instances: ${JSON.stringify([...byInstance])}`);
 });
-

@@ -4,7 +4,14 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEventProducer } from '@streamforge/core/bus';
-import { createTestTopic, startNodeProcess, startRecordingSink, testKafka, uniqueName, waitFor } from '@streamforge/testing';
+import {
+  createTestTopic,
+  startNodeProcess,
+  startRecordingSink,
+  testKafka,
+  uniqueName,
+  waitFor,
+} from '@streamforge/testing';
 
 const DISPATCHER = new URL('../src/dispatcher-main.ts', import.meta.url).pathname;
 
@@ -14,8 +21,13 @@ test('the dispatcher killed mid-stream and restarted delivers every record at le
   // A sink that takes a little time, so the kill lands mid-stream.
   const sink = await startRecordingSink(() => 204);
   const dir = mkdtempSync(join(tmpdir(), 'sf-sources-'));
-  t.after(async () => { await sink.close(); rmSync(dir, { recursive: true, force: true }); });
-  writeFileSync(join(dir, 'source.yaml'), `
+  t.after(async () => {
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  writeFileSync(
+    join(dir, 'source.yaml'),
+    `
 apiVersion: sources.knative.dev/v1
 kind: KafkaSource
 metadata: { name: restart-source }
@@ -27,14 +39,24 @@ spec:
   ordering: ordered
   delivery: { retry: 3, backoffDelay: PT0.05S }
   sink: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: recorder } }
-`);
+`,
+  );
   const args = ['--sources', dir, '--sink', `recorder=${sink.url}`];
   const env = { KAFKA_TOPIC_PREFIX: '', LOG_LEVEL: 'warn' };
 
   const producer = await createEventProducer(kafka, { topicPrefix: '' });
   const total = 3000;
   const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT'];
-  await producer.send(topic, Array.from({ length: total }, (_, i) => ({ id: `e-${i}`, type: 'dev.streamforge.test', source: '/test', partitionKey: symbols[i % 4]!, data: { i } })));
+  await producer.send(
+    topic,
+    Array.from({ length: total }, (_, i) => ({
+      id: `e-${i}`,
+      type: 'dev.streamforge.test',
+      source: '/test',
+      partitionKey: symbols[i % 4]!,
+      data: { i },
+    })),
+  );
   await producer.disconnect();
 
   const first = startNodeProcess(DISPATCHER, args, env);
@@ -49,7 +71,13 @@ spec:
   const second = startNodeProcess(DISPATCHER, args, env);
   t.after(() => second.stop());
   await second.announced;
-  await waitFor(`all ${total} records delivered after the restart`, () => new Set(sink.accepted.map((r) => r.headers['ce-id'])).size === total, { timeoutMs: 60_000 });
+  await waitFor(
+    `all ${total} records delivered after the restart`,
+    () => new Set(sink.accepted.map((r) => r.headers['ce-id'])).size === total,
+    { timeoutMs: 60_000 },
+  );
   const afterRestart = sink.accepted.length - deliveriesBeforeRestart;
-  t.diagnostic(`delivered before the crash: ${beforeRestart}; after the restart: ${afterRestart}, of which ${afterRestart - (total - beforeRestart)} again`);
+  t.diagnostic(
+    `delivered before the crash: ${beforeRestart}; after the restart: ${afterRestart}, of which ${afterRestart - (total - beforeRestart)} again`,
+  );
 });

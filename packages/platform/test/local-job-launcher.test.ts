@@ -28,7 +28,11 @@ process.on('SIGTERM', () => { appendFileSync(out + '.runs', 'SIGTERM\\n'); proce
 setInterval(() => {}, 1000);
 `;
 
-function setup(t: TestContext, behaviour: string, extraEnv: NodeJS.ProcessEnv = {}): { launcher: LocalJobLauncher; dir: string; out: string; ended: JobEnded[]; make(): LocalJobLauncher } {
+function setup(
+  t: TestContext,
+  behaviour: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): { launcher: LocalJobLauncher; dir: string; out: string; ended: JobEnded[]; make(): LocalJobLauncher } {
   const dir = mkdtempSync(join(tmpdir(), 'local-jobs-'));
   const entry = join(dir, 'program.mjs');
   writeFileSync(entry, PROGRAM);
@@ -41,7 +45,14 @@ function setup(t: TestContext, behaviour: string, extraEnv: NodeJS.ProcessEnv = 
       backoffBaseMs: 20,
       pollMs: 50,
       logger,
-      env: { PATH: process.env.PATH, KAFKA_BROKERS: '127.0.0.1:1234', BINANCE_SPOT_URL: 'http://127.0.0.1:5555', JOB_OUT: out, JOB_BEHAVIOUR: behaviour, ...extraEnv },
+      env: {
+        PATH: process.env.PATH,
+        KAFKA_BROKERS: '127.0.0.1:1234',
+        BINANCE_SPOT_URL: 'http://127.0.0.1:5555',
+        JOB_OUT: out,
+        JOB_BEHAVIOUR: behaviour,
+        ...extraEnv,
+      },
     });
   const launcher = make();
   void launcher.watch((e) => ended.push(e));
@@ -64,7 +75,9 @@ const spec: LiveJobSpec = {
 
 const runs = (out: string): string[] => {
   try {
-    return readFileSync(`${out}.runs`, 'utf8').split('\n').filter((l) => l !== '');
+    return readFileSync(`${out}.runs`, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
   } catch {
     return [];
   }
@@ -74,7 +87,12 @@ test('a local Job runs with the template’s environment resolved against the pl
   const { launcher, out, ended, dir } = setup(t, 'exit:0');
   await launcher.launch(spec);
   await waitFor('the Job to end', () => ended.length === 1);
-  assert.deepEqual(ended[0], { queueId: spec.queue_id, name: jobNameOf(spec.queue_id), outcome: 'succeeded', reason: 'the Job completed' });
+  assert.deepEqual(ended[0], {
+    queueId: spec.queue_id,
+    name: jobNameOf(spec.queue_id),
+    outcome: 'succeeded',
+    reason: 'the Job completed',
+  });
   const env = JSON.parse(readFileSync(out, 'utf8')) as Record<string, string>;
   assert.equal(env.KAFKA_BROKERS, '127.0.0.1:1234', 'configMapKeyRef KAFKA_BROKERS from the platform');
   assert.equal(env.BINANCE_SPOT_URL, 'http://127.0.0.1:5555');
@@ -84,7 +102,11 @@ test('a local Job runs with the template’s environment resolved against the pl
   assert.equal(env.TYPE, 'ws_trades');
   assert.equal(env.TELEMETRY_PRODUCER_ID, 'loader-ws__a1b2c3');
   assert.equal(env.LOADER_WS_METRICS_PORT, '0');
-  assert.deepEqual(readdirSync(join(dir, 'logs')), [`${jobNameOf(spec.queue_id)}.log`], 'one log file per Job in the logs folder');
+  assert.deepEqual(
+    readdirSync(join(dir, 'logs')),
+    [`${jobNameOf(spec.queue_id)}.log`],
+    'one log file per Job in the logs folder',
+  );
   assert.equal((await launcher.get(spec.queue_id))?.state, 'succeeded');
 });
 
@@ -120,7 +142,10 @@ test('stop sends SIGTERM and waits for the exit; a stopped Job is not reported a
 
 /** A process that runs until SIGTERM, started outside any launcher, and the pid of a process that has ended. */
 async function strayJob(entry: string, out: string): Promise<{ pid: number; deadPid: number }> {
-  const child = spawn(process.execPath, [entry], { env: { ...process.env, JOB_OUT: out, JOB_BEHAVIOUR: 'run' }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [entry], {
+    env: { ...process.env, JOB_OUT: out, JOB_BEHAVIOUR: 'run' },
+    stdio: 'ignore',
+  });
   const gone = spawn(process.execPath, ['-e', '']);
   const deadPid = await new Promise<number>((resolve) => gone.once('exit', () => resolve(gone.pid!)));
   await waitFor('the stray Job to run', () => runs(out).length > 0);
@@ -134,14 +159,24 @@ test('a launcher follows the Jobs another manager started: it stops them, and ru
   const orphan = await strayJob(join(dir, 'program.mjs'), `${out}.1`);
   const stoppable = await strayJob(join(dir, 'program.mjs'), `${out}.2`);
   const other = { ...spec, queue_id: 'wf-ethusdt-ws_trades-20261128-b2c3d4' };
-  writeFileSync(join(jobs, `${jobNameOf(spec.queue_id)}.json`), JSON.stringify({ pid: orphan.pid, owner: orphan.deadPid, spec, started_at: '' }));
-  writeFileSync(join(jobs, `${jobNameOf(other.queue_id)}.json`), JSON.stringify({ pid: stoppable.pid, owner: stoppable.deadPid, spec: other, started_at: '' }));
+  writeFileSync(
+    join(jobs, `${jobNameOf(spec.queue_id)}.json`),
+    JSON.stringify({ pid: orphan.pid, owner: orphan.deadPid, spec, started_at: '' }),
+  );
+  writeFileSync(
+    join(jobs, `${jobNameOf(other.queue_id)}.json`),
+    JSON.stringify({ pid: stoppable.pid, owner: stoppable.deadPid, spec: other, started_at: '' }),
+  );
   await waitFor('both Jobs followed', async () => (await launcher.list()).length === 2);
   assert.equal(await launcher.stop(other.queue_id), true, 'a Job this launcher did not start can be stopped');
   assert.ok(!isAlive(stoppable.pid));
   process.kill(orphan.pid, 'SIGKILL');
   await waitFor('the dead Job run again by this launcher', () => runs(out).length === 1, { timeoutMs: 10_000 });
-  const adopted = JSON.parse(readFileSync(join(jobs, `${jobNameOf(spec.queue_id)}.json`), 'utf8')) as { pid: number; owner: number; failures: number };
+  const adopted = JSON.parse(readFileSync(join(jobs, `${jobNameOf(spec.queue_id)}.json`), 'utf8')) as {
+    pid: number;
+    owner: number;
+    failures: number;
+  };
   assert.deepEqual([adopted.pid, adopted.owner, adopted.failures], [Number(runs(out)[0]), process.pid, 1]);
   assert.deepEqual(ended, [], 'a Job run again has not ended');
   assert.equal(await launcher.stop(spec.queue_id), true);
@@ -157,7 +192,11 @@ test('close leaves the Jobs to the other manager instances while the stack runs,
   const second = make();
   await launcher.close(); // e.g. a manager instance scaled in
   assert.ok(isAlive(pid), 'the Job keeps running');
-  assert.deepEqual((await second.list()).map((j) => j.queueId), [spec.queue_id], 'another instance follows it');
+  assert.deepEqual(
+    (await second.list()).map((j) => j.queueId),
+    [spec.queue_id],
+    'another instance follows it',
+  );
   writeStackState(dir, { status: 'stopping', pid: process.pid, started_at: '', functions: {} });
   await second.close();
   assert.ok(!isAlive(pid), 'nothing outlives the stack');

@@ -23,7 +23,13 @@ export interface KlineCsvFile {
 }
 
 const FILE_NAME = /^([A-Z0-9._-]{1,20}?)-(1s|1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1mo|1M)-.*\.csv$/;
-const MARKET_FOLDERS: Record<string, Market | 'skip'> = { spot: 'spot', usdm: 'usdm', um: 'usdm', cm: 'skip', coinm: 'skip' };
+const MARKET_FOLDERS: Record<string, Market | 'skip'> = {
+  spot: 'spot',
+  usdm: 'usdm',
+  um: 'usdm',
+  cm: 'skip',
+  coinm: 'skip',
+};
 const STRING_COLUMNS = [1, 2, 3, 4, 5, 7, 9, 10, 11] as const;
 
 function marketOf(relativePath: string): Market | 'any' | 'skip' {
@@ -53,7 +59,8 @@ export async function findKlineCsvFiles(dir: string): Promise<KlineCsvFile[]> {
 }
 
 function integerCell(cell: string, file: string, line: number, column: string): number {
-  if (!/^\d{1,20}$/.test(cell)) throw new StreamForgeError('SF_CONFIG_INVALID', `${file}:${line}: ${column} "${cell}" is not an integer`);
+  if (!/^\d{1,20}$/.test(cell))
+    throw new StreamForgeError('SF_CONFIG_INVALID', `${file}:${line}: ${column} "${cell}" is not an integer`);
   return Number(cell);
 }
 
@@ -93,7 +100,9 @@ export class CsvKlines {
     const first = this.#lowerBound(lo);
     const end = this.#lowerBound(hi + 1); // exclusive
     if (end <= first || limit <= 0) return [];
-    return fromEnd ? this.rows.slice(Math.max(first, end - limit), end) : this.rows.slice(first, Math.min(end, first + limit));
+    return fromEnd
+      ? this.rows.slice(Math.max(first, end - limit), end)
+      : this.rows.slice(first, Math.min(end, first + limit));
   }
 }
 
@@ -107,14 +116,24 @@ export async function loadKlineCsv(paths: readonly string[]): Promise<CsvKlines>
       const line = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
       if (line === '' || !/^\d/.test(line)) continue; // blank line or header row
       const cells = line.split(',');
-      if (cells.length < 12) throw new StreamForgeError('SF_CONFIG_INVALID', `${path}:${i + 1}: a kline row has 12 columns, found ${cells.length}`);
+      if (cells.length < 12)
+        throw new StreamForgeError(
+          'SF_CONFIG_INVALID',
+          `${path}:${i + 1}: a kline row has 12 columns, found ${cells.length}`,
+        );
       const openTime = toMs(integerCell(cells[0]!, path, i + 1, 'open_time'));
       const closeTime = toMs(integerCell(cells[6]!, path, i + 1, 'close_time'));
       const trades = integerCell(cells[8]!, path, i + 1, 'count');
       const strings = STRING_COLUMNS.map((c) => JSON.stringify(cells[c]!));
-      byOpen.set(openTime, `[${openTime},${strings.slice(0, 5).join(',')},${closeTime},${strings[5]},${trades},${strings.slice(6).join(',')}]`);
+      byOpen.set(
+        openTime,
+        `[${openTime},${strings.slice(0, 5).join(',')},${closeTime},${strings[5]},${trades},${strings.slice(6).join(',')}]`,
+      );
     }
   }
   const openTimes = Float64Array.from([...byOpen.keys()].sort((a, b) => a - b));
-  return new CsvKlines(openTimes, Array.from(openTimes, (t) => byOpen.get(t)!));
+  return new CsvKlines(
+    openTimes,
+    Array.from(openTimes, (t) => byOpen.get(t)!),
+  );
 }

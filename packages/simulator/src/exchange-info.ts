@@ -34,8 +34,18 @@ function spotSymbol(spec: SymbolSpec): Record<string, unknown> {
     isSpotTradingAllowed: true,
     isMarginTradingAllowed: true,
     filters: [
-      { filterType: 'PRICE_FILTER', minPrice: fixed8(spec.tickSize), maxPrice: fixed8(spec.price * 20), tickSize: fixed8(spec.tickSize) },
-      { filterType: 'LOT_SIZE', minQty: fixed8(spec.stepSize), maxQty: fixed8(9_000_000), stepSize: fixed8(spec.stepSize) },
+      {
+        filterType: 'PRICE_FILTER',
+        minPrice: fixed8(spec.tickSize),
+        maxPrice: fixed8(spec.price * 20),
+        tickSize: fixed8(spec.tickSize),
+      },
+      {
+        filterType: 'LOT_SIZE',
+        minQty: fixed8(spec.stepSize),
+        maxQty: fixed8(9_000_000),
+        stepSize: fixed8(spec.stepSize),
+      },
     ],
     permissions: [],
     permissionSets: [['SPOT', 'MARGIN']],
@@ -45,7 +55,10 @@ function spotSymbol(spec: SymbolSpec): Record<string, unknown> {
 }
 
 function usdmSymbol(spec: SymbolSpec): Record<string, unknown> {
-  const usdm = spec.usdm === false ? { tickSize: spec.tickSize, pricePrecision: decimalsOf(spec.tickSize), quantityPrecision: 0 } : spec.usdm;
+  const usdm =
+    spec.usdm === false
+      ? { tickSize: spec.tickSize, pricePrecision: decimalsOf(spec.tickSize), quantityPrecision: 0 }
+      : spec.usdm;
   const step = 10 ** -usdm.quantityPrecision;
   return {
     symbol: spec.symbol,
@@ -64,8 +77,18 @@ function usdmSymbol(spec: SymbolSpec): Record<string, unknown> {
     underlyingType: 'COIN',
     underlyingSubType: [],
     filters: [
-      { filterType: 'PRICE_FILTER', minPrice: usdm.tickSize.toFixed(usdm.pricePrecision), maxPrice: (spec.price * 20).toFixed(usdm.pricePrecision), tickSize: usdm.tickSize.toFixed(Math.max(usdm.pricePrecision, decimalsOf(usdm.tickSize))) },
-      { filterType: 'LOT_SIZE', minQty: step.toFixed(usdm.quantityPrecision), maxQty: '1000000', stepSize: step.toFixed(usdm.quantityPrecision) },
+      {
+        filterType: 'PRICE_FILTER',
+        minPrice: usdm.tickSize.toFixed(usdm.pricePrecision),
+        maxPrice: (spec.price * 20).toFixed(usdm.pricePrecision),
+        tickSize: usdm.tickSize.toFixed(Math.max(usdm.pricePrecision, decimalsOf(usdm.tickSize))),
+      },
+      {
+        filterType: 'LOT_SIZE',
+        minQty: step.toFixed(usdm.quantityPrecision),
+        maxQty: '1000000',
+        stepSize: step.toFixed(usdm.quantityPrecision),
+      },
     ],
     orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'],
     timeInForce: ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'],
@@ -91,10 +114,20 @@ function rateLimits(market: Market, weightLimit: number): RateLimit[] {
 }
 
 /** The exchangeInfo body for `symbols` (all listed symbols of the market when undefined). */
-export function exchangeInfoJson(market: Market, data: MarketData, symbols: readonly string[] | undefined, now: number, weightLimit: number): string {
+export function exchangeInfoJson(
+  market: Market,
+  data: MarketData,
+  symbols: readonly string[] | undefined,
+  now: number,
+  weightLimit: number,
+): string {
   const specs = (symbols ?? data.symbols(market)).map((symbol) => data.spec(market, symbol));
   const base = { timezone: 'UTC', serverTime: now, rateLimits: rateLimits(market, weightLimit), exchangeFilters: [] };
   if (market === 'spot') return JSON.stringify({ ...base, symbols: specs.map(spotSymbol), sors: [] });
-  const assets = [...new Set(specs.map((s) => s.quoteAsset))].map((asset) => ({ asset, marginAvailable: true, autoAssetExchange: '0' }));
+  const assets = [...new Set(specs.map((s) => s.quoteAsset))].map((asset) => ({
+    asset,
+    marginAvailable: true,
+    autoAssetExchange: '0',
+  }));
   return JSON.stringify({ ...base, futuresType: 'U_MARGINED', assets, symbols: specs.map(usdmSymbol) });
 }

@@ -30,12 +30,19 @@ export interface FaultOptions {
   failingSymbols?: readonly string[];
 }
 
-export type FaultDecision = { kind: 'none' } | { kind: 'drop' } | { kind: 'error'; status: 500 | 502 | 503; code: number; msg: string };
+export type FaultDecision =
+  | { kind: 'none' }
+  | { kind: 'drop' }
+  | { kind: 'error'; status: 500 | 502 | 503; code: number; msg: string };
 
 const ERRORS = [
   { status: 500, code: -1000, msg: 'An unknown error occurred while processing the request.' },
   { status: 502, code: -1000, msg: 'An unknown error occurred while processing the request.' },
-  { status: 503, code: -1008, msg: 'Server is currently overloaded with other requests. Please try again in a few minutes.' },
+  {
+    status: 503,
+    code: -1008,
+    msg: 'Server is currently overloaded with other requests. Please try again in a few minutes.',
+  },
 ] as const;
 
 /** Binance's answer when a backend is overloaded: what a failing symbol's requests get. */
@@ -70,7 +77,8 @@ export class Faults {
     const [r1, r2, r3, r4] = [this.#random(), this.#random(), this.#random(), this.#random()];
     const latency = latencyMs + r1 * jitterMs;
     if (r2 < dropRate) return { latencyMs: latency, fault: { kind: 'drop' } };
-    if (r3 < errorRate) return { latencyMs: latency, fault: { kind: 'error', ...ERRORS[Math.floor(r4 * ERRORS.length)]! } };
+    if (r3 < errorRate)
+      return { latencyMs: latency, fault: { kind: 'error', ...ERRORS[Math.floor(r4 * ERRORS.length)]! } };
     return { latencyMs: latency, fault: { kind: 'none' } };
   }
 }

@@ -1,13 +1,32 @@
 /** The exchange simulator: a stand-in for Binance's REST market-data API and WebSocket market streams, for tests, benchmarks and demos. */
-export { startExchangeSimulator, type ExchangeSimulator, type ExchangeSimulatorOptions, type RecordedRequest, type SimulatorStats } from './server.ts';
+export {
+  startExchangeSimulator,
+  type ExchangeSimulator,
+  type ExchangeSimulatorOptions,
+  type RecordedRequest,
+  type SimulatorStats,
+} from './server.ts';
 export { seededRandom } from './random.ts';
-export { MarketData, type AggTradeQuery, type KlineSource, type MarketDataOptions, type PageQuery } from './market-data.ts';
+export {
+  MarketData,
+  type AggTradeQuery,
+  type KlineSource,
+  type MarketDataOptions,
+  type PageQuery,
+} from './market-data.ts';
 export { DEFAULT_SYMBOLS, deriveSymbolSpec, type SymbolSpec, type UsdmSpec } from './symbols.ts';
 export { PricePath, klineJson } from './synthetic.ts';
 export type { FaultOptions } from './faults.ts';
 export { simulatorOptionsFromEnv } from './simulator-env.ts';
-export { attachWebSocketSide, routeUpgrade, type ConnectionInfo, type WebSocketSide, type WebSocketSideOptions, type WebSocketStats } from './ws-server.ts';
-export { type ConnectionLimits } from './ws-connection.ts';
+export {
+  attachWebSocketSide,
+  routeUpgrade,
+  type ConnectionInfo,
+  type WebSocketSide,
+  type WebSocketSideOptions,
+  type WebSocketStats,
+} from './ws-server.ts';
+export type { ConnectionLimits } from './ws-connection.ts';
 export { DepthBooks, BOOK_TICK_MS, type DepthUpdate } from './ws-depth-books.ts';
 export { loadCapture, parseCapture, type ReplayCapture, type ReplayFrame, type ReplaySnapshot } from './ws-replay.ts';
 export { parseStreamName, klineUpdateMs, type StreamKind, type StreamSpec } from './ws-streams.ts';

@@ -56,7 +56,14 @@ const simulator = await startExchangeSimulator({
 });
 const ws = attachWebSocketSide(simulator, { ...wsOptions, logger });
 process.stdout.write(`${JSON.stringify({ url: simulator.url, ws_urls: ws.urls })}\n`);
-logger.info({ url: simulator.url, spot_symbols: simulator.data.symbols('spot').length, usdm_symbols: simulator.data.symbols('usdm').length }, 'exchange simulator listening');
+logger.info(
+  {
+    url: simulator.url,
+    spot_symbols: simulator.data.symbols('spot').length,
+    usdm_symbols: simulator.data.symbols('usdm').length,
+  },
+  'exchange simulator listening',
+);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -64,12 +71,14 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'exchange simulator stopping');
-    ws.close().then(() => simulator.close()).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'exchange simulator did not close cleanly');
-        process.exit(1);
-      },
-    );
+    ws.close()
+      .then(() => simulator.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'exchange simulator did not close cleanly');
+          process.exit(1);
+        },
+      );
   });
 }

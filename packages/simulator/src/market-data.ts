@@ -51,7 +51,10 @@ export class MarketData {
   private constructor(options: MarketDataOptions, csvFiles: readonly KlineCsvFile[]) {
     this.clock = options.clock ?? Date.now;
     for (const entry of options.symbols ?? DEFAULT_SYMBOLS) {
-      const spec = typeof entry === 'string' ? (DEFAULT_SYMBOLS.find((s) => s.symbol === entry) ?? deriveSymbolSpec(entry)) : entry;
+      const spec =
+        typeof entry === 'string'
+          ? (DEFAULT_SYMBOLS.find((s) => s.symbol === entry) ?? deriveSymbolSpec(entry))
+          : entry;
       this.#specs.set(spec.symbol, spec);
       this.#listed.spot.add(spec.symbol);
       if (spec.usdm !== false) this.#listed.usdm.add(spec.symbol);
@@ -69,7 +72,8 @@ export class MarketData {
 
   /** Indexes the CSV folder (files are read on first use of their series). */
   static async create(options: MarketDataOptions = {}): Promise<MarketData> {
-    const files = options.klinesDir === undefined || options.klinesDir === '' ? [] : await findKlineCsvFiles(options.klinesDir);
+    const files =
+      options.klinesDir === undefined || options.klinesDir === '' ? [] : await findKlineCsvFiles(options.klinesDir);
     return new MarketData(options, files);
   }
 
@@ -95,7 +99,13 @@ export class MarketData {
   }
 
   /** The response body of a klines request: a JSON array of 12-element rows. */
-  async klinesJson(market: Market, symbol: string, interval: Interval, query: PageQuery, now = this.clock()): Promise<string> {
+  async klinesJson(
+    market: Market,
+    symbol: string,
+    interval: Interval,
+    query: PageQuery,
+    now = this.clock(),
+  ): Promise<string> {
     const hi = Math.min(query.endTime ?? now, now); // never a candle that opens in the future
     const lo = query.startTime ?? Number.NEGATIVE_INFINITY;
     if (lo > hi) return '[]';
@@ -117,7 +127,13 @@ export class MarketData {
     return `[${rows.join(',')}]`;
   }
 
-  async klines(market: Market, symbol: string, interval: Interval, query: PageQuery, now = this.clock()): Promise<KlineRow[]> {
+  async klines(
+    market: Market,
+    symbol: string,
+    interval: Interval,
+    query: PageQuery,
+    now = this.clock(),
+  ): Promise<KlineRow[]> {
     return JSON.parse(await this.klinesJson(market, symbol, interval, query, now)) as KlineRow[];
   }
 

@@ -33,13 +33,20 @@ const SYMBOLS_RE = /^\[("[A-Z0-9\-_.]{1,20}"(,"[A-Z0-9\-_.]{1,20}")*)?\]$/;
 const TIME_ZONE_RE = /^([+-]?)(\d{1,2})(?::(\d{2}))?$/;
 
 export const rejections = {
-  illegalChars: (name: string, pattern: string) => new BinanceRejection(-1100, `Illegal characters found in parameter '${name}'; legal range is '${pattern}'.`),
+  illegalChars: (name: string, pattern: string) =>
+    new BinanceRejection(-1100, `Illegal characters found in parameter '${name}'; legal range is '${pattern}'.`),
   duplicate: () => new BinanceRejection(-1101, 'Duplicate values for a parameter detected.'),
-  mandatory: (name: string) => new BinanceRejection(-1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`),
-  unread: (read: number, sent: number) => new BinanceRejection(-1104, `Not all sent parameters were read; read '${read}' parameter(s) but was sent '${sent}'.`),
+  mandatory: (name: string) =>
+    new BinanceRejection(-1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`),
+  unread: (read: number, sent: number) =>
+    new BinanceRejection(
+      -1104,
+      `Not all sent parameters were read; read '${read}' parameter(s) but was sent '${sent}'.`,
+    ),
   invalidInterval: () => new BinanceRejection(-1120, 'Invalid interval.'),
   invalidSymbol: () => new BinanceRejection(-1121, 'Invalid symbol.'),
-  tooManyHours: (hours: number) => new BinanceRejection(-1127, `More than ${hours} hours between startTime and endTime.`),
+  tooManyHours: (hours: number) =>
+    new BinanceRejection(-1127, `More than ${hours} hours between startTime and endTime.`),
   badCombination: () => new BinanceRejection(-1128, 'Combination of optional parameters invalid.'),
   invalidValue: (name: string) => new BinanceRejection(-1130, `Data sent for parameter '${name}' is not valid.`),
 };
@@ -115,8 +122,10 @@ export class QueryParams {
     const value = this.optional('timeZone');
     if (value === undefined) return undefined;
     const match = TIME_ZONE_RE.exec(value);
-    const minutes = match === null ? Number.NaN : (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3] ?? 0));
-    if (match === null || Number(match[3] ?? 0) >= 60 || minutes < -12 * 60 || minutes > 14 * 60) throw rejections.invalidValue('timeZone');
+    const minutes =
+      match === null ? Number.NaN : (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3] ?? 0));
+    if (match === null || Number(match[3] ?? 0) >= 60 || minutes < -12 * 60 || minutes > 14 * 60)
+      throw rejections.invalidValue('timeZone');
     return value;
   }
 

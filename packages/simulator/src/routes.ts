@@ -65,7 +65,13 @@ function aggTrades(context: RouteContext, market: Market, params: QueryParams, n
   params.assertAllRead();
   if (!context.data.isListed(market, symbol)) throw rejections.invalidSymbol();
   if (fromId !== undefined && (startTime !== undefined || endTime !== undefined)) throw rejections.badCombination();
-  if (market === 'usdm' && startTime !== undefined && endTime !== undefined && endTime - startTime >= USDM_AGG_TRADES_MAX_SPAN_MS) throw rejections.tooManyHours(1);
+  if (
+    market === 'usdm' &&
+    startTime !== undefined &&
+    endTime !== undefined &&
+    endTime - startTime >= USDM_AGG_TRADES_MAX_SPAN_MS
+  )
+    throw rejections.tooManyHours(1);
   return JSON.stringify(context.data.aggTrades(market, symbol, { fromId, startTime, endTime, limit }, now));
 }
 
@@ -81,7 +87,8 @@ function depth(context: RouteContext, market: Market, params: QueryParams, now: 
   const limit = params.limit(DEPTH_LIMITS[market].default, DEPTH_LIMITS[market].max);
   if (market === 'spot') params.optional('symbolStatus'); // accepted, not filtered on
   params.assertAllRead();
-  if (!context.data.isListed(market, symbol) && !context.books.hasRecorded(market, symbol)) throw rejections.invalidSymbol();
+  if (!context.data.isListed(market, symbol) && !context.books.hasRecorded(market, symbol))
+    throw rejections.invalidSymbol();
   return JSON.stringify(context.books.snapshot(market, symbol, limit, now));
 }
 
@@ -94,7 +101,9 @@ function trades(context: RouteContext, market: Market, params: QueryParams, now:
   const fromId = historical ? params.uint('fromId') : undefined;
   params.assertAllRead();
   if (!context.data.isListed(market, symbol)) throw rejections.invalidSymbol();
-  return JSON.stringify(rawTrades(context.data, market, symbol, { ...(fromId === undefined ? {} : { fromId }), limit }, now));
+  return JSON.stringify(
+    rawTrades(context.data, market, symbol, { ...(fromId === undefined ? {} : { fromId }), limit }, now),
+  );
 }
 
 function exchangeInfo(context: RouteContext, market: Market, params: QueryParams, now: number): string {
@@ -108,7 +117,7 @@ function exchangeInfo(context: RouteContext, market: Market, params: QueryParams
     symbols = symbol === undefined ? list : [symbol];
   }
   params.assertAllRead();
-  if (symbols !== undefined && symbols.some((s) => !context.data.isListed(market, s))) throw rejections.invalidSymbol();
+  if (symbols?.some((s) => !context.data.isListed(market, s))) throw rejections.invalidSymbol();
   return exchangeInfoJson(market, context.data, symbols, now, context.weightLimit(market));
 }
 

@@ -6,7 +6,13 @@
  * benchmarks. A WebSocket side can attach to the same server later: the handle exposes the
  * `http.Server` (listen for `upgrade`), the MarketData model and the clock.
  */
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '@streamforge/core/telemetry';
@@ -77,7 +83,10 @@ export interface ExchangeSimulator {
   close(): Promise<void>;
 }
 
-function weightLimits(option: ExchangeSimulatorOptions['weightLimit'], current: Record<Market, number>): Record<Market, number> {
+function weightLimits(
+  option: ExchangeSimulatorOptions['weightLimit'],
+  current: Record<Market, number>,
+): Record<Market, number> {
   if (option === undefined) return current;
   if (typeof option === 'number') return { spot: option, usdm: option };
   return { spot: option.spot ?? current.spot, usdm: option.usdm ?? current.usdm };
@@ -110,7 +119,13 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
     logNext = (logNext + 1) % logSize;
   };
 
-  const reply = (res: ServerResponse, status: number, body: string, usedWeight: number, retryAfterSeconds?: number): void => {
+  const reply = (
+    res: ServerResponse,
+    status: number,
+    body: string,
+    usedWeight: number,
+    retryAfterSeconds?: number,
+  ): void => {
     const headers: OutgoingHttpHeaders = {
       'Content-Type': status === 404 ? 'text/plain' : 'application/json;charset=UTF-8',
       'Content-Length': Buffer.byteLength(body),
@@ -131,7 +146,9 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
     // (benchmarks read the weight used per minute window). Costs no weight, counts as no request.
     if (path === '/_sim/stats' && req.method === 'GET') {
       const { recent, ...totals } = stats();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(query.includes('recent=1') ? { ...totals, recent } : totals));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(query.includes('recent=1') ? { ...totals, recent } : totals));
       return;
     }
     counts.requests += 1;
@@ -166,7 +183,8 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
       return send(verdict.status, JSON.stringify({ code: -1003, msg: verdict.msg }), verdict.retryAfterSeconds);
     }
     if (fault.kind === 'error') return send(fault.status, JSON.stringify({ code: fault.code, msg: fault.msg }));
-    if (route.endpoint !== 'exchangeInfo' && faults.failsSymbol(params.peek('symbol'))) return send(OVERLOADED.status, JSON.stringify({ code: OVERLOADED.code, msg: OVERLOADED.msg }));
+    if (route.endpoint !== 'exchangeInfo' && faults.failsSymbol(params.peek('symbol')))
+      return send(OVERLOADED.status, JSON.stringify({ code: OVERLOADED.code, msg: OVERLOADED.msg }));
     try {
       send(200, await route.handle(params, now));
     } catch (error) {

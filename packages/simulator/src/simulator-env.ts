@@ -7,15 +7,33 @@ import type { ExchangeSimulatorOptions } from './server.ts';
 
 declareEnv({
   SIM_HOST: { default: '127.0.0.1', description: 'Interface the exchange simulator listens on.' },
-  SIM_PORT: { default: '0', description: 'Port of the exchange simulator; 0 picks a free one (printed as {"url": …} on stdout).' },
-  SIM_KLINES_DIR: { default: '', description: 'Folder of data.binance.vision kline CSV files the simulator serves (spot/, usdm/ sub-folders); empty: synthetic data only.' },
-  SIM_SYMBOLS: { default: '', description: 'Comma-separated symbols the simulator lists; empty: its default table (BTCUSDT, ETHUSDT, …).' },
-  SIM_WEIGHT_LIMIT: { default: '', description: 'REQUEST_WEIGHT per minute for both markets; empty: Binance\'s 6000 spot / 2400 USD-M; "Infinity" lifts it.' },
+  SIM_PORT: {
+    default: '0',
+    description: 'Port of the exchange simulator; 0 picks a free one (printed as {"url": …} on stdout).',
+  },
+  SIM_KLINES_DIR: {
+    default: '',
+    description:
+      'Folder of data.binance.vision kline CSV files the simulator serves (spot/, usdm/ sub-folders); empty: synthetic data only.',
+  },
+  SIM_SYMBOLS: {
+    default: '',
+    description: 'Comma-separated symbols the simulator lists; empty: its default table (BTCUSDT, ETHUSDT, …).',
+  },
+  SIM_WEIGHT_LIMIT: {
+    default: '',
+    description:
+      'REQUEST_WEIGHT per minute for both markets; empty: Binance\'s 6000 spot / 2400 USD-M; "Infinity" lifts it.',
+  },
   SIM_LATENCY_MS: { default: '0', description: 'Latency the simulator adds to every response.' },
   SIM_ERROR_RATE: { default: '0', description: 'Fraction of simulator responses that are 5xx.' },
   SIM_DROP_RATE: { default: '0', description: 'Fraction of simulator requests whose connection is dropped.' },
-  SIM_SEED: { default: '1', description: 'Seed of the simulator\'s fault sequence.' },
-  SIM_FAILING_SYMBOLS: { default: '', description: 'Comma-separated symbols whose market data the simulator answers 503 every time (one symbol\'s backend down: a poison for that symbol\'s work); empty: none.' },
+  SIM_SEED: { default: '1', description: "Seed of the simulator's fault sequence." },
+  SIM_FAILING_SYMBOLS: {
+    default: '',
+    description:
+      "Comma-separated symbols whose market data the simulator answers 503 every time (one symbol's backend down: a poison for that symbol's work); empty: none.",
+  },
 });
 
 function number(name: string, source: NodeJS.ProcessEnv): number | undefined {

@@ -33,23 +33,143 @@ export interface SymbolSpec {
 
 const USDM_LAUNCH = Date.UTC(2019, 8, 8, 17, 0);
 
-function spec(symbol: string, baseAsset: string, price: number, tickSize: number, stepSize: number, usdm: UsdmSpec | false, dailyVolume: number, listedAt: number, tradeGapMs: number): SymbolSpec {
+function spec(
+  symbol: string,
+  baseAsset: string,
+  price: number,
+  tickSize: number,
+  stepSize: number,
+  usdm: UsdmSpec | false,
+  dailyVolume: number,
+  listedAt: number,
+  tradeGapMs: number,
+): SymbolSpec {
   return { symbol, baseAsset, quoteAsset: 'USDT', price, tickSize, stepSize, usdm, dailyVolume, listedAt, tradeGapMs };
 }
 
 /** The default listing: large USDT pairs, with listing dates close to Binance's. */
 export const DEFAULT_SYMBOLS: readonly SymbolSpec[] = [
-  spec('BTCUSDT', 'BTC', 60_000, 0.01, 0.00001, { tickSize: 0.1, pricePrecision: 2, quantityPrecision: 3 }, 25_000, Date.UTC(2017, 7, 17, 4), 50),
-  spec('ETHUSDT', 'ETH', 3_000, 0.01, 0.0001, { tickSize: 0.01, pricePrecision: 2, quantityPrecision: 3 }, 400_000, Date.UTC(2017, 7, 17, 4), 80),
-  spec('BNBUSDT', 'BNB', 600, 0.01, 0.001, { tickSize: 0.01, pricePrecision: 3, quantityPrecision: 2 }, 300_000, Date.UTC(2017, 10, 6, 3), 200),
-  spec('SOLUSDT', 'SOL', 150, 0.01, 0.001, { tickSize: 0.01, pricePrecision: 2, quantityPrecision: 0 }, 3_000_000, Date.UTC(2020, 7, 11, 6), 100),
-  spec('XRPUSDT', 'XRP', 0.6, 0.0001, 1, { tickSize: 0.0001, pricePrecision: 4, quantityPrecision: 1 }, 800_000_000, Date.UTC(2018, 4, 4, 8), 150),
-  spec('ADAUSDT', 'ADA', 0.45, 0.0001, 0.1, { tickSize: 0.0001, pricePrecision: 4, quantityPrecision: 0 }, 500_000_000, Date.UTC(2018, 3, 17, 4), 200),
-  spec('DOGEUSDT', 'DOGE', 0.15, 0.00001, 1, { tickSize: 0.00001, pricePrecision: 5, quantityPrecision: 0 }, 2_000_000_000, Date.UTC(2019, 6, 5, 12), 150),
-  spec('LTCUSDT', 'LTC', 80, 0.01, 0.001, { tickSize: 0.01, pricePrecision: 2, quantityPrecision: 3 }, 500_000, Date.UTC(2017, 11, 13, 3), 300),
-  spec('TRXUSDT', 'TRX', 0.12, 0.0001, 0.1, { tickSize: 0.00001, pricePrecision: 5, quantityPrecision: 0 }, 1_000_000_000, Date.UTC(2018, 5, 11, 11), 300),
-  spec('DOTUSDT', 'DOT', 7, 0.001, 0.01, { tickSize: 0.001, pricePrecision: 3, quantityPrecision: 1 }, 5_000_000, Date.UTC(2020, 7, 18, 23), 300),
-  spec('LINKUSDT', 'LINK', 15, 0.01, 0.01, { tickSize: 0.001, pricePrecision: 3, quantityPrecision: 2 }, 3_000_000, Date.UTC(2019, 0, 16, 10), 300),
+  spec(
+    'BTCUSDT',
+    'BTC',
+    60_000,
+    0.01,
+    0.00001,
+    { tickSize: 0.1, pricePrecision: 2, quantityPrecision: 3 },
+    25_000,
+    Date.UTC(2017, 7, 17, 4),
+    50,
+  ),
+  spec(
+    'ETHUSDT',
+    'ETH',
+    3_000,
+    0.01,
+    0.0001,
+    { tickSize: 0.01, pricePrecision: 2, quantityPrecision: 3 },
+    400_000,
+    Date.UTC(2017, 7, 17, 4),
+    80,
+  ),
+  spec(
+    'BNBUSDT',
+    'BNB',
+    600,
+    0.01,
+    0.001,
+    { tickSize: 0.01, pricePrecision: 3, quantityPrecision: 2 },
+    300_000,
+    Date.UTC(2017, 10, 6, 3),
+    200,
+  ),
+  spec(
+    'SOLUSDT',
+    'SOL',
+    150,
+    0.01,
+    0.001,
+    { tickSize: 0.01, pricePrecision: 2, quantityPrecision: 0 },
+    3_000_000,
+    Date.UTC(2020, 7, 11, 6),
+    100,
+  ),
+  spec(
+    'XRPUSDT',
+    'XRP',
+    0.6,
+    0.0001,
+    1,
+    { tickSize: 0.0001, pricePrecision: 4, quantityPrecision: 1 },
+    800_000_000,
+    Date.UTC(2018, 4, 4, 8),
+    150,
+  ),
+  spec(
+    'ADAUSDT',
+    'ADA',
+    0.45,
+    0.0001,
+    0.1,
+    { tickSize: 0.0001, pricePrecision: 4, quantityPrecision: 0 },
+    500_000_000,
+    Date.UTC(2018, 3, 17, 4),
+    200,
+  ),
+  spec(
+    'DOGEUSDT',
+    'DOGE',
+    0.15,
+    0.00001,
+    1,
+    { tickSize: 0.00001, pricePrecision: 5, quantityPrecision: 0 },
+    2_000_000_000,
+    Date.UTC(2019, 6, 5, 12),
+    150,
+  ),
+  spec(
+    'LTCUSDT',
+    'LTC',
+    80,
+    0.01,
+    0.001,
+    { tickSize: 0.01, pricePrecision: 2, quantityPrecision: 3 },
+    500_000,
+    Date.UTC(2017, 11, 13, 3),
+    300,
+  ),
+  spec(
+    'TRXUSDT',
+    'TRX',
+    0.12,
+    0.0001,
+    0.1,
+    { tickSize: 0.00001, pricePrecision: 5, quantityPrecision: 0 },
+    1_000_000_000,
+    Date.UTC(2018, 5, 11, 11),
+    300,
+  ),
+  spec(
+    'DOTUSDT',
+    'DOT',
+    7,
+    0.001,
+    0.01,
+    { tickSize: 0.001, pricePrecision: 3, quantityPrecision: 1 },
+    5_000_000,
+    Date.UTC(2020, 7, 18, 23),
+    300,
+  ),
+  spec(
+    'LINKUSDT',
+    'LINK',
+    15,
+    0.01,
+    0.01,
+    { tickSize: 0.001, pricePrecision: 3, quantityPrecision: 2 },
+    3_000_000,
+    Date.UTC(2019, 0, 16, 10),
+    300,
+  ),
 ];
 
 const QUOTES = ['USDT', 'USDC', 'FDUSD', 'BUSD', 'TUSD', 'BTC', 'ETH', 'BNB', 'EUR', 'TRY'] as const;
@@ -68,12 +188,26 @@ export function deriveSymbolSpec(symbol: string): SymbolSpec {
   const magnitude = Math.floor(Math.log10(price));
   const tickSize = 10 ** Math.max(-8, magnitude - 5);
   const stepSize = 10 ** Math.min(0, Math.max(-8, -(magnitude + 2)));
-  const usdm: UsdmSpec = { tickSize, pricePrecision: decimalsOf(tickSize), quantityPrecision: Math.max(0, decimalsOf(stepSize) - 2) };
-  return { symbol, baseAsset, quoteAsset, price, tickSize, stepSize, usdm, dailyVolume: 1e7 / price, listedAt: Date.UTC(2020, 0, 1), tradeGapMs: 500 };
+  const usdm: UsdmSpec = {
+    tickSize,
+    pricePrecision: decimalsOf(tickSize),
+    quantityPrecision: Math.max(0, decimalsOf(stepSize) - 2),
+  };
+  return {
+    symbol,
+    baseAsset,
+    quoteAsset,
+    price,
+    tickSize,
+    stepSize,
+    usdm,
+    dailyVolume: 1e7 / price,
+    listedAt: Date.UTC(2020, 0, 1),
+    tradeGapMs: 500,
+  };
 }
 
 /** When a symbol's series starts on a market. */
 export function listedAt(spec: SymbolSpec, market: 'spot' | 'usdm'): number {
   return market === 'spot' ? spec.listedAt : Math.max(spec.listedAt, USDM_LAUNCH);
 }
-

@@ -69,7 +69,13 @@ export interface NumberFormat {
 
 export function numberFormat(spec: SymbolSpec, market: Market): NumberFormat {
   if (market === 'spot' || spec.usdm === false) {
-    return { tick: spec.tickSize, step: spec.stepSize, price: (v) => v.toFixed(8), qty: (v) => v.toFixed(8), quote: (v) => v.toFixed(8) };
+    return {
+      tick: spec.tickSize,
+      step: spec.stepSize,
+      price: (v) => v.toFixed(8),
+      qty: (v) => v.toFixed(8),
+      quote: (v) => v.toFixed(8),
+    };
   }
   const { tickSize, pricePrecision, quantityPrecision } = spec.usdm;
   return {
@@ -130,7 +136,20 @@ export class SyntheticKlines {
     const vwap = (open + high + low + close) / 4;
     const takerBase = roundTo(volume * (0.35 + 0.3 * u(5)), step);
     const f = this.#format;
-    return [openTime, f.price(open), f.price(high), f.price(low), f.price(close), f.qty(volume), next - 1, f.quote(volume * vwap), trades, f.qty(takerBase), f.quote(takerBase * vwap), '0'];
+    return [
+      openTime,
+      f.price(open),
+      f.price(high),
+      f.price(low),
+      f.price(close),
+      f.qty(volume),
+      next - 1,
+      f.quote(volume * vwap),
+      trades,
+      f.qty(takerBase),
+      f.quote(takerBase * vwap),
+      '0',
+    ];
   }
 
   /** JSON of the candles with open time in [lo, hi] (hi ≤ now), at most `limit`: the first ones, or the last ones when `fromEnd`. */
@@ -146,7 +165,8 @@ export class SyntheticKlines {
       start = t;
     }
     const rows: string[] = [];
-    for (let t = start; t <= last && rows.length < limit; t = nextOpenTime(iv, t)) rows.push(klineJson(this.candle(t, now)));
+    for (let t = start; t <= last && rows.length < limit; t = nextOpenTime(iv, t))
+      rows.push(klineJson(this.candle(t, now)));
     return rows;
   }
 }

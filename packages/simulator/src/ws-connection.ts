@@ -13,7 +13,6 @@ import type { Market, StreamLimits } from '@streamforge/core/contracts';
 /** Binance's own (STREAM_LIMITS), unless a test changes them. */
 export type ConnectionLimits = StreamLimits;
 
-
 /** What a connection asks of the server it belongs to. */
 export interface ConnectionHost {
   subscribe(connection: SimConnection, streams: string[]): void;
@@ -33,17 +32,30 @@ const errors = {
   notBoolean: () => ({ code: 1, msg: 'Invalid value type: expected Boolean' }),
   propertyName: () => ({ code: 2, msg: 'Invalid request: property name must be a string' }),
   requestId: () => ({ code: 2, msg: 'Invalid request: request ID must be an unsigned integer' }),
-  unknownMethod: (method: string, column: number) => ({ code: 2, msg: `Invalid request: unknown variant \`${method}\`, expected one of ${METHODS.map((m) => `\`${m}\``).join(', ')} at line 1 column ${column}` }),
+  unknownMethod: (method: string, column: number) => ({
+    code: 2,
+    msg: `Invalid request: unknown variant \`${method}\`, expected one of ${METHODS.map((m) => `\`${m}\``).join(', ')} at line 1 column ${column}`,
+  }),
   tooManyParameters: () => ({ code: 2, msg: 'Invalid request: too many parameters' }),
-  missingMethod: (column: number) => ({ code: 2, msg: `Invalid request: missing field \`method\` at line 1 column ${column}` }),
+  missingMethod: (column: number) => ({
+    code: 2,
+    msg: `Invalid request: missing field \`method\` at line 1 column ${column}`,
+  }),
   invalidJson: (column: number) => ({ code: 3, msg: `Invalid JSON: expected value at line 1 column ${column}` }),
   // Not in Binance's documentation: what the simulator answers for these (the real server's words are unknown).
   badParams: () => ({ code: 2, msg: 'Invalid request: params must be an array of stream names' }),
-  tooManyStreams: (max: number) => ({ code: 2, msg: `Invalid request: too many streams; a connection holds at most ${max}` }),
+  tooManyStreams: (max: number) => ({
+    code: 2,
+    msg: `Invalid request: too many streams; a connection holds at most ${max}`,
+  }),
 };
 
 function validId(id: unknown): id is RequestId {
-  return id === null || (typeof id === 'number' && Number.isSafeInteger(id)) || (typeof id === 'string' && /^[A-Za-z0-9]{1,36}$/.test(id));
+  return (
+    id === null ||
+    (typeof id === 'number' && Number.isSafeInteger(id)) ||
+    (typeof id === 'string' && /^[A-Za-z0-9]{1,36}$/.test(id))
+  );
 }
 
 export class SimConnection {
@@ -65,7 +77,15 @@ export class SimConnection {
   #pingSentAt: number | undefined;
   #closed = false;
 
-  constructor(id: number, socket: WebSocket, market: Market, combined: boolean, limits: ConnectionLimits, host: ConnectionHost, clock: () => number) {
+  constructor(
+    id: number,
+    socket: WebSocket,
+    market: Market,
+    combined: boolean,
+    limits: ConnectionLimits,
+    host: ConnectionHost,
+    clock: () => number,
+  ) {
     this.id = id;
     this.socket = socket;
     this.market = market;
@@ -168,7 +188,8 @@ export class SimConnection {
       const at = text.search(/\S/);
       return this.#reply(errors.invalidJson(at < 0 ? text.length + 1 : at + 1));
     }
-    if (typeof request !== 'object' || request === null || Array.isArray(request)) return this.#reply(errors.missingMethod(text.length));
+    if (typeof request !== 'object' || request === null || Array.isArray(request))
+      return this.#reply(errors.missingMethod(text.length));
     const { method, params, id = null } = request as { method?: unknown; params?: unknown; id?: unknown };
     if (method === undefined) return this.#reply(errors.missingMethod(text.length));
     if (typeof method !== 'string' || !(METHODS as readonly string[]).includes(method)) {
@@ -186,10 +207,14 @@ export class SimConnection {
         const streams = list as string[];
         if (method === 'SUBSCRIBE') {
           const fresh = new Set(streams.filter((s) => !this.subscriptions.has(s)));
-          if (this.subscriptions.size + fresh.size > this.#limits.maxStreams) return this.#reply({ ...errors.tooManyStreams(this.#limits.maxStreams), id });
+          if (this.subscriptions.size + fresh.size > this.#limits.maxStreams)
+            return this.#reply({ ...errors.tooManyStreams(this.#limits.maxStreams), id });
           this.#host.subscribe(this, [...fresh]);
         } else {
-          this.#host.unsubscribe(this, streams.filter((s) => this.subscriptions.has(s)));
+          this.#host.unsubscribe(
+            this,
+            streams.filter((s) => this.subscriptions.has(s)),
+          );
         }
         return this.#reply({ result: null, id });
       }

@@ -66,8 +66,14 @@ class SyntheticBook {
         .sort((x, y) => (descending ? y[0] - x[0] : x[0] - y[0]))
         .slice(0, limit)
         .map(([p, q]) => [this.#px(p), this.#qty(q)]);
-    const body: DepthSnapshot = { lastUpdateId: this.#lastId, bids: side(this.#bids, true), asks: side(this.#asks, false) };
-    return this.#market === 'usdm' ? { lastUpdateId: body.lastUpdateId, E: now, T: this.#lastTick, bids: body.bids, asks: body.asks } : body;
+    const body: DepthSnapshot = {
+      lastUpdateId: this.#lastId,
+      bids: side(this.#bids, true),
+      asks: side(this.#asks, false),
+    };
+    return this.#market === 'usdm'
+      ? { lastUpdateId: body.lastUpdateId, E: now, T: this.#lastTick, bids: body.bids, asks: body.asks }
+      : body;
   }
 
   /** Moves the book to `now`, one tick at a time. */
@@ -159,7 +165,12 @@ class SyntheticBook {
       E: t,
       bids: [...bids].map(([p, q]) => [this.#px(p), this.#qty(q)]),
       asks: [...asks].map(([p, q]) => [this.#px(p), this.#qty(q)]),
-      best: { b: this.#px(bestBid), B: this.#qty(this.#bids.get(bestBid)!), a: this.#px(bestAsk), A: this.#qty(this.#asks.get(bestAsk)!) },
+      best: {
+        b: this.#px(bestBid),
+        B: this.#qty(this.#bids.get(bestBid)!),
+        a: this.#px(bestAsk),
+        A: this.#qty(this.#asks.get(bestAsk)!),
+      },
     });
     if (this.updates.length > RETAINED) this.updates.splice(0, this.updates.length - RETAINED);
     this.#lastId = u;
@@ -199,7 +210,8 @@ export class DepthBooks {
   /** The REST depth body: the book as of `now`, best `limit` levels per side. */
   snapshot(market: Market, symbol: string, limit: number, now: number): DepthSnapshot {
     const recorded = this.#recorded.get(`${market}:${symbol}`);
-    if (recorded !== undefined) return { ...recorded, bids: recorded.bids.slice(0, limit), asks: recorded.asks.slice(0, limit) };
+    if (recorded !== undefined)
+      return { ...recorded, bids: recorded.bids.slice(0, limit), asks: recorded.asks.slice(0, limit) };
     return this.#book(market, symbol, now).snapshot(limit, now);
   }
 

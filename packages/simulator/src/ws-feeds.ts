@@ -77,7 +77,9 @@ class KlineFeed implements Feed {
   async #message(openTime: number, at: number, closed: boolean): Promise<FeedMessage | undefined> {
     const { market, data } = this.#ctx;
     const symbol = this.spec.symbol;
-    const row = (await data.klines(market, symbol, this.#interval, { startTime: openTime, endTime: openTime, limit: 1 }, at))[0];
+    const row = (
+      await data.klines(market, symbol, this.#interval, { startTime: openTime, endTime: openTime, limit: 1 }, at)
+    )[0];
     if (row === undefined) return undefined;
     const last = Math.min(at, closeTime(this.#interval, openTime));
     const first = data.aggTrades(market, symbol, { startTime: openTime, endTime: last, limit: 1 }, at)[0];
@@ -109,10 +111,16 @@ class TradeFeed implements Feed {
       const aggs = data.aggTrades(market, symbol, { fromId: this.#lastAgg + 1, limit: 1000 }, now);
       for (const a of aggs) {
         if (this.spec.kind === 'aggTrade') {
-          out.push({ E: a.T, raw: `{"e":"aggTrade","E":${a.T},"s":"${symbol}","a":${a.a},"p":"${a.p}","q":"${a.q}","f":${a.f},"l":${a.l},"T":${a.T},"m":${a.m}${spot ? ',"M":true' : ''}}` });
+          out.push({
+            E: a.T,
+            raw: `{"e":"aggTrade","E":${a.T},"s":"${symbol}","a":${a.a},"p":"${a.p}","q":"${a.q}","f":${a.f},"l":${a.l},"T":${a.T},"m":${a.m}${spot ? ',"M":true' : ''}}`,
+          });
         } else {
           for (const t of rawTradesOf(a, market)) {
-            out.push({ E: t.time, raw: `{"e":"trade","E":${t.time},"s":"${symbol}","t":${t.id},"p":"${t.price}","q":"${t.qty}","T":${t.time},"m":${t.isBuyerMaker},"M":true}` });
+            out.push({
+              E: t.time,
+              raw: `{"e":"trade","E":${t.time},"s":"${symbol}","t":${t.id},"p":"${t.price}","q":"${t.qty}","T":${t.time},"m":${t.isBuyerMaker},"M":true}`,
+            });
           }
         }
         this.#lastAgg = a.a;
@@ -197,7 +205,10 @@ class BookTickerFeed implements Feed {
       const top = `"b":"${b}","B":"${B}","a":"${a}","A":"${A}"`;
       if (top === this.#last) continue;
       this.#last = top;
-      const raw = market === 'spot' ? `{"u":${update.u},"s":"${symbol}",${top}}` : `{"e":"bookTicker","u":${update.u},"E":${update.E},"T":${update.E},"s":"${symbol}",${top}}`;
+      const raw =
+        market === 'spot'
+          ? `{"u":${update.u},"s":"${symbol}",${top}}`
+          : `{"e":"bookTicker","u":${update.u},"E":${update.E},"T":${update.E},"s":"${symbol}",${top}}`;
       out.push({ E: update.E, raw });
     }
     return out;

@@ -43,7 +43,13 @@ export function rawTradesOf(agg: AggTrade, market: Market): RawTrade[] {
 }
 
 /** The aggregate trade that holds raw trade `tradeId` (ids have no gaps, so a binary search over agg ids finds it). */
-function aggHolding(data: MarketData, market: Market, symbol: string, tradeId: number, now: number): AggTrade | undefined {
+function aggHolding(
+  data: MarketData,
+  market: Market,
+  symbol: string,
+  tradeId: number,
+  now: number,
+): AggTrade | undefined {
   const newest = data.aggTrades(market, symbol, { limit: 1 }, now)[0];
   if (newest === undefined || tradeId > newest.l) return undefined;
   let lo = 0;
@@ -58,7 +64,13 @@ function aggHolding(data: MarketData, market: Market, symbol: string, tradeId: n
 }
 
 /** Raw trades from `fromId` on (historicalTrades), or the most recent ones (trades / no fromId), up to `limit`. */
-export function rawTrades(data: MarketData, market: Market, symbol: string, query: { fromId?: number; limit: number }, now: number): RawTrade[] {
+export function rawTrades(
+  data: MarketData,
+  market: Market,
+  symbol: string,
+  query: { fromId?: number; limit: number },
+  now: number,
+): RawTrade[] {
   const out: RawTrade[] = [];
   if (query.fromId === undefined) {
     // The most recent `limit` trades: walk back over aggregate trades, then keep the tail.
@@ -72,7 +84,10 @@ export function rawTrades(data: MarketData, market: Market, symbol: string, quer
         total += trades.length;
       }
       const first = aggs[0]!.a;
-      aggs = first === 0 ? [] : data.aggTrades(market, symbol, { fromId: Math.max(0, first - 1000), limit: Math.min(1000, first) }, now);
+      aggs =
+        first === 0
+          ? []
+          : data.aggTrades(market, symbol, { fromId: Math.max(0, first - 1000), limit: Math.min(1000, first) }, now);
     }
     for (let i = collected.length - 1; i >= 0; i--) out.push(...collected[i]!);
     return out.slice(Math.max(0, out.length - query.limit));
@@ -83,7 +98,8 @@ export function rawTrades(data: MarketData, market: Market, symbol: string, quer
   while (out.length < query.limit) {
     const aggs = data.aggTrades(market, symbol, { fromId: next, limit: 1000 }, now);
     for (const agg of aggs) {
-      for (const trade of rawTradesOf(agg, market)) if (trade.id >= query.fromId && out.length < query.limit) out.push(trade);
+      for (const trade of rawTradesOf(agg, market))
+        if (trade.id >= query.fromId && out.length < query.limit) out.push(trade);
     }
     if (aggs.length < 1000) break;
     next = aggs[aggs.length - 1]!.a + 1;

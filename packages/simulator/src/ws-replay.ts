@@ -59,8 +59,14 @@ export function parseCapture(captureText: string, snapshotsText = '', market?: M
     if (line.trim() === '') continue;
     const entry = JSON.parse(line) as { url?: string; recv_ms?: number; body?: DepthSnapshot };
     const symbol = entry.url === undefined ? undefined : new URL(entry.url).searchParams.get('symbol');
-    if (!symbol || entry.body === undefined) throw new Error(`snapshot line ${n + 1}: expected {"url": …?symbol=…, "recv_ms", "body"}`);
-    snapshots.push({ symbol, market: marketOfUrl(entry.url!), offsetMs: (entry.recv_ms ?? start) - start, body: entry.body });
+    if (!symbol || entry.body === undefined)
+      throw new Error(`snapshot line ${n + 1}: expected {"url": …?symbol=…, "recv_ms", "body"}`);
+    snapshots.push({
+      symbol,
+      market: marketOfUrl(entry.url!),
+      offsetMs: (entry.recv_ms ?? start) - start,
+      body: entry.body,
+    });
   }
   return {
     market: market ?? (connectUrl === undefined ? (snapshots[0]?.market ?? 'spot') : marketOfUrl(connectUrl)),
@@ -69,8 +75,15 @@ export function parseCapture(captureText: string, snapshotsText = '', market?: M
   };
 }
 
-export async function loadCapture(capturePath: string, snapshotsPath?: string, market?: Market): Promise<ReplayCapture> {
-  const [capture, snapshots] = await Promise.all([readFile(capturePath, 'utf8'), snapshotsPath === undefined ? '' : readFile(snapshotsPath, 'utf8')]);
+export async function loadCapture(
+  capturePath: string,
+  snapshotsPath?: string,
+  market?: Market,
+): Promise<ReplayCapture> {
+  const [capture, snapshots] = await Promise.all([
+    readFile(capturePath, 'utf8'),
+    snapshotsPath === undefined ? '' : readFile(snapshotsPath, 'utf8'),
+  ]);
   return parseCapture(capture, snapshots, market);
 }
 
@@ -92,7 +105,8 @@ export class ReplayCursor {
   /** Frames whose offset has come by `now`, oldest first. */
   due(now: number): ReplayFrame[] {
     const out: ReplayFrame[] = [];
-    while (this.#next < this.#frames.length && this.#startedAt + this.#frames[this.#next]!.offsetMs <= now) out.push(this.#frames[this.#next++]!);
+    while (this.#next < this.#frames.length && this.#startedAt + this.#frames[this.#next]!.offsetMs <= now)
+      out.push(this.#frames[this.#next++]!);
     return out;
   }
 }

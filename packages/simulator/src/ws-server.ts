@@ -80,7 +80,15 @@ export function routeUpgrade(url: string): { market: Market; combined: boolean; 
     path = path.slice(MARKET_PREFIX.usdm.length);
   }
   if (path === '/ws' || path === '/ws/') return { market, combined: false, streams: [] };
-  if (path.startsWith('/ws/')) return { market, combined: false, streams: path.slice(4).split('/').filter((s) => s !== '') };
+  if (path.startsWith('/ws/'))
+    return {
+      market,
+      combined: false,
+      streams: path
+        .slice(4)
+        .split('/')
+        .filter((s) => s !== ''),
+    };
   if (path === '/stream' || path === '/stream/') {
     const streams = (parsed.searchParams.get('streams') ?? '').split('/').filter((s) => s !== '');
     return { market, combined: true, streams };
@@ -113,7 +121,10 @@ export function attachWebSocketSide(simulator: ExchangeSimulator, options: WebSo
         let entry = feeds.get(key);
         if (entry === undefined) {
           const spec = parseStreamName(connection.market, name);
-          entry = { feed: spec === undefined ? undefined : createFeed(context(connection.market), spec, clock()), subscribers: new Set() };
+          entry = {
+            feed: spec === undefined ? undefined : createFeed(context(connection.market), spec, clock()),
+            subscribers: new Set(),
+          };
           feeds.set(key, entry);
         }
         entry.subscribers.add(connection);
@@ -147,8 +158,13 @@ export function attachWebSocketSide(simulator: ExchangeSimulator, options: WebSo
     }
     const limits = limitsOf(route.market);
     if (route.streams.length > limits.maxStreams) {
-      const body = JSON.stringify({ code: 2, msg: `Invalid request: too many streams; a connection holds at most ${limits.maxStreams}` });
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      const body = JSON.stringify({
+        code: 2,
+        msg: `Invalid request: too many streams; a connection holds at most ${limits.maxStreams}`,
+      });
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
@@ -162,9 +178,20 @@ export function attachWebSocketSide(simulator: ExchangeSimulator, options: WebSo
   simulator.server.on('upgrade', onUpgrade);
 
   const side: WebSocketSide = {
-    urls: { spot: simulator.url.replace(/^http/, 'ws'), usdm: `${simulator.url.replace(/^http/, 'ws')}${MARKET_PREFIX.usdm}` },
+    urls: {
+      spot: simulator.url.replace(/^http/, 'ws'),
+      usdm: `${simulator.url.replace(/^http/, 'ws')}${MARKET_PREFIX.usdm}`,
+    },
     connections: () =>
-      [...connections].map((c) => ({ id: c.id, market: c.market, combined: c.combined, openedAt: c.openedAt, subscriptions: [...c.subscriptions], sent: c.sent, skipped: c.skipped })),
+      [...connections].map((c) => ({
+        id: c.id,
+        market: c.market,
+        combined: c.combined,
+        openedAt: c.openedAt,
+        subscriptions: [...c.subscriptions],
+        sent: c.sent,
+        skipped: c.skipped,
+      })),
     stats() {
       let messagesSent = 0;
       let messagesSkipped = 0;
@@ -172,7 +199,14 @@ export function attachWebSocketSide(simulator: ExchangeSimulator, options: WebSo
         messagesSent += c.sent;
         messagesSkipped += c.skipped;
       }
-      return { connectionsOpened: stats.connectionsOpened, connectionsOpen: connections.size, messagesSent, messagesSkipped, dropped: stats.dropped, closeReasons: Object.fromEntries(stats.closeReasons) };
+      return {
+        connectionsOpened: stats.connectionsOpened,
+        connectionsOpen: connections.size,
+        messagesSent,
+        messagesSkipped,
+        dropped: stats.dropped,
+        closeReasons: Object.fromEntries(stats.closeReasons),
+      };
     },
     dropConnections(filter = {}) {
       let n = 0;
@@ -215,7 +249,7 @@ export function attachWebSocketSide(simulator: ExchangeSimulator, options: WebSo
     const now = clock();
     for (const [key, entry] of feeds) {
       if (entry.feed === undefined || entry.subscribers.size === 0) continue;
-      let messages;
+      let messages: Awaited<ReturnType<typeof entry.feed.advance>>;
       try {
         messages = await entry.feed.advance(now);
       } catch (error) {
@@ -226,7 +260,8 @@ export function attachWebSocketSide(simulator: ExchangeSimulator, options: WebSo
       for (const message of messages) for (const c of entry.subscribers) c.send(name, message.raw);
     }
     for (const [connection, cursor] of replays) {
-      for (const frame of cursor.due(now)) if (connection.subscriptions.has(frame.stream)) connection.send(frame.stream, frame.raw);
+      for (const frame of cursor.due(now))
+        if (connection.subscriptions.has(frame.stream)) connection.send(frame.stream, frame.raw);
     }
     for (const c of connections) c.tick(now);
   }
@@ -252,7 +287,8 @@ export function attachWebSocketSide(simulator: ExchangeSimulator, options: WebSo
       return;
     }
     const market = url.searchParams.get('market');
-    const filter = market !== null && (MARKETS as readonly string[]).includes(market) ? { market: market as Market } : {};
+    const filter =
+      market !== null && (MARKETS as readonly string[]).includes(market) ? { market: market as Market } : {};
     let body: unknown;
     if (req.method === 'POST' && url.pathname === '/_sim/ws/drop') body = { dropped: side.dropConnections(filter) };
     else if (req.method === 'POST' && url.pathname === '/_sim/ws/skip') {
@@ -263,9 +299,15 @@ export function attachWebSocketSide(simulator: ExchangeSimulator, options: WebSo
     } else if (req.method === 'POST' && url.pathname === '/_sim/ws/shutdown') {
       side.announceShutdown();
       body = { announced: true };
-    } else if (req.method === 'GET' && url.pathname === '/_sim/ws/stats') body = { ...side.stats(), connections: side.connections() };
+    } else if (req.method === 'GET' && url.pathname === '/_sim/ws/stats')
+      body = { ...side.stats(), connections: side.connections() };
     const text = JSON.stringify(body ?? { error: 'unknown simulator control' });
-    res.writeHead(body === undefined ? 404 : 200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+    res
+      .writeHead(body === undefined ? 404 : 200, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(text),
+      })
+      .end(text);
   };
   simulator.server.removeAllListeners('request');
   simulator.server.on('request', onAdmin);

@@ -40,7 +40,13 @@ const NAME = /^([a-z0-9]{2,20})@(kline_([0-9]+[smhdwM])|trade|aggTrade|depth(?:@
 export function parseStreamName(market: Market, name: string): StreamSpec | undefined {
   const match = NAME.exec(name);
   if (match === null) return undefined;
-  const [, lower, what, interval, speed] = match as unknown as [string, string, string, string | undefined, string | undefined];
+  const [, lower, what, interval, speed] = match as unknown as [
+    string,
+    string,
+    string,
+    string | undefined,
+    string | undefined,
+  ];
   const symbol = lower.toUpperCase();
   if (interval !== undefined) {
     if (!isInterval(interval) || !(marketIntervals(market) as readonly string[]).includes(interval)) return undefined;

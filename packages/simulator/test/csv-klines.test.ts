@@ -44,7 +44,10 @@ test('a headerless spot file is served byte for byte as the exchange published i
   const sim = await simulator(t, FIXTURES);
   const cells = await csvRows('spot/BTCUSDT-1h-2022-09-07.csv');
   const start = Number(cells[0]![0]);
-  const { rows, text } = await klines(sim, `/api/v3/klines?symbol=BTCUSDT&interval=1h&startTime=${start}&endTime=${start + 86_400_000 - 1}`);
+  const { rows, text } = await klines(
+    sim,
+    `/api/v3/klines?symbol=BTCUSDT&interval=1h&startTime=${start}&endTime=${start + 86_400_000 - 1}`,
+  );
   assert.equal(rows.length, 24);
   assert.equal(text, `[${cells.map(expectedJson).join(',')}]`);
   assert.equal(rows[0]![1], '18790.61000000', 'string cells keep every written digit');
@@ -54,8 +57,14 @@ test('files with a header row are served from the first data row, across month f
   const sim = await simulator(t, FIXTURES);
   const january = await csvRows('spot/BTCUSDT-1h-2023-01.csv');
   const february = await csvRows('spot/BTCUSDT-1h-2023-02.csv');
-  const { rows, text } = await klines(sim, `/api/v3/klines?symbol=BTCUSDT&interval=1h&startTime=${january.at(-2)![0]}&limit=4`);
-  assert.deepEqual(rows.map((r) => r[0]), [...january.slice(-2), ...february.slice(0, 2)].map((c) => Number(c[0])));
+  const { rows, text } = await klines(
+    sim,
+    `/api/v3/klines?symbol=BTCUSDT&interval=1h&startTime=${january.at(-2)![0]}&limit=4`,
+  );
+  assert.deepEqual(
+    rows.map((r) => r[0]),
+    [...january.slice(-2), ...february.slice(0, 2)].map((c) => Number(c[0])),
+  );
   assert.equal(text, `[${[...january.slice(-2), ...february.slice(0, 2)].map(expectedJson).join(',')}]`);
 });
 
@@ -82,7 +91,10 @@ test('a row missing from a file stays missing, and files outside spot/ and usdm/
   await writeFile(join(dir, 'SOLUSDT-1h-2022-09-08.csv'), `${cells.map((c) => c.join(',')).join('\r\n')}\r\n`);
   const sim = await simulator(t, dir);
   for (const prefix of ['/api/v3', '/fapi/v1']) {
-    const { rows } = await klines(sim, `${prefix}/klines?symbol=SOLUSDT&interval=1h&startTime=${cells[0]![0]}&limit=100`);
+    const { rows } = await klines(
+      sim,
+      `${prefix}/klines?symbol=SOLUSDT&interval=1h&startTime=${cells[0]![0]}&limit=100`,
+    );
     assert.equal(rows.length, 23);
     assert.ok(!rows.some((r) => r[0] === Number(missing[0])), 'the gap is not filled');
     assert.equal(rows[13]![0], Number(missing[0]) + 3_600_000);
@@ -98,10 +110,26 @@ test('microsecond timestamps of 2025 spot files are served in milliseconds', asy
   await writeFile(join(dir, 'data', 'spot', 'daily', 'ETHBTC-1m-2025-01-01.csv'), `${row(0)}\n${row(1)}\n`);
   const sim = await simulator(t, dir);
   const { rows } = await klines(sim, `/api/v3/klines?symbol=ETHBTC&interval=1m&startTime=${open}`);
-  assert.deepEqual(rows.map((r) => [r[0], r[6]]), [[open, open + 59_999], [open + 60_000, open + 119_999]]);
+  assert.deepEqual(
+    rows.map((r) => [r[0], r[6]]),
+    [
+      [open, open + 59_999],
+      [open + 60_000, open + 119_999],
+    ],
+  );
   assert.equal(rows[0]![7], '768978.46021630');
-  const info = (await (await fetch(`${sim.url}/api/v3/exchangeInfo?symbol=ETHBTC`)).json()) as { symbols: Array<{ baseAsset: string; quoteAsset: string }> };
-  assert.deepEqual([info.symbols[0]!.baseAsset, info.symbols[0]!.quoteAsset], ['ETH', 'BTC'], 'a symbol known only from CSV files is listed');
+  const info = (await (await fetch(`${sim.url}/api/v3/exchangeInfo?symbol=ETHBTC`)).json()) as {
+    symbols: Array<{ baseAsset: string; quoteAsset: string }>;
+  };
+  assert.deepEqual(
+    [info.symbols[0]!.baseAsset, info.symbols[0]!.quoteAsset],
+    ['ETH', 'BTC'],
+    'a symbol known only from CSV files is listed',
+  );
   const usdm = await fetch(`${sim.url}/fapi/v1/klines?symbol=ETHBTC&interval=1m`);
-  assert.deepEqual(await usdm.json(), { code: -1121, msg: 'Invalid symbol.' }, 'a spot/ file does not list the symbol on USD-M');
+  assert.deepEqual(
+    await usdm.json(),
+    { code: -1121, msg: 'Invalid symbol.' },
+    'a spot/ file does not list the symbol on USD-M',
+  );
 });

@@ -67,7 +67,10 @@ test('added latency reaches the client: one with a shorter timeout fails transie
     await client.close();
     await sim.close();
   });
-  const error = await client.ping().then(() => undefined, (e: unknown) => e);
+  const error = await client.ping().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(StreamForgeError.is(error) && error.code === 'SF_DEPENDENCY_UNAVAILABLE', String(error));
   sim.setFaults({ latencyMs: 0, jitterMs: 0 });
   await client.ping();
@@ -76,11 +79,15 @@ test('added latency reaches the client: one with a shorter timeout fails transie
 test('a failing symbol gets 503 "overloaded" for its market data every time, while exchangeInfo still lists it and other symbols answer', async (t) => {
   const sim = await startExchangeSimulator({ faults: { failingSymbols: ['ETHUSDT'] } });
   t.after(() => sim.close());
-  const klines = (symbol: string) => fetch(`${sim.url}/api/v3/klines?symbol=${symbol}&interval=1m&startTime=${Date.UTC(2024, 0, 1)}&limit=10`);
+  const klines = (symbol: string) =>
+    fetch(`${sim.url}/api/v3/klines?symbol=${symbol}&interval=1m&startTime=${Date.UTC(2024, 0, 1)}&limit=10`);
   for (let i = 0; i < 3; i++) {
     const failing = await klines('ETHUSDT');
     assert.equal(failing.status, 503);
-    assert.deepEqual(await failing.json(), { code: -1008, msg: 'Server is currently overloaded with other requests. Please try again in a few minutes.' });
+    assert.deepEqual(await failing.json(), {
+      code: -1008,
+      msg: 'Server is currently overloaded with other requests. Please try again in a few minutes.',
+    });
   }
   assert.equal((await fetch(`${sim.url}/api/v3/aggTrades?symbol=ETHUSDT&limit=5`)).status, 503);
   assert.equal((await klines('BTCUSDT')).status, 200);

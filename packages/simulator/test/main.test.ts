@@ -23,9 +23,13 @@ test('the simulator process prints its URL as one JSON line, serves, and exits c
   const { url } = JSON.parse(first) as { url: string };
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
 
-  const info = (await (await fetch(`${url}/api/v3/exchangeInfo?symbol=BTCUSDT`)).json()) as { rateLimits: Array<{ limit: number }> };
+  const info = (await (await fetch(`${url}/api/v3/exchangeInfo?symbol=BTCUSDT`)).json()) as {
+    rateLimits: Array<{ limit: number }>;
+  };
   assert.equal(info.rateLimits[0]!.limit, 1200, 'flags reach the simulator');
-  const rows = (await (await fetch(`${url}/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=1662336000000&limit=1`)).json()) as unknown[][];
+  const rows = (await (
+    await fetch(`${url}/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=1662336000000&limit=1`)
+  ).json()) as unknown[][];
   assert.equal(rows[0]![1], '19992.70', 'SIM_KLINES_DIR reaches the simulator');
 
   const exited = once(child, 'exit');

@@ -14,7 +14,10 @@ async function simulator(t: TestContext, options: ExchangeSimulatorOptions = {})
   return sim;
 }
 
-async function get(sim: ExchangeSimulator, path: string): Promise<{ status: number; body: unknown; text: string; headers: Headers }> {
+async function get(
+  sim: ExchangeSimulator,
+  path: string,
+): Promise<{ status: number; body: unknown; text: string; headers: Headers }> {
   const response = await fetch(`${sim.url}${path}`);
   const text = await response.text();
   return { status: response.status, body: JSON.parse(text) as unknown, text, headers: response.headers };
@@ -34,9 +37,25 @@ test('one day of BTCUSDT 5m klines is 288 rows typed exactly as Binance types th
   const [a, b] = [await simulator(t), await simulator(t)];
   const rows = await klines(a, query);
   assert.equal(rows.length, 288);
-  const types = ['number', 'string', 'string', 'string', 'string', 'string', 'number', 'string', 'number', 'string', 'string', 'string'];
+  const types = [
+    'number',
+    'string',
+    'string',
+    'string',
+    'string',
+    'string',
+    'number',
+    'string',
+    'number',
+    'string',
+    'string',
+    'string',
+  ];
   for (const [i, row] of rows.entries()) {
-    assert.deepEqual(row.map((cell) => typeof cell), types);
+    assert.deepEqual(
+      row.map((cell) => typeof cell),
+      types,
+    );
     assert.equal(row[0], start + i * 5 * MINUTE);
     assert.equal(row[6], row[0] + 5 * MINUTE - 1);
     assert.ok(Number.isInteger(row[8]));
@@ -56,27 +75,42 @@ test('klines without times are the most recent ones, ending with the still-open 
   const current = candleOpenTime('1m', NOW);
   assert.equal(rows.at(-1)![0], current);
   assert.ok(rows.at(-1)![6] > NOW, 'the last candle is still open');
-  assert.deepEqual(opens(rows), Array.from({ length: 500 }, (_, i) => current - (499 - i) * MINUTE));
+  assert.deepEqual(
+    opens(rows),
+    Array.from({ length: 500 }, (_, i) => current - (499 - i) * MINUTE),
+  );
 });
 
 test('klines with startTime only are the oldest from the first open time at or after it', async (t) => {
   const sim = await simulator(t);
   const rows = await klines(sim, `symbol=ETHUSDT&interval=1m&startTime=${Date.UTC(2024, 6, 1) + 30_000}&limit=10`);
-  assert.deepEqual(opens(rows), Array.from({ length: 10 }, (_, i) => Date.UTC(2024, 6, 1) + (i + 1) * MINUTE));
+  assert.deepEqual(
+    opens(rows),
+    Array.from({ length: 10 }, (_, i) => Date.UTC(2024, 6, 1) + (i + 1) * MINUTE),
+  );
 });
 
 test('klines with endTime only are the most recent whose open time is at or before it', async (t) => {
   const sim = await simulator(t);
   const end = Date.UTC(2024, 6, 1, 6);
   const rows = await klines(sim, `symbol=ETHUSDT&interval=1m&endTime=${end}&limit=5`);
-  assert.deepEqual(opens(rows), [4, 3, 2, 1, 0].map((i) => end - i * MINUTE));
+  assert.deepEqual(
+    opens(rows),
+    [4, 3, 2, 1, 0].map((i) => end - i * MINUTE),
+  );
 });
 
 test('klines with both times start at startTime and never pass endTime, both ends inclusive', async (t) => {
   const sim = await simulator(t);
   const start = Date.UTC(2024, 6, 1);
-  assert.equal((await klines(sim, `symbol=BNBUSDT&interval=1m&startTime=${start}&endTime=${start + 9 * MINUTE}`)).length, 10);
-  assert.deepEqual(opens(await klines(sim, `symbol=BNBUSDT&interval=1m&startTime=${start}&endTime=${start + 9 * MINUTE}&limit=3`)), [0, 1, 2].map((i) => start + i * MINUTE));
+  assert.equal(
+    (await klines(sim, `symbol=BNBUSDT&interval=1m&startTime=${start}&endTime=${start + 9 * MINUTE}`)).length,
+    10,
+  );
+  assert.deepEqual(
+    opens(await klines(sim, `symbol=BNBUSDT&interval=1m&startTime=${start}&endTime=${start + 9 * MINUTE}&limit=3`)),
+    [0, 1, 2].map((i) => start + i * MINUTE),
+  );
   assert.deepEqual(await klines(sim, `symbol=BNBUSDT&interval=1m&startTime=${start + MINUTE}&endTime=${start}`), []);
 });
 
@@ -94,7 +128,10 @@ test('limit defaults to 500, reaches 1000 on spot and 1500 on USD-M, and is clam
 test('no kline opens in the future or before the symbol was listed', async (t) => {
   const sim = await simulator(t);
   assert.deepEqual(await klines(sim, `symbol=BTCUSDT&interval=1m&startTime=${NOW + MINUTE}`), []);
-  const toFuture = await klines(sim, `symbol=BTCUSDT&interval=1h&startTime=${NOW - 3 * 3_600_000}&endTime=${NOW + DAY}`);
+  const toFuture = await klines(
+    sim,
+    `symbol=BTCUSDT&interval=1h&startTime=${NOW - 3 * 3_600_000}&endTime=${NOW + DAY}`,
+  );
   assert.equal(toFuture.at(-1)![0], candleOpenTime('1h', NOW));
   const first = await klines(sim, 'symbol=BTCUSDT&interval=1d&startTime=0&limit=1');
   assert.equal(first[0]![0], Date.UTC(2017, 7, 17), 'BTCUSDT spot opened on 2017-08-17');
@@ -133,14 +170,38 @@ test('errors carry Binance codes and messages with HTTP 400', async (t) => {
     ['/api/v3/klines?symbol=BTCUSDT&interval=2m', -1120, 'Invalid interval.'],
     ['/api/v3/klines?symbol=BTCUSDT&interval=1mo', -1120, 'Invalid interval.'],
     ['/fapi/v1/klines?symbol=BTCUSDT&interval=1s', -1120, 'Invalid interval.'],
-    ['/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=ten', -1100, "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'."],
-    ['/api/v3/klines?symbol=BTCUSDT&interval=1m&endTime=-5', -1100, "Illegal characters found in parameter 'endTime'; legal range is '^[0-9]{1,20}$'."],
-    ['/api/v3/klines?symbol=btcusdt&interval=1m', -1100, "Illegal characters found in parameter 'symbol'; legal range is '^[A-Z0-9-_.]{1,20}$'."],
+    [
+      '/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=ten',
+      -1100,
+      "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'.",
+    ],
+    [
+      '/api/v3/klines?symbol=BTCUSDT&interval=1m&endTime=-5',
+      -1100,
+      "Illegal characters found in parameter 'endTime'; legal range is '^[0-9]{1,20}$'.",
+    ],
+    [
+      '/api/v3/klines?symbol=btcusdt&interval=1m',
+      -1100,
+      "Illegal characters found in parameter 'symbol'; legal range is '^[A-Z0-9-_.]{1,20}$'.",
+    ],
     ['/api/v3/klines?interval=1m', -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."],
-    ['/api/v3/klines?symbol=BTCUSDT', -1102, "Mandatory parameter 'interval' was not sent, was empty/null, or malformed."],
+    [
+      '/api/v3/klines?symbol=BTCUSDT',
+      -1102,
+      "Mandatory parameter 'interval' was not sent, was empty/null, or malformed.",
+    ],
     ['/api/v3/klines?symbol=BTCUSDT&interval=1m&symbol=ETHUSDT', -1101, 'Duplicate values for a parameter detected.'],
-    ['/api/v3/klines?symbol=BTCUSDT&interval=1m&foo=1', -1104, "Not all sent parameters were read; read '2' parameter(s) but was sent '3'."],
-    ['/api/v3/klines?symbol=BTCUSDT&interval=1m&timeZone=15', -1130, "Data sent for parameter 'timeZone' is not valid."],
+    [
+      '/api/v3/klines?symbol=BTCUSDT&interval=1m&foo=1',
+      -1104,
+      "Not all sent parameters were read; read '2' parameter(s) but was sent '3'.",
+    ],
+    [
+      '/api/v3/klines?symbol=BTCUSDT&interval=1m&timeZone=15',
+      -1130,
+      "Data sent for parameter 'timeZone' is not valid.",
+    ],
     ['/api/v3/aggTrades', -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."],
     ['/api/v3/exchangeInfo?symbol=NOPEUSDT', -1121, 'Invalid symbol.'],
     ['/api/v3/exchangeInfo?symbols=%5B%22BTCUSDT%22%2C%22NOPEUSDT%22%5D', -1121, 'Invalid symbol.'],
@@ -156,14 +217,36 @@ test('errors carry Binance codes and messages with HTTP 400', async (t) => {
 
 test('exchangeInfo lists the configured symbols and announces the weight budget', async (t) => {
   const sim = await simulator(t, { symbols: ['BTCUSDT', 'PEPEUSDT'], weightLimit: { spot: 1200 } });
-  const info = (await get(sim, '/api/v3/exchangeInfo')).body as { timezone: string; serverTime: number; rateLimits: unknown[]; symbols: Array<Record<string, unknown>> };
+  const info = (await get(sim, '/api/v3/exchangeInfo')).body as {
+    timezone: string;
+    serverTime: number;
+    rateLimits: unknown[];
+    symbols: Array<Record<string, unknown>>;
+  };
   assert.equal(info.timezone, 'UTC');
   assert.equal(info.serverTime, NOW);
-  assert.deepEqual(info.rateLimits[0], { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 1200 });
-  assert.deepEqual(info.symbols.map((s) => [s.symbol, s.status, s.baseAsset, s.quoteAsset]), [['BTCUSDT', 'TRADING', 'BTC', 'USDT'], ['PEPEUSDT', 'TRADING', 'PEPE', 'USDT']]);
+  assert.deepEqual(info.rateLimits[0], {
+    rateLimitType: 'REQUEST_WEIGHT',
+    interval: 'MINUTE',
+    intervalNum: 1,
+    limit: 1200,
+  });
+  assert.deepEqual(
+    info.symbols.map((s) => [s.symbol, s.status, s.baseAsset, s.quoteAsset]),
+    [
+      ['BTCUSDT', 'TRADING', 'BTC', 'USDT'],
+      ['PEPEUSDT', 'TRADING', 'PEPE', 'USDT'],
+    ],
+  );
   const one = (await get(sim, '/api/v3/exchangeInfo?symbol=BTCUSDT')).body as { symbols: Array<{ symbol: string }> };
-  assert.deepEqual(one.symbols.map((s) => s.symbol), ['BTCUSDT']);
-  const usdm = (await get(sim, '/fapi/v1/exchangeInfo')).body as { rateLimits: Array<{ limit: number }>; symbols: Array<{ contractType: string }> };
+  assert.deepEqual(
+    one.symbols.map((s) => s.symbol),
+    ['BTCUSDT'],
+  );
+  const usdm = (await get(sim, '/fapi/v1/exchangeInfo')).body as {
+    rateLimits: Array<{ limit: number }>;
+    symbols: Array<{ contractType: string }>;
+  };
   assert.equal(usdm.rateLimits[0]!.limit, 2400);
   assert.equal(usdm.symbols[0]!.contractType, 'PERPETUAL');
   assert.deepEqual((await get(sim, '/api/v3/ping')).body, {});
@@ -174,7 +257,8 @@ test('aggTrades have gapless ids, inclusive time bounds, and page by fromId', as
   const sim = await simulator(t);
   const start = Date.UTC(2024, 6, 1, 10);
   const end = start + 10_000;
-  const inRange = (await get(sim, `/api/v3/aggTrades?symbol=BTCUSDT&startTime=${start}&endTime=${end}&limit=1000`)).body as AggTrade[];
+  const inRange = (await get(sim, `/api/v3/aggTrades?symbol=BTCUSDT&startTime=${start}&endTime=${end}&limit=1000`))
+    .body as AggTrade[];
   assert.ok(inRange.length > 50);
   for (const [i, trade] of inRange.entries()) {
     assert.deepEqual(Object.keys(trade), ['a', 'p', 'q', 'f', 'l', 'T', 'm', 'M']);
@@ -193,16 +277,25 @@ test('aggTrades have gapless ids, inclusive time bounds, and page by fromId', as
   const latest = (await get(sim, '/api/v3/aggTrades?symbol=BTCUSDT')).body as AggTrade[];
   assert.equal(latest.length, 500);
   assert.ok(latest.at(-1)!.T <= NOW && latest.at(-1)!.T > NOW - MINUTE);
-  const usdm = (await get(sim, `/fapi/v1/aggTrades?symbol=BTCUSDT&startTime=${start}&endTime=${end}&limit=3`)).body as AggTrade[];
+  const usdm = (await get(sim, `/fapi/v1/aggTrades?symbol=BTCUSDT&startTime=${start}&endTime=${end}&limit=3`))
+    .body as AggTrade[];
   assert.deepEqual(Object.keys(usdm[0]!), ['a', 'p', 'q', 'f', 'l', 'T', 'm'], 'USD-M has no M field');
-  assert.deepEqual((await get(sim, `/fapi/v1/aggTrades?symbol=BTCUSDT&startTime=${start}&endTime=${start + 3_600_000}`)).body, { code: -1127, msg: 'More than 1 hours between startTime and endTime.' });
+  assert.deepEqual(
+    (await get(sim, `/fapi/v1/aggTrades?symbol=BTCUSDT&startTime=${start}&endTime=${start + 3_600_000}`)).body,
+    { code: -1127, msg: 'More than 1 hours between startTime and endTime.' },
+  );
 });
 
 test('the stand-in reports its own counters at /_sim/stats, outside the Binance paths and their weight', async (t) => {
   const simulator = await startExchangeSimulator({ requestLogSize: 10 });
   t.after(() => simulator.close());
   await (await fetch(`${simulator.url}/api/v3/klines?symbol=BTCUSDT&interval=1h&limit=10`)).text();
-  const stats = (await (await fetch(`${simulator.url}/_sim/stats`)).json()) as { requests: number; byStatus: Record<string, number>; weightByWindow: { spot: Array<{ used: number }> }; recent?: unknown };
+  const stats = (await (await fetch(`${simulator.url}/_sim/stats`)).json()) as {
+    requests: number;
+    byStatus: Record<string, number>;
+    weightByWindow: { spot: Array<{ used: number }> };
+    recent?: unknown;
+  };
   assert.equal(stats.requests, 1);
   assert.equal(stats.byStatus['200'], 1);
   assert.equal(stats.weightByWindow.spot.at(-1)?.used, 2);

@@ -3,14 +3,20 @@ import assert from 'node:assert/strict';
 import { startExchangeSimulator, type ExchangeSimulator, type ExchangeSimulatorOptions } from '../src/index.ts';
 
 /** A simulator whose clock the test moves by hand. */
-async function simulator(t: TestContext, options: ExchangeSimulatorOptions = {}): Promise<{ sim: ExchangeSimulator; clock: { now: number } }> {
+async function simulator(
+  t: TestContext,
+  options: ExchangeSimulatorOptions = {},
+): Promise<{ sim: ExchangeSimulator; clock: { now: number } }> {
   const clock = { now: Date.UTC(2024, 7, 1, 12, 0, 15) };
   const sim = await startExchangeSimulator({ clock: () => clock.now, ...options });
   t.after(() => sim.close());
   return { sim, clock };
 }
 
-async function call(sim: ExchangeSimulator, path: string): Promise<{ status: number; used: number; retryAfter: string | null; body: unknown }> {
+async function call(
+  sim: ExchangeSimulator,
+  path: string,
+): Promise<{ status: number; used: number; retryAfter: string | null; body: unknown }> {
   const response = await fetch(`${sim.url}${path}`);
   return {
     status: response.status,
@@ -22,7 +28,7 @@ async function call(sim: ExchangeSimulator, path: string): Promise<{ status: num
 
 const KLINES = '/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1';
 
-test('X-MBX-USED-WEIGHT-1M grows by each endpoint\'s documented weight, per market', async (t) => {
+test("X-MBX-USED-WEIGHT-1M grows by each endpoint's documented weight, per market", async (t) => {
   const { sim } = await simulator(t);
   const spot: Array<[string, number]> = [
     [KLINES, 2],
@@ -75,7 +81,10 @@ test('past the budget a request gets 429, Retry-After until the minute ends, and
   const next = await call(sim, KLINES);
   assert.deepEqual([next.status, next.used], [200, 2]);
   assert.equal(sim.stats().rateLimited, 1);
-  assert.deepEqual(sim.stats().weightByWindow.spot.map((w) => w.used), [10, 2]);
+  assert.deepEqual(
+    sim.stats().weightByWindow.spot.map((w) => w.used),
+    [10, 2],
+  );
 });
 
 test('an IP that keeps sending while refused is banned with 418, and bans double', async (t) => {
@@ -87,7 +96,10 @@ test('an IP that keeps sending while refused is banned with 418, and bans double
   const until = clock.now + 120_000;
   assert.equal(ban.status, 418);
   assert.equal(ban.retryAfter, '120');
-  assert.deepEqual(ban.body, { code: -1003, msg: `Way too much request weight used; IP banned until ${until}. Please use WebSocket Streams for live updates to avoid bans.` });
+  assert.deepEqual(ban.body, {
+    code: -1003,
+    msg: `Way too much request weight used; IP banned until ${until}. Please use WebSocket Streams for live updates to avoid bans.`,
+  });
   clock.now += 60_000;
   const still = await call(sim, '/api/v3/ping');
   assert.deepEqual([still.status, still.retryAfter], [418, '60'], 'banned across windows, whatever the endpoint');

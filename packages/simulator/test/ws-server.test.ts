@@ -25,7 +25,11 @@ interface Sim {
   side: WebSocketSide;
 }
 
-async function simulator(t: TestContext, options: ExchangeSimulatorOptions = {}, ws: WebSocketSideOptions = {}): Promise<Sim> {
+async function simulator(
+  t: TestContext,
+  options: ExchangeSimulatorOptions = {},
+  ws: WebSocketSideOptions = {},
+): Promise<Sim> {
   const sim = await startExchangeSimulator(options);
   const side = attachWebSocketSide(sim, ws);
   t.after(async () => {
@@ -38,7 +42,12 @@ async function simulator(t: TestContext, options: ExchangeSimulatorOptions = {},
 /** A clock the test moves by hand. */
 function manualClock(start = START): { now: () => number; advance(ms: number): void } {
   let now = start;
-  return { now: () => now, advance: (ms) => { now += ms; } };
+  return {
+    now: () => now,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
 }
 
 interface Client {
@@ -59,20 +68,32 @@ async function connect(t: TestContext, url: string, options: WebSocket.ClientOpt
     send: (body) => ws.send(typeof body === 'string' ? body : JSON.stringify(body)),
   };
   ws.on('message', (data) => client.frames.push(JSON.parse(data.toString()) as Record<string, unknown>));
-  ws.on('ping', () => { client.pings += 1; });
+  ws.on('ping', () => {
+    client.pings += 1;
+  });
   ws.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`))); });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
   t.after(() => ws.terminate());
   return client;
 }
 
-const payloads = (client: Client, stream: string) => client.frames.filter((f) => f.stream === stream).map((f) => f.data as Record<string, unknown>);
+const payloads = (client: Client, stream: string) =>
+  client.frames.filter((f) => f.stream === stream).map((f) => f.data as Record<string, unknown>);
 
 test('/ws/<stream> sends raw payloads, /stream wraps them as {stream, data}, and USD-M lives under /fstream', async (t) => {
   const { side } = await simulator(t, { clock: anchoredTime(30, START, Date.now()).now });
   const raw = await connect(t, `${side.urls.spot}/ws/btcusdt@aggTrade`);
   const combined = await connect(t, `${side.urls.usdm}/stream?streams=ethusdt@aggTrade/btcusdt@bookTicker`);
-  await waitFor('raw and combined messages', () => raw.frames.length >= 3 && payloads(combined, 'ethusdt@aggTrade').length >= 3 && payloads(combined, 'btcusdt@bookTicker').length >= 1);
+  await waitFor(
+    'raw and combined messages',
+    () =>
+      raw.frames.length >= 3 &&
+      payloads(combined, 'ethusdt@aggTrade').length >= 3 &&
+      payloads(combined, 'btcusdt@bookTicker').length >= 1,
+  );
   const trade = raw.frames[0]!;
   assert.equal(trade.e, 'aggTrade');
   assert.equal(trade.s, 'BTCUSDT');
@@ -92,14 +113,38 @@ test('control methods answer as Binance does, with its error bodies', async (t) 
   const client = await connect(t, `${side.urls.usdm}/ws`);
   const requests: Array<[unknown, unknown]> = [
     // A symbol the simulator does not list: subscriptions are kept, but no data interleaves with the replies.
-    [{ method: 'SUBSCRIBE', params: ['xyzusdt@aggTrade', 'xyzusdt@depth'], id: 1 }, { result: null, id: 1 }],
-    [{ method: 'LIST_SUBSCRIPTIONS', id: 3 }, { result: ['xyzusdt@aggTrade', 'xyzusdt@depth'], id: 3 }],
-    [{ method: 'UNSUBSCRIBE', params: ['xyzusdt@depth'], id: 312 }, { result: null, id: 312 }],
-    [{ method: 'GET_PROPERTY', params: ['combined'], id: 2 }, { result: false, id: 2 }],
-    [{ method: 'SET_PROPERTY', params: ['combined', true], id: 5 }, { result: null, id: 5 }],
-    [{ method: 'GET_PROPERTY', params: ['combined'], id: 'abc' }, { result: true, id: 'abc' }],
-    [{ method: 'GET_PROPERTY', params: ['colour'], id: 6 }, { code: 0, msg: 'Unknown property', id: 6 }],
-    [{ method: 'SET_PROPERTY', params: ['combined', 'yes'], id: 7 }, { code: 1, msg: 'Invalid value type: expected Boolean' }],
+    [
+      { method: 'SUBSCRIBE', params: ['xyzusdt@aggTrade', 'xyzusdt@depth'], id: 1 },
+      { result: null, id: 1 },
+    ],
+    [
+      { method: 'LIST_SUBSCRIPTIONS', id: 3 },
+      { result: ['xyzusdt@aggTrade', 'xyzusdt@depth'], id: 3 },
+    ],
+    [
+      { method: 'UNSUBSCRIBE', params: ['xyzusdt@depth'], id: 312 },
+      { result: null, id: 312 },
+    ],
+    [
+      { method: 'GET_PROPERTY', params: ['combined'], id: 2 },
+      { result: false, id: 2 },
+    ],
+    [
+      { method: 'SET_PROPERTY', params: ['combined', true], id: 5 },
+      { result: null, id: 5 },
+    ],
+    [
+      { method: 'GET_PROPERTY', params: ['combined'], id: 'abc' },
+      { result: true, id: 'abc' },
+    ],
+    [
+      { method: 'GET_PROPERTY', params: ['colour'], id: 6 },
+      { code: 0, msg: 'Unknown property', id: 6 },
+    ],
+    [
+      { method: 'SET_PROPERTY', params: ['combined', 'yes'], id: 7 },
+      { code: 1, msg: 'Invalid value type: expected Boolean' },
+    ],
   ];
   for (const [request, reply] of requests) {
     clock.advance(200); // five messages a second, inside USD-M's limit of ten
@@ -111,7 +156,10 @@ test('control methods answer as Binance does, with its error bodies', async (t) 
   const errors: Array<[string, RegExp]> = [
     ['{"method":"SET_PROPERTY","params":[1,true],"id":8}', /^Invalid request: property name must be a string$/],
     ['{"method":"LIST_SUBSCRIPTIONS","id":[1]}', /^Invalid request: request ID must be an unsigned integer$/],
-    ['{"method":"PING","id":9}', /^Invalid request: unknown variant `PING`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column \d+$/],
+    [
+      '{"method":"PING","id":9}',
+      /^Invalid request: unknown variant `PING`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column \d+$/,
+    ],
   ];
   for (const [text, msg] of errors) {
     clock.advance(200);
@@ -132,7 +180,10 @@ test('control methods answer as Binance does, with its error bodies', async (t) 
 test('stream names are lowercase: an upper-case or unknown stream is accepted and stays silent', async (t) => {
   const clock = anchoredTime(30, START, Date.now());
   const { side } = await simulator(t, { clock: clock.now });
-  const client = await connect(t, `${side.urls.spot}/stream?streams=BTCUSDT@aggTrade/btcusdt@kline_7m/btcusdt@aggTrade`);
+  const client = await connect(
+    t,
+    `${side.urls.spot}/stream?streams=BTCUSDT@aggTrade/btcusdt@kline_7m/btcusdt@aggTrade`,
+  );
   await waitFor('lowercase stream flows', () => payloads(client, 'btcusdt@aggTrade').length >= 20);
   assert.deepEqual(new Set(client.frames.map((f) => f.stream)), new Set(['btcusdt@aggTrade']));
 });
@@ -141,15 +192,56 @@ test('every candle ends with one final x:true message equal to the REST kline, a
   const clock = anchoredTime(120, START - 5_000, Date.now());
   const { sim, side } = await simulator(t, { clock: clock.now });
   const client = await connect(t, `${side.urls.spot}/ws/ethusdt@kline_1m`);
-  await waitFor('two final candles', () => client.frames.filter((f) => (f.k as { x: boolean }).x).length >= 2, { timeoutMs: 10_000 });
-  const klines = client.frames.map((f) => f as { E: number; k: { t: number; T: number; x: boolean; o: string; c: string; h: string; l: string; v: string; n: number; q: string; V: string; Q: string; f: number; L: number } });
+  await waitFor('two final candles', () => client.frames.filter((f) => (f.k as { x: boolean }).x).length >= 2, {
+    timeoutMs: 10_000,
+  });
+  const klines = client.frames.map(
+    (f) =>
+      f as {
+        E: number;
+        k: {
+          t: number;
+          T: number;
+          x: boolean;
+          o: string;
+          c: string;
+          h: string;
+          l: string;
+          v: string;
+          n: number;
+          q: string;
+          V: string;
+          Q: string;
+          f: number;
+          L: number;
+        };
+      },
+  );
   const finals = klines.filter((m) => m.k.x);
   for (const [n, final] of finals.entries()) {
     assert.equal(finals.filter((m) => m.k.t === final.k.t).length, 1, 'one final message per candle');
     assert.equal(final.E, final.k.T + 1, 'sent when the candle closes');
-    const rows = (await (await fetch(`${sim.url}/api/v3/klines?symbol=ETHUSDT&interval=1m&startTime=${final.k.t}&limit=1`)).json()) as KlineRow[];
+    const rows = (await (
+      await fetch(`${sim.url}/api/v3/klines?symbol=ETHUSDT&interval=1m&startTime=${final.k.t}&limit=1`)
+    ).json()) as KlineRow[];
     const row = rows[0]!;
-    assert.deepEqual([final.k.t, final.k.o, final.k.h, final.k.l, final.k.c, final.k.v, final.k.T, final.k.q, final.k.n, final.k.V, final.k.Q], row.slice(0, 11), 'the final message is the REST kline');
+    assert.deepEqual(
+      [
+        final.k.t,
+        final.k.o,
+        final.k.h,
+        final.k.l,
+        final.k.c,
+        final.k.v,
+        final.k.T,
+        final.k.q,
+        final.k.n,
+        final.k.V,
+        final.k.Q,
+      ],
+      row.slice(0, 11),
+      'the final message is the REST kline',
+    );
     const updates = klines.filter((m) => m.k.t === final.k.t && !m.k.x);
     if (n > 0) assert.equal(updates.length, 29, 'an update every 2 s of the candle, the last one at 58 s');
     for (const [a, b] of updates.slice(1).map((m, i) => [updates[i]!, m] as const)) assert.equal(b.E - a.E, 2_000);
@@ -161,15 +253,34 @@ test('aggTrade ids are gapless and the REST aggTrades of the same ids; trades ar
   const clock = anchoredTime(20, START, Date.now());
   const { sim, side } = await simulator(t, { clock: clock.now });
   const client = await connect(t, `${side.urls.spot}/stream?streams=btcusdt@aggTrade/btcusdt@trade`);
-  await waitFor('trades', () => payloads(client, 'btcusdt@aggTrade').length >= 200 && payloads(client, 'btcusdt@trade').length >= 200);
+  await waitFor(
+    'trades',
+    () => payloads(client, 'btcusdt@aggTrade').length >= 200 && payloads(client, 'btcusdt@trade').length >= 200,
+  );
   const aggs = payloads(client, 'btcusdt@aggTrade') as unknown as Array<AggTrade & { e: string; E: number; s: string }>;
   for (let i = 1; i < aggs.length; i++) assert.equal(aggs[i]!.a, aggs[i - 1]!.a + 1);
-  const rest = (await (await fetch(`${sim.url}/api/v3/aggTrades?symbol=BTCUSDT&fromId=${aggs[0]!.a}&limit=100`)).json()) as AggTrade[];
-  assert.deepEqual(aggs.slice(0, 100).map(({ e: _e, E: _E, s: _s, ...trade }) => trade), rest);
-  const trades = payloads(client, 'btcusdt@trade') as unknown as Array<{ t: number; p: string; q: string; T: number; m: boolean }>;
+  const rest = (await (
+    await fetch(`${sim.url}/api/v3/aggTrades?symbol=BTCUSDT&fromId=${aggs[0]!.a}&limit=100`)
+  ).json()) as AggTrade[];
+  assert.deepEqual(
+    aggs.slice(0, 100).map(({ e: _e, E: _E, s: _s, ...trade }) => trade),
+    rest,
+  );
+  const trades = payloads(client, 'btcusdt@trade') as unknown as Array<{
+    t: number;
+    p: string;
+    q: string;
+    T: number;
+    m: boolean;
+  }>;
   for (let i = 1; i < trades.length; i++) assert.equal(trades[i]!.t, trades[i - 1]!.t + 1);
-  const history = (await (await fetch(`${sim.url}/api/v3/historicalTrades?symbol=BTCUSDT&fromId=${trades[0]!.t}&limit=100`)).json()) as RawTrade[];
-  assert.deepEqual(trades.slice(0, 100).map((x) => [x.t, x.p, x.q, x.T, x.m]), history.map((x) => [x.id, x.price, x.qty, x.time, x.isBuyerMaker]));
+  const history = (await (
+    await fetch(`${sim.url}/api/v3/historicalTrades?symbol=BTCUSDT&fromId=${trades[0]!.t}&limit=100`)
+  ).json()) as RawTrade[];
+  assert.deepEqual(
+    trades.slice(0, 100).map((x) => [x.t, x.p, x.q, x.T, x.m]),
+    history.map((x) => [x.id, x.price, x.qty, x.time, x.isBuyerMaker]),
+  );
   const first = aggs.find((a) => a.f === trades[0]!.t) ?? rest[0]!;
   assert.ok(first.f <= trades[0]!.t, 'raw trade ids are the aggregate trades’ f…l ranges');
 });
@@ -180,7 +291,8 @@ for (const market of ['spot', 'usdm'] as const) {
     const { sim, side } = await simulator(t, { clock: clock.now });
     const path = market === 'spot' ? '/api/v3/depth' : '/fapi/v1/depth';
     const client = await connect(t, `${side.urls[market]}/ws/solusdt@depth@100ms`);
-    const snapshot = async (): Promise<DepthSnapshot> => (await (await fetch(`${sim.url}${path}?symbol=SOLUSDT&limit=1000`)).json()) as DepthSnapshot;
+    const snapshot = async (): Promise<DepthSnapshot> =>
+      (await (await fetch(`${sim.url}${path}?symbol=SOLUSDT&limit=1000`)).json()) as DepthSnapshot;
     const book = new OrderBookSync({ market, symbol: 'SOLUSDT', fetchSnapshot: snapshot });
     let seen = 0;
     for (let step = 0; step < 40; step++) {
@@ -275,9 +387,15 @@ test('fault knobs: a dropped connection ends without a close frame, skipped mess
   const before = client.frames.length;
   await waitFor('trades after the skip', () => client.frames.length >= before + 10);
   const ids = client.frames.map((f) => f.a as number);
-  const jumps = ids.slice(1).map((id, i) => id - ids[i]!).filter((d) => d !== 1);
+  const jumps = ids
+    .slice(1)
+    .map((id, i) => id - ids[i]!)
+    .filter((d) => d !== 1);
   assert.deepEqual(jumps, [6], 'exactly five ids missing');
-  const stats = (await (await fetch(`${sim.url}/_sim/ws/stats`)).json()) as { messagesSkipped: number; connectionsOpen: number };
+  const stats = (await (await fetch(`${sim.url}/_sim/ws/stats`)).json()) as {
+    messagesSkipped: number;
+    connectionsOpen: number;
+  };
   assert.equal(stats.messagesSkipped, 5);
   const dropped = await (await fetch(`${sim.url}/_sim/ws/drop`, { method: 'POST' })).json();
   assert.deepEqual(dropped, { dropped: 1 });
@@ -287,15 +405,23 @@ test('fault knobs: a dropped connection ends without a close frame, skipped mess
 });
 
 test('a recorded capture replays frame by frame for the subscribed streams, with its snapshots on the REST depth path', async (t) => {
-  const capture = await loadCapture(`${WS_FIXTURES}usdm-capture-2021-07-22.jsonl`, `${WS_FIXTURES}usdm-depth-snapshots-2021-07-22.jsonl`);
+  const capture = await loadCapture(
+    `${WS_FIXTURES}usdm-capture-2021-07-22.jsonl`,
+    `${WS_FIXTURES}usdm-depth-snapshots-2021-07-22.jsonl`,
+  );
   assert.equal(capture.market, 'usdm');
   const clock = anchoredTime(50, START, Date.now());
   const { sim, side } = await simulator(t, { clock: clock.now, symbols: [DEFAULT_SYMBOLS[0]!] }, { replay: capture });
   const streams = ['sushiusdt@depth@100ms', 'ctkusdt@kline_1m'];
   const client = await connect(t, `${side.urls.usdm}/stream?streams=${streams.join('/')}`);
   const expected = capture.frames.filter((f) => streams.includes(f.stream));
-  await waitFor('the whole capture of those streams', () => client.frames.length === expected.length, { timeoutMs: 10_000 });
-  assert.deepEqual(client.frames, expected.map((f) => ({ stream: f.stream, data: JSON.parse(f.raw) as unknown })));
+  await waitFor('the whole capture of those streams', () => client.frames.length === expected.length, {
+    timeoutMs: 10_000,
+  });
+  assert.deepEqual(
+    client.frames,
+    expected.map((f) => ({ stream: f.stream, data: JSON.parse(f.raw) as unknown })),
+  );
   const depth = (await (await fetch(`${sim.url}/fapi/v1/depth?symbol=SUSHIUSDT&limit=1000`)).json()) as DepthSnapshot;
   assert.equal(depth.lastUpdateId, capture.snapshots.find((s) => s.symbol === 'SUSHIUSDT')!.body.lastUpdateId);
   assert.equal(depth.bids.length, 1000);

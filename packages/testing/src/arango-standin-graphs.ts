@@ -47,7 +47,14 @@ export class ArangoFailure extends Error {
 
 const NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,255}$/;
 // errors.dat: graph not found, duplicate, malformed edge definition, edge definition names a document collection.
-const E = { notFound: 1924, duplicate: 1925, malformed: 1923, missingName: 1922, isDocument: 1944, illegalName: 1208 } as const;
+const E = {
+  notFound: 1924,
+  duplicate: 1925,
+  malformed: 1923,
+  missingName: 1922,
+  isDocument: 1944,
+  illegalName: 1208,
+} as const;
 
 const describe = (g: NamedGraph): Record<string, unknown> => ({
   _key: g.name,
@@ -69,17 +76,33 @@ function edgeDefinitions(value: unknown): EdgeDefinition[] {
   return value.map((d) => {
     const def = d as Partial<EdgeDefinition>;
     const names = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
-    if (typeof def !== 'object' || def === null || typeof def.collection !== 'string' || names(def.from).length === 0 || names(def.to).length === 0) {
-      throw new ArangoFailure(400, E.malformed, 'edge definition is malformed. It has to be an array of objects with [ collection, from, to ]');
+    if (
+      typeof def !== 'object' ||
+      def === null ||
+      typeof def.collection !== 'string' ||
+      names(def.from).length === 0 ||
+      names(def.to).length === 0
+    ) {
+      throw new ArangoFailure(
+        400,
+        E.malformed,
+        'edge definition is malformed. It has to be an array of objects with [ collection, from, to ]',
+      );
     }
     return { collection: def.collection, from: names(def.from), to: names(def.to) };
   });
 }
 
 /** Routes `/_api/gharial…`; returns [status, body] or undefined when the route is not gharial's. */
-export function routeGharial(db: GraphDatabase, method: string, api: string[], body: unknown): [number, unknown] | undefined {
+export function routeGharial(
+  db: GraphDatabase,
+  method: string,
+  api: string[],
+  body: unknown,
+): [number, unknown] | undefined {
   if (api[0] !== '_api' || api[1] !== 'gharial') return undefined;
-  if (method === 'GET' && api.length === 2) return [200, { error: false, code: 200, graphs: [...db.graphs.values()].map(describe) }];
+  if (method === 'GET' && api.length === 2)
+    return [200, { error: false, code: 200, graphs: [...db.graphs.values()].map(describe) }];
   if (method === 'GET' && api.length === 3) {
     const graph = db.graphs.get(api[2]!);
     if (!graph) throw new ArangoFailure(404, E.notFound, `graph '${api[2]}' not found`);
@@ -87,14 +110,16 @@ export function routeGharial(db: GraphDatabase, method: string, api: string[], b
   }
   if (method === 'POST' && api.length === 2) {
     const spec = (body ?? {}) as { name?: unknown; edgeDefinitions?: unknown; orphanCollections?: unknown };
-    if (typeof spec.name !== 'string' || spec.name === '') throw new ArangoFailure(400, E.missingName, 'graph name is missing');
+    if (typeof spec.name !== 'string' || spec.name === '')
+      throw new ArangoFailure(400, E.missingName, 'graph name is missing');
     if (!NAME.test(spec.name)) throw new ArangoFailure(400, E.illegalName, `illegal name: graph name invalid`);
     if (db.graphs.has(spec.name)) throw new ArangoFailure(409, E.duplicate, `graph already exists`);
     const definitions = edgeDefinitions(spec.edgeDefinitions);
     const orphans = Array.isArray(spec.orphanCollections) ? spec.orphanCollections.map(String) : [];
     for (const d of definitions) {
       const type = db.typeOf(d.collection);
-      if (type === COLLECTION_TYPES.document) throw new ArangoFailure(400, E.isDocument, `Collection used as a relation exists: ${d.collection}`);
+      if (type === COLLECTION_TYPES.document)
+        throw new ArangoFailure(400, E.isDocument, `Collection used as a relation exists: ${d.collection}`);
     }
     for (const d of definitions) {
       if (db.typeOf(d.collection) === undefined) db.create(d.collection, COLLECTION_TYPES.edge);

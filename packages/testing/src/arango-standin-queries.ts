@@ -30,16 +30,20 @@ const unset = (doc: Doc): Doc => {
   const { _key: _k, _id: _i, _rev: _r, ...rest } = doc;
   return rest;
 };
-const cmp = (a: unknown, b: unknown): number => ((a as number | string) < (b as number | string) ? -1 : (a as number | string) > (b as number | string) ? 1 : 0);
+const cmp = (a: unknown, b: unknown): number =>
+  (a as number | string) < (b as number | string) ? -1 : (a as number | string) > (b as number | string) ? 1 : 0;
 const all = (ctx: QueryContext, collection: string): Doc[] => [...ctx.docs(collection)!.values()];
 const limited = <T>(items: T[], limit: unknown): T[] => items.slice(0, Number(limit));
-const without = (doc: Doc, ...fields: string[]): Doc => Object.fromEntries(Object.entries(doc).filter(([k]) => !fields.includes(k)));
+const without = (doc: Doc, ...fields: string[]): Doc =>
+  Object.fromEntries(Object.entries(doc).filter(([k]) => !fields.includes(k)));
 /** REMOVE of every document of `@@collection` that `keep` selects; returns nothing, as the AQL does. */
-const removing = (keep: (d: Doc, bind: Record<string, unknown>) => boolean) => (bind: Record<string, unknown>, ctx: QueryContext): unknown[] => {
-  const name = String(bind['@collection']);
-  for (const d of all(ctx, name).filter((doc) => keep(doc, bind))) ctx.remove(name, String(d._key));
-  return [];
-};
+const removing =
+  (keep: (d: Doc, bind: Record<string, unknown>) => boolean) =>
+  (bind: Record<string, unknown>, ctx: QueryContext): unknown[] => {
+    const name = String(bind['@collection']);
+    for (const d of all(ctx, name).filter((doc) => keep(doc, bind))) ctx.remove(name, String(d._key));
+    return [];
+  };
 
 export const STANDIN_QUERIES: StandinQuery[] = [
   {
@@ -49,7 +53,13 @@ export const STANDIN_QUERIES: StandinQuery[] = [
   LIMIT @limit
   RETURN UNSET(d, "_key", "_id", "_rev")`,
     collections: [],
-    run: (bind, ctx) => limited(all(ctx, String(bind['@collection'])).filter((d) => cmp(d._key, bind.after) > 0).sort((a, b) => cmp(a._key, b._key)), bind.limit).map(unset),
+    run: (bind, ctx) =>
+      limited(
+        all(ctx, String(bind['@collection']))
+          .filter((d) => cmp(d._key, bind.after) > 0)
+          .sort((a, b) => cmp(a._key, b._key)),
+        bind.limit,
+      ).map(unset),
   },
   {
     text: `LET parts = (FOR p IN workflow_pages FILTER p.queue_id == @queue_id RETURN { page: p.page, pages: p.pages, parts: p.parts, records: p.records })
@@ -60,14 +70,17 @@ RETURN { pagesDone: LENGTH(done), pagesTotal: MAX(parts[*].pages), recordsWritte
     run(bind, ctx) {
       const parts = all(ctx, 'workflow_pages').filter((p) => p.queue_id === bind.queue_id);
       const groups = new Map<string, number>();
-      for (const p of parts) groups.set(JSON.stringify([p.page, p.parts]), (groups.get(JSON.stringify([p.page, p.parts])) ?? 0) + 1);
+      for (const p of parts)
+        groups.set(JSON.stringify([p.page, p.parts]), (groups.get(JSON.stringify([p.page, p.parts])) ?? 0) + 1);
       const done = [...groups].filter(([group, stored]) => stored >= (JSON.parse(group) as number[])[1]).length;
-      return [{
-        pagesDone: done,
-        pagesTotal: parts.length === 0 ? null : Math.max(...parts.map((p) => Number(p.pages))),
-        recordsWritten: parts.reduce((sum, p) => sum + Number(p.records), 0),
-        rejected: all(ctx, 'rejected_records').filter((r) => r.queue_id === bind.queue_id).length,
-      }];
+      return [
+        {
+          pagesDone: done,
+          pagesTotal: parts.length === 0 ? null : Math.max(...parts.map((p) => Number(p.pages))),
+          recordsWritten: parts.reduce((sum, p) => sum + Number(p.records), 0),
+          rejected: all(ctx, 'rejected_records').filter((r) => r.queue_id === bind.queue_id).length,
+        },
+      ];
     },
   },
   {
@@ -77,21 +90,42 @@ RETURN { pagesDone: LENGTH(done), pagesTotal: MAX(parts[*].pages), recordsWritte
   LIMIT @limit
   RETURN { collection: r.collection, queue_id: r.queue_id, key: r.key, reason: r.reason, record: r.record }`,
     collections: ['rejected_records'],
-    run: (bind, ctx) => limited(all(ctx, 'rejected_records').filter((r) => r.queue_id === bind.queue_id).sort((a, b) => cmp(a.rejected_at, b.rejected_at) || cmp(a.position, b.position)), bind.limit)
-      .map((r) => ({ collection: r.collection, queue_id: r.queue_id, key: r.key ?? null, reason: r.reason, record: r.record })),
+    run: (bind, ctx) =>
+      limited(
+        all(ctx, 'rejected_records')
+          .filter((r) => r.queue_id === bind.queue_id)
+          .sort((a, b) => cmp(a.rejected_at, b.rejected_at) || cmp(a.position, b.position)),
+        bind.limit,
+      ).map((r) => ({
+        collection: r.collection,
+        queue_id: r.queue_id,
+        key: r.key ?? null,
+        reason: r.reason,
+        record: r.record,
+      })),
   },
-  ...[false, true].map((byStatus): StandinQuery => ({
-    text: `FOR w IN workflows
+  ...[false, true].map(
+    (byStatus): StandinQuery => ({
+      text: `FOR w IN workflows
 ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @before_at || (w.created_at == @before_at && w.queue_id < @before)
   SORT w.created_at DESC, w.queue_id DESC
   LIMIT @limit
   RETURN UNSET(w, "_key", "_id", "_rev")`,
-    collections: ['workflows'],
-    run: (bind, ctx) => limited(all(ctx, 'workflows')
-      .filter((w) => !byStatus || w.status === bind.status)
-      .filter((w) => cmp(w.created_at, bind.before_at) < 0 || (w.created_at === bind.before_at && cmp(w.queue_id, bind.before) < 0))
-      .sort((a, b) => cmp(b.created_at, a.created_at) || cmp(b.queue_id, a.queue_id)), bind.limit).map(unset),
-  })),
+      collections: ['workflows'],
+      run: (bind, ctx) =>
+        limited(
+          all(ctx, 'workflows')
+            .filter((w) => !byStatus || w.status === bind.status)
+            .filter(
+              (w) =>
+                cmp(w.created_at, bind.before_at) < 0 ||
+                (w.created_at === bind.before_at && cmp(w.queue_id, bind.before) < 0),
+            )
+            .sort((a, b) => cmp(b.created_at, a.created_at) || cmp(b.queue_id, a.queue_id)),
+          bind.limit,
+        ).map(unset),
+    }),
+  ),
   {
     text: `FOR w IN workflows
   FILTER w._key == @key && w.version == @expected
@@ -112,9 +146,18 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
   LIMIT @limit
   RETURN { queue_id: e.queue_id, event_id: e.event_id, received_at: e.received_at, event: e.event }`,
     collections: ['workflow_events'],
-    run: (bind, ctx) => limited(all(ctx, 'workflow_events').filter((e) => e.queue_id === bind.queue_id && (cmp(e.received_at, bind.after) > 0 || (cmp(e.received_at, bind.after) === 0 && cmp(e.event_id, bind.after_id) > 0)))
-      .sort((a, b) => cmp(a.received_at, b.received_at) || cmp(a.event_id, b.event_id)), bind.limit)
-      .map((e) => ({ queue_id: e.queue_id, event_id: e.event_id, received_at: e.received_at, event: e.event })),
+    run: (bind, ctx) =>
+      limited(
+        all(ctx, 'workflow_events')
+          .filter(
+            (e) =>
+              e.queue_id === bind.queue_id &&
+              (cmp(e.received_at, bind.after) > 0 ||
+                (cmp(e.received_at, bind.after) === 0 && cmp(e.event_id, bind.after_id) > 0)),
+          )
+          .sort((a, b) => cmp(a.received_at, b.received_at) || cmp(a.event_id, b.event_id)),
+        bind.limit,
+      ).map((e) => ({ queue_id: e.queue_id, event_id: e.event_id, received_at: e.received_at, event: e.event })),
   },
   {
     text: `FOR d IN dead_letters
@@ -123,8 +166,18 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
   LIMIT @limit
   RETURN UNSET(d, "_key", "_id", "_rev")`,
     collections: ['dead_letters'],
-    run: (bind, ctx) => limited(all(ctx, 'dead_letters').filter((d) => (bind.queue_id === null || d.queue_id === bind.queue_id) && (cmp(d.dead_lettered_at, bind.after) > 0 || (cmp(d.dead_lettered_at, bind.after) === 0 && cmp(d.id, bind.after_id) > 0)))
-      .sort((a, b) => cmp(a.dead_lettered_at, b.dead_lettered_at) || cmp(a.id, b.id)), bind.limit).map(unset),
+    run: (bind, ctx) =>
+      limited(
+        all(ctx, 'dead_letters')
+          .filter(
+            (d) =>
+              (bind.queue_id === null || d.queue_id === bind.queue_id) &&
+              (cmp(d.dead_lettered_at, bind.after) > 0 ||
+                (cmp(d.dead_lettered_at, bind.after) === 0 && cmp(d.id, bind.after_id) > 0)),
+          )
+          .sort((a, b) => cmp(a.dead_lettered_at, b.dead_lettered_at) || cmp(a.id, b.id)),
+        bind.limit,
+      ).map(unset),
   },
   {
     text: `FOR d IN dead_letters
@@ -134,11 +187,21 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
     collections: ['dead_letters'],
     run(bind, ctx) {
       const byService = new Map<string, Doc[]>();
-      for (const d of all(ctx, 'dead_letters').filter((doc) => doc.queue_id === bind.queue_id)) byService.set(String(d.service), [...(byService.get(String(d.service)) ?? []), d]);
-      return [...byService.entries()].sort(([a], [b]) => cmp(a, b)).map(([service, letters]) => {
-        const latest = [...letters].sort((a, b) => cmp(a.dead_lettered_at, b.dead_lettered_at) || cmp(a.id, b.id)).at(-1)!;
-        return { service, total: letters.length, replayed: letters.filter((d) => d.replayed_at !== undefined && d.replayed_at !== null).length, reason: latest.reason };
-      });
+      for (const d of all(ctx, 'dead_letters').filter((doc) => doc.queue_id === bind.queue_id))
+        byService.set(String(d.service), [...(byService.get(String(d.service)) ?? []), d]);
+      return [...byService.entries()]
+        .sort(([a], [b]) => cmp(a, b))
+        .map(([service, letters]) => {
+          const latest = [...letters]
+            .sort((a, b) => cmp(a.dead_lettered_at, b.dead_lettered_at) || cmp(a.id, b.id))
+            .at(-1)!;
+          return {
+            service,
+            total: letters.length,
+            replayed: letters.filter((d) => d.replayed_at !== undefined && d.replayed_at !== null).length,
+            reason: latest.reason,
+          };
+        });
     },
   },
   {
@@ -174,8 +237,11 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
   SORT v.window, v.symbol
   RETURN UNSET(v, "_key", "_id", "_rev")`,
     collections: [],
-    run: (bind, ctx) => all(ctx, String(bind['@collection'])).filter((v) => bind.window === null || v.window === bind.window)
-      .sort((a, b) => cmp(a.window, b.window) || cmp(a.symbol, b.symbol)).map(unset),
+    run: (bind, ctx) =>
+      all(ctx, String(bind['@collection']))
+        .filter((v) => bind.window === null || v.window === bind.window)
+        .sort((a, b) => cmp(a.window, b.window) || cmp(a.symbol, b.symbol))
+        .map(unset),
   },
   {
     text: `FOR e IN @@collection
@@ -183,15 +249,21 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
   SORT e.window, e.from, e.to
   RETURN UNSET(e, "_key", "_id", "_rev", "_from", "_to")`,
     collections: [],
-    run: (bind, ctx) => all(ctx, String(bind['@collection'])).filter((e) => bind.window === null || e.window === bind.window)
-      .sort((a, b) => cmp(a.window, b.window) || cmp(a.from, b.from) || cmp(a.to, b.to)).map((e) => without(e, '_key', '_id', '_rev', '_from', '_to')),
+    run: (bind, ctx) =>
+      all(ctx, String(bind['@collection']))
+        .filter((e) => bind.window === null || e.window === bind.window)
+        .sort((a, b) => cmp(a.window, b.window) || cmp(a.from, b.from) || cmp(a.to, b.to))
+        .map((e) => without(e, '_key', '_id', '_rev', '_from', '_to')),
   },
   {
     text: `FOR s IN graph_sets
   SORT s.graph_id
   RETURN UNSET(s, "_key", "_id", "_rev")`,
     collections: ['graph_sets'],
-    run: (_bind, ctx) => all(ctx, 'graph_sets').sort((a, b) => cmp(a.graph_id, b.graph_id)).map(unset),
+    run: (_bind, ctx) =>
+      all(ctx, 'graph_sets')
+        .sort((a, b) => cmp(a.graph_id, b.graph_id))
+        .map(unset),
   },
   {
     text: `FOR m IN models
@@ -200,7 +272,13 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
   LIMIT 1
   RETURN UNSET(m, "_key", "_id", "_rev")`,
     collections: ['models'],
-    run: (bind, ctx) => limited(all(ctx, 'models').filter((m) => m.model_id === bind.model_id && m.status === 'ready').sort((a, b) => cmp(b.version, a.version)), 1).map(unset),
+    run: (bind, ctx) =>
+      limited(
+        all(ctx, 'models')
+          .filter((m) => m.model_id === bind.model_id && m.status === 'ready')
+          .sort((a, b) => cmp(b.version, a.version)),
+        1,
+      ).map(unset),
   },
   {
     text: `FOR m IN models
@@ -209,8 +287,13 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
   LIMIT @limit
   RETURN UNSET(m, "_key", "_id", "_rev")`,
     collections: ['models'],
-    run: (bind, ctx) => limited(all(ctx, 'models').filter((m) => bind.model_id === null || m.model_id === bind.model_id)
-      .sort((a, b) => cmp(a.model_id, b.model_id) || cmp(b.version, a.version)), bind.limit).map(unset),
+    run: (bind, ctx) =>
+      limited(
+        all(ctx, 'models')
+          .filter((m) => bind.model_id === null || m.model_id === bind.model_id)
+          .sort((a, b) => cmp(a.model_id, b.model_id) || cmp(b.version, a.version)),
+        bind.limit,
+      ).map(unset),
   },
 ];
 

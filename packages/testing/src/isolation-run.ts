@@ -24,7 +24,11 @@ import { waitFor } from './wait-for.ts';
 
 export const POISON_SYMBOL = 'ETHUSDT';
 /** What the stack is started with: the simulator, its budget lifted, the poison symbol failing. */
-export const ISOLATION_STACK_ENV: NodeJS.ProcessEnv = { EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', SIM_FAILING_SYMBOLS: POISON_SYMBOL };
+export const ISOLATION_STACK_ENV: NodeJS.ProcessEnv = {
+  EXCHANGE: 'simulator',
+  SIM_WEIGHT_LIMIT: 'Infinity',
+  SIM_FAILING_SYMBOLS: POISON_SYMBOL,
+};
 
 const NORMAL_SYMBOL = 'BTCUSDT';
 const WEEK_MS = 7 * 86_400_000;
@@ -52,7 +56,13 @@ export interface IsolationResult {
   /** beside / alone per pair, and their median: the figure. */
   pair_ratios: number[];
   ratio: number;
-  poison: { symbol: string; time_range: string; pages: number; exchange_503_during_beside_runs: number[]; pages_done_when_measured: number[] };
+  poison: {
+    symbol: string;
+    time_range: string;
+    pages: number;
+    exchange_503_during_beside_runs: number[];
+    pages_done_when_measured: number[];
+  };
 }
 
 interface SimulatorStats {
@@ -67,12 +77,17 @@ interface PlatformStatus {
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 /** Pages planned, as loader-api reported them (the store counts only pages done). */
-const plannedPages = (w: WorkflowView) => Object.entries(w.progress).find(([name]) => name.startsWith('loader'))?.[1].progress?.total ?? w.stored?.pages_total ?? 0;
+const plannedPages = (w: WorkflowView) =>
+  Object.entries(w.progress).find(([name]) => name.startsWith('loader'))?.[1].progress?.total ??
+  w.stored?.pages_total ??
+  0;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
 export async function measureIsolation(stack: TestStack, options: IsolationOptions = {}): Promise<IsolationResult> {
@@ -89,22 +104,38 @@ export async function measureIsolation(stack: TestStack, options: IsolationOptio
   async function normal(what: string, beside = false): Promise<number> {
     const start = FIRST_WEEK + week++ * WEEK_MS;
     const started = performance.now();
-    const workflow = await api.start({ symbol: NORMAL_SYMBOL, type: 'api_candles_1m', time_range: `${day(start)}:${day(start + WEEK_MS)}` });
+    const workflow = await api.start({
+      symbol: NORMAL_SYMBOL,
+      type: 'api_candles_1m',
+      time_range: `${day(start)}:${day(start + WEEK_MS)}`,
+    });
     let done: WorkflowView;
     let seen: WorkflowView | undefined;
     try {
       // Polled often: the figure is a fraction of a second, the API's usual 200 ms would blur it.
-      done = await waitFor(`${workflow.queue_id} to end`, async () => {
-        seen = await api.workflow(workflow.queue_id);
-        return (FINAL_WORKFLOW_STATUSES as readonly string[]).includes(seen.status) ? seen : undefined;
-      }, { timeoutMs, intervalMs: 20 });
+      done = await waitFor(
+        `${workflow.queue_id} to end`,
+        async () => {
+          seen = await api.workflow(workflow.queue_id);
+          return (FINAL_WORKFLOW_STATUSES as readonly string[]).includes(seen.status) ? seen : undefined;
+        },
+        { timeoutMs, intervalMs: 20 },
+      );
     } catch (error) {
-      const where = seen === undefined ? '' : `; it stood ${seen.status}, ${seen.stored?.pages_done ?? 0} of ${plannedPages(seen)} pages stored`;
-      throw new Error(`the normal backfill (${what}) did not end within ${timeoutMs / 1000} s (alone so far: ${JSON.stringify(aloneSoFar)} s)${where}`, { cause: error });
+      const where =
+        seen === undefined
+          ? ''
+          : `; it stood ${seen.status}, ${seen.stored?.pages_done ?? 0} of ${plannedPages(seen)} pages stored`;
+      throw new Error(
+        `the normal backfill (${what}) did not end within ${timeoutMs / 1000} s (alone so far: ${JSON.stringify(aloneSoFar)} s)${where}`,
+        { cause: error },
+      );
     }
     const seconds = (performance.now() - started) / 1000;
     if (done.status !== 'completed' || done.stored?.records_written !== NORMAL_CANDLES) {
-      throw new Error(`the normal backfill (${what}) ended ${done.status} with ${done.stored?.records_written} records of ${NORMAL_CANDLES}: ${done.error ?? ''}`);
+      throw new Error(
+        `the normal backfill (${what}) ended ${done.status} with ${done.stored?.records_written} records of ${NORMAL_CANDLES}: ${done.error ?? ''}`,
+      );
     }
     pages = plannedPages(done);
     log(`${what}: ${seconds.toFixed(2)} s`);
@@ -117,9 +148,13 @@ export async function measureIsolation(stack: TestStack, options: IsolationOptio
     status.functions.every((f) => f.instances.every((i) => i.state === 'ready')) &&
     status.sources.every((s) => {
       const fn = status.functions.find((f) => f.name === s.function);
-      return fn === undefined || fn.instances.length >= Math.min(s.desired, fn.max_scale > 0 ? fn.max_scale : Number.POSITIVE_INFINITY);
+      return (
+        fn === undefined ||
+        fn.instances.length >= Math.min(s.desired, fn.max_scale > 0 ? fn.max_scale : Number.POSITIVE_INFINITY)
+      );
     });
-  const simulator = async () => (await (await fetch(`${stack.state.exchange_url}/_sim/stats?recent=1`)).json()) as SimulatorStats;
+  const simulator = async () =>
+    (await (await fetch(`${stack.state.exchange_url}/_sim/stats?recent=1`)).json()) as SimulatorStats;
   const exchange503 = async () => (await simulator()).byStatus?.['503'] ?? 0;
   /** Per poison page (its startTime), the exchange requests that failed since `since` (simulator clock). */
   const failuresPerPage = async (since: number) => {
@@ -139,17 +174,24 @@ export async function measureIsolation(stack: TestStack, options: IsolationOptio
 
   /** Two normal backfills beside a poison of their own, which is stopped after. */
   async function besidePoison(what: string): Promise<[number, number]> {
-    const since = ((await (await fetch(`${stack.state.exchange_url}/api/v3/time`)).json()) as { serverTime: number }).serverTime;
+    const since = ((await (await fetch(`${stack.state.exchange_url}/api/v3/time`)).json()) as { serverTime: number })
+      .serverTime;
     const poison = await api.start({ symbol: POISON_SYMBOL, type: 'api_candles_1m', time_range: POISON_RANGE });
-    poisonPages = plannedPages(await api.until(poison.queue_id, 'the poison\'s pages planned', (w) => plannedPages(w) > 0, timeoutMs));
+    poisonPages = plannedPages(
+      await api.until(poison.queue_id, "the poison's pages planned", (w) => plannedPages(w) > 0, timeoutMs),
+    );
     // Being retried: 38 pages (what one workflow may hold alone of a source's 50 places) failed 3
     // dispatcher attempts of 5 exchange requests each, so it is past its first burst and into
     // its backoff; and the platform has scaled for it (no instance starting, as many as the
     // autoscaler wants), so the beside runs meet the poison, not a scale-out under way.
-    await waitFor('the poison\'s pages failing and being retried, the platform scaled for them', async () => {
-      const retried = [...(await failuresPerPage(since)).values()].filter((n) => n >= 3 * 5).length;
-      return retried >= 38 && settled(await platform());
-    }, { timeoutMs: 180_000, intervalMs: 500 });
+    await waitFor(
+      "the poison's pages failing and being retried, the platform scaled for them",
+      async () => {
+        const retried = [...(await failuresPerPage(since)).values()].filter((n) => n >= 3 * 5).length;
+        return retried >= 38 && settled(await platform());
+      },
+      { timeoutMs: 180_000, intervalMs: 500 },
+    );
     const times: number[] = [];
     for (const n of [1, 2]) {
       const at = await exchange503();
@@ -157,10 +199,14 @@ export async function measureIsolation(stack: TestStack, options: IsolationOptio
       failedDuring.push((await exchange503()) - at);
     }
     const seen = await api.workflow(poison.queue_id);
-    if (seen.status !== 'running') throw new Error(`the poison ${poison.queue_id} was ${seen.status}, not being retried: ${seen.error ?? ''}`);
+    if (seen.status !== 'running')
+      throw new Error(`the poison ${poison.queue_id} was ${seen.status}, not being retried: ${seen.error ?? ''}`);
     doneWhenMeasured.push(seen.stored?.pages_done ?? 0);
     const stop = await api.call('POST', `/workflows/${poison.queue_id}/stop`);
-    if (stop.status !== 200) throw new Error(`the poison ${poison.queue_id} could not be stopped: ${stop.status} ${JSON.stringify(stop.body)}`);
+    if (stop.status !== 200)
+      throw new Error(
+        `the poison ${poison.queue_id} could not be stopped: ${stop.status} ${JSON.stringify(stop.body)}`,
+      );
     return [times[0] as number, times[1] as number];
   }
 
@@ -181,6 +227,12 @@ export async function measureIsolation(stack: TestStack, options: IsolationOptio
     beside_s: beside,
     pair_ratios: ratios,
     ratio: round(median(ratios)),
-    poison: { symbol: POISON_SYMBOL, time_range: POISON_RANGE, pages: poisonPages, exchange_503_during_beside_runs: failedDuring, pages_done_when_measured: doneWhenMeasured },
+    poison: {
+      symbol: POISON_SYMBOL,
+      time_range: POISON_RANGE,
+      pages: poisonPages,
+      exchange_503_during_beside_runs: failedDuring,
+      pages_done_when_measured: doneWhenMeasured,
+    },
   };
 }

@@ -56,22 +56,33 @@ export async function startKafkaFaultProxy(brokerPort: number, port = 0): Promis
     const broker = connect(brokerPort, '127.0.0.1');
     sockets.add(client).add(broker);
     const doomed = new Set<number>();
-    client.on('data', framer((frame) => {
-      if (armed && frame.readInt16BE(4) === PRODUCE) {
-        armed = false;
-        doomed.add(frame.readInt32BE(8));
-      }
-      broker.write(frame);
-    }));
-    broker.on('data', framer((frame) => {
-      if (!doomed.delete(frame.readInt32BE(4))) {
-        client.write(frame);
-        return;
-      }
-      swallowedCount += 1;
-      if (cutAfterSwallow) cutAll();
-    }));
-    const end = () => { client.destroy(); broker.destroy(); sockets.delete(client); sockets.delete(broker); };
+    client.on(
+      'data',
+      framer((frame) => {
+        if (armed && frame.readInt16BE(4) === PRODUCE) {
+          armed = false;
+          doomed.add(frame.readInt32BE(8));
+        }
+        broker.write(frame);
+      }),
+    );
+    broker.on(
+      'data',
+      framer((frame) => {
+        if (!doomed.delete(frame.readInt32BE(4))) {
+          client.write(frame);
+          return;
+        }
+        swallowedCount += 1;
+        if (cutAfterSwallow) cutAll();
+      }),
+    );
+    const end = () => {
+      client.destroy();
+      broker.destroy();
+      sockets.delete(client);
+      sockets.delete(broker);
+    };
     client.on('close', end).on('error', end);
     broker.on('close', end).on('error', end);
   });
@@ -84,11 +95,14 @@ export async function startKafkaFaultProxy(brokerPort: number, port = 0): Promis
       armed = true;
       cutAfterSwallow = options.thenCut ?? false;
     },
-    restore: () => { cut = false; },
+    restore: () => {
+      cut = false;
+    },
     swallowed: () => swallowedCount,
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

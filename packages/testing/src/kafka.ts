@@ -11,7 +11,10 @@ import { waitFor } from './wait-for.ts';
 
 export function testBrokers(): string[] {
   const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('this test needs a Kafka broker: run it through `node test/run.ts` (or `make test`), which starts one, or set KAFKA_BROKERS');
+  if (!brokers)
+    throw new Error(
+      'this test needs a Kafka broker: run it through `node test/run.ts` (or `make test`), which starts one, or set KAFKA_BROKERS',
+    );
   return brokers.split(',');
 }
 
@@ -21,7 +24,10 @@ export function testKafka(clientId = 'streamforge-test'): BusConnection {
 
 export async function createTestTopic(connection: BusConnection, prefix = 'test', partitions = 1): Promise<string> {
   const topic = uniqueName(prefix);
-  await ensureTopics(connection, { prefix: '', plan: [{ name: topic, partitions, retentionMs: 86_400_000, purpose: 'test' }] });
+  await ensureTopics(connection, {
+    prefix: '',
+    plan: [{ name: topic, partitions, retentionMs: 86_400_000, purpose: 'test' }],
+  });
   return topic;
 }
 
@@ -31,7 +37,12 @@ export async function deleteTopics(connection: BusConnection, topics: string[]):
 }
 
 /** Reads a topic from the beginning until `count` records arrived (or the timeout says how many did). */
-export async function readTopic(connection: BusConnection, topic: string, count: number, timeoutMs = 20_000): Promise<ConsumedRecord[]> {
+export async function readTopic(
+  connection: BusConnection,
+  topic: string,
+  count: number,
+  timeoutMs = 20_000,
+): Promise<ConsumedRecord[]> {
   const records: ConsumedRecord[] = [];
   const reader = await startRecordConsumer({
     connection,
@@ -41,7 +52,9 @@ export async function readTopic(connection: BusConnection, topic: string, count:
     commit: false,
     ordering: 'ordered',
     maxWaitMs: 250,
-    handle: async (record) => { records.push(record); },
+    handle: async (record) => {
+      records.push(record);
+    },
   });
   try {
     await waitFor(`${count} records on ${topic}`, () => records.length >= count, { timeoutMs });
@@ -52,13 +65,23 @@ export async function readTopic(connection: BusConnection, topic: string, count:
 }
 
 /** Waits until a consumer group has committed everything on a topic (its lag is 0). */
-export async function waitForGroupCaughtUp(connection: BusConnection, groupId: string, topic: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForGroupCaughtUp(
+  connection: BusConnection,
+  groupId: string,
+  topic: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   await withAdmin(connection, (admin) =>
-    waitFor(`consumer group ${groupId} caught up on ${topic}`, async () => {
-      const ends = await admin.topicOffsets(topic);
-      const committed = (await admin.groupOffsets(groupId, [topic])).get(topic);
-      return ends.every((end) => end.high === '0' || committed?.get(end.partition) === end.high);
-    }, { timeoutMs, intervalMs: 200 }));
+    waitFor(
+      `consumer group ${groupId} caught up on ${topic}`,
+      async () => {
+        const ends = await admin.topicOffsets(topic);
+        const committed = (await admin.groupOffsets(groupId, [topic])).get(topic);
+        return ends.every((end) => end.high === '0' || committed?.get(end.partition) === end.high);
+      },
+      { timeoutMs, intervalMs: 200 },
+    ),
+  );
 }
 
 /** Records on a topic now (high minus low watermark, summed over partitions). */

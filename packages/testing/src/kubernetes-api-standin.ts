@@ -30,6 +30,7 @@ export interface KubernetesApiStandinOptions {
 }
 
 /** A Job as JSON: the stand-in stores what it was given. */
+// biome-ignore lint/suspicious/noExplicitAny: a Job of any shape the API accepts; tests read what they need
 type Job = Record<string, any>;
 
 export interface KubernetesApiStandin {
@@ -47,8 +48,22 @@ export interface KubernetesApiStandin {
   close(): Promise<void>;
 }
 
-function status(code: number, reason: string, message: string, details?: Record<string, unknown>): Record<string, unknown> {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
+function status(
+  code: number,
+  reason: string,
+  message: string,
+  details?: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    ...(details ? { details } : {}),
+    code,
+  };
 }
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -70,7 +85,8 @@ export async function startKubernetesApiStandin(options: KubernetesApiStandinOpt
   let resourceVersion = 1000;
 
   const emit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', job: Job): void => {
-    for (const w of watchers) if (matches(w.selector, job.metadata.labels)) w.res.write(`${JSON.stringify({ type, object: job })}\n`);
+    for (const w of watchers)
+      if (matches(w.selector, job.metadata.labels)) w.res.write(`${JSON.stringify({ type, object: job })}\n`);
   };
   const bump = (job: Job): void => {
     job.metadata.resourceVersion = String(++resourceVersion);
@@ -79,22 +95,37 @@ export async function startKubernetesApiStandin(options: KubernetesApiStandinOpt
     const job = jobs.get(name);
     if (!job) throw new Error(`no Job ${name}`);
     const now = new Date().toISOString();
-    job.status = { ...job.status, active: 0, [type === 'Failed' ? 'failed' : 'succeeded']: 1, conditions: [{ type, status: 'True', reason, message, lastProbeTime: now, lastTransitionTime: now }] };
+    job.status = {
+      ...job.status,
+      active: 0,
+      [type === 'Failed' ? 'failed' : 'succeeded']: 1,
+      conditions: [{ type, status: 'True', reason, message, lastProbeTime: now, lastTransitionTime: now }],
+    };
     bump(job);
     emit('MODIFIED', job);
   };
 
   const jobProblems = (body: Job): string[] => {
     const problems: string[] = [];
-    if (body?.apiVersion !== 'batch/v1') problems.push(`apiVersion: Invalid value: "${body?.apiVersion}": must be batch/v1`);
+    if (body?.apiVersion !== 'batch/v1')
+      problems.push(`apiVersion: Invalid value: "${body?.apiVersion}": must be batch/v1`);
     if (body?.kind !== 'Job') problems.push(`kind: Invalid value: "${body?.kind}": must be Job`);
     const name = body?.metadata?.name;
-    if (typeof name !== 'string' || name.length > 63 || !DNS_SUBDOMAIN.test(name)) problems.push(`metadata.name: Invalid value: "${name}": a lowercase RFC 1123 name of at most 63 characters`);
-    if (body?.metadata?.namespace !== undefined && body.metadata.namespace !== options.namespace) problems.push(`metadata.namespace: Invalid value: "${body.metadata.namespace}": does not match the namespace of the request`);
+    if (typeof name !== 'string' || name.length > 63 || !DNS_SUBDOMAIN.test(name))
+      problems.push(`metadata.name: Invalid value: "${name}": a lowercase RFC 1123 name of at most 63 characters`);
+    if (body?.metadata?.namespace !== undefined && body.metadata.namespace !== options.namespace)
+      problems.push(
+        `metadata.namespace: Invalid value: "${body.metadata.namespace}": does not match the namespace of the request`,
+      );
     const pod = body?.spec?.template?.spec;
-    if (!Array.isArray(pod?.containers) || pod.containers.length === 0) problems.push('spec.template.spec.containers: Required value');
-    if (!['Never', 'OnFailure'].includes(pod?.restartPolicy)) problems.push(`spec.template.spec.restartPolicy: Unsupported value: "${pod?.restartPolicy}": supported values: "OnFailure", "Never"`);
-    if (body?.spec?.podFailurePolicy && pod?.restartPolicy !== 'Never') problems.push('spec.podFailurePolicy: Invalid value: only allowed with restartPolicy Never');
+    if (!Array.isArray(pod?.containers) || pod.containers.length === 0)
+      problems.push('spec.template.spec.containers: Required value');
+    if (!['Never', 'OnFailure'].includes(pod?.restartPolicy))
+      problems.push(
+        `spec.template.spec.restartPolicy: Unsupported value: "${pod?.restartPolicy}": supported values: "OnFailure", "Never"`,
+      );
+    if (body?.spec?.podFailurePolicy && pod?.restartPolicy !== 'Never')
+      problems.push('spec.podFailurePolicy: Invalid value: only allowed with restartPolicy Never');
     if (body?.spec?.selector !== undefined) problems.push('spec.selector: the Job controller generates it');
     return [...problems, ...(options.validateJob?.(body) ?? [])];
   };
@@ -106,13 +137,24 @@ export async function startKubernetesApiStandin(options: KubernetesApiStandinOpt
       res.writeHead(code, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
       return code;
     };
-    if (req.headers.authorization !== `Bearer ${options.token}`) return reply(401, status(401, 'Unauthorized', 'Unauthorized'));
+    if (req.headers.authorization !== `Bearer ${options.token}`)
+      return reply(401, status(401, 'Unauthorized', 'Unauthorized'));
     const path = url.pathname;
-    if (!path.startsWith('/apis/batch/v1/namespaces/')) return reply(404, status(404, 'NotFound', 'the server could not find the requested resource'));
+    if (!path.startsWith('/apis/batch/v1/namespaces/'))
+      return reply(404, status(404, 'NotFound', 'the server could not find the requested resource'));
     const [, namespace, resource, name, extra] = path.slice('/apis/batch/v1'.length).split('/').slice(1);
-    if (resource !== 'jobs' || extra !== undefined) return reply(404, status(404, 'NotFound', 'the server could not find the requested resource'));
+    if (resource !== 'jobs' || extra !== undefined)
+      return reply(404, status(404, 'NotFound', 'the server could not find the requested resource'));
     if (namespace !== options.namespace) {
-      return reply(403, status(403, 'Forbidden', `jobs.batch is forbidden: User "system:serviceaccount:${options.namespace}:queue-manager" cannot ${req.method?.toLowerCase()} resource "jobs" in API group "batch" in the namespace "${namespace}"`, { group: 'batch', kind: 'jobs' }));
+      return reply(
+        403,
+        status(
+          403,
+          'Forbidden',
+          `jobs.batch is forbidden: User "system:serviceaccount:${options.namespace}:queue-manager" cannot ${req.method?.toLowerCase()} resource "jobs" in API group "batch" in the namespace "${namespace}"`,
+          { group: 'batch', kind: 'jobs' },
+        ),
+      );
     }
     if (name === undefined) {
       if (req.method === 'POST') {
@@ -123,45 +165,83 @@ export async function startKubernetesApiStandin(options: KubernetesApiStandinOpt
           return reply(400, status(400, 'BadRequest', 'the request body is not JSON'));
         }
         const problems = jobProblems(body);
-        if (problems.length > 0) return reply(422, status(422, 'Invalid', `Job.batch "${body?.metadata?.name}" is invalid: ${problems.join(', ')}`, { name: body?.metadata?.name, group: 'batch', kind: 'Job' }));
-        if (jobs.has(body.metadata.name)) return reply(409, status(409, 'AlreadyExists', `jobs.batch "${body.metadata.name}" already exists`, { name: body.metadata.name, group: 'batch', kind: 'jobs' }));
+        if (problems.length > 0)
+          return reply(
+            422,
+            status(422, 'Invalid', `Job.batch "${body?.metadata?.name}" is invalid: ${problems.join(', ')}`, {
+              name: body?.metadata?.name,
+              group: 'batch',
+              kind: 'Job',
+            }),
+          );
+        if (jobs.has(body.metadata.name))
+          return reply(
+            409,
+            status(409, 'AlreadyExists', `jobs.batch "${body.metadata.name}" already exists`, {
+              name: body.metadata.name,
+              group: 'batch',
+              kind: 'jobs',
+            }),
+          );
         const job: Job = structuredClone(body);
-        job.metadata = { ...job.metadata, namespace: options.namespace, uid: randomUUID(), creationTimestamp: new Date().toISOString(), generation: 1 };
+        job.metadata = {
+          ...job.metadata,
+          namespace: options.namespace,
+          uid: randomUUID(),
+          creationTimestamp: new Date().toISOString(),
+          generation: 1,
+        };
         job.status = { active: 1, startTime: new Date().toISOString() };
         bump(job);
         jobs.set(job.metadata.name, job);
         emit('ADDED', job);
         return reply(201, job);
       }
-      if (req.method !== 'GET') return reply(405, status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
+      if (req.method !== 'GET')
+        return reply(
+          405,
+          status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`),
+        );
       if (query.watch === 'true' || query.watch === '1') {
         res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
         res.flushHeaders(); // a watch answers at once; events follow as they happen
         const since = Number(query.resourceVersion ?? 0);
-        for (const job of jobs.values()) if (Number(job.metadata.resourceVersion) > since && matches(query.labelSelector, job.metadata.labels)) res.write(`${JSON.stringify({ type: 'ADDED', object: job })}\n`);
+        for (const job of jobs.values())
+          if (Number(job.metadata.resourceVersion) > since && matches(query.labelSelector, job.metadata.labels))
+            res.write(`${JSON.stringify({ type: 'ADDED', object: job })}\n`);
         const watcher = { res, selector: query.labelSelector };
         watchers.add(watcher);
         res.on('close', () => watchers.delete(watcher));
         return 200;
       }
       const items = [...jobs.values()].filter((j) => matches(query.labelSelector, j.metadata.labels));
-      return reply(200, { apiVersion: 'batch/v1', kind: 'JobList', metadata: { resourceVersion: String(resourceVersion) }, items });
+      return reply(200, {
+        apiVersion: 'batch/v1',
+        kind: 'JobList',
+        metadata: { resourceVersion: String(resourceVersion) },
+        items,
+      });
     }
     const job = jobs.get(name);
-    const notFound = () => reply(404, status(404, 'NotFound', `jobs.batch "${name}" not found`, { name, group: 'batch', kind: 'jobs' }));
+    const notFound = () =>
+      reply(404, status(404, 'NotFound', `jobs.batch "${name}" not found`, { name, group: 'batch', kind: 'jobs' }));
     if (req.method === 'GET') return job ? reply(200, job) : notFound();
     if (req.method === 'DELETE') {
       if (!job) return notFound();
       let policy = query.propagationPolicy;
       if (text !== '') policy = (JSON.parse(text) as { propagationPolicy?: string }).propagationPolicy ?? policy;
-      if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) return reply(400, status(400, 'BadRequest', `propagationPolicy: Unsupported value: "${policy}"`));
+      if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy))
+        return reply(400, status(400, 'BadRequest', `propagationPolicy: Unsupported value: "${policy}"`));
       jobs.delete(name);
       job.metadata.deletionTimestamp = new Date().toISOString();
       bump(job);
       emit('DELETED', job);
       return reply(200, job);
     }
-    return reply(405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
+    return reply(
+      405,
+      status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'),
+    );
   };
 
   const server = createServer((req, res) => {
@@ -171,7 +251,13 @@ export async function startKubernetesApiStandin(options: KubernetesApiStandinOpt
       const text = Buffer.concat(chunks).toString('utf8');
       const url = new URL(req.url ?? '/', 'http://standin');
       const code = handle(req, res, text);
-      requests.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), body: text === '' ? undefined : (JSON.parse(text) as unknown), status: code });
+      requests.push({
+        method: req.method ?? '',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        body: text === '' ? undefined : (JSON.parse(text) as unknown),
+        status: code,
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -19,7 +19,10 @@ export interface NodeProcess {
 }
 
 export function startNodeProcess(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): NodeProcess {
-  const child = spawn(process.execPath, [file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [file, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const announced = new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -37,7 +40,9 @@ export function startNodeProcess(file: string, args: string[] = [], env: NodeJS.
     void exited.then((code) => reject(new Error(`${file} exited with ${code} before announcing itself:\n${output}`)));
   });
   announced.catch(() => undefined); // programs that never announce are fine; awaiting callers still see it
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   const signalAndWait = async (signal: NodeJS.Signals, graceMs: number) => {
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
     child.kill(signal);

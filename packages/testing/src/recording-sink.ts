@@ -22,7 +22,11 @@ export interface RecordingSink {
 
 /** Decides the status of the n-th request (0-based) overall and for its CloudEvent id. */
 /** The answer to a request: a status, or a status with headers, a body, and how long to take before answering. */
-export type Responder = (request: RecordedRequest, n: number, attemptsForId: number) => number | { status: number; headers?: Record<string, string>; body?: string; delayMs?: number };
+export type Responder = (
+  request: RecordedRequest,
+  n: number,
+  attemptsForId: number,
+) => number | { status: number; headers?: Record<string, string>; body?: string; delayMs?: number };
 
 export async function startRecordingSink(respond: Responder = () => 204): Promise<RecordingSink> {
   const requests: RecordedRequest[] = [];
@@ -38,7 +42,10 @@ export async function startRecordingSink(respond: Responder = () => 204): Promis
       attempts.set(id, forId + 1);
       const answer = respond(recorded, requests.length, forId);
       requests.push(recorded);
-      const { status, headers, body, delayMs } = typeof answer === 'number' ? { status: answer, headers: undefined, body: undefined, delayMs: undefined } : answer;
+      const { status, headers, body, delayMs } =
+        typeof answer === 'number'
+          ? { status: answer, headers: undefined, body: undefined, delayMs: undefined }
+          : answer;
       const reply = () => {
         if (status >= 200 && status < 300) accepted.push(recorded);
         res.writeHead(status, headers).end(body ?? '');
@@ -52,6 +59,10 @@ export async function startRecordingSink(respond: Responder = () => 204): Promis
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     requests,
     accepted,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

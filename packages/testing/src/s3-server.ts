@@ -48,8 +48,20 @@ export async function startTestS3Server(): Promise<TestS3Server> {
   const bucketOf = (bucket?: string): string => bucket ?? uniqueName('sf-test').toLowerCase();
   return {
     url,
-    variables: (bucket) => ({ S3_ENDPOINT: url, S3_ACCESS_KEY: LOCAL_S3_CREDENTIALS.accessKey, S3_SECRET_KEY: LOCAL_S3_CREDENTIALS.secretKey, S3_BUCKET: bucketOf(bucket) }),
-    config: (bucket) => ({ host: '127.0.0.1', port, useSSL: false, ...LOCAL_S3_CREDENTIALS, bucket: bucketOf(bucket), region: 'us-east-1' }),
+    variables: (bucket) => ({
+      S3_ENDPOINT: url,
+      S3_ACCESS_KEY: LOCAL_S3_CREDENTIALS.accessKey,
+      S3_SECRET_KEY: LOCAL_S3_CREDENTIALS.secretKey,
+      S3_BUCKET: bucketOf(bucket),
+    }),
+    config: (bucket) => ({
+      host: '127.0.0.1',
+      port,
+      useSSL: false,
+      ...LOCAL_S3_CREDENTIALS,
+      bucket: bucketOf(bucket),
+      region: 'us-east-1',
+    }),
     stop,
     start,
     async close() {

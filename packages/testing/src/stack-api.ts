@@ -27,39 +27,55 @@ export function stackApi(apiUrl: () => string | undefined, token = ''): StackApi
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${apiUrl()}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const response = await fetch(`${apiUrl()}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     return { status: response.status, body: (await response.json()) as never };
   };
   const workflow = async (queueId: string) => (await call<WorkflowView>('GET', `/workflows/${queueId}`)).body;
   const until: StackApi['until'] = async (queueId, what, check, timeoutMs = 120_000) => {
     let last: WorkflowView | undefined;
     try {
-      return await waitFor(`${queueId}: ${what}`, async () => {
-        last = await workflow(queueId);
-        return check(last) ? last : undefined;
-      }, { timeoutMs, intervalMs: 200 });
+      return await waitFor(
+        `${queueId}: ${what}`,
+        async () => {
+          last = await workflow(queueId);
+          return check(last) ? last : undefined;
+        },
+        { timeoutMs, intervalMs: 200 },
+      );
     } catch (error) {
       // Where the workflow stood says which service stalled.
       if (last === undefined) throw error;
       const { status, progress, stored, error: reason } = last;
-      throw new Error(`${(error as Error).message}; last seen: ${JSON.stringify({ status, reason, stored, progress })}`, { cause: error });
+      throw new Error(
+        `${(error as Error).message}; last seen: ${JSON.stringify({ status, reason, stored, progress })}`,
+        { cause: error },
+      );
     }
   };
   return {
     call,
     workflow,
     until,
-    final: (queueId, timeoutMs) => until(queueId, 'to end', (w) => (FINAL_WORKFLOW_STATUSES as readonly string[]).includes(w.status), timeoutMs),
+    final: (queueId, timeoutMs) =>
+      until(queueId, 'to end', (w) => (FINAL_WORKFLOW_STATUSES as readonly string[]).includes(w.status), timeoutMs),
     async start(request) {
       const created = await call<WorkflowView>('POST', '/workflows', request);
-      if (created.status !== 201) throw new Error(`POST /workflows answered ${created.status}: ${JSON.stringify(created.body)}`);
+      if (created.status !== 201)
+        throw new Error(`POST /workflows answered ${created.status}: ${JSON.stringify(created.body)}`);
       return created.body;
     },
     async allRecords<R>(collection: string): Promise<R[]> {
       const out: R[] = [];
       let after: string | undefined;
       for (;;) {
-        const { body } = await call<{ records: R[]; next_after?: string }>('GET', `/collections/${collection}/records?limit=5000${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+        const { body } = await call<{ records: R[]; next_after?: string }>(
+          'GET',
+          `/collections/${collection}/records?limit=5000${after ? `&after=${encodeURIComponent(after)}` : ''}`,
+        );
         out.push(...body.records);
         if (!body.next_after) return out;
         after = body.next_after;

@@ -24,13 +24,24 @@ export interface TestStack {
   down(): Promise<void>;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
@@ -53,7 +64,10 @@ export async function startTestStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<
   if (up.code !== 0) {
     const logs = ['supervisor', 'kafka-source-dispatcher'].map((name) => {
       try {
-        return `--- ${name}.log (last lines)\n${readFileSync(join(home, 'logs', `${name}.log`), 'utf8').split('\n').slice(-15).join('\n')}`;
+        return `--- ${name}.log (last lines)\n${readFileSync(join(home, 'logs', `${name}.log`), 'utf8')
+          .split('\n')
+          .slice(-15)
+          .join('\n')}`;
       } catch {
         return '';
       }

@@ -14,7 +14,15 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { COMMAND_TARGETS, TOPICS, controlTopicOf, decodeRecord, startRecordConsumer, topicName, type BusConnection } from '@streamforge/core/bus';
+import {
+  COMMAND_TARGETS,
+  TOPICS,
+  controlTopicOf,
+  decodeRecord,
+  startRecordConsumer,
+  topicName,
+  type BusConnection,
+} from '@streamforge/core/bus';
 import { EVENT_TYPES, serviceOfProducer, timestampOf, type TelemetryEvent } from '@streamforge/core/contracts';
 import type { Store, WorkflowRecord } from '@streamforge/core/store';
 import type { Logger, Registry } from '@streamforge/core/telemetry';
@@ -102,7 +110,7 @@ export async function startEventTail(options: EventTailOptions): Promise<EventTa
     onAssigned: () => options.onJoined?.(),
     handle: async (record) => {
       if (hub.clients() === 0) return;
-      let event;
+      let event: ReturnType<typeof decodeRecord<Record<string, unknown>>>;
       try {
         event = decodeRecord<Record<string, unknown>>(record);
       } catch {

@@ -49,8 +49,17 @@ export function createWorkflowHub(registry?: Registry): WorkflowHub {
   const firstListeners: Array<() => void> = [];
   const goneListeners: Array<() => void> = [];
   const registers = registry ? [registry] : [];
-  const connected = new Gauge({ name: 'streamforge_console_clients', help: 'Browsers connected to the console stream.', registers });
-  const pushes = new Counter({ name: 'streamforge_console_pushes_total', help: 'Messages pushed to console clients, by event.', labelNames: ['event'], registers });
+  const connected = new Gauge({
+    name: 'streamforge_console_clients',
+    help: 'Browsers connected to the console stream.',
+    registers,
+  });
+  const pushes = new Counter({
+    name: 'streamforge_console_pushes_total',
+    help: 'Messages pushed to console clients, by event.',
+    labelNames: ['event'],
+    registers,
+  });
 
   const sendAll = (event: string, data: unknown) => {
     for (const client of clients) if (!client.send(event, data)) clients.delete(client);
@@ -82,8 +91,12 @@ export function createWorkflowHub(registry?: Registry): WorkflowHub {
     lastVersion: (queueId) => versions.get(queueId),
     markApplied: (eventId) => applied.remember(eventId, true),
     wasApplied: (eventId) => applied.has(eventId),
-    onFirstClient: (listener) => { firstListeners.push(listener); },
-    onLastClientGone: (listener) => { goneListeners.push(listener); },
+    onFirstClient: (listener) => {
+      firstListeners.push(listener);
+    },
+    onLastClientGone: (listener) => {
+      goneListeners.push(listener);
+    },
     closeAll() {
       for (const client of clients) client.close();
       clients.clear();

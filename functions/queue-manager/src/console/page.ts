@@ -96,7 +96,8 @@ export const CONSOLE_HTML = `<!doctype html>
 `;
 
 /** A small mark for the browser tab (served from the page's origin, as its CSP wants). */
-export const CONSOLE_ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#121826"/><path d="M3 11l3-4 3 3 4-6" stroke="#3ccf76" stroke-width="2" fill="none"/></svg>';
+export const CONSOLE_ICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#121826"/><path d="M3 11l3-4 3 3 4-6" stroke="#3ccf76" stroke-width="2" fill="none"/></svg>';
 
 export const CONSOLE_STYLES = `:root {
   --bg: #f6f7f9; --panel: #fff; --ink: #1d2330; --muted: #6b7385; --line: #e2e5ea; --accent: #2457d6;

@@ -11,12 +11,37 @@ import { StreamForgeError } from '@streamforge/core/errors';
 import type { Logger } from '@streamforge/core/telemetry';
 
 declareEnv({
-  STREAMFORGE_PLATFORM_URL: { default: '', description: 'Local platform supervisor whose GET /status (instances, lag, scaling decisions) the console shows; unset in a cluster.' },
+  STREAMFORGE_PLATFORM_URL: {
+    default: '',
+    description:
+      'Local platform supervisor whose GET /status (instances, lag, scaling decisions) the console shows; unset in a cluster.',
+  },
 });
 
 export interface PlatformStatus {
-  functions: Array<{ name: string; min_scale?: number; max_scale?: number; instances: Array<{ id: string; pid?: number; url?: string; state: string; started_at?: string; in_flight?: number }> }>;
-  sources: Array<{ name: string; function?: string; consumer_group?: string; topics?: string[]; lag: number; partitions?: number; lag_threshold?: number; desired?: number }>;
+  functions: Array<{
+    name: string;
+    min_scale?: number;
+    max_scale?: number;
+    instances: Array<{
+      id: string;
+      pid?: number;
+      url?: string;
+      state: string;
+      started_at?: string;
+      in_flight?: number;
+    }>;
+  }>;
+  sources: Array<{
+    name: string;
+    function?: string;
+    consumer_group?: string;
+    topics?: string[];
+    lag: number;
+    partitions?: number;
+    lag_threshold?: number;
+    desired?: number;
+  }>;
   decisions: Array<{ at: string | number; function: string; from: number; to: number; reason: string }>;
 }
 
@@ -37,16 +62,34 @@ export function platformUrl(): string {
 
 /** The supervisor's status; SF_NOT_FOUND when no platform is configured, SF_DEPENDENCY_UNAVAILABLE when it does not answer. */
 export async function fetchPlatformStatus(base = platformUrl(), timeoutMs = 2_000): Promise<PlatformStatus> {
-  if (!base) throw new StreamForgeError('SF_NOT_FOUND', 'no local platform: STREAMFORGE_PLATFORM_URL is not set (the console hides this panel)');
+  if (!base)
+    throw new StreamForgeError(
+      'SF_NOT_FOUND',
+      'no local platform: STREAMFORGE_PLATFORM_URL is not set (the console hides this panel)',
+    );
   let response: Response;
   try {
-    response = await fetch(`${base}/status`, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    response = await fetch(`${base}/status`, {
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { accept: 'application/json' },
+    });
   } catch (error) {
-    throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `platform status at ${base}/status is unavailable: ${(error as Error).message}`);
+    throw new StreamForgeError(
+      'SF_DEPENDENCY_UNAVAILABLE',
+      `platform status at ${base}/status is unavailable: ${(error as Error).message}`,
+    );
   }
-  if (!response.ok) throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `platform status at ${base}/status answered ${response.status}`);
+  if (!response.ok)
+    throw new StreamForgeError(
+      'SF_DEPENDENCY_UNAVAILABLE',
+      `platform status at ${base}/status answered ${response.status}`,
+    );
   const body = (await response.json().catch(() => undefined)) as Partial<PlatformStatus> | undefined;
-  if (!body || !Array.isArray(body.functions)) throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `platform status at ${base}/status is not a status document`);
+  if (!body || !Array.isArray(body.functions))
+    throw new StreamForgeError(
+      'SF_DEPENDENCY_UNAVAILABLE',
+      `platform status at ${base}/status is not a status document`,
+    );
   return { functions: body.functions, sources: body.sources ?? [], decisions: body.decisions ?? [] };
 }
 
@@ -58,7 +101,11 @@ export interface PlatformWatch {
 }
 
 /** Reads the status every `intervalMs` while started and calls `onChange` when it differs from the last one. */
-export function watchPlatform(onChange: (status: PlatformStatus | undefined) => void, logger: Logger, intervalMs = 2_000): PlatformWatch {
+export function watchPlatform(
+  onChange: (status: PlatformStatus | undefined) => void,
+  logger: Logger,
+  intervalMs = 2_000,
+): PlatformWatch {
   let last: PlatformStatus | undefined;
   let lastJson = 'null';
   let timer: NodeJS.Timeout | undefined;

@@ -55,7 +55,9 @@ function sseClient(res: ServerResponse): ConsoleClient {
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       return true;
     },
-    close: () => { if (!res.writableEnded) res.end(); },
+    close: () => {
+      if (!res.writableEnded) res.end();
+    },
   };
 }
 
@@ -67,7 +69,9 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
     hub.broadcast('platform', { available: status !== undefined, status: status ?? null });
   }, logger);
 
-  const snapshot = async (limit: number): Promise<{ workflows: WorkflowRecord[]; platform: { available: boolean; status: PlatformStatus | null } }> => ({
+  const snapshot = async (
+    limit: number,
+  ): Promise<{ workflows: WorkflowRecord[]; platform: { available: boolean; status: PlatformStatus | null } }> => ({
     workflows: await manager.listWorkflows({ limit }),
     platform: { available: platform !== undefined, status: platform ?? null },
   });
@@ -82,7 +86,11 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
       logger,
       ...(options.registry ? { registry: options.registry } : {}),
       // Changes other instances made while the tail was joining were not seen: resend.
-      onJoined: () => void snapshot(200).then((s) => hub.broadcast('snapshot', s), () => undefined),
+      onJoined: () =>
+        void snapshot(200).then(
+          (s) => hub.broadcast('snapshot', s),
+          () => undefined,
+        ),
     }).catch((error: unknown) => {
       logger.warn({ err: error }, 'console event tail failed to start; the next browser retries');
       tail = undefined;
@@ -101,12 +109,24 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
     await (await tail)?.stop();
   });
 
-  const page = (type: string, body: string, headers: Record<string, string> = {}) => async (_request: FastifyRequest, reply: FastifyReply) => {
-    return reply.type(type).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').headers(headers).send(body);
-  };
+  const page =
+    (type: string, body: string, headers: Record<string, string> = {}) =>
+    async (_request: FastifyRequest, reply: FastifyReply) => {
+      return reply
+        .type(type)
+        .header('cache-control', 'no-cache')
+        .header('x-content-type-options', 'nosniff')
+        .headers(headers)
+        .send(body);
+    };
   // The page loads only its own script and styles and talks only to its own origin.
-  const csp = "default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'";
-  app.get('/console', { schema: { hide: true } }, page('text/html; charset=utf-8', CONSOLE_HTML, { 'content-security-policy': csp }));
+  const csp =
+    "default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'";
+  app.get(
+    '/console',
+    { schema: { hide: true } },
+    page('text/html; charset=utf-8', CONSOLE_HTML, { 'content-security-policy': csp }),
+  );
   app.get('/console/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('../console'));
   app.get('/console/app.js', { schema: { hide: true } }, page('text/javascript; charset=utf-8', CONSOLE_SCRIPT));
   app.get('/console/app.css', { schema: { hide: true } }, page('text/css; charset=utf-8', CONSOLE_STYLES));
@@ -116,53 +136,72 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
     if (token) {
       api.addHook('onRequest', async (request, reply) => {
         if (!tokenMatches(request.headers.authorization, token)) {
-          const error = new StreamForgeError('SF_UNAUTHORIZED', 'a bearer token is required: Authorization: Bearer <STREAMFORGE_API_TOKEN>');
+          const error = new StreamForgeError(
+            'SF_UNAUTHORIZED',
+            'a bearer token is required: Authorization: Bearer <STREAMFORGE_API_TOKEN>',
+          );
           return reply.code(401).header('www-authenticate', 'Bearer').send(error.toJSON());
         }
       });
     }
 
-    api.get<{ Querystring: { limit: number } }>('/console/stream', {
-      schema: {
-        summary: 'Live workflow changes as Server-Sent Events (text/event-stream)',
-        description: 'First `snapshot` ({workflows, platform}), then `workflow` (a workflow record, each version once) and `platform` (local platform status) as they change. Send the bearer token in the Authorization header (read with fetch, not EventSource).',
-        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } } },
+    api.get<{ Querystring: { limit: number } }>(
+      '/console/stream',
+      {
+        schema: {
+          summary: 'Live workflow changes as Server-Sent Events (text/event-stream)',
+          description:
+            'First `snapshot` ({workflows, platform}), then `workflow` (a workflow record, each version once) and `platform` (local platform status) as they change. Send the bearer token in the Authorization header (read with fetch, not EventSource).',
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } },
+          },
+        },
       },
-    }, async (request, reply) => {
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        // Proxies (nginx, Knative's queue-proxy behind an ingress) must not buffer the stream.
-        'x-accel-buffering': 'no',
-      });
-      res.write('retry: 2000\n\n');
-      const client = sseClient(res);
-      // Subscribe before reading the snapshot: a change in between arrives twice, never not
-      // at all (the page keeps the higher version).
-      const unsubscribe = hub.subscribe(client);
-      const keepalive = setInterval(() => { if (!res.writableEnded) res.write(': keepalive\n\n'); }, KEEPALIVE_MS);
-      res.once('close', () => {
-        clearInterval(keepalive);
-        unsubscribe();
-      });
-      try {
-        client.send('snapshot', await snapshot(request.query.limit));
-      } catch (error) {
-        client.send('failure', { message: `snapshot failed: ${(error as Error).message}` });
-        client.close();
-      }
-      return reply;
-    });
+      async (request, reply) => {
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          // Proxies (nginx, Knative's queue-proxy behind an ingress) must not buffer the stream.
+          'x-accel-buffering': 'no',
+        });
+        res.write('retry: 2000\n\n');
+        const client = sseClient(res);
+        // Subscribe before reading the snapshot: a change in between arrives twice, never not
+        // at all (the page keeps the higher version).
+        const unsubscribe = hub.subscribe(client);
+        const keepalive = setInterval(() => {
+          if (!res.writableEnded) res.write(': keepalive\n\n');
+        }, KEEPALIVE_MS);
+        res.once('close', () => {
+          clearInterval(keepalive);
+          unsubscribe();
+        });
+        try {
+          client.send('snapshot', await snapshot(request.query.limit));
+        } catch (error) {
+          client.send('failure', { message: `snapshot failed: ${(error as Error).message}` });
+          client.close();
+        }
+        return reply;
+      },
+    );
 
-    api.get('/platform/status', {
-      schema: {
-        summary: "The local platform's instances per function, lag per KafkaSource and recent scaling decisions",
-        description: 'Proxied from the supervisor (STREAMFORGE_PLATFORM_URL); 404 when no platform is configured, 503 when it does not answer.',
-        response: { 200: platformStatusSchema },
+    api.get(
+      '/platform/status',
+      {
+        schema: {
+          summary: "The local platform's instances per function, lag per KafkaSource and recent scaling decisions",
+          description:
+            'Proxied from the supervisor (STREAMFORGE_PLATFORM_URL); 404 when no platform is configured, 503 when it does not answer.',
+          response: { 200: platformStatusSchema },
+        },
       },
-    }, async () => fetchPlatformStatus());
+      async () => fetchPlatformStatus(),
+    );
   });
 }

@@ -33,8 +33,14 @@ export interface BusAdmin {
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** Committed offsets of a group per topic and partition; a partition without a commit is absent. */
   groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, string>>>;
-  setGroupOffsets(groupId: string, topic: string, partitions: Array<{ partition: number; offset: string }>): Promise<void>;
-  createTopics(specs: Array<{ name: string; partitions: number; replicationFactor: number; configs: Record<string, string> }>): Promise<void>;
+  setGroupOffsets(
+    groupId: string,
+    topic: string,
+    partitions: Array<{ partition: number; offset: string }>,
+  ): Promise<void>;
+  createTopics(
+    specs: Array<{ name: string; partitions: number; replicationFactor: number; configs: Record<string, string> }>,
+  ): Promise<void>;
   deleteTopics(topics: string[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -60,7 +66,8 @@ export function openAdmin(connection: BusConnection): BusAdmin {
         if (present.length === 0) return ready;
         const { topics: described } = await metadata(present);
         for (const [name, topic] of described) {
-          if (topic.partitionsCount > 0 && topic.partitions.every((p) => p !== undefined && p.leader >= 0)) ready.set(name, topic.partitionsCount);
+          if (topic.partitionsCount > 0 && topic.partitions.every((p) => p !== undefined && p.leader >= 0))
+            ready.set(name, topic.partitionsCount);
         }
         return ready;
       }),
@@ -77,29 +84,57 @@ export function openAdmin(connection: BusConnection): BusAdmin {
       call(`reading offsets of ${topic}`, async () => {
         const { topics } = await metadata([topic]);
         const count = topics.get(topic)?.partitionsCount ?? 0;
-        const request = (timestamp: bigint) => admin.listOffsets({ topics: [{ name: topic, partitions: Array.from({ length: count }, (_, partitionIndex) => ({ partitionIndex, timestamp })) }] });
-        const [lows, highs] = await Promise.all([request(ListOffsetTimestamps.EARLIEST), request(ListOffsetTimestamps.LATEST)]);
+        const request = (timestamp: bigint) =>
+          admin.listOffsets({
+            topics: [
+              {
+                name: topic,
+                partitions: Array.from({ length: count }, (_, partitionIndex) => ({ partitionIndex, timestamp })),
+              },
+            ],
+          });
+        const [lows, highs] = await Promise.all([
+          request(ListOffsetTimestamps.EARLIEST),
+          request(ListOffsetTimestamps.LATEST),
+        ]);
         const low = new Map(lows[0]?.partitions.map((p) => [p.partitionIndex, p.offset]) ?? []);
         return (highs[0]?.partitions ?? [])
-          .map((p) => ({ partition: p.partitionIndex, low: String(low.get(p.partitionIndex) ?? 0n), high: String(p.offset) }))
+          .map((p) => ({
+            partition: p.partitionIndex,
+            low: String(low.get(p.partitionIndex) ?? 0n),
+            high: String(p.offset),
+          }))
           .sort((a, b) => a.partition - b.partition);
       }),
     groupOffsets: (groupId, topics) =>
       call(`reading offsets of group ${groupId}`, async () => {
         const { topics: described } = await metadata(topics);
-        const request = topics.map((name) => ({ name, partitionIndexes: Array.from({ length: described.get(name)?.partitionsCount ?? 0 }, (_, i) => i) }));
+        const request = topics.map((name) => ({
+          name,
+          partitionIndexes: Array.from({ length: described.get(name)?.partitionsCount ?? 0 }, (_, i) => i),
+        }));
         const [group] = await admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: request }] });
         const out = new Map<string, Map<number, string>>();
         for (const topic of group?.topics ?? []) {
           const partitions = new Map<number, string>();
-          for (const p of topic.partitions) if (p.committedOffset >= 0n) partitions.set(p.partitionIndex, String(p.committedOffset));
+          for (const p of topic.partitions)
+            if (p.committedOffset >= 0n) partitions.set(p.partitionIndex, String(p.committedOffset));
           out.set(topic.name, partitions);
         }
         return out;
       }),
     setGroupOffsets: (groupId, topic, partitions) =>
       call(`setting offsets of group ${groupId}`, () =>
-        admin.alterConsumerGroupOffsets({ groupId, topics: [{ name: topic, partitionOffsets: partitions.map((p) => ({ partition: p.partition, offset: BigInt(p.offset) })) }] })),
+        admin.alterConsumerGroupOffsets({
+          groupId,
+          topics: [
+            {
+              name: topic,
+              partitionOffsets: partitions.map((p) => ({ partition: p.partition, offset: BigInt(p.offset) })),
+            },
+          ],
+        }),
+      ),
     createTopics: (specs) =>
       call('creating Kafka topics', async () => {
         // Configs apply to every topic of one request, and topics differ in retention: one request each.
@@ -141,7 +176,10 @@ export interface EnsureTopicsOptions {
 /** Creates what is missing, waits until every planned topic has its leaders, and returns the names it created. */
 export async function ensureTopics(connection: BusConnection, options: EnsureTopicsOptions = {}): Promise<string[]> {
   const plan = options.plan ?? TOPIC_PLAN;
-  const planned = plan.map((spec) => ({ spec, name: options.prefix === undefined ? topicName(spec.name) : topicName(spec.name, options.prefix) }));
+  const planned = plan.map((spec) => ({
+    spec,
+    name: options.prefix === undefined ? topicName(spec.name) : topicName(spec.name, options.prefix),
+  }));
   const names = planned.map((p) => p.name);
   return await withAdmin(connection, async (admin) => {
     // What was missing at the start: a retry below may find a topic made by an attempt whose wait failed.
@@ -167,10 +205,18 @@ export async function ensureTopics(connection: BusConnection, options: EnsureTop
         const ready = await admin.readyTopics(names);
         const waiting = names.filter((name) => !ready.has(name));
         if (waiting.length === 0) return created;
-        if (!mayRetry(READY_BACKOFF, attempt + 1)) throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `Kafka topics have no leader yet: ${waiting.join(', ')}`);
+        if (!mayRetry(READY_BACKOFF, attempt + 1))
+          throw new StreamForgeError(
+            'SF_DEPENDENCY_UNAVAILABLE',
+            `Kafka topics have no leader yet: ${waiting.join(', ')}`,
+          );
       } catch (error) {
         const exists = (error as StreamForgeError).details?.kafka_error === 'TOPIC_ALREADY_EXISTS';
-        if (!exists && (!isRetriableKafkaError((error as Error).cause ?? error) || !mayRetry(READY_BACKOFF, attempt + 1))) throw error;
+        if (
+          !exists &&
+          (!isRetriableKafkaError((error as Error).cause ?? error) || !mayRetry(READY_BACKOFF, attempt + 1))
+        )
+          throw error;
       }
       await sleep(backoffDelay(READY_BACKOFF, attempt + 1));
     }

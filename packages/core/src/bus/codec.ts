@@ -51,26 +51,38 @@ export function createEvent<T>(input: EventInput<T>): CloudEvent<T> {
       true,
     );
   } catch (error) {
-    throw new StreamForgeError('SF_EVENT_MALFORMED', `cannot build CloudEvent ${input.type}: ${(error as Error).message}`, { cause: error });
+    throw new StreamForgeError(
+      'SF_EVENT_MALFORMED',
+      `cannot build CloudEvent ${input.type}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
 /** A CloudEvent as a Kafka record in binary content mode. */
 export function encodeEvent<T>(event: CloudEvent<T> | EventInput<T>): OutgoingRecord {
   const preserialized = event instanceof CloudEvent ? undefined : event.dataJson;
-  const ce = event instanceof CloudEvent ? event : createEvent(preserialized === undefined ? event : { ...event, data: undefined as T });
+  const ce =
+    event instanceof CloudEvent
+      ? event
+      : createEvent(preserialized === undefined ? event : { ...event, data: undefined as T });
   const message = KafkaBinding.binary(ce);
   const value = Buffer.from(preserialized ?? JSON.stringify(ce.data));
   if (value.byteLength > MAX_EVENT_BYTES) {
-    throw new StreamForgeError('SF_EVENT_TOO_LARGE', `event ${ce.type} for ${ce.subject ?? ce.id} is ${value.byteLength} bytes, above the ${MAX_EVENT_BYTES}-byte limit; send smaller batches`, {
-      details: { bytes: value.byteLength, limit: MAX_EVENT_BYTES },
-    });
+    throw new StreamForgeError(
+      'SF_EVENT_TOO_LARGE',
+      `event ${ce.type} for ${ce.subject ?? ce.id} is ${value.byteLength} bytes, above the ${MAX_EVENT_BYTES}-byte limit; send smaller batches`,
+      {
+        details: { bytes: value.byteLength, limit: MAX_EVENT_BYTES },
+      },
+    );
   }
   const headers: Record<string, string> = {};
   for (const [name, headerValue] of Object.entries(message.headers)) {
     if (headerValue !== undefined && headerValue !== null) headers[name] = String(headerValue);
   }
-  const key = typeof message.key === 'string' ? message.key : ce['partitionkey'] === undefined ? null : String(ce['partitionkey']);
+  const key =
+    typeof message.key === 'string' ? message.key : ce.partitionkey === undefined ? null : String(ce.partitionkey);
   return { key, value, headers };
 }
 
@@ -94,7 +106,7 @@ export interface KafkaRecordLike {
 /** Whether a Kafka record carries a CloudEvent (binary `ce_id` header or structured content type). */
 export function isCloudEventRecord(record: KafkaRecordLike): boolean {
   const headers = headersToStrings(record.headers);
-  return headers['ce_id'] !== undefined || (headers['content-type'] ?? '').startsWith('application/cloudevents');
+  return headers.ce_id !== undefined || (headers['content-type'] ?? '').startsWith('application/cloudevents');
 }
 
 /** A Kafka record back to its CloudEvent; throws SF_EVENT_MALFORMED with the reason. */
@@ -110,6 +122,10 @@ export function decodeRecord<T = unknown>(record: KafkaRecordLike): DecodedEvent
     else out.partitionkey = key;
     return out;
   } catch (error) {
-    throw new StreamForgeError('SF_EVENT_MALFORMED', `Kafka record is not a valid CloudEvent: ${(error as Error).message}`, { cause: error });
+    throw new StreamForgeError(
+      'SF_EVENT_MALFORMED',
+      `Kafka record is not a valid CloudEvent: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

@@ -27,14 +27,22 @@ function saslFromEnv(): BusConnection['sasl'] {
   const mechanism = env('KAFKA_SASL_MECHANISM');
   if (mechanism === '') return undefined;
   if (!(mechanism in SASL)) {
-    throw new StreamForgeError('SF_CONFIG_INVALID', `KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512, got "${mechanism}"`);
+    throw new StreamForgeError(
+      'SF_CONFIG_INVALID',
+      `KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512, got "${mechanism}"`,
+    );
   }
-  return { mechanism: mechanism as SaslMechanism, username: env('KAFKA_SASL_USERNAME'), password: env('KAFKA_SASL_PASSWORD') };
+  return {
+    mechanism: mechanism as SaslMechanism,
+    username: env('KAFKA_SASL_USERNAME'),
+    password: env('KAFKA_SASL_PASSWORD'),
+  };
 }
 
 export function createBusConnection(options: BusConnectionOptions = {}): BusConnection {
   const brokers = options.brokers ?? envList('KAFKA_BROKERS');
-  if (brokers.length === 0) throw new StreamForgeError('SF_CONFIG_INVALID', 'KAFKA_BROKERS is empty: name at least one host:port');
+  if (brokers.length === 0)
+    throw new StreamForgeError('SF_CONFIG_INVALID', 'KAFKA_BROKERS is empty: name at least one host:port');
   const sasl = saslFromEnv();
   return {
     brokers,
@@ -60,7 +68,15 @@ export function clientOptions(connection: BusConnection, retries = 8): BaseOptio
     retries,
     retryDelay,
     ...(connection.ssl ? { tls: {} } : {}),
-    ...(connection.sasl ? { sasl: { mechanism: SASL[connection.sasl.mechanism], username: connection.sasl.username, password: connection.sasl.password } } : {}),
+    ...(connection.sasl
+      ? {
+          sasl: {
+            mechanism: SASL[connection.sasl.mechanism],
+            username: connection.sasl.username,
+            password: connection.sasl.password,
+          },
+        }
+      : {}),
   };
 }
 
@@ -73,7 +89,12 @@ export async function waitForKafka(connection: BusConnection, timeoutMs = 30_000
       await admin.metadata({ topics: [] });
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `Kafka not ready after ${timeoutMs} ms: ${(error as Error).message}`, { cause: error });
+      if (Date.now() > deadline)
+        throw new StreamForgeError(
+          'SF_DEPENDENCY_UNAVAILABLE',
+          `Kafka not ready after ${timeoutMs} ms: ${(error as Error).message}`,
+          { cause: error },
+        );
       await sleep(200);
     } finally {
       await admin.close().catch(() => undefined);

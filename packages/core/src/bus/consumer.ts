@@ -39,7 +39,7 @@ export async function startEventConsumer<T>(options: EventConsumerOptions<T>): P
     connection: options.connection,
     groupId: options.groupId,
     topics: options.topics.map((t) => topicName(t)),
-    from: options.fromBeginning ?? true ? 'earliest' : 'latest',
+    from: (options.fromBeginning ?? true) ? 'earliest' : 'latest',
     commit: true,
     ordering: 'ordered',
     maxWaitMs: 1_000,
@@ -53,7 +53,10 @@ export async function startEventConsumer<T>(options: EventConsumerOptions<T>): P
       try {
         event = decodeRecord<T>(record);
       } catch (error) {
-        options.logger?.warn({ topic: record.topic, partition: record.partition, offset: record.offset, err: error }, 'record is not a CloudEvent');
+        options.logger?.warn(
+          { topic: record.topic, partition: record.partition, offset: record.offset, err: error },
+          'record is not a CloudEvent',
+        );
         await options.onMalformed?.(error as Error, record);
         return;
       }

@@ -40,8 +40,12 @@ export function kafkaFailure(what: string, error: unknown): StreamForgeError {
   if (StreamForgeError.is(error)) return error;
   const name = kafkaErrorName(error);
   const retriable = isRetriableKafkaError(error);
-  return new StreamForgeError(retriable ? 'SF_DEPENDENCY_UNAVAILABLE' : 'SF_INTERNAL', `${what}: ${(error as Error).message}${name ? ` (${name})` : ''}`, {
-    cause: error,
-    details: { ...(name ? { kafka_error: name } : {}), retriable },
-  });
+  return new StreamForgeError(
+    retriable ? 'SF_DEPENDENCY_UNAVAILABLE' : 'SF_INTERNAL',
+    `${what}: ${(error as Error).message}${name ? ` (${name})` : ''}`,
+    {
+      cause: error,
+      details: { ...(name ? { kafka_error: name } : {}), retriable },
+    },
+  );
 }

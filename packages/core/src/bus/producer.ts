@@ -25,7 +25,9 @@ export interface EventProducer {
   /** Publishes events to one topic (plan name or full name) and resolves once all are acknowledged. */
   send<T>(topic: string, events: ReadonlyArray<EventInput<T> | CloudEvent<T>>): Promise<void>;
   /** Publishes to several topics in one request. */
-  sendBatch(batches: ReadonlyArray<{ topic: string; events: ReadonlyArray<EventInput<unknown> | CloudEvent<unknown>> }>): Promise<void>;
+  sendBatch(
+    batches: ReadonlyArray<{ topic: string; events: ReadonlyArray<EventInput<unknown> | CloudEvent<unknown>> }>,
+  ): Promise<void>;
   /** Publishes raw records (dead letters, tests, plain-record producers). */
   sendRecords(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
   disconnect(): Promise<void>;
@@ -64,7 +66,10 @@ function outgoingBytes(message: Outgoing): number {
   return bytes;
 }
 
-export async function createEventProducer(connection: BusConnection, options: ProducerOptions = {}): Promise<EventProducer> {
+export async function createEventProducer(
+  connection: BusConnection,
+  options: ProducerOptions = {},
+): Promise<EventProducer> {
   // The client treats 0 or 1 retries of an idempotent producer as "for ever": at least 2.
   const retries = Math.max(2, options.retries ?? 8);
   const producer = new Producer({
@@ -84,12 +89,17 @@ export async function createEventProducer(connection: BusConnection, options: Pr
   }
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
-  const resolve = (topic: string): string => (options.topicPrefix === undefined ? topicName(topic) : topicName(topic, options.topicPrefix));
+  const resolve = (topic: string): string =>
+    options.topicPrefix === undefined ? topicName(topic) : topicName(topic, options.topicPrefix);
 
   const produce = async (topics: string[], messages: Outgoing[]): Promise<void> => {
     // One request after the other: each stays below the broker's limit, and a partition's records stay in order.
     for (const request of sliceBySize(messages, outgoingBytes, MAX_SEND_BYTES)) {
-      if (closed) throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `Kafka did not accept events for ${topics.join(', ')}: the producer is closed`);
+      if (closed)
+        throw new StreamForgeError(
+          'SF_DEPENDENCY_UNAVAILABLE',
+          `Kafka did not accept events for ${topics.join(', ')}: the producer is closed`,
+        );
       const sent = producer.send({ messages: request });
       inFlight.add(sent);
       try {
@@ -97,7 +107,12 @@ export async function createEventProducer(connection: BusConnection, options: Pr
       } catch (error) {
         const failure = kafkaFailure(`Kafka did not accept events for ${topics.join(', ')}`, error);
         // Every produce failure is worth another try by the caller (a KafkaSource retries the 5xx).
-        throw failure.code === 'SF_DEPENDENCY_UNAVAILABLE' ? failure : new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', failure.message, { cause: error, ...(failure.details ? { details: failure.details } : {}) });
+        throw failure.code === 'SF_DEPENDENCY_UNAVAILABLE'
+          ? failure
+          : new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', failure.message, {
+              cause: error,
+              ...(failure.details ? { details: failure.details } : {}),
+            });
       } finally {
         inFlight.delete(sent);
       }
@@ -121,7 +136,11 @@ export async function createEventProducer(connection: BusConnection, options: Pr
     sendBatch,
     async sendRecords(topic, records) {
       const name = resolve(topic);
-      if (records.length > 0) await produce([name], records.map((r) => toOutgoing(name, r)));
+      if (records.length > 0)
+        await produce(
+          [name],
+          records.map((r) => toOutgoing(name, r)),
+        );
     },
     async disconnect() {
       if (closed) return;

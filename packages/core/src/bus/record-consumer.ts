@@ -76,6 +76,7 @@ export interface RecordConsumerOptions {
    * (the consumer is stopping), so its offset is not committed. A throw is tried again,
    * unless its disposition says not to (then `onFailed`).
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing (an async function) took the record
   handle(record: ConsumedRecord, delivery: Delivery): Promise<void | false>;
   /**
    * The handler threw an error whose disposition is dead-letter or reject: the record is not
@@ -201,7 +202,15 @@ const OPEN_BACKOFF: Backoff = { baseMs: 200, maxMs: 5_000, attempts: 31 };
 /** The client's own key of a partition (a Kafka topic name cannot hold ':'). */
 const laneKey = (topic: string, partition: number) => `${topic}:${partition}`;
 
-function toRecord(message: { topic: string; partition: number; offset: bigint; timestamp: bigint; key?: Buffer; value?: Buffer; headers: Map<Buffer, Buffer> }): ConsumedRecord {
+function toRecord(message: {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  timestamp: bigint;
+  key?: Buffer;
+  value?: Buffer;
+  headers: Map<Buffer, Buffer>;
+}): ConsumedRecord {
   const headers: Record<string, Buffer> = {};
   for (const [name, value] of message.headers) headers[name.toString()] = value;
   return {
@@ -260,7 +269,9 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
   let flowTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   let readyResolve: () => void = () => undefined;
-  const readyPromise = new Promise<void>((r) => { readyResolve = r; });
+  const readyPromise = new Promise<void>((r) => {
+    readyResolve = r;
+  });
   const idle: Array<() => void> = [];
 
   // ---- commits: coalesced, only for owned partitions, never backwards -----------------------
@@ -280,20 +291,28 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
     lane.position = next;
     if (!options.commit || !lane.owned || next <= lane.floor) return;
     if (committedOf(lane.key) >= next) return;
-    toCommit.set(lane.key, { topic: lane.topic, partition: lane.partition, offset: next, leaderEpoch: lane.leaderEpoch });
+    toCommit.set(lane.key, {
+      topic: lane.topic,
+      partition: lane.partition,
+      offset: next,
+      leaderEpoch: lane.leaderEpoch,
+    });
     scheduleCommit();
   }
 
   function scheduleCommit(): void {
     if (commitTimer !== undefined || committing !== undefined || stopping) return;
-    commitTimer = setTimeout(() => {
-      commitTimer = undefined;
-      lastCommitAt = Date.now();
-      committing = flushCommits().finally(() => {
-        committing = undefined;
-        if (toCommit.size > 0) scheduleCommit();
-      });
-    }, Math.max(0, lastCommitAt + commitInterval - Date.now()));
+    commitTimer = setTimeout(
+      () => {
+        commitTimer = undefined;
+        lastCommitAt = Date.now();
+        committing = flushCommits().finally(() => {
+          committing = undefined;
+          if (toCommit.size > 0) scheduleCommit();
+        });
+      },
+      Math.max(0, lastCommitAt + commitInterval - Date.now()),
+    );
   }
 
   async function flushCommits(): Promise<void> {
@@ -305,7 +324,10 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
       await consumer.commit({ offsets: offsets.map(([, o]) => o) });
     } catch (error) {
       // A rebalance under way or a broker away: the newest offsets go with the next flush.
-      logger?.warn({ groupId, err: error, retriable: isRetriableKafkaError(error) }, 'offset commit failed; trying again with the next one');
+      logger?.warn(
+        { groupId, err: error, retriable: isRetriableKafkaError(error) },
+        'offset commit failed; trying again with the next one',
+      );
       for (const [key, o] of offsets) if (!toCommit.has(key)) toCommit.set(key, o);
     }
   }
@@ -328,9 +350,27 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
       }
       everOwned.add(key);
       lane = {
-        key, topic: record.topic, partition: record.partition, leaderEpoch, queue: [], outstanding: [], running: 0, buffered: 0, bufferedBytes: 0,
-        highest: first - 1n, floor: first, started: first - 1n, position: undefined, owned: true, movedAt: Date.now(),
-        paused: false, resumeAt: undefined, skipTo: undefined, skipAskedAt: 0, rewoundAt: 0, abort: new AbortController(),
+        key,
+        topic: record.topic,
+        partition: record.partition,
+        leaderEpoch,
+        queue: [],
+        outstanding: [],
+        running: 0,
+        buffered: 0,
+        bufferedBytes: 0,
+        highest: first - 1n,
+        floor: first,
+        started: first - 1n,
+        position: undefined,
+        owned: true,
+        movedAt: Date.now(),
+        paused: false,
+        resumeAt: undefined,
+        skipTo: undefined,
+        skipAskedAt: 0,
+        rewoundAt: 0,
+        abort: new AbortController(),
       };
       lanes.set(key, lane);
     }
@@ -341,12 +381,23 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
       // Reading went back to where the lane stopped taking records; a fetch made before that
       // may still bring later ones, which would leave a hole: ask again from resumeAt.
       if (offset > lane.resumeAt && Date.now() - lane.rewoundAt < REWIND_GRACE_MS) return seek(lane, lane.resumeAt);
-      if (offset > lane.resumeAt) logger?.warn({ groupId, topic: lane.topic, partition: lane.partition, from: String(lane.resumeAt), to: String(offset) }, 'records set aside are no longer in the log (retention?); going on after them');
+      if (offset > lane.resumeAt)
+        logger?.warn(
+          { groupId, topic: lane.topic, partition: lane.partition, from: String(lane.resumeAt), to: String(offset) },
+          'records set aside are no longer in the log (retention?); going on after them',
+        );
       if (offset >= lane.resumeAt) lane.resumeAt = undefined;
     }
     lane.highest = offset;
     lane.leaderEpoch = leaderEpoch;
-    const item: Item = { lane, record, offset, bytes: (record.value?.byteLength ?? 0) + (record.key?.byteLength ?? 0), flow: undefined, placed: false };
+    const item: Item = {
+      lane,
+      record,
+      offset,
+      bytes: (record.value?.byteLength ?? 0) + (record.key?.byteLength ?? 0),
+      flow: undefined,
+      placed: false,
+    };
     lane.outstanding.push(offset);
     if (lane.buffered === 0) lane.movedAt = Date.now();
     lane.buffered++;
@@ -417,13 +468,15 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
     const free = limit - placed;
     if (free <= 0) return undefined;
     let active = 0;
-    for (const flow of flows.values()) if (flow.placed > 0 || flow.queue.length > 0 || flow.returning.length > 0) active++;
+    for (const flow of flows.values())
+      if (flow.placed > 0 || flow.queue.length > 0 || flow.returning.length > 0) active++;
     const fair = Math.floor(limit / Math.max(1, active));
     let best: Flow | undefined;
     for (const flow of flows.values()) {
       if (flow.queue.length === 0 && flow.returning.length === 0) continue;
       if (free <= reserve && !(active >= 2 && flow.placed < fair)) continue;
-      if (!best || flow.placed < best.placed || (flow.placed === best.placed && flow.servedAt < best.servedAt)) best = flow;
+      if (!best || flow.placed < best.placed || (flow.placed === best.placed && flow.servedAt < best.servedAt))
+        best = flow;
     }
     return best;
   }
@@ -439,7 +492,7 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
   async function run(item: Item): Promise<void> {
     const { lane, record } = item;
     const delivery: Delivery = { signal: lane.abort.signal, backoff: (ms) => backoff(item, ms) };
-    let outcome: void | false = false;
+    let outcome: Awaited<ReturnType<RecordConsumerOptions['handle']>> = false;
     for (let attempt = 0; !stopping && lane.owned; attempt++) {
       try {
         outcome = await options.handle(record, delivery);
@@ -451,7 +504,18 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
           break;
         }
         const delay = backoffDelay(retry, attempt + 1);
-        logger?.warn({ groupId, topic: record.topic, partition: record.partition, offset: record.offset, attempt, delayMs: delay, err: error }, 'record handler failed; trying again');
+        logger?.warn(
+          {
+            groupId,
+            topic: record.topic,
+            partition: record.partition,
+            offset: record.offset,
+            attempt,
+            delayMs: delay,
+            err: error,
+          },
+          'record handler failed; trying again',
+        );
         await backoff(item, delay);
       }
     }
@@ -469,7 +533,14 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
 
   /** A record not to be tried again: told to `onFailed` (true once it returned), or passed over. */
   async function failedForGood(record: ConsumedRecord, error: StreamForgeError): Promise<boolean> {
-    const where = { groupId, topic: record.topic, partition: record.partition, offset: record.offset, code: error.code, disposition: error.disposition };
+    const where = {
+      groupId,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      code: error.code,
+      disposition: error.disposition,
+    };
     if (!options.onFailed) {
       logger?.error({ ...where, err: error }, 'record handler failed for good; the record is passed over');
       return true;
@@ -520,15 +591,33 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
       lanesPaused = false;
       for (const lane of lanes.values()) {
         const stalled = lane.buffered > 0 && now - lane.movedAt >= stallMs;
-        if (!lane.paused && crowded && stalled && (lane.buffered >= share.records || lane.bufferedBytes >= share.bytes)) {
+        if (
+          !lane.paused &&
+          crowded &&
+          stalled &&
+          (lane.buffered >= share.records || lane.bufferedBytes >= share.bytes)
+        ) {
           lane.paused = true;
-          logger?.info({ groupId, topic: lane.topic, partition: lane.partition, buffered: lane.buffered, stalledMs: now - lane.movedAt }, 'partition makes no progress: reading it paused, the others go on');
-        } else if (lane.paused && (!stalled || (lane.buffered < share.records / 2 && lane.bufferedBytes < share.bytes / 2))) {
+          logger?.info(
+            {
+              groupId,
+              topic: lane.topic,
+              partition: lane.partition,
+              buffered: lane.buffered,
+              stalledMs: now - lane.movedAt,
+            },
+            'partition makes no progress: reading it paused, the others go on',
+          );
+        } else if (
+          lane.paused &&
+          (!stalled || (lane.buffered < share.records / 2 && lane.bufferedBytes < share.bytes / 2))
+        ) {
           resumeLane(lane);
         }
         if (!lane.paused) continue;
         lanesPaused = true;
-        if ((lane.buffered > share.records || lane.bufferedBytes > share.bytes) && lane.highest > lane.started) giveBack(lane, share);
+        if ((lane.buffered > share.records || lane.bufferedBytes > share.bytes) && lane.highest > lane.started)
+          giveBack(lane, share);
         setAsideNow.records += lane.buffered;
         setAsideNow.bytes += lane.bufferedBytes;
       }
@@ -545,10 +634,13 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
     }
     // A partition stalls by time passing alone: look again while it matters.
     if (flowTimer === undefined && (crowded || lanesPaused || streamPaused)) {
-      flowTimer = setTimeout(() => {
-        flowTimer = undefined;
-        adjustFlow();
-      }, Math.max(50, stallMs / 2)).unref();
+      flowTimer = setTimeout(
+        () => {
+          flowTimer = undefined;
+          adjustFlow();
+        },
+        Math.max(50, stallMs / 2),
+      ).unref();
     }
   }
 
@@ -556,9 +648,15 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
   function giveBack(lane: Lane, share: { records: number; bytes: number }): void {
     const waiting = ordered
       ? lane.queue
-      : [...flows.values()].flatMap((flow) => flow.queue.filter((item) => item.lane === lane)).sort((a, b) => (a.offset < b.offset ? -1 : 1));
+      : [...flows.values()]
+          .flatMap((flow) => flow.queue.filter((item) => item.lane === lane))
+          .sort((a, b) => (a.offset < b.offset ? -1 : 1));
     const given = new Set<Item>();
-    for (let i = waiting.length - 1; i >= 0 && (lane.buffered > share.records || lane.bufferedBytes > share.bytes); i--) {
+    for (
+      let i = waiting.length - 1;
+      i >= 0 && (lane.buffered > share.records || lane.bufferedBytes > share.bytes);
+      i--
+    ) {
       const item = waiting[i] as Item;
       if (item.offset <= lane.started) break;
       given.add(item);
@@ -572,7 +670,10 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
     while ((lane.outstanding.at(-1) ?? -1n) >= cut) lane.outstanding.pop();
     lane.highest = cut - 1n;
     lane.resumeAt = lane.resumeAt === undefined || cut < lane.resumeAt ? cut : lane.resumeAt;
-    logger?.info({ groupId, topic: lane.topic, partition: lane.partition, given_back: given.size, from: String(cut) }, 'records of a paused partition given back: they are read again when it moves');
+    logger?.info(
+      { groupId, topic: lane.topic, partition: lane.partition, given_back: given.size, from: String(cut) },
+      'records of a paused partition given back: they are read again when it moves',
+    );
   }
 
   /** A record of a paused partition: not taken in; reading comes back for it, and skips the partition's backlog meanwhile. */
@@ -585,13 +686,18 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
     const now = Date.now();
     if (now - lane.skipAskedAt < 1_000) return;
     lane.skipAskedAt = now;
-    void consumer.listOffsets({ topics: [lane.topic] }).then((ends) => {
-      const end = ends.get(lane.topic)?.[lane.partition];
-      if (end === undefined || !lane.paused || lanes.get(lane.key) !== lane) return;
-      lane.skipTo = end;
-      const at = stream?.offsetsToFetch.get(lane.key);
-      if (at !== undefined && at < end) seek(lane, end);
-    }).catch((error: unknown) => logger?.debug({ groupId, err: error }, 'end of a paused partition not known; reading on'));
+    void consumer
+      .listOffsets({ topics: [lane.topic] })
+      .then((ends) => {
+        const end = ends.get(lane.topic)?.[lane.partition];
+        if (end === undefined || !lane.paused || lanes.get(lane.key) !== lane) return;
+        lane.skipTo = end;
+        const at = stream?.offsetsToFetch.get(lane.key);
+        if (at !== undefined && at < end) seek(lane, end);
+      })
+      .catch((error: unknown) =>
+        logger?.debug({ groupId, err: error }, 'end of a paused partition not known; reading on'),
+      );
   }
 
   function resumeLane(lane: Lane): void {
@@ -621,7 +727,10 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
     // A new member id or a skipped generation: this member was out of the group meanwhile and
     // another may have read and committed its partitions, so nothing it holds is current.
     const generationId = payload.generationId ?? -1;
-    const continuous = membership !== undefined && membership.memberId === payload.memberId && generationId === membership.generationId + 1;
+    const continuous =
+      membership !== undefined &&
+      membership.memberId === payload.memberId &&
+      generationId === membership.generationId + 1;
     membership = { memberId: payload.memberId, generationId };
     assigned = owned;
     for (const [key, lane] of lanes) {
@@ -641,13 +750,19 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
 
   /** Forgets the records not started that `which` names, and refuses places to those waiting for one. */
   function dropWaiting(which: (item: Item) => boolean): void {
-    for (const lane of lanes.values()) {
-      const keep = lane.queue.filter((item) => !which(item) || (forget(item), false));
-      lane.queue = keep;
-    }
+    const keep = (item: Item): boolean => {
+      if (!which(item)) return true;
+      forget(item);
+      return false;
+    };
+    for (const lane of lanes.values()) lane.queue = lane.queue.filter(keep);
     for (const flow of [...flows.values()]) {
-      flow.queue = flow.queue.filter((item) => !which(item) || (forget(item), false));
-      flow.returning = flow.returning.filter(({ item, grant }) => !which(item) || (grant(false), false));
+      flow.queue = flow.queue.filter(keep);
+      flow.returning = flow.returning.filter(({ item, grant }) => {
+        if (!which(item)) return true;
+        grant(false);
+        return false;
+      });
     }
   }
 
@@ -670,14 +785,19 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
           const position = lanes.get(key)?.position ?? stream?.offsetsCommitted.get(key);
           if (high === undefined || position === undefined) continue;
           lagSeen.add(key);
-          gauge.set({ consumer_group: groupId, topic: assignment.topic, partition: String(partition) }, Math.max(0, Number(high - position)));
+          gauge.set(
+            { consumer_group: groupId, topic: assignment.topic, partition: String(partition) },
+            Math.max(0, Number(high - position)),
+          );
         }
       }
     };
     const tick = () => {
-      void measure().catch((error: unknown) => logger?.debug({ groupId, err: error }, 'consumer lag not measured')).finally(() => {
-        if (!stopping) lagTimer = setTimeout(tick, options.lagIntervalMs ?? LAG_INTERVAL_MS).unref();
-      });
+      void measure()
+        .catch((error: unknown) => logger?.debug({ groupId, err: error }, 'consumer lag not measured'))
+        .finally(() => {
+          if (!stopping) lagTimer = setTimeout(tick, options.lagIntervalMs ?? LAG_INTERVAL_MS).unref();
+        });
     };
     lagTimer = setTimeout(tick, 0).unref();
   }
@@ -689,7 +809,8 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
         const opened = await consumer.consume({
           topics: options.topics,
           mode: MessagesStreamModes.COMMITTED,
-          fallbackMode: options.from === 'earliest' ? MessagesStreamFallbackModes.EARLIEST : MessagesStreamFallbackModes.LATEST,
+          fallbackMode:
+            options.from === 'earliest' ? MessagesStreamFallbackModes.EARLIEST : MessagesStreamFallbackModes.LATEST,
           autocommit: false,
         });
         stream = opened;
@@ -712,7 +833,10 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
     if (stopping || failed === undefined || failed !== stream) return;
     logger?.warn({ groupId, err: error }, 'Kafka consumer failed; opening its stream again (the group is joined anew)');
     stream = undefined;
-    void failed.close().catch(() => undefined).finally(() => void open().catch(gaveUp));
+    void failed
+      .close()
+      .catch(() => undefined)
+      .finally(() => void open().catch(gaveUp));
   }
 
   function gaveUp(error: unknown): void {
@@ -747,10 +871,16 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           new Promise<void>((r) => idle.push(r)),
-          new Promise<void>((r) => { timer = setTimeout(r, options.stopGraceMs ?? 30_000); }),
+          new Promise<void>((r) => {
+            timer = setTimeout(r, options.stopGraceMs ?? 30_000);
+          }),
         ]);
         clearTimeout(timer);
-        if (running > 0) logger?.warn({ groupId, running }, 'handlers still running at stop: their records come again to the next member');
+        if (running > 0)
+          logger?.warn(
+            { groupId, running },
+            'handlers still running at stop: their records come again to the next member',
+          );
       }
       clearTimeout(commitTimer);
       await committing;

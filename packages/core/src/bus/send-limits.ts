@@ -13,7 +13,12 @@ export const MAX_SEND_BYTES = 800_000;
  * an item larger than `maxBytes` on its own is a run of its own. The same items always give
  * the same runs.
  */
-export function sliceBySize<T>(items: readonly T[], bytesOf: (item: T) => number, maxBytes: number, maxItems = Number.POSITIVE_INFINITY): T[][] {
+export function sliceBySize<T>(
+  items: readonly T[],
+  bytesOf: (item: T) => number,
+  maxBytes: number,
+  maxItems = Number.POSITIVE_INFINITY,
+): T[][] {
   const runs: T[][] = [];
   let run: T[] = [];
   let bytes = 0;

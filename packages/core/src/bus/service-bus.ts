@@ -15,7 +15,11 @@ export interface ServiceBus {
   close(): Promise<void>;
 }
 
-export async function connectServiceBus(service: string, logger?: Logger, connection?: BusConnection): Promise<ServiceBus> {
+export async function connectServiceBus(
+  service: string,
+  logger?: Logger,
+  connection?: BusConnection,
+): Promise<ServiceBus> {
   const bus = connection ?? createBusConnection({ clientId: service, ...(logger ? { logger } : {}) });
   const producer = await createEventProducer(bus);
   return {

@@ -7,7 +7,10 @@ import { telemetryEventContract, type TelemetryEvent, type TelemetryFields } fro
 import type { EventProducer } from './producer.ts';
 import { TOPICS } from './topics.ts';
 
-export type TelemetryInput = Omit<TelemetryFields, 'producer' | 'timestamp'> & { producer?: string; timestamp?: number } & Record<string, unknown>;
+export type TelemetryInput = Omit<TelemetryFields, 'producer' | 'timestamp'> & {
+  producer?: string;
+  timestamp?: number;
+} & Record<string, unknown>;
 
 export interface TelemetryEmitter {
   /** Validates and publishes; resolves once Kafka acknowledged it. */
@@ -29,7 +32,8 @@ export function createTelemetryEmitter(options: TelemetryEmitterOptions): Teleme
       ...input,
       producer: input.producer ?? options.service,
       timestamp: input.timestamp ?? clock() / 1000,
-      finished: input.finished ?? (input.status === 'finished' || input.status === 'error' || input.status === 'stopped'),
+      finished:
+        input.finished ?? (input.status === 'finished' || input.status === 'error' || input.status === 'stopped'),
     };
     telemetryEventContract.parse(data);
     return {

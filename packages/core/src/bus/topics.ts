@@ -55,19 +55,59 @@ export type TopicName = (typeof TOPICS)[keyof typeof TOPICS] | ReturnType<typeof
 
 // Partitions bound the parallelism of consumers (KEDA never scales a KafkaSource past them).
 export const TOPIC_PLAN: readonly TopicSpec[] = [
-  ...COMMAND_TARGETS.map((target) => ({ name: controlTopicOf(target), partitions: 3, retentionMs: 7 * DAY_MS, purpose: `start, stop and ping commands for ${target} (keyed by symbol)` })),
-  { name: TOPICS.events, partitions: 3, retentionMs: 7 * DAY_MS, purpose: 'telemetry from every service to the manager (keyed by symbol)' },
-  { name: TOPICS.loaderWork, partitions: 6, retentionMs: 1 * DAY_MS, purpose: 'backfill pages fanned out to loader-api instances' },
+  ...COMMAND_TARGETS.map((target) => ({
+    name: controlTopicOf(target),
+    partitions: 3,
+    retentionMs: 7 * DAY_MS,
+    purpose: `start, stop and ping commands for ${target} (keyed by symbol)`,
+  })),
+  {
+    name: TOPICS.events,
+    partitions: 3,
+    retentionMs: 7 * DAY_MS,
+    purpose: 'telemetry from every service to the manager (keyed by symbol)',
+  },
+  {
+    name: TOPICS.loaderWork,
+    partitions: 6,
+    retentionMs: 1 * DAY_MS,
+    purpose: 'backfill pages fanned out to loader-api instances',
+  },
   { name: TOPICS.dataKlines, partitions: 6, retentionMs: 7 * DAY_MS, purpose: 'kline batches (keyed by symbol)' },
   { name: TOPICS.dataAggTrades, partitions: 6, retentionMs: 7 * DAY_MS, purpose: 'aggTrade batches' },
   { name: TOPICS.dataTrades, partitions: 6, retentionMs: 7 * DAY_MS, purpose: 'trade batches' },
   { name: TOPICS.dataDepth, partitions: 6, retentionMs: 3 * DAY_MS, purpose: 'order-book batches' },
   { name: TOPICS.dataBookTicker, partitions: 6, retentionMs: 3 * DAY_MS, purpose: 'best bid/ask batches' },
-  { name: TOPICS.deadLetterControl, partitions: 1, retentionMs: 30 * DAY_MS, purpose: 'commands that could not be delivered, with the reason' },
-  { name: TOPICS.deadLetterEvents, partitions: 1, retentionMs: 30 * DAY_MS, purpose: 'telemetry that could not be delivered' },
-  { name: TOPICS.deadLetterWork, partitions: 1, retentionMs: 30 * DAY_MS, purpose: 'backfill pages that failed for good' },
-  { name: TOPICS.deadLetterData, partitions: 1, retentionMs: 30 * DAY_MS, purpose: 'data batches that could not be stored' },
-  { name: TOPICS.deadLetterUnread, partitions: 1, retentionMs: 30 * DAY_MS, purpose: 'dead letters the manager could not record (read them with a Kafka console consumer)' },
+  {
+    name: TOPICS.deadLetterControl,
+    partitions: 1,
+    retentionMs: 30 * DAY_MS,
+    purpose: 'commands that could not be delivered, with the reason',
+  },
+  {
+    name: TOPICS.deadLetterEvents,
+    partitions: 1,
+    retentionMs: 30 * DAY_MS,
+    purpose: 'telemetry that could not be delivered',
+  },
+  {
+    name: TOPICS.deadLetterWork,
+    partitions: 1,
+    retentionMs: 30 * DAY_MS,
+    purpose: 'backfill pages that failed for good',
+  },
+  {
+    name: TOPICS.deadLetterData,
+    partitions: 1,
+    retentionMs: 30 * DAY_MS,
+    purpose: 'data batches that could not be stored',
+  },
+  {
+    name: TOPICS.deadLetterUnread,
+    partitions: 1,
+    retentionMs: 30 * DAY_MS,
+    purpose: 'dead letters the manager could not record (read them with a Kafka console consumer)',
+  },
 ];
 
 const DATA_TOPICS: Record<DataKind, TopicName> = {

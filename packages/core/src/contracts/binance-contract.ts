@@ -21,11 +21,32 @@ export interface StreamLimits {
 
 /** Per market: what the client respects and the simulator enforces. */
 export const STREAM_LIMITS: Record<Market, StreamLimits> = {
-  spot: { pingIntervalMs: 20_000, pongTimeoutMs: 60_000, maxIncomingPerSecond: 5, maxStreams: 1024, lifetimeMs: 86_400_000 },
-  usdm: { pingIntervalMs: 180_000, pongTimeoutMs: 600_000, maxIncomingPerSecond: 10, maxStreams: 1024, lifetimeMs: 86_400_000 },
+  spot: {
+    pingIntervalMs: 20_000,
+    pongTimeoutMs: 60_000,
+    maxIncomingPerSecond: 5,
+    maxStreams: 1024,
+    lifetimeMs: 86_400_000,
+  },
+  usdm: {
+    pingIntervalMs: 180_000,
+    pongTimeoutMs: 600_000,
+    maxIncomingPerSecond: 10,
+    maxStreams: 1024,
+    lifetimeMs: 86_400_000,
+  },
 };
 
-export const ENDPOINTS = ['ping', 'time', 'exchangeInfo', 'klines', 'aggTrades', 'depth', 'trades', 'historicalTrades'] as const;
+export const ENDPOINTS = [
+  'ping',
+  'time',
+  'exchangeInfo',
+  'klines',
+  'aggTrades',
+  'depth',
+  'trades',
+  'historicalTrades',
+] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export const PATHS: Record<Market, Record<Endpoint, string>> = {
@@ -227,6 +248,8 @@ export interface BinanceErrorBody {
 
 /** The REQUEST_WEIGHT per minute announced by an exchangeInfo, if any. */
 export function requestWeightLimit(info: Pick<ExchangeInfo, 'rateLimits'>): number | undefined {
-  const limit = info.rateLimits.find((r) => r.rateLimitType === 'REQUEST_WEIGHT' && r.interval === 'MINUTE' && r.intervalNum === 1);
+  const limit = info.rateLimits.find(
+    (r) => r.rateLimitType === 'REQUEST_WEIGHT' && r.interval === 'MINUTE' && r.intervalNum === 1,
+  );
   return limit?.limit;
 }

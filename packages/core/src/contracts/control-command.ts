@@ -50,7 +50,11 @@ export interface PingCommand {
 
 export type ControlCommand = StartCommand | StopCommand | PingCommand;
 
-const epochSeconds = { type: 'number', minimum: 0, description: 'Unix time in seconds, fractions allowed (seed format).' };
+const epochSeconds = {
+  type: 'number',
+  minimum: 0,
+  description: 'Unix time in seconds, fractions allowed (seed format).',
+};
 const queueId = { type: 'string', pattern: QUEUE_ID_PATTERN };
 
 export const controlCommandSchema = {
@@ -78,8 +82,10 @@ export const controlCommandSchema = {
   allOf: [
     {
       if: { properties: { command: { const: 'start' } } },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
       then: { required: ['target', 'type', 'timestamp'], anyOf: [{ required: ['symbol'] }, { required: ['symbols'] }] },
     },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
     { if: { properties: { command: { const: 'stop' } } }, then: { required: ['timestamp'] } },
   ],
 } as const;
@@ -94,7 +100,11 @@ export const controlCommandContract = defineContract<ControlCommand>('queue-cont
 export function parseCommandFor(service: ServiceName, data: unknown): ControlCommand {
   const command = controlCommandContract.parse(data);
   if (command.target !== undefined && serviceOf(command.target) !== service) {
-    throw new StreamForgeError('SF_CONTRACT_INVALID', `a command for ${command.target} reached ${service}: publish it on queue-control.${serviceOf(command.target) ?? command.target}`, { details: { queue_id: command.queue_id, target: command.target } });
+    throw new StreamForgeError(
+      'SF_CONTRACT_INVALID',
+      `a command for ${command.target} reached ${service}: publish it on queue-control.${serviceOf(command.target) ?? command.target}`,
+      { details: { queue_id: command.queue_id, target: command.target } },
+    );
   }
   return command;
 }

@@ -4,7 +4,13 @@
  */
 import type { DataBatch } from './data-batch.ts';
 import { isInterval } from './intervals.ts';
-import { aggTradeFromBinance, klineFromRow, type BinanceAggTrade, type BinanceKlineRow, type DataRecord } from './records.ts';
+import {
+  aggTradeFromBinance,
+  klineFromRow,
+  type BinanceAggTrade,
+  type BinanceKlineRow,
+  type DataRecord,
+} from './records.ts';
 
 export interface ExpandedRows {
   records: DataRecord[];
@@ -12,13 +18,26 @@ export interface ExpandedRows {
 }
 
 // Binance's kline row: numbers for times and trade count, strings for prices and volumes.
-const KLINE_TYPES = ['number', 'string', 'string', 'string', 'string', 'string', 'number', 'string', 'number', 'string', 'string'] as const;
+const KLINE_TYPES = [
+  'number',
+  'string',
+  'string',
+  'string',
+  'string',
+  'string',
+  'number',
+  'string',
+  'number',
+  'string',
+  'string',
+] as const;
 
 function klineRowProblem(row: unknown): string | undefined {
   if (!Array.isArray(row)) return 'a kline row must be an array';
   if (row.length < KLINE_TYPES.length) return `a kline row has ${KLINE_TYPES.length} or more fields, got ${row.length}`;
   for (let i = 0; i < KLINE_TYPES.length; i++) {
-    if (typeof row[i] !== KLINE_TYPES[i]) return `kline field ${i} must be a ${KLINE_TYPES[i]}, got ${JSON.stringify(row[i])}`;
+    if (typeof row[i] !== KLINE_TYPES[i])
+      return `kline field ${i} must be a ${KLINE_TYPES[i]}, got ${JSON.stringify(row[i])}`;
   }
   return undefined;
 }
@@ -26,7 +45,15 @@ function klineRowProblem(row: unknown): string | undefined {
 function aggTradeProblem(row: unknown): string | undefined {
   if (typeof row !== 'object' || row === null || Array.isArray(row)) return 'an aggTrade row must be an object';
   const t = row as Record<string, unknown>;
-  for (const [field, type] of [['a', 'number'], ['p', 'string'], ['q', 'string'], ['f', 'number'], ['l', 'number'], ['T', 'number'], ['m', 'boolean']] as const) {
+  for (const [field, type] of [
+    ['a', 'number'],
+    ['p', 'string'],
+    ['q', 'string'],
+    ['f', 'number'],
+    ['l', 'number'],
+    ['T', 'number'],
+    ['m', 'boolean'],
+  ] as const) {
     if (typeof t[field] !== type) return `aggTrade field ${field} must be a ${type}, got ${JSON.stringify(t[field])}`;
   }
   return undefined;
@@ -39,7 +66,8 @@ export function expandRows(batch: DataBatch): ExpandedRows {
   if (batch.row_format === 'binance_kline') {
     const interval = batch.interval;
     if (interval === undefined || !isInterval(interval)) {
-      for (const row of rows) invalid.push({ row, reason: `interval: kline rows need the batch interval, got ${JSON.stringify(interval)}` });
+      for (const row of rows)
+        invalid.push({ row, reason: `interval: kline rows need the batch interval, got ${JSON.stringify(interval)}` });
       return { records, invalid };
     }
     for (const row of rows) {
@@ -54,7 +82,8 @@ export function expandRows(batch: DataBatch): ExpandedRows {
       else records.push(aggTradeFromBinance(batch.symbol, row as BinanceAggTrade));
     }
   } else {
-    for (const row of rows) invalid.push({ row, reason: `row_format: ${JSON.stringify(batch.row_format)} is not known` });
+    for (const row of rows)
+      invalid.push({ row, reason: `row_format: ${JSON.stringify(batch.row_format)} is not known` });
   }
   return { records, invalid };
 }

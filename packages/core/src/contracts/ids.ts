@@ -32,10 +32,16 @@ export interface WorkflowIdOptions {
   shortId?: string;
 }
 
-export function newWorkflowIds(symbol: string, type: string, startDate: string | undefined, options: WorkflowIdOptions = {}): WorkflowIds {
+export function newWorkflowIds(
+  symbol: string,
+  type: string,
+  startDate: string | undefined,
+  options: WorkflowIdOptions = {},
+): WorkflowIds {
   const shortId = options.shortId ?? newShortId();
   const day = compactDay(startDate);
-  const sym = options.market && options.market !== 'spot' ? `${symbol.toLowerCase()}-${options.market}` : symbol.toLowerCase();
+  const sym =
+    options.market && options.market !== 'spot' ? `${symbol.toLowerCase()}-${options.market}` : symbol.toLowerCase();
   return {
     shortId,
     queueId: `wf-${sym}-${type}-${day}-${shortId}`,

@@ -3,7 +3,24 @@
  * their lengths. `1M` is a calendar month, so its boundaries come from the calendar
  * (UTC), not from a fixed length.
  */
-export const INTERVALS = ['1s', '1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '3d', '1w', '1M'] as const;
+export const INTERVALS = [
+  '1s',
+  '1m',
+  '3m',
+  '5m',
+  '15m',
+  '30m',
+  '1h',
+  '2h',
+  '4h',
+  '6h',
+  '8h',
+  '12h',
+  '1d',
+  '3d',
+  '1w',
+  '1M',
+] as const;
 export type Interval = (typeof INTERVALS)[number];
 
 /** USD-M futures have every spot interval but `1s`. */
@@ -80,7 +97,10 @@ export function* openTimesIn(interval: Interval, startMs: number, endMs: number)
 export function countCandles(interval: Interval, startMs: number, endMs: number): number {
   if (interval !== '1M') {
     const length = FIXED_MS[interval];
-    const first = candleOpenTime(interval, startMs) < startMs ? candleOpenTime(interval, startMs) + length : candleOpenTime(interval, startMs);
+    const first =
+      candleOpenTime(interval, startMs) < startMs
+        ? candleOpenTime(interval, startMs) + length
+        : candleOpenTime(interval, startMs);
     return first >= endMs ? 0 : Math.ceil((endMs - first) / length);
   }
   let n = 0;

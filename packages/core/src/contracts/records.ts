@@ -16,7 +16,7 @@ const decimal = { type: 'string', pattern: '^-?\\d{1,20}(\\.\\d{1,20})?$' };
 const epochMs = { type: 'integer', minimum: 0, maximum: 99_999_999_999_999 };
 const id = { type: 'integer', minimum: -1 };
 const symbol = { type: 'string', pattern: SYMBOL_PATTERN };
-const key = { type: 'string', pattern: '^[A-Za-z0-9_\\-.@()+,=;$!*\'%:]{1,254}$' };
+const key = { type: 'string', pattern: "^[A-Za-z0-9_\\-.@()+,=;$!*'%:]{1,254}$" };
 
 export type KlineRecord = {
   key: string;
@@ -97,7 +97,22 @@ export type DataRecord = { key: string; symbol: string } & Record<string, unknow
 export const klineRecordContract: Contract<KlineRecord> = defineContract<KlineRecord>('kline record', {
   type: 'object',
   additionalProperties: false,
-  required: ['key', 'symbol', 'interval', 'open_time', 'open', 'high', 'low', 'close', 'volume', 'close_time', 'quote_asset_volume', 'number_of_trades', 'taker_buy_base_asset_volume', 'taker_buy_quote_asset_volume'],
+  required: [
+    'key',
+    'symbol',
+    'interval',
+    'open_time',
+    'open',
+    'high',
+    'low',
+    'close',
+    'volume',
+    'close_time',
+    'quote_asset_volume',
+    'number_of_trades',
+    'taker_buy_base_asset_volume',
+    'taker_buy_quote_asset_volume',
+  ],
   properties: {
     key,
     symbol,
@@ -120,7 +135,17 @@ export const klineRecordContract: Contract<KlineRecord> = defineContract<KlineRe
 export const aggTradeRecordContract: Contract<AggTradeRecord> = defineContract<AggTradeRecord>('aggTrade record', {
   type: 'object',
   additionalProperties: false,
-  required: ['key', 'symbol', 'trade_id', 'price', 'quantity', 'first_trade_id', 'last_trade_id', 'timestamp', 'is_buyer_maker'],
+  required: [
+    'key',
+    'symbol',
+    'trade_id',
+    'price',
+    'quantity',
+    'first_trade_id',
+    'last_trade_id',
+    'timestamp',
+    'is_buyer_maker',
+  ],
   properties: {
     key,
     symbol,
@@ -139,7 +164,15 @@ export const tradeRecordContract: Contract<TradeRecord> = defineContract<TradeRe
   type: 'object',
   additionalProperties: false,
   required: ['key', 'symbol', 'trade_id', 'price', 'quantity', 'timestamp', 'is_buyer_maker'],
-  properties: { key, symbol, trade_id: id, price: decimal, quantity: decimal, timestamp: epochMs, is_buyer_maker: { type: 'boolean' } },
+  properties: {
+    key,
+    symbol,
+    trade_id: id,
+    price: decimal,
+    quantity: decimal,
+    timestamp: epochMs,
+    is_buyer_maker: { type: 'boolean' },
+  },
 });
 
 const level = { type: 'array', minItems: 2, maxItems: 2, items: decimal };
@@ -149,25 +182,36 @@ export const depthRecordContract: Contract<DepthRecord> = defineContract<DepthRe
   type: 'object',
   additionalProperties: false,
   required: ['key', 'symbol', 'last_update_id', 'levels', 'bids', 'asks'],
-  properties: { key, symbol, last_update_id: { type: 'integer', minimum: 0 }, event_time: epochMs, levels: { type: 'integer', minimum: 1, maximum: 5000 }, bids: levels, asks: levels },
-});
-
-export const bookTickerRecordContract: Contract<BookTickerRecord> = defineContract<BookTickerRecord>('book ticker record', {
-  type: 'object',
-  additionalProperties: false,
-  required: ['key', 'symbol', 'update_id', 'bid_price', 'bid_qty', 'ask_price', 'ask_qty'],
   properties: {
     key,
     symbol,
-    update_id: { type: 'integer', minimum: 0 },
-    bid_price: decimal,
-    bid_qty: decimal,
-    ask_price: decimal,
-    ask_qty: decimal,
+    last_update_id: { type: 'integer', minimum: 0 },
     event_time: epochMs,
-    transaction_time: epochMs,
+    levels: { type: 'integer', minimum: 1, maximum: 5000 },
+    bids: levels,
+    asks: levels,
   },
 });
+
+export const bookTickerRecordContract: Contract<BookTickerRecord> = defineContract<BookTickerRecord>(
+  'book ticker record',
+  {
+    type: 'object',
+    additionalProperties: false,
+    required: ['key', 'symbol', 'update_id', 'bid_price', 'bid_qty', 'ask_price', 'ask_qty'],
+    properties: {
+      key,
+      symbol,
+      update_id: { type: 'integer', minimum: 0 },
+      bid_price: decimal,
+      bid_qty: decimal,
+      ask_price: decimal,
+      ask_qty: decimal,
+      event_time: epochMs,
+      transaction_time: epochMs,
+    },
+  },
+);
 
 export const RECORD_CONTRACTS: Record<DataKind, Contract<DataRecord>> = {
   klines: klineRecordContract as unknown as Contract<DataRecord>,
@@ -228,7 +272,20 @@ export function klineFromRow(symbol: string, interval: Interval, row: BinanceKli
 
 /** The inverse of klineFromRow: the row Binance sent, for bit-exact comparisons. */
 export function rowFromKline(record: KlineRecord): BinanceKlineRow {
-  return [record.open_time, record.open, record.high, record.low, record.close, record.volume, record.close_time, record.quote_asset_volume, record.number_of_trades, record.taker_buy_base_asset_volume, record.taker_buy_quote_asset_volume, '0'];
+  return [
+    record.open_time,
+    record.open,
+    record.high,
+    record.low,
+    record.close,
+    record.volume,
+    record.close_time,
+    record.quote_asset_volume,
+    record.number_of_trades,
+    record.taker_buy_base_asset_volume,
+    record.taker_buy_quote_asset_volume,
+    '0',
+  ];
 }
 
 export function aggTradeFromBinance(symbol: string, trade: BinanceAggTrade): AggTradeRecord {
@@ -267,7 +324,12 @@ export function klineImpossibility(record: KlineRecord): string | undefined {
     return `close_time: ${record.close_time} is outside the ${record.interval} candle opened at ${record.open_time} (${record.open_time}–${end})`;
   }
   if (Number(record.high) < Number(record.low)) return `high: ${record.high} is below low ${record.low}`;
-  for (const field of ['volume', 'quote_asset_volume', 'taker_buy_base_asset_volume', 'taker_buy_quote_asset_volume'] as const) {
+  for (const field of [
+    'volume',
+    'quote_asset_volume',
+    'taker_buy_base_asset_volume',
+    'taker_buy_quote_asset_volume',
+  ] as const) {
     if (Number(record[field]) < 0) return `${field}: ${record[field]} is negative`;
   }
   return undefined;

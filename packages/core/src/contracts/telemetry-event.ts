@@ -7,7 +7,16 @@ import { defineContract } from './validation.ts';
 import { QUEUE_ID_PATTERN } from './ids.ts';
 
 /** `interrupted` is the seed's word for stopped, `completed` a synonym of finished. */
-export const TELEMETRY_STATUSES = ['started', 'loading', 'finished', 'completed', 'error', 'stopped', 'interrupted', 'pong'] as const;
+export const TELEMETRY_STATUSES = [
+  'started',
+  'loading',
+  'finished',
+  'completed',
+  'error',
+  'stopped',
+  'interrupted',
+  'pong',
+] as const;
 export type TelemetryStatus = (typeof TELEMETRY_STATUSES)[number];
 
 export interface TelemetryFields {

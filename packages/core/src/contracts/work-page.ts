@@ -12,7 +12,12 @@ import { nextOpenTime, openTimesIn, type Interval } from './intervals.ts';
 export const AGG_TRADES_PAGE_MS = 3_600_000;
 
 /** Pages [start, end) over the candles opening in [startMs, endMs), at most `perPage` candles each. */
-export function klinePageBounds(interval: Interval, startMs: number, endMs: number, perPage: number): Array<[number, number]> {
+export function klinePageBounds(
+  interval: Interval,
+  startMs: number,
+  endMs: number,
+  perPage: number,
+): Array<[number, number]> {
   const bounds: Array<[number, number]> = [];
   let first: number | undefined;
   let count = 0;
@@ -59,7 +64,19 @@ export const workPageSchema = {
   title: 'backfill page',
   type: 'object',
   additionalProperties: false,
-  required: ['queue_id', 'type', 'symbol', 'market', 'kind', 'start_ms', 'end_ms', 'page', 'collection_name', 'kafka_topic', 'telemetry_id'],
+  required: [
+    'queue_id',
+    'type',
+    'symbol',
+    'market',
+    'kind',
+    'start_ms',
+    'end_ms',
+    'page',
+    'collection_name',
+    'kafka_topic',
+    'telemetry_id',
+  ],
   properties: {
     queue_id: { type: 'string', pattern: QUEUE_ID_PATTERN },
     type: { type: 'string' },

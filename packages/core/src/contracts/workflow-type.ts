@@ -13,7 +13,15 @@ export const MARKETS = ['spot', 'usdm'] as const;
 export type Market = (typeof MARKETS)[number];
 
 /** The services a workflow's telemetry comes from; it completes when all report finished. */
-export const SERVICES = ['queue-manager', 'loader-api', 'loader-ws', 'arango-connector', 'graph-builder', 'gnn-trainer', 'dummy-service'] as const;
+export const SERVICES = [
+  'queue-manager',
+  'loader-api',
+  'loader-ws',
+  'arango-connector',
+  'graph-builder',
+  'gnn-trainer',
+  'dummy-service',
+] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** The seed's target names, accepted on input and mapped to today's services. */
@@ -36,7 +44,14 @@ export function serviceOf(target: string): ServiceName | undefined {
 }
 
 export type WorkflowType =
-  | { type: string; source: 'api'; kind: 'klines' | 'agg_trades'; interval?: Interval; target: 'loader-api'; services: ServiceName[] }
+  | {
+      type: string;
+      source: 'api';
+      kind: 'klines' | 'agg_trades';
+      interval?: Interval;
+      target: 'loader-api';
+      services: ServiceName[];
+    }
   | { type: string; source: 'ws'; kind: DataKind; interval?: Interval; target: 'loader-ws'; services: ServiceName[] }
   | { type: string; source: 'graph'; target: 'graph-builder'; services: ServiceName[] }
   | { type: string; source: 'gnn'; target: 'gnn-trainer'; services: ServiceName[] }
@@ -50,7 +65,9 @@ const WS_KINDS: Record<string, DataKind> = {
 };
 
 function invalid(type: string, reason: string): StreamForgeError {
-  return new StreamForgeError('SF_CONTRACT_INVALID', `type: "${type}" ${reason}`, { details: { errors: [{ field: 'type', reason }] } });
+  return new StreamForgeError('SF_CONTRACT_INVALID', `type: "${type}" ${reason}`, {
+    details: { errors: [{ field: 'type', reason }] },
+  });
 }
 
 /** Parses a workflow type or throws a contract error that says what is wrong with it. */
@@ -58,20 +75,40 @@ export function parseWorkflowType(type: string): WorkflowType {
   const candles = /^(api|ws)_candles_(.+)$/.exec(type);
   if (candles) {
     const [, source, interval] = candles as unknown as [string, 'api' | 'ws', string];
-    if (!isInterval(interval)) throw invalid(type, `has an unknown interval "${interval}" (Binance intervals: 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M)`);
+    if (!isInterval(interval))
+      throw invalid(
+        type,
+        `has an unknown interval "${interval}" (Binance intervals: 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M)`,
+      );
     return source === 'api'
       ? { type, source, kind: 'klines', interval, target: 'loader-api', services: ['loader-api', 'arango-connector'] }
       : { type, source, kind: 'klines', interval, target: 'loader-ws', services: ['loader-ws', 'arango-connector'] };
   }
-  if (type === 'api_agg_trades') return { type, source: 'api', kind: 'agg_trades', target: 'loader-api', services: ['loader-api', 'arango-connector'] };
+  if (type === 'api_agg_trades')
+    return {
+      type,
+      source: 'api',
+      kind: 'agg_trades',
+      target: 'loader-api',
+      services: ['loader-api', 'arango-connector'],
+    };
   const ws = /^ws_(.+)$/.exec(type);
   if (ws) {
     const kind = WS_KINDS[ws[1] as string];
-    if (kind === undefined) throw invalid(type, 'is not a known live stream (ws_candles_<interval>, ws_trades, ws_agg_trades, ws_depth, ws_book_ticker)');
+    if (kind === undefined)
+      throw invalid(
+        type,
+        'is not a known live stream (ws_candles_<interval>, ws_trades, ws_agg_trades, ws_depth, ws_book_ticker)',
+      );
     return { type, source: 'ws', kind, target: 'loader-ws', services: ['loader-ws', 'arango-connector'] };
   }
-  if (type === 'graph_correlation') return { type, source: 'graph', target: 'graph-builder', services: ['graph-builder'] };
+  if (type === 'graph_correlation')
+    return { type, source: 'graph', target: 'graph-builder', services: ['graph-builder'] };
   if (type === 'gnn_train') return { type, source: 'gnn', target: 'gnn-trainer', services: ['gnn-trainer'] };
-  if (/^dummy_[a-z0-9_]+$/.test(type)) return { type, source: 'dummy', target: 'dummy-service', services: ['dummy-service'] };
-  throw invalid(type, 'is not a known workflow type (api_candles_<interval>, api_agg_trades, ws_*, graph_correlation, gnn_train, dummy_*)');
+  if (/^dummy_[a-z0-9_]+$/.test(type))
+    return { type, source: 'dummy', target: 'dummy-service', services: ['dummy-service'] };
+  throw invalid(
+    type,
+    'is not a known workflow type (api_candles_<interval>, api_agg_trades, ws_*, graph_correlation, gnn_train, dummy_*)',
+  );
 }

@@ -71,17 +71,36 @@ export function queueIdLabelOf(queueId: string): string {
 export interface JobManifest {
   apiVersion: 'batch/v1';
   kind: 'Job';
-  metadata: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  metadata: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
   spec: {
     backoffLimit?: number;
     ttlSecondsAfterFinished?: number;
-    podFailurePolicy?: { rules: Array<{ action: string; onExitCodes?: { containerName?: string; operator: string; values: number[] }; [k: string]: unknown }> };
+    podFailurePolicy?: {
+      rules: Array<{
+        action: string;
+        onExitCodes?: { containerName?: string; operator: string; values: number[] };
+        [k: string]: unknown;
+      }>;
+    };
     template: {
       metadata?: { labels?: Record<string, string>; [k: string]: unknown };
       spec: {
         serviceAccountName?: string;
         restartPolicy?: string;
-        containers: Array<{ name: string; image?: string; command?: string[]; args?: string[]; env?: EnvVar[]; [k: string]: unknown }>;
+        containers: Array<{
+          name: string;
+          image?: string;
+          command?: string[];
+          args?: string[];
+          env?: EnvVar[];
+          [k: string]: unknown;
+        }>;
         [k: string]: unknown;
       };
     };
@@ -101,7 +120,12 @@ export interface EnvVar {
 
 export function loadJobTemplate(path: string = JOB_TEMPLATE): JobManifest {
   const doc = parse(readFileSync(path, 'utf8')) as JobManifest;
-  if (doc?.apiVersion !== 'batch/v1' || doc.kind !== 'Job' || !Array.isArray(doc.spec?.template?.spec?.containers) || doc.spec.template.spec.containers.length !== 1) {
+  if (
+    doc?.apiVersion !== 'batch/v1' ||
+    doc.kind !== 'Job' ||
+    !Array.isArray(doc.spec?.template?.spec?.containers) ||
+    doc.spec.template.spec.containers.length !== 1
+  ) {
     throw new Error(`${path}: expected a batch/v1 Job with one container`);
   }
   return doc;
@@ -125,15 +149,23 @@ export function renderJob(template: JobManifest, spec: LiveJobSpec, options: Ren
     labels: { ...job.metadata.labels, ...labels },
     annotations: { ...job.metadata.annotations, [QUEUE_ID_ANNOTATION]: spec.queue_id },
   };
-  job.spec.template.metadata = { ...job.spec.template.metadata, labels: { ...job.spec.template.metadata?.labels, ...labels } };
+  job.spec.template.metadata = {
+    ...job.spec.template.metadata,
+    labels: { ...job.spec.template.metadata?.labels, ...labels },
+  };
   const container = job.spec.template.spec.containers[0]!;
   if (options.image) container.image = options.image;
   const own = jobEnvOf(spec);
-  container.env = [...(container.env ?? []).filter((e) => !(e.name in own)), ...Object.entries(own).map(([n, value]) => ({ name: n, value }))];
+  container.env = [
+    ...(container.env ?? []).filter((e) => !(e.name in own)),
+    ...Object.entries(own).map(([n, value]) => ({ name: n, value })),
+  ];
   return job;
 }
 
 /** Exit codes the template's podFailurePolicy turns into an immediate Job failure (FailJob). */
 export function failJobExitCodes(job: JobManifest): number[] {
-  return (job.spec.podFailurePolicy?.rules ?? []).filter((r) => r.action === 'FailJob' && r.onExitCodes?.operator === 'In').flatMap((r) => r.onExitCodes!.values);
+  return (job.spec.podFailurePolicy?.rules ?? [])
+    .filter((r) => r.action === 'FailJob' && r.onExitCodes?.operator === 'In')
+    .flatMap((r) => r.onExitCodes!.values);
 }

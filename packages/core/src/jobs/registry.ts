@@ -24,7 +24,10 @@ export async function createJobLauncher(kind: string, context: JobLauncherContex
   const factory = factories.get(kind);
   if (factory === undefined) {
     const known = [...factories.keys()].join(', ') || 'none';
-    throw new StreamForgeError('SF_CONFIG_INVALID', `JOB_LAUNCHER is "${kind}", but this process has no such Job launcher (registered: ${known}); "local" exists only in processes the local platform starts`);
+    throw new StreamForgeError(
+      'SF_CONFIG_INVALID',
+      `JOB_LAUNCHER is "${kind}", but this process has no such Job launcher (registered: ${known}); "local" exists only in processes the local platform starts`,
+    );
   }
   return await factory(context);
 }

@@ -31,6 +31,11 @@ const MODEL_KEY = /^models\/([a-zA-Z][a-zA-Z0-9_-]{0,127})\/v([1-9][0-9]{0,8})\/
 /** The model and version a key of this layout names; SF_CONTRACT_INVALID for any other key. */
 export function parseModelKey(key: string, field = 'model_key'): { modelId: string; version: number } {
   const match = MODEL_KEY.exec(key);
-  if (!match) throw new StreamForgeError('SF_CONTRACT_INVALID', `${field}: "${key}" is not a model key (models/<model_id>/v<version>/model.onnx)`, { details: { field } });
+  if (!match)
+    throw new StreamForgeError(
+      'SF_CONTRACT_INVALID',
+      `${field}: "${key}" is not a model key (models/<model_id>/v<version>/model.onnx)`,
+      { details: { field } },
+    );
   return { modelId: match[1]!, version: Number(match[2]) };
 }

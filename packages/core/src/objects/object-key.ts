@@ -8,8 +8,17 @@ import { StreamForgeError } from '../errors.ts';
 const KEY = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
 
 export function checkObjectKey(key: unknown, field = 'key'): string {
-  if (typeof key !== 'string' || key.length > 1024 || !KEY.test(key) || key.split('/').some((s) => s === '.' || s === '..')) {
-    throw new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${JSON.stringify(key)} is not an object key (segments of A-Z a-z 0-9 ! _ . * ' ( ) - separated by /, at most 1024 characters)`, { details: { field } });
+  if (
+    typeof key !== 'string' ||
+    key.length > 1024 ||
+    !KEY.test(key) ||
+    key.split('/').some((s) => s === '.' || s === '..')
+  ) {
+    throw new StreamForgeError(
+      'SF_CONTRACT_INVALID',
+      `${field}: ${JSON.stringify(key)} is not an object key (segments of A-Z a-z 0-9 ! _ . * ' ( ) - separated by /, at most 1024 characters)`,
+      { details: { field } },
+    );
   }
   return key;
 }

@@ -38,8 +38,24 @@ export interface ObjectStore {
 }
 
 const NOT_FOUND = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound']);
-const REFUSED = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken']);
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET']);
+const REFUSED = new Set([
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidToken',
+  'ExpiredToken',
+]);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+]);
 
 /** A StreamForgeError for what the minio client threw while doing `what`. */
 export function objectStoreError(error: unknown, what: string): StreamForgeError {
@@ -47,15 +63,31 @@ export function objectStoreError(error: unknown, what: string): StreamForgeError
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown }).code;
   if (error instanceof S3Error || typeof code === 'string') {
-    if (typeof code === 'string' && NOT_FOUND.has(code)) return new StreamForgeError('SF_NOT_FOUND', `${what}: not found (${code})`, { cause: error });
-    if (typeof code === 'string' && REFUSED.has(code)) return new StreamForgeError('SF_CONFIG_INVALID', `${what}: object storage refused the credentials (S3_ACCESS_KEY / S3_SECRET_KEY): ${code}`, { cause: error });
-    if (typeof code === 'string' && NETWORK.has(code)) return new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${what}: object storage unreachable (${code}): ${message}`, { cause: error });
+    if (typeof code === 'string' && NOT_FOUND.has(code))
+      return new StreamForgeError('SF_NOT_FOUND', `${what}: not found (${code})`, { cause: error });
+    if (typeof code === 'string' && REFUSED.has(code))
+      return new StreamForgeError(
+        'SF_CONFIG_INVALID',
+        `${what}: object storage refused the credentials (S3_ACCESS_KEY / S3_SECRET_KEY): ${code}`,
+        { cause: error },
+      );
+    if (typeof code === 'string' && NETWORK.has(code))
+      return new StreamForgeError(
+        'SF_DEPENDENCY_UNAVAILABLE',
+        `${what}: object storage unreachable (${code}): ${message}`,
+        { cause: error },
+      );
   }
-  if (/Retryable HTTP status|socket hang up|ECONNREFUSED|timeout/i.test(message)) return new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${what}: ${message}`, { cause: error });
+  if (/Retryable HTTP status|socket hang up|ECONNREFUSED|timeout/i.test(message))
+    return new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${what}: ${message}`, { cause: error });
   const name = (error as { name?: unknown }).name;
-  if (name === 'InvalidBucketNameError' || name === 'InvalidEndpointError') return new StreamForgeError('SF_CONFIG_INVALID', `${what}: ${message}`, { cause: error });
-  if (name === 'InvalidObjectNameError') return new StreamForgeError('SF_CONTRACT_INVALID', `${what}: ${message}`, { cause: error });
-  return new StreamForgeError('SF_INTERNAL', `${what}: ${message}${typeof code === 'string' ? ` (${code})` : ''}`, { cause: error });
+  if (name === 'InvalidBucketNameError' || name === 'InvalidEndpointError')
+    return new StreamForgeError('SF_CONFIG_INVALID', `${what}: ${message}`, { cause: error });
+  if (name === 'InvalidObjectNameError')
+    return new StreamForgeError('SF_CONTRACT_INVALID', `${what}: ${message}`, { cause: error });
+  return new StreamForgeError('SF_INTERNAL', `${what}: ${message}${typeof code === 'string' ? ` (${code})` : ''}`, {
+    cause: error,
+  });
 }
 
 async function collect(stream: AsyncIterable<unknown>): Promise<Uint8Array> {
@@ -114,8 +146,15 @@ export function openObjectStore(config: ObjectStoreConfig = objectStoreConfig())
     async put(key, body, options = {}) {
       checkObjectKey(key);
       await ensureBucket();
-      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-      const info = await run(`put ${key}`, () => client.putObject(bucket, key, bytes, bytes.length, { 'Content-Type': options.contentType ?? 'application/octet-stream' }));
+      const bytes =
+        typeof body === 'string'
+          ? Buffer.from(body, 'utf8')
+          : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+      const info = await run(`put ${key}`, () =>
+        client.putObject(bucket, key, bytes, bytes.length, {
+          'Content-Type': options.contentType ?? 'application/octet-stream',
+        }),
+      );
       return { etag: info.etag, size: bytes.length };
     },
 
@@ -136,13 +175,19 @@ export function openObjectStore(config: ObjectStoreConfig = objectStoreConfig())
     },
 
     async list(prefix) {
-      if (prefix !== '' && !/^[A-Za-z0-9!_.*'()\/-]+$/.test(prefix)) checkObjectKey(prefix, 'prefix');
+      if (prefix !== '' && !/^[A-Za-z0-9!_.*'()/-]+$/.test(prefix)) checkObjectKey(prefix, 'prefix');
       try {
         return await run(`list ${prefix}`, async () => {
           const items: ObjectInfo[] = [];
           for await (const item of client.listObjectsV2(bucket, prefix, true)) {
             const o = item as { name?: string; size: number; etag?: string; lastModified?: Date };
-            if (o.name !== undefined) items.push({ key: o.name, size: o.size, etag: o.etag ?? '', lastModified: o.lastModified?.getTime() ?? 0 });
+            if (o.name !== undefined)
+              items.push({
+                key: o.name,
+                size: o.size,
+                etag: o.etag ?? '',
+                lastModified: o.lastModified?.getTime() ?? 0,
+              });
           }
           return items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         });

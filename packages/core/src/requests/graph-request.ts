@@ -80,8 +80,21 @@ const paramsContract = defineContract<GraphParams>('graph_correlation params', {
     horizon: bars,
     edges: {
       oneOf: [
-        { type: 'object', additionalProperties: false, required: ['method', 'k'], properties: { method: { const: 'top_k' }, k: { type: 'integer', minimum: 1, maximum: 100 } } },
-        { type: 'object', additionalProperties: false, required: ['method', 'min_abs_correlation'], properties: { method: { const: 'threshold' }, min_abs_correlation: { type: 'number', exclusiveMinimum: 0, maximum: 1 } } },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['method', 'k'],
+          properties: { method: { const: 'top_k' }, k: { type: 'integer', minimum: 1, maximum: 100 } },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['method', 'min_abs_correlation'],
+          properties: {
+            method: { const: 'threshold' },
+            min_abs_correlation: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+          },
+        },
       ],
     },
     correlation: { enum: ['pearson', 'spearman'] },
@@ -95,16 +108,30 @@ const paramsContract = defineContract<GraphParams>('graph_correlation params', {
   },
 });
 
-const PARAM_NAMES = ['interval', 'window', 'step', 'horizon', 'edges', 'correlation', 'min_returns', 'collections'] as const;
+const PARAM_NAMES = [
+  'interval',
+  'window',
+  'step',
+  'horizon',
+  'edges',
+  'correlation',
+  'min_returns',
+  'collections',
+] as const;
 
 function invalid(field: string, reason: string): StreamForgeError {
-  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, { details: { errors: [{ field, reason }] } });
+  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, {
+    details: { errors: [{ field, reason }] },
+  });
 }
 
 export function parseGraphRequest(command: StartCommand): GraphRequest {
-  const params = paramsContract.parse(Object.fromEntries(PARAM_NAMES.filter((name) => command[name] !== undefined).map((name) => [name, command[name]])));
+  const params = paramsContract.parse(
+    Object.fromEntries(PARAM_NAMES.filter((name) => command[name] !== undefined).map((name) => [name, command[name]])),
+  );
   const symbols = command.symbols ?? [command.symbol];
-  if (symbols.length < 2) throw invalid('symbols', `a correlation graph needs at least 2 symbols, got ${symbols.length}`);
+  if (symbols.length < 2)
+    throw invalid('symbols', `a correlation graph needs at least 2 symbols, got ${symbols.length}`);
   if (new Set(symbols).size !== symbols.length) throw invalid('symbols', 'lists a symbol twice');
   if (command.time_range === undefined) throw invalid('time_range', 'is required for graph_correlation');
   const range = parseTimeRange(command.time_range);
@@ -114,19 +141,28 @@ export function parseGraphRequest(command: StartCommand): GraphRequest {
   const step = params.step ?? window;
   const horizon = params.horizon ?? step;
   const minReturns = params.min_returns ?? Math.max(3, Math.ceil((window - 1) / 2));
-  if (minReturns > window - 1) throw invalid('min_returns', `${minReturns} is more than the ${window - 1} returns a window of ${window} bars has`);
-  const graphId = command.collection_name ?? newWorkflowIds(symbols[0]!, command.type, range.startDate, { market }).collectionName;
-  if (graphId.length > GRAPH_ID_MAX_LENGTH) throw invalid('collection_name', `the graph id is at most ${GRAPH_ID_MAX_LENGTH} characters`);
+  if (minReturns > window - 1)
+    throw invalid('min_returns', `${minReturns} is more than the ${window - 1} returns a window of ${window} bars has`);
+  const graphId =
+    command.collection_name ?? newWorkflowIds(symbols[0]!, command.type, range.startDate, { market }).collectionName;
+  if (graphId.length > GRAPH_ID_MAX_LENGTH)
+    throw invalid('collection_name', `the graph id is at most ${GRAPH_ID_MAX_LENGTH} characters`);
 
   const named = params.collections;
-  if (Array.isArray(named) && named.length !== symbols.length) throw invalid('collections', `lists ${named.length} collections for ${symbols.length} symbols`);
+  if (Array.isArray(named) && named.length !== symbols.length)
+    throw invalid('collections', `lists ${named.length} collections for ${symbols.length} symbols`);
   if (named && !Array.isArray(named)) {
-    for (const key of Object.keys(named)) if (!symbols.includes(key)) throw invalid(`collections.${key}`, 'is not one of the symbols');
+    for (const key of Object.keys(named))
+      if (!symbols.includes(key)) throw invalid(`collections.${key}`, 'is not one of the symbols');
   }
-  const sources = symbols.map((symbol, i): CandleSource => ({
-    symbol,
-    collection: (Array.isArray(named) ? named[i] : named?.[symbol]) ?? newWorkflowIds(symbol, `api_candles_${interval}`, range.startDate, { market }).collectionName,
-  }));
+  const sources = symbols.map(
+    (symbol, i): CandleSource => ({
+      symbol,
+      collection:
+        (Array.isArray(named) ? named[i] : named?.[symbol]) ??
+        newWorkflowIds(symbol, `api_candles_${interval}`, range.startDate, { market }).collectionName,
+    }),
+  );
   return {
     queueId: command.queue_id,
     graphId,

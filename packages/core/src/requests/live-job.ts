@@ -62,9 +62,10 @@ export function jobEnvOf(spec: LiveJobSpec): Record<string, string> {
     const bytes = Buffer.byteLength(`${name}=${value}`) + 1;
     if (bytes > JOB_ENV_ENTRY_MAX_BYTES) {
       const reason = `${bytes} bytes as the Job's ${name}, more than the ${JOB_ENV_ENTRY_MAX_BYTES} one variable of a process environment may take (Linux MAX_ARG_STRLEN)`;
-      throw new StreamForgeError('SF_CONTRACT_INVALID', `${name}: ${reason}`, { details: { errors: [{ field: name, reason }] } });
+      throw new StreamForgeError('SF_CONTRACT_INVALID', `${name}: ${reason}`, {
+        details: { errors: [{ field: name, reason }] },
+      });
     }
   }
   return env;
 }
-

@@ -30,7 +30,9 @@ const shown = (value: unknown): string => {
 };
 
 function invalid(field: string, reason: string): StreamForgeError {
-  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, { details: { errors: [{ field, reason }] } });
+  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, {
+    details: { errors: [{ field, reason }] },
+  });
 }
 
 /**
@@ -40,14 +42,23 @@ function invalid(field: string, reason: string): StreamForgeError {
  */
 export function marketRefusal(plan: WorkflowType, market: Market): string | undefined {
   if (market !== 'usdm') return undefined;
-  if ((plan.source === 'api' || plan.source === 'ws') && plan.interval === '1s') return 'USD-M futures have no 1s klines';
-  if (plan.source === 'ws' && plan.kind === 'trades') return 'USD-M futures have no raw trade stream; use ws_agg_trades';
+  if ((plan.source === 'api' || plan.source === 'ws') && plan.interval === '1s')
+    return 'USD-M futures have no 1s klines';
+  if (plan.source === 'ws' && plan.kind === 'trades')
+    return 'USD-M futures have no raw trade stream; use ws_agg_trades';
   return undefined;
 }
 
-function positiveInt(params: Record<string, unknown>, name: string, fallback: number, max: number, prefix: string): number {
+function positiveInt(
+  params: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  max: number,
+  prefix: string,
+): number {
   const value = params[name] ?? fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) throw invalid(`${prefix}${name}`, `must be an integer from 1 to ${max}, got ${shown(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max)
+    throw invalid(`${prefix}${name}`, `must be an integer from 1 to ${max}, got ${shown(value)}`);
   return value;
 }
 
@@ -56,7 +67,8 @@ function positiveInt(params: Record<string, unknown>, name: string, fallback: nu
  * from (the Job's LOADER_WS_PARAMS); without it the params are fields of a start command.
  */
 export function parseLiveStreamParams(params: unknown, field?: string): LiveStreamParams {
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw invalid(field ?? 'params', `must be a JSON object, got ${shown(params)}`);
+  if (typeof params !== 'object' || params === null || Array.isArray(params))
+    throw invalid(field ?? 'params', `must be a JSON object, got ${shown(params)}`);
   const prefix = field === undefined ? '' : `${field}.`;
   const given = params as Record<string, unknown>;
   return {

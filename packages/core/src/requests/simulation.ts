@@ -32,13 +32,27 @@ const shown = (value: unknown): string => {
 };
 
 function invalid(field: string, reason: string): StreamForgeError {
-  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, { details: { errors: [{ field, reason }] } });
+  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, {
+    details: { errors: [{ field, reason }] },
+  });
 }
 
-function number(command: StartCommand, field: keyof Simulation, min: number, max: number, integer: boolean): number | undefined {
+function number(
+  command: StartCommand,
+  field: keyof Simulation,
+  min: number,
+  max: number,
+  integer: boolean,
+): number | undefined {
   const raw = command[field];
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'number' || !Number.isFinite(raw) || (integer && !Number.isInteger(raw)) || raw < min || raw > max) {
+  if (
+    typeof raw !== 'number' ||
+    !Number.isFinite(raw) ||
+    (integer && !Number.isInteger(raw)) ||
+    raw < min ||
+    raw > max
+  ) {
     throw invalid(field, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${shown(raw)}`);
   }
   return raw;
@@ -57,7 +71,10 @@ export function parseSimulation(command: StartCommand): Simulation {
   if (crash !== undefined) sim.crash_after_s = crash;
   const lasts = fail !== undefined ? fail * 1000 : sim.steps * sim.interval_ms;
   if (crash === undefined && lasts > MAX_SCRIPT_MS) {
-    throw invalid('interval_ms', `${sim.steps} steps × ${sim.interval_ms} ms would last ${lasts / 1000} s, longer than the ${MAX_SCRIPT_MS / 1000} s one delivery may take`);
+    throw invalid(
+      'interval_ms',
+      `${sim.steps} steps × ${sim.interval_ms} ms would last ${lasts / 1000} s, longer than the ${MAX_SCRIPT_MS / 1000} s one delivery may take`,
+    );
   }
   return sim;
 }

@@ -16,7 +16,10 @@ import { parseTrainRequest } from './train-request.ts';
 export function checkStartCommand(command: StartCommand): void {
   const plan = parseWorkflowType(command.type);
   const refusal = marketRefusal(plan, command.market ?? 'spot');
-  if (refusal) throw new StreamForgeError('SF_CONTRACT_INVALID', `type: ${refusal}`, { details: { errors: [{ field: 'type', reason: refusal }] } });
+  if (refusal)
+    throw new StreamForgeError('SF_CONTRACT_INVALID', `type: ${refusal}`, {
+      details: { errors: [{ field: 'type', reason: refusal }] },
+    });
   switch (plan.source) {
     case 'graph':
       parseGraphRequest(command);

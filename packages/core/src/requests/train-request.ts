@@ -42,7 +42,19 @@ interface TrainParams {
   min_train_windows?: number;
 }
 
-const PARAM_NAMES = ['graph_id', 'dataset', 'model_name', 'epochs', 'hidden', 'lr', 'weight_decay', 'dropout', 'seed', 'folds', 'min_train_windows'] as const;
+const PARAM_NAMES = [
+  'graph_id',
+  'dataset',
+  'model_name',
+  'epochs',
+  'hidden',
+  'lr',
+  'weight_decay',
+  'dropout',
+  'seed',
+  'folds',
+  'min_train_windows',
+] as const;
 
 const paramsContract = defineContract<TrainParams>('gnn_train params', {
   type: 'object',
@@ -63,7 +75,9 @@ const paramsContract = defineContract<TrainParams>('gnn_train params', {
 });
 
 function invalid(field: string, reason: string): StreamForgeError {
-  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, { details: { errors: [{ field, reason }] } });
+  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, {
+    details: { errors: [{ field, reason }] },
+  });
 }
 
 /** A dataset key of object storage: a name means datasets/<name>.json. */
@@ -81,10 +95,22 @@ function modelIdOf(name: string): string {
 }
 
 export function parseTrainRequest(command: StartCommand): TrainRequest {
-  const params = paramsContract.parse(Object.fromEntries(PARAM_NAMES.filter((name) => command[name] !== undefined).map((name) => [name, command[name]])));
-  if ((params.graph_id === undefined) === (params.dataset === undefined)) throw invalid('graph_id', 'name exactly one of graph_id (a built graph) or dataset (a node-classification file in object storage)');
-  const source: TrainSource = params.graph_id !== undefined ? { kind: 'graph', graphId: checkGraphId(params.graph_id) } : { kind: 'dataset', ...datasetKey(params.dataset!) };
-  const modelId = checkModelId(params.model_name ?? modelIdOf(source.kind === 'graph' ? source.graphId : source.name), 'model_name');
+  const params = paramsContract.parse(
+    Object.fromEntries(PARAM_NAMES.filter((name) => command[name] !== undefined).map((name) => [name, command[name]])),
+  );
+  if ((params.graph_id === undefined) === (params.dataset === undefined))
+    throw invalid(
+      'graph_id',
+      'name exactly one of graph_id (a built graph) or dataset (a node-classification file in object storage)',
+    );
+  const source: TrainSource =
+    params.graph_id !== undefined
+      ? { kind: 'graph', graphId: checkGraphId(params.graph_id) }
+      : { kind: 'dataset', ...datasetKey(params.dataset!) };
+  const modelId = checkModelId(
+    params.model_name ?? modelIdOf(source.kind === 'graph' ? source.graphId : source.name),
+    'model_name',
+  );
   return {
     queueId: command.queue_id,
     source,
@@ -105,5 +131,13 @@ export function parseTrainRequest(command: StartCommand): TrainRequest {
 /** The hyperparameters as the metadata records them (the command's names). */
 export function hyperparameters(request: TrainRequest): Record<string, number> {
   const t = request.train;
-  return { epochs: t.epochs, hidden: t.hidden, lr: t.learningRate, weight_decay: t.weightDecay, dropout: t.dropout, seed: t.seed, folds: request.folds };
+  return {
+    epochs: t.epochs,
+    hidden: t.hidden,
+    lr: t.learningRate,
+    weight_decay: t.weightDecay,
+    dropout: t.dropout,
+    seed: t.seed,
+    folds: request.folds,
+  };
 }

@@ -5,13 +5,16 @@ import { serveFunction, type ServeOptions } from './server.ts';
  * Serves a function until SIGTERM or SIGINT, then drains and exits 0: the entry point of
  * every function process, local or in a pod. A failure to start exits 1 with the reason.
  */
-export async function runUntilSignal(module: FunctionModule, options: ServeOptions & { logger: NonNullable<ServeOptions['logger']> }): Promise<void> {
+export async function runUntilSignal(
+  module: FunctionModule,
+  options: ServeOptions & { logger: NonNullable<ServeOptions['logger']> },
+): Promise<void> {
   const { logger } = options;
   if (typeof module.handle !== 'function') {
     logger.fatal('function module must export a handle function');
     process.exit(1);
   }
-  let running;
+  let running: Awaited<ReturnType<typeof serveFunction>>;
   try {
     running = await serveFunction(module, options);
   } catch (error) {

@@ -15,7 +15,14 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { env, envInt } from '../config.ts';
 import type { ErrorObject } from 'ajv';
 import { describeErrors } from '../contracts/validation.ts';
-import { ERROR_HEADERS, StreamForgeError, dispositionOfStatus, eventStatus, toStreamForgeError, type Disposition } from '../errors.ts';
+import {
+  ERROR_HEADERS,
+  StreamForgeError,
+  dispositionOfStatus,
+  eventStatus,
+  toStreamForgeError,
+  type Disposition,
+} from '../errors.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { createFunctionMetrics, type FunctionMetrics } from '../telemetry/metrics.ts';
 import type { Context, FunctionModule, FunctionRuntimeInfo, HandlerResult } from './function-module.ts';
@@ -40,7 +47,10 @@ export interface RunningFunction {
 }
 
 function isCloudEventInstance(value: unknown): value is CloudEvent<unknown> {
-  return value instanceof CloudEvent || (typeof value === 'object' && value !== null && value.constructor?.name === 'CloudEvent');
+  return (
+    value instanceof CloudEvent ||
+    (typeof value === 'object' && value !== null && value.constructor?.name === 'CloudEvent')
+  );
 }
 
 function replyWith(reply: FastifyReply, result: HandlerResult): FastifyReply {
@@ -48,7 +58,10 @@ function replyWith(reply: FastifyReply, result: HandlerResult): FastifyReply {
   if (typeof result === 'string') return reply.code(200).type('text/plain; charset=utf-8').send(result);
   if (isCloudEventInstance(result)) {
     const message = HTTP.binary(result);
-    return reply.code(200).headers(message.headers as Record<string, string>).send(message.body);
+    return reply
+      .code(200)
+      .headers(message.headers as Record<string, string>)
+      .send(message.body);
   }
   const structured = result as { statusCode?: number; headers?: Record<string, string>; body?: unknown };
   if (structured.headers !== undefined || structured.body !== undefined) {
@@ -56,7 +69,10 @@ function replyWith(reply: FastifyReply, result: HandlerResult): FastifyReply {
     reply.code(structured.statusCode ?? 200);
     return reply.send(structured.body ?? '');
   }
-  return reply.code(structured.statusCode ?? 200).type('application/json; charset=utf-8').send(result);
+  return reply
+    .code(structured.statusCode ?? 200)
+    .type('application/json; charset=utf-8')
+    .send(result);
 }
 
 /** A failed request's answer: its status, and the disposition its headers name. */
@@ -73,10 +89,16 @@ interface Failure {
  * status alone, and the disposition header says the same.
  */
 function failureOf(thrown: unknown, asEvent: boolean): Failure {
-  if (StreamForgeError.is(thrown)) return { error: thrown, status: asEvent ? eventStatus(thrown.code) : thrown.status, disposition: thrown.disposition };
+  if (StreamForgeError.is(thrown))
+    return {
+      error: thrown,
+      status: asEvent ? eventStatus(thrown.code) : thrown.status,
+      disposition: thrown.disposition,
+    };
   const error = toStreamForgeError(thrown);
   const code = (thrown as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'number' && code >= 400 && code < 600) return { error, status: code, disposition: dispositionOfStatus(code) };
+  if (typeof code === 'number' && code >= 400 && code < 600)
+    return { error, status: code, disposition: dispositionOfStatus(code) };
   return { error, status: error.status, disposition: error.disposition };
 }
 
@@ -98,7 +120,10 @@ function sendError(reply: FastifyReply, thrown: unknown, log: Logger, asEvent = 
 /** A JSON body nested deeper than any event or request is refused before it is parsed into something to walk. */
 function tooDeep(body: string): StreamForgeError | undefined {
   if (!jsonNestsDeeperThan(body, MAX_JSON_DEPTH)) return undefined;
-  return new StreamForgeError('SF_EVENT_MALFORMED', `request body nests JSON objects or arrays more than ${MAX_JSON_DEPTH} levels deep`);
+  return new StreamForgeError(
+    'SF_EVENT_MALFORMED',
+    `request body nests JSON objects or arrays more than ${MAX_JSON_DEPTH} levels deep`,
+  );
 }
 
 /**
@@ -112,21 +137,27 @@ function eventOf(headers: Record<string, string>, body: string | undefined): Clo
   if (headers['ce-knativeerrordest'] === undefined) return undefined;
   const asText = { ...headers, 'content-type': 'text/plain' };
   if (!HTTP.isEvent({ headers: asText, body })) return undefined;
-  return (HTTP.toEvent({ headers: asText, body }) as CloudEvent<unknown>).cloneWith({ streamforgebodytext: headers['content-type'] ?? 'unknown' });
+  return (HTTP.toEvent({ headers: asText, body }) as CloudEvent<unknown>).cloneWith({
+    streamforgebodytext: headers['content-type'] ?? 'unknown',
+  });
 }
 
 function parseCloudEvent(request: FastifyRequest): CloudEvent<unknown> | undefined {
   const headers = request.headers as Record<string, string>;
-  const body = typeof request.body === 'string' ? request.body : request.body === undefined ? undefined : String(request.body);
+  const body =
+    typeof request.body === 'string' ? request.body : request.body === undefined ? undefined : String(request.body);
   try {
     const event = eventOf(headers, body);
     if (event === undefined) return undefined;
     event.validate();
     // The SDK lets a 0.3 event through without them; every CloudEvents version requires all three.
-    for (const name of ['id', 'source', 'type'] as const) if (typeof event[name] !== 'string' || event[name] === '') throw new Error(`the ${name} attribute is required`);
+    for (const name of ['id', 'source', 'type'] as const)
+      if (typeof event[name] !== 'string' || event[name] === '') throw new Error(`the ${name} attribute is required`);
     return event;
   } catch (error) {
-    throw new StreamForgeError('SF_EVENT_MALFORMED', `not a valid CloudEvent: ${(error as Error).message}`, { cause: error });
+    throw new StreamForgeError('SF_EVENT_MALFORMED', `not a valid CloudEvent: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -145,7 +176,8 @@ function plainBody(request: FastifyRequest): unknown {
 
 export async function serveFunction(module: FunctionModule, options: ServeOptions): Promise<RunningFunction> {
   const logger = options.logger ?? createLogger({ service: options.name });
-  const metrics = options.metrics ?? createFunctionMetrics({ service: options.name, instance: env('POD_NAME') || undefined });
+  const metrics =
+    options.metrics ?? createFunctionMetrics({ service: options.name, instance: env('POD_NAME') || undefined });
   const info: FunctionRuntimeInfo = { name: options.name, logger, metrics };
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? envInt('FUNC_BODY_LIMIT'),
@@ -175,13 +207,25 @@ export async function serveFunction(module: FunctionModule, options: ServeOption
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.validation) {
       // A route's JSON Schema said no: name each field and the reason, as every boundary does.
-      const errors = describeErrors(error.validation as ErrorObject[]).map((e) => ({ ...e, field: `${error.validationContext ?? 'body'}.${e.field}`.replace('.(root)', '') }));
+      const errors = describeErrors(error.validation as ErrorObject[]).map((e) => ({
+        ...e,
+        field: `${error.validationContext ?? 'body'}.${e.field}`.replace('.(root)', ''),
+      }));
       const message = errors.map((e) => `${e.field}: ${e.reason}`).join('; ');
       return sendError(reply, new StreamForgeError('SF_CONTRACT_INVALID', message, { details: { errors } }), logger);
     }
     const status = error.statusCode;
-    if (status === 413) return sendError(reply, new StreamForgeError('SF_EVENT_TOO_LARGE', `request body is larger than the ${app.initialConfig.bodyLimit}-byte limit`), logger);
-    if (status !== undefined && status >= 400 && status < 500) return sendError(reply, new StreamForgeError('SF_CONTRACT_INVALID', error.message), logger);
+    if (status === 413)
+      return sendError(
+        reply,
+        new StreamForgeError(
+          'SF_EVENT_TOO_LARGE',
+          `request body is larger than the ${app.initialConfig.bodyLimit}-byte limit`,
+        ),
+        logger,
+      );
+    if (status !== undefined && status >= 400 && status < 500)
+      return sendError(reply, new StreamForgeError('SF_CONTRACT_INVALID', error.message), logger);
     return sendError(reply, error, logger);
   });
 
@@ -229,17 +273,27 @@ export async function serveFunction(module: FunctionModule, options: ServeOption
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     scope.post('/', invoke);
     scope.get('/', invoke);
-    scope.options('/', async (_req, reply) => reply.code(204).header('access-control-allow-methods', 'GET, POST, OPTIONS').send());
+    scope.options('/', async (_req, reply) =>
+      reply.code(204).header('access-control-allow-methods', 'GET, POST, OPTIONS').send(),
+    );
   });
   app.get('/health/readiness', async (_req, reply) => {
     const ok = ready && !closing && (module.readiness ? await module.readiness() : true);
-    return reply.code(ok ? 200 : 503).type('text/plain').send(ok ? 'OK' : 'NOT READY');
+    return reply
+      .code(ok ? 200 : 503)
+      .type('text/plain')
+      .send(ok ? 'OK' : 'NOT READY');
   });
   app.get('/health/liveness', async (_req, reply) => {
     const ok = module.liveness ? await module.liveness() : true;
-    return reply.code(ok ? 200 : 503).type('text/plain').send(ok ? 'OK' : 'NOT LIVE');
+    return reply
+      .code(ok ? 200 : 503)
+      .type('text/plain')
+      .send(ok ? 'OK' : 'NOT LIVE');
   });
-  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   // init first: the routes of a REST function use what init connected.
   await module.init?.(info);

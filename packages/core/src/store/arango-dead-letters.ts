@@ -12,7 +12,8 @@ import type { DeadLetter, DeadLetterCount, DeadLetterStore } from './port.ts';
 
 export function createArangoDeadLetters({ collection, rawQuery, retrying }: ArangoWorkflowDeps): DeadLetterStore {
   const letters = (): DocumentCollection => collection(ARANGO_COLLECTIONS.deadLetters);
-  const query = <T>(what: string, aql: string, bindVars: Record<string, unknown>): Promise<T[]> => retrying(what, () => rawQuery<T>(aql, bindVars));
+  const query = <T>(what: string, aql: string, bindVars: Record<string, unknown>): Promise<T[]> =>
+    retrying(what, () => rawQuery<T>(aql, bindVars));
 
   return {
     async recordDeadLetter(letter) {
@@ -28,10 +29,11 @@ export function createArangoDeadLetters({ collection, rawQuery, retrying }: Aran
       });
     },
 
-    getDeadLetter: (id) => retrying(`getDeadLetter ${id}`, async () => {
-      const doc = (await letters().document(arangoKey(id), { graceful: true })) as Record<string, unknown> | null;
-      return doc ? withoutMeta<DeadLetter>(doc) : undefined;
-    }),
+    getDeadLetter: (id) =>
+      retrying(`getDeadLetter ${id}`, async () => {
+        const doc = (await letters().document(arangoKey(id), { graceful: true })) as Record<string, unknown> | null;
+        return doc ? withoutMeta<DeadLetter>(doc) : undefined;
+      }),
 
     async listDeadLetters(options) {
       const limit = checkLimit(options.limit);
@@ -45,7 +47,11 @@ export function createArangoDeadLetters({ collection, rawQuery, retrying }: Aran
     },
 
     async countDeadLetters(queueId) {
-      const rows = await query<{ service: string } & DeadLetterCount>(`countDeadLetters ${queueId}`, AQL.countDeadLetters, { queue_id: queueId });
+      const rows = await query<{ service: string } & DeadLetterCount>(
+        `countDeadLetters ${queueId}`,
+        AQL.countDeadLetters,
+        { queue_id: queueId },
+      );
       return Object.fromEntries(rows.map(({ service, ...count }) => [service, count]));
     },
 

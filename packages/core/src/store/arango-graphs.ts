@@ -15,7 +15,14 @@ import type { Database } from 'arangojs';
 import { arangoKey, compositeKey, withoutMeta } from './arango-keys.ts';
 import { AQL, ARANGO_COLLECTIONS, GRAPH_INDEXES, graphCollections } from './arango-queries.ts';
 import { ARANGO_ERRORS, checkItems, errorNumOf, orMissing, type ArangoRetrier } from './arango-retry.ts';
-import { checkGraphSet, checkGraphWindow, checkModelId, checkModelRecord, checkModelVersion, isGraphId } from './graph-checks.ts';
+import {
+  checkGraphSet,
+  checkGraphWindow,
+  checkModelId,
+  checkModelRecord,
+  checkModelVersion,
+  isGraphId,
+} from './graph-checks.ts';
 import { checkLimit } from './input-checks.ts';
 import type { GraphEdge, GraphSet, GraphStore, ModelRecord, ModelStore } from './port.ts';
 import { windowDocuments, windowsFrom, type StoredVertex } from './graph-documents.ts';
@@ -46,7 +53,8 @@ export async function namedGraphCollections(db: Database): Promise<Set<string>> 
 
 export function createArangoGraphs({ db, retrying }: ArangoGraphDeps): GraphStore & ModelStore {
   const ensured = new Map<string, Promise<void>>();
-  const query = <T>(what: string, aql: string, bindVars: Record<string, unknown>): Promise<T[]> => retrying(what, async () => (await db.query<T>(aql, bindVars)).all());
+  const query = <T>(what: string, aql: string, bindVars: Record<string, unknown>): Promise<T[]> =>
+    retrying(what, async () => (await db.query<T>(aql, bindVars)).all());
 
   /** Creates the named graph (and so its collections) once per process; another instance's creation counts. */
   function ensureGraph(graphId: string): Promise<void> {
@@ -60,7 +68,8 @@ export function createArangoGraphs({ db, retrying }: ArangoGraphDeps): GraphStor
           if (errorNumOf(error) !== GRAPH_DUPLICATE) throw error;
         }
         for (const name of [vertices, edges]) {
-          for (const index of GRAPH_INDEXES) await db.collection(name).ensureIndex({ type: 'persistent', name: index.name, fields: index.fields });
+          for (const index of GRAPH_INDEXES)
+            await db.collection(name).ensureIndex({ type: 'persistent', name: index.name, fields: index.fields });
         }
       });
       ensured.set(graphId, pending);
@@ -70,7 +79,11 @@ export function createArangoGraphs({ db, retrying }: ArangoGraphDeps): GraphStor
   }
 
   /** One stream transaction over `write`, retried from the start (every step is idempotent). */
-  async function inTransaction(what: string, write: string[], body: (step: <T>(fn: () => Promise<T>) => Promise<T>) => Promise<void>): Promise<void> {
+  async function inTransaction(
+    what: string,
+    write: string[],
+    body: (step: <T>(fn: () => Promise<T>) => Promise<T>) => Promise<void>,
+  ): Promise<void> {
     await retrying(what, async () => {
       const trx = await db.beginTransaction({ write });
       try {
@@ -84,7 +97,9 @@ export function createArangoGraphs({ db, retrying }: ArangoGraphDeps): GraphStor
   }
 
   async function readSet(graphId: string): Promise<GraphSet | undefined> {
-    const doc = (await retrying(`getGraphSet ${graphId}`, () => db.collection(ARANGO_COLLECTIONS.graphSets).document(arangoKey(graphId), { graceful: true }))) as Doc | null;
+    const doc = (await retrying(`getGraphSet ${graphId}`, () =>
+      db.collection(ARANGO_COLLECTIONS.graphSets).document(arangoKey(graphId), { graceful: true }),
+    )) as Doc | null;
     return doc ? withoutMeta<GraphSet>(doc) : undefined;
   }
 
@@ -95,10 +110,19 @@ export function createArangoGraphs({ db, retrying }: ArangoGraphDeps): GraphStor
       checkGraphSet(set);
       const { vertices, edges } = graphCollections(set.graph_id);
       await ensureGraph(set.graph_id);
-      await inTransaction(`saveGraphSet ${set.graph_id}`, [ARANGO_COLLECTIONS.graphSets, vertices, edges], async (step) => {
-        await step(() => db.collection(ARANGO_COLLECTIONS.graphSets).save({ ...set, _key: arangoKey(set.graph_id) }, { overwriteMode: 'replace', silent: true }));
-        for (const name of [vertices, edges]) await step(() => db.query(AQL.removeWindowsFrom, { '@collection': name, windows: set.windows }));
-      });
+      await inTransaction(
+        `saveGraphSet ${set.graph_id}`,
+        [ARANGO_COLLECTIONS.graphSets, vertices, edges],
+        async (step) => {
+          await step(() =>
+            db
+              .collection(ARANGO_COLLECTIONS.graphSets)
+              .save({ ...set, _key: arangoKey(set.graph_id) }, { overwriteMode: 'replace', silent: true }),
+          );
+          for (const name of [vertices, edges])
+            await step(() => db.query(AQL.removeWindowsFrom, { '@collection': name, windows: set.windows }));
+        },
+      );
     },
 
     async writeGraphWindow(window) {
@@ -107,13 +131,31 @@ export function createArangoGraphs({ db, retrying }: ArangoGraphDeps): GraphStor
       const docs = windowDocuments(window);
       const vertexKey = (symbol: string): string => compositeKey([window.window, symbol]);
       const vertices = docs.vertices.map((v) => ({ ...v, _key: vertexKey(v.symbol) }));
-      const edges = docs.edges.map((e) => ({ ...e, _key: compositeKey([window.window, e.from, e.to]), _from: `${names.vertices}/${vertexKey(e.from)}`, _to: `${names.vertices}/${vertexKey(e.to)}` }));
+      const edges = docs.edges.map((e) => ({
+        ...e,
+        _key: compositeKey([window.window, e.from, e.to]),
+        _from: `${names.vertices}/${vertexKey(e.from)}`,
+        _to: `${names.vertices}/${vertexKey(e.to)}`,
+      }));
       await ensureGraph(window.graph_id);
-      await inTransaction(`writeGraphWindow ${window.graph_id}#${window.window}`, [names.vertices, names.edges], async (step) => {
-        for (const name of [names.edges, names.vertices]) await step(() => db.query(AQL.removeWindow, { '@collection': name, window: window.window }));
-        if (vertices.length > 0) checkItems(`vertices of ${names.vertices}`, await step(() => db.collection(names.vertices).saveAll(vertices, { overwriteMode: 'replace' })));
-        if (edges.length > 0) checkItems(`edges of ${names.edges}`, await step(() => db.collection(names.edges).saveAll(edges, { overwriteMode: 'replace' })));
-      });
+      await inTransaction(
+        `writeGraphWindow ${window.graph_id}#${window.window}`,
+        [names.vertices, names.edges],
+        async (step) => {
+          for (const name of [names.edges, names.vertices])
+            await step(() => db.query(AQL.removeWindow, { '@collection': name, window: window.window }));
+          if (vertices.length > 0)
+            checkItems(
+              `vertices of ${names.vertices}`,
+              await step(() => db.collection(names.vertices).saveAll(vertices, { overwriteMode: 'replace' })),
+            );
+          if (edges.length > 0)
+            checkItems(
+              `edges of ${names.edges}`,
+              await step(() => db.collection(names.edges).saveAll(edges, { overwriteMode: 'replace' })),
+            );
+        },
+      );
     },
 
     getGraphSet: (graphId) => (isGraphId(graphId) ? readSet(graphId) : Promise.resolve(undefined)),
@@ -126,8 +168,20 @@ export function createArangoGraphs({ db, retrying }: ArangoGraphDeps): GraphStor
       const names = graphCollections(graphId);
       const [vertices, edges] = await Promise.all([
         // A graph whose collections are missing has nothing in them.
-        orMissing(query<StoredVertex>(`readGraph ${graphId} vertices`, AQL.graphVertices, { '@collection': names.vertices, window }), []),
-        orMissing(query<GraphEdge & { window: number }>(`readGraph ${graphId} edges`, AQL.graphEdges, { '@collection': names.edges, window }), []),
+        orMissing(
+          query<StoredVertex>(`readGraph ${graphId} vertices`, AQL.graphVertices, {
+            '@collection': names.vertices,
+            window,
+          }),
+          [],
+        ),
+        orMissing(
+          query<GraphEdge & { window: number }>(`readGraph ${graphId} edges`, AQL.graphEdges, {
+            '@collection': names.edges,
+            window,
+          }),
+          [],
+        ),
       ]);
       return { set, windows: windowsFrom(graphId, vertices, edges) };
     },
@@ -162,7 +216,9 @@ export function createArangoGraphs({ db, retrying }: ArangoGraphDeps): GraphStor
         return latest;
       }
       checkModelVersion(version);
-      const doc = (await retrying(`getModel ${modelId} v${version}`, () => models().document(compositeKey([modelId, version]), { graceful: true }))) as Doc | null;
+      const doc = (await retrying(`getModel ${modelId} v${version}`, () =>
+        models().document(compositeKey([modelId, version]), { graceful: true }),
+      )) as Doc | null;
       return doc ? withoutMeta<ModelRecord>(doc) : undefined;
     },
 

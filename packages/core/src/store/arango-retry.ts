@@ -24,7 +24,9 @@ export const ARANGO_ERRORS = {
 // 38 starting up, 503 unavailable, 1004 read only / write concern, 1302 try again, 1303 busy,
 // 1429 write concern, 1457 cluster timeout, 1465 connection lost, 1478 backend unavailable,
 // 1491/1495/1496 leadership changes, 1654 transaction aborted, 1655 transaction not found.
-const TRANSIENT = new Set([18, 21, 28, 29, 30, 38, 503, 1004, 1200, 1302, 1303, 1429, 1457, 1465, 1478, 1491, 1495, 1496, 1654, 1655]);
+const TRANSIENT = new Set([
+  18, 21, 28, 29, 30, 38, 503, 1004, 1200, 1302, 1303, 1429, 1457, 1465, 1478, 1491, 1495, 1496, 1654, 1655,
+]);
 
 // Per-document refusals no retry fixes: too large, illegal/unexpected/missing key, bad type, schema.
 const DATA_ERRORS = new Set([1216, 1221, 1222, 1226, 1227, 1620]);
@@ -43,7 +45,11 @@ export class DocumentFailure extends Error {
 export function checkItems(what: string, items: unknown): void {
   if (!Array.isArray(items)) return;
   for (const item of items as Array<{ error?: boolean; errorNum?: number; errorMessage?: string }>) {
-    if (item.error) throw new DocumentFailure(item.errorNum ?? 0, `${what}: ${item.errorMessage ?? 'document error'} (ArangoDB error ${item.errorNum})`);
+    if (item.error)
+      throw new DocumentFailure(
+        item.errorNum ?? 0,
+        `${what}: ${item.errorMessage ?? 'document error'} (ArangoDB error ${item.errorNum})`,
+      );
   }
 }
 
@@ -82,11 +88,14 @@ export interface RetryCounters {
   unavailableRetries: number;
 }
 
-export interface ArangoRetrier {
-  <T>(what: string, operation: (attempt: number) => Promise<T>): Promise<T>;
-}
+export type ArangoRetrier = <T>(what: string, operation: (attempt: number) => Promise<T>) => Promise<T>;
 
-export function createRetrier(where: string, policy: RetryPolicy, counters: RetryCounters, logger?: Logger): ArangoRetrier {
+export function createRetrier(
+  where: string,
+  policy: RetryPolicy,
+  counters: RetryCounters,
+  logger?: Logger,
+): ArangoRetrier {
   return async (what, operation) => {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -94,11 +103,18 @@ export function createRetrier(where: string, policy: RetryPolicy, counters: Retr
       } catch (error) {
         if (!isTransient(error)) throw arangoStoreError(error, `${where}: ${what}`);
         if (attempt + 1 >= policy.attempts) {
-          throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${where}: ${what}: still failing after ${policy.attempts} attempts: ${(error as Error).message}`, { cause: error, details: { errorNum: errorNumOf(error) } });
+          throw new StreamForgeError(
+            'SF_DEPENDENCY_UNAVAILABLE',
+            `${where}: ${what}: still failing after ${policy.attempts} attempts: ${(error as Error).message}`,
+            { cause: error, details: { errorNum: errorNumOf(error) } },
+          );
         }
         if (errorNumOf(error) === ARANGO_ERRORS.conflict) counters.conflictRetries++;
         else counters.unavailableRetries++;
-        logger?.warn({ store: where, what, attempt, error: (error as Error).message }, 'store: ArangoDB operation failed, retrying');
+        logger?.warn(
+          { store: where, what, attempt, error: (error as Error).message },
+          'store: ArangoDB operation failed, retrying',
+        );
         await sleep(backoffDelay({ baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }, attempt + 1));
       }
     }
@@ -112,9 +128,22 @@ export function arangoStoreError(error: unknown, where: string): StreamForgeErro
   const num = errorNumOf(error);
   const status = (error as { code?: unknown }).code;
   if (status === 401 || num === 11) {
-    return new StreamForgeError('SF_CONFIG_INVALID', `${where}: ArangoDB refused the credentials (ARANGO_USERNAME / ARANGO_PASSWORD or the STORE_URL user): ${message}`, { cause: error });
+    return new StreamForgeError(
+      'SF_CONFIG_INVALID',
+      `${where}: ArangoDB refused the credentials (ARANGO_USERNAME / ARANGO_PASSWORD or the STORE_URL user): ${message}`,
+      { cause: error },
+    );
   }
-  if (error instanceof DocumentFailure && DATA_ERRORS.has(error.errorNum)) return new StreamForgeError('SF_CONTRACT_INVALID', `${where}: ${message}`, { cause: error, details: { errorNum: num } });
-  if (isNetworkError(error)) return new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${where}: ${message}`, { cause: error });
-  return new StreamForgeError('SF_INTERNAL', `${where}: ${message}${num === undefined ? '' : ` (ArangoDB error ${num})`}`, { cause: error, details: { errorNum: num } });
+  if (error instanceof DocumentFailure && DATA_ERRORS.has(error.errorNum))
+    return new StreamForgeError('SF_CONTRACT_INVALID', `${where}: ${message}`, {
+      cause: error,
+      details: { errorNum: num },
+    });
+  if (isNetworkError(error))
+    return new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${where}: ${message}`, { cause: error });
+  return new StreamForgeError(
+    'SF_INTERNAL',
+    `${where}: ${message}${num === undefined ? '' : ` (ArangoDB error ${num})`}`,
+    { cause: error, details: { errorNum: num } },
+  );
 }

@@ -20,13 +20,13 @@ export interface ArangoWorkflowDeps {
   retrying: ArangoRetrier;
 }
 
-
 // Compared as stored: JSON drops undefined fields.
 const asStored = (workflow: WorkflowRecord): unknown => JSON.parse(JSON.stringify(workflow));
 
 export function createArangoWorkflows({ collection, rawQuery, retrying }: ArangoWorkflowDeps): WorkflowStore {
   const workflows = (): DocumentCollection => collection(ARANGO_COLLECTIONS.workflows);
-  const query = <T>(what: string, aql: string, bindVars: Record<string, unknown>): Promise<T[]> => retrying(what, () => rawQuery<T>(aql, bindVars));
+  const query = <T>(what: string, aql: string, bindVars: Record<string, unknown>): Promise<T[]> =>
+    retrying(what, () => rawQuery<T>(aql, bindVars));
 
   async function read(queueId: string): Promise<WorkflowRecord | undefined> {
     const doc = (await workflows().document(arangoKey(queueId), { graceful: true })) as Record<string, unknown> | null;
@@ -65,14 +65,22 @@ export function createArangoWorkflows({ collection, rawQuery, retrying }: Arango
       if (limit === 0) return [];
       return options.status === undefined
         ? query<WorkflowRecord>('listWorkflows', AQL.listWorkflows, { ...bound, limit })
-        : query<WorkflowRecord>('listWorkflows', AQL.listWorkflowsByStatus, { ...bound, status: options.status, limit });
+        : query<WorkflowRecord>('listWorkflows', AQL.listWorkflowsByStatus, {
+            ...bound,
+            status: options.status,
+            limit,
+          });
     },
 
     async replaceWorkflow(next) {
       checkWorkflow(next);
       return retrying(`replaceWorkflow ${next.queue_id}`, async (attempt) => {
         try {
-          const replaced = await rawQuery<boolean>(AQL.replaceWorkflow, { key: arangoKey(next.queue_id), expected: next.version - 1, workflow: next });
+          const replaced = await rawQuery<boolean>(AQL.replaceWorkflow, {
+            key: arangoKey(next.queue_id),
+            expected: next.version - 1,
+            workflow: next,
+          });
           return replaced.length === 1 || (await alreadyStored(attempt, next));
         } catch (error) {
           // A concurrent writer of the same workflow: this compare-and-set lost.
@@ -84,7 +92,13 @@ export function createArangoWorkflows({ collection, rawQuery, retrying }: Arango
 
     async appendEvent(event) {
       checkEvent(event);
-      const doc = { _key: compositeKey([event.queue_id, event.event_id]), queue_id: event.queue_id, event_id: event.event_id, received_at: event.received_at, event: event.event };
+      const doc = {
+        _key: compositeKey([event.queue_id, event.event_id]),
+        queue_id: event.queue_id,
+        event_id: event.event_id,
+        received_at: event.received_at,
+        event: event.event,
+      };
       return retrying(`appendEvent ${event.queue_id}`, async () => {
         try {
           await collection(ARANGO_COLLECTIONS.events).save(doc, { silent: true });
@@ -99,7 +113,12 @@ export function createArangoWorkflows({ collection, rawQuery, retrying }: Arango
     async listEvents(queueId, options) {
       const limit = checkLimit(options.limit);
       if (limit === 0) return [];
-      return query<StoredEvent>(`listEvents ${queueId}`, AQL.listEvents, { queue_id: queueId, after: options.after?.receivedAt ?? -Number.MAX_SAFE_INTEGER, after_id: options.after?.eventId ?? '', limit });
+      return query<StoredEvent>(`listEvents ${queueId}`, AQL.listEvents, {
+        queue_id: queueId,
+        after: options.after?.receivedAt ?? -Number.MAX_SAFE_INTEGER,
+        after_id: options.after?.eventId ?? '',
+        limit,
+      });
     },
   };
 }

@@ -22,11 +22,26 @@ import type { DataRecord } from '../contracts/records.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { arangoKey, compositeKey, withoutMeta } from './arango-keys.ts';
 import { AQL, ARANGO_COLLECTIONS, ARANGO_INDEXES, RECORD_INDEXES } from './arango-queries.ts';
-import { ARANGO_ERRORS, checkItems, createRetrier, errorNumOf, orMissing, type RetryCounters, type RetryPolicy } from './arango-retry.ts';
+import {
+  ARANGO_ERRORS,
+  checkItems,
+  createRetrier,
+  errorNumOf,
+  orMissing,
+  type RetryCounters,
+  type RetryPolicy,
+} from './arango-retry.ts';
 import { createArangoGraphs, namedGraphCollections } from './arango-graphs.ts';
 import { createArangoDeadLetters } from './arango-dead-letters.ts';
 import { createArangoWorkflows } from './arango-workflows.ts';
-import { checkCollectionName, checkLimit, checkWriteBatch, isRecordCollectionName, rawJson, RESERVED_COLLECTIONS } from './input-checks.ts';
+import {
+  checkCollectionName,
+  checkLimit,
+  checkWriteBatch,
+  isRecordCollectionName,
+  rawJson,
+  RESERVED_COLLECTIONS,
+} from './input-checks.ts';
 import type { CollectionInfo, RejectedRecord, Store, WorkflowProgress } from './port.ts';
 import { rejectId } from './reject-id.ts';
 
@@ -52,7 +67,11 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
   const description = `arangodb:${options.url}/${options.database}`;
   const stats: RetryCounters = { conflictRetries: 0, unavailableRetries: 0 };
   const retrying = createRetrier(description, { ...DEFAULT_RETRY, ...options.retry }, stats, options.logger);
-  const system = new Database({ url: options.url, databaseName: '_system', auth: { username: options.username, password: options.password } });
+  const system = new Database({
+    url: options.url,
+    databaseName: '_system',
+    auth: { username: options.username, password: options.password },
+  });
   const db = system.database(options.database);
   const collection = (name: string): DocumentCollection => db.collection(name);
   const ensured = new Map<string, Promise<void>>();
@@ -61,11 +80,19 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
     if (errorNumOf(error) !== ARANGO_ERRORS.duplicateName) throw error;
   };
 
-  async function createCollection(name: string, indexes: Array<{ name: string; fields: string[]; sparse?: boolean }>): Promise<void> {
+  async function createCollection(
+    name: string,
+    indexes: Array<{ name: string; fields: string[]; sparse?: boolean }>,
+  ): Promise<void> {
     await retrying(`create collection ${name}`, async () => {
       await collection(name).create().catch(tolerateDuplicate);
       for (const index of indexes) {
-        await collection(name).ensureIndex({ type: 'persistent', name: index.name, fields: index.fields, sparse: index.sparse ?? false });
+        await collection(name).ensureIndex({
+          type: 'persistent',
+          name: index.name,
+          fields: index.fields,
+          sparse: index.sparse ?? false,
+        });
       }
     });
   }
@@ -96,12 +123,25 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
     throw error;
   }
 
-  const rawQuery = async <T>(aql: string, bindVars: Record<string, unknown>): Promise<T[]> => (await db.query<T>(aql, bindVars)).all();
-  const query = <T>(what: string, aql: string, bindVars: Record<string, unknown>): Promise<T[]> => retrying(what, () => rawQuery<T>(aql, bindVars));
+  const rawQuery = async <T>(aql: string, bindVars: Record<string, unknown>): Promise<T[]> =>
+    (await db.query<T>(aql, bindVars)).all();
+  const query = <T>(what: string, aql: string, bindVars: Record<string, unknown>): Promise<T[]> =>
+    retrying(what, () => rawQuery<T>(aql, bindVars));
 
   async function workflowProgress(queueId: string): Promise<WorkflowProgress> {
-    const [row] = await query<{ pagesDone: number; pagesTotal: number | null; recordsWritten: number; rejected: number }>('workflowProgress', AQL.workflowProgress, { queue_id: queueId });
-    return { queue_id: queueId, pagesDone: row.pagesDone, pagesTotal: row.pagesTotal ?? undefined, recordsWritten: row.recordsWritten, rejected: row.rejected };
+    const [row] = await query<{
+      pagesDone: number;
+      pagesTotal: number | null;
+      recordsWritten: number;
+      rejected: number;
+    }>('workflowProgress', AQL.workflowProgress, { queue_id: queueId });
+    return {
+      queue_id: queueId,
+      pagesDone: row.pagesDone,
+      pagesTotal: row.pagesTotal ?? undefined,
+      recordsWritten: row.recordsWritten,
+      rejected: row.rejected,
+    };
   }
 
   /**
@@ -109,13 +149,34 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
    * down) is handed to `unfinished`: it would hold its keys until the server's idle timeout,
    * so the next attempt aborts it first.
    */
-  async function writeOnce(name: string, docs: Doc[], rejects: Doc[], page: Doc | undefined, unfinished: (trx: Transaction) => void): Promise<void> {
-    const write = [name, ...(rejects.length > 0 ? [ARANGO_COLLECTIONS.rejected] : []), ...(page ? [ARANGO_COLLECTIONS.pages] : [])];
+  async function writeOnce(
+    name: string,
+    docs: Doc[],
+    rejects: Doc[],
+    page: Doc | undefined,
+    unfinished: (trx: Transaction) => void,
+  ): Promise<void> {
+    const write = [
+      name,
+      ...(rejects.length > 0 ? [ARANGO_COLLECTIONS.rejected] : []),
+      ...(page ? [ARANGO_COLLECTIONS.pages] : []),
+    ];
     const trx = await db.beginTransaction({ write });
     try {
-      if (docs.length > 0) checkItems(`records of ${name}`, await trx.step(() => collection(name).saveAll(docs, { overwriteMode: 'replace' })));
-      if (rejects.length > 0) checkItems('rejected records', await trx.step(() => collection(ARANGO_COLLECTIONS.rejected).saveAll(rejects, { overwriteMode: 'ignore' })));
-      if (page) await trx.step(() => collection(ARANGO_COLLECTIONS.pages).save(page, { overwriteMode: 'ignore', silent: true }));
+      if (docs.length > 0)
+        checkItems(
+          `records of ${name}`,
+          await trx.step(() => collection(name).saveAll(docs, { overwriteMode: 'replace' })),
+        );
+      if (rejects.length > 0)
+        checkItems(
+          'rejected records',
+          await trx.step(() => collection(ARANGO_COLLECTIONS.rejected).saveAll(rejects, { overwriteMode: 'ignore' })),
+        );
+      if (page)
+        await trx.step(() =>
+          collection(ARANGO_COLLECTIONS.pages).save(page, { overwriteMode: 'ignore', silent: true }),
+        );
       await trx.commit();
     } catch (error) {
       await trx.abort().catch(() => unfinished(trx));
@@ -144,44 +205,79 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
       const now = Date.now();
       const rejects = (input.rejected ?? []).map((r, position) => {
         const json = rawJson(r.record);
-        return { _key: rejectId(r, json), queue_id: r.queue_id, collection: r.collection, ...(r.key === undefined ? {} : { key: r.key }), reason: r.reason, record: JSON.parse(json) as unknown, rejected_at: now, position };
+        return {
+          _key: rejectId(r, json),
+          queue_id: r.queue_id,
+          collection: r.collection,
+          ...(r.key === undefined ? {} : { key: r.key }),
+          reason: r.reason,
+          record: JSON.parse(json) as unknown,
+          rejected_at: now,
+          position,
+        };
       });
       const p = input.progress;
-      const page = p && { _key: compositeKey([p.queue_id, p.page, p.part]), queue_id: p.queue_id, page: p.page, pages: p.pages, part: p.part, parts: p.parts, records: p.records };
+      const page = p && {
+        _key: compositeKey([p.queue_id, p.page, p.part]),
+        queue_id: p.queue_id,
+        page: p.page,
+        pages: p.pages,
+        part: p.part,
+        parts: p.parts,
+        records: p.records,
+      };
       let unfinished: Transaction | undefined;
       const remember = (trx: Transaction): void => {
         unfinished = trx;
       };
-      if (docs.length > 0 || rejects.length > 0 || page) await retrying(`writeBatch ${name}`, async () => {
-        await unfinished?.abort().catch(() => undefined);
-        unfinished = undefined;
-        try {
-          await writeOnce(name, docs, rejects, page, remember);
-        } catch (error) {
-          // The collection was dropped behind this process's back: create it again, then retry.
-          if (errorNumOf(error) !== ARANGO_ERRORS.collectionNotFound) throw error;
-          ensured.delete(name);
-          await ensure(name, RECORD_INDEXES);
-          await writeOnce(name, docs, rejects, page, remember);
-        }
-      });
-      return { written: docs.length, rejected: rejects.length, progress: p ? await workflowProgress(p.queue_id) : undefined };
+      if (docs.length > 0 || rejects.length > 0 || page)
+        await retrying(`writeBatch ${name}`, async () => {
+          await unfinished?.abort().catch(() => undefined);
+          unfinished = undefined;
+          try {
+            await writeOnce(name, docs, rejects, page, remember);
+          } catch (error) {
+            // The collection was dropped behind this process's back: create it again, then retry.
+            if (errorNumOf(error) !== ARANGO_ERRORS.collectionNotFound) throw error;
+            ensured.delete(name);
+            await ensure(name, RECORD_INDEXES);
+            await writeOnce(name, docs, rejects, page, remember);
+          }
+        });
+      return {
+        written: docs.length,
+        rejected: rejects.length,
+        progress: p ? await workflowProgress(p.queue_id) : undefined,
+      };
     },
 
-    countRecords: (name) => isRecordCollectionName(name)
-      ? orMissing(retrying(`countRecords ${name}`, async () => (await collection(name).count()).count), 0)
-      : Promise.resolve(0),
+    countRecords: (name) =>
+      isRecordCollectionName(name)
+        ? orMissing(
+            retrying(`countRecords ${name}`, async () => (await collection(name).count()).count),
+            0,
+          )
+        : Promise.resolve(0),
 
     async listRecords(name, options) {
       const limit = checkLimit(options.limit);
       if (!isRecordCollectionName(name) || limit === 0) return [];
       const after = options.after === undefined ? '' : arangoKey(options.after);
-      return orMissing(query<DataRecord>(`listRecords ${name}`, AQL.listRecords, { '@collection': name, after, limit }), []);
+      return orMissing(
+        query<DataRecord>(`listRecords ${name}`, AQL.listRecords, { '@collection': name, after, limit }),
+        [],
+      );
     },
 
     async getRecord(name, key) {
       if (!isRecordCollectionName(name)) return undefined;
-      const doc = await orMissing(retrying(`getRecord ${name}`, () => collection(name).document(arangoKey(key), { graceful: true }) as Promise<Doc | null>), null);
+      const doc = await orMissing(
+        retrying(
+          `getRecord ${name}`,
+          () => collection(name).document(arangoKey(key), { graceful: true }) as Promise<Doc | null>,
+        ),
+        null,
+      );
       return doc ? withoutMeta<DataRecord>(doc) : undefined;
     },
 
@@ -189,8 +285,17 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
       const names = await retrying('listCollections', async () => (await db.listCollections()).map((c) => c.name));
       // Vertex and edge collections of the graph sets are not record collections (SQLite keeps them apart too).
       const inGraphs = await retrying('listCollections graphs', () => namedGraphCollections(db));
-      const records = names.filter((n) => !RESERVED_COLLECTIONS.has(n) && !inGraphs.has(n) && isRecordCollectionName(n)).sort();
-      const counts = await Promise.all(records.map((n) => orMissing(retrying(`count ${n}`, async () => (await collection(n).count()).count), 0)));
+      const records = names
+        .filter((n) => !RESERVED_COLLECTIONS.has(n) && !inGraphs.has(n) && isRecordCollectionName(n))
+        .sort();
+      const counts = await Promise.all(
+        records.map((n) =>
+          orMissing(
+            retrying(`count ${n}`, async () => (await collection(n).count()).count),
+            0,
+          ),
+        ),
+      );
       return records.map((name, i): CollectionInfo => ({ name, count: counts[i] }));
     },
 
@@ -207,7 +312,10 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
 
     async listRejected(queueId, limit) {
       checkLimit(limit);
-      const rows = await query<RejectedRecord & { key: string | null }>('listRejected', AQL.listRejected, { queue_id: queueId, limit });
+      const rows = await query<RejectedRecord & { key: string | null }>('listRejected', AQL.listRejected, {
+        queue_id: queueId,
+        limit,
+      });
       return rows.map(({ key, ...rest }) => (key === null ? rest : { ...rest, key }));
     },
 

@@ -13,15 +13,27 @@ export interface StoredVertex extends GraphVertex {
 }
 
 /** Vertex and edge documents of one window, as both adapters store them. */
-export function windowDocuments(window: GraphWindow): { vertices: StoredVertex[]; edges: Array<GraphEdge & { window: number }> } {
+export function windowDocuments(window: GraphWindow): {
+  vertices: StoredVertex[];
+  edges: Array<GraphEdge & { window: number }>;
+} {
   return {
-    vertices: window.vertices.map((v) => ({ window: window.window, window_start: window.start, window_end: window.end, ...v })),
+    vertices: window.vertices.map((v) => ({
+      window: window.window,
+      window_start: window.start,
+      window_end: window.end,
+      ...v,
+    })),
     edges: window.edges.map((e) => ({ window: window.window, ...e })),
   };
 }
 
 /** Windows rebuilt from stored vertices (in window, symbol order) and edges (in window, from, to order). */
-export function windowsFrom(graphId: string, vertices: StoredVertex[], edges: Array<GraphEdge & { window: number }>): GraphWindow[] {
+export function windowsFrom(
+  graphId: string,
+  vertices: StoredVertex[],
+  edges: Array<GraphEdge & { window: number }>,
+): GraphWindow[] {
   const windows = new Map<number, GraphWindow>();
   for (const { window, window_start, window_end, ...vertex } of vertices) {
     let w = windows.get(window);

@@ -5,13 +5,29 @@
  */
 import { COLLECTION_NAME_PATTERN } from '../contracts/ids.ts';
 import { StreamForgeError } from '../errors.ts';
-import { WORKFLOW_STATUSES, type DeadLetter, type PageProgress, type StoredEvent, type WorkflowRecord, type WriteBatchInput } from './port.ts';
+import {
+  WORKFLOW_STATUSES,
+  type DeadLetter,
+  type PageProgress,
+  type StoredEvent,
+  type WorkflowRecord,
+  type WriteBatchInput,
+} from './port.ts';
 
 /**
  * Collections the store keeps for itself. Record collections share one namespace with them
  * in ArangoDB, so both adapters refuse these names for records.
  */
-export const RESERVED_COLLECTIONS: ReadonlySet<string> = new Set(['workflows', 'workflow_events', 'workflow_pages', 'workflow_progress', 'rejected_records', 'dead_letters', 'graph_sets', 'models']);
+export const RESERVED_COLLECTIONS: ReadonlySet<string> = new Set([
+  'workflows',
+  'workflow_events',
+  'workflow_pages',
+  'workflow_progress',
+  'rejected_records',
+  'dead_letters',
+  'graph_sets',
+  'models',
+]);
 
 const COLLECTION_NAME = new RegExp(COLLECTION_NAME_PATTERN);
 
@@ -34,16 +50,19 @@ export function isRecordCollectionName(name: string): boolean {
 }
 
 export function checkLimit(limit: unknown, field = 'limit'): number {
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw invalid(`${field}: must be a non-negative integer, got ${JSON.stringify(limit)}`);
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)
+    throw invalid(`${field}: must be a non-negative integer, got ${JSON.stringify(limit)}`);
   return limit;
 }
 
 function checkCount(value: unknown, field: string, minimum: number): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum) throw invalid(`${field}: must be an integer >= ${minimum}, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum)
+    throw invalid(`${field}: must be an integer >= ${minimum}, got ${JSON.stringify(value)}`);
 }
 
 function checkProgress(progress: PageProgress): void {
-  if (typeof progress.queue_id !== 'string' || progress.queue_id === '') throw invalid('progress.queue_id: must be a non-empty string');
+  if (typeof progress.queue_id !== 'string' || progress.queue_id === '')
+    throw invalid('progress.queue_id: must be a non-empty string');
   checkCount(progress.page, 'progress.page', 0);
   checkCount(progress.pages, 'progress.pages', 1);
   checkCount(progress.part, 'progress.part', 0);
@@ -57,17 +76,21 @@ export function checkWriteBatch(input: WriteBatchInput): void {
   if (!Array.isArray(input.records)) throw invalid('records: must be an array');
   for (let i = 0; i < input.records.length; i++) {
     const record = input.records[i] as unknown;
-    if (typeof record !== 'object' || record === null || Array.isArray(record)) throw invalid(`records[${i}]: must be an object`);
+    if (typeof record !== 'object' || record === null || Array.isArray(record))
+      throw invalid(`records[${i}]: must be an object`);
     const key = (record as { key?: unknown }).key;
-    if (typeof key !== 'string' || key === '') throw invalid(`records[${i}].key: must be a non-empty string, got ${JSON.stringify(key)}`);
+    if (typeof key !== 'string' || key === '')
+      throw invalid(`records[${i}].key: must be a non-empty string, got ${JSON.stringify(key)}`);
   }
   const rejected = input.rejected ?? [];
   if (!Array.isArray(rejected)) throw invalid('rejected: must be an array');
   rejected.forEach((r, i) => {
-    if (typeof r.queue_id !== 'string' || r.queue_id === '') throw invalid(`rejected[${i}].queue_id: must be a non-empty string`);
+    if (typeof r.queue_id !== 'string' || r.queue_id === '')
+      throw invalid(`rejected[${i}].queue_id: must be a non-empty string`);
     if (typeof r.collection !== 'string') throw invalid(`rejected[${i}].collection: must be a string`);
     if (typeof r.reason !== 'string') throw invalid(`rejected[${i}].reason: must be a string`);
-    if (r.key !== undefined && typeof r.key !== 'string') throw invalid(`rejected[${i}].key: must be a string when present`);
+    if (r.key !== undefined && typeof r.key !== 'string')
+      throw invalid(`rejected[${i}].key: must be a string when present`);
   });
   if (input.progress !== undefined) checkProgress(input.progress);
 }
@@ -75,21 +98,29 @@ export function checkWriteBatch(input: WriteBatchInput): void {
 /** What the workflow store relies on: the id, the indexed columns and the version. */
 export function checkWorkflow(workflow: WorkflowRecord): void {
   if (typeof workflow !== 'object' || workflow === null) throw invalid('workflow: must be an object');
-  if (typeof workflow.queue_id !== 'string' || workflow.queue_id === '') throw invalid('workflow.queue_id: must be a non-empty string');
-  if (!(WORKFLOW_STATUSES as readonly string[]).includes(workflow.status)) throw invalid(`workflow.status: must be one of ${WORKFLOW_STATUSES.join(', ')}, got ${JSON.stringify(workflow.status)}`);
+  if (typeof workflow.queue_id !== 'string' || workflow.queue_id === '')
+    throw invalid('workflow.queue_id: must be a non-empty string');
+  if (!(WORKFLOW_STATUSES as readonly string[]).includes(workflow.status))
+    throw invalid(
+      `workflow.status: must be one of ${WORKFLOW_STATUSES.join(', ')}, got ${JSON.stringify(workflow.status)}`,
+    );
   checkCount(workflow.created_at, 'workflow.created_at', 0);
   checkCount(workflow.version, 'workflow.version', 0);
 }
 
 export function checkEvent(event: StoredEvent): void {
-  if (typeof event.queue_id !== 'string' || event.queue_id === '') throw invalid('event.queue_id: must be a non-empty string');
-  if (typeof event.event_id !== 'string' || event.event_id === '') throw invalid('event.event_id: must be a non-empty string');
-  if (typeof event.received_at !== 'number' || !Number.isFinite(event.received_at)) throw invalid(`event.received_at: must be a number, got ${JSON.stringify(event.received_at)}`);
+  if (typeof event.queue_id !== 'string' || event.queue_id === '')
+    throw invalid('event.queue_id: must be a non-empty string');
+  if (typeof event.event_id !== 'string' || event.event_id === '')
+    throw invalid('event.event_id: must be a non-empty string');
+  if (typeof event.received_at !== 'number' || !Number.isFinite(event.received_at))
+    throw invalid(`event.received_at: must be a number, got ${JSON.stringify(event.received_at)}`);
 }
 
 export function checkDeadLetter(letter: DeadLetter): void {
   for (const field of ['id', 'service', 'reason'] as const) {
-    if (typeof letter[field] !== 'string' || letter[field] === '') throw invalid(`dead letter.${field}: must be a non-empty string`);
+    if (typeof letter[field] !== 'string' || letter[field] === '')
+      throw invalid(`dead letter.${field}: must be a non-empty string`);
   }
   // '' where it is not known: a letter of no workflow, or with no topic to go back to, is still kept.
   for (const field of ['queue_id', 'topic'] as const) {

@@ -16,8 +16,15 @@ import type { Store } from './port.ts';
 import { openSqliteStore } from './sqlite.ts';
 
 declareEnv({
-  STORE_URL: { default: 'sqlite:.streamforge/store.sqlite', description: 'Store: sqlite:<path>, sqlite::memory:, arangodb+http(s)://host:port/database, or http(s)://host:port with ARANGO_DATABASE.' },
-  ARANGO_DATABASE: { default: 'streamforge', description: 'ArangoDB database when STORE_URL is a plain http(s):// URL; created if missing.' },
+  STORE_URL: {
+    default: 'sqlite:.streamforge/store.sqlite',
+    description:
+      'Store: sqlite:<path>, sqlite::memory:, arangodb+http(s)://host:port/database, or http(s)://host:port with ARANGO_DATABASE.',
+  },
+  ARANGO_DATABASE: {
+    default: 'streamforge',
+    description: 'ArangoDB database when STORE_URL is a plain http(s):// URL; created if missing.',
+  },
   ARANGO_USERNAME: { default: 'root', description: 'ArangoDB user, from a Secret.' },
   ARANGO_PASSWORD: { default: '', description: 'ArangoDB password, from a Secret.' },
 });
@@ -35,7 +42,10 @@ export type StoreLocation =
   | { kind: 'arangodb'; url: string; database: string; username: string; password: string };
 
 function malformed(url: string, reason: string): StreamForgeError {
-  return new StreamForgeError('SF_CONFIG_INVALID', `STORE_URL: "${url}" ${reason}; expected sqlite:<path>, arangodb+http(s)://host:port/database or http(s)://host:port`);
+  return new StreamForgeError(
+    'SF_CONFIG_INVALID',
+    `STORE_URL: "${url}" ${reason}; expected sqlite:<path>, arangodb+http(s)://host:port/database or http(s)://host:port`,
+  );
 }
 
 /** Where a STORE_URL points, with credentials resolved; throws SF_CONFIG_INVALID when malformed. */
@@ -59,7 +69,8 @@ export function parseStoreUrl(url: string, source: NodeJS.ProcessEnv = process.e
   let database = env('ARANGO_DATABASE', source);
   if (match[1]) {
     const segments = parsed.pathname.split('/').filter((s) => s !== '');
-    if (segments.length !== 1) throw malformed(url, 'must name exactly one database in its path (arangodb+http://host:port/database)');
+    if (segments.length !== 1)
+      throw malformed(url, 'must name exactly one database in its path (arangodb+http://host:port/database)');
     database = decodeURIComponent(segments[0]);
     parsed.pathname = '/';
   }

@@ -5,7 +5,14 @@
  * `models` keyed by (model_id, version).
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { checkGraphSet, checkGraphWindow, checkModelId, checkModelRecord, checkModelVersion, isGraphId } from './graph-checks.ts';
+import {
+  checkGraphSet,
+  checkGraphWindow,
+  checkModelId,
+  checkModelRecord,
+  checkModelVersion,
+  isGraphId,
+} from './graph-checks.ts';
 import { checkLimit } from './input-checks.ts';
 import { windowDocuments, windowsFrom, type StoredVertex } from './graph-documents.ts';
 import type { GraphEdge, GraphSet, GraphStore, ModelRecord, ModelStore, StoredGraph } from './port.ts';
@@ -13,7 +20,9 @@ import type { SqliteRunners } from './sqlite-workflows.ts';
 
 export function createSqliteGraphs(db: DatabaseSync, { writing, reading }: SqliteRunners): GraphStore & ModelStore {
   const sql = {
-    upsertSet: db.prepare('INSERT INTO graph_sets (graph_id, doc) VALUES (?, ?) ON CONFLICT (graph_id) DO UPDATE SET doc = excluded.doc'),
+    upsertSet: db.prepare(
+      'INSERT INTO graph_sets (graph_id, doc) VALUES (?, ?) ON CONFLICT (graph_id) DO UPDATE SET doc = excluded.doc',
+    ),
     getSet: db.prepare('SELECT doc FROM graph_sets WHERE graph_id = ?'),
     listSets: db.prepare('SELECT doc FROM graph_sets ORDER BY graph_id'),
     dropVerticesFrom: db.prepare('DELETE FROM graph_vertices WHERE graph_id = ? AND window_index >= ?'),
@@ -21,15 +30,27 @@ export function createSqliteGraphs(db: DatabaseSync, { writing, reading }: Sqlit
     dropVertices: db.prepare('DELETE FROM graph_vertices WHERE graph_id = ? AND window_index = ?'),
     dropEdges: db.prepare('DELETE FROM graph_edges WHERE graph_id = ? AND window_index = ?'),
     insertVertex: db.prepare('INSERT INTO graph_vertices (graph_id, window_index, symbol, doc) VALUES (?, ?, ?, ?)'),
-    insertEdge: db.prepare('INSERT INTO graph_edges (graph_id, window_index, source, target, doc) VALUES (?, ?, ?, ?, ?)'),
+    insertEdge: db.prepare(
+      'INSERT INTO graph_edges (graph_id, window_index, source, target, doc) VALUES (?, ?, ?, ?, ?)',
+    ),
     vertices: db.prepare('SELECT doc FROM graph_vertices WHERE graph_id = ? ORDER BY window_index, symbol'),
     edges: db.prepare('SELECT doc FROM graph_edges WHERE graph_id = ? ORDER BY window_index, source, target'),
-    windowVertices: db.prepare('SELECT doc FROM graph_vertices WHERE graph_id = ? AND window_index = ? ORDER BY symbol'),
-    windowEdges: db.prepare('SELECT doc FROM graph_edges WHERE graph_id = ? AND window_index = ? ORDER BY source, target'),
-    insertModel: db.prepare('INSERT INTO models (model_id, version, status, doc) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
-    upsertModel: db.prepare('INSERT INTO models (model_id, version, status, doc) VALUES (?, ?, ?, ?) ON CONFLICT (model_id, version) DO UPDATE SET status = excluded.status, doc = excluded.doc'),
+    windowVertices: db.prepare(
+      'SELECT doc FROM graph_vertices WHERE graph_id = ? AND window_index = ? ORDER BY symbol',
+    ),
+    windowEdges: db.prepare(
+      'SELECT doc FROM graph_edges WHERE graph_id = ? AND window_index = ? ORDER BY source, target',
+    ),
+    insertModel: db.prepare(
+      'INSERT INTO models (model_id, version, status, doc) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    upsertModel: db.prepare(
+      'INSERT INTO models (model_id, version, status, doc) VALUES (?, ?, ?, ?) ON CONFLICT (model_id, version) DO UPDATE SET status = excluded.status, doc = excluded.doc',
+    ),
     getModel: db.prepare('SELECT doc FROM models WHERE model_id = ? AND version = ?'),
-    latestReady: db.prepare("SELECT doc FROM models WHERE model_id = ? AND status = 'ready' ORDER BY version DESC LIMIT 1"),
+    latestReady: db.prepare(
+      "SELECT doc FROM models WHERE model_id = ? AND status = 'ready' ORDER BY version DESC LIMIT 1",
+    ),
     listModels: db.prepare('SELECT doc FROM models ORDER BY model_id, version DESC LIMIT ?'),
     listModelsOf: db.prepare('SELECT doc FROM models WHERE model_id = ? ORDER BY version DESC LIMIT ?'),
   };
@@ -59,10 +80,11 @@ export function createSqliteGraphs(db: DatabaseSync, { writing, reading }: Sqlit
       });
     },
 
-    getGraphSet: (graphId) => reading(`getGraphSet ${graphId}`, () => {
-      const row = sql.getSet.get(graphId) as { doc: string } | undefined;
-      return row ? (JSON.parse(row.doc) as GraphSet) : undefined;
-    }),
+    getGraphSet: (graphId) =>
+      reading(`getGraphSet ${graphId}`, () => {
+        const row = sql.getSet.get(graphId) as { doc: string } | undefined;
+        return row ? (JSON.parse(row.doc) as GraphSet) : undefined;
+      }),
 
     async readGraph(graphId, options = {}) {
       if (!isGraphId(graphId)) return undefined;
@@ -71,8 +93,12 @@ export function createSqliteGraphs(db: DatabaseSync, { writing, reading }: Sqlit
       return reading(`readGraph ${graphId}`, (): StoredGraph | undefined => {
         const row = sql.getSet.get(graphId) as { doc: string } | undefined;
         if (!row) return undefined;
-        const vertices = docs<StoredVertex>(one === undefined ? sql.vertices.all(graphId) : sql.windowVertices.all(graphId, one));
-        const edges = docs<GraphEdge & { window: number }>(one === undefined ? sql.edges.all(graphId) : sql.windowEdges.all(graphId, one));
+        const vertices = docs<StoredVertex>(
+          one === undefined ? sql.vertices.all(graphId) : sql.windowVertices.all(graphId, one),
+        );
+        const edges = docs<GraphEdge & { window: number }>(
+          one === undefined ? sql.edges.all(graphId) : sql.windowEdges.all(graphId, one),
+        );
         return { set: JSON.parse(row.doc) as GraphSet, windows: windowsFrom(graphId, vertices, edges) };
       });
     },
@@ -92,7 +118,9 @@ export function createSqliteGraphs(db: DatabaseSync, { writing, reading }: Sqlit
       checkModelId(modelId);
       if (version !== undefined) checkModelVersion(version);
       return reading(`getModel ${modelId}`, () => {
-        const row = (version === undefined ? sql.latestReady.get(modelId) : sql.getModel.get(modelId, version)) as { doc: string } | undefined;
+        const row = (version === undefined ? sql.latestReady.get(modelId) : sql.getModel.get(modelId, version)) as
+          | { doc: string }
+          | undefined;
         return row ? (JSON.parse(row.doc) as ModelRecord) : undefined;
       });
     },
@@ -100,7 +128,11 @@ export function createSqliteGraphs(db: DatabaseSync, { writing, reading }: Sqlit
     async listModels(options) {
       const limit = checkLimit(options.limit);
       if (options.model_id !== undefined) checkModelId(options.model_id);
-      return reading('listModels', () => docs<ModelRecord>(options.model_id === undefined ? sql.listModels.all(limit) : sql.listModelsOf.all(options.model_id, limit)));
+      return reading('listModels', () =>
+        docs<ModelRecord>(
+          options.model_id === undefined ? sql.listModels.all(limit) : sql.listModelsOf.all(options.model_id, limit),
+        ),
+      );
     },
   };
 }

@@ -17,7 +17,10 @@ const SQLITE_BUSY = 5;
 /** Waiting for another process's lock: 1 ms doubling to 50 ms, until the runner's lock timeout. */
 const LOCK_BACKOFF: Backoff = { baseMs: 1, maxMs: 50 };
 // Primary result codes that mean the file or the disk, not the call, is the problem.
-const UNAVAILABLE_CODES = new Set([5 /* BUSY */, 6 /* LOCKED */, 7 /* NOMEM */, 8 /* READONLY */, 10 /* IOERR */, 11 /* CORRUPT */, 13 /* FULL */, 14 /* CANTOPEN */, 15 /* PROTOCOL */, 26 /* NOTADB */]);
+const UNAVAILABLE_CODES = new Set([
+  5 /* BUSY */, 6 /* LOCKED */, 7 /* NOMEM */, 8 /* READONLY */, 10 /* IOERR */, 11 /* CORRUPT */, 13 /* FULL */,
+  14 /* CANTOPEN */, 15 /* PROTOCOL */, 26 /* NOTADB */,
+]);
 
 /** The primary SQLite result code of a node:sqlite error (its `errcode` is the extended one). */
 export function primaryCode(error: unknown): number | undefined {
@@ -30,7 +33,10 @@ export function sqliteStoreError(error: unknown, where: string): StreamForgeErro
   const message = error instanceof Error ? error.message : String(error);
   const code = primaryCode(error);
   if (code !== undefined && UNAVAILABLE_CODES.has(code)) {
-    return new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${where}: ${message}`, { cause: error, details: { sqlite_code: (error as { errcode: number }).errcode } });
+    return new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${where}: ${message}`, {
+      cause: error,
+      details: { sqlite_code: (error as { errcode: number }).errcode },
+    });
   }
   return new StreamForgeError('SF_INTERNAL', `${where}: ${message}`, { cause: error });
 }
@@ -45,23 +51,34 @@ export interface SqliteRunner {
   close(): void;
 }
 
-export function createSqliteRunner(db: DatabaseSync, description: string, lockTimeoutMs: number, logger?: Logger): SqliteRunner {
+export function createSqliteRunner(
+  db: DatabaseSync,
+  description: string,
+  lockTimeoutMs: number,
+  logger?: Logger,
+): SqliteRunner {
   let closed = false;
   let busyRetries = 0;
 
   async function reading<T>(what: string, fn: () => T): Promise<T> {
     const deadline = Date.now() + lockTimeoutMs;
     for (let attempt = 0; ; attempt++) {
-      if (closed) throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${description}: ${what}: the store is closed`);
+      if (closed)
+        throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${description}: ${what}: the store is closed`);
       try {
         return fn();
       } catch (error) {
         if (primaryCode(error) !== SQLITE_BUSY) throw sqliteStoreError(error, `${description}: ${what}`);
         if (Date.now() >= deadline) {
-          throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${description}: ${what}: another process kept the database locked for over ${lockTimeoutMs} ms`, { cause: error });
+          throw new StreamForgeError(
+            'SF_DEPENDENCY_UNAVAILABLE',
+            `${description}: ${what}: another process kept the database locked for over ${lockTimeoutMs} ms`,
+            { cause: error },
+          );
         }
         busyRetries++;
-        if (attempt === 20) logger?.warn({ store: description, what }, 'store: still waiting for the SQLite lock another process holds');
+        if (attempt === 20)
+          logger?.warn({ store: description, what }, 'store: still waiting for the SQLite lock another process holds');
         await sleep(backoffDelay(LOCK_BACKOFF, attempt + 1));
       }
     }
@@ -69,17 +86,18 @@ export function createSqliteRunner(db: DatabaseSync, description: string, lockTi
 
   return {
     reading,
-    writing: (what, body) => reading(what, () => {
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        const result = body();
-        db.exec('COMMIT');
-        return result;
-      } catch (error) {
-        if (db.isTransaction) db.exec('ROLLBACK');
-        throw error;
-      }
-    }),
+    writing: (what, body) =>
+      reading(what, () => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = body();
+          db.exec('COMMIT');
+          return result;
+        } catch (error) {
+          if (db.isTransaction) db.exec('ROLLBACK');
+          throw error;
+        }
+      }),
     get busyRetries() {
       return busyRetries;
     },

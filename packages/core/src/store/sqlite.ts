@@ -21,7 +21,14 @@ import { checkCollectionName, checkLimit, checkWriteBatch, isRecordCollectionNam
 import type { CollectionInfo, RejectedRecord, Store, WorkflowProgress } from './port.ts';
 import { rejectId } from './reject-id.ts';
 import { createSqliteRunner, primaryCode, sqliteStoreError, SYNC_BUSY_MS } from './sqlite-runner.ts';
-import { CONNECTION_PRAGMAS, quoteIdentifier, recordTableDdl, SCHEMA, SCHEMA_VERSION, upsertSql } from './sqlite-schema.ts';
+import {
+  CONNECTION_PRAGMAS,
+  quoteIdentifier,
+  recordTableDdl,
+  SCHEMA,
+  SCHEMA_VERSION,
+  upsertSql,
+} from './sqlite-schema.ts';
 import { createSqliteGraphs } from './sqlite-graphs.ts';
 import { createSqliteDeadLetters } from './sqlite-dead-letters.ts';
 import { createSqliteWorkflows } from './sqlite-workflows.ts';
@@ -62,7 +69,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   } catch (error) {
     // mkdir failures (ENOTDIR, EACCES) carry no SQLite code; they are the file system's too.
     throw primaryCode(error) === undefined
-      ? new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${description}: cannot open: ${(error as Error).message}`, { cause: error })
+      ? new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${description}: cannot open: ${(error as Error).message}`, {
+          cause: error,
+        })
       : sqliteStoreError(error, `${description}: cannot open`);
   }
   const runner = createSqliteRunner(db, description, options.lockTimeoutMs ?? 30_000, options.logger);
@@ -96,16 +105,26 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     tableTaken: db.prepare('SELECT 1 AS taken FROM collections WHERE table_name = ?'),
     registerCollection: db.prepare('INSERT INTO collections (name, table_name, created_at) VALUES (?, ?, ?)'),
     listCollections: db.prepare('SELECT name, table_name FROM collections ORDER BY name'),
-    insertReject: db.prepare('INSERT INTO rejected_records (id, queue_id, collection, key, reason, record, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING'),
-    listRejected: db.prepare('SELECT queue_id, collection, key, reason, record FROM rejected_records WHERE queue_id = ? ORDER BY seq LIMIT ?'),
-    insertPart: db.prepare('INSERT INTO workflow_pages (queue_id, page, part, pages, parts, records) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    insertReject: db.prepare(
+      'INSERT INTO rejected_records (id, queue_id, collection, key, reason, record, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    ),
+    listRejected: db.prepare(
+      'SELECT queue_id, collection, key, reason, record FROM rejected_records WHERE queue_id = ? ORDER BY seq LIMIT ?',
+    ),
+    insertPart: db.prepare(
+      'INSERT INTO workflow_pages (queue_id, page, part, pages, parts, records) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
     partsOfPage: db.prepare('SELECT count(*) AS n FROM workflow_pages WHERE queue_id = ? AND page = ?'),
-    addProgress: db.prepare(`INSERT INTO workflow_progress (queue_id, pages_total, pages_done, records_written, rejected) VALUES (?, ?, ?, ?, 0)
+    addProgress:
+      db.prepare(`INSERT INTO workflow_progress (queue_id, pages_total, pages_done, records_written, rejected) VALUES (?, ?, ?, ?, 0)
       ON CONFLICT (queue_id) DO UPDATE SET pages_total = max(coalesce(pages_total, 0), excluded.pages_total),
         pages_done = pages_done + excluded.pages_done, records_written = records_written + excluded.records_written`),
-    addRejected: db.prepare(`INSERT INTO workflow_progress (queue_id, pages_total, pages_done, records_written, rejected) VALUES (?, NULL, 0, 0, ?)
+    addRejected:
+      db.prepare(`INSERT INTO workflow_progress (queue_id, pages_total, pages_done, records_written, rejected) VALUES (?, NULL, 0, 0, ?)
       ON CONFLICT (queue_id) DO UPDATE SET rejected = rejected + excluded.rejected`),
-    progress: db.prepare('SELECT pages_total, pages_done, records_written, rejected FROM workflow_progress WHERE queue_id = ?'),
+    progress: db.prepare(
+      'SELECT pages_total, pages_done, records_written, rejected FROM workflow_progress WHERE queue_id = ?',
+    ),
   };
 
   const collections = new Map<string, CollectionStatements>();
@@ -148,7 +167,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   }
 
   function readProgress(queueId: string): WorkflowProgress {
-    const row = sql.progress.get(queueId) as { pages_total: number | null; pages_done: number; records_written: number; rejected: number } | undefined;
+    const row = sql.progress.get(queueId) as
+      | { pages_total: number | null; pages_done: number; records_written: number; rejected: number }
+      | undefined;
     return {
       queue_id: queueId,
       pagesDone: row?.pages_done ?? 0,
@@ -176,7 +197,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
       checkWriteBatch(input);
       const { records, progress } = input;
       // JSON and ids are made before taking the lock, so other processes wait less.
-      const docs = input.json && input.json.length === records.length ? input.json : records.map((r) => JSON.stringify(r));
+      const docs =
+        input.json && input.json.length === records.length ? input.json : records.map((r) => JSON.stringify(r));
       const rejects = (input.rejected ?? []).map((r) => {
         const json = rawJson(r.record);
         return { r, json, id: rejectId(r, json) };
@@ -205,7 +227,14 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
         }
         for (const [queueId, n] of newRejects) sql.addRejected.run(queueId, n);
         if (!progress) return { written: records.length, rejected: rejects.length, progress: undefined };
-        const { changes } = sql.insertPart.run(progress.queue_id, progress.page, progress.part, progress.pages, progress.parts, progress.records);
+        const { changes } = sql.insertPart.run(
+          progress.queue_id,
+          progress.page,
+          progress.part,
+          progress.pages,
+          progress.parts,
+          progress.records,
+        );
         if (changes === 1) {
           const { n } = sql.partsOfPage.get(progress.queue_id, progress.page) as { n: number };
           sql.addProgress.run(progress.queue_id, progress.pages, n === progress.parts ? 1 : 0, progress.records);
@@ -216,10 +245,11 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
       return result;
     },
 
-    countRecords: (collection) => reading(`countRecords ${collection}`, () => {
-      const statements = statementsOf(collection);
-      return statements ? (statements.count.get() as { n: number }).n : 0;
-    }),
+    countRecords: (collection) =>
+      reading(`countRecords ${collection}`, () => {
+        const statements = statementsOf(collection);
+        return statements ? (statements.count.get() as { n: number }).n : 0;
+      }),
 
     async listRecords(collection, options) {
       const limit = checkLimit(options.limit);
@@ -231,38 +261,54 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
       });
     },
 
-    getRecord: (collection, key) => reading(`getRecord ${collection}`, () => {
-      const row = statementsOf(collection)?.get.get(key) as { doc: string } | undefined;
-      return row ? (JSON.parse(row.doc) as DataRecord) : undefined;
-    }),
+    getRecord: (collection, key) =>
+      reading(`getRecord ${collection}`, () => {
+        const row = statementsOf(collection)?.get.get(key) as { doc: string } | undefined;
+        return row ? (JSON.parse(row.doc) as DataRecord) : undefined;
+      }),
 
-    listCollections: () => reading('listCollections', () => {
-      const rows = sql.listCollections.all() as Array<{ name: string; table_name: string }>;
-      return rows.map((row): CollectionInfo => ({ name: row.name, count: (statementsOf(row.name)!.count.get() as { n: number }).n }));
-    }),
+    listCollections: () =>
+      reading('listCollections', () => {
+        const rows = sql.listCollections.all() as Array<{ name: string; table_name: string }>;
+        return rows.map(
+          (row): CollectionInfo => ({
+            name: row.name,
+            count: (statementsOf(row.name)!.count.get() as { n: number }).n,
+          }),
+        );
+      }),
 
     workflowProgress: (queueId) => reading('workflowProgress', () => readProgress(queueId)),
 
     // A stage's pages share the page tables under `<stage>:<queue_id>`; queue ids hold no `:`.
-    markPageDone: (stage, queueId, page, pages) => writing('markPageDone', () => {
-      const id = `${stage}:${queueId}`;
-      const { changes } = sql.insertPart.run(id, page, 0, pages, 1, 0);
-      if (changes === 1) sql.addProgress.run(id, pages, 1, 0);
-      const progress = readProgress(id);
-      return { done: progress.pagesDone, total: progress.pagesTotal ?? pages };
-    }),
+    markPageDone: (stage, queueId, page, pages) =>
+      writing('markPageDone', () => {
+        const id = `${stage}:${queueId}`;
+        const { changes } = sql.insertPart.run(id, page, 0, pages, 1, 0);
+        if (changes === 1) sql.addProgress.run(id, pages, 1, 0);
+        const progress = readProgress(id);
+        return { done: progress.pagesDone, total: progress.pagesTotal ?? pages };
+      }),
 
     async listRejected(queueId, limit) {
       checkLimit(limit);
       return reading('listRejected', () => {
-        const rows = sql.listRejected.all(queueId, limit) as Array<{ queue_id: string; collection: string; key: string | null; reason: string; record: string }>;
-        return rows.map((row): RejectedRecord => ({
-          collection: row.collection,
-          queue_id: row.queue_id,
-          ...(row.key === null ? {} : { key: row.key }),
-          reason: row.reason,
-          record: JSON.parse(row.record) as unknown,
-        }));
+        const rows = sql.listRejected.all(queueId, limit) as Array<{
+          queue_id: string;
+          collection: string;
+          key: string | null;
+          reason: string;
+          record: string;
+        }>;
+        return rows.map(
+          (row): RejectedRecord => ({
+            collection: row.collection,
+            queue_id: row.queue_id,
+            ...(row.key === null ? {} : { key: row.key }),
+            reason: row.reason,
+            record: JSON.parse(row.record) as unknown,
+          }),
+        );
       });
     },
 

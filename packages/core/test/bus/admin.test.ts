@@ -15,7 +15,14 @@ test('ensureTopics returns once every topic has a leader: a client that subscrib
     t.after(() => deleteTopics(kafka, names));
     assert.deepEqual(new Set(await ensureTopics(kafka, { prefix })), new Set(names));
     // A consumer joins and fixes its start offsets on every partition: this fails if one is not ready.
-    const consumer = await startRecordConsumer({ connection: kafka, groupId: uniqueName('admin-reader'), topics: names, from: 'earliest', commit: false, handle: async () => undefined });
+    const consumer = await startRecordConsumer({
+      connection: kafka,
+      groupId: uniqueName('admin-reader'),
+      topics: names,
+      from: 'earliest',
+      commit: false,
+      handle: async () => undefined,
+    });
     try {
       await consumer.ready();
     } finally {
@@ -28,7 +35,12 @@ test('ensureTopics leaves existing topics as they are and creates only the missi
   const kafka = testKafka();
   const prefix = `${uniqueName('admin')}.`;
   const [first, ...rest] = TOPIC_PLAN;
-  t.after(() => deleteTopics(kafka, TOPIC_PLAN.map((spec) => topicName(spec.name, prefix))));
+  t.after(() =>
+    deleteTopics(
+      kafka,
+      TOPIC_PLAN.map((spec) => topicName(spec.name, prefix)),
+    ),
+  );
   assert.deepEqual(await ensureTopics(kafka, { prefix, plan: [first!] }), [topicName(first!.name, prefix)]);
   const created = await ensureTopics(kafka, { prefix });
   assert.deepEqual(new Set(created), new Set(rest.map((spec) => topicName(spec.name, prefix))));

@@ -16,10 +16,10 @@ test('codec writes binary mode: ce_ headers, JSON data as the value, the symbol 
   const message = encodeEvent(input);
   assert.equal(message.key, 'BTCUSDT');
   const headers = message.headers as Record<string, string>;
-  assert.equal(headers['ce_id'], 'evt-1');
-  assert.equal(headers['ce_type'], 'dev.streamforge.data.klines');
-  assert.equal(headers['ce_specversion'], '1.0');
-  assert.equal(headers['ce_subject'], input.subject);
+  assert.equal(headers.ce_id, 'evt-1');
+  assert.equal(headers.ce_type, 'dev.streamforge.data.klines');
+  assert.equal(headers.ce_specversion, '1.0');
+  assert.equal(headers.ce_subject, input.subject);
   assert.equal(headers['content-type'], 'application/json');
   assert.deepEqual(JSON.parse(String(message.value)), input.data);
 });
@@ -42,14 +42,24 @@ test('codec reads back the same id, type, source, subject, key and data, from Bu
 });
 
 test('a record without CloudEvent headers is not taken for an event', () => {
-  const plain = { key: null, value: Buffer.from('{"hello":1}'), headers: { 'content-type': Buffer.from('application/json') } };
+  const plain = {
+    key: null,
+    value: Buffer.from('{"hello":1}'),
+    headers: { 'content-type': Buffer.from('application/json') },
+  };
   assert.equal(isCloudEventRecord(plain), false);
-  assert.throws(() => decodeRecord(plain), (e: unknown) => StreamForgeError.is(e) && e.code === 'SF_EVENT_MALFORMED');
+  assert.throws(
+    () => decodeRecord(plain),
+    (e: unknown) => StreamForgeError.is(e) && e.code === 'SF_EVENT_MALFORMED',
+  );
 });
 
 test('an event above the 1 MiB runtime limit is refused before it reaches Kafka', () => {
   const big = { ...input, data: { blob: 'x'.repeat(MAX_EVENT_BYTES) } };
-  assert.throws(() => encodeEvent(big), (e: unknown) => StreamForgeError.is(e) && e.code === 'SF_EVENT_TOO_LARGE' && /send smaller batches/.test(e.message));
+  assert.throws(
+    () => encodeEvent(big),
+    (e: unknown) => StreamForgeError.is(e) && e.code === 'SF_EVENT_TOO_LARGE' && /send smaller batches/.test(e.message),
+  );
 });
 
 test('attribute names that CloudEvents forbids are refused', () => {

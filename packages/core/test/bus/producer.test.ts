@@ -65,12 +65,19 @@ test('after a send failed for good, the next one goes under a new producer id, s
 
   // The broker writes `second`, then is gone before it answers, for longer than the retries.
   proxy.swallowNextProduceResponse({ thenCut: true });
-  await assert.rejects(producer.send(topic, [event('second')]), (error: Error & { code?: string }) => error.code === 'SF_DEPENDENCY_UNAVAILABLE');
+  await assert.rejects(
+    producer.send(topic, [event('second')]),
+    (error: Error & { code?: string }) => error.code === 'SF_DEPENDENCY_UNAVAILABLE',
+  );
   proxy.restore();
 
   await producer.send(topic, [event('third')]);
   const ids = (await readTopic(kafka, topic, 3)).map((r) => String(r.headers.ce_id));
-  assert.deepEqual(ids, ['first', 'second', 'third'], 'the failed send was written once; the next one was not taken for it');
+  assert.deepEqual(
+    ids,
+    ['first', 'second', 'third'],
+    'the failed send was written once; the next one was not taken for it',
+  );
 });
 
 test('a disconnected producer refuses new sends with a clear error', async (t) => {

@@ -5,7 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEventProducer, startRecordConsumer, withAdmin, type ConsumedRecord, type RecordConsumerOptions } from '../../src/bus/index.ts';
+import {
+  createEventProducer,
+  startRecordConsumer,
+  withAdmin,
+  type ConsumedRecord,
+  type RecordConsumerOptions,
+} from '../../src/bus/index.ts';
 import { StreamForgeError } from '../../src/errors.ts';
 import { consumerLagGauge } from '../../src/telemetry/consumer-lag.ts';
 import { createRegistry } from '../../src/telemetry/metrics.ts';
@@ -16,17 +22,27 @@ const kafka = testKafka('record-consumer-test');
 async function produce(topic: string, values: string[], key = 'k'): Promise<void> {
   const producer = await createEventProducer(kafka, { topicPrefix: '' });
   try {
-    await producer.sendRecords(topic, values.map((value) => ({ key, value })));
+    await producer.sendRecords(
+      topic,
+      values.map((value) => ({ key, value })),
+    );
   } finally {
     await producer.disconnect();
   }
 }
 
 /** A committing member of `groupId` reading `topic` from the start, with the options a test sets. */
-const consume = (topic: string, groupId: string, options: Pick<RecordConsumerOptions, 'handle'> & Partial<RecordConsumerOptions>) =>
-  startRecordConsumer({ connection: kafka, groupId, topics: [topic], from: 'earliest', commit: true, ...options });
+const consume = (
+  topic: string,
+  groupId: string,
+  options: Pick<RecordConsumerOptions, 'handle'> & Partial<RecordConsumerOptions>,
+) => startRecordConsumer({ connection: kafka, groupId, topics: [topic], from: 'earliest', commit: true, ...options });
 
-const committedOf = (groupId: string, topic: string) => withAdmin(kafka, async (admin) => (await admin.groupOffsets(groupId, [topic])).get(topic) ?? new Map<number, string>());
+const committedOf = (groupId: string, topic: string) =>
+  withAdmin(
+    kafka,
+    async (admin) => (await admin.groupOffsets(groupId, [topic])).get(topic) ?? new Map<number, string>(),
+  );
 
 test('a handler that takes 30 s keeps its member in the group: one join, the record handled once, its offset committed after', async (t) => {
   const topic = await createTestTopic(kafka, 'long-handler');
@@ -48,7 +64,11 @@ test('a handler that takes 30 s keeps its member in the group: one join, the rec
     },
   });
   t.after(() => consumer.stop());
-  await waitFor('both records handled and committed', async () => handled.length === 2 && (await committedOf(groupId, topic)).get(0) === '2', { timeoutMs: 60_000, intervalMs: 250 });
+  await waitFor(
+    'both records handled and committed',
+    async () => handled.length === 2 && (await committedOf(groupId, topic)).get(0) === '2',
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
   assert.deepEqual(handled, ['slow', 'next'], 'each record once, in order');
   assert.equal(joins.length, 1, 'no rebalance while the handler ran');
 });
@@ -59,7 +79,9 @@ test('unordered: records run side by side, but the commit never passes one still
   await produce(topic, ['0', '1', '2', '3', '4']);
   const groupId = uniqueName('unordered');
   let release: () => void = () => undefined;
-  const first = new Promise<void>((r) => { release = r; });
+  const first = new Promise<void>((r) => {
+    release = r;
+  });
   const done: string[] = [];
   const consumer = await consume(topic, groupId, {
     ordering: 'unordered',
@@ -121,7 +143,11 @@ test('a record whose handler had no outcome when the consumer stopped comes agai
   stopping = true;
   await first.stop();
   const again: string[] = [];
-  const second = await consume(topic, groupId, { handle: async (record) => { again.push(String(record.value)); } });
+  const second = await consume(topic, groupId, {
+    handle: async (record) => {
+      again.push(String(record.value));
+    },
+  });
   t.after(() => second.stop());
   await waitFor('the interrupted record handled by the next member', () => again.length === 1);
   assert.deepEqual(again, ['interrupted']);
@@ -130,16 +156,26 @@ test('a record whose handler had no outcome when the consumer stopped comes agai
 test('consumer lag is the records still to read while the first is handled, 0 once caught up, and gone after stop', async (t) => {
   const topic = await createTestTopic(kafka, 'lag');
   t.after(() => deleteTopics(kafka, [topic]));
-  await produce(topic, Array.from({ length: 20 }, (_, i) => String(i)));
+  await produce(
+    topic,
+    Array.from({ length: 20 }, (_, i) => String(i)),
+  );
   const registry = createRegistry({ service: 'lag-test', defaultMetrics: false });
   const groupId = uniqueName('lag-group');
-  const lag = async () => (await consumerLagGauge(registry).get()).values.find((v) => v.labels.consumer_group === groupId && v.labels.topic === topic && v.labels.partition === '0')?.value;
+  const lag = async () =>
+    (await consumerLagGauge(registry).get()).values.find(
+      (v) => v.labels.consumer_group === groupId && v.labels.topic === topic && v.labels.partition === '0',
+    )?.value;
   let release: () => void = () => undefined;
-  const held = new Promise<void>((r) => { release = r; });
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
   const consumer = await consume(topic, groupId, {
     registry,
     lagIntervalMs: 100,
-    handle: async (record) => { if (record.offset === '0') await held; },
+    handle: async (record) => {
+      if (record.offset === '0') await held;
+    },
   });
   await waitFor('the lag of the whole topic while the first record is held', async () => (await lag()) === 20);
   release();
@@ -148,13 +184,18 @@ test('consumer lag is the records still to read while the first is handled, 0 on
   assert.equal(await lag(), undefined, 'stopping removes the series');
 });
 
-test('a group that refuses the member for good fails the start with the broker\'s reason: a session timeout below its minimum', async (t) => {
+test("a group that refuses the member for good fails the start with the broker's reason: a session timeout below its minimum", async (t) => {
   const topic = await createTestTopic(kafka, 'refused');
   t.after(() => deleteTopics(kafka, [topic]));
   const reasons: Error[] = [];
   // Kafka's group.min.session.timeout.ms is 6 s: joining with 1 s is refused (INVALID_SESSION_TIMEOUT, not retriable).
   await assert.rejects(
-    consume(topic, uniqueName('refused'), { sessionTimeoutMs: 1_000, heartbeatIntervalMs: 300, onGaveUp: (e) => reasons.push(e), handle: async () => undefined }),
+    consume(topic, uniqueName('refused'), {
+      sessionTimeoutMs: 1_000,
+      heartbeatIntervalMs: 300,
+      onGaveUp: (e) => reasons.push(e),
+      handle: async () => undefined,
+    }),
     (error: Error & { details?: Record<string, unknown> }) => error.details?.kafka_error === 'INVALID_SESSION_TIMEOUT',
   );
   assert.equal(reasons.length, 1);
@@ -163,8 +204,11 @@ test('a group that refuses the member for good fails the start with the broker\'
 // ---- isolation: one partition's failing or stuck records hold up no other ----------
 
 /** A committing member reading several topics (one partition each: a lane each) from the start. */
-const consumeAll = (topics: string[], groupId: string, options: Pick<RecordConsumerOptions, 'handle'> & Partial<RecordConsumerOptions>) =>
-  startRecordConsumer({ connection: kafka, groupId, topics, from: 'earliest', commit: true, ...options });
+const consumeAll = (
+  topics: string[],
+  groupId: string,
+  options: Pick<RecordConsumerOptions, 'handle'> & Partial<RecordConsumerOptions>,
+) => startRecordConsumer({ connection: kafka, groupId, topics, from: 'earliest', commit: true, ...options });
 
 test('ordered: a partition stuck on a record, with more records behind it than the whole buffer, leaves the others read, handled and committed; once it moves, every record of it comes once, in order', async (t) => {
   const stuck = await createTestTopic(kafka, 'stuck');
@@ -175,8 +219,13 @@ test('ordered: a partition stuck on a record, with more records behind it than t
   await produce(stuck, behind);
   const groupId = uniqueName('stuck');
   let release: () => void = () => undefined;
-  const held = new Promise<void>((r) => { release = r; });
-  const seen = new Map<string, string[]>([[stuck, []], [other, []]]);
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  const seen = new Map<string, string[]>([
+    [stuck, []],
+    [other, []],
+  ]);
   const consumer = await consumeAll([stuck, other], groupId, {
     handle: async (record) => {
       if (record.topic === stuck && record.offset === '0') await held;
@@ -187,24 +236,44 @@ test('ordered: a partition stuck on a record, with more records behind it than t
     release();
     return consumer.stop();
   });
-  await produce(other, Array.from({ length: 100 }, (_, i) => `o${i}`));
-  await waitFor('the other partition handled and committed while the first is stuck', async () => seen.get(other)?.length === 100 && (await committedOf(groupId, other)).get(0) === '100', { timeoutMs: 30_000 });
+  await produce(
+    other,
+    Array.from({ length: 100 }, (_, i) => `o${i}`),
+  );
+  await waitFor(
+    'the other partition handled and committed while the first is stuck',
+    async () => seen.get(other)?.length === 100 && (await committedOf(groupId, other)).get(0) === '100',
+    { timeoutMs: 30_000 },
+  );
   assert.deepEqual(seen.get(stuck), [], 'the stuck partition waited');
   assert.equal((await committedOf(groupId, stuck)).get(0), undefined, 'and nothing of it was committed');
   release();
-  await waitFor('the stuck partition handled and committed once it moves', async () => seen.get(stuck)?.length === behind.length && (await committedOf(groupId, stuck)).get(0) === String(behind.length), { timeoutMs: 60_000 });
+  await waitFor(
+    'the stuck partition handled and committed once it moves',
+    async () =>
+      seen.get(stuck)?.length === behind.length && (await committedOf(groupId, stuck)).get(0) === String(behind.length),
+    { timeoutMs: 60_000 },
+  );
   assert.deepEqual(seen.get(stuck), behind, 'each record once, in order (records set aside were read again)');
-  assert.deepEqual(seen.get(other), Array.from({ length: 100 }, (_, i) => `o${i}`));
+  assert.deepEqual(
+    seen.get(other),
+    Array.from({ length: 100 }, (_, i) => `o${i}`),
+  );
 });
 
-test('unordered: a partition whose records hang never takes every in-flight place; another partition\'s records are handled and committed meanwhile', async (t) => {
+test("unordered: a partition whose records hang never takes every in-flight place; another partition's records are handled and committed meanwhile", async (t) => {
   const slow = await createTestTopic(kafka, 'hanging');
   const other = await createTestTopic(kafka, 'flowing');
   t.after(() => deleteTopics(kafka, [slow, other]));
-  await produce(slow, Array.from({ length: 30 }, (_, i) => `h${i}`));
+  await produce(
+    slow,
+    Array.from({ length: 30 }, (_, i) => `h${i}`),
+  );
   const groupId = uniqueName('hanging');
   let release: () => void = () => undefined;
-  const held = new Promise<void>((r) => { release = r; });
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
   let hanging = 0;
   const done: string[] = [];
   const consumer = await consumeAll([slow, other], groupId, {
@@ -223,18 +292,30 @@ test('unordered: a partition whose records hang never takes every in-flight plac
     return consumer.stop();
   });
   await waitFor('the hanging records took what they may', () => hanging > 0);
-  await produce(other, Array.from({ length: 20 }, (_, i) => `f${i}`));
-  await waitFor('the other partition handled and committed beside them', async () => done.length === 20 && (await committedOf(groupId, other)).get(0) === '20');
+  await produce(
+    other,
+    Array.from({ length: 20 }, (_, i) => `f${i}`),
+  );
+  await waitFor(
+    'the other partition handled and committed beside them',
+    async () => done.length === 20 && (await committedOf(groupId, other)).get(0) === '20',
+  );
   assert.ok(hanging < 10, `the hanging partition left a place free (it holds ${hanging} of 10)`);
   release();
-  await waitFor('the hanging partition handled and committed once released', async () => done.length === 50 && (await committedOf(groupId, slow)).get(0) === '30');
+  await waitFor(
+    'the hanging partition handled and committed once released',
+    async () => done.length === 50 && (await committedOf(groupId, slow)).get(0) === '30',
+  );
 });
 
 test('unordered: a record waiting to be tried again holds no in-flight place, so records that keep failing hold up no other partition', async (t) => {
   const failing = await createTestTopic(kafka, 'failing');
   const other = await createTestTopic(kafka, 'passing');
   t.after(() => deleteTopics(kafka, [failing, other]));
-  await produce(failing, Array.from({ length: 10 }, (_, i) => `x${i}`));
+  await produce(
+    failing,
+    Array.from({ length: 10 }, (_, i) => `x${i}`),
+  );
   const groupId = uniqueName('failing');
   let healed = false;
   let failures = 0;
@@ -255,10 +336,19 @@ test('unordered: a record waiting to be tried again holds no in-flight place, so
   });
   t.after(() => consumer.stop());
   await waitFor('the failing records tried more than once each', () => failures > 20);
-  await produce(other, Array.from({ length: 20 }, (_, i) => `p${i}`));
-  await waitFor('the other partition handled and committed while they are retried', async () => done.length === 20 && (await committedOf(groupId, other)).get(0) === '20');
+  await produce(
+    other,
+    Array.from({ length: 20 }, (_, i) => `p${i}`),
+  );
+  await waitFor(
+    'the other partition handled and committed while they are retried',
+    async () => done.length === 20 && (await committedOf(groupId, other)).get(0) === '20',
+  );
   healed = true;
-  await waitFor('the failing records handled and committed once the sink heals', async () => done.length === 30 && (await committedOf(groupId, failing)).get(0) === '10');
+  await waitFor(
+    'the failing records handled and committed once the sink heals',
+    async () => done.length === 30 && (await committedOf(groupId, failing)).get(0) === '10',
+  );
   assert.equal(new Set(done).size, 30, 'each record once');
 });
 
@@ -281,12 +371,20 @@ test('a handler failing with a dead-letter or reject disposition is not tried ag
       if (value === 'flaky' && attempts.get(value)! < 3) throw new StreamForgeError('SF_BUSY', 'still being built');
       handled.push(value);
     },
-    onFailed: (error, record) => { failed.push({ value: String(record.value), code: error.code }); },
+    onFailed: (error, record) => {
+      failed.push({ value: String(record.value), code: error.code });
+    },
   });
   t.after(() => consumer.stop());
-  await waitFor('all five records with an outcome, committed', async () => handled.length === 3 && (await committedOf(groupId, topic)).get(0) === '5');
+  await waitFor(
+    'all five records with an outcome, committed',
+    async () => handled.length === 3 && (await committedOf(groupId, topic)).get(0) === '5',
+  );
   assert.deepEqual(handled, ['ok1', 'flaky', 'ok2']);
-  assert.deepEqual(failed, [{ value: 'bad', code: 'SF_CONTRACT_INVALID' }, { value: 'missing', code: 'SF_NOT_FOUND' }]);
+  assert.deepEqual(failed, [
+    { value: 'bad', code: 'SF_CONTRACT_INVALID' },
+    { value: 'missing', code: 'SF_NOT_FOUND' },
+  ]);
   assert.deepEqual(Object.fromEntries(attempts), { ok1: 1, bad: 1, missing: 1, flaky: 3, ok2: 1 });
 });
 

@@ -59,14 +59,23 @@ test('a rejection lists every failing field, not only the first', () => {
 test('a service takes commands addressed to it, under its seed names too, and untargeted ones', () => {
   assert.equal(parseCommandFor('loader-api', { ...SEED_START, target: 'loader-api' }).command, 'start');
   assert.equal(parseCommandFor('loader-api', { ...SEED_START, target: 'loader-api-candles' }).command, 'start');
-  assert.equal(parseCommandFor('dummy-service', { command: 'stop', queue_id: SEED_START.queue_id, timestamp: 1 }).command, 'stop');
+  assert.equal(
+    parseCommandFor('dummy-service', { command: 'stop', queue_id: SEED_START.queue_id, timestamp: 1 }).command,
+    'stop',
+  );
 });
 
 test('a command for another service is refused naming the topic it belongs on, so it is dead-lettered rather than lost', () => {
-  assert.throws(() => parseCommandFor('graph-builder', { ...SEED_START, target: 'loader-api' }), (error: unknown) => {
-    assert.ok(error instanceof StreamForgeError);
-    assert.equal(error.code, 'SF_CONTRACT_INVALID');
-    assert.match(error.message, /a command for loader-api reached graph-builder: publish it on queue-control\.loader-api/);
-    return true;
-  });
+  assert.throws(
+    () => parseCommandFor('graph-builder', { ...SEED_START, target: 'loader-api' }),
+    (error: unknown) => {
+      assert.ok(error instanceof StreamForgeError);
+      assert.equal(error.code, 'SF_CONTRACT_INVALID');
+      assert.match(
+        error.message,
+        /a command for loader-api reached graph-builder: publish it on queue-control\.loader-api/,
+      );
+      return true;
+    },
+  );
 });

@@ -40,5 +40,15 @@ export const SEED_TELEMETRY_AS_EMITTED = {
   collection_name: 'btcusdt_candles_5m_2024_08_01',
 };
 
-export const SEED_STOP = { command: 'stop', queue_id: 'wf-btcusdt-api_candles_5m-20240801-a1b2c3', timestamp: 1722500300.0 };
-export const SEED_PING = { command: 'ping', queue_id: 'diag-ping-1', target: 'dummy-service', sent_at: 1722500000.5, timestamp: 1722500000.5 };
+export const SEED_STOP = {
+  command: 'stop',
+  queue_id: 'wf-btcusdt-api_candles_5m-20240801-a1b2c3',
+  timestamp: 1722500300.0,
+};
+export const SEED_PING = {
+  command: 'ping',
+  queue_id: 'diag-ping-1',
+  target: 'dummy-service',
+  sent_at: 1722500000.5,
+  timestamp: 1722500000.5,
+};

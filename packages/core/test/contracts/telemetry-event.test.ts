@@ -30,6 +30,9 @@ test('broken telemetry is rejected with the field and the reason', () => {
     [{ ...SEED_TELEMETRY, progress: { done: 3 } }, /progress\.unit: is required/],
   ];
   for (const [value, expected] of cases) {
-    assert.throws(() => telemetryEventContract.parse(value), (error: Error) => expected.test(error.message));
+    assert.throws(
+      () => telemetryEventContract.parse(value),
+      (error: Error) => expected.test(error.message),
+    );
   }
 });

@@ -27,7 +27,14 @@ test('time ranges that are malformed, reversed, empty or not real days are refus
 });
 
 test('workflow types tell the target, the services, the data kind and the interval', () => {
-  assert.deepEqual(parseWorkflowType('api_candles_1h'), { type: 'api_candles_1h', source: 'api', kind: 'klines', interval: '1h', target: 'loader-api', services: ['loader-api', 'arango-connector'] });
+  assert.deepEqual(parseWorkflowType('api_candles_1h'), {
+    type: 'api_candles_1h',
+    source: 'api',
+    kind: 'klines',
+    interval: '1h',
+    target: 'loader-api',
+    services: ['loader-api', 'arango-connector'],
+  });
   assert.equal(parseWorkflowType('ws_book_ticker').target, 'loader-ws');
   assert.throws(() => parseWorkflowType('api_candles_2m'), /unknown interval "2m"/);
   assert.throws(() => parseWorkflowType('api_orders'), /not a known workflow type/);
@@ -52,7 +59,20 @@ test('ids have the formats of the seed design', () => {
 
 test('a kline record written out by hand is the same JSON as JSON.stringify makes', async () => {
   const { klineFromRow, klineRecordJson } = await import('../../src/contracts/records.ts');
-  const record = klineFromRow('BTCUSDT', '1m', [1672531200000, '16541.77000000', '16545.70000000', '16508.39000000', '16529.67000000', '4364.83570000', 1672531259999, '72146293.58672290', 149854, '2179.94772000', '36032352.87035720', '0']);
+  const record = klineFromRow('BTCUSDT', '1m', [
+    1672531200000,
+    '16541.77000000',
+    '16545.70000000',
+    '16508.39000000',
+    '16529.67000000',
+    '4364.83570000',
+    1672531259999,
+    '72146293.58672290',
+    149854,
+    '2179.94772000',
+    '36032352.87035720',
+    '0',
+  ]);
   assert.equal(klineRecordJson(record), JSON.stringify(record));
   assert.equal(klineRecordJson({ ...record, closed: false }), JSON.stringify({ ...record, closed: false }));
   assert.deepEqual(JSON.parse(klineRecordJson(record)), record);

@@ -16,7 +16,10 @@ before(async () => {
 });
 after(() => s3?.close());
 
-const failsWith = (code: ErrorCode, reason?: RegExp) => (error: unknown): boolean => StreamForgeError.is(error) && error.code === code && (reason === undefined || reason.test(error.message));
+const failsWith =
+  (code: ErrorCode, reason?: RegExp) =>
+  (error: unknown): boolean =>
+    StreamForgeError.is(error) && error.code === code && (reason === undefined || reason.test(error.message));
 
 test('an object put under a versioned model key comes back byte for byte; the bucket is made on the first write', async () => {
   const store = openObjectStore(s3.config());
@@ -28,7 +31,9 @@ test('an object put under a versioned model key comes back byte for byte; the bu
   assert.equal(written.size, 60_000);
   await store.put(keys.metadata, JSON.stringify({ metrics: { accuracy: 0.53 } }), { contentType: 'application/json' });
   assert.deepEqual(await store.get(keys.onnx), bytes.slice(5, 60_005));
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(await store.get(keys.metadata))), { metrics: { accuracy: 0.53 } });
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(await store.get(keys.metadata))), {
+    metrics: { accuracy: 0.53 },
+  });
   assert.equal(await store.exists(keys.onnx), true);
   // Another client of the same bucket (another instance) reads what this one wrote.
   assert.deepEqual(await openObjectStore(s3.config(store.bucket)).get(keys.onnx), bytes.slice(5, 60_005));
@@ -41,10 +46,20 @@ test('list returns the objects under a prefix in key order with their sizes; a m
   for (const version of [2, 1, 10]) await store.put(modelKeys('eth', version).onnx, new Uint8Array(version));
   await store.put('datasets/karate.json', '{}');
   const listed = await store.list('models/eth/');
-  assert.deepEqual(listed.map((o) => [o.key, o.size]), [['models/eth/v1/model.onnx', 1], ['models/eth/v10/model.onnx', 10], ['models/eth/v2/model.onnx', 2]]);
+  assert.deepEqual(
+    listed.map((o) => [o.key, o.size]),
+    [
+      ['models/eth/v1/model.onnx', 1],
+      ['models/eth/v10/model.onnx', 10],
+      ['models/eth/v2/model.onnx', 2],
+    ],
+  );
   assert.ok(listed.every((o) => o.etag !== '' && o.lastModified > 0));
   assert.equal((await store.list('')).length, 4);
-  await assert.rejects(store.get('models/eth/v3/model.onnx'), failsWith('SF_NOT_FOUND', /models\/eth\/v3\/model\.onnx: not found \(NoSuchKey\)/));
+  await assert.rejects(
+    store.get('models/eth/v3/model.onnx'),
+    failsWith('SF_NOT_FOUND', /models\/eth\/v3\/model\.onnx: not found \(NoSuchKey\)/),
+  );
 });
 
 test('a malformed key is refused with SF_CONTRACT_INVALID before any request', async () => {
@@ -73,9 +88,25 @@ test('refused credentials fail with SF_CONFIG_INVALID; an unreachable server wit
 });
 
 test('S3_* configure the store: the endpoint URL, TLS from its scheme unless S3_USE_SSL says otherwise, the bucket name checked', () => {
-  assert.deepEqual(objectStoreConfig({}), { host: '127.0.0.1', port: 9000, useSSL: false, accessKey: '', secretKey: '', bucket: 'streamforge-models', region: 'us-east-1' });
-  const cluster = objectStoreConfig({ S3_ENDPOINT: 'https://minio.minio', S3_ACCESS_KEY: 'ak', S3_SECRET_KEY: 'sk', S3_BUCKET: 'models.prod' });
-  assert.deepEqual([cluster.host, cluster.port, cluster.useSSL, cluster.bucket], ['minio.minio', 443, true, 'models.prod']);
+  assert.deepEqual(objectStoreConfig({}), {
+    host: '127.0.0.1',
+    port: 9000,
+    useSSL: false,
+    accessKey: '',
+    secretKey: '',
+    bucket: 'streamforge-models',
+    region: 'us-east-1',
+  });
+  const cluster = objectStoreConfig({
+    S3_ENDPOINT: 'https://minio.minio',
+    S3_ACCESS_KEY: 'ak',
+    S3_SECRET_KEY: 'sk',
+    S3_BUCKET: 'models.prod',
+  });
+  assert.deepEqual(
+    [cluster.host, cluster.port, cluster.useSSL, cluster.bucket],
+    ['minio.minio', 443, true, 'models.prod'],
+  );
   assert.equal(objectStoreConfig({ S3_ENDPOINT: 'http://minio:9000', S3_USE_SSL: 'true' }).useSSL, true);
   assert.equal(objectStoreConfig({ S3_ENDPOINT: 'minio:9000' }).port, 9000);
   for (const [variables, reason] of [
@@ -89,9 +120,18 @@ test('S3_* configure the store: the endpoint URL, TLS from its scheme unless S3_
 });
 
 test('model keys are versioned folders, models/<id>/v<version>/, and parse back', () => {
-  assert.deepEqual(modelKeys('btc_graph', 12), { prefix: 'models/btc_graph/v12/', onnx: 'models/btc_graph/v12/model.onnx', metadata: 'models/btc_graph/v12/metadata.json' });
+  assert.deepEqual(modelKeys('btc_graph', 12), {
+    prefix: 'models/btc_graph/v12/',
+    onnx: 'models/btc_graph/v12/model.onnx',
+    metadata: 'models/btc_graph/v12/metadata.json',
+  });
   assert.deepEqual(parseModelKey('models/btc_graph/v12/model.onnx'), { modelId: 'btc_graph', version: 12 });
-  for (const key of ['models/btc_graph/12/model.onnx', 'models/btc_graph/v0/model.onnx', 'datasets/x.json', 'models/../v1/model.onnx']) {
+  for (const key of [
+    'models/btc_graph/12/model.onnx',
+    'models/btc_graph/v0/model.onnx',
+    'datasets/x.json',
+    'models/../v1/model.onnx',
+  ]) {
     assert.throws(() => parseModelKey(key), failsWith('SF_CONTRACT_INVALID', /model_key/));
   }
   assert.throws(() => modelKeys('bad id', 1), failsWith('SF_CONTRACT_INVALID'));

@@ -13,8 +13,18 @@ import type { Context, FunctionModule, HandlerResult } from '../../src/runtime/f
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { waitFor } from '@streamforge/testing';
 
-async function serve(t: TestContext, module: FunctionModule, options: Partial<ServeOptions> = {}): Promise<RunningFunction> {
-  const running = await serveFunction(module, { name: 'runtime-events-test', port: 0, host: '127.0.0.1', logger: createLogger({ service: 'runtime-events-test', level: 'silent' }), ...options });
+async function serve(
+  t: TestContext,
+  module: FunctionModule,
+  options: Partial<ServeOptions> = {},
+): Promise<RunningFunction> {
+  const running = await serveFunction(module, {
+    name: 'runtime-events-test',
+    port: 0,
+    host: '127.0.0.1',
+    logger: createLogger({ service: 'runtime-events-test', level: 'silent' }),
+    ...options,
+  });
   t.after(() => running.close());
   return running;
 }
@@ -25,7 +35,9 @@ interface Call {
   context: Context;
 }
 
-function recorder(reply: (call: Call) => HandlerResult | Promise<HandlerResult> = () => undefined): FunctionModule & { calls: Call[] } {
+function recorder(
+  reply: (call: Call) => HandlerResult | Promise<HandlerResult> = () => undefined,
+): FunctionModule & { calls: Call[] } {
   const calls: Call[] = [];
   return {
     calls,
@@ -63,32 +75,75 @@ test('a binary-mode CloudEvent reaches the handler with its attributes, extensio
   assert.equal(module.calls.length, 1);
   const { event, context } = module.calls[0]!;
   assert.deepEqual(
-    { id: event!.id, source: event!.source, type: event!.type, subject: event!.subject, time: event!.time, specversion: event!.specversion, datacontenttype: event!.datacontenttype, partitionkey: event!.partitionkey },
-    { id: 'evt-1', source: '/streamforge/loader-api', type: 'dev.streamforge.data.klines', subject: 'wf-btcusdt-api_candles_1h-20220907-a1b2c3', time: '2022-09-07T00:00:00.000Z', specversion: '1.0', datacontenttype: 'application/json', partitionkey: 'BTCUSDT:0' },
+    {
+      id: event!.id,
+      source: event!.source,
+      type: event!.type,
+      subject: event!.subject,
+      time: event!.time,
+      specversion: event!.specversion,
+      datacontenttype: event!.datacontenttype,
+      partitionkey: event!.partitionkey,
+    },
+    {
+      id: 'evt-1',
+      source: '/streamforge/loader-api',
+      type: 'dev.streamforge.data.klines',
+      subject: 'wf-btcusdt-api_candles_1h-20220907-a1b2c3',
+      time: '2022-09-07T00:00:00.000Z',
+      specversion: '1.0',
+      datacontenttype: 'application/json',
+      partitionkey: 'BTCUSDT:0',
+    },
   );
   assert.deepEqual(event!.data, { rows: [[1662508800000, '18790.61000000']] });
   assert.equal(context.cloudevent, event);
-  assert.equal(context.body, undefined, 'an event\'s data is in the event, not in the body');
+  assert.equal(context.body, undefined, "an event's data is in the event, not in the body");
   assert.equal(context.method, 'POST');
 });
 
 test('a structured-mode CloudEvent reaches the handler as the same event', async (t) => {
   const module = recorder();
   const running = await serve(t, module);
-  const structured = { specversion: '1.0', id: 'evt-2', source: '/streamforge/queue-manager', type: 'dev.streamforge.command', subject: 'wf-a', datacontenttype: 'application/json', data: { command: 'stop' } };
+  const structured = {
+    specversion: '1.0',
+    id: 'evt-2',
+    source: '/streamforge/queue-manager',
+    type: 'dev.streamforge.command',
+    subject: 'wf-a',
+    datacontenttype: 'application/json',
+    data: { command: 'stop' },
+  };
 
-  const response = await fetch(`${running.url}/`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(structured) });
+  const response = await fetch(`${running.url}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/cloudevents+json' },
+    body: JSON.stringify(structured),
+  });
 
   assert.equal(response.status, 204);
   const event = module.calls[0]!.event!;
-  assert.deepEqual({ id: event.id, source: event.source, type: event.type, subject: event.subject, data: event.data }, { id: 'evt-2', source: '/streamforge/queue-manager', type: 'dev.streamforge.command', subject: 'wf-a', data: { command: 'stop' } });
+  assert.deepEqual(
+    { id: event.id, source: event.source, type: event.type, subject: event.subject, data: event.data },
+    {
+      id: 'evt-2',
+      source: '/streamforge/queue-manager',
+      type: 'dev.streamforge.command',
+      subject: 'wf-a',
+      data: { command: 'stop' },
+    },
+  );
 });
 
 test('a plain HTTP call reaches the handler without an event, its JSON body parsed and its query read', async (t) => {
   const module = recorder();
   const running = await serve(t, module);
 
-  const response = await fetch(`${running.url}/?symbol=BTCUSDT`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ping":1}' });
+  const response = await fetch(`${running.url}/?symbol=BTCUSDT`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"ping":1}',
+  });
 
   assert.equal(response.status, 204);
   const { event, context } = module.calls[0]!;
@@ -107,10 +162,18 @@ test('what a handler returns is the reply: nothing 204, a string 200 text, an ob
     structured: { statusCode: 201, headers: { 'X-Queue-Id': 'wf-a', 'Content-Type': 'text/csv' }, body: 'a,b\n1,2\n' },
     headersOnly: { headers: { 'x-only': 'yes' } },
   };
-  const running = await serve(t, recorder(({ event }) => replies[(event!.data as { reply: string }).reply]));
+  const running = await serve(
+    t,
+    recorder(({ event }) => replies[(event!.data as { reply: string }).reply]),
+  );
   const call = async (reply: string) => {
     const response = await postBinary(running, { reply });
-    return { status: response.status, type: response.headers.get('content-type'), headers: response.headers, body: await response.text() };
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      headers: response.headers,
+      body: await response.text(),
+    };
   };
 
   for (const nothing of ['undefined', 'null', 'empty']) {
@@ -120,16 +183,32 @@ test('what a handler returns is the reply: nothing 204, a string 200 text, an ob
   const text = await call('string');
   assert.deepEqual([text.status, text.type, text.body], [200, 'text/plain; charset=utf-8', 'pong']);
   const object = await call('object');
-  assert.deepEqual([object.status, object.type, JSON.parse(object.body)], [200, 'application/json; charset=utf-8', { accepted: 3, symbols: ['BTCUSDT'] }]);
+  assert.deepEqual(
+    [object.status, object.type, JSON.parse(object.body)],
+    [200, 'application/json; charset=utf-8', { accepted: 3, symbols: ['BTCUSDT'] }],
+  );
   const structured = await call('structured');
-  assert.deepEqual([structured.status, structured.type, structured.headers.get('x-queue-id'), structured.body], [201, 'text/csv', 'wf-a', 'a,b\n1,2\n']);
+  assert.deepEqual(
+    [structured.status, structured.type, structured.headers.get('x-queue-id'), structured.body],
+    [201, 'text/csv', 'wf-a', 'a,b\n1,2\n'],
+  );
   const headersOnly = await call('headersOnly');
   assert.deepEqual([headersOnly.status, headersOnly.headers.get('x-only'), headersOnly.body], [200, 'yes', '']);
 });
 
 test('a CloudEvent returned by the handler is the reply in binary mode', async (t) => {
-  const reply = new CloudEvent({ id: 'reply-1', source: '/streamforge/test', type: 'dev.streamforge.test.reply', subject: 'wf-a', datacontenttype: 'application/json', data: { ok: true } });
-  const running = await serve(t, recorder(() => reply));
+  const reply = new CloudEvent({
+    id: 'reply-1',
+    source: '/streamforge/test',
+    type: 'dev.streamforge.test.reply',
+    subject: 'wf-a',
+    datacontenttype: 'application/json',
+    data: { ok: true },
+  });
+  const running = await serve(
+    t,
+    recorder(() => reply),
+  );
 
   const response = await postBinary(running, {});
 
@@ -143,18 +222,25 @@ test('a CloudEvent returned by the handler is the reply in binary mode', async (
   assert.deepEqual(await response.json(), { ok: true });
 });
 
-test('a thrown StreamForgeError answers its code\'s status with its code, message and details, and names both in kne- headers for the dead letter', async (t) => {
+test("a thrown StreamForgeError answers its code's status with its code, message and details, and names both in kne- headers for the dead letter", async (t) => {
   // Codes that dead-letter (4xx) and codes that are retried (429, 5xx): an event gets its code's status.
   const thrown: Array<[ErrorCode, string, Record<string, unknown> | undefined]> = [
     ['SF_CONTRACT_INVALID', 'rows: must be an array', { field: 'rows' }],
-    ['SF_EXCHANGE_REJECTED', 'binance spot GET /api/v3/klines: Invalid symbol. (code -1121, HTTP 400)', { code: -1121 }],
+    [
+      'SF_EXCHANGE_REJECTED',
+      'binance spot GET /api/v3/klines: Invalid symbol. (code -1121, HTTP 400)',
+      { code: -1121 },
+    ],
     ['SF_RATE_LIMITED', 'exchange weight budget: must wait 61 s', undefined],
     ['SF_DEPENDENCY_UNAVAILABLE', 'store unreachable: ECONNREFUSED', undefined],
   ];
-  const running = await serve(t, recorder(({ event }) => {
-    const [code, message, details] = thrown[(event!.data as { n: number }).n]!;
-    throw new StreamForgeError(code, message, details ? { details } : {});
-  }));
+  const running = await serve(
+    t,
+    recorder(({ event }) => {
+      const [code, message, details] = thrown[(event!.data as { n: number }).n]!;
+      throw new StreamForgeError(code, message, details ? { details } : {});
+    }),
+  );
 
   for (const [n, [code, message, details]] of thrown.entries()) {
     const response = await postBinary(running, { n });
@@ -166,8 +252,13 @@ test('a thrown StreamForgeError answers its code\'s status with its code, messag
   }
 });
 
-test('a plain HTTP caller gets a thrown StreamForgeError\'s own status: an unknown workflow is 404', async (t) => {
-  const running = await serve(t, recorder(() => { throw new StreamForgeError('SF_NOT_FOUND', 'workflow wf-a: not found'); }));
+test("a plain HTTP caller gets a thrown StreamForgeError's own status: an unknown workflow is 404", async (t) => {
+  const running = await serve(
+    t,
+    recorder(() => {
+      throw new StreamForgeError('SF_NOT_FOUND', 'workflow wf-a: not found');
+    }),
+  );
 
   const response = await fetch(`${running.url}/?queue_id=wf-a`);
 
@@ -177,10 +268,13 @@ test('a plain HTTP caller gets a thrown StreamForgeError\'s own status: an unkno
 });
 
 test('any other thrown error is a 500 SF_INTERNAL with its message, unless it carries an HTTP status as its code', async (t) => {
-  const running = await serve(t, recorder(({ event }) => {
-    if ((event!.data as { teapot?: boolean }).teapot) throw Object.assign(new Error('I am a teapot'), { code: 418 });
-    throw new TypeError('rows.map is not a function');
-  }));
+  const running = await serve(
+    t,
+    recorder(({ event }) => {
+      if ((event!.data as { teapot?: boolean }).teapot) throw Object.assign(new Error('I am a teapot'), { code: 418 });
+      throw new TypeError('rows.map is not a function');
+    }),
+  );
 
   const crash = await postBinary(running, {});
   assert.equal(crash.status, 500);
@@ -198,7 +292,10 @@ test('a body over the limit is refused with 413 SF_EVENT_TOO_LARGE before the ha
   assert.equal(atLimit.status, 204);
   const over = await fetch(`${running.url}/`, { method: 'POST', headers: BINARY_HEADERS, body: bodyOf(2049) });
   assert.equal(over.status, 413);
-  assert.deepEqual(await over.json(), { error: 'SF_EVENT_TOO_LARGE', message: 'request body is larger than the 2048-byte limit' });
+  assert.deepEqual(await over.json(), {
+    error: 'SF_EVENT_TOO_LARGE',
+    message: 'request body is larger than the 2048-byte limit',
+  });
   assert.equal(over.headers.get('kne-streamforgeerror'), 'SF_EVENT_TOO_LARGE');
   assert.equal(module.calls.length, 1, 'only the event at the limit reached the handler');
 });
@@ -206,13 +303,31 @@ test('a body over the limit is refused with 413 SF_EVENT_TOO_LARGE before the ha
 test('a structured-mode event nested deeper than 64 levels is refused with 400 SF_EVENT_MALFORMED before the handler', async (t) => {
   const module = recorder();
   const running = await serve(t, module);
-  const nested = (levels: number) => JSON.stringify({ specversion: '1.0', id: 'e', source: '/s', type: 't', data: JSON.parse(`${'['.repeat(levels)}${']'.repeat(levels)}`) as unknown });
+  const nested = (levels: number) =>
+    JSON.stringify({
+      specversion: '1.0',
+      id: 'e',
+      source: '/s',
+      type: 't',
+      data: JSON.parse(`${'['.repeat(levels)}${']'.repeat(levels)}`) as unknown,
+    });
 
-  const deep = await fetch(`${running.url}/`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: nested(64) });
+  const deep = await fetch(`${running.url}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/cloudevents+json' },
+    body: nested(64),
+  });
   assert.equal(deep.status, 400);
-  assert.deepEqual(await deep.json(), { error: 'SF_EVENT_MALFORMED', message: 'request body nests JSON objects or arrays more than 64 levels deep' });
+  assert.deepEqual(await deep.json(), {
+    error: 'SF_EVENT_MALFORMED',
+    message: 'request body nests JSON objects or arrays more than 64 levels deep',
+  });
   // The envelope is one level: data 63 deep is 64 in all.
-  const fine = await fetch(`${running.url}/`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: nested(63) });
+  const fine = await fetch(`${running.url}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/cloudevents+json' },
+    body: nested(63),
+  });
   assert.equal(fine.status, 204);
   assert.equal(module.calls.length, 1);
 });
@@ -235,16 +350,25 @@ test('readiness and liveness answer 200 OK, or 503 with the reason when the modu
 });
 
 test('a handled event is counted on /metrics by type and outcome', async (t) => {
-  const running = await serve(t, recorder(({ event }) => {
-    if ((event!.data as { fail?: boolean }).fail) throw new StreamForgeError('SF_CONTRACT_INVALID', 'rows: required');
-    return undefined;
-  }));
+  const running = await serve(
+    t,
+    recorder(({ event }) => {
+      if ((event!.data as { fail?: boolean }).fail) throw new StreamForgeError('SF_CONTRACT_INVALID', 'rows: required');
+      return undefined;
+    }),
+  );
   await postBinary(running, {});
   await postBinary(running, { fail: true });
 
   const metrics = await (await fetch(`${running.url}/metrics`)).text();
-  assert.match(metrics, /streamforge_events_handled_total\{[^}]*type="dev\.streamforge\.data\.klines"[^}]*outcome="ok"[^}]*\} 1/);
-  assert.match(metrics, /streamforge_events_handled_total\{[^}]*type="dev\.streamforge\.data\.klines"[^}]*outcome="rejected"[^}]*\} 1/);
+  assert.match(
+    metrics,
+    /streamforge_events_handled_total\{[^}]*type="dev\.streamforge\.data\.klines"[^}]*outcome="ok"[^}]*\} 1/,
+  );
+  assert.match(
+    metrics,
+    /streamforge_events_handled_total\{[^}]*type="dev\.streamforge\.data\.klines"[^}]*outcome="rejected"[^}]*\} 1/,
+  );
 });
 
 /** A function whose handler waits for the test to let it finish, recording what happens in order. */
@@ -253,16 +377,20 @@ function slowFunction(steps: string[]): FunctionModule & { finish(): void } {
   return {
     handle: async () => {
       steps.push('handler started');
-      await new Promise<void>((resolve) => { release = resolve; });
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
       steps.push('handler finished');
       return 'done';
     },
-    shutdown: () => { steps.push('module shut down'); },
+    shutdown: () => {
+      steps.push('module shut down');
+    },
     finish: () => release(),
   };
 }
 
-test('close drains: a request in flight when shutdown begins gets its answer, new ones are turned away, and the module\'s shutdown runs last', async (t) => {
+test("close drains: a request in flight when shutdown begins gets its answer, new ones are turned away, and the module's shutdown runs last", async (t) => {
   const steps: string[] = [];
   const module = slowFunction(steps);
   const running = await serve(t, module);
@@ -273,7 +401,10 @@ test('close drains: a request in flight when shutdown begins gets its answer, ne
   const closed = running.close();
 
   // While draining, the instance is not ready; a new request is answered 503 or finds the port closed.
-  const probe = await fetch(`${running.url}/health/readiness`).then((response) => response.status, () => 'refused');
+  const probe = await fetch(`${running.url}/health/readiness`).then(
+    (response) => response.status,
+    () => 'refused',
+  );
   assert.ok(probe === 503 || probe === 'refused', `readiness while draining: ${probe}`);
   assert.deepEqual(steps, ['handler started'], 'the in-flight request still runs');
 

@@ -4,7 +4,12 @@ import { aggTradeKey, klineKey, tradeKey } from '../../src/contracts/records.ts'
 import { arangoKey, compositeKey, isValidArangoKey } from '../../src/store/arango-keys.ts';
 
 test('record keys are their own ArangoDB _key', () => {
-  for (const key of [klineKey('BTCUSDT', '5m', 1722470400000), aggTradeKey('BTCUSDT', 26129), tradeKey('ETHUSDT', 7), "A-z_0.9@(x)+,=;$!*'%:"]) {
+  for (const key of [
+    klineKey('BTCUSDT', '5m', 1722470400000),
+    aggTradeKey('BTCUSDT', 26129),
+    tradeKey('ETHUSDT', 7),
+    "A-z_0.9@(x)+,=;$!*'%:",
+  ]) {
     assert.equal(isValidArangoKey(key), true, key);
     assert.equal(arangoKey(key), key);
   }
@@ -21,7 +26,10 @@ test('a key with other characters, or longer than 254 bytes, becomes a stable ha
 });
 
 test('composite keys read as their parts, and are hashed when a part holds a colon', () => {
-  assert.equal(compositeKey(['wf-btcusdt-api_candles_5m-20240801-a1b2c3', 3, 0]), 'wf-btcusdt-api_candles_5m-20240801-a1b2c3:3:0');
+  assert.equal(
+    compositeKey(['wf-btcusdt-api_candles_5m-20240801-a1b2c3', 3, 0]),
+    'wf-btcusdt-api_candles_5m-20240801-a1b2c3:3:0',
+  );
   assert.match(compositeKey(['wf-x', 'BTCUSDT:5m:1']), /^h_[0-9a-f]{40}$/);
   assert.notEqual(compositeKey(['a:b', 'c']), compositeKey(['a', 'b:c']));
   assert.match(compositeKey(['wf-x', 'event id with spaces']), /^h_/);

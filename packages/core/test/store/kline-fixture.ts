@@ -16,7 +16,20 @@ function csvRows(): BinanceKlineRow[] {
     .filter((line) => /^\d/.test(line))
     .map((line) => {
       const c = line.trim().split(',');
-      return [Number(c[0]), c[1], c[2], c[3], c[4], c[5], Number(c[6]), c[7], Number(c[8]), c[9], c[10], c[11]] as BinanceKlineRow;
+      return [
+        Number(c[0]),
+        c[1],
+        c[2],
+        c[3],
+        c[4],
+        c[5],
+        Number(c[6]),
+        c[7],
+        Number(c[8]),
+        c[9],
+        c[10],
+        c[11],
+      ] as BinanceKlineRow;
     });
   return rows;
 }
@@ -35,6 +48,19 @@ export function klineSeries(count: number, startMs = Date.UTC(2024, 7, 1), symbo
   return Array.from({ length: count }, (_, i) => {
     const row = source[i % source.length];
     const openTime = startMs + i * 60_000;
-    return klineFromRow(symbol, '1m', [openTime, row[1], row[2], row[3], row[4], row[5], openTime + 59_999, row[7], row[8], row[9], row[10], row[11]]);
+    return klineFromRow(symbol, '1m', [
+      openTime,
+      row[1],
+      row[2],
+      row[3],
+      row[4],
+      row[5],
+      openTime + 59_999,
+      row[7],
+      row[8],
+      row[9],
+      row[10],
+      row[11],
+    ]);
   });
 }

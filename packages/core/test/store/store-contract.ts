@@ -7,7 +7,16 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggTradeFromBinance, type DataRecord } from '../../src/contracts/records.ts';
 import { StreamForgeError, type ErrorCode } from '../../src/errors.ts';
-import type { DeadLetter, GraphSet, GraphWindow, ModelRecord, PageProgress, Store, WorkflowRecord, WorkflowStatus } from '../../src/store/port.ts';
+import type {
+  DeadLetter,
+  GraphSet,
+  GraphWindow,
+  ModelRecord,
+  PageProgress,
+  Store,
+  WorkflowRecord,
+  WorkflowStatus,
+} from '../../src/store/port.ts';
 import { klineSeries, realKlines } from './kline-fixture.ts';
 
 export type OpenFreshStore = (t: TestContext) => Promise<Store>;
@@ -15,7 +24,10 @@ export type OpenFreshStore = (t: TestContext) => Promise<Store>;
 const COLLECTION = 'btcusdt_api_candles_1h_2023_01_01';
 const QUEUE = 'wf-btcusdt-api_candles_1h-20230101-a1b2c3';
 
-const failsWith = (code: ErrorCode) => (error: unknown): boolean => StreamForgeError.is(error) && error.code === code;
+const failsWith =
+  (code: ErrorCode) =>
+  (error: unknown): boolean =>
+    StreamForgeError.is(error) && error.code === code;
 const byKey = (a: DataRecord, b: DataRecord): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 function workflow(queueId: string, createdAt: number, status: WorkflowStatus = 'pending'): WorkflowRecord {
@@ -29,7 +41,14 @@ function workflow(queueId: string, createdAt: number, status: WorkflowStatus = '
     collection_name: COLLECTION,
     status,
     services: ['loader-api', 'arango-connector'],
-    progress: { 'loader-api': { status: 'loading', records_written: 1000, progress: { done: 1, total: 31, unit: 'pages' }, updated_at: createdAt + 5 } },
+    progress: {
+      'loader-api': {
+        status: 'loading',
+        records_written: 1000,
+        progress: { done: 1, total: 31, unit: 'pages' },
+        updated_at: createdAt + 5,
+      },
+    },
     params: { interval: '1h', note: 'décimal "quoted"' },
     created_at: createdAt,
     updated_at: createdAt,
@@ -46,7 +65,16 @@ const HOUR = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
 
 function graphSet(windows: number, status: GraphSet['status'] = 'complete'): GraphSet {
-  return { graph_id: GRAPH, status, windows, feature_names: ['mean_return', 'volatility'], symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'], params: { interval: '1h', window: 24, step: 24, edges: { method: 'top_k', k: 1 } }, created_at: T0, updated_at: T0 };
+  return {
+    graph_id: GRAPH,
+    status,
+    windows,
+    feature_names: ['mean_return', 'volatility'],
+    symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'],
+    params: { interval: '1h', window: 24, step: 24, edges: { method: 'top_k', k: 1 } },
+    created_at: T0,
+    updated_at: T0,
+  };
 }
 
 /** Window `w` of 24 hourly bars: three symbols, a triangle of edges, labels known an hour after its end. */
@@ -73,7 +101,17 @@ function graphWindow(w: number): GraphWindow {
 }
 
 function model(version: number, status: ModelRecord['status'], modelId = 'btc_graph'): ModelRecord {
-  return { model_id: modelId, version, status, s3_key: `models/${modelId}/v${version}/model.onnx`, queue_id: `wf-q-${version}`, metadata: status === 'ready' ? { metrics: { accuracy: 0.53 }, hyperparameters: { hidden: 16 }, graph_id: GRAPH } : {}, created_at: T0 + version, updated_at: T0 + version };
+  return {
+    model_id: modelId,
+    version,
+    status,
+    s3_key: `models/${modelId}/v${version}/model.onnx`,
+    queue_id: `wf-q-${version}`,
+    metadata:
+      status === 'ready' ? { metrics: { accuracy: 0.53 }, hyperparameters: { hidden: 16 }, graph_id: GRAPH } : {},
+    created_at: T0 + version,
+    updated_at: T0 + version,
+  };
 }
 
 export function describeStoreContract(name: string, openFreshStore: OpenFreshStore): void {
@@ -84,7 +122,10 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
   it('a stage counts each page done once, whoever marks it and however often, apart from stored pages', async (store) => {
     assert.deepEqual(await store.markPageDone('loader-api', QUEUE, 0, 3), { done: 1, total: 3 });
     assert.deepEqual(await store.markPageDone('loader-api', QUEUE, 0, 3), { done: 1, total: 3 });
-    const [a, b] = await Promise.all([store.markPageDone('loader-api', QUEUE, 1, 3), store.markPageDone('loader-api', QUEUE, 2, 3)]);
+    const [a, b] = await Promise.all([
+      store.markPageDone('loader-api', QUEUE, 1, 3),
+      store.markPageDone('loader-api', QUEUE, 2, 3),
+    ]);
     assert.equal(Math.max(a.done, b.done), 3);
     assert.deepEqual(await store.markPageDone('graph-builder', QUEUE, 0, 5), { done: 1, total: 5 });
     // The connector's stored-page progress of the same workflow is its own count.
@@ -105,12 +146,41 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
   });
 
   it('records come back exactly as written: decimal strings, integers, booleans and nested values', async (store) => {
-    const klines = realKlines().slice(100, 110).map((k, i) => (i % 2 === 0 ? { ...k, closed: i % 4 === 0 } : k));
+    const klines = realKlines()
+      .slice(100, 110)
+      .map((k, i) => (i % 2 === 0 ? { ...k, closed: i % 4 === 0 } : k));
     const trades = [
-      aggTradeFromBinance('BTCUSDT', { a: 26129, p: '0.01633102', q: '4.70443515', f: 27781, l: 27781, T: 1498793709153, m: true, M: true }),
-      aggTradeFromBinance('BTCUSDT', { a: 26130, p: '16541.77000000', q: '0.00000100', f: 27782, l: 27790, T: 1498793709154, m: false }),
+      aggTradeFromBinance('BTCUSDT', {
+        a: 26129,
+        p: '0.01633102',
+        q: '4.70443515',
+        f: 27781,
+        l: 27781,
+        T: 1498793709153,
+        m: true,
+        M: true,
+      }),
+      aggTradeFromBinance('BTCUSDT', {
+        a: 26130,
+        p: '16541.77000000',
+        q: '0.00000100',
+        f: 27782,
+        l: 27790,
+        T: 1498793709154,
+        m: false,
+      }),
     ];
-    const live: DataRecord = { key: 'BTCUSDT:depth:000000000000042', symbol: 'BTCUSDT', bids: [['16541.77', '0.5'], ['16541.70', '0']], last_update_id: 42, snapshot: null, meta: { source: 'ws', exact: '1e-8' } };
+    const live: DataRecord = {
+      key: 'BTCUSDT:depth:000000000000042',
+      symbol: 'BTCUSDT',
+      bids: [
+        ['16541.77', '0.5'],
+        ['16541.70', '0'],
+      ],
+      last_update_id: 42,
+      snapshot: null,
+      meta: { source: 'ws', exact: '1e-8' },
+    };
     await store.writeBatch({ collection: COLLECTION, records: klines });
     await store.writeBatch({ collection: 'btcusdt_api_agg_trades_2017_06_30', records: trades });
     await store.writeBatch({ collection: 'btcusdt_ws_depth', records: [live] });
@@ -132,7 +202,8 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
   it('listRecords pages through a collection in key order with after and limit', async (store) => {
     const klines = realKlines();
     const shuffled = [...klines].reverse();
-    for (let i = 0; i < shuffled.length; i += 300) await store.writeBatch({ collection: COLLECTION, records: shuffled.slice(i, i + 300) });
+    for (let i = 0; i < shuffled.length; i += 300)
+      await store.writeBatch({ collection: COLLECTION, records: shuffled.slice(i, i + 300) });
     const seen: DataRecord[] = [];
     let after: string | undefined;
     for (;;) {
@@ -164,7 +235,7 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     assert.equal(await store.countRecords(COLLECTION), 2);
   });
 
-  it('countRecords and listCollections report every record collection with its count, and never the store\'s own', async (store) => {
+  it("countRecords and listCollections report every record collection with its count, and never the store's own", async (store) => {
     await store.ensureCollection('ethusdt_api_candles_1h_2023_01_01');
     await store.writeBatch({
       collection: COLLECTION,
@@ -173,7 +244,12 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
       progress: part(0, 0, 1, 4),
     });
     await store.createWorkflow(workflow(QUEUE, 1_700_000_000_000));
-    await store.appendEvent({ queue_id: QUEUE, event_id: 'evt-1', received_at: 1_700_000_000_001, event: { status: 'loading' } });
+    await store.appendEvent({
+      queue_id: QUEUE,
+      event_id: 'evt-1',
+      received_at: 1_700_000_000_001,
+      event: { status: 'loading' },
+    });
     assert.equal(await store.countRecords(COLLECTION), 3);
     assert.deepEqual(await store.listCollections(), [
       { name: COLLECTION, count: 3 },
@@ -198,11 +274,14 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     assert.equal(await store.getRecord(COLLECTION, 'BTCUSDT:1h:1672531200000'), undefined);
   });
 
-  it('collection names follow the ArangoDB rule, the store\'s own names are refused, and names differing in case are two collections', async (store) => {
+  it("collection names follow the ArangoDB rule, the store's own names are refused, and names differing in case are two collections", async (store) => {
     for (const bad of ['1candles', 'btc usdt', '', 'a'.repeat(257), 'candles/1h']) {
       await assert.rejects(store.ensureCollection(bad), failsWith('SF_CONTRACT_INVALID'), bad);
     }
-    await assert.rejects(store.writeBatch({ collection: 'workflows', records: realKlines().slice(0, 1) }), failsWith('SF_CONTRACT_INVALID'));
+    await assert.rejects(
+      store.writeBatch({ collection: 'workflows', records: realKlines().slice(0, 1) }),
+      failsWith('SF_CONTRACT_INVALID'),
+    );
     await assert.rejects(store.ensureCollection('rejected_records'), /reserved/);
     await store.writeBatch({ collection: 'Candles', records: realKlines().slice(0, 2) });
     await store.writeBatch({ collection: 'candles', records: realKlines().slice(0, 3) });
@@ -213,13 +292,22 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
   it('a batch with a record lacking its key is refused whole, before anything is written', async (store) => {
     const [good] = realKlines();
     const { key: _key, ...keyless } = good;
-    await assert.rejects(store.writeBatch({ collection: COLLECTION, records: [good, keyless as unknown as DataRecord] }), (e: unknown) => failsWith('SF_CONTRACT_INVALID')(e) && /records\[1\]\.key/.test((e as Error).message));
+    await assert.rejects(
+      store.writeBatch({ collection: COLLECTION, records: [good, keyless as unknown as DataRecord] }),
+      (e: unknown) => failsWith('SF_CONTRACT_INVALID')(e) && /records\[1\]\.key/.test((e as Error).message),
+    );
     assert.equal(await store.countRecords(COLLECTION), 0);
   });
 
   it('rejected records are stored with their reason and raw record, once however often their batch is delivered', async (store) => {
     const rejected = [
-      { collection: COLLECTION, queue_id: QUEUE, key: 'BTCUSDT:1h:1672531200000', reason: 'close_time: 1672534799998 does not close a 1h candle opened at 1672531200000', record: { key: 'BTCUSDT:1h:1672531200000', open: '16541.77000000' } },
+      {
+        collection: COLLECTION,
+        queue_id: QUEUE,
+        key: 'BTCUSDT:1h:1672531200000',
+        reason: 'close_time: 1672534799998 does not close a 1h candle opened at 1672531200000',
+        record: { key: 'BTCUSDT:1h:1672531200000', open: '16541.77000000' },
+      },
       { collection: COLLECTION, queue_id: QUEUE, reason: '(root): must be object', record: 'garbage' },
       { collection: COLLECTION, queue_id: QUEUE, reason: 'open: must match pattern', record: [1672531200000, 'x'] },
     ];
@@ -236,22 +324,53 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
 
   it('page progress counts each part once however often it is delivered, and a page is done only when all its parts are in', async (store) => {
     const klines = realKlines();
-    const write = (progress: PageProgress, from: number) => store.writeBatch({ collection: COLLECTION, records: klines.slice(from, from + progress.records), progress });
+    const write = (progress: PageProgress, from: number) =>
+      store.writeBatch({ collection: COLLECTION, records: klines.slice(from, from + progress.records), progress });
     let result = await write(part(0, 0, 2, 100), 0);
-    assert.deepEqual(result.progress, { queue_id: QUEUE, pagesDone: 0, pagesTotal: 3, recordsWritten: 100, rejected: 0 });
+    assert.deepEqual(result.progress, {
+      queue_id: QUEUE,
+      pagesDone: 0,
+      pagesTotal: 3,
+      recordsWritten: 100,
+      rejected: 0,
+    });
     result = await write(part(0, 0, 2, 100), 0);
-    assert.deepEqual(result.progress, { queue_id: QUEUE, pagesDone: 0, pagesTotal: 3, recordsWritten: 100, rejected: 0 });
+    assert.deepEqual(result.progress, {
+      queue_id: QUEUE,
+      pagesDone: 0,
+      pagesTotal: 3,
+      recordsWritten: 100,
+      rejected: 0,
+    });
     result = await write(part(0, 1, 2, 50), 100);
-    assert.deepEqual(result.progress, { queue_id: QUEUE, pagesDone: 1, pagesTotal: 3, recordsWritten: 150, rejected: 0 });
+    assert.deepEqual(result.progress, {
+      queue_id: QUEUE,
+      pagesDone: 1,
+      pagesTotal: 3,
+      recordsWritten: 150,
+      rejected: 0,
+    });
     await write(part(2, 0, 1, 80), 300);
     result = await write(part(2, 0, 1, 80), 300);
-    assert.deepEqual(result.progress, { queue_id: QUEUE, pagesDone: 2, pagesTotal: 3, recordsWritten: 230, rejected: 0 });
+    assert.deepEqual(result.progress, {
+      queue_id: QUEUE,
+      pagesDone: 2,
+      pagesTotal: 3,
+      recordsWritten: 230,
+      rejected: 0,
+    });
     assert.deepEqual(await store.workflowProgress(QUEUE), result.progress);
     assert.equal(await store.countRecords(COLLECTION), 230);
   });
 
   it('workflowProgress of a workflow with nothing stored is empty', async (store) => {
-    assert.deepEqual(await store.workflowProgress('wf-unknown-queue'), { queue_id: 'wf-unknown-queue', pagesDone: 0, pagesTotal: undefined, recordsWritten: 0, rejected: 0 });
+    assert.deepEqual(await store.workflowProgress('wf-unknown-queue'), {
+      queue_id: 'wf-unknown-queue',
+      pagesDone: 0,
+      pagesTotal: undefined,
+      recordsWritten: 0,
+      rejected: 0,
+    });
   });
 
   it('createWorkflow stores a workflow once; creating its queue_id again fails with SF_CONFLICT', async (store) => {
@@ -274,11 +393,23 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     ];
     for (const w of all) await store.createWorkflow(w);
     const newestFirst = ['wf-e', 'wf-d', 'wf-c', 'wf-b', 'wf-a'];
-    assert.deepEqual((await store.listWorkflows({ limit: 10 })).map((w) => w.queue_id), newestFirst);
+    assert.deepEqual(
+      (await store.listWorkflows({ limit: 10 })).map((w) => w.queue_id),
+      newestFirst,
+    );
     assert.deepEqual(await store.listWorkflows({ limit: 1 }), [all[4]]);
-    assert.deepEqual((await store.listWorkflows({ limit: 10, status: 'running' })).map((w) => w.queue_id), ['wf-e', 'wf-c', 'wf-b']);
-    assert.deepEqual((await store.listWorkflows({ limit: 2, before: 'wf-d' })).map((w) => w.queue_id), ['wf-c', 'wf-b']);
-    assert.deepEqual((await store.listWorkflows({ limit: 10, before: 'wf-d', status: 'running' })).map((w) => w.queue_id), ['wf-c', 'wf-b']);
+    assert.deepEqual(
+      (await store.listWorkflows({ limit: 10, status: 'running' })).map((w) => w.queue_id),
+      ['wf-e', 'wf-c', 'wf-b'],
+    );
+    assert.deepEqual(
+      (await store.listWorkflows({ limit: 2, before: 'wf-d' })).map((w) => w.queue_id),
+      ['wf-c', 'wf-b'],
+    );
+    assert.deepEqual(
+      (await store.listWorkflows({ limit: 10, before: 'wf-d', status: 'running' })).map((w) => w.queue_id),
+      ['wf-c', 'wf-b'],
+    );
     assert.deepEqual(await store.listWorkflows({ limit: 10, status: 'stopped' }), []);
     await assert.rejects(store.listWorkflows({ limit: 10, before: 'wf-unknown' }), failsWith('SF_NOT_FOUND'));
   });
@@ -296,12 +427,20 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     ]);
     assert.deepEqual(racers.filter(Boolean).length, 1);
     assert.equal((await store.getWorkflow(QUEUE))!.version, 3);
-    assert.deepEqual((await store.listWorkflows({ limit: 10, status: 'running' })).map((w) => w.queue_id), []);
+    assert.deepEqual(
+      (await store.listWorkflows({ limit: 10, status: 'running' })).map((w) => w.queue_id),
+      [],
+    );
     assert.equal(await store.replaceWorkflow(workflow('wf-unknown-queue', 1, 'running')), false);
   });
 
   it('appendEvent keeps an event id once per workflow, and listEvents returns the trail in received order', async (store) => {
-    const event = (eventId: string, receivedAt: number, queueId = QUEUE) => ({ queue_id: queueId, event_id: eventId, received_at: receivedAt, event: { status: 'loading', id: eventId, records_written: receivedAt % 1000 } });
+    const event = (eventId: string, receivedAt: number, queueId = QUEUE) => ({
+      queue_id: queueId,
+      event_id: eventId,
+      received_at: receivedAt,
+      event: { status: 'loading', id: eventId, records_written: receivedAt % 1000 },
+    });
     assert.equal(await store.appendEvent(event('evt-1', 1_700_000_000_010)), true);
     assert.equal(await store.appendEvent(event('evt-3', 1_700_000_000_030)), true);
     assert.equal(await store.appendEvent(event('evt-2', 1_700_000_000_020)), true);
@@ -310,33 +449,80 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     assert.equal(await store.appendEvent(event('evt-b', 1_700_000_000_040)), true);
     assert.equal(await store.appendEvent(event('evt-a', 1_700_000_000_040)), true);
     const trail = await store.listEvents(QUEUE, { limit: 10 });
-    assert.deepEqual(trail.map((e) => e.event_id), ['evt-1', 'evt-2', 'evt-3', 'evt-a', 'evt-b']);
+    assert.deepEqual(
+      trail.map((e) => e.event_id),
+      ['evt-1', 'evt-2', 'evt-3', 'evt-a', 'evt-b'],
+    );
     assert.deepEqual(trail[0], event('evt-1', 1_700_000_000_010));
-    assert.deepEqual((await store.listEvents(QUEUE, { limit: 10, after: { receivedAt: 1_700_000_000_010, eventId: 'evt-1' } })).map((e) => e.event_id), ['evt-2', 'evt-3', 'evt-a', 'evt-b']);
+    assert.deepEqual(
+      (await store.listEvents(QUEUE, { limit: 10, after: { receivedAt: 1_700_000_000_010, eventId: 'evt-1' } })).map(
+        (e) => e.event_id,
+      ),
+      ['evt-2', 'evt-3', 'evt-a', 'evt-b'],
+    );
     // Two events in one millisecond across a page boundary: the second is on the next page, not skipped.
-    const [first] = await store.listEvents(QUEUE, { limit: 1, after: { receivedAt: 1_700_000_000_030, eventId: 'evt-3' } });
+    const [first] = await store.listEvents(QUEUE, {
+      limit: 1,
+      after: { receivedAt: 1_700_000_000_030, eventId: 'evt-3' },
+    });
     assert.equal(first?.event_id, 'evt-a');
-    assert.deepEqual((await store.listEvents(QUEUE, { limit: 10, after: { receivedAt: first!.received_at, eventId: first!.event_id } })).map((e) => e.event_id), ['evt-b']);
-    assert.deepEqual((await store.listEvents(QUEUE, { limit: 1 })).map((e) => e.event_id), ['evt-1']);
+    assert.deepEqual(
+      (
+        await store.listEvents(QUEUE, {
+          limit: 10,
+          after: { receivedAt: first!.received_at, eventId: first!.event_id },
+        })
+      ).map((e) => e.event_id),
+      ['evt-b'],
+    );
+    assert.deepEqual(
+      (await store.listEvents(QUEUE, { limit: 1 })).map((e) => e.event_id),
+      ['evt-1'],
+    );
     assert.deepEqual(await store.listEvents('wf-nothing-here', { limit: 10 }), []);
   });
 
   it('a dead letter is kept once by its id, listed per workflow in order, counted per service and marked replayed once', async (store) => {
     const letter = (id: string, at: number, service = 'loader-api', queueId = QUEUE): DeadLetter => ({
-      id, queue_id: queueId, service, topic: 'loader-api-work', reason: `sink answered 500 (${id})`, status: 500, dead_lettered_at: at,
-      event: { id: `${queueId}:page:3`, type: 'dev.streamforge.work.page', subject: queueId, data: { page: { index: 3 }, note: 'décimal "quoted"' } },
+      id,
+      queue_id: queueId,
+      service,
+      topic: 'loader-api-work',
+      reason: `sink answered 500 (${id})`,
+      status: 500,
+      dead_lettered_at: at,
+      event: {
+        id: `${queueId}:page:3`,
+        type: 'dev.streamforge.work.page',
+        subject: queueId,
+        data: { page: { index: 3 }, note: 'décimal "quoted"' },
+      },
     });
     assert.equal(await store.recordDeadLetter(letter('loader-api-work-dlq:0:7', 1_700_000_000_020)), true);
     assert.equal(await store.recordDeadLetter(letter('loader-api-work-dlq:0:7', 1_700_000_000_099)), false);
     assert.equal(await store.recordDeadLetter(letter('loader-api-work-dlq:0:5', 1_700_000_000_010)), true);
     assert.equal(await store.recordDeadLetter(letter('data-dlq:0:1', 1_700_000_000_020, 'arango-connector')), true);
-    assert.equal(await store.recordDeadLetter(letter('data-dlq:0:2', 1_700_000_000_030, 'arango-connector', 'wf-other-queue')), true);
+    assert.equal(
+      await store.recordDeadLetter(letter('data-dlq:0:2', 1_700_000_000_030, 'arango-connector', 'wf-other-queue')),
+      true,
+    );
 
-    assert.deepEqual(await store.getDeadLetter('loader-api-work-dlq:0:7'), letter('loader-api-work-dlq:0:7', 1_700_000_000_020));
+    assert.deepEqual(
+      await store.getDeadLetter('loader-api-work-dlq:0:7'),
+      letter('loader-api-work-dlq:0:7', 1_700_000_000_020),
+    );
     assert.equal(await store.getDeadLetter('data-dlq:9:9'), undefined);
     const ofQueue = await store.listDeadLetters({ queue_id: QUEUE, limit: 10 });
-    assert.deepEqual(ofQueue.map((d) => d.id), ['loader-api-work-dlq:0:5', 'data-dlq:0:1', 'loader-api-work-dlq:0:7']);
-    assert.deepEqual((await store.listDeadLetters({ limit: 10, after: { receivedAt: 1_700_000_000_020, eventId: 'data-dlq:0:1' } })).map((d) => d.id), ['loader-api-work-dlq:0:7', 'data-dlq:0:2']);
+    assert.deepEqual(
+      ofQueue.map((d) => d.id),
+      ['loader-api-work-dlq:0:5', 'data-dlq:0:1', 'loader-api-work-dlq:0:7'],
+    );
+    assert.deepEqual(
+      (
+        await store.listDeadLetters({ limit: 10, after: { receivedAt: 1_700_000_000_020, eventId: 'data-dlq:0:1' } })
+      ).map((d) => d.id),
+      ['loader-api-work-dlq:0:7', 'data-dlq:0:2'],
+    );
 
     assert.equal(await store.markReplayed('loader-api-work-dlq:0:5', 1_700_000_001_000), true);
     assert.equal(await store.markReplayed('loader-api-work-dlq:0:5', 1_700_000_002_000), false);
@@ -368,7 +554,11 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     await store.writeGraphWindow(graphWindow(1));
     await store.writeGraphWindow(graphWindow(1));
     assert.deepEqual((await store.readGraph(GRAPH))!.windows, [graphWindow(0), graphWindow(1)]);
-    const smaller = { ...graphWindow(1), vertices: graphWindow(1).vertices.slice(0, 2), edges: [{ from: 'ETHUSDT', to: 'BTCUSDT', weight: 0.5 }] };
+    const smaller = {
+      ...graphWindow(1),
+      vertices: graphWindow(1).vertices.slice(0, 2),
+      edges: [{ from: 'ETHUSDT', to: 'BTCUSDT', weight: 0.5 }],
+    };
     await store.writeGraphWindow(smaller);
     assert.deepEqual((await store.readGraph(GRAPH))!.windows, [graphWindow(0), smaller]);
     const empty = { ...graphWindow(0), vertices: [], edges: [] };
@@ -396,22 +586,42 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     await store.saveGraphSet(graphSet(1));
     const w = graphWindow(0);
     const bad: Array<[GraphWindow, RegExp]> = [
-      [{ ...w, edges: [...w.edges, { from: 'BTCUSDT', to: 'XRPUSDT', weight: 1 }] }, /edges\[3\]\.to: "XRPUSDT" is not a vertex/],
-      [{ ...w, edges: [...w.edges, { from: 'ETHUSDT', to: 'BTCUSDT', weight: 1 }] }, /edges\[3\]: a second edge between ETHUSDT and BTCUSDT/],
+      [
+        { ...w, edges: [...w.edges, { from: 'BTCUSDT', to: 'XRPUSDT', weight: 1 }] },
+        /edges\[3\]\.to: "XRPUSDT" is not a vertex/,
+      ],
+      [
+        { ...w, edges: [...w.edges, { from: 'ETHUSDT', to: 'BTCUSDT', weight: 1 }] },
+        /edges\[3\]: a second edge between ETHUSDT and BTCUSDT/,
+      ],
       [{ ...w, edges: [{ from: 'BTCUSDT', to: 'BTCUSDT', weight: 1 }] }, /self-loop/],
-      [{ ...w, edges: [{ from: 'BTCUSDT', to: 'ETHUSDT', weight: 0 }] }, /edges\[0\]\.weight: must be a finite number > 0/],
-      [{ ...w, vertices: [{ ...w.vertices[0]!, features: [Number.NaN, 1] }] , edges: [] }, /vertices\[0\]\.features/],
-      [{ ...w, vertices: [{ ...w.vertices[0]!, label: { class: 1, value: 0.1, known_at: w.end - 1 } }], edges: [] }, /label\.known_at: .* before the window's end/],
+      [
+        { ...w, edges: [{ from: 'BTCUSDT', to: 'ETHUSDT', weight: 0 }] },
+        /edges\[0\]\.weight: must be a finite number > 0/,
+      ],
+      [{ ...w, vertices: [{ ...w.vertices[0]!, features: [Number.NaN, 1] }], edges: [] }, /vertices\[0\]\.features/],
+      [
+        { ...w, vertices: [{ ...w.vertices[0]!, label: { class: 1, value: 0.1, known_at: w.end - 1 } }], edges: [] },
+        /label\.known_at: .* before the window's end/,
+      ],
       [{ ...w, end: w.start }, /end after start/],
       [{ ...w, graph_id: 'bad id' }, /graph_id/],
     ];
-    for (const [window, reason] of bad) await assert.rejects(store.writeGraphWindow(window), (e: unknown) => failsWith('SF_CONTRACT_INVALID')(e) && reason.test((e as Error).message), String(reason));
+    for (const [window, reason] of bad)
+      await assert.rejects(
+        store.writeGraphWindow(window),
+        (e: unknown) => failsWith('SF_CONTRACT_INVALID')(e) && reason.test((e as Error).message),
+        String(reason),
+      );
     assert.deepEqual((await store.readGraph(GRAPH))!.windows, []);
   });
 
   it('a model version is reserved once; the latest ready version is found without naming it; models list newest first', async (store) => {
     assert.equal(await store.recordModel(model(1, 'training'), { onlyIfAbsent: true }), true);
-    assert.equal(await store.recordModel({ ...model(1, 'training'), queue_id: 'wf-other' }, { onlyIfAbsent: true }), false);
+    assert.equal(
+      await store.recordModel({ ...model(1, 'training'), queue_id: 'wf-other' }, { onlyIfAbsent: true }),
+      false,
+    );
     assert.equal(await store.getModel('btc_graph'), undefined, 'a version in training is not served');
     assert.equal(await store.recordModel(model(1, 'ready')), true);
     assert.equal(await store.recordModel(model(2, 'training'), { onlyIfAbsent: true }), true);
@@ -420,7 +630,11 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     await store.recordModel(model(2, 'ready'));
     await store.recordModel(model(1, 'ready', 'another'));
     assert.deepEqual(await store.getModel('btc_graph'), model(2, 'ready'));
-    assert.deepEqual(await store.listModels({ limit: 10 }), [model(1, 'ready', 'another'), model(2, 'ready'), model(1, 'ready')]);
+    assert.deepEqual(await store.listModels({ limit: 10 }), [
+      model(1, 'ready', 'another'),
+      model(2, 'ready'),
+      model(1, 'ready'),
+    ]);
     assert.deepEqual(await store.listModels({ model_id: 'btc_graph', limit: 1 }), [model(2, 'ready')]);
     assert.equal(await store.getModel('btc_graph', 9), undefined);
     assert.equal(await store.getModel('nothing_here'), undefined);

@@ -19,7 +19,11 @@ export class ApiError extends Error {
 
 /** The answer's JSON; an ApiError carrying the API's message when it is not a 2xx (a 401 also asks for the token). */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(apiUrl(path), { method, headers: requestHeaders(body !== undefined), body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(apiUrl(path), {
+    method,
+    headers: requestHeaders(body !== undefined),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await response.text();
   let parsed: { message?: string } | null;
   try {
@@ -28,6 +32,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     parsed = { message: text };
   }
   if (response.status === 401) askToken(parsed?.message || 'The API wants a bearer token.');
-  if (!response.ok) throw new ApiError(parsed?.message || `${method} ${path} answered ${response.status}`, response.status);
+  if (!response.ok)
+    throw new ApiError(parsed?.message || `${method} ${path} answered ${response.status}`, response.status);
   return parsed as T;
 }

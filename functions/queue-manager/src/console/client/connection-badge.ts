@@ -5,7 +5,7 @@ export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'unauthor
 
 export function setConnection(state: ConnectionState, label: string): void {
   const badge = byId('connection');
-  badge.className = 'conn conn-' + state;
+  badge.className = `conn conn-${state}`;
   badge.dataset.state = state;
   badge.textContent = label;
 }

@@ -12,7 +12,11 @@ export type Attributes = Record<string, string | undefined>;
 export type Child = Node | string | null | undefined;
 
 /** Text from the server only ever goes in as text (textContent or a text node), never as HTML. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Attributes | null, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs?: Attributes | null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs ?? {})) {
     if (key === 'text') node.textContent = value ?? '';

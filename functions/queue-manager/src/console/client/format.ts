@@ -18,5 +18,5 @@ export function fmt(n: number | null | undefined): string {
 
 /** `done/total unit`, or `done unit` when the total is unknown. */
 export function progressText(p: { done: number; total?: number | null; unit: string }): string {
-  return p.done + (p.total != null ? '/' + p.total : '') + ' ' + p.unit;
+  return `${p.done + (p.total != null ? `/${p.total}` : '')} ${p.unit}`;
 }

@@ -52,14 +52,22 @@ export function createLiveStream(onMessage: StreamMessage): LiveStream {
     setConnection('connecting', 'connecting…');
     let response: Response;
     try {
-      response = await fetch(apiUrl('/console/stream'), { headers: requestHeaders(false), signal: controller.signal, cache: 'no-store' });
+      response = await fetch(apiUrl('/console/stream'), {
+        headers: requestHeaders(false),
+        signal: controller.signal,
+        cache: 'no-store',
+      });
     } catch {
       if (current === controller) reconnectLater();
       return;
     }
     if (response.status === 401) {
       const body: { message?: string } = await response.json().catch(() => ({}));
-      askToken(token() ? 'The token was not accepted: ' + (body.message || 'unauthorized') : (body.message || 'The API wants a bearer token.'));
+      askToken(
+        token()
+          ? `The token was not accepted: ${body.message || 'unauthorized'}`
+          : body.message || 'The API wants a bearer token.',
+      );
       return;
     }
     if (!response.ok || !response.body) {
@@ -75,8 +83,7 @@ export function createLiveStream(onMessage: StreamMessage): LiveStream {
         const chunk = await reader.read();
         if (chunk.done) break;
         buffer += chunk.value;
-        let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
           deliver(buffer.slice(0, end));
           buffer = buffer.slice(end + 2);
         }

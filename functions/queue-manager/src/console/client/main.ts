@@ -56,10 +56,10 @@ function select(id: string): void {
 async function stopWorkflow(id: string, button: HTMLButtonElement): Promise<void> {
   button.disabled = true;
   try {
-    apply(await api<WorkflowView>('POST', '/workflows/' + encodeURIComponent(id) + '/stop'));
-    showResult('stop requested for ' + id, false);
+    apply(await api<WorkflowView>('POST', `/workflows/${encodeURIComponent(id)}/stop`));
+    showResult(`stop requested for ${id}`, false);
   } catch (error) {
-    showResult('could not stop ' + id + ': ' + (error as Error).message, true);
+    showResult(`could not stop ${id}: ${(error as Error).message}`, true);
     button.disabled = false;
   }
 }

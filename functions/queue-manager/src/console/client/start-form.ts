@@ -24,13 +24,13 @@ export function setUpStartForm(onStarted: (created: WorkflowView) => void): void
     };
     const from = field(form, 'from').value;
     const to = field(form, 'to').value;
-    if (from || to) request.time_range = from + ':' + to;
+    if (from || to) request.time_range = `${from}:${to}`;
     const params = field(form, 'params').value;
     if (params.trim()) {
       try {
         request.params = JSON.parse(params);
       } catch (error) {
-        showResult('params: not valid JSON (' + (error as Error).message + ')', true);
+        showResult(`params: not valid JSON (${(error as Error).message})`, true);
         return;
       }
     }
@@ -39,10 +39,10 @@ export function setUpStartForm(onStarted: (created: WorkflowView) => void): void
     try {
       const created = await api<WorkflowView>('POST', '/workflows', request);
       onStarted(created);
-      showResult('started ' + created.queue_id, false);
+      showResult(`started ${created.queue_id}`, false);
       byId('form-result').dataset.queueId = created.queue_id;
     } catch (error) {
-      showResult('not started: ' + (error as Error).message, true);
+      showResult(`not started: ${(error as Error).message}`, true);
     } finally {
       button.disabled = false;
     }

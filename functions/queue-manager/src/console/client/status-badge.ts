@@ -2,5 +2,5 @@
 import { el } from './dom.ts';
 
 export function statusBadge(status: string): HTMLSpanElement {
-  return el('span', { cls: 'status status-' + status, text: status });
+  return el('span', { cls: `status status-${status}`, text: status });
 }

@@ -20,7 +20,14 @@ interface TimelineState {
   again: boolean;
 }
 
-const empty = (id: string | null): TimelineState => ({ id, events: [], seen: new Set(), next: null, loading: false, again: false });
+const empty = (id: string | null): TimelineState => ({
+  id,
+  events: [],
+  seen: new Set(),
+  next: null,
+  loading: false,
+  again: false,
+});
 let timeline = empty(null);
 
 /** When it happened (ms): the event's own time when it has one, else when it was received. */
@@ -48,8 +55,8 @@ export async function refreshTimeline(): Promise<void> {
     do {
       t.again = false;
       // The cursor names the last event read (time and id): nothing in its millisecond is skipped.
-      const query = '?limit=5000' + (t.next ? '&after=' + encodeURIComponent(t.next) : '');
-      const body = await api<TimelinePage>('GET', '/workflows/' + encodeURIComponent(t.id) + '/events' + query);
+      const query = `?limit=5000${t.next ? `&after=${encodeURIComponent(t.next)}` : ''}`;
+      const body = await api<TimelinePage>('GET', `/workflows/${encodeURIComponent(t.id)}/events${query}`);
       // Another workflow was selected meanwhile: this answer is for a timeline no longer shown.
       if (timeline !== t) return;
       t.next = body.next ?? null;
@@ -61,7 +68,7 @@ export async function refreshTimeline(): Promise<void> {
       drawTimeline(t, fresh);
     } while (t.again);
   } catch (error) {
-    showResult('timeline: ' + (error as Error).message, true);
+    showResult(`timeline: ${(error as Error).message}`, true);
   } finally {
     t.loading = false;
   }
@@ -74,13 +81,19 @@ function drawTimeline(t: TimelineState, fresh: TimelineEvent[]): void {
     const ev = e.event || {};
     const parts: string[] = [];
     if (ev.message) parts.push(ev.message);
-    if (ev.records_written != null && String(ev.message || '').indexOf(String(ev.records_written)) < 0) parts.push(fmt(ev.records_written) + ' records');
+    if (ev.records_written != null && String(ev.message || '').indexOf(String(ev.records_written)) < 0)
+      parts.push(`${fmt(ev.records_written)} records`);
     if (ev.progress) parts.push(progressText(ev.progress));
-    if (ev.error && ev.error.message && !parts.includes(ev.error.message)) parts.push(ev.error.message);
-    list.append(el('li', { 'data-status': ev.status },
-      el('span', { cls: 't', text: '+' + ((eventTime(e) - first) / 1000).toFixed(2) + ' s' }),
-      el('span', { cls: 'producer', text: ev.producer || '', title: ev.producer || '' }),
-      el('span', null, statusBadge(ev.status || '?')),
-      el('span', { text: parts.join(' · ') })));
+    if (ev.error?.message && !parts.includes(ev.error.message)) parts.push(ev.error.message);
+    list.append(
+      el(
+        'li',
+        { 'data-status': ev.status },
+        el('span', { cls: 't', text: `+${((eventTime(e) - first) / 1000).toFixed(2)} s` }),
+        el('span', { cls: 'producer', text: ev.producer || '', title: ev.producer || '' }),
+        el('span', null, statusBadge(ev.status || '?')),
+        el('span', { text: parts.join(' · ') }),
+      ),
+    );
   }
 }

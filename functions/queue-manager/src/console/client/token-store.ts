@@ -15,6 +15,6 @@ export function saveToken(value: string): void {
 export function requestHeaders(json: boolean): Record<string, string> {
   const headers: Record<string, string> = {};
   if (json) headers['content-type'] = 'application/json';
-  if (token()) headers.authorization = 'Bearer ' + token();
+  if (token()) headers.authorization = `Bearer ${token()}`;
   return headers;
 }

@@ -60,7 +60,12 @@ export interface TimelinePage {
 }
 
 export interface PlatformStatusView {
-  functions?: Array<{ name: string; min_scale?: number; max_scale?: number; instances?: Array<{ state: string; url?: string; pid?: number; in_flight?: number }> }>;
+  functions?: Array<{
+    name: string;
+    min_scale?: number;
+    max_scale?: number;
+    instances?: Array<{ state: string; url?: string; pid?: number; in_flight?: number }>;
+  }>;
   sources?: Array<{ name: string; topics?: string[]; lag?: number; lag_threshold?: number; desired?: number }>;
   decisions?: Array<{ at: string | number; function: string; from: number; to: number; reason: string }>;
 }

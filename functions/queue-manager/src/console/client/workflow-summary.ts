@@ -14,7 +14,7 @@ export function recordsOf(w: WorkflowView): number | null {
 }
 
 export function rejectedOf(w: WorkflowView): number {
-  if (w.stored && w.stored.rejected) return w.stored.rejected;
+  if (w.stored?.rejected) return w.stored.rejected;
   let most = 0;
   for (const service of Object.values(w.progress || {})) most = Math.max(most, service.rejected || 0);
   return most;
@@ -25,9 +25,9 @@ export function progressOf(w: WorkflowView): { share: number; text: string } | n
   let found: { share: number; text: string } | null = null;
   for (const service of Object.values(w.progress || {})) {
     const p = service.progress;
-    if (p && p.total) {
+    if (p?.total) {
       const share = p.done / p.total;
-      if (!found || share < found.share) found = { share, text: p.done + '/' + p.total + ' ' + p.unit };
+      if (!found || share < found.share) found = { share, text: `${p.done}/${p.total} ${p.unit}` };
     }
   }
   if (!found && isFinal(w.status)) found = { share: w.status === 'completed' ? 1 : 0, text: '' };
