@@ -1,4 +1,8 @@
-/** The exchange simulator: a stand-in for Binance's REST market-data API and WebSocket market streams, for tests, benchmarks and demos. */
+/**
+ * The exchange simulator: a stand-in for Binance's REST market-data API, WebSocket market
+ * streams and public archive site (daily and monthly zips under `/data/`, the S3 listing at
+ * `/`, publication lag and download faults), for tests, benchmarks and demos.
+ */
 export {
   startExchangeSimulator,
   type ExchangeSimulator,
@@ -17,6 +21,22 @@ export {
 export { DEFAULT_SYMBOLS, deriveSymbolSpec, type SymbolSpec, type UsdmSpec } from './symbols.ts';
 export { PricePath, klineJson } from './synthetic.ts';
 export type { FaultOptions } from './faults.ts';
+export { ArchiveSite, type ArchiveOptions, type ArchiveStats } from './archive-site.ts';
+export {
+  ARCHIVE_FAULT_KINDS,
+  globRegExp,
+  type ArchiveFault,
+  type ArchiveFaultKind,
+} from './archive-faults.ts';
+export * from './archive-paths.ts';
+export {
+  FUTURES_AGG_TRADE_HEADER,
+  FUTURES_KLINE_HEADER,
+  SPOT_MICROSECONDS_FROM,
+  aggTradeCsvLine,
+  klineCsvLine,
+  usesMicroseconds,
+} from './archive-csv.ts';
 export { simulatorOptionsFromEnv } from './simulator-env.ts';
 export {
   attachWebSocketSide,

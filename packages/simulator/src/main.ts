@@ -6,7 +6,8 @@
  *
  * Flags override the SIM_* environment variables. Prints one JSON line `{"url": …, "ws_urls":
  * {spot, usdm}}` on stdout once listening (logs go to stderr, so stdout stays
- * machine-readable) and exits cleanly on SIGTERM/SIGINT. The WebSocket side shares the port;
+ * machine-readable) and exits cleanly on SIGTERM/SIGINT. The WebSocket side and the public
+ * archive site (`/data/…`, configured by SIM_ARCHIVE_*) share the port;
  * the clock follows EXCHANGE_TIME_* (a fast clock for tests and demos).
  */
 import { parseArgs } from 'node:util';

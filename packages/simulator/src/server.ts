@@ -3,7 +3,10 @@
  * and USD-M `/fapi/v1` on one node:http server), faithful to docs/binance.md — paths,
  * parameters, payload types, weights, `X-MBX-USED-WEIGHT-1M` on every response, 429/418
  * with `Retry-After`, `{code,msg}` error bodies — plus fault knobs and stats for tests and
- * benchmarks. A WebSocket side can attach to the same server later: the handle exposes the
+ * benchmarks. The same port also serves a stand-in for Binance's public archive site
+ * (data.binance.vision: daily and monthly zips of klines and aggTrades with CHECKSUM sidecars,
+ * and the S3 bucket listing at `/`) built from the same market data, with its own publication
+ * lag and faults (archive-site.ts). A WebSocket side can attach to the same server later: the handle exposes the
  * `http.Server` (listen for `upgrade`), the MarketData model and the clock.
  */
 import {
@@ -17,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '@streamforge/core/telemetry';
 import { DEFAULT_WEIGHT_LIMITS, MARKETS, type Market } from '@streamforge/core/contracts';
+import { ArchiveSite, type ArchiveOptions, type ArchiveStats } from './archive-site.ts';
 import { Faults, OVERLOADED, type FaultOptions } from './faults.ts';
 import { MarketData, type MarketDataOptions } from './market-data.ts';
 import { BinanceRejection, QueryParams } from './params.ts';
@@ -36,6 +40,8 @@ export interface ExchangeSimulatorOptions extends MarketDataOptions {
   /** First ban length, doubling per repeat. Default 2 minutes. */
   banBaseMs?: number;
   faults?: FaultOptions;
+  /** The public archive site under `/data/` (publication lag, archive faults); the REST faults above do not apply to it. */
+  archive?: ArchiveOptions;
   /** How many recent requests stats() keeps (time, IP, path, status, weight). Default 10 000; 0 keeps none. */
   requestLogSize?: number;
   logger?: Logger;
@@ -64,8 +70,10 @@ export interface SimulatorStats {
   banned: number;
   /** Weight used per fixed minute window (all IPs), oldest first. */
   weightByWindow: Record<Market, Array<{ windowStart: number; used: number }>>;
-  /** The most recent requests, oldest first. */
+  /** The most recent requests, oldest first (archive requests with weight 0). */
   recent: RecordedRequest[];
+  /** Requests of the archive site (also counted in `requests` and `byStatus`). */
+  archive: ArchiveStats;
 }
 
 export interface ExchangeSimulator {
@@ -80,6 +88,8 @@ export interface ExchangeSimulator {
   stats(): SimulatorStats;
   /** Changes the fault knobs given, keeps the others. */
   setFaults(faults: FaultOptions): void;
+  /** Changes the archive's publication lag and/or replaces its faults (restarting their `times` counts). */
+  setArchive(options: Pick<ArchiveOptions, 'lagMs' | 'faults'>): void;
   close(): Promise<void>;
 }
 
@@ -104,6 +114,7 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
   };
   const faults = new Faults(options.faults);
   const books = new DepthBooks(data);
+  const archive = new ArchiveSite(data, clock, options.archive);
   const routes = createRoutes({ data, books, weightLimit: (market) => limiters[market].limit });
   const logSize = options.requestLogSize ?? 10_000;
   const log: RecordedRequest[] = [];
@@ -153,6 +164,13 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
     }
     counts.requests += 1;
     const ip = req.socket.remoteAddress ?? 'unknown';
+    // The public archive site (data.binance.vision): no weight, its own faults.
+    if (ArchiveSite.handles(path)) {
+      const market = ArchiveSite.marketOf(path);
+      const entry: RecordedRequest = { time: clock(), ip, market, path, query, status: 200, weight: 0, usedWeight: 0 };
+      entry.status = await archive.handle(req, res, path, query);
+      return record(entry);
+    }
     const route = routes.get(path);
     const market: Market = route?.market ?? (path.startsWith('/fapi/') ? 'usdm' : 'spot');
     const limiter = limiters[market];
@@ -197,7 +215,7 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
   function stats(): SimulatorStats {
     const recent = log.length < logSize ? [...log] : [...log.slice(logNext), ...log.slice(0, logNext)];
     const weightByWindow = { spot: limiters.spot.windows(), usdm: limiters.usdm.windows() };
-    return { ...counts, byStatus: Object.fromEntries(byStatus), weightByWindow, recent };
+    return { ...counts, byStatus: Object.fromEntries(byStatus), weightByWindow, recent, archive: archive.stats() };
   }
 
   const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
@@ -230,6 +248,9 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
         const next = weightLimits(update.weightLimit, { spot: limiters.spot.limit, usdm: limiters.usdm.limit });
         for (const m of MARKETS) limiters[m].limit = next[m];
       }
+    },
+    setArchive(update) {
+      archive.set(update);
     },
     async close() {
       await new Promise<void>((resolve, reject) => {

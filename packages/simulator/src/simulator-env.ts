@@ -3,6 +3,7 @@
  * that reads them), for the process started by the local platform when EXCHANGE=simulator.
  */
 import { declareEnv, env, envInt, envList } from '@streamforge/core/config';
+import type { ArchiveFault, ArchiveFaultKind } from './archive-faults.ts';
 import type { ExchangeSimulatorOptions } from './server.ts';
 
 declareEnv({
@@ -34,7 +35,68 @@ declareEnv({
     description:
       "Comma-separated symbols whose market data the simulator answers 503 every time (one symbol's backend down: a poison for that symbol's work); empty: none.",
   },
+  SIM_ARCHIVE_LAG_MS: {
+    default: '0',
+    description:
+      "Delay after a day's (month's) end before the simulator's archive site publishes its daily (monthly) files.",
+  },
+  SIM_ARCHIVE_CORRUPT: {
+    default: '',
+    description:
+      'Comma-separated path globs (`*` any characters; `glob@K`: first K requests only) of archive zips served with bytes flipped (their CHECKSUM stays right).',
+  },
+  SIM_ARCHIVE_BAD_CHECKSUM: {
+    default: '',
+    description: 'Path globs (as SIM_ARCHIVE_CORRUPT) of archive zips whose CHECKSUM file gives a wrong hash.',
+  },
+  SIM_ARCHIVE_TRUNCATE: {
+    default: '',
+    description:
+      'Path globs (as SIM_ARCHIVE_CORRUPT) of archive zips whose download is cut after SIM_ARCHIVE_TRUNCATE_BYTES.',
+  },
+  SIM_ARCHIVE_TRUNCATE_BYTES: { default: '1024', description: 'Bytes of a truncated archive download.' },
+  SIM_ARCHIVE_SLOW: {
+    default: '',
+    description: 'Path globs (as SIM_ARCHIVE_CORRUPT) of archive files sent at SIM_ARCHIVE_SLOW_BYTES_PER_SECOND.',
+  },
+  SIM_ARCHIVE_SLOW_BYTES_PER_SECOND: { default: '65536', description: 'Speed of a slow archive download.' },
+  SIM_ARCHIVE_MISSING: {
+    default: '',
+    description: 'Path globs (as SIM_ARCHIVE_CORRUPT) of published archive files answered 404 NoSuchKey anyway.',
+  },
+  SIM_ARCHIVE_FAULT_TIMES: {
+    default: '0',
+    description:
+      'Archive faults without `@K` hit only the first K requests of each path (transient); 0: every request (permanent).',
+  },
 });
+
+/** Archive faults from SIM_ARCHIVE_* globs: one fault per glob, `glob@K` transient for K requests. */
+function archiveFaultsFromEnv(source: NodeJS.ProcessEnv): ArchiveFault[] {
+  const times = envInt('SIM_ARCHIVE_FAULT_TIMES', source);
+  // Literal names in each read, so the deploy checks can see what is read.
+  const kinds: Array<[string[], ArchiveFaultKind, number | undefined]> = [
+    [envList('SIM_ARCHIVE_CORRUPT', source), 'corrupt', undefined],
+    [envList('SIM_ARCHIVE_BAD_CHECKSUM', source), 'badChecksum', undefined],
+    [envList('SIM_ARCHIVE_TRUNCATE', source), 'truncate', envInt('SIM_ARCHIVE_TRUNCATE_BYTES', source)],
+    [envList('SIM_ARCHIVE_SLOW', source), 'slow', envInt('SIM_ARCHIVE_SLOW_BYTES_PER_SECOND', source)],
+    [envList('SIM_ARCHIVE_MISSING', source), 'missing', undefined],
+  ];
+  const faults: ArchiveFault[] = [];
+  for (const [globs, kind, bytes] of kinds) {
+    for (const item of globs) {
+      const at = /^(.*)@(\d+)$/.exec(item);
+      const k = at === null ? times : Number(at[2]);
+      faults.push({
+        kind,
+        paths: [at === null ? item : at[1]!],
+        ...(k > 0 ? { times: k } : {}),
+        ...(bytes === undefined ? {} : { bytes }),
+      });
+    }
+  }
+  return faults;
+}
 
 function number(name: string, source: NodeJS.ProcessEnv): number | undefined {
   const raw = env(name, source);
@@ -63,5 +125,6 @@ export function simulatorOptionsFromEnv(source: NodeJS.ProcessEnv = process.env)
       seed: number('SIM_SEED', source) ?? 1,
       ...(failingSymbols.length === 0 ? {} : { failingSymbols }),
     },
+    archive: { lagMs: envInt('SIM_ARCHIVE_LAG_MS', source), faults: archiveFaultsFromEnv(source) },
   };
 }

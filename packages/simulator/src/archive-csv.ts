@@ -1,0 +1,148 @@
+/**
+ * The content of one archive file of the simulator's stand-in for Binance's public archive
+ * (docs/binance.md, public data files): a zip holding one deflated CSV named like the zip,
+ * with the rows the simulator's REST endpoints answer for the same day or month, written with
+ * the archive's quirks. Spot files have no header row and print booleans `True`/`False`; USD-M
+ * files start with a header row and print `true`/`false`; spot times (kline open and close,
+ * trade time) are microseconds for days from 2025-01-01 on, milliseconds before; USD-M times
+ * are always milliseconds. Rows are read page by page, so a large file is never held as objects.
+ */
+import { createHash } from 'node:crypto';
+import { Zip, ZipDeflate } from 'fflate';
+import type { AggTrade, KlineRow, Market } from '@streamforge/core/contracts';
+import { archiveFileName, periodEnd, type ArchiveFile } from './archive-paths.ts';
+import type { MarketData } from './market-data.ts';
+
+/** Header row of USD-M kline files (spot kline files have none). */
+export const FUTURES_KLINE_HEADER =
+  'open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore';
+/** Header row of USD-M aggTrades files (spot aggTrades files have none, and one more column: is_best_match). */
+export const FUTURES_AGG_TRADE_HEADER =
+  'agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker';
+
+/** Spot archive files of days from then on write times in microseconds. */
+export const SPOT_MICROSECONDS_FROM = Date.UTC(2025, 0, 1);
+
+const PAGE = 10_000;
+
+/** Whether the file writes times in microseconds (spot, from 2025-01-01 on). */
+export function usesMicroseconds(market: Market, periodStart: number): boolean {
+  return market === 'spot' && periodStart >= SPOT_MICROSECONDS_FROM;
+}
+
+/** A kline as a line of an archive CSV (without newline). */
+export function klineCsvLine(row: KlineRow, micro: boolean): string {
+  const time = (t: number): string => (micro ? `${t}000` : String(t));
+  return `${time(row[0])},${row[1]},${row[2]},${row[3]},${row[4]},${row[5]},${time(row[6])},${row[7]},${row[8]},${row[9]},${row[10]},${row[11]}`;
+}
+
+/** An aggregate trade as a line of an archive CSV (without newline). */
+export function aggTradeCsvLine(trade: AggTrade, market: Market, micro: boolean): string {
+  const time = micro ? `${trade.T}000` : String(trade.T);
+  const head = `${trade.a},${trade.p},${trade.q},${trade.f},${trade.l},${time}`;
+  if (market === 'usdm') return `${head},${trade.m}`;
+  const py = (b: boolean | undefined): string => (b === true ? 'True' : 'False');
+  return `${head},${py(trade.m)},${py(trade.M)}`;
+}
+
+export interface BuiltArchive {
+  zip: Uint8Array;
+  /** Hex SHA-256 of the zip, as the CHECKSUM sidecar gives it. */
+  sha256: string;
+  /** Hex MD5 of the zip, the S3 ETag. */
+  md5: string;
+  rows: number;
+  /** False when the last candle was still open at `now` (a lag shorter than the interval): not cached. */
+  final: boolean;
+}
+
+/** The CSV lines of a file, a page at a time; `final` false when a candle was still open. */
+async function* csvLines(data: MarketData, file: ArchiveFile, now: number): AsyncGenerator<string[], boolean> {
+  const end = periodEnd(file);
+  const micro = usesMicroseconds(file.market, file.start);
+  if (file.kind === 'klines') {
+    let cursor = file.start;
+    let final = true;
+    for (;;) {
+      const page = await data.klines(
+        file.market,
+        file.symbol,
+        file.interval!,
+        { startTime: cursor, endTime: end - 1, limit: PAGE },
+        now,
+      );
+      if (page.length === 0) return final;
+      if (page.at(-1)![6] >= now) final = false;
+      yield page.map((row) => klineCsvLine(row, micro));
+      if (page.length < PAGE) return final;
+      cursor = page.at(-1)![0] + 1;
+    }
+  }
+  const first = data.aggTrades(file.market, file.symbol, { startTime: file.start, endTime: end - 1, limit: 1 }, now);
+  if (first.length === 0) return true;
+  let fromId = first[0]!.a;
+  for (;;) {
+    const page = data
+      .aggTrades(file.market, file.symbol, { fromId, limit: PAGE }, now)
+      .filter((trade) => trade.T < end);
+    if (page.length === 0) return true;
+    yield page.map((trade) => aggTradeCsvLine(trade, file.market, micro));
+    if (page.length < PAGE) return true;
+    fromId = page.at(-1)!.a + 1;
+  }
+}
+
+/** Builds a file's zip as of `now`; undefined when the market data has no row in its period. */
+export async function buildArchive(
+  data: MarketData,
+  file: ArchiveFile,
+  now: number,
+): Promise<BuiltArchive | undefined> {
+  const chunks: Uint8Array[] = [];
+  let failure: Error | null = null;
+  const zip = new Zip((error, chunk) => {
+    if (error !== null) failure = error;
+    else chunks.push(chunk);
+  });
+  // A fixed modification time (the period's end) keeps the same file byte for byte on every build.
+  const entry = new ZipDeflate(`${archiveFileName(file)}.csv`, { level: 6 });
+  entry.mtime = new Date(periodEnd(file));
+  zip.add(entry);
+  const encoder = new TextEncoder();
+  let rows = 0;
+  if (file.market === 'usdm')
+    entry.push(encoder.encode(`${file.kind === 'klines' ? FUTURES_KLINE_HEADER : FUTURES_AGG_TRADE_HEADER}\n`));
+  const lines = csvLines(data, file, now);
+  let next = await lines.next();
+  while (next.done !== true) {
+    rows += next.value.length;
+    entry.push(encoder.encode(`${next.value.join('\n')}\n`));
+    next = await lines.next();
+  }
+  if (rows === 0) return undefined;
+  entry.push(new Uint8Array(0), true);
+  zip.end();
+  if (failure !== null) throw failure;
+  const bytes = Buffer.concat(chunks);
+  const zipBytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    zip: zipBytes,
+    sha256: createHash('sha256').update(zipBytes).digest('hex'),
+    md5: createHash('md5').update(zipBytes).digest('hex'),
+    rows,
+    final: next.value,
+  };
+}
+
+/** Whether the market data has at least one row in the file's period (cheap: one row asked). */
+export async function hasRows(data: MarketData, file: ArchiveFile, now: number): Promise<boolean> {
+  const query = { startTime: file.start, endTime: periodEnd(file) - 1, limit: 1 };
+  if (file.kind === 'klines')
+    return (await data.klines(file.market, file.symbol, file.interval!, query, now)).length > 0;
+  return data.aggTrades(file.market, file.symbol, query, now).length > 0;
+}
+
+/** The CHECKSUM sidecar's text, as sha256sum writes it. */
+export function checksumText(sha256: string, file: ArchiveFile): string {
+  return `${sha256}  ${archiveFileName(file)}.zip\n`;
+}
