@@ -15,18 +15,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  controlTopicOf,
-  createEventProducer,
-  createBusConnection,
-  startEventConsumer,
-  TOPICS,
-  waitForKafka,
-  type DecodedEvent,
-} from '@streamforge/core/bus';
-import { EVENT_TYPES } from '@streamforge/core/contracts';
+import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
 import { startLocalBroker } from '@streamforge/platform';
-import { startTestStack, uniqueName, waitFor, type TestStack } from '@streamforge/testing';
+import { startPinger, startTestStack, waitFor, type TestStack } from '@streamforge/testing';
 import { quantile } from './quantile.ts';
 
 const { values } = parseArgs({
@@ -61,35 +52,10 @@ async function coldStarts(runs: number): Promise<Record<string, unknown>> {
     STREAMFORGE_POLLING_INTERVAL_MS: '1000',
     LOG_LEVEL: 'warn',
   });
-  const pongs: DecodedEvent[] = [];
-  const consumer = await startEventConsumer({
-    connection: kafka,
-    groupId: uniqueName('bench-pongs'),
-    topics: [`${stack.prefix}${TOPICS.events}`],
-    fromBeginning: false,
-    handle: async (e) => {
-      pongs.push(e);
-    },
-  });
-  const producer = await createEventProducer(kafka, { topicPrefix: stack.prefix });
+  const pinger = await startPinger(kafka, stack.prefix, { name: 'bench-ping', source: '/bench' });
   try {
-    await consumer.ready();
     const ping = async (): Promise<number> => {
-      const queueId = uniqueName('bench-ping');
-      const sent = Date.now() / 1000;
-      await producer.send(controlTopicOf('dummy-service'), [
-        {
-          type: EVENT_TYPES.controlPing,
-          source: '/bench',
-          subject: queueId,
-          partitionKey: 'diagnostics',
-          data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sent, timestamp: sent },
-        },
-      ]);
-      const pong = await waitFor('the pong', () => pongs.find((e) => e.subject === queueId), {
-        timeoutMs: 30_000,
-        intervalMs: 5,
-      });
+      const { pong } = await pinger.ping({ timeoutMs: 30_000, intervalMs: 5 });
       const data = pong.data as { ping_ts: number; ponged_at: number };
       return (data.ponged_at - data.ping_ts) * 1000;
     };
@@ -123,8 +89,7 @@ async function coldStarts(runs: number): Promise<Record<string, unknown>> {
       goal_ms: 500,
     };
   } finally {
-    await consumer.stop();
-    await producer.disconnect();
+    await pinger.close();
     await stack.down();
   }
 }

@@ -16,7 +16,8 @@
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BinanceRestClient, scaledTime, type Market } from '@streamforge/exchange';
+import type { Market } from '@streamforge/core/contracts';
+import { BinanceRestClient, scaledTime } from '@streamforge/exchange';
 import { startExchangeSimulator } from '@streamforge/simulator';
 
 const { values } = parseArgs({ options: { concurrency: { type: 'string' }, days: { type: 'string' } } });

@@ -30,6 +30,7 @@ import {
   type GcnModel,
   type GcnTask,
 } from '@streamforge/gnn';
+import { FOUR_COMMUNITIES } from '../packages/gnn/test/fixtures.ts';
 import { quantile } from './quantile.ts';
 
 const SETTINGS = { epochs: 200, hidden: 16, learningRate: 0.01, weightDecay: 5e-4, dropout: 0.5 };
@@ -260,17 +261,7 @@ const baseline = plainGcnTrain(citeseer, 1, '(AX)W');
 const plainGoodOrder = plainGcnTrain(citeseer, 1, 'A(XW)');
 const trainerTotals = trainer.map((r) => r.totalSeconds);
 const trainerEpochs = trainer.flatMap((r) => r.epochMs);
-const crypto = plantedPartition({
-  communities: 4,
-  nodesPerCommunity: 50,
-  pIn: 0.2,
-  pOut: 0.01,
-  numFeatures: 8,
-  signal: 1,
-  trainPerClass: 5,
-  valPerClass: 10,
-  seed: 1,
-});
+const crypto = plantedPartition({ ...FOUR_COMMUNITIES, seed: 1 });
 const cryptoModel = trainGcn(crypto, { seed: 1 }).model;
 
 const report = {

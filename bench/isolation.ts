@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
 import { startLocalBroker, PROJECT_ROOT } from '@streamforge/platform';
-import { ISOLATION_STACK_ENV, measureIsolation, startTestStack } from '@streamforge/testing';
+import { ISOLATION_STACK_ENV, measureIsolation, median, startTestStack } from '@streamforge/testing';
 
 const { values } = parseArgs({
   options: {
@@ -54,13 +54,6 @@ function gitDirty(): boolean | null {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 const scratch = mkdtempSync(join(tmpdir(), 'sf-bench-'));
 const broker = await startLocalBroker({ dataDir: join(scratch, 'kafka') });

@@ -23,9 +23,10 @@ import { builtinModules } from 'node:module';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import * as esbuild from 'esbuild';
+import type * as esbuild from 'esbuild';
+import { NATIVE_PACKAGES, bundleFunctionEntry, functionEntrySource } from '@streamforge/platform/function-bundle';
 import { BUILD_SUBDIR, ROOT, functionDir, relativeToRoot } from './paths.ts';
-import { NATIVE_PACKAGES, OPTIONAL_MISSING, vendorPackages, type VendoredPackage } from './vendor.ts';
+import { vendorPackages, type VendoredPackage } from './vendor.ts';
 
 /** The Node major the bundle targets and the image runs (BP_NODE_VERSION in func.yaml). */
 export const NODE_MAJOR = 24;
@@ -39,15 +40,6 @@ export const VERIFY_FLAG = '--verify-image';
 /** What the image's `npm start` runs (and the tests and benchmark run the same way). */
 export const START_COMMAND = `NODE_COMPILE_CACHE=${COMPILE_CACHE_DIR} node ${BUNDLE_FILE}`;
 
-// CommonJS packages inside an ESM bundle call require() for Node built-ins; esbuild's shim
-// needs a real `require` in scope (esbuild docs, "bundling for node"). The second line serves
-// the project modules' `import.meta.url` (see projectImportMeta).
-const BANNER = [
-  "import { createRequire as __streamforgeCreateRequire } from 'node:module';",
-  'const require = __streamforgeCreateRequire(import.meta.url);',
-  'const __streamforgeModuleUrl = (path) => new URL(path, import.meta.url).href;',
-].join('\n');
-
 /**
  * In a bundle every module's `import.meta.url` would be the bundle's, so a path a project
  * module computes from its own location (the Job template in packages/core/src/jobs) would
@@ -55,22 +47,8 @@ const BANNER = [
  * project rooted at the image folder, where the files it reads at run time are copied
  * (projectFilesReadAtRunTime).
  */
-function projectImportMeta(): esbuild.Plugin {
-  return {
-    name: 'streamforge-project-import-meta',
-    setup(build) {
-      build.onLoad({ filter: /\.(ts|mts|js|mjs)$/ }, (args) => {
-        const rel = relative(ROOT, args.path).split(sep).join('/');
-        if (rel.startsWith('..') || rel.includes('node_modules/')) return undefined;
-        const text = readFileSync(args.path, 'utf8');
-        if (!text.includes('import.meta.url')) return undefined;
-        return {
-          contents: text.replaceAll('import.meta.url', `__streamforgeModuleUrl(${JSON.stringify(rel)})`),
-          loader: args.path.endsWith('ts') ? 'ts' : 'js',
-        };
-      });
-    },
-  };
+function imageModuleUrl(file: string): string {
+  return `__streamforgeModuleUrl(${JSON.stringify(relative(ROOT, file).split(sep).join('/'))})`;
 }
 
 /**
@@ -132,24 +110,6 @@ function isInstalled(name: string, from: string): boolean {
 function packageNameOf(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string);
-}
-
-function entrySource(name: string): string {
-  return [
-    `// Entry of the ${name} image: the function module served by the StreamForge runtime.`,
-    "import * as functionModule from './src/index.ts';",
-    "import { runUntilSignal } from '@streamforge/core/runtime';",
-    "import { createLogger } from '@streamforge/core/telemetry';",
-    `const name = ${JSON.stringify(name)};`,
-    '// The image build (verify.mjs) loads every module once without serving, which also fills',
-    "// Node's compile cache that the start command reads.",
-    `if (process.argv.includes('${VERIFY_FLAG}')) {`,
-    '  console.log(JSON.stringify({ function: name, exports: Object.keys(functionModule).sort(), node: process.version }));',
-    '  process.exit(0);',
-    '}',
-    'await runUntilSignal(functionModule, { name, logger: createLogger({ service: name }) });',
-    '',
-  ].join('\n');
 }
 
 function functionName(dir: string): string {
@@ -237,27 +197,15 @@ export async function bundleEntry(
   outfile: string,
   write = true,
 ): Promise<esbuild.BuildResult<{ metafile: true }>> {
-  return await esbuild.build({
-    absWorkingDir: ROOT,
-    stdin: { contents, resolveDir, sourcefile: 'image-entry.ts', loader: 'ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: `node${NODE_MAJOR}`,
+  return await bundleFunctionEntry({
+    root: ROOT,
+    contents,
+    resolveDir,
+    sourcefile: 'image-entry.ts',
     outfile,
-    external: [...NATIVE_PACKAGES, ...OPTIONAL_MISSING],
+    nodeMajor: NODE_MAJOR,
+    moduleUrl: imageModuleUrl,
     minify: true,
-    keepNames: true,
-    legalComments: 'linked',
-    sourcemap: 'linked',
-    sourcesContent: false,
-    banner: { js: BANNER },
-    // Inside a bundle the file is the process's main module for every inlined module, so a
-    // `if (import.meta.main)` CLI guard (packages/gnn/src/train-cli.ts) would run in the function.
-    define: { 'import.meta.main': 'false' },
-    plugins: [projectImportMeta()],
-    metafile: true,
-    logLevel: 'silent',
     write,
   });
 }
@@ -270,7 +218,8 @@ export async function bundleFunction(folder: string, options: BundleOptions = {}
   const outDir = options.outDir ?? join(dir, BUILD_SUBDIR);
   const write = options.write ?? true;
   if (write) cleanImageFolder(outDir);
-  const result = await bundleEntry(entrySource(name), dir, join(outDir, BUNDLE_FILE), write);
+  const entry = functionEntrySource({ name, functionModule: './src/index.ts', verifyFlag: VERIFY_FLAG });
+  const result = await bundleEntry(entry, dir, join(outDir, BUNDLE_FILE), write);
   const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(BUNDLE_FILE));
   if (!output) throw new Error(`esbuild wrote no ${BUNDLE_FILE} for ${folder}`);
   const externals = [

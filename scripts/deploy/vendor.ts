@@ -14,19 +14,8 @@ import { ROOT } from './paths.ts';
 /** The platform of the function images (the Paketo jammy stacks are linux/amd64). */
 export const IMAGE_PLATFORM = { os: 'linux', arch: 'x64' } as const;
 
-/**
- * Packages that stay outside every bundle because they load native code or a file next to
- * their own at run time: onnxruntime's add-on, and the Kafka client's CRC32C (a native add-on,
- * with a WebAssembly fallback read from its package folder).
- */
-export const NATIVE_PACKAGES = ['onnxruntime-node', '@node-rs/crc32', '@platformatic/wasm-utils'] as const;
-
-/**
- * Optional native accelerators ws tries to `require` inside a try/catch. They are not
- * installed, so ws falls back to JavaScript, exactly as without the bundle; naming them keeps
- * esbuild from looking for them.
- */
-export const OPTIONAL_MISSING = ['bufferutil', 'utf-8-validate'] as const;
+/** The packages this module vendors, as every function bundle leaves them outside. */
+export { NATIVE_PACKAGES } from '@streamforge/platform/function-bundle';
 
 export interface VendoredPackage {
   name: string;

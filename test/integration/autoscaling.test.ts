@@ -4,17 +4,9 @@
  * cooldown. The polling interval and cooldown are shortened for the test
  * (STREAMFORGE_POLLING_INTERVAL_MS, STREAMFORGE_COOLDOWN_SECONDS); the rest comes from the manifests.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  controlTopicOf,
-  createEventProducer,
-  startEventConsumer,
-  TOPICS,
-  type DecodedEvent,
-} from '@streamforge/core/bus';
-import { EVENT_TYPES } from '@streamforge/core/contracts';
-import { startTestStack, testKafka, uniqueName, waitFor, type TestStack } from '@streamforge/testing';
+import { simulatorStackForFile, startPinger, testKafka, waitFor } from '@streamforge/testing';
 
 interface Status {
   functions: Array<{ name: string; instances: Array<{ id: string; pid: number; state: string }> }>;
@@ -22,19 +14,10 @@ interface Status {
   decisions: Array<{ function: string; from: number; to: number; reason: string }>;
 }
 
-let stack: TestStack;
-before(async () => {
-  stack = await startTestStack({
-    EXCHANGE: 'simulator',
-    SIM_WEIGHT_LIMIT: 'Infinity',
-    STREAMFORGE_POLLING_INTERVAL_MS: '500',
-    STREAMFORGE_COOLDOWN_SECONDS: '4',
-  });
-});
-after(() => stack?.down());
+const stack = simulatorStackForFile({ STREAMFORGE_POLLING_INTERVAL_MS: '500', STREAMFORGE_COOLDOWN_SECONDS: '4' });
 
 async function status(): Promise<Status> {
-  return (await (await fetch(`${stack.state.platform_url}/status`)).json()) as Status;
+  return (await (await fetch(`${stack().state.platform_url}/status`)).json()) as Status;
 }
 const running = (s: Status, name: string) =>
   s.functions.find((f) => f.name === name)?.instances.filter((i) => i.state !== 'draining').length ?? 0;
@@ -44,14 +27,14 @@ test('an idle stack runs no function instance but the manager', async () => {
   assert.equal(running(s, 'queue-manager'), 1);
   for (const name of ['loader-api', 'arango-connector', 'dummy-service'])
     assert.equal(running(s, name), 0, `${name} waits at zero`);
-  const ps = await stack.cli(['ps']);
+  const ps = await stack().cli(['ps']);
   assert.equal(ps.code, 0, ps.stderr);
   assert.match(ps.stdout, /queue-manager\s+1\s+1\.\.4/);
   assert.match(ps.stdout, /loader-api\s+0\s+0\.\.6/);
 });
 
 test('a year of 1m candles scales loader-api and the connector out by lag, then back to zero, with exact counts', async () => {
-  const response = await fetch(`${stack.state.api_url}/workflows`, {
+  const response = await fetch(`${stack().state.api_url}/workflows`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ symbol: 'BTCUSDT', type: 'api_candles_1m', time_range: '2023-01-01:2024-01-01' }),
@@ -64,7 +47,7 @@ test('a year of 1m candles scales loader-api and the connector out by lag, then 
       const s = await status();
       for (const name of ['loader-api', 'arango-connector'] as const)
         most[name] = Math.max(most[name], running(s, name));
-      const w = (await (await fetch(`${stack.state.api_url}/workflows/${workflow.queue_id}`)).json()) as {
+      const w = (await (await fetch(`${stack().state.api_url}/workflows/${workflow.queue_id}`)).json()) as {
         status: string;
         stored?: { records_written: number };
       };
@@ -76,7 +59,7 @@ test('a year of 1m candles scales loader-api and the connector out by lag, then 
   assert.equal(done.stored?.records_written, 525_600);
   assert.ok(most['loader-api'] > 1, `loader-api scaled out (most ${most['loader-api']})`);
   assert.ok(most['arango-connector'] > 1, `arango-connector scaled out (most ${most['arango-connector']})`);
-  const count = (await (await fetch(`${stack.state.api_url}/collections/${workflow.collection_name}`)).json()) as {
+  const count = (await (await fetch(`${stack().state.api_url}/collections/${workflow.collection_name}`)).json()) as {
     count: number;
   };
   assert.equal(count.count, 525_600);
@@ -102,35 +85,9 @@ test('a year of 1m candles scales loader-api and the connector out by lag, then 
 
 test('a ping to dummy-service at zero starts it, gets its pong, and the start is a recorded decision', async (t) => {
   assert.equal(running(await status(), 'dummy-service'), 0);
-  const kafka = testKafka();
-  const pongs: DecodedEvent[] = [];
-  const consumer = await startEventConsumer({
-    connection: kafka,
-    groupId: uniqueName('pongs'),
-    topics: [`${stack.prefix}${TOPICS.events}`],
-    fromBeginning: false,
-    handle: async (e) => {
-      pongs.push(e);
-    },
-  });
-  const producer = await createEventProducer(kafka, { topicPrefix: stack.prefix });
-  t.after(async () => {
-    await consumer.stop();
-    await producer.disconnect();
-  });
-  await consumer.ready();
-  const queueId = uniqueName('diag-cold');
-  const sent = Date.now() / 1000;
-  await producer.send(controlTopicOf('dummy-service'), [
-    {
-      type: EVENT_TYPES.controlPing,
-      source: '/test',
-      subject: queueId,
-      partitionKey: 'diagnostics',
-      data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sent, timestamp: sent },
-    },
-  ]);
-  const pong = await waitFor('the pong', () => pongs.find((e) => e.subject === queueId), { timeoutMs: 30_000 });
+  const pinger = await startPinger(testKafka(), stack().prefix, { name: 'diag-cold', source: '/test' });
+  t.after(() => pinger.close());
+  const { pong } = await pinger.ping();
   const data = pong.data as { ping_ts: number; ponged_at: number };
   t.diagnostic(`cold start as the ping saw it: ${Math.round((data.ponged_at - data.ping_ts) * 1000)} ms`);
   const s = await status();

@@ -90,12 +90,7 @@ test('every connector instance killed mid-run: the platform starts new ones and 
     status.functions.find((f) => f.name === 'arango-connector')?.instances.filter((i) => i.state === 'ready') ?? [];
   assert.ok(connectors.length > 0 && connectors.every((i) => isAlive(i.pid)), 'the connector runs');
   for (const instance of connectors) process.kill(instance.pid, 'SIGKILL');
-  const done = await api.until(
-    workflow.queue_id,
-    'the end',
-    (w) => ['completed', 'error', 'stopped'].includes(w.status),
-    180_000,
-  );
+  const done = await api.final(workflow.queue_id, 180_000);
   assert.equal(done.status, 'completed', done.error);
   assert.equal(done.stored?.records_written, 365 * 1440);
   const { body } = await api.call<{ count: number }>('GET', `/collections/${workflow.collection_name}`);
@@ -124,12 +119,7 @@ test('the broker crashed and restarted mid-run: the backfill completes with exac
   // A crash, not a stop: produce requests the broker wrote lose their answers.
   await broker.kill();
   broker = await startLocalBroker({ dataDir });
-  const done = await ownApi.until(
-    workflow.queue_id,
-    'the end',
-    (w) => ['completed', 'error', 'stopped'].includes(w.status),
-    240_000,
-  );
+  const done = await ownApi.final(workflow.queue_id, 240_000);
   assert.equal(done.status, 'completed', done.error);
   const minutes = (Date.UTC(2023, 6, 1) - Date.UTC(2023, 0, 1)) / 60_000;
   assert.equal(done.stored?.records_written, minutes);

@@ -19,8 +19,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
-import { rowFromKline, type KlineRecord, type TradeRecord } from '@streamforge/core/contracts';
-import type { KlineRow, RawTrade } from '@streamforge/exchange';
+import {
+  rowFromKline,
+  type KlineRecord,
+  type KlineRow,
+  type RawTrade,
+  type TradeRecord,
+} from '@streamforge/core/contracts';
 import { seededRandom } from '@streamforge/simulator';
 import { isAlive, readStackState, startLocalBroker, type LocalBroker } from '@streamforge/platform';
 import {

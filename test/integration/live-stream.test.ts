@@ -6,54 +6,43 @@
  * Connections are dropped and messages skipped on purpose; the store must still hold every
  * candle and trade, each equal to what the exchange's REST API serves.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   aggTradeFromBinance,
+  type AggTrade,
   type AggTradeRecord,
   type KlineRecord,
+  type KlineRow,
+  type RawTrade,
   type TradeRecord,
 } from '@streamforge/core/contracts';
-import { exchangeTimeOrigin, type AggTrade, type KlineRow, type RawTrade } from '@streamforge/exchange';
+import { exchangeTimeOrigin } from '@streamforge/exchange';
 import { isAlive } from '@streamforge/platform';
-import {
-  stackApi,
-  startTestStack,
-  waitFor,
-  type TestStack,
-  type WorkflowView,
-  localJobPids,
-} from '@streamforge/testing';
+import { simulatorStackForFile, stackApi, waitFor, type WorkflowView, localJobPids } from '@streamforge/testing';
 
 const MINUTE = 60_000;
-let stack: TestStack;
-
-before(async () => {
-  stack = await startTestStack({
-    EXCHANGE: 'simulator',
-    SIM_WEIGHT_LIMIT: 'Infinity',
-    // A Binance minute per second; exchange time a day behind the wall clock, so every candle
-    // the loaders meet is in the past for loader-api too.
-    EXCHANGE_TIME_FACTOR: '60',
-    EXCHANGE_TIME_ORIGIN: exchangeTimeOrigin(Date.now() - 86_400_000),
-    JOB_LAUNCHER: 'local',
-  });
+const stack = simulatorStackForFile({
+  // A Binance minute per second; exchange time a day behind the wall clock, so every candle
+  // the loaders meet is in the past for loader-api too.
+  EXCHANGE_TIME_FACTOR: '60',
+  EXCHANGE_TIME_ORIGIN: exchangeTimeOrigin(Date.now() - 86_400_000),
+  JOB_LAUNCHER: 'local',
 });
-after(() => stack?.down());
 
 type Workflow = WorkflowView;
-const api = stackApi(() => stack.state.api_url);
+const api = stackApi(() => stack().state.api_url);
 const { call, start, workflow, allRecords } = api;
 
 async function exchange<T>(path: string): Promise<T> {
-  return (await (await fetch(`${stack.state.exchange_url}${path}`)).json()) as T;
+  return (await (await fetch(`${stack().state.exchange_url}${path}`)).json()) as T;
 }
 
 /** The pids of the running local Jobs, from the launcher's pid files. */
-const jobPids = (): Map<string, number> => localJobPids(stack.home);
+const jobPids = (): Map<string, number> => localJobPids(stack().home);
 
 async function fault(path: string): Promise<void> {
-  const response = await fetch(`${stack.state.exchange_url}/_sim/ws/${path}`, { method: 'POST' });
+  const response = await fetch(`${stack().state.exchange_url}/_sim/ws/${path}`, { method: 'POST' });
   assert.equal(response.status, 200);
 }
 
@@ -114,7 +103,7 @@ test('live streams persist every candle and trade with no gap, though connection
     { timeoutMs: 60_000, intervalMs: 250 },
   );
 
-  const opened = (await (await fetch(`${stack.state.exchange_url}/_sim/ws/stats`)).json()) as {
+  const opened = (await (await fetch(`${stack().state.exchange_url}/_sim/ws/stats`)).json()) as {
     connectionsOpened: number;
   };
   await fault('drop'); // every connection, without a close frame
@@ -122,7 +111,7 @@ test('live streams persist every candle and trade with no gap, though connection
   await waitFor(
     'every Job reconnected and subscribed',
     async () => {
-      const ws = (await (await fetch(`${stack.state.exchange_url}/_sim/ws/stats`)).json()) as {
+      const ws = (await (await fetch(`${stack().state.exchange_url}/_sim/ws/stats`)).json()) as {
         connectionsOpened: number;
         connections: Array<{ subscriptions: string[]; sent: number }>;
       };

@@ -2,11 +2,9 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controlTopicOf, createEventProducer, startEventConsumer, TOPICS } from '@streamforge/core/bus';
 import { EVENT_TYPES } from '@streamforge/core/contracts';
 import { isAlive, readStackState } from '@streamforge/platform';
-import { startTestStack, testKafka, uniqueName, waitFor } from '@streamforge/testing';
-import type { DecodedEvent } from '@streamforge/core/bus';
+import { startPinger, startTestStack, testKafka, waitFor } from '@streamforge/testing';
 
 test("a ping on dummy-service's command topic comes back as a pong on queue-events through a stack started with `streamforge up`", async (t) => {
   const stack = await startTestStack();
@@ -14,38 +12,10 @@ test("a ping on dummy-service's command topic comes back as a pong on queue-even
   assert.equal(stack.state.status, 'ready');
   assert.ok(stack.state.functions['dummy-service']?.url, 'dummy-service runs');
 
-  const kafka = testKafka();
-  const prefix = stack.prefix;
-  const pongs: DecodedEvent[] = [];
-  const consumer = await startEventConsumer({
-    connection: kafka,
-    groupId: uniqueName('pong-reader'),
-    topics: [`${prefix}${TOPICS.events}`],
-    handle: async (event) => {
-      pongs.push(event);
-    },
-  });
-  const producer = await createEventProducer(kafka, { topicPrefix: prefix });
-  t.after(async () => {
-    await consumer.stop();
-    await producer.disconnect();
-  });
+  const pinger = await startPinger(testKafka(), stack.prefix, { name: 'diag-ping', source: '/streamforge/test' });
+  t.after(() => pinger.close());
 
-  const queueId = uniqueName('diag-ping');
-  const sentAt = Date.now() / 1000;
-  await producer.send(controlTopicOf('dummy-service'), [
-    {
-      type: EVENT_TYPES.controlPing,
-      source: '/streamforge/test',
-      subject: queueId,
-      partitionKey: 'diagnostics',
-      data: { command: 'ping', queue_id: queueId, target: 'dummy-service', sent_at: sentAt, timestamp: sentAt },
-    },
-  ]);
-
-  const pong = await waitFor('a pong for the ping', () => pongs.find((e) => e.subject === queueId), {
-    timeoutMs: 30_000,
-  });
+  const { queueId, sentAt, pong } = await pinger.ping();
   assert.equal(pong.type, EVENT_TYPES.telemetry);
   const data = pong.data as Record<string, unknown>;
   assert.equal(data.status, 'pong');

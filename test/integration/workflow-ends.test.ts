@@ -4,7 +4,7 @@
  * stops moving ends at its deadline, and work its service refused goes to a dead-letter
  * topic, ends its workflow naming the reason, and can be listed and replayed.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOPICS, createEventProducer, topicName, type EventProducer } from '@streamforge/core/bus';
 import { EVENT_TYPES, sourceOf } from '@streamforge/core/contracts';
@@ -14,35 +14,33 @@ import {
   readTopic,
   stackApi,
   topicMessageCount,
-  startTestStack,
+  simulatorStackForFile,
   testKafka,
   waitFor,
   waitForGroupCaughtUp,
-  type TestStack,
 } from '@streamforge/testing';
 
-let stack: TestStack;
 let producer: EventProducer;
-
-before(async () => {
-  stack = await startTestStack({
-    EXCHANGE: 'simulator',
-    SIM_WEIGHT_LIMIT: 'Infinity',
+const stack = simulatorStackForFile(
+  {
     // Short enough to watch: dummy_stall workflows stall on purpose, the rest keep the defaults.
     WORKFLOW_STALL_TIMEOUTS: 'dummy_stall=3s,dummy_*=10m,api_*=15m',
     WORKFLOW_DEADLINE_CHECK_MS: '500',
-  });
-  producer = await createEventProducer(testKafka(), { topicPrefix: stack.prefix });
-});
-after(async () => {
-  await producer?.disconnect();
-  await stack?.down();
-});
+  },
+  {
+    started: async (started) => {
+      producer = await createEventProducer(testKafka(), { topicPrefix: started.prefix });
+    },
+    stopping: async () => {
+      await producer?.disconnect();
+    },
+  },
+);
 
-const api = stackApi(() => stack.state.api_url);
+const api = stackApi(() => stack().state.api_url);
 
 /** The workflows whose local loader-ws Job runs. */
-const liveJobQueues = (): string[] => [...localJobPids(stack.home).keys()];
+const liveJobQueues = (): string[] => [...localJobPids(stack().home).keys()];
 
 interface LetterView {
   id: string;
@@ -101,19 +99,19 @@ test('a batch its service refuses goes to a dead-letter topic and ends its live 
   );
   await waitFor('its loader-ws Job stopped', () => !liveJobQueues().includes(workflow.queue_id), { timeoutMs: 30_000 });
 
-  const ls = await stack.cli(['dlq', 'ls', '--workflow', workflow.queue_id, '--json']);
+  const ls = await stack().cli(['dlq', 'ls', '--workflow', workflow.queue_id, '--json']);
   assert.equal(ls.code, 0, ls.stderr);
   const [letter] = JSON.parse(ls.stdout) as LetterView[];
   assert.equal(letter?.service, 'arango-connector');
   assert.match(letter?.id ?? '', /^data-dlq:0:\d+$/);
   assert.equal(letter?.event.data, undefined, 'a listing leaves the data out');
-  const shown = await stack.cli(['dlq', 'show', letter!.id]);
+  const shown = await stack().cli(['dlq', 'show', letter!.id]);
   assert.deepEqual((JSON.parse(shown.stdout) as LetterView).event.data, {
     queue_id: workflow.queue_id,
     rows: 'not a batch',
   });
 
-  const replay = await stack.cli(['dlq', 'replay', '--workflow', workflow.queue_id, '--json']);
+  const replay = await stack().cli(['dlq', 'replay', '--workflow', workflow.queue_id, '--json']);
   assert.equal(replay.code, 0, replay.stderr);
   // A live stream is not reopened: its Job was stopped when it ended; a new workflow streams again.
   assert.deepEqual(JSON.parse(replay.stdout), { more: false, replayed: [letter!.id], skipped: [], reopened: [] });
@@ -124,7 +122,7 @@ test('a batch its service refuses goes to a dead-letter topic and ends its live 
     60_000,
   );
   assert.deepEqual([again.status, again.dead_letters?.['arango-connector']?.replayed], ['error', 1]);
-  const second = await stack.cli(['dlq', 'replay', letter!.id, '--json']);
+  const second = await stack().cli(['dlq', 'replay', letter!.id, '--json']);
   assert.deepEqual(JSON.parse(second.stdout).skipped, [{ id: letter!.id, reason: 'already replayed' }]);
 });
 
@@ -135,7 +133,7 @@ test('a replayed page of a finished backfill is stored once: the counts do not m
   assert.equal(done.stored?.records_written, 31 * 24);
 
   // As if the page had failed for good (the exchange unreachable through every retry): the dispatcher's own dead letter of it.
-  const work = topicName(TOPICS.loaderWork, stack.prefix);
+  const work = topicName(TOPICS.loaderWork, stack().prefix);
   const pages = await readTopic(testKafka(), work, await topicMessageCount(testKafka(), work));
   const page = pages.find((r) => r.headers.ce_subject?.toString() === workflow.queue_id);
   assert.ok(page, 'the backfill page is on the work topic');
@@ -143,7 +141,7 @@ test('a replayed page of a finished backfill is stored once: the counts do not m
     destination: 'http://loader-api/',
     reason: 'delivery failed: connect ECONNREFUSED',
   });
-  await producer.sendRecords(topicName(TOPICS.deadLetterWork, stack.prefix), [dead]);
+  await producer.sendRecords(topicName(TOPICS.deadLetterWork, stack().prefix), [dead]);
   const counted = await api.until(
     workflow.queue_id,
     'the dead letter counted',
@@ -153,7 +151,7 @@ test('a replayed page of a finished backfill is stored once: the counts do not m
   assert.equal(counted.status, 'completed', 'a workflow that ended keeps its end; its letters are counted');
 
   const before = await topicMessageCount(testKafka(), work);
-  const replay = await stack.cli(['dlq', 'replay', '--workflow', workflow.queue_id, '--json']);
+  const replay = await stack().cli(['dlq', 'replay', '--workflow', workflow.queue_id, '--json']);
   assert.equal(JSON.parse(replay.stdout).replayed.length, 1);
   // The page went back to the work topic as it was: same CloudEvent id, same key.
   const [again] = (await readTopic(testKafka(), work, before + 1)).slice(before);
@@ -161,11 +159,11 @@ test('a replayed page of a finished backfill is stored once: the counts do not m
     [again?.headers.ce_id?.toString(), again?.key?.toString()],
     [page.headers.ce_id?.toString(), page.key?.toString()],
   );
-  await waitForGroupCaughtUp(testKafka(), topicName('loader-api-work', stack.prefix), work);
+  await waitForGroupCaughtUp(testKafka(), topicName('loader-api-work', stack().prefix), work);
   await waitForGroupCaughtUp(
     testKafka(),
-    topicName('arango-connector-data', stack.prefix),
-    topicName(TOPICS.dataKlines, stack.prefix),
+    topicName('arango-connector-data', stack().prefix),
+    topicName(TOPICS.dataKlines, stack().prefix),
   );
   const after = await api.workflow(workflow.queue_id);
   assert.equal(after.stored?.records_written, 31 * 24);

@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tradeKey, type DataBatch, type TradeRecord } from '@streamforge/core/contracts';
 import { openStore } from '@streamforge/core/store';
-import type { TelemetryEmitter, TelemetryInput } from '@streamforge/core/bus';
-import { waitFor } from '@streamforge/testing';
+import { recordingTelemetry, waitFor } from '@streamforge/testing';
 import { LIVE_REPORT_MS, storeBatch } from '../src/store-batch.ts';
 
 function trades(from: number, count: number): TradeRecord[] {
@@ -34,15 +33,7 @@ test('live batches report the collection’s record count, at most every LIVE_RE
   const store = await openStore('sqlite::memory:');
   t.after(() => store.close());
   await store.ensureCollection('btcusdt_ws_trades_2026_11_28');
-  const reports: TelemetryInput[] = [];
-  const telemetry: TelemetryEmitter = {
-    emit: async (e) => {
-      reports.push(e);
-    },
-    emitMany: async (es) => {
-      reports.push(...es);
-    },
-  };
+  const { telemetry, events: reports } = recordingTelemetry();
   await storeBatch({ store, telemetry }, liveBatch(trades(1, 100)));
   assert.equal(reports.length, 1);
   assert.equal(reports[0]!.status, 'loading', 'a live stream never reports finished');

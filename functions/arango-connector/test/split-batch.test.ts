@@ -1,35 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { klineFromRow, type BinanceKlineRow, type DataBatch } from '@streamforge/core/contracts';
+import { klineFromRow } from '@streamforge/core/contracts';
 import { splitBatch } from '../src/store-batch.ts';
+import { klineBatch as batch, klineRow } from './kline-batches.ts';
 
-const row: BinanceKlineRow = [
-  1722470400000,
-  '64000.01000000',
-  '64100.00000000',
-  '63900.00000000',
-  '64050.00000000',
-  '12.34500000',
-  1722470699999,
-  '790000.12000000',
-  321,
-  '6.10000000',
-  '390000.00000000',
-  '0',
-];
-
-function batch(records: unknown[]): DataBatch {
-  return {
-    queue_id: 'wf-btcusdt-api_candles_5m-20240801-a1b2c3',
-    symbol: 'BTCUSDT',
-    market: 'spot',
-    kind: 'klines',
-    interval: '5m',
-    collection_name: 'c1',
-    source: 'api',
-    records: records as DataBatch['records'],
-  };
-}
+const row = klineRow(0);
 
 test('valid records pass, each bad one is set aside with the reason, the rest of the batch stays', () => {
   const good = klineFromRow('BTCUSDT', '5m', row);

@@ -7,23 +7,16 @@
  * the CPU), `finished` with the metrics.
  */
 import type { StartCommand } from '@streamforge/core/contracts';
-import { StreamForgeError, toStreamForgeError } from '@streamforge/core/errors';
-import {
-  taskFromDataset,
-  trainGcn,
-  validateDataset,
-  type EpochStats,
-  type GcnModel,
-  type GcnTask,
-} from '@streamforge/gnn';
+import { StreamForgeError } from '@streamforge/core/errors';
+import { taskFromDataset, validateDataset, type EpochStats, type GcnModel, type GcnTask } from '@streamforge/gnn';
 import { modelKeys, type ObjectStore } from '@streamforge/core/objects';
 import { hyperparameters, parseTrainRequest, type TrainRequest } from '@streamforge/core/requests';
 import type { Store } from '@streamforge/core/store';
 import { createReportThrottle, type Logger } from '@streamforge/core/telemetry';
-import type { TelemetryEmitter } from '@streamforge/core/bus';
+import { commandTelemetryBase, reportFinalFailure, type TelemetryEmitter } from '@streamforge/core/bus';
 import { standardizationOf, unionOf, unionTask } from './graph-task.ts';
 import { exportChecked, onnxDescription, publishModel, reserveVersion, type ModelMetadata } from './model-artifact.ts';
-import { labelledWindows, labelsKnownAt, testBlocks, walkForward } from './walk-forward.ts';
+import { labelledWindows, labelsKnownAt, testBlocks, trainKeepingLast, walkForward } from './walk-forward.ts';
 
 export const SERVICE = 'gnn-trainer';
 const reports = createReportThrottle(250);
@@ -100,13 +93,7 @@ async function trainOnGraph(
     numFeatures,
   );
   const task = unionTask(union, { name: request.source.graphId, numFeatures, standardization, train: trainNodes });
-  let last: EpochStats | undefined;
-  const result = trainGcn(task, {
-    ...request.train,
-    onEpoch: (stats) => {
-      last = stats;
-    },
-  });
+  const { result, last } = trainKeepingLast(task, request.train);
   await progress({ phase: 'final', epochs: result.epochs, last });
   // Not Math.max(...all labels): spreading hundreds of thousands of arguments overflows the stack.
   const knownAt = labelled.reduce((latest, w) => Math.max(latest, labelsKnownAt(w)), -Infinity);
@@ -159,29 +146,18 @@ async function trainOnDataset(
   const dataset = validateDataset(doc);
   const task = taskFromDataset(dataset, { splitSeed: request.train.seed });
   await plan(2 * request.train.epochs);
-  let last: EpochStats | undefined;
-  const result = trainGcn(task, {
-    ...request.train,
-    onEpoch: (stats) => {
-      last = stats;
-    },
-  });
+  const { result, last } = trainKeepingLast(task, request.train);
   await progress({ phase: 'gcn', epochs: result.epochs, last });
   const lastLoss = last?.loss ?? Number.NaN;
-  const noGraph = trainGcn(
+  const { result: noGraph, last: noGraphLast } = trainKeepingLast(
     {
       ...task,
       ...taskFromDataset({ ...dataset, edges: [], edgeWeights: null }, { splitSeed: request.train.seed }),
       split: task.split,
     },
-    {
-      ...request.train,
-      onEpoch: (stats) => {
-        last = stats;
-      },
-    },
+    request.train,
   );
-  await progress({ phase: 'no_graph', epochs: noGraph.epochs, last });
+  await progress({ phase: 'no_graph', epochs: noGraph.epochs, last: noGraphLast });
   const counts = new Array<number>(dataset.numClasses).fill(0);
   for (const i of task.split.train) counts[task.labels[i]!]!++;
   const majority = counts.indexOf(Math.max(...counts));
@@ -222,27 +198,14 @@ async function trainOnDataset(
 /** Handles a start command addressed to gnn-trainer, from first to last telemetry. */
 export async function trainFromCommand(deps: TrainerDeps, command: StartCommand): Promise<ModelMetadata | undefined> {
   const clock = deps.clock ?? Date.now;
-  const base = {
-    queue_id: command.queue_id,
-    producer: command.telemetry_id ?? SERVICE,
-    symbol: command.symbol,
-    type: command.type,
-  };
+  const base = commandTelemetryBase(command, SERVICE);
   const workflow = await deps.store.getWorkflow(command.queue_id);
   if (workflow && (workflow.status === 'stopped' || workflow.status === 'error')) return undefined;
   const fail = async (error: unknown): Promise<never> => {
     // What trying again cannot fix (its code's disposition: input that can never train, a model
     // that fails its check) ends the workflow; the rest (store or S3 down, a graph still being
     // built) is retried, and the workflow waits for it.
-    const failure = toStreamForgeError(error);
-    if (failure.disposition !== 'retry') {
-      await deps.telemetry.emit({
-        ...base,
-        status: 'error',
-        message: failure.message,
-        error: { code: failure.code, message: failure.message, retryable: false },
-      });
-    }
+    await reportFinalFailure(deps.telemetry, base, error);
     throw error;
   };
   let request: TrainRequest;

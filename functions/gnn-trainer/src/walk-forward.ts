@@ -13,6 +13,21 @@ import { trainGcn, type EpochStats, type TrainOptions } from '@streamforge/gnn';
 import type { GraphWindow } from '@streamforge/core/store';
 import { standardizationOf, unionOf, unionTask } from './graph-task.ts';
 
+/** Trains a GCN, keeping its last epoch's stats (loss and accuracies), which the progress reports carry. */
+export function trainKeepingLast(
+  task: Parameters<typeof trainGcn>[0],
+  options: TrainOptions,
+): { result: ReturnType<typeof trainGcn>; last: EpochStats | undefined } {
+  let last: EpochStats | undefined;
+  const result = trainGcn(task, {
+    ...options,
+    onEpoch: (stats) => {
+      last = stats;
+    },
+  });
+  return { result, last };
+}
+
 export interface Score {
   correct: number;
   total: number;
@@ -123,13 +138,7 @@ export async function walkForward(
         test: testNodes,
         noGraph: model === 'no_graph',
       });
-      let last: EpochStats | undefined;
-      const result = trainGcn(task, {
-        ...options.train,
-        onEpoch: (stats) => {
-          last = stats;
-        },
-      });
+      const { result, last } = trainKeepingLast(task, options.train);
       await options.onRun?.({ fold, model, epochs: result.epochs, last });
       return score(Math.round(result.evaluation.test.accuracy * testNodes.length), testNodes.length);
     };

@@ -12,8 +12,8 @@ import { PROJECT_ROOT } from '@streamforge/platform';
 import { openObjectStore, type ObjectStore } from '@streamforge/core/objects';
 import { openStore, type Store } from '@streamforge/core/store';
 import { createLogger } from '@streamforge/core/telemetry';
-import type { TelemetryEmitter, TelemetryInput } from '@streamforge/core/bus';
-import { startTestS3Server, type TestS3Server } from '@streamforge/testing';
+import type { TelemetryInput } from '@streamforge/core/bus';
+import { recordingTelemetry, startTestS3Server, type TestS3Server } from '@streamforge/testing';
 import type { ModelMetadata } from '../src/model-artifact.ts';
 import { createModelCache } from '../src/model-cache.ts';
 import { predict } from '../src/predict.ts';
@@ -39,15 +39,7 @@ async function harness(t: TestContext): Promise<Harness> {
   const store = await openStore('sqlite::memory:');
   t.after(() => store.close());
   const objects = openObjectStore(s3.config());
-  const events: TelemetryInput[] = [];
-  const telemetry: TelemetryEmitter = {
-    emit: async (e) => {
-      events.push(e);
-    },
-    emitMany: async (es) => {
-      events.push(...es);
-    },
-  };
+  const { telemetry, events } = recordingTelemetry();
   return { store, objects, events, deps: { store, objects, telemetry, logger: quiet } };
 }
 
@@ -67,34 +59,15 @@ function command(params: Record<string, unknown>, queueId = 'wf-btcusdt-gnn_trai
 test('a model trained on a built graph: walk-forward against baselines, ONNX equal to TypeScript within 1e-4, stored in S3 and in the store', async (t) => {
   const h = await harness(t);
   await writeSyntheticGraph(h.store, 'synthetic_graph');
-  const metadata = (await trainFromCommand(
-    h.deps,
-    command({
-      graph_id: 'synthetic_graph',
-      epochs: 150,
-      hidden: 16,
-      lr: 0.02,
-      weight_decay: 5e-4,
-      dropout: 0.2,
-      seed: 3,
-      folds: 3,
-    }),
-  ))!;
+  const asked = { epochs: 150, hidden: 16, lr: 0.02, weight_decay: 5e-4, dropout: 0.2, seed: 3, folds: 3 };
+  const metadata = (await trainFromCommand(h.deps, command({ graph_id: 'synthetic_graph', ...asked })))!;
   assert.equal(metadata.model_id, 'synthetic_graph');
   assert.equal(metadata.version, 1);
   assert.equal(metadata.task, 'next_window_direction');
   assert.deepEqual(metadata.classes, ['down', 'up']);
   assert.deepEqual(metadata.features.names, ['signal', 'noise_a', 'noise_b']);
   assert.equal(metadata.features.standardization!.mean.length, 3);
-  assert.deepEqual(metadata.hyperparameters, {
-    epochs: 150,
-    hidden: 16,
-    lr: 0.02,
-    weight_decay: 5e-4,
-    dropout: 0.2,
-    seed: 3,
-    folds: 3,
-  });
+  assert.deepEqual(metadata.hyperparameters, asked, 'the hyperparameters asked for');
   assert.deepEqual(metadata.data_range, { start: '2024-01-01T00:00:00.000Z', end: '2024-02-10T00:00:00.000Z' });
   assert.ok(
     metadata.onnx.max_abs_diff_vs_typescript <= 1e-4,

@@ -10,9 +10,8 @@
 import type { StartCommand } from '@streamforge/core/contracts';
 import { describeRequest, parseGraphRequest, type GraphRequest } from '@streamforge/core/requests';
 import type { Store } from '@streamforge/core/store';
-import { toStreamForgeError } from '@streamforge/core/errors';
 import { createReportThrottle, type Logger } from '@streamforge/core/telemetry';
-import type { TelemetryEmitter } from '@streamforge/core/bus';
+import { commandTelemetryBase, reportFinalFailure, type TelemetryEmitter } from '@streamforge/core/bus';
 import { alignedCandles } from './candles.ts';
 import { FEATURE_NAMES, buildWindow, planWindows } from './window-features.ts';
 
@@ -81,12 +80,7 @@ export async function buildGraphSet(
 
 /** Handles a start command addressed to graph-builder, from first to last telemetry. */
 export async function buildGraphs(deps: BuilderDeps, command: StartCommand): Promise<BuildSummary | undefined> {
-  const base = {
-    queue_id: command.queue_id,
-    producer: command.telemetry_id ?? SERVICE,
-    symbol: command.symbol,
-    type: command.type,
-  };
+  const base = commandTelemetryBase(command, SERVICE);
   const workflow = await deps.store.getWorkflow(command.queue_id);
   // A stopped or failed workflow builds nothing (a redelivered start after a stop).
   if (workflow && (workflow.status === 'stopped' || workflow.status === 'error')) return undefined;
@@ -123,15 +117,7 @@ export async function buildGraphs(deps: BuilderDeps, command: StartCommand): Pro
   } catch (error) {
     // What trying again cannot fix (its code's disposition: no candles stored) fails the workflow;
     // the rest is retried.
-    const failure = toStreamForgeError(error);
-    if (failure.disposition !== 'retry') {
-      await deps.telemetry.emit({
-        ...base,
-        status: 'error',
-        message: failure.message,
-        error: { code: failure.code, message: failure.message, retryable: false },
-      });
-    }
+    await reportFinalFailure(deps.telemetry, base, error);
     throw error;
   }
   await deps.telemetry.emit({

@@ -9,7 +9,7 @@ import { StreamForgeError } from '@streamforge/core/errors';
 import { parseGraphRequest } from '@streamforge/core/requests';
 import { openStore, type GraphWindow, type Store } from '@streamforge/core/store';
 import { createLogger } from '@streamforge/core/telemetry';
-import type { TelemetryEmitter, TelemetryInput } from '@streamforge/core/bus';
+import { recordingTelemetry } from '@streamforge/testing';
 import { buildGraphSet, buildGraphs } from '../src/build-graphs.ts';
 import { HOUR, T0, collectionOf, hourlyCandles } from './candle-fixture.ts';
 
@@ -43,21 +43,6 @@ function command(
 }
 
 const quiet = createLogger({ service: 'graph-builder-test', level: 'silent' });
-
-function recorder(): { telemetry: TelemetryEmitter; events: TelemetryInput[] } {
-  const events: TelemetryInput[] = [];
-  return {
-    events,
-    telemetry: {
-      emit: async (e) => {
-        events.push(e);
-      },
-      emitMany: async (es) => {
-        events.push(...es);
-      },
-    },
-  };
-}
 
 test('a start command names its inputs: params become the request, the backfill’s default collections are assumed, bad params name the field', () => {
   const request = parseGraphRequest(
@@ -100,7 +85,7 @@ test('a start command names its inputs: params become the request, the backfill�
 
 test('the graph set of a start command: every window stored with vertices, edges and labels, telemetry started → loading → finished', async (t) => {
   const store = await storeWith(t, hourlyCandles(SYMBOLS, DAYS * 24));
-  const { telemetry, events } = recorder();
+  const { telemetry, events } = recordingTelemetry();
   const summary = await buildGraphs(
     { store, telemetry, logger: quiet },
     command({ window: 24, step: 12, edges: { method: 'top_k', k: 2 } }),
@@ -205,7 +190,7 @@ test('no window uses data from after its end: changing every candle after a wind
 test('a symbol with no stored candles ends the workflow with a non-retryable error naming its collection', async (t) => {
   const candles = hourlyCandles(SYMBOLS.slice(0, 4), DAYS * 24);
   const store = await storeWith(t, candles);
-  const { telemetry, events } = recorder();
+  const { telemetry, events } = recordingTelemetry();
   await assert.rejects(
     buildGraphs({ store, telemetry, logger: quiet }, command()),
     (e: unknown) => StreamForgeError.is(e) && e.code === 'SF_CONTRACT_INVALID',

@@ -4,11 +4,20 @@
  * exchange and published as data batches, then counted done in the store — exactly once,
  * however often the page is delivered.
  */
-import { MAX_SEND_BYTES, TOPICS, type EventInput, type EventProducer } from '@streamforge/core/bus';
+import {
+  commandTelemetryBase,
+  MAX_SEND_BYTES,
+  reportFinalFailure,
+  TOPICS,
+  type EventInput,
+  type EventProducer,
+  type TelemetryEmitter,
+} from '@streamforge/core/bus';
 import {
   EVENT_TYPES,
   dataEventType,
   parseWorkflowType,
+  KLINE_LIMITS,
   sourceOf,
   type BinanceKlineRow,
   type DataBatch,
@@ -18,10 +27,9 @@ import {
   type WorkPage,
 } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
-import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/exchange';
+import type { BinanceRestClient } from '@streamforge/exchange';
 import type { Store } from '@streamforge/core/store';
 import { createReportThrottle, type Logger } from '@streamforge/core/telemetry';
-import type { TelemetryEmitter } from '@streamforge/core/bus';
 import { createGate } from './page-gate.ts';
 import { partsOfRows, partsOfText } from './page-parts.ts';
 import { planPages, type PagePlanOptions } from './plan-pages.ts';
@@ -48,12 +56,7 @@ export async function startBackfill(deps: LoaderDeps, command: StartCommand): Pr
   const plan = parseWorkflowType(command.type);
   if (plan.source !== 'api')
     throw new StreamForgeError('SF_CONTRACT_INVALID', `type: loader-api does not load ${command.type}`);
-  const base = telemetryBase({
-    queue_id: command.queue_id,
-    telemetry_id: command.telemetry_id ?? SERVICE,
-    symbol: command.symbol,
-    type: command.type,
-  });
+  const base = commandTelemetryBase(command, SERVICE);
   // One cheap request proves the symbol exists before hundreds of pages are planned.
   try {
     await deps.exchange.exchangeInfo({ market: command.market ?? 'spot', symbol: command.symbol });
@@ -197,14 +200,7 @@ export async function loadPage(deps: LoaderDeps, page: WorkPage): Promise<'loade
       fetched = await fetchPage(deps, page, (deps.clock ?? Date.now)());
     } catch (error) {
       // A page the exchange refuses for good (its code's disposition) ends the workflow; the rest is retried.
-      if (StreamForgeError.is(error) && error.disposition !== 'retry') {
-        await deps.telemetry.emit({
-          ...base,
-          status: 'error',
-          message: error.message,
-          error: { code: error.code, message: error.message, retryable: false },
-        });
-      }
+      await reportFinalFailure(deps.telemetry, base, error);
       throw error;
     }
     await deps.producer.send(page.kafka_topic, dataEventsOf(page, fetched));

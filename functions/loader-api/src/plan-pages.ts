@@ -2,9 +2,9 @@
  * Splits a backfill into pages: independent, idempotent work items, each one request for
  * klines (up to the market's limit of candles) or one hour of aggTrades. Pure.
  */
-import { KLINE_LIMITS } from '@streamforge/exchange';
 import {
   AGG_TRADES_PAGE_MS,
+  KLINE_LIMITS,
   klinePageBounds,
   parseTimeRange,
   timePageBounds,

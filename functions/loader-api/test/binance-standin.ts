@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AggTrade, KlineRow } from '@streamforge/core/contracts';
 import { PROJECT_ROOT } from '@streamforge/platform';
+import { klineRowsOfCsv } from '@streamforge/testing';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures', 'binance');
 
@@ -64,26 +65,7 @@ export async function startBinanceStandin(
 
 /** Kline rows of a data.binance.vision CSV (with or without its header), as the REST API returns them. */
 export function fixtureKlines(file: string): KlineRow[] {
-  const lines = readFileSync(join(FIXTURES, 'klines', file), 'utf8')
-    .split('\n')
-    .filter((line) => /^\d/.test(line));
-  return lines.map((line) => {
-    const c = line.trim().split(',');
-    return [
-      Number(c[0]),
-      c[1],
-      c[2],
-      c[3],
-      c[4],
-      c[5],
-      Number(c[6]),
-      c[7],
-      Number(c[8]),
-      c[9],
-      c[10],
-      c[11],
-    ] as unknown as KlineRow;
-  });
+  return klineRowsOfCsv(join(FIXTURES, 'klines', file));
 }
 
 /** One symbol's aggTrades from the captured USD-M stream, as `/fapi/v1/aggTrades` returns them (no `M` on USD-M). */

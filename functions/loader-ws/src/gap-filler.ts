@@ -15,6 +15,7 @@
 import { TOPICS, type EventProducer } from '@streamforge/core/bus';
 import {
   EVENT_TYPES,
+  KLINE_LIMITS,
   klinePageBounds,
   sourceOf,
   telemetryId,
@@ -23,7 +24,7 @@ import {
   type Market,
   type WorkPage,
 } from '@streamforge/core/contracts';
-import { KLINE_LIMITS, type BinanceRestClient } from '@streamforge/exchange';
+import type { BinanceRestClient } from '@streamforge/exchange';
 import type { Logger } from '@streamforge/core/telemetry';
 import type { BatchPublisher } from './batch-publisher.ts';
 import { tradeRecord } from './stream-records.ts';

@@ -19,6 +19,7 @@ import { backoffDelay, mayRetry, sleep, type Backoff } from '@streamforge/core/r
 import {
   BinanceStreamClient,
   IdSequence,
+  type IdObservation,
   KlineSequence,
   OrderBookSync,
   type BinanceRestClient,
@@ -339,11 +340,8 @@ export class LiveLoader {
       }
       case 'agg_trades': {
         const p = message.data as AggTradePayload;
-        const seen = state.ids!.observe(p.a);
-        if (seen.status === 'duplicate') {
-          this.#counts.duplicates += 1;
-          return;
-        }
+        const seen = this.#observeTradeId(state, p.a);
+        if (seen === undefined) return;
         const before = state.lastTradeTime ?? p.T;
         if (seen.missing) this.#fill(() => this.#gaps.aggTrades(symbol, seen.missing!, before, p.T));
         state.lastTradeTime = p.T;
@@ -352,11 +350,8 @@ export class LiveLoader {
       }
       case 'trades': {
         const p = message.data as TradePayload;
-        const seen = state.ids!.observe(p.t);
-        if (seen.status === 'duplicate') {
-          this.#counts.duplicates += 1;
-          return;
-        }
+        const seen = this.#observeTradeId(state, p.t);
+        if (seen === undefined) return;
         if (seen.missing) this.#fill(() => this.#gaps.trades(symbol, seen.missing!.from, seen.missing!.to));
         publisher.add(symbol, tradeRecord(p), p.E);
         return;
@@ -376,6 +371,14 @@ export class LiveLoader {
   }
 
   /** Runs a gap fill in the background, retried with backoff, reported on queue-events. */
+  /** The observation of a trade id; a duplicate (a resent message) is counted and yields undefined. */
+  #observeTradeId(state: SymbolState, id: number): IdObservation | undefined {
+    const seen = state.ids!.observe(id);
+    if (seen.status !== 'duplicate') return seen;
+    this.#counts.duplicates += 1;
+    return undefined;
+  }
+
   #fill(run: () => Promise<GapFill>): void {
     this.#counts.gapsFound += 1;
     const task = (async () => {

@@ -13,19 +13,14 @@ import {
   rowFromKline,
   type DataBatch,
   type DepthRecord,
+  type DepthSnapshot,
   type KlineRecord,
+  type KlineRow,
   type TelemetryEvent,
   type TradeRecord,
   type WorkPage,
 } from '@streamforge/core/contracts';
-import {
-  BinanceRestClient,
-  anchoredTime,
-  type DepthEvent,
-  type DepthSnapshot,
-  type KlineRow,
-  type TimeSource,
-} from '@streamforge/exchange';
+import { BinanceRestClient, anchoredTime, type DepthEvent, type TimeSource } from '@streamforge/exchange';
 import {
   DEFAULT_SYMBOLS,
   attachWebSocketSide,
@@ -150,6 +145,16 @@ async function stopAndDrain(h: Harness): Promise<void> {
   await waitFor(`${published} records read back`, () => records(h).length >= published);
 }
 
+/** The trades stored are one unbroken run of trade ids: none missing, none twice. */
+function assertEveryTradeIdOnce(h: Harness): void {
+  const ids = [...new Set(records<TradeRecord>(h).map((r) => r.trade_id))].sort((a, b) => a - b);
+  assert.deepEqual(
+    ids,
+    Array.from({ length: ids.length }, (_, i) => ids[0]! + i),
+    'every trade id once',
+  );
+}
+
 async function restKlines(h: Harness, symbol: string, from: number, to: number): Promise<KlineRow[]> {
   const rows = (await (
     await fetch(`${h.simUrl}/api/v3/klines?symbol=${symbol}&interval=1m&startTime=${from}&endTime=${to}&limit=1000`)
@@ -256,12 +261,7 @@ test('raw trades missed while disconnected are fetched from REST by id, so the i
     timeoutMs: 10_000,
   });
   await stopAndDrain(h);
-  const ids = [...new Set(records<TradeRecord>(h).map((r) => r.trade_id))].sort((a, b) => a - b);
-  assert.deepEqual(
-    ids,
-    Array.from({ length: ids.length }, (_, i) => ids[0]! + i),
-    'every trade id once',
-  );
+  assertEveryTradeIdOnce(h);
   assert.ok(
     h.batches.some((b) => b.source === 'api'),
     'the missing trades came from REST',
@@ -288,12 +288,7 @@ test('malformed frames and messages are counted and skipped; the Job streams on 
   const count = records<TradeRecord>(h).length;
   await waitFor('trades after them', () => records<TradeRecord>(h).length >= count + 30, { timeoutMs: 10_000 });
   await stopAndDrain(h);
-  const ids = [...new Set(records<TradeRecord>(h).map((r) => r.trade_id))].sort((a, b) => a - b);
-  assert.deepEqual(
-    ids,
-    Array.from({ length: ids.length }, (_, i) => ids[0]! + i),
-    'every trade id once',
-  );
+  assertEveryTradeIdOnce(h);
   assert.equal(h.loader.stats().malformed, 8);
 });
 

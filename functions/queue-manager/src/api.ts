@@ -10,18 +10,10 @@ import { StreamForgeError } from '@streamforge/core/errors';
 import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN } from '@streamforge/core/contracts';
 import { WORKFLOW_STATUSES, type Store } from '@streamforge/core/store';
 import { deadLetterRoutes } from './dead-letter-routes.ts';
+import { errorSchema } from './error-schema.ts';
 import { cursorOf, positionOf } from './events-cursor.ts';
 import type { Manager } from './manager.ts';
 import { workflowRequestSchema, type WorkflowRequest } from './workflow-request.ts';
-
-const errorSchema = {
-  type: 'object',
-  properties: {
-    error: { type: 'string' },
-    message: { type: 'string' },
-    details: { type: 'object', additionalProperties: true },
-  },
-} as const;
 
 const serviceProgressSchema = {
   type: 'object',

@@ -7,17 +7,10 @@ import type { FastifyInstance } from 'fastify';
 import { QUEUE_ID_PATTERN } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
 import type { DeadLetter, Store } from '@streamforge/core/store';
+import { errorSchema } from './error-schema.ts';
 import { cursorOf, positionOf } from './events-cursor.ts';
 import { REPLAY_BATCH, type Manager } from './manager.ts';
 
-const errorSchema = {
-  type: 'object',
-  properties: {
-    error: { type: 'string' },
-    message: { type: 'string' },
-    details: { type: 'object', additionalProperties: true },
-  },
-} as const;
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 503: errorSchema };
 
 const letterSchema = {

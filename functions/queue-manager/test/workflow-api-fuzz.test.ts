@@ -30,7 +30,7 @@ import {
   serviceOf,
   type StartCommand,
 } from '@streamforge/core/contracts';
-import { jobEnvOf, jobSpecOf, parseGraphRequest, parseSimulation, parseTrainRequest } from '@streamforge/core/requests';
+import { jobEnvOf, jobSpecOf, REQUEST_PARSERS } from '@streamforge/core/requests';
 import { serveFunction } from '@streamforge/core/runtime';
 import { openSqliteStore, type WorkflowRecord } from '@streamforge/core/store';
 import { createLogger } from '@streamforge/core/telemetry';
@@ -57,31 +57,24 @@ function targetTakes(workflow: WorkflowRecord, command: StartCommand): void {
       jobConfigFromEnv(jobEnvOf(jobSpecOf(workflow)));
       return;
     case 'graph':
-      parseGraphRequest(command);
-      return;
     case 'gnn':
-      parseTrainRequest(command);
-      return;
     case 'dummy':
-      parseSimulation(command);
+      // graph-builder's, gnn-trainer's and dummy-service's request parsers.
+      REQUEST_PARSERS[plan.source](command);
       return;
   }
 }
 
 // --- generated requests ----------------------------------------------------------------
 
+const LIVE_TYPES = ['ws_candles_1m', 'ws_candles_1s', 'ws_trades', 'ws_agg_trades', 'ws_depth', 'ws_book_ticker'];
 const TYPES = [
   'api_candles_1s',
   'api_candles_1m',
   'api_candles_1h',
   'api_candles_1M',
   'api_agg_trades',
-  'ws_candles_1m',
-  'ws_candles_1s',
-  'ws_trades',
-  'ws_agg_trades',
-  'ws_depth',
-  'ws_book_ticker',
+  ...LIVE_TYPES,
   'graph_correlation',
   'gnn_train',
   'dummy_fuzz',
@@ -229,14 +222,7 @@ const plausible = fc.oneof(
     {
       symbol: fc.constantFrom(...SYMBOLS),
       symbols: fc.uniqueArray(fc.constantFrom(...SYMBOLS), { minLength: 1 }),
-      type: fc.constantFrom(
-        'ws_candles_1m',
-        'ws_candles_1s',
-        'ws_trades',
-        'ws_agg_trades',
-        'ws_depth',
-        'ws_book_ticker',
-      ),
+      type: fc.constantFrom(...LIVE_TYPES),
       market: fc.constantFrom('spot', 'usdm'),
       params: fc.record(
         {

@@ -18,10 +18,5 @@ if (node === undefined) {
   );
   process.exit(1);
 }
-const env = {
-  ...process.env,
-  KAFKAJS_NO_PARTITIONER_WARNING: '1',
-  NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --disable-warning=TimeoutNegativeWarning`.trim(),
-};
-const result = spawnSync(node, [cli, ...process.argv.slice(2)], { stdio: 'inherit', env });
+const result = spawnSync(node, [cli, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

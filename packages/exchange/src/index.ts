@@ -1,4 +1,4 @@
-/** Binance market data: the REST client and its weight governor, the WebSocket stream client, the local order book, gap detection, and the exchange contract they share with the simulator. */
+/** Binance market data: the REST client and its weight governor, the WebSocket stream client, the local order book, and gap detection. The exchange contract they share with the simulator (limits, paths, row types) is `@streamforge/core/contracts`. */
 export {
   BinanceRestClient,
   type AggTradesQuery,
@@ -14,30 +14,6 @@ export {
   type WeightPermit,
   type WeightResponse,
 } from './weight-governor.ts';
-export {
-  AGG_TRADE_LIMITS,
-  DEFAULT_WEIGHT_LIMITS,
-  DEPTH_LIMITS,
-  HISTORICAL_TRADE_LIMITS,
-  KLINE_LIMITS,
-  MARKETS,
-  PATHS,
-  marketIntervals,
-  requestWeight,
-  requestWeightLimit,
-  type AggTrade,
-  type BinanceErrorBody,
-  type DepthSnapshot,
-  type RawTrade,
-  type Endpoint,
-  type ExchangeInfo,
-  type ExchangeSymbol,
-  type KlineRow,
-  type Market,
-  type RateLimit,
-  STREAM_LIMITS,
-  type StreamLimits,
-} from '@streamforge/core/contracts';
 export { scaledTime, systemTime, type TimeSource } from './time-source.ts';
 export { anchoredTime, exchangeTimeFromEnv, exchangeTimeOrigin } from './exchange-time.ts';
 export {

@@ -1,18 +1,13 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { StreamForgeError } from '@streamforge/core/errors';
-import {
-  BinanceRestClient,
-  scaledTime,
-  type AggTrade,
-  type BinanceRestClientOptions,
-  type KlineRow,
-} from '../src/index.ts';
+import type { AggTrade, KlineRow } from '@streamforge/core/contracts';
+import { BinanceRestClient, scaledTime, type BinanceRestClientOptions } from '../src/index.ts';
 import { startExchangeSimulator, type ExchangeSimulator, type ExchangeSimulatorOptions } from '@streamforge/simulator';
+import { listenForTest } from '@streamforge/testing';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/binance/klines/', import.meta.url));
 const NOW = Date.UTC(2024, 7, 1, 12, 0, 30);
@@ -157,17 +152,12 @@ test('transient failures give SF_DEPENDENCY_UNAVAILABLE after maxAttempts', asyn
 });
 
 test('a request that outlives timeoutMs is a transient failure', async (t) => {
-  const server = createServer(() => {}); // accepts, never answers
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+  const url = await listenForTest(
+    t,
+    createServer(() => {}), // accepts, never answers
   );
   const exchange = new BinanceRestClient({
-    baseUrls: { spot: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+    baseUrls: { spot: url },
     timeoutMs: 100,
     maxAttempts: 2,
     backoff: { baseMs: 1 },

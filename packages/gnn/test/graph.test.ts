@@ -50,40 +50,17 @@ test('edge weights enter A and the degrees', () => {
 });
 
 test('bad edges and weights are refused naming the entry', () => {
-  assert.throws(
-    () =>
-      normalizedAdjacency({
-        numNodes: 3,
-        edges: [
-          [0, 1],
-          [1, 1],
-        ],
-      }),
-    /edges\[1\]: self-loop on node 1/,
-  );
-  assert.throws(
-    () =>
-      normalizedAdjacency({
-        numNodes: 3,
-        edges: [
-          [0, 1],
-          [1, 0],
-        ],
-      }),
-    /edges\[1\]: duplicate edge between 1 and 0/,
-  );
-  assert.throws(
-    () => normalizedAdjacency({ numNodes: 3, edges: [[0, 3]] }),
-    /edges\[0\]: node 3 is not an integer in \[0, 2\]/,
-  );
-  assert.throws(
-    () => normalizedAdjacency({ numNodes: 3, edges: [[0, 1]], weights: [-0.4] }),
-    /weights\[0\]: must be a finite number > 0, got -0.4/,
-  );
-  assert.throws(
-    () => normalizedAdjacency({ numNodes: 3, edges: [[0, 1]], weights: [] }),
-    /weights: expected one weight per edge \(1\), got 0/,
-  );
+  // Edges as flat node pairs, so each case stays one line.
+  const edges = (...nodes: number[]) =>
+    Array.from({ length: nodes.length / 2 }, (_, i) => [nodes[2 * i]!, nodes[2 * i + 1]!] as [number, number]);
+  const refused: Array<[Pick<Parameters<typeof normalizedAdjacency>[0], 'edges' | 'weights'>, RegExp]> = [
+    [{ edges: edges(0, 1, 1, 1) }, /edges\[1\]: self-loop on node 1/],
+    [{ edges: edges(0, 1, 1, 0) }, /edges\[1\]: duplicate edge between 1 and 0/],
+    [{ edges: edges(0, 3) }, /edges\[0\]: node 3 is not an integer in \[0, 2\]/],
+    [{ edges: edges(0, 1), weights: [-0.4] }, /weights\[0\]: must be a finite number > 0, got -0.4/],
+    [{ edges: edges(0, 1), weights: [] }, /weights: expected one weight per edge \(1\), got 0/],
+  ];
+  for (const [graph, reason] of refused) assert.throws(() => normalizedAdjacency({ numNodes: 3, ...graph }), reason);
 });
 
 test('the receptive field of a node is its 1-hop (hidden) and 2-hop (input) neighbourhood', () => {

@@ -6,23 +6,13 @@ import { identityCsr } from '../src/sparse.ts';
 import { predictLogits, shouldStop, trainGcn, type EpochStats } from '../src/train.ts';
 import { argmaxRows } from '../src/loss.ts';
 import { defaultSplit } from '../src/split.ts';
-import { citeseerTask, karateTask, randomTask } from './fixtures.ts';
+import { citeseerTask, FOUR_COMMUNITIES, karateTask, randomTask } from './fixtures.ts';
 
 const PUBLISHED_CITESEER = 0.703; // Kipf & Welling 2017, Table 2 (mean of 100 runs)
 
 test('a GCN learns a planted partition with weak, noisy features to at least 95% test accuracy', () => {
   for (const seed of [1, 2, 3]) {
-    const task = plantedPartition({
-      communities: 4,
-      nodesPerCommunity: 50,
-      pIn: 0.2,
-      pOut: 0.01,
-      numFeatures: 8,
-      signal: 1,
-      trainPerClass: 5,
-      valPerClass: 10,
-      seed,
-    });
+    const task = plantedPartition({ ...FOUR_COMMUNITIES, seed });
     const gcn = trainGcn(task, { seed });
     assert.ok(gcn.evaluation.test.accuracy >= 0.95, `seed ${seed}: GCN test accuracy ${gcn.evaluation.test.accuracy}`);
     // The same network without edges (Â = I, an MLP) sees only the weak features.

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { sleep } from '@streamforge/core/retry';
+import { waitUntilReady } from './child-process.ts';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). */
 export async function freePort(): Promise<number> {
@@ -16,24 +16,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether something accepts TCP connections on host:port now. */
+export async function portOpen(host: string, port: number): Promise<boolean> {
+  const { connect } = await import('node:net');
+  return await new Promise<boolean>((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
 /** Resolves once something accepts TCP connections on host:port, or rejects at the deadline. */
 export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
-  const { connect } = await import('node:net');
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host, port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        resolve(false);
-      });
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
-    await sleep(100);
-  }
+  if ((await waitUntilReady(() => portOpen(host, port), { timeoutMs })) !== 'ready')
+    throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
 }

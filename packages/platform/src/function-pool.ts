@@ -4,11 +4,9 @@
  * more when the autoscaler asks, back to the minimum when it says so. An instance that
  * dies leaves the pool; the next request that needs one starts another.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@streamforge/core/telemetry';
-import { sleep } from '@streamforge/core/retry';
+import { type Child, httpProbe, spawnChild, waitUntilReady } from './child-process.ts';
 import { freePort } from './free-port.ts';
 
 export type InstanceState = 'starting' | 'ready' | 'draining';
@@ -74,18 +72,7 @@ export interface FunctionPool {
 
 interface Running {
   instance: Instance;
-  child: ChildProcess;
-  exited: Promise<void>;
-}
-
-async function probe(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/health/readiness`, { signal: AbortSignal.timeout(1_000) });
-    await response.body?.cancel();
-    return response.status === 200;
-  } catch {
-    return false;
-  }
+  child: Child;
 }
 
 export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
@@ -118,44 +105,43 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
     const port = await freePort();
     const id = `${options.name}-${++sequence}`;
     const url = `http://127.0.0.1:${port}`;
-    const fd = openSync(join(options.logsDir, `${options.name}.log`), 'a');
+    const logFile = join(options.logsDir, `${options.name}.log`);
     const started = performance.now();
-    const child = spawn(options.command, options.args, {
-      cwd: options.cwd,
-      env: { ...options.env, FUNC_PORT: String(port), FUNC_HOST: '127.0.0.1', K_SERVICE: options.name, POD_NAME: id },
-      stdio: ['ignore', fd, fd],
-    });
-    closeSync(fd);
     const instance: Instance = {
       id,
       name: options.name,
       url,
-      pid: child.pid,
+      pid: undefined,
       state: 'starting',
       startedAt: Date.now(),
       inFlight: 0,
     };
-    const exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
+    const child = spawnChild({
+      command: options.command,
+      args: options.args,
+      cwd: options.cwd,
+      env: { ...options.env, FUNC_PORT: String(port), FUNC_HOST: '127.0.0.1', K_SERVICE: options.name, POD_NAME: id },
+      logFile,
+      onExit: ({ code, signal }) => {
         running.delete(id);
         if (!stopping && instance.state !== 'draining')
           options.logger.warn({ function: options.name, instance: id, code, signal }, 'instance exited');
         options.onExit?.(instance, code, signal);
-        resolve();
-      });
+      },
     });
-    running.set(id, { instance, child, exited });
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
-    while (!(await probe(url))) {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`${id} exited during start; see ${join(options.logsDir, `${options.name}.log`)}`);
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(
-          `${id} was not ready after ${options.readyTimeoutMs ?? 30_000} ms; see ${join(options.logsDir, `${options.name}.log`)}`,
-        );
-      }
-      await sleep(5);
+    instance.pid = child.pid;
+    running.set(id, { instance, child });
+    const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+    // Polled every 5 ms: the cold start it measures is a few hundred.
+    const ready = await waitUntilReady(httpProbe(`${url}/health/readiness`), {
+      timeoutMs: readyTimeoutMs,
+      poll: { baseMs: 5, maxMs: 5, jitter: 0 },
+      gaveUp: child.hasExited,
+    });
+    if (ready === 'exited') throw new Error(`${id} exited during start; see ${logFile}`);
+    if (ready === 'timeout') {
+      void child.kill();
+      throw new Error(`${id} was not ready after ${readyTimeoutMs} ms; see ${logFile}`);
     }
     instance.state = 'ready';
     wake();
@@ -171,10 +157,7 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
   async function drain(entry: Running): Promise<void> {
     entry.instance.state = 'draining';
     // SIGTERM: the runtime stops taking requests and lets those in flight finish.
-    entry.child.kill('SIGTERM');
-    const timer = setTimeout(() => entry.child.kill('SIGKILL'), 30_000);
-    await entry.exited;
-    clearTimeout(timer);
+    await entry.child.stop(30_000);
   }
 
   const live = () => [...running.values()].filter((r) => r.instance.state !== 'draining');
@@ -246,7 +229,7 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
       const entry = running.get(instance.id);
       if (!entry) return;
       entry.instance.state = 'draining';
-      entry.child.kill('SIGKILL');
+      void entry.child.kill();
     },
 
     async stopAll() {

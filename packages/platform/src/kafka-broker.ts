@@ -3,12 +3,12 @@
  * jars that scripts/setup-kafka.sh fetched from Maven Central. Used by `streamforge up` and by
  * the test run; a restart on the same data folder keeps its ports, topics and offsets.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPort } from './free-port.ts';
+import { type Child, spawnChild, waitUntilReady } from './child-process.ts';
+import { freePort, portOpen } from './free-port.ts';
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const DEFAULT_KAFKA_LIBS = join(PROJECT_ROOT, '.cache', 'kafka', 'libs');
@@ -90,13 +90,11 @@ const LOG4J = (logFile: string): string =>
   ].join('\n');
 
 async function runJava(args: string[], logFd: number): Promise<void> {
-  await new Promise<void>((resolvePromise, reject) => {
-    const child = spawn('java', args, { stdio: ['ignore', logFd, logFd] });
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolvePromise() : reject(new Error(`java ${args.at(-1)} exited with ${code}`)),
-    );
-  });
+  const child = spawnChild({ command: 'java', args, logFile: logFd });
+  // No java on the PATH is an error event, never an exit.
+  const failed = new Promise<never>((_, reject) => child.process.once('error', reject));
+  const { code } = await Promise.race([child.exited, failed]);
+  if (code !== 0) throw new Error(`java ${args.at(-1)} exited with ${code}`);
 }
 
 /** A Kafka cluster id (16 random bytes, base64url); never starting with `-`, which the format tool would take for an option. */
@@ -141,7 +139,7 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     '-cp',
     classpath,
   ];
-  let child: ReturnType<typeof spawn>;
+  let child: Child;
   try {
     if (!existsSync(join(dataDir, 'logs', 'meta.properties'))) {
       await runJava(
@@ -149,42 +147,34 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
         logFd,
       );
     }
-    child = spawn('java', [...jvm, 'kafka.Kafka', propsPath], { stdio: ['ignore', logFd, logFd] });
+    child = spawnChild({ command: 'java', args: [...jvm, 'kafka.Kafka', propsPath], logFile: logFd });
   } finally {
     closeSync(logFd); // the children hold their own copies
   }
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  let alive = true;
-  void exited.then(() => {
-    alive = false;
-  });
 
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
-  try {
-    await Promise.race([
-      waitForPort('127.0.0.1', state.port, readyTimeoutMs),
-      exited.then((code) => {
-        throw new Error(`Kafka broker exited with ${code} during start; see ${join(dataDir, 'stdout.log')}`);
-      }),
-    ]);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
+  const ready = await waitUntilReady(() => portOpen('127.0.0.1', state.port), {
+    timeoutMs: readyTimeoutMs,
+    gaveUp: child.hasExited,
+  });
+  if (ready === 'exited') {
+    const { code } = await child.exited;
+    throw new Error(`Kafka broker exited with ${code} during start; see ${join(dataDir, 'stdout.log')}`);
   }
-
-  const stopWith = async (signal: NodeJS.Signals, graceMs: number): Promise<void> => {
-    if (!alive) return;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-  };
+  if (ready === 'timeout') {
+    void child.kill();
+    throw new Error(`nothing listens on 127.0.0.1:${state.port} after ${readyTimeoutMs} ms`);
+  }
 
   return {
     brokers: `127.0.0.1:${options.advertisedPort ?? state.port}`,
     pid: child.pid ?? -1,
     dataDir,
-    stop: (graceMs = 15_000) => stopWith('SIGTERM', graceMs),
-    kill: () => stopWith('SIGKILL', 0),
+    stop: async (graceMs = 15_000) => {
+      await child.stop(graceMs);
+    },
+    kill: async () => {
+      await child.kill();
+    },
   };
 }

@@ -13,11 +13,10 @@
  * owner is gone. Only when the stack itself goes down (`streamforge down`) does `close()`
  * stop the Jobs, so nothing outlives the stack.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@streamforge/core/telemetry';
-import { backoffDelay, sleep } from '@streamforge/core/retry';
+import { backoffDelay } from '@streamforge/core/retry';
 import {
   JOB_TEMPLATE,
   failJobExitCodes,
@@ -30,6 +29,7 @@ import {
   type JobStatus,
 } from '@streamforge/core/jobs';
 import { jobEnvOf, type LiveJobSpec } from '@streamforge/core/requests';
+import { type Child, spawnChild, stopPid } from './child-process.ts';
 import { PROJECT_ROOT } from './kafka-broker.ts';
 import { isAlive, readStackState } from './stack-state.ts';
 
@@ -66,7 +66,7 @@ interface LocalJob {
   name: string;
   spec: LiveJobSpec;
   /** Our own process (we started it); otherwise the Job is followed by its file's pid. */
-  child?: ChildProcess;
+  child?: Child;
   pid?: number;
   failures: number;
   state: 'running' | 'succeeded' | 'failed';
@@ -125,13 +125,8 @@ export class LocalJobLauncher implements JobLauncher {
     const grace = (this.#template.spec.template.spec.terminationGracePeriodSeconds as number | undefined) ?? 30;
     const pid = job.pid;
     if (job.state === 'running' && pid !== undefined && isAlive(pid)) {
-      process.kill(pid, 'SIGTERM');
-      const timer = setTimeout(() => {
-        if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-      }, grace * 1000);
-      if (job.child) await job.exited;
-      else while (isAlive(pid)) await sleep(50); // not our child: no exit event
-      clearTimeout(timer);
+      // A Job adopted from its file is not our child: no exit event, so stopPid watches its pid.
+      await stopPid(pid, grace * 1000, job.child ? job.exited : undefined);
     }
     this.#jobs.delete(queueId);
     rmSync(this.#file(job.name), { force: true });
@@ -193,13 +188,14 @@ export class LocalJobLauncher implements JobLauncher {
       // Several Jobs share this machine: each takes a free port for its metrics.
       LOADER_WS_METRICS_PORT: '0',
     };
-    const log = openSync(join(this.#logsDir, `${job.name}.log`), 'a');
-    const child = spawn(process.execPath, [this.#options.entry ?? LOADER_WS_ENTRY], {
+    const child = spawnChild({
+      command: process.execPath,
+      args: [this.#options.entry ?? LOADER_WS_ENTRY],
       cwd: PROJECT_ROOT,
       env,
-      stdio: ['ignore', log, log],
+      logFile: join(this.#logsDir, `${job.name}.log`),
+      onExit: ({ code, signal }) => this.#exited(job, child, code, signal),
     });
-    closeSync(log);
     job.child = child;
     job.pid = child.pid;
     const file: JobFile = {
@@ -210,15 +206,10 @@ export class LocalJobLauncher implements JobLauncher {
       failures: job.failures,
     };
     writeFileSync(this.#file(job.name), JSON.stringify(file));
-    job.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        resolve();
-        this.#exited(job, child, code, signal);
-      });
-    });
+    job.exited = child.exited.then(() => undefined);
   }
 
-  #exited(job: LocalJob, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  #exited(job: LocalJob, child: Child, code: number | null, signal: NodeJS.Signals | null): void {
     if (job.child !== child || job.stopping) return;
     if (code === 0) return this.#end(job, 'succeeded', 'the Job completed');
     const what = code === null ? `killed by ${signal}` : `exit code ${code}`;

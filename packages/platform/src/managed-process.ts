@@ -3,10 +3,9 @@
  * output to a log file, readiness by an HTTP probe, a restart with backoff when it dies
  * unexpectedly, SIGTERM then SIGKILL on stop.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
 import type { Logger } from '@streamforge/core/telemetry';
-import { backoffDelay, sleep } from '@streamforge/core/retry';
+import { backoffDelay } from '@streamforge/core/retry';
+import { type Child, httpProbe, spawnChild, waitUntilReady } from './child-process.ts';
 
 export interface ManagedProcessOptions {
   name: string;
@@ -36,71 +35,45 @@ export interface ManagedProcess {
   kill(): Promise<void>;
 }
 
-async function probe(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-    await response.body?.cancel();
-    return response.status === 200;
-  } catch {
-    return false;
-  }
-}
-
 export function createManagedProcess(options: ManagedProcessOptions): ManagedProcess {
-  let child: ChildProcess | undefined;
+  let child: Child | undefined;
   let stopping = false;
   let restartCount = 0;
-  let exited: Promise<void> = Promise.resolve();
 
-  const launch = (): ChildProcess => {
-    const fd = openSync(options.logFile, 'a');
-    const proc = spawn(options.command, options.args, {
+  const launch = (): Child => {
+    const proc = spawnChild({
+      command: options.command,
+      args: options.args,
       cwd: options.cwd,
       env: options.env,
-      stdio: ['ignore', fd, fd],
-    });
-    closeSync(fd);
-    options.onSpawn?.(proc.pid);
-    exited = new Promise((resolve) => {
-      proc.once('exit', (code, signal) => {
+      logFile: options.logFile,
+      onExit: ({ code, signal }) => {
         options.onExit?.(code, signal);
-        if (!stopping && options.restart !== false) {
-          restartCount++;
-          const delay = backoffDelay({ baseMs: 1_000, maxMs: 30_000 }, restartCount);
-          options.logger.warn(
-            { process: options.name, code, signal, restartInMs: delay, log: options.logFile },
-            'process exited; restarting',
-          );
-          setTimeout(() => {
-            if (!stopping) child = launch();
-          }, delay).unref();
-        }
-        resolve();
-      });
+        if (stopping || options.restart === false) return;
+        restartCount++;
+        const delay = backoffDelay({ baseMs: 1_000, maxMs: 30_000 }, restartCount);
+        options.logger.warn(
+          { process: options.name, code, signal, restartInMs: delay, log: options.logFile },
+          'process exited; restarting',
+        );
+        setTimeout(() => {
+          if (!stopping) child = launch();
+        }, delay).unref();
+      },
     });
+    options.onSpawn?.(proc.pid);
     return proc;
   };
 
   const waitReady = async (): Promise<void> => {
     if (!options.readinessUrl) return;
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
-    while (Date.now() < deadline) {
+    const ready = await waitUntilReady(httpProbe(options.readinessUrl), {
+      timeoutMs: options.readyTimeoutMs ?? 30_000,
       // Without restarts, an exit is final: say so now rather than at the deadline.
-      if (options.restart === false && child?.exitCode !== null && child?.exitCode !== undefined) break;
-      if (await probe(options.readinessUrl)) return;
-      await sleep(100);
-    }
-    throw new Error(`${options.name} did not become ready at ${options.readinessUrl}; see ${options.logFile}`);
-  };
-
-  const signal = async (sig: NodeJS.Signals, graceMs: number): Promise<void> => {
-    stopping = true;
-    const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    proc.kill(sig);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+      gaveUp: () => options.restart === false && child?.hasExited() === true,
+    });
+    if (ready !== 'ready')
+      throw new Error(`${options.name} did not become ready at ${options.readinessUrl}; see ${options.logFile}`);
   };
 
   return {
@@ -112,7 +85,13 @@ export function createManagedProcess(options: ManagedProcessOptions): ManagedPro
       child = launch();
       await waitReady();
     },
-    stop: (graceMs = 15_000) => signal('SIGTERM', graceMs),
-    kill: () => signal('SIGKILL', 0),
+    async stop(graceMs = 15_000) {
+      stopping = true;
+      await child?.stop(graceMs);
+    },
+    async kill() {
+      stopping = true;
+      await child?.kill();
+    },
   };
 }

@@ -57,12 +57,4 @@ export function writeStackState(dir: string, state: StackState): void {
   renameSync(tmp, statePath(dir));
 }
 
-export function isAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isAlive } from './child-process.ts';

@@ -4,7 +4,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEventProducer } from '@streamforge/core/bus';
@@ -16,6 +16,7 @@ import { createFunctionPool, type FunctionPool } from '../src/function-pool.ts';
 import { PROJECT_ROOT } from '../src/kafka-broker.ts';
 import { loadKafkaSinks, loadKafkaSources } from '../src/manifests.ts';
 import { createTestTopic, startRecordingSink, testKafka, uniqueName, waitFor } from '@streamforge/testing';
+import { writeSourceManifest } from './source-manifests.ts';
 
 const logger = createLogger({ service: 'platform-test', level: 'warn' });
 const RECORDER = new URL('./fixtures/recorder-function.ts', import.meta.url).pathname;
@@ -37,24 +38,14 @@ async function setup(t: TestContext, annotations: string, delayMs = 0, partition
     logger,
   });
   const activator = await startActivator(pool, { logger });
-  writeFileSync(
-    join(dir, 'source.yaml'),
-    `
-apiVersion: sources.knative.dev/v1
-kind: KafkaSource
-metadata:
-  name: scale-source
-  annotations: { ${annotations} }
-spec:
-  bootstrapServers: [unused:9092]
-  topics: [${topic}]
-  consumerGroup: ${uniqueName('scale-group')}
-  initialOffset: earliest
-  ordering: ordered
-  delivery: { retry: 10, backoffPolicy: exponential, backoffDelay: PT0.1S }
-  sink: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: recorder } }
-`,
-  );
+  writeSourceManifest(dir, {
+    name: 'scale-source',
+    annotations,
+    topic,
+    groupId: uniqueName('scale-group'),
+    delivery: '{ retry: 10, backoffPolicy: exponential, backoffDelay: PT0.1S }',
+    sink: 'recorder',
+  });
   const sources = loadKafkaSources(dir);
   const producer = await createEventProducer(kafka, { topicPrefix: '' });
   const dispatcher = createDispatcher({

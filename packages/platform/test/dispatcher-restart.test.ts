@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEventProducer } from '@streamforge/core/bus';
@@ -12,6 +12,7 @@ import {
   uniqueName,
   waitFor,
 } from '@streamforge/testing';
+import { writeSourceManifest } from './source-manifests.ts';
 
 const DISPATCHER = new URL('../src/dispatcher-main.ts', import.meta.url).pathname;
 
@@ -25,22 +26,13 @@ test('the dispatcher killed mid-stream and restarted delivers every record at le
     await sink.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  writeFileSync(
-    join(dir, 'source.yaml'),
-    `
-apiVersion: sources.knative.dev/v1
-kind: KafkaSource
-metadata: { name: restart-source }
-spec:
-  bootstrapServers: [unused:9092]
-  topics: [${topic}]
-  consumerGroup: ${uniqueName('group')}
-  initialOffset: earliest
-  ordering: ordered
-  delivery: { retry: 3, backoffDelay: PT0.05S }
-  sink: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: recorder } }
-`,
-  );
+  writeSourceManifest(dir, {
+    name: 'restart-source',
+    topic,
+    groupId: uniqueName('group'),
+    delivery: '{ retry: 3, backoffDelay: PT0.05S }',
+    sink: 'recorder',
+  });
   const args = ['--sources', dir, '--sink', `recorder=${sink.url}`];
   const env = { KAFKA_TOPIC_PREFIX: '', LOG_LEVEL: 'warn' };
 

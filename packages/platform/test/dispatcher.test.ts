@@ -1,16 +1,15 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BusConnection } from '@streamforge/core/bus';
 import { decodeRecord, encodeEvent } from '@streamforge/core/bus';
-import { createEventProducer, type EventProducer } from '@streamforge/core/bus';
+import type { EventProducer } from '@streamforge/core/bus';
 import { createLogger } from '@streamforge/core/telemetry';
 import { StreamForgeError } from '@streamforge/core/errors';
 import { serveFunction } from '@streamforge/core/runtime';
-import { createDispatcher } from '../src/dispatcher.ts';
-import { loadKafkaSinks, loadKafkaSources } from '../src/manifests.ts';
+import { startTestDispatcher, writeSourceManifest } from './source-manifests.ts';
 import {
   createTestTopic,
   readTopic,
@@ -47,42 +46,22 @@ async function startSource(
   const sink = await startRecordingSink(respond);
   const groupId = uniqueName('group');
   const dir = mkdtempSync(join(tmpdir(), 'sf-sources-'));
-  writeFileSync(
-    join(dir, 'source.yaml'),
-    `
-apiVersion: sources.knative.dev/v1
-kind: KafkaSource
-metadata: { name: test-source }
-spec:
-  bootstrapServers: [unused:9092]
-  topics: [${topic}]
-  consumerGroup: ${groupId}
-  initialOffset: earliest
-  ordering: ${options.ordering ?? 'ordered'}
-  delivery: ${delivery}
-  sink: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: recorder } }
----
-apiVersion: eventing.knative.dev/v1alpha1
-kind: KafkaSink
-metadata: { name: test-dlq }
-spec: { topic: ${deadLetterTopic}, bootstrapServers: [unused:9092], contentMode: binary }
-`,
-  );
-  const producer = await createEventProducer(kafka, { topicPrefix: '' });
-  const dispatcher = createDispatcher({
-    connection: kafka,
-    sources: loadKafkaSources(dir),
-    kafkaSinks: loadKafkaSinks(dir),
-    producer,
+  writeSourceManifest(dir, {
+    name: 'test-source',
+    topic,
+    groupId,
+    ordering: options.ordering ?? 'ordered',
+    delivery,
+    sink: 'recorder',
+    deadLetter: { name: 'test-dlq', topic: deadLetterTopic },
+  });
+  const producer = await startTestDispatcher(t, {
+    kafka,
+    dir,
     logger,
-    prefix: '',
     resolveSink: async () => options.sinkUrl ?? sink.url,
   });
-  await dispatcher.start();
-  await dispatcher.ready();
   t.after(async () => {
-    await dispatcher.stop();
-    await producer.disconnect();
     await sink.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -9,13 +9,14 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEventProducer, encodeEvent, headersToStrings, type EventProducer } from '@streamforge/core/bus';
+import { encodeEvent, headersToStrings, type EventProducer } from '@streamforge/core/bus';
 import { createLogger } from '@streamforge/core/telemetry';
 import {
   createTestTopic,
+  listenForTest,
   readTopic,
   testKafka,
   topicMessageCount,
@@ -23,8 +24,7 @@ import {
   waitFor,
   waitForGroupCaughtUp,
 } from '@streamforge/testing';
-import { createDispatcher } from '../src/dispatcher.ts';
-import { loadKafkaSinks, loadKafkaSources } from '../src/manifests.ts';
+import { startTestDispatcher, writeSourceManifest } from './source-manifests.ts';
 
 const logger = createLogger({ service: 'http-delivery-test', level: 'silent' });
 
@@ -59,15 +59,7 @@ async function startSink(
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, received };
+  return { url: `${await listenForTest(t, server)}/`, received };
 }
 
 interface Source {
@@ -87,42 +79,21 @@ async function startSource(t: TestContext, sinkUrl: string, timeout = 'PT5S'): P
   const groupId = uniqueName('delivery-group');
   const dir = mkdtempSync(join(tmpdir(), 'sf-delivery-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(
-    join(dir, 'source.yaml'),
-    `
-apiVersion: sources.knative.dev/v1
-kind: KafkaSource
-metadata: { name: delivery-source }
-spec:
-  bootstrapServers: [unused:9092]
-  topics: [${topic}]
-  consumerGroup: ${groupId}
-  initialOffset: earliest
-  ordering: ordered
-  delivery: { retry: 0, timeout: ${timeout}, deadLetterSink: { ref: { apiVersion: eventing.knative.dev/v1alpha1, kind: KafkaSink, name: delivery-dlq } } }
-  sink: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: sink } }
----
-apiVersion: eventing.knative.dev/v1alpha1
-kind: KafkaSink
-metadata: { name: delivery-dlq }
-spec: { topic: ${deadLetterTopic}, bootstrapServers: [unused:9092], contentMode: binary }
-`,
-  );
-  const producer = await createEventProducer(kafka, { topicPrefix: '' });
-  t.after(() => producer.disconnect());
-  const dispatcher = createDispatcher({
-    connection: kafka,
-    sources: loadKafkaSources(dir),
-    kafkaSinks: loadKafkaSinks(dir),
-    producer,
+  writeSourceManifest(dir, {
+    name: 'delivery-source',
+    topic,
+    groupId,
+    delivery: `{ retry: 0, timeout: ${timeout}, deadLetterSink: { ref: { apiVersion: eventing.knative.dev/v1alpha1, kind: KafkaSink, name: delivery-dlq } } }`,
+    sink: 'sink',
+    deadLetter: { name: 'delivery-dlq', topic: deadLetterTopic },
+  });
+  const producer = await startTestDispatcher(t, {
+    kafka,
+    dir,
     logger,
-    prefix: '',
     namespace: 'streamforge',
     resolveSink: async () => sinkUrl,
   });
-  await dispatcher.start();
-  await dispatcher.ready();
-  t.after(() => dispatcher.stop());
   return {
     producer,
     topic,
@@ -162,7 +133,7 @@ test('a CloudEvent record is POSTed in binary mode: each ce_ header a ce- header
   assert.equal(request!.headers['ce-subject'], 'wf-btcusdt-test-1');
   assert.equal(request!.headers['ce-time'], '2022-09-07T00:00:00.000Z');
   assert.equal(request!.headers['ce-partitionkey'], 'BTCUSDT:0');
-  // Header values are visible ASCII: anything else is percent-encoded (CloudEvents HTTP binding §3.1.3.2).
+  // Header values are visible ASCII: anything else is percent-encoded, as the CloudEvents HTTP binding requires.
   assert.equal(request!.headers['ce-streamforgenote'], 'prix%20en%20%E2%82%AC');
   assert.equal(request!.headers['ce-datacontenttype'], undefined, 'the data content type travels as content-type');
   assert.equal(request!.headers['content-type'], 'application/json');

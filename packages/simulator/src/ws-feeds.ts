@@ -32,20 +32,30 @@ export interface FeedContext {
   books: DepthBooks;
 }
 
+/** What every feed keeps: the stream it serves and the market data it reads. */
+abstract class FeedBase implements Feed {
+  readonly spec: StreamSpec;
+  protected readonly ctx: FeedContext;
+
+  constructor(ctx: FeedContext, spec: StreamSpec) {
+    this.spec = spec;
+    this.ctx = ctx;
+  }
+
+  abstract advance(now: number): Promise<FeedMessage[]>;
+}
+
 /** At most this many aggregate trades per feed per pump; the rest follow on the next one. */
 const TRADES_PER_ADVANCE = 5_000;
 
-class KlineFeed implements Feed {
-  readonly spec: StreamSpec;
-  readonly #ctx: FeedContext;
+class KlineFeed extends FeedBase {
   readonly #interval: Interval;
   readonly #updateMs: number;
   #openTime: number;
   #nextUpdateAt: number;
 
   constructor(ctx: FeedContext, spec: StreamSpec, now: number) {
-    this.spec = spec;
-    this.#ctx = ctx;
+    super(ctx, spec);
     this.#interval = spec.interval!;
     this.#updateMs = klineUpdateMs(ctx.market, this.#interval);
     this.#openTime = candleOpenTime(this.#interval, now);
@@ -75,7 +85,7 @@ class KlineFeed implements Feed {
   }
 
   async #message(openTime: number, at: number, closed: boolean): Promise<FeedMessage | undefined> {
-    const { market, data } = this.#ctx;
+    const { market, data } = this.ctx;
     const symbol = this.spec.symbol;
     const row = (
       await data.klines(market, symbol, this.#interval, { startTime: openTime, endTime: openTime, limit: 1 }, at)
@@ -90,19 +100,16 @@ class KlineFeed implements Feed {
 }
 
 /** aggTrade (one message per aggregate trade) or trade (one per raw trade inside it), spot and USD-M. */
-class TradeFeed implements Feed {
-  readonly spec: StreamSpec;
-  readonly #ctx: FeedContext;
+class TradeFeed extends FeedBase {
   #lastAgg: number;
 
   constructor(ctx: FeedContext, spec: StreamSpec, now: number) {
-    this.spec = spec;
-    this.#ctx = ctx;
+    super(ctx, spec);
     this.#lastAgg = ctx.data.aggTrades(ctx.market, spec.symbol, { limit: 1 }, now)[0]?.a ?? -1;
   }
 
   async advance(now: number): Promise<FeedMessage[]> {
-    const { market, data } = this.#ctx;
+    const { market, data } = this.ctx;
     const symbol = this.spec.symbol;
     const spot = market === 'spot';
     const out: FeedMessage[] = [];
@@ -133,23 +140,20 @@ class TradeFeed implements Feed {
 }
 
 /** Diff depth: the book's updates merged per `speedMs` period, with U/u (and pu on USD-M). */
-class DepthFeed implements Feed {
-  readonly spec: StreamSpec;
-  readonly #ctx: FeedContext;
+class DepthFeed extends FeedBase {
   readonly #speed: number;
   #lastU: number;
   #nextAt: number;
 
   constructor(ctx: FeedContext, spec: StreamSpec, now: number) {
-    this.spec = spec;
-    this.#ctx = ctx;
+    super(ctx, spec);
     this.#speed = spec.speedMs!;
     this.#lastU = ctx.books.lastUpdateId(ctx.market, spec.symbol, now);
     this.#nextAt = (Math.floor(now / this.#speed) + 1) * this.#speed;
   }
 
   async advance(now: number): Promise<FeedMessage[]> {
-    const { market, books } = this.#ctx;
+    const { market, books } = this.ctx;
     const out: FeedMessage[] = [];
     if (this.#nextAt > now) return out;
     const updates = books.updatesAfter(market, this.spec.symbol, this.#lastU, now);
@@ -174,7 +178,7 @@ class DepthFeed implements Feed {
     const levels = (side: Map<string, string>) => JSON.stringify([...side]);
     const symbol = this.spec.symbol;
     const raw =
-      this.#ctx.market === 'spot'
+      this.ctx.market === 'spot'
         ? `{"e":"depthUpdate","E":${at},"s":"${symbol}","U":${first.U},"u":${last.u},"b":${levels(bids)},"a":${levels(asks)}}`
         : `{"e":"depthUpdate","E":${at},"T":${last.E},"s":"${symbol}","U":${first.U},"u":${last.u},"pu":${this.#lastU},"b":${levels(bids)},"a":${levels(asks)}}`;
     this.#lastU = last.u;
@@ -183,20 +187,17 @@ class DepthFeed implements Feed {
 }
 
 /** Best bid/ask whenever it changes (spot without `e`/`E`, USD-M with them). */
-class BookTickerFeed implements Feed {
-  readonly spec: StreamSpec;
-  readonly #ctx: FeedContext;
+class BookTickerFeed extends FeedBase {
   #lastU: number;
   #last = '';
 
   constructor(ctx: FeedContext, spec: StreamSpec, now: number) {
-    this.spec = spec;
-    this.#ctx = ctx;
+    super(ctx, spec);
     this.#lastU = ctx.books.lastUpdateId(ctx.market, spec.symbol, now);
   }
 
   async advance(now: number): Promise<FeedMessage[]> {
-    const { market, books } = this.#ctx;
+    const { market, books } = this.ctx;
     const symbol = this.spec.symbol;
     const out: FeedMessage[] = [];
     for (const update of books.updatesAfter(market, symbol, this.#lastU, now)) {

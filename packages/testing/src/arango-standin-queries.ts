@@ -33,6 +33,14 @@ const unset = (doc: Doc): Doc => {
 const cmp = (a: unknown, b: unknown): number =>
   (a as number | string) < (b as number | string) ? -1 : (a as number | string) > (b as number | string) ? 1 : 0;
 const all = (ctx: QueryContext, collection: string): Doc[] => [...ctx.docs(collection)!.values()];
+/** `SORT d.<first>, d.<second>`: both ascending. */
+const ascendingBy =
+  (first: string, second: string) =>
+  (a: Doc, b: Doc): number =>
+    cmp(a[first], b[first]) || cmp(a[second], b[second]);
+/** The keyset condition of a page: `doc` comes after (at, atId) in (time, id) order. */
+const comesAfter = (doc: Doc, time: string, id: string, at: unknown, atId: unknown): boolean =>
+  cmp(doc[time], at) > 0 || (cmp(doc[time], at) === 0 && cmp(doc[id], atId) > 0);
 const limited = <T>(items: T[], limit: unknown): T[] => items.slice(0, Number(limit));
 const without = (doc: Doc, ...fields: string[]): Doc =>
   Object.fromEntries(Object.entries(doc).filter(([k]) => !fields.includes(k)));
@@ -94,7 +102,7 @@ RETURN { pagesDone: LENGTH(done), pagesTotal: MAX(parts[*].pages), recordsWritte
       limited(
         all(ctx, 'rejected_records')
           .filter((r) => r.queue_id === bind.queue_id)
-          .sort((a, b) => cmp(a.rejected_at, b.rejected_at) || cmp(a.position, b.position)),
+          .sort(ascendingBy('rejected_at', 'position')),
         bind.limit,
       ).map((r) => ({
         collection: r.collection,
@@ -150,12 +158,9 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
       limited(
         all(ctx, 'workflow_events')
           .filter(
-            (e) =>
-              e.queue_id === bind.queue_id &&
-              (cmp(e.received_at, bind.after) > 0 ||
-                (cmp(e.received_at, bind.after) === 0 && cmp(e.event_id, bind.after_id) > 0)),
+            (e) => e.queue_id === bind.queue_id && comesAfter(e, 'received_at', 'event_id', bind.after, bind.after_id),
           )
-          .sort((a, b) => cmp(a.received_at, b.received_at) || cmp(a.event_id, b.event_id)),
+          .sort(ascendingBy('received_at', 'event_id')),
         bind.limit,
       ).map((e) => ({ queue_id: e.queue_id, event_id: e.event_id, received_at: e.received_at, event: e.event })),
   },
@@ -172,10 +177,9 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
           .filter(
             (d) =>
               (bind.queue_id === null || d.queue_id === bind.queue_id) &&
-              (cmp(d.dead_lettered_at, bind.after) > 0 ||
-                (cmp(d.dead_lettered_at, bind.after) === 0 && cmp(d.id, bind.after_id) > 0)),
+              comesAfter(d, 'dead_lettered_at', 'id', bind.after, bind.after_id),
           )
-          .sort((a, b) => cmp(a.dead_lettered_at, b.dead_lettered_at) || cmp(a.id, b.id)),
+          .sort(ascendingBy('dead_lettered_at', 'id')),
         bind.limit,
       ).map(unset),
   },
@@ -192,9 +196,7 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
       return [...byService.entries()]
         .sort(([a], [b]) => cmp(a, b))
         .map(([service, letters]) => {
-          const latest = [...letters]
-            .sort((a, b) => cmp(a.dead_lettered_at, b.dead_lettered_at) || cmp(a.id, b.id))
-            .at(-1)!;
+          const latest = [...letters].sort(ascendingBy('dead_lettered_at', 'id')).at(-1)!;
           return {
             service,
             total: letters.length,
@@ -240,7 +242,7 @@ ${byStatus ? '  FILTER w.status == @status\n' : ''}  FILTER w.created_at < @befo
     run: (bind, ctx) =>
       all(ctx, String(bind['@collection']))
         .filter((v) => bind.window === null || v.window === bind.window)
-        .sort((a, b) => cmp(a.window, b.window) || cmp(a.symbol, b.symbol))
+        .sort(ascendingBy('window', 'symbol'))
         .map(unset),
   },
   {

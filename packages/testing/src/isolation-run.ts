@@ -82,7 +82,8 @@ const plannedPages = (w: WorkflowView) =>
   w.stored?.pages_total ??
   0;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const median = (xs: number[]) => {
+/** The middle value, or the mean of the two middle ones; what the isolation figures report. */
+export const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { childOf } from '@streamforge/platform';
 
 export interface NodeProcess {
   child: ChildProcess;
@@ -24,7 +25,8 @@ export function startNodeProcess(file: string, args: string[] = [], env: NodeJS.
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const followed = childOf(child);
+  const exited = followed.exited.then(({ code }) => code);
   const announced = new Promise<Record<string, unknown>>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
@@ -43,20 +45,12 @@ export function startNodeProcess(file: string, args: string[] = [], env: NodeJS.
   child.stderr!.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const signalAndWait = async (signal: NodeJS.Signals, graceMs: number) => {
-    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
-  };
   return {
     child,
     announced,
     output: () => output,
     exited,
-    stop: (graceMs = 10_000) => signalAndWait('SIGTERM', graceMs),
-    kill: () => signalAndWait('SIGKILL', 0),
+    stop: async (graceMs = 10_000) => (await followed.stop(graceMs)).code,
+    kill: async () => (await followed.kill()).code,
   };
 }

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { PROJECT_ROOT } from '@streamforge/platform';
 import { readStackState, type StackState } from '@streamforge/platform';
 import { testBrokers } from './kafka.ts';
@@ -104,4 +105,29 @@ export function localJobPids(home: string): Map<string, number> {
     }
   }
   return out;
+}
+
+/**
+ * One stack for all the tests of a file, on the exchange simulator with no weight limit (the
+ * end-to-end tests measure StreamForge, not Binance's budget): started before the first test,
+ * taken down after the last; `started` and `stopping` set up and close what the file adds to it
+ * (a producer on its topics). Returns the started stack; call it inside tests.
+ */
+export function simulatorStackForFile(
+  extraEnv: NodeJS.ProcessEnv = {},
+  hooks: { started?: (stack: TestStack) => Promise<void>; stopping?: () => Promise<void> } = {},
+): () => TestStack {
+  let stack: TestStack | undefined;
+  before(async () => {
+    stack = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', ...extraEnv });
+    await hooks.started?.(stack);
+  });
+  after(async () => {
+    await hooks.stopping?.();
+    await stack?.down();
+  });
+  return () => {
+    if (stack === undefined) throw new Error('the stack starts before the first test: use it inside a test');
+    return stack;
+  };
 }

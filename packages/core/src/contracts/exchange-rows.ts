@@ -17,8 +17,8 @@ export interface ExpandedRows {
   invalid: Array<{ row: unknown; reason: string }>;
 }
 
-// Binance's kline row: numbers for times and trade count, strings for prices and volumes.
-const KLINE_TYPES = [
+/** Binance's kline row, field by field: numbers for times and trade count, strings for prices and volumes (the 12th, "ignore", is not read). */
+export const KLINE_FIELD_TYPES = [
   'number',
   'string',
   'string',
@@ -34,10 +34,11 @@ const KLINE_TYPES = [
 
 function klineRowProblem(row: unknown): string | undefined {
   if (!Array.isArray(row)) return 'a kline row must be an array';
-  if (row.length < KLINE_TYPES.length) return `a kline row has ${KLINE_TYPES.length} or more fields, got ${row.length}`;
-  for (let i = 0; i < KLINE_TYPES.length; i++) {
-    if (typeof row[i] !== KLINE_TYPES[i])
-      return `kline field ${i} must be a ${KLINE_TYPES[i]}, got ${JSON.stringify(row[i])}`;
+  if (row.length < KLINE_FIELD_TYPES.length)
+    return `a kline row has ${KLINE_FIELD_TYPES.length} or more fields, got ${row.length}`;
+  for (let i = 0; i < KLINE_FIELD_TYPES.length; i++) {
+    if (typeof row[i] !== KLINE_FIELD_TYPES[i])
+      return `kline field ${i} must be a ${KLINE_FIELD_TYPES[i]}, got ${JSON.stringify(row[i])}`;
   }
   return undefined;
 }

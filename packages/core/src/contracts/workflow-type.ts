@@ -24,23 +24,9 @@ export const SERVICES = [
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-/** The seed's target names, accepted on input and mapped to today's services. */
-export const SEED_TARGET_ALIASES: Record<string, ServiceName> = {
-  'loader-producer': 'loader-api',
-  'loader-api-candles': 'loader-api',
-  'loader-api-trades': 'loader-api',
-  'loader-ws-candles': 'loader-ws',
-  'loader-ws-trades': 'loader-ws',
-  'loader-ws-orderbook': 'loader-ws',
-  'arango-candles': 'arango-connector',
-  'arango-trades': 'arango-connector',
-  'arango-orderbook': 'arango-connector',
-  graph_build: 'graph-builder',
-};
-
+/** The service a command's `target` names; undefined for a name no service has. */
 export function serviceOf(target: string): ServiceName | undefined {
-  if ((SERVICES as readonly string[]).includes(target)) return target as ServiceName;
-  return SEED_TARGET_ALIASES[target];
+  return (SERVICES as readonly string[]).includes(target) ? (target as ServiceName) : undefined;
 }
 
 export type WorkflowType =

@@ -27,7 +27,7 @@ import {
   type StartCommand,
   type TimeRange,
 } from '../contracts/index.ts';
-import { StreamForgeError } from '../errors.ts';
+import { invalidField } from './field-refusal.ts';
 import { GRAPH_ID_MAX_LENGTH } from '../store/graph-checks.ts';
 
 export type EdgePolicy = { method: 'top_k'; k: number } | { method: 'threshold'; min_abs_correlation: number };
@@ -119,21 +119,15 @@ const PARAM_NAMES = [
   'collections',
 ] as const;
 
-function invalid(field: string, reason: string): StreamForgeError {
-  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, {
-    details: { errors: [{ field, reason }] },
-  });
-}
-
 export function parseGraphRequest(command: StartCommand): GraphRequest {
   const params = paramsContract.parse(
     Object.fromEntries(PARAM_NAMES.filter((name) => command[name] !== undefined).map((name) => [name, command[name]])),
   );
   const symbols = command.symbols ?? [command.symbol];
   if (symbols.length < 2)
-    throw invalid('symbols', `a correlation graph needs at least 2 symbols, got ${symbols.length}`);
-  if (new Set(symbols).size !== symbols.length) throw invalid('symbols', 'lists a symbol twice');
-  if (command.time_range === undefined) throw invalid('time_range', 'is required for graph_correlation');
+    throw invalidField('symbols', `a correlation graph needs at least 2 symbols, got ${symbols.length}`);
+  if (new Set(symbols).size !== symbols.length) throw invalidField('symbols', 'lists a symbol twice');
+  if (command.time_range === undefined) throw invalidField('time_range', 'is required for graph_correlation');
   const range = parseTimeRange(command.time_range);
   const market = command.market ?? 'spot';
   const interval = params.interval ?? '1h';
@@ -142,18 +136,21 @@ export function parseGraphRequest(command: StartCommand): GraphRequest {
   const horizon = params.horizon ?? step;
   const minReturns = params.min_returns ?? Math.max(3, Math.ceil((window - 1) / 2));
   if (minReturns > window - 1)
-    throw invalid('min_returns', `${minReturns} is more than the ${window - 1} returns a window of ${window} bars has`);
+    throw invalidField(
+      'min_returns',
+      `${minReturns} is more than the ${window - 1} returns a window of ${window} bars has`,
+    );
   const graphId =
     command.collection_name ?? newWorkflowIds(symbols[0]!, command.type, range.startDate, { market }).collectionName;
   if (graphId.length > GRAPH_ID_MAX_LENGTH)
-    throw invalid('collection_name', `the graph id is at most ${GRAPH_ID_MAX_LENGTH} characters`);
+    throw invalidField('collection_name', `the graph id is at most ${GRAPH_ID_MAX_LENGTH} characters`);
 
   const named = params.collections;
   if (Array.isArray(named) && named.length !== symbols.length)
-    throw invalid('collections', `lists ${named.length} collections for ${symbols.length} symbols`);
+    throw invalidField('collections', `lists ${named.length} collections for ${symbols.length} symbols`);
   if (named && !Array.isArray(named)) {
     for (const key of Object.keys(named))
-      if (!symbols.includes(key)) throw invalid(`collections.${key}`, 'is not one of the symbols');
+      if (!symbols.includes(key)) throw invalidField(`collections.${key}`, 'is not one of the symbols');
   }
   const sources = symbols.map(
     (symbol, i): CandleSource => ({

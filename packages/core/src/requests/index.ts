@@ -2,7 +2,7 @@
  * `@streamforge/core/requests`: what a start command asks of its target, read by the
  * target and checked by queue-manager at the door with the same functions.
  */
-export { checkStartCommand } from './start-checks.ts';
+export { checkStartCommand, REQUEST_PARSERS } from './start-checks.ts';
 export {
   describeRequest,
   parseGraphRequest,

@@ -11,7 +11,7 @@
  * what they refuse (one check, no drift).
  */
 import type { Market, WorkflowType } from '../contracts/index.ts';
-import { StreamForgeError } from '../errors.ts';
+import { invalidField, shown } from './field-refusal.ts';
 
 export interface LiveStreamParams {
   /** Levels per side in each published order-book record. */
@@ -21,18 +21,6 @@ export interface LiveStreamParams {
   /** Levels asked of the REST depth snapshot (1000: weight 50 spot, 20 USD-M). */
   depthSnapshotLimit: number;
   telemetryIntervalMs: number;
-}
-
-/** A value as a message shows it: JSON, cut short (a refused value may be large). */
-const shown = (value: unknown): string => {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
-};
-
-function invalid(field: string, reason: string): StreamForgeError {
-  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, {
-    details: { errors: [{ field, reason }] },
-  });
 }
 
 /**
@@ -58,7 +46,7 @@ function positiveInt(
 ): number {
   const value = params[name] ?? fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max)
-    throw invalid(`${prefix}${name}`, `must be an integer from 1 to ${max}, got ${shown(value)}`);
+    throw invalidField(`${prefix}${name}`, `must be an integer from 1 to ${max}, got ${shown(value)}`);
   return value;
 }
 
@@ -68,7 +56,7 @@ function positiveInt(
  */
 export function parseLiveStreamParams(params: unknown, field?: string): LiveStreamParams {
   if (typeof params !== 'object' || params === null || Array.isArray(params))
-    throw invalid(field ?? 'params', `must be a JSON object, got ${shown(params)}`);
+    throw invalidField(field ?? 'params', `must be a JSON object, got ${shown(params)}`);
   const prefix = field === undefined ? '' : `${field}.`;
   const given = params as Record<string, unknown>;
   return {

@@ -9,7 +9,7 @@
  * refuses (one check, no drift).
  */
 import type { StartCommand } from '../contracts/index.ts';
-import { StreamForgeError } from '../errors.ts';
+import { invalidField, shown } from './field-refusal.ts';
 
 /** Longest script: well inside the 30 s delivery timeout of dummy-service-control (kafka-sources/). */
 export const MAX_SCRIPT_MS = 25_000;
@@ -24,18 +24,6 @@ export interface Simulation {
 }
 
 export const DEFAULT_SIMULATION: Simulation = { steps: 3, records_per_step: 100, interval_ms: 0 };
-
-/** A value as a message shows it: JSON, cut short (a refused value may be large). */
-const shown = (value: unknown): string => {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
-};
-
-function invalid(field: string, reason: string): StreamForgeError {
-  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, {
-    details: { errors: [{ field, reason }] },
-  });
-}
 
 function number(
   command: StartCommand,
@@ -53,7 +41,10 @@ function number(
     raw < min ||
     raw > max
   ) {
-    throw invalid(field, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${shown(raw)}`);
+    throw invalidField(
+      field,
+      `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${shown(raw)}`,
+    );
   }
   return raw;
 }
@@ -71,7 +62,7 @@ export function parseSimulation(command: StartCommand): Simulation {
   if (crash !== undefined) sim.crash_after_s = crash;
   const lasts = fail !== undefined ? fail * 1000 : sim.steps * sim.interval_ms;
   if (crash === undefined && lasts > MAX_SCRIPT_MS) {
-    throw invalid(
+    throw invalidField(
       'interval_ms',
       `${sim.steps} steps × ${sim.interval_ms} ms would last ${lasts / 1000} s, longer than the ${MAX_SCRIPT_MS / 1000} s one delivery may take`,
     );

@@ -6,29 +6,29 @@
  * exists, a dataset in object storage).
  */
 import { parseWorkflowType, type StartCommand } from '../contracts/index.ts';
-import { StreamForgeError } from '../errors.ts';
+import { invalidField } from './field-refusal.ts';
 import { parseGraphRequest } from './graph-request.ts';
 import { marketRefusal, parseLiveStreamParams } from './live-stream.ts';
 import { parseSimulation } from './simulation.ts';
 import { parseTrainRequest } from './train-request.ts';
 
+/** The parser each target that reads its start command's own fields runs on it first; the fuzz test of POST /workflows checks accepted commands with the same table. */
+export const REQUEST_PARSERS = {
+  graph: parseGraphRequest,
+  gnn: parseTrainRequest,
+  dummy: parseSimulation,
+} as const satisfies Record<string, (command: StartCommand) => unknown>;
+
 /** Throws SF_CONTRACT_INVALID naming the command's field (a param is a field of the command) and the reason. */
 export function checkStartCommand(command: StartCommand): void {
   const plan = parseWorkflowType(command.type);
   const refusal = marketRefusal(plan, command.market ?? 'spot');
-  if (refusal)
-    throw new StreamForgeError('SF_CONTRACT_INVALID', `type: ${refusal}`, {
-      details: { errors: [{ field: 'type', reason: refusal }] },
-    });
+  if (refusal) throw invalidField('type', refusal);
   switch (plan.source) {
     case 'graph':
-      parseGraphRequest(command);
-      return;
     case 'gnn':
-      parseTrainRequest(command);
-      return;
     case 'dummy':
-      parseSimulation(command);
+      REQUEST_PARSERS[plan.source](command);
       return;
     case 'ws':
       // The Job gets the workflow's params as LOADER_WS_PARAMS; in the command they are its fields.

@@ -12,7 +12,7 @@
  *   min_train_windows  labelled windows before the first test block (default: half)
  */
 import { defineContract, type StartCommand } from '../contracts/index.ts';
-import { StreamForgeError } from '../errors.ts';
+import { invalidField } from './field-refusal.ts';
 import { DEFAULT_TRAIN_OPTIONS, MAX_SEED, type TrainSettings } from './train-defaults.ts';
 import { checkObjectKey } from '../objects/object-key.ts';
 import { checkGraphId, checkModelId, MODEL_ID_PATTERN } from '../store/graph-checks.ts';
@@ -74,12 +74,6 @@ const paramsContract = defineContract<TrainParams>('gnn_train params', {
   },
 });
 
-function invalid(field: string, reason: string): StreamForgeError {
-  return new StreamForgeError('SF_CONTRACT_INVALID', `${field}: ${reason}`, {
-    details: { errors: [{ field, reason }] },
-  });
-}
-
 /** A dataset key of object storage: a name means datasets/<name>.json. */
 export function datasetKey(dataset: string): { key: string; name: string } {
   const key = dataset.includes('/') ? dataset : `datasets/${dataset}.json`;
@@ -99,7 +93,7 @@ export function parseTrainRequest(command: StartCommand): TrainRequest {
     Object.fromEntries(PARAM_NAMES.filter((name) => command[name] !== undefined).map((name) => [name, command[name]])),
   );
   if ((params.graph_id === undefined) === (params.dataset === undefined))
-    throw invalid(
+    throw invalidField(
       'graph_id',
       'name exactly one of graph_id (a built graph) or dataset (a node-classification file in object storage)',
     );

@@ -28,6 +28,13 @@ const isInt = (value: unknown, min: number): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
 const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
+/** A stored record's `created_at` and `updated_at`: epoch milliseconds, integers >= 0. */
+function checkTimes(what: string, record: { created_at: unknown; updated_at: unknown }): void {
+  for (const field of ['created_at', 'updated_at'] as const)
+    if (!isInt(record[field], 0))
+      throw invalid(`${what}.${field}`, `must be an integer >= 0, got ${JSON.stringify(record[field])}`);
+}
+
 export function checkGraphId(graphId: unknown, field = 'graph_id'): string {
   if (typeof graphId !== 'string' || !GRAPH_ID.test(graphId) || graphId.length > GRAPH_ID_MAX_LENGTH) {
     throw invalid(
@@ -56,10 +63,7 @@ export function checkGraphSet(set: GraphSet): void {
   if (!Array.isArray(set.symbols) || set.symbols.some((s) => typeof s !== 'string' || s === ''))
     throw invalid('set.symbols', 'must be an array of non-empty strings');
   if (!isObject(set.params)) throw invalid('set.params', 'must be an object');
-  if (!isInt(set.created_at, 0))
-    throw invalid('set.created_at', `must be an integer >= 0, got ${JSON.stringify(set.created_at)}`);
-  if (!isInt(set.updated_at, 0))
-    throw invalid('set.updated_at', `must be an integer >= 0, got ${JSON.stringify(set.updated_at)}`);
+  checkTimes('set', set);
 }
 
 /** A window's shape, and what makes it a graph: known endpoints, one edge per pair, labels from after the window. */
@@ -146,8 +150,5 @@ export function checkModelRecord(model: ModelRecord): void {
   if (model.queue_id !== undefined && typeof model.queue_id !== 'string')
     throw invalid('model.queue_id', 'must be a string when present');
   if (!isObject(model.metadata)) throw invalid('model.metadata', 'must be an object');
-  if (!isInt(model.created_at, 0))
-    throw invalid('model.created_at', `must be an integer >= 0, got ${JSON.stringify(model.created_at)}`);
-  if (!isInt(model.updated_at, 0))
-    throw invalid('model.updated_at', `must be an integer >= 0, got ${JSON.stringify(model.updated_at)}`);
+  checkTimes('model', model);
 }

@@ -27,18 +27,23 @@ async function brokerBehindProxy(t: TestContext): Promise<{ proxy: KafkaFaultPro
   return { proxy, brokers: broker.brokers };
 }
 
-const impatientKafka = (brokers: string) => createBusConnection({ brokers: [brokers], clientId: 'producer-test' });
-/** A producer that gives up quickly: a lost answer fails a request after 2 s, a lost broker after two retries. */
-const impatient = { topicPrefix: '', requestTimeoutMs: 2_000, retries: 2 };
+/**
+ * A producer that gives up quickly (a lost answer fails a request after 2 s, a lost broker after
+ * two retries), on a broker behind a proxy that can lose its answers; the caller disconnects it.
+ */
+async function impatientProducer(t: TestContext) {
+  const { proxy, brokers } = await brokerBehindProxy(t);
+  const kafka = createBusConnection({ brokers: [brokers], clientId: 'producer-test' });
+  await waitForKafka(kafka);
+  const producer = await createEventProducer(kafka, { topicPrefix: '', requestTimeoutMs: 2_000, retries: 2 });
+  return { proxy, kafka, producer };
+}
 
 const event = (id: string) => ({ id, type: 'dev.streamforge.test', source: '/test', data: { id } });
 
 test('a send whose answer was lost is retried before any other send: an acknowledged event is never dropped as a duplicate', async (t) => {
-  const { proxy, brokers } = await brokerBehindProxy(t);
-  const kafka = impatientKafka(brokers);
-  await waitForKafka(kafka);
+  const { proxy, kafka, producer } = await impatientProducer(t);
   const topic = await createTestTopic(kafka, 'lost-answer', 1);
-  const producer = await createEventProducer(kafka, impatient);
   t.after(() => producer.disconnect());
   await producer.send(topic, [event('first')]);
 
@@ -55,11 +60,8 @@ test('a send whose answer was lost is retried before any other send: an acknowle
 });
 
 test('after a send failed for good, the next one goes under a new producer id, so the broker cannot take it for the failed one', async (t) => {
-  const { proxy, brokers } = await brokerBehindProxy(t);
-  const kafka = impatientKafka(brokers);
-  await waitForKafka(kafka);
+  const { proxy, kafka, producer } = await impatientProducer(t);
   const topic = await createTestTopic(kafka, 'failed-send', 1);
-  const producer = await createEventProducer(kafka, impatient);
   t.after(() => producer.disconnect());
   await producer.send(topic, [event('first')]);
 
@@ -81,10 +83,7 @@ test('after a send failed for good, the next one goes under a new producer id, s
 });
 
 test('a disconnected producer refuses new sends with a clear error', async (t) => {
-  const { brokers } = await brokerBehindProxy(t);
-  const kafka = impatientKafka(brokers);
-  await waitForKafka(kafka);
-  const producer = await createEventProducer(kafka, impatient);
+  const { producer } = await impatientProducer(t);
   await producer.disconnect();
   await assert.rejects(producer.send('any-topic', [event('late')]), /the producer is closed/);
 });

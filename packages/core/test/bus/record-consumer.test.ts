@@ -3,7 +3,7 @@
  * partition, bounded in-flight work, group membership through a long handler, lag, a
  * group that refuses the member, and a handler's error whose disposition says not to retry.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   createEventProducer,
@@ -29,6 +29,25 @@ async function produce(topic: string, values: string[], key = 'k'): Promise<void
   } finally {
     await producer.disconnect();
   }
+}
+
+/** `count` record values: the prefix and their index. */
+const numbered = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+
+/** Two fresh topics, deleted after the test. */
+async function topics(t: TestContext, first: string, second: string): Promise<[string, string]> {
+  const created: [string, string] = [await createTestTopic(kafka, first), await createTestTopic(kafka, second)];
+  t.after(() => deleteTopics(kafka, created));
+  return created;
+}
+
+/** A handler holds on `held` until the test calls `release`. */
+function gate(): { held: Promise<void>; release: () => void } {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  return { held, release };
 }
 
 /** A committing member of `groupId` reading `topic` from the start, with the options a test sets. */
@@ -156,20 +175,14 @@ test('a record whose handler had no outcome when the consumer stopped comes agai
 test('consumer lag is the records still to read while the first is handled, 0 once caught up, and gone after stop', async (t) => {
   const topic = await createTestTopic(kafka, 'lag');
   t.after(() => deleteTopics(kafka, [topic]));
-  await produce(
-    topic,
-    Array.from({ length: 20 }, (_, i) => String(i)),
-  );
+  await produce(topic, numbered('', 20));
   const registry = createRegistry({ service: 'lag-test', defaultMetrics: false });
   const groupId = uniqueName('lag-group');
   const lag = async () =>
     (await consumerLagGauge(registry).get()).values.find(
       (v) => v.labels.consumer_group === groupId && v.labels.topic === topic && v.labels.partition === '0',
     )?.value;
-  let release: () => void = () => undefined;
-  const held = new Promise<void>((r) => {
-    release = r;
-  });
+  const { held, release } = gate();
   const consumer = await consume(topic, groupId, {
     registry,
     lagIntervalMs: 100,
@@ -211,17 +224,12 @@ const consumeAll = (
 ) => startRecordConsumer({ connection: kafka, groupId, topics, from: 'earliest', commit: true, ...options });
 
 test('ordered: a partition stuck on a record, with more records behind it than the whole buffer, leaves the others read, handled and committed; once it moves, every record of it comes once, in order', async (t) => {
-  const stuck = await createTestTopic(kafka, 'stuck');
-  const other = await createTestTopic(kafka, 'other');
-  t.after(() => deleteTopics(kafka, [stuck, other]));
+  const [stuck, other] = await topics(t, 'stuck', 'other');
   // More than the 1000 records a consumer holds at most: enough to fill its buffer alone.
-  const behind = Array.from({ length: 1500 }, (_, i) => `s${i}`);
+  const behind = numbered('s', 1500);
   await produce(stuck, behind);
   const groupId = uniqueName('stuck');
-  let release: () => void = () => undefined;
-  const held = new Promise<void>((r) => {
-    release = r;
-  });
+  const { held, release } = gate();
   const seen = new Map<string, string[]>([
     [stuck, []],
     [other, []],
@@ -236,10 +244,7 @@ test('ordered: a partition stuck on a record, with more records behind it than t
     release();
     return consumer.stop();
   });
-  await produce(
-    other,
-    Array.from({ length: 100 }, (_, i) => `o${i}`),
-  );
+  await produce(other, numbered('o', 100));
   await waitFor(
     'the other partition handled and committed while the first is stuck',
     async () => seen.get(other)?.length === 100 && (await committedOf(groupId, other)).get(0) === '100',
@@ -255,25 +260,14 @@ test('ordered: a partition stuck on a record, with more records behind it than t
     { timeoutMs: 60_000 },
   );
   assert.deepEqual(seen.get(stuck), behind, 'each record once, in order (records set aside were read again)');
-  assert.deepEqual(
-    seen.get(other),
-    Array.from({ length: 100 }, (_, i) => `o${i}`),
-  );
+  assert.deepEqual(seen.get(other), numbered('o', 100));
 });
 
 test("unordered: a partition whose records hang never takes every in-flight place; another partition's records are handled and committed meanwhile", async (t) => {
-  const slow = await createTestTopic(kafka, 'hanging');
-  const other = await createTestTopic(kafka, 'flowing');
-  t.after(() => deleteTopics(kafka, [slow, other]));
-  await produce(
-    slow,
-    Array.from({ length: 30 }, (_, i) => `h${i}`),
-  );
+  const [slow, other] = await topics(t, 'hanging', 'flowing');
+  await produce(slow, numbered('h', 30));
   const groupId = uniqueName('hanging');
-  let release: () => void = () => undefined;
-  const held = new Promise<void>((r) => {
-    release = r;
-  });
+  const { held, release } = gate();
   let hanging = 0;
   const done: string[] = [];
   const consumer = await consumeAll([slow, other], groupId, {
@@ -292,10 +286,7 @@ test("unordered: a partition whose records hang never takes every in-flight plac
     return consumer.stop();
   });
   await waitFor('the hanging records took what they may', () => hanging > 0);
-  await produce(
-    other,
-    Array.from({ length: 20 }, (_, i) => `f${i}`),
-  );
+  await produce(other, numbered('f', 20));
   await waitFor(
     'the other partition handled and committed beside them',
     async () => done.length === 20 && (await committedOf(groupId, other)).get(0) === '20',
@@ -309,13 +300,8 @@ test("unordered: a partition whose records hang never takes every in-flight plac
 });
 
 test('unordered: a record waiting to be tried again holds no in-flight place, so records that keep failing hold up no other partition', async (t) => {
-  const failing = await createTestTopic(kafka, 'failing');
-  const other = await createTestTopic(kafka, 'passing');
-  t.after(() => deleteTopics(kafka, [failing, other]));
-  await produce(
-    failing,
-    Array.from({ length: 10 }, (_, i) => `x${i}`),
-  );
+  const [failing, other] = await topics(t, 'failing', 'passing');
+  await produce(failing, numbered('x', 10));
   const groupId = uniqueName('failing');
   let healed = false;
   let failures = 0;
@@ -336,10 +322,7 @@ test('unordered: a record waiting to be tried again holds no in-flight place, so
   });
   t.after(() => consumer.stop());
   await waitFor('the failing records tried more than once each', () => failures > 20);
-  await produce(
-    other,
-    Array.from({ length: 20 }, (_, i) => `p${i}`),
-  );
+  await produce(other, numbered('p', 20));
   await waitFor(
     'the other partition handled and committed while they are retried',
     async () => done.length === 20 && (await committedOf(groupId, other)).get(0) === '20',

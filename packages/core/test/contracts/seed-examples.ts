@@ -2,13 +2,13 @@
 export const SEED_START = {
   command: 'start',
   queue_id: 'wf-btcusdt-api_candles_5m-20240801-a1b2c3',
-  target: 'loader-producer',
+  target: 'loader-api',
   symbol: 'BTCUSDT',
   type: 'api_candles_5m',
   time_range: '2024-08-01:2024-08-02',
   kafka_topic: 'wf-btcusdt-api_candles_5m-20240801-a1b2c3-data',
   collection_name: 'btcusdt_api_candles_5m_2024_08_01',
-  telemetry_id: 'loader-producer__a1b2c3',
+  telemetry_id: 'loader-api__a1b2c3',
   image: 'registry.dmz.home/streamforge/loader-producer:v0.2.0',
   timestamp: 1722500000.123,
 };

@@ -40,13 +40,13 @@ test('workflow types tell the target, the services, the data kind and the interv
   assert.throws(() => parseWorkflowType('api_orders'), /not a known workflow type/);
 });
 
-test('seed target names map to today services', () => {
-  assert.equal(serviceOf('loader-producer'), 'loader-api');
+test('a target names a service by its own name, and nothing else', () => {
   assert.equal(serviceOf('arango-connector'), 'arango-connector');
+  assert.equal(serviceOf('loader-api-candles'), undefined);
   assert.equal(serviceOf('visualizer'), undefined);
 });
 
-test('ids have the formats of the seed design', () => {
+test('queue ids, collection names and telemetry ids have their documented formats', () => {
   const ids = newWorkflowIds('BTCUSDT', 'api_candles_5m', '2024-08-01', { shortId: 'a1b2c3' });
   assert.equal(ids.queueId, 'wf-btcusdt-api_candles_5m-20240801-a1b2c3');
   assert.equal(ids.collectionName, 'btcusdt_api_candles_5m_2024_08_01');

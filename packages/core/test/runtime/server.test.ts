@@ -1,7 +1,7 @@
 /**
  * The function runtime's HTTP boundary for a module's own REST routes.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { serveFunction } from '../../src/runtime/server.ts';
 import { ERROR_HEADERS, StreamForgeError, dispositionOfResponse } from '../../src/errors.ts';
@@ -18,13 +18,29 @@ const module: FunctionModule = {
   },
 };
 
-test('a bodiless POST with a JSON content type is accepted; a malformed body is refused with the reason', async (t) => {
-  const running = await serveFunction(module, {
+/** The module served on a free port, closed after the test. */
+async function serve(t: TestContext, served: FunctionModule = module) {
+  const running = await serveFunction(served, {
     name: 'runtime-test',
     port: 0,
     logger: createLogger({ service: 'runtime-test', level: 'silent' }),
   });
   t.after(() => running.close());
+  return running;
+}
+
+/** The answer is a 400; its error body. */
+async function refusedWith400(response: Response): Promise<{ error: string; message: string }> {
+  assert.equal(response.status, 400);
+  return (await response.json()) as { error: string; message: string };
+}
+
+/** A POST of `body` to the function's CloudEvent route, with these headers. */
+const postEvent = (url: string, headers: Record<string, string>, body: string) =>
+  fetch(`${url}/`, { method: 'POST', headers, body });
+
+test('a bodiless POST with a JSON content type is accepted; a malformed body is refused with the reason', async (t) => {
+  const running = await serve(t);
   const post = (body: string | undefined) =>
     fetch(`${running.url}/things/a1/stop`, {
       method: 'POST',
@@ -40,27 +56,20 @@ test('a bodiless POST with a JSON content type is accepted; a malformed body is 
   assert.deepEqual(await withBody.json(), { stopped: 'a1', body: { reason: 'maintenance' } });
 
   const malformed = await post('{"reason":');
-  assert.equal(malformed.status, 400);
-  const error = (await malformed.json()) as { error: string; message: string };
+  const error = await refusedWith400(malformed);
   assert.equal(error.error, 'SF_CONTRACT_INVALID');
   assert.match(error.message, /JSON/i);
 });
 
 test('a request refused with a reason that quotes half a character still answers 400 with the reason in its dead-letter header (found by cloudevent-fuzz)', async (t) => {
-  const running = await serveFunction(module, {
-    name: 'runtime-test',
-    port: 0,
-    logger: createLogger({ service: 'runtime-test', level: 'silent' }),
-  });
-  t.after(() => running.close());
+  const running = await serve(t);
   // V8's JSON.parse message for this body quotes '\ud800', half of the pair: encodeURIComponent threw, a 500.
-  const response = await fetch(`${running.url}/`, {
-    method: 'POST',
-    headers: { 'ce-specversion': '1.0', 'ce-type': 'dev.streamforge.telemetry', 'content-type': 'application/json' },
-    body: '\u{10000}',
-  });
-  assert.equal(response.status, 400);
-  const error = (await response.json()) as { error: string; message: string };
+  const response = await postEvent(
+    running.url,
+    { 'ce-specversion': '1.0', 'ce-type': 'dev.streamforge.telemetry', 'content-type': 'application/json' },
+    '\u{10000}',
+  );
+  const error = await refusedWith400(response);
   assert.equal(error.error, 'SF_CONTRACT_INVALID');
   assert.match(
     decodeURIComponent(response.headers.get('kne-streamforgereason') ?? ''),
@@ -69,28 +78,22 @@ test('a request refused with a reason that quotes half a character still answers
 });
 
 test('a JSON body nested deeper than any event or request is refused with 400 before anything walks it (found by cloudevent-fuzz)', async (t) => {
-  const running = await serveFunction(module, {
-    name: 'runtime-test',
-    port: 0,
-    logger: createLogger({ service: 'runtime-test', level: 'silent' }),
-  });
-  t.after(() => running.close());
+  const running = await serve(t);
   const deep = `{"queue_id":${'['.repeat(50_000)}${']'.repeat(50_000)}}`;
   // A CloudEvent whose data would overflow the stack of whatever stores or checks it.
-  const event = await fetch(`${running.url}/`, {
-    method: 'POST',
-    headers: {
+  const event = await postEvent(
+    running.url,
+    {
       'ce-specversion': '1.0',
       'ce-id': 'e1',
       'ce-source': '/test',
       'ce-type': 'dev.streamforge.telemetry',
       'content-type': 'application/json',
     },
-    body: deep,
-  });
-  assert.equal(event.status, 400);
+    deep,
+  );
   assert.match(
-    ((await event.json()) as { message: string }).message,
+    (await refusedWith400(event)).message,
     /^request body nests JSON objects or arrays more than 64 levels deep$/,
   );
   // A REST route's body alike.
@@ -111,20 +114,14 @@ test('a JSON body nested deeper than any event or request is refused with 400 be
 });
 
 test('an event without id, source or type is refused with 400 naming the attribute, whatever its specversion (found by cloudevent-fuzz)', async (t) => {
-  const running = await serveFunction(module, {
-    name: 'runtime-test',
-    port: 0,
-    logger: createLogger({ service: 'runtime-test', level: 'silent' }),
-  });
-  t.after(() => running.close());
+  const running = await serve(t);
   // The CloudEvents SDK validates a 0.3 event without its required attributes; a handler reading `type` threw, a 500.
-  const response = await fetch(`${running.url}/`, {
-    method: 'POST',
-    headers: { 'ce-specversion': '0.3', 'ce-id': 'e1', 'content-type': 'application/json' },
-    body: '{}',
-  });
-  assert.equal(response.status, 400);
-  const error = (await response.json()) as { error: string; message: string };
+  const response = await postEvent(
+    running.url,
+    { 'ce-specversion': '0.3', 'ce-id': 'e1', 'content-type': 'application/json' },
+    '{}',
+  );
+  const error = await refusedWith400(response);
   assert.equal(error.error, 'SF_EVENT_MALFORMED');
   assert.equal(error.message, 'not a valid CloudEvent: the source attribute is required');
 });
@@ -140,12 +137,7 @@ test('a dead letter whose body is not the JSON it claims is still taken, as text
       return undefined;
     },
   };
-  const running = await serveFunction(recording, {
-    name: 'runtime-test',
-    port: 0,
-    logger: createLogger({ service: 'runtime-test', level: 'silent' }),
-  });
-  t.after(() => running.close());
+  const running = await serve(t, recording);
   const headers = {
     'ce-specversion': '1.0',
     'ce-id': 'e1',
@@ -153,14 +145,14 @@ test('a dead letter whose body is not the JSON it claims is still taken, as text
     'ce-type': 'dev.streamforge.data.klines',
     'content-type': 'application/json',
   };
-  const letter = await fetch(`${running.url}/`, {
-    method: 'POST',
-    headers: { ...headers, 'ce-knativeerrordest': 'http://arango-connector/' },
-    body: '{"rows": [',
-  });
+  const letter = await postEvent(
+    running.url,
+    { ...headers, 'ce-knativeerrordest': 'http://arango-connector/' },
+    '{"rows": [',
+  );
   assert.equal(letter.status, 204);
   assert.deepEqual(seen, [{ data: '{"rows": [', bodyText: 'application/json' }]);
-  const event = await fetch(`${running.url}/`, { method: 'POST', headers, body: '{"rows": [' });
+  const event = await postEvent(running.url, headers, '{"rows": [');
   assert.equal(event.status, 400);
 });
 
@@ -183,16 +175,11 @@ test("a failed event is answered with the status Knative treats as its code's di
       });
     },
   };
-  const running = await serveFunction(failing, {
-    name: 'runtime-test',
-    port: 0,
-    logger: createLogger({ service: 'runtime-test', level: 'silent' }),
-  });
-  t.after(() => running.close());
+  const running = await serve(t, failing);
   const send = (subject: string) =>
-    fetch(`${running.url}/`, {
-      method: 'POST',
-      headers: {
+    postEvent(
+      running.url,
+      {
         'ce-specversion': '1.0',
         'ce-id': `e-${subject}`,
         'ce-source': '/test',
@@ -200,52 +187,23 @@ test("a failed event is answered with the status Knative treats as its code's di
         'ce-subject': subject,
         'content-type': 'application/json',
       },
-      body: '{}',
-    });
-  const answer = (response: Response) => ({
-    status: response.status,
-    code: response.headers.get(ERROR_HEADERS.code),
-    disposition: response.headers.get(ERROR_HEADERS.disposition),
-    retryable: response.headers.get(ERROR_HEADERS.retryable),
-  });
-  assert.deepEqual(answer(await send('busy')), {
-    status: 503,
-    code: 'SF_BUSY',
-    disposition: 'retry',
-    retryable: 'true',
-  });
-  assert.deepEqual(answer(await send('invalid')), {
-    status: 400,
-    code: 'SF_CONTRACT_INVALID',
-    disposition: 'dead-letter',
-    retryable: 'false',
-  });
+      '{}',
+    );
+  // [status, code, disposition, retryable] as the answer's status and headers say them.
+  const answer = (response: Response) => [
+    response.status,
+    response.headers.get(ERROR_HEADERS.code),
+    response.headers.get(ERROR_HEADERS.disposition),
+    response.headers.get(ERROR_HEADERS.retryable),
+  ];
+  assert.deepEqual(answer(await send('busy')), [503, 'SF_BUSY', 'retry', 'true']);
+  assert.deepEqual(answer(await send('invalid')), [400, 'SF_CONTRACT_INVALID', 'dead-letter', 'false']);
   // 404 would be retried by Knative: an event that is not to be retried gets 422.
-  assert.deepEqual(answer(await send('unknown')), {
-    status: 422,
-    code: 'SF_NOT_FOUND',
-    disposition: 'reject',
-    retryable: 'false',
-  });
-  assert.deepEqual(answer(await send('crash')), {
-    status: 500,
-    code: 'SF_INTERNAL',
-    disposition: 'retry',
-    retryable: 'true',
-  });
-  assert.deepEqual(answer(await send('coded')), {
-    status: 400,
-    code: 'SF_INTERNAL',
-    disposition: 'dead-letter',
-    retryable: 'false',
-  });
+  assert.deepEqual(answer(await send('unknown')), [422, 'SF_NOT_FOUND', 'reject', 'false']);
+  assert.deepEqual(answer(await send('crash')), [500, 'SF_INTERNAL', 'retry', 'true']);
+  assert.deepEqual(answer(await send('coded')), [400, 'SF_INTERNAL', 'dead-letter', 'false']);
   // A plain HTTP caller of a REST route keeps the code's own status.
-  assert.deepEqual(answer(await fetch(`${running.url}/models/m1`)), {
-    status: 404,
-    code: 'SF_NOT_FOUND',
-    disposition: 'reject',
-    retryable: 'false',
-  });
+  assert.deepEqual(answer(await fetch(`${running.url}/models/m1`)), [404, 'SF_NOT_FOUND', 'reject', 'false']);
   for (const response of [await send('unknown'), await fetch(`${running.url}/models/m1`)]) {
     assert.equal(
       dispositionOfResponse(response.status, Object.fromEntries(response.headers)),

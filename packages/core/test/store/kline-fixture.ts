@@ -3,7 +3,7 @@
  * from test/fixtures (data.binance.vision CSV), as klineFromRow makes them, decimal strings
  * exactly as Binance wrote them ("16541.77000000").
  */
-import { readFileSync } from 'node:fs';
+import { klineRowsOfCsv } from '@streamforge/testing';
 import { klineFromRow, type BinanceKlineRow, type KlineRecord } from '../../src/contracts/records.ts';
 
 const CSV = new URL('../../../../test/fixtures/binance/klines/spot/BTCUSDT-1h-2023-01.csv', import.meta.url);
@@ -11,26 +11,7 @@ const CSV = new URL('../../../../test/fixtures/binance/klines/spot/BTCUSDT-1h-20
 let rows: BinanceKlineRow[] | undefined;
 
 function csvRows(): BinanceKlineRow[] {
-  rows ??= readFileSync(CSV, 'utf8')
-    .split('\n')
-    .filter((line) => /^\d/.test(line))
-    .map((line) => {
-      const c = line.trim().split(',');
-      return [
-        Number(c[0]),
-        c[1],
-        c[2],
-        c[3],
-        c[4],
-        c[5],
-        Number(c[6]),
-        c[7],
-        Number(c[8]),
-        c[9],
-        c[10],
-        c[11],
-      ] as BinanceKlineRow;
-    });
+  rows ??= klineRowsOfCsv(CSV);
   return rows;
 }
 

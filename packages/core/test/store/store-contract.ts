@@ -326,39 +326,23 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     const klines = realKlines();
     const write = (progress: PageProgress, from: number) =>
       store.writeBatch({ collection: COLLECTION, records: klines.slice(from, from + progress.records), progress });
+    // The workflow's progress after a write: three pages planned, nothing rejected.
+    const counted = (pagesDone: number, recordsWritten: number) => ({
+      queue_id: QUEUE,
+      pagesDone,
+      pagesTotal: 3,
+      recordsWritten,
+      rejected: 0,
+    });
     let result = await write(part(0, 0, 2, 100), 0);
-    assert.deepEqual(result.progress, {
-      queue_id: QUEUE,
-      pagesDone: 0,
-      pagesTotal: 3,
-      recordsWritten: 100,
-      rejected: 0,
-    });
+    assert.deepEqual(result.progress, counted(0, 100));
     result = await write(part(0, 0, 2, 100), 0);
-    assert.deepEqual(result.progress, {
-      queue_id: QUEUE,
-      pagesDone: 0,
-      pagesTotal: 3,
-      recordsWritten: 100,
-      rejected: 0,
-    });
+    assert.deepEqual(result.progress, counted(0, 100));
     result = await write(part(0, 1, 2, 50), 100);
-    assert.deepEqual(result.progress, {
-      queue_id: QUEUE,
-      pagesDone: 1,
-      pagesTotal: 3,
-      recordsWritten: 150,
-      rejected: 0,
-    });
+    assert.deepEqual(result.progress, counted(1, 150));
     await write(part(2, 0, 1, 80), 300);
     result = await write(part(2, 0, 1, 80), 300);
-    assert.deepEqual(result.progress, {
-      queue_id: QUEUE,
-      pagesDone: 2,
-      pagesTotal: 3,
-      recordsWritten: 230,
-      rejected: 0,
-    });
+    assert.deepEqual(result.progress, counted(2, 230));
     assert.deepEqual(await store.workflowProgress(QUEUE), result.progress);
     assert.equal(await store.countRecords(COLLECTION), 230);
   });
