@@ -119,6 +119,18 @@ export const ERROR_CODES = {
     summary:
       "A trained model failed its check before publishing (onnxruntime's outputs differ from the TypeScript forward pass); training again on the same request does not fix it.",
   },
+  SF_ARCHIVE_INVALID: {
+    status: 502,
+    disposition: 'retry',
+    summary:
+      "A download from Binance's public archive did not verify (SHA-256 differs from its CHECKSUM, fewer bytes than announced, connection cut); downloading it again may succeed.",
+  },
+  SF_ARCHIVE_MALFORMED: {
+    status: 422,
+    disposition: 'dead-letter',
+    summary:
+      'An archive file that matched its CHECKSUM does not read (not a zip of one CSV, a malformed line): the published file itself is broken, so downloading it again does not help.',
+  },
   SF_INTERNAL: {
     status: 500,
     disposition: 'retry',

@@ -1,0 +1,267 @@
+/**
+ * Client of Binance's public archive site, data.binance.vision (docs/binance.md, public data
+ * files): folder listings, and one day's or month's klines or aggTrades read as the rows the
+ * REST API answers for the same range (archive-rows.ts).
+ *
+ * A read downloads the zip to a temporary file while hashing it, and checks the SHA-256
+ * against the `.CHECKSUM` sidecar, the only integrity check the site offers; only a verified
+ * file is unzipped, streamed (archive-zip-reader.ts), so neither the zip nor its CSV is ever
+ * held whole in memory.
+ * Failures carry the code whose disposition fits: a download that does not verify (hash,
+ * short body, cut connection) is SF_ARCHIVE_INVALID and retried by whoever called; a verified
+ * file that does not read is SF_ARCHIVE_MALFORMED and dead-lettered, since every download
+ * gives the same bytes; a file the site does not have (yet) is `{ found: false }`, for the
+ * caller to read the range over REST instead. The client does not retry itself.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { Agent } from 'undici';
+import { declareEnv, env } from '@streamforge/core/config';
+import type { AggTrade, KlineRow } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
+import type { Logger } from '@streamforge/core/telemetry';
+import { parseListing, type ArchiveListEntry } from './archive-listing.ts';
+import {
+  archiveFileName,
+  archiveFileProblem,
+  archiveZipPath,
+  type AggTradeArchiveFile,
+  type ArchiveFileRef,
+  type KlineArchiveFile,
+} from './archive-paths.ts';
+import type { ArchiveRow } from './archive-rows.ts';
+import { readArchiveZip } from './archive-zip-reader.ts';
+
+declareEnv({
+  ARCHIVE_BASE_URL: {
+    default: 'https://data.binance.vision',
+    description:
+      "Base URL of Binance's public archive of klines and trades (the exchange simulator in tests and demos).",
+  },
+});
+
+export interface ArchiveClientOptions {
+  /** Default ARCHIVE_BASE_URL, i.e. data.binance.vision. */
+  baseUrl?: string;
+  /** Keys per listing page (S3 `max-keys`); default the site's own (1000). */
+  listPageSize?: number;
+  /** Most rows handed to `onRows` at once. Default 1000. */
+  batchSize?: number;
+  /** Waiting for headers, and for each next chunk of a body (not the whole download: a slow link is fine). Default 30 s. */
+  timeoutMs?: number;
+  /** Where downloads are kept until read. Default the system's temporary folder. */
+  tempDir?: string;
+  logger?: Logger;
+  /** Where ARCHIVE_BASE_URL is read from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ArchiveListing {
+  files: ArchiveListEntry[];
+  folders: string[];
+}
+
+export type ArchiveReadResult =
+  | { found: false; path: string }
+  | { found: true; path: string; rows: number; bytes: number; sha256: string };
+
+export class ArchiveClient {
+  readonly baseUrl: string;
+  readonly #batchSize: number;
+  readonly #listPageSize: number | undefined;
+  readonly #tempDir: string;
+  readonly #logger: Logger | undefined;
+  readonly #agent: Agent;
+  readonly #closing = new AbortController();
+
+  constructor(options: ArchiveClientOptions = {}) {
+    this.baseUrl = (options.baseUrl ?? env('ARCHIVE_BASE_URL', options.env ?? process.env)).replace(/\/+$/, '');
+    this.#batchSize = Math.max(1, options.batchSize ?? 1000);
+    this.#listPageSize = options.listPageSize;
+    this.#tempDir = options.tempDir ?? tmpdir();
+    this.#logger = options.logger;
+    const timeout = options.timeoutMs ?? 30_000;
+    this.#agent = new Agent({
+      connections: 8,
+      keepAliveTimeout: 30_000,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    });
+  }
+
+  /** Every file and sub-folder directly below a folder key (`data/spot/daily/klines/BTCUSDT/1m/`), following `marker` pages. */
+  async list(prefix: string): Promise<ArchiveListing> {
+    const listing: ArchiveListing = { files: [], folders: [] };
+    let marker = '';
+    for (let page = 1; ; page++) {
+      let query = `prefix=${encodeURIComponent(prefix)}&delimiter=%2F`;
+      if (marker !== '') query += `&marker=${encodeURIComponent(marker)}`;
+      if (this.#listPageSize !== undefined) query += `&max-keys=${this.#listPageSize}`;
+      const { status, text } = await this.#getText(`/?${query}`);
+      if (status !== 200)
+        throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `archive listing of ${prefix}: HTTP ${status}`, {
+          details: { prefix, status },
+        });
+      let parsed: ReturnType<typeof parseListing>;
+      try {
+        parsed = parseListing(text);
+      } catch (cause) {
+        // A cut body or a proxy's page, not the bucket's answer: asking again may get it.
+        throw new StreamForgeError(
+          'SF_ARCHIVE_INVALID',
+          `archive listing of ${prefix}, page ${page}: ${(cause as Error).message}`,
+          { cause, details: { prefix, marker } },
+        );
+      }
+      listing.files.push(...parsed.files);
+      listing.folders.push(...parsed.folders);
+      if (!parsed.truncated) return listing;
+      if (parsed.nextMarker! <= marker)
+        throw new StreamForgeError('SF_ARCHIVE_INVALID', `archive listing of ${prefix}: marker does not advance`, {
+          details: { prefix, marker },
+        });
+      marker = parsed.nextMarker!;
+    }
+  }
+
+  /** Reads one archive file into `onRows` batches (awaited: the next batch waits for it). */
+  read(file: KlineArchiveFile, onRows: (rows: KlineRow[]) => unknown): Promise<ArchiveReadResult>;
+  read(file: AggTradeArchiveFile, onRows: (rows: AggTrade[]) => unknown): Promise<ArchiveReadResult>;
+  read(file: ArchiveFileRef, onRows: (rows: ArchiveRow[]) => unknown): Promise<ArchiveReadResult>;
+  async read(file: ArchiveFileRef, onRows: (rows: never) => unknown): Promise<ArchiveReadResult> {
+    const problem = archiveFileProblem(file);
+    if (problem !== undefined) throw new StreamForgeError('SF_CONTRACT_INVALID', `archive file: ${problem}`);
+    const path = archiveZipPath(file);
+    const expected = await this.#checksum(file, path);
+    if (expected === undefined) return { found: false, path };
+    const folder = await mkdtemp(join(this.#tempDir, 'streamforge-archive-'));
+    try {
+      const zipFile = join(folder, `${archiveFileName(file)}.zip`);
+      const download = await this.#download(path, zipFile);
+      if (download === undefined) return { found: false, path };
+      if (download.sha256 !== expected) {
+        this.#logger?.warn({ path, expected, actual: download.sha256 }, 'archive file does not match its CHECKSUM');
+        throw new StreamForgeError(
+          'SF_ARCHIVE_INVALID',
+          `${path}: SHA-256 ${download.sha256} does not match the CHECKSUM's ${expected}`,
+          { details: { path, expected, actual: download.sha256, bytes: download.bytes } },
+        );
+      }
+      const rows = await readArchiveZip(
+        file,
+        path,
+        zipFile,
+        this.#batchSize,
+        onRows as (rows: ArchiveRow[]) => unknown,
+      );
+      this.#logger?.debug({ path, bytes: download.bytes, rows }, 'archive file read');
+      return { found: true, path, rows, bytes: download.bytes, sha256: expected };
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+
+  /** Closes the connections; calls in flight reject. */
+  async close(): Promise<void> {
+    this.#closing.abort(new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', 'archive client closed'));
+    await this.#agent.close();
+  }
+
+  async #request(path: string) {
+    try {
+      return await this.#agent.request({ origin: this.baseUrl, path, method: 'GET', signal: this.#closing.signal });
+    } catch (cause) {
+      if (this.#closing.signal.aborted) throw this.#closing.signal.reason;
+      throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `archive ${path}: ${(cause as Error).message}`, {
+        cause,
+        details: { path },
+      });
+    }
+  }
+
+  async #getText(path: string): Promise<{ status: number; text: string }> {
+    const response = await this.#request(path);
+    try {
+      return { status: response.statusCode, text: await response.body.text() };
+    } catch (cause) {
+      throw new StreamForgeError(
+        'SF_ARCHIVE_INVALID',
+        `archive ${path}: body cut short (${(cause as Error).message})`,
+        {
+          cause,
+          details: { path },
+        },
+      );
+    }
+  }
+
+  /** The hex SHA-256 the sidecar names, or undefined when the site has no such file (404). */
+  async #checksum(file: ArchiveFileRef, path: string): Promise<string | undefined> {
+    const { status, text } = await this.#getText(`/${path}.CHECKSUM`);
+    if (status === 404) return undefined;
+    if (status !== 200)
+      throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${path}.CHECKSUM: HTTP ${status}`, {
+        details: { path, status },
+      });
+    // sha256sum's form: `<hex>  <name>` (a `*` before the name in binary mode).
+    const match = /^([0-9a-fA-F]{64}) [ *]([^\s/]+)\r?\n?$/.exec(text);
+    if (match === null || match[2] !== `${archiveFileName(file)}.zip`)
+      throw new StreamForgeError(
+        'SF_ARCHIVE_INVALID',
+        `${path}.CHECKSUM: ${JSON.stringify(text.slice(0, 120))} is not a SHA-256 of ${archiveFileName(file)}.zip`,
+        { details: { path } },
+      );
+    return match[1]!.toLowerCase();
+  }
+
+  /** Streams the zip into `target` while hashing it; undefined on 404. */
+  async #download(path: string, target: string): Promise<{ sha256: string; bytes: number } | undefined> {
+    const response = await this.#request(`/${path}`);
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      return undefined;
+    }
+    if (response.statusCode !== 200) {
+      await response.body.dump();
+      throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `${path}: HTTP ${response.statusCode}`, {
+        details: { path, status: response.statusCode },
+      });
+    }
+    const announced = Number(response.headers['content-length']);
+    const hash = createHash('sha256');
+    const out = createWriteStream(target);
+    let bytes = 0;
+    let cut: unknown;
+    try {
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        if (!out.write(chunk)) await once(out, 'drain');
+      }
+    } catch (cause) {
+      response.body.destroy();
+      if (this.#closing.signal.aborted) throw this.#closing.signal.reason;
+      cut = cause;
+    } finally {
+      out.end();
+      await once(out, 'close');
+    }
+    if (cut !== undefined || (Number.isFinite(announced) && bytes < announced)) {
+      const of = Number.isFinite(announced) ? ` of ${announced}` : '';
+      const reason = cut === undefined ? '' : ` (${(cut as Error).message})`;
+      throw new StreamForgeError(
+        'SF_ARCHIVE_INVALID',
+        `${path}: download cut short after ${bytes}${of} bytes${reason}`,
+        {
+          ...(cut === undefined ? {} : { cause: cut }),
+          details: { path, bytes, ...(Number.isFinite(announced) ? { expectedBytes: announced } : {}) },
+        },
+      );
+    }
+    return { sha256: hash.digest('hex'), bytes };
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Names of files on Binance's public archive (docs/binance.md, public data files):
+ * `data/<spot|futures/um>/<daily|monthly>/<klines|aggTrades>/SYMBOL[/INTERVAL]/<name>.zip`
+ * and its `.CHECKSUM` sidecar. The month interval is written `1mo` (REST says `1M`); daily
+ * kline files stop at `1d`. The local simulator serves the same names; the archive client's
+ * tests check that both sides agree.
+ */
+import type { Interval, Market } from '@streamforge/core/contracts';
+
+export const ARCHIVE_FILE_PERIODS = ['daily', 'monthly'] as const;
+export type ArchiveFilePeriod = (typeof ARCHIVE_FILE_PERIODS)[number];
+
+interface ArchiveFileBase {
+  market: Market;
+  period: ArchiveFilePeriod;
+  symbol: string;
+  /** First millisecond (UTC) of the file's day or month. */
+  start: number;
+}
+
+/** A day or a month of one kline series. */
+export interface KlineArchiveFile extends ArchiveFileBase {
+  kind: 'klines';
+  interval: Interval;
+}
+
+/** A day or a month of one symbol's aggregate trades. */
+export interface AggTradeArchiveFile extends ArchiveFileBase {
+  kind: 'aggTrades';
+}
+
+export type ArchiveFileRef = KlineArchiveFile | AggTradeArchiveFile;
+
+const MARKET_FOLDERS: Record<Market, string> = { spot: 'spot', usdm: 'futures/um' };
+const MONTHLY_ONLY: readonly Interval[] = ['3d', '1w', '1M'];
+
+/** Spot archive files of days from then on write times in microseconds; REST answers in milliseconds. */
+export const SPOT_MICROSECONDS_FROM = Date.UTC(2025, 0, 1);
+
+/** An interval as the archive writes it: `1M` is `1mo`. */
+export function archiveIntervalName(interval: Interval): string {
+  return interval === '1M' ? '1mo' : interval;
+}
+
+/** Whether a kline interval has files of this period (3d, 1w and 1M are monthly only). */
+export function hasArchiveFiles(period: ArchiveFilePeriod, interval: Interval): boolean {
+  return period === 'monthly' || !MONTHLY_ONLY.includes(interval);
+}
+
+/** First millisecond after the file's day or month. */
+export function archivePeriodEnd(file: Pick<ArchiveFileRef, 'period' | 'start'>): number {
+  if (file.period === 'daily') return file.start + 86_400_000;
+  const d = new Date(file.start);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+/** Whether the file writes its times in microseconds (spot, from 2025-01-01 on). */
+export function archiveUsesMicroseconds(file: Pick<ArchiveFileRef, 'market' | 'start'>): boolean {
+  return file.market === 'spot' && file.start >= SPOT_MICROSECONDS_FROM;
+}
+
+/** The file name without extension: `BTCUSDT-1m-2023-03`, `BTCUSDT-aggTrades-2023-03-05`. */
+export function archiveFileName(file: ArchiveFileRef): string {
+  const iso = new Date(file.start).toISOString();
+  const date = file.period === 'daily' ? iso.slice(0, 10) : iso.slice(0, 7);
+  const what = file.kind === 'klines' ? archiveIntervalName(file.interval) : 'aggTrades';
+  return `${file.symbol}-${what}-${date}`;
+}
+
+/** The folder of a file's series, without leading slash, ending with `/` (what `list` takes). */
+export function archiveSeriesFolder(
+  file: Omit<KlineArchiveFile, 'start'> | Omit<AggTradeArchiveFile, 'start'>,
+): string {
+  const base = `data/${MARKET_FOLDERS[file.market]}/${file.period}/${file.kind}/${file.symbol}/`;
+  return file.kind === 'klines' ? `${base}${archiveIntervalName(file.interval)}/` : base;
+}
+
+/** The key of a file's zip, without leading slash: `data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2023-03-05.zip`. */
+export function archiveZipPath(file: ArchiveFileRef): string {
+  return `${archiveSeriesFolder(file)}${archiveFileName(file)}.zip`;
+}
+
+/** Checks what a name cannot show: a start that is not the first millisecond of its day or month, a daily file of a monthly-only interval. */
+export function archiveFileProblem(file: ArchiveFileRef): string | undefined {
+  const d = new Date(file.start);
+  const first =
+    file.period === 'daily'
+      ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())
+      : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  if (!Number.isInteger(file.start) || first !== file.start)
+    return `start: ${file.start} is not the first millisecond of a ${file.period === 'daily' ? 'day' : 'month'}`;
+  if (!/^[A-Z0-9._-]{1,30}$/.test(file.symbol)) return `symbol: ${JSON.stringify(file.symbol)} is not a symbol`;
+  if (file.kind === 'klines' && !hasArchiveFiles(file.period, file.interval))
+    return `interval: ${file.interval} has monthly files only`;
+  return undefined;
+}

@@ -1,0 +1,90 @@
+/**
+ * Which source covers each part of a requested range: whole months from monthly archives,
+ * whole or partial days from daily archives, and what no archive holds yet (the current day,
+ * days before they are published, intervals without daily files) from REST. The parts cover
+ * the range exactly, in order, without overlap, so the three paths converge on one
+ * collection. Pure: publication is decided from the clock and the publication lag; an
+ * archive that turns out to be missing is the caller's to fetch over REST instead.
+ */
+import type { Interval, Market } from '@streamforge/core/contracts';
+
+export const ARCHIVE_PLAN_PERIODS = ['monthly', 'daily'] as const;
+export type ArchivePlanPeriod = (typeof ARCHIVE_PLAN_PERIODS)[number];
+
+/** One part of the range: `[start, end)` in milliseconds, by record time (a candle's open time). */
+export type PlannedPart =
+  | { source: 'archive'; period: ArchivePlanPeriod; periodStart: number; start: number; end: number }
+  | { source: 'rest'; start: number; end: number };
+
+export interface ArchivePlanRequest {
+  market: Market;
+  kind: 'klines' | 'aggTrades';
+  /** Klines only. */
+  interval?: Interval;
+  start: number;
+  end: number;
+  now: number;
+  /** How long after its period ends an archive is published. Default one hour. */
+  publishLagMs?: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Candles longer than a day have monthly files only. */
+export function hasDailyArchives(kind: ArchivePlanRequest['kind'], interval?: Interval): boolean {
+  return kind === 'aggTrades' || interval === undefined || !['3d', '1w', '1M'].includes(interval);
+}
+
+export function monthStart(time: number): number {
+  const d = new Date(time);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+export function nextMonth(monthStartMs: number): number {
+  const d = new Date(monthStartMs);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+const dayStart = (time: number): number => Math.floor(time / DAY_MS) * DAY_MS;
+
+export function planArchiveRange(request: ArchivePlanRequest): PlannedPart[] {
+  const { start, end, now } = request;
+  if (!(start < end)) return [];
+  const lag = request.publishLagMs ?? 3_600_000;
+  const published = (periodEnd: number): boolean => periodEnd + lag <= now;
+  const daily = hasDailyArchives(request.kind, request.interval);
+  const parts: PlannedPart[] = [];
+  const push = (part: PlannedPart): void => {
+    const last = parts.at(-1);
+    // Adjacent REST parts are one range: the caller pages it as it pages any REST range.
+    if (part.source === 'rest' && last?.source === 'rest' && last.end === part.start) last.end = part.end;
+    else parts.push(part);
+  };
+  let at = start;
+  while (at < end) {
+    const month = monthStart(at);
+    const monthEnd = nextMonth(month);
+    // A whole published month inside the range: one monthly file.
+    if (at === month && monthEnd <= end && published(monthEnd)) {
+      push({ source: 'archive', period: 'monthly', periodStart: month, start: at, end: monthEnd });
+      at = monthEnd;
+      continue;
+    }
+    const day = dayStart(at);
+    const dayEnd = day + DAY_MS;
+    const until = Math.min(dayEnd, end);
+    if (daily && published(dayEnd)) {
+      push({ source: 'archive', period: 'daily', periodStart: day, start: at, end: until });
+    } else if (!daily && published(monthEnd)) {
+      // Only monthly files exist for this interval: a published month, read for its part of the range.
+      const to = Math.min(monthEnd, end);
+      push({ source: 'archive', period: 'monthly', periodStart: month, start: at, end: to });
+      at = to;
+      continue;
+    } else {
+      push({ source: 'rest', start: at, end: until });
+    }
+    at = until;
+  }
+  return parts;
+}

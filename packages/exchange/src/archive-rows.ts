@@ -1,0 +1,109 @@
+/**
+ * Lines of an archive CSV as the rows the REST API answers for the same range (docs/binance.md,
+ * public data files), so a consumer cannot tell the two paths apart: klines as REST kline rows
+ * (numbers for times and trade count, strings as written for the rest, the Ignore column
+ * kept), aggTrades as REST objects (`M` on spot only: USD-M files and answers have none).
+ * Quirks read: USD-M files open with a header row; spot writes `True`/`False`, USD-M
+ * `true`/`false`; spot files from 2025 on write times in microseconds, which become
+ * milliseconds by integer division, as REST gives them.
+ */
+import type { AggTrade, KlineRow } from '@streamforge/core/contracts';
+import { archivePeriodEnd, archiveUsesMicroseconds, type ArchiveFileRef } from './archive-paths.ts';
+
+export type ArchiveRow = KlineRow | AggTrade;
+
+const DECIMAL = /^-?\d+(?:\.\d+)?$/;
+const INTEGER = /^\d{1,16}$/;
+const BOOLEANS = new Map([
+  ['True', true],
+  ['False', false],
+  ['true', true],
+  ['false', false],
+]);
+
+/** A line that does not read; the reader adds the file and line number. */
+export class ArchiveLineError extends Error {}
+
+/** Parses the lines of one file, in order (it counts them, to skip a header row only on the first). */
+export class ArchiveLineParser {
+  readonly #file: ArchiveFileRef;
+  readonly #micro: boolean;
+  readonly #end: number;
+  #line = 0;
+
+  constructor(file: ArchiveFileRef) {
+    this.#file = file;
+    this.#micro = archiveUsesMicroseconds(file);
+    this.#end = archivePeriodEnd(file);
+  }
+
+  /** The row of the next line, or undefined for the header row (a first line whose first field is not a number). */
+  parse(line: string): ArchiveRow | undefined {
+    this.#line += 1;
+    const cells = line.split(',');
+    if (this.#line === 1 && !/^\d/.test(cells[0]!)) return undefined;
+    return this.#file.kind === 'klines' ? this.#kline(cells) : this.#aggTrade(cells);
+  }
+
+  #time(cell: string, name: string): number {
+    if (!INTEGER.test(cell)) throw new ArchiveLineError(`${name}: ${JSON.stringify(cell)} is not a timestamp`);
+    return this.#micro ? Math.floor(Number(cell) / 1000) : Number(cell);
+  }
+
+  /** Times outside the file's period mean a wrong unit or a wrong file, not data to store. */
+  #inPeriod(time: number, name: string): void {
+    if (time < this.#file.start || time >= this.#end)
+      throw new ArchiveLineError(
+        `${name}: ${new Date(time).toISOString()} is outside the file's period (times in ${this.#micro ? 'µs' : 'ms'})`,
+      );
+  }
+
+  #kline(c: string[]): KlineRow {
+    if (c.length !== 12) throw new ArchiveLineError(`${c.length} fields, a kline has 12`);
+    const openTime = this.#time(c[0]!, 'open_time');
+    this.#inPeriod(openTime, 'open_time');
+    const closeTime = this.#time(c[6]!, 'close_time');
+    if (closeTime < openTime) throw new ArchiveLineError(`close_time: ${c[6]} is before open_time ${c[0]}`);
+    for (const i of [1, 2, 3, 4, 5, 7, 9, 10])
+      if (!DECIMAL.test(c[i]!)) throw new ArchiveLineError(`field ${i + 1}: ${JSON.stringify(c[i])} is not a decimal`);
+    if (!INTEGER.test(c[8]!)) throw new ArchiveLineError(`count: ${JSON.stringify(c[8])} is not a trade count`);
+    return [openTime, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, closeTime, c[7]!, Number(c[8]), c[9]!, c[10]!, c[11]!];
+  }
+
+  #aggTrade(c: string[]): AggTrade {
+    const spot = this.#file.market === 'spot';
+    const fields = spot ? 8 : 7;
+    if (c.length !== fields)
+      throw new ArchiveLineError(`${c.length} fields, a ${spot ? 'spot' : 'USD-M'} aggTrade has ${fields}`);
+    for (const [i, name] of [
+      [0, 'agg_trade_id'],
+      [3, 'first_trade_id'],
+      [4, 'last_trade_id'],
+    ] as const)
+      if (!INTEGER.test(c[i]!)) throw new ArchiveLineError(`${name}: ${JSON.stringify(c[i])} is not an id`);
+    for (const [i, name] of [
+      [1, 'price'],
+      [2, 'quantity'],
+    ] as const)
+      if (!DECIMAL.test(c[i]!)) throw new ArchiveLineError(`${name}: ${JSON.stringify(c[i])} is not a decimal`);
+    const time = this.#time(c[5]!, 'transact_time');
+    this.#inPeriod(time, 'transact_time');
+    const trade: AggTrade = {
+      a: Number(c[0]),
+      p: c[1]!,
+      q: c[2]!,
+      f: Number(c[3]),
+      l: Number(c[4]),
+      T: time,
+      m: this.#bool(c[6]!, 'is_buyer_maker'),
+    };
+    if (spot) trade.M = this.#bool(c[7]!, 'is_best_match');
+    return trade;
+  }
+
+  #bool(cell: string, name: string): boolean {
+    const value = BOOLEANS.get(cell);
+    if (value === undefined) throw new ArchiveLineError(`${name}: ${JSON.stringify(cell)} is not a boolean`);
+    return value;
+  }
+}

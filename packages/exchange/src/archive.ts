@@ -1,0 +1,36 @@
+/**
+ * `@streamforge/exchange/archive`: Binance's public archive files (data.binance.vision), apart
+ * from the REST and WebSocket clients so that a function that never reads archives does not
+ * load the zip reader.
+ */
+export {
+  ARCHIVE_PLAN_PERIODS,
+  hasDailyArchives,
+  planArchiveRange,
+  type ArchivePlanPeriod,
+  type ArchivePlanRequest,
+  type PlannedPart,
+} from './archive-plan.ts';
+export {
+  ArchiveClient,
+  type ArchiveClientOptions,
+  type ArchiveListing,
+  type ArchiveReadResult,
+} from './archive-client.ts';
+export type { ArchiveListEntry } from './archive-listing.ts';
+export {
+  ARCHIVE_FILE_PERIODS,
+  SPOT_MICROSECONDS_FROM,
+  archiveFileName,
+  archiveIntervalName,
+  archivePeriodEnd,
+  archiveSeriesFolder,
+  archiveUsesMicroseconds,
+  archiveZipPath,
+  hasArchiveFiles,
+  type AggTradeArchiveFile,
+  type ArchiveFilePeriod,
+  type ArchiveFileRef,
+  type KlineArchiveFile,
+} from './archive-paths.ts';
+export type { ArchiveRow } from './archive-rows.ts';
