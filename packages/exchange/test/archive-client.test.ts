@@ -9,15 +9,11 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { zipSync } from 'fflate';
 import type { AggTrade, Interval, KlineRow, Market } from '@streamforge/core/contracts';
-import { StreamForgeError } from '@streamforge/core/errors';
+import type { StreamForgeError } from '@streamforge/core/errors';
 import {
-  DEFAULT_SYMBOLS,
   archivePath as simulatorArchivePath,
   parseArchivePath as simulatorParseArchivePath,
-  startExchangeSimulator,
   type ExchangeSimulator,
-  type ExchangeSimulatorOptions,
-  type SymbolSpec,
 } from '@streamforge/simulator';
 import {
   ArchiveClient,
@@ -29,25 +25,12 @@ import {
   type KlineArchiveFile,
 } from '../src/archive.ts';
 import { BinanceRestClient } from '../src/index.ts';
+import { rejectionOf, startArchiveSimulator } from '@streamforge/testing';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const NOW = Date.UTC(2025, 2, 10, 1); // 2025-03-10 01:00 UTC
 
-// One aggregate trade a minute keeps a day's aggTrades file at 1440 rows; NEWUSDT is listed a week before NOW.
-const BTC: SymbolSpec = { ...DEFAULT_SYMBOLS.find((s) => s.symbol === 'BTCUSDT')!, tradeGapMs: 60_000 };
-const NEW: SymbolSpec = { ...BTC, symbol: 'NEWUSDT', baseAsset: 'NEW', listedAt: Date.UTC(2025, 2, 3, 10) };
-
-async function simulator(t: TestContext, options: ExchangeSimulatorOptions = {}): Promise<ExchangeSimulator> {
-  const sim = await startExchangeSimulator({
-    clock: () => NOW,
-    symbols: [BTC, NEW],
-    weightLimit: Infinity,
-    ...options,
-  });
-  t.after(() => sim.close());
-  return sim;
-}
+const simulator = startArchiveSimulator;
 
 /** A client whose temporary files go to a folder of the test's, so the test can see that none is left. */
 async function archive(
@@ -127,15 +110,7 @@ async function readAll<R>(client: ArchiveClient, file: ArchiveFileRef, batchSize
   return { result, rows, sizes };
 }
 
-async function failure(promise: Promise<unknown>): Promise<StreamForgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(StreamForgeError.is(error), `a StreamForgeError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
+const failure = rejectionOf;
 
 const klines = (
   market: Market,

@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
-import { StreamForgeError } from '@streamforge/core/errors';
 import type { AggTrade, KlineRow } from '@streamforge/core/contracts';
 import { BinanceRestClient, scaledTime, type BinanceRestClientOptions } from '../src/index.ts';
 import { startExchangeSimulator, type ExchangeSimulator, type ExchangeSimulatorOptions } from '@streamforge/simulator';
-import { listenForTest } from '@streamforge/testing';
+import { listenForTest, rejectionOf } from '@streamforge/testing';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/binance/klines/', import.meta.url));
 const NOW = Date.UTC(2024, 7, 1, 12, 0, 30);
@@ -35,15 +34,7 @@ async function collect(pages: AsyncGenerator<KlineRow[]>): Promise<KlineRow[][]>
   return all;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<StreamForgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(StreamForgeError.is(error), `a StreamForgeError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
+const rejection = rejectionOf;
 
 test('klinePages gets every candle of a range once, in order, in full pages', async (t) => {
   const sim = await simulator(t);

@@ -1,41 +1,24 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 import type { AggTrade, KlineRow, Market } from '@streamforge/core/contracts';
 import {
-  DEFAULT_SYMBOLS,
   FUTURES_AGG_TRADE_HEADER,
   FUTURES_KLINE_HEADER,
   archivePath,
   parseArchivePath,
   simulatorOptionsFromEnv,
-  startExchangeSimulator,
   type ArchiveFile,
   type ExchangeSimulator,
-  type ExchangeSimulatorOptions,
-  type SymbolSpec,
 } from '../src/index.ts';
+import { startArchiveSimulator } from '@streamforge/testing';
 
 const DAY = 86_400_000;
-const NOW = Date.UTC(2025, 2, 10, 1); // 2025-03-10 01:00 UTC
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/binance/klines/', import.meta.url));
 
-// BTCUSDT with one aggregate trade a minute (a day is 1440 trades), and a symbol listed a week before NOW.
-const BTC: SymbolSpec = { ...DEFAULT_SYMBOLS.find((s) => s.symbol === 'BTCUSDT')!, tradeGapMs: 60_000 };
-const NEW: SymbolSpec = { ...BTC, symbol: 'NEWUSDT', baseAsset: 'NEW', listedAt: Date.UTC(2025, 2, 3, 10) };
-
-async function simulator(t: TestContext, options: ExchangeSimulatorOptions = {}): Promise<ExchangeSimulator> {
-  const sim = await startExchangeSimulator({
-    clock: () => NOW,
-    symbols: [BTC, NEW],
-    weightLimit: Infinity,
-    ...options,
-  });
-  t.after(() => sim.close());
-  return sim;
-}
+const simulator = startArchiveSimulator;
 
 interface Download {
   status: number;

@@ -14,3 +14,5 @@ export * from './s3-server.ts';
 export * from './kafka-fault-proxy.ts';
 export * from './isolation-run.ts';
 export * from './arango-standin.ts';
+export * from './rejection.ts';
+export * from './archive-simulator.ts';
