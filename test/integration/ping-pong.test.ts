@@ -37,8 +37,10 @@ test('`streamforge down` leaves no process of the stack behind', async () => {
   assert.deepEqual(pids.filter(isAlive), [], 'every process of the stack has exited');
 });
 
-test('a stack started for a process stops by itself once that process is gone (a killed test run leaves nothing behind)', async () => {
+test('a stack started for a process stops by itself once that process is gone (a killed test run leaves nothing behind)', async (t) => {
   const owner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  // Also when the stack cannot start: the owner must not outlive the test.
+  t.after(() => owner.kill('SIGKILL'));
   const stack = await startTestStack({ STREAMFORGE_STOP_WITH_PID: String(owner.pid) });
   const state = readStackState(stack.home);
   const pids = [state?.pid, state?.dispatcher?.pid].filter((p): p is number => p !== undefined);
