@@ -26,7 +26,7 @@ import {
 import type { LiveJobSpec } from '@streamforge/core/requests';
 
 export interface KubernetesJobLauncherOptions {
-  /** Default: KUBECONFIG when set, else the in-cluster service account (as kubectl finds its cluster). */
+  /** Default: the in-cluster service account (configFrom). */
   kubeConfig?: KubeConfig;
   namespace: string;
   templatePath?: string;
@@ -90,14 +90,15 @@ export class KubernetesJobLauncher implements JobLauncher {
 
   constructor(options: KubernetesJobLauncherOptions) {
     this.#options = options;
-    this.#config = options.kubeConfig ?? KubernetesJobLauncher.fromEnvironment();
+    this.#config = options.kubeConfig ?? KubernetesJobLauncher.configFrom();
     this.#api = this.#config.makeApiClient(BatchV1Api);
     this.#template = loadJobTemplate(options.templatePath ?? JOB_TEMPLATE);
   }
 
-  static fromEnvironment(): KubeConfig {
+  /** A kubeconfig file when given (as kubectl takes KUBECONFIG), else the pod's service account. */
+  static configFrom(kubeconfigFile?: string): KubeConfig {
     const config = new KubeConfig();
-    if (process.env.KUBECONFIG) config.loadFromFile(process.env.KUBECONFIG);
+    if (kubeconfigFile) config.loadFromFile(kubeconfigFile);
     else config.loadFromCluster();
     return config;
   }

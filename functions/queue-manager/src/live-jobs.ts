@@ -26,13 +26,19 @@ declareEnv({
     default: '',
     description: 'Image of the loader-ws Jobs; empty: the one in knative/loader-ws-job.yaml.',
   },
+  KUBECONFIG: {
+    default: '',
+    description: "A kubeconfig file for the kubernetes launcher; empty: the pod's service account.",
+  },
 });
 
 // @kubernetes/client-node takes most of a second to load, and only a cluster needs it.
 registerJobLauncher('kubernetes', async ({ env: source, logger }) => {
   const { KubernetesJobLauncher } = await import('./kubernetes-job-launcher.ts');
   const image = env('LOADER_WS_IMAGE', source);
+  const kubeconfig = env('KUBECONFIG', source);
   return new KubernetesJobLauncher({
+    kubeConfig: KubernetesJobLauncher.configFrom(kubeconfig === '' ? undefined : kubeconfig),
     namespace: env('JOB_NAMESPACE', source),
     logger,
     ...(image === '' ? {} : { image }),

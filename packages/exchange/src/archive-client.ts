@@ -128,7 +128,11 @@ export class ArchiveClient {
     }
   }
 
-  /** Reads one archive file into `onRows` batches (awaited: the next batch waits for it). */
+  /**
+   * Reads one archive file into `onRows` batches (awaited: the next batch waits for it). No row
+   * is delivered before the file matched its CHECKSUM; a line that then fails to parse ends the
+   * read after the batches before it, so what `onRows` does must be idempotent by record key.
+   */
   read(file: KlineArchiveFile, onRows: (rows: KlineRow[]) => unknown): Promise<ArchiveReadResult>;
   read(file: AggTradeArchiveFile, onRows: (rows: AggTrade[]) => unknown): Promise<ArchiveReadResult>;
   read(file: ArchiveFileRef, onRows: (rows: ArchiveRow[]) => unknown): Promise<ArchiveReadResult>;
@@ -234,21 +238,39 @@ export class ArchiveClient {
     const announced = Number(response.headers['content-length']);
     const hash = createHash('sha256');
     const out = createWriteStream(target);
+    // A failed write (a full disk) is this machine's fault, not the file's: kept apart, and
+    // listened for at all times, since an unheard stream error would end the process.
+    let writeError: Error | undefined;
+    out.on('error', (error) => {
+      writeError ??= error;
+    });
     let bytes = 0;
     let cut: unknown;
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        if (writeError) break;
         hash.update(chunk);
         bytes += chunk.length;
-        if (!out.write(chunk)) await once(out, 'drain');
+        if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
       }
     } catch (cause) {
       response.body.destroy();
       if (this.#closing.signal.aborted) throw this.#closing.signal.reason;
       cut = cause;
     } finally {
-      out.end();
-      await once(out, 'close');
+      if (!out.destroyed) out.end();
+      if (!out.closed) await once(out, 'close');
+    }
+    if (writeError) {
+      response.body.destroy();
+      throw new StreamForgeError(
+        'SF_DEPENDENCY_UNAVAILABLE',
+        `${path}: could not write the download: ${writeError.message}`,
+        {
+          cause: writeError,
+          details: { path },
+        },
+      );
     }
     if (cut !== undefined || (Number.isFinite(announced) && bytes < announced)) {
       const of = Number.isFinite(announced) ? ` of ${announced}` : '';

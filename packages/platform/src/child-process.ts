@@ -54,14 +54,24 @@ async function signalThenKill<T>(
 
 /** Follows a process already spawned (for callers that need pipes rather than a log file). */
 export function childOf(proc: ChildProcess, onExit?: (exit: Exit) => void): Child {
+  let failedToStart = false;
   const exited = new Promise<Exit>((resolve) => {
-    proc.once('exit', (code, signal) => {
-      const exit = { code, signal };
+    let done = false;
+    const end = (exit: Exit): void => {
+      if (done) return;
+      done = true;
       onExit?.(exit);
       resolve(exit);
+    };
+    proc.once('exit', (code, signal) => end({ code, signal }));
+    // A process that could not start (ENOENT, EAGAIN) emits `error` and never `exit`: it ended all the same.
+    proc.on('error', () => {
+      if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) return;
+      failedToStart = true;
+      end({ code: null, signal: null });
     });
   });
-  const hasExited = () => proc.exitCode !== null || proc.signalCode !== null;
+  const hasExited = () => failedToStart || proc.exitCode !== null || proc.signalCode !== null;
   const stopWith = async (signal: NodeJS.Signals, graceMs: number): Promise<Exit> => {
     if (hasExited()) return await exited;
     return await signalThenKill((s) => proc.kill(s), exited, signal, graceMs);
@@ -115,7 +125,11 @@ export async function stopPid(pid: number, graceMs: number, exited?: Promise<unk
   };
   await signalThenKill(
     (signal) => {
-      if (signal !== 'SIGKILL' || isAlive(pid)) process.kill(pid, signal);
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Gone between the check and the signal (ESRCH): nothing left to stop.
+      }
     },
     gone(),
     'SIGTERM',
