@@ -6,8 +6,8 @@
  * (kept in .cache/local-bundles, shared by every stack of the project).
  *
  * Unlike an image bundle it stays on this machine: project modules keep their real
- * `import.meta.url` (so paths computed from it, PROJECT_ROOT among them, hold), and native
- * packages are loaded from the project's node_modules by absolute path.
+ * `import.meta.url` (so paths computed from it hold), and native packages are loaded from the
+ * project's node_modules by absolute path.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,6 +19,11 @@ import { PROJECT_ROOT } from './kafka-broker.ts';
 
 /** Imported first by every function process the platform starts (local-integrations.ts). */
 export const LOCAL_INTEGRATIONS_URL = new URL('./local-integrations.ts', import.meta.url).href;
+
+/** The bundler's own files: a change to how bundles are made rebuilds them too. */
+const BUNDLER_FILES = [import.meta.url, new URL('./function-bundle.ts', import.meta.url).href].map((url) =>
+  relative(PROJECT_ROOT, fileURLToPath(url)),
+);
 
 interface Manifest {
   inputs: Record<string, string>;
@@ -70,9 +75,12 @@ export async function localBundle(name: string, entry: string, logger: Logger): 
       // Native packages: loaded from the project's node_modules, wherever the bundle is.
       nativePath: (nativeName) => pathToFileURL(require.resolve(nativeName)).href,
     });
-    const inputs = Object.keys(result.metafile.inputs).filter(
-      (file) => !file.startsWith('<') && existsSync(join(PROJECT_ROOT, file)),
-    );
+    const inputs = [
+      ...Object.keys(result.metafile.inputs).filter(
+        (file) => !file.startsWith('<') && existsSync(join(PROJECT_ROOT, file)),
+      ),
+      ...BUNDLER_FILES,
+    ];
     renameSync(temporary, bundle);
     writeFileSync(
       manifestFile,
