@@ -56,6 +56,14 @@ export interface IsolationResult {
   /** beside / alone per pair, and their median: the figure. */
   pair_ratios: number[];
   ratio: number;
+  /**
+   * beside − alone per pair in seconds, and their median. A run alone takes a fraction of a
+   * second, so on two shared cores a few hundred milliseconds of CPU taken by the poison's
+   * retries double the ratio without anything waiting on the poison; a blocked run waits
+   * seconds to minutes.
+   */
+  pair_excess_s: number[];
+  excess_s: number;
   poison: {
     symbol: string;
     time_range: string;
@@ -222,12 +230,15 @@ export async function measureIsolation(stack: TestStack, options: IsolationOptio
     beside.push(b1, b2);
   }
   const ratios = beside.map((b, i) => round(b / (alone[i] as number)));
+  const excess = beside.map((b, i) => round(b - (alone[i] as number)));
   return {
     normal: { symbol: NORMAL_SYMBOL, type: 'api_candles_1m', candles: NORMAL_CANDLES, pages },
     alone_s: alone,
     beside_s: beside,
     pair_ratios: ratios,
     ratio: round(median(ratios)),
+    pair_excess_s: excess,
+    excess_s: round(median(excess)),
     poison: {
       symbol: POISON_SYMBOL,
       time_range: POISON_RANGE,
