@@ -69,6 +69,7 @@ export const ORDERED_TOPICS = [
 export const EARLIEST_TOPICS = [
   'queue-events',
   'loader-api-work',
+  'loader-producer-work',
   'data-klines',
   'data-agg-trades',
   'data-trades',

@@ -10,9 +10,9 @@ import { StreamForgeError } from '@streamforge/core/errors';
 import { BinanceRestClient } from '@streamforge/exchange';
 import type { Context, FunctionRuntimeInfo } from '@streamforge/core/runtime';
 import { openStore, type Store } from '@streamforge/core/store';
+import { registerExchangeMetrics } from '@streamforge/backfill';
 import { loadPage, startBackfill, type LoaderDeps } from './backfill.ts';
 import { SERVICE } from './service.ts';
-import { registerExchangeMetrics } from './exchange-metrics.ts';
 
 let bus: ServiceBus;
 let store: Store;

@@ -13,7 +13,7 @@ import { createLogger } from '@streamforge/core/telemetry';
 import type { TelemetryEmitter } from '@streamforge/core/bus';
 import { deleteTopics, testKafka, topicMessageCount, uniqueName } from '@streamforge/testing';
 import { startBackfill } from '../src/backfill.ts';
-import { planPages } from '../src/plan-pages.ts';
+import { planPages } from '@streamforge/backfill';
 
 const command: StartCommand = {
   command: 'start',
@@ -31,7 +31,7 @@ const command: StartCommand = {
 const now = Date.UTC(2025, 0, 1);
 
 test('a quarter of 1s candles is planned as 7 863 pages, more than the broker takes in one message, and every page lands on the work topic', async (t) => {
-  const pages = planPages(command, 'klines', '1s', { now });
+  const pages = planPages(command, 'klines', '1s', { service: 'loader-api', now });
   assert.equal(pages.length, 7_863);
   assert.ok(JSON.stringify(pages).length > LOCAL_BROKER_MAX_MESSAGE_BYTES, 'the pages alone, without their headers');
 

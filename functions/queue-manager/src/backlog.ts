@@ -13,7 +13,8 @@ export function pathOf(workflow: Pick<WorkflowRecord, 'type'>): Array<{ group: s
   const plan = parseWorkflowType(workflow.type);
   const path: Array<{ group: string; topic: string }> = [{ group: 'queue-manager-events', topic: TOPICS.events }];
   if (plan.source === 'api') path.push({ group: 'loader-api-work', topic: TOPICS.loaderWork });
-  if (plan.source === 'api' || plan.source === 'ws')
+  if (plan.source === 'bulk') path.push({ group: 'loader-producer-work', topic: TOPICS.producerWork });
+  if (plan.source === 'api' || plan.source === 'bulk' || plan.source === 'ws')
     path.push({ group: 'arango-connector-data', topic: dataTopicOf(plan.kind) });
   return path;
 }

@@ -9,7 +9,7 @@
  */
 import type { CloudEvent } from 'cloudevents';
 import { TOPICS, controlTopicOf, dataTopicOf, type EventInput } from '@streamforge/core/bus';
-import { DATA_KINDS, EVENT_TYPES, dataEventType, parseWorkflowType } from '@streamforge/core/contracts';
+import { DATA_KINDS, EVENT_TYPES, dataEventType, parseWorkflowType, sourceOf } from '@streamforge/core/contracts';
 import { ERROR_HEADERS } from '@streamforge/core/errors';
 import type { DeadLetter, WorkflowRecord } from '@streamforge/core/store';
 
@@ -47,9 +47,13 @@ export function isDeadLetter(event: CloudEvent<unknown>): boolean {
 
 /** Where an event of this type travels, and who takes it there (control commands: the workflow's target). */
 function routeOf(
-  type: string,
+  event: CloudEvent<unknown>,
   workflow: WorkflowRecord | undefined,
 ): { topic: string; service: string; deadLetterTopic: string } {
+  const type = event.type;
+  // Both loaders plan work pages; each is published by the loader that takes it.
+  if (type === EVENT_TYPES.workPage && event.source === sourceOf('loader-producer'))
+    return { topic: TOPICS.producerWork, service: 'loader-producer', deadLetterTopic: TOPICS.deadLetterProducerWork };
   if (type === EVENT_TYPES.workPage)
     return { topic: TOPICS.loaderWork, service: 'loader-api', deadLetterTopic: TOPICS.deadLetterWork };
   if (type === EVENT_TYPES.telemetry)
@@ -116,7 +120,7 @@ export function deadLetterOf(
   now: number,
 ): DeadLetter {
   const e = event as AnyEvent;
-  const route = routeOf(event.type, workflow);
+  const route = routeOf(event, workflow);
   const kept: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(e)) {
     if (value !== undefined && !FAILURE_EXTENSIONS.has(name) && typeof value !== 'function') kept[name] = value;

@@ -14,7 +14,7 @@ declareEnv({
     description: 'A workflow no service has taken up ends in error after this long (e.g. 90s, 5m).',
   },
   WORKFLOW_STALL_TIMEOUTS: {
-    default: 'api_*=15m,ws_*=10m,graph_*=30m,gnn_*=2h,dummy_*=10m',
+    default: 'api_*=15m,bulk_*=30m,ws_*=10m,graph_*=30m,gnn_*=2h,dummy_*=10m',
     description:
       'No-progress timeout per workflow type (pattern=duration, `*` a wildcard, first match wins, unnamed types keep the default): a running workflow with no telemetry for that long ends in error.',
   },
@@ -39,7 +39,7 @@ export function parseDuration(value: string, field: string): number {
   return Math.round(Number(m[1]) * UNITS[m[2]!]!);
 }
 
-const DEFAULT_STALL_TIMEOUTS = 'api_*=15m,ws_*=10m,graph_*=30m,gnn_*=2h,dummy_*=10m';
+const DEFAULT_STALL_TIMEOUTS = 'api_*=15m,bulk_*=30m,ws_*=10m,graph_*=30m,gnn_*=2h,dummy_*=10m';
 
 export function parseDeadlinePolicy(pending: string, stall: string): DeadlinePolicy {
   // What the setting leaves out keeps its default: `api_*=1h` alone changes backfills only.

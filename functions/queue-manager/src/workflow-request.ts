@@ -126,7 +126,8 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
   for (const s of symbols)
     if (!new RegExp(SYMBOL_PATTERN).test(s)) throw invalid('symbol', `"${s}" is not a Binance symbol`);
   const market = request.market ?? 'spot';
-  const needsRange = plan.source === 'api' || plan.source === 'graph';
+  const backfill = plan.source === 'api' || plan.source === 'bulk';
+  const needsRange = backfill || plan.source === 'graph';
   if (needsRange && request.time_range === undefined) throw invalid('time_range', `is required for ${request.type}`);
   const range = request.time_range === undefined ? undefined : parseTimeRange(request.time_range);
   if (needsRange && range && range.startMs > now)
@@ -136,10 +137,10 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
     const latest = `the end day is excluded, so a range can end today (${new Date(now).toISOString().slice(0, 10)}) at the latest`;
     throw invalid(
       'time_range',
-      `ends ${range.endDate}, after now; ${latest}${plan.source === 'api' ? '; a live ws_* workflow streams what comes next' : ''}`,
+      `ends ${range.endDate}, after now; ${latest}${backfill ? '; a live ws_* workflow streams what comes next' : ''}`,
     );
   }
-  if ((plan.source === 'api' || plan.source === 'graph') && range && range.startMs < MARKET_OPENED[market].ms) {
+  if (needsRange && range && range.startMs < MARKET_OPENED[market].ms) {
     throw invalid(
       'time_range',
       `starts ${range.startDate}, before ${market} had data (${MARKET_OPENED[market].day}); start on or after it`,
@@ -156,7 +157,7 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
   const ids = newWorkflowIds(symbol, request.type, range?.startDate, { market });
   const queueId = ids.queueId;
   const collectionName = request.collection_name ?? ids.collectionName;
-  const kafkaTopic = plan.source === 'api' || plan.source === 'ws' ? dataTopicOf(plan.kind) : '';
+  const kafkaTopic = backfill || plan.source === 'ws' ? dataTopicOf(plan.kind) : '';
   const workflow: WorkflowRecord = {
     queue_id: queueId,
     symbol,

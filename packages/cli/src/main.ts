@@ -18,7 +18,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   ps: { run: psCommand, help: 'ps [--json]: instances per function, lag per KafkaSource, recent scaling decisions' },
   backfill: {
     run: backfillCommand,
-    help: 'backfill SYMBOL TYPE YYYY-MM-DD:YYYY-MM-DD: start a historical download and show its progress until it ends',
+    help: 'backfill SYMBOL TYPE YYYY-MM-DD:YYYY-MM-DD [--bulk]: start a historical download (--bulk: from the public archives) and show its progress until it ends',
   },
   status: { run: statusCommand, help: 'status [QUEUE_ID]: one workflow in detail, or the stack and its workflows' },
   ls: { run: lsCommand, help: 'ls [--status S] [--limit N]: list workflows, newest first' },

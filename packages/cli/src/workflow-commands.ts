@@ -45,8 +45,10 @@ export function progressLine(w: WorkflowView, elapsedMs: number): string {
   const stored = w.stored;
   const total = stored?.pages_total;
   const fraction = total ? stored.pages_done / total : w.status === 'completed' ? 1 : 0;
-  const loader = Object.entries(w.progress).find(([name]) => name.startsWith('loader'))?.[1];
-  const fetched = loader?.progress ? ` fetched ${loader.progress.done}/${loader.progress.total ?? '?'}` : '';
+  const [loaderName, loader] = Object.entries(w.progress).find(([name]) => name.startsWith('loader')) ?? [];
+  // loader-producer's pages are archive files and REST pages: loaded, not only fetched.
+  const verb = loaderName === 'loader-producer' ? 'loaded' : 'fetched';
+  const fetched = loader?.progress ? ` ${verb} ${loader.progress.done}/${loader.progress.total ?? '?'}` : '';
   const pages = total ? ` stored ${stored.pages_done}/${total} pages` : '';
   const records = stored
     ? ` ${stored.records_written.toLocaleString('en-US')} records${stored.rejected > 0 ? `, ${stored.rejected.toLocaleString('en-US')} rejected` : ''}`
@@ -83,6 +85,11 @@ function summary(w: WorkflowView, elapsedMs?: number): string {
   return lines.join('\n');
 }
 
+/** `--bulk`: the archive loader's type for a backfill type, `candles_1m` or `api_candles_1m` → `bulk_candles_1m`. */
+export function bulkTypeOf(type: string): string {
+  return type.startsWith('bulk_') ? type : `bulk_${type.replace(/^api_/, '')}`;
+}
+
 export async function backfillCommand(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
@@ -92,15 +99,17 @@ export async function backfillCommand(args: string[]): Promise<number> {
       collection: { type: 'string' },
       'no-wait': { type: 'boolean' },
       json: { type: 'boolean' },
+      bulk: { type: 'boolean' },
     },
   });
-  const [symbol, type, timeRange] = positionals;
-  if (!symbol || !type || !timeRange) {
+  const [symbol, given, timeRange] = positionals;
+  if (!symbol || !given || !timeRange) {
     console.error(
-      'usage: streamforge backfill SYMBOL TYPE YYYY-MM-DD:YYYY-MM-DD [--market spot|usdm] [--collection NAME] [--no-wait] [--json]\n  e.g. streamforge backfill BTCUSDT api_candles_1m 2024-08-01:2024-08-08',
+      'usage: streamforge backfill SYMBOL TYPE YYYY-MM-DD:YYYY-MM-DD [--bulk] [--market spot|usdm] [--collection NAME] [--no-wait] [--json]\n  e.g. streamforge backfill BTCUSDT api_candles_1m 2024-08-01:2024-08-08\n       streamforge backfill BTCUSDT candles_1m 2023-01-01:2024-01-01 --bulk   (from the public archives: bulk_candles_1m)',
     );
     return 2;
   }
+  const type = values.bulk ? bulkTypeOf(given) : given;
   const started = Date.now();
   const created = await api<WorkflowView>('POST', '/workflows', {
     symbol,

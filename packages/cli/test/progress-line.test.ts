@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { progressLine, type WorkflowView } from '../src/workflow-commands.ts';
+import { bulkTypeOf, progressLine, type WorkflowView } from '../src/workflow-commands.ts';
 
 const view = (stored: WorkflowView['stored']): WorkflowView => ({
   queue_id: 'wf-btcusdt-api_candles_1m-20240801-a1b2c3',
@@ -25,4 +25,20 @@ test('the progress bar counts stored records and says how many were rejected, on
     progressLine(view({ pages_done: 5, pages_total: 10, records_written: 5_000, rejected: 0 }), 2_000),
     /rejected/,
   );
+});
+
+test("a bulk backfill shows the archive loader's pages as loaded; --bulk names its type from any backfill type", () => {
+  const bulk: WorkflowView = {
+    ...view({ pages_done: 3, pages_total: 49, records_written: 72, rejected: 0 }),
+    type: 'bulk_candles_1m',
+    services: ['loader-producer', 'arango-connector'],
+    progress: { 'loader-producer': { status: 'loading', progress: { done: 7, total: 49, unit: 'pages' } } },
+  };
+  assert.match(progressLine(bulk, 1_000), / stored 3\/49 pages loaded 7\/49 72 records {2}running/);
+  assert.deepEqual(['candles_1m', 'api_candles_1m', 'bulk_agg_trades', 'agg_trades'].map(bulkTypeOf), [
+    'bulk_candles_1m',
+    'bulk_candles_1m',
+    'bulk_agg_trades',
+    'bulk_agg_trades',
+  ]);
 });

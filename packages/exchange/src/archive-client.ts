@@ -25,10 +25,17 @@ import type { AggTrade, KlineRow } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
 import type { Logger } from '@streamforge/core/telemetry';
 import { parseListing, type ArchiveListEntry } from './archive-listing.ts';
+import type { ArchiveInventory } from './archive-plan.ts';
 import {
   archiveFileName,
   archiveFileProblem,
+  archiveFileStart,
+  archivePeriodStart as periodStartOf,
+  archiveSeriesFolder,
   archiveZipPath,
+  hasArchiveFiles,
+  type ArchiveFilePeriod,
+  type ArchiveSeries,
   type AggTradeArchiveFile,
   type ArchiveFileRef,
   type KlineArchiveFile,
@@ -69,6 +76,18 @@ export type ArchiveReadResult =
   | { found: false; path: string }
   | { found: true; path: string; rows: number; bytes: number; sha256: string };
 
+/** A downloaded archive file that matched its CHECKSUM, on disk until discarded. */
+export interface VerifiedArchive {
+  found: true;
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** Reads the file's rows into `onRows` batches (awaited each); resolves with the row count. Any number of times. */
+  rows(onRows: (rows: ArchiveRow[]) => unknown): Promise<number>;
+  /** Removes the downloaded file. */
+  discard(): Promise<void>;
+}
+
 export class ArchiveClient {
   readonly baseUrl: string;
   readonly #batchSize: number;
@@ -93,14 +112,22 @@ export class ArchiveClient {
     });
   }
 
-  /** Every file and sub-folder directly below a folder key (`data/spot/daily/klines/BTCUSDT/1m/`), following `marker` pages. */
-  async list(prefix: string): Promise<ArchiveListing> {
+  /**
+   * Every file and sub-folder directly below a folder key (`data/spot/daily/klines/BTCUSDT/1m/`),
+   * following `marker` pages; with `after`, only keys sorting after it, and with `until`, no
+   * page is asked for once a key sorting at or after it was seen (keys come sorted).
+   */
+  async list(
+    prefix: string,
+    bounds: { after?: string; until?: string; pageSize?: number } = {},
+  ): Promise<ArchiveListing> {
     const listing: ArchiveListing = { files: [], folders: [] };
-    let marker = '';
+    let marker = bounds.after ?? '';
     for (let page = 1; ; page++) {
       let query = `prefix=${encodeURIComponent(prefix)}&delimiter=%2F`;
       if (marker !== '') query += `&marker=${encodeURIComponent(marker)}`;
-      if (this.#listPageSize !== undefined) query += `&max-keys=${this.#listPageSize}`;
+      const pageSize = this.#listPageSize ?? bounds.pageSize;
+      if (pageSize !== undefined) query += `&max-keys=${pageSize}`;
       const { status, text } = await this.#getText(`/?${query}`);
       if (status !== 200)
         throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `archive listing of ${prefix}: HTTP ${status}`, {
@@ -120,6 +147,8 @@ export class ArchiveClient {
       listing.files.push(...parsed.files);
       listing.folders.push(...parsed.folders);
       if (!parsed.truncated) return listing;
+      const last = parsed.files.at(-1)?.key ?? '';
+      if (bounds.until !== undefined && last >= bounds.until) return listing;
       if (parsed.nextMarker! <= marker)
         throw new StreamForgeError('SF_ARCHIVE_INVALID', `archive listing of ${prefix}: marker does not advance`, {
           details: { prefix, marker },
@@ -129,24 +158,72 @@ export class ArchiveClient {
   }
 
   /**
+   * Which monthly and daily files of one series the site has for a time range (two folder
+   * listings; one for intervals with monthly files only): what `planArchiveRange` takes as
+   * `listed`. Files outside the range may be named too.
+   */
+  async inventory(series: ArchiveSeries, range: { start: number; end: number }): Promise<ArchiveInventory> {
+    const starts = async (period: ArchiveFilePeriod): Promise<Set<number>> => {
+      const found = new Set<number>();
+      if (series.kind === 'klines' && !hasArchiveFiles(period, series.interval)) return found;
+      const folder = archiveSeriesFolder({ ...series, period } as ArchiveFileRef);
+      // Only the files of the range's days or months: a series of years has thousands of daily files.
+      const keyOf = (time: number): string =>
+        `${folder}${archiveFileName({ ...series, period, start: periodStartOf(period, time) } as ArchiveFileRef)}`;
+      // A zip and its CHECKSUM per day or month of the range, and the first key past it: one page, mostly.
+      const periods = Math.ceil((range.end - range.start) / (period === 'daily' ? 86_400_000 : 28 * 86_400_000)) + 1;
+      const bounds = { after: keyOf(range.start), until: keyOf(range.end), pageSize: Math.min(1000, 2 * periods + 2) };
+      // `after` is the first file's name without `.zip`, which sorts just before that file.
+      for (const { key } of (await this.list(folder, bounds)).files) {
+        const start = archiveFileStart(key.slice(folder.length), period);
+        if (start !== undefined) found.add(start);
+      }
+      return found;
+    };
+    const [monthly, daily] = await Promise.all([starts('monthly'), starts('daily')]);
+    return { monthly, daily };
+  }
+
+  /**
    * Reads one archive file into `onRows` batches (awaited: the next batch waits for it). No row
    * is delivered before the file matched its CHECKSUM; a line that then fails to parse ends the
-   * read after the batches before it, so what `onRows` does must be idempotent by record key.
+   * read after the batches before it, so what `onRows` does must be idempotent by record key
+   * (or read the file twice through `download`: once to check it all, once to deliver).
    */
   read(file: KlineArchiveFile, onRows: (rows: KlineRow[]) => unknown): Promise<ArchiveReadResult>;
   read(file: AggTradeArchiveFile, onRows: (rows: AggTrade[]) => unknown): Promise<ArchiveReadResult>;
   read(file: ArchiveFileRef, onRows: (rows: ArchiveRow[]) => unknown): Promise<ArchiveReadResult>;
   async read(file: ArchiveFileRef, onRows: (rows: never) => unknown): Promise<ArchiveReadResult> {
+    const download = await this.download(file);
+    if (!download.found) return download;
+    try {
+      const rows = await download.rows(onRows as (rows: ArchiveRow[]) => unknown);
+      const { path, bytes, sha256 } = download;
+      return { found: true, path, rows, bytes, sha256 };
+    } finally {
+      await download.discard();
+    }
+  }
+
+  /**
+   * Downloads one archive file to a temporary file and checks it against its CHECKSUM; the
+   * verified file can then be read as often as needed, and must be discarded after.
+   */
+  async download(file: ArchiveFileRef): Promise<{ found: false; path: string } | VerifiedArchive> {
     const problem = archiveFileProblem(file);
     if (problem !== undefined) throw new StreamForgeError('SF_CONTRACT_INVALID', `archive file: ${problem}`);
     const path = archiveZipPath(file);
     const expected = await this.#checksum(file, path);
     if (expected === undefined) return { found: false, path };
     const folder = await mkdtemp(join(this.#tempDir, 'streamforge-archive-'));
+    const discard = (): Promise<void> => rm(folder, { recursive: true, force: true });
     try {
       const zipFile = join(folder, `${archiveFileName(file)}.zip`);
       const download = await this.#download(path, zipFile);
-      if (download === undefined) return { found: false, path };
+      if (download === undefined) {
+        await discard();
+        return { found: false, path };
+      }
       if (download.sha256 !== expected) {
         this.#logger?.warn({ path, expected, actual: download.sha256 }, 'archive file does not match its CHECKSUM');
         throw new StreamForgeError(
@@ -155,17 +232,23 @@ export class ArchiveClient {
           { details: { path, expected, actual: download.sha256, bytes: download.bytes } },
         );
       }
-      const rows = await readArchiveZip(
-        file,
+      const batchSize = this.#batchSize;
+      const logger = this.#logger;
+      return {
+        found: true,
         path,
-        zipFile,
-        this.#batchSize,
-        onRows as (rows: ArchiveRow[]) => unknown,
-      );
-      this.#logger?.debug({ path, bytes: download.bytes, rows }, 'archive file read');
-      return { found: true, path, rows, bytes: download.bytes, sha256: expected };
-    } finally {
-      await rm(folder, { recursive: true, force: true });
+        bytes: download.bytes,
+        sha256: expected,
+        async rows(onRows) {
+          const rows = await readArchiveZip(file, path, zipFile, batchSize, onRows);
+          logger?.debug({ path, bytes: download.bytes, rows }, 'archive file read');
+          return rows;
+        },
+        discard,
+      };
+    } catch (error) {
+      await discard();
+      throw error;
     }
   }
 

@@ -31,6 +31,9 @@ export interface AggTradeArchiveFile extends ArchiveFileBase {
 
 export type ArchiveFileRef = KlineArchiveFile | AggTradeArchiveFile;
 
+/** One series of files (a symbol's klines of one interval, or its aggTrades), of either period. */
+export type ArchiveSeries = Omit<KlineArchiveFile, 'start' | 'period'> | Omit<AggTradeArchiveFile, 'start' | 'period'>;
+
 const MARKET_FOLDERS: Record<Market, string> = { spot: 'spot', usdm: 'futures/um' };
 const MONTHLY_ONLY: readonly Interval[] = ['3d', '1w', '1M'];
 
@@ -45,6 +48,14 @@ export function archiveIntervalName(interval: Interval): string {
 /** Whether a kline interval has files of this period (3d, 1w and 1M are monthly only). */
 export function hasArchiveFiles(period: ArchiveFilePeriod, interval: Interval): boolean {
   return period === 'monthly' || !MONTHLY_ONLY.includes(interval);
+}
+
+/** The first millisecond of the day or month holding `time`. */
+export function archivePeriodStart(period: ArchiveFilePeriod, time: number): number {
+  const d = new Date(time);
+  return period === 'daily'
+    ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())
+    : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
 
 /** First millisecond after the file's day or month. */
@@ -93,4 +104,12 @@ export function archiveFileProblem(file: ArchiveFileRef): string | undefined {
   if (file.kind === 'klines' && !hasArchiveFiles(file.period, file.interval))
     return `interval: ${file.interval} has monthly files only`;
   return undefined;
+}
+
+/** The first millisecond of a zip named in a series folder (`BTCUSDT-1m-2023-03.zip`), or undefined for anything else (a CHECKSUM). */
+export function archiveFileStart(name: string, period: ArchiveFilePeriod): number | undefined {
+  const match = (period === 'daily' ? /-(\d{4})-(\d{2})-(\d{2})\.zip$/ : /-(\d{4})-(\d{2})\.zip$/).exec(name);
+  if (match === null) return undefined;
+  const [, year, month, day] = match;
+  return Date.UTC(Number(year), Number(month) - 1, day === undefined ? 1 : Number(day));
 }

@@ -3,8 +3,9 @@
  * whole or partial days from daily archives, and what no archive holds yet (the current day,
  * days before they are published, intervals without daily files) from REST. The parts cover
  * the range exactly, in order, without overlap, so the three paths converge on one
- * collection. Pure: publication is decided from the clock and the publication lag; an
- * archive that turns out to be missing is the caller's to fetch over REST instead.
+ * collection. Pure: given the files the site lists (`listed`, what `ArchiveClient.inventory`
+ * answers), a month without its file is read from its days' files, and a day without one over
+ * REST; without a listing, publication is judged from the clock and the publication lag.
  */
 import type { Interval, Market } from '@streamforge/core/contracts';
 
@@ -24,8 +25,16 @@ export interface ArchivePlanRequest {
   start: number;
   end: number;
   now: number;
-  /** How long after its period ends an archive is published. Default one hour. */
+  /** How long after its period ends an archive is published, when no listing is given. Default one hour. */
   publishLagMs?: number;
+  /** The first milliseconds of the series' monthly and daily files the site lists. */
+  listed?: ArchiveInventory;
+}
+
+/** Which files of one series the archive site has: each file by its first millisecond. */
+export interface ArchiveInventory {
+  monthly: ReadonlySet<number>;
+  daily: ReadonlySet<number>;
 }
 
 const DAY_MS = 86_400_000;
@@ -52,6 +61,9 @@ export function planArchiveRange(request: ArchivePlanRequest): PlannedPart[] {
   if (!(start < end)) return [];
   const lag = request.publishLagMs ?? 3_600_000;
   const published = (periodEnd: number): boolean => periodEnd + lag <= now;
+  const listed = request.listed;
+  const has = (period: ArchivePlanPeriod, periodStart: number, periodEnd: number): boolean =>
+    listed === undefined ? published(periodEnd) : listed[period].has(periodStart) && periodEnd <= now;
   const daily = hasDailyArchives(request.kind, request.interval);
   const parts: PlannedPart[] = [];
   const push = (part: PlannedPart): void => {
@@ -65,7 +77,7 @@ export function planArchiveRange(request: ArchivePlanRequest): PlannedPart[] {
     const month = monthStart(at);
     const monthEnd = nextMonth(month);
     // A whole published month inside the range: one monthly file.
-    if (at === month && monthEnd <= end && published(monthEnd)) {
+    if (at === month && monthEnd <= end && has('monthly', month, monthEnd)) {
       push({ source: 'archive', period: 'monthly', periodStart: month, start: at, end: monthEnd });
       at = monthEnd;
       continue;
@@ -73,9 +85,9 @@ export function planArchiveRange(request: ArchivePlanRequest): PlannedPart[] {
     const day = dayStart(at);
     const dayEnd = day + DAY_MS;
     const until = Math.min(dayEnd, end);
-    if (daily && published(dayEnd)) {
+    if (daily && has('daily', day, dayEnd)) {
       push({ source: 'archive', period: 'daily', periodStart: day, start: at, end: until });
-    } else if (!daily && published(monthEnd)) {
+    } else if (!daily && has('monthly', month, monthEnd)) {
       // Only monthly files exist for this interval: a published month, read for its part of the range.
       const to = Math.min(monthEnd, end);
       push({ source: 'archive', period: 'monthly', periodStart: month, start: at, end: to });

@@ -7,6 +7,7 @@ export {
   ARCHIVE_PLAN_PERIODS,
   hasDailyArchives,
   planArchiveRange,
+  type ArchiveInventory,
   type ArchivePlanPeriod,
   type ArchivePlanRequest,
   type PlannedPart,
@@ -16,12 +17,14 @@ export {
   type ArchiveClientOptions,
   type ArchiveListing,
   type ArchiveReadResult,
+  type VerifiedArchive,
 } from './archive-client.ts';
 export type { ArchiveListEntry } from './archive-listing.ts';
 export {
   ARCHIVE_FILE_PERIODS,
   SPOT_MICROSECONDS_FROM,
   archiveFileName,
+  archiveFileStart,
   archiveIntervalName,
   archivePeriodEnd,
   archiveSeriesFolder,
@@ -31,6 +34,7 @@ export {
   type AggTradeArchiveFile,
   type ArchiveFilePeriod,
   type ArchiveFileRef,
+  type ArchiveSeries,
   type KlineArchiveFile,
 } from './archive-paths.ts';
 export type { ArchiveRow } from './archive-rows.ts';

@@ -230,6 +230,30 @@ test('a listing names every published file of a folder with its size, also when 
   assert.ok(intervals.folders.includes('data/futures/um/daily/klines/NEWUSDT/1m/'));
 });
 
+test("an inventory lists only the files around a range, in one page per period, whatever the series' history", async (t) => {
+  const sim = await simulator(t);
+  const { client } = await archive(t, sim.url);
+  const before = sim.stats().archive.listings;
+  const start = Date.UTC(2025, 0, 20);
+  const end = Date.UTC(2025, 2, 9);
+  const listed = await client.inventory(
+    { market: 'spot', kind: 'klines', symbol: 'BTCUSDT', interval: '1h' },
+    { start, end },
+  );
+  assert.equal(sim.stats().archive.listings - before, 2, 'one listing of the monthly folder, one of the daily');
+  const inRange = (times: ReadonlySet<number>, from: number, to: number) =>
+    [...times].filter((t) => t >= from && t < to);
+  assert.deepEqual(inRange(listed.monthly, start - 31 * DAY, end), [Date.UTC(2025, 0, 1), Date.UTC(2025, 1, 1)]);
+  assert.deepEqual(
+    inRange(listed.daily, start, end),
+    Array.from({ length: (end - start) / DAY }, (_, i) => start + i * DAY),
+  );
+  assert.ok(
+    [...listed.daily].every((day) => day >= start),
+    'BTCUSDT has daily files since 2017: none before the range is named',
+  );
+});
+
 test('a corrupt zip or a wrong CHECKSUM fails with the retry code naming the expected and actual hash', async (t) => {
   const sim = await simulator(t, {
     archive: {

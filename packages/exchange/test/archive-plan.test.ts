@@ -35,6 +35,27 @@ test('whole months come from monthly files, loose days from daily files, today f
   ]);
 });
 
+test("with the site's listing: a month without its file is read from its days, a day without one over REST", () => {
+  const days = (from: string, count: number) =>
+    Array.from({ length: count }, (_, i) => at(from) + i * DAY).filter((d) => d !== at('2024-03-05T00:00:00Z'));
+  const parts = planArchiveRange({
+    market: 'spot',
+    kind: 'klines',
+    interval: '1h',
+    start: at('2024-02-01T00:00:00Z'),
+    end: at('2024-04-01T00:00:00Z'),
+    now: at('2024-06-01T00:00:00Z'),
+    // February's monthly file is listed; March's is not, nor March 5th's daily file.
+    listed: { monthly: new Set([at('2024-02-01T00:00:00Z')]), daily: new Set(days('2024-02-01T00:00:00Z', 60)) },
+  });
+  const shown = shape(parts);
+  assert.equal(shown[0], 'monthly 2024-02-01T00:00:00.000Z..2024-03-01T00:00:00.000Z');
+  assert.equal(shown.length, 1 + 31);
+  assert.equal(shown[1], 'daily 2024-03-01T00:00:00.000Z..2024-03-02T00:00:00.000Z');
+  assert.equal(shown[5], 'rest 2024-03-05T00:00:00.000Z..2024-03-06T00:00:00.000Z');
+  assert.equal(shown[31], 'daily 2024-03-31T00:00:00.000Z..2024-04-01T00:00:00.000Z');
+});
+
 test('a range that starts or ends inside a day reads that day’s file for its part only', () => {
   const parts = planArchiveRange({
     market: 'usdm',

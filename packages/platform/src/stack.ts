@@ -173,6 +173,8 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
       await simulator.start();
       local.BINANCE_SPOT_URL = url;
       local.BINANCE_USDM_URL = url;
+      // It serves the archive site too, from the same market data (archive-site.ts).
+      local.ARCHIVE_BASE_URL = url;
       // A changed simulator budget (lifted for benchmarks) is the budget the loaders plan with.
       if (options.env.SIM_WEIGHT_LIMIT) local.BINANCE_REQUEST_WEIGHT_LIMIT = options.env.SIM_WEIGHT_LIMIT;
       // Its WebSocket side shares the port: spot streams at the root, USD-M under /fstream (ws-server.ts).

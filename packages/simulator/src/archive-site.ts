@@ -68,6 +68,12 @@ function noSuchKey(key: string): string {
   return `${XML_HEAD}<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${xml(key)}</Key></Error>`;
 }
 
+/** What one listing page can name: keys after `marker`, at most `maxKeys`. */
+interface ListWindow {
+  marker: string;
+  maxKeys: number;
+}
+
 interface Entry {
   key: string;
   /** A CommonPrefix rather than an object. */
@@ -228,7 +234,9 @@ export class ArchiveSite {
     const page: Entry[] = [];
     let truncated = false;
     let lastFolder = '';
-    for await (const entry of this.#walk('', prefix, delimiter === '/', now)) {
+    // Files before the marker and past the page are neither named nor checked for rows.
+    const window = { marker, maxKeys };
+    for await (const entry of this.#walk('', prefix, delimiter === '/', now, window)) {
       let item = entry;
       if (!entry.folder && delimiter !== '') {
         // Any other delimiter: keys rolled up past the prefix, as S3 does.
@@ -274,17 +282,24 @@ export class ArchiveSite {
    * Keys below `folder` in S3 order, only those starting with `prefix`; with `collapse` (a `/`
    * delimiter) a folder past the prefix is yielded as one entry instead of its keys.
    */
-  async *#walk(folder: string, prefix: string, collapse: boolean, now: number): AsyncGenerator<Entry> {
-    for (const child of await this.#children(folder, now)) {
+  async *#walk(
+    folder: string,
+    prefix: string,
+    collapse: boolean,
+    now: number,
+    window: ListWindow,
+  ): AsyncGenerator<Entry> {
+    for (const child of await this.#children(folder, now, window)) {
       if (child.endsWith('/')) {
         if (collapse && child.startsWith(prefix) && child !== prefix) yield { key: child, folder: true };
-        else if (child.startsWith(prefix) || prefix.startsWith(child)) yield* this.#walk(child, prefix, collapse, now);
+        else if (child.startsWith(prefix) || prefix.startsWith(child))
+          yield* this.#walk(child, prefix, collapse, now, window);
       } else if (child.startsWith(prefix)) yield { key: child, folder: false };
     }
   }
 
   /** The children of a folder key, sorted as S3 sorts keys. */
-  async #children(folder: string, now: number): Promise<string[]> {
+  async #children(folder: string, now: number, window: ListWindow): Promise<string[]> {
     const sorted = (names: string[]): string[] => names.map((n) => `${folder}${n}`).sort(byCodeUnit);
     if (folder === '') return ['data/'];
     if (folder === 'data/') return sorted(['futures/', 'spot/']);
@@ -308,21 +323,26 @@ export class ArchiveSite {
     if (parts.length !== marketDepth + (kind === 'klines' ? 4 : 3)) return [];
     const series = { market: m, period, kind, symbol, ...(iv === undefined ? {} : { interval: iv }) };
     if (archiveFolder(series) !== folder) return [];
-    return (await this.#publishedFiles(series, now)).flatMap((f) => {
+    return (await this.#publishedFiles(series, now, window)).flatMap((f) => {
       const zip = archivePath(f);
       return [zip, `${zip}.CHECKSUM`];
     });
   }
 
   /** The published files of one series with rows, oldest first. */
-  async #publishedFiles(series: Omit<ArchiveFile, 'start'>, now: number): Promise<ArchiveFile[]> {
+  async #publishedFiles(
+    series: Omit<ArchiveFile, 'start'>,
+    now: number,
+    window: ListWindow = { marker: '', maxKeys: Number.POSITIVE_INFINITY },
+  ): Promise<ArchiveFile[]> {
     const first = await this.#firstTime(series, now);
     if (first === undefined) return [];
     const files: ArchiveFile[] = [];
-    for (let start = periodStart(series.period, first); ; ) {
+    // Two keys a file (zip and CHECKSUM): one past the page's keys tells it is truncated.
+    for (let start = periodStart(series.period, first); files.length <= window.maxKeys / 2; ) {
       const file: ArchiveFile = { ...series, start };
       if (!this.#published(file, now)) break;
-      if (await hasRows(this.#data, file, now)) files.push(file);
+      if (`${archivePath(file)}.CHECKSUM` > window.marker && (await hasRows(this.#data, file, now))) files.push(file);
       start = periodEnd(file);
     }
     return files;

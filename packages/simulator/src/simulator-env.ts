@@ -5,6 +5,11 @@
 import { declareEnv, env, envInt, envList } from '@streamforge/core/config';
 import type { ArchiveFault, ArchiveFaultKind } from './archive-faults.ts';
 import type { ExchangeSimulatorOptions } from './server.ts';
+import { DEFAULT_SYMBOLS, deriveSymbolSpec, type SymbolSpec } from './symbols.ts';
+
+/** A named symbol's spec: from the default table, or derived from its name. */
+const specOf = (symbol: string): SymbolSpec =>
+  DEFAULT_SYMBOLS.find((s) => s.symbol === symbol) ?? deriveSymbolSpec(symbol);
 
 declareEnv({
   SIM_HOST: { default: '127.0.0.1', description: 'Interface the exchange simulator listens on.' },
@@ -20,6 +25,11 @@ declareEnv({
   SIM_SYMBOLS: {
     default: '',
     description: 'Comma-separated symbols the simulator lists; empty: its default table (BTCUSDT, ETHUSDT, …).',
+  },
+  SIM_TRADE_GAP_MS: {
+    default: '',
+    description:
+      'Mean time between aggregate trades of every listed symbol, in ms; empty: each symbol its own (500 ms for most). Larger gaps make days of trades small enough for quick tests.',
   },
   SIM_WEIGHT_LIMIT: {
     default: '',
@@ -108,7 +118,12 @@ function number(name: string, source: NodeJS.ProcessEnv): number | undefined {
 
 /** Simulator options from SIM_* variables. */
 export function simulatorOptionsFromEnv(source: NodeJS.ProcessEnv = process.env): ExchangeSimulatorOptions {
-  const symbols = envList('SIM_SYMBOLS', source);
+  const named = envList('SIM_SYMBOLS', source);
+  const tradeGapMs = number('SIM_TRADE_GAP_MS', source);
+  const symbols: Array<string | SymbolSpec> =
+    tradeGapMs === undefined
+      ? named
+      : (named.length === 0 ? DEFAULT_SYMBOLS : named.map(specOf)).map((spec) => ({ ...spec, tradeGapMs }));
   const weightLimit = number('SIM_WEIGHT_LIMIT', source);
   const klinesDir = env('SIM_KLINES_DIR', source);
   const failingSymbols = envList('SIM_FAILING_SYMBOLS', source);

@@ -27,7 +27,14 @@ export interface TopicSpec {
 }
 
 /** The services that take commands, each on its own topic. */
-export const COMMAND_TARGETS = ['loader-api', 'loader-ws', 'graph-builder', 'gnn-trainer', 'dummy-service'] as const;
+export const COMMAND_TARGETS = [
+  'loader-api',
+  'loader-producer',
+  'loader-ws',
+  'graph-builder',
+  'gnn-trainer',
+  'dummy-service',
+] as const;
 export type CommandTarget = (typeof COMMAND_TARGETS)[number];
 
 /** The command topic of a service, without prefix. */
@@ -38,6 +45,7 @@ export function controlTopicOf(target: CommandTarget): `queue-control.${CommandT
 export const TOPICS = {
   events: 'queue-events',
   loaderWork: 'loader-api-work',
+  producerWork: 'loader-producer-work',
   dataKlines: 'data-klines',
   dataAggTrades: 'data-agg-trades',
   dataTrades: 'data-trades',
@@ -46,6 +54,7 @@ export const TOPICS = {
   deadLetterControl: 'queue-control-dlq',
   deadLetterEvents: 'queue-events-dlq',
   deadLetterWork: 'loader-api-work-dlq',
+  deadLetterProducerWork: 'loader-producer-work-dlq',
   deadLetterData: 'data-dlq',
   /** Dead letters the manager itself could not take: the last resort, read by no source. */
   deadLetterUnread: 'dead-letters-dlq',
@@ -73,6 +82,13 @@ export const TOPIC_PLAN: readonly TopicSpec[] = [
     retentionMs: 1 * DAY_MS,
     purpose: 'backfill pages fanned out to loader-api instances',
   },
+  {
+    name: TOPICS.producerWork,
+    partitions: 6,
+    retentionMs: 1 * DAY_MS,
+    purpose:
+      'bulk pages (an archive file, or a REST page for what no archive holds) fanned out to loader-producer instances',
+  },
   { name: TOPICS.dataKlines, partitions: 6, retentionMs: 7 * DAY_MS, purpose: 'kline batches (keyed by symbol)' },
   { name: TOPICS.dataAggTrades, partitions: 6, retentionMs: 7 * DAY_MS, purpose: 'aggTrade batches' },
   { name: TOPICS.dataTrades, partitions: 6, retentionMs: 7 * DAY_MS, purpose: 'trade batches' },
@@ -95,6 +111,12 @@ export const TOPIC_PLAN: readonly TopicSpec[] = [
     partitions: 1,
     retentionMs: 30 * DAY_MS,
     purpose: 'backfill pages that failed for good',
+  },
+  {
+    name: TOPICS.deadLetterProducerWork,
+    partitions: 1,
+    retentionMs: 30 * DAY_MS,
+    purpose: 'bulk pages that failed for good (an archive that does not verify or read, with the reason)',
   },
   {
     name: TOPICS.deadLetterData,

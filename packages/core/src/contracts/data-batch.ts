@@ -37,7 +37,8 @@ export interface DataBatch<R extends DataRecord = DataRecord> {
   kind: DataKind;
   interval?: string;
   collection_name: string;
-  source: 'api' | 'ws';
+  /** Where the rows came from: REST pages, public archive files, or a live stream. */
+  source: 'api' | 'archive' | 'ws';
   telemetry_id?: string;
   page?: PageRef;
   /** The records, spelled out; or `rows` in a `row_format`. */
@@ -66,7 +67,7 @@ export const dataBatchSchema = {
     kind: { enum: DATA_KINDS },
     interval: { type: 'string', pattern: '^[0-9]+[smhdwM]$' },
     collection_name: { type: 'string', pattern: COLLECTION_NAME_PATTERN },
-    source: { enum: ['api', 'ws'] },
+    source: { enum: ['api', 'archive', 'ws'] },
     telemetry_id: { type: 'string' },
     page: {
       type: 'object',

@@ -57,6 +57,17 @@ export interface WorkPage {
   collection_name: string;
   kafka_topic: string;
   telemetry_id: string;
+  /**
+   * Bulk pages only: the public archive file (a day or a month) that holds this page's
+   * range; when the site has no such file, the page is read over REST instead.
+   */
+  archive?: ArchivePageRef;
+}
+
+/** A day's or a month's archive file of the page's series: its period and first millisecond. */
+export interface ArchivePageRef {
+  period: 'daily' | 'monthly';
+  start: number;
 }
 
 export const workPageSchema = {
@@ -95,6 +106,12 @@ export const workPageSchema = {
     collection_name: { type: 'string', pattern: COLLECTION_NAME_PATTERN },
     kafka_topic: { type: 'string', minLength: 1 },
     telemetry_id: { type: 'string', minLength: 1 },
+    archive: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['period', 'start'],
+      properties: { period: { enum: ['daily', 'monthly'] }, start: { type: 'integer', minimum: 0 } },
+    },
   },
 } as const;
 

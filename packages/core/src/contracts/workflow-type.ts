@@ -1,6 +1,6 @@
 /**
- * Workflow types, as the seed names them: `<api|ws>_<kind>[_<interval>]`, plus the graph,
- * model and diagnostic types. Parsing a type tells which services take part, which data
+ * Workflow types, as the seed names them: `<api|ws>_<kind>[_<interval>]`, the bulk history
+ * types `bulk_<kind>[_<interval>]`, plus the graph, model and diagnostic types. Parsing a type tells which services take part, which data
  * kind (and so which data topic) it produces, and the kline interval if any.
  */
 import { StreamForgeError } from '../errors.ts';
@@ -16,6 +16,7 @@ export type Market = (typeof MARKETS)[number];
 export const SERVICES = [
   'queue-manager',
   'loader-api',
+  'loader-producer',
   'loader-ws',
   'arango-connector',
   'graph-builder',
@@ -38,6 +39,14 @@ export type WorkflowType =
       target: 'loader-api';
       services: ServiceName[];
     }
+  | {
+      type: string;
+      source: 'bulk';
+      kind: 'klines' | 'agg_trades';
+      interval?: Interval;
+      target: 'loader-producer';
+      services: ServiceName[];
+    }
   | { type: string; source: 'ws'; kind: DataKind; interval?: Interval; target: 'loader-ws'; services: ServiceName[] }
   | { type: string; source: 'graph'; target: 'graph-builder'; services: ServiceName[] }
   | { type: string; source: 'gnn'; target: 'gnn-trainer'; services: ServiceName[] }
@@ -58,17 +67,33 @@ function invalid(type: string, reason: string): StreamForgeError {
 
 /** Parses a workflow type or throws a contract error that says what is wrong with it. */
 export function parseWorkflowType(type: string): WorkflowType {
-  const candles = /^(api|ws)_candles_(.+)$/.exec(type);
+  const candles = /^(api|bulk|ws)_candles_(.+)$/.exec(type);
   if (candles) {
-    const [, source, interval] = candles as unknown as [string, 'api' | 'ws', string];
+    const [, source, interval] = candles as unknown as [string, 'api' | 'bulk' | 'ws', string];
     if (!isInterval(interval))
       throw invalid(
         type,
         `has an unknown interval "${interval}" (Binance intervals: 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M)`,
       );
-    return source === 'api'
-      ? { type, source, kind: 'klines', interval, target: 'loader-api', services: ['loader-api', 'arango-connector'] }
-      : { type, source, kind: 'klines', interval, target: 'loader-ws', services: ['loader-ws', 'arango-connector'] };
+    if (source === 'api')
+      return {
+        type,
+        source,
+        kind: 'klines',
+        interval,
+        target: 'loader-api',
+        services: ['loader-api', 'arango-connector'],
+      };
+    if (source === 'bulk')
+      return {
+        type,
+        source,
+        kind: 'klines',
+        interval,
+        target: 'loader-producer',
+        services: ['loader-producer', 'arango-connector'],
+      };
+    return { type, source, kind: 'klines', interval, target: 'loader-ws', services: ['loader-ws', 'arango-connector'] };
   }
   if (type === 'api_agg_trades')
     return {
@@ -77,6 +102,14 @@ export function parseWorkflowType(type: string): WorkflowType {
       kind: 'agg_trades',
       target: 'loader-api',
       services: ['loader-api', 'arango-connector'],
+    };
+  if (type === 'bulk_agg_trades')
+    return {
+      type,
+      source: 'bulk',
+      kind: 'agg_trades',
+      target: 'loader-producer',
+      services: ['loader-producer', 'arango-connector'],
     };
   const ws = /^ws_(.+)$/.exec(type);
   if (ws) {
@@ -95,6 +128,6 @@ export function parseWorkflowType(type: string): WorkflowType {
     return { type, source: 'dummy', target: 'dummy-service', services: ['dummy-service'] };
   throw invalid(
     type,
-    'is not a known workflow type (api_candles_<interval>, api_agg_trades, ws_*, graph_correlation, gnn_train, dummy_*)',
+    'is not a known workflow type (api_candles_<interval>, api_agg_trades, bulk_candles_<interval>, bulk_agg_trades, ws_*, graph_correlation, gnn_train, dummy_*)',
   );
 }

@@ -30,7 +30,7 @@ export interface LiveStreamParams {
  */
 export function marketRefusal(plan: WorkflowType, market: Market): string | undefined {
   if (market !== 'usdm') return undefined;
-  if ((plan.source === 'api' || plan.source === 'ws') && plan.interval === '1s')
+  if ((plan.source === 'api' || plan.source === 'bulk' || plan.source === 'ws') && plan.interval === '1s')
     return 'USD-M futures have no 1s klines';
   if (plan.source === 'ws' && plan.kind === 'trades')
     return 'USD-M futures have no raw trade stream; use ws_agg_trades';

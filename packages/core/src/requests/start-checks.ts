@@ -35,8 +35,9 @@ export function checkStartCommand(command: StartCommand): void {
       parseLiveStreamParams(command);
       return;
     case 'api':
-      // loader-api takes what the command contract allows: its time_range and collection_name
-      // are always set by the manager (plan-pages.ts refuses a command without them).
+    case 'bulk':
+      // The loaders take what the command contract allows: its time_range and collection_name
+      // are always set by the manager (@streamforge/backfill refuses a command without them).
       return;
   }
 }

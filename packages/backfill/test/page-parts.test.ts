@@ -12,7 +12,7 @@ import type { BinanceRestClient } from '@streamforge/exchange';
 import { openStore, type Store } from '@streamforge/core/store';
 import { createLogger } from '@streamforge/core/telemetry';
 import type { TelemetryEmitter } from '@streamforge/core/bus';
-import { loadPage, type LoaderDeps } from '../src/backfill.ts';
+import { loadPage, type BackfillDeps } from '../src/load-page.ts';
 import { partsOfRows, partsOfText, RECORDS_PER_PART } from '../src/page-parts.ts';
 
 test('rows are cut in order into parts of at most maxBytes of JSON and maxRows rows', () => {
@@ -75,7 +75,7 @@ const busyHour: BinanceAggTrade[] = Array.from({ length: 72_000 }, (_, i) => ({
 /** loader-api's dependencies with an exchange that serves `trades` a thousand at a time, and a producer that keeps what it is sent. */
 async function loaderWith(
   trades: BinanceAggTrade[],
-): Promise<{ deps: LoaderDeps; store: Store; sent: Array<EventInput<DataBatch>> }> {
+): Promise<{ deps: BackfillDeps; store: Store; sent: Array<EventInput<DataBatch>> }> {
   const store = await openStore('sqlite::memory:');
   const sent: Array<EventInput<DataBatch>> = [];
   const producer = {
@@ -91,6 +91,7 @@ async function loaderWith(
   const telemetry: TelemetryEmitter = { emit: async () => {}, emitMany: async () => {} };
   return {
     deps: {
+      service: 'loader-api',
       exchange,
       producer,
       telemetry,

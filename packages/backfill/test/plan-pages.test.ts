@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { countCandles, parseTimeRange, type StartCommand } from '@streamforge/core/contracts';
 import { planPages } from '../src/plan-pages.ts';
 
+/** Pages as loader-api plans them. */
+const loaderApi = { service: 'loader-api' };
+
 function start(type: string, timeRange: string, market: 'spot' | 'usdm' = 'spot'): StartCommand {
   return {
     command: 'start',
@@ -20,7 +23,7 @@ function start(type: string, timeRange: string, market: 'spot' | 'usdm' = 'spot'
 }
 
 test('one day of 5m candles is one page holding all 288 candles', () => {
-  const pages = planPages(start('api_candles_5m', '2024-08-01:2024-08-02'), 'klines', '5m');
+  const pages = planPages(start('api_candles_5m', '2024-08-01:2024-08-02'), 'klines', '5m', loaderApi);
   assert.equal(pages.length, 1);
   assert.equal(pages[0]?.start_ms, Date.UTC(2024, 7, 1));
   assert.equal(pages[0]?.end_ms, Date.UTC(2024, 7, 2));
@@ -28,7 +31,7 @@ test('one day of 5m candles is one page holding all 288 candles', () => {
 
 test('pages cover the range exactly, without overlap, at most 1000 spot candles each', () => {
   const range = parseTimeRange('2024-01-01:2025-01-01');
-  const pages = planPages(start('api_candles_1h', '2024-01-01:2025-01-01'), 'klines', '1h');
+  const pages = planPages(start('api_candles_1h', '2024-01-01:2025-01-01'), 'klines', '1h', loaderApi);
   assert.equal(pages.length, Math.ceil(countCandles('1h', range.startMs, range.endMs) / 1000));
   assert.equal(pages[0]?.start_ms, range.startMs);
   assert.equal(pages.at(-1)?.end_ms, range.endMs);
@@ -42,27 +45,28 @@ test('pages cover the range exactly, without overlap, at most 1000 spot candles 
 });
 
 test('USD-M pages take 1500 candles, the futures limit', () => {
-  const pages = planPages(start('api_candles_1m', '2022-09-05:2022-09-07', 'usdm'), 'klines', '1m');
+  const pages = planPages(start('api_candles_1m', '2022-09-05:2022-09-07', 'usdm'), 'klines', '1m', loaderApi);
   assert.equal(pages.length, Math.ceil(2880 / 1500));
 });
 
 test('monthly candles follow the calendar', () => {
-  const pages = planPages(start('api_candles_1M', '2023-01-01:2024-01-01'), 'klines', '1M');
+  const pages = planPages(start('api_candles_1M', '2023-01-01:2024-01-01'), 'klines', '1M', loaderApi);
   assert.equal(pages.length, 1);
   assert.equal(countCandles('1M', pages[0]!.start_ms, pages[0]!.end_ms), 12);
 });
 
 test('aggTrades are paged by the hour, the longest window USD-M allows', () => {
-  const pages = planPages(start('api_agg_trades', '2024-08-01:2024-08-02'), 'agg_trades', undefined);
+  const pages = planPages(start('api_agg_trades', '2024-08-01:2024-08-02'), 'agg_trades', undefined, loaderApi);
   assert.equal(pages.length, 24);
   assert.ok(pages.every((p) => p.end_ms - p.start_ms === 3_600_000));
 });
 
 test('pages never reach into the future; an empty range still has one page to report done', () => {
   const now = Date.UTC(2024, 7, 1, 12);
-  const pages = planPages(start('api_candles_1h', '2024-08-01:2024-08-03'), 'klines', '1h', { now });
+  const pages = planPages(start('api_candles_1h', '2024-08-01:2024-08-03'), 'klines', '1h', { ...loaderApi, now });
   assert.equal(pages.at(-1)?.end_ms, now);
   const none = planPages(start('api_candles_1h', '2024-08-01:2024-08-03'), 'klines', '1h', {
+    ...loaderApi,
     now: Date.UTC(2024, 6, 1),
   });
   assert.equal(none.length, 1);
@@ -75,11 +79,11 @@ test('a command without topic or telemetry id gets the defaults; one without a c
     collection_name: _collection,
     ...bare
   } = start('api_candles_1h', '2024-08-01:2024-08-02');
-  const [page] = planPages({ ...bare, collection_name: 'c' }, 'klines', '1h');
+  const [page] = planPages({ ...bare, collection_name: 'c' }, 'klines', '1h', loaderApi);
   assert.equal(page!.kafka_topic, 'data-klines');
   assert.equal(page!.telemetry_id, 'loader-api');
   assert.throws(
-    () => planPages(bare, 'klines', '1h'),
+    () => planPages(bare, 'klines', '1h', loaderApi),
     (e: Error & { code?: string }) =>
       e.code === 'SF_CONTRACT_INVALID' && /collection_name: is required/.test(e.message),
   );

@@ -22,7 +22,7 @@ import { openStore, type Store } from '@streamforge/core/store';
 import { createLogger } from '@streamforge/core/telemetry';
 import { BinanceRestClient } from '@streamforge/exchange';
 import { deleteTopics, readTopic, testKafka, topicMessageCount, uniqueName, waitFor } from '@streamforge/testing';
-import { loadPage, type LoaderDeps } from '../src/backfill.ts';
+import { loadPage, type BackfillDeps } from '../src/load-page.ts';
 import {
   aggTradesAnswer,
   fixtureKlines,
@@ -43,7 +43,7 @@ const CTK_TRADES = fixtureUsdmAggTrades('CTKUSDT');
 const CTK_HOUR = Math.floor(CTK_TRADES[0]!.T / HOUR_MS) * HOUR_MS;
 
 interface Loader {
-  deps: LoaderDeps;
+  deps: BackfillDeps;
   exchange: BinanceRestClient;
   standin: BinanceStandin;
   store: Store;
@@ -88,7 +88,7 @@ async function startLoader(
   const telemetry = createTelemetryEmitter({ producer, service: 'loader-api' });
   const logger = createLogger({ service: 'load-page-test', level: 'silent' });
   return {
-    deps: { exchange, producer, telemetry, store, logger, clock },
+    deps: { service: 'loader-api', exchange, producer, telemetry, store, logger, clock },
     exchange,
     standin,
     store,
@@ -214,7 +214,7 @@ test('a page reaching now publishes only the candles already closed, and reports
   assert.deepEqual(event!.data!.rows, DAY_OF_CANDLES.slice(0, 12));
   assert.deepEqual(event!.data!.page, { index: 0, count: 1, part: 0, parts: 1 });
   const [report] = await loader.telemetry(1);
-  assert.deepEqual([report!.status, report!.message, report!.finished], ['finished', 'all 1 pages fetched', true]);
+  assert.deepEqual([report!.status, report!.message, report!.finished], ['finished', 'all 1 pages loaded', true]);
 });
 
 test('a page the exchange has no candles for is one data event with no rows, so the page is still counted done', async (t) => {

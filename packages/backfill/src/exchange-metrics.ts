@@ -3,7 +3,7 @@
  * scrape: the weight Binance reports as used (`X-MBX-USED-WEIGHT-1M`, per market), the
  * limit the governor keeps under, and the 429/418 answers and waits that show the budget
  * was tight. Binance bans an IP that keeps going after a 429 (docs/binance.md), so the weight
- * used against the limit is the panel to watch when scaling loader-api out.
+ * used against the limit is the panel to watch when scaling the loaders out.
  */
 import type { ExchangeClientStats } from '@streamforge/exchange';
 import { Counter, Gauge, type Registry } from '@streamforge/core/telemetry';

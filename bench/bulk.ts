@@ -1,0 +1,187 @@
+/**
+ * Bulk history's speed, measured in one run and printed as JSON:
+ *
+ *  - end to end from the archives: `bulk_candles_1m` for a year of BTCUSDT and
+ *    `bulk_agg_trades` for a month, through the whole local stack (manager API →
+ *    loader-producer reading the simulator's archive files → Kafka → dispatcher →
+ *    arango-connector → SQLite), with the peak RSS of every loader-producer instance;
+ *  - the raw insert rate of the same store for the same records (the ceiling);
+ *  - the REST path for the same data under the exchange's real weight budget (6000/min):
+ *    `api_*` workflows against the simulator keeping that budget, measured, not computed.
+ *
+ *   node bench/bulk.ts [--klines-range 2023-01-01:2024-01-01] [--trades-range 2024-03-01:2024-04-01]
+ *                      [--skip-rest]
+ */
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
+import type { DataRecord } from '@streamforge/core/contracts';
+import { openStore } from '@streamforge/core/store';
+import { startLocalBroker } from '@streamforge/platform';
+import { startTestStack, type TestStack } from '@streamforge/testing';
+
+const { values } = parseArgs({
+  options: {
+    'klines-range': { type: 'string', default: '2023-01-01:2024-01-01' },
+    'trades-range': { type: 'string', default: '2024-03-01:2024-04-01' },
+    'skip-rest': { type: 'boolean', default: false },
+  },
+});
+
+const scratch = mkdtempSync(join(tmpdir(), 'sf-bench-bulk-'));
+const broker = await startLocalBroker({ dataDir: join(scratch, 'kafka') });
+process.env.KAFKA_BROKERS = broker.brokers;
+await waitForKafka(createBusConnection({ brokers: [broker.brokers] }));
+
+interface Workflow {
+  queue_id: string;
+  status: string;
+  error?: string;
+  collection_name: string;
+  stored?: { records_written: number };
+}
+
+async function api<T>(stack: TestStack, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${stack.state.api_url}${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** Peak resident memory (VmHWM) of a process, in MiB; undefined once it is gone. */
+function peakRssMiB(pid: number): number | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmHWM:'));
+    return line === undefined ? undefined : Number(line.split(/\s+/)[1]) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs one workflow to its end, sampling the peak RSS of each instance of `fn` while it runs. */
+async function timed(stack: TestStack, fn: string, request: Record<string, unknown>) {
+  const peaks = new Map<number, number>();
+  const sample = async (): Promise<void> => {
+    const status = (await (await fetch(`${stack.state.platform_url}/status`)).json()) as {
+      functions: Array<{ name: string; instances: Array<{ pid?: number }> }>;
+    };
+    for (const { pid } of status.functions.find((f) => f.name === fn)?.instances ?? []) {
+      const peak = pid === undefined ? undefined : peakRssMiB(pid);
+      if (pid !== undefined && peak !== undefined) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, peak));
+    }
+  };
+  const started = performance.now();
+  const created = await api<Workflow>(stack, 'POST', '/workflows', request);
+  let done: Workflow;
+  for (;;) {
+    await sample();
+    done = await api<Workflow>(stack, 'GET', `/workflows/${created.queue_id}`);
+    if (['completed', 'error', 'stopped'].includes(done.status)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (done.status !== 'completed') throw new Error(`${request.type}: ${done.status} ${done.error}`);
+  const records = done.stored?.records_written ?? 0;
+  return {
+    type: request.type,
+    collection: done.collection_name,
+    range: request.time_range,
+    records,
+    seconds: round(seconds),
+    records_per_s: Math.round(records / seconds),
+    instances: peaks.size,
+    peak_rss_mib: round(Math.max(0, ...peaks.values())),
+  };
+}
+
+/** The same store, written directly in batches of 1000 with the records the pipeline stored. */
+async function rawInsert(stack: TestStack, collection: string, kind: 'klines' | 'agg_trades') {
+  const records: DataRecord[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await api<{ records: DataRecord[]; next_after?: string }>(
+      stack,
+      'GET',
+      `/collections/${collection}/records?limit=5000${after ? `&after=${encodeURIComponent(after)}` : ''}`,
+    );
+    records.push(...page.records);
+    if (!page.next_after) break;
+    after = page.next_after;
+  }
+  const store = await openStore(`sqlite:${join(scratch, `raw-${kind}.sqlite`)}`);
+  const started = performance.now();
+  for (let i = 0; i < records.length; i += 1000)
+    await store.writeBatch({ collection: `raw_${kind}`, records: records.slice(i, i + 1000) });
+  const seconds = (performance.now() - started) / 1000;
+  await store.close();
+  return {
+    records: records.length,
+    batch: 1000,
+    seconds: round(seconds),
+    records_per_s: Math.round(records.length / seconds),
+  };
+}
+
+const round = (n: number): number => Math.round(n * 100) / 100;
+
+const klines = { symbol: 'BTCUSDT', time_range: values['klines-range'] };
+const trades = { symbol: 'BTCUSDT', time_range: values['trades-range'] };
+
+const bulkStack = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', LOG_LEVEL: 'warn' });
+let bulk: Record<string, unknown>;
+try {
+  const klinesRun = await timed(bulkStack, 'loader-producer', { ...klines, type: 'bulk_candles_1m' });
+  const tradesRun = await timed(bulkStack, 'loader-producer', { ...trades, type: 'bulk_agg_trades' });
+  bulk = {
+    klines: { ...klinesRun, raw_insert: await rawInsert(bulkStack, klinesRun.collection, 'klines') },
+    agg_trades: { ...tradesRun, raw_insert: await rawInsert(bulkStack, tradesRun.collection, 'agg_trades') },
+  };
+} finally {
+  await bulkStack.down();
+}
+
+// The REST path as Binance allows it: the simulator keeps the real 6000/min weight budget.
+let rest: Record<string, unknown> | undefined;
+if (!values['skip-rest']) {
+  const restStack = await startTestStack({ EXCHANGE: 'simulator', LOG_LEVEL: 'warn' });
+  try {
+    rest = {
+      budget_per_min: 6000,
+      klines: await timed(restStack, 'loader-api', { ...klines, type: 'api_candles_1m' }),
+      agg_trades: await timed(restStack, 'loader-api', { ...trades, type: 'api_agg_trades' }),
+    };
+  } finally {
+    await restStack.down();
+  }
+}
+
+const ratio = (a: unknown, b: unknown): number | undefined =>
+  typeof a === 'number' && typeof b === 'number' && b > 0 ? round(a / b) : undefined;
+type Rate = { records_per_s: number };
+const b = bulk as { klines: Rate & { raw_insert: Rate }; agg_trades: Rate & { raw_insert: Rate } };
+const r = rest as { klines: Rate; agg_trades: Rate } | undefined;
+console.log(
+  JSON.stringify(
+    {
+      bench: 'bulk',
+      machine: { cpus: cpus().length, node: process.version },
+      bulk,
+      rest,
+      ratios: {
+        klines_vs_raw_insert: ratio(b.klines.records_per_s, b.klines.raw_insert.records_per_s),
+        agg_trades_vs_raw_insert: ratio(b.agg_trades.records_per_s, b.agg_trades.raw_insert.records_per_s),
+        klines_vs_rest: ratio(b.klines.records_per_s, r?.klines.records_per_s),
+        agg_trades_vs_rest: ratio(b.agg_trades.records_per_s, r?.agg_trades.records_per_s),
+      },
+      goals: { vs_raw_insert: '≥ 0.33', agg_trades_vs_rest: '≥ 10', peak_rss_mib: '< 256' },
+    },
+    null,
+    2,
+  ),
+);
+await broker.stop();

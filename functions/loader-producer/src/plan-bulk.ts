@@ -1,0 +1,58 @@
+/**
+ * A bulk backfill as pages: one page per archive file part of the range (a whole month, or
+ * a day or part of one) and REST pages for the stretches no archive holds, numbered in time
+ * order so that the two kinds share one page count and the workflow finishes when all are
+ * loaded. Which files exist comes from the site's listing (`ArchiveInventory`). Pure.
+ */
+import { pageBaseOf, restPageBounds, type PageBase } from '@streamforge/backfill';
+import type { Interval, StartCommand, WorkPage } from '@streamforge/core/contracts';
+import { planArchiveRange, type ArchiveInventory } from '@streamforge/exchange/archive';
+import { SERVICE } from './service.ts';
+
+export interface BulkPlanInput {
+  command: StartCommand;
+  kind: 'klines' | 'agg_trades';
+  interval: Interval | undefined;
+  startMs: number;
+  endMs: number;
+  now: number;
+  listed: ArchiveInventory;
+}
+
+export interface BulkPlan {
+  pages: WorkPage[];
+  archives: number;
+  restPages: number;
+}
+
+export function planBulk(input: BulkPlanInput): BulkPlan {
+  const base: PageBase = pageBaseOf(input.command, input.kind, input.interval, SERVICE);
+  const parts = planArchiveRange({
+    market: base.market,
+    kind: input.kind === 'klines' ? 'klines' : 'aggTrades',
+    ...(input.interval ? { interval: input.interval } : {}),
+    start: input.startMs,
+    end: input.endMs,
+    now: input.now,
+    // Trades by day only: a month of a busy symbol's trades is gigabytes, far more than one
+    // page may take within a request's time; a month of candles is a few megabytes.
+    listed: input.kind === 'klines' ? input.listed : { monthly: new Set(), daily: input.listed.daily },
+  });
+  const bounds: Array<Pick<WorkPage, 'start_ms' | 'end_ms' | 'archive'>> = [];
+  for (const part of parts) {
+    if (part.source === 'archive')
+      bounds.push({
+        start_ms: part.start,
+        end_ms: part.end,
+        archive: { period: part.period, start: part.periodStart },
+      });
+    else
+      for (const [start_ms, end_ms] of restPageBounds(input.kind, input.interval, base.market, part.start, part.end))
+        bounds.push({ start_ms, end_ms });
+  }
+  // A range with nothing in it still gets one (empty) page, so every service can report it done.
+  if (bounds.length === 0) bounds.push({ start_ms: input.startMs, end_ms: Math.max(input.startMs + 1, input.endMs) });
+  const pages = bounds.map((b, index) => ({ ...base, ...b, page: { index, count: bounds.length } }));
+  const archives = pages.filter((page) => page.archive !== undefined).length;
+  return { pages, archives, restPages: pages.length - archives };
+}

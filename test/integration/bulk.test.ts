@@ -1,0 +1,175 @@
+/**
+ * Bulk history end to end on real components: `streamforge up` with the exchange simulator
+ * (the stand-in for Binance and for its public archive site, serving the same market data),
+ * loader-producer reading archive files and REST pages through Kafka, the dispatcher,
+ * arango-connector, the SQLite store. Archives of the last two days are not published yet
+ * (SIM_ARCHIVE_LAG_MS), so those come over REST; files of some symbols are served with
+ * faults, each on its own symbol so the cases do not meet.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AggTradeRecord, KlineRecord } from '@streamforge/core/contracts';
+import { stackApi, startTestStack, type TestStack, type WorkflowView } from '@streamforge/testing';
+
+const DAY = 86_400_000;
+const today = Math.floor(Date.now() / DAY) * DAY;
+const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+/** From the 20th of the month three months back to today: days of that month, whole months, days of this one, and REST. */
+const monthsBack = new Date(today);
+const RANGE_START = Date.UTC(monthsBack.getUTCFullYear(), monthsBack.getUTCMonth() - 3, 20);
+const RANGE = `${dayOf(RANGE_START)}:${dayOf(today)}`;
+/** A day of archives, well before the unpublished ones. */
+const FAULT_DAY = dayOf(today - 10 * DAY);
+const FAULT_RANGE = `${FAULT_DAY}:${dayOf(today - 8 * DAY)}`;
+
+let stack: TestStack;
+before(async () => {
+  stack = await startTestStack({
+    EXCHANGE: 'simulator',
+    SIM_WEIGHT_LIMIT: 'Infinity',
+    // One aggregate trade a minute: a day's aggTrades file is about 1440 rows.
+    SIM_TRADE_GAP_MS: '60000',
+    SIM_ARCHIVE_LAG_MS: String(2 * DAY),
+    // Transient: the first two downloads of ETHUSDT's files are corrupt, of XRPUSDT's cut short.
+    SIM_ARCHIVE_CORRUPT: '*ETHUSDT-1h-*@2',
+    SIM_ARCHIVE_TRUNCATE: '*XRPUSDT-1h-*@2',
+    SIM_ARCHIVE_SLOW: '*BNBUSDT-1h-*',
+    // For good: one day of SOLUSDT never matches its CHECKSUM, one of DOGEUSDT is listed but never served.
+    SIM_ARCHIVE_BAD_CHECKSUM: `*SOLUSDT-1h-${FAULT_DAY}.zip`,
+    SIM_ARCHIVE_MISSING: `*DOGEUSDT-1h-${FAULT_DAY}.zip`,
+  });
+});
+after(() => stack?.down());
+
+const api = stackApi(() => stack.state.api_url);
+
+/** The telemetry of the workflow's event trail, oldest first. */
+async function trail(queueId: string): Promise<Array<{ producer: string; status: string; message?: string }>> {
+  const { body } = await api.call<{ events: Array<{ event: { producer: string; status: string; message?: string } }> }>(
+    'GET',
+    `/workflows/${queueId}/events?limit=5000`,
+  );
+  return body.events.map((e) => e.event);
+}
+
+const byKey = <R extends { key: string }>(records: R[]): R[] => [...records].sort((a, b) => a.key.localeCompare(b.key));
+
+test('a bulk backfill over whole months, loose days and unpublished days stores exactly what the REST path stores, once', async () => {
+  const [bulk, rest] = await Promise.all([
+    api.start({ symbol: 'BTCUSDT', type: 'bulk_candles_1h', time_range: RANGE }),
+    api.start({ symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: RANGE }),
+  ]);
+  const [bulkDone, restDone] = await Promise.all([
+    api.final(bulk.queue_id, 180_000),
+    api.final(rest.queue_id, 180_000),
+  ]);
+  assert.equal(bulkDone.status, 'completed', bulkDone.error);
+  assert.equal(restDone.status, 'completed', restDone.error);
+  const hours = (today - RANGE_START) / 3_600_000;
+  assert.equal(bulkDone.stored?.records_written, hours);
+
+  const [fromArchives, fromRest] = await Promise.all([
+    api.allRecords<KlineRecord>(bulk.collection_name),
+    api.allRecords<KlineRecord>(rest.collection_name),
+  ]);
+  assert.equal(fromArchives.length, hours);
+  // Spot files of 2025 on are in microseconds: stored with the keys and millisecond times REST gives.
+  assert.deepEqual(byKey(fromArchives), byKey(fromRest));
+
+  const planned = (await trail(bulk.queue_id)).find((e) => /pages planned/.test(e.message ?? ''));
+  const [, archives, restPages] = /(\d+) archive files, (\d+) REST pages/.exec(planned?.message ?? '') ?? [];
+  // Three whole months and at least a dozen loose days from files; the two unpublished days over REST (24 candles a page each).
+  assert.ok(Number(archives) >= 3 + 12, planned?.message);
+  assert.equal(Number(restPages), 1, planned?.message);
+});
+
+test('a bulk backfill into a collection REST already partly filled ends with one copy of each record', async () => {
+  const collection = 'ltc_hours_shared';
+  const first = await api.start({
+    symbol: 'LTCUSDT',
+    type: 'api_candles_1h',
+    time_range: `${dayOf(today - 15 * DAY)}:${dayOf(today - 5 * DAY)}`,
+    collection_name: collection,
+  });
+  assert.equal((await api.final(first.queue_id, 120_000)).status, 'completed');
+  // From the command line, as a user starts one: the bar, then the workflow as JSON.
+  const cli = await stack.cli([
+    'backfill',
+    'LTCUSDT',
+    'candles_1h',
+    `${dayOf(today - 20 * DAY)}:${dayOf(today)}`,
+    '--bulk',
+    '--collection',
+    collection,
+    '--json',
+  ]);
+  assert.equal(cli.code, 0, cli.stderr);
+  const done = JSON.parse(cli.stdout) as WorkflowView;
+  assert.deepEqual([done.type, done.status], ['bulk_candles_1h', 'completed'], done.error);
+  const records = await api.allRecords<KlineRecord>(collection);
+  assert.equal(records.length, 20 * 24);
+  assert.equal(new Set(records.map((r) => r.key)).size, records.length);
+  assert.deepEqual(
+    records.map((r) => r.open_time).sort((a, b) => a - b),
+    Array.from({ length: 20 * 24 }, (_, i) => today - 20 * DAY + i * 3_600_000),
+  );
+});
+
+test('bulk aggTrades from daily files and REST land with the keys and times of the REST path', async () => {
+  const range = `${dayOf(today - 3 * DAY)}:${dayOf(today)}`;
+  const [bulk, rest] = await Promise.all([
+    api.start({ symbol: 'ADAUSDT', type: 'bulk_agg_trades', time_range: range }),
+    api.start({ symbol: 'ADAUSDT', type: 'api_agg_trades', time_range: range }),
+  ]);
+  const [bulkDone, restDone] = await Promise.all([
+    api.final(bulk.queue_id, 180_000),
+    api.final(rest.queue_id, 180_000),
+  ]);
+  assert.equal(bulkDone.status, 'completed', bulkDone.error);
+  assert.equal(restDone.status, 'completed', restDone.error);
+  const [fromArchives, fromRest] = await Promise.all([
+    api.allRecords<AggTradeRecord>(bulk.collection_name),
+    api.allRecords<AggTradeRecord>(rest.collection_name),
+  ]);
+  assert.ok(fromArchives.length > 3 * 1000, `${fromArchives.length} trades`);
+  assert.deepEqual(byKey(fromArchives), byKey(fromRest));
+});
+
+test('archive faults end as retried-then-stored or dead-lettered with the reason, and the workflow says which', async () => {
+  const start = (symbol: string) => api.start({ symbol, type: 'bulk_candles_1h', time_range: FAULT_RANGE });
+  const [corrupt, truncated, slow, badChecksum, missing] = await Promise.all(
+    ['ETHUSDT', 'XRPUSDT', 'BNBUSDT', 'SOLUSDT', 'DOGEUSDT'].map(start),
+  );
+  const ended = await Promise.all(
+    [corrupt, truncated, slow, badChecksum, missing].map((w) => api.final(w!.queue_id, 180_000)),
+  );
+  const [corruptDone, truncatedDone, slowDone, badDone, missingDone] = ended as WorkflowView[];
+
+  for (const done of [corruptDone, truncatedDone, slowDone]) {
+    assert.equal(done!.status, 'completed', `${done!.symbol}: ${done!.error}`);
+    assert.equal(done!.stored?.records_written, 48, done!.symbol);
+  }
+  const retried = async (w: WorkflowView, pattern: RegExp): Promise<void> => {
+    const events = await trail(w.queue_id);
+    assert.ok(
+      events.some((e) => e.producer.startsWith('loader-producer') && pattern.test(e.message ?? '')),
+      `${w.symbol}: ${JSON.stringify(events.map((e) => e.message))}`,
+    );
+  };
+  await retried(corruptDone!, /does not match the CHECKSUM's .*; retrying/);
+  await retried(truncatedDone!, /download cut short .*; retrying/);
+
+  assert.equal(badDone!.status, 'error');
+  assert.match(
+    badDone!.error ?? '',
+    /dead-letter topic \(loader-producer: .*SOLUSDT-1h-\d{4}-\d{2}-\d{2}\.zip: SHA-256 \w+ does not match/,
+  );
+  assert.equal(missingDone!.status, 'error');
+  assert.match(
+    missingDone!.error ?? '',
+    /dead-letter topic \(loader-producer: .*DOGEUSDT-1h-\d{4}-\d{2}-\d{2}\.zip: listed, but the site answers 404/,
+  );
+  // The other day of each is stored; the bad file never is.
+  for (const done of [badDone, missingDone])
+    assert.equal((await api.allRecords<KlineRecord>(done!.collection_name)).length, 24);
+});
