@@ -9,7 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AggTradeRecord, KlineRecord } from '@streamforge/core/contracts';
-import { stackApi, startTestStack, type TestStack, type WorkflowView } from '@streamforge/testing';
+import { stackApi, startTestStack, waitFor, type TestStack, type WorkflowView } from '@streamforge/testing';
 
 const DAY = 86_400_000;
 const today = Math.floor(Date.now() / DAY) * DAY;
@@ -112,6 +112,53 @@ test('a bulk backfill into a collection REST already partly filled ends with one
   assert.deepEqual(
     records.map((r) => r.open_time).sort((a, b) => a - b),
     Array.from({ length: 20 * 24 }, (_, i) => today - 20 * DAY + i * 3_600_000),
+  );
+});
+
+test('a bulk backfill through today, over what a live stream and REST already stored, leaves one record per candle', async () => {
+  const collection = 'trx_minutes_shared';
+  const live = await api.start({ symbol: 'TRXUSDT', type: 'ws_candles_1m', collection_name: collection });
+  const rest = await api.start({
+    symbol: 'TRXUSDT',
+    type: 'api_candles_1m',
+    time_range: `${dayOf(today - DAY)}:${dayOf(today)}`,
+    collection_name: collection,
+  });
+  assert.equal((await api.final(rest.queue_id, 120_000)).status, 'completed');
+  // The stream stores today's candles as they come, the open one marked `closed: false`.
+  await waitFor(
+    'live candles of today',
+    async () => {
+      const records = await api.allRecords<KlineRecord>(collection);
+      return records.some((r) => r.open_time >= today) ? true : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  await api.call('POST', `/workflows/${live.queue_id}/stop`);
+  assert.equal((await api.final(live.queue_id, 60_000)).status, 'stopped');
+
+  // A day from its archive file, two over REST (not published yet), and today up to now over REST.
+  const bulk = await api.start({
+    symbol: 'TRXUSDT',
+    type: 'bulk_candles_1m',
+    time_range: `${dayOf(today - 3 * DAY)}:${dayOf(today + DAY)}`,
+    collection_name: collection,
+  });
+  const done = await api.final(bulk.queue_id, 120_000);
+  assert.equal(done.status, 'completed', done.error);
+  const records = (await api.allRecords<KlineRecord>(collection)).sort((a, b) => a.open_time - b.open_time);
+  assert.equal(records[0]?.open_time, today - 3 * DAY);
+  assert.deepEqual(
+    records.map((r) => r.open_time),
+    records.map((_, i) => today - 3 * DAY + i * 60_000),
+    'one record per minute, no gap and no second copy',
+  );
+  // Everything the bulk backfill covered is the exchange's final candle, not the stream's open one.
+  const lastLoaded = Math.max(...records.filter((r) => r.closed === undefined).map((r) => r.open_time));
+  assert.ok(lastLoaded >= done.created_at - 2 * 60_000, 'today is loaded up to the start of the bulk backfill');
+  assert.deepEqual(
+    records.filter((r) => r.open_time <= lastLoaded && r.closed === false).map((r) => r.key),
+    [],
   );
 });
 

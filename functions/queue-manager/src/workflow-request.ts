@@ -25,6 +25,8 @@ import { checkStartCommand, jobEnvOf, jobSpecOf } from '@streamforge/core/reques
 import { RESERVED_COLLECTIONS, type WorkflowRecord } from '@streamforge/core/store';
 import { paramsProblem } from './params-limits.ts';
 
+const DAY_MS = 86_400_000;
+
 export interface WorkflowRequest {
   symbol?: string;
   symbols?: string[];
@@ -132,9 +134,16 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
   const range = request.time_range === undefined ? undefined : parseTimeRange(request.time_range);
   if (needsRange && range && range.startMs > now)
     throw invalid('time_range', `starts in the future (${range.startDate})`);
-  if (needsRange && range && range.endMs > now) {
+  // A bulk range may take today so far (its end day tomorrow): loader-producer reads it over REST up to now.
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  const latestEnd = plan.source === 'bulk' ? today + DAY_MS : now;
+  if (needsRange && range && range.endMs > latestEnd) {
     // History ends now: loader-api would quietly cut the range there, a graph would miss its last windows.
-    const latest = `the end day is excluded, so a range can end today (${new Date(now).toISOString().slice(0, 10)}) at the latest`;
+    const day = new Date(latestEnd).toISOString().slice(0, 10);
+    const latest =
+      plan.source === 'bulk'
+        ? `the end day is excluded, so a bulk range can end tomorrow (${day}, taking today up to now) at the latest`
+        : `the end day is excluded, so a range can end today (${day}) at the latest`;
     throw invalid(
       'time_range',
       `ends ${range.endDate}, after now; ${latest}${backfill ? '; a live ws_* workflow streams what comes next' : ''}`,

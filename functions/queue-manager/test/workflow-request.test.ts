@@ -93,6 +93,27 @@ test('a time range that ends after now is refused: history ends now, and a live 
   );
 });
 
+test('a bulk range may take today so far, ending tomorrow, and no later; it starts where the market has data', () => {
+  const bulk = { symbol: 'BTCUSDT', type: 'bulk_candles_1m' };
+  const { workflow, start } = planWorkflow({ ...bulk, time_range: '2025-12-01:2026-01-02' }, NOW);
+  assert.deepEqual(
+    [workflow.services, start.data.target],
+    [['loader-producer', 'arango-connector'], 'loader-producer'],
+  );
+  assert.match(
+    refusal({ ...bulk, time_range: '2025-12-31:2026-01-03' }),
+    /^time_range: ends 2026-01-03, after now; the end day is excluded, so a bulk range can end tomorrow \(2026-01-02, taking today up to now\) at the latest/,
+  );
+  assert.match(
+    refusal({ ...bulk, time_range: '2017-01-01:2017-02-01' }),
+    /^time_range: starts 2017-01-01, before spot had data/,
+  );
+  assert.match(
+    refusal({ ...bulk, type: 'bulk_candles_1s', market: 'usdm', time_range: '2025-12-01:2025-12-02' }),
+    /^type: USD-M futures have no 1s klines$/,
+  );
+});
+
 test('USD-M futures have no raw trade stream: ws_trades on usdm is refused, ws_agg_trades is the one to use', () => {
   assert.match(
     refusal({ symbol: 'BTCUSDT', type: 'ws_trades', market: 'usdm' }),

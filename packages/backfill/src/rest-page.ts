@@ -5,6 +5,8 @@
  */
 import {
   KLINE_LIMITS,
+  candleOpenTime,
+  closeTime,
   type BinanceKlineRow,
   type Interval,
   type RowFormat,
@@ -39,9 +41,10 @@ export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage,
       endTime: page.end_ms - 1,
       limit: KLINE_LIMITS[page.market].max,
     };
-    // A page wholly in the past holds only closed candles, all inside it (startTime/endTime
-    // bound them), so the exchange's bytes go on as they are: nothing to decode or re-encode.
-    if (page.end_ms <= now) {
+    // A page whose last candle has closed holds only closed candles, all inside it
+    // (startTime/endTime bound them), so the exchange's bytes go on as they are: nothing to
+    // decode or re-encode. A page cut at the time it was planned may end inside a candle.
+    if (closeTime(interval, candleOpenTime(interval, page.end_ms - 1)) < now) {
       const rowsJson = await exchange.klinesText(query);
       return { format: 'binance_kline', rowsJson, count: countKlineRows(rowsJson) };
     }
