@@ -6,7 +6,7 @@
  * parts to expect, and publishes nothing of a file with a line that does not read.
  */
 import { reportFinalFailure, type EventInput } from '@streamforge/core/bus';
-import type { DataBatch, RowFormat, WorkPage } from '@streamforge/core/contracts';
+import type { DataBatch, Interval, RowFormat, WorkPage } from '@streamforge/core/contracts';
 import { StreamForgeError, toStreamForgeError } from '@streamforge/core/errors';
 import {
   createGate,
@@ -30,10 +30,10 @@ import { SERVICE } from './service.ts';
 
 const ORIGIN: PageOrigin = { service: SERVICE, source: 'archive' };
 
-/** Parts sent to Kafka at once: at most 16 × 800 kB of events held. */
-const PARTS_PER_SEND = 16;
-/** Archive pages at once per instance: each holds one batch of events, and its file on disk. */
-const archivePages = createGate(4);
+/** Parts sent to Kafka at once: at most 4 × 800 kB of events held. */
+const PARTS_PER_SEND = 4;
+/** Archive pages at once per instance: each holds one send of events, and its file on disk. */
+const archivePages = createGate(2);
 /** An upper bound of a page's parts, for the envelope's size: the rows' budget must not depend on the count it yields. */
 const MOST_PARTS = 999_999_999;
 
@@ -43,7 +43,7 @@ export function archiveFileOf(page: WorkPage): ArchiveFileRef {
     throw new StreamForgeError('SF_CONTRACT_INVALID', 'archive: a bulk page names its file');
   const { period, start } = page.archive;
   return page.kind === 'klines'
-    ? { market: page.market, period, start, symbol: page.symbol, kind: 'klines', interval: page.interval as never }
+    ? { market: page.market, period, start, symbol: page.symbol, kind: 'klines', interval: page.interval as Interval }
     : { market: page.market, period, start, symbol: page.symbol, kind: 'aggTrades' };
 }
 

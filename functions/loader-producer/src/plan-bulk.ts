@@ -34,9 +34,7 @@ export function planBulk(input: BulkPlanInput): BulkPlan {
     start: input.startMs,
     end: input.endMs,
     now: input.now,
-    // Trades by day only: a month of a busy symbol's trades is gigabytes, far more than one
-    // page may take within a request's time; a month of candles is a few megabytes.
-    listed: input.kind === 'klines' ? input.listed : { monthly: new Set(), daily: input.listed.daily },
+    listed: input.listed,
   });
   const bounds: Array<Pick<WorkPage, 'start_ms' | 'end_ms' | 'archive'>> = [];
   for (const part of parts) {

@@ -4,9 +4,9 @@
  * every page sent, so parallel instances share the work through Kafka.
  */
 import { commandTelemetryBase, TOPICS } from '@streamforge/core/bus';
-import { EVENT_TYPES, parseWorkflowType, sourceOf, type StartCommand } from '@streamforge/core/contracts';
+import { parseWorkflowType, type StartCommand } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
-import { backfillRangeOf } from '@streamforge/backfill';
+import { backfillRangeOf, sendPages, symbolKnown } from '@streamforge/backfill';
 import type { BulkDeps } from './bulk-deps.ts';
 import { planBulk } from './plan-bulk.ts';
 import { SERVICE } from './service.ts';
@@ -16,43 +16,23 @@ export async function startBulk(deps: BulkDeps, command: StartCommand): Promise<
   if (workflow.source !== 'bulk')
     throw new StreamForgeError('SF_CONTRACT_INVALID', `type: loader-producer does not load ${command.type}`);
   const base = commandTelemetryBase(command, SERVICE);
+  if (!(await symbolKnown(deps, command, base))) return 0;
   const market = command.market ?? 'spot';
-  // One cheap request proves the symbol exists before the archive is listed and pages planned.
-  try {
-    await deps.exchange.exchangeInfo({ market, symbol: command.symbol });
-  } catch (error) {
-    if (StreamForgeError.is(error) && error.code === 'SF_EXCHANGE_REJECTED') {
-      await deps.telemetry.emit({
-        ...base,
-        status: 'error',
-        message: error.message,
-        error: { code: error.code, message: error.message, retryable: false },
-      });
-      return 0;
-    }
-    throw error;
-  }
   const now = (deps.clock ?? Date.now)();
   const { startMs, endMs } = backfillRangeOf(command, now);
+  // Listing a long series can take a while: the workflow is taken up before.
+  await deps.telemetry.emit({ ...base, status: 'started', message: 'listing the archive files of the range' });
   const listed = await deps.archive.inventory(
     workflow.kind === 'klines'
       ? { market, kind: 'klines', symbol: command.symbol, interval: workflow.interval! }
       : { market, kind: 'aggTrades', symbol: command.symbol },
     { start: startMs, end: endMs },
+    // Trades by day only: a month of a busy symbol's trades is gigabytes, far more than one
+    // page may take within a request's time; a month of candles is a few megabytes.
+    workflow.kind === 'klines' ? ['monthly', 'daily'] : ['daily'],
   );
   const plan = planBulk({ command, kind: workflow.kind, interval: workflow.interval, startMs, endMs, now, listed });
-  await deps.producer.send(
-    TOPICS.producerWork,
-    plan.pages.map((page) => ({
-      id: `${page.queue_id}:page:${page.page.index}`,
-      type: EVENT_TYPES.workPage,
-      source: sourceOf(SERVICE),
-      subject: page.queue_id,
-      // Spread pages over the work topic's partitions, so instances share one workflow.
-      partitionKey: `${page.symbol}:${page.page.index}`,
-      data: page,
-    })),
-  );
+  await sendPages(deps.producer, TOPICS.producerWork, SERVICE, plan.pages);
   await deps.telemetry.emit({
     ...base,
     status: 'started',

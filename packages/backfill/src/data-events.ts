@@ -51,7 +51,9 @@ export function dataEventOf(
     type: dataEventType(page.kind),
     source: sourceOf(origin.service),
     subject: page.queue_id,
-    partitionKey: `${page.symbol}:${page.page.index}`,
+    // Parts are independent (the connector counts them in the store, in any order): spread
+    // over the data topic's partitions, a page of many parts is stored by several consumers.
+    partitionKey: `${page.symbol}:${page.page.index}:${part}`,
     data,
     dataJson,
   };

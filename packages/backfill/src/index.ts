@@ -16,3 +16,4 @@ export {
 } from './plan-pages.ts';
 export { fetchRestPage, type FetchedPage } from './rest-page.ts';
 export { registerExchangeMetrics } from './exchange-metrics.ts';
+export { sendPages, symbolKnown } from './start-pages.ts';

@@ -171,7 +171,11 @@ test("a past page of spot 1h candles is published as the exchange's own bytes: o
   assert.equal(event!.id, `${page.queue_id}:page:0:0`);
   assert.equal(event!.type, 'dev.streamforge.data.klines');
   assert.equal(event!.subject, page.queue_id);
-  assert.equal(event!.partitionkey, 'BTCUSDT:0');
+  assert.equal(
+    event!.partitionkey,
+    'BTCUSDT:0:0',
+    'each part keyed on its own: a page of many parts spreads over partitions',
+  );
   const { rows, ...envelope } = event!.data!;
   assert.deepEqual(envelope, {
     queue_id: page.queue_id,

@@ -14,7 +14,7 @@
  * caller to read the range over REST instead. The client does not retry itself.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,21 +158,26 @@ export class ArchiveClient {
   }
 
   /**
-   * Which monthly and daily files of one series the site has for a time range (two folder
-   * listings; one for intervals with monthly files only): what `planArchiveRange` takes as
-   * `listed`. Files outside the range may be named too.
+   * Which monthly and daily files of one series the site has for a time range (a folder
+   * listing per period asked for; intervals with monthly files only have no daily folder):
+   * what `planArchiveRange` takes as `listed`. Files outside the range may be named too.
    */
-  async inventory(series: ArchiveSeries, range: { start: number; end: number }): Promise<ArchiveInventory> {
+  async inventory(
+    series: ArchiveSeries,
+    range: { start: number; end: number },
+    periods: readonly ArchiveFilePeriod[] = ['monthly', 'daily'],
+  ): Promise<ArchiveInventory> {
     const starts = async (period: ArchiveFilePeriod): Promise<Set<number>> => {
       const found = new Set<number>();
-      if (series.kind === 'klines' && !hasArchiveFiles(period, series.interval)) return found;
+      if (!periods.includes(period) || (series.kind === 'klines' && !hasArchiveFiles(period, series.interval)))
+        return found;
       const folder = archiveSeriesFolder({ ...series, period } as ArchiveFileRef);
       // Only the files of the range's days or months: a series of years has thousands of daily files.
       const keyOf = (time: number): string =>
         `${folder}${archiveFileName({ ...series, period, start: periodStartOf(period, time) } as ArchiveFileRef)}`;
       // A zip and its CHECKSUM per day or month of the range, and the first key past it: one page, mostly.
-      const periods = Math.ceil((range.end - range.start) / (period === 'daily' ? 86_400_000 : 28 * 86_400_000)) + 1;
-      const bounds = { after: keyOf(range.start), until: keyOf(range.end), pageSize: Math.min(1000, 2 * periods + 2) };
+      const files = Math.ceil((range.end - range.start) / (period === 'daily' ? 86_400_000 : 28 * 86_400_000)) + 1;
+      const bounds = { after: keyOf(range.start), until: keyOf(range.end), pageSize: Math.min(1000, 2 * files + 2) };
       // `after` is the first file's name without `.zip`, which sorts just before that file.
       for (const { key } of (await this.list(folder, bounds)).files) {
         const start = archiveFileStart(key.slice(folder.length), period);
@@ -334,7 +339,7 @@ export class ArchiveClient {
         if (writeError) break;
         hash.update(chunk);
         bytes += chunk.length;
-        if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+        if (!out.write(chunk)) await drained(out);
       }
     } catch (cause) {
       response.body.destroy();
@@ -369,4 +374,21 @@ export class ArchiveClient {
     }
     return { sha256: hash.digest('hex'), bytes };
   }
+}
+
+/**
+ * Resolves when a write stream takes more (`drain`) or is gone (`close`), and leaves no
+ * listener behind: a download waits thousands of times, and `events.once` would leave the
+ * losing event's listener (and an `error` one) on the stream each time.
+ */
+function drained(out: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+  });
 }

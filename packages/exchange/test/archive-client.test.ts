@@ -389,6 +389,26 @@ test('a verified file with a malformed line fails with the dead-letter code nami
   assert.deepEqual(await readdir(tempDir), []);
 });
 
+test('a download waiting on the disk many times leaves no listener behind', async (t) => {
+  const sim = await simulator(t);
+  const { client } = await archive(t, sim.url);
+  const warnings: string[] = [];
+  const onWarning = (warning: Error): void => {
+    warnings.push(`${warning.name}: ${warning.message}`);
+  };
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  // A month of 1m candles is a zip of about 2 MB: dozens of chunks, each more than the file stream buffers.
+  const download = await client.download(klines('spot', 'monthly', '1m', Date.UTC(2024, 0, 1)));
+  assert.equal(download.found, true);
+  if (download.found) await download.discard();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(
+    warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')),
+    [],
+  );
+});
+
 test('reading a monthly 1m file keeps memory bounded: a batch at a time, never the whole CSV', async (t) => {
   const sim = await simulator(t);
   const { client } = await archive(t, sim.url);
