@@ -59,8 +59,10 @@ async function forEachPart(
   page: WorkPage,
   maxBytes: number,
   onPart: (part: PagePart) => unknown,
+  { measureOnly = false } = {},
 ): Promise<number> {
-  const cutter = new PartCutter(maxBytes);
+  // Counting needs the cut, not the parts' text: no part is built only to be dropped.
+  const cutter = new PartCutter(maxBytes, undefined, { measureOnly });
   let parts = 0;
   await archive.rows(async (rows) => {
     for (const row of rows) {
@@ -92,9 +94,15 @@ async function publishArchive(deps: BulkDeps, page: WorkPage, file: ArchiveFileR
     const format: RowFormat = page.kind === 'klines' ? 'binance_kline' : 'binance_agg_trade';
     const maxBytes = rowBytesOf(page, ORIGIN, format, MOST_PARTS);
     let records = 0;
-    const parts = await forEachPart(download, page, maxBytes, (part) => {
-      records += part.count;
-    });
+    const parts = await forEachPart(
+      download,
+      page,
+      maxBytes,
+      (part) => {
+        records += part.count;
+      },
+      { measureOnly: true },
+    );
     let next = 0;
     let pending: Array<EventInput<DataBatch>> = [];
     const send = async (): Promise<void> => {

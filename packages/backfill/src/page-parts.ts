@@ -23,32 +23,37 @@ export interface PagePart {
 export class PartCutter {
   readonly #maxBytes: number;
   readonly #maxRows: number;
+  readonly #keep: boolean;
   #texts: string[] = [];
+  #rows = 0;
   #bytes = 0;
 
-  constructor(maxBytes: number, maxRows = RECORDS_PER_PART) {
+  /** `measureOnly`: the same cut, counted without joining the texts (a part's `rowsJson` is empty). */
+  constructor(maxBytes: number, maxRows = RECORDS_PER_PART, { measureOnly = false } = {}) {
     // Exchange rows are ASCII, so a text's length is its size in bytes; +1 for the comma. The last
     // row has none, so rows and commas may take maxBytes - 1: `[`, `]` need 2, less that comma.
     this.#maxBytes = maxBytes - 1;
     this.#maxRows = maxRows;
+    this.#keep = !measureOnly;
   }
 
   /** Adds one row's JSON text; answers the part it closed, if it closed one. */
   add(text: string): PagePart | undefined {
     const size = text.length + 1;
     let closed: PagePart | undefined;
-    if (this.#texts.length > 0 && (this.#bytes + size > this.#maxBytes || this.#texts.length >= this.#maxRows))
-      closed = this.finish();
-    this.#texts.push(text);
+    if (this.#rows > 0 && (this.#bytes + size > this.#maxBytes || this.#rows >= this.#maxRows)) closed = this.finish();
+    if (this.#keep) this.#texts.push(text);
+    this.#rows += 1;
     this.#bytes += size;
     return closed;
   }
 
   /** The last, open part, if it holds any row. */
   finish(): PagePart | undefined {
-    if (this.#texts.length === 0) return undefined;
-    const part = { rowsJson: `[${this.#texts.join(',')}]`, count: this.#texts.length };
+    if (this.#rows === 0) return undefined;
+    const part = { rowsJson: this.#keep ? `[${this.#texts.join(',')}]` : '', count: this.#rows };
     this.#texts = [];
+    this.#rows = 0;
     this.#bytes = 0;
     return part;
   }

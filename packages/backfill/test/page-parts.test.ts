@@ -13,7 +13,7 @@ import { openStore, type Store } from '@streamforge/core/store';
 import { createLogger } from '@streamforge/core/telemetry';
 import type { TelemetryEmitter } from '@streamforge/core/bus';
 import { loadPage, type BackfillDeps } from '../src/load-page.ts';
-import { partsOfRows, partsOfText, RECORDS_PER_PART } from '../src/page-parts.ts';
+import { PartCutter, partsOfRows, partsOfText, RECORDS_PER_PART } from '../src/page-parts.ts';
 
 test('rows are cut in order into parts of at most maxBytes of JSON and maxRows rows', () => {
   const rows = Array.from({ length: 25 }, (_, a) => ({ a, p: '1.00' }));
@@ -148,4 +148,15 @@ test('a busy hour of aggTrades, ten times what one record may be, goes out as pa
   const progress = await store.workflowProgress(QUEUE);
   assert.deepEqual([progress.pagesDone, progress.recordsWritten], [1, busyHour.length]);
   assert.equal(await store.countRecords('trades'), busyHour.length);
+});
+
+test('a cutter that only measures cuts where the one that keeps the text does', () => {
+  const texts = Array.from({ length: 2_345 }, (_, i) => JSON.stringify([i, 'x'.repeat(i % 97)]));
+  const cut = (measureOnly: boolean) => {
+    const cutter = new PartCutter(10_000, 1000, { measureOnly });
+    const counts = texts.map((text) => cutter.add(text)?.count).filter((count) => count !== undefined);
+    return [...counts, cutter.finish()?.count];
+  };
+  assert.deepEqual(cut(true), cut(false));
+  assert.ok(cut(true).length > 3);
 });
