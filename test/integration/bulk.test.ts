@@ -182,6 +182,28 @@ test('bulk aggTrades from daily files and REST land with the keys and times of t
   assert.deepEqual(byKey(fromArchives), byKey(fromRest));
 });
 
+test('USD-M archives (a header row, true/false) and USD-M REST pages store the same records', async () => {
+  // USD-M's exchangeInfo takes no symbol: the loaders' symbol check reads its whole list.
+  const range = `${dayOf(today - 6 * DAY)}:${dayOf(today)}`;
+  const [bulk, rest] = await Promise.all([
+    api.start({ symbol: 'DOTUSDT', market: 'usdm', type: 'bulk_candles_1h', time_range: range }),
+    api.start({ symbol: 'DOTUSDT', market: 'usdm', type: 'api_candles_1h', time_range: range }),
+  ]);
+  const [bulkDone, restDone] = await Promise.all([api.final(bulk.queue_id), api.final(rest.queue_id)]);
+  assert.equal(bulkDone.status, 'completed', bulkDone.error);
+  assert.equal(restDone.status, 'completed', restDone.error);
+  const [fromArchives, fromRest] = await Promise.all([
+    api.allRecords<KlineRecord>(bulk.collection_name),
+    api.allRecords<KlineRecord>(rest.collection_name),
+  ]);
+  assert.equal(fromArchives.length, 6 * 24);
+  assert.deepEqual(byKey(fromArchives), byKey(fromRest));
+  const unknown = await api.start({ symbol: 'NOSUCHUSDT', market: 'usdm', type: 'bulk_candles_1h', time_range: range });
+  const refused = await api.final(unknown.queue_id);
+  assert.equal(refused.status, 'error');
+  assert.match(refused.error ?? '', /symbol: NOSUCHUSDT is not listed on usdm/);
+});
+
 test('archive faults end as retried-then-stored or dead-lettered with the reason, and the workflow says which', async () => {
   const start = (symbol: string) => api.start({ symbol, type: 'bulk_candles_1h', time_range: FAULT_RANGE });
   const [corrupt, truncated, slow, badChecksum, missing] = await Promise.all(

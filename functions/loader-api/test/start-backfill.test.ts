@@ -46,7 +46,7 @@ test('a quarter of 1s candles is planned as 7 863 pages, more than the broker ta
   t.after(() => producer.disconnect());
   const store = await openStore('sqlite::memory:');
   t.after(() => store.close());
-  const exchange = { exchangeInfo: async () => ({}) } as unknown as BinanceRestClient;
+  const exchange = { exchangeInfo: async () => ({ symbols: [{ symbol: 'BTCUSDT' }] }) } as unknown as BinanceRestClient;
   const telemetry: TelemetryEmitter = { emit: async () => {}, emitMany: async () => {} };
 
   const planned = await startBackfill(
