@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # All of StreamForge's set-up on a fresh machine, idempotent: a Node that runs the code,
-# the npm packages (exactly as package-lock.json says), and the Kafka broker jars.
+# the npm packages (exactly as package-lock.json says), the Kafka broker jars, and what the
+# browser and Kubernetes API tests need where the machine allows it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -29,3 +30,8 @@ scripts/setup-kafka.sh
 
 # Debian's chromium for the console's browser test (skips with a message when it cannot).
 scripts/setup-chromium.sh
+
+# etcd (Debian's) and kube-apiserver (built from source once, into the user's cache) for the
+# tests against a real Kubernetes API server; each says why when it cannot, and those tests skip.
+scripts/setup-etcd.sh
+scripts/setup-kube-apiserver.sh

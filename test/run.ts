@@ -1,10 +1,12 @@
 /**
- * The test run: one real Kafka broker for the whole suite (or the cluster in KAFKA_BROKERS),
- * then Node's test runner over every *.test.ts file, then the broker stops.
+ * The test run: one real Kafka broker for the whole suite (or the cluster in KAFKA_BROKERS)
+ * and one real Kubernetes API server (etcd and kube-apiserver, the CRD fixtures installed),
+ * started side by side, then Node's test runner over every *.test.ts file, then both stop.
  *
  *   node test/run.ts                     all tests
  *   node test/run.ts packages/core/test/bus    only files under these paths
  *   node test/run.ts --no-kafka ...      without a broker (tests that need one fail fast)
+ *   node test/run.ts --no-kubernetes ... without the API server (the Kubernetes tests skip)
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -12,9 +14,18 @@ import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
 import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from '@streamforge/platform';
+import {
+  installCrds,
+  kubeApiServerUnavailable,
+  kubernetesTestEnv,
+  startKubeApiServer,
+  type KubeApiServer,
+} from '@streamforge/testing';
+import { loadCrdFixtures } from '../scripts/deploy/crds.ts';
 
 const args = process.argv.slice(2);
 const noKafka = args.includes('--no-kafka');
+const noKubernetes = args.includes('--no-kubernetes');
 const paths = args.filter((a) => !a.startsWith('--'));
 const DEFAULT_GLOBS = ['packages/*/test/**/*.test.ts', 'functions/*/test/**/*.test.ts', 'test/**/*.test.ts'];
 const globs =
@@ -24,21 +35,23 @@ const globs =
 
 let broker: LocalBroker | undefined;
 let scratch: string | undefined;
+let kubernetes: KubeApiServer | undefined;
 const env: NodeJS.ProcessEnv = { ...process.env };
 
-async function stopBroker(): Promise<void> {
-  if (broker) await broker.stop();
+async function stopServers(): Promise<void> {
+  await Promise.all([broker?.stop(), kubernetes?.stop()]);
   broker = undefined;
+  kubernetes = undefined;
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void stopBroker().finally(() => process.exit(130));
+    void stopServers().finally(() => process.exit(130));
   });
 }
 
-if (!noKafka && !process.env.KAFKA_BROKERS) {
+async function startBroker(): Promise<void> {
   mkdirSync(join(PROJECT_ROOT, '.cache'), { recursive: true });
   scratch = mkdtempSync(join(PROJECT_ROOT, '.cache', 'test-kafka-'));
   const started = Date.now();
@@ -46,9 +59,42 @@ if (!noKafka && !process.env.KAFKA_BROKERS) {
   await waitForKafka(createBusConnection({ brokers: [broker.brokers] }));
   env.KAFKA_BROKERS = broker.brokers;
   console.log(`test run: Kafka broker ${broker.brokers} ready in ${Date.now() - started} ms (pid ${broker.pid})`);
-} else if (noKafka) {
+}
+
+/** The API server and the CRDs `make deploy` needs; without a binary or etcd the Kubernetes tests skip and say why. */
+async function startKubernetes(): Promise<void> {
+  const unavailable = noKubernetes ? 'the test run was started with --no-kubernetes' : kubeApiServerUnavailable();
+  if (unavailable) {
+    Object.assign(env, kubernetesTestEnv({ unavailable }));
+    console.log(`test run: no Kubernetes API server, its tests skip: ${unavailable}`);
+    return;
+  }
+  // A free port taken by someone else between the pick and etcd's bind fails a start: once more.
+  kubernetes = await startKubeApiServer().catch((error: unknown) => {
+    console.log(`test run: the Kubernetes API server did not start, trying again: ${(error as Error).message}`);
+    return startKubeApiServer();
+  });
+  const installing = Date.now();
+  await installCrds(kubernetes, loadCrdFixtures());
+  Object.assign(env, kubernetesTestEnv(kubernetes));
+  console.log(
+    `test run: Kubernetes API server ${kubernetes.url} ready in ${kubernetes.startMs} ms, CRDs installed in ${Date.now() - installing} ms (pids ${kubernetes.pids.join(', ')})`,
+  );
+}
+
+if (noKafka) {
   delete env.KAFKA_BROKERS;
   env.STREAMFORGE_TEST_NO_KAFKA = '1';
+}
+// Both settle before anything is stopped: a server still starting when the other failed is stopped too.
+const starts = await Promise.allSettled([
+  !noKafka && !process.env.KAFKA_BROKERS ? startBroker() : undefined,
+  startKubernetes(),
+]);
+const failed = starts.find((s) => s.status === 'rejected');
+if (failed) {
+  await stopServers();
+  throw failed.reason;
 }
 
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? Math.max(2, availableParallelism()));
@@ -66,5 +112,5 @@ const code = await new Promise<number>((resolve) => {
   const child = spawn(process.execPath, runnerArgs, { cwd: PROJECT_ROOT, env, stdio: 'inherit' });
   child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));
 });
-await stopBroker();
+await stopServers();
 process.exit(code);

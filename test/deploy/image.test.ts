@@ -23,7 +23,20 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { freePort } from '@streamforge/platform';
-import { startKubernetesApiStandin, testBrokers, uniqueName, type KubernetesApiStandin } from '@streamforge/testing';
+import {
+  applyAll,
+  createNamespace,
+  inNamespace,
+  kubeCall,
+  kubeconfigFor,
+  kubernetesSkipReason,
+  serviceAccountToken,
+  setJobCondition,
+  testBrokers,
+  testKubernetes,
+  uniqueName,
+  waitFor,
+} from '@streamforge/testing';
 import { COMPILE_CACHE_DIR, bundleEntry, projectFilesReadAtRunTime } from '../../scripts/deploy/bundle.ts';
 import { imageProblems } from '../../scripts/deploy/checks.ts';
 import { isExcluded, parseIgnore, readFuncignore } from '../../scripts/deploy/image-contents.ts';
@@ -170,23 +183,57 @@ test("the image build's `npm run build` checks the folder, loads every module an
   }
 });
 
-/** The Kubernetes API stand-in and a kubeconfig file that points at it, as the manager's image reads one. */
-async function kubernetesFor(dir: string, folder: string): Promise<{ api: KubernetesApiStandin; kubeconfig: string }> {
-  const token = `token-${folder}`;
-  const api = await startKubernetesApiStandin({ namespace: 'streamforge', token });
-  const kubeconfig = join(dir, `${folder}.kubeconfig`);
-  writeFileSync(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'standin', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: folder, user: { token } }],
-      contexts: [{ name: 'standin', context: { cluster: 'standin', user: folder, namespace: 'streamforge' } }],
-      'current-context': 'standin',
-    }),
+/**
+ * The test run's Kubernetes API server as the manager's pod sees it: knative/rbac.yaml in a
+ * namespace of its own, and a kubeconfig file with the queue-manager ServiceAccount's token.
+ */
+async function kubernetesFor(dir: string, folder: string): Promise<{ namespace: string; kubeconfig: string }> {
+  const cluster = testKubernetes();
+  const namespace = uniqueName('sf-image');
+  await createNamespace(cluster, namespace);
+  const rbac = m.knative.filter((d) => d.file === 'knative/rbac.yaml');
+  assert.deepEqual(
+    await applyAll(
+      cluster,
+      rbac.map((d) => ({ file: d.file, doc: inNamespace(d.doc, namespace) })),
+    ),
+    [],
   );
-  return { api, kubeconfig };
+  const token = await serviceAccountToken(cluster, namespace, 'queue-manager');
+  const kubeconfig = join(dir, `${folder}.kubeconfig`);
+  writeFileSync(kubeconfig, kubeconfigFor({ ...cluster, token }, 'queue-manager'));
+  return { namespace, kubeconfig };
+}
+
+/**
+ * The manager in its image follows its Jobs with the account's token: a loader-ws Job that
+ * fails in its namespace (made and failed here, as no controller runs) is one it reports.
+ */
+async function jobFailureSeen(namespace: string, output: () => string): Promise<void> {
+  const cluster = testKubernetes();
+  const name = uniqueName('loader-ws-image');
+  await kubeCall(cluster, {
+    method: 'POST',
+    path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
+    body: {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {
+        name,
+        labels: { 'app.kubernetes.io/name': 'loader-ws' },
+        annotations: { 'streamforge.dev/queue-id': name },
+      },
+      spec: {
+        template: {
+          spec: { restartPolicy: 'Never', containers: [{ name: 'loader-ws', image: 'registry.example/x' }] },
+        },
+      },
+    },
+  });
+  await setJobCondition(cluster, namespace, name, { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'test' });
+  await waitFor(`the manager reports Job ${name} failed`, () =>
+    output().includes(`loader-ws Job ${name} failed: BackoffLimitExceeded: test`),
+  );
 }
 
 test('each image folder, copied alone to an empty folder, starts with its npm start command and answers /health/readiness', async (t) => {
@@ -194,6 +241,7 @@ test('each image folder, copied alone to an empty folder, starts with its npm st
     t.skip('needs a Kafka broker: init() connects to it (run without --no-kafka)');
     return;
   }
+  const noKubernetes = kubernetesSkipReason();
   const scratch = mkdtempSync(join(tmpdir(), 'streamforge-image-store-'));
   t.after(() => rmSync(scratch, { recursive: true, force: true }));
   for (const f of m.functions) {
@@ -205,18 +253,22 @@ test('each image folder, copied alone to an empty folder, starts with its npm st
       topicPrefix: `${uniqueName('image')}-`,
     });
     // The manager's Job launcher talks to a Kubernetes API (KUBECONFIG here, its service account in a pod).
+    if (env.JOB_LAUNCHER === 'kubernetes' && noKubernetes) {
+      t.diagnostic(`${f.folder} not started: it needs the Kubernetes API server (${noKubernetes})`);
+      continue;
+    }
     const kubernetes = env.JOB_LAUNCHER === 'kubernetes' ? await kubernetesFor(scratch, f.folder) : undefined;
     const started = await startImage(image.buildDir, {
       ...env,
-      ...(kubernetes ? { KUBECONFIG: kubernetes.kubeconfig } : {}),
+      ...(kubernetes ? { KUBECONFIG: kubernetes.kubeconfig, JOB_NAMESPACE: kubernetes.namespace } : {}),
     });
-    t.after(() => kubernetes?.api.close());
     try {
       const liveness = await fetch(`${started.url}/health/liveness`);
       assert.equal(liveness.status, 200, `${f.folder} liveness`);
       const metrics = await (await fetch(`${started.url}/metrics`)).text();
       assert.match(metrics, /# HELP streamforge_events_handled_total/, `${f.folder} exports the dashboard's metrics`);
       assert.match(metrics, new RegExp(`service="${f.funcYaml.name}"`), `${f.folder} labels its metrics with its name`);
+      if (kubernetes) await jobFailureSeen(kubernetes.namespace, started.output);
     } finally {
       const code = await started.stop();
       assert.equal(code, 0, `${f.folder} drains and exits 0 on SIGTERM:\n${started.output()}`);

@@ -1,19 +1,41 @@
+/**
+ * The kubernetes Job launcher against a real API server (the test run's kube-apiserver):
+ * each test deploys knative/rbac.yaml into a namespace of its own and the launcher talks with
+ * the queue-manager ServiceAccount's token, as in a pod. No controller runs there, so a Job
+ * gets no pods and the test moves its status itself, as the Job controller would.
+ */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
 import { Ajv } from 'ajv';
 import { createLogger } from '@streamforge/core/telemetry';
-import { QUEUE_ID_LABEL, jobNameOf, type JobEnded } from '@streamforge/core/jobs';
+import { QUEUE_ID_LABEL, jobNameOf, type JobEnded, type JobLauncher } from '@streamforge/core/jobs';
 import { JOB_ENV_ENTRY_MAX_BYTES, type LiveJobSpec } from '@streamforge/core/requests';
 import { KubernetesJobLauncher } from '../src/kubernetes-job-launcher.ts';
-import { startKubernetesApiStandin, type KubernetesApiStandin } from '@streamforge/testing';
-import { waitFor } from '@streamforge/testing';
+import { createLiveJobs } from '../src/live-jobs.ts';
+import {
+  applyAll,
+  createNamespace,
+  inNamespace,
+  kubeCall,
+  kubeRequest,
+  kubernetesSkipReason,
+  serviceAccountToken,
+  setJobCondition,
+  startTcpCutProxy,
+  testKubernetes,
+  uniqueName,
+  waitFor,
+  type Manifest,
+  type TestKubernetes,
+} from '@streamforge/testing';
 
 const SCHEMA = fileURLToPath(new URL('../../../test/fixtures/schemas/job-batch-v1.json', import.meta.url));
+const RBAC = fileURLToPath(new URL('../../../knative/rbac.yaml', import.meta.url));
+const skip = kubernetesSkipReason() ?? false;
 const NAMESPACE = 'streamforge';
-const TOKEN = 'standin-token';
 const logger = createLogger({ service: 'job-launcher-test', level: 'silent' });
 
 /** batch/v1 Job schema of Kubernetes v1.32 (test/fixtures/README.md); `$schema` names no draft ajv knows, so it is dropped. */
@@ -34,38 +56,70 @@ const spec = (queueId = 'wf-btcusdt-ws_candles_1m-20261128-a1b2c3'): LiveJobSpec
   params: { depth_levels: 50 },
 });
 
-function kubeConfig(url: string, token = TOKEN): KubeConfig {
+/** client-node's configuration as a pod's would be: the server, its CA, the ServiceAccount's token. */
+function kubeConfig(cluster: TestKubernetes, token: string, namespace: string): KubeConfig {
   const config = new KubeConfig();
   config.loadFromOptions({
-    clusters: [{ name: 'standin', server: url, skipTLSVerify: true }],
+    clusters: [{ name: 'test', server: cluster.url, caData: Buffer.from(cluster.ca).toString('base64') }],
     users: [{ name: 'queue-manager', token }],
-    contexts: [{ name: 'standin', cluster: 'standin', user: 'queue-manager', namespace: NAMESPACE }],
-    currentContext: 'standin',
+    contexts: [{ name: 'test', cluster: 'test', user: 'queue-manager', namespace }],
+    currentContext: 'test',
   });
   return config;
 }
 
-async function setup(
-  t: TestContext,
-  namespace = NAMESPACE,
-): Promise<{ api: KubernetesApiStandin; launcher: KubernetesJobLauncher }> {
-  const api = await startKubernetesApiStandin({ namespace: NAMESPACE, token: TOKEN, validateJob: jobValidator() });
+interface Setup {
+  cluster: TestKubernetes;
+  namespace: string;
+  launcher: KubernetesJobLauncher;
+  /** The queue-manager account's token. */
+  token: string;
+  /** The Jobs in the namespace, as the admin reads them. */
+  jobs(): Promise<Manifest[]>;
+}
+
+/** knative/rbac.yaml in a fresh namespace, and a launcher with the queue-manager's token for `launcherNamespace`. */
+async function setup(t: TestContext, launcherNamespace?: string): Promise<Setup> {
+  const cluster = testKubernetes();
+  const namespace = uniqueName('sf-jobs');
+  await createNamespace(cluster, namespace);
+  const rbac = loadAllYaml(readFileSync(RBAC, 'utf8')) as Manifest[];
+  assert.deepEqual(
+    await applyAll(
+      cluster,
+      rbac.map((doc) => ({ file: 'knative/rbac.yaml', doc: inNamespace(doc, namespace) })),
+    ),
+    [],
+  );
+  const token = await serviceAccountToken(cluster, namespace, 'queue-manager');
   const launcher = new KubernetesJobLauncher({
-    kubeConfig: kubeConfig(api.url),
-    namespace,
+    kubeConfig: kubeConfig(cluster, token, namespace),
+    namespace: launcherNamespace ?? namespace,
     logger,
     image: 'registry.local/streamforge/loader-ws:test',
     watchRetryMs: 50,
   });
-  t.after(async () => {
-    await launcher.close();
-    await api.close();
-  });
-  return { api, launcher };
+  t.after(() => launcher.close());
+  const jobs = async () =>
+    (await kubeCall(cluster, { method: 'GET', path: `/apis/batch/v1/namespaces/${namespace}/jobs` })).body.items;
+  return { cluster, namespace, launcher, token, jobs };
 }
 
-test('the Job made from knative/loader-ws-job.yaml validates against the batch/v1 schema and carries what the workflow needs', async (t) => {
-  const { launcher } = await setup(t);
+test('the Job made from knative/loader-ws-job.yaml validates against the batch/v1 schema and carries what the workflow needs', () => {
+  // Rendering needs no server: this configuration is never used.
+  const offline = new KubeConfig();
+  offline.loadFromOptions({
+    clusters: [{ name: 'none', server: 'https://127.0.0.1:9' }],
+    users: [{ name: 'none' }],
+    contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
+    currentContext: 'none',
+  });
+  const launcher = new KubernetesJobLauncher({
+    kubeConfig: offline,
+    namespace: NAMESPACE,
+    logger,
+    image: 'registry.local/streamforge/loader-ws:test',
+  });
   const job = launcher.render(spec());
   assert.deepEqual(jobValidator()(job), []);
   assert.equal(job.metadata.name, jobNameOf(spec().queue_id));
@@ -122,86 +176,128 @@ test('the Job made from knative/loader-ws-job.yaml validates against the batch/v
   );
 });
 
-test('a workflow whose params would not fit one variable of a process environment gets no Job: Linux would refuse to start it (MAX_ARG_STRLEN)', async (t) => {
-  const { api, launcher } = await setup(t);
+/** The launcher as the manager holds it, with what its watch reports also kept in `ended`. */
+function reporting(launcher: KubernetesJobLauncher, ended: JobEnded[]): JobLauncher {
+  return {
+    kind: launcher.kind,
+    launch: (s) => launcher.launch(s),
+    stop: (queueId) => launcher.stop(queueId),
+    get: (queueId) => launcher.get(queueId),
+    list: () => launcher.list(),
+    watch: (onEnded) =>
+      launcher.watch((e) => {
+        ended.push(e);
+        onEnded(e);
+      }),
+    close: () => launcher.close(),
+  };
+}
+
+test('a workflow whose params would not fit one variable of a process environment gets no Job: Linux would refuse to start it (MAX_ARG_STRLEN)', {
+  skip,
+}, async (t) => {
+  const { launcher, jobs } = await setup(t);
   const tooLarge = { ...spec(), params: { note: 'x'.repeat(JOB_ENV_ENTRY_MAX_BYTES) } };
   await assert.rejects(
     launcher.launch(tooLarge),
     /^StreamForgeError: LOADER_WS_PARAMS: 131101 bytes as the Job's LOADER_WS_PARAMS, more than the 131072 one variable of a process environment may take/,
   );
-  assert.deepEqual(api.requests, []);
+  assert.deepEqual(await jobs(), []);
 });
 
-test('launch POSTs the Job to its namespace, a second launch finds the existing one, stop DELETEs it with propagationPolicy Background', async (t) => {
-  const { api, launcher } = await setup(t);
+test('launch creates the Job the server accepts, a second launch finds the existing one, stop deletes it with propagationPolicy Background', {
+  skip,
+}, async (t) => {
+  const { cluster, namespace, launcher, jobs } = await setup(t);
+  const name = jobNameOf(spec().queue_id);
   const first = await launcher.launch(spec());
-  assert.deepEqual(first, { name: jobNameOf(spec().queue_id), queueId: spec().queue_id, state: 'running' });
+  assert.deepEqual(first, { name, queueId: spec().queue_id, state: 'running' });
+  const [stored] = await jobs();
+  assert.equal(stored.metadata.name, name);
+  assert.equal(stored.metadata.labels[QUEUE_ID_LABEL], spec().queue_id);
+  assert.equal(stored.spec.template.spec.containers[0].image, 'registry.local/streamforge/loader-ws:test');
+  assert.equal(stored.spec.template.spec.serviceAccountName, 'loader-ws');
+  assert.deepEqual(stored.spec.podFailurePolicy.rules[0].onExitCodes.values, [2]);
+  // The server generated the pod selector from the Job's uid: it took the Job as a Job.
+  assert.equal(stored.spec.selector.matchLabels['batch.kubernetes.io/controller-uid'], stored.metadata.uid);
   const again = await launcher.launch(spec());
-  assert.equal(again.state, 'running');
+  assert.deepEqual(again, first, 'the existing Job (409 from the server) is the Job');
+  assert.equal((await jobs()).length, 1);
   assert.deepEqual(
     (await launcher.list()).map((j) => j.queueId),
     [spec().queue_id],
   );
   assert.equal(await launcher.stop(spec().queue_id), true);
+  // Background propagation removes the Job at once and leaves its pods to the garbage collector;
+  // the API's default for Jobs (orphan) or foreground would keep it, with a finalizer, until a
+  // garbage collector runs, and none runs here.
+  assert.deepEqual(await jobs(), []);
   assert.equal(await launcher.stop(spec().queue_id), false, 'a Job that is gone: nothing to stop');
   assert.equal(await launcher.get(spec().queue_id), undefined);
-  const calls = api.requests.map((r) => [r.method, r.path, r.status]);
-  const path = `/apis/batch/v1/namespaces/${NAMESPACE}/jobs`;
-  const name = jobNameOf(spec().queue_id);
-  assert.deepEqual(calls, [
-    ['POST', path, 201],
-    ['POST', path, 409],
-    ['GET', `${path}/${name}`, 200],
-    ['GET', path, 200],
-    ['DELETE', `${path}/${name}`, 200],
-    ['DELETE', `${path}/${name}`, 404],
-    ['GET', `${path}/${name}`, 404],
-  ]);
-  assert.equal(api.requests[3]!.query.labelSelector, 'app.kubernetes.io/name=loader-ws');
-  assert.equal(api.requests[4]!.query.propagationPolicy, 'Background');
-  assert.deepEqual(jobValidator()(api.requests[0]!.body), [], 'the body sent is a valid batch/v1 Job');
+  // The contrast: the same deletion without a policy leaves the Job in place, orphaning.
+  await launcher.launch(spec());
+  await kubeCall(cluster, { method: 'DELETE', path: `/apis/batch/v1/namespaces/${namespace}/jobs/${name}` });
+  const [orphaning] = await jobs();
+  assert.deepEqual(orphaning.metadata.finalizers, ['orphan']);
+  assert.ok(orphaning.metadata.deletionTimestamp);
 });
 
-test('the watch reports a failed Job once with its reason, a Job deleted by someone else, and never a Job the launcher stopped', async (t) => {
-  const { api, launcher } = await setup(t);
+test('a Job whose status turns Failed is failed for get(), list(), the watch and the manager, which fails its workflow with the reason', {
+  skip,
+}, async (t) => {
+  const { cluster, namespace, launcher } = await setup(t);
   const ended: JobEnded[] = [];
-  await launcher.watch((e) => ended.push(e));
-  for (const id of [
-    'wf-a-ws_trades-20261128-aaaaaa',
-    'wf-b-ws_trades-20261128-bbbbbb',
-    'wf-c-ws_trades-20261128-cccccc',
-  ])
-    await launcher.launch(spec(id));
-  api.failJob(
-    jobNameOf('wf-a-ws_trades-20261128-aaaaaa'),
-    'BackoffLimitExceeded',
-    'Job has reached the specified backoff limit',
+  const failedWorkflows: Array<[string, string]> = [];
+  const live = createLiveJobs({
+    launcher: reporting(launcher, ended),
+    logger,
+    failWorkflow: async (queueId, reason) => failedWorkflows.push([queueId, reason]),
+  });
+  await live.watch();
+  const ids = ['wf-a-ws_trades-20261128-aaaaaa', 'wf-b-ws_trades-20261128-bbbbbb', 'wf-c-ws_trades-20261128-cccccc'];
+  for (const id of ids) await launcher.launch(spec(id));
+  await setJobCondition(cluster, namespace, jobNameOf(ids[0]!), {
+    type: 'Failed',
+    reason: 'BackoffLimitExceeded',
+    message: 'Job has reached the specified backoff limit',
+  });
+  // Someone else deletes a running Job (kubectl delete); the launcher itself stops the third.
+  await kubeCall(cluster, {
+    method: 'DELETE',
+    path: `/apis/batch/v1/namespaces/${namespace}/jobs/${jobNameOf(ids[1]!)}`,
+    body: { propagationPolicy: 'Background' },
+  });
+  await launcher.stop(ids[2]!);
+  await waitFor('two reports', () => ended.length >= 2 && failedWorkflows.length >= 2);
+  assert.deepEqual(await launcher.get(ids[0]!), {
+    name: jobNameOf(ids[0]!),
+    queueId: ids[0],
+    state: 'failed',
+    reason: 'BackoffLimitExceeded: Job has reached the specified backoff limit',
+  });
+  assert.deepEqual(
+    (await launcher.list()).map((j) => [j.queueId, j.state]),
+    [[ids[0], 'failed']],
   );
-  api.deleteJob(jobNameOf('wf-b-ws_trades-20261128-bbbbbb'));
-  await launcher.stop('wf-c-ws_trades-20261128-cccccc');
-  await waitFor('two reports', () => ended.length >= 2);
-  api.closeWatches(); // the API server ends watches after a while: the launcher watches again
-  await waitFor('a new watch', () => api.requests.filter((r) => r.query.watch === 'true').length >= 2);
-  api.failJob(jobNameOf('wf-a-ws_trades-20261128-aaaaaa'), 'BackoffLimitExceeded', 'again');
   await launcher.launch(spec('wf-d-ws_trades-20261128-dddddd'));
-  api.failJob(
-    jobNameOf('wf-d-ws_trades-20261128-dddddd'),
-    'PodFailurePolicy',
-    'Container loader-ws for pod x failed with exit code 2 matching FailJob rule at index 0',
-  );
-  await waitFor('the third report', () => ended.length >= 3);
+  await setJobCondition(cluster, namespace, jobNameOf('wf-d-ws_trades-20261128-dddddd'), {
+    type: 'Failed',
+    reason: 'PodFailurePolicy',
+    message: 'Container loader-ws for pod x failed with exit code 2 matching FailJob rule at index 0',
+  });
+  await waitFor('the third report', () => ended.length >= 3 && failedWorkflows.length >= 3);
   assert.deepEqual(ended, [
     {
-      queueId: 'wf-a-ws_trades-20261128-aaaaaa',
-      name: jobNameOf('wf-a-ws_trades-20261128-aaaaaa'),
+      queueId: ids[0],
+      name: jobNameOf(ids[0]!),
       outcome: 'failed',
       reason: 'BackoffLimitExceeded: Job has reached the specified backoff limit',
     },
     {
-      queueId: 'wf-b-ws_trades-20261128-bbbbbb',
-      name: jobNameOf('wf-b-ws_trades-20261128-bbbbbb'),
+      queueId: ids[1],
+      name: jobNameOf(ids[1]!),
       outcome: 'deleted',
-      reason: `Job ${jobNameOf('wf-b-ws_trades-20261128-bbbbbb')} was deleted while it ran`,
+      reason: `Job ${jobNameOf(ids[1]!)} was deleted while it ran`,
     },
     {
       queueId: 'wf-d-ws_trades-20261128-dddddd',
@@ -211,51 +307,93 @@ test('the watch reports a failed Job once with its reason, a Job deleted by some
         'PodFailurePolicy: Container loader-ws for pod x failed with exit code 2 matching FailJob rule at index 0',
     },
   ]);
+  assert.deepEqual(failedWorkflows, [
+    [
+      ids[0],
+      `loader-ws Job ${jobNameOf(ids[0]!)} failed: BackoffLimitExceeded: Job has reached the specified backoff limit`,
+    ],
+    [ids[1], `loader-ws Job ${jobNameOf(ids[1]!)} was deleted: Job ${jobNameOf(ids[1]!)} was deleted while it ran`],
+    [
+      'wf-d-ws_trades-20261128-dddddd',
+      `loader-ws Job ${jobNameOf('wf-d-ws_trades-20261128-dddddd')} failed: PodFailurePolicy: Container loader-ws for pod x failed with exit code 2 matching FailJob rule at index 0`,
+    ],
+  ]);
 });
 
-test('the Kubernetes API stand-in answers what a real one refuses with Status objects', async (t) => {
-  const { api } = await setup(t);
-  const call = async (method: string, path: string, body?: unknown, token = TOKEN) => {
-    const response = await fetch(`${api.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return {
-      status: response.status,
-      body: (await response.json()) as { kind: string; reason: string; code: number; message: string },
-    };
-  };
-  const jobs = `/apis/batch/v1/namespaces/${NAMESPACE}/jobs`;
-  assert.deepEqual((await call('GET', jobs, undefined, 'wrong')).body, {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: 'Unauthorized',
-    reason: 'Unauthorized',
-    code: 401,
+test('a watch cut off, as the API server ends watches after a while, is opened again: Jobs that fail afterwards are still reported', {
+  skip,
+}, async (t) => {
+  const { cluster, namespace, token } = await setup(t);
+  // The launcher reaches the server through a proxy that can cut its connections; the test does not.
+  const proxy = await startTcpCutProxy(Number(new URL(cluster.url).port));
+  t.after(() => proxy.close());
+  const launcher = new KubernetesJobLauncher({
+    kubeConfig: kubeConfig({ ...cluster, url: `https://127.0.0.1:${proxy.port}` }, token, namespace),
+    namespace,
+    logger,
+    watchRetryMs: 50,
   });
-  assert.equal((await call('GET', '/apis/batch/v1/namespaces/kube-system/jobs')).body.reason, 'Forbidden');
-  assert.equal((await call('GET', `${jobs}/nope`)).body.message, 'jobs.batch "nope" not found');
-  const invalid = await call('POST', jobs, {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: { name: 'Bad_Name' },
-    spec: { template: { spec: { containers: [], restartPolicy: 'Always' } } },
-  });
-  assert.equal(invalid.status, 422);
-  assert.match(invalid.body.message, /metadata\.name: Invalid value/);
-  assert.match(invalid.body.message, /restartPolicy: Unsupported value: "Always"/);
-  assert.equal((await call('PUT', `${jobs}/x`, {})).status, 405);
+  t.after(() => launcher.close());
+  const ended: JobEnded[] = [];
+  await launcher.watch((e) => ended.push(e));
+  const [first, second] = ['wf-f-ws_trades-20261128-ffffff', 'wf-g-ws_trades-20261128-gggggg'];
+  await launcher.launch(spec(first));
+  const connections = proxy.accepted();
+  proxy.cut();
+  const failed = { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'gone' } as const;
+  await setJobCondition(cluster, namespace, jobNameOf(first), failed);
+  await waitFor('the Job that failed after the cut', () => ended.length >= 1);
+  // Created after the launcher listed again: only the new watch can report it.
+  await launcher.launch(spec(second));
+  await setJobCondition(cluster, namespace, jobNameOf(second), failed);
+  await waitFor('the Job that failed under the new watch', () => ended.length >= 2);
+  assert.ok(proxy.accepted() > connections, 'the launcher connected again');
+  assert.deepEqual(
+    ended.map((e) => [e.queueId, e.outcome, e.reason]),
+    [
+      [first, 'failed', 'BackoffLimitExceeded: gone'],
+      [second, 'failed', 'BackoffLimitExceeded: gone'],
+    ],
+  );
 });
 
-test('a launcher without the right to the namespace fails with the API server’s reason', async (t) => {
-  const { launcher } = await setup(t, 'other');
+test('a Job that completes is reported as succeeded, and the manager leaves its workflow alone', {
+  skip,
+}, async (t) => {
+  const { cluster, namespace, launcher } = await setup(t);
+  const ended: JobEnded[] = [];
+  const failedWorkflows: string[] = [];
+  const live = createLiveJobs({
+    launcher: reporting(launcher, ended),
+    logger,
+    failWorkflow: async (queueId) => failedWorkflows.push(queueId),
+  });
+  await live.watch();
+  const id = 'wf-e-ws_trades-20261128-eeeeee';
+  await launcher.launch(spec(id));
+  await setJobCondition(cluster, namespace, jobNameOf(id), {
+    type: 'Complete',
+    reason: 'CompletionsReached',
+    message: 'Reached expected number of succeeded pods',
+  });
+  await waitFor('the report', () => ended.length >= 1);
+  assert.deepEqual(ended, [{ queueId: id, name: jobNameOf(id), outcome: 'succeeded', reason: 'CompletionsReached' }]);
+  assert.equal((await launcher.get(id))?.state, 'succeeded');
+  assert.deepEqual(failedWorkflows, []);
+});
+
+test('a launcher without the right to the namespace fails with the API server’s reason', { skip }, async (t) => {
+  const other = uniqueName('sf-other');
+  const { cluster, namespace, launcher } = await setup(t, other);
+  await createNamespace(cluster, other);
   await assert.rejects(
     launcher.launch(spec()),
     (error: Error & { code?: string }) =>
       error.code === 'SF_DEPENDENCY_UNAVAILABLE' &&
-      /cannot post resource "jobs" in API group "batch" in the namespace "other"/.test(error.message),
+      error.message.includes(
+        `User "system:serviceaccount:${namespace}:queue-manager" cannot create resource "jobs" in API group "batch" in the namespace "${other}"`,
+      ),
   );
+  const listed = await kubeRequest(cluster, { method: 'GET', path: `/apis/batch/v1/namespaces/${other}/jobs` });
+  assert.deepEqual(listed.body.items, []);
 });
