@@ -31,7 +31,8 @@ export async function renderConsoleScript(): Promise<string> {
     // Readable in the browser's developer tools.
     minify: false,
     charset: 'utf8',
-    legalComments: 'none',
+    // The bundled libraries' licence headers (lightweight-charts, Apache-2.0) stay, at the end.
+    legalComments: 'eof',
     sourcemap: false,
     banner: { js: CONSOLE_SCRIPT_BANNER },
     write: false,

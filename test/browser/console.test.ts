@@ -6,14 +6,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '@streamforge/platform';
 import { TOPICS, createEventProducer } from '@streamforge/core/bus';
 import { EVENT_TYPES, sourceOf } from '@streamforge/core/contracts';
-import { startTestStack, testKafka, type TestStack } from '@streamforge/testing';
+import { exchangeTimeOrigin } from '@streamforge/exchange';
+import { stackApi, startTestStack, testKafka, type TestStack } from '@streamforge/testing';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM)
@@ -25,14 +26,37 @@ const TOKEN = 'console-test-token-0f3a9c';
 
 let open: TestStack;
 let guarded: TestStack;
+let klinesDir: string | undefined;
+
+/**
+ * Real 1m candles of 2022-09-05/06 (test/fixtures, Binance USD-M), served by the simulator as
+ * spot BTCUSDT 1m with 90 minutes cut out: a known gap in real data.
+ */
+const GAP = { from: Date.UTC(2022, 8, 5, 10, 0), to: Date.UTC(2022, 8, 5, 11, 30) };
+function klinesWithGap(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sf-klines-'));
+  mkdirSync(join(dir, 'spot'));
+  for (const day of ['2022-09-05', '2022-09-06']) {
+    const name = `BTCUSDT-1m-${day}.csv`;
+    const rows = readFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'binance', 'klines', 'usdm', name), 'utf8')
+      .split('\n')
+      .filter((line) => {
+        const openTime = Number(line.split(',')[0]);
+        return !(openTime >= GAP.from && openTime < GAP.to);
+      });
+    writeFileSync(join(dir, 'spot', name), rows.join('\n'));
+  }
+  return dir;
+}
 const contexts: Array<{ context: BrowserContext; dir: string }> = [];
 
 before(async () => {
   if (skip) return;
   mkdirSync(RESULTS, { recursive: true });
+  klinesDir = klinesWithGap();
   // Both stacks start together: two test cases, one wait.
   [open, guarded] = await Promise.all([
-    startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity' }),
+    startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', SIM_KLINES_DIR: klinesDir }),
     startTestStack({ STREAMFORGE_API_TOKEN: TOKEN }),
   ]);
 });
@@ -43,6 +67,7 @@ after(async () => {
     rmSync(dir, { recursive: true, force: true });
   }
   await Promise.all([open?.down(), guarded?.down()]);
+  if (klinesDir) rmSync(klinesDir, { recursive: true, force: true });
 });
 
 /** A fresh browser profile per test, as a first-time user has. */
@@ -283,4 +308,283 @@ test('with STREAMFORGE_API_TOKEN set the console asks for the token once, refuse
   assert.equal(await page.isVisible('#token-dialog'), false);
   await page.waitForSelector(`${row(id)} .status-completed`);
   await page.screenshot({ path: join(RESULTS, 'console-token.png'), fullPage: true });
+});
+
+/** What the chart element says it drew (candle-chart.ts sets these). */
+interface Drawn {
+  state?: string;
+  source?: string;
+  collection?: string;
+  candles?: string;
+  gaps?: string;
+  gapRanges?: string;
+  gapBars?: string;
+  bucket?: string;
+  from?: string;
+  to?: string;
+  maxPoints?: string;
+  loads?: string;
+}
+const drawn = (page: Page): Promise<Drawn> =>
+  page.evaluate(() => ({ ...(globalThis as unknown as InPage).document.getElementById('chart')?.dataset }) as Drawn);
+
+interface CandlesBody {
+  bucket: string;
+  candles: unknown[];
+  gaps: Array<{ from: number; to: number; missing: number }>;
+  stored: number;
+  expected: number;
+}
+
+test("a backfill with a hole in the exchange's data charts as candles with the hole shaded; zooming in reads finer candles of the visible range", {
+  skip,
+}, async () => {
+  const page = await browser();
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  const api = open.state.api_url as string;
+  await page.goto(`${api}/console`);
+  await page.waitForSelector('#connection[data-state=live]');
+  const id = await startFromForm(page, {
+    symbol: 'BTCUSDT',
+    type: 'api_candles_1m',
+    from: '2022-09-05',
+    to: '2022-09-07',
+  });
+  await page.waitForSelector(`${row(id)} .status-completed`, { timeout: 90_000 });
+  assert.equal((await page.textContent(`${row(id)} .records`))?.trim(), '2 790');
+
+  // From the workflow's detail: its collection over its range.
+  await page.click('#detail-chart:not([hidden])');
+  await page.waitForSelector('#chart[data-state=ready][data-loads="1"]');
+  const first = await drawn(page);
+  const collection = first.collection as string;
+  const workflow = (await (await fetch(`${api}/workflows/${id}`)).json()) as { collection_name: string };
+  assert.equal(collection, workflow.collection_name);
+  assert.deepEqual([first.from, first.to], [String(Date.UTC(2022, 8, 5)), String(Date.UTC(2022, 8, 7))]);
+  const answer = (await (
+    await fetch(
+      `${api}/collections/${collection}/candles?from=${first.from}&to=${first.to}&max_points=${first.maxPoints}`,
+    )
+  ).json()) as CandlesBody;
+  assert.equal(Number(first.candles), answer.candles.length, 'the chart drew every candle the API answered');
+  assert.deepEqual([answer.stored, answer.expected], [2_790, 2_880]);
+  assert.deepEqual(answer.gaps, [{ ...GAP, missing: 90 }]);
+  assert.deepEqual(JSON.parse(first.gapRanges as string), [[GAP.from, GAP.to]]);
+  assert.ok(Number(first.gapBars) > 0, 'the gap is shaded');
+  assert.match((await page.textContent('#chart-gaps')) ?? '', /2022-09-05 10:00 → 2022-09-05 11:30 UTC: 90 missing/);
+  await page.screenshot({ path: join(RESULTS, 'console-chart.png'), fullPage: true });
+
+  // Zoomed in at the gap (the wheel over the chart): the visible range is read again, finer.
+  const box = await page.locator('#chart').boundingBox();
+  assert.ok(box);
+  const gapShare = (GAP.from - Date.UTC(2022, 8, 5)) / (2 * 86_400_000);
+  await page.mouse.move(box.x + 10 + (box.width - 80) * gapShare, box.y + box.height / 2);
+  // Each wheel step widens the bars by a fraction: forty of them zoom well past the 5m buckets' share.
+  for (let i = 0; i < 40; i++) await page.mouse.wheel(0, -600);
+  await page.waitForFunction(
+    () => {
+      const data = (globalThis as unknown as InPage).document.getElementById('chart')?.dataset;
+      return data?.state === 'ready' && Number(data.loads) >= 2 && data.bucket === '1m';
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
+  const zoomed = await drawn(page);
+  assert.ok(Number(zoomed.from) > Number(first.from) || Number(zoomed.to) < Number(first.to), JSON.stringify(zoomed));
+  const finer = (await (
+    await fetch(
+      `${api}/collections/${collection}/candles?from=${zoomed.from}&to=${zoomed.to}&max_points=${zoomed.maxPoints}`,
+    )
+  ).json()) as CandlesBody;
+  assert.equal(Number(zoomed.candles), finer.candles.length);
+  assert.ok(finer.candles.length < 2_790, 'never every record: only the visible range and its margins');
+  await page.screenshot({ path: join(RESULTS, 'console-chart-zoomed.png'), fullPage: true });
+
+  // From the collections list: the whole stored series, the same gap.
+  await page.click('#collections summary');
+  await page.click(`#collection-rows tr[data-collection="${collection}"] button[data-action=chart]`);
+  await page.waitForFunction(
+    (from) => {
+      const data = (globalThis as unknown as InPage).document.getElementById('chart')?.dataset;
+      return data?.state === 'ready' && data.loads === '1' && data.from === from;
+    },
+    String(Date.UTC(2022, 8, 5)),
+  );
+  assert.deepEqual(JSON.parse((await drawn(page)).gapRanges as string), [[GAP.from, GAP.to]]);
+  await page.screenshot({ path: join(RESULTS, 'console-collections.png'), fullPage: true });
+
+  const origin = new URL(api).origin;
+  assert.deepEqual(
+    requests.filter((url) => !url.startsWith(origin)),
+    [],
+    'everything the chart needs is bundled: no other host',
+  );
+  const reads = requests.filter((url) => url.includes(`/collections/${collection}/candles`));
+  assert.ok(reads.length >= 3 && reads.length <= 8, reads.join('\n'));
+});
+
+test('the chart of a running ws_candles_1m stream extends as its candles arrive', { skip }, async (t) => {
+  // A stack of its own on a fast exchange clock (a Binance minute a second, a day behind the
+  // wall clock), so closed candles arrive within seconds.
+  const live = await startTestStack({
+    EXCHANGE: 'simulator',
+    SIM_WEIGHT_LIMIT: 'Infinity',
+    EXCHANGE_TIME_FACTOR: '60',
+    EXCHANGE_TIME_ORIGIN: exchangeTimeOrigin(Date.now() - 86_400_000),
+    JOB_LAUNCHER: 'local',
+  });
+  t.after(() => live.down());
+  const page = await browser();
+  const api = live.state.api_url as string;
+  await page.goto(`${api}/console`);
+  await page.waitForSelector('#connection[data-state=live]');
+  const id = await startFromForm(page, { symbol: 'BTCUSDT', type: 'ws_candles_1m' });
+  const records = async (): Promise<number> =>
+    Number(((await page.textContent(`${row(id)} .records`)) ?? '').replace(/\D/g, '') || 0);
+  await page.waitForSelector(`${row(id)} .status-running`, { timeout: 60_000 });
+  await page.waitForFunction(
+    (selector) =>
+      Number(
+        ((globalThis as unknown as InPage).document.querySelector(selector)?.textContent ?? '').replace(/\D/g, '') || 0,
+      ) > 0,
+    `${row(id)} .records`,
+    { timeout: 60_000 },
+  );
+  await page.click('#detail-chart:not([hidden])');
+  await page.waitForSelector('#chart[data-state=ready][data-loads="1"]');
+  const first = await drawn(page);
+  assert.ok(Number(first.candles) >= 1, JSON.stringify(first));
+  const storedAtOpen = await records();
+
+  // More records arrive: the chart reads its newest candles again, up to a later end.
+  await page.waitForFunction(
+    (firstTo) => {
+      const data = (globalThis as unknown as InPage).document.getElementById('chart')?.dataset;
+      return data?.state === 'ready' && Number(data.loads) >= 3 && Number(data.to) > Number(firstTo);
+    },
+    first.to,
+    { timeout: 60_000 },
+  );
+  assert.ok((await records()) > storedAtOpen, 'the stream stored more meanwhile');
+  const now = await drawn(page);
+  const answer = (await (
+    await fetch(
+      `${api}/collections/${now.collection}/candles?from=${now.from}&to=${now.to}&max_points=${now.maxPoints}`,
+    )
+  ).json()) as CandlesBody;
+  assert.ok(answer.candles.length >= Number(now.candles), 'the chart drew what the store held when it read');
+  await page.screenshot({ path: join(RESULTS, 'console-chart-live.png'), fullPage: true });
+
+  await page.click(`${row(id)} button[data-action=stop]`);
+  await page.waitForSelector(`${row(id)} .status-stopped`, { timeout: 30_000 });
+});
+
+test('a correlation graph set shows as a graph of its symbols, window by window, and the GCN trained on it as its training curves', {
+  skip,
+}, async () => {
+  const client = stackApi(() => open.state.api_url as string);
+  // A month of hourly bars: 61 windows of a day every 12 hours, enough for a walk-forward.
+  const range = '2024-08-01:2024-09-01';
+  const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
+  const backfills = await Promise.all(
+    symbols.map((symbol) => client.start({ symbol, type: 'api_candles_1h', time_range: range })),
+  );
+  for (const done of await Promise.all(backfills.map((w) => client.final(w.queue_id, 90_000))))
+    assert.equal(done.status, 'completed', done.error);
+
+  // The form starts one symbol's workflows; a graph of several is started through the API.
+  const { queue_id: id } = await client.start({
+    symbols,
+    type: 'graph_correlation',
+    time_range: range,
+    params: { interval: '1h', window: 24, step: 12, edges: { method: 'top_k', k: 1 } },
+  });
+  const page = await browser();
+  await page.goto(`${open.state.api_url}/console`);
+  await page.waitForSelector('#connection[data-state=live]');
+  await page.waitForSelector(`${row(id)} .status-completed`, { timeout: 90_000 });
+  await page.click(`${row(id)} td.id`);
+  await page.click('#detail-graph:not([hidden])');
+  await page.waitForSelector('#graph[data-state=ready]');
+  const graphId = (await page.getAttribute('#graph', 'data-graph')) as string;
+  const answer = (await (await fetch(`${open.state.api_url}/graphs/${graphId}`)).json()) as {
+    set: { windows: number };
+    window: { window: number; vertices: unknown[]; edges: unknown[] };
+  };
+  assert.equal(answer.set.windows, 61);
+  assert.deepEqual(
+    [
+      await page.getAttribute('#graph', 'data-window'),
+      await page.getAttribute('#graph', 'data-nodes'),
+      await page.getAttribute('#graph', 'data-edges'),
+    ],
+    [String(answer.window.window), '3', String(answer.window.edges.length)],
+  );
+  assert.ok(answer.window.edges.length >= 2, 'each of three symbols keeps its strongest edge');
+  await page.screenshot({ path: join(RESULTS, 'console-graph.png'), fullPage: true });
+
+  // The slider walks back to the first window: one read of it.
+  await page.$eval('#graph-window', (input) => {
+    (input as unknown as { value: string }).value = '0';
+    input.dispatchEvent(new Event('change'));
+  });
+  await page.waitForSelector('#graph[data-state=ready][data-window="0"]');
+
+  // A GCN trained on the graph set: its training curves, epoch by epoch.
+  const { queue_id: training } = await client.start({
+    symbol: 'BTCUSDT',
+    type: 'gnn_train',
+    params: { graph_id: graphId, epochs: 60, folds: 2, seed: 1 },
+  });
+  const trained = await client.final(training, 120_000);
+  assert.equal(trained.status, 'completed', trained.error);
+  await page.waitForSelector(`${row(training)} .status-completed`);
+  await page.click(`${row(training)} td.id`);
+  await page.click('#detail-training:not([hidden])');
+  await page.waitForSelector('#training[data-state=ready]');
+  const model = (await (
+    await fetch(
+      `${open.state.api_url}/models/${await page.getAttribute('#training', 'data-model')}?version=${await page.getAttribute('#training', 'data-version')}`,
+    )
+  ).json()) as { queue_id: string; metadata: { curves: { final: unknown[] } } };
+  assert.equal(model.queue_id, training, 'the version this workflow trained');
+  assert.equal(await page.getAttribute('#training', 'data-points'), String(model.metadata.curves.final.length));
+  assert.ok(model.metadata.curves.final.length > 1);
+  // Loss and accuracy of the training epochs (the final model keeps no validation split).
+  assert.equal(await page.locator('#training polyline[data-curve="final:train"]').count(), 2);
+  await page.locator('#training-view').screenshot({ path: join(RESULTS, 'console-training.png') });
+});
+
+test('an aggTrades backfill charts as price candles with volume, grouped in the store', { skip }, async () => {
+  const client = stackApi(() => open.state.api_url as string);
+  const { queue_id: id } = await client.start({
+    symbol: 'LINKUSDT',
+    type: 'api_agg_trades',
+    time_range: '2024-08-01:2024-08-02',
+  });
+  const done = await client.final(id, 180_000);
+  assert.equal(done.status, 'completed', done.error);
+  const page = await browser();
+  await page.goto(`${open.state.api_url}/console`);
+  await page.waitForSelector('#connection[data-state=live]');
+  await page.click(`${row(id)} td.id`);
+  assert.equal((await page.textContent('#detail-chart'))?.trim(), 'Chart its trades');
+  await page.click('#detail-chart:not([hidden])');
+  await page.waitForSelector('#chart[data-state=ready][data-loads="1"][data-source=trades]');
+  const shown = await drawn(page);
+  const answer = (await (
+    await fetch(
+      `${open.state.api_url}/collections/${shown.collection}/trades?from=${shown.from}&to=${shown.to}&max_points=${shown.maxPoints}`,
+    )
+  ).json()) as { bucket: string; candles: Array<{ trades: number }> };
+  assert.equal(Number(shown.candles), answer.candles.length);
+  assert.equal(shown.bucket, answer.bucket);
+  assert.equal(
+    answer.candles.reduce((n, c) => n + c.trades, 0),
+    done.stored?.records_written,
+    'every stored trade is in a bucket',
+  );
+  assert.equal(shown.gaps, '0');
+  await page.screenshot({ path: join(RESULTS, 'console-trades.png'), fullPage: true });
 });

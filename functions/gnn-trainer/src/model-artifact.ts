@@ -25,6 +25,7 @@ import {
 } from '@streamforge/gnn';
 import { modelKeys, type ObjectStore } from '@streamforge/core/objects';
 import type { ModelRecord, ModelStore } from '@streamforge/core/store';
+import type { CurvePoint } from './walk-forward.ts';
 
 /** The largest difference between onnxruntime-node and the TypeScript forward pass a model may show. */
 export const ONNX_TOLERANCE = 1e-4;
@@ -50,6 +51,8 @@ export interface ModelMetadata {
   };
   hyperparameters: Record<string, number>;
   metrics: Record<string, unknown>;
+  /** Training curves per model trained (`final`; `gcn`, `no_graph` on a dataset): loss and accuracies by epoch. */
+  curves?: Record<string, CurvePoint[]>;
   onnx: {
     key: string;
     bytes: number;

@@ -38,7 +38,7 @@ interface Trained {
   task: GcnTask;
   lastLoss: number;
   metadata: Pick<ModelMetadata, 'task' | 'classes' | 'features' | 'metrics'> &
-    Partial<Pick<ModelMetadata, 'graph_id' | 'dataset' | 'data_range'>>;
+    Partial<Pick<ModelMetadata, 'graph_id' | 'dataset' | 'data_range' | 'curves'>>;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -93,7 +93,7 @@ async function trainOnGraph(
     numFeatures,
   );
   const task = unionTask(union, { name: request.source.graphId, numFeatures, standardization, train: trainNodes });
-  const { result, last } = trainKeepingLast(task, request.train);
+  const { result, last, curve } = trainKeepingLast(task, request.train);
   await progress({ phase: 'final', epochs: result.epochs, last });
   // Not Math.max(...all labels): spreading hundreds of thousands of arguments overflows the stack.
   const knownAt = labelled.reduce((latest, w) => Math.max(latest, labelsKnownAt(w)), -Infinity);
@@ -107,6 +107,7 @@ async function trainOnGraph(
       data_range: { start: iso(labelled[0]!.start), end: iso(knownAt) },
       classes: ['down', 'up'],
       features: { count: numFeatures, names: graph.set.feature_names, normalization: 'none', standardization },
+      curves: { final: curve },
       metrics: {
         walk_forward: evaluation,
         final: {
@@ -146,10 +147,14 @@ async function trainOnDataset(
   const dataset = validateDataset(doc);
   const task = taskFromDataset(dataset, { splitSeed: request.train.seed });
   await plan(2 * request.train.epochs);
-  const { result, last } = trainKeepingLast(task, request.train);
+  const { result, last, curve } = trainKeepingLast(task, request.train);
   await progress({ phase: 'gcn', epochs: result.epochs, last });
   const lastLoss = last?.loss ?? Number.NaN;
-  const { result: noGraph, last: noGraphLast } = trainKeepingLast(
+  const {
+    result: noGraph,
+    last: noGraphLast,
+    curve: noGraphCurve,
+  } = trainKeepingLast(
     {
       ...task,
       ...taskFromDataset({ ...dataset, edges: [], edgeWeights: null }, { splitSeed: request.train.seed }),
@@ -171,6 +176,7 @@ async function trainOnDataset(
       dataset: request.source.key,
       classes: Array.from({ length: dataset.numClasses }, (_, c) => String(c)),
       features: { count: task.features.cols, normalization: task.featureNormalization, standardization: null },
+      curves: { gcn: curve, no_graph: noGraphCurve },
       metrics: {
         split: {
           source: task.splitSource,

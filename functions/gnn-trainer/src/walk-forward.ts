@@ -13,19 +13,49 @@ import { trainGcn, type EpochStats, type TrainOptions } from '@streamforge/gnn';
 import type { GraphWindow } from '@streamforge/core/store';
 import { standardizationOf, unionOf, unionTask } from './graph-task.ts';
 
-/** Trains a GCN, keeping its last epoch's stats (loss and accuracies), which the progress reports carry. */
+/** One epoch of a training curve, as the model's metadata keeps it (the console draws it). */
+export interface CurvePoint {
+  epoch: number;
+  loss: number;
+  train_accuracy: number;
+  /** Absent without a validation split (the final model learns from every labelled window). */
+  val_loss?: number;
+  val_accuracy?: number;
+}
+
+/** A curve keeps at most this many epochs (every k-th past it, and always the last). */
+export const CURVE_POINTS = 500;
+
+/** Every k-th epoch so at most CURVE_POINTS remain, the last one always. */
+function thinned(points: CurvePoint[]): CurvePoint[] {
+  if (points.length <= CURVE_POINTS) return points;
+  const every = Math.ceil(points.length / CURVE_POINTS);
+  return points.filter((_, i) => i % every === 0 || i === points.length - 1);
+}
+
+/**
+ * Trains a GCN, keeping its last epoch's stats (loss and accuracies), which the progress
+ * reports carry, and the curve of every epoch's, which the model's metadata keeps.
+ */
 export function trainKeepingLast(
   task: Parameters<typeof trainGcn>[0],
   options: TrainOptions,
-): { result: ReturnType<typeof trainGcn>; last: EpochStats | undefined } {
+): { result: ReturnType<typeof trainGcn>; last: EpochStats | undefined; curve: CurvePoint[] } {
   let last: EpochStats | undefined;
+  const curve: CurvePoint[] = [];
   const result = trainGcn(task, {
     ...options,
     onEpoch: (stats) => {
       last = stats;
+      curve.push({
+        epoch: stats.epoch,
+        loss: stats.loss,
+        train_accuracy: stats.trainAccuracy,
+        ...(Number.isFinite(stats.valLoss) ? { val_loss: stats.valLoss, val_accuracy: stats.valAccuracy } : {}),
+      });
     },
   });
-  return { result, last };
+  return { result, last, curve: thinned(curve) };
 }
 
 export interface Score {

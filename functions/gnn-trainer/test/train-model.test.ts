@@ -69,6 +69,14 @@ test('a model trained on a built graph: walk-forward against baselines, ONNX equ
   assert.equal(metadata.features.standardization!.mean.length, 3);
   assert.deepEqual(metadata.hyperparameters, asked, 'the hyperparameters asked for');
   assert.deepEqual(metadata.data_range, { start: '2024-01-01T00:00:00.000Z', end: '2024-02-10T00:00:00.000Z' });
+  // The final model's training curve, epoch by epoch, for the console to draw.
+  const curve = metadata.curves?.final ?? [];
+  assert.deepEqual(
+    curve.map((p) => p.epoch),
+    Array.from({ length: 150 }, (_, i) => i + 1),
+  );
+  assert.ok(curve.every((p) => Number.isFinite(p.loss) && p.train_accuracy >= 0 && p.train_accuracy <= 1));
+  assert.ok(curve.at(-1)!.loss < curve[0]!.loss, 'the loss fell');
   assert.ok(
     metadata.onnx.max_abs_diff_vs_typescript <= 1e-4,
     `ONNX vs TypeScript: ${metadata.onnx.max_abs_diff_vs_typescript}`,
@@ -157,6 +165,11 @@ test('a node-classification dataset in object storage trains too (the karate clu
   assert.equal(metadata.task, 'node_classification');
   assert.equal(metadata.dataset, 'datasets/karate-club.json');
   assert.deepEqual(metadata.features, { count: 34, normalization: 'row', standardization: null });
+  assert.deepEqual(
+    [metadata.curves?.gcn?.length, metadata.curves?.no_graph?.length],
+    [100, 100],
+    'a curve for each network trained',
+  );
   const m = metadata.metrics as {
     gcn: { test_accuracy: number };
     no_graph: { test_accuracy: number };

@@ -9,8 +9,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StreamForgeError } from '@streamforge/core/errors';
 import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN } from '@streamforge/core/contracts';
 import { WORKFLOW_STATUSES, type Store } from '@streamforge/core/store';
+import { candleRoutes } from './candle-routes.ts';
 import { deadLetterRoutes } from './dead-letter-routes.ts';
 import { errorSchema } from './error-schema.ts';
+import { graphRoutes } from './graph-routes.ts';
+import { modelRoutes } from './model-routes.ts';
+import { tradeRoutes } from './trade-routes.ts';
 import { cursorOf, positionOf } from './events-cursor.ts';
 import type { Manager } from './manager.ts';
 import { workflowRequestSchema, type WorkflowRequest } from './workflow-request.ts';
@@ -351,6 +355,10 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
       },
     );
 
+    candleRoutes(api, { store });
+    graphRoutes(api, { store });
+    tradeRoutes(api, { store });
+    modelRoutes(api, { store });
     deadLetterRoutes(api, { manager, store });
   });
 }

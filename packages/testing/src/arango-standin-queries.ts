@@ -44,6 +44,12 @@ const comesAfter = (doc: Doc, time: string, id: string, at: unknown, atId: unkno
 const limited = <T>(items: T[], limit: unknown): T[] => items.slice(0, Number(limit));
 const without = (doc: Doc, ...fields: string[]): Doc =>
   Object.fromEntries(Object.entries(doc).filter(([k]) => !fields.includes(k)));
+/** The candles of one series (`@symbol`, `@interval`) with open time in [from, to), in time order. */
+const candlesOf = (bind: Record<string, unknown>, ctx: QueryContext, from: number, to: number): Doc[] =>
+  all(ctx, String(bind['@collection']))
+    .filter((d) => d.symbol === bind.symbol && d.interval === bind.interval)
+    .filter((d) => typeof d.open_time === 'number' && d.open_time >= from && d.open_time < to)
+    .sort((a, b) => cmp(a.open_time, b.open_time));
 /** REMOVE of every document of `@@collection` that `keep` selects; returns nothing, as the AQL does. */
 const removing =
   (keep: (d: Doc, bind: Record<string, unknown>) => boolean) =>
@@ -54,6 +60,125 @@ const removing =
   };
 
 export const STANDIN_QUERIES: StandinQuery[] = [
+  {
+    text: `FOR d IN @@collection
+  FILTER d.open_time >= @from && d.open_time < @to
+  FILTER d.symbol == @symbol && d.interval == @interval
+  COLLECT time = (@bucket == 0 ? d.open_time : d.open_time - ((d.open_time - @offset) % @bucket))
+  AGGREGATE first = MIN(d.open_time), last = MAX(d.open_time), candles = SUM(1), high = MAX(TO_NUMBER(d.high)), low = MIN(TO_NUMBER(d.low)), volume = SUM(TO_NUMBER(d.volume)), quote_volume = SUM(TO_NUMBER(d.quote_asset_volume)), trades = SUM(d.number_of_trades)
+  SORT time
+  LET open = FIRST(FOR f IN @@collection FILTER f.open_time == first && f.symbol == @symbol && f.interval == @interval LIMIT 1 RETURN TO_NUMBER(f.open))
+  LET close = FIRST(FOR c IN @@collection FILTER c.open_time == last && c.symbol == @symbol && c.interval == @interval LIMIT 1 RETURN TO_NUMBER(c.close))
+  RETURN { time, first, last, candles, high, low, volume, quote_volume, trades, open, close }`,
+    collections: [],
+    run(bind, ctx) {
+      const series = candlesOf(bind, ctx, Number(bind.from), Number(bind.to));
+      const bucket = Number(bind.bucket);
+      const offset = Number(bind.offset);
+      const groups = new Map<number, Doc[]>();
+      for (const d of series) {
+        const t = Number(d.open_time);
+        const time = bucket === 0 ? t : t - ((t - offset) % bucket);
+        groups.set(time, [...(groups.get(time) ?? []), d]);
+      }
+      return [...groups]
+        .sort(([a], [b]) => a - b)
+        .map(([time, docs]) => ({
+          time,
+          first: docs[0]!.open_time,
+          last: docs.at(-1)!.open_time,
+          candles: docs.length,
+          high: Math.max(...docs.map((d) => Number(d.high))),
+          low: Math.min(...docs.map((d) => Number(d.low))),
+          volume: docs.reduce((sum, d) => sum + Number(d.volume), 0),
+          quote_volume: docs.reduce((sum, d) => sum + Number(d.quote_asset_volume), 0),
+          trades: docs.reduce((sum, d) => sum + Number(d.number_of_trades), 0),
+          open: Number(docs[0]!.open),
+          close: Number(docs.at(-1)!.close),
+        }));
+    },
+  },
+  {
+    text: `LET first = FIRST(FOR d IN @@collection FILTER d.open_time >= 0 && d.symbol == @symbol && d.interval == @interval SORT d.open_time ASC LIMIT 1 RETURN d.open_time)
+LET last = FIRST(FOR d IN @@collection FILTER d.open_time >= 0 && d.symbol == @symbol && d.interval == @interval SORT d.open_time DESC LIMIT 1 RETURN d.open_time)
+RETURN { first, last }`,
+    collections: [],
+    run(bind, ctx) {
+      const series = candlesOf(bind, ctx, 0, Number.POSITIVE_INFINITY);
+      return [{ first: series[0]?.open_time ?? null, last: series.at(-1)?.open_time ?? null }];
+    },
+  },
+  {
+    text: `FOR d IN @@collection
+  FILTER d.timestamp >= @from && d.timestamp < @to
+  FILTER d.symbol == @symbol && STARTS_WITH(d._key, @prefix)
+  COLLECT time = d.timestamp - ((d.timestamp - @offset) % @bucket)
+  AGGREGATE first = MIN(d._key), last = MAX(d._key), high = MAX(TO_NUMBER(d.price)), low = MIN(TO_NUMBER(d.price)), volume = SUM(TO_NUMBER(d.quantity)), quote_volume = SUM(TO_NUMBER(d.price) * TO_NUMBER(d.quantity)), trades = SUM(1)
+  SORT time
+  RETURN { time, high, low, volume, quote_volume, trades, open: TO_NUMBER(DOCUMENT(@name, first).price), close: TO_NUMBER(DOCUMENT(@name, last).price) }`,
+    collections: [],
+    run(bind, ctx) {
+      const from = Number(bind.from);
+      const to = Number(bind.to);
+      const bucket = Number(bind.bucket);
+      const offset = Number(bind.offset);
+      const trades = all(ctx, String(bind['@collection']))
+        .filter((d) => d.symbol === bind.symbol && String(d._key).startsWith(String(bind.prefix)))
+        .filter((d) => typeof d.timestamp === 'number' && d.timestamp >= from && d.timestamp < to)
+        .sort((a, b) => cmp(a._key, b._key));
+      const groups = new Map<number, Doc[]>();
+      for (const d of trades) {
+        const t = Number(d.timestamp);
+        const time = t - ((t - offset) % bucket);
+        groups.set(time, [...(groups.get(time) ?? []), d]);
+      }
+      return [...groups]
+        .sort(([a], [b]) => a - b)
+        .map(([time, docs]) => ({
+          time,
+          high: Math.max(...docs.map((d) => Number(d.price))),
+          low: Math.min(...docs.map((d) => Number(d.price))),
+          volume: docs.reduce((sum, d) => sum + Number(d.quantity), 0),
+          quote_volume: docs.reduce((sum, d) => sum + Number(d.price) * Number(d.quantity), 0),
+          trades: docs.length,
+          open: Number(docs[0]!.price),
+          close: Number(docs.at(-1)!.price),
+        }));
+    },
+  },
+  {
+    text: `LET first = FIRST(FOR d IN @@collection FILTER d._key >= @low && d._key < @high SORT d._key ASC LIMIT 1 RETURN d.timestamp)
+LET last = FIRST(FOR d IN @@collection FILTER d._key >= @low && d._key < @high SORT d._key DESC LIMIT 1 RETURN d.timestamp)
+RETURN { first, last }`,
+    collections: [],
+    run(bind, ctx) {
+      const inRange = all(ctx, String(bind['@collection']))
+        .filter((d) => cmp(d._key, bind.low) >= 0 && cmp(d._key, bind.high) < 0)
+        .sort((a, b) => cmp(a._key, b._key));
+      return [{ first: inRange[0]?.timestamp ?? null, last: inRange.at(-1)?.timestamp ?? null }];
+    },
+  },
+  {
+    text: `FOR span IN @spans
+  FOR j IN (
+    FOR d IN @@collection
+      FILTER d.open_time >= span.from && d.open_time < span.to
+      FILTER d.symbol == @symbol && d.interval == @interval
+      SORT d.open_time
+      WINDOW { preceding: 1, following: 0 } AGGREGATE prev = MIN(d.open_time)
+      FILTER d.open_time - prev > @step
+      RETURN { after: prev, before: d.open_time }
+  )
+  RETURN j`,
+    collections: [],
+    run: (bind, ctx) =>
+      (bind.spans as Array<{ from: number; to: number }>).flatMap((span) => {
+        const times = candlesOf(bind, ctx, span.from, span.to).map((d) => Number(d.open_time));
+        return times
+          .slice(1)
+          .flatMap((t, i) => (t - times[i]! > Number(bind.step) ? [{ after: times[i], before: t }] : []));
+      }),
+  },
   {
     text: `FOR d IN @@collection
   FILTER d._key > @after

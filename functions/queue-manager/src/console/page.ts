@@ -40,6 +40,7 @@ export const CONSOLE_HTML = `<!doctype html>
         <datalist id="types">
           <option value="api_candles_1m"><option value="api_candles_5m"><option value="api_candles_15m">
           <option value="api_candles_1h"><option value="api_candles_1d"><option value="api_agg_trades">
+          <option value="bulk_candles_1m"><option value="bulk_candles_1h"><option value="bulk_agg_trades">
           <option value="ws_candles_1m"><option value="ws_trades"><option value="ws_depth">
           <option value="graph_correlation"><option value="gnn_train"><option value="dummy_load">
         </datalist>
@@ -63,6 +64,44 @@ export const CONSOLE_HTML = `<!doctype html>
       </table>
       <p id="no-workflows" class="muted">No workflows yet.</p>
     </section>
+
+    <section id="collection-view" hidden>
+      <h2>Collection <code id="chart-name"></code>
+        <button id="chart-home" type="button" class="small">Whole range</button>
+        <button id="chart-close" type="button" class="small plain">Close</button></h2>
+      <p id="chart-summary" class="muted"></p>
+      <p id="chart-error" class="error" hidden></p>
+      <div id="chart" data-state="idle"></div>
+      <p class="muted hint">Scroll to zoom, drag to pan: the visible range is read again with finer candles. Shaded: expected candles that are not stored.</p>
+      <ol id="chart-gaps" class="gaps"></ol>
+      <p class="attribution">Charts: TradingView Lightweight Charts™, Copyright (c) 2026 TradingView, Inc., <a href="https://www.tradingview.com/" rel="noopener noreferrer" target="_blank">tradingview.com</a> (Apache-2.0)</p>
+    </section>
+
+    <section id="graph-view" hidden>
+      <h2>Graph <code id="graph-name"></code>
+        <button id="graph-close" type="button" class="small plain">Close</button></h2>
+      <p id="graph-summary" class="muted"></p>
+      <p id="graph-error" class="error" hidden></p>
+      <label class="muted">Window <input id="graph-window" type="range" min="0" max="0" value="0"></label>
+      <div id="graph" data-state="idle"></div>
+      <p class="muted hint">Vertices: green, the next window went up; red, down; grey, not known yet. Edges: width |ρ|, blue positive, orange negative.</p>
+    </section>
+
+    <section id="training-view" hidden>
+      <h2>Training <code id="training-name"></code>
+        <button id="training-close" type="button" class="small plain">Close</button></h2>
+      <div id="training" data-state="idle"></div>
+    </section>
+
+    <details id="collections" class="panel">
+      <summary><h2>Collections</h2></summary>
+      <p><button id="collections-refresh" type="button" class="small">Refresh</button></p>
+      <table class="compact">
+        <thead><tr><th>Collection</th><th class="num">Records</th><th></th></tr></thead>
+        <tbody id="collection-rows"></tbody>
+      </table>
+      <p id="no-collections" class="muted" hidden>No collections yet.</p>
+    </details>
   </div>
 
   <div class="column side">
@@ -72,6 +111,9 @@ export const CONSOLE_HTML = `<!doctype html>
       <p id="detail-error" class="error" hidden></p>
       <p id="detail-dead-letters" class="error" hidden></p>
       <p id="detail-deadline" class="muted" hidden></p>
+      <p><button id="detail-chart" type="button" class="small" hidden>Chart its candles</button>
+        <button id="detail-graph" type="button" class="small" hidden>Show its graph</button>
+        <button id="detail-training" type="button" class="small" hidden>Show its training</button></p>
       <table class="compact">
         <thead><tr><th>Service</th><th>Status</th><th>Progress</th><th class="num">Records</th><th class="num">Rejected</th><th>Message</th></tr></thead>
         <tbody id="detail-services"></tbody>
@@ -159,6 +201,20 @@ ol#timeline .producer { overflow: hidden; text-overflow: ellipsis; white-space: 
 ol.decisions { margin: 0; padding-left: 1.1rem; font-size: .82rem; }
 .instance { display: inline-block; font-size: .75rem; border: 1px solid var(--line); border-radius: 4px; padding: 0 .3rem; margin: 0 .2rem .2rem 0; }
 .instance-ready, .instance-running { border-color: #a8dcb9; }
+button.small { padding: .1rem .6rem; font-size: .82rem; }
+button.plain { background: #fff; color: var(--muted); border-color: var(--line); }
+details.panel { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; margin-bottom: 1rem; }
+details.panel summary { cursor: pointer; }
+details.panel summary h2 { display: inline; }
+#chart { position: relative; height: 420px; border: 1px solid var(--line); border-radius: 6px; }
+#graph { position: relative; height: 380px; border: 1px solid var(--line); border-radius: 6px; margin-top: .4rem; }
+#graph-window { width: 20rem; vertical-align: middle; }
+#graph-summary { margin: 0 0 .5rem; font-size: .85rem; }
+svg.curve { display: block; width: 100%; max-width: 40rem; height: auto; margin: .3rem 0; }
+#chart-summary { margin: 0 0 .5rem; font-size: .85rem; }
+ol.gaps { margin: .4rem 0 0; padding-left: 1.2rem; font-size: .82rem; color: var(--bad); }
+.hint, .attribution { font-size: .75rem; margin: .4rem 0 0; }
+.attribution { color: var(--muted); }
 dialog { border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.2rem; }
 dialog menu { padding: 0; margin: .8rem 0 0; text-align: right; }
 dialog input { width: 22rem; }

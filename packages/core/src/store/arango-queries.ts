@@ -33,6 +33,52 @@ export const AQL = {
   LIMIT @limit
   RETURN UNSET(d, "_key", "_id", "_rev")`,
 
+  /**
+   * A kline series in buckets (aggregateCandles): the `by_open_time` index finds the range,
+   * COLLECT groups it, the open and close come from each bucket's first and last candle.
+   */
+  candleBuckets: `FOR d IN @@collection
+  FILTER d.open_time >= @from && d.open_time < @to
+  FILTER d.symbol == @symbol && d.interval == @interval
+  COLLECT time = (@bucket == 0 ? d.open_time : d.open_time - ((d.open_time - @offset) % @bucket))
+  AGGREGATE first = MIN(d.open_time), last = MAX(d.open_time), candles = SUM(1), high = MAX(TO_NUMBER(d.high)), low = MIN(TO_NUMBER(d.low)), volume = SUM(TO_NUMBER(d.volume)), quote_volume = SUM(TO_NUMBER(d.quote_asset_volume)), trades = SUM(d.number_of_trades)
+  SORT time
+  LET open = FIRST(FOR f IN @@collection FILTER f.open_time == first && f.symbol == @symbol && f.interval == @interval LIMIT 1 RETURN TO_NUMBER(f.open))
+  LET close = FIRST(FOR c IN @@collection FILTER c.open_time == last && c.symbol == @symbol && c.interval == @interval LIMIT 1 RETURN TO_NUMBER(c.close))
+  RETURN { time, first, last, candles, high, low, volume, quote_volume, trades, open, close }`,
+
+  /** The first and last stored candle of a series (the filter on open_time lets the sparse index sort). */
+  candleExtent: `LET first = FIRST(FOR d IN @@collection FILTER d.open_time >= 0 && d.symbol == @symbol && d.interval == @interval SORT d.open_time ASC LIMIT 1 RETURN d.open_time)
+LET last = FIRST(FOR d IN @@collection FILTER d.open_time >= 0 && d.symbol == @symbol && d.interval == @interval SORT d.open_time DESC LIMIT 1 RETURN d.open_time)
+RETURN { first, last }`,
+
+  /** A symbol's trades in price candles (aggregateTrades): the `by_timestamp` index finds the range. */
+  tradeBuckets: `FOR d IN @@collection
+  FILTER d.timestamp >= @from && d.timestamp < @to
+  FILTER d.symbol == @symbol && STARTS_WITH(d._key, @prefix)
+  COLLECT time = d.timestamp - ((d.timestamp - @offset) % @bucket)
+  AGGREGATE first = MIN(d._key), last = MAX(d._key), high = MAX(TO_NUMBER(d.price)), low = MIN(TO_NUMBER(d.price)), volume = SUM(TO_NUMBER(d.quantity)), quote_volume = SUM(TO_NUMBER(d.price) * TO_NUMBER(d.quantity)), trades = SUM(1)
+  SORT time
+  RETURN { time, high, low, volume, quote_volume, trades, open: TO_NUMBER(DOCUMENT(@name, first).price), close: TO_NUMBER(DOCUMENT(@name, last).price) }`,
+
+  /** The times of a symbol's first and last trade, by key (the primary index). */
+  tradeExtent: `LET first = FIRST(FOR d IN @@collection FILTER d._key >= @low && d._key < @high SORT d._key ASC LIMIT 1 RETURN d.timestamp)
+LET last = FIRST(FOR d IN @@collection FILTER d._key >= @low && d._key < @high SORT d._key DESC LIMIT 1 RETURN d.timestamp)
+RETURN { first, last }`,
+
+  /** Stored candles more than @step apart inside each span (buckets with holes): the previous one by WINDOW. */
+  candleJumps: `FOR span IN @spans
+  FOR j IN (
+    FOR d IN @@collection
+      FILTER d.open_time >= span.from && d.open_time < span.to
+      FILTER d.symbol == @symbol && d.interval == @interval
+      SORT d.open_time
+      WINDOW { preceding: 1, following: 0 } AGGREGATE prev = MIN(d.open_time)
+      FILTER d.open_time - prev > @step
+      RETURN { after: prev, before: d.open_time }
+  )
+  RETURN j`,
+
   /** Pages whose every part is stored, the page count, records of all parts, and rejects. */
   workflowProgress: `LET parts = (FOR p IN workflow_pages FILTER p.queue_id == @queue_id RETURN { page: p.page, pages: p.pages, parts: p.parts, records: p.records })
 LET done = (FOR part IN parts COLLECT page = part.page, needed = part.parts WITH COUNT INTO stored FILTER stored >= needed RETURN page)

@@ -31,8 +31,10 @@ import {
   type RetryCounters,
   type RetryPolicy,
 } from './arango-retry.ts';
+import { createArangoCandles } from './arango-candles.ts';
 import { createArangoGraphs, namedGraphCollections } from './arango-graphs.ts';
 import { createArangoDeadLetters } from './arango-dead-letters.ts';
+import { createArangoTrades } from './arango-trades.ts';
 import { createArangoWorkflows } from './arango-workflows.ts';
 import {
   checkCollectionName,
@@ -187,6 +189,8 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
   const workflows = createArangoWorkflows({ collection, rawQuery, retrying });
   const deadLetters = createArangoDeadLetters({ collection, rawQuery, retrying });
   const graphs = createArangoGraphs({ db, retrying });
+  const candles = createArangoCandles(query);
+  const trades = createArangoTrades(query);
 
   return {
     description,
@@ -322,6 +326,8 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
     ...workflows,
     ...deadLetters,
     ...graphs,
+    ...candles,
+    ...trades,
 
     async close() {
       system.close();

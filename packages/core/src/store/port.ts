@@ -7,6 +7,7 @@
  * a record again replaces it: at-least-once delivery plus idempotent writes gives each
  * record exactly once in the store.
  */
+import type { Interval } from '../contracts/intervals.ts';
 import type { DataRecord } from '../contracts/records.ts';
 
 export interface RejectedRecord {
@@ -69,6 +70,72 @@ export interface CollectionInfo {
   count: number;
 }
 
+/**
+ * One kline series of a collection (its `SYMBOL:interval:` keys), aggregated for a chart:
+ * candles with open time in [from, to) grouped into buckets that open at
+ * `bucketOffsetMs + k × bucketMs` (a whole multiple of the interval; 0 = one bucket per candle).
+ */
+export interface CandleQuery {
+  symbol: string;
+  interval: Interval;
+  from: number;
+  to: number;
+  bucketMs: number;
+  bucketOffsetMs: number;
+  /** Candles opening at or after this (ms) are not expected yet (not closed): no gap there. Default `to`. */
+  expectedUntil?: number;
+  /** At most this many gaps are listed, the earliest; the count of missing candles stays exact. */
+  maxGaps: number;
+}
+
+/** A bucket: open of its first candle, highest high, lowest low, close of its last, sums. Numbers are doubles. */
+export interface CandleBucket {
+  /** The bucket's open time (ms). */
+  time: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  quote_volume: number;
+  trades: number;
+  /** Stored candles in the bucket. */
+  candles: number;
+}
+
+/** Expected candles that are not stored: open times in [from, to), `missing` of them. */
+export interface CandleGap {
+  from: number;
+  to: number;
+  missing: number;
+}
+
+export interface CandleAggregate {
+  candles: CandleBucket[];
+  gaps: CandleGap[];
+  /** More gaps exist than `maxGaps`. */
+  gaps_truncated: boolean;
+  /** Candles stored in the range, and how many the interval expects there (up to expectedUntil). */
+  stored: number;
+  expected: number;
+}
+
+/**
+ * Trades of one symbol (`SYMBOL:agg:` or `SYMBOL:trade:` keys) with `timestamp` in [from, to),
+ * grouped into price candles: buckets open at `bucketOffsetMs + k × bucketMs` (bucketMs > 0).
+ */
+export interface TradeQuery {
+  symbol: string;
+  kind: 'agg' | 'trade';
+  from: number;
+  to: number;
+  bucketMs: number;
+  bucketOffsetMs: number;
+}
+
+/** Price of the first trade, highest, lowest, of the last; summed quantity, price × quantity, trades. */
+export type TradeBucket = Omit<CandleBucket, 'candles'>;
+
 export interface RecordStore {
   /** Creates the collection and its indexes if missing; idempotent. */
   ensureCollection(name: string): Promise<void>;
@@ -78,6 +145,23 @@ export interface RecordStore {
   /** Records in key order. */
   listRecords(collection: string, options: ListRecordsOptions): Promise<DataRecord[]>;
   getRecord(collection: string, key: string): Promise<DataRecord | undefined>;
+  /**
+   * A kline series aggregated in the database (never every record through the process),
+   * with the gaps of the series inside the range. An unknown collection gives nothing stored.
+   */
+  aggregateCandles(collection: string, query: CandleQuery): Promise<CandleAggregate>;
+  /** A symbol's trades grouped into price candles in the database, in time order. */
+  aggregateTrades(collection: string, query: TradeQuery): Promise<TradeBucket[]>;
+  /** Times of a symbol's first and last stored trade (by id); undefined when it has none. */
+  tradeExtent(
+    collection: string,
+    series: { symbol: string; kind: 'agg' | 'trade' },
+  ): Promise<{ first: number; last: number } | undefined>;
+  /** Open times of the first and last stored candle of a series; undefined when it has none. */
+  candleExtent(
+    collection: string,
+    series: { symbol: string; interval: Interval },
+  ): Promise<{ first: number; last: number } | undefined>;
   listCollections(): Promise<CollectionInfo[]>;
   workflowProgress(queueId: string): Promise<WorkflowProgress>;
   listRejected(queueId: string, limit: number): Promise<RejectedRecord[]>;

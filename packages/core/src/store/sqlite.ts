@@ -10,6 +10,8 @@
  * - A batch's records, rejects and page progress commit together; a redelivered batch
  *   replaces its records and finds its rejects and page part already there.
  * - Graph sets and the model registry live in their own tables (sqlite-graphs.ts).
+ * - Candles for charts are aggregated by SQL over a series' key range (sqlite-candles.ts),
+ *   and so are trades into price candles (sqlite-trades.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -29,7 +31,9 @@ import {
   SCHEMA_VERSION,
   upsertSql,
 } from './sqlite-schema.ts';
+import { createSqliteCandles } from './sqlite-candles.ts';
 import { createSqliteGraphs } from './sqlite-graphs.ts';
+import { createSqliteTrades } from './sqlite-trades.ts';
 import { createSqliteDeadLetters } from './sqlite-dead-letters.ts';
 import { createSqliteWorkflows } from './sqlite-workflows.ts';
 
@@ -182,6 +186,12 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   const workflows = createSqliteWorkflows(db, { writing, reading });
   const deadLetters = createSqliteDeadLetters(db, { writing, reading });
   const graphs = createSqliteGraphs(db, { writing, reading });
+  const tableOf = (name: string): string | undefined =>
+    isRecordCollectionName(name)
+      ? (sql.findCollection.get(name) as { table_name: string } | undefined)?.table_name
+      : undefined;
+  const candles = createSqliteCandles(db, { reading }, tableOf);
+  const trades = createSqliteTrades(db, { reading }, tableOf);
 
   return {
     description,
@@ -315,6 +325,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     ...workflows,
     ...deadLetters,
     ...graphs,
+    ...candles,
+    ...trades,
 
     async close() {
       runner.close();

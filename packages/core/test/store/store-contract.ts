@@ -257,6 +257,199 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     ]);
   });
 
+  it('aggregateCandles groups one series into buckets of whole intervals and lists its gaps, before, between and after the stored candles', async (store) => {
+    const MINUTE = 60_000;
+    const start = Date.UTC(2024, 7, 1);
+    // Three hours of 1m candles with 10 missing from 01:00, another symbol beside them.
+    const series = klineSeries(180, start).filter((_, i) => i < 60 || i >= 70);
+    await store.writeBatch({ collection: 'charts', records: [...series, ...klineSeries(180, start, 'ETHUSDT')] });
+    const query = { symbol: 'BTCUSDT', interval: '1m' as const, from: start, to: start + 180 * MINUTE, maxGaps: 10 };
+
+    const plain = await store.aggregateCandles('charts', { ...query, bucketMs: 0, bucketOffsetMs: 0 });
+    assert.equal(plain.candles.length, 170);
+    assert.deepEqual(plain.candles[0], {
+      time: start,
+      open: Number(series[0]!.open),
+      high: Number(series[0]!.high),
+      low: Number(series[0]!.low),
+      close: Number(series[0]!.close),
+      volume: Number(series[0]!.volume),
+      quote_volume: Number(series[0]!.quote_asset_volume),
+      trades: series[0]!.number_of_trades,
+      candles: 1,
+    });
+    assert.deepEqual(plain.gaps, [{ from: start + 60 * MINUTE, to: start + 70 * MINUTE, missing: 10 }]);
+    assert.deepEqual([plain.stored, plain.expected, plain.gaps_truncated], [170, 180, false]);
+
+    // 15m buckets: the hole falls inside the 01:00 bucket, which holds 5 candles.
+    const coarse = await store.aggregateCandles('charts', { ...query, bucketMs: 15 * MINUTE, bucketOffsetMs: 0 });
+    assert.deepEqual(
+      coarse.candles.map((c) => [(c.time - start) / MINUTE, c.candles]),
+      Array.from({ length: 12 }, (_, i) => [i * 15, i === 4 ? 5 : 15]),
+    );
+    const inBucket = series.filter((r) => r.open_time >= start + 15 * MINUTE && r.open_time < start + 30 * MINUTE);
+    const second = coarse.candles[1]!;
+    assert.equal(second.open, Number(inBucket[0]!.open));
+    assert.equal(second.close, Number(inBucket.at(-1)!.close));
+    assert.equal(second.high, Math.max(...inBucket.map((r) => Number(r.high))));
+    assert.equal(second.low, Math.min(...inBucket.map((r) => Number(r.low))));
+    assert.equal(
+      second.trades,
+      inBucket.reduce((n, r) => n + r.number_of_trades, 0),
+    );
+    const volume = inBucket.reduce((n, r) => n + Number(r.volume), 0);
+    assert.ok(Math.abs(second.volume - volume) < 1e-6 * volume, `${second.volume} vs ${volume}`);
+    assert.deepEqual(coarse.gaps, plain.gaps);
+
+    // 1h buckets: the whole second hour is one bucket; a range wider than the data shows a gap
+    // on each side, up to what is expected by then.
+    const wide = await store.aggregateCandles('charts', {
+      ...query,
+      from: start - 30 * MINUTE,
+      to: start + 240 * MINUTE,
+      expectedUntil: start + 200 * MINUTE,
+      bucketMs: 60 * MINUTE,
+      bucketOffsetMs: 0,
+    });
+    assert.deepEqual(
+      wide.candles.map((c) => [(c.time - start) / MINUTE, c.candles]),
+      [
+        [0, 60],
+        [60, 50],
+        [120, 60],
+      ],
+    );
+    assert.deepEqual(wide.gaps, [
+      { from: start - 30 * MINUTE, to: start, missing: 30 },
+      { from: start + 60 * MINUTE, to: start + 70 * MINUTE, missing: 10 },
+      { from: start + 180 * MINUTE, to: start + 200 * MINUTE, missing: 20 },
+    ]);
+    assert.deepEqual([wide.stored, wide.expected], [170, 230]);
+
+    // A whole bucket missing is a gap between two full buckets.
+    const hourly = await store.aggregateCandles('charts', {
+      ...query,
+      bucketMs: 10 * MINUTE,
+      bucketOffsetMs: 0,
+    });
+    assert.equal(hourly.candles.length, 17);
+    assert.deepEqual(hourly.gaps, plain.gaps);
+  });
+
+  it("aggregateCandles lists the earliest gaps up to maxGaps and says when there are more; an unknown collection is one gap; candleExtent finds a series' first and last candle", async (store) => {
+    const MINUTE = 60_000;
+    const start = Date.UTC(2024, 7, 1);
+    // Every third candle missing: 20 holes in an hour.
+    await store.writeBatch({ collection: 'holes', records: klineSeries(60, start).filter((_, i) => i % 3 !== 1) });
+    const query = { symbol: 'BTCUSDT', interval: '1m' as const, from: start, to: start + 60 * MINUTE };
+    const some = await store.aggregateCandles('holes', {
+      ...query,
+      bucketMs: 30 * MINUTE,
+      bucketOffsetMs: 0,
+      maxGaps: 3,
+    });
+    assert.deepEqual(
+      some.gaps.map((g) => [(g.from - start) / MINUTE, g.missing]),
+      [
+        [1, 1],
+        [4, 1],
+        [7, 1],
+      ],
+    );
+    assert.deepEqual([some.gaps_truncated, some.stored, some.expected], [true, 40, 60]);
+    const every = await store.aggregateCandles('holes', {
+      ...query,
+      bucketMs: 30 * MINUTE,
+      bucketOffsetMs: 0,
+      maxGaps: 100,
+    });
+    assert.equal(every.gaps.length, 20);
+    assert.equal(every.gaps_truncated, false);
+
+    assert.deepEqual(await store.candleExtent('holes', { symbol: 'BTCUSDT', interval: '1m' }), {
+      first: start,
+      last: start + 59 * MINUTE,
+    });
+    assert.equal(await store.candleExtent('holes', { symbol: 'BTCUSDT', interval: '5m' }), undefined);
+    assert.equal(await store.candleExtent('holes', { symbol: 'ETHUSDT', interval: '1m' }), undefined);
+    assert.equal(await store.candleExtent('never_written', { symbol: 'BTCUSDT', interval: '1m' }), undefined);
+    const none = await store.aggregateCandles('never_written', {
+      ...query,
+      bucketMs: 0,
+      bucketOffsetMs: 0,
+      maxGaps: 5,
+    });
+    assert.deepEqual(none, {
+      candles: [],
+      gaps: [{ from: start, to: start + 60 * MINUTE, missing: 60 }],
+      gaps_truncated: false,
+      stored: 0,
+      expected: 60,
+    });
+    await assert.rejects(
+      store.aggregateCandles('holes', { ...query, from: query.to, bucketMs: 0, bucketOffsetMs: 0, maxGaps: 5 }),
+      failsWith('SF_CONTRACT_INVALID'),
+    );
+  });
+
+  it("aggregateTrades groups one symbol's trades in a time range into price candles, whatever ids are missing; tradeExtent finds its first and last", async (store) => {
+    const start = Date.UTC(2024, 7, 1);
+    const trade = (symbol: string, id: number) =>
+      aggTradeFromBinance(symbol, {
+        a: id,
+        p: (100 + (id % 7) + id / 100).toFixed(2),
+        q: (0.5 + (id % 3)).toFixed(3),
+        f: id,
+        l: id,
+        T: start + id * 1_000,
+        m: id % 2 === 0,
+        M: true,
+      });
+    const ids = Array.from({ length: 40 }, (_, i) => i + 1).filter((id) => id < 11 || id > 15);
+    await store.writeBatch({
+      collection: 'trades',
+      records: [...ids.map((id) => trade('BTCUSDT', id)), ...ids.map((id) => trade('ETHUSDT', id))],
+    });
+    const buckets = await store.aggregateTrades('trades', {
+      symbol: 'BTCUSDT',
+      kind: 'agg',
+      from: start + 5_000,
+      to: start + 32_000,
+      bucketMs: 10_000,
+      bucketOffsetMs: 0,
+    });
+    const expected = [
+      [0, [5, 6, 7, 8, 9]],
+      [10, [10, 16, 17, 18, 19]],
+      [20, [20, 21, 22, 23, 24, 25, 26, 27, 28, 29]],
+      [30, [30, 31]],
+    ] as const;
+    assert.deepEqual(
+      buckets.map((b) => [(b.time - start) / 1_000, b.trades]),
+      expected.map(([at, inside]) => [at, inside.length]),
+    );
+    for (const [i, [, inside]] of expected.entries()) {
+      const trades = inside.map((id) => trade('BTCUSDT', id));
+      const bucket = buckets[i]!;
+      assert.equal(bucket.open, Number(trades[0]!.price));
+      assert.equal(bucket.close, Number(trades.at(-1)!.price));
+      assert.equal(bucket.high, Math.max(...trades.map((t) => Number(t.price))));
+      assert.equal(bucket.low, Math.min(...trades.map((t) => Number(t.price))));
+      const volume = trades.reduce((n, t) => n + Number(t.quantity), 0);
+      assert.ok(Math.abs(bucket.volume - volume) < 1e-9, `${bucket.volume} vs ${volume}`);
+      const quote = trades.reduce((n, t) => n + Number(t.price) * Number(t.quantity), 0);
+      assert.ok(Math.abs(bucket.quote_volume - quote) < 1e-6, `${bucket.quote_volume} vs ${quote}`);
+    }
+    assert.deepEqual(await store.tradeExtent('trades', { symbol: 'BTCUSDT', kind: 'agg' }), {
+      first: start + 1_000,
+      last: start + 40_000,
+    });
+    assert.equal(await store.tradeExtent('trades', { symbol: 'BTCUSDT', kind: 'trade' }), undefined);
+    const none = { symbol: 'BTCUSDT', kind: 'agg' as const, bucketMs: 10_000, bucketOffsetMs: 0 };
+    assert.deepEqual(await store.aggregateTrades('trades', { ...none, from: start + 50_000, to: start + 60_000 }), []);
+    assert.deepEqual(await store.aggregateTrades('never_written', { ...none, from: start, to: start + 60_000 }), []);
+  });
+
   it('ensureCollection is idempotent and keeps the records already there', async (store) => {
     await store.ensureCollection(COLLECTION);
     await store.ensureCollection(COLLECTION);

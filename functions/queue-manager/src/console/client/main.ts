@@ -4,6 +4,10 @@
  * newest version of each workflow and redraws at most once per frame. Nothing polls.
  */
 import { api } from './api-client.ts';
+import { collectionGrew, setUpCollectionView, showCollection } from './candle-chart.ts';
+import { setUpCollectionsPanel } from './collections-panel.ts';
+import { setUpGraphView, showGraph } from './graph-view.ts';
+import { setUpTrainingView, showTraining } from './training-curves.ts';
 import { byId } from './dom.ts';
 import { showResult } from './form-result.ts';
 import { createLiveStream } from './live-stream.ts';
@@ -12,10 +16,12 @@ import { setUpStartForm } from './start-form.ts';
 import { openTimeline, refreshTimeline } from './timeline.ts';
 import { setUpTokenDialog } from './token-dialog.ts';
 import type { PlatformMessage, Snapshot, WorkflowView } from './wire.ts';
-import { drawDetail } from './workflow-detail.ts';
+import { chartOf, drawDetail } from './workflow-detail.ts';
 import { createWorkflowTable } from './workflow-table.ts';
 
 const workflows = new Map<string, WorkflowView>();
+/** Live streams whose collection a chart shows: candles, and trades as price candles. */
+const LIVE_CANDLES = /^ws_(candles_.+|agg_trades|trades)$/;
 let selected: string | null = null;
 let drawQueued = false;
 
@@ -42,6 +48,9 @@ function apply(w: WorkflowView): void {
   if (known && known.version > w.version) return;
   workflows.set(w.queue_id, w);
   if (w.queue_id === selected) void refreshTimeline();
+  // A live candle stream stored more: its chart, if open, extends.
+  if (LIVE_CANDLES.test(w.type) && w.collection_name && known && known.version < w.version)
+    collectionGrew(w.collection_name);
   queueDraw();
 }
 
@@ -78,7 +87,37 @@ function onMessage(event: string, payload: unknown): void {
   }
 }
 
+/** `#collection=NAME[&from=MS&to=MS]`: a link straight to a collection's chart. */
+function openLinkedCollection(): void {
+  const link = new URLSearchParams(location.hash.slice(1));
+  const name = link.get('collection');
+  if (!name) return;
+  const from = Number(link.get('from'));
+  const to = Number(link.get('to'));
+  showCollection(name, link.has('from') && link.has('to') && from < to ? { from, to } : undefined);
+}
+
+/** The selected workflow's collection as a chart (the button shows for klines workflows only). */
+function chartSelected(): void {
+  const shown = selected ? workflows.get(selected) : undefined;
+  const chart = shown ? chartOf(shown) : undefined;
+  if (chart) showCollection(chart.name, chart.range, chart.source);
+}
+
 const stream = createLiveStream(onMessage);
+setUpCollectionView();
+setUpCollectionsPanel();
+byId('detail-chart').addEventListener('click', chartSelected);
+setUpGraphView();
+setUpTrainingView();
+byId('detail-training').addEventListener('click', () => {
+  if (selected) void showTraining(selected);
+});
+byId('detail-graph').addEventListener('click', () => {
+  const shown = selected ? workflows.get(selected) : undefined;
+  if (shown?.collection_name) showGraph(shown.collection_name);
+});
+openLinkedCollection();
 setUpTokenDialog(() => stream.connect());
 setUpStartForm((created) => {
   apply(created);

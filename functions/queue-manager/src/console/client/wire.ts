@@ -26,6 +26,8 @@ export interface WorkflowView {
   symbol?: string;
   market?: string;
   time_range?: string;
+  /** Where its records are stored (a klines workflow's collection is charted). */
+  collection_name?: string;
   error?: string;
   services?: string[];
   progress?: Record<string, ServiceProgress>;
@@ -79,4 +81,88 @@ export interface PlatformMessage {
 export interface Snapshot {
   workflows: WorkflowView[];
   platform: PlatformMessage;
+}
+
+/** GET /collections: the record collections and their counts. */
+export interface CollectionsAnswer {
+  collections: Array<{ name: string; count: number }>;
+}
+
+/** GET /collections/{name}/candles: a kline series in buckets, and its gaps (times in ms). */
+export interface CandlesAnswer {
+  collection: string;
+  symbol: string;
+  interval: string;
+  from: number;
+  to: number;
+  bucket: string;
+  bucket_ms: number;
+  first_stored: number;
+  last_stored: number;
+  candles: Array<{ time: number; open: number; high: number; low: number; close: number; volume: number }>;
+  gaps: Array<{ from: number; to: number; missing: number }>;
+  gaps_truncated: boolean;
+  stored: number;
+  expected: number;
+  missing: number;
+  /** Set when the candles were made from a trades collection's trades. */
+  trades?: 'agg_trades' | 'trades';
+}
+
+/** GET /graphs/{id}: a graph set and one of its windows. */
+export interface GraphAnswer {
+  set: { graph_id: string; status: string; windows: number; symbols: string[] };
+  window: {
+    window: number;
+    start: number;
+    end: number;
+    vertices: Array<{ symbol: string; features: number[]; label: { class: number; value: number } | null }>;
+    edges: Array<{ from: string; to: string; weight: number; attributes?: { correlation?: unknown } }>;
+  } | null;
+}
+
+/** GET /collections/{name}/trades: a trades collection's price candles (times in ms). */
+export interface TradesAnswer {
+  collection: string;
+  symbol: string;
+  kind: 'agg_trades' | 'trades';
+  from: number;
+  to: number;
+  bucket: string;
+  bucket_ms: number;
+  first_trade: number;
+  last_trade: number;
+  candles: Array<{
+    time: number;
+    open: number;
+    high: number;
+    low: number;
+    close: number;
+    volume: number;
+    trades: number;
+  }>;
+}
+
+/** One epoch of a training curve (a model's metadata.curves). */
+export interface CurvePoint {
+  epoch: number;
+  loss: number;
+  train_accuracy: number;
+  /** Absent without a validation split. */
+  val_loss?: number;
+  val_accuracy?: number;
+}
+
+/** GET /models/{id}: a model version and its metadata. */
+export interface ModelAnswer {
+  model_id: string;
+  version: number;
+  status: string;
+  queue_id?: string;
+  metadata: { curves?: Record<string, CurvePoint[]> } & Record<string, unknown>;
+}
+
+/** GET /models?workflow=: the versions a workflow trained, without curves. */
+export interface ModelsAnswer {
+  models: ModelAnswer[];
 }

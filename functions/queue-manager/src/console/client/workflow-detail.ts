@@ -1,10 +1,36 @@
-/** The selected workflow's side panel: status, error, dead letters, deadline and each service's report. */
+/**
+ * The selected workflow's side panel: status, error, dead letters, deadline and each
+ * service's report, and for a klines workflow a button to chart its collection.
+ */
+import { type ChartSource, sourceOfType } from './chart-source.ts';
 import { byId, el } from './dom.ts';
 import { fmt, isFinal, progressText, time } from './format.ts';
 import { statusBadge } from './status-badge.ts';
 import type { WorkflowView } from './wire.ts';
 
+const DAY_RANGE = /^(\d{4}-\d{2}-\d{2}):(\d{4}-\d{2}-\d{2})$/;
+
+/** The collection a klines workflow fills and the range it asked for (when a plain date range), or undefined. */
+export function chartOf(
+  w: WorkflowView,
+): { name: string; source: ChartSource; range?: { from: number; to: number } } | undefined {
+  const source = sourceOfType(w.type);
+  if (!source || !w.collection_name) return undefined;
+  const days = DAY_RANGE.exec(w.time_range || '');
+  const from = days ? Date.parse(`${days[1]}T00:00:00Z`) : Number.NaN;
+  const to = days ? Date.parse(`${days[2]}T00:00:00Z`) : Number.NaN;
+  return { name: w.collection_name, source, ...(from < to ? { range: { from, to } } : {}) };
+}
+
 export function drawDetail(w: WorkflowView): void {
+  const chart = chartOf(w);
+  byId('detail-chart').hidden = !chart;
+  byId('detail-chart').textContent = chart?.source === 'trades' ? 'Chart its trades' : 'Chart its candles';
+  // A correlation graph set is named after the workflow's collection (its graph id).
+  byId('detail-graph').hidden = !(w.type === 'graph_correlation' && w.collection_name);
+  // A gnn_train workflow's model is found by the workflow that trained it.
+  byId('detail-training').hidden = w.type !== 'gnn_train';
+  byId('detail-chart').dataset.collection = chart?.name ?? '';
   byId('detail-id').textContent = w.queue_id;
   byId('detail-status').replaceChildren(statusBadge(w.status));
   byId('detail-summary').textContent = [w.symbol, w.type, w.market, w.time_range].filter(Boolean).join(' · ');

@@ -1,0 +1,41 @@
+/**
+ * The collections list: read when the panel is opened or refreshed (never polled), each
+ * with a Chart button that opens the collection view.
+ */
+import { api } from './api-client.ts';
+import { showCollection } from './candle-chart.ts';
+import { byId, el } from './dom.ts';
+import { fmt } from './format.ts';
+import type { CollectionsAnswer } from './wire.ts';
+
+async function load(): Promise<void> {
+  const body = byId('collection-rows');
+  try {
+    const { collections } = await api<CollectionsAnswer>('GET', '/collections');
+    body.replaceChildren(
+      ...collections.map((c) => {
+        const chart = el('button', { type: 'button', cls: 'small', 'data-action': 'chart', text: 'Chart' });
+        chart.addEventListener('click', () => showCollection(c.name));
+        return el(
+          'tr',
+          { 'data-collection': c.name },
+          el('td', null, el('code', { text: c.name })),
+          el('td', { cls: 'num', text: fmt(c.count) }),
+          el('td', null, chart),
+        );
+      }),
+    );
+    byId('no-collections').hidden = collections.length > 0;
+  } catch (error) {
+    byId('no-collections').hidden = false;
+    byId('no-collections').textContent = `Could not list collections: ${(error as Error).message}`;
+  }
+}
+
+export function setUpCollectionsPanel(): void {
+  const panel = byId<HTMLDetailsElement>('collections');
+  panel.addEventListener('toggle', () => {
+    if (panel.open) void load();
+  });
+  byId('collections-refresh').addEventListener('click', () => void load());
+}
