@@ -18,7 +18,9 @@ export async function startBulk(deps: BulkDeps, command: StartCommand): Promise<
   const base = commandTelemetryBase(command, SERVICE);
   if (!(await symbolKnown(deps, command, base))) return 0;
   const market = command.market ?? 'spot';
-  const now = (deps.clock ?? Date.now)();
+  // The plan's clock is the command's time, not this delivery's: a start delivered again
+  // plans the same pages under the same ids (files published since are left out below).
+  const now = Math.min((deps.clock ?? Date.now)(), command.timestamp * 1000);
   const { startMs, endMs } = backfillRangeOf(command, now);
   // Listing a long series can take a while: the workflow is taken up before.
   await deps.telemetry.emit({ ...base, status: 'started', message: 'listing the archive files of the range' });
@@ -30,6 +32,7 @@ export async function startBulk(deps: BulkDeps, command: StartCommand): Promise<
     // Trades by day only: a month of a busy symbol's trades is gigabytes, far more than one
     // page may take within a request's time; a month of candles is a few megabytes.
     workflow.kind === 'klines' ? ['monthly', 'daily'] : ['daily'],
+    now,
   );
   const plan = planBulk({ command, kind: workflow.kind, interval: workflow.interval, startMs, endMs, now, listed });
   await sendPages(deps.producer, TOPICS.producerWork, SERVICE, plan.pages);

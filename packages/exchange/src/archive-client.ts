@@ -49,11 +49,22 @@ declareEnv({
     description:
       "Base URL of Binance's public archive of klines and trades (the exchange simulator in tests and demos).",
   },
+  ARCHIVE_LISTING_URL: {
+    default: '',
+    description:
+      "Where the archive's folders are listed (S3 ListObjects). Empty: the S3 bucket behind data.binance.vision when ARCHIVE_BASE_URL is that site (which serves files, not listings), else ARCHIVE_BASE_URL itself.",
+  },
 });
+
+/** The public archive serves files; its folders are listed by the S3 bucket behind it. */
+const PUBLIC_SITE = 'https://data.binance.vision';
+const PUBLIC_LISTING = 'https://s3-ap-northeast-1.amazonaws.com/data.binance.vision';
 
 export interface ArchiveClientOptions {
   /** Default ARCHIVE_BASE_URL, i.e. data.binance.vision. */
   baseUrl?: string;
+  /** Default ARCHIVE_LISTING_URL (see there). */
+  listingUrl?: string;
   /** Keys per listing page (S3 `max-keys`); default the site's own (1000). */
   listPageSize?: number;
   /** Most rows handed to `onRows` at once. Default 1000. */
@@ -90,6 +101,7 @@ export interface VerifiedArchive {
 
 export class ArchiveClient {
   readonly baseUrl: string;
+  readonly listingUrl: string;
   readonly #batchSize: number;
   readonly #listPageSize: number | undefined;
   readonly #tempDir: string;
@@ -98,7 +110,10 @@ export class ArchiveClient {
   readonly #closing = new AbortController();
 
   constructor(options: ArchiveClientOptions = {}) {
-    this.baseUrl = (options.baseUrl ?? env('ARCHIVE_BASE_URL', options.env ?? process.env)).replace(/\/+$/, '');
+    const source = options.env ?? process.env;
+    this.baseUrl = (options.baseUrl ?? env('ARCHIVE_BASE_URL', source)).replace(/\/+$/, '');
+    const listing = options.listingUrl ?? env('ARCHIVE_LISTING_URL', source);
+    this.listingUrl = (listing || (this.baseUrl === PUBLIC_SITE ? PUBLIC_LISTING : this.baseUrl)).replace(/\/+$/, '');
     this.#batchSize = Math.max(1, options.batchSize ?? 1000);
     this.#listPageSize = options.listPageSize;
     this.#tempDir = options.tempDir ?? tmpdir();
@@ -128,7 +143,7 @@ export class ArchiveClient {
       if (marker !== '') query += `&marker=${encodeURIComponent(marker)}`;
       const pageSize = this.#listPageSize ?? bounds.pageSize;
       if (pageSize !== undefined) query += `&max-keys=${pageSize}`;
-      const { status, text } = await this.#getText(`/?${query}`);
+      const { status, text } = await this.#getText(`${this.listingUrl}/?${query}`);
       if (status !== 200)
         throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `archive listing of ${prefix}: HTTP ${status}`, {
           details: { prefix, status },
@@ -166,6 +181,8 @@ export class ArchiveClient {
     series: ArchiveSeries,
     range: { start: number; end: number },
     periods: readonly ArchiveFilePeriod[] = ['monthly', 'daily'],
+    /** Files the site changed after this time (ms) are left out, so a plan made again later names the same files. */
+    publishedBy = Number.POSITIVE_INFINITY,
   ): Promise<ArchiveInventory> {
     const starts = async (period: ArchiveFilePeriod): Promise<Set<number>> => {
       const found = new Set<number>();
@@ -179,7 +196,8 @@ export class ArchiveClient {
       const files = Math.ceil((range.end - range.start) / (period === 'daily' ? 86_400_000 : 28 * 86_400_000)) + 1;
       const bounds = { after: keyOf(range.start), until: keyOf(range.end), pageSize: Math.min(1000, 2 * files + 2) };
       // `after` is the first file's name without `.zip`, which sorts just before that file.
-      for (const { key } of (await this.list(folder, bounds)).files) {
+      for (const { key, lastModified } of (await this.list(folder, bounds)).files) {
+        if (lastModified !== undefined && Date.parse(lastModified) > publishedBy) continue;
         const start = archiveFileStart(key.slice(folder.length), period);
         if (start !== undefined) found.add(start);
       }
@@ -263,9 +281,16 @@ export class ArchiveClient {
     await this.#agent.close();
   }
 
+  /** GET of a full URL, or of a path on the archive site. */
   async #request(path: string) {
+    const url = new URL(path.startsWith('/') ? `${this.baseUrl}${path}` : path);
     try {
-      return await this.#agent.request({ origin: this.baseUrl, path, method: 'GET', signal: this.#closing.signal });
+      return await this.#agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: 'GET',
+        signal: this.#closing.signal,
+      });
     } catch (cause) {
       if (this.#closing.signal.aborted) throw this.#closing.signal.reason;
       throw new StreamForgeError('SF_DEPENDENCY_UNAVAILABLE', `archive ${path}: ${(cause as Error).message}`, {

@@ -230,6 +230,23 @@ test('a listing names every published file of a folder with its size, also when 
   assert.ok(intervals.folders.includes('data/futures/um/daily/klines/NEWUSDT/1m/'));
 });
 
+test('the public site is listed through the S3 bucket behind it; a mirror or the simulator lists itself', async () => {
+  const clients = [
+    new ArchiveClient({ env: {} }),
+    new ArchiveClient({ baseUrl: 'http://127.0.0.1:9/' }),
+    new ArchiveClient({ env: { ARCHIVE_LISTING_URL: 'https://mirror.example/bucket/' } }),
+  ];
+  assert.deepEqual(
+    clients.map((c) => [c.baseUrl, c.listingUrl]),
+    [
+      ['https://data.binance.vision', 'https://s3-ap-northeast-1.amazonaws.com/data.binance.vision'],
+      ['http://127.0.0.1:9', 'http://127.0.0.1:9'],
+      ['https://data.binance.vision', 'https://mirror.example/bucket'],
+    ],
+  );
+  await Promise.all(clients.map((c) => c.close()));
+});
+
 test("an inventory lists only the files around a range, in one page per period, whatever the series' history", async (t) => {
   const sim = await simulator(t);
   const { client } = await archive(t, sim.url);

@@ -68,9 +68,10 @@ function noSuchKey(key: string): string {
   return `${XML_HEAD}<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${xml(key)}</Key></Error>`;
 }
 
-/** What one listing page can name: keys after `marker`, at most `maxKeys`. */
+/** What one listing page can name: keys after `marker` starting with `prefix`, at most `maxKeys`. */
 interface ListWindow {
   marker: string;
+  prefix: string;
   maxKeys: number;
 }
 
@@ -235,7 +236,9 @@ export class ArchiveSite {
     let truncated = false;
     let lastFolder = '';
     // Files before the marker and past the page are neither named nor checked for rows.
-    const window = { marker, maxKeys };
+    // Only keys a page can hold are checked (a `/` or no delimiter lists a series' keys one by
+    // one; any other rolls them up, and then every key is walked).
+    const window: ListWindow = { marker, prefix, maxKeys: delimiter === '/' || delimiter === '' ? maxKeys : Infinity };
     for await (const entry of this.#walk('', prefix, delimiter === '/', now, window)) {
       let item = entry;
       if (!entry.folder && delimiter !== '') {
@@ -333,16 +336,21 @@ export class ArchiveSite {
   async #publishedFiles(
     series: Omit<ArchiveFile, 'start'>,
     now: number,
-    window: ListWindow = { marker: '', maxKeys: Number.POSITIVE_INFINITY },
+    window: ListWindow = { marker: '', prefix: '', maxKeys: Number.POSITIVE_INFINITY },
   ): Promise<ArchiveFile[]> {
     const first = await this.#firstTime(series, now);
     if (first === undefined) return [];
     const files: ArchiveFile[] = [];
-    // Two keys a file (zip and CHECKSUM): one past the page's keys tells it is truncated.
-    for (let start = periodStart(series.period, first); files.length <= window.maxKeys / 2; ) {
+    // Two keys a file (zip, then CHECKSUM; the first named may give only its CHECKSUM): this
+    // many files name more keys than the page holds, so the page knows it is truncated.
+    const enough = Math.floor(window.maxKeys / 2) + 2;
+    for (let start = periodStart(series.period, first); files.length < enough; ) {
       const file: ArchiveFile = { ...series, start };
       if (!this.#published(file, now)) break;
-      if (`${archivePath(file)}.CHECKSUM` > window.marker && (await hasRows(this.#data, file, now))) files.push(file);
+      // A file before the marker or outside the prefix is not named: no need to look for its rows.
+      const checksumKey = `${archivePath(file)}.CHECKSUM`;
+      const named = checksumKey > window.marker && checksumKey.startsWith(window.prefix);
+      if (named && (await hasRows(this.#data, file, now))) files.push(file);
       start = periodEnd(file);
     }
     return files;

@@ -376,19 +376,47 @@ test('the bucket listing names exactly the published files, with their sizes and
   );
   assert.equal(trades.contents.length, 14, 'a prefix inside a file name filters keys');
 
-  const paged: string[] = [];
-  let marker = '';
-  for (let pages = 0; pages < 10; pages++) {
-    const page = parseListing((await get(sim, `/?prefix=${folder}&delimiter=/&max-keys=4&marker=${marker}`)).text);
-    paged.push(...page.contents.map((c) => c.key));
-    if (!page.truncated) break;
-    marker = page.nextMarker!;
+  // Pages of an even and an odd size (a page may then end between a zip and its CHECKSUM).
+  for (const maxKeys of [4, 3]) {
+    const paged: string[] = [];
+    let marker = '';
+    for (let pages = 0; pages < 20; pages++) {
+      const page = parseListing(
+        (await get(sim, `/?prefix=${folder}&delimiter=/&max-keys=${maxKeys}&marker=${marker}`)).text,
+      );
+      paged.push(...page.contents.map((c) => c.key));
+      if (!page.truncated) break;
+      marker = page.nextMarker!;
+    }
+    assert.deepEqual(
+      paged,
+      contents.map((c) => c.key),
+      `marker/max-keys=${maxKeys} pages add up to the whole listing`,
+    );
   }
+});
+
+test('a listing of a long series names the files of its prefix and marker, not the first ones of the series', async (t) => {
+  const sim = await simulator(t);
+  // BTCUSDT has daily files since 2017: the prefix names days of March 2025 only.
+  const folder = 'data/spot/daily/klines/BTCUSDT/1h/';
+  const days = parseListing((await get(sim, `/?prefix=${folder}BTCUSDT-1h-2025-03-0&delimiter=/&max-keys=6`)).text);
   assert.deepEqual(
-    paged,
-    contents.map((c) => c.key),
-    'marker/max-keys pages add up to the whole listing',
+    days.contents.map((c) => c.key),
+    ['01', '02', '03'].flatMap((d) => [
+      `${folder}BTCUSDT-1h-2025-03-${d}.zip`,
+      `${folder}BTCUSDT-1h-2025-03-${d}.zip.CHECKSUM`,
+    ]),
   );
+  assert.equal(days.truncated, true);
+  const after = parseListing(
+    (await get(sim, `/?prefix=${folder}&delimiter=/&max-keys=2&marker=${folder}BTCUSDT-1h-2025-03-08`)).text,
+  );
+  assert.deepEqual(
+    after.contents.map((c) => c.key),
+    [`${folder}BTCUSDT-1h-2025-03-08.zip`, `${folder}BTCUSDT-1h-2025-03-08.zip.CHECKSUM`],
+  );
+  assert.equal(after.truncated, true, 'March 9th follows');
 });
 
 const DAY_FILE = 'data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2023-03-05.zip';

@@ -59,7 +59,8 @@ export interface WorkPage {
   telemetry_id: string;
   /**
    * Bulk pages only: the public archive file (a day or a month) that holds this page's
-   * range; when the site has no such file, the page is read over REST instead.
+   * range. The plan names only files the site listed; one it then does not serve fails the
+   * page (retried, then dead-lettered with the reason).
    */
   archive?: ArchivePageRef;
 }
