@@ -18,6 +18,7 @@ const m = loadManifests();
 const results: Record<string, string[]> = {
   schemas: checks.schemaProblems(m),
   'func.yaml rules': checks.funcYamlProblems(m),
+  labels: checks.labelProblems(m),
   'KafkaSource and KafkaSink rules': checks.kafkaSourceProblems(m),
   sinks: checks.sinkProblems(m),
   topics: [

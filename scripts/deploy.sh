@@ -43,7 +43,7 @@ if ((${#missing[@]} > 0)); then
   fail "missing Secrets in namespace ${NAMESPACE}: ${missing[*]}. Create them with kubectl create secret (knative/secrets.yaml.example shows how)."
 fi
 
-kubectl apply -f knative/config.yaml -f knative/rbac.yaml
+kubectl apply -f knative/config.yaml -f knative/rbac.yaml -f knative/network-policy.yaml
 kubectl apply -f knative/topics.yaml
 kubectl wait --for=condition=Ready --timeout=180s -f knative/topics.yaml
 

@@ -18,6 +18,7 @@ import { parseIsoDuration } from '@streamforge/platform';
 import { NODE_MAJOR } from './bundle.ts';
 import { envTable, envUsage } from './env-usage.ts';
 import { filesBelow, isExcluded, readFuncignore } from './image-contents.ts';
+import { renderKnativeService } from './render.ts';
 import {
   dataKeys,
   ofKind,
@@ -97,7 +98,7 @@ const SOURCE_SCALE_KEYS = [
   'activation-lag-threshold',
 ];
 const KNOWN_KINDS: Record<string, string[]> = {
-  knative: ['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'KafkaTopic'],
+  knative: ['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'KafkaTopic', 'NetworkPolicy'],
   kafkaSources: ['KafkaSource', 'KafkaSink'],
 };
 
@@ -146,6 +147,45 @@ export function schemaProblems(m: Manifests): string[] {
       if (!kinds.includes(d.doc.kind))
         problems.push(`${d.file}: kind ${d.doc.kind} does not belong here (expected one of ${kinds.join(', ')})`);
     }
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------- labels
+
+/** Functions reachable from outside the cluster; every other one is cluster-local. */
+export const PUBLIC_FUNCTIONS = ['queue-manager'];
+const PART_OF = 'app.kubernetes.io/part-of';
+
+/**
+ * Every Service, KafkaSource, KafkaSink and the Job template carry the labels the Knative and
+ * OpenShift developer consoles group one application by (part-of, name, component), and only
+ * the public functions answer outside the cluster.
+ */
+export function labelProblems(m: Manifests): string[] {
+  const problems: string[] = [];
+  const check = (at: string, labels: Record<string, string> | undefined, name: string): void => {
+    if (labels?.[PART_OF] !== 'streamforge') problems.push(`${at}: label ${PART_OF} must be streamforge`);
+    if (labels?.['app.kubernetes.io/name'] !== name)
+      problems.push(`${at}: label app.kubernetes.io/name must be ${name}`);
+    if (!labels?.['app.kubernetes.io/component']) problems.push(`${at}: label app.kubernetes.io/component is missing`);
+  };
+  for (const f of m.functions) {
+    const labels = renderKnativeService(f.funcYaml).metadata.labels as Record<string, string>;
+    const at = functionLabel(f);
+    check(at, labels, f.folder);
+    const local = labels['networking.knative.dev/visibility'] === 'cluster-local';
+    if (PUBLIC_FUNCTIONS.includes(f.folder) === local)
+      problems.push(
+        `${at}: ${local ? 'is cluster-local but serves the API' : 'must be networking.knative.dev/visibility: cluster-local (only the manager is public)'}`,
+      );
+  }
+  for (const { file, doc } of m.kafkaSources)
+    check(`${file} ${doc.kind}/${doc.metadata?.name}`, doc.metadata?.labels, String(doc.metadata?.name));
+  if (m.jobTemplate) {
+    const { file, doc } = m.jobTemplate;
+    check(`${file} Job`, doc.metadata?.labels, 'loader-ws');
+    check(`${file} Job pod template`, doc.spec?.template?.metadata?.labels, 'loader-ws');
   }
   return problems;
 }

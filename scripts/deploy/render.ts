@@ -40,6 +40,8 @@ function envEntry(name: string, value: string): { env?: Doc; envFrom?: Doc } {
 }
 
 /** The ksvc func deploy would apply for a func.yaml. */
+const VISIBILITY = 'networking.knative.dev/visibility';
+
 export function renderKnativeService(
   funcYaml: Doc,
   image = `registry.example/streamforge/${funcYaml.name}:latest`,
@@ -55,10 +57,17 @@ export function renderKnativeService(
     templateAnnotations['autoscaling.knative.dev/target'] = Number(scale.target).toFixed(6);
   if (scale.utilization !== undefined)
     templateAnnotations['autoscaling.knative.dev/target-utilization-percentage'] = Number(scale.utilization).toFixed(6);
-  const labels = {
+  // func puts deploy.labels on the Service and its revisions, beside its own.
+  const userLabels = Object.fromEntries(
+    ((funcYaml.deploy?.labels ?? []) as Array<{ key: string; value?: string }>).map((l) => [l.key, l.value ?? '']),
+  );
+  const labels: Record<string, string> = {
+    ...userLabels,
     'function.knative.dev/name': String(funcYaml.name),
     'function.knative.dev/runtime': String(funcYaml.runtime ?? ''),
   };
+  // Visibility is the Service's (its route), not its revisions' pods'.
+  const { [VISIBILITY]: _visibility, ...podLabels } = labels;
   const env: Doc[] = [];
   const envFrom: Doc[] = [];
   for (const e of (funcYaml.run?.envs ?? []) as Array<{ name?: string; value?: string }>) {
@@ -96,7 +105,7 @@ export function renderKnativeService(
     spec: {
       template: {
         metadata: {
-          labels,
+          labels: podLabels,
           ...(Object.keys(templateAnnotations).length > 0 ? { annotations: templateAnnotations } : {}),
         },
         spec: {

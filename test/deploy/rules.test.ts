@@ -5,7 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALWAYS_ON, SERVICE_TIMEOUT_S, funcYamlProblems, kafkaSourceProblems } from '../../scripts/deploy/checks.ts';
+import {
+  ALWAYS_ON,
+  SERVICE_TIMEOUT_S,
+  funcYamlProblems,
+  kafkaSourceProblems,
+  labelProblems,
+} from '../../scripts/deploy/checks.ts';
 import { loadManifests, ofKind, type Doc, type Manifests } from '../../scripts/deploy/manifests.ts';
 import { parseIsoDuration } from '@streamforge/platform';
 
@@ -25,6 +31,20 @@ function withSource(change: (source: Doc) => void): Manifests {
 
 test('every func.yaml uses the current specVersion, a Node 24 pack builder, the bundle folder and scale options', () => {
   assert.deepEqual(funcYamlProblems(m), []);
+});
+
+test('every Service, KafkaSource, sink and the Job template carry the console labels; only the manager is public', () => {
+  assert.deepEqual(labelProblems(m), []);
+  const unlabelled = withSource((source) => {
+    delete source.metadata.labels['app.kubernetes.io/component'];
+  });
+  assert.match(labelProblems(unlabelled).join('\n'), /KafkaSource\/\S+: label app.kubernetes.io\/component is missing/);
+  const exposed = withFunction((funcYaml) => {
+    funcYaml.deploy.labels = funcYaml.deploy.labels.filter(
+      (l: { key: string }) => l.key !== 'networking.knative.dev/visibility',
+    );
+  });
+  assert.match(labelProblems(exposed).join('\n'), /must be networking.knative.dev\/visibility: cluster-local/);
 });
 
 test('every function scales to zero but the queue-manager, which keeps one instance for its Job watch and API', () => {
