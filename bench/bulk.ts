@@ -25,7 +25,7 @@ import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
 import type { DataRecord } from '@streamforge/core/contracts';
 import { openStore } from '@streamforge/core/store';
 import { startLocalBroker } from '@streamforge/platform';
-import { startTestStack, type TestStack } from '@streamforge/testing';
+import { stackApi, startTestStack, type TestStack, type WorkflowView } from '@streamforge/testing';
 
 const { values } = parseArgs({
   options: {
@@ -40,23 +40,6 @@ const scratch = mkdtempSync(join(tmpdir(), 'sf-bench-bulk-'));
 const broker = await startLocalBroker({ dataDir: join(scratch, 'kafka') });
 process.env.KAFKA_BROKERS = broker.brokers;
 await waitForKafka(createBusConnection({ brokers: [broker.brokers] }));
-
-interface Workflow {
-  queue_id: string;
-  status: string;
-  error?: string;
-  collection_name: string;
-  stored?: { records_written: number };
-}
-
-async function api<T>(stack: TestStack, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${stack.state.api_url}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
 
 /** Peak resident memory (VmHWM) of a process, in MiB; undefined once it is gone. */
 function peakRssMiB(pid: number): number | undefined {
@@ -83,11 +66,12 @@ async function timed(stack: TestStack, fn: string, request: Record<string, unkno
     }
   };
   const started = performance.now();
-  const created = await api<Workflow>(stack, 'POST', '/workflows', request);
-  let done: Workflow;
+  const api = stackApi(() => stack.state.api_url);
+  const created = await api.start(request);
+  let done: WorkflowView;
   for (;;) {
     await sample();
-    done = await api<Workflow>(stack, 'GET', `/workflows/${created.queue_id}`);
+    done = await api.workflow(created.queue_id);
     if (['completed', 'error', 'stopped'].includes(done.status)) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -108,17 +92,7 @@ async function timed(stack: TestStack, fn: string, request: Record<string, unkno
 
 /** The same store, written directly in batches of 1000 with the records the pipeline stored. */
 async function rawInsert(stack: TestStack, collection: string, kind: 'klines' | 'agg_trades') {
-  const records: DataRecord[] = [];
-  for (let after: string | undefined; ; ) {
-    const page = await api<{ records: DataRecord[]; next_after?: string }>(
-      stack,
-      'GET',
-      `/collections/${collection}/records?limit=5000${after ? `&after=${encodeURIComponent(after)}` : ''}`,
-    );
-    records.push(...page.records);
-    if (!page.next_after) break;
-    after = page.next_after;
-  }
+  const records = await stackApi(() => stack.state.api_url).allRecords<DataRecord>(collection);
   const store = await openStore(`sqlite:${join(scratch, `raw-${kind}.sqlite`)}`);
   const started = performance.now();
   for (let i = 0; i < records.length; i += 1000)

@@ -7,26 +7,20 @@
 import type { FastifyInstance } from 'fastify';
 import {
   candleOpenTime,
-  COLLECTION_NAME_PATTERN,
   countCandles,
   intervalMs,
   isInterval,
   nextOpenTime,
-  SYMBOL_PATTERN,
   type Interval,
 } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
 import type { Store } from '@streamforge/core/store';
 import { chooseBucket } from './chart-buckets.ts';
-import { errorSchema } from './error-schema.ts';
-
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 503: errorSchema };
+import { chartQuerystring, collectionParams, firstRecordOf, type ChartQuery } from './chart-series.ts';
+import { errorResponses } from './error-schema.ts';
 
 /** Past this many candles in a range (19 years of 1m) a chart is refused rather than scanned. */
 export const MAX_RANGE_CANDLES = 10_000_000;
-export const DEFAULT_MAX_POINTS = 2_000;
-
-const time = (description: string) => ({ type: 'integer', minimum: 0, maximum: 99_999_999_999_999, description });
 
 export const candlesResponseSchema = {
   type: 'object',
@@ -73,13 +67,6 @@ export const candlesResponseSchema = {
   },
 } as const;
 
-interface CandlesQuery {
-  from?: number;
-  to?: number;
-  max_points: number;
-  symbol?: string;
-}
-
 function invalid(message: string): StreamForgeError {
   return new StreamForgeError('SF_CONTRACT_INVALID', message);
 }
@@ -90,15 +77,7 @@ async function seriesOf(
   name: string,
   symbol: string | undefined,
 ): Promise<{ symbol: string; interval: Interval }> {
-  const [first] = await store.listRecords(name, { limit: 1, ...(symbol ? { after: `${symbol}:` } : {}) });
-  if (!first || (symbol && first.symbol !== symbol)) {
-    if (!(await store.listCollections()).some((c) => c.name === name))
-      throw new StreamForgeError('SF_NOT_FOUND', `no collection ${name}`);
-    throw new StreamForgeError(
-      'SF_NOT_FOUND',
-      `collection ${name} holds no ${symbol ? `records of ${symbol}` : 'records'}`,
-    );
-  }
+  const first = await firstRecordOf(store, name, symbol);
   const interval = first.interval;
   if (typeof interval !== 'string' || !isInterval(interval) || typeof first.open_time !== 'number')
     throw invalid(
@@ -108,33 +87,20 @@ async function seriesOf(
 }
 
 export function candleRoutes(api: FastifyInstance, { store }: { store: Store }): void {
-  api.get<{ Params: { name: string }; Querystring: CandlesQuery }>(
+  api.get<{ Params: { name: string }; Querystring: ChartQuery }>(
     '/collections/:name/candles',
     {
       schema: {
         summary: 'Candles of a klines collection in [from, to), grouped in the store for a chart, and the gaps',
         description:
           "Buckets are the finest whole multiple of the interval (5m, 1h, 4h, 1d, 1w, …) that keeps the answer within max_points. Gaps are time ranges inside [from, to) where the interval expects candles (closed by now) that are not stored. Aggregated values are numbers (doubles); /records keeps the exchange's decimal strings.",
-        params: {
-          type: 'object',
-          required: ['name'],
-          properties: { name: { type: 'string', pattern: COLLECTION_NAME_PATTERN } },
-        },
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            from: time('Start (ms, inclusive): candles opening at or after it. Default: the first stored candle'),
-            to: time('End (ms, exclusive). Default: just after the last stored candle'),
-            max_points: { type: 'integer', minimum: 10, maximum: 10_000, default: DEFAULT_MAX_POINTS },
-            symbol: {
-              type: 'string',
-              pattern: SYMBOL_PATTERN,
-              description: "The series, when a collection holds several (default: the collection's first)",
-            },
-          },
-        },
-        response: { 200: candlesResponseSchema, ...errors },
+        params: collectionParams,
+        querystring: chartQuerystring({
+          from: 'Start (ms, inclusive): candles opening at or after it. Default: the first stored candle',
+          to: 'End (ms, exclusive). Default: just after the last stored candle',
+          symbol: "The series, when a collection holds several (default: the collection's first)",
+        }),
+        response: { 200: candlesResponseSchema, ...errorResponses },
       },
     },
     async (request) => {

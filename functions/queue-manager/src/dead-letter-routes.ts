@@ -7,11 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { QUEUE_ID_PATTERN } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
 import type { DeadLetter, Store } from '@streamforge/core/store';
-import { errorSchema } from './error-schema.ts';
+import { errorResponses } from './error-schema.ts';
 import { cursorOf, positionOf } from './events-cursor.ts';
 import { REPLAY_BATCH, type Manager } from './manager.ts';
-
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 503: errorSchema };
 
 const letterSchema = {
   type: 'object',
@@ -54,7 +52,7 @@ export function deadLetterRoutes(api: FastifyInstance, { manager, store }: { man
             type: 'object',
             properties: { dead_letters: { type: 'array', items: letterSchema }, next: { type: ['string', 'null'] } },
           },
-          ...errors,
+          ...errorResponses,
         },
       },
     },
@@ -80,7 +78,7 @@ export function deadLetterRoutes(api: FastifyInstance, { manager, store }: { man
       schema: {
         summary: 'One dead letter with its event and data',
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 300 } } },
-        response: { 200: letterSchema, ...errors },
+        response: { 200: letterSchema, ...errorResponses },
       },
     },
     async (request) => {
@@ -119,7 +117,7 @@ export function deadLetterRoutes(api: FastifyInstance, { manager, store }: { man
               reopened: { type: 'array', items: { type: 'string' } },
             },
           },
-          ...errors,
+          ...errorResponses,
         },
       },
     },

@@ -7,3 +7,6 @@ export const errorSchema = {
     details: { type: 'object', additionalProperties: true },
   },
 } as const;
+
+/** The refusals a read-only route of the API can answer. */
+export const errorResponses = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 503: errorSchema } as const;

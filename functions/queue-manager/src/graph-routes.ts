@@ -7,9 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { COLLECTION_NAME_PATTERN } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
 import { GRAPH_ID_MAX_LENGTH, type Store } from '@streamforge/core/store';
-import { errorSchema } from './error-schema.ts';
-
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 503: errorSchema };
+import { errorResponses } from './error-schema.ts';
 
 const anyObject = { type: 'object', additionalProperties: true } as const;
 
@@ -100,7 +98,7 @@ export function graphRoutes(api: FastifyInstance, { store }: { store: Store }): 
             window: { type: 'integer', minimum: 0, description: 'Window index (default: the latest)' },
           },
         },
-        response: { 200: graphResponseSchema, ...errors },
+        response: { 200: graphResponseSchema, ...errorResponses },
       },
     },
     async (request) => {

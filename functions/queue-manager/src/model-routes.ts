@@ -9,9 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { QUEUE_ID_PATTERN } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
 import { MODEL_ID_PATTERN, type ModelRecord, type Store } from '@streamforge/core/store';
-import { errorSchema } from './error-schema.ts';
-
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 503: errorSchema };
+import { errorResponses } from './error-schema.ts';
 
 export const modelResponseSchema = {
   type: 'object',
@@ -61,7 +59,7 @@ export function modelRoutes(api: FastifyInstance, { store }: { store: Store }): 
         },
         response: {
           200: { type: 'object', properties: { models: { type: 'array', items: modelResponseSchema } } },
-          ...errors,
+          ...errorResponses,
         },
       },
     },
@@ -88,7 +86,7 @@ export function modelRoutes(api: FastifyInstance, { store }: { store: Store }): 
           additionalProperties: false,
           properties: { version: { type: 'integer', minimum: 1 } },
         },
-        response: { 200: modelResponseSchema, ...errors },
+        response: { 200: modelResponseSchema, ...errorResponses },
       },
     },
     async (request) => {

@@ -4,15 +4,11 @@
  * store into at most max_points price candles, the console's chart of a trades collection.
  */
 import type { FastifyInstance } from 'fastify';
-import { COLLECTION_NAME_PATTERN, SYMBOL_PATTERN } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
 import type { Store } from '@streamforge/core/store';
-import { DEFAULT_MAX_POINTS } from './candle-routes.ts';
 import { chooseBucket } from './chart-buckets.ts';
-import { errorSchema } from './error-schema.ts';
-
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 503: errorSchema };
-const time = (description: string) => ({ type: 'integer', minimum: 0, maximum: 99_999_999_999_999, description });
+import { chartQuerystring, collectionParams, firstRecordOf, type ChartQuery } from './chart-series.ts';
+import { errorResponses } from './error-schema.ts';
 
 export const tradesResponseSchema = {
   type: 'object',
@@ -47,28 +43,13 @@ export const tradesResponseSchema = {
   },
 } as const;
 
-interface TradesQuery {
-  from?: number;
-  to?: number;
-  max_points: number;
-  symbol?: string;
-}
-
 /** The symbol and kind of trades a chart shows: the one asked for, or the collection's first record's. */
 async function tradesOf(
   store: Store,
   name: string,
   symbol: string | undefined,
 ): Promise<{ symbol: string; kind: 'agg' | 'trade' }> {
-  const [first] = await store.listRecords(name, { limit: 1, ...(symbol ? { after: `${symbol}:` } : {}) });
-  if (!first || (symbol && first.symbol !== symbol)) {
-    if (!(await store.listCollections()).some((c) => c.name === name))
-      throw new StreamForgeError('SF_NOT_FOUND', `no collection ${name}`);
-    throw new StreamForgeError(
-      'SF_NOT_FOUND',
-      `collection ${name} holds no ${symbol ? `records of ${symbol}` : 'records'}`,
-    );
-  }
+  const first = await firstRecordOf(store, name, symbol);
   const kind = first.key.split(':')[1];
   if ((kind !== 'agg' && kind !== 'trade') || typeof first.timestamp !== 'number' || typeof first.price !== 'string')
     throw new StreamForgeError(
@@ -79,7 +60,7 @@ async function tradesOf(
 }
 
 export function tradeRoutes(api: FastifyInstance, { store }: { store: Store }): void {
-  api.get<{ Params: { name: string }; Querystring: TradesQuery }>(
+  api.get<{ Params: { name: string }; Querystring: ChartQuery }>(
     '/collections/:name/trades',
     {
       schema: {
@@ -87,22 +68,13 @@ export function tradeRoutes(api: FastifyInstance, { store }: { store: Store }): 
           'Price and volume of a trades collection (aggTrades or trades) in [from, to), grouped in the store for a chart',
         description:
           'Buckets are the finest length (1s, 5s, 15s, 30s, 1m, …) that keeps the answer within max_points; a bucket without a trade is left out. Values are numbers (doubles).',
-        params: {
-          type: 'object',
-          required: ['name'],
-          properties: { name: { type: 'string', pattern: COLLECTION_NAME_PATTERN } },
-        },
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            from: time('Start (ms, inclusive). Default: the first stored trade'),
-            to: time('End (ms, exclusive). Default: just after the last stored trade'),
-            max_points: { type: 'integer', minimum: 10, maximum: 10_000, default: DEFAULT_MAX_POINTS },
-            symbol: { type: 'string', pattern: SYMBOL_PATTERN, description: "Default: the collection's first" },
-          },
-        },
-        response: { 200: tradesResponseSchema, ...errors },
+        params: collectionParams,
+        querystring: chartQuerystring({
+          from: 'Start (ms, inclusive). Default: the first stored trade',
+          to: 'End (ms, exclusive). Default: just after the last stored trade',
+          symbol: "Default: the collection's first",
+        }),
+        response: { 200: tradesResponseSchema, ...errorResponses },
       },
     },
     async (request) => {

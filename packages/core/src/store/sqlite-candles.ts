@@ -24,7 +24,7 @@ import {
   type BucketRow,
   type Jump,
 } from './candle-series.ts';
-import type { SqliteRunner } from './sqlite-runner.ts';
+import { statementsPerTable, type SqliteRunner } from './sqlite-runner.ts';
 import { quoteIdentifier } from './sqlite-schema.ts';
 
 /** Candles grouped in one statement at most: about 40 ms of SQLite's time on these 2 cores. */
@@ -75,17 +75,7 @@ export function createSqliteCandles(
   runner: Pick<SqliteRunner, 'reading'>,
   tableOf: (collection: string) => string | undefined,
 ): Pick<Store, 'aggregateCandles' | 'candleExtent'> {
-  const compiled = new Map<string, CandleStatements>();
-  function statementsOf(collection: string): CandleStatements | undefined {
-    const table = tableOf(collection);
-    if (table === undefined) return undefined;
-    let statements = compiled.get(table);
-    if (!statements) {
-      statements = compile(db, table);
-      compiled.set(table, statements);
-    }
-    return statements;
-  }
+  const statementsOf = statementsPerTable(tableOf, (table) => compile(db, table));
   return {
     candleExtent: (collection, series) =>
       runner.reading(`candleExtent ${collection}`, () => {

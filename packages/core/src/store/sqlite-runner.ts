@@ -108,3 +108,21 @@ export function createSqliteRunner(
     },
   };
 }
+
+/** Statements compiled once per record table, looked up by collection name (undefined: no such collection). */
+export function statementsPerTable<S>(
+  tableOf: (collection: string) => string | undefined,
+  compile: (table: string) => S,
+): (collection: string) => S | undefined {
+  const compiled = new Map<string, S>();
+  return (collection) => {
+    const table = tableOf(collection);
+    if (table === undefined) return undefined;
+    let statements = compiled.get(table);
+    if (statements === undefined) {
+      statements = compile(table);
+      compiled.set(table, statements);
+    }
+    return statements;
+  };
+}

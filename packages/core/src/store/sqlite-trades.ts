@@ -7,7 +7,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Store, TradeBucket, TradeQuery } from './port.ts';
-import type { SqliteRunner } from './sqlite-runner.ts';
+import { statementsPerTable, type SqliteRunner } from './sqlite-runner.ts';
 import { quoteIdentifier } from './sqlite-schema.ts';
 import { bucketAlignedChunks } from './candle-series.ts';
 import { checkTradeQuery, padTradeId, tradeKeyRange } from './trade-series.ts';
@@ -52,17 +52,7 @@ export function createSqliteTrades(
   runner: Pick<SqliteRunner, 'reading'>,
   tableOf: (collection: string) => string | undefined,
 ): Pick<Store, 'aggregateTrades' | 'tradeExtent'> {
-  const compiled = new Map<string, TradeStatements>();
-  function statementsOf(collection: string): TradeStatements | undefined {
-    const table = tableOf(collection);
-    if (table === undefined) return undefined;
-    let statements = compiled.get(table);
-    if (!statements) {
-      statements = compile(db, table);
-      compiled.set(table, statements);
-    }
-    return statements;
-  }
+  const statementsOf = statementsPerTable(tableOf, (table) => compile(db, table));
 
   /**
    * The key of the first trade at or after `time`, or `high` when none is. With f(m) the first
