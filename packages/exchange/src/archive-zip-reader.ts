@@ -1,18 +1,17 @@
 /**
- * The rows of a verified archive zip (archive-client.ts checked its SHA-256 first): inflated
- * chunk by chunk with fflate's streaming Unzip and parsed line by line (archive-rows.ts), so
- * memory stays at a read chunk, what it inflates to, and one batch of rows, whatever the size
- * of the CSV. The zip must hold exactly the one CSV named like it. Every failure here is
- * SF_ARCHIVE_MALFORMED: the bytes matched the CHECKSUM, so a new download gives the same ones.
+ * The rows of a verified archive zip (archive-client.ts checked its SHA-256 first): the one
+ * CSV entry is found through the zip's central directory and inflated by Node's zlib as a
+ * stream (yauzl), then parsed line by line (archive-rows.ts), so memory stays at a read
+ * chunk, what it inflates to, and one batch of rows, whatever the size of the CSV. The zip
+ * must hold exactly the one CSV named like it. Every failure here is SF_ARCHIVE_MALFORMED:
+ * the bytes matched the CHECKSUM, so a new download gives the same ones.
  */
-import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
-import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
+import yauzl from 'yauzl';
 import { StreamForgeError } from '@streamforge/core/errors';
 import { archiveFileName, type ArchiveFileRef } from './archive-paths.ts';
 import { ArchiveLineError, ArchiveLineParser, type ArchiveRow } from './archive-rows.ts';
-
-const READ_CHUNK = 64 * 1024;
 
 /** Hands the rows of the zip at `zipFile` to `onRows` in batches of at most `batchSize`, awaiting each; resolves with the row count. */
 export async function readArchiveZip(
@@ -28,30 +27,6 @@ export async function readArchiveZip(
       ...(cause === undefined ? {} : { cause }),
       details: { path, ...details },
     });
-  const inflated: Uint8Array[] = [];
-  let entries = 0;
-  let ended = false;
-  let failure: StreamForgeError | undefined;
-  const unzip = new Unzip((entry: UnzipFile) => {
-    entries += 1;
-    if (entries > 1 || entry.name !== csvName) {
-      failure ??= broken(`holds ${JSON.stringify(entry.name)}, expected only ${csvName}`);
-      return;
-    }
-    entry.ondata = (error, data, final) => {
-      if (error !== null) failure ??= broken(`does not inflate: ${error.message}`, {}, error);
-      else {
-        if (data.length > 0) inflated.push(data);
-        if (final) ended = true;
-      }
-    };
-    try {
-      entry.start();
-    } catch (cause) {
-      failure ??= broken(`entry ${csvName}: ${(cause as Error).message}`, {}, cause);
-    }
-  });
-  unzip.register(UnzipInflate);
 
   const parser = new ArchiveLineParser(file);
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -89,32 +64,48 @@ export async function readArchiveZip(
     partial += text.slice(from);
   };
 
-  const input = createReadStream(zipFile, { highWaterMark: READ_CHUNK });
+  let zip: yauzl.ZipFile;
   try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      try {
-        unzip.push(chunk);
-      } catch (cause) {
-        failure ??= broken(`is not a zip: ${(cause as Error).message}`, {}, cause);
-      }
-      if (failure !== undefined) throw failure;
-      // fflate hands inflated data over synchronously inside push: take it out, then parse.
-      while (inflated.length > 0) await consume(decode(decoder, inflated.shift()!, broken));
-    }
+    zip = await yauzl.openPromise(zipFile, { autoClose: false, strictFileNames: true });
+  } catch (cause) {
+    throw broken(`is not a zip: ${(cause as Error).message}`, {}, cause);
+  }
+  try {
+    if (zip.entryCount === 0) throw broken('holds no file');
+    if (zip.entryCount > 1) throw broken(`holds ${zip.entryCount} files, expected only ${csvName}`);
+    let stream: Readable;
     try {
-      unzip.push(new Uint8Array(0), true);
+      const entry = await zip.eachEntry().next();
+      if (entry.done === true) throw broken('holds no file');
+      if (entry.value.fileName !== csvName)
+        throw broken(`holds ${JSON.stringify(entry.value.fileName)}, expected only ${csvName}`);
+      stream = await zip.openReadStreamPromise(entry.value);
     } catch (cause) {
-      failure ??= broken(`is not a zip: ${(cause as Error).message}`, {}, cause);
+      if (cause instanceof StreamForgeError) throw cause;
+      throw broken(`entry ${csvName}: ${(cause as Error).message}`, {}, cause);
     }
-    if (failure !== undefined) throw failure;
-    while (inflated.length > 0) await consume(decode(decoder, inflated.shift()!, broken));
-    if (entries === 0) throw broken('holds no file');
-    if (!ended) throw broken(`${csvName} ends early`);
+    const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        let next: IteratorResult<Buffer>;
+        try {
+          // yauzl checks the inflated size against the directory's: a short entry fails here.
+          next = await chunks.next();
+        } catch (cause) {
+          throw broken(`does not inflate: ${(cause as Error).message}`, {}, cause);
+        }
+        if (next.done === true) break;
+        // What `onRows` throws (a failed send, say) is the caller's, not the file's: it passes unchanged.
+        await consume(decode(decoder, next.value, broken));
+      }
+    } finally {
+      stream.destroy();
+    }
     await consume(decode(decoder, undefined, broken));
     if (partial !== '') parseLine(partial); // a last line without newline
     await flush();
   } finally {
-    input.destroy();
+    zip.close();
   }
   return rows;
 }

@@ -406,6 +406,33 @@ test('a verified file with a malformed line fails with the dead-letter code nami
   assert.deepEqual(await readdir(tempDir), []);
 });
 
+test('a zip whose entry inflates to another size than its directory says is malformed; what the reader of rows throws passes unchanged', async (t) => {
+  const good = '1677974400000,1,2,0.5,1.5,10,1677974459999,15,3,4,6,0\n';
+  const zip = zipSync({ 'BTCUSDT-1m-2023-03-05.csv': new TextEncoder().encode(good) });
+  // The central directory's uncompressed size (offset 24 of its entry) claims one byte more than the data holds.
+  const lying = zip.slice();
+  const directory = Buffer.from(lying.buffer).lastIndexOf(Buffer.from([0x50, 0x4b, 1, 2]));
+  new DataView(lying.buffer).setUint32(directory + 24, good.length + 1, true);
+  const nextDay = { ...DAY_FILE, start: DAY_FILE.start + DAY };
+  const nextZip = zipSync({
+    'BTCUSDT-1m-2023-03-06.csv': new TextEncoder().encode('1678060800000,1,2,0.5,1.5,10,1678060859999,15,3,4,6,0\n'),
+  });
+  const url = await standin(t, { [archiveZipPath(DAY_FILE)]: lying, [archiveZipPath(nextDay)]: nextZip });
+  const { client, tempDir } = await archive(t, url);
+  const short = await failure(client.read(DAY_FILE, () => {}));
+  assert.equal(short.code, 'SF_ARCHIVE_MALFORMED');
+  assert.match(short.message, /BTCUSDT-1m-2023-03-05\.zip: does not inflate/);
+  // A send that fails while rows are handed over is the caller's failure (to retry), not the file's.
+  const sendFailed = new Error('the broker is away');
+  await assert.rejects(
+    client.read(nextDay, () => {
+      throw sendFailed;
+    }),
+    (error) => error === sendFailed,
+  );
+  assert.deepEqual(await readdir(tempDir), []);
+});
+
 test('a download waiting on the disk many times leaves no listener behind', async (t) => {
   const sim = await simulator(t);
   const { client } = await archive(t, sim.url);
