@@ -588,3 +588,109 @@ test('an aggTrades backfill charts as price candles with volume, grouped in the 
   assert.equal(shown.gaps, '0');
   await page.screenshot({ path: join(RESULTS, 'console-trades.png'), fullPage: true });
 });
+
+/** What the order-book view says it drew (book-view.ts sets these). */
+interface DrawnBook {
+  state?: string;
+  kind?: string;
+  axis?: string;
+  collection?: string;
+  points?: string;
+  bids?: string;
+  asks?: string;
+  bucket?: string;
+  from?: string;
+  to?: string;
+  maxPoints?: string;
+  loads?: string;
+}
+const drawnBook = (page: Page): Promise<DrawnBook> =>
+  page.evaluate(() => ({ ...(globalThis as unknown as InPage).document.getElementById('book')?.dataset }) as DrawnBook);
+
+interface BookBody {
+  axis: string;
+  bucket: string;
+  records: number;
+  points: Array<{ bid: number; ask: number }>;
+  book?: { bids: unknown[]; asks: unknown[] } | null;
+}
+
+test('a ws_depth stream opens from its detail as its latest book and best bid/ask, a ws_book_ticker stream from the Collections list as its bid, ask and spread', {
+  skip,
+}, async (t) => {
+  const live = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', JOB_LAUNCHER: 'local' });
+  t.after(() => live.down());
+  const api = live.state.api_url as string;
+  const client = stackApi(() => api);
+  const depth = await client.start({ symbol: 'BTCUSDT', type: 'ws_depth' });
+  const ticker = await client.start({ symbol: 'ETHUSDT', type: 'ws_book_ticker' });
+  t.after(async () => {
+    for (const id of [depth.queue_id, ticker.queue_id])
+      await client.call('POST', `/workflows/${id}/stop`).catch(() => undefined);
+  });
+  // Enough stored for a line: the connector reported records of both streams (a live stream
+  // counts them in its progress, not in pages).
+  for (const id of [depth.queue_id, ticker.queue_id])
+    await client.until(
+      id,
+      'to store 10 records',
+      (w) => (w.progress?.['arango-connector']?.records_written ?? 0) >= 10,
+      120_000,
+    );
+
+  const page = await browser();
+  await page.goto(`${api}/console`);
+  await page.waitForSelector('#connection[data-state=live]');
+  await page.click(`${row(depth.queue_id)} td.id`);
+  assert.equal((await page.textContent('#detail-book:not([hidden])'))?.trim(), 'Show its order book');
+  await page.click('#detail-book');
+  await page.waitForSelector('#book[data-state=ready][data-loads="1"][data-kind=depth]', { timeout: 60_000 });
+  const book = await drawnBook(page);
+  // Records that land later have later update ids and times: the range drawn stays as it was read.
+  const depthAnswer = (await (
+    await fetch(
+      `${api}/collections/${book.collection}/depth?from=${book.from}&to=${book.to}&max_points=${book.maxPoints}`,
+    )
+  ).json()) as BookBody;
+  assert.equal(book.axis, 'time');
+  assert.ok(depthAnswer.points.length >= 1, JSON.stringify(book));
+  assert.equal(Number(book.points), depthAnswer.points.length);
+  assert.equal(book.bucket, depthAnswer.bucket);
+  assert.ok(
+    depthAnswer.points.every((p) => p.bid < p.ask),
+    'the best bid is below the best ask',
+  );
+  assert.ok(Number(book.bids) >= 1 && Number(book.asks) >= 1, JSON.stringify(book));
+  assert.equal(Number(book.bids), Math.min(20, depthAnswer.book?.bids.length ?? 0));
+  assert.equal(Number(book.asks), Math.min(20, depthAnswer.book?.asks.length ?? 0));
+  assert.equal(await page.locator('#book-bids tr').count(), Number(book.bids));
+  await page.screenshot({ path: join(RESULTS, 'console-depth.png'), fullPage: true });
+
+  await page.click('#collections summary');
+  const chartButton = `#collection-rows tr[data-collection="${ticker.collection_name}"] button[data-action=chart]`;
+  await page.click(chartButton);
+  await page.waitForSelector(
+    `#book[data-state=ready][data-loads="1"][data-kind=book_ticker][data-collection="${ticker.collection_name}"]`,
+    { timeout: 60_000 },
+  );
+  const quotes = await drawnBook(page);
+  const tickerAnswer = (await (
+    await fetch(
+      `${api}/collections/${quotes.collection}/book-ticker?from=${quotes.from}&to=${quotes.to}&max_points=${quotes.maxPoints}`,
+    )
+  ).json()) as BookBody;
+  // Spot's bookTicker stream carries no time: the chart runs over update ids.
+  assert.equal(quotes.axis, 'update_id');
+  assert.ok(tickerAnswer.points.length >= 1, JSON.stringify(quotes));
+  assert.equal(Number(quotes.points), tickerAnswer.points.length);
+  assert.equal(await page.isVisible('#book-ladder'), false, 'no ladder for best bid/ask alone');
+  await page.screenshot({ path: join(RESULTS, 'console-book-ticker.png'), fullPage: true });
+
+  // The address names the view: a reload opens it again.
+  assert.match(page.url(), /#collection=.*&view=book_ticker$/);
+  await page.reload();
+  await page.waitForSelector(
+    `#book[data-state=ready][data-loads="1"][data-kind=book_ticker][data-collection="${ticker.collection_name}"]`,
+    { timeout: 60_000 },
+  );
+});

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StreamForgeError } from '@streamforge/core/errors';
 import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN } from '@streamforge/core/contracts';
 import { WORKFLOW_STATUSES, type Store } from '@streamforge/core/store';
+import { bookRoutes } from './book-routes.ts';
 import { candleRoutes } from './candle-routes.ts';
 import { deadLetterRoutes } from './dead-letter-routes.ts';
 import { errorSchema } from './error-schema.ts';
@@ -359,6 +360,7 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
     graphRoutes(api, { store });
     tradeRoutes(api, { store });
     modelRoutes(api, { store });
+    bookRoutes(api, { store });
     deadLetterRoutes(api, { manager, store });
   });
 }

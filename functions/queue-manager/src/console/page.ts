@@ -87,6 +87,25 @@ export const CONSOLE_HTML = `<!doctype html>
       <p class="muted hint">Vertices: green, the next window went up; red, down; grey, not known yet. Edges: width |ρ|, blue positive, orange negative.</p>
     </section>
 
+    <section id="book-view" hidden>
+      <h2><span id="book-title">Order book</span> <code id="book-name"></code>
+        <button id="book-close" type="button" class="small plain">Close</button></h2>
+      <p id="book-summary" class="muted"></p>
+      <p id="book-error" class="error" hidden></p>
+      <div id="book" data-state="idle">
+        <div id="book-chart"></div>
+        <div id="book-ladder" hidden>
+          <table class="compact ladder"><caption>Bids</caption>
+            <thead><tr><th class="num">Price</th><th class="num">Quantity</th><th class="num">Cumulative</th></tr></thead>
+            <tbody id="book-bids"></tbody></table>
+          <table class="compact ladder"><caption>Asks</caption>
+            <thead><tr><th class="num">Price</th><th class="num">Quantity</th><th class="num">Cumulative</th></tr></thead>
+            <tbody id="book-asks"></tbody></table>
+        </div>
+      </div>
+      <p class="muted hint">Green: best bid; red: best ask (the last quote of each point); blue, below: the spread.</p>
+    </section>
+
     <section id="training-view" hidden>
       <h2>Training <code id="training-name"></code>
         <button id="training-close" type="button" class="small plain">Close</button></h2>
@@ -113,7 +132,8 @@ export const CONSOLE_HTML = `<!doctype html>
       <p id="detail-deadline" class="muted" hidden></p>
       <p><button id="detail-chart" type="button" class="small" hidden>Chart its candles</button>
         <button id="detail-graph" type="button" class="small" hidden>Show its graph</button>
-        <button id="detail-training" type="button" class="small" hidden>Show its training</button></p>
+        <button id="detail-training" type="button" class="small" hidden>Show its training</button>
+        <button id="detail-book" type="button" class="small" hidden>Show its order book</button></p>
       <table class="compact">
         <thead><tr><th>Service</th><th>Status</th><th>Progress</th><th class="num">Records</th><th class="num">Rejected</th><th>Message</th></tr></thead>
         <tbody id="detail-services"></tbody>
@@ -208,6 +228,13 @@ details.panel summary { cursor: pointer; }
 details.panel summary h2 { display: inline; }
 #chart { position: relative; height: 420px; border: 1px solid var(--line); border-radius: 6px; }
 #graph { position: relative; height: 380px; border: 1px solid var(--line); border-radius: 6px; margin-top: .4rem; }
+#book-chart { position: relative; height: 360px; border: 1px solid var(--line); border-radius: 6px; }
+#book-ladder:not([hidden]) { display: flex; gap: 1rem; margin-top: .6rem; }
+table.ladder { flex: 1; }
+table.ladder caption { text-align: left; font-weight: 600; font-size: .85rem; }
+#book-bids td:first-child { color: var(--good, #16a34a); }
+#book-asks td:first-child { color: var(--bad); }
+#book-summary { margin: 0 0 .5rem; font-size: .85rem; }
 #graph-window { width: 20rem; vertical-align: middle; }
 #graph-summary { margin: 0 0 .5rem; font-size: .85rem; }
 svg.curve { display: block; width: 100%; max-width: 40rem; height: auto; margin: .3rem 0; }

@@ -23,9 +23,10 @@ export const CONNECTION_PRAGMAS = [
 
 /**
  * `PRAGMA user_version` of a file with this layout. 2 added the graph and model tables, 3 the
- * dead letters; the schema is all `IF NOT EXISTS`, so running it on a version-1 file is the migration.
+ * dead letters, 4 the candle index of klines tables (candleIndexDdl); the schema is all
+ * `IF NOT EXISTS`, so running it on a version-1 file is the migration.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Created once per file, in one write transaction (IF NOT EXISTS: several processes open the same file). */
 export const SCHEMA = `
@@ -123,6 +124,37 @@ export function quoteIdentifier(name: string): string {
 
 export function recordTableDdl(table: string): string {
   return `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(table)} (key TEXT NOT NULL UNIQUE, doc TEXT NOT NULL)`;
+}
+
+/**
+ * A kline's numbers as a chart reads them. SQLite reads an expression from an index only when
+ * the query spells it exactly as the index does, so the candle index and the candle queries
+ * (sqlite-candles.ts) both take them from here.
+ */
+export const CANDLE_NUMBERS = {
+  open: `CAST(doc ->> 'open' AS REAL)`,
+  high: `CAST(doc ->> 'high' AS REAL)`,
+  low: `CAST(doc ->> 'low' AS REAL)`,
+  close: `CAST(doc ->> 'close' AS REAL)`,
+  volume: `CAST(doc ->> 'volume' AS REAL)`,
+  quote_volume: `CAST(doc ->> 'quote_asset_volume' AS REAL)`,
+  trades: `doc ->> 'number_of_trades'`,
+} as const;
+
+/**
+ * The candle index of a klines table: the key with a kline's numbers, so a chart's query reads
+ * the index alone and never parses a document (a year of 1m: 1.0 s → 0.1 s). It costs the
+ * writes of klines tables only: one more B-tree entry of ~90 bytes a candle, and the numbers
+ * extracted from the JSON at each insert (about half the raw insert rate, docs/console.md).
+ */
+export function candleIndexDdl(table: string): string {
+  const numbers = Object.values(CANDLE_NUMBERS).join(', ');
+  return `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`_${table}_candles`)} ON ${quoteIdentifier(table)} (key, ${numbers})`;
+}
+
+/** Whether a record is a kline, the records the candle index is for. */
+export function isKlineDoc(record: Record<string, unknown>): boolean {
+  return typeof record.interval === 'string' && typeof record.open_time === 'number';
 }
 
 /**

@@ -24,14 +24,16 @@ import type { CollectionInfo, RejectedRecord, Store, WorkflowProgress } from './
 import { rejectId } from './reject-id.ts';
 import { createSqliteRunner, primaryCode, sqliteStoreError, SYNC_BUSY_MS } from './sqlite-runner.ts';
 import {
+  candleIndexDdl,
   CONNECTION_PRAGMAS,
+  isKlineDoc,
   quoteIdentifier,
   recordTableDdl,
   SCHEMA,
   SCHEMA_VERSION,
   upsertSql,
 } from './sqlite-schema.ts';
-import { createSqliteCandles } from './sqlite-candles.ts';
+import { createSqliteCandles, indexKlineTables } from './sqlite-candles.ts';
 import { createSqliteGraphs } from './sqlite-graphs.ts';
 import { createSqliteTrades } from './sqlite-trades.ts';
 import { createSqliteDeadLetters } from './sqlite-dead-letters.ts';
@@ -55,6 +57,9 @@ export interface SqliteStore extends Store {
 const CHUNKS = [100, 10, 1] as const;
 
 interface CollectionStatements {
+  table: string;
+  /** The table has its candle index (klines only: sqlite-schema.ts). */
+  candleIndex: boolean;
   upserts: Map<number, StatementSync>;
   get: StatementSync;
   list: StatementSync;
@@ -96,6 +101,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     if (version < SCHEMA_VERSION) {
       await writing('create schema', () => {
         db.exec(SCHEMA);
+        // Version 4: klines tables written before it get their candle index, once per file.
+        if (version > 0 && version < 4) indexKlineTables(db);
         db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       });
     }
@@ -135,7 +142,10 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
 
   function compile(table: string): CollectionStatements {
     const t = quoteIdentifier(table);
+    const index = db.prepare("SELECT 1 AS found FROM sqlite_master WHERE type = 'index' AND name = ?");
     return {
+      table,
+      candleIndex: index.get(`_${table}_candles`) !== undefined,
       upserts: new Map(CHUNKS.map((n) => [n, db.prepare(upsertSql(table, n))])),
       get: db.prepare(`SELECT doc FROM ${t} WHERE key = ?`),
       list: db.prepare(`SELECT doc FROM ${t} WHERE key > ? ORDER BY key LIMIT ?`),
@@ -214,9 +224,15 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
         return { r, json, id: rejectId(r, json) };
       });
       let statements: CollectionStatements | undefined;
+      let indexed = false;
       const result = await writing(`writeBatch ${input.collection}`, () => {
         const compiled = createCollection(input.collection);
         statements = compiled;
+        // Klines get the candle index with their first batch, while the table is still small.
+        if (!compiled.candleIndex && records.length > 0 && isKlineDoc(records[0])) {
+          db.exec(candleIndexDdl(compiled.table));
+          indexed = true;
+        }
         let i = 0;
         for (const size of CHUNKS) {
           const upsert = compiled.upserts.get(size)!;
@@ -251,6 +267,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
         }
         return { written: records.length, rejected: rejects.length, progress: readProgress(progress.queue_id) };
       });
+      // Marked only once committed: after a rollback the index is not there.
+      if (statements && indexed) (statements as CollectionStatements).candleIndex = true;
       if (statements) collections.set(input.collection, statements);
       return result;
     },

@@ -299,9 +299,10 @@ export function showCollection(name: string, range?: { from: number; to: number 
     ...(range ? { from: String(range.from), to: String(range.to) } : {}),
   });
   history.replaceState(null, '', `#${link.toString()}`);
+  // The read goes out first: the chart is made while the server answers.
+  void read(range);
   ensureChart();
   byId('collection-view').scrollIntoView({ block: 'nearest' });
-  void read(range);
 }
 
 export function setUpCollectionView(): void {

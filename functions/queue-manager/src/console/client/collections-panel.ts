@@ -1,12 +1,25 @@
 /**
  * The collections list: read when the panel is opened or refreshed (never polled), each
- * with a Chart button that opens the collection view.
+ * with a Chart button that opens the collection's view: the order-book view for depth and
+ * bookTicker records (told by the first record's key), the candle chart otherwise.
  */
 import { api } from './api-client.ts';
+import { showBook } from './book-view.ts';
 import { showCollection } from './candle-chart.ts';
 import { byId, el } from './dom.ts';
 import { fmt } from './format.ts';
 import type { CollectionsAnswer } from './wire.ts';
+
+async function open(name: string): Promise<void> {
+  const { records } = await api<{ records: Array<{ key: string }> }>(
+    'GET',
+    `/collections/${encodeURIComponent(name)}/records?limit=1`,
+  ).catch(() => ({ records: [] }));
+  const key = records[0]?.key ?? '';
+  if (key.includes(':depth:')) void showBook(name, 'depth');
+  else if (key.includes(':book:')) void showBook(name, 'book_ticker');
+  else showCollection(name);
+}
 
 async function load(): Promise<void> {
   const body = byId('collection-rows');
@@ -15,7 +28,7 @@ async function load(): Promise<void> {
     body.replaceChildren(
       ...collections.map((c) => {
         const chart = el('button', { type: 'button', cls: 'small', 'data-action': 'chart', text: 'Chart' });
-        chart.addEventListener('click', () => showCollection(c.name));
+        chart.addEventListener('click', () => void open(c.name));
         return el(
           'tr',
           { 'data-collection': c.name },

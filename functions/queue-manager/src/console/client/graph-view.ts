@@ -7,18 +7,25 @@
  * What was drawn is also on the graph element, for tests: data-nodes, data-edges,
  * data-window, data-windows, data-state.
  */
-import cytoscape from 'cytoscape';
+import type { Core } from 'cytoscape';
 import { api } from './api-client.ts';
 import { byId } from './dom.ts';
 import type { GraphAnswer } from './wire.ts';
 
-let cy: cytoscape.Core | undefined;
+let cy: Core | undefined;
 let shown: string | undefined;
 let reading = 0;
 
 const utc = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
-function ensureGraph(): cytoscape.Core {
+/**
+ * cytoscape is most of the script: imported when a graph is first shown, so a page that opens
+ * on a chart does not evaluate it first (esbuild keeps it in the one script, behind a lazy
+ * initialiser, so nothing more is fetched).
+ */
+async function ensureGraph(): Promise<Core> {
+  if (cy) return cy;
+  const { default: cytoscape } = await import('cytoscape');
   cy ??= cytoscape({
     container: byId('graph'),
     userZoomingEnabled: true,
@@ -45,8 +52,7 @@ function ensureGraph(): cytoscape.Core {
   return cy;
 }
 
-function draw(answer: GraphAnswer): void {
-  const graph = ensureGraph();
+function draw(graph: Core, answer: GraphAnswer): void {
   const window = answer.window;
   const nodes = (window?.vertices ?? []).map((v) => ({
     data: {
@@ -89,9 +95,12 @@ async function read(id: string, window?: number): Promise<void> {
   box.dataset.state = 'loading';
   try {
     const query = window === undefined ? '' : `?window=${window}`;
-    const answer = await api<GraphAnswer>('GET', `/graphs/${encodeURIComponent(id)}${query}`);
+    const [graph, answer] = await Promise.all([
+      ensureGraph(),
+      api<GraphAnswer>('GET', `/graphs/${encodeURIComponent(id)}${query}`),
+    ]);
     if (turn !== reading) return;
-    draw(answer);
+    draw(graph, answer);
     box.dataset.state = 'ready';
     byId('graph-error').hidden = true;
   } catch (error) {
@@ -108,7 +117,7 @@ export function showGraph(id: string): void {
   byId('graph-view').hidden = false;
   byId('graph-name').textContent = id;
   byId('graph').dataset.graph = id;
-  ensureGraph().resize();
+  void ensureGraph().then((graph) => graph.resize());
   byId('graph-view').scrollIntoView({ block: 'nearest' });
   void read(id);
 }

@@ -4,6 +4,7 @@
  * newest version of each workflow and redraws at most once per frame. Nothing polls.
  */
 import { api } from './api-client.ts';
+import { bookKindOfType, setUpBookView, showBook } from './book-view.ts';
 import { collectionGrew, setUpCollectionView, showCollection } from './candle-chart.ts';
 import { setUpCollectionsPanel } from './collections-panel.ts';
 import { setUpGraphView, showGraph } from './graph-view.ts';
@@ -87,11 +88,16 @@ function onMessage(event: string, payload: unknown): void {
   }
 }
 
-/** `#collection=NAME[&from=MS&to=MS]`: a link straight to a collection's chart. */
+/** `#collection=NAME[&from=MS&to=MS]` or `#collection=NAME&view=depth|book_ticker`: a link straight to a collection's view. */
 function openLinkedCollection(): void {
   const link = new URLSearchParams(location.hash.slice(1));
   const name = link.get('collection');
   if (!name) return;
+  const view = link.get('view');
+  if (view === 'depth' || view === 'book_ticker') {
+    void showBook(name, view);
+    return;
+  }
   const from = Number(link.get('from'));
   const to = Number(link.get('to'));
   showCollection(name, link.has('from') && link.has('to') && from < to ? { from, to } : undefined);
@@ -110,6 +116,12 @@ setUpCollectionsPanel();
 byId('detail-chart').addEventListener('click', chartSelected);
 setUpGraphView();
 setUpTrainingView();
+setUpBookView();
+byId('detail-book').addEventListener('click', () => {
+  const shown = selected ? workflows.get(selected) : undefined;
+  const kind = shown ? bookKindOfType(shown.type) : undefined;
+  if (shown?.collection_name && kind) void showBook(shown.collection_name, kind);
+});
 byId('detail-training').addEventListener('click', () => {
   if (selected) void showTraining(selected);
 });

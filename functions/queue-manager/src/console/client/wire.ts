@@ -166,3 +166,46 @@ export interface ModelAnswer {
 export interface ModelsAnswer {
   models: ModelAnswer[];
 }
+
+/** One point of GET /collections/{name}/depth or …/book-ticker: the last quote of a bucket. */
+export interface QuotePoint {
+  /** Start of the bucket: ms on the time axis, an update id on the update_id axis. */
+  x: number;
+  bid: number;
+  ask: number;
+  bid_qty: number;
+  ask_qty: number;
+  spread: number;
+  min_spread: number;
+  max_spread: number;
+  records: number;
+}
+
+export interface LadderLevel {
+  price: number;
+  quantity: number;
+  cumulative: number;
+}
+
+/** GET /collections/{name}/depth (with `book`) and …/book-ticker (without). */
+export interface BookAnswer {
+  collection: string;
+  symbol: string;
+  kind: 'depth' | 'book_ticker';
+  axis: 'time' | 'update_id';
+  from: number;
+  to: number;
+  bucket: string;
+  bucket_size: number;
+  first_stored: number;
+  last_stored: number;
+  records: number;
+  points: QuotePoint[];
+  book?: {
+    last_update_id: number;
+    event_time?: number;
+    levels: number;
+    bids: LadderLevel[];
+    asks: LadderLevel[];
+  } | null;
+}

@@ -2,6 +2,7 @@
  * The selected workflow's side panel: status, error, dead letters, deadline and each
  * service's report, and for a klines workflow a button to chart its collection.
  */
+import { bookKindOfType } from './book-view.ts';
 import { type ChartSource, sourceOfType } from './chart-source.ts';
 import { byId, el } from './dom.ts';
 import { fmt, isFinal, progressText, time } from './format.ts';
@@ -28,6 +29,10 @@ export function drawDetail(w: WorkflowView): void {
   byId('detail-chart').textContent = chart?.source === 'trades' ? 'Chart its trades' : 'Chart its candles';
   // A correlation graph set is named after the workflow's collection (its graph id).
   byId('detail-graph').hidden = !(w.type === 'graph_correlation' && w.collection_name);
+  // A depth or bookTicker stream's collection opens as the order-book view.
+  const book = w.collection_name ? bookKindOfType(w.type) : undefined;
+  byId('detail-book').hidden = !book;
+  byId('detail-book').textContent = book === 'book_ticker' ? 'Chart its best bid/ask' : 'Show its order book';
   // A gnn_train workflow's model is found by the workflow that trained it.
   byId('detail-training').hidden = w.type !== 'gnn_train';
   byId('detail-chart').dataset.collection = chart?.name ?? '';
