@@ -8,7 +8,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AggTradeRecord, KlineRecord } from '@streamforge/core/contracts';
+import {
+  tradeFromBinance,
+  type AggTrade,
+  type AggTradeRecord,
+  type KlineRecord,
+  type Market,
+  type RawTrade,
+  type TradeRecord,
+} from '@streamforge/core/contracts';
 import { stackApi, startTestStack, waitFor, type TestStack, type WorkflowView } from '@streamforge/testing';
 
 const DAY = 86_400_000;
@@ -23,6 +31,9 @@ const FAULT_DAY = dayOf(today - 10 * DAY);
 const FAULT_RANGE = `${FAULT_DAY}:${dayOf(today - 8 * DAY)}`;
 
 let stack: TestStack;
+/** A ws_trades workflow started with the stack, whose collection the raw trades test loads in bulk too. */
+const LIVE_TRADES = 'ltc_trades_shared';
+let liveTrades: WorkflowView;
 before(async () => {
   stack = await startTestStack({
     EXCHANGE: 'simulator',
@@ -37,7 +48,11 @@ before(async () => {
     // For good: one day of SOLUSDT never matches its CHECKSUM, one of DOGEUSDT is listed but never served.
     SIM_ARCHIVE_BAD_CHECKSUM: `*SOLUSDT-1h-${FAULT_DAY}.zip`,
     SIM_ARCHIVE_MISSING: `*DOGEUSDT-1h-${FAULT_DAY}.zip`,
+    // For good: LINKUSDT's trades files verify against their CHECKSUM but have a line that does not parse.
+    SIM_ARCHIVE_MALFORMED: '*LINKUSDT-trades-*',
   });
+  // Streaming from the start: by the time the raw trades test runs, trades have come in (one a minute or two).
+  liveTrades = await api.start({ symbol: 'LTCUSDT', type: 'ws_trades', collection_name: LIVE_TRADES });
 });
 after(() => stack?.down());
 
@@ -82,6 +97,10 @@ test('a bulk backfill over whole months, loose days and unpublished days stores 
   // early in a month, the days of last month not yet in a monthly file) over REST: one page of 1h candles.
   assert.ok(Number(archives) >= 2 + 9, planned?.message);
   assert.equal(Number(restPages), 1, planned?.message);
+  // The progress says how many of the plan's archive bytes were read: all of them, once each.
+  const bytes = bulkDone.progress['loader-producer']?.progress?.bytes;
+  assert.ok(bytes !== undefined && bytes.total !== undefined && bytes.total > 0, JSON.stringify(bytes));
+  assert.equal(bytes.done, bytes.total);
 });
 
 test('a bulk backfill into a collection REST already partly filled ends with one copy of each record', async () => {
@@ -247,4 +266,118 @@ test('archive faults end as retried-then-stored or dead-lettered with the reason
     });
     assert.equal(stored.length, 24);
   }
+});
+
+/** The simulator's raw trades of [start, end) as the REST API gives them: the first id from the aggTrade at the start, then historicalTrades by id. */
+async function restTrades(symbol: string, market: Market, start: number, end: number): Promise<TradeRecord[]> {
+  const base = `${stack.state.exchange_url}${market === 'spot' ? '/api/v3' : '/fapi/v1'}`;
+  const json = async <T>(path: string): Promise<T> => {
+    const response = await fetch(`${base}${path}`);
+    assert.equal(response.status, 200, path);
+    return (await response.json()) as T;
+  };
+  const [first] = await json<AggTrade[]>(
+    `/aggTrades?symbol=${symbol}&startTime=${start}&endTime=${start + 3_599_999}&limit=1`,
+  );
+  const trades: RawTrade[] = [];
+  for (let fromId = first!.f; ; ) {
+    const page = await json<RawTrade[]>(`/historicalTrades?symbol=${symbol}&fromId=${fromId}&limit=500`);
+    trades.push(...page.filter((t) => t.time < end));
+    if (page.length === 0 || page.at(-1)!.time >= end) break;
+    fromId = page.at(-1)!.id + 1;
+  }
+  return trades.map((t) => tradeFromBinance(symbol, t));
+}
+
+/** The plan's split, from the workflow's trail. */
+async function plannedPages(queueId: string): Promise<{ archives: number; rest: number; message?: string }> {
+  const planned = (await trail(queueId)).find((e) => /pages planned/.test(e.message ?? ''));
+  const [, archives, rest] = /(\d+) archive files, (\d+) REST pages/.exec(planned?.message ?? '') ?? [];
+  return { archives: Number(archives), rest: Number(rest), ...(planned?.message ? { message: planned.message } : {}) };
+}
+
+test('bulk raw trades over a live stream: a daily file, unpublished days and today over REST, one record per trade id', async () => {
+  const collection = LIVE_TRADES;
+  await waitFor(
+    'a live trade stored',
+    async () => ((await api.allRecords<TradeRecord>(collection)).length > 0 ? true : undefined),
+    // An aggregate trade at most two SIM_TRADE_GAP_MS apart, after the Job has started.
+    { timeoutMs: 180_000 },
+  );
+  await api.call('POST', `/workflows/${liveTrades.queue_id}/stop`);
+  assert.equal((await api.final(liveTrades.queue_id, 60_000)).status, 'stopped');
+  const streamed = await api.allRecords<TradeRecord>(collection);
+
+  // One day from its file, two not published yet, and today up to the workflow's start, over REST.
+  const start = today - 3 * DAY;
+  const bulk = await api.start({
+    symbol: 'LTCUSDT',
+    type: 'bulk_trades',
+    time_range: `${dayOf(start)}:${dayOf(today + DAY)}`,
+    collection_name: collection,
+  });
+  const done = await api.final(bulk.queue_id, 120_000);
+  assert.equal(done.status, 'completed', done.error);
+  const planned = await plannedPages(bulk.queue_id);
+  const hoursToday = Math.ceil((done.created_at - today) / 3_600_000);
+  assert.deepEqual([planned.archives, planned.rest], [1, 48 + hoursToday], planned.message);
+
+  const stored = byKey(await api.allRecords<TradeRecord>(collection));
+  // The plan's clock is the workflow's creation: every trade before it, none twice, as REST serves them.
+  const expected = byKey(await restTrades('LTCUSDT', 'spot', start, done.created_at));
+  assert.ok(expected.length > 3 * 1000, `${expected.length} trades`);
+  assert.deepEqual(stored, expected);
+  const ids = stored.map((r) => r.trade_id);
+  assert.deepEqual(
+    ids,
+    ids.map((_, i) => ids[0]! + i),
+    'trade ids without a hole',
+  );
+  // The streamed trades were overwritten by the same records, not stored a second time.
+  for (const record of streamed)
+    assert.deepEqual(
+      stored.find((r) => r.key === record.key),
+      record,
+      record.key,
+    );
+});
+
+test('bulk raw trades on USD-M: header files and REST pages store the REST trades row for row', async () => {
+  const start = today - 4 * DAY;
+  const bulk = await api.start({
+    symbol: 'DOTUSDT',
+    market: 'usdm',
+    type: 'bulk_trades',
+    time_range: `${dayOf(start)}:${dayOf(today)}`,
+  });
+  const done = await api.final(bulk.queue_id, 180_000);
+  assert.equal(done.status, 'completed', done.error);
+  const planned = await plannedPages(bulk.queue_id);
+  assert.deepEqual([planned.archives, planned.rest], [2, 48], planned.message);
+  const stored = byKey(await api.allRecords<TradeRecord>(bulk.collection_name));
+  assert.deepEqual(stored, byKey(await restTrades('DOTUSDT', 'usdm', start, today)));
+  assert.equal(done.stored?.records_written, stored.length);
+});
+
+test('a trades file with a line that does not parse is dead-lettered naming the file and the line', async () => {
+  const bulk = await api.start({ symbol: 'LINKUSDT', type: 'bulk_trades', time_range: FAULT_RANGE });
+  const done = await api.final(bulk.queue_id, 180_000);
+  assert.equal(done.status, 'error');
+  // Not retried: every download gives the same bytes, so the page is dead-lettered at once.
+  const named =
+    /loader-producer: data\/spot\/daily\/trades\/LINKUSDT\/LINKUSDT-trades-\d{4}-\d{2}-\d{2}\.zip: line 2: price: "not-a-number" is not a decimal/;
+  assert.match(done.error ?? '', named);
+  const lettered = await api.until(
+    bulk.queue_id,
+    'its page on the dead-letter topic',
+    (w) => (w.dead_letters?.['loader-producer']?.total ?? 0) >= 1,
+    60_000,
+  );
+  assert.match(lettered.dead_letters?.['loader-producer']?.reason ?? '', /LINKUSDT-trades-.*\.zip: line 2: /);
+  // Nothing of a malformed file is published: it is checked whole before any part is sent.
+  const { status, body } = await api.call<{ records?: TradeRecord[] }>(
+    'GET',
+    `/collections/${bulk.collection_name}/records?limit=10`,
+  );
+  assert.ok(status === 404 || body.records?.length === 0, `${status}: ${JSON.stringify(body)}`);
 });

@@ -42,12 +42,32 @@ export function archiveFileOf(page: WorkPage): ArchiveFileRef {
   if (page.archive === undefined)
     throw new StreamForgeError('SF_CONTRACT_INVALID', 'archive: a bulk page names its file');
   const { period, start } = page.archive;
-  return page.kind === 'klines'
-    ? { market: page.market, period, start, symbol: page.symbol, kind: 'klines', interval: page.interval as Interval }
-    : { market: page.market, period, start, symbol: page.symbol, kind: 'aggTrades' };
+  if (page.kind === 'klines')
+    return {
+      market: page.market,
+      period,
+      start,
+      symbol: page.symbol,
+      kind: 'klines',
+      interval: page.interval as Interval,
+    };
+  return {
+    market: page.market,
+    period,
+    start,
+    symbol: page.symbol,
+    kind: page.kind === 'trades' ? 'trades' : 'aggTrades',
+  };
 }
 
-const timeOf = (row: ArchiveRow): number => (Array.isArray(row) ? row[0] : row.T);
+const timeOf = (row: ArchiveRow): number => (Array.isArray(row) ? row[0] : 'T' in row ? row.T : row.time);
+
+/** The rows' format for the connector: each kind's files read as the REST rows of the same kind. */
+const FORMATS: Record<WorkPage['kind'], RowFormat> = {
+  klines: 'binance_kline',
+  agg_trades: 'binance_agg_trade',
+  trades: 'binance_trade',
+};
 
 /**
  * The page's rows of the file, cut into parts, each handed to `onPart` (awaited). The cut
@@ -83,7 +103,12 @@ async function forEachPart(
   return parts;
 }
 
-async function publishArchive(deps: BulkDeps, page: WorkPage, file: ArchiveFileRef): Promise<string> {
+/** Publishes the page's rows of its file; answers what it held and the bytes it read. */
+async function publishArchive(
+  deps: BulkDeps,
+  page: WorkPage,
+  file: ArchiveFileRef,
+): Promise<{ detail: string; bytes: number }> {
   const download = await deps.archive.download(file);
   // The plan read this file from the site's listing: one it does not serve is a fault to retry, not a gap.
   if (!download.found)
@@ -91,7 +116,7 @@ async function publishArchive(deps: BulkDeps, page: WorkPage, file: ArchiveFileR
       details: { path: download.path },
     });
   try {
-    const format: RowFormat = page.kind === 'klines' ? 'binance_kline' : 'binance_agg_trade';
+    const format = FORMATS[page.kind];
     const maxBytes = rowBytesOf(page, ORIGIN, format, MOST_PARTS);
     let records = 0;
     const parts = await forEachPart(
@@ -116,7 +141,10 @@ async function publishArchive(deps: BulkDeps, page: WorkPage, file: ArchiveFileR
       if (pending.length >= PARTS_PER_SEND) await send();
     });
     await send();
-    return `${archiveFileName(file)}: ${records} records, ${download.bytes} bytes verified`;
+    return {
+      detail: `${archiveFileName(file)}: ${records} records, ${download.bytes} bytes verified`,
+      bytes: download.bytes,
+    };
   } finally {
     await download.discard();
   }
@@ -126,9 +154,9 @@ async function publishArchive(deps: BulkDeps, page: WorkPage, file: ArchiveFileR
 export async function loadArchivePage(deps: BulkDeps, page: WorkPage): Promise<'loaded' | 'skipped'> {
   if (await workflowEnded(deps.store, page)) return 'skipped';
   const file = archiveFileOf(page);
-  let detail: string;
+  let published: { detail: string; bytes: number };
   try {
-    detail = await archivePages(() => publishArchive(deps, page, file));
+    published = await archivePages(() => publishArchive(deps, page, file));
   } catch (error) {
     const failure = toStreamForgeError(error);
     // A file that will not read ends the workflow with the reason; one to retry says so on the workflow's trail.
@@ -142,6 +170,6 @@ export async function loadArchivePage(deps: BulkDeps, page: WorkPage): Promise<'
     else await reportFinalFailure(deps.telemetry, pageTelemetryBase(page), error);
     throw error;
   }
-  await finishPage(deps, page, detail);
+  await finishPage(deps, page, published.detail, published.bytes);
   return 'loaded';
 }

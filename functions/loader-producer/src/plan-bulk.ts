@@ -11,7 +11,7 @@ import { SERVICE } from './service.ts';
 
 export interface BulkPlanInput {
   command: StartCommand;
-  kind: 'klines' | 'agg_trades';
+  kind: 'klines' | 'agg_trades' | 'trades';
   interval: Interval | undefined;
   startMs: number;
   endMs: number;
@@ -23,13 +23,20 @@ export interface BulkPlan {
   pages: WorkPage[];
   archives: number;
   restPages: number;
+  /** The listed size of all the plan's archive files. */
+  archiveBytes: number;
+}
+
+/** The archive's name of a data kind's files. */
+export function archiveKindOf(kind: BulkPlanInput['kind']): 'klines' | 'aggTrades' | 'trades' {
+  return kind === 'agg_trades' ? 'aggTrades' : kind;
 }
 
 export function planBulk(input: BulkPlanInput): BulkPlan {
   const base: PageBase = pageBaseOf(input.command, input.kind, input.interval, SERVICE);
   const parts = planArchiveRange({
     market: base.market,
-    kind: input.kind === 'klines' ? 'klines' : 'aggTrades',
+    kind: archiveKindOf(input.kind),
     ...(input.interval ? { interval: input.interval } : {}),
     start: input.startMs,
     end: input.endMs,
@@ -37,7 +44,9 @@ export function planBulk(input: BulkPlanInput): BulkPlan {
     listed: input.listed,
   });
   const bounds: Array<Pick<WorkPage, 'start_ms' | 'end_ms' | 'archive'>> = [];
+  let archiveBytes = 0;
   for (const part of parts) {
+    if (part.source === 'archive') archiveBytes += part.bytes ?? 0;
     if (part.source === 'archive')
       bounds.push({
         start_ms: part.start,
@@ -50,7 +59,9 @@ export function planBulk(input: BulkPlanInput): BulkPlan {
   }
   // A range with nothing in it still gets one (empty) page, so every service can report it done.
   if (bounds.length === 0) bounds.push({ start_ms: input.startMs, end_ms: Math.max(input.startMs + 1, input.endMs) });
-  const pages = bounds.map((b, index) => ({ ...base, ...b, page: { index, count: bounds.length } }));
-  const archives = pages.filter((page) => page.archive !== undefined).length;
-  return { pages, archives, restPages: pages.length - archives };
+  const archives = bounds.filter((b) => b.archive !== undefined).length;
+  // Every page carries the plan's archive bytes, so any page's progress report can say "of how many".
+  const plan = archives > 0 ? { archive_bytes: archiveBytes } : {};
+  const pages = bounds.map((b, index) => ({ ...base, ...b, page: { index, count: bounds.length, ...plan } }));
+  return { pages, archives, restPages: pages.length - archives, archiveBytes };
 }

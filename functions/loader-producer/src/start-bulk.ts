@@ -8,7 +8,7 @@ import { parseWorkflowType, type StartCommand } from '@streamforge/core/contract
 import { StreamForgeError } from '@streamforge/core/errors';
 import { backfillRangeOf, sendPages, symbolKnown } from '@streamforge/backfill';
 import type { BulkDeps } from './bulk-deps.ts';
-import { planBulk } from './plan-bulk.ts';
+import { archiveKindOf, planBulk } from './plan-bulk.ts';
 import { SERVICE } from './service.ts';
 
 export async function startBulk(deps: BulkDeps, command: StartCommand): Promise<number> {
@@ -27,7 +27,7 @@ export async function startBulk(deps: BulkDeps, command: StartCommand): Promise<
   const listed = await deps.archive.inventory(
     workflow.kind === 'klines'
       ? { market, kind: 'klines', symbol: command.symbol, interval: workflow.interval! }
-      : { market, kind: 'aggTrades', symbol: command.symbol },
+      : { market, kind: archiveKindOf(workflow.kind) as 'aggTrades' | 'trades', symbol: command.symbol },
     { start: startMs, end: endMs },
     // Trades by day only: a month of a busy symbol's trades is gigabytes, far more than one
     // page may take within a request's time; a month of candles is a few megabytes.
@@ -39,8 +39,13 @@ export async function startBulk(deps: BulkDeps, command: StartCommand): Promise<
   await deps.telemetry.emit({
     ...base,
     status: 'started',
-    message: `${plan.pages.length} pages planned: ${plan.archives} archive files, ${plan.restPages} REST pages`,
-    progress: { done: 0, total: plan.pages.length, unit: 'pages' },
+    message: `${plan.pages.length} pages planned: ${plan.archives} archive files, ${plan.restPages} REST pages; ${(plan.archiveBytes / 1e6).toFixed(1)} MB of archives`,
+    progress: {
+      done: 0,
+      total: plan.pages.length,
+      unit: 'pages',
+      ...(plan.archives > 0 ? { bytes: { done: 0, total: plan.archiveBytes } } : {}),
+    },
   });
   deps.logger.info(
     { queue_id: command.queue_id, archives: plan.archives, rest_pages: plan.restPages },

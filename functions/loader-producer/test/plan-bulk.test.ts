@@ -18,7 +18,9 @@ const command: StartCommand = {
 };
 const start = at('2024-01-20T00:00:00Z');
 const end = at('2024-04-03T00:00:00Z');
-const allDays = new Set(Array.from({ length: 100 }, (_, i) => at('2024-01-01T00:00:00Z') + i * DAY));
+const allDays = Array.from({ length: 100 }, (_, i) => at('2024-01-01T00:00:00Z') + i * DAY);
+/** A listing of files by first millisecond, each zip of `bytes`. */
+const listing = (starts: number[], bytes = 1_000): Map<number, number> => new Map(starts.map((s) => [s, bytes]));
 
 test('a range becomes archive pages and REST pages numbered in time order, covering it exactly once', () => {
   const { pages, archives, restPages } = planBulk({
@@ -30,15 +32,20 @@ test('a range becomes archive pages and REST pages numbered in time order, cover
     now: at('2024-04-03T00:30:00Z'),
     // Nothing published for April yet, and no March monthly file.
     listed: {
-      monthly: new Set([at('2024-01-01T00:00:00Z'), at('2024-02-01T00:00:00Z')]),
-      daily: new Set([...allDays].filter((d) => d < at('2024-04-01T00:00:00Z'))),
+      monthly: listing([at('2024-01-01T00:00:00Z'), at('2024-02-01T00:00:00Z')], 2_400_000),
+      daily: listing(
+        allDays.filter((d) => d < at('2024-04-01T00:00:00Z')),
+        80_000,
+      ),
     },
   });
   // Jan 20–31 (12 days), February (one file), March's 31 days, then April 1–2 over REST (2880 candles: 3 pages).
   assert.deepEqual([archives, restPages], [12 + 1 + 31, 3]);
+  // Every page, the REST ones too, carries the size of all the plan's files: 43 days and one month.
+  const archive_bytes = 43 * 80_000 + 2_400_000;
   assert.deepEqual(
     pages.map((p) => p.page),
-    pages.map((_, index) => ({ index, count: pages.length })),
+    pages.map((_, index) => ({ index, count: pages.length, archive_bytes })),
   );
   let covered = start;
   for (const page of pages) {
@@ -60,7 +67,35 @@ test('a range no file and no candle covers is still one page, so the workflow ca
     startMs: at('2024-04-03T00:00:00Z'),
     endMs: at('2024-04-03T00:00:00Z'),
     now: at('2024-04-03T00:00:00Z'),
-    listed: { monthly: new Set(), daily: new Set() },
+    listed: { monthly: new Map(), daily: new Map() },
   });
   assert.equal(pages.length, 1);
+  assert.equal(pages[0]?.page.archive_bytes, undefined, 'a plan without files has no bytes to count');
+});
+
+test('raw trades: daily files, then hour pages over REST up to the plan clock, on the trades topic', () => {
+  const now = at('2024-04-03T10:20:00Z');
+  const { pages, archives, restPages } = planBulk({
+    command: { ...command, type: 'bulk_trades', time_range: '2024-03-30:2024-04-04' },
+    kind: 'trades',
+    interval: undefined,
+    startMs: at('2024-03-30T00:00:00Z'),
+    endMs: now,
+    now,
+    // A monthly trades file is never read; April 2 is not published yet.
+    listed: {
+      monthly: listing([at('2024-03-01T00:00:00Z')]),
+      daily: listing(allDays.filter((d) => d < at('2024-04-02T00:00:00Z'))),
+    },
+  });
+  // March 30, 31 and April 1 from files; April 2 (24 hours) and April 3 up to 10:20 (11 pages) over REST.
+  assert.deepEqual([archives, restPages], [3, 24 + 11]);
+  assert.ok(pages.every((p) => p.kind === 'trades' && p.kafka_topic === 'data-trades' && p.interval === undefined));
+  assert.deepEqual(
+    pages.slice(0, 3).map((p) => p.archive),
+    [0, 1, 2].map((i) => ({ period: 'daily', start: at('2024-03-30T00:00:00Z') + i * DAY })),
+  );
+  assert.equal(pages[3]?.start_ms, at('2024-04-02T00:00:00Z'), 'the REST tail starts where the last file ends');
+  assert.deepEqual([pages.at(-1)?.start_ms, pages.at(-1)?.end_ms], [at('2024-04-03T10:00:00Z'), now]);
+  for (let i = 1; i < pages.length; i++) assert.equal(pages[i]?.start_ms, pages[i - 1]?.end_ms);
 });

@@ -10,6 +10,7 @@ import {
   type DecodedEvent,
 } from '@streamforge/core/bus';
 import {
+  expandRows,
   rowFromKline,
   type DataBatch,
   type DepthRecord,
@@ -267,6 +268,32 @@ test('raw trades missed while disconnected are fetched from REST by id, so the i
     'the missing trades came from REST',
   );
   assert.ok(h.loader.stats().gaps_found >= 1);
+});
+
+test('a streamed trade is the record a bulk_trades backfill stores for its id (REST and archive rows): same key, same fields', async (t) => {
+  const h = await harness(t, { kind: 'trades', type: 'ws_trades', symbols: ['LTCUSDT'] }, { factor: 20 });
+  await h.loader.start();
+  await waitFor('trades', () => records<TradeRecord>(h).length >= 30, { timeoutMs: 10_000 });
+  await stopAndDrain(h);
+  const live = new Map(records<TradeRecord>(h).map((r) => [r.key, r]));
+  const first = Math.min(...[...live.values()].map((r) => r.trade_id));
+  const rows = await (
+    await fetch(`${h.simUrl}/api/v3/historicalTrades?symbol=LTCUSDT&fromId=${first}&limit=30`)
+  ).json();
+  // bulk_trades publishes historicalTrades rows, and archive lines parsed into the same rows, as `binance_trade`.
+  const { records: fromRest, invalid } = expandRows({
+    queue_id: 'wf-ltcusdt-bulk_trades-x',
+    symbol: 'LTCUSDT',
+    market: 'spot',
+    kind: 'trades',
+    collection_name: 'live_test',
+    source: 'api',
+    rows: rows as unknown[],
+    row_format: 'binance_trade',
+  });
+  assert.deepEqual(invalid, []);
+  assert.equal(fromRest.length, 30);
+  for (const record of fromRest) assert.deepEqual(record, live.get(record.key), record.key);
 });
 
 test('malformed frames and messages are counted and skipped; the Job streams on without a hole', async (t) => {

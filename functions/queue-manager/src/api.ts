@@ -29,7 +29,16 @@ const serviceProgressSchema = {
     rejected: { type: 'integer' },
     progress: {
       type: 'object',
-      properties: { done: { type: 'integer' }, total: { type: 'integer' }, unit: { type: 'string' } },
+      properties: {
+        done: { type: 'integer' },
+        total: { type: 'integer' },
+        unit: { type: 'string' },
+        bytes: {
+          type: 'object',
+          description: 'Bulk history: bytes of the archive files read, of all the plan names.',
+          properties: { done: { type: 'integer' }, total: { type: 'integer' } },
+        },
+      },
     },
     message: { type: 'string' },
     updated_at: { type: 'number' },

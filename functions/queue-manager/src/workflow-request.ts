@@ -61,7 +61,7 @@ export const workflowRequestSchema = {
       minLength: 3,
       maxLength: 64,
       description:
-        'api_candles_<interval>, api_agg_trades, ws_candles_<interval>, ws_trades, ws_agg_trades, ws_depth, ws_book_ticker, graph_correlation, gnn_train, dummy_*',
+        'api_candles_<interval>, api_agg_trades, bulk_candles_<interval>, bulk_agg_trades, bulk_trades, ws_candles_<interval>, ws_trades, ws_agg_trades, ws_depth, ws_book_ticker, graph_correlation, gnn_train, dummy_*',
     },
     time_range: {
       type: 'string',

@@ -123,6 +123,24 @@ test('USD-M futures have no raw trade stream: ws_trades on usdm is refused, ws_a
   assert.doesNotThrow(() => planWorkflow({ symbol: 'BTCUSDT', type: 'ws_trades', market: 'spot' }, NOW));
 });
 
+test('bulk raw trades are taken like bulk aggTrades: both markets, on the trades topic, the same range rules', () => {
+  for (const market of ['spot', 'usdm'] as const) {
+    const { workflow, start } = planWorkflow(
+      { symbol: 'BTCUSDT', type: 'bulk_trades', market, time_range: '2025-12-01:2026-01-02' },
+      NOW,
+    );
+    assert.deepEqual(
+      [workflow.services, start.data.target, start.data.kafka_topic],
+      [['loader-producer', 'arango-connector'], 'loader-producer', 'data-trades'],
+    );
+  }
+  assert.match(
+    refusal({ symbol: 'BTCUSDT', type: 'bulk_trades', time_range: '2025-12-31:2026-01-03' }),
+    /^time_range: ends 2026-01-03, after now; .* bulk range can end tomorrow/,
+  );
+  assert.match(refusal({ symbol: 'BTCUSDT', type: 'bulk_trades' }), /^time_range: is required for bulk_trades/);
+});
+
 test("each target's params are checked at the door by the target's own reading of them, naming the param", () => {
   const cases: Array<[Parameters<typeof planWorkflow>[0], RegExp]> = [
     // loader-ws (the Job would exit at start)

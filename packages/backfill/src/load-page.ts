@@ -41,14 +41,20 @@ export async function workflowEnded(store: Store, page: WorkPage): Promise<boole
 /** Progress is cumulative (from the store), so reporting it a few times a second loses nothing. */
 const reports = createReportThrottle(250);
 
-/** Counts a published page done for its service and reports the workflow's progress; `detail` says what the page held. */
+/**
+ * Counts a published page done for its service and reports the workflow's progress; `detail`
+ * says what the page held, `bytes` what it moved (an archive file's size), reported beside the
+ * pages when the plan says how many bytes it has in all.
+ */
 export async function finishPage(
   deps: Pick<BackfillDeps, 'service' | 'store' | 'telemetry'>,
   page: WorkPage,
   detail: string,
+  bytes = 0,
 ): Promise<void> {
-  const progress = await deps.store.markPageDone(deps.service, page.queue_id, page.page.index, page.page.count);
+  const progress = await deps.store.markPageDone(deps.service, page.queue_id, page.page.index, page.page.count, bytes);
   const finished = progress.done >= progress.total;
+  const total = page.page.archive_bytes;
   if (!reports.due(page.queue_id, finished)) return;
   await deps.telemetry.emit({
     ...pageTelemetryBase(page),
@@ -56,7 +62,12 @@ export async function finishPage(
     message: finished
       ? `all ${progress.total} pages loaded`
       : `page ${page.page.index + 1}/${page.page.count}: ${detail}`,
-    progress: { done: progress.done, total: progress.total, unit: 'pages' },
+    progress: {
+      done: progress.done,
+      total: progress.total,
+      unit: 'pages',
+      ...(total === undefined ? {} : { bytes: { done: progress.bytes, total } }),
+    },
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * Splits a backfill into pages: independent, idempotent work items, each one request for
- * klines (up to the market's limit of candles) or one hour of aggTrades. Pure.
+ * klines (up to the market's limit of candles) or one hour of aggTrades or raw trades. Pure.
  */
 import {
   AGG_TRADES_PAGE_MS,
@@ -29,14 +29,15 @@ export interface PagePlanOptions {
 
 /** REST page bounds `[start, end)` over one stretch of a backfill: a request's worth each. */
 export function restPageBounds(
-  kind: 'klines' | 'agg_trades',
+  kind: 'klines' | 'agg_trades' | 'trades',
   interval: Interval | undefined,
   market: Market,
   startMs: number,
   endMs: number,
   options: Omit<PagePlanOptions, 'service' | 'now'> = {},
 ): Array<[number, number]> {
-  if (kind === 'agg_trades')
+  // Raw trades (bulk tails only) are paged by the hour like aggTrades: each page follows trade ids within its hour (rest-page.ts).
+  if (kind !== 'klines')
     return timePageBounds(startMs, endMs, Math.min(options.aggTradesPageMs ?? AGG_TRADES_PAGE_MS, AGG_TRADES_PAGE_MS));
   if (interval === undefined) throw new StreamForgeError('SF_CONTRACT_INVALID', 'interval: klines need one');
   const limit = KLINE_LIMITS[market].max;
@@ -49,7 +50,7 @@ export type PageBase = Omit<WorkPage, 'start_ms' | 'end_ms' | 'page'>;
 /** The fields a command gives every page of its backfill, checked or defaulted here, before any page is sent. */
 export function pageBaseOf(
   command: StartCommand,
-  kind: 'klines' | 'agg_trades',
+  kind: 'klines' | 'agg_trades' | 'trades',
   interval: Interval | undefined,
   service: string,
 ): PageBase {

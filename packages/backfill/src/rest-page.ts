@@ -4,11 +4,13 @@
  * client keeps.
  */
 import {
+  HISTORICAL_TRADE_LIMITS,
   KLINE_LIMITS,
   candleOpenTime,
   closeTime,
   type BinanceKlineRow,
   type Interval,
+  type RawTrade,
   type RowFormat,
   type WorkPage,
 } from '@streamforge/core/contracts';
@@ -53,6 +55,10 @@ export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage,
     const closed = rows.filter((row) => row[0] >= page.start_ms && row[0] < page.end_ms && row[6] < now);
     return { format: 'binance_kline', rows: closed, count: closed.length };
   }
+  if (page.kind === 'trades') {
+    const trades = await rawTradesOf(exchange, page);
+    return { format: 'binance_trade', rows: trades, count: trades.length };
+  }
   const trades: unknown[] = [];
   for await (const pageOfTrades of exchange.aggTradePages({
     market: page.market,
@@ -62,4 +68,36 @@ export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage,
   }))
     trades.push(...pageOfTrades);
   return { format: 'binance_agg_trade', rows: trades, count: trades.length };
+}
+
+/**
+ * The raw trades with a time in [start_ms, end_ms). REST cannot ask for raw trades by time,
+ * only from an id (historicalTrades), so the first aggregate trade at or after the start gives
+ * the first raw trade id there (`f`: all raw trades of an aggregate trade share its time), and
+ * historicalTrades is followed by id until a trade reaches the end. Ids grow with time, so the
+ * trades found are exactly the page's, and adjacent pages neither overlap nor leave a gap.
+ */
+async function rawTradesOf(exchange: BinanceRestClient, page: WorkPage): Promise<RawTrade[]> {
+  const { market, symbol } = page;
+  const [first] = await exchange.aggTrades({
+    market,
+    symbol,
+    startTime: page.start_ms,
+    endTime: page.end_ms - 1,
+    limit: 1,
+  });
+  if (first === undefined) return [];
+  const limit = HISTORICAL_TRADE_LIMITS[market].max;
+  const trades: RawTrade[] = [];
+  let fromId = first.f;
+  for (;;) {
+    const batch = await exchange.historicalTrades({ market, symbol, fromId, limit });
+    for (const trade of batch) {
+      if (trade.time >= page.end_ms) return trades;
+      if (trade.time >= page.start_ms) trades.push(trade);
+    }
+    // A short page is the newest trade there is: nothing past it yet.
+    if (batch.length < limit) return trades;
+    fromId = batch.at(-1)!.id + 1;
+  }
 }

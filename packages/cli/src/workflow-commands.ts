@@ -11,9 +11,12 @@ import { table } from './table.ts';
 interface ServiceProgress {
   status: string;
   records_written?: number;
-  progress?: { done: number; total?: number; unit: string };
+  progress?: { done: number; total?: number; unit: string; bytes?: { done: number; total?: number } };
   message?: string;
 }
+
+/** Bytes as decimal megabytes with one decimal, as download sizes are usually given. */
+const megabytes = (bytes: number): string => (bytes / 1e6).toFixed(1);
 
 export interface WorkflowView {
   queue_id: string;
@@ -48,7 +51,11 @@ export function progressLine(w: WorkflowView, elapsedMs: number): string {
   const [loaderName, loader] = Object.entries(w.progress).find(([name]) => name.startsWith('loader')) ?? [];
   // loader-producer's pages are archive files and REST pages: loaded, not only fetched.
   const verb = loaderName === 'loader-producer' ? 'loaded' : 'fetched';
-  const fetched = loader?.progress ? ` ${verb} ${loader.progress.done}/${loader.progress.total ?? '?'}` : '';
+  const bytes = loader?.progress?.bytes;
+  const moved = bytes
+    ? ` (${megabytes(bytes.done)}/${bytes.total === undefined ? '?' : megabytes(bytes.total)} MB)`
+    : '';
+  const fetched = loader?.progress ? ` ${verb} ${loader.progress.done}/${loader.progress.total ?? '?'}${moved}` : '';
   const pages = total ? ` stored ${stored.pages_done}/${total} pages` : '';
   const records = stored
     ? ` ${stored.records_written.toLocaleString('en-US')} records${stored.rejected > 0 ? `, ${stored.rejected.toLocaleString('en-US')} rejected` : ''}`

@@ -35,6 +35,17 @@ test("a bulk backfill shows the archive loader's pages as loaded; --bulk names i
     progress: { 'loader-producer': { status: 'loading', progress: { done: 7, total: 49, unit: 'pages' } } },
   };
   assert.match(progressLine(bulk, 1_000), / stored 3\/49 pages loaded 7\/49 72 records {2}running/);
+  // With the archive bytes of the plan, the line says how much of them is read.
+  const withBytes: WorkflowView = {
+    ...bulk,
+    progress: {
+      'loader-producer': {
+        status: 'loading',
+        progress: { done: 7, total: 49, unit: 'pages', bytes: { done: 16_632_742, total: 28_513_272 } },
+      },
+    },
+  };
+  assert.match(progressLine(withBytes, 1_000), / loaded 7\/49 \(16\.6\/28\.5 MB\) 72 records/);
   assert.deepEqual(['candles_1m', 'api_candles_1m', 'bulk_agg_trades', 'agg_trades'].map(bulkTypeOf), [
     'bulk_candles_1m',
     'bulk_candles_1m',

@@ -1,7 +1,7 @@
 /**
  * Client of Binance's public archive site, data.binance.vision (docs/binance.md, public data
- * files): folder listings, and one day's or month's klines or aggTrades read as the rows the
- * REST API answers for the same range (archive-rows.ts).
+ * files): folder listings, and one day's or month's klines, aggTrades or trades read as the rows
+ * the REST API answers for the same range (archive-rows.ts).
  *
  * A read downloads the zip to a temporary file while hashing it, and checks the SHA-256
  * against the `.CHECKSUM` sidecar, the only integrity check the site offers; only a verified
@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { Agent } from 'undici';
 import { declareEnv, env } from '@streamforge/core/config';
-import type { AggTrade, KlineRow } from '@streamforge/core/contracts';
+import type { AggTrade, KlineRow, RawTrade } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
 import type { Logger } from '@streamforge/core/telemetry';
 import { parseListing, type ArchiveListEntry } from './archive-listing.ts';
@@ -37,6 +37,7 @@ import {
   type ArchiveFilePeriod,
   type ArchiveSeries,
   type AggTradeArchiveFile,
+  type TradeArchiveFile,
   type ArchiveFileRef,
   type KlineArchiveFile,
 } from './archive-paths.ts';
@@ -184,8 +185,8 @@ export class ArchiveClient {
     /** Files the site changed after this time (ms) are left out, so a plan made again later names the same files. */
     publishedBy = Number.POSITIVE_INFINITY,
   ): Promise<ArchiveInventory> {
-    const starts = async (period: ArchiveFilePeriod): Promise<Set<number>> => {
-      const found = new Set<number>();
+    const starts = async (period: ArchiveFilePeriod): Promise<Map<number, number>> => {
+      const found = new Map<number, number>();
       if (!periods.includes(period) || (series.kind === 'klines' && !hasArchiveFiles(period, series.interval)))
         return found;
       const folder = archiveSeriesFolder({ ...series, period } as ArchiveFileRef);
@@ -196,10 +197,10 @@ export class ArchiveClient {
       const files = Math.ceil((range.end - range.start) / (period === 'daily' ? 86_400_000 : 28 * 86_400_000)) + 1;
       const bounds = { after: keyOf(range.start), until: keyOf(range.end), pageSize: Math.min(1000, 2 * files + 2) };
       // `after` is the first file's name without `.zip`, which sorts just before that file.
-      for (const { key, lastModified } of (await this.list(folder, bounds)).files) {
+      for (const { key, size, lastModified } of (await this.list(folder, bounds)).files) {
         if (lastModified !== undefined && Date.parse(lastModified) > publishedBy) continue;
         const start = archiveFileStart(key.slice(folder.length), period);
-        if (start !== undefined) found.add(start);
+        if (start !== undefined) found.set(start, size);
       }
       return found;
     };
@@ -215,6 +216,7 @@ export class ArchiveClient {
    */
   read(file: KlineArchiveFile, onRows: (rows: KlineRow[]) => unknown): Promise<ArchiveReadResult>;
   read(file: AggTradeArchiveFile, onRows: (rows: AggTrade[]) => unknown): Promise<ArchiveReadResult>;
+  read(file: TradeArchiveFile, onRows: (rows: RawTrade[]) => unknown): Promise<ArchiveReadResult>;
   read(file: ArchiveFileRef, onRows: (rows: ArchiveRow[]) => unknown): Promise<ArchiveReadResult>;
   async read(file: ArchiveFileRef, onRows: (rows: never) => unknown): Promise<ArchiveReadResult> {
     const download = await this.download(file);

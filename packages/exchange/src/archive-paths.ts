@@ -1,6 +1,6 @@
 /**
  * Names of files on Binance's public archive (docs/binance.md, public data files):
- * `data/<spot|futures/um>/<daily|monthly>/<klines|aggTrades>/SYMBOL[/INTERVAL]/<name>.zip`
+ * `data/<spot|futures/um>/<daily|monthly>/<klines|aggTrades|trades>/SYMBOL[/INTERVAL]/<name>.zip`
  * and its `.CHECKSUM` sidecar. The month interval is written `1mo` (REST says `1M`); daily
  * kline files stop at `1d`. The local simulator serves the same names; the archive client's
  * tests check that both sides agree.
@@ -29,10 +29,18 @@ export interface AggTradeArchiveFile extends ArchiveFileBase {
   kind: 'aggTrades';
 }
 
-export type ArchiveFileRef = KlineArchiveFile | AggTradeArchiveFile;
+/** A day of one symbol's raw trades (`BTCUSDT-trades-2024-03-05`); read by day only, like aggTrades. */
+export interface TradeArchiveFile extends ArchiveFileBase {
+  kind: 'trades';
+}
 
-/** One series of files (a symbol's klines of one interval, or its aggTrades), of either period. */
-export type ArchiveSeries = Omit<KlineArchiveFile, 'start' | 'period'> | Omit<AggTradeArchiveFile, 'start' | 'period'>;
+export type ArchiveFileRef = KlineArchiveFile | AggTradeArchiveFile | TradeArchiveFile;
+
+/** One series of files (a symbol's klines of one interval, its aggTrades or its trades), of either period. */
+export type ArchiveSeries =
+  | Omit<KlineArchiveFile, 'start' | 'period'>
+  | Omit<AggTradeArchiveFile, 'start' | 'period'>
+  | Omit<TradeArchiveFile, 'start' | 'period'>;
 
 const MARKET_FOLDERS: Record<Market, string> = { spot: 'spot', usdm: 'futures/um' };
 const MONTHLY_ONLY: readonly Interval[] = ['3d', '1w', '1M'];
@@ -74,13 +82,13 @@ export function archiveUsesMicroseconds(file: Pick<ArchiveFileRef, 'market' | 's
 export function archiveFileName(file: ArchiveFileRef): string {
   const iso = new Date(file.start).toISOString();
   const date = file.period === 'daily' ? iso.slice(0, 10) : iso.slice(0, 7);
-  const what = file.kind === 'klines' ? archiveIntervalName(file.interval) : 'aggTrades';
+  const what = file.kind === 'klines' ? archiveIntervalName(file.interval) : file.kind;
   return `${file.symbol}-${what}-${date}`;
 }
 
 /** The folder of a file's series, without leading slash, ending with `/` (what `list` takes). */
 export function archiveSeriesFolder(
-  file: Omit<KlineArchiveFile, 'start'> | Omit<AggTradeArchiveFile, 'start'>,
+  file: Omit<KlineArchiveFile, 'start'> | Omit<AggTradeArchiveFile, 'start'> | Omit<TradeArchiveFile, 'start'>,
 ): string {
   const base = `data/${MARKET_FOLDERS[file.market]}/${file.period}/${file.kind}/${file.symbol}/`;
   return file.kind === 'klines' ? `${base}${archiveIntervalName(file.interval)}/` : base;

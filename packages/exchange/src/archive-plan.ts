@@ -14,12 +14,20 @@ export type ArchivePlanPeriod = (typeof ARCHIVE_PLAN_PERIODS)[number];
 
 /** One part of the range: `[start, end)` in milliseconds, by record time (a candle's open time). */
 export type PlannedPart =
-  | { source: 'archive'; period: ArchivePlanPeriod; periodStart: number; start: number; end: number }
+  | {
+      source: 'archive';
+      period: ArchivePlanPeriod;
+      periodStart: number;
+      start: number;
+      end: number;
+      /** The zip's size as listed; unknown without a listing. */
+      bytes?: number;
+    }
   | { source: 'rest'; start: number; end: number };
 
 export interface ArchivePlanRequest {
   market: Market;
-  kind: 'klines' | 'aggTrades';
+  kind: 'klines' | 'aggTrades' | 'trades';
   /** Klines only. */
   interval?: Interval;
   start: number;
@@ -31,17 +39,17 @@ export interface ArchivePlanRequest {
   listed?: ArchiveInventory;
 }
 
-/** Which files of one series the archive site has: each file by its first millisecond. */
+/** Which files of one series the archive site has: each zip's size in bytes by its first millisecond. */
 export interface ArchiveInventory {
-  monthly: ReadonlySet<number>;
-  daily: ReadonlySet<number>;
+  monthly: ReadonlyMap<number, number>;
+  daily: ReadonlyMap<number, number>;
 }
 
 const DAY_MS = 86_400_000;
 
 /** Candles longer than a day have monthly files only. */
 export function hasDailyArchives(kind: ArchivePlanRequest['kind'], interval?: Interval): boolean {
-  return kind === 'aggTrades' || interval === undefined || !['3d', '1w', '1M'].includes(interval);
+  return kind !== 'klines' || interval === undefined || !['3d', '1w', '1M'].includes(interval);
 }
 
 export function monthStart(time: number): number {
@@ -64,6 +72,10 @@ export function planArchiveRange(request: ArchivePlanRequest): PlannedPart[] {
   const listed = request.listed;
   const has = (period: ArchivePlanPeriod, periodStart: number, periodEnd: number): boolean =>
     listed === undefined ? published(periodEnd) : listed[period].has(periodStart) && periodEnd <= now;
+  const bytes = (period: ArchivePlanPeriod, periodStart: number): { bytes?: number } => {
+    const size = listed?.[period].get(periodStart);
+    return size === undefined ? {} : { bytes: size };
+  };
   const daily = hasDailyArchives(request.kind, request.interval);
   const parts: PlannedPart[] = [];
   const push = (part: PlannedPart): void => {
@@ -78,7 +90,14 @@ export function planArchiveRange(request: ArchivePlanRequest): PlannedPart[] {
     const monthEnd = nextMonth(month);
     // A whole published month inside the range: one monthly file.
     if (at === month && monthEnd <= end && has('monthly', month, monthEnd)) {
-      push({ source: 'archive', period: 'monthly', periodStart: month, start: at, end: monthEnd });
+      push({
+        source: 'archive',
+        period: 'monthly',
+        periodStart: month,
+        start: at,
+        end: monthEnd,
+        ...bytes('monthly', month),
+      });
       at = monthEnd;
       continue;
     }
@@ -86,11 +105,18 @@ export function planArchiveRange(request: ArchivePlanRequest): PlannedPart[] {
     const dayEnd = day + DAY_MS;
     const until = Math.min(dayEnd, end);
     if (daily && has('daily', day, dayEnd)) {
-      push({ source: 'archive', period: 'daily', periodStart: day, start: at, end: until });
+      push({ source: 'archive', period: 'daily', periodStart: day, start: at, end: until, ...bytes('daily', day) });
     } else if (!daily && has('monthly', month, monthEnd)) {
       // Only monthly files exist for this interval: a published month, read for its part of the range.
       const to = Math.min(monthEnd, end);
-      push({ source: 'archive', period: 'monthly', periodStart: month, start: at, end: to });
+      push({
+        source: 'archive',
+        period: 'monthly',
+        periodStart: month,
+        start: at,
+        end: to,
+        ...bytes('monthly', month),
+      });
       at = to;
       continue;
     } else {

@@ -2,15 +2,17 @@
  * Lines of an archive CSV as the rows the REST API answers for the same range (docs/binance.md,
  * public data files), so a consumer cannot tell the two paths apart: klines as REST kline rows
  * (numbers for times and trade count, strings as written for the rest, the Ignore column
- * kept), aggTrades as REST objects (`M` on spot only: USD-M files and answers have none).
+ * kept), aggTrades as REST objects (`M` on spot only: USD-M files and answers have none), raw
+ * trades as historicalTrades objects (spot lines: id, price, qty, quoteQty, time, isBuyerMaker,
+ * isBestMatch; USD-M lines drop isBestMatch, as USD-M answers do).
  * Quirks read: USD-M files open with a header row; spot writes `True`/`False`, USD-M
  * `true`/`false`; spot files from 2025 on write times in microseconds, which become
  * milliseconds by integer division, as REST gives them.
  */
-import type { AggTrade, KlineRow } from '@streamforge/core/contracts';
+import type { AggTrade, KlineRow, RawTrade } from '@streamforge/core/contracts';
 import { archivePeriodEnd, archiveUsesMicroseconds, type ArchiveFileRef } from './archive-paths.ts';
 
-export type ArchiveRow = KlineRow | AggTrade;
+export type ArchiveRow = KlineRow | AggTrade | RawTrade;
 
 const DECIMAL = /^-?\d+(?:\.\d+)?$/;
 const INTEGER = /^\d{1,16}$/;
@@ -42,7 +44,8 @@ export class ArchiveLineParser {
     this.#line += 1;
     const cells = line.split(',');
     if (this.#line === 1 && !/^\d/.test(cells[0]!)) return undefined;
-    return this.#file.kind === 'klines' ? this.#kline(cells) : this.#aggTrade(cells);
+    if (this.#file.kind === 'klines') return this.#kline(cells);
+    return this.#file.kind === 'aggTrades' ? this.#aggTrade(cells) : this.#trade(cells);
   }
 
   #time(cell: string, name: string): number {
@@ -98,6 +101,32 @@ export class ArchiveLineParser {
       m: this.#bool(c[6]!, 'is_buyer_maker'),
     };
     if (spot) trade.M = this.#bool(c[7]!, 'is_best_match');
+    return trade;
+  }
+
+  #trade(c: string[]): RawTrade {
+    const spot = this.#file.market === 'spot';
+    const fields = spot ? 7 : 6;
+    if (c.length !== fields)
+      throw new ArchiveLineError(`${c.length} fields, a ${spot ? 'spot' : 'USD-M'} trade has ${fields}`);
+    if (!INTEGER.test(c[0]!)) throw new ArchiveLineError(`id: ${JSON.stringify(c[0])} is not an id`);
+    for (const [i, name] of [
+      [1, 'price'],
+      [2, 'qty'],
+      [3, 'quote_qty'],
+    ] as const)
+      if (!DECIMAL.test(c[i]!)) throw new ArchiveLineError(`${name}: ${JSON.stringify(c[i])} is not a decimal`);
+    const time = this.#time(c[4]!, 'time');
+    this.#inPeriod(time, 'time');
+    const trade: RawTrade = {
+      id: Number(c[0]),
+      price: c[1]!,
+      qty: c[2]!,
+      quoteQty: c[3]!,
+      time,
+      isBuyerMaker: this.#bool(c[5]!, 'is_buyer_maker'),
+    };
+    if (spot) trade.isBestMatch = this.#bool(c[6]!, 'is_best_match');
     return trade;
   }
 

@@ -36,5 +36,6 @@ export {
   type ArchiveFileRef,
   type ArchiveSeries,
   type KlineArchiveFile,
+  type TradeArchiveFile,
 } from './archive-paths.ts';
 export type { ArchiveRow } from './archive-rows.ts';

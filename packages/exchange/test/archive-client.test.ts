@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { zipSync } from 'fflate';
-import type { AggTrade, Interval, KlineRow, Market } from '@streamforge/core/contracts';
+import type { AggTrade, Interval, KlineRow, Market, RawTrade } from '@streamforge/core/contracts';
 import type { StreamForgeError } from '@streamforge/core/errors';
 import {
   archivePath as simulatorArchivePath,
@@ -23,6 +23,7 @@ import {
   type ArchiveClientOptions,
   type ArchiveFileRef,
   type KlineArchiveFile,
+  type TradeArchiveFile,
 } from '../src/archive.ts';
 import { BinanceRestClient } from '../src/index.ts';
 import { rejectionOf, startArchiveSimulator } from '@streamforge/testing';
@@ -93,6 +94,24 @@ async function restAggTrades(client: BinanceRestClient, market: Market, start: n
   }
 }
 
+/** Every REST raw trade of [start, end): the first trade id from the first aggregate trade at the start, then historicalTrades by id. */
+async function restRawTrades(client: BinanceRestClient, market: Market, start: number, end: number) {
+  const [first] = await client.aggTrades({
+    market,
+    symbol: 'BTCUSDT',
+    startTime: start,
+    endTime: start + HOUR - 1,
+    limit: 1,
+  });
+  const trades: RawTrade[] = [];
+  for (let fromId = first!.f; ; ) {
+    const page = await client.historicalTrades({ market, symbol: 'BTCUSDT', fromId });
+    trades.push(...page.filter((x) => x.time < end));
+    if (page.length === 0 || page.at(-1)!.time >= end) return trades;
+    fromId = page.at(-1)!.id + 1;
+  }
+}
+
 /** Reads a file, checking that batches respect the size and are awaited one at a time. */
 async function readAll<R>(client: ArchiveClient, file: ArchiveFileRef, batchSize = 1000) {
   const rows: R[] = [];
@@ -123,6 +142,14 @@ const aggTrades = (market: Market, period: 'daily' | 'monthly', start: number): 
   market,
   period,
   kind: 'aggTrades',
+  symbol: 'BTCUSDT',
+  start,
+});
+
+const rawTrades = (market: Market, start: number): TradeArchiveFile => ({
+  market,
+  period: 'daily',
+  kind: 'trades',
   symbol: 'BTCUSDT',
   start,
 });
@@ -199,6 +226,35 @@ test('aggTrades files read as the REST aggTrades: spot with M (ms and µs days),
   }
 });
 
+test('trades files read as the REST historicalTrades: spot with isBestMatch (ms and µs days), USD-M after its header', async (t) => {
+  const sim = await simulator(t);
+  const { client } = await archive(t, sim.url);
+  const exchange = rest(t, sim);
+  const spot = rawTrades('spot', Date.UTC(2024, 2, 5));
+  assert.equal(archiveZipPath(spot), 'data/spot/daily/trades/BTCUSDT/BTCUSDT-trades-2024-03-05.zip');
+  for (const file of [spot, rawTrades('spot', Date.UTC(2025, 2, 5)), rawTrades('usdm', Date.UTC(2024, 2, 5))]) {
+    const path = archiveZipPath(file);
+    assert.equal(path, simulatorArchivePath(file));
+    assert.deepEqual(simulatorParseArchivePath(path), { file, checksum: false }, path);
+    const { result, rows } = await readAll<RawTrade>(client, file);
+    assert.equal(result.found, true);
+    const expected = await restRawTrades(exchange, file.market, file.start, file.start + DAY);
+    assert.ok(expected.length >= 1400, `${path}: ${expected.length} trades`);
+    assert.deepEqual(rows, expected, path);
+    assert.equal('isBestMatch' in rows[0]!, file.market === 'spot');
+  }
+  // What the site serves: spot lines in µs from 2025 with Python booleans, a USD-M header row.
+  const csvOf = async (file: TradeArchiveFile): Promise<string[]> => {
+    const zip = new Uint8Array(await (await fetch(`${sim.url}/${archiveZipPath(file)}`)).arrayBuffer());
+    const { unzipSync } = await import('fflate');
+    return new TextDecoder().decode(Object.values(unzipSync(zip))[0]).split('\n');
+  };
+  const [usdmHeader] = await csvOf(rawTrades('usdm', Date.UTC(2024, 2, 5)));
+  assert.equal(usdmHeader, 'id,price,qty,quote_qty,time,is_buyer_maker');
+  const [spotLine] = await csvOf(rawTrades('spot', Date.UTC(2025, 2, 5)));
+  assert.match(spotLine!, /^\d+,[\d.]+,[\d.]+,[\d.]+,\d{16},(True|False),True$/);
+});
+
 test('a listing names every published file of a folder with its size, also when it comes in marker pages', async (t) => {
   const sim = await simulator(t);
   const { client } = await archive(t, sim.url);
@@ -258,17 +314,21 @@ test("an inventory lists only the files around a range, in one page per period, 
     { start, end },
   );
   assert.equal(sim.stats().archive.listings - before, 2, 'one listing of the monthly folder, one of the daily');
-  const inRange = (times: ReadonlySet<number>, from: number, to: number) =>
-    [...times].filter((t) => t >= from && t < to);
+  const inRange = (files: ReadonlyMap<number, number>, from: number, to: number) =>
+    [...files.keys()].filter((t) => t >= from && t < to);
   assert.deepEqual(inRange(listed.monthly, start - 31 * DAY, end), [Date.UTC(2025, 0, 1), Date.UTC(2025, 1, 1)]);
   assert.deepEqual(
     inRange(listed.daily, start, end),
     Array.from({ length: (end - start) / DAY }, (_, i) => start + i * DAY),
   );
   assert.ok(
-    [...listed.daily].every((day) => day >= start),
+    [...listed.daily.keys()].every((day) => day >= start),
     'BTCUSDT has daily files since 2017: none before the range is named',
   );
+  // Each file with its zip's size as listed, which a plan sums for its progress in bytes.
+  const january = archiveZipPath(klines('spot', 'monthly', '1h', Date.UTC(2025, 0, 1)));
+  const served = (await (await fetch(`${sim.url}/${january}`)).arrayBuffer()).byteLength;
+  assert.equal(listed.monthly.get(Date.UTC(2025, 0, 1)), served);
 });
 
 test('a corrupt zip or a wrong CHECKSUM fails with the retry code naming the expected and actual hash', async (t) => {
@@ -404,6 +464,29 @@ test('a verified file with a malformed line fails with the dead-letter code nami
     assert.equal(broken.code, 'SF_ARCHIVE_MALFORMED', broken.message);
   }
   assert.deepEqual(await readdir(tempDir), []);
+});
+
+test('a trades file with a malformed line fails with the dead-letter code naming the file and line', async (t) => {
+  const file = rawTrades('usdm', Date.UTC(2024, 2, 5));
+  const t0 = file.start + 1000;
+  const lines = [
+    'id,price,qty,quote_qty,time,is_buyer_maker',
+    `7,100.5,0.2,20.1,${t0},true`,
+    `8,100.5,0.1,10.05,${t0},false`,
+    `9,100.5,0.1,ten,${t0},false`,
+  ];
+  const url = await standin(t, {
+    [archiveZipPath(file)]: zipSync({
+      'BTCUSDT-trades-2024-03-05.csv': new TextEncoder().encode(`${lines.join('\n')}\n`),
+    }),
+  });
+  const { client } = await archive(t, url);
+  const delivered: unknown[] = [];
+  const error = await failure(client.read(file, (rows) => delivered.push(...rows)));
+  assert.equal(error.code, 'SF_ARCHIVE_MALFORMED');
+  assert.equal(error.disposition, 'dead-letter');
+  assert.equal(error.details?.line, 4, 'lines are counted from the header row');
+  assert.match(error.message, /BTCUSDT-trades-2024-03-05\.zip: line 4: quote_qty: "ten" is not a decimal/);
 });
 
 test('a zip whose entry inflates to another size than its directory says is malformed; what the reader of rows throws passes unchanged', async (t) => {

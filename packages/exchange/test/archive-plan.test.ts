@@ -46,8 +46,16 @@ test("with the site's listing: a month without its file is read from its days, a
     end: at('2024-04-01T00:00:00Z'),
     now: at('2024-06-01T00:00:00Z'),
     // February's monthly file is listed; March's is not, nor March 5th's daily file.
-    listed: { monthly: new Set([at('2024-02-01T00:00:00Z')]), daily: new Set(days('2024-02-01T00:00:00Z', 60)) },
+    listed: {
+      monthly: new Map([[at('2024-02-01T00:00:00Z'), 2_000_000]]),
+      daily: new Map(days('2024-02-01T00:00:00Z', 60).map((day) => [day, 70_000])),
+    },
   });
+  // Each file part carries its zip's listed size; a REST part has none.
+  assert.deepEqual(
+    parts.slice(0, 6).map((p) => (p.source === 'archive' ? p.bytes : p.source)),
+    [2_000_000, 70_000, 70_000, 70_000, 70_000, 'rest'],
+  );
   const shown = shape(parts);
   assert.equal(shown[0], 'monthly 2024-02-01T00:00:00.000Z..2024-03-01T00:00:00.000Z');
   assert.equal(shown.length, 1 + 31);

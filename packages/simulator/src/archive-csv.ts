@@ -5,13 +5,15 @@
  * the archive's quirks. Spot files have no header row and print booleans `True`/`False`; USD-M
  * files start with a header row and print `true`/`false`; spot times (kline open and close,
  * trade time) are microseconds for days from 2025-01-01 on, milliseconds before; USD-M times
- * are always milliseconds. Rows are read page by page, so a large file is never held as objects.
+ * are always milliseconds. A trades file holds the raw trades REST serves (ws-raw-trades.ts).
+ * Rows are read page by page, so a large file is never held as objects.
  */
 import { createHash } from 'node:crypto';
 import { Zip, ZipDeflate } from 'fflate';
-import type { AggTrade, KlineRow, Market } from '@streamforge/core/contracts';
+import type { AggTrade, KlineRow, Market, RawTrade } from '@streamforge/core/contracts';
 import { archiveFileName, periodEnd, type ArchiveFile } from './archive-paths.ts';
 import type { MarketData } from './market-data.ts';
+import { rawTradesOf } from './ws-raw-trades.ts';
 
 /** Header row of USD-M kline files (spot kline files have none). */
 export const FUTURES_KLINE_HEADER =
@@ -19,6 +21,15 @@ export const FUTURES_KLINE_HEADER =
 /** Header row of USD-M aggTrades files (spot aggTrades files have none, and one more column: is_best_match). */
 export const FUTURES_AGG_TRADE_HEADER =
   'agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker';
+
+/** Header row of USD-M trades files (spot trades files have none, and one more column: is_best_match). */
+export const FUTURES_TRADE_HEADER = 'id,price,qty,quote_qty,time,is_buyer_maker';
+
+const HEADERS: Record<ArchiveFile['kind'], string> = {
+  klines: FUTURES_KLINE_HEADER,
+  aggTrades: FUTURES_AGG_TRADE_HEADER,
+  trades: FUTURES_TRADE_HEADER,
+};
 
 /** Spot archive files of days from then on write times in microseconds. */
 export const SPOT_MICROSECONDS_FROM = Date.UTC(2025, 0, 1);
@@ -43,6 +54,15 @@ export function aggTradeCsvLine(trade: AggTrade, market: Market, micro: boolean)
   if (market === 'usdm') return `${head},${trade.m}`;
   const py = (b: boolean | undefined): string => (b === true ? 'True' : 'False');
   return `${head},${py(trade.m)},${py(trade.M)}`;
+}
+
+/** A raw trade as a line of an archive CSV (without newline): the historicalTrades fields in their order. */
+export function tradeCsvLine(trade: RawTrade, market: Market, micro: boolean): string {
+  const time = micro ? `${trade.time}000` : String(trade.time);
+  const head = `${trade.id},${trade.price},${trade.qty},${trade.quoteQty},${time}`;
+  if (market === 'usdm') return `${head},${trade.isBuyerMaker}`;
+  const py = (b: boolean | undefined): string => (b === true ? 'True' : 'False');
+  return `${head},${py(trade.isBuyerMaker)},${py(trade.isBestMatch)}`;
 }
 
 export interface BuiltArchive {
@@ -86,17 +106,30 @@ async function* csvLines(data: MarketData, file: ArchiveFile, now: number): Asyn
       .aggTrades(file.market, file.symbol, { fromId, limit: PAGE }, now)
       .filter((trade) => trade.T < end);
     if (page.length === 0) return true;
-    yield page.map((trade) => aggTradeCsvLine(trade, file.market, micro));
+    // Raw trades are the ones REST serves: each aggregate trade's `f`…`l`, in id order.
+    yield file.kind === 'trades'
+      ? page.flatMap((agg) => rawTradesOf(agg, file.market).map((trade) => tradeCsvLine(trade, file.market, micro)))
+      : page.map((trade) => aggTradeCsvLine(trade, file.market, micro));
     if (page.length < PAGE) return true;
     fromId = page.at(-1)!.a + 1;
   }
 }
 
-/** Builds a file's zip as of `now`; undefined when the market data has no row in its period. */
+/** Line 2 of the CSV (a header row counts) with its second field replaced, for the `malformed` fault. */
+function garble(lines: string[], first: number, field: string): string[] {
+  const at = 2 - first;
+  if (at < 0 || at >= lines.length) return lines;
+  const cells = lines[at]!.split(',');
+  cells[1] = field;
+  return lines.map((line, i) => (i === at ? cells.join(',') : line));
+}
+
+/** Builds a file's zip as of `now`; undefined when the market data has no row in its period. `malformedField` garbles line 2. */
 export async function buildArchive(
   data: MarketData,
   file: ArchiveFile,
   now: number,
+  malformedField?: string,
 ): Promise<BuiltArchive | undefined> {
   const chunks: Uint8Array[] = [];
   let failure: Error | null = null;
@@ -110,13 +143,19 @@ export async function buildArchive(
   zip.add(entry);
   const encoder = new TextEncoder();
   let rows = 0;
-  if (file.market === 'usdm')
-    entry.push(encoder.encode(`${file.kind === 'klines' ? FUTURES_KLINE_HEADER : FUTURES_AGG_TRADE_HEADER}\n`));
+  // Lines written so far (1-based numbering of the CSV, header included), to find line 2.
+  let written = 0;
+  if (file.market === 'usdm') {
+    entry.push(encoder.encode(`${HEADERS[file.kind]}\n`));
+    written = 1;
+  }
   const lines = csvLines(data, file, now);
   let next = await lines.next();
   while (next.done !== true) {
     rows += next.value.length;
-    entry.push(encoder.encode(`${next.value.join('\n')}\n`));
+    const page = malformedField === undefined ? next.value : garble(next.value, written + 1, malformedField);
+    written += next.value.length;
+    entry.push(encoder.encode(`${page.join('\n')}\n`));
     next = await lines.next();
   }
   if (rows === 0) return undefined;

@@ -3,18 +3,21 @@
  * of archive files must survive: a corrupt zip (bytes flipped; the CHECKSUM stays right, so
  * the SHA-256 check fails), a wrong CHECKSUM, a download cut after some bytes (the
  * Content-Length announces the whole file), a slow link, and a file missing although
- * published. Each fault names the files it hits by path globs (`*` matches any characters,
+ * published, and a file with a line that does not parse (served with a CHECKSUM that matches
+ * it, so only the parser can tell). Each fault names the files it hits by path globs (`*` matches any characters,
  * `/` included) and is transient (the first `times` requests of each matching path) or
  * permanent (no `times`), so a loader can show both "retried then stored" and "dead-lettered".
  */
-export const ARCHIVE_FAULT_KINDS = ['corrupt', 'badChecksum', 'truncate', 'slow', 'missing'] as const;
+export const ARCHIVE_FAULT_KINDS = ['corrupt', 'badChecksum', 'truncate', 'slow', 'missing', 'malformed'] as const;
 export type ArchiveFaultKind = (typeof ARCHIVE_FAULT_KINDS)[number];
 
 export interface ArchiveFault {
   /**
    * `corrupt` flips bytes of the zip; `badChecksum` answers a CHECKSUM with a wrong hash;
    * `truncate` closes the connection after `bytes` bytes of the zip; `slow` sends zips and
-   * CHECKSUMs at `bytes` bytes a second; `missing` answers 404 NoSuchKey for both.
+   * CHECKSUMs at `bytes` bytes a second; `missing` answers 404 NoSuchKey for both;
+   * `malformed` serves the file with the CSV's second line garbled (`MALFORMED_FIELD` as its
+   * second field), and a CHECKSUM of those bytes.
    */
   kind: ArchiveFaultKind;
   /** Path globs of the zips hit (with or without leading `/`; a CHECKSUM is hit through its zip's path); default every file. */
@@ -29,6 +32,8 @@ export interface ArchiveFaultDecision {
   corrupt: boolean;
   badChecksum: boolean;
   missing: boolean;
+  /** Serve the variant of the file with a garbled line (zip and CHECKSUM alike). */
+  malformed: boolean;
   /** Bytes to send before closing the connection. */
   truncateAt?: number;
   /** Bytes a second. */
@@ -41,7 +46,11 @@ const APPLIES: Record<ArchiveFaultKind, 'zip' | 'checksum' | 'both'> = {
   truncate: 'zip',
   slow: 'both',
   missing: 'both',
+  malformed: 'both',
 };
+
+/** What a `malformed` file has as the second field of its second CSV line (a header row counts). */
+export const MALFORMED_FIELD = 'not-a-number';
 
 /** A glob as a RegExp: `*` is any run of characters, everything else literal. */
 export function globRegExp(glob: string): RegExp {
@@ -68,6 +77,7 @@ export class ArchiveFaults {
     truncate: 0,
     slow: 0,
     missing: 0,
+    malformed: 0,
   };
 
   constructor(faults: readonly ArchiveFault[] = []) {
@@ -85,7 +95,7 @@ export class ArchiveFaults {
 
   /** The faults hitting one request: `zipPath` without leading slash; `checksum` for the sidecar. */
   decide(zipPath: string, checksum: boolean): ArchiveFaultDecision {
-    const decision: ArchiveFaultDecision = { corrupt: false, badChecksum: false, missing: false };
+    const decision: ArchiveFaultDecision = { corrupt: false, badChecksum: false, missing: false, malformed: false };
     const requested = checksum ? `${zipPath}.CHECKSUM` : zipPath;
     for (const armed of this.#armed) {
       const { fault } = armed;
@@ -99,6 +109,7 @@ export class ArchiveFaults {
       if (fault.kind === 'corrupt') decision.corrupt = true;
       else if (fault.kind === 'badChecksum') decision.badChecksum = true;
       else if (fault.kind === 'missing') decision.missing = true;
+      else if (fault.kind === 'malformed') decision.malformed = true;
       else if (fault.kind === 'truncate') decision.truncateAt = fault.bytes ?? 1024;
       else decision.bytesPerSecond = fault.bytes ?? 65_536;
     }

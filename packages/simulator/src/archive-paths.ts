@@ -1,6 +1,6 @@
 /**
  * Names on the simulator's stand-in for Binance's public archive (docs/binance.md, public data
- * files): `data/<market folder>/<daily|monthly>/<klines|aggTrades>/SYMBOL[/INTERVAL]/<file>.zip`
+ * files): `data/<market folder>/<daily|monthly>/<klines|aggTrades|trades>/SYMBOL[/INTERVAL]/<file>.zip`
  * and its `.CHECKSUM` sidecar. Spot lives under `spot`, USD-M under `futures/um`; the month
  * interval is written `1mo` (REST says `1M`); daily kline files exist for intervals up to `1d`.
  */
@@ -8,7 +8,7 @@ import { marketIntervals, type Interval, type Market } from '@streamforge/core/c
 
 export const ARCHIVE_PERIODS = ['daily', 'monthly'] as const;
 export type ArchivePeriod = (typeof ARCHIVE_PERIODS)[number];
-export const ARCHIVE_KINDS = ['aggTrades', 'klines'] as const;
+export const ARCHIVE_KINDS = ['aggTrades', 'klines', 'trades'] as const;
 export type ArchiveKind = (typeof ARCHIVE_KINDS)[number];
 
 /** The folder below `data/` of each market. */
@@ -60,7 +60,7 @@ function dateName(period: ArchivePeriod, start: number): string {
 
 /** The file name without extension: `BTCUSDT-1m-2023-03`, `BTCUSDT-aggTrades-2023-03-05`. */
 export function archiveFileName(file: ArchiveFile): string {
-  const what = file.kind === 'klines' ? archiveIntervalName(file.interval!) : 'aggTrades';
+  const what = file.kind === 'klines' ? archiveIntervalName(file.interval!) : file.kind;
   return `${file.symbol}-${what}-${dateName(file.period, file.start)}`;
 }
 
@@ -76,7 +76,7 @@ export function archivePath(file: ArchiveFile): string {
 }
 
 const PATH =
-  /^\/?data\/(spot|futures\/um)\/(daily|monthly)\/(klines|aggTrades)\/([A-Z0-9._-]{1,30})\/(?:([0-9a-z]{2,3})\/)?([A-Z0-9._-]{1,30})-([0-9a-zA-Z]{2,9})-(\d{4})-(\d{2})(?:-(\d{2}))?\.zip(\.CHECKSUM)?$/;
+  /^\/?data\/(spot|futures\/um)\/(daily|monthly)\/(klines|aggTrades|trades)\/([A-Z0-9._-]{1,30})\/(?:([0-9a-z]{2,3})\/)?([A-Z0-9._-]{1,30})-([0-9a-zA-Z]{2,9})-(\d{4})-(\d{2})(?:-(\d{2}))?\.zip(\.CHECKSUM)?$/;
 
 /** The file a path names (with or without leading slash), and whether it is the CHECKSUM sidecar; undefined when no archive file can have this name. */
 export function parseArchivePath(path: string): { file: ArchiveFile; checksum: boolean } | undefined {
@@ -89,7 +89,7 @@ export function parseArchivePath(path: string): { file: ArchiveFile; checksum: b
   if (kind === 'klines') {
     interval = archiveIntervals(market, period as ArchivePeriod).find((i) => archiveIntervalName(i) === intervalFolder);
     if (interval === undefined || what !== intervalFolder) return undefined;
-  } else if (intervalFolder !== undefined || what !== 'aggTrades') return undefined;
+  } else if (intervalFolder !== undefined || what !== kind) return undefined;
   const start = Date.UTC(Number(year), Number(month) - 1, day === undefined ? 1 : Number(day));
   const file: ArchiveFile = {
     market,

@@ -16,7 +16,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MARKETS, type Market } from '@streamforge/core/contracts';
 import { buildArchive, checksumText, hasRows, type BuiltArchive } from './archive-csv.ts';
-import { ArchiveFaults, corrupted, wrongHash, type ArchiveFault, type ArchiveFaultKind } from './archive-faults.ts';
+import {
+  ArchiveFaults,
+  MALFORMED_FIELD,
+  corrupted,
+  wrongHash,
+  type ArchiveFault,
+  type ArchiveFaultKind,
+} from './archive-faults.ts';
 import {
   ARCHIVE_KINDS,
   ARCHIVE_MARKET_FOLDERS,
@@ -134,10 +141,12 @@ export class ArchiveSite {
     const now = this.#clock();
     if (!this.#data.isListed(file.market, file.symbol) || !this.#published(file, now))
       return this.#notFound(res, key, head);
-    const built = await this.#build(file, now);
-    if (built === undefined) return this.#notFound(res, key, head);
+    const good = await this.#build(file, now);
+    if (good === undefined) return this.#notFound(res, key, head);
     const fault = this.#faults.decide(zipPath, checksum);
     if (fault.missing) return this.#notFound(res, key, head);
+    // A garbled line under a CHECKSUM of its own bytes: built on each request, a test fault only.
+    const built = fault.malformed ? ((await buildArchive(this.#data, file, now, MALFORMED_FIELD)) ?? good) : good;
     const lastModified = new Date(periodEnd(file) + this.#lagMs).toUTCString();
     if (checksum) {
       this.#counts.checksums += 1;

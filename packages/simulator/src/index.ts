@@ -24,6 +24,7 @@ export type { FaultOptions } from './faults.ts';
 export { ArchiveSite, type ArchiveOptions, type ArchiveStats } from './archive-site.ts';
 export {
   ARCHIVE_FAULT_KINDS,
+  MALFORMED_FIELD,
   globRegExp,
   type ArchiveFault,
   type ArchiveFaultKind,
@@ -32,9 +33,11 @@ export * from './archive-paths.ts';
 export {
   FUTURES_AGG_TRADE_HEADER,
   FUTURES_KLINE_HEADER,
+  FUTURES_TRADE_HEADER,
   SPOT_MICROSECONDS_FROM,
   aggTradeCsvLine,
   klineCsvLine,
+  tradeCsvLine,
   usesMicroseconds,
 } from './archive-csv.ts';
 export { simulatorOptionsFromEnv } from './simulator-env.ts';

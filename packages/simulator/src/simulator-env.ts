@@ -74,6 +74,11 @@ declareEnv({
     default: '',
     description: 'Path globs (as SIM_ARCHIVE_CORRUPT) of published archive files answered 404 NoSuchKey anyway.',
   },
+  SIM_ARCHIVE_MALFORMED: {
+    default: '',
+    description:
+      'Path globs (as SIM_ARCHIVE_CORRUPT) of archive files served with their second CSV line garbled, under a CHECKSUM that matches.',
+  },
   SIM_ARCHIVE_FAULT_TIMES: {
     default: '0',
     description:
@@ -91,6 +96,7 @@ function archiveFaultsFromEnv(source: NodeJS.ProcessEnv): ArchiveFault[] {
     [envList('SIM_ARCHIVE_TRUNCATE', source), 'truncate', envInt('SIM_ARCHIVE_TRUNCATE_BYTES', source)],
     [envList('SIM_ARCHIVE_SLOW', source), 'slow', envInt('SIM_ARCHIVE_SLOW_BYTES_PER_SECOND', source)],
     [envList('SIM_ARCHIVE_MISSING', source), 'missing', undefined],
+    [envList('SIM_ARCHIVE_MALFORMED', source), 'malformed', undefined],
   ];
   const faults: ArchiveFault[] = [];
   for (const [globs, kind, bytes] of kinds) {

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
-import type { AggTrade, KlineRow, Market } from '@streamforge/core/contracts';
+import type { AggTrade, KlineRow, Market, RawTrade } from '@streamforge/core/contracts';
 import {
   FUTURES_AGG_TRADE_HEADER,
   FUTURES_KLINE_HEADER,
+  FUTURES_TRADE_HEADER,
+  MALFORMED_FIELD,
   archivePath,
   parseArchivePath,
   simulatorOptionsFromEnv,
@@ -270,6 +272,86 @@ test('aggTrades zips of both markets match the REST aggTrades row for row, daily
     usdm.lines.map((l) => aggTradeOf(l, 'usdm', 1)),
     rest,
   );
+});
+
+/** A trades CSV line as the historicalTrades row: spot has isBestMatch and Python booleans, times in the file's unit. */
+function tradeOf(line: string, market: Market, timeUnit: number): RawTrade {
+  const c = line.split(',');
+  assert.equal(c.length, market === 'spot' ? 7 : 6);
+  const bool = (cell: string): boolean => {
+    assert.ok(market === 'spot' ? ['True', 'False'].includes(cell) : ['true', 'false'].includes(cell), cell);
+    return cell.toLowerCase() === 'true';
+  };
+  const trade: RawTrade = {
+    id: Number(c[0]),
+    price: c[1]!,
+    qty: c[2]!,
+    quoteQty: c[3]!,
+    time: Number(c[4]) / timeUnit,
+    isBuyerMaker: bool(c[5]!),
+  };
+  if (market === 'spot') trade.isBestMatch = bool(c[6]!);
+  return trade;
+}
+
+/** Every REST raw trade of [start, end): the first id from the aggregate trade at the start, then historicalTrades by id. */
+async function restRawTrades(sim: ExchangeSimulator, market: Market, symbol: string, start: number, end: number) {
+  const [first] = await restAggTrades(sim, market, symbol, start, start + 3_600_000);
+  const trades: RawTrade[] = [];
+  for (let fromId = first!.f; ; ) {
+    const page = await restJson<RawTrade[]>(
+      sim,
+      `${REST[market]}/historicalTrades?symbol=${symbol}&fromId=${fromId}&limit=${market === 'spot' ? 1000 : 500}`,
+    );
+    trades.push(...page.filter((t) => t.time < end));
+    if (page.length === 0 || page.at(-1)!.time >= end) return trades;
+    fromId = page.at(-1)!.id + 1;
+  }
+}
+
+test('trades zips match the REST historicalTrades row for row: spot in µs from 2025 without header, USD-M with one', async (t) => {
+  const sim = await simulator(t);
+  for (const [market, day, unit] of [
+    ['spot', Date.UTC(2025, 2, 5), 1000],
+    ['spot', Date.UTC(2024, 2, 5), 1],
+    ['usdm', Date.UTC(2025, 2, 5), 1],
+  ] as const) {
+    const file: ArchiveFile = { market, period: 'daily', kind: 'trades', symbol: 'BTCUSDT', start: day };
+    const { name, lines } = await downloadCsv(sim, file);
+    assert.equal(name, `BTCUSDT-trades-${new Date(day).toISOString().slice(0, 10)}.csv`);
+    if (market === 'usdm') assert.equal(lines.shift(), FUTURES_TRADE_HEADER);
+    else
+      assert.match(
+        lines[0]!,
+        new RegExp(`^\\d+,[\\d.]+,[\\d.]+,[\\d.]+,\\d{${unit === 1000 ? 16 : 13}},(True|False),True$`),
+      );
+    const rest = await restRawTrades(sim, market, 'BTCUSDT', day, day + DAY);
+    assert.ok(rest.length > 1400, `${name}: ${rest.length}`);
+    assert.deepEqual(
+      lines.map((l) => tradeOf(l, market, unit)),
+      rest,
+      name,
+    );
+  }
+  const folder = 'data/futures/um/daily/trades/BTCUSDT/';
+  const listing = await get(sim, `/?prefix=${folder}&delimiter=/&marker=${folder}BTCUSDT-trades-2025-03-07`);
+  assert.match(listing.text, /<Key>data\/futures\/um\/daily\/trades\/BTCUSDT\/BTCUSDT-trades-2025-03-08\.zip<\/Key>/);
+});
+
+test('a malformed file garbles its second line under a CHECKSUM that matches it; the good file is served otherwise', async (t) => {
+  const path = 'data/futures/um/daily/trades/BTCUSDT/BTCUSDT-trades-2025-03-05.zip';
+  const sim = await simulator(t, { archive: { faults: [{ kind: 'malformed', paths: [`*${path}`], times: 1 }] } });
+  const file = parseArchivePath(path)!.file;
+  const bad = await downloadCsv(sim, file); // the first request of the zip and of its CHECKSUM
+  assert.equal(bad.lines[0], FUTURES_TRADE_HEADER);
+  assert.equal(bad.lines[1]!.split(',')[1], MALFORMED_FIELD);
+  const good = await downloadCsv(sim, file);
+  assert.deepEqual(good.lines.slice(2), bad.lines.slice(2));
+  assert.notEqual(good.lines[1]!.split(',')[1], MALFORMED_FIELD);
+  assert.equal(sim.stats().archive.faults.malformed, 2);
+  assert.deepEqual(simulatorOptionsFromEnv({ SIM_ARCHIVE_MALFORMED: '*trades*' }).archive?.faults, [
+    { kind: 'malformed', paths: ['*trades*'] },
+  ]);
 });
 
 test('a file is published after its day or month plus the lag, and only where the market data has rows', async (t) => {

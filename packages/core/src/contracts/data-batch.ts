@@ -23,11 +23,11 @@ export interface PageRef {
 
 /**
  * Exchange rows a batch may carry instead of records: the payload exactly as Binance sent it
- * (kline arrays, aggTrade objects), which the connector turns into records. A loader then
+ * (kline arrays, aggTrade objects, REST trade objects), which the connector turns into records. A loader then
  * forwards what it fetched without rebuilding it, and the batch is about half the size of
  * the same records spelled out — the bytes every later stage (Kafka, dispatch, parse) pays for.
  */
-export const ROW_FORMATS = ['binance_kline', 'binance_agg_trade'] as const;
+export const ROW_FORMATS = ['binance_kline', 'binance_agg_trade', 'binance_trade'] as const;
 export type RowFormat = (typeof ROW_FORMATS)[number];
 
 export interface DataBatch<R extends DataRecord = DataRecord> {

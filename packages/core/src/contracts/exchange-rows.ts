@@ -2,11 +2,13 @@
  * Turns the exchange rows of a data batch into records (see ROW_FORMATS in data-batch.ts).
  * A row that does not have Binance's layout is reported with the reason, not guessed at.
  */
+import type { RawTrade } from './binance-contract.ts';
 import type { DataBatch } from './data-batch.ts';
 import { isInterval } from './intervals.ts';
 import {
   aggTradeFromBinance,
   klineFromRow,
+  tradeFromBinance,
   type BinanceAggTrade,
   type BinanceKlineRow,
   type DataRecord,
@@ -60,6 +62,22 @@ function aggTradeProblem(row: unknown): string | undefined {
   return undefined;
 }
 
+/** The fields a trade record reads from a REST trade; `quoteQty` and `isBestMatch` may be there, and are not stored. */
+function tradeProblem(row: unknown): string | undefined {
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) return 'a trade row must be an object';
+  const t = row as Record<string, unknown>;
+  for (const [field, type] of [
+    ['id', 'number'],
+    ['price', 'string'],
+    ['qty', 'string'],
+    ['time', 'number'],
+    ['isBuyerMaker', 'boolean'],
+  ] as const) {
+    if (typeof t[field] !== type) return `trade field ${field} must be a ${type}, got ${JSON.stringify(t[field])}`;
+  }
+  return undefined;
+}
+
 export function expandRows(batch: DataBatch): ExpandedRows {
   const records: DataRecord[] = [];
   const invalid: ExpandedRows['invalid'] = [];
@@ -81,6 +99,12 @@ export function expandRows(batch: DataBatch): ExpandedRows {
       const problem = aggTradeProblem(row);
       if (problem) invalid.push({ row, reason: problem });
       else records.push(aggTradeFromBinance(batch.symbol, row as BinanceAggTrade));
+    }
+  } else if (batch.row_format === 'binance_trade') {
+    for (const row of rows) {
+      const problem = tradeProblem(row);
+      if (problem) invalid.push({ row, reason: problem });
+      else records.push(tradeFromBinance(batch.symbol, row as RawTrade));
     }
   } else {
     for (const row of rows)

@@ -4,7 +4,7 @@
  * what Binance sent (no float rounding). Every record has a deterministic `key`, so a
  * repeated delivery overwrites instead of duplicating.
  */
-import type { AggTrade, KlineRow } from './binance-contract.ts';
+import type { AggTrade, KlineRow, RawTrade } from './binance-contract.ts';
 import { defineContract, type Contract } from './validation.ts';
 import { closeTime, type Interval } from './intervals.ts';
 import { SYMBOL_PATTERN } from './ids.ts';
@@ -300,6 +300,23 @@ export function aggTradeFromBinance(symbol: string, trade: BinanceAggTrade): Agg
     timestamp: trade.T,
     is_buyer_maker: trade.m,
     ...(trade.M === undefined ? {} : { is_best_match: trade.M }),
+  };
+}
+
+/**
+ * A REST trade (historicalTrades, or an archive `trades` line read as one) as the record the
+ * `@trade` stream stores for the same id: quote quantity and best match are left out because
+ * the stream does not carry them, and one trade must be one record whichever path came first.
+ */
+export function tradeFromBinance(symbol: string, trade: RawTrade): TradeRecord {
+  return {
+    key: tradeKey(symbol, trade.id),
+    symbol,
+    trade_id: trade.id,
+    price: trade.price,
+    quantity: trade.qty,
+    timestamp: trade.time,
+    is_buyer_maker: trade.isBuyerMaker,
   };
 }
 

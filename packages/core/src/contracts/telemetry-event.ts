@@ -34,8 +34,19 @@ export interface TelemetryFields {
   timestamp?: number;
   sent_at?: number;
   /** Progress of long work: done of total, in the unit named (pages, records, epochs). */
-  progress?: { done: number; total?: number; unit: string };
+  progress?: WorkProgress;
   error?: { code?: string; message: string; retryable?: boolean };
+}
+
+/**
+ * Done of total in the unit named; `bytes`, where the work moves files (bulk history's archive
+ * pages), says how many of the plan's bytes are done.
+ */
+export interface WorkProgress {
+  done: number;
+  total?: number;
+  unit: string;
+  bytes?: { done: number; total?: number };
 }
 
 /** Known fields plus whatever a service adds (epoch, loss, pages, …). */
@@ -65,7 +76,12 @@ export const telemetryEventSchema = {
     progress: {
       type: 'object',
       required: ['done', 'unit'],
-      properties: { done: count, total: count, unit: { type: 'string' } },
+      properties: {
+        done: count,
+        total: count,
+        unit: { type: 'string' },
+        bytes: { type: 'object', required: ['done'], properties: { done: count, total: count } },
+      },
     },
     error: {
       type: 'object',

@@ -48,12 +48,16 @@ export interface WorkPage {
   type: string;
   symbol: string;
   market: Market;
-  kind: 'klines' | 'agg_trades';
+  kind: 'klines' | 'agg_trades' | 'trades';
   interval?: string;
-  /** Open times (klines) or trade times (aggTrades) in [start_ms, end_ms). */
+  /** Open times (klines) or trade times (aggTrades, trades: bulk pages only) in [start_ms, end_ms). */
   start_ms: number;
   end_ms: number;
-  page: { index: number; count: number };
+  /**
+   * The page's place in its workflow's plan; `archive_bytes`, bulk plans only: the size of all
+   * the plan's archive files, so progress can say how much of them is read.
+   */
+  page: { index: number; count: number; archive_bytes?: number };
   collection_name: string;
   kafka_topic: string;
   telemetry_id: string;
@@ -94,7 +98,7 @@ export const workPageSchema = {
     type: { type: 'string' },
     symbol: { type: 'string', pattern: SYMBOL_PATTERN },
     market: { enum: MARKETS },
-    kind: { enum: ['klines', 'agg_trades'] },
+    kind: { enum: ['klines', 'agg_trades', 'trades'] },
     interval: { type: 'string', pattern: '^[0-9]+[smhdwM]$' },
     start_ms: { type: 'integer', minimum: 0 },
     end_ms: { type: 'integer', minimum: 1 },
@@ -102,7 +106,11 @@ export const workPageSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['index', 'count'],
-      properties: { index: { type: 'integer', minimum: 0 }, count: { type: 'integer', minimum: 1 } },
+      properties: {
+        index: { type: 'integer', minimum: 0 },
+        count: { type: 'integer', minimum: 1 },
+        archive_bytes: { type: 'integer', minimum: 0 },
+      },
     },
     collection_name: { type: 'string', pattern: COLLECTION_NAME_PATTERN },
     kafka_topic: { type: 'string', minLength: 1 },

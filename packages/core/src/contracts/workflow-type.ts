@@ -42,7 +42,7 @@ export type WorkflowType =
   | {
       type: string;
       source: 'bulk';
-      kind: 'klines' | 'agg_trades';
+      kind: 'klines' | 'agg_trades' | 'trades';
       interval?: Interval;
       target: 'loader-producer';
       services: ServiceName[];
@@ -103,11 +103,11 @@ export function parseWorkflowType(type: string): WorkflowType {
       target: 'loader-api',
       services: ['loader-api', 'arango-connector'],
     };
-  if (type === 'bulk_agg_trades')
+  if (type === 'bulk_agg_trades' || type === 'bulk_trades')
     return {
       type,
       source: 'bulk',
-      kind: 'agg_trades',
+      kind: type === 'bulk_trades' ? 'trades' : 'agg_trades',
       target: 'loader-producer',
       services: ['loader-producer', 'arango-connector'],
     };
@@ -128,6 +128,6 @@ export function parseWorkflowType(type: string): WorkflowType {
     return { type, source: 'dummy', target: 'dummy-service', services: ['dummy-service'] };
   throw invalid(
     type,
-    'is not a known workflow type (api_candles_<interval>, api_agg_trades, bulk_candles_<interval>, bulk_agg_trades, ws_*, graph_correlation, gnn_train, dummy_*)',
+    'is not a known workflow type (api_candles_<interval>, api_agg_trades, bulk_candles_<interval>, bulk_agg_trades, bulk_trades, ws_*, graph_correlation, gnn_train, dummy_*)',
   );
 }

@@ -306,12 +306,13 @@ export async function openArangoStore(options: ArangoStoreOptions): Promise<Aran
     workflowProgress,
 
     // A stage's pages share `workflow_pages` under `<stage>:<queue_id>`; queue ids hold no `:`.
-    async markPageDone(stage, queueId, page, pages) {
+    async markPageDone(stage, queueId, page, pages, bytes = 0) {
       const id = `${stage}:${queueId}`;
-      const doc = { _key: compositeKey([id, page, 0]), queue_id: id, page, pages, part: 0, parts: 1, records: 0 };
+      // A stage's pages sum their bytes where a workflow's parts sum records: the same field.
+      const doc = { _key: compositeKey([id, page, 0]), queue_id: id, page, pages, part: 0, parts: 1, records: bytes };
       await retrying('markPageDone', () => collection(ARANGO_COLLECTIONS.pages).save(doc, { overwriteMode: 'ignore' }));
       const progress = await workflowProgress(id);
-      return { done: progress.pagesDone, total: progress.pagesTotal ?? pages };
+      return { done: progress.pagesDone, total: progress.pagesTotal ?? pages, bytes: progress.recordsWritten };
     },
 
     async listRejected(queueId, limit) {

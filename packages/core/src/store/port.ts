@@ -9,6 +9,7 @@
  */
 import type { Interval } from '../contracts/intervals.ts';
 import type { DataRecord } from '../contracts/records.ts';
+import type { WorkProgress } from '../contracts/telemetry-event.ts';
 
 export interface RejectedRecord {
   /** Where it was headed. */
@@ -169,8 +170,16 @@ export interface RecordStore {
    * Counts page `page` of `pages` done for one stage of a workflow (e.g. `loader-api`
    * fetched it), once however often it is marked, and returns the stage's pages done so
    * far: instances that share a workflow's pages learn from it when the last one is done.
+   * `bytes` is what the page moved (loader-producer: the archive file's size), summed once
+   * per page like the pages, so a progress bar can show bytes too.
    */
-  markPageDone(stage: string, queueId: string, page: number, pages: number): Promise<{ done: number; total: number }>;
+  markPageDone(
+    stage: string,
+    queueId: string,
+    page: number,
+    pages: number,
+    bytes?: number,
+  ): Promise<{ done: number; total: number; bytes: number }>;
 }
 
 export const WORKFLOW_STATUSES = ['pending', 'running', 'completed', 'error', 'stopped'] as const;
@@ -181,7 +190,7 @@ export interface ServiceProgress {
   records_written?: number;
   /** Records this service refused as impossible (in rejected_records with the reason). */
   rejected?: number;
-  progress?: { done: number; total?: number; unit: string };
+  progress?: WorkProgress;
   message?: string;
   updated_at: number;
 }

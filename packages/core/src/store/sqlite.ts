@@ -309,13 +309,14 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     workflowProgress: (queueId) => reading('workflowProgress', () => readProgress(queueId)),
 
     // A stage's pages share the page tables under `<stage>:<queue_id>`; queue ids hold no `:`.
-    markPageDone: (stage, queueId, page, pages) =>
+    markPageDone: (stage, queueId, page, pages, bytes = 0) =>
       writing('markPageDone', () => {
         const id = `${stage}:${queueId}`;
-        const { changes } = sql.insertPart.run(id, page, 0, pages, 1, 0);
-        if (changes === 1) sql.addProgress.run(id, pages, 1, 0);
+        // A stage's row counts its bytes where a workflow's row counts records: one counter, per row.
+        const { changes } = sql.insertPart.run(id, page, 0, pages, 1, bytes);
+        if (changes === 1) sql.addProgress.run(id, pages, 1, bytes);
         const progress = readProgress(id);
-        return { done: progress.pagesDone, total: progress.pagesTotal ?? pages };
+        return { done: progress.pagesDone, total: progress.pagesTotal ?? pages, bytes: progress.recordsWritten };
       }),
 
     async listRejected(queueId, limit) {

@@ -36,6 +36,13 @@ test('workflow types tell the target, the services, the data kind and the interv
     services: ['loader-api', 'arango-connector'],
   });
   assert.equal(parseWorkflowType('ws_book_ticker').target, 'loader-ws');
+  assert.deepEqual(parseWorkflowType('bulk_trades'), {
+    type: 'bulk_trades',
+    source: 'bulk',
+    kind: 'trades',
+    target: 'loader-producer',
+    services: ['loader-producer', 'arango-connector'],
+  });
   assert.throws(() => parseWorkflowType('api_candles_2m'), /unknown interval "2m"/);
   assert.throws(() => parseWorkflowType('api_orders'), /not a known workflow type/);
 });
@@ -76,4 +83,42 @@ test('a kline record written out by hand is the same JSON as JSON.stringify make
   assert.equal(klineRecordJson(record), JSON.stringify(record));
   assert.equal(klineRecordJson({ ...record, closed: false }), JSON.stringify({ ...record, closed: false }));
   assert.deepEqual(JSON.parse(klineRecordJson(record)), record);
+});
+
+test('a REST trade row becomes the record the @trade stream stores for the same id, and a row without its fields is refused', async () => {
+  const { expandRows } = await import('../../src/contracts/exchange-rows.ts');
+  const { tradeRecordContract } = await import('../../src/contracts/records.ts');
+  const row = {
+    id: 3_456_789,
+    price: '62000.01000000',
+    qty: '0.00120000',
+    quoteQty: '74.40001200',
+    time: 1_709_600_000_123,
+    isBuyerMaker: true,
+    isBestMatch: true,
+  };
+  const { records, invalid } = expandRows({
+    queue_id: 'wf-btcusdt-bulk_trades-x',
+    symbol: 'BTCUSDT',
+    market: 'spot',
+    kind: 'trades',
+    collection_name: 'c',
+    source: 'archive',
+    rows: [row, { ...row, time: String(row.time) }],
+    row_format: 'binance_trade',
+  });
+  // Field for field what loader-ws makes of {"e":"trade","t":3456789,"p":…,"q":…,"T":…,"m":true} (its tradeRecord).
+  assert.deepEqual(records, [
+    {
+      key: 'BTCUSDT:trade:000000003456789',
+      symbol: 'BTCUSDT',
+      trade_id: 3_456_789,
+      price: '62000.01000000',
+      quantity: '0.00120000',
+      timestamp: 1_709_600_000_123,
+      is_buyer_maker: true,
+    },
+  ]);
+  assert.deepEqual(tradeRecordContract.check(records[0]), []);
+  assert.match(invalid[0]?.reason ?? '', /trade field time must be a number/);
 });

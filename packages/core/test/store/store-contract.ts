@@ -120,16 +120,34 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
   };
 
   it('a stage counts each page done once, whoever marks it and however often, apart from stored pages', async (store) => {
-    assert.deepEqual(await store.markPageDone('loader-api', QUEUE, 0, 3), { done: 1, total: 3 });
-    assert.deepEqual(await store.markPageDone('loader-api', QUEUE, 0, 3), { done: 1, total: 3 });
+    assert.deepEqual(await store.markPageDone('loader-api', QUEUE, 0, 3), { done: 1, total: 3, bytes: 0 });
+    assert.deepEqual(await store.markPageDone('loader-api', QUEUE, 0, 3), { done: 1, total: 3, bytes: 0 });
     const [a, b] = await Promise.all([
       store.markPageDone('loader-api', QUEUE, 1, 3),
       store.markPageDone('loader-api', QUEUE, 2, 3),
     ]);
     assert.equal(Math.max(a.done, b.done), 3);
-    assert.deepEqual(await store.markPageDone('graph-builder', QUEUE, 0, 5), { done: 1, total: 5 });
+    assert.deepEqual(await store.markPageDone('graph-builder', QUEUE, 0, 5), { done: 1, total: 5, bytes: 0 });
     // The connector's stored-page progress of the same workflow is its own count.
     assert.equal((await store.workflowProgress(QUEUE)).pagesDone, 0);
+  });
+
+  it('a stage sums the bytes of its pages, each page once however often it is marked', async (store) => {
+    assert.deepEqual(await store.markPageDone('loader-producer', QUEUE, 0, 3, 2_376_106), {
+      done: 1,
+      total: 3,
+      bytes: 2_376_106,
+    });
+    // A page delivered again (a retry after its mark) adds nothing.
+    assert.equal((await store.markPageDone('loader-producer', QUEUE, 0, 3, 2_376_106)).bytes, 2_376_106);
+    // A REST page of the same plan moves no archive bytes.
+    assert.deepEqual(await store.markPageDone('loader-producer', QUEUE, 2, 3), { done: 2, total: 3, bytes: 2_376_106 });
+    assert.deepEqual(await store.markPageDone('loader-producer', QUEUE, 1, 3, 1_000), {
+      done: 3,
+      total: 3,
+      bytes: 2_377_106,
+    });
+    assert.equal((await store.workflowProgress(QUEUE)).recordsWritten, 0, 'the workflow stored no record');
   });
 
   it('writing the same batch twice leaves one copy of each record, and a changed value replaces the stored one', async (store) => {

@@ -12,7 +12,7 @@ export type ChartSource = 'candles' | 'trades';
 /** The trades a workflow type stores, or its candles. */
 export function sourceOfType(type: string): ChartSource | undefined {
   if (/^(api|bulk|ws)_candles_/.test(type)) return 'candles';
-  if (/^((api|bulk|ws)_agg_trades|ws_trades)$/.test(type)) return 'trades';
+  if (/^((api|bulk|ws)_agg_trades|(bulk|ws)_trades)$/.test(type)) return 'trades';
   return undefined;
 }
 

@@ -1,4 +1,5 @@
 /** How the page writes times, counts and statuses. */
+import type { Progress } from './wire.ts';
 
 const FINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'error', 'stopped']);
 
@@ -16,7 +17,13 @@ export function fmt(n: number | null | undefined): string {
   return n == null ? '' : Number(n).toLocaleString('en-US').replace(/,/g, ' ');
 }
 
-/** `done/total unit`, or `done unit` when the total is unknown. */
-export function progressText(p: { done: number; total?: number | null; unit: string }): string {
-  return `${p.done + (p.total != null ? `/${p.total}` : '')} ${p.unit}`;
+/** `done/total unit`, or `done unit` when the total is unknown; then the bytes, where the work moves files. */
+export function progressText(p: Progress): string {
+  const bytes = p.bytes
+    ? `, ${megabytes(p.bytes.done)}${p.bytes.total != null ? `/${megabytes(p.bytes.total)}` : ''} MB`
+    : '';
+  return `${p.done + (p.total != null ? `/${p.total}` : '')} ${p.unit}${bytes}`;
 }
+
+/** Bytes as decimal megabytes with one decimal, as download sizes are usually given. */
+const megabytes = (bytes: number): string => (bytes / 1e6).toFixed(1);

@@ -8,6 +8,8 @@ export interface Progress {
   done: number;
   total?: number | null;
   unit: string;
+  /** Bulk history: the plan's archive bytes done (of total). */
+  bytes?: { done: number; total?: number | null };
 }
 
 export interface ServiceProgress {
