@@ -36,7 +36,7 @@ down: ## Stop the local stack
 
 .PHONY: bundles console topics error-docs manifests deploy
 
-bundles: setup console ## Bundle every function into functions/<name>/build/, the folder its image is built from
+bundles: setup console ## Bundle every function and the loader-ws Job into functions/<name>/build/, the folder its image is built from
 	node scripts/bundle-functions.ts
 
 console: setup ## Rebuild the console's browser script (functions/queue-manager/src/console/app.js, which set-up also builds) from client/*.ts
@@ -53,7 +53,7 @@ manifests: bundles ## Render and check everything make deploy applies, without a
 	node scripts/check-manifests.ts > build/manifests-report.json
 	@echo "manifests OK: report in build/manifests-report.json, rendered Services and ScaledObjects in build/manifests/"
 
-deploy: manifests ## Deploy to the current kubectl context: KafkaTopics, config, RBAC, sinks, func deploy each function, KafkaSources
+deploy: manifests ## Deploy to the current kubectl context (REGISTRY=…): loader-ws image (pack), KafkaTopics, config, RBAC, sinks, func deploy each function, the Job events' ApiServerSource, KafkaSources
 	scripts/deploy.sh
 
 clean: ## Remove local state, caches and installed packages

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleFunction } from './deploy/bundle.ts';
 import * as checks from './deploy/checks.ts';
+import { JOB_IMAGES } from './deploy/job-images.ts';
 import { loadManifests } from './deploy/manifests.ts';
 import { RENDERED_DIR, TOPICS_FILE, relativeToRoot } from './deploy/paths.ts';
 import { renderAll, toYamlStream } from './deploy/render.ts';
@@ -21,6 +22,7 @@ const results: Record<string, string[]> = {
   labels: checks.labelProblems(m),
   'KafkaSource and KafkaSink rules': checks.kafkaSourceProblems(m),
   sinks: checks.sinkProblems(m),
+  'PingSource rules': checks.pingSourceProblems(m),
   topics: [
     ...checks.topicProblems(m),
     ...(existsSync(TOPICS_FILE) && readFileSync(TOPICS_FILE, 'utf8') === renderTopicsYaml()
@@ -45,6 +47,7 @@ for (const f of m.functions) {
   }
   results.images!.push(...checks.imageProblems(f.folder));
 }
+for (const job of JOB_IMAGES) results.images!.push(...checks.jobImageProblems(m, job));
 
 const rendered = renderAll(m.functions, m.kafkaSources);
 mkdirSync(RENDERED_DIR, { recursive: true });

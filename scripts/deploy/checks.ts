@@ -14,12 +14,21 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { COMMAND_TARGETS, TOPIC_PLAN, controlTopicOf } from '@streamforge/core/bus';
-import { parseIsoDuration } from '@streamforge/platform';
+import { parseIsoDuration, parseSchedule } from '@streamforge/platform';
 import { NODE_MAJOR } from './bundle.ts';
 import { envTable, envUsage } from './env-usage.ts';
+import {
+  PACK_BUILDER,
+  PROJECT_DESCRIPTOR,
+  RUN_IMAGE_USER,
+  jobBuildDir,
+  projectDescriptor,
+  type JobImage,
+} from './job-images.ts';
 import { filesBelow, isExcluded, readFuncignore } from './image-contents.ts';
 import { renderKnativeService } from './render.ts';
 import {
+  JOB_TEMPLATE_FILE,
   dataKeys,
   ofKind,
   parseEnvReference,
@@ -53,9 +62,8 @@ export const TRUSTED_BUILDERS = [
   'docker.io/heroku/',
 ];
 /** Functions that keep an instance up, and why (every other one scales to zero). */
-export const ALWAYS_ON: Record<string, string> = {
-  'queue-manager': 'watches the loader-ws Jobs it starts and serves the API and console',
-};
+// Empty: the manager used to stay up to watch its Jobs; their changes now come as events (knative/job-events.yaml).
+export const ALWAYS_ON: Record<string, string> = {};
 /** Topics whose events must be handled in order per key (one symbol's commands, telemetry and batches). */
 export const ORDERED_TOPICS = [
   ...COMMAND_TARGETS.map(controlTopicOf),
@@ -98,7 +106,17 @@ const SOURCE_SCALE_KEYS = [
   'activation-lag-threshold',
 ];
 const KNOWN_KINDS: Record<string, string[]> = {
-  knative: ['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'KafkaTopic', 'NetworkPolicy'],
+  knative: [
+    'Namespace',
+    'ServiceAccount',
+    'Role',
+    'RoleBinding',
+    'ConfigMap',
+    'KafkaTopic',
+    'NetworkPolicy',
+    'ApiServerSource',
+    'PingSource',
+  ],
   kafkaSources: ['KafkaSource', 'KafkaSink'],
 };
 
@@ -156,11 +174,53 @@ export function schemaProblems(m: Manifests): string[] {
 /** Functions reachable from outside the cluster; every other one is cluster-local. */
 export const PUBLIC_FUNCTIONS = ['queue-manager'];
 const PART_OF = 'app.kubernetes.io/part-of';
+/**
+ * What the OpenShift developer console's topology reads beyond the app.kubernetes.io labels:
+ * the runtime label picks a workload's icon; the connects-to annotation, a JSON list of
+ * `{apiVersion, kind, name}` (a comma-separated list of names in older consoles), draws an
+ * arrow from the annotated object to each one it names.
+ */
+export const RUNTIME_LABEL = 'app.openshift.io/runtime';
+export const RUNTIME = 'nodejs';
+export const CONNECTS_TO = 'app.openshift.io/connects-to';
+
+interface ObjectReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+}
+
+/** The objects a KafkaSource's connects-to must name: its function, then its dead-letter sink. */
+export function expectedConnections(source: Doc): ObjectReference[] {
+  return [source.spec?.sink?.ref, source.spec?.delivery?.deadLetterSink?.ref]
+    .filter((ref): ref is ObjectReference => ref !== undefined)
+    .map((ref) => ({ apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name }));
+}
+
+function connectsToProblem(source: Doc): string | undefined {
+  const value = source.metadata?.annotations?.[CONNECTS_TO];
+  const expected = JSON.stringify(expectedConnections(source));
+  if (value === undefined) return `annotation ${CONNECTS_TO} is missing (want '${expected}')`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(String(value));
+  } catch {
+    return `annotation ${CONNECTS_TO} is not JSON (want '${expected}')`;
+  }
+  const named = Array.isArray(parsed)
+    ? parsed.map((r: Partial<ObjectReference>) => ({ apiVersion: r?.apiVersion, kind: r?.kind, name: r?.name }))
+    : parsed;
+  return JSON.stringify(named) === expected
+    ? undefined
+    : `annotation ${CONNECTS_TO} must name its sink and dead-letter sink: '${expected}'`;
+}
 
 /**
  * Every Service, KafkaSource, KafkaSink and the Job template carry the labels the Knative and
- * OpenShift developer consoles group one application by (part-of, name, component), and only
- * the public functions answer outside the cluster.
+ * OpenShift developer consoles group one application by (part-of, name, component); the
+ * workloads (Services, the Job and its pods) the runtime label, and every KafkaSource a
+ * connects-to annotation naming its function and its dead-letter sink, so the topology draws
+ * source → function. Only the public functions answer outside the cluster.
  */
 export function labelProblems(m: Manifests): string[] {
   const problems: string[] = [];
@@ -170,22 +230,39 @@ export function labelProblems(m: Manifests): string[] {
       problems.push(`${at}: label app.kubernetes.io/name must be ${name}`);
     if (!labels?.['app.kubernetes.io/component']) problems.push(`${at}: label app.kubernetes.io/component is missing`);
   };
+  const runtime = (at: string, labels: Record<string, string> | undefined): void => {
+    if (labels?.[RUNTIME_LABEL] !== RUNTIME) problems.push(`${at}: label ${RUNTIME_LABEL} must be ${RUNTIME}`);
+  };
   for (const f of m.functions) {
     const labels = renderKnativeService(f.funcYaml).metadata.labels as Record<string, string>;
     const at = functionLabel(f);
     check(at, labels, f.folder);
+    runtime(at, labels);
     const local = labels['networking.knative.dev/visibility'] === 'cluster-local';
     if (PUBLIC_FUNCTIONS.includes(f.folder) === local)
       problems.push(
         `${at}: ${local ? 'is cluster-local but serves the API' : 'must be networking.knative.dev/visibility: cluster-local (only the manager is public)'}`,
       );
   }
-  for (const { file, doc } of m.kafkaSources)
-    check(`${file} ${doc.kind}/${doc.metadata?.name}`, doc.metadata?.labels, String(doc.metadata?.name));
+  for (const { file, doc } of m.kafkaSources) {
+    const at = `${file} ${doc.kind}/${doc.metadata?.name}`;
+    check(at, doc.metadata?.labels, String(doc.metadata?.name));
+    const connection = doc.kind === 'KafkaSource' ? connectsToProblem(doc) : undefined;
+    if (connection) problems.push(`${at}: ${connection}`);
+  }
+  // The sources of knative/ (Job events, the deadline ping): labelled, and drawn as arrows to their function.
+  for (const { file, doc } of [...ofKind(m.knative, 'ApiServerSource'), ...ofKind(m.knative, 'PingSource')]) {
+    const at = `${file} ${doc.kind}/${doc.metadata?.name}`;
+    check(at, doc.metadata?.labels, String(doc.metadata?.name));
+    const connection = connectsToProblem(doc);
+    if (connection) problems.push(`${at}: ${connection}`);
+  }
   if (m.jobTemplate) {
     const { file, doc } = m.jobTemplate;
     check(`${file} Job`, doc.metadata?.labels, 'loader-ws');
     check(`${file} Job pod template`, doc.spec?.template?.metadata?.labels, 'loader-ws');
+    runtime(`${file} Job`, doc.metadata?.labels);
+    runtime(`${file} Job pod template`, doc.spec?.template?.metadata?.labels);
   }
   return problems;
 }
@@ -404,6 +481,37 @@ export function sinkProblems(m: Manifests): string[] {
   return problems;
 }
 
+/**
+ * A PingSource sends to a function, on a schedule the local platform runs the same way (every
+ * N minutes, UTC), with JSON data when it says application/json (the manager reads it as JSON).
+ */
+export function pingSourceProblems(m: Manifests): string[] {
+  const problems: string[] = [];
+  for (const d of ofKind(m.knative, 'PingSource')) {
+    const at = where(d);
+    const spec = d.doc.spec ?? {};
+    const sink = spec.sink?.ref?.name;
+    if (spec.sink?.ref?.kind !== 'Service' || !m.functions.some((f) => f.folder === sink))
+      problems.push(`${at}: sink must be a function's Knative Service, not ${sink}`);
+    try {
+      parseSchedule(String(spec.schedule ?? '* * * * *'), at);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+    if (spec.timezone !== undefined) problems.push(`${at}: timezone is not run locally; schedules are UTC`);
+    if (spec.dataBase64 !== undefined) problems.push(`${at}: data goes in data, as text`);
+    if (spec.contentType !== 'application/json') problems.push(`${at}: contentType must be application/json`);
+    else {
+      try {
+        JSON.parse(String(spec.data));
+      } catch {
+        problems.push(`${at}: data '${spec.data}' is not JSON, which contentType says it is`);
+      }
+    }
+  }
+  return problems;
+}
+
 function brokersOf(m: Manifests): string[] {
   return String(configMaps(m).get('streamforge-config')?.data?.KAFKA_BROKERS ?? '')
     .split(',')
@@ -478,6 +586,25 @@ export function referenceProblems(m: Manifests): string[] {
     if (account !== undefined && !accounts.has(account))
       problems.push(`${f.file}: deploy.serviceAccountName ${account} is not a ServiceAccount in knative/`);
   }
+  // An ApiServerSource runs as an account of knative/, sends to a function, and picks the Jobs of the template.
+  const templateLabels = (m.jobTemplate?.doc.metadata?.labels ?? {}) as Record<string, string>;
+  for (const d of ofKind(m.knative, 'ApiServerSource')) {
+    const at = where(d);
+    if (!accounts.has(d.doc.spec?.serviceAccountName))
+      problems.push(`${at}: serviceAccountName ${d.doc.spec?.serviceAccountName} is not a ServiceAccount in knative/`);
+    const sink = d.doc.spec?.sink?.ref?.name;
+    if (d.doc.spec?.sink?.ref?.kind !== 'Service' || !m.functions.some((f) => f.folder === sink))
+      problems.push(`${at}: sink must be a function's Knative Service, not ${sink}`);
+    for (const r of (d.doc.spec?.resources ?? []) as Doc[]) {
+      // A template without labels is labelProblems' to report.
+      if (r.apiVersion !== 'batch/v1' || r.kind !== 'Job' || Object.keys(templateLabels).length === 0) continue;
+      const wanted = Object.entries((r.selector?.matchLabels ?? {}) as Record<string, string>);
+      if (wanted.length === 0 || wanted.some(([k, v]) => templateLabels[k] !== v))
+        problems.push(
+          `${at}: the Job selector ${JSON.stringify(r.selector)} must pick the loader-ws Job template's labels`,
+        );
+    }
+  }
   if (m.jobTemplate) {
     const at = where(m.jobTemplate);
     const pod = m.jobTemplate.doc.spec?.template?.spec ?? {};
@@ -551,6 +678,19 @@ export function rbacProblems(m: Manifests): string[] {
     }
   }
   const managerAccount = m.functions.find((f) => f.folder === 'queue-manager')?.funcYaml.deploy?.serviceAccountName;
+  // The ApiServerSources' accounts read the Jobs for the manager: bound too, to get/list/watch only.
+  const sourceAccounts = ofKind(m.knative, 'ApiServerSource').map((d) => d.doc.spec?.serviceAccountName as string);
+  for (const b of ofKind(m.knative, 'RoleBinding')) {
+    if ((b.doc.subjects ?? []).some((s: Doc) => sourceAccounts.includes(s.name))) {
+      const role = roles.find((r) => r.doc.metadata?.name === b.doc.roleRef?.name);
+      const verbs = ((role?.doc.rules ?? []) as Doc[]).flatMap((rule) => rule.verbs ?? []);
+      const writes = verbs.filter((v: string) => !['get', 'list', 'watch'].includes(v));
+      if (writes.length > 0)
+        problems.push(
+          `${where(b)}: an ApiServerSource's account only reads Jobs, but its Role grants ${writes.join(', ')}`,
+        );
+    }
+  }
   for (const b of ofKind(m.knative, 'RoleBinding')) {
     const ns = b.doc.metadata?.namespace;
     if (b.doc.roleRef?.kind !== 'Role')
@@ -560,7 +700,7 @@ export function rbacProblems(m: Manifests): string[] {
     for (const s of (b.doc.subjects ?? []) as Doc[]) {
       if (s.kind !== 'ServiceAccount' || (s.namespace ?? ns) !== ns)
         problems.push(`${where(b)}: subject ${s.kind}/${s.name} must be a ServiceAccount of ${ns}`);
-      else if (managerAccount !== undefined && s.name !== managerAccount)
+      else if (managerAccount !== undefined && s.name !== managerAccount && !sourceAccounts.includes(s.name))
         problems.push(`${where(b)}: binds ${s.name}, but only the queue-manager (${managerAccount}) needs the API`);
     }
   }
@@ -666,6 +806,74 @@ export function imageProblems(folder: string, buildDir = join(functionDir(folder
     if (existsSync(path) && /(?:require|import)\(\s*["']\.\.\//.test(readFileSync(path, 'utf8')))
       p(`${BUILD_SUBDIR}/${file} loads a file through ../ at run time`);
   }
+  return problems;
+}
+
+/**
+ * A Job image (loader-ws, built by `make deploy` with pack): its image folder is complete, with
+ * the project descriptor pack reads; it is built like the functions (the builder every
+ * func.yaml names); and the Job template runs it as the image's non-root user, by its default
+ * process, with the image reference coming from the ConfigMap the manager reads.
+ */
+export function jobImageProblems(m: Manifests, job: JobImage, buildDir = jobBuildDir(job)): string[] {
+  const problems: string[] = [];
+  const p = (message: string) => problems.push(`functions/${job.name}: ${message}`);
+  if (!existsSync(join(buildDir, 'index.mjs')) || !existsSync(join(buildDir, 'package.json')))
+    p(`${BUILD_SUBDIR}/ has no bundle: run \`make bundles\``);
+  else {
+    const descriptor = join(buildDir, PROJECT_DESCRIPTOR);
+    if (!existsSync(descriptor) || readFileSync(descriptor, 'utf8') !== projectDescriptor(job))
+      p(`${BUILD_SUBDIR}/${PROJECT_DESCRIPTOR} is missing or stale: run \`make bundles\``);
+    const pkg = JSON.parse(readFileSync(join(buildDir, 'package.json'), 'utf8')) as {
+      scripts?: Record<string, string>;
+    };
+    if (!pkg.scripts?.start?.includes('index.mjs') || !pkg.scripts.build)
+      p(`${BUILD_SUBDIR}/package.json must start index.mjs and build with verify.mjs (npm-start, node-run-script)`);
+    for (const file of ['index.mjs', 'index.mjs.map', 'package.json', 'verify.mjs', PROJECT_DESCRIPTOR]) {
+      const path = join(buildDir, file);
+      if (existsSync(path) && readFileSync(path, 'utf8').includes(ROOT))
+        p(`${BUILD_SUBDIR}/${file} contains this machine's path ${ROOT}`);
+    }
+  }
+  for (const f of m.functions) {
+    const builder = f.funcYaml.build?.builderImages?.pack;
+    if (builder !== PACK_BUILDER)
+      p(`is built with ${PACK_BUILDER}, ${f.file} with ${builder}: one builder, one Node, one run image user`);
+  }
+  const template = m.jobTemplate;
+  if (!template) return [...problems, `functions/${job.name}: no Job template (knative/${JOB_TEMPLATE_FILE})`];
+  const at = (message: string) => problems.push(`${template.file}: ${message}`);
+  const pod = template.doc.spec?.template?.spec ?? {};
+  const container = ((pod.containers ?? []) as Doc[]).find((c) => c.name === job.container);
+  if (!container) at(`has no container ${job.container}`);
+  else {
+    const security = { ...pod.securityContext, ...container.securityContext } as Doc;
+    if (security.runAsNonRoot !== true) at(`container ${job.container} must set runAsNonRoot: true`);
+    if (security.runAsUser !== RUN_IMAGE_USER.uid || security.runAsGroup !== RUN_IMAGE_USER.gid)
+      at(
+        `container ${job.container} must run as the image's user, runAsUser ${RUN_IMAGE_USER.uid} and runAsGroup ${RUN_IMAGE_USER.gid} (the builder's run image), not ${security.runAsUser}:${security.runAsGroup}`,
+      );
+    if (container.command !== undefined || container.args !== undefined)
+      at(`container ${job.container} sets command or args: the image's default process (npm start) runs the program`);
+  }
+  const config = ofKind(m.knative, 'ConfigMap').find((d) => d.doc.metadata?.name === 'streamforge-config');
+  if (!config || !(job.configKey in (config.doc.data ?? {})))
+    at(`the ConfigMap streamforge-config has no ${job.configKey}, where make deploy writes the image reference`);
+  const readers = m.functions.filter((f) =>
+    ((f.funcYaml.run?.envs ?? []) as Array<{ name: string; value?: string }>).some((e) => {
+      const ref = e.value === undefined ? undefined : parseEnvReference(e.value);
+      return (
+        e.name === job.configKey &&
+        ref?.kind === 'configMap' &&
+        ref.name === 'streamforge-config' &&
+        ref.key === job.configKey
+      );
+    }),
+  );
+  if (readers.length === 0)
+    at(
+      `no func.yaml sets ${job.configKey} from the ConfigMap: the launcher would run the template's placeholder image`,
+    );
   return problems;
 }
 

@@ -16,6 +16,8 @@ export const CRD_FIXTURES = [
   join(CRD_FIXTURES_DIR, 'kafkatopic-crd.yaml'),
   join(SCHEMAS_DIR, 'keda-scaledobject-crd.yaml'),
   join(CRD_FIXTURES_DIR, 'podmonitor-crd.yaml'),
+  join(CRD_FIXTURES_DIR, 'apiserversource-crd.yaml'),
+  join(CRD_FIXTURES_DIR, 'pingsource-crd.yaml'),
 ] as const;
 
 /** Every CRD of the fixtures, as parsed documents. */

@@ -206,10 +206,11 @@ async function kubernetesFor(dir: string, folder: string): Promise<{ namespace: 
 }
 
 /**
- * The manager in its image follows its Jobs with the account's token: a loader-ws Job that
- * fails in its namespace (made and failed here, as no controller runs) is one it reports.
+ * The manager in its image takes a Job's change as the ApiServerSource sends it: a loader-ws
+ * Job failed in its namespace (made and failed here, as no controller runs), read back from
+ * the API and POSTed as the update event, is one it reports.
  */
-async function jobFailureSeen(namespace: string, output: () => string): Promise<void> {
+async function jobFailureSeen(namespace: string, output: () => string, url: string): Promise<void> {
   const cluster = testKubernetes();
   const name = uniqueName('loader-ws-image');
   await kubeCall(cluster, {
@@ -231,6 +232,20 @@ async function jobFailureSeen(namespace: string, output: () => string): Promise<
     },
   });
   await setJobCondition(cluster, namespace, name, { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'test' });
+  const job = await kubeCall(cluster, { method: 'GET', path: `/apis/batch/v1/namespaces/${namespace}/jobs/${name}` });
+  const answer = await fetch(`${url}/`, {
+    method: 'POST',
+    headers: {
+      'ce-specversion': '1.0',
+      'ce-id': uniqueName('job-event'),
+      'ce-type': 'dev.knative.apiserver.resource.update',
+      'ce-source': cluster.url,
+      'ce-subject': `/apis/batch/v1/namespaces/${namespace}/jobs/${name}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify(job.body),
+  });
+  assert.ok(answer.ok, `the Job event: ${answer.status} ${await answer.text()}`);
   await waitFor(`the manager reports Job ${name} failed`, () =>
     output().includes(`loader-ws Job ${name} failed: BackoffLimitExceeded: test`),
   );
@@ -268,7 +283,7 @@ test('each image folder, copied alone to an empty folder, starts with its npm st
       const metrics = await (await fetch(`${started.url}/metrics`)).text();
       assert.match(metrics, /# HELP streamforge_events_handled_total/, `${f.folder} exports the dashboard's metrics`);
       assert.match(metrics, new RegExp(`service="${f.funcYaml.name}"`), `${f.folder} labels its metrics with its name`);
-      if (kubernetes) await jobFailureSeen(kubernetes.namespace, started.output);
+      if (kubernetes) await jobFailureSeen(kubernetes.namespace, started.output, started.url);
     } finally {
       const code = await started.stop();
       assert.equal(code, 0, `${f.folder} drains and exits 0 on SIGTERM:\n${started.output()}`);

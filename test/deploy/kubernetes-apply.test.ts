@@ -34,9 +34,11 @@ const PODMONITOR = 'functions-podmonitor.yaml';
 
 /** Everything scripts/deploy.sh applies, in its order (func deploy's Services where it runs func). */
 function deployed(): ManifestDoc[] {
-  const knative = [...m.knative].sort(
-    (a, b) => Number(b.doc.kind === 'Namespace') - Number(a.doc.kind === 'Namespace'),
-  );
+  // The sources of knative/ (Job events, the deadline ping) go after the functions they send to.
+  const isSource = (d: ManifestDoc) => d.doc.kind === 'ApiServerSource' || d.doc.kind === 'PingSource';
+  const knative = [...m.knative]
+    .filter((d) => !isSource(d))
+    .sort((a, b) => Number(b.doc.kind === 'Namespace') - Number(a.doc.kind === 'Namespace'));
   const services = m.functions.map((f) => ({ file: f.file, doc: renderKnativeService(f.funcYaml) }));
   const monitoring = readFileSync(join(KNATIVE_DIR, 'monitoring', DASHBOARD), 'utf8');
   const dashboard = {
@@ -52,6 +54,7 @@ function deployed(): ManifestDoc[] {
     ...knative,
     ...m.kafkaSources.filter((d) => onlySinks(d.file)),
     ...services,
+    ...m.knative.filter(isSource),
     ...m.kafkaSources.filter((d) => !onlySinks(d.file)),
     ...readYamlDocuments(join(KNATIVE_DIR, 'monitoring', PODMONITOR)).map((doc) => ({
       file: `knative/monitoring/${PODMONITOR}`,
@@ -87,6 +90,8 @@ test('every manifest make deploy applies is accepted server-side and stored as w
     'KafkaTopic',
     'KafkaSink',
     'Service',
+    'ApiServerSource',
+    'PingSource',
     'KafkaSource',
     'PodMonitor',
   ])

@@ -2,7 +2,8 @@
  * knative/rbac.yaml on a real API server with RBAC authorisation: requests made with the
  * queue-manager ServiceAccount's own token (a TokenRequest, as a pod gets it) may create, get,
  * list, watch and delete Jobs in its namespace and nothing else: no Secrets, no Pods, no Job
- * in another namespace, no changing a Job. The loader-ws account may do nothing at all.
+ * in another namespace, no changing a Job. The loader-ws account may do nothing at all. The
+ * ApiServerSource's account (knative/job-events.yaml) may only get, list and watch Jobs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +26,7 @@ const rbac = loadManifests().knative.filter((d) => d.file === 'knative/rbac.yaml
 /** The Role in its own namespace, a second namespace beside it, and the accounts' tokens. */
 async function deployRbac(
   cluster: TestKubernetes,
-): Promise<{ namespace: string; other: string; manager: string; loader: string }> {
+): Promise<{ namespace: string; other: string; manager: string; loader: string; events: string }> {
   const namespace = uniqueName('sf-rbac');
   const other = uniqueName('sf-other');
   await createNamespace(cluster, namespace);
@@ -42,6 +43,7 @@ async function deployRbac(
     other,
     manager: await serviceAccountToken(cluster, namespace, 'queue-manager'),
     loader: await serviceAccountToken(cluster, namespace, 'loader-ws'),
+    events: await serviceAccountToken(cluster, namespace, 'loader-ws-job-events'),
   };
 }
 
@@ -183,4 +185,54 @@ test('the loader-ws account may do nothing in the API', { skip }, async () => {
     ['', 'pods'],
   ])
     assert.equal(await allowed(cluster, loader, { verb: 'get', group, resource, namespace }), false, resource);
+});
+
+test('the ApiServerSource account gets, lists and watches Jobs in its namespace, and may do nothing else', {
+  skip,
+}, async () => {
+  const cluster = testKubernetes();
+  const { namespace, other, events } = await deployRbac(cluster);
+  const user = `system:serviceaccount:${namespace}:loader-ws-job-events`;
+  const jobs = `/apis/batch/v1/namespaces/${namespace}/jobs`;
+  await kubeRequest(cluster, { method: 'POST', path: jobs, body: job('loader-ws-b') });
+  assert.equal((await kubeRequest(cluster, { method: 'GET', path: `${jobs}/loader-ws-b`, token: events })).status, 200);
+  const listed = await kubeRequest(cluster, { method: 'GET', path: jobs, token: events });
+  assert.deepEqual(
+    listed.body.items.map((j: { metadata: { name: string } }) => j.metadata.name),
+    ['loader-ws-b'],
+  );
+  // A watch answers 200 and streams; one that ends at once (timeoutSeconds=1) is enough to see it allowed.
+  const watched = await kubeRequest(cluster, {
+    method: 'GET',
+    path: `${jobs}?watch=1&timeoutSeconds=1&resourceVersion=${listed.body.metadata.resourceVersion}`,
+    token: events,
+  });
+  assert.equal(watched.status, 200, JSON.stringify(watched.body));
+  for (const verb of ['get', 'list', 'watch'])
+    assert.equal(await allowed(cluster, events, { verb, group: 'batch', resource: 'jobs', namespace }), true, verb);
+  const refusals: Array<[string, string, unknown, string]> = [
+    ['POST', jobs, job('loader-ws-c'), 'cannot create resource "jobs" in API group "batch"'],
+    [
+      'DELETE',
+      `${jobs}/loader-ws-b`,
+      { propagationPolicy: 'Background' },
+      'cannot delete resource "jobs" in API group "batch"',
+    ],
+    ['GET', `/api/v1/namespaces/${namespace}/secrets`, undefined, 'cannot list resource "secrets" in API group ""'],
+    ['GET', `/api/v1/namespaces/${namespace}/pods`, undefined, 'cannot list resource "pods" in API group ""'],
+    [
+      'GET',
+      `/apis/batch/v1/namespaces/${other}/jobs`,
+      undefined,
+      `cannot list resource "jobs" in API group "batch" in the namespace "${other}"`,
+    ],
+  ];
+  for (const [method, path, body, reason] of refusals) {
+    const answer = await kubeRequest(cluster, { method, path, body, token: events });
+    assert.equal(answer.status, 403, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+    assert.match(answer.body.message, new RegExp(`User "${user}" ${reason.replace(/[()[\]/.]/g, '\\$&')}`));
+  }
+  for (const verb of ['create', 'update', 'patch', 'delete'])
+    assert.equal(await allowed(cluster, events, { verb, group: 'batch', resource: 'jobs', namespace }), false, verb);
+  assert.equal(await allowed(cluster, events, { verb: 'get', resource: 'secrets', namespace }), false, 'get secrets');
 });

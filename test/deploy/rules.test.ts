@@ -7,10 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ALWAYS_ON,
+  CONNECTS_TO,
+  RUNTIME_LABEL,
   SERVICE_TIMEOUT_S,
   funcYamlProblems,
   kafkaSourceProblems,
   labelProblems,
+  pingSourceProblems,
 } from '../../scripts/deploy/checks.ts';
 import { loadManifests, ofKind, type Doc, type Manifests } from '../../scripts/deploy/manifests.ts';
 import { parseIsoDuration } from '@streamforge/platform';
@@ -47,10 +50,98 @@ test('every Service, KafkaSource, sink and the Job template carry the console la
   assert.match(labelProblems(exposed).join('\n'), /must be networking.knative.dev\/visibility: cluster-local/);
 });
 
-test('every function scales to zero but the queue-manager, which keeps one instance for its Job watch and API', () => {
+test('every function and the Job carry the console runtime label, every KafkaSource connects-to its function and dead-letter sink', () => {
+  for (const source of ofKind(m.kafkaSources, 'KafkaSource')) {
+    const named = JSON.parse(source.doc.metadata.annotations[CONNECTS_TO]) as Array<{ kind: string; name: string }>;
+    assert.deepEqual(
+      named.map((r) => `${r.kind}/${r.name}`),
+      [`Service/${source.doc.spec.sink.ref.name}`, `KafkaSink/${source.doc.spec.delivery.deadLetterSink.ref.name}`],
+    );
+  }
+  const unconnected = withSource((source) => {
+    delete source.metadata.annotations[CONNECTS_TO];
+  });
+  assert.match(
+    labelProblems(unconnected).join('\n'),
+    /KafkaSource\/\S+: annotation app\.openshift\.io\/connects-to is missing \(want '\[\{"apiVersion":"serving\.knative\.dev\/v1","kind":"Service"/,
+  );
+  // Planted: a source whose arrow points at another function than the one it delivers to.
+  const miswired = withSource((source) => {
+    source.metadata.annotations[CONNECTS_TO] = JSON.stringify([
+      { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'dummy-service' },
+    ]);
+  });
+  assert.match(labelProblems(miswired).join('\n'), /connects-to must name its sink and dead-letter sink/);
+  const garbled = withSource((source) => {
+    source.metadata.annotations[CONNECTS_TO] = '[{"kind":';
+  });
+  assert.match(labelProblems(garbled).join('\n'), /connects-to is not JSON/);
+  const iconless = withFunction((funcYaml) => {
+    funcYaml.deploy.labels = funcYaml.deploy.labels.filter((l: { key: string }) => l.key !== RUNTIME_LABEL);
+  });
+  assert.match(labelProblems(iconless).join('\n'), /func\.yaml: label app\.openshift\.io\/runtime must be nodejs/);
+  const job = structuredClone(m);
+  delete job.jobTemplate!.doc.spec.template.metadata.labels[RUNTIME_LABEL];
+  assert.deepEqual(labelProblems(job), [
+    'knative/loader-ws-job.yaml Job pod template: label app.openshift.io/runtime must be nodejs',
+  ]);
+});
+
+test('the deadline PingSource is labelled and connects-to the manager like the ApiServerSource, with a schedule and JSON data the local platform runs', () => {
+  assert.deepEqual(
+    ofKind(m.knative, 'PingSource').map((d) => `${d.file} ${d.doc.spec.sink.ref.name}`),
+    ['knative/deadline-ping.yaml queue-manager'],
+  );
+  assert.deepEqual(pingSourceProblems(m), []);
+  const withPing = (change: (ping: Doc) => void): Manifests => {
+    const copy = structuredClone(m);
+    change(ofKind(copy.knative, 'PingSource')[0]!.doc);
+    return copy;
+  };
+  const at = 'knative/deadline-ping.yaml PingSource/queue-manager-deadlines';
+  assert.deepEqual(
+    labelProblems(
+      withPing((ping) => {
+        delete ping.metadata.labels['app.kubernetes.io/component'];
+        delete ping.metadata.annotations[CONNECTS_TO];
+      }),
+    ),
+    [
+      `${at}: label app.kubernetes.io/component is missing`,
+      `${at}: annotation app.openshift.io/connects-to is missing (want '[{"apiVersion":"serving.knative.dev/v1","kind":"Service","name":"queue-manager"}]')`,
+    ],
+  );
+  // Planted: the arrow drawn to another function than the one the pings go to.
+  const miswired = withPing((ping) => {
+    ping.spec.sink.ref.name = 'dummy-service';
+  });
+  assert.match(
+    labelProblems(miswired).join('\n'),
+    /PingSource\/queue-manager-deadlines: annotation .* must name its sink/,
+  );
+  const unrunnable = withPing((ping) => {
+    ping.spec.schedule = '0 */2 * * *';
+    ping.spec.data = '{"check":';
+    ping.spec.sink.ref.name = 'queue-mgr';
+  });
+  assert.deepEqual(pingSourceProblems(unrunnable), [
+    `${at}: sink must be a function's Knative Service, not queue-mgr`,
+    `${at}: schedule "0 */2 * * *" is not one the local platform runs: use "*/N * * * *" (every N minutes, 1-59) or "* * * * *"`,
+    `${at}: data '{"check":' is not JSON, which contentType says it is`,
+  ]);
+  // The ApiServerSource's arrow is checked the same way.
+  const jobEvents = structuredClone(m);
+  delete ofKind(jobEvents.knative, 'ApiServerSource')[0]!.doc.metadata.annotations[CONNECTS_TO];
+  assert.match(
+    labelProblems(jobEvents).join('\n'),
+    /ApiServerSource\/loader-ws-jobs: annotation app\.openshift\.io\/connects-to is missing/,
+  );
+});
+
+test('every function scales to zero, the queue-manager too (its Jobs’ ends come as events)', () => {
   for (const f of m.functions) {
     const scale = f.funcYaml.deploy.options.scale;
-    assert.equal(scale.min, f.folder in ALWAYS_ON ? 1 : 0, f.folder);
+    assert.equal(scale.min, 0, f.folder);
     assert.ok(scale.max >= Math.max(1, scale.min) && scale.target > 0, f.folder);
   }
 });

@@ -1,15 +1,17 @@
 /**
  * queue-manager: the REST API to start, stop and list workflows, and the consumer of
  * queue-events (telemetry) that moves each workflow's status and keeps its trail, and of the
- * dead-letter topics, which end the workflows whose work could not be processed; the
- * operator console at /console, fed by the manager's changes as they happen.
+ * dead-letter topics, which end the workflows whose work could not be processed, and of
+ * the loader-ws Jobs' changes (an ApiServerSource's events), which end a live workflow whose
+ * Job died; the operator console at /console, fed by the manager's changes as they happen.
  */
 import type { CloudEvent } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
 import { connectServiceBus, type ServiceBus } from '@streamforge/core/bus';
 import { env, envInt } from '@streamforge/core/config';
-import { EVENT_TYPES } from '@streamforge/core/contracts';
+import { EVENT_TYPES, PING_EVENT_TYPE } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
+import { isJobEventType } from '@streamforge/core/jobs';
 import type { Context, FunctionRuntimeInfo } from '@streamforge/core/runtime';
 import { openStore, type Store } from '@streamforge/core/store';
 import { registerApi } from './api.ts';
@@ -26,6 +28,15 @@ let manager: Manager;
 let hub: WorkflowHub;
 let liveJobs: LiveJobs;
 let deadlineCheck: NodeJS.Timeout | undefined;
+let sweeping: Promise<number> | undefined;
+
+/** One deadline sweep at a time: a ping that comes during one waits for it rather than running another. */
+function endOverdueOnce(): Promise<number> {
+  sweeping ??= manager.endOverdue().finally(() => {
+    sweeping = undefined;
+  });
+  return sweeping;
+}
 
 export async function init(info: FunctionRuntimeInfo): Promise<void> {
   store = await openStore();
@@ -49,13 +60,12 @@ export async function init(info: FunctionRuntimeInfo): Promise<void> {
       hub.publish(workflow);
     },
   });
-  await liveJobs.watch();
-  // Workflows past their deadline end while an instance runs; a read of one ends it too. One
+  // Workflows past their deadline end while an instance runs; a read of one ends it too, and so
+  // does a tick of the deadline PingSource, which starts an instance when none runs. One
   // check at a time: the next is scheduled when this one is done.
   const check = (): void => {
     deadlineCheck = setTimeout(() => {
-      manager
-        .endOverdue()
+      endOverdueOnce()
         .catch((error: unknown) => info.logger.warn({ err: error }, 'deadline check failed; trying again'))
         .finally(() => {
           if (deadlineCheck !== undefined) check();
@@ -88,7 +98,11 @@ export async function shutdown(): Promise<void> {
   await store?.close();
 }
 
-/** queue-events and the dead-letter topics, delivered by their KafkaSources: one event per call. */
+/**
+ * queue-events and the dead-letter topics, delivered by their KafkaSources, the loader-ws
+ * Jobs' changes, delivered by the ApiServerSource, and the deadline PingSource's ticks: one
+ * event per call.
+ */
 export async function handle(_context: Context, event?: CloudEvent<unknown>): Promise<undefined> {
   if (!event)
     throw new StreamForgeError(
@@ -97,6 +111,16 @@ export async function handle(_context: Context, event?: CloudEvent<unknown>): Pr
     );
   if (isDeadLetter(event)) {
     await manager.recordDeadLetter(event);
+    return undefined;
+  }
+  if (isJobEventType(event.type)) {
+    await liveJobs.onJobEvent(event.type, event.data);
+    return undefined;
+  }
+  // knative/deadline-ping.yaml: an instance woken (perhaps from zero) to record the workflows
+  // whose deadline passed while none ran. Ending is idempotent: a workflow ends once.
+  if (event.type === PING_EVENT_TYPE) {
+    await endOverdueOnce();
     return undefined;
   }
   if (event.type !== EVENT_TYPES.telemetry)

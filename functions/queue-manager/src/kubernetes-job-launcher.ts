@@ -3,22 +3,21 @@
  * rendered from knative/loader-ws-job.yaml (queue-id label, workflow environment,
  * resources, backoffLimit, ttlSecondsAfterFinished, the loader-ws service account), deleted
  * on stop with propagationPolicy Background (the garbage collector removes its pods, which
- * get SIGTERM and flush), and followed with a watch on the Jobs carrying the loader-ws label:
- * a Job whose Failed condition turns True, or that disappears without the manager deleting
- * it, is reported so the manager fails its workflow. The manager's Role allows exactly
- * create/get/list/watch/delete on jobs in its namespace (knative/rbac.yaml).
+ * get SIGTERM and flush). How a Job ends is not followed here: an ApiServerSource
+ * (knative/job-events.yaml) sends the Job's changes to the manager as CloudEvents, so no
+ * instance has to hold a watch. The manager's Role allows exactly create/get/list/watch/delete
+ * on jobs in its namespace (knative/rbac.yaml).
  */
-import { ApiException, BatchV1Api, KubeConfig, Watch, type V1Job } from '@kubernetes/client-node';
+import { ApiException, BatchV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { StreamForgeError } from '@streamforge/core/errors';
 import type { Logger } from '@streamforge/core/telemetry';
 import {
   APP_LABEL,
   JOB_TEMPLATE,
-  QUEUE_ID_ANNOTATION,
   jobNameOf,
+  jobStatusOf,
   loadJobTemplate,
   renderJob,
-  type JobEnded,
   type JobLauncher,
   type JobManifest,
   type JobStatus,
@@ -33,26 +32,9 @@ export interface KubernetesJobLauncherOptions {
   /** Replaces the template's image. */
   image?: string;
   logger: Logger;
-  /** Pause before a watch that ended is opened again. Default 1 s. */
-  watchRetryMs?: number;
 }
 
-function statusOf(job: V1Job): JobStatus {
-  const name = job.metadata?.name ?? '';
-  const queueId = job.metadata?.annotations?.[QUEUE_ID_ANNOTATION] ?? '';
-  const conditions = job.status?.conditions ?? [];
-  const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
-  if (failed)
-    return {
-      name,
-      queueId,
-      state: 'failed',
-      reason: `${failed.reason ?? 'Failed'}: ${failed.message ?? 'the Job failed'}`,
-    };
-  const complete = conditions.find((c) => c.type === 'Complete' && c.status === 'True');
-  if (complete) return { name, queueId, state: 'succeeded', reason: complete.reason ?? 'Completed' };
-  return { name, queueId, state: 'running' };
-}
+const statusOf = (job: V1Job): JobStatus => jobStatusOf(job);
 
 function apiError(action: string, error: unknown): StreamForgeError {
   const body =
@@ -81,12 +63,6 @@ export class KubernetesJobLauncher implements JobLauncher {
   readonly #config: KubeConfig;
   readonly #api: BatchV1Api;
   readonly #template: JobManifest;
-  /** Jobs this launcher deleted: their disappearance is not a failure. */
-  readonly #stopping = new Set<string>();
-  /** Job uids already reported, so a repeated watch event reports nothing twice. */
-  readonly #reported = new Set<string>();
-  #watch: AbortController | undefined;
-  #closed = false;
 
   constructor(options: KubernetesJobLauncherOptions) {
     this.#options = options;
@@ -133,7 +109,6 @@ export class KubernetesJobLauncher implements JobLauncher {
 
   async stop(queueId: string): Promise<boolean> {
     const name = jobNameOf(queueId);
-    this.#stopping.add(name);
     try {
       await this.#api.deleteNamespacedJob({
         name,
@@ -143,7 +118,6 @@ export class KubernetesJobLauncher implements JobLauncher {
       this.#options.logger.info({ queue_id: queueId, job: name }, 'Job deleted');
       return true;
     } catch (error) {
-      this.#stopping.delete(name);
       if (codeOf(error) === 404) return false;
       throw apiError(`delete Job ${name}`, error);
     }
@@ -171,62 +145,7 @@ export class KubernetesJobLauncher implements JobLauncher {
     }
   }
 
-  /**
-   * List, then watch from the list's resourceVersion; when the watch ends (the API server
-   * closes watches after a while) list and watch again. Jobs that failed while nobody
-   * watched are reported by the list.
-   */
-  async watch(onEnded: (ended: JobEnded) => void): Promise<void> {
-    const ns = this.#options.namespace;
-    const labelSelector = `${APP_LABEL}=loader-ws`;
-    const observe = (type: string, job: V1Job): void => {
-      const name = job.metadata?.name ?? '';
-      const uid = job.metadata?.uid ?? name;
-      const status = statusOf(job);
-      if (type === 'DELETED') {
-        const expected = this.#stopping.delete(name);
-        if (!expected && status.state === 'running' && !this.#reported.has(uid)) {
-          this.#reported.add(uid);
-          onEnded({
-            queueId: status.queueId,
-            name,
-            outcome: 'deleted',
-            reason: `Job ${name} was deleted while it ran`,
-          });
-        }
-        return;
-      }
-      if (status.state === 'running' || this.#reported.has(uid) || this.#stopping.has(name)) return;
-      this.#reported.add(uid);
-      onEnded({ queueId: status.queueId, name, outcome: status.state, reason: status.reason ?? status.state });
-    };
-    const start = async (): Promise<void> => {
-      if (this.#closed) return;
-      try {
-        const list = await this.#api.listNamespacedJob({ namespace: ns, labelSelector });
-        for (const job of list.items) observe('ADDED', job);
-        this.#watch = await new Watch(this.#config).watch(
-          `/apis/batch/v1/namespaces/${ns}/jobs`,
-          { labelSelector, resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
-          (type, job: V1Job) => observe(type, job),
-          (error: unknown) => {
-            if (this.#closed) return;
-            if (error) this.#options.logger.warn({ err: error }, 'Job watch ended; watching again');
-            setTimeout(() => void start(), this.#options.watchRetryMs ?? 1000).unref();
-          },
-        );
-        // close() may have run while the watch was being opened.
-        if (this.#closed) this.#watch.abort();
-      } catch (error) {
-        this.#options.logger.warn({ err: error }, 'cannot list Jobs; trying again');
-        setTimeout(() => void start(), this.#options.watchRetryMs ?? 1000).unref();
-      }
-    };
-    await start();
-  }
-
   async close(): Promise<void> {
-    this.#closed = true;
-    this.#watch?.abort();
+    // Nothing held open: every call is one request.
   }
 }

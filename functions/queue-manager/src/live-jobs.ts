@@ -2,12 +2,23 @@
  * Live workflows (`ws_*`) run as loader-ws Jobs: the manager starts
  * the Job when it starts the workflow, deletes it when the workflow is stopped, and marks
  * the workflow `error` with the reason when the Job dies on its own. The launcher is chosen
- * by JOB_LAUNCHER: Kubernetes Jobs in a cluster, local processes on one machine.
+ * by JOB_LAUNCHER: Kubernetes Jobs in a cluster, local processes on one machine. How a Job
+ * ends arrives as an event (an ApiServerSource's, or the local platform's), whichever
+ * instance takes it, started for it if none runs.
  */
 import { declareEnv, env } from '@streamforge/core/config';
 import { parseWorkflowType } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
-import { createJobLauncher, registerJobLauncher, type JobEnded, type JobLauncher } from '@streamforge/core/jobs';
+import {
+  APP_LABEL,
+  createJobLauncher,
+  JOB_EVENT_TYPES,
+  jobStatusOf,
+  registerJobLauncher,
+  type JobEventType,
+  type JobLauncher,
+  type JobObject,
+} from '@streamforge/core/jobs';
 import { jobSpecOf } from '@streamforge/core/requests';
 import type { WorkflowRecord } from '@streamforge/core/store';
 import type { Logger } from '@streamforge/core/telemetry';
@@ -61,11 +72,36 @@ export function isLive(workflow: Pick<WorkflowRecord, 'type'>): boolean {
   }
 }
 
+/** A loader-ws Job that died: the workflow it ran and why, in the words the workflow's error keeps. */
+export interface DeadJob {
+  queueId: string;
+  name: string;
+  reason: string;
+}
+
+/**
+ * What one Job event means for its workflow: a Job with a true `Failed` condition failed
+ * (whatever the event, a delete included); a Job deleted while it still ran was deleted under
+ * its workflow; anything else (added, running, completed after the stop it heard) changes
+ * nothing. Whether the workflow still runs is the manager's to check: a Job it deleted
+ * itself belongs to a workflow already stopped or failed, which no change touches.
+ */
+export function deadJobOf(type: JobEventType, job: JobObject): DeadJob | undefined {
+  if (job.metadata?.labels?.[APP_LABEL] !== 'loader-ws') return undefined;
+  const status = jobStatusOf(job);
+  if (status.queueId === '' || status.name === '') return undefined;
+  const { queueId, name } = status;
+  if (status.state === 'failed') return { queueId, name, reason: `loader-ws Job ${name} failed: ${status.reason}` };
+  if (type === JOB_EVENT_TYPES.delete && status.state === 'running')
+    return { queueId, name, reason: `loader-ws Job ${name} was deleted: Job ${name} was deleted while it ran` };
+  return undefined;
+}
+
 export interface LiveJobs {
   onStarted(workflow: WorkflowRecord): Promise<void>;
   onStopped(workflow: WorkflowRecord): Promise<void>;
-  /** Follows the Jobs; a Job that fails or disappears fails its workflow. */
-  watch(): Promise<void>;
+  /** One Job event: a Job that failed, or was deleted while it ran, fails its workflow if it still runs. */
+  onJobEvent(type: JobEventType, data: unknown): Promise<DeadJob | undefined>;
   close(): Promise<void>;
 }
 
@@ -97,17 +133,15 @@ export function createLiveJobs(deps: {
       const stopped = await launcher.stop(workflow.queue_id);
       logger.info({ queue_id: workflow.queue_id, job_found: stopped }, 'loader-ws Job stopped');
     },
-    async watch() {
-      await launcher.watch((ended: JobEnded) => {
-        if (ended.outcome === 'succeeded') return; // it ended after a stop it heard on queue-control.loader-ws
-        const reason = `loader-ws Job ${ended.name} ${ended.outcome === 'deleted' ? 'was deleted' : 'failed'}: ${ended.reason}`;
-        logger.error({ queue_id: ended.queueId, job: ended.name, reason }, 'loader-ws Job died');
-        deps
-          .failWorkflow(ended.queueId, reason)
-          .catch((error: unknown) =>
-            logger.error({ err: error, queue_id: ended.queueId }, 'could not mark the workflow failed'),
-          );
-      });
+    async onJobEvent(type, data) {
+      if (typeof data !== 'object' || data === null || Array.isArray(data))
+        throw new StreamForgeError('SF_EVENT_MALFORMED', `${type}: the data is not a Job object`);
+      const dead = deadJobOf(type, data as JobObject);
+      if (!dead) return undefined;
+      // Logged for every such event (a failed Job is updated and deleted later too); the workflow changes once.
+      logger.error({ queue_id: dead.queueId, job: dead.name, reason: dead.reason, event: type }, 'loader-ws Job died');
+      await deps.failWorkflow(dead.queueId, dead.reason);
+      return dead;
     },
     close: () => launcher.close(),
   };

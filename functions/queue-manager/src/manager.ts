@@ -167,24 +167,33 @@ export function createManager(deps: ManagerDeps): Manager {
    * work still queued in Kafka after an outage or behind other work), a workflow ends.
    * Decided on the version the change replaces: telemetry that just renewed the deadline wins.
    */
-  async function endIfOverdue(workflow: WorkflowRecord): Promise<WorkflowRecord> {
+  async function endIfOverdue(workflow: WorkflowRecord, onEnded?: () => void): Promise<WorkflowRecord> {
     if (overdueReason(workflow, deadlines, clock()) === undefined) return workflow;
-    return (
+    // The reason of the last attempt is what was written: undefined when another caller ended it first.
+    let written: string | undefined;
+    const result =
       (await endWithError(workflow.queue_id, async (w) => {
-        const reason = overdueReason(w, deadlines, clock());
-        if (reason === undefined) return undefined;
-        // A backlog defers the end by one more timeout at most: a path never drained does not keep a workflow for ever.
-        const grace = w.status === 'pending' ? deadlines.pendingMs : stallOf(deadlines, w).ms;
-        if (clock() - (w.deadline_at ?? 0) > grace) return reason;
-        const waiting = await deps.backlog?.(w);
-        if (waiting !== undefined)
-          logger.info(
-            { queue_id: w.queue_id, waiting },
-            'workflow past its deadline, but its work is still queued: it waits',
-          );
-        return waiting === undefined ? reason : undefined;
-      })) ?? workflow
-    );
+        written = await overdueNow(w);
+        return written;
+      })) ?? workflow;
+    if (written !== undefined) onEnded?.();
+    return result;
+  }
+
+  /** Why `w` ends now: past its deadline, and past its grace or with nothing queued that could move it. */
+  async function overdueNow(w: WorkflowRecord): Promise<string | undefined> {
+    const reason = overdueReason(w, deadlines, clock());
+    if (reason === undefined) return undefined;
+    // A backlog defers the end by one more timeout at most: a path never drained does not keep a workflow for ever.
+    const grace = w.status === 'pending' ? deadlines.pendingMs : stallOf(deadlines, w).ms;
+    if (clock() - (w.deadline_at ?? 0) > grace) return reason;
+    const waiting = await deps.backlog?.(w);
+    if (waiting !== undefined)
+      logger.info(
+        { queue_id: w.queue_id, waiting },
+        'workflow past its deadline, but its work is still queued: it waits',
+      );
+    return waiting === undefined ? reason : undefined;
   }
 
   async function getWorkflow(queueId: string): Promise<WorkflowRecord> {
@@ -430,7 +439,11 @@ export function createManager(deps: ManagerDeps): Manager {
         let before: string | undefined;
         for (;;) {
           const page = await store.listWorkflows({ status, limit: 500, ...(before === undefined ? {} : { before }) });
-          for (const workflow of page) if ((await endIfOverdue(workflow)).status === 'error') ended++;
+          // Counted where this call wrote the end: a sweep beside it (a timer, another tick) ends nothing twice.
+          for (const workflow of page)
+            await endIfOverdue(workflow, () => {
+              ended++;
+            });
           if (page.length < 500) break;
           before = page.at(-1)!.queue_id;
         }

@@ -109,17 +109,15 @@ test('a browser on one manager instance sees the telemetry another instance appl
     const { queue_id: id } = (await response.json()) as WorkflowRecord;
     const done = await stream.waitFor(id, (w) => w.status === 'completed', 30_000);
     assert.equal(done.workflow.progress['dummy-service']?.records_written, 30);
-    // The loading steps came through as well, each version once and in order.
+    // Whatever versions came through, each came once and in order. Which intermediate ones a
+    // browser sees depends on timing (the manager that applies them may start cold and apply a
+    // burst at once), so none but the final one is required.
     const versions = stream.updates.filter((u) => u.workflow.queue_id === id).map((u) => u.workflow.version);
     assert.deepEqual(
       versions,
       [...versions].sort((a, b) => a - b),
     );
     assert.equal(new Set(versions).size, versions.length);
-    assert.ok(
-      stream.updates.some((u) => u.workflow.queue_id === id && u.workflow.status === 'running'),
-      'a running version was pushed before completed',
-    );
   } finally {
     stream.close();
   }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
 import { Ajv } from 'ajv';
 import { createLogger } from '@streamforge/core/telemetry';
-import { QUEUE_ID_LABEL, jobNameOf, type JobEnded, type JobLauncher } from '@streamforge/core/jobs';
+import { JOB_EVENT_TYPES, QUEUE_ID_LABEL, jobNameOf, type JobEventType } from '@streamforge/core/jobs';
 import { JOB_ENV_ENTRY_MAX_BYTES, type LiveJobSpec } from '@streamforge/core/requests';
 import { KubernetesJobLauncher } from '../src/kubernetes-job-launcher.ts';
 import { createLiveJobs } from '../src/live-jobs.ts';
@@ -24,10 +24,8 @@ import {
   kubernetesSkipReason,
   serviceAccountToken,
   setJobCondition,
-  startTcpCutProxy,
   testKubernetes,
   uniqueName,
-  waitFor,
   type Manifest,
   type TestKubernetes,
 } from '@streamforge/testing';
@@ -97,7 +95,6 @@ async function setup(t: TestContext, launcherNamespace?: string): Promise<Setup>
     namespace: launcherNamespace ?? namespace,
     logger,
     image: 'registry.local/streamforge/loader-ws:test',
-    watchRetryMs: 50,
   });
   t.after(() => launcher.close());
   const jobs = async () =>
@@ -176,21 +173,9 @@ test('the Job made from knative/loader-ws-job.yaml validates against the batch/v
   );
 });
 
-/** The launcher as the manager holds it, with what its watch reports also kept in `ended`. */
-function reporting(launcher: KubernetesJobLauncher, ended: JobEnded[]): JobLauncher {
-  return {
-    kind: launcher.kind,
-    launch: (s) => launcher.launch(s),
-    stop: (queueId) => launcher.stop(queueId),
-    get: (queueId) => launcher.get(queueId),
-    list: () => launcher.list(),
-    watch: (onEnded) =>
-      launcher.watch((e) => {
-        ended.push(e);
-        onEnded(e);
-      }),
-    close: () => launcher.close(),
-  };
+/** A Job as the API serves it now (what an ApiServerSource's event carries as data). */
+async function jobObject(cluster: TestKubernetes, namespace: string, name: string): Promise<Manifest> {
+  return (await kubeCall(cluster, { method: 'GET', path: `/apis/batch/v1/namespaces/${namespace}/jobs/${name}` })).body;
 }
 
 test('a workflow whose params would not fit one variable of a process environment gets no Job: Linux would refuse to start it (MAX_ARG_STRLEN)', {
@@ -242,33 +227,41 @@ test('launch creates the Job the server accepts, a second launch finds the exist
   assert.ok(orphaning.metadata.deletionTimestamp);
 });
 
-test('a Job whose status turns Failed is failed for get(), list(), the watch and the manager, which fails its workflow with the reason', {
+test('a Job whose status turns Failed is failed for get(), list() and for the manager’s Job events, which fail its workflow with the reason', {
   skip,
 }, async (t) => {
   const { cluster, namespace, launcher } = await setup(t);
-  const ended: JobEnded[] = [];
   const failedWorkflows: Array<[string, string]> = [];
   const live = createLiveJobs({
-    launcher: reporting(launcher, ended),
+    launcher,
     logger,
     failWorkflow: async (queueId, reason) => failedWorkflows.push([queueId, reason]),
   });
-  await live.watch();
-  const ids = ['wf-a-ws_trades-20261128-aaaaaa', 'wf-b-ws_trades-20261128-bbbbbb', 'wf-c-ws_trades-20261128-cccccc'];
+  const event = async (type: JobEventType, id: string, job?: Manifest) =>
+    live.onJobEvent(type, job ?? (await jobObject(cluster, namespace, jobNameOf(id))));
+  const ids = ['wf-a-ws_trades-20261128-aaaaaa', 'wf-b-ws_trades-20261128-bbbbbb', 'wf-d-ws_trades-20261128-dddddd'];
   for (const id of ids) await launcher.launch(spec(id));
+  assert.equal(await event(JOB_EVENT_TYPES.add, ids[0]!), undefined, 'a Job just created changes nothing');
   await setJobCondition(cluster, namespace, jobNameOf(ids[0]!), {
     type: 'Failed',
     reason: 'BackoffLimitExceeded',
     message: 'Job has reached the specified backoff limit',
   });
-  // Someone else deletes a running Job (kubectl delete); the launcher itself stops the third.
+  await event(JOB_EVENT_TYPES.update, ids[0]!);
+  // Someone else deletes a running Job (kubectl delete): the delete event carries the Job as it was.
+  const running = await jobObject(cluster, namespace, jobNameOf(ids[1]!));
   await kubeCall(cluster, {
     method: 'DELETE',
     path: `/apis/batch/v1/namespaces/${namespace}/jobs/${jobNameOf(ids[1]!)}`,
     body: { propagationPolicy: 'Background' },
   });
-  await launcher.stop(ids[2]!);
-  await waitFor('two reports', () => ended.length >= 2 && failedWorkflows.length >= 2);
+  await event(JOB_EVENT_TYPES.delete, ids[1]!, running);
+  await setJobCondition(cluster, namespace, jobNameOf(ids[2]!), {
+    type: 'Failed',
+    reason: 'PodFailurePolicy',
+    message: 'Container loader-ws for pod x failed with exit code 2 matching FailJob rule at index 0',
+  });
+  await event(JOB_EVENT_TYPES.update, ids[2]!);
   assert.deepEqual(await launcher.get(ids[0]!), {
     name: jobNameOf(ids[0]!),
     queueId: ids[0],
@@ -277,36 +270,11 @@ test('a Job whose status turns Failed is failed for get(), list(), the watch and
   });
   assert.deepEqual(
     (await launcher.list()).map((j) => [j.queueId, j.state]),
-    [[ids[0], 'failed']],
+    [
+      [ids[0], 'failed'],
+      [ids[2], 'failed'],
+    ],
   );
-  await launcher.launch(spec('wf-d-ws_trades-20261128-dddddd'));
-  await setJobCondition(cluster, namespace, jobNameOf('wf-d-ws_trades-20261128-dddddd'), {
-    type: 'Failed',
-    reason: 'PodFailurePolicy',
-    message: 'Container loader-ws for pod x failed with exit code 2 matching FailJob rule at index 0',
-  });
-  await waitFor('the third report', () => ended.length >= 3 && failedWorkflows.length >= 3);
-  assert.deepEqual(ended, [
-    {
-      queueId: ids[0],
-      name: jobNameOf(ids[0]!),
-      outcome: 'failed',
-      reason: 'BackoffLimitExceeded: Job has reached the specified backoff limit',
-    },
-    {
-      queueId: ids[1],
-      name: jobNameOf(ids[1]!),
-      outcome: 'deleted',
-      reason: `Job ${jobNameOf(ids[1]!)} was deleted while it ran`,
-    },
-    {
-      queueId: 'wf-d-ws_trades-20261128-dddddd',
-      name: jobNameOf('wf-d-ws_trades-20261128-dddddd'),
-      outcome: 'failed',
-      reason:
-        'PodFailurePolicy: Container loader-ws for pod x failed with exit code 2 matching FailJob rule at index 0',
-    },
-  ]);
   assert.deepEqual(failedWorkflows, [
     [
       ids[0],
@@ -314,61 +282,22 @@ test('a Job whose status turns Failed is failed for get(), list(), the watch and
     ],
     [ids[1], `loader-ws Job ${jobNameOf(ids[1]!)} was deleted: Job ${jobNameOf(ids[1]!)} was deleted while it ran`],
     [
-      'wf-d-ws_trades-20261128-dddddd',
-      `loader-ws Job ${jobNameOf('wf-d-ws_trades-20261128-dddddd')} failed: PodFailurePolicy: Container loader-ws for pod x failed with exit code 2 matching FailJob rule at index 0`,
+      ids[2],
+      `loader-ws Job ${jobNameOf(ids[2]!)} failed: PodFailurePolicy: Container loader-ws for pod x failed with exit code 2 matching FailJob rule at index 0`,
     ],
   ]);
 });
 
-test('a watch cut off, as the API server ends watches after a while, is opened again: Jobs that fail afterwards are still reported', {
-  skip,
-}, async (t) => {
-  const { cluster, namespace, token } = await setup(t);
-  // The launcher reaches the server through a proxy that can cut its connections; the test does not.
-  const proxy = await startTcpCutProxy(Number(new URL(cluster.url).port));
-  t.after(() => proxy.close());
-  const launcher = new KubernetesJobLauncher({
-    kubeConfig: kubeConfig({ ...cluster, url: `https://127.0.0.1:${proxy.port}` }, token, namespace),
-    namespace,
-    logger,
-    watchRetryMs: 50,
-  });
-  t.after(() => launcher.close());
-  const ended: JobEnded[] = [];
-  await launcher.watch((e) => ended.push(e));
-  const [first, second] = ['wf-f-ws_trades-20261128-ffffff', 'wf-g-ws_trades-20261128-gggggg'];
-  await launcher.launch(spec(first));
-  const connections = proxy.accepted();
-  proxy.cut();
-  const failed = { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'gone' } as const;
-  await setJobCondition(cluster, namespace, jobNameOf(first), failed);
-  await waitFor('the Job that failed after the cut', () => ended.length >= 1);
-  // Created after the launcher listed again: only the new watch can report it.
-  await launcher.launch(spec(second));
-  await setJobCondition(cluster, namespace, jobNameOf(second), failed);
-  await waitFor('the Job that failed under the new watch', () => ended.length >= 2);
-  assert.ok(proxy.accepted() > connections, 'the launcher connected again');
-  assert.deepEqual(
-    ended.map((e) => [e.queueId, e.outcome, e.reason]),
-    [
-      [first, 'failed', 'BackoffLimitExceeded: gone'],
-      [second, 'failed', 'BackoffLimitExceeded: gone'],
-    ],
-  );
-});
-
-test('a Job that completes is reported as succeeded, and the manager leaves its workflow alone', {
+test('a Job that completes is succeeded, and its events leave the workflow alone, its deletion too', {
   skip,
 }, async (t) => {
   const { cluster, namespace, launcher } = await setup(t);
-  const ended: JobEnded[] = [];
   const failedWorkflows: string[] = [];
   const live = createLiveJobs({
-    launcher: reporting(launcher, ended),
+    launcher,
     logger,
     failWorkflow: async (queueId) => failedWorkflows.push(queueId),
   });
-  await live.watch();
   const id = 'wf-e-ws_trades-20261128-eeeeee';
   await launcher.launch(spec(id));
   await setJobCondition(cluster, namespace, jobNameOf(id), {
@@ -376,9 +305,11 @@ test('a Job that completes is reported as succeeded, and the manager leaves its 
     reason: 'CompletionsReached',
     message: 'Reached expected number of succeeded pods',
   });
-  await waitFor('the report', () => ended.length >= 1);
-  assert.deepEqual(ended, [{ queueId: id, name: jobNameOf(id), outcome: 'succeeded', reason: 'CompletionsReached' }]);
+  const completed = await jobObject(cluster, namespace, jobNameOf(id));
   assert.equal((await launcher.get(id))?.state, 'succeeded');
+  assert.equal(await live.onJobEvent(JOB_EVENT_TYPES.update, completed), undefined);
+  assert.equal(await launcher.stop(id), true);
+  assert.equal(await live.onJobEvent(JOB_EVENT_TYPES.delete, completed), undefined);
   assert.deepEqual(failedWorkflows, []);
 });
 

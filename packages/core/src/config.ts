@@ -59,6 +59,11 @@ export const ENV = {
     default: '',
     description: "Local platform only: overrides the KafkaSources' cooldown-period (tests).",
   },
+  STREAMFORGE_PING_PERIOD_MS: {
+    default: '',
+    description:
+      "Local platform only: sends the PingSources' events at this fixed period instead of their schedule (tests).",
+  },
   STREAMFORGE_STOP_WITH_PID: {
     default: '',
     description:

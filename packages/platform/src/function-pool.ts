@@ -84,6 +84,9 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
   const starting = new Set<Promise<Instance>>();
   let stopping = false;
   let waiters: Array<() => void> = [];
+  // Requests held while an instance starts for them: demand too, or a short cooldown would
+  // drain the instance they wait for (Knative's activator reports them to the KPA likewise).
+  let holding = 0;
   const wake = () => {
     const ready = waiters;
     waiters = [];
@@ -162,6 +165,23 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
 
   const live = () => [...running.values()].filter((r) => r.instance.state !== 'draining');
 
+  /** Requests that find no instance share the cold starts under way, or begin one. */
+  async function startOne(): Promise<void> {
+    while (!live().some((r) => r.instance.state === 'ready')) {
+      if (stopping) throw new Error(`${options.name} is stopping`);
+      if (starting.size === 0) {
+        launch();
+        options.onScaleFromZero?.();
+      }
+      await Promise.any([...starting]).catch(() => undefined);
+      if (starting.size === 0 && !live().some((r) => r.instance.state === 'ready')) {
+        throw new Error(
+          `${options.name} could not start an instance; see ${join(options.logsDir, `${options.name}.log`)}`,
+        );
+      }
+    }
+  }
+
   return {
     name: options.name,
     min: options.min,
@@ -169,7 +189,7 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
     concurrency: options.concurrency ?? 0,
     instances: () => [...running.values()].map((r) => r.instance),
     target: options.target ?? 100,
-    demand: () => [...running.values()].reduce((sum, r) => sum + r.instance.inFlight, 0) + waiters.length,
+    demand: () => [...running.values()].reduce((sum, r) => sum + r.instance.inFlight, 0) + waiters.length + holding,
     room: () =>
       new Promise<void>((resolve) => {
         waiters.push(resolve);
@@ -181,19 +201,11 @@ export function createFunctionPool(options: FunctionPoolOptions): FunctionPool {
         .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id)),
 
     async ensureOne() {
-      // Requests that find no instance share the cold starts under way, or begin one.
-      while (!live().some((r) => r.instance.state === 'ready')) {
-        if (stopping) throw new Error(`${options.name} is stopping`);
-        if (starting.size === 0) {
-          launch();
-          options.onScaleFromZero?.();
-        }
-        await Promise.any([...starting]).catch(() => undefined);
-        if (starting.size === 0 && !live().some((r) => r.instance.state === 'ready')) {
-          throw new Error(
-            `${options.name} could not start an instance; see ${join(options.logsDir, `${options.name}.log`)}`,
-          );
-        }
+      holding++;
+      try {
+        await startOne();
+      } finally {
+        holding--;
       }
     },
 

@@ -12,6 +12,11 @@
  * restarted one) can stop a Job it did not start, and reports it when it dies after its
  * owner is gone. Only when the stack itself goes down (`streamforge down`) does `close()`
  * stop the Jobs, so nothing outlives the stack.
+ *
+ * A file is the Job as the API would hold it: a finished Job keeps its file, with its end
+ * (`state`, `reason`), until it is stopped (deleted) or its ttlSecondsAfterFinished passes.
+ * The platform's Job events (local-job-events.ts) are read from these files, so how a Job
+ * ends reaches the manager whether or not an instance of it runs.
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,7 +57,7 @@ export interface LocalJobLauncherOptions {
 }
 
 /** What a Job's file in `jobs/` says. */
-interface JobFile {
+export interface JobFile {
   pid: number;
   /** The manager process that runs it now and handles its retries. */
   owner: number;
@@ -60,6 +65,10 @@ interface JobFile {
   started_at: string;
   /** Failed runs so far: the count goes on when another instance adopts the Job. */
   failures?: number;
+  /** Set once the Job has ended: its outcome, why, and when (ISO 8601). */
+  state?: 'succeeded' | 'failed';
+  reason?: string;
+  ended_at?: string;
 }
 
 interface LocalJob {
@@ -67,6 +76,7 @@ interface LocalJob {
   spec: LiveJobSpec;
   /** Our own process (we started it); otherwise the Job is followed by its file's pid. */
   child?: Child;
+  startedAt?: string;
   pid?: number;
   failures: number;
   state: 'running' | 'succeeded' | 'failed';
@@ -142,6 +152,7 @@ export class LocalJobLauncher implements JobLauncher {
     return [...this.#jobs.values()].map((j) => this.#status(j));
   }
 
+  /** The Jobs this launcher saw end; the manager learns it from the platform's Job events instead. */
   async watch(onEnded: (ended: JobEnded) => void): Promise<void> {
     this.#onEnded = onEnded;
     for (const ended of this.#orphans.splice(0)) onEnded(ended);
@@ -198,11 +209,12 @@ export class LocalJobLauncher implements JobLauncher {
     });
     job.child = child;
     job.pid = child.pid;
+    job.startedAt ??= new Date().toISOString();
     const file: JobFile = {
       pid: child.pid!,
       owner: process.pid,
       spec: job.spec,
-      started_at: new Date().toISOString(),
+      started_at: job.startedAt,
       failures: job.failures,
     };
     writeFileSync(this.#file(job.name), JSON.stringify(file));
@@ -272,7 +284,18 @@ export class LocalJobLauncher implements JobLauncher {
   #end(job: LocalJob, outcome: 'succeeded' | 'failed', reason: string): void {
     job.state = outcome;
     job.reason = reason;
-    rmSync(this.#file(job.name), { force: true });
+    // Kept, with its end, as a finished Job is kept: the platform's Job events read it.
+    const saved = this.#read(job.name);
+    writeFileSync(
+      this.#file(job.name),
+      JSON.stringify({
+        ...(saved ?? { pid: job.pid ?? 0, owner: process.pid, spec: job.spec, started_at: job.startedAt ?? '' }),
+        failures: job.failures,
+        state: outcome,
+        reason,
+        ended_at: new Date().toISOString(),
+      } satisfies JobFile),
+    );
     this.#options.logger[outcome === 'failed' ? 'error' : 'info'](
       { queue_id: job.spec.queue_id, job: job.name, reason },
       `local Job ${outcome}`,
@@ -297,20 +320,35 @@ export class LocalJobLauncher implements JobLauncher {
     } catch {
       return;
     }
+    const ttlMs = (this.#template.spec.ttlSecondsAfterFinished ?? Number.POSITIVE_INFINITY) * 1000;
     for (const f of files) {
       const saved = this.#read(f.slice(0, -'.json'.length));
-      if (saved === undefined || this.#jobs.has(saved.spec.queue_id)) continue;
+      if (saved === undefined) continue;
+      // A finished Job past its ttlSecondsAfterFinished is removed, as the TTL controller does.
+      if (saved.ended_at !== undefined && Date.now() - Date.parse(saved.ended_at) > ttlMs) {
+        rmSync(join(this.#jobsDir, f), { force: true });
+        this.#jobs.delete(saved.spec.queue_id);
+        continue;
+      }
+      const known = this.#jobs.get(saved.spec.queue_id);
+      // A Job another instance followed to its end: ended here too, never adopted.
+      if (known !== undefined && known.child === undefined && known.state === 'running' && saved.state) {
+        known.state = saved.state;
+        if (saved.reason !== undefined) known.reason = saved.reason;
+      }
+      if (known !== undefined) continue;
       const job: LocalJob = {
         name: jobNameOf(saved.spec.queue_id),
         spec: saved.spec,
         pid: saved.pid,
         failures: saved.failures ?? 0,
-        state: 'running',
+        state: saved.state ?? 'running',
+        ...(saved.reason === undefined ? {} : { reason: saved.reason }),
         stopping: false,
         exited: Promise.resolve(),
       };
       this.#jobs.set(saved.spec.queue_id, job);
-      if (saved.owner !== process.pid)
+      if (saved.owner !== process.pid && saved.state === undefined)
         this.#options.logger.info(
           { queue_id: saved.spec.queue_id, pid: saved.pid, owner: saved.owner },
           'following a local Job another manager started',

@@ -203,3 +203,83 @@ export function loadFuncYaml(functionDir: string): FuncYaml {
   if (!existsSync(path)) throw new StreamForgeError('SF_CONFIG_INVALID', `${path} is missing`);
   return parseYaml(readFileSync(path, 'utf8')) as FuncYaml;
 }
+
+export interface ApiServerSourceSpec {
+  name: string;
+  namespace: string;
+  mode: string;
+  /** The watched kinds, each with its label selector as a query (`key=value,…`). */
+  resources: Array<{ apiVersion: string; kind: string; labelSelector: string }>;
+  sink: SinkRef;
+}
+
+/** The ApiServerSources among the manifests of `dir` (knative/job-events.yaml): what the local Job events follow. */
+export function loadApiServerSources(dir: string): ApiServerSourceSpec[] {
+  return yamlDocuments(dir)
+    .filter(({ doc }) => doc.kind === 'ApiServerSource')
+    .map(({ file, doc }) => {
+      const metadata = doc.metadata as { name: string; namespace?: string };
+      const spec = doc.spec as { mode?: string; resources?: Array<Record<string, unknown>>; sink?: unknown };
+      const where = `${file} ApiServerSource ${metadata.name}`;
+      const resources = (spec.resources ?? []).map((r) => {
+        const selector = r.selector as
+          | { matchLabels?: Record<string, string>; matchExpressions?: unknown[] }
+          | undefined;
+        if (selector?.matchExpressions?.length)
+          throw new StreamForgeError('SF_CONFIG_INVALID', `${where}: the local platform reads matchLabels only`);
+        return {
+          apiVersion: String(r.apiVersion),
+          kind: String(r.kind),
+          labelSelector: Object.entries(selector?.matchLabels ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+        };
+      });
+      return {
+        name: metadata.name,
+        namespace: metadata.namespace ?? 'default',
+        // The ApiServerSource's default mode is Reference (a reference, not the object).
+        mode: spec.mode ?? 'Reference',
+        resources,
+        sink: refOf(spec.sink, `${where}.sink`),
+      };
+    });
+}
+
+export interface PingSourceSpec {
+  name: string;
+  namespace: string;
+  /** The cron schedule as written; Knative's default is every minute. */
+  schedule: string;
+  timezone?: string;
+  contentType?: string;
+  /** The body of every event, as written (`dataBase64` decoded). */
+  data?: string;
+  sink: SinkRef;
+}
+
+/** The PingSources among the manifests of `dir` (knative/deadline-ping.yaml): what the local ping timers follow. */
+export function loadPingSources(dir: string): PingSourceSpec[] {
+  return yamlDocuments(dir)
+    .filter(({ doc }) => doc.kind === 'PingSource')
+    .map(({ file, doc }) => {
+      const metadata = doc.metadata as { name: string; namespace?: string };
+      const spec = (doc.spec ?? {}) as Record<string, unknown>;
+      const where = `${file} PingSource ${metadata.name}`;
+      const text = (key: string): string | undefined =>
+        typeof spec[key] === 'string' && spec[key] !== '' ? (spec[key] as string) : undefined;
+      const base64 = text('dataBase64');
+      const data = base64 === undefined ? text('data') : Buffer.from(base64, 'base64').toString('utf8');
+      const timezone = text('timezone');
+      const contentType = text('contentType');
+      return {
+        name: metadata.name,
+        namespace: metadata.namespace ?? 'default',
+        schedule: text('schedule') ?? '* * * * *',
+        ...(timezone === undefined ? {} : { timezone }),
+        ...(contentType === undefined ? {} : { contentType }),
+        ...(data === undefined ? {} : { data }),
+        sink: refOf(spec.sink, `${where}.sink`),
+      };
+    });
+}

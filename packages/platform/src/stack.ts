@@ -15,8 +15,10 @@ import { startActivator, type Activator } from './activator.ts';
 import { createAutoscaler, type Autoscaler } from './autoscaler.ts';
 import { createFunctionPool, type FunctionPool } from './function-pool.ts';
 import { discoverFunctions, resolveRunEnvs } from './functions.ts';
+import { startJobEventSources } from './job-event-sources.ts';
+import { startPingSources, type PingSource } from './ping-source.ts';
 import { LOCAL_INTEGRATIONS_URL, localBundle } from './local-bundles.ts';
-import { loadKafkaSources } from './manifests.ts';
+import { loadKafkaSources, loadPingSources } from './manifests.ts';
 import { startPlatformServer, type PlatformServer } from './platform-server.ts';
 import { PROJECT_ROOT, startLocalBroker, type LocalBroker } from './kafka-broker.ts';
 import { LOCAL_S3_CREDENTIALS } from './local-s3.ts';
@@ -89,9 +91,13 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
   });
   let autoscaler: Autoscaler | undefined;
   let platform: PlatformServer | undefined;
+  let jobEvents: Awaited<ReturnType<typeof startJobEventSources>> | undefined;
+  let pings: PingSource | undefined;
   const stopAll = async () => {
-    // The autoscaler first, then the dispatcher stops delivering, then the functions, the broker last.
+    // The autoscaler first, then the event sources stop delivering, then the functions, the broker last.
     await autoscaler?.stop();
+    await jobEvents?.close().catch(() => undefined);
+    await pings?.close().catch(() => undefined);
     for (const p of [...processes].reverse()) await p.stop().catch(() => undefined);
     await Promise.all([...pools.values()].map((pool) => pool.stopAll().catch(() => undefined)));
     await Promise.all([...activators.values()].map((a) => a.close().catch(() => undefined)));
@@ -279,6 +285,22 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
         : {}),
     });
     await autoscaler.start();
+    // The ApiServerSource of knative/job-events.yaml: the loader-ws Jobs' changes to the manager.
+    jobEvents = await startJobEventSources({
+      root,
+      stateDir,
+      env: { ...options.env, ...local },
+      sinkUrl: (name) => activators.get(name)?.url,
+      source: platform.url,
+      logger,
+    });
+    // The PingSources of knative/ (deadline-ping.yaml: the manager woken to end overdue workflows).
+    pings = startPingSources({
+      specs: loadPingSources(join(root, 'knative')),
+      sinkUrl: (name) => activators.get(name)?.url,
+      logger,
+      ...(options.env.STREAMFORGE_PING_PERIOD_MS ? { periodMs: Number(options.env.STREAMFORGE_PING_PERIOD_MS) } : {}),
+    });
     const manager = state.functions[MANAGER];
     if (manager?.url) state.api_url = manager.url;
     state.status = 'ready';

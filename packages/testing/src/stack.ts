@@ -91,15 +91,19 @@ export async function startTestStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<
   };
 }
 
-/** The local loader-ws Jobs of a stack, queue id → pid, from the launcher's files in its `jobs/` folder. */
+/** The running local loader-ws Jobs of a stack, queue id → pid, from the launcher's files in its `jobs/` folder (an ended Job's file, kept with its `state`, is left out). */
 export function localJobPids(home: string): Map<string, number> {
   const dir = join(home, 'jobs');
   const out = new Map<string, number>();
   if (!existsSync(dir)) return out;
   for (const file of readdirSync(dir)) {
     try {
-      const saved = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { pid: number; spec: { queue_id: string } };
-      out.set(saved.spec.queue_id, saved.pid);
+      const saved = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+        pid: number;
+        spec: { queue_id: string };
+        state?: string;
+      };
+      if (saved.state === undefined) out.set(saved.spec.queue_id, saved.pid);
     } catch {
       // being written or removed
     }

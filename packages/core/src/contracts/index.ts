@@ -4,6 +4,7 @@ export * from './workflow-type.ts';
 export * from './time-range.ts';
 export * from './ids.ts';
 export * from './event-types.ts';
+export * from './ping-event.ts';
 export * from './control-command.ts';
 export * from './telemetry-event.ts';
 export * from './records.ts';

@@ -28,7 +28,7 @@ export interface JobStatus {
   reason?: string;
 }
 
-/** A Job that ended without the launcher stopping it: the manager fails the workflow unless it succeeded. */
+/** A Job that ended without the launcher stopping it (the local launcher's report to the platform's Job events). */
 export interface JobEnded {
   queueId: string;
   name: string;
@@ -36,6 +36,10 @@ export interface JobEnded {
   reason: string;
 }
 
+/**
+ * Creates and deletes Jobs; how they end reaches the manager as Job events (below), not
+ * through the launcher, so no manager instance has to stay up to follow them.
+ */
 export interface JobLauncher {
   readonly kind: 'local' | 'kubernetes';
   /** Starts the Job of a workflow; a Job that already exists for it is kept and returned. */
@@ -44,9 +48,85 @@ export interface JobLauncher {
   stop(queueId: string): Promise<boolean>;
   get(queueId: string): Promise<JobStatus | undefined>;
   list(): Promise<JobStatus[]>;
-  /** Follows the Jobs; `onEnded` runs once for each Job that ends (or disappears) without a stop from this launcher. */
-  watch(onEnded: (ended: JobEnded) => void): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The CloudEvents a Knative ApiServerSource in Resource mode sends for the Jobs it watches:
+ * one type per add, update and delete, `source` the API server's URL, `subject`
+ * `/apis/batch/v1/namespaces/<ns>/jobs/<name>`, and the whole Job object as JSON data. The
+ * local platform sends the same for its Jobs.
+ */
+export const JOB_EVENT_TYPES = {
+  add: 'dev.knative.apiserver.resource.add',
+  update: 'dev.knative.apiserver.resource.update',
+  delete: 'dev.knative.apiserver.resource.delete',
+} as const;
+
+export type JobEventType = (typeof JOB_EVENT_TYPES)[keyof typeof JOB_EVENT_TYPES];
+
+export function isJobEventType(type: string): type is JobEventType {
+  return Object.values(JOB_EVENT_TYPES).includes(type as JobEventType);
+}
+
+/** The subject of a Job's events: the path of the Job in the API. */
+export function jobSubjectOf(namespace: string, name: string): string {
+  return `/apis/batch/v1/namespaces/${namespace}/jobs/${name}`;
+}
+
+export interface JobCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+  lastProbeTime?: string;
+}
+
+/** A Job as the API serves it: what this code reads of its metadata and status. */
+export interface JobObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
+  status?: {
+    conditions?: JobCondition[];
+    active?: number;
+    failed?: number;
+    succeeded?: number;
+    startTime?: string;
+    completionTime?: string;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+/** What a Job's conditions say: failed (with `Reason: message`), succeeded, or still running. */
+export function jobStatusOf(job: {
+  metadata?: { name?: string; annotations?: Record<string, string> };
+  status?: { conditions?: Array<Pick<JobCondition, 'type' | 'status' | 'reason' | 'message'>> };
+}): JobStatus {
+  const name = job.metadata?.name ?? '';
+  const queueId = job.metadata?.annotations?.[QUEUE_ID_ANNOTATION] ?? '';
+  const conditions = job.status?.conditions ?? [];
+  const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
+  if (failed)
+    return {
+      name,
+      queueId,
+      state: 'failed',
+      reason: `${failed.reason ?? 'Failed'}: ${failed.message ?? 'the Job failed'}`,
+    };
+  const complete = conditions.find((c) => c.type === 'Complete' && c.status === 'True');
+  if (complete) return { name, queueId, state: 'succeeded', reason: complete.reason ?? 'Completed' };
+  return { name, queueId, state: 'running' };
 }
 
 function shortHash(text: string): string {
