@@ -83,16 +83,17 @@ if ((${#missing[@]} > 0)); then
   fail "missing Secrets in namespace ${NAMESPACE}: ${missing[*]}. Create them with kubectl create secret (knative/secrets.yaml.example shows how)."
 fi
 
-# The ConfigMap as written, then the Job images' references (knative/config.yaml leaves them
-# empty); a reference that changed is noted, so that the functions reading it get a new revision.
+# The ConfigMap with the Job images' references filled in (knative/config.yaml leaves them
+# empty), applied in one step: a manager starting meanwhile never reads an empty reference. A
+# reference that changed is noted, so that the functions reading it get a new revision.
 declare -A previous_refs=()
+refs_json=""
 for key in "${!job_refs[@]}"; do
   previous_refs[$key]=$(kubectl -n "$NAMESPACE" get configmap streamforge-config -o "jsonpath={.data.${key}}" 2>/dev/null || true)
+  refs_json+="${refs_json:+,}\"${key}\":\"${job_refs[$key]}\""
 done
-kubectl apply -f knative/config.yaml -f knative/rbac.yaml -f knative/network-policy.yaml
-for key in "${!job_refs[@]}"; do
-  kubectl -n "$NAMESPACE" patch configmap streamforge-config --type merge -p "{\"data\":{\"${key}\":\"${job_refs[$key]}\"}}"
-done
+kubectl patch --local -f knative/config.yaml --type merge -p "{\"data\":{${refs_json}}}" -o yaml | kubectl apply -f -
+kubectl apply -f knative/rbac.yaml -f knative/network-policy.yaml
 kubectl apply -f knative/topics.yaml
 kubectl wait --for=condition=Ready --timeout=180s -f knative/topics.yaml
 

@@ -43,7 +43,7 @@ export const SECRETS_EXAMPLE_FILE = 'secrets.yaml.example';
 
 export function readYamlDocuments(path: string): Doc[] {
   const docs: Doc[] = [];
-  // Merge keys (`<<: *anchor`) as kubectl reads them: the PingSource CRD builds its v1 from v1beta2 so.
+  // Merge keys (`<<: *anchor`) resolved as kubectl resolves them, so a manifest reads here as it applies.
   for (const document of parseAllDocuments(readFileSync(path, 'utf8'), { merge: true })) {
     if (document.errors.length > 0) throw new Error(`${relativeToRoot(path)}: ${document.errors[0]?.message}`);
     const doc = document.toJS() as Doc | null;

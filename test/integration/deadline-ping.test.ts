@@ -1,16 +1,20 @@
 /**
  * A workflow that stalls while the manager has no instance is recorded as ended without
  * anyone asking: `streamforge up` runs the PingSource of knative/deadline-ping.yaml with its
- * period shortened for the test, the manager's own deadline timer is set beyond the test (so
- * only a tick can end the workflow), and the cooldown is shortened so the manager scales to
- * zero between ticks. A `dummy_stall` workflow reports `started` once and then nothing; once
- * the manager is at zero (the platform's /status) with the workflow still running, its
- * no-progress deadline passes and a tick wakes the manager, which ends it in `error` with
- * the deadline's reason. The workflow is read from the store, never through the API: a read
+ * period shortened for the test and its ticks held (STREAMFORGE_PING_HOLD_FILE) until the
+ * test lets them go, the manager's own deadline timer is set beyond the test (so only a tick
+ * can end the workflow), and the cooldown is shortened so the manager scales to zero. A
+ * `dummy_stall` workflow reports `started` once and then nothing; once the manager is at zero
+ * (the platform's /status) with the workflow still running past its no-progress deadline,
+ * the ticks are let go, and one wakes the manager, which ends it in `error` with the
+ * deadline's reason. The workflow is read from the store, never through the API: a read
  * through the API would end it too.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openSqliteStore, type Store } from '@streamforge/core/store';
 import type { PlatformStatusDocument } from '@streamforge/platform';
 import { stackApi, startTestStack, waitFor, type TestStack } from '@streamforge/testing';
@@ -19,16 +23,22 @@ const skip = process.env.STREAMFORGE_TEST_NO_KAFKA === '1' ? 'needs the Kafka br
 
 let stack: TestStack | undefined;
 let store: Store | undefined;
+// While this file exists the platform sends no tick: the test removes it once the manager is
+// at zero and the workflow overdue, so no tick can come before that state.
+const holdDir = mkdtempSync(join(tmpdir(), 'sf-ping-hold-'));
+const hold = join(holdDir, 'hold');
 
 before(async () => {
   if (skip) return;
+  writeFileSync(hold, '');
   stack = await startTestStack({
-    // A stall of 8 s: the manager reaches zero between ticks before it, and the workflow's next
-    // telemetry (25 s on) comes long after the tick that ends it.
+    // A stall of 8 s: the manager reaches zero before it, and the workflow's next telemetry
+    // (25 s on) comes long after the tick that ends it.
     WORKFLOW_STALL_TIMEOUTS: 'dummy_stall=8s',
     // The instance's own sweep never runs within the test: only a tick ends the workflow.
     WORKFLOW_DEADLINE_CHECK_MS: '3600000',
-    STREAMFORGE_PING_PERIOD_MS: '4000',
+    STREAMFORGE_PING_PERIOD_MS: '500',
+    STREAMFORGE_PING_HOLD_FILE: hold,
     // Scale-to-zero within seconds instead of the manifests' cooldown-period.
     STREAMFORGE_POLLING_INTERVAL_MS: '200',
     STREAMFORGE_COOLDOWN_SECONDS: '1',
@@ -39,6 +49,7 @@ before(async () => {
 after(async () => {
   await store?.close();
   await stack?.down();
+  rmSync(holdDir, { recursive: true, force: true });
 });
 
 async function platformStatus(): Promise<PlatformStatusDocument> {
@@ -67,15 +78,18 @@ test('a workflow whose no-progress deadline passes while the manager is at zero 
   );
 
   const zeroAt = await waitFor(
-    'the manager at zero with the workflow still running',
+    'the manager at zero with the workflow still running past its deadline',
     async () => {
       if ((await managerInstances()) !== 0) return undefined;
       const w = await store!.getWorkflow(workflow.queue_id);
-      assert.notEqual(w?.status, 'error', 'ended before the manager was ever at zero: nothing to show');
-      return w?.status === 'running' ? new Date().toISOString() : undefined;
+      if (w?.status !== 'running' || w.deadline_at === undefined || Date.now() <= w.deadline_at) return undefined;
+      return new Date().toISOString();
     },
     { timeoutMs: 60_000, intervalMs: 100 },
   );
+  // Nothing ended it while the ticks were held.
+  assert.equal((await store!.getWorkflow(workflow.queue_id))?.status, 'running');
+  rmSync(hold);
 
   const ended = await waitFor(
     'the workflow to end in error',

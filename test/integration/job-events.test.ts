@@ -60,10 +60,15 @@ before(async () => {
   const kubeconfig = join(dir, 'queue-manager.kubeconfig');
   const token = await serviceAccountToken(cluster, namespace, 'queue-manager');
   writeFileSync(kubeconfig, kubeconfigFor({ ...cluster, token }, 'queue-manager'));
+  // The Jobs are watched under the ApiServerSource's own account, as in a cluster: the manager's may not watch.
+  const eventsKubeconfig = join(dir, 'job-events.kubeconfig');
+  const eventsToken = await serviceAccountToken(cluster, namespace, 'loader-ws-job-events');
+  writeFileSync(eventsKubeconfig, kubeconfigFor({ ...cluster, token: eventsToken }, 'loader-ws-job-events'));
   stack = await startTestStack({
     EXCHANGE: 'simulator',
     JOB_LAUNCHER: 'kubernetes',
     KUBECONFIG: kubeconfig,
+    JOB_EVENTS_KUBECONFIG: eventsKubeconfig,
     JOB_NAMESPACE: namespace,
     // Scale-to-zero within seconds instead of the manifests' cooldown-period.
     STREAMFORGE_POLLING_INTERVAL_MS: '200',

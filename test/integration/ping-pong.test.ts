@@ -27,6 +27,8 @@ test("a ping on dummy-service's command topic comes back as a pong on queue-even
 test('`streamforge down` leaves no process of the stack behind', async () => {
   const stack = await startTestStack();
   const state = readStackState(stack.home);
+  // The manager scales to zero when idle: a request starts an instance, which stays for the cooldown.
+  assert.equal((await fetch(`${state?.api_url}/workflows`)).status, 200);
   const status = (await (await fetch(`${state?.platform_url}/status`)).json()) as {
     functions: Array<{ instances: Array<{ pid: number }> }>;
   };

@@ -12,8 +12,10 @@
  * record is the latest book, as deep as the loader kept it.
  *
  * Both read the records in key (update id) order through the store port, a page at a time
- * with the event loop free in between, and keep a few numbers of each: these streams hold
- * hours, not years, and past SCAN_LIMITS records a range is refused rather than read.
+ * with the event loop free in between, and keep a few numbers of each. A range is sought
+ * (keys sort by update id, and event time never decreases with it), so only its own records
+ * are read, and past SCAN_LIMITS of them it is refused; without `from` the answer is the most
+ * recent records that fit, so a long stream's default view still opens.
  */
 import type { FastifyInstance } from 'fastify';
 import type { DataRecord } from '@streamforge/core/contracts';
@@ -23,17 +25,19 @@ import { chooseBucket } from './chart-buckets.ts';
 import { chartQuerystring, collectionParams, firstRecordOf, type ChartQuery } from './chart-series.ts';
 import { errorResponses } from './error-schema.ts';
 
+type BookKind = 'depth' | 'book_ticker';
+
 /**
- * Records read for one answer at most (past it the range is refused: narrow it), and per
- * page: a depth record holds up to 5000 levels a side, a bookTicker record four numbers, so a
- * page of either is parsed in a few ms and a whole answer in seconds at worst.
+ * Records of [from, to) one answer reads at most (past it the range is refused: narrow it;
+ * without `from` the most recent ones that fit are shown), and per page: a depth record holds
+ * up to 5000 levels a side, a bookTicker record four numbers, so a page of either is parsed
+ * in a few ms and a whole answer in seconds at worst. Not frozen: tests lower `records` to
+ * reach it without a huge fixture.
  */
-export const SCAN_LIMITS = {
+export const SCAN_LIMITS: Record<BookKind, { records: number; page: number }> = {
   depth: { records: 200_000, page: 100 },
   book_ticker: { records: 1_000_000, page: 1_000 },
-} as const;
-
-type BookKind = 'depth' | 'book_ticker';
+};
 const KEY_PART: Record<BookKind, string> = { depth: 'depth', book_ticker: 'book' };
 const ROUTE: Record<BookKind, string> = { depth: 'depth', book_ticker: 'book-ticker' };
 
@@ -126,30 +130,56 @@ async function seriesOf(store: Store, name: string, symbol: string | undefined, 
 }
 
 const pad = (n: number): string => String(n).padStart(15, '0');
+/** Keys pad ids to 15 digits, so no stored id is above this. */
+const MAX_ID = 999_999_999_999_999;
 
 /**
- * Every record of the series in key order (from update id `fromId` on), a page at a time,
- * yielding to the event loop between pages; `visit` answers false to stop.
+ * A series' records by key, which sorts by update id (depth's last_update_id, bookTicker's
+ * update_id) within a symbol. The port pages forward only, so a seek is a binary search over
+ * ids with one-record reads (about 50 indexed lookups), never a read of what lies before.
+ */
+function seriesKeys(store: Store, name: string, prefix: string) {
+  const keyOf = (id: number): string => `${prefix}${pad(id)}`;
+  const idOf = (record: DataRecord): number => Number(record.key.slice(prefix.length));
+  /** The first record with id ≥ `id`. */
+  const at = async (id: number): Promise<DataRecord | undefined> => {
+    const [record] = await store.listRecords(name, { after: id > 0 ? keyOf(id - 1) : prefix, limit: 1 });
+    return record?.key.startsWith(prefix) ? record : undefined;
+  };
+  /** The least id in [lo, hi] where `past` holds, given it holds at hi and, once it holds, for every id above. */
+  const search = async (lo: number, hi: number, past: (id: number) => Promise<boolean>): Promise<number> => {
+    while (lo < hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      if (await past(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  return { prefix, keyOf, idOf, at, search };
+}
+
+type Keys = ReturnType<typeof seriesKeys>;
+
+/**
+ * Records with id in [fromId, toId) in key order, a page at a time, yielding to the event
+ * loop between pages; `visit` answers false to stop.
  */
 async function scan(
   store: Store,
   name: string,
-  { prefix, kind, fromId }: { prefix: string; kind: BookKind; fromId: number },
+  keys: Keys,
+  { kind, fromId, toId }: { kind: BookKind; fromId: number; toId: number },
   visit: (record: DataRecord) => boolean,
 ): Promise<void> {
-  const limits = SCAN_LIMITS[kind];
-  let after = fromId > 0 ? `${prefix}${pad(fromId - 1)}` : prefix;
-  let scanned = 0;
+  const page = SCAN_LIMITS[kind].page;
+  let after = fromId > 0 ? keys.keyOf(fromId - 1) : keys.prefix;
   for (;;) {
-    const page = await store.listRecords(name, { after, limit: limits.page });
-    for (const record of page) {
-      if (!record.key.startsWith(prefix) || !visit(record)) return;
+    const records = await store.listRecords(name, { after, limit: page });
+    for (const record of records) {
+      if (!record.key.startsWith(keys.prefix) || keys.idOf(record) >= toId || !visit(record)) return;
     }
-    scanned += page.length;
-    if (page.length < limits.page) return;
-    if (scanned >= limits.records)
-      throw invalid(`from, to: the range holds more than ${limits.records} ${kind} records: narrow it`);
-    after = page.at(-1)!.key;
+    if (records.length < page) return;
+    after = records.at(-1)!.key;
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
@@ -235,10 +265,17 @@ function quoteOf(kind: BookKind, r: DataRecord, x: number): Quote | undefined {
   return { x, bid: Number(bid[0]), ask: Number(ask[0]), bidQty: Number(bid[1]), askQty: Number(ask[1]) };
 }
 
+/** A record read for the chart: its id and x, and its quote when it has one. */
+interface Read {
+  id: number;
+  x: number;
+  quote: Quote | undefined;
+}
+
 async function answer(store: Store, name: string, query: ChartQuery, kind: BookKind) {
   const first = await seriesOf(store, name, query.symbol, kind);
   const symbol = first.symbol;
-  const prefix = `${symbol}:${KEY_PART[kind]}:`;
+  const keys = seriesKeys(store, name, `${symbol}:${KEY_PART[kind]}:`);
   // Depth records carry the event time of their last diff; spot bookTicker records carry no time.
   const axis: 'time' | 'update_id' = kind === 'depth' || typeof first.event_time === 'number' ? 'time' : 'update_id';
   const xOf = (r: DataRecord): number | undefined => {
@@ -247,34 +284,122 @@ async function answer(store: Store, name: string, query: ChartQuery, kind: BookK
   };
   if (query.from !== undefined && query.to !== undefined && query.from >= query.to)
     throw invalid(`from: ${query.from} must be before to: ${query.to}`);
-  // On the update-id axis the range is a key range; event time never decreases with the id,
-  // so on the time axis the scan stops at the first record at or past `to`.
-  const quotes: Quote[] = [];
-  // The series' first, also when the scan starts further on (an update-id range).
+  const limit = SCAN_LIMITS[kind].records;
+  const firstId = keys.idOf(first);
+  /**
+   * The id from which records have x ≥ `x`. On the update-id axis x is the id; on the time
+   * axis event time never decreases with the id, so a binary search finds it (a record
+   * without a time counts as past it: the scan then starts early and skips, never late).
+   */
+  const seek = async (x: number): Promise<number> =>
+    axis === 'update_id'
+      ? Math.min(Math.max(x, firstId), MAX_ID + 1)
+      : keys.search(firstId, MAX_ID + 1, async (id) => {
+          const r = await keys.at(id);
+          const rx = r && xOf(r);
+          return rx === undefined || rx >= x;
+        });
+  /** The last record with id < endId: one past it, nothing is stored up to endId. */
+  const lastBefore = async (endId: number): Promise<DataRecord | undefined> => {
+    if (endId <= firstId) return undefined;
+    const past = await keys.search(firstId, endId, async (id) => {
+      const r = await keys.at(id);
+      return r === undefined || keys.idOf(r) >= endId;
+    });
+    return keys.at(past - 1);
+  };
+  // On the update-id axis `to` is a key bound; on the time axis the scan stops at the first record at or past it.
+  const toId = axis === 'update_id' && query.to !== undefined ? query.to : MAX_ID + 1;
+  const beforeTo = (x: number): boolean => query.to === undefined || x < query.to;
+
   let firstStored = xOf(first);
   let lastStored: number | undefined;
   let book: DataRecord | undefined;
-  await scan(store, name, { prefix, kind, fromId: axis === 'update_id' ? (query.from ?? 0) : 0 }, (r) => {
-    const x = xOf(r);
-    if (x === undefined) return true;
-    firstStored ??= x;
-    if (query.to !== undefined && x >= query.to) return false;
-    lastStored = x;
-    if (query.from !== undefined && x < query.from) return true;
-    book = r;
-    const quote = quoteOf(kind, r, x);
-    if (quote) quotes.push(quote);
-    return true;
-  });
+  let reads: Read[];
+  if (query.from !== undefined) {
+    // A range: read from its start, so only its own records count towards the limit.
+    const from = query.from;
+    reads = [];
+    await scan(store, name, keys, { kind, fromId: await seek(from), toId }, (r) => {
+      const x = xOf(r);
+      if (x === undefined) return true;
+      firstStored ??= x;
+      if (!beforeTo(x)) return false;
+      if (x < from) return true;
+      if (reads.length === limit)
+        throw invalid(
+          `from, to: the range holds more than ${limit} ${kind} records: narrow it (its first ${limit} end before ${x}: e.g. to=${x})`,
+        );
+      reads.push({ id: keys.idOf(r), x, quote: quoteOf(kind, r, x) });
+      lastStored = x;
+      book = r;
+      return true;
+    });
+    if (lastStored === undefined) {
+      // An empty range: last_stored is still the last record before `to`.
+      const last = await lastBefore(query.to === undefined ? MAX_ID + 1 : await seek(query.to));
+      lastStored = last && xOf(last);
+    }
+  } else {
+    /*
+     * No start: the most recent records before `to` (or the end) that fit the limit. The port
+     * reads forward only, so the window grows backwards in id runs that double (1, 2, 4, …
+     * ids), each read forward, until the next would pass the limit: at most the limit plus a
+     * page is read, whatever the series' length, and the window holds between about half the
+     * limit and the limit when records are spread evenly over ids.
+     */
+    const endId =
+      query.to === undefined
+        ? keys.idOf((await lastBefore(MAX_ID + 1)) ?? first) + 1
+        : Math.min(toId, await seek(query.to));
+    const runs: Read[][] = [];
+    let count = 0;
+    let full = false;
+    for (let hi = endId, span = 1; hi > firstId; hi -= span, span *= 2) {
+      const run: Read[] = [];
+      let last: DataRecord | undefined;
+      await scan(store, name, keys, { kind, fromId: Math.max(firstId, hi - span), toId: hi }, (r) => {
+        const x = xOf(r);
+        if (x === undefined) return true;
+        if (!beforeTo(x)) return false;
+        if (count + run.length === limit) {
+          full = true;
+          return false;
+        }
+        run.push({ id: keys.idOf(r), x, quote: quoteOf(kind, r, x) });
+        last = r;
+        return true;
+      });
+      if (full) break;
+      count += run.length;
+      runs.push(run);
+      if (last && lastStored === undefined) {
+        lastStored = xOf(last);
+        book = last;
+      }
+    }
+    reads = runs.reverse().flat();
+    // Cut short on the time axis, the record just before the window may share its first
+    // time: then start after that time, so asking for [from, to) again gives these records.
+    const start = reads[0];
+    if (full && axis === 'time' && start && reads.some((r) => r.x !== start.x)) {
+      const before = await lastBefore(start.id);
+      if (before && xOf(before) === start.x) {
+        reads = reads.filter((r) => r.x !== start.x);
+      }
+    }
+    firstStored ??= reads[0]?.x;
+  }
   if (firstStored === undefined)
     throw new StreamForgeError(
       'SF_NOT_FOUND',
       `collection ${name} holds no ${kind} records of ${symbol} with ${axis === 'time' ? 'an event time' : 'an update id'}`,
     );
-  const from = query.from ?? firstStored;
+  const from = query.from ?? reads[0]?.x ?? firstStored;
   const to = query.to ?? (lastStored ?? firstStored) + 1;
   if (from >= to) throw invalid(`from: ${from} must be before to: ${to}`);
   const bucket = bucketing(axis, from, to, query.max_points);
+  const quotes = reads.flatMap((r) => (r.quote ? [r.quote] : []));
   const series = {
     collection: name,
     symbol,
@@ -285,7 +410,7 @@ async function answer(store: Store, name: string, query: ChartQuery, kind: BookK
     bucket: bucket.label,
     bucket_size: bucket.size,
     first_stored: firstStored,
-    // Without `to` the scan read to the end; with it, the last stored one before `to`.
+    // The last stored one before `to` (without `to`: of all).
     last_stored: lastStored ?? firstStored,
     records: quotes.length,
     points: downsample(quotes, bucket.of),
@@ -305,6 +430,8 @@ async function answer(store: Store, name: string, query: ChartQuery, kind: BookK
   };
 }
 
+const limitText = (kind: BookKind): string => `${SCAN_LIMITS[kind].records.toLocaleString('en')} records`;
+
 export function bookRoutes(api: FastifyInstance, { store }: { store: Store }): void {
   for (const kind of ['depth', 'book_ticker'] as const) {
     api.get<{ Params: { name: string }; Querystring: ChartQuery }>(
@@ -317,11 +444,11 @@ export function bookRoutes(api: FastifyInstance, { store }: { store: Store }): v
               : 'Best bid, best ask and spread of a bookTicker collection, over time (or update id, for spot)',
           description:
             kind === 'depth'
-              ? 'A depth record is the local book (snapshot plus diffs) as the WebSocket loader published it, its best `levels` per side: the ladder is the last such record before `to`, with cumulative quantities. The series is the best bid and ask of the records, at most max_points buckets of event time (1s, 5s, …), the last record of each and the narrowest and widest spread in it. Values are doubles.'
-              : "At most max_points buckets, the last quote of each and the narrowest and widest spread in it. Spot's bookTicker stream carries no time: its records are charted over the update id (axis update_id, and from/to are update ids); USD-M's over event time (ms). Values are doubles.",
+              ? `A depth record is the local book (snapshot plus diffs) as the WebSocket loader published it, its best \`levels\` per side: the ladder is the last such record before \`to\`, with cumulative quantities. The series is the best bid and ask of the records, at most max_points buckets of event time (1s, 5s, …), the last record of each and the narrowest and widest spread in it. Values are doubles. A range holding more than ${limitText(kind)} is refused (400, naming a \`to\` that fits).`
+              : `At most max_points buckets, the last quote of each and the narrowest and widest spread in it. Spot's bookTicker stream carries no time: its records are charted over the update id (axis update_id, and from/to are update ids); USD-M's over event time (ms). Values are doubles. A range holding more than ${limitText(kind)} is refused (400, naming a \`to\` that fits).`,
           params: collectionParams,
           querystring: chartQuerystring({
-            from: 'Start (inclusive), on the series axis: event time in ms, or update id. Default: the first stored record',
+            from: `Start (inclusive), on the series axis: event time in ms, or update id. Default: the start of the most recent records before \`to\` that fit the limit (${limitText(kind)}), the first stored one when all fit`,
             to: 'End (exclusive), on the series axis. Default: just after the last stored record',
             symbol: "Default: the collection's first",
           }),

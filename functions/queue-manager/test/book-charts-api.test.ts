@@ -2,7 +2,9 @@
  * The order-book charts through the manager's API on a SQLite store:
  * GET /collections/{name}/depth (the latest book as a ladder, best bid/ask over event time)
  * and GET /collections/{name}/book-ticker (best bid/ask and spread over update id or time),
- * their buckets within max_points, the refusals at the door, the token rule and OpenAPI.
+ * their buckets within max_points, the refusals at the door, the token rule and OpenAPI, and
+ * the record limit (lowered here): a range is sought, so records before it never count, and
+ * the default view of a long series is its most recent records that fit.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +22,7 @@ import { serveFunction } from '@streamforge/core/runtime';
 import { openSqliteStore, type Store } from '@streamforge/core/store';
 import { createLogger } from '@streamforge/core/telemetry';
 import { registerApi } from '../src/api.ts';
+import { SCAN_LIMITS } from '../src/book-routes.ts';
 import type { Manager } from '../src/manager.ts';
 
 const START = Date.UTC(2024, 7, 1);
@@ -107,6 +110,15 @@ interface Body {
     records: number;
   }>;
   book: { last_update_id: number; event_time: number; levels: number; bids: Level[]; asks: Level[] };
+}
+
+/** Lowers a kind's record limit for one test, so a small fixture is a "long" series. */
+function lowerLimit(t: TestContext, kind: keyof typeof SCAN_LIMITS, records: number): void {
+  const was = SCAN_LIMITS[kind].records;
+  SCAN_LIMITS[kind].records = records;
+  t.after(() => {
+    SCAN_LIMITS[kind].records = was;
+  });
 }
 
 async function get(url: string, init?: RequestInit): Promise<{ status: number; body: Body }> {
@@ -234,4 +246,88 @@ test('book charts are refused at the door, saying why, follow the token rule and
   };
   assert.ok(openapi.paths['/collections/{name}/depth']?.get);
   assert.ok(openapi.paths['/collections/{name}/book-ticker']?.get);
+});
+
+test('past the record limit: a late narrow range is read from its start, a wide one refused naming a `to` that fits, the default view is the latest records that fit', async (t) => {
+  const { url, store } = await serve(t);
+  lowerLimit(t, 'depth', 500);
+  await store.writeBatch({ collection: 'btc_depth', records: Array.from({ length: 3_000 }, (_, i) => depth(i)) });
+
+  // 2,500 books lie before `from`: they are never read, so never counted.
+  const late = await get(`${url}/collections/btc_depth/depth?from=${START + 250_000}&to=${START + 260_000}`);
+  assert.equal(late.status, 200, JSON.stringify(late.body));
+  assert.deepEqual([late.body.from, late.body.records, late.body.first_stored], [START + 250_000, 100, START]);
+  assert.equal(late.body.book.event_time, START + 259_900);
+  const tail = await get(`${url}/collections/btc_depth/depth?from=${START + 290_000}`);
+  assert.deepEqual([tail.status, tail.body.records, tail.body.last_stored], [200, 100, START + 299_900]);
+
+  // 2,000 books from here on: the first 500 end before book 1500's time.
+  const wide = await get(`${url}/collections/btc_depth/depth?from=${START + 100_000}`);
+  assert.equal(wide.status, 400);
+  assert.equal(
+    wide.body.message,
+    `from, to: the range holds more than 500 depth records: narrow it (its first 500 end before ${START + 150_000}: e.g. to=${START + 150_000})`,
+  );
+  const narrowed = await get(`${url}/collections/btc_depth/depth?from=${START + 100_000}&to=${START + 150_000}`);
+  assert.deepEqual([narrowed.status, narrowed.body.records], [200, 500]);
+
+  // No range: the latest books, as many as fit, ending with the last one.
+  const latest = await get(`${url}/collections/btc_depth/depth`);
+  assert.equal(latest.status, 200, JSON.stringify(latest.body));
+  const body = latest.body;
+  assert.ok(body.records > 250 && body.records <= 500, `${body.records} records`);
+  assert.deepEqual(
+    [body.to, body.last_stored, body.book.event_time, body.first_stored],
+    [START + 299_901, START + 299_900, START + 299_900, START],
+  );
+  assert.equal(body.from, START + 100 * (3_000 - body.records), 'the most recent books, none left out');
+  const again = await get(`${url}/collections/btc_depth/depth?from=${body.from}&to=${body.to}`);
+  assert.deepEqual([again.status, again.body.records], [200, body.records], 'its range asked again');
+  // With `to`: the latest before it.
+  const before = await get(`${url}/collections/btc_depth/depth?to=${START + 100_000}`);
+  assert.equal(before.status, 200);
+  assert.equal(before.body.last_stored, START + 99_900);
+  assert.ok(before.body.records > 250 && before.body.records <= 500);
+});
+
+test('past the record limit on the update-id axis (spot bookTicker) and on event time shared by several records (USD-M)', async (t) => {
+  const { url, store } = await serve(t);
+  lowerLimit(t, 'book_ticker', 100);
+  await store.writeBatch({ collection: 'eth_book', records: Array.from({ length: 1_000 }, (_, i) => ticker(i)) });
+  const late = await get(`${url}/collections/eth_book/book-ticker?from=5900&to=5950`);
+  assert.deepEqual([late.status, late.body.records, late.body.first_stored], [200, 50, 5_000]);
+  const wide = await get(`${url}/collections/eth_book/book-ticker?from=5100`);
+  assert.equal(wide.status, 400);
+  assert.match(wide.body.message, /more than 100 book_ticker records: narrow it .* e\.g\. to=5200\)$/);
+  const latest = await get(`${url}/collections/eth_book/book-ticker`);
+  assert.equal(latest.status, 200, JSON.stringify(latest.body));
+  assert.deepEqual([latest.body.axis, latest.body.to, latest.body.last_stored], ['update_id', 6_000, 5_999]);
+  assert.ok(latest.body.records > 50 && latest.body.records <= 100);
+  assert.equal(latest.body.from, 6_000 - latest.body.records);
+  // Ids of all 15 digits the keys pad to are read too.
+  const big = 300_000_000_000_000;
+  await store.writeBatch({
+    collection: 'big_book',
+    records: Array.from({ length: 20 }, (_, i) => ({
+      ...ticker(i),
+      key: bookTickerKey('ETHUSDT', big + i),
+      update_id: big + i,
+    })),
+  });
+  const bigIds = await get(`${url}/collections/big_book/book-ticker`);
+  assert.deepEqual([bigIds.status, bigIds.body.records, bigIds.body.from, bigIds.body.to], [200, 20, big, big + 20]);
+
+  // Three quotes a second: the window starts at a whole second, so [from, to) asked again holds the same quotes.
+  const usdm = Array.from({ length: 1_000 }, (_, i) => ({
+    ...ticker(i),
+    event_time: START + 1_000 * Math.floor(i / 3),
+    transaction_time: START + 1_000 * Math.floor(i / 3),
+  }));
+  await store.writeBatch({ collection: 'eth_book_usdm', records: usdm });
+  const timed = await get(`${url}/collections/eth_book_usdm/book-ticker`);
+  assert.equal(timed.status, 200, JSON.stringify(timed.body));
+  assert.equal(timed.body.axis, 'time');
+  assert.ok(timed.body.records > 50 && timed.body.records <= 100, `${timed.body.records} records`);
+  const again = await get(`${url}/collections/eth_book_usdm/book-ticker?from=${timed.body.from}&to=${timed.body.to}`);
+  assert.deepEqual([again.status, again.body.records], [200, timed.body.records]);
 });

@@ -64,6 +64,16 @@ export const ENV = {
     description:
       "Local platform only: sends the PingSources' events at this fixed period instead of their schedule (tests).",
   },
+  JOB_EVENTS_KUBECONFIG: {
+    default: '',
+    description:
+      "Local platform only, with JOB_LAUNCHER=kubernetes: the kubeconfig of the ApiServerSource's own account (knative/job-events.yaml), which watches the Jobs; default KUBECONFIG.",
+  },
+  STREAMFORGE_PING_HOLD_FILE: {
+    default: '',
+    description:
+      'Local platform only: the PingSources skip their ticks while this file exists (tests hold them until they have seen the state a tick must find).',
+  },
   STREAMFORGE_STOP_WITH_PID: {
     default: '',
     description:

@@ -40,13 +40,16 @@ export async function startJobEventSources(options: JobEventSourcesOptions): Pro
     const deliver = deliverTo(url, { logger });
     const labelSelector = spec.resources.find((r) => r.kind === 'Job')?.labelSelector ?? '';
     if (env.JOB_LAUNCHER === 'kubernetes') {
-      if (!env.KUBECONFIG)
+      // In a cluster the source watches under its own account (spec.serviceAccountName), which
+      // may watch Jobs where the manager's may not: JOB_EVENTS_KUBECONFIG holds that account's.
+      const kubeconfig = env.JOB_EVENTS_KUBECONFIG || env.KUBECONFIG;
+      if (!kubeconfig)
         throw new Error(
-          `ApiServerSource ${spec.name}: JOB_LAUNCHER is kubernetes, so the Jobs are watched through KUBECONFIG, which is not set`,
+          `ApiServerSource ${spec.name}: JOB_LAUNCHER is kubernetes, so the Jobs are watched through JOB_EVENTS_KUBECONFIG (or KUBECONFIG), and neither is set`,
         );
       started.push(
         await startKubernetesJobSource({
-          access: kubeAccessFrom(env.KUBECONFIG),
+          access: kubeAccessFrom(kubeconfig),
           // Where the manager creates its Jobs (its JOB_NAMESPACE default).
           namespace: env.JOB_NAMESPACE || 'streamforge',
           labelSelector,

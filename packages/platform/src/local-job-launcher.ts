@@ -232,7 +232,8 @@ export class LocalJobLauncher implements JobLauncher {
         `PodFailurePolicy: container loader-ws ${what} matches a FailJob rule; see ${job.name}.log`,
       );
     }
-    this.#failed(job, what);
+    // This run's pid: a stop by another instance deletes the file, and the rerun checks it.
+    this.#failed(job, what, child.pid);
   }
 
   /** A failed run: another after the backoff, as the Job controller does, or the Job fails at its backoffLimit. */
@@ -252,8 +253,13 @@ export class LocalJobLauncher implements JobLauncher {
     );
     setTimeout(() => {
       if (job.stopping || this.#jobs.get(job.spec.queue_id) !== job) return;
-      // An adopted Job stopped meanwhile has no file any more (or one naming another run).
-      if (deadPid !== undefined && this.#read(job.name)?.pid !== deadPid) return;
+      // A Job stopped meanwhile by another instance (which knows it by its file, so this
+      // launcher's `stopping` is not set) has no file any more, or one naming another run:
+      // forgotten here, and #follow takes in whatever file there is.
+      if (deadPid !== undefined && this.#read(job.name)?.pid !== deadPid) {
+        this.#jobs.delete(job.spec.queue_id);
+        return;
+      }
       this.#run(job);
     }, delay).unref();
   }

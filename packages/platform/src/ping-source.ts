@@ -8,7 +8,8 @@
  * minute field of `*` or `*` stepped by N, the other four `*`), firing at the minutes of the
  * hour divisible by N (UTC), as cron does. Anything else is refused naming the schedule, rather than run at other times
  * than a cluster would. `periodMs` (STREAMFORGE_PING_PERIOD_MS) replaces the schedule with a
- * fixed period, so tests need not wait minutes.
+ * fixed period, so tests need not wait minutes; `held` (STREAMFORGE_PING_HOLD_FILE) skips ticks
+ * until a test has reached the state a tick must find.
  */
 import { randomUUID } from 'node:crypto';
 import { pingSourceOf, PING_EVENT_TYPE } from '@streamforge/core/contracts';
@@ -54,6 +55,8 @@ export interface PingSourceOptions {
   logger: Logger;
   /** A fixed period instead of the schedule (tests). */
   periodMs?: number;
+  /** Asked at each tick: while true the tick is skipped (tests). */
+  held?: () => boolean;
   /** Attempts after the first (Knative's adapter: 5, backoff doubling from 50 ms). */
   retry?: number;
   now?: () => number;
@@ -120,9 +123,11 @@ export function startPingSource(options: PingSourceOptions): PingSource {
   const schedule = (): void => {
     const delay = options.periodMs ?? nextTick(minutes, now()) - now();
     timer = setTimeout(() => {
-      // Each tick sends on its own: a slow sink does not shift the schedule (the cron adapter does the same).
-      const sent = send().finally(() => inFlight.delete(sent));
-      inFlight.add(sent);
+      if (!options.held?.()) {
+        // Each tick sends on its own: a slow sink does not shift the schedule (the cron adapter does the same).
+        const sent = send().finally(() => inFlight.delete(sent));
+        inFlight.add(sent);
+      }
       schedule();
     }, delay);
     timer.unref();
@@ -147,6 +152,7 @@ export interface PingSourcesOptions {
   sinkUrl(name: string): string | undefined;
   logger: Logger;
   periodMs?: number;
+  held?: () => boolean;
 }
 
 /** Every PingSource of knative/, each on its own timer. */
@@ -162,6 +168,7 @@ export function startPingSources(options: PingSourcesOptions): PingSource {
           url,
           logger: options.logger,
           ...(options.periodMs === undefined ? {} : { periodMs: options.periodMs }),
+          ...(options.held === undefined ? {} : { held: options.held }),
         }),
       );
     }

@@ -4,7 +4,7 @@
  * in functions/ served by the function runtime, and the KafkaSource dispatcher wired by the
  * manifests in kafka-sources/. The queue-manager's API listens on STREAMFORGE_PORT.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureTopics } from '@streamforge/core/bus';
 import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
@@ -295,11 +295,13 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
       logger,
     });
     // The PingSources of knative/ (deadline-ping.yaml: the manager woken to end overdue workflows).
+    const holdFile = options.env.STREAMFORGE_PING_HOLD_FILE;
     pings = startPingSources({
       specs: loadPingSources(join(root, 'knative')),
       sinkUrl: (name) => activators.get(name)?.url,
       logger,
       ...(options.env.STREAMFORGE_PING_PERIOD_MS ? { periodMs: Number(options.env.STREAMFORGE_PING_PERIOD_MS) } : {}),
+      ...(holdFile ? { held: () => existsSync(holdFile) } : {}),
     });
     const manager = state.functions[MANAGER];
     if (manager?.url) state.api_url = manager.url;

@@ -21,10 +21,19 @@ import { LocalJobLauncher } from '../src/local-job-launcher.ts';
 
 const logger = createLogger({ service: 'local-job-events-test', level: 'silent' });
 
-/** A stand-in for loader-ws: exits with JOB_BEHAVIOUR's code, or runs until SIGTERM. */
+/**
+ * A stand-in for loader-ws: exits with JOB_BEHAVIOUR's code (`exit:N`), or with it once the
+ * file `go` next to it exists (`exit-on-go:N`, so a test sees the Job run before it ends), or
+ * runs until SIGTERM.
+ */
 const PROGRAM = `
+import { existsSync } from 'node:fs';
 const behaviour = process.env.JOB_BEHAVIOUR;
 if (behaviour.startsWith('exit:')) process.exit(Number(behaviour.slice(5)));
+if (behaviour.startsWith('exit-on-go:')) {
+  const go = new URL('go', import.meta.url);
+  setInterval(() => { if (existsSync(go)) process.exit(Number(behaviour.slice(11))); }, 20);
+}
 process.on('SIGTERM', () => process.exit(0));
 setInterval(() => {}, 1000);
 `;
@@ -95,12 +104,16 @@ const ended = (sink: RecordingSink, queueId: string) =>
   of(sink, queueId).find((r) => jobStatusOf(jobOf(r)).state !== 'running');
 
 test('a Job whose process exits with the FailJob code: an add, then an update whose Job has a Failed condition with the reason', async (t) => {
-  const { sink, launcher } = await setup(t);
+  const { dir, sink, launcher } = await setup(t);
   const id = 'wf-btcusdt-ws_trades-20261128-f2f2f2';
-  await launcher('exit:2').launch(spec(id));
+  await launcher('exit-on-go:2').launch(spec(id));
+  // The process exits only once the source has sent the running Job: otherwise one read may
+  // find the file already failed, and a single add carries the Failed condition.
+  const added = await waitFor('the add', () => of(sink, id)[0]);
+  assert.equal(added.headers['ce-type'], JOB_EVENT_TYPES.add);
+  assert.equal(jobStatusOf(jobOf(added)).state, 'running');
+  writeFileSync(join(dir, 'go'), '');
   const failed = await waitFor('the Failed Job', () => ended(sink, id));
-  const received = of(sink, id);
-  assert.equal(received[0]!.headers['ce-type'], JOB_EVENT_TYPES.add);
   assert.equal(failed.headers['ce-type'], JOB_EVENT_TYPES.update);
   assert.equal(failed.headers['ce-specversion'], '1.0');
   assert.equal(failed.headers['ce-source'], 'http://127.0.0.1:1');

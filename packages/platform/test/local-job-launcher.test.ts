@@ -183,6 +183,24 @@ test('a launcher follows the Jobs another manager started: it stops them, and ru
   assert.deepEqual(readdirSync(jobs), []);
 });
 
+test('a Job another instance stopped (its file deleted) whose run then dies by a signal is not run again', async (t) => {
+  // This launcher is the Job's controller (as the platform's is for Jobs whose manager is
+  // gone); another instance stops the Job, knowing it only by its file.
+  const { launcher, dir, out, ended } = setup(t, 'run');
+  await launcher.launch(spec);
+  await waitFor('the Job to run', () => runs(out).length === 1);
+  rmSync(join(dir, 'jobs', `${jobNameOf(spec.queue_id)}.json`));
+  // The SIGKILL the stop sends once the grace period is over.
+  process.kill(Number(runs(out)[0]), 'SIGKILL');
+  await waitFor(
+    'the Job forgotten, or run again',
+    async () => (await launcher.get(spec.queue_id)) === undefined || runs(out).length > 1,
+  );
+  assert.equal(runs(out).length, 1, 'not run again');
+  assert.deepEqual(readdirSync(join(dir, 'jobs')), [], 'no file for it again');
+  assert.deepEqual(ended, []);
+});
+
 test('close leaves the Jobs to the other manager instances while the stack runs, and stops them when it goes down', async (t) => {
   const { launcher, dir, out, make } = setup(t, 'run');
   await launcher.launch(spec);

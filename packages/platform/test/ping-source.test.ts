@@ -100,3 +100,22 @@ test('with a period set (STREAMFORGE_PING_PERIOD_MS) it ticks at that period; a 
     /runs schedules in UTC only/,
   );
 });
+
+test('while held (STREAMFORGE_PING_HOLD_FILE) its ticks are skipped; once released they are sent', async (t) => {
+  const sink = await startRecordingSink();
+  let asked = 0;
+  let holding = true;
+  const held = () => {
+    asked += 1;
+    return holding;
+  };
+  const source = startPingSource({ spec: deadlinePing!, url: sink.url, logger, periodMs: 20, held });
+  t.after(async () => {
+    await source.close();
+    await sink.close();
+  });
+  await waitFor('three ticks held', () => asked >= 3, { timeoutMs: 10_000, intervalMs: 10 });
+  assert.deepEqual(sink.requests, [], 'nothing sent while held');
+  holding = false;
+  await waitFor('a tick sent once released', () => sink.accepted.length >= 1, { timeoutMs: 10_000, intervalMs: 10 });
+});
