@@ -16,7 +16,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
-import { startLocalBroker } from '@streamforge/platform';
+import { startLocalBroker, type PlatformStatusDocument } from '@streamforge/platform';
 import { startPinger, startTestStack, waitFor, type TestStack } from '@streamforge/testing';
 import { quantile } from './quantile.ts';
 
@@ -35,15 +35,10 @@ process.env.KAFKA_BROKERS = broker.brokers;
 const kafka = createBusConnection({ brokers: [broker.brokers], clientId: 'bench-autoscaling' });
 await waitForKafka(kafka);
 
-interface Status {
-  functions: Array<{ name: string; instances: Array<{ state: string; cold_start_ms?: number }> }>;
-}
 const round = (x: number) => Math.round(x * 10) / 10;
 
-async function status(stack: TestStack): Promise<Status> {
-  return (await (await fetch(`${stack.state.platform_url}/status`)).json()) as Status;
-}
-const running = (s: Status, name: string) =>
+const status = (stack: TestStack): Promise<PlatformStatusDocument> => stack.platformStatus();
+const running = (s: PlatformStatusDocument, name: string) =>
   s.functions.find((f) => f.name === name)?.instances.filter((i) => i.state !== 'draining').length ?? 0;
 
 async function coldStarts(runs: number): Promise<Record<string, unknown>> {

@@ -61,9 +61,7 @@ function peakRssMiB(pid: number): number | undefined {
 async function timed(stack: TestStack, fn: string, request: Record<string, unknown>) {
   const peaks = new Map<number, number>();
   const sample = async (): Promise<void> => {
-    const status = (await (await fetch(`${stack.state.platform_url}/status`)).json()) as {
-      functions: Array<{ name: string; instances: Array<{ pid?: number }> }>;
-    };
+    const status = await stack.platformStatus();
     for (const { pid } of status.functions.find((f) => f.name === fn)?.instances ?? []) {
       const peak = pid === undefined ? undefined : peakRssMiB(pid);
       if (pid !== undefined && peak !== undefined) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, peak));

@@ -6,20 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { PlatformStatusDocument } from '@streamforge/platform';
 import { simulatorStackForFile, startPinger, testKafka, waitFor } from '@streamforge/testing';
-
-interface Status {
-  functions: Array<{ name: string; instances: Array<{ id: string; pid: number; state: string }> }>;
-  sources: Array<{ name: string; lag: number; desired: number }>;
-  decisions: Array<{ function: string; from: number; to: number; reason: string }>;
-}
 
 const stack = simulatorStackForFile({ STREAMFORGE_POLLING_INTERVAL_MS: '500', STREAMFORGE_COOLDOWN_SECONDS: '4' });
 
-async function status(): Promise<Status> {
-  return (await (await fetch(`${stack().state.platform_url}/status`)).json()) as Status;
-}
-const running = (s: Status, name: string) =>
+const status = (): Promise<PlatformStatusDocument> => stack().platformStatus();
+const running = (s: PlatformStatusDocument, name: string) =>
   s.functions.find((f) => f.name === name)?.instances.filter((i) => i.state !== 'draining').length ?? 0;
 
 test('an idle stack runs no function instance, the manager included, once the cooldown has passed', async () => {

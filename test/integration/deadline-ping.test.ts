@@ -16,7 +16,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore, type Store } from '@streamforge/core/store';
-import type { PlatformStatusDocument } from '@streamforge/platform';
 import { stackApi, startTestStack, waitFor, type TestStack } from '@streamforge/testing';
 
 const skip = process.env.STREAMFORGE_TEST_NO_KAFKA === '1' ? 'needs the Kafka broker' : false;
@@ -52,12 +51,6 @@ after(async () => {
   rmSync(holdDir, { recursive: true, force: true });
 });
 
-async function platformStatus(): Promise<PlatformStatusDocument> {
-  return (await (await fetch(`${stack!.state.platform_url}/status`)).json()) as PlatformStatusDocument;
-}
-const managerInstances = async (): Promise<number> =>
-  (await platformStatus()).functions.find((f) => f.name === 'queue-manager')?.instances.length ?? -1;
-
 test('a workflow whose no-progress deadline passes while the manager is at zero is recorded in error by the deadline ping', {
   skip,
 }, async () => {
@@ -80,7 +73,7 @@ test('a workflow whose no-progress deadline passes while the manager is at zero 
   const zeroAt = await waitFor(
     'the manager at zero with the workflow still running past its deadline',
     async () => {
-      if ((await managerInstances()) !== 0) return undefined;
+      if ((await stack!.instances('queue-manager')) !== 0) return undefined;
       const w = await store!.getWorkflow(workflow.queue_id);
       if (w?.status !== 'running' || w.deadline_at === undefined || Date.now() <= w.deadline_at) return undefined;
       return new Date().toISOString();
@@ -105,7 +98,7 @@ test('a workflow whose no-progress deadline passes while the manager is at zero 
   );
   assert.ok(running.deadline_at !== undefined && ended.updated_at > running.deadline_at, 'recorded after its deadline');
   // Nothing but the ticks sends to the manager now: one of them started it from zero.
-  const woken = (await platformStatus()).decisions.filter(
+  const woken = (await stack!.platformStatus()).decisions.filter(
     (d) => d.function === 'queue-manager' && d.from === 0 && d.to === 1 && d.at >= zeroAt,
   );
   assert.ok(woken.length > 0, 'a tick scaled the manager from zero');

@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobNameOf } from '@streamforge/core/jobs';
 import { openSqliteStore, type Store } from '@streamforge/core/store';
-import type { PlatformStatusDocument } from '@streamforge/platform';
 import {
   applyAll,
   createNamespace,
@@ -83,12 +82,6 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function platformStatus(): Promise<PlatformStatusDocument> {
-  return (await (await fetch(`${stack!.state.platform_url}/status`)).json()) as PlatformStatusDocument;
-}
-const managerInstances = async (): Promise<number> =>
-  (await platformStatus()).functions.find((f) => f.name === 'queue-manager')?.instances.length ?? -1;
-
 test('a loader-ws Job that fails while the manager has no instance turns its workflow to error with the Job’s reason', {
   skip,
 }, async () => {
@@ -103,7 +96,7 @@ test('a loader-ws Job that fails while the manager has no instance turns its wor
     'the manager made the Job',
   );
 
-  await waitFor('the manager to scale to zero', async () => (await managerInstances()) === 0, {
+  await waitFor('the manager to scale to zero', async () => (await stack!.instances('queue-manager')) === 0, {
     timeoutMs: 60_000,
     intervalMs: 200,
   });
@@ -126,7 +119,7 @@ test('a loader-ws Job that fails while the manager has no instance turns its wor
     ended.error,
     `loader-ws Job ${name} failed: BackoffLimitExceeded: Job has reached the specified backoff limit`,
   );
-  const woken = (await platformStatus()).decisions.filter(
+  const woken = (await stack!.platformStatus()).decisions.filter(
     (d) => d.function === 'queue-manager' && d.from === 0 && d.to === 1 && d.at >= failedAt,
   );
   assert.ok(woken.length > 0, 'the Job event scaled the manager from zero');

@@ -29,9 +29,7 @@ test('`streamforge down` leaves no process of the stack behind', async () => {
   const state = readStackState(stack.home);
   // The manager scales to zero when idle: a request starts an instance, which stays for the cooldown.
   assert.equal((await fetch(`${state?.api_url}/workflows`)).status, 200);
-  const status = (await (await fetch(`${state?.platform_url}/status`)).json()) as {
-    functions: Array<{ instances: Array<{ pid: number }> }>;
-  };
+  const status = await stack.platformStatus();
   const instances = status.functions.flatMap((f) => f.instances.map((i) => i.pid));
   const pids = [state?.pid, state?.dispatcher?.pid, ...instances].filter((p): p is number => p !== undefined);
   assert.ok(pids.length >= 3 && pids.every(isAlive), 'supervisor, dispatcher and the manager run');

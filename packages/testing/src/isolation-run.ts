@@ -18,6 +18,7 @@
  * ratios, so one disturbed run does not decide it.
  */
 import { FINAL_WORKFLOW_STATUSES } from '@streamforge/load';
+import type { PlatformStatusDocument } from '@streamforge/platform';
 import { stackApi, type WorkflowView } from './stack-api.ts';
 import type { TestStack } from './stack.ts';
 import { waitFor } from './wait-for.ts';
@@ -76,11 +77,6 @@ export interface IsolationResult {
 interface SimulatorStats {
   byStatus?: Record<string, number>;
   recent?: Array<{ time: number; path: string; query: string; status: number | 'dropped' }>;
-}
-
-interface PlatformStatus {
-  functions: Array<{ name: string; max_scale: number; instances: Array<{ state: string }> }>;
-  sources: Array<{ function: string; desired: number }>;
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -152,8 +148,8 @@ export async function measureIsolation(stack: TestStack, options: IsolationOptio
     return round(seconds);
   }
 
-  const platform = async () => (await (await fetch(`${stack.state.platform_url}/status`)).json()) as PlatformStatus;
-  const settled = (status: PlatformStatus) =>
+  const platform = () => stack.platformStatus();
+  const settled = (status: PlatformStatusDocument) =>
     status.functions.every((f) => f.instances.every((i) => i.state === 'ready')) &&
     status.sources.every((s) => {
       const fn = status.functions.find((f) => f.name === s.function);

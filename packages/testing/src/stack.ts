@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { PROJECT_ROOT } from '@streamforge/platform';
-import { readStackState, type StackState } from '@streamforge/platform';
+import { readStackState, type PlatformStatusDocument, type StackState } from '@streamforge/platform';
 import { testBrokers } from './kafka.ts';
 import { uniqueName } from './unique.ts';
 
@@ -22,6 +22,10 @@ export interface TestStack {
   home: string;
   /** Runs a `streamforge` command against this stack; resolves with its exit code and output. */
   cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** The platform's /status: each function's instances, sources and scaling decisions. */
+  platformStatus(): Promise<PlatformStatusDocument>;
+  /** How many instances of one function run now (draining ones included), from /status; throws for a function the stack does not run. */
+  instances(name: string): Promise<number>;
   down(): Promise<void>;
 }
 
@@ -77,12 +81,20 @@ export async function startTestStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<
   }
   const state = readStackState(home);
   if (!state) throw new Error('streamforge up returned without a stack.json');
+  const platformStatus = async (): Promise<PlatformStatusDocument> =>
+    (await (await fetch(`${state.platform_url}/status`)).json()) as PlatformStatusDocument;
   return {
     state,
     env,
     prefix,
     home,
     cli: (args) => runCli(args, env),
+    platformStatus,
+    async instances(name) {
+      const fn = (await platformStatus()).functions.find((f) => f.name === name);
+      if (!fn) throw new Error(`the stack runs no function ${name}`);
+      return fn.instances.length;
+    },
     async down() {
       const down = await runCli(['down'], env);
       if (down.code !== 0) throw new Error(`streamforge down failed: ${down.stderr}`);
