@@ -46,14 +46,14 @@ export function planBulk(input: BulkPlanInput): BulkPlan {
   const bounds: Array<Pick<WorkPage, 'start_ms' | 'end_ms' | 'archive'>> = [];
   let archiveBytes = 0;
   for (const part of parts) {
-    if (part.source === 'archive') archiveBytes += part.bytes ?? 0;
-    if (part.source === 'archive')
+    if (part.source === 'archive') {
+      archiveBytes += part.bytes ?? 0;
       bounds.push({
         start_ms: part.start,
         end_ms: part.end,
         archive: { period: part.period, start: part.periodStart },
       });
-    else
+    } else
       for (const [start_ms, end_ms] of restPageBounds(input.kind, input.interval, base.market, part.start, part.end))
         bounds.push({ start_ms, end_ms });
   }
