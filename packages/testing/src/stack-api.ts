@@ -16,10 +16,26 @@ export interface StackApi {
   workflow(queueId: string): Promise<WorkflowView>;
   /** Waits until the workflow satisfies `check`; `what` says what never happened on a timeout. */
   until(queueId: string, what: string, check: (w: WorkflowView) => boolean, timeoutMs?: number): Promise<WorkflowView>;
-  /** Waits for completed, error or stopped. */
-  final(queueId: string, timeoutMs?: number): Promise<WorkflowView>;
+  /**
+   * Waits for completed, error or stopped as long as the workflow moves: fails once nothing it
+   * reports (status, what is stored, each service's progress) changed for `stallMs`. A long
+   * backfill takes longer on a busy machine; only a stall is a failure.
+   */
+  final(queueId: string, stallMs?: number): Promise<WorkflowView>;
   /** Every record of a collection, in key order. */
   allRecords<R>(collection: string): Promise<R[]>;
+}
+
+/** What changes while a workflow works: not timestamps or messages, which a stuck retry loop also changes. */
+function movement(w: WorkflowView): unknown {
+  const services = Object.entries(w.progress).map(([name, p]) => [
+    name,
+    p.status,
+    p.records_written,
+    p.progress?.done,
+    p.progress?.bytes?.done,
+  ]);
+  return [w.status, w.stored, services];
 }
 
 export function stackApi(apiUrl: () => string | undefined, token = ''): StackApi {
@@ -35,7 +51,13 @@ export function stackApi(apiUrl: () => string | undefined, token = ''): StackApi
     return { status: response.status, body: (await response.json()) as never };
   };
   const workflow = async (queueId: string) => (await call<WorkflowView>('GET', `/workflows/${queueId}`)).body;
-  const until: StackApi['until'] = async (queueId, what, check, timeoutMs = 120_000) => {
+  const untilMoving = async (
+    queueId: string,
+    what: string,
+    check: (w: WorkflowView) => boolean,
+    timeoutMs: number,
+    moving: boolean,
+  ): Promise<WorkflowView> => {
     let last: WorkflowView | undefined;
     try {
       return await waitFor(
@@ -44,7 +66,7 @@ export function stackApi(apiUrl: () => string | undefined, token = ''): StackApi
           last = await workflow(queueId);
           return check(last) ? last : undefined;
         },
-        { timeoutMs, intervalMs: 200 },
+        { timeoutMs, intervalMs: 200, ...(moving ? { progress: () => last && movement(last) } : {}) },
       );
     } catch (error) {
       // Where the workflow stood says which service stalled.
@@ -59,9 +81,15 @@ export function stackApi(apiUrl: () => string | undefined, token = ''): StackApi
   return {
     call,
     workflow,
-    until,
-    final: (queueId, timeoutMs) =>
-      until(queueId, 'to end', (w) => (FINAL_WORKFLOW_STATUSES as readonly string[]).includes(w.status), timeoutMs),
+    until: (queueId, what, check, timeoutMs = 120_000) => untilMoving(queueId, what, check, timeoutMs, false),
+    final: (queueId, stallMs = 120_000) =>
+      untilMoving(
+        queueId,
+        'to end',
+        (w) => (FINAL_WORKFLOW_STATUSES as readonly string[]).includes(w.status),
+        stallMs,
+        true,
+      ),
     async start(request) {
       const created = await call<WorkflowView>('POST', '/workflows', request);
       if (created.status !== 201)

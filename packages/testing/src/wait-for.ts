@@ -5,8 +5,14 @@
 import { sleep } from '@streamforge/core/retry';
 
 export interface WaitForOptions {
+  /** How long the condition may stay false; with `progress`, how long nothing may move. */
   timeoutMs?: number;
   intervalMs?: number;
+  /**
+   * What shows the work is moving (compared as JSON after each probe): each change restarts
+   * the timeout, so a slow but moving run on a busy machine is waited for and a stall fails.
+   */
+  progress?: () => unknown;
 }
 
 export async function waitFor<T>(
@@ -16,8 +22,9 @@ export async function waitFor<T>(
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const intervalMs = options.intervalMs ?? 50;
-  const deadline = Date.now() + timeoutMs;
+  let deadline = Date.now() + timeoutMs;
   let lastError: unknown;
+  let lastProgress: string | undefined;
   for (;;) {
     try {
       const value = await probe();
@@ -25,9 +32,15 @@ export async function waitFor<T>(
     } catch (error) {
       lastError = error;
     }
+    if (options.progress) {
+      const progress = JSON.stringify(options.progress());
+      if (progress !== lastProgress) deadline = Date.now() + timeoutMs;
+      lastProgress = progress;
+    }
     if (Date.now() >= deadline) {
       const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${description}${why}`);
+      const how = options.progress ? `${timeoutMs} ms without progress` : `${timeoutMs} ms`;
+      throw new Error(`timed out after ${how} waiting for: ${description}${why}`);
     }
     await sleep(intervalMs);
   }
