@@ -224,6 +224,59 @@ test('USD-M archives (a header row, true/false) and USD-M REST pages store the s
   assert.match(refused.error ?? '', /symbol: NOSUCHUSDT is not listed on usdm/);
 });
 
+test('COIN-M archives (futures/cm, volumes in contracts) and dapi REST pages store the same records', async () => {
+  // 300 days of daily candles: monthly files, loose days and the unpublished days over REST;
+  // over REST alone they take two pages, since COIN-M refuses a klines span over 200 days.
+  const range = `${dayOf(today - 300 * DAY)}:${dayOf(today)}`;
+  const coinm = { symbol: 'BTCUSD_PERP', market: 'coinm', time_range: range } as const;
+  const [bulk, rest] = await Promise.all([
+    api.start({ ...coinm, type: 'bulk_candles_1d' }),
+    api.start({ ...coinm, type: 'api_candles_1d' }),
+  ]);
+  assert.equal(
+    bulk.collection_name,
+    `btcusd_perp_coinm_bulk_candles_1d_${dayOf(today - 300 * DAY).replaceAll('-', '_')}`,
+  );
+  const [bulkDone, restDone] = await Promise.all([api.final(bulk.queue_id), api.final(rest.queue_id)]);
+  assert.equal(bulkDone.status, 'completed', bulkDone.error);
+  assert.equal(restDone.status, 'completed', restDone.error);
+  const [fromArchives, fromRest] = await Promise.all([
+    api.allRecords<KlineRecord>(bulk.collection_name),
+    api.allRecords<KlineRecord>(rest.collection_name),
+  ]);
+  assert.equal(fromArchives.length, 300);
+  assert.deepEqual(byKey(fromArchives), byKey(fromRest));
+  assert.match(
+    fromArchives[0]!.key,
+    /^BTCUSD_PERP:1d:\d+$/,
+    'keyed like the other markets: symbol, interval, open time',
+  );
+  assert.ok(
+    fromArchives.every((k) => /^\d+$/.test(k.volume)),
+    'volumes in whole contracts',
+  );
+  const planned = (await trail(bulk.queue_id)).find((e) => /pages planned/.test(e.message ?? ''));
+  const [, archives, restPages] = /(\d+) archive files, (\d+) REST pages/.exec(planned?.message ?? '') ?? [];
+  assert.ok(Number(archives) >= 9 + 2, planned?.message);
+  assert.ok(Number(restPages) >= 1, planned?.message);
+  const restPlanned = (await trail(rest.queue_id)).find((e) => /pages planned/.test(e.message ?? ''));
+  assert.equal(restPlanned?.message, '2 pages planned', 'REST alone: two pages of at most 200 days');
+
+  const unknown = await api.start({ ...coinm, symbol: 'NOSUCHUSD_PERP', type: 'bulk_candles_1d' });
+  const refused = await api.final(unknown.queue_id);
+  assert.equal(refused.status, 'error');
+  assert.match(refused.error ?? '', /symbol: NOSUCHUSD_PERP is not listed on coinm/);
+  for (const [request, reason] of [
+    [{ ...coinm, symbol: 'BTCUSDT', type: 'api_candles_1d' }, /is not a COIN-M contract/],
+    [{ ...coinm, type: 'bulk_candles_1s' }, /COIN-M futures have no 1s klines/],
+    [{ symbol: 'BTCUSD_PERP', market: 'coinm', type: 'ws_candles_1m' }, /COIN-M live streams/],
+  ] as const) {
+    const { status, body } = await api.call<{ message?: string }>('POST', '/workflows', request);
+    assert.equal(status, 400, JSON.stringify(body));
+    assert.match(body.message ?? '', reason);
+  }
+});
+
 test('archive faults end as retried-then-stored or dead-lettered with the reason, and the workflow says which', async () => {
   const start = (symbol: string) => api.start({ symbol, type: 'bulk_candles_1h', time_range: FAULT_RANGE });
   const [corrupt, truncated, slow, badChecksum, missing] = await Promise.all(

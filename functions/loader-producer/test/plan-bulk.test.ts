@@ -99,3 +99,49 @@ test('raw trades: daily files, then hour pages over REST up to the plan clock, o
   assert.deepEqual([pages.at(-1)?.start_ms, pages.at(-1)?.end_ms], [at('2024-04-03T10:00:00Z'), now]);
   for (let i = 1; i < pages.length; i++) assert.equal(pages[i]?.start_ms, pages[i - 1]?.end_ms);
 });
+
+test('COIN-M: the monthly files a contract has, then REST pages of at most 200 days over the rest', () => {
+  const coinm: StartCommand = {
+    ...command,
+    queue_id: 'wf-btcusd_perp-coinm-bulk_candles_1d-20230101-a1b2c3',
+    symbol: 'BTCUSD_PERP',
+    type: 'bulk_candles_1d',
+    time_range: '2023-01-01:2024-07-01',
+    market: 'coinm',
+  };
+  const from = at('2023-01-01T00:00:00Z');
+  const to = at('2024-07-01T00:00:00Z');
+  // Monthly files for 2023 only: the first half of 2024 (182 days) goes over REST.
+  const months = Array.from({ length: 12 }, (_, m) => Date.UTC(2023, m, 1));
+  const { pages, archives, restPages } = planBulk({
+    command: coinm,
+    kind: 'klines',
+    interval: '1d',
+    startMs: from,
+    endMs: to,
+    now: at('2024-07-01T00:30:00Z'),
+    listed: { monthly: listing(months), daily: new Map() },
+  });
+  assert.deepEqual([archives, restPages], [12, 1]);
+  assert.ok(pages.every((p) => p.market === 'coinm' && p.symbol === 'BTCUSD_PERP'));
+  assert.deepEqual(
+    pages.slice(0, 12).map((p) => p.archive),
+    months.map((start) => ({ period: 'monthly', start })),
+  );
+  assert.deepEqual([pages[12]?.start_ms, pages[12]?.end_ms], [at('2024-01-01T00:00:00Z'), to]);
+
+  // Without any file, 547 days of 1d candles take three REST pages: 200 candles (days) each at most.
+  const rest = planBulk({
+    command: coinm,
+    kind: 'klines',
+    interval: '1d',
+    startMs: from,
+    endMs: to,
+    now: at('2024-07-01T00:30:00Z'),
+    listed: { monthly: new Map(), daily: new Map() },
+  });
+  assert.deepEqual(
+    rest.pages.map((p) => (p.end_ms - p.start_ms) / DAY),
+    [200, 200, 147],
+  );
+});

@@ -128,7 +128,7 @@ async function harness(
     exchange,
     time,
     logger,
-    wsBaseUrl: side.urls[full.market],
+    wsBaseUrl: side.urls[full.market as 'spot' | 'usdm'], // no COIN-M live streams (refused by job-config)
     latencyScale: 1 / (options.factor ?? 60),
     client: { backoff: { baseMs: 100, maxMs: 1_000 } },
   });

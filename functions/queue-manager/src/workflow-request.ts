@@ -46,14 +46,14 @@ export const workflowRequestSchema = {
   properties: {
     symbol: {
       type: 'string',
-      pattern: '^[A-Za-z0-9]{2,20}$',
-      description: 'Binance symbol, e.g. BTCUSDT (case-insensitive).',
+      pattern: '^[A-Za-z0-9]{2,20}(_[A-Za-z0-9]{1,12})?$',
+      description: 'Binance symbol, e.g. BTCUSDT, or a COIN-M contract such as BTCUSD_PERP (case-insensitive).',
     },
     symbols: {
       type: 'array',
       minItems: 1,
       maxItems: 200,
-      items: { type: 'string', pattern: '^[A-Za-z0-9]{2,20}$' },
+      items: { type: 'string', pattern: '^[A-Za-z0-9]{2,20}(_[A-Za-z0-9]{1,12})?$' },
       description: 'Several symbols (live streams, graphs).',
     },
     type: {
@@ -76,12 +76,26 @@ export const workflowRequestSchema = {
 
 /**
  * The first day each market has data: Binance spot opened on 2017-07-14, USD-M futures on
- * 2019-09-08. A range before it has nothing to fetch, and the exchange refuses such times.
+ * 2019-09-08, COIN-M futures on 2020-08-10. A range before it has nothing to fetch, and the
+ * exchange refuses such times.
  */
 export const MARKET_OPENED: Record<Market, { ms: number; day: string }> = {
   spot: { ms: Date.UTC(2017, 6, 14), day: '2017-07-14' },
   usdm: { ms: Date.UTC(2019, 8, 8), day: '2019-09-08' },
+  coinm: { ms: Date.UTC(2020, 7, 10), day: '2020-08-10' },
 };
+
+/**
+ * A symbol the market cannot list, by its shape: COIN-M names contracts (`BTCUSD_PERP`,
+ * `BTCUSD_250627`), spot names never have a `_`. Caught here, not by an exchangeInfo request later.
+ */
+function symbolMarketProblem(symbol: string, market: Market): string | undefined {
+  if (market === 'coinm' && !symbol.includes('_'))
+    return `"${symbol}" is not a COIN-M contract; COIN-M symbols name one, e.g. BTCUSD_PERP or BTCUSD_250627`;
+  if (market === 'spot' && symbol.includes('_'))
+    return `"${symbol}" is a futures contract name; spot symbols have no "_" (set market to usdm or coinm)`;
+  return undefined;
+}
 
 /** Command fields a request's params would collide with (the manager sets them). */
 const COMMAND_FIELDS = new Set(Object.keys(controlCommandSchema.properties));
@@ -129,6 +143,12 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
     if (!new RegExp(SYMBOL_PATTERN).test(s)) throw invalid('symbol', `"${s}" is not a Binance symbol`);
   const market = request.market ?? 'spot';
   const backfill = plan.source === 'api' || plan.source === 'bulk';
+  // Only the loaders ask the exchange for a symbol; graphs read whatever the store holds.
+  if (backfill || plan.source === 'ws')
+    for (const s of symbols) {
+      const problem = symbolMarketProblem(s, market);
+      if (problem) throw invalid('symbol', problem);
+    }
   const needsRange = backfill || plan.source === 'graph';
   if (needsRange && request.time_range === undefined) throw invalid('time_range', `is required for ${request.type}`);
   const range = request.time_range === undefined ? undefined : parseTimeRange(request.time_range);

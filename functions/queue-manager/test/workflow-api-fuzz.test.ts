@@ -210,10 +210,10 @@ const wellFormed = (record: Record<string, fc.Arbitrary<unknown>>, required: str
 const plausible = fc.oneof(
   wellFormed(
     {
-      symbol: fc.constantFrom(...SYMBOLS),
+      symbol: fc.constantFrom(...SYMBOLS, 'BTCUSD_PERP'),
       type: fc.constantFrom('api_candles_1m', 'api_candles_1h', 'api_candles_1s', 'api_agg_trades'),
       time_range: pastRange,
-      market: fc.constantFrom('spot', 'usdm'),
+      market: fc.constantFrom('spot', 'usdm', 'coinm'),
       collection_name: collectionName,
     },
     ['symbol', 'type', 'time_range'],

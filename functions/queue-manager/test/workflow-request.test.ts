@@ -114,6 +114,53 @@ test('a bulk range may take today so far, ending tomorrow, and no later; it star
   );
 });
 
+test('COIN-M backfills take contract symbols, are named apart, and start no earlier than COIN-M', () => {
+  for (const type of ['api_candles_1h', 'api_agg_trades', 'bulk_candles_1m', 'bulk_agg_trades']) {
+    const { workflow, start } = planWorkflow(
+      { symbol: 'btcusd_perp', type, time_range: '2024-08-01:2024-08-02', market: 'coinm' },
+      NOW,
+    );
+    assert.equal(workflow.symbol, 'BTCUSD_PERP');
+    assert.match(workflow.queue_id, new RegExp(`^wf-btcusd_perp-coinm-${type}-20240801-[a-z0-9]{6}$`));
+    assert.equal(workflow.collection_name, `btcusd_perp_coinm_${type}_2024_08_01`);
+    assert.equal(start.data.market, 'coinm');
+    assert.deepEqual(controlCommandContract.check(start.data), []);
+  }
+  const coinm = { symbol: 'BTCUSD_PERP', type: 'api_candles_1h', market: 'coinm' } as const;
+  assert.match(
+    refusal({ ...coinm, time_range: '2020-08-01:2020-08-20' }),
+    /^time_range: starts 2020-08-01, before coinm had data \(2020-08-10\)/,
+  );
+  assert.match(
+    refusal({ ...coinm, symbol: 'BTCUSDT', time_range: '2024-08-01:2024-08-02' }),
+    /^symbol: "BTCUSDT" is not a COIN-M contract; COIN-M symbols name one, e.g. BTCUSD_PERP/,
+  );
+  assert.match(
+    refusal({ ...coinm, market: 'spot', time_range: '2024-08-01:2024-08-02' }),
+    /^symbol: "BTCUSD_PERP" is a futures contract name; spot symbols have no "_"/,
+  );
+  assert.match(
+    refusal({ ...coinm, symbol: 'BTCUSD__PERP', time_range: '2024-08-01:2024-08-02' }),
+    /not a Binance symbol/,
+  );
+});
+
+test('COIN-M refuses at the door what it has not: 1s klines, live streams and raw trades', () => {
+  const coinm = { symbol: 'BTCUSD_PERP', market: 'coinm', time_range: '2024-08-01:2024-08-02' } as const;
+  assert.match(refusal({ ...coinm, type: 'api_candles_1s' }), /^type: COIN-M futures have no 1s klines$/);
+  assert.match(refusal({ ...coinm, type: 'bulk_candles_1s' }), /^type: COIN-M futures have no 1s klines$/);
+  for (const type of ['ws_candles_1m', 'ws_agg_trades', 'ws_depth', 'ws_book_ticker'])
+    assert.match(
+      refusal({ symbol: 'BTCUSD_PERP', market: 'coinm', type }),
+      /^type: COIN-M live streams \(ws_\*\) are not supported yet; load COIN-M history with api_\* or bulk_\* types$/,
+      type,
+    );
+  assert.match(
+    refusal({ ...coinm, type: 'bulk_trades' }),
+    /^type: COIN-M raw trades \(bulk_trades\) are not supported yet; use bulk_agg_trades$/,
+  );
+});
+
 test('USD-M futures have no raw trade stream: ws_trades on usdm is refused, ws_agg_trades is the one to use', () => {
   assert.match(
     refusal({ symbol: 'BTCUSDT', type: 'ws_trades', market: 'usdm' }),

@@ -6,9 +6,8 @@
  * used against the limit is the panel to watch when scaling the loaders out.
  */
 import type { ExchangeClientStats } from '@streamforge/exchange';
+import { MARKETS } from '@streamforge/core/contracts';
 import { Counter, Gauge, type Registry } from '@streamforge/core/telemetry';
-
-const MARKETS = ['spot', 'usdm'] as const;
 
 /** Registers the exchange metrics on `registry`; values are read from `stats()` when scraped. */
 export function registerExchangeMetrics(registry: Registry, stats: () => ExchangeClientStats): void {

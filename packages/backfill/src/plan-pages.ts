@@ -4,8 +4,8 @@
  */
 import {
   AGG_TRADES_PAGE_MS,
-  KLINE_LIMITS,
   klinePageBounds,
+  klinesPerRequest,
   parseTimeRange,
   timePageBounds,
   type Interval,
@@ -19,7 +19,7 @@ import { dataTopicOf } from '@streamforge/core/bus';
 export interface PagePlanOptions {
   /** The service that plans, and so names the pages' telemetry unless the command does. */
   service: string;
-  /** Candles per klines page; default and maximum: the market's limit (1000 spot, 1500 USD-M). */
+  /** Candles per klines page; default and maximum: what one request may span (1000 spot, 1500 futures; COIN-M: 200 days). */
   klinesPerPage?: number;
   /** Length of an aggTrades page; USD-M allows at most one hour between startTime and endTime. */
   aggTradesPageMs?: number;
@@ -40,7 +40,7 @@ export function restPageBounds(
   if (kind !== 'klines')
     return timePageBounds(startMs, endMs, Math.min(options.aggTradesPageMs ?? AGG_TRADES_PAGE_MS, AGG_TRADES_PAGE_MS));
   if (interval === undefined) throw new StreamForgeError('SF_CONTRACT_INVALID', 'interval: klines need one');
-  const limit = KLINE_LIMITS[market].max;
+  const limit = klinesPerRequest(market, interval);
   return klinePageBounds(interval, startMs, endMs, Math.min(options.klinesPerPage ?? limit, limit));
 }
 

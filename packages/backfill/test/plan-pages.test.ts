@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countCandles, parseTimeRange, type StartCommand } from '@streamforge/core/contracts';
+import { countCandles, parseTimeRange, type Market, type StartCommand } from '@streamforge/core/contracts';
 import { planPages } from '../src/plan-pages.ts';
 
 /** Pages as loader-api plans them. */
 const loaderApi = { service: 'loader-api' };
 
-function start(type: string, timeRange: string, market: 'spot' | 'usdm' = 'spot'): StartCommand {
+function start(type: string, timeRange: string, market: Market = 'spot'): StartCommand {
   return {
     command: 'start',
     queue_id: `wf-btcusdt-${type}-x`,
@@ -47,6 +47,36 @@ test('pages cover the range exactly, without overlap, at most 1000 spot candles 
 test('USD-M pages take 1500 candles, the futures limit', () => {
   const pages = planPages(start('api_candles_1m', '2022-09-05:2022-09-07', 'usdm'), 'klines', '1m', loaderApi);
   assert.equal(pages.length, Math.ceil(2880 / 1500));
+});
+
+test('COIN-M pages take 1500 candles, and never more than 200 days between their startTime and endTime', () => {
+  assert.equal(
+    planPages(start('api_candles_1m', '2022-09-05:2022-09-07', 'coinm'), 'klines', '1m', loaderApi).length,
+    2,
+  );
+  const DAY = 86_400_000;
+  for (const [interval, perPage] of [
+    ['4h', 1200],
+    ['1d', 200],
+    ['1w', 28],
+    ['1M', 6],
+  ] as const) {
+    const pages = planPages(
+      start(`api_candles_${interval}`, '2020-09-01:2024-09-01', 'coinm'),
+      'klines',
+      interval,
+      loaderApi,
+    );
+    assert.equal(pages[0]?.start_ms, Date.UTC(2020, 8, interval === '1w' ? 7 : 1), interval);
+    assert.equal(pages.at(-1)?.end_ms, Date.UTC(2024, 8, 1), interval);
+    for (let i = 1; i < pages.length; i++) assert.equal(pages[i]?.start_ms, pages[i - 1]?.end_ms);
+    for (const page of pages) {
+      // The request a page makes: startTime = start_ms, endTime = end_ms - 1.
+      assert.ok(page.end_ms - 1 - page.start_ms <= 200 * DAY, `${interval} page from ${page.start_ms}`);
+      assert.ok(countCandles(interval, page.start_ms, page.end_ms) <= perPage);
+    }
+    assert.equal(countCandles(interval, pages[0]!.start_ms, pages[0]!.end_ms), perPage, `${interval}: full pages`);
+  }
 });
 
 test('monthly candles follow the calendar', () => {

@@ -1,6 +1,6 @@
 /**
  * Names of files on Binance's public archive (docs/binance.md, public data files):
- * `data/<spot|futures/um>/<daily|monthly>/<klines|aggTrades|trades>/SYMBOL[/INTERVAL]/<name>.zip`
+ * `data/<spot|futures/um|futures/cm>/<daily|monthly>/<klines|aggTrades|trades>/SYMBOL[/INTERVAL]/<name>.zip`
  * and its `.CHECKSUM` sidecar. The month interval is written `1mo` (REST says `1M`); daily
  * kline files stop at `1d`. The local simulator serves the same names; the archive client's
  * tests check that both sides agree.
@@ -42,7 +42,7 @@ export type ArchiveSeries =
   | Omit<AggTradeArchiveFile, 'start' | 'period'>
   | Omit<TradeArchiveFile, 'start' | 'period'>;
 
-const MARKET_FOLDERS: Record<Market, string> = { spot: 'spot', usdm: 'futures/um' };
+const MARKET_FOLDERS: Record<Market, string> = { spot: 'spot', usdm: 'futures/um', coinm: 'futures/cm' };
 const MONTHLY_ONLY: readonly Interval[] = ['3d', '1w', '1M'];
 
 /** Spot archive files of days from then on write times in microseconds; REST answers in milliseconds. */

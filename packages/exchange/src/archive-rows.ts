@@ -5,7 +5,7 @@
  * kept), aggTrades as REST objects (`M` on spot only: USD-M files and answers have none), raw
  * trades as historicalTrades objects (spot lines: id, price, qty, quoteQty, time, isBuyerMaker,
  * isBestMatch; USD-M lines drop isBestMatch, as USD-M answers do).
- * Quirks read: USD-M files open with a header row; spot writes `True`/`False`, USD-M
+ * Quirks read: futures (USD-M, COIN-M) files open with a header row and read like each other; spot writes `True`/`False`, USD-M
  * `true`/`false`; spot files from 2025 on write times in microseconds, which become
  * milliseconds by integer division, as REST gives them.
  */
@@ -77,7 +77,7 @@ export class ArchiveLineParser {
     const spot = this.#file.market === 'spot';
     const fields = spot ? 8 : 7;
     if (c.length !== fields)
-      throw new ArchiveLineError(`${c.length} fields, a ${spot ? 'spot' : 'USD-M'} aggTrade has ${fields}`);
+      throw new ArchiveLineError(`${c.length} fields, a ${spot ? 'spot' : 'futures'} aggTrade has ${fields}`);
     for (const [i, name] of [
       [0, 'agg_trade_id'],
       [3, 'first_trade_id'],
@@ -108,7 +108,7 @@ export class ArchiveLineParser {
     const spot = this.#file.market === 'spot';
     const fields = spot ? 7 : 6;
     if (c.length !== fields)
-      throw new ArchiveLineError(`${c.length} fields, a ${spot ? 'spot' : 'USD-M'} trade has ${fields}`);
+      throw new ArchiveLineError(`${c.length} fields, a ${spot ? 'spot' : 'futures'} trade has ${fields}`);
     if (!INTEGER.test(c[0]!)) throw new ArchiveLineError(`id: ${JSON.stringify(c[0])} is not an id`);
     for (const [i, name] of [
       [1, 'price'],

@@ -1,5 +1,5 @@
 /**
- * Binance REST market-data client (spot `/api/v3`, USD-M futures `/fapi/v1`) on an undici
+ * Binance REST market-data client (spot `/api/v3`, USD-M futures `/fapi/v1`, COIN-M futures `/dapi/v1`) on an undici
  * keep-alive Agent (rest-transport.ts). Every request goes through the market's
  * WeightGovernor, so instances sharing one IP stay inside the exchange's weight budget;
  * transient failures (5xx, network, timeouts) are retried with exponential backoff and
@@ -38,19 +38,23 @@ declareEnv({
     default: 'https://fapi.binance.com',
     description: 'Base URL of the Binance USD-M futures REST API (the exchange simulator in tests and demos).',
   },
+  BINANCE_COINM_URL: {
+    default: 'https://dapi.binance.com',
+    description: 'Base URL of the Binance COIN-M futures REST API (the exchange simulator in tests and demos).',
+  },
   BINANCE_REQUEST_WEIGHT_LIMIT: {
     default: '',
     description:
-      "REQUEST_WEIGHT per minute the client plans with; empty: Binance's 6000 spot / 2400 USD-M (then what exchangeInfo announces). The local platform sets it when the simulator's budget is changed (SIM_WEIGHT_LIMIT).",
+      "REQUEST_WEIGHT per minute the client plans with; empty: Binance's 6000 spot / 2400 USD-M and COIN-M (then what exchangeInfo announces). The local platform sets it when the simulator's budget is changed (SIM_WEIGHT_LIMIT).",
   },
 });
 
 export interface BinanceRestClientOptions {
-  /** Base URLs; default BINANCE_SPOT_URL / BINANCE_USDM_URL, i.e. the real exchange. */
+  /** Base URLs; default BINANCE_SPOT_URL / BINANCE_USDM_URL / BINANCE_COINM_URL, i.e. the real exchange. */
   baseUrls?: Partial<Record<Market, string>>;
   /** The clock windows, Retry-After and backoff are measured on. */
   time?: TimeSource;
-  /** REQUEST_WEIGHT per minute to plan with; default 6000 spot, 2400 USD-M (updated from exchangeInfo and -1003 messages). */
+  /** REQUEST_WEIGHT per minute to plan with; default 6000 spot, 2400 futures (updated from exchangeInfo and -1003 messages). */
   weightLimits?: Partial<Record<Market, number>>;
   /** Governor tuning (safety fraction, jitter, maxWaitMs …). */
   governor?: Omit<WeightGovernorOptions, 'limit' | 'time'>;
@@ -133,12 +137,13 @@ export class BinanceRestClient {
         limit: options.weightLimits?.[market] ?? planned ?? DEFAULT_WEIGHT_LIMITS[market],
       });
     this.#time = time;
-    this.#governors = { spot: governor('spot'), usdm: governor('usdm') };
+    this.#governors = { spot: governor('spot'), usdm: governor('usdm'), coinm: governor('coinm') };
     this.#planned = new Set(MARKETS.filter((market) => (options.weightLimits?.[market] ?? planned) !== undefined));
     this.#transport = new RestTransport({
       baseUrls: {
         spot: (options.baseUrls?.spot ?? env('BINANCE_SPOT_URL', source)).replace(/\/+$/, ''),
         usdm: (options.baseUrls?.usdm ?? env('BINANCE_USDM_URL', source)).replace(/\/+$/, ''),
+        coinm: (options.baseUrls?.coinm ?? env('BINANCE_COINM_URL', source)).replace(/\/+$/, ''),
       },
       time,
       governors: this.#governors,
@@ -277,14 +282,24 @@ export class BinanceRestClient {
   }
 
   stats(): ExchangeClientStats {
-    const governors = { spot: this.#governors.spot.stats(), usdm: this.#governors.usdm.stats() };
+    const governors = {
+      spot: this.#governors.spot.stats(),
+      usdm: this.#governors.usdm.stats(),
+      coinm: this.#governors.coinm.stats(),
+    };
+    const sum = (field: 'rateLimited' | 'banned' | 'waits' | 'waitedMs'): number =>
+      MARKETS.reduce((total, market) => total + governors[market][field], 0);
     return {
       ...this.#transport.counts,
-      rateLimited: governors.spot.rateLimited + governors.usdm.rateLimited,
-      banned: governors.spot.banned + governors.usdm.banned,
-      usedWeight: { spot: governors.spot.usedWeight, usdm: governors.usdm.usedWeight },
-      weightWaits: governors.spot.waits + governors.usdm.waits,
-      weightWaitedMs: governors.spot.waitedMs + governors.usdm.waitedMs,
+      rateLimited: sum('rateLimited'),
+      banned: sum('banned'),
+      usedWeight: {
+        spot: governors.spot.usedWeight,
+        usdm: governors.usdm.usedWeight,
+        coinm: governors.coinm.usedWeight,
+      },
+      weightWaits: sum('waits'),
+      weightWaitedMs: sum('waitedMs'),
       governors,
     };
   }

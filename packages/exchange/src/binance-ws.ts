@@ -21,6 +21,7 @@
 import WebSocket from 'ws';
 import { declareEnv, env } from '@streamforge/core/config';
 import { backoffDelay, type Backoff } from '@streamforge/core/retry';
+import { StreamForgeError } from '@streamforge/core/errors';
 import type { Logger } from '@streamforge/core/telemetry';
 import { STREAM_LIMITS, type Market } from '@streamforge/core/contracts';
 import { systemTime, type TimeSource } from './time-source.ts';
@@ -340,6 +341,9 @@ export class BinanceStreamClient {
   #closed = false;
 
   constructor(options: BinanceStreamClientOptions) {
+    // COIN-M streams (dstream) are not followed: a USD-M URL must not stand in for them.
+    if (options.market === 'coinm')
+      throw new StreamForgeError('SF_CONFIG_INVALID', 'market: COIN-M live streams are not supported');
     const rules = STREAM_LIMITS[options.market];
     this.market = options.market;
     this.#options = options;

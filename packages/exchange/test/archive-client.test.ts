@@ -50,7 +50,7 @@ async function archive(
 
 function rest(t: TestContext, sim: ExchangeSimulator): BinanceRestClient {
   const client = new BinanceRestClient({
-    baseUrls: { spot: sim.url, usdm: sim.url },
+    baseUrls: { spot: sim.url, usdm: sim.url, coinm: sim.url },
     backoff: { baseMs: 1, maxMs: 5 },
   });
   t.after(() => client.close());
@@ -165,6 +165,8 @@ test("archive paths are the simulator's, for both markets, periods and kinds", (
     klines('usdm', 'daily', '1d', Date.UTC(2024, 1, 29)),
     aggTrades('spot', 'daily', Date.UTC(2023, 2, 5)),
     aggTrades('usdm', 'monthly', Date.UTC(2023, 1, 1)),
+    klines('coinm', 'monthly', '1h', Date.UTC(2023, 2, 1), 'BTCUSD_PERP'),
+    { ...aggTrades('coinm', 'daily', Date.UTC(2023, 2, 5)), symbol: 'BTCUSD_PERP' },
   ];
   for (const file of files) {
     const path = archiveZipPath(file);
@@ -173,6 +175,36 @@ test("archive paths are the simulator's, for both markets, periods and kinds", (
     assert.ok(path.startsWith(archiveSeriesFolder(file)));
   }
   assert.equal(archiveZipPath(files[2]!), 'data/spot/monthly/klines/BTCUSDT/1mo/BTCUSDT-1mo-2024-06.zip');
+  assert.equal(archiveZipPath(files[7]!), 'data/futures/cm/monthly/klines/BTCUSD_PERP/1h/BTCUSD_PERP-1h-2023-03.zip');
+});
+
+test('COIN-M files (futures/cm) read as the dapi REST answers: a monthly kline file and a daily aggTrades file', async (t) => {
+  const sim = await simulator(t);
+  const { client } = await archive(t, sim.url);
+  const exchange = rest(t, sim);
+  const month = klines('coinm', 'monthly', '1h', Date.UTC(2023, 2, 1), 'BTCUSD_PERP');
+  const candles = await readAll<KlineRow>(client, month);
+  assert.equal(candles.result.found, true);
+  assert.equal(candles.rows.length, 31 * 24);
+  const expected: KlineRow[] = [];
+  const query = { market: 'coinm', symbol: 'BTCUSD_PERP', interval: '1h', startTime: month.start } as const;
+  for await (const page of exchange.klinePages({ ...query, endTime: Date.UTC(2023, 3, 1) - 1 })) expected.push(...page);
+  assert.deepEqual(candles.rows, expected);
+  assert.match(candles.rows[0]![5], /^\d+$/, 'volume in contracts');
+
+  const day: AggTradeArchiveFile = { ...aggTrades('coinm', 'daily', Date.UTC(2023, 2, 5)), symbol: 'BTCUSD_PERP' };
+  const trades = await readAll<AggTrade>(client, day);
+  assert.equal(trades.result.found, true);
+  const first = await exchange.aggTrades({
+    market: 'coinm',
+    symbol: 'BTCUSD_PERP',
+    startTime: day.start,
+    endTime: day.start + HOUR - 1,
+    limit: 1,
+  });
+  const page = await exchange.aggTrades({ market: 'coinm', symbol: 'BTCUSD_PERP', fromId: first[0]!.a, limit: 1000 });
+  assert.deepEqual(trades.rows.slice(0, 1000), page);
+  assert.ok(trades.rows.length >= 1400 && !('M' in trades.rows[0]!));
 });
 
 test('a spot daily 1m kline file reads as the REST klines of that day, in awaited batches of at most N rows', async (t) => {

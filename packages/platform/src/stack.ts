@@ -179,6 +179,7 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
       await simulator.start();
       local.BINANCE_SPOT_URL = url;
       local.BINANCE_USDM_URL = url;
+      local.BINANCE_COINM_URL = url;
       // It serves the archive site too, from the same market data (archive-site.ts).
       local.ARCHIVE_BASE_URL = url;
       // A changed simulator budget (lifted for benchmarks) is the budget the loaders plan with.

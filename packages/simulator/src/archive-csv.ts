@@ -2,8 +2,8 @@
  * The content of one archive file of the simulator's stand-in for Binance's public archive
  * (docs/binance.md, public data files): a zip holding one deflated CSV named like the zip,
  * with the rows the simulator's REST endpoints answer for the same day or month, written with
- * the archive's quirks. Spot files have no header row and print booleans `True`/`False`; USD-M
- * files start with a header row and print `true`/`false`; spot times (kline open and close,
+ * the archive's quirks. Spot files have no header row and print booleans `True`/`False`; futures
+ * (USD-M and COIN-M) files start with a header row and print `true`/`false`; spot times (kline open and close,
  * trade time) are microseconds for days from 2025-01-01 on, milliseconds before; USD-M times
  * are always milliseconds. A trades file holds the raw trades REST serves (ws-raw-trades.ts).
  * Rows are read page by page, so a large file is never held as objects.
@@ -51,7 +51,7 @@ export function klineCsvLine(row: KlineRow, micro: boolean): string {
 export function aggTradeCsvLine(trade: AggTrade, market: Market, micro: boolean): string {
   const time = micro ? `${trade.T}000` : String(trade.T);
   const head = `${trade.a},${trade.p},${trade.q},${trade.f},${trade.l},${time}`;
-  if (market === 'usdm') return `${head},${trade.m}`;
+  if (market !== 'spot') return `${head},${trade.m}`;
   const py = (b: boolean | undefined): string => (b === true ? 'True' : 'False');
   return `${head},${py(trade.m)},${py(trade.M)}`;
 }
@@ -60,7 +60,7 @@ export function aggTradeCsvLine(trade: AggTrade, market: Market, micro: boolean)
 export function tradeCsvLine(trade: RawTrade, market: Market, micro: boolean): string {
   const time = micro ? `${trade.time}000` : String(trade.time);
   const head = `${trade.id},${trade.price},${trade.qty},${trade.quoteQty},${time}`;
-  if (market === 'usdm') return `${head},${trade.isBuyerMaker}`;
+  if (market !== 'spot') return `${head},${trade.isBuyerMaker}`;
   const py = (b: boolean | undefined): string => (b === true ? 'True' : 'False');
   return `${head},${py(trade.isBuyerMaker)},${py(trade.isBestMatch)}`;
 }
@@ -145,7 +145,7 @@ export async function buildArchive(
   let rows = 0;
   // Lines written so far (1-based numbering of the CSV, header included), to find line 2.
   let written = 0;
-  if (file.market === 'usdm') {
+  if (file.market !== 'spot') {
     entry.push(encoder.encode(`${HEADERS[file.kind]}\n`));
     written = 1;
   }

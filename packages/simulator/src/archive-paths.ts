@@ -1,7 +1,7 @@
 /**
  * Names on the simulator's stand-in for Binance's public archive (docs/binance.md, public data
  * files): `data/<market folder>/<daily|monthly>/<klines|aggTrades|trades>/SYMBOL[/INTERVAL]/<file>.zip`
- * and its `.CHECKSUM` sidecar. Spot lives under `spot`, USD-M under `futures/um`; the month
+ * and its `.CHECKSUM` sidecar. Spot lives under `spot`, USD-M under `futures/um`, COIN-M under `futures/cm`; the month
  * interval is written `1mo` (REST says `1M`); daily kline files exist for intervals up to `1d`.
  */
 import { marketIntervals, type Interval, type Market } from '@streamforge/core/contracts';
@@ -12,7 +12,12 @@ export const ARCHIVE_KINDS = ['aggTrades', 'klines', 'trades'] as const;
 export type ArchiveKind = (typeof ARCHIVE_KINDS)[number];
 
 /** The folder below `data/` of each market. */
-export const ARCHIVE_MARKET_FOLDERS: Record<Market, string> = { spot: 'spot', usdm: 'futures/um' };
+export const ARCHIVE_MARKET_FOLDERS: Record<Market, string> = { spot: 'spot', usdm: 'futures/um', coinm: 'futures/cm' };
+
+/** The market of a folder below `data/` (`spot`, `futures/um`, `futures/cm`), if any. */
+export function marketOfFolder(folder: string): Market | undefined {
+  return (Object.keys(ARCHIVE_MARKET_FOLDERS) as Market[]).find((m) => ARCHIVE_MARKET_FOLDERS[m] === folder);
+}
 
 /** One archive file: a day or a month of one series. */
 export interface ArchiveFile {
@@ -76,14 +81,14 @@ export function archivePath(file: ArchiveFile): string {
 }
 
 const PATH =
-  /^\/?data\/(spot|futures\/um)\/(daily|monthly)\/(klines|aggTrades|trades)\/([A-Z0-9._-]{1,30})\/(?:([0-9a-z]{2,3})\/)?([A-Z0-9._-]{1,30})-([0-9a-zA-Z]{2,9})-(\d{4})-(\d{2})(?:-(\d{2}))?\.zip(\.CHECKSUM)?$/;
+  /^\/?data\/(spot|futures\/um|futures\/cm)\/(daily|monthly)\/(klines|aggTrades|trades)\/([A-Z0-9._-]{1,30})\/(?:([0-9a-z]{2,3})\/)?([A-Z0-9._-]{1,30})-([0-9a-zA-Z]{2,9})-(\d{4})-(\d{2})(?:-(\d{2}))?\.zip(\.CHECKSUM)?$/;
 
 /** The file a path names (with or without leading slash), and whether it is the CHECKSUM sidecar; undefined when no archive file can have this name. */
 export function parseArchivePath(path: string): { file: ArchiveFile; checksum: boolean } | undefined {
   const m = PATH.exec(path);
   if (m === null) return undefined;
   const [, folder, period, kind, symbol, intervalFolder, fileSymbol, what, year, month, day, checksum] = m;
-  const market: Market = folder === 'spot' ? 'spot' : 'usdm';
+  const market = marketOfFolder(folder!)!;
   if (fileSymbol !== symbol || (period === 'daily') !== (day !== undefined)) return undefined;
   let interval: Interval | undefined;
   if (kind === 'klines') {

@@ -33,6 +33,7 @@ import {
   archiveIntervals,
   archivePath,
   parseArchivePath,
+  marketOfFolder,
   periodEnd,
   periodStart,
   type ArchiveFile,
@@ -124,7 +125,7 @@ export class ArchiveSite {
 
   /** The market a path belongs to, for the request log. */
   static marketOf(path: string): Market {
-    return path.startsWith('/data/futures/') ? 'usdm' : 'spot';
+    return marketOfFolder(/^\/data\/(spot|futures\/[a-z]+)\//.exec(path)?.[1] ?? '') ?? 'spot';
   }
 
   /** Answers one request; resolves with the status sent (also when a fault cut the body short). */
@@ -315,12 +316,13 @@ export class ArchiveSite {
     const sorted = (names: string[]): string[] => names.map((n) => `${folder}${n}`).sort(byCodeUnit);
     if (folder === '') return ['data/'];
     if (folder === 'data/') return sorted(['futures/', 'spot/']);
-    if (folder === 'data/futures/') return sorted(['um/']);
+    if (folder === 'data/futures/') return sorted(['cm/', 'um/']);
     const market = MARKETS.find((m) => folder === `data/${ARCHIVE_MARKET_FOLDERS[m]}/`);
     if (market !== undefined) return sorted(ARCHIVE_PERIODS.map((p) => `${p}/`));
     const parts = folder.split('/').slice(0, -1);
     const marketDepth = parts[1] === 'futures' ? 3 : 2;
-    const m: Market = marketDepth === 3 ? 'usdm' : 'spot';
+    const m = marketOfFolder(parts.slice(1, marketDepth).join('/'));
+    if (m === undefined) return [];
     const [period, kind, symbol, interval] = parts.slice(marketDepth) as [ArchivePeriod, ArchiveKind, string?, string?];
     if (!ARCHIVE_PERIODS.includes(period)) return [];
     if (kind === undefined) return sorted(ARCHIVE_KINDS.map((k) => `${k}/`));

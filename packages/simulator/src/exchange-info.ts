@@ -2,7 +2,9 @@
  * `exchangeInfo` payloads of the exchange simulator, shaped like Binance's (docs/binance.md):
  * spot `/api/v3/exchangeInfo` (REQUEST_WEIGHT per minute, ORDERS, RAW_REQUESTS,
  * symbols with status, assets, precisions, PRICE_FILTER/LOT_SIZE filters) and USD-M
- * `/fapi/v1/exchangeInfo` (REQUEST_WEIGHT 2400/min, perpetual contracts).
+ * `/fapi/v1/exchangeInfo` (REQUEST_WEIGHT 2400/min, perpetual contracts) and COIN-M
+ * `/dapi/v1/exchangeInfo` (REQUEST_WEIGHT 2400/min, coin-margined perpetuals `BTCUSD_PERP`
+ * with their `pair`, `contractSize` and `contractStatus`).
  */
 import { DEFAULT_WEIGHT_LIMITS, type Market, type RateLimit } from '@streamforge/core/contracts';
 import type { MarketData } from './market-data.ts';
@@ -95,6 +97,40 @@ function usdmSymbol(spec: SymbolSpec): Record<string, unknown> {
   };
 }
 
+/** A COIN-M perpetual as `/dapi/v1/exchangeInfo` lists it: margined in its base coin, priced in USD contracts. */
+function coinmSymbol(spec: SymbolSpec): Record<string, unknown> {
+  const coinm = spec.coinm ?? { tickSize: spec.tickSize, pricePrecision: decimalsOf(spec.tickSize), contractSize: 10 };
+  return {
+    symbol: spec.symbol,
+    pair: `${spec.baseAsset}USD`,
+    contractType: 'PERPETUAL',
+    deliveryDate: 4133404800000,
+    onboardDate: listedAt(spec, 'coinm'),
+    contractStatus: 'TRADING',
+    contractSize: coinm.contractSize,
+    marginAsset: spec.baseAsset,
+    baseAsset: spec.baseAsset,
+    quoteAsset: 'USD',
+    pricePrecision: coinm.pricePrecision,
+    quantityPrecision: 0,
+    baseAssetPrecision: 8,
+    quotePrecision: 8,
+    underlyingType: 'COIN',
+    underlyingSubType: [],
+    filters: [
+      {
+        filterType: 'PRICE_FILTER',
+        minPrice: coinm.tickSize.toFixed(coinm.pricePrecision),
+        maxPrice: (spec.price * 20).toFixed(coinm.pricePrecision),
+        tickSize: coinm.tickSize.toFixed(Math.max(coinm.pricePrecision, decimalsOf(coinm.tickSize))),
+      },
+      { filterType: 'LOT_SIZE', minQty: '1', maxQty: '1000000', stepSize: '1' },
+    ],
+    orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'],
+    timeInForce: ['GTC', 'IOC', 'FOK', 'GTX'],
+  };
+}
+
 /** Announces the configured budget (Binance's nominal one when lifted: JSON has no Infinity). */
 function rateLimits(market: Market, weightLimit: number): RateLimit[] {
   const limit = Number.isFinite(weightLimit) ? weightLimit : DEFAULT_WEIGHT_LIMITS[market];
@@ -124,6 +160,7 @@ export function exchangeInfoJson(
   const specs = (symbols ?? data.symbols(market)).map((symbol) => data.spec(market, symbol));
   const base = { timezone: 'UTC', serverTime: now, rateLimits: rateLimits(market, weightLimit), exchangeFilters: [] };
   if (market === 'spot') return JSON.stringify({ ...base, symbols: specs.map(spotSymbol), sors: [] });
+  if (market === 'coinm') return JSON.stringify({ ...base, symbols: specs.map(coinmSymbol) });
   const assets = [...new Set(specs.map((s) => s.quoteAsset))].map((asset) => ({
     asset,
     marginAvailable: true,

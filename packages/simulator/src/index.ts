@@ -18,7 +18,14 @@ export {
   type MarketDataOptions,
   type PageQuery,
 } from './market-data.ts';
-export { DEFAULT_SYMBOLS, deriveSymbolSpec, type SymbolSpec, type UsdmSpec } from './symbols.ts';
+export {
+  DEFAULT_SYMBOLS,
+  coinmSymbolOf,
+  deriveSymbolSpec,
+  type CoinmSpec,
+  type SymbolSpec,
+  type UsdmSpec,
+} from './symbols.ts';
 export { PricePath, klineJson } from './synthetic.ts';
 export type { FaultOptions } from './faults.ts';
 export { ArchiveSite, type ArchiveOptions, type ArchiveStats } from './archive-site.ts';

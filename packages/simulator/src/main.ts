@@ -62,6 +62,7 @@ logger.info(
     url: simulator.url,
     spot_symbols: simulator.data.symbols('spot').length,
     usdm_symbols: simulator.data.symbols('usdm').length,
+    coinm_symbols: simulator.data.symbols('coinm').length,
   },
   'exchange simulator listening',
 );

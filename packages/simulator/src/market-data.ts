@@ -9,7 +9,7 @@
 import type { Interval } from '@streamforge/core/contracts';
 import type { AggTrade, KlineRow, Market } from '@streamforge/core/contracts';
 import { findKlineCsvFiles, loadKlineCsv, type CsvKlines, type KlineCsvFile } from './csv-klines.ts';
-import { DEFAULT_SYMBOLS, deriveSymbolSpec, type SymbolSpec } from './symbols.ts';
+import { coinmSymbolOf, decimalsOf, DEFAULT_SYMBOLS, deriveSymbolSpec, type SymbolSpec } from './symbols.ts';
 import { PricePath, SyntheticAggTrades, SyntheticKlines } from './synthetic.ts';
 
 export interface MarketDataOptions {
@@ -41,7 +41,9 @@ function seriesKey(market: Market, symbol: string, interval: Interval): string {
 export class MarketData {
   readonly clock: () => number;
   readonly #specs = new Map<string, SymbolSpec>();
-  readonly #listed: Record<Market, Set<string>> = { spot: new Set(), usdm: new Set() };
+  readonly #listed: Record<Market, Set<string>> = { spot: new Set(), usdm: new Set(), coinm: new Set() };
+  /** COIN-M contracts (`BTCUSD_PERP`) by name: the spec as COIN-M lists it, and the spot symbol whose price it follows. */
+  readonly #coinm = new Map<string, { spec: SymbolSpec; underlying: string }>();
   readonly #csvFiles = new Map<string, string[]>();
   readonly #csv = new Map<string, Promise<CsvKlines>>();
   readonly #synthetic = new Map<string, SyntheticKlines>();
@@ -58,6 +60,14 @@ export class MarketData {
       this.#specs.set(spec.symbol, spec);
       this.#listed.spot.add(spec.symbol);
       if (spec.usdm !== false) this.#listed.usdm.add(spec.symbol);
+      if (spec.coinm !== undefined) {
+        const contract = coinmSymbolOf(spec);
+        this.#listed.coinm.add(contract);
+        this.#coinm.set(contract, {
+          spec: { ...spec, symbol: contract, quoteAsset: 'USD' },
+          underlying: spec.symbol,
+        });
+      }
     }
     for (const file of csvFiles) {
       const markets: readonly Market[] = file.market === 'any' ? ['spot', 'usdm'] : [file.market];
@@ -88,6 +98,15 @@ export class MarketData {
 
   /** The spec of a listed symbol (derived for symbols known only from CSV files). */
   spec(market: Market, symbol: string): SymbolSpec {
+    if (market === 'coinm') {
+      const contract = this.#coinm.get(symbol);
+      if (contract !== undefined) return contract.spec;
+      const derived = deriveSymbolSpec(symbol);
+      return {
+        ...derived,
+        coinm: { tickSize: derived.tickSize, pricePrecision: decimalsOf(derived.tickSize), contractSize: 10 },
+      };
+    }
     const known = this.#specs.get(symbol);
     if (known !== undefined && (market === 'spot' || known.usdm !== false)) return known;
     const derived = deriveSymbolSpec(symbol);
@@ -157,11 +176,16 @@ export class MarketData {
     return path;
   }
 
+  /** A COIN-M contract trades its base coin's spot price path (BTCUSD_PERP follows BTCUSDT). */
+  #pathOf(market: Market, symbol: string): PricePath {
+    return this.pricePath(market === 'coinm' ? (this.#coinm.get(symbol)?.underlying ?? symbol) : symbol);
+  }
+
   #syntheticSeries(market: Market, symbol: string, interval: Interval): SyntheticKlines {
     const key = seriesKey(market, symbol, interval);
     let series = this.#synthetic.get(key);
     if (series === undefined) {
-      series = new SyntheticKlines(market, this.spec(market, symbol), interval, this.pricePath(symbol));
+      series = new SyntheticKlines(market, this.spec(market, symbol), interval, this.#pathOf(market, symbol));
       this.#synthetic.set(key, series);
     }
     return series;
@@ -171,7 +195,7 @@ export class MarketData {
     const key = `${market}:${symbol}`;
     let series = this.#trades.get(key);
     if (series === undefined) {
-      series = new SyntheticAggTrades(market, this.spec(market, symbol), this.pricePath(symbol));
+      series = new SyntheticAggTrades(market, this.spec(market, symbol), this.#pathOf(market, symbol));
       this.#trades.set(key, series);
     }
     return series;

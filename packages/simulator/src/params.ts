@@ -47,6 +47,7 @@ export const rejections = {
   invalidSymbol: () => new BinanceRejection(-1121, 'Invalid symbol.'),
   tooManyHours: (hours: number) =>
     new BinanceRejection(-1127, `More than ${hours} hours between startTime and endTime.`),
+  tooManyDays: (days: number) => new BinanceRejection(-1127, `More than ${days} days between startTime and endTime.`),
   badCombination: () => new BinanceRejection(-1128, 'Combination of optional parameters invalid.'),
   invalidValue: (name: string) => new BinanceRejection(-1130, `Data sent for parameter '${name}' is not valid.`),
 };

@@ -2,15 +2,18 @@
  * The REST endpoints of the exchange simulator (a stand-in for Binance), with Binance's
  * paths, parameters, weights and validation order (docs/binance.md): parameter
  * syntax first (-1101, -1102, -1100, -1130, -1104), then the symbol (-1121), then the
- * interval (-1120). `limit` above the maximum is clamped (spot 1000, USD-M 1500), as the
- * community clients assume; Binance documents only the maximum.
+ * interval (-1120). `limit` above the maximum is clamped (spot 1000, futures 1500), as the
+ * community clients assume; Binance documents only the maximum. COIN-M is served at
+ * `/dapi/v1` like USD-M, with its klines' 200-day limit between startTime and endTime.
  */
 import type { Interval } from '@streamforge/core/contracts';
 import {
   AGG_TRADE_LIMITS,
+  COINM_KLINES_MAX_SPAN_MS,
   DEPTH_LIMITS,
   HISTORICAL_TRADE_LIMITS,
   KLINE_LIMITS,
+  MARKETS,
   PATHS,
   USDM_AGG_TRADES_MAX_SPAN_MS,
   marketIntervals,
@@ -52,6 +55,13 @@ async function klines(context: RouteContext, market: Market, params: QueryParams
   params.assertAllRead();
   if (!context.data.isListed(market, symbol)) throw rejections.invalidSymbol();
   if (!(marketIntervals(market) as readonly string[]).includes(interval)) throw rejections.invalidInterval();
+  if (
+    market === 'coinm' &&
+    startTime !== undefined &&
+    endTime !== undefined &&
+    endTime - startTime > COINM_KLINES_MAX_SPAN_MS
+  )
+    throw rejections.tooManyDays(200);
   return await context.data.klinesJson(market, symbol, interval as Interval, { startTime, endTime, limit }, now);
 }
 
@@ -66,7 +76,7 @@ function aggTrades(context: RouteContext, market: Market, params: QueryParams, n
   if (!context.data.isListed(market, symbol)) throw rejections.invalidSymbol();
   if (fromId !== undefined && (startTime !== undefined || endTime !== undefined)) throw rejections.badCombination();
   if (
-    market === 'usdm' &&
+    market !== 'spot' &&
     startTime !== undefined &&
     endTime !== undefined &&
     endTime - startTime >= USDM_AGG_TRADES_MAX_SPAN_MS
@@ -121,10 +131,10 @@ function exchangeInfo(context: RouteContext, market: Market, params: QueryParams
   return exchangeInfoJson(market, context.data, symbols, now, context.weightLimit(market));
 }
 
-/** Routes by path, both markets. */
+/** Routes by path, every market. */
 export function createRoutes(context: RouteContext): Map<string, Route> {
   const routes = new Map<string, Route>();
-  for (const market of ['spot', 'usdm'] as const) {
+  for (const market of MARKETS) {
     const add = (endpoint: Endpoint, handle: Route['handle']): void => {
       const weight =
         endpoint === 'klines'

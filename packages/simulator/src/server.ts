@@ -1,6 +1,6 @@
 /**
- * The exchange simulator: a stand-in for Binance's REST market-data API (spot `/api/v3`
- * and USD-M `/fapi/v1` on one node:http server), faithful to docs/binance.md — paths,
+ * The exchange simulator: a stand-in for Binance's REST market-data API (spot `/api/v3`,
+ * USD-M `/fapi/v1` and COIN-M `/dapi/v1` on one node:http server), faithful to docs/binance.md — paths,
  * parameters, payload types, weights, `X-MBX-USED-WEIGHT-1M` on every response, 429/418
  * with `Retry-After`, `{code,msg}` error bodies — plus fault knobs and stats for tests and
  * benchmarks. The same port also serves a stand-in for Binance's public archive site
@@ -33,7 +33,7 @@ export interface ExchangeSimulatorOptions extends MarketDataOptions {
   host?: string;
   /** Default 0: a free port. */
   port?: number;
-  /** REQUEST_WEIGHT per minute and IP: one number for both markets or per market; default 6000 spot, 2400 USD-M; `Infinity` lifts it. */
+  /** REQUEST_WEIGHT per minute and IP: one number for all markets or per market; default 6000 spot, 2400 USD-M and COIN-M; `Infinity` lifts it. */
   weightLimit?: number | Partial<Record<Market, number>>;
   /** Refusals (429) tolerated in one window before an IP is banned (418). Default 10. */
   banAfter?: number;
@@ -98,8 +98,8 @@ function weightLimits(
   current: Record<Market, number>,
 ): Record<Market, number> {
   if (option === undefined) return current;
-  if (typeof option === 'number') return { spot: option, usdm: option };
-  return { spot: option.spot ?? current.spot, usdm: option.usdm ?? current.usdm };
+  if (typeof option === 'number') return { spot: option, usdm: option, coinm: option };
+  return { spot: option.spot ?? current.spot, usdm: option.usdm ?? current.usdm, coinm: option.coinm ?? current.coinm };
 }
 
 /** Starts the simulator and resolves once it listens. */
@@ -111,6 +111,7 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
   const limiters: Record<Market, WeightLimiter> = {
     spot: new WeightLimiter({ ...limiterOptions, limit: limits.spot }),
     usdm: new WeightLimiter({ ...limiterOptions, limit: limits.usdm }),
+    coinm: new WeightLimiter({ ...limiterOptions, limit: limits.coinm }),
   };
   const faults = new Faults(options.faults);
   const books = new DepthBooks(data);
@@ -172,7 +173,8 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
       return record(entry);
     }
     const route = routes.get(path);
-    const market: Market = route?.market ?? (path.startsWith('/fapi/') ? 'usdm' : 'spot');
+    const market: Market =
+      route?.market ?? (path.startsWith('/fapi/') ? 'usdm' : path.startsWith('/dapi/') ? 'coinm' : 'spot');
     const limiter = limiters[market];
     const { latencyMs, fault } = faults.next();
     if (latencyMs > 0) await delay(latencyMs);
@@ -214,7 +216,11 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
 
   function stats(): SimulatorStats {
     const recent = log.length < logSize ? [...log] : [...log.slice(logNext), ...log.slice(0, logNext)];
-    const weightByWindow = { spot: limiters.spot.windows(), usdm: limiters.usdm.windows() };
+    const weightByWindow = {
+      spot: limiters.spot.windows(),
+      usdm: limiters.usdm.windows(),
+      coinm: limiters.coinm.windows(),
+    };
     return { ...counts, byStatus: Object.fromEntries(byStatus), weightByWindow, recent, archive: archive.stats() };
   }
 
@@ -245,7 +251,11 @@ export async function startExchangeSimulator(options: ExchangeSimulatorOptions =
     setFaults(update) {
       faults.set(update);
       if (update.weightLimit !== undefined) {
-        const next = weightLimits(update.weightLimit, { spot: limiters.spot.limit, usdm: limiters.usdm.limit });
+        const next = weightLimits(update.weightLimit, {
+          spot: limiters.spot.limit,
+          usdm: limiters.usdm.limit,
+          coinm: limiters.coinm.limit,
+        });
         for (const m of MARKETS) limiters[m].limit = next[m];
       }
     },

@@ -1,9 +1,11 @@
 /**
  * The symbols the exchange simulator lists, with what its synthetic data needs: a typical
- * price, the price tick and quantity step (spot), USD-M precisions, a daily volume, a
+ * price, the price tick and quantity step (spot), USD-M precisions, the COIN-M contract (for
+ * the symbols that have one), a daily volume, a
  * listing time (no candle before it, as on Binance) and the mean gap between aggregate
  * trades. Values are plausible, not live.
  */
+import type { Market } from '@streamforge/core/contracts';
 import { hashString } from './random.ts';
 
 export interface UsdmSpec {
@@ -11,6 +13,17 @@ export interface UsdmSpec {
   /** Decimals of prices as USD-M prints them (BTCUSDT: tick 0.1 printed with 2 decimals, "19992.70"). */
   pricePrecision: number;
   quantityPrecision: number;
+}
+
+/**
+ * A COIN-M perpetual on the symbol's base coin (`BTCUSD_PERP` for BTCUSDT): it trades the
+ * same price path, and its volume is counted in contracts of `contractSize` USD.
+ */
+export interface CoinmSpec {
+  tickSize: number;
+  pricePrecision: number;
+  /** USD per contract: 100 for BTC, 10 for the others. */
+  contractSize: number;
 }
 
 export interface SymbolSpec {
@@ -25,13 +38,16 @@ export interface SymbolSpec {
   usdm: UsdmSpec | false;
   /** Base-asset volume of a typical day. */
   dailyVolume: number;
-  /** Spot listing time (ms); USD-M lists no earlier than its launch (2019-09-08). */
+  /** Listed on COIN-M futures as `<base>USD_PERP` with this contract; absent when not. */
+  coinm?: CoinmSpec;
+  /** Spot listing time (ms); USD-M lists no earlier than its launch (2019-09-08), COIN-M than its own (2020-08-10). */
   listedAt: number;
   /** Mean milliseconds between aggregate trades. */
   tradeGapMs: number;
 }
 
 const USDM_LAUNCH = Date.UTC(2019, 8, 8, 17, 0);
+const COINM_LAUNCH = Date.UTC(2020, 7, 10, 8, 0);
 
 function spec(
   symbol: string,
@@ -47,30 +63,36 @@ function spec(
   return { symbol, baseAsset, quoteAsset: 'USDT', price, tickSize, stepSize, usdm, dailyVolume, listedAt, tradeGapMs };
 }
 
-/** The default listing: large USDT pairs, with listing dates close to Binance's. */
+/** The default listing: large USDT pairs, with listing dates close to Binance's; BTC and ETH also on COIN-M. */
 export const DEFAULT_SYMBOLS: readonly SymbolSpec[] = [
-  spec(
-    'BTCUSDT',
-    'BTC',
-    60_000,
-    0.01,
-    0.00001,
-    { tickSize: 0.1, pricePrecision: 2, quantityPrecision: 3 },
-    25_000,
-    Date.UTC(2017, 7, 17, 4),
-    50,
-  ),
-  spec(
-    'ETHUSDT',
-    'ETH',
-    3_000,
-    0.01,
-    0.0001,
-    { tickSize: 0.01, pricePrecision: 2, quantityPrecision: 3 },
-    400_000,
-    Date.UTC(2017, 7, 17, 4),
-    80,
-  ),
+  {
+    ...spec(
+      'BTCUSDT',
+      'BTC',
+      60_000,
+      0.01,
+      0.00001,
+      { tickSize: 0.1, pricePrecision: 2, quantityPrecision: 3 },
+      25_000,
+      Date.UTC(2017, 7, 17, 4),
+      50,
+    ),
+    coinm: { tickSize: 0.1, pricePrecision: 1, contractSize: 100 },
+  },
+  {
+    ...spec(
+      'ETHUSDT',
+      'ETH',
+      3_000,
+      0.01,
+      0.0001,
+      { tickSize: 0.01, pricePrecision: 2, quantityPrecision: 3 },
+      400_000,
+      Date.UTC(2017, 7, 17, 4),
+      80,
+    ),
+    coinm: { tickSize: 0.01, pricePrecision: 2, contractSize: 10 },
+  },
   spec(
     'BNBUSDT',
     'BNB',
@@ -208,6 +230,12 @@ export function deriveSymbolSpec(symbol: string): SymbolSpec {
 }
 
 /** When a symbol's series starts on a market. */
-export function listedAt(spec: SymbolSpec, market: 'spot' | 'usdm'): number {
-  return market === 'spot' ? spec.listedAt : Math.max(spec.listedAt, USDM_LAUNCH);
+export function listedAt(spec: SymbolSpec, market: Market): number {
+  if (market === 'spot') return spec.listedAt;
+  return Math.max(spec.listedAt, market === 'usdm' ? USDM_LAUNCH : COINM_LAUNCH);
+}
+
+/** The COIN-M perpetual of a spec with a COIN-M contract: `BTCUSD_PERP`. */
+export function coinmSymbolOf(spec: Pick<SymbolSpec, 'baseAsset'>): string {
+  return `${spec.baseAsset}USD_PERP`;
 }

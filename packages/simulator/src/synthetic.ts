@@ -58,16 +58,29 @@ export class PricePath {
   }
 }
 
-/** How a market prints numbers: spot 8 decimals everywhere, USD-M the contract's precisions. */
+/** How a market prints numbers: spot 8 decimals everywhere, USD-M the contract's precisions, COIN-M contracts. */
 export interface NumberFormat {
   tick: number;
   step: number;
+  /** COIN-M: USD per contract. Volumes and trade quantities are then counted in contracts, and the kline's quote volumes are in the base coin. */
+  contractSize?: number;
   price(value: number): string;
   qty(value: number): string;
   quote(value: number): string;
 }
 
 export function numberFormat(spec: SymbolSpec, market: Market): NumberFormat {
+  if (market === 'coinm' && spec.coinm !== undefined) {
+    const { tickSize, pricePrecision, contractSize } = spec.coinm;
+    return {
+      tick: tickSize,
+      step: spec.stepSize,
+      contractSize,
+      price: (v) => v.toFixed(Math.max(pricePrecision, decimalsOf(tickSize))),
+      qty: (v) => v.toFixed(8),
+      quote: (v) => v.toFixed(8),
+    };
+  }
   if (market === 'spot' || spec.usdm === false) {
     return {
       tick: spec.tickSize,
@@ -134,14 +147,30 @@ export class SyntheticKlines {
       volume = Math.max(step, roundTo(((this.#spec.dailyVolume * length) / DAY_MS) * frac * (0.4 + 1.2 * u(4)), step));
     }
     const vwap = (open + high + low + close) / 4;
-    const takerBase = roundTo(volume * (0.35 + 0.3 * u(5)), step);
+    const takerShare = 0.35 + 0.3 * u(5);
     const f = this.#format;
+    const prices = [f.price(open), f.price(high), f.price(low), f.price(close)] as const;
+    if (f.contractSize !== undefined) {
+      // COIN-M: volume in whole contracts of contractSize USD; its "quote" volume is the base coin's.
+      const contracts = volume > 0 ? Math.max(1, Math.round((volume * vwap) / f.contractSize)) : 0;
+      const takerContracts = Math.round(contracts * takerShare);
+      const coins = (n: number): string => f.quote((n * f.contractSize!) / vwap);
+      return [
+        openTime,
+        ...prices,
+        String(contracts),
+        next - 1,
+        coins(contracts),
+        trades,
+        String(takerContracts),
+        coins(takerContracts),
+        '0',
+      ];
+    }
+    const takerBase = roundTo(volume * takerShare, step);
     return [
       openTime,
-      f.price(open),
-      f.price(high),
-      f.price(low),
-      f.price(close),
+      ...prices,
       f.qty(volume),
       next - 1,
       f.quote(volume * vwap),
@@ -223,10 +252,13 @@ export class SyntheticAggTrades {
     const price = Math.max(f.tick, roundTo(this.#path.at(time) * (1 + 0.0002 * (u(1) - 0.5)), f.tick));
     const meanQty = (this.#spec.dailyVolume * this.#gap) / DAY_MS;
     const qty = Math.max(f.step, roundTo(-meanQty * Math.log(1 - u(2)), f.step));
+    // COIN-M quantities are whole contracts of contractSize USD.
+    const q =
+      f.contractSize === undefined ? f.qty(qty) : String(Math.max(1, Math.round((qty * price) / f.contractSize)));
     const trade: AggTrade = {
       a: id,
       p: f.price(price),
-      q: f.qty(qty),
+      q,
       f: Math.floor(id * this.#ratio),
       l: Math.floor((id + 1) * this.#ratio) - 1,
       T: time,

@@ -53,8 +53,8 @@ export interface WebSocketStats {
 }
 
 export interface WebSocketSide {
-  /** Base URLs a client appends `/ws/…` or `/stream?…` to. */
-  urls: Record<Market, string>;
+  /** Base URLs a client appends `/ws/…` or `/stream?…` to (COIN-M streams are not simulated). */
+  urls: Record<StreamMarket, string>;
   connections(): ConnectionInfo[];
   stats(): WebSocketStats;
   /** Drops matching connections without a close frame; returns how many. */
@@ -68,7 +68,9 @@ export interface WebSocketSide {
   close(): Promise<void>;
 }
 
-const MARKET_PREFIX: Record<Market, string> = { spot: '', usdm: '/fstream' };
+/** The markets whose streams the simulator serves: COIN-M is loaded from REST and archives only. */
+type StreamMarket = Exclude<Market, 'coinm'>;
+const MARKET_PREFIX: Record<StreamMarket, string> = { spot: '', usdm: '/fstream' };
 
 /** Market, combined flag and initial streams of an upgrade request, or undefined for a path that is not a stream endpoint. */
 export function routeUpgrade(url: string): { market: Market; combined: boolean; streams: string[] } | undefined {

@@ -94,7 +94,7 @@ function aggTradeOf(line: string, market: Market, timeUnit: number): AggTrade {
   return trade;
 }
 
-const REST: Record<Market, string> = { spot: '/api/v3', usdm: '/fapi/v1' };
+const REST: Record<Market, string> = { spot: '/api/v3', usdm: '/fapi/v1', coinm: '/dapi/v1' };
 
 async function restJson<T>(sim: ExchangeSimulator, path: string): Promise<T> {
   const response = await get(sim, path);

@@ -35,7 +35,7 @@ export const CONSOLE_HTML = `<!doctype html>
     <section id="start">
       <h2>Start a workflow</h2>
       <form id="start-form" autocomplete="off">
-        <label>Symbol <input name="symbol" value="BTCUSDT" required pattern="[A-Za-z0-9]{2,20}"></label>
+        <label>Symbol <input name="symbol" value="BTCUSDT" required pattern="[A-Za-z0-9]{2,20}(_[A-Za-z0-9]{1,12})?"></label>
         <label>Type <input name="type" list="types" value="api_candles_1h" required></label>
         <datalist id="types">
           <option value="api_candles_1m"><option value="api_candles_5m"><option value="api_candles_15m">
@@ -46,7 +46,7 @@ export const CONSOLE_HTML = `<!doctype html>
         </datalist>
         <label>From <input name="from" type="date"></label>
         <label>To <input name="to" type="date"></label>
-        <label>Market <select name="market"><option value="spot">spot</option><option value="usdm">USD-M futures</option></select></label>
+        <label>Market <select name="market"><option value="spot">spot</option><option value="usdm">USD-M futures</option><option value="coinm">COIN-M futures</option></select></label>
         <details>
           <summary>Parameters (JSON)</summary>
           <textarea name="params" rows="3" placeholder='{"steps": 5, "interval_ms": 500}'></textarea>

@@ -3,10 +3,11 @@
  * markets, paths, limits, request weights and payload types (what they mean: docs/binance.md).
  * One table, so the client budgets exactly the weight the simulator (and Binance) charges.
  */
-import { INTERVALS, USDM_INTERVALS, type Interval } from './intervals.ts';
+import { INTERVALS, USDM_INTERVALS, intervalMs, type Interval } from './intervals.ts';
 import type { Market } from './workflow-type.ts';
 
-// Markets: `spot` is api.binance.com (`/api/v3`), `usdm` is the USD-M futures fapi.binance.com (`/fapi/v1`).
+// Markets: `spot` is api.binance.com (`/api/v3`), `usdm` is the USD-M futures fapi.binance.com (`/fapi/v1`),
+// `coinm` the COIN-M (coin-margined) futures dapi.binance.com (`/dapi/v1`).
 
 /** A stream connection's limits and the server's ping rhythm (docs/binance.md, market streams). */
 export interface StreamLimits {
@@ -33,6 +34,14 @@ export const STREAM_LIMITS: Record<Market, StreamLimits> = {
     pongTimeoutMs: 600_000,
     maxIncomingPerSecond: 10,
     maxStreams: 1024,
+    lifetimeMs: 86_400_000,
+  },
+  // COIN-M streams (dstream) are not consumed yet (ws_* is refused on coinm); these are its documented limits.
+  coinm: {
+    pingIntervalMs: 180_000,
+    pongTimeoutMs: 600_000,
+    maxIncomingPerSecond: 10,
+    maxStreams: 200,
     lifetimeMs: 86_400_000,
   },
 };
@@ -70,10 +79,20 @@ export const PATHS: Record<Market, Record<Endpoint, string>> = {
     trades: '/fapi/v1/trades',
     historicalTrades: '/fapi/v1/historicalTrades',
   },
+  coinm: {
+    ping: '/dapi/v1/ping',
+    time: '/dapi/v1/time',
+    exchangeInfo: '/dapi/v1/exchangeInfo',
+    klines: '/dapi/v1/klines',
+    aggTrades: '/dapi/v1/aggTrades',
+    depth: '/dapi/v1/depth',
+    trades: '/dapi/v1/trades',
+    historicalTrades: '/dapi/v1/historicalTrades',
+  },
 };
 
-/** REQUEST_WEIGHT per minute and IP: 6000 spot (since August 2023), 2400 USD-M. */
-export const DEFAULT_WEIGHT_LIMITS: Record<Market, number> = { spot: 6000, usdm: 2400 };
+/** REQUEST_WEIGHT per minute and IP: 6000 spot (since August 2023), 2400 USD-M and COIN-M. */
+export const DEFAULT_WEIGHT_LIMITS: Record<Market, number> = { spot: 6000, usdm: 2400, coinm: 2400 };
 
 /** The fixed window of REQUEST_WEIGHT (`intervalNum` 1, `interval` MINUTE). */
 export const WEIGHT_WINDOW_MS = 60_000;
@@ -82,19 +101,36 @@ export const WEIGHT_WINDOW_MS = 60_000;
 export const USED_WEIGHT_HEADER = 'x-mbx-used-weight-1m';
 export const LEGACY_USED_WEIGHT_HEADER = 'x-mbx-used-weight';
 
-/** Default and largest `limit` of klines: spot 500/1000, USD-M 500/1500. */
+/** Default and largest `limit` of klines: spot 500/1000, USD-M and COIN-M 500/1500. */
 export const KLINE_LIMITS: Record<Market, { default: number; max: number }> = {
   spot: { default: 500, max: 1000 },
   usdm: { default: 500, max: 1500 },
+  coinm: { default: 500, max: 1500 },
 };
+
+/** COIN-M klines: startTime and endTime at most 200 days apart. */
+export const COINM_KLINES_MAX_SPAN_MS = 200 * 86_400_000;
+
+/**
+ * Candles one klines request can return over a range: the market's largest `limit`, and on
+ * COIN-M no more than fit in 200 days (1d: 200, 1w: 28, 1M: 6), so a page's
+ * startTime–endTime is never refused.
+ */
+export function klinesPerRequest(market: Market, interval: Interval): number {
+  const max = KLINE_LIMITS[market].max;
+  if (market !== 'coinm') return max;
+  // The longest month (31 days) for 1M, so no six months in a row pass 200 days.
+  const longest = interval === '1M' ? 31 * 86_400_000 : intervalMs(interval);
+  return Math.max(1, Math.min(max, Math.floor(COINM_KLINES_MAX_SPAN_MS / longest)));
+}
 
 /** Default and largest `limit` of aggTrades, both markets. */
 export const AGG_TRADE_LIMITS = { default: 500, max: 1000 } as const;
 
-/** USD-M aggTrades: startTime and endTime less than one hour apart. */
+/** USD-M (and COIN-M) aggTrades: startTime and endTime less than one hour apart. */
 export const USDM_AGG_TRADES_MAX_SPAN_MS = 60 * 60 * 1000;
 
-/** Intervals a market's klines accept: USD-M has no `1s`. */
+/** Intervals a market's klines accept: the futures markets have no `1s`. */
 export function marketIntervals(market: Market): readonly Interval[] {
   return market === 'spot' ? INTERVALS : USDM_INTERVALS;
 }
@@ -107,27 +143,29 @@ export function usdmKlinesWeight(limit: number): number {
   return 10;
 }
 
-/** Default and largest `limit` of a depth snapshot: spot 100/5000, USD-M 500/1000. */
+/** Default and largest `limit` of a depth snapshot: spot 100/5000, USD-M and COIN-M 500/1000. */
 export const DEPTH_LIMITS: Record<Market, { default: number; max: number }> = {
   spot: { default: 100, max: 5000 },
   usdm: { default: 500, max: 1000 },
+  coinm: { default: 500, max: 1000 },
 };
 
-/** Default and largest `limit` of historicalTrades: spot 500/1000, USD-M 100/500 (recent `trades`: 500/1000 on both). */
+/** Default and largest `limit` of historicalTrades: spot 500/1000, futures 100/500 (recent `trades`: 500/1000 on all). */
 export const HISTORICAL_TRADE_LIMITS: Record<Market, { default: number; max: number }> = {
   spot: { default: 500, max: 1000 },
   usdm: { default: 100, max: 500 },
+  coinm: { default: 100, max: 500 },
 };
 
-/** Depth weight by limit: spot 1–100 → 5, ≤500 → 25, ≤1000 → 50, above 250; USD-M ≤50 → 2, 100 → 5, 500 → 10, 1000 → 20. */
+/** Depth weight by limit: spot 1–100 → 5, ≤500 → 25, ≤1000 → 50, above 250; futures ≤50 → 2, 100 → 5, 500 → 10, 1000 → 20. */
 export function depthWeight(market: Market, limit: number): number {
   if (market === 'spot') return limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
   return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
 }
 
 /**
- * The weight Binance charges for one request; `limit` matters only for USD-M klines and
- * depth (the limit actually used, so the default when none is sent).
+ * The weight Binance charges for one request; `limit` matters only for futures klines and
+ * depth (the limit actually used, so the default when none is sent). USD-M and COIN-M charge alike.
  */
 export function requestWeight(market: Market, endpoint: Endpoint, limit?: number): number {
   if (market === 'spot') {
@@ -154,11 +192,11 @@ export function requestWeight(market: Market, endpoint: Endpoint, limit?: number
     case 'exchangeInfo':
       return 1;
     case 'klines':
-      return usdmKlinesWeight(Math.min(limit ?? KLINE_LIMITS.usdm.default, KLINE_LIMITS.usdm.max));
+      return usdmKlinesWeight(Math.min(limit ?? KLINE_LIMITS[market].default, KLINE_LIMITS[market].max));
     case 'aggTrades':
       return 20;
     case 'depth':
-      return depthWeight(market, Math.min(limit ?? DEPTH_LIMITS.usdm.default, DEPTH_LIMITS.usdm.max));
+      return depthWeight(market, Math.min(limit ?? DEPTH_LIMITS[market].default, DEPTH_LIMITS[market].max));
     case 'trades':
       return 5;
     case 'historicalTrades':

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 export const QUEUE_ID_PATTERN = '^[a-z0-9][a-z0-9_.-]{2,199}$';
 // ArangoDB collection names: a letter first, then letters, digits, `_` or `-`, at most 256.
 export const COLLECTION_NAME_PATTERN = '^[a-zA-Z][a-zA-Z0-9_-]{0,255}$';
-export const SYMBOL_PATTERN = '^[A-Z0-9]{2,20}$';
+// Futures contracts may carry a suffix after `_`: COIN-M `BTCUSD_PERP`, delivery `BTCUSD_250627`.
+export const SYMBOL_PATTERN = '^[A-Z0-9]{2,20}(_[A-Z0-9]{1,12})?$';
 
 /** Six lowercase base-36 characters, as the seed's short ids. */
 export function newShortId(): string {

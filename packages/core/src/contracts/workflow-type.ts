@@ -9,7 +9,8 @@ import { isInterval, type Interval } from './intervals.ts';
 export const DATA_KINDS = ['klines', 'agg_trades', 'trades', 'depth', 'book_ticker'] as const;
 export type DataKind = (typeof DATA_KINDS)[number];
 
-export const MARKETS = ['spot', 'usdm'] as const;
+/** Binance spot, USD-M futures (fapi) and COIN-M futures (dapi, coin-margined: BTCUSD_PERP). */
+export const MARKETS = ['spot', 'usdm', 'coinm'] as const;
 export type Market = (typeof MARKETS)[number];
 
 /** The services a workflow's telemetry comes from; it completes when all report finished. */

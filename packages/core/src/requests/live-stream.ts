@@ -26,12 +26,19 @@ export interface LiveStreamParams {
 /**
  * Why a market cannot serve a workflow type, or undefined. Binance USD-M futures have no 1s
  * klines and no raw `<symbol>@trade` stream, only `<symbol>@aggTrade` (docs/live-streams.md;
- * the USD-M capture in test/fixtures/binance/ws has aggTrade and no trade).
+ * the USD-M capture in test/fixtures/binance/ws has aggTrade and no trade). COIN-M has no 1s
+ * klines either; StreamForge loads only its history (REST and archives), and no raw trades:
+ * their REST tail (historicalTrades) is not verified there (docs/bulk-history.md).
  */
 export function marketRefusal(plan: WorkflowType, market: Market): string | undefined {
-  if (market !== 'usdm') return undefined;
+  if (market === 'spot') return undefined;
+  const name = market === 'usdm' ? 'USD-M futures' : 'COIN-M futures';
   if ((plan.source === 'api' || plan.source === 'bulk' || plan.source === 'ws') && plan.interval === '1s')
-    return 'USD-M futures have no 1s klines';
+    return `${name} have no 1s klines`;
+  if (market === 'coinm' && plan.source === 'ws')
+    return 'COIN-M live streams (ws_*) are not supported yet; load COIN-M history with api_* or bulk_* types';
+  if (market === 'coinm' && plan.source === 'bulk' && plan.kind === 'trades')
+    return 'COIN-M raw trades (bulk_trades) are not supported yet; use bulk_agg_trades';
   if (plan.source === 'ws' && plan.kind === 'trades')
     return 'USD-M futures have no raw trade stream; use ws_agg_trades';
   return undefined;

@@ -36,7 +36,8 @@ test('each broken start command is rejected naming the field and the reason', ()
     [{ ...SEED_START, symbol: undefined }, /symbol or symbols: is required/],
     [{ ...SEED_START, time_range: '2024/08/01-2024/08/02' }, /time_range: must match pattern/],
     [{ ...SEED_START, timestamp: '1722500000' }, /timestamp: must be number/],
-    [{ ...SEED_START, market: 'coinm' }, /market: must be one of "spot", "usdm"/],
+    [{ ...SEED_START, market: 'coin-m' }, /market: must be one of "spot", "usdm", "coinm"/],
+    [{ ...SEED_START, symbol: 'BTCUSD_' }, /symbol: must match pattern/],
     [{ ...SEED_START, collection_name: '1-starts-with-digit' }, /collection_name: must match pattern/],
   ];
   for (const [value, expected] of cases) {
