@@ -14,7 +14,7 @@ import { PROJECT_ROOT } from '@streamforge/platform';
 import { TOPICS, createEventProducer } from '@streamforge/core/bus';
 import { EVENT_TYPES, sourceOf } from '@streamforge/core/contracts';
 import { exchangeTimeOrigin } from '@streamforge/exchange';
-import { stackApi, startTestStack, testKafka, type TestStack } from '@streamforge/testing';
+import { stackApi, startTestStack, testKafka, waitFor, type TestStack } from '@streamforge/testing';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM)
@@ -596,29 +596,83 @@ interface DrawnBook {
   axis?: string;
   collection?: string;
   points?: string;
+  records?: string;
   bids?: string;
   asks?: string;
+  book?: string;
   bucket?: string;
+  bucketSize?: string;
   from?: string;
   to?: string;
   maxPoints?: string;
   loads?: string;
+  read?: string;
+  readRange?: string;
+  live?: string;
 }
 const drawnBook = (page: Page): Promise<DrawnBook> =>
   page.evaluate(() => ({ ...(globalThis as unknown as InPage).document.getElementById('book')?.dataset }) as DrawnBook);
+/** What the order-book view's data attributes must show: values, and numbers at least or below a bound. */
+interface BookCondition {
+  equals?: Partial<Record<keyof DrawnBook, string>>;
+  atLeast?: Partial<Record<keyof DrawnBook, number>>;
+  below?: Partial<Record<keyof DrawnBook, number>>;
+}
+/** Waits until the order-book view shows `condition` (checked in the page, on its own frames). */
+async function untilBook(page: Page, condition: BookCondition, timeout = 60_000): Promise<DrawnBook> {
+  await page.waitForFunction(
+    (c) => {
+      const d: Record<string, string | undefined> = {
+        ...(globalThis as unknown as InPage).document.getElementById('book')?.dataset,
+      };
+      return (
+        Object.entries(c.equals ?? {}).every(([k, v]) => d[k] === v) &&
+        Object.entries(c.atLeast ?? {}).every(([k, v]) => Number(d[k]) >= Number(v)) &&
+        Object.entries(c.below ?? {}).every(([k, v]) => Number(d[k]) < Number(v))
+      );
+    },
+    condition,
+    { timeout },
+  );
+  return drawnBook(page);
+}
 
 interface BookBody {
   axis: string;
   bucket: string;
+  bucket_size: number;
   records: number;
   points: Array<{ bid: number; ask: number }>;
   book?: { bids: unknown[]; asks: unknown[] } | null;
 }
 
-test('a ws_depth stream opens from its detail as its latest book and best bid/ask, a ws_book_ticker stream from the Collections list as its bid, ask and spread', {
+/** The API's answer for the range a view drew, in the view's buckets (time buckets start at the epoch, id buckets at `from`). */
+async function bookApiFor(api: string, drawn: DrawnBook): Promise<BookBody> {
+  const [from, to, size] = [Number(drawn.from), Number(drawn.to), Number(drawn.bucketSize)];
+  const buckets =
+    drawn.axis === 'time' ? Math.floor((to - 1) / size) - Math.floor(from / size) + 1 : Math.ceil((to - from) / size);
+  const route = drawn.kind === 'depth' ? 'depth' : 'book-ticker';
+  const maxPoints = Math.min(10_000, Math.max(10, buckets));
+  const answer = (await (
+    await fetch(`${api}/collections/${drawn.collection}/${route}?from=${from}&to=${to}&max_points=${maxPoints}`)
+  ).json()) as BookBody;
+  assert.equal(answer.bucket, drawn.bucket, 'the API buckets the range as the view did');
+  return answer;
+}
+
+test('a ws_depth stream opens from its detail as its latest book and best bid/ask, a ws_book_ticker stream from the Collections list as its bid, ask and spread; both extend live, stop with their workflow and re-read on zoom', {
   skip,
 }, async (t) => {
-  const live = await startTestStack({ EXCHANGE: 'simulator', SIM_WEIGHT_LIMIT: 'Infinity', JOB_LAUNCHER: 'local' });
+  // A fast exchange clock (ten Binance seconds a second, a day behind the wall clock): the
+  // streams store quickly enough for the views to grow within seconds and for the bookTicker's
+  // update ids to need buckets of several ids, which a zoom reads finer.
+  const live = await startTestStack({
+    EXCHANGE: 'simulator',
+    SIM_WEIGHT_LIMIT: 'Infinity',
+    JOB_LAUNCHER: 'local',
+    EXCHANGE_TIME_FACTOR: '10',
+    EXCHANGE_TIME_ORIGIN: exchangeTimeOrigin(Date.now() - 86_400_000),
+  });
   t.after(() => live.down());
   const api = live.state.api_url as string;
   const client = stackApi(() => api);
@@ -639,23 +693,22 @@ test('a ws_depth stream opens from its detail as its latest book and best bid/as
     );
 
   const page = await browser();
+  const reads: string[] = [];
+  page.on('request', (r) => {
+    if (/\/collections\/[^/]+\/(depth|book-ticker)\?/.test(r.url())) reads.push(r.url());
+  });
   await page.goto(`${api}/console`);
   await page.waitForSelector('#connection[data-state=live]');
   await page.click(`${row(depth.queue_id)} td.id`);
   assert.equal((await page.textContent('#detail-book:not([hidden])'))?.trim(), 'Show its order book');
   await page.click('#detail-book');
-  await page.waitForSelector('#book[data-state=ready][data-loads="1"][data-kind=depth]', { timeout: 60_000 });
-  const book = await drawnBook(page);
-  // Records that land later have later update ids and times: the range drawn stays as it was read.
-  const depthAnswer = (await (
-    await fetch(
-      `${api}/collections/${book.collection}/depth?from=${book.from}&to=${book.to}&max_points=${book.maxPoints}`,
-    )
-  ).json()) as BookBody;
+  const book = await untilBook(page, { equals: { state: 'ready', kind: 'depth' }, atLeast: { loads: 1 } });
+  // One read of the dataset: the range, points and ladder it names were drawn together.
+  const depthAnswer = await bookApiFor(api, book);
   assert.equal(book.axis, 'time');
   assert.ok(depthAnswer.points.length >= 1, JSON.stringify(book));
   assert.equal(Number(book.points), depthAnswer.points.length);
-  assert.equal(book.bucket, depthAnswer.bucket);
+  assert.equal(Number(book.records), depthAnswer.records);
   assert.ok(
     depthAnswer.points.every((p) => p.bid < p.ask),
     'the best bid is below the best ask',
@@ -666,25 +719,94 @@ test('a ws_depth stream opens from its detail as its latest book and best bid/as
   assert.equal(await page.locator('#book-bids tr').count(), Number(book.bids));
   await page.screenshot({ path: join(RESULTS, 'console-depth.png'), fullPage: true });
 
+  // The stream goes on: the series grows and the ladder shows a newer book, without a reload.
+  const opened = { points: Number(book.points), book: Number(book.book), to: Number(book.to) };
+  const growing = await untilBook(page, {
+    equals: { state: 'ready', read: 'live', live: 'running' },
+    atLeast: { points: opened.points + 3, book: opened.book + 1 },
+  });
+  assert.ok(Number(growing.to) > opened.to && Number(growing.loads) >= 2, JSON.stringify(growing));
+  assert.equal(growing.from, book.from, 'the range it opened on is kept, extended');
+  await page.screenshot({ path: join(RESULTS, 'console-depth-live.png'), fullPage: true });
+
+  // Its workflow stopped: one last read, then the view stops extending and holds what the API
+  // answers for the same range.
+  await client.call('POST', `/workflows/${depth.queue_id}/stop`);
+  const ended = await untilBook(page, { equals: { state: 'ready', live: 'ended' } });
+  const endedAnswer = await bookApiFor(api, ended);
+  assert.equal(Number(ended.points), endedAnswer.points.length, JSON.stringify(ended));
+  assert.equal(Number(ended.records), endedAnswer.records);
+  assert.ok(Number(ended.points) >= opened.points + 3);
+  // Each live read asked for what follows the last record read (its second again, at most), never the whole range.
+  const depthReads = reads.filter((url) => url.includes('/depth?')).map((url) => new URL(url).searchParams);
+  assert.equal(depthReads[0]?.has('from'), false, 'it opened on the newest records');
+  const liveReads = depthReads.slice(1);
+  assert.ok(liveReads.length >= 2, String(liveReads.length));
+  let after = opened.to;
+  for (const q of liveReads) {
+    assert.ok(Number(q.get('from')) >= Math.floor((after - 1) / 1000) * 1000, `${q} after ${after}`);
+    after = Math.max(after, Number(q.get('from')));
+  }
+
+  // The bookTicker stream ran meanwhile: enough update ids for buckets of several ids at the view's width.
+  const width = Number(book.maxPoints);
+  await waitFor(
+    'the bookTicker series to need buckets of 4 ids or more',
+    async () => {
+      const body = (await (
+        await fetch(`${api}/collections/${ticker.collection_name}/book-ticker?max_points=${width}`)
+      ).json()) as BookBody;
+      return body.bucket_size >= 4;
+    },
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
   await page.click('#collections summary');
   const chartButton = `#collection-rows tr[data-collection="${ticker.collection_name}"] button[data-action=chart]`;
   await page.click(chartButton);
-  await page.waitForSelector(
-    `#book[data-state=ready][data-loads="1"][data-kind=book_ticker][data-collection="${ticker.collection_name}"]`,
-    { timeout: 60_000 },
-  );
-  const quotes = await drawnBook(page);
-  const tickerAnswer = (await (
-    await fetch(
-      `${api}/collections/${quotes.collection}/book-ticker?from=${quotes.from}&to=${quotes.to}&max_points=${quotes.maxPoints}`,
-    )
-  ).json()) as BookBody;
+  const quotes = await untilBook(page, {
+    equals: { state: 'ready', kind: 'book_ticker', collection: ticker.collection_name },
+    atLeast: { loads: 1 },
+  });
+  const tickerAnswer = await bookApiFor(api, quotes);
   // Spot's bookTicker stream carries no time: the chart runs over update ids.
   assert.equal(quotes.axis, 'update_id');
+  assert.ok(Number(quotes.bucketSize) >= 4, JSON.stringify(quotes));
   assert.ok(tickerAnswer.points.length >= 1, JSON.stringify(quotes));
   assert.equal(Number(quotes.points), tickerAnswer.points.length);
   assert.equal(await page.isVisible('#book-ladder'), false, 'no ladder for best bid/ask alone');
   await page.screenshot({ path: join(RESULTS, 'console-book-ticker.png'), fullPage: true });
+
+  // It grows while the stream runs, and stops with it, as what the API answers for its range.
+  await untilBook(page, {
+    equals: { state: 'ready', read: 'live', live: 'running' },
+    atLeast: { points: Number(quotes.points) + 1 },
+  });
+  await page.screenshot({ path: join(RESULTS, 'console-book-ticker-live.png'), fullPage: true });
+  await client.call('POST', `/workflows/${ticker.queue_id}/stop`);
+  const tickerEnded = await untilBook(page, { equals: { state: 'ready', live: 'ended' } });
+  const tickerEndedAnswer = await bookApiFor(api, tickerEnded);
+  assert.ok(Number(tickerEnded.points) > Number(quotes.points), JSON.stringify(tickerEnded));
+  assert.equal(Number(tickerEnded.points), tickerEndedAnswer.points.length);
+  assert.equal(Number(tickerEnded.records), tickerEndedAnswer.records);
+  assert.equal(tickerEnded.from, quotes.from);
+
+  // Zoomed in (the wheel over the middle of the chart): the visible part is read again, finer.
+  const area = await page.locator('#book-chart').boundingBox();
+  assert.ok(area);
+  await page.mouse.move(area.x + area.width * 0.4, area.y + area.height / 2);
+  for (let i = 0; i < 40; i++) await page.mouse.wheel(0, -600);
+  const zoomed = await untilBook(
+    page,
+    { equals: { state: 'ready', read: 'zoom' }, below: { bucketSize: Number(quotes.bucketSize) } },
+    30_000,
+  );
+  const [readFrom, readTo] = JSON.parse(zoomed.readRange ?? '[]') as [number | null, number | null];
+  assert.ok(readFrom !== null && readTo !== null, `a part of the range was read: ${zoomed.readRange}`);
+  assert.ok(readFrom > Number(tickerEnded.from) && readTo < Number(tickerEnded.to), JSON.stringify(zoomed));
+  const zoomedAnswer = await bookApiFor(api, zoomed);
+  assert.equal(Number(zoomed.points), zoomedAnswer.points.length);
+  assert.ok(zoomedAnswer.records < Number(tickerEnded.records), 'only the visible part and its margins');
+  await page.screenshot({ path: join(RESULTS, 'console-book-ticker-zoomed.png'), fullPage: true });
 
   // The address names the view: a reload opens it again.
   assert.match(page.url(), /#collection=.*&view=book_ticker$/);

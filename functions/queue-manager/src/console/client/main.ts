@@ -4,13 +4,14 @@
  * newest version of each workflow and redraws at most once per frame. Nothing polls.
  */
 import { api } from './api-client.ts';
-import { bookKindOfType, setUpBookView, showBook } from './book-view.ts';
+import { bookGrew, bookKindOfType, setUpBookView, showBook } from './book-view.ts';
 import { collectionGrew, setUpCollectionView, showCollection } from './candle-chart.ts';
 import { setUpCollectionsPanel } from './collections-panel.ts';
 import { setUpGraphView, showGraph } from './graph-view.ts';
 import { setUpTrainingView, showTraining } from './training-curves.ts';
 import { byId } from './dom.ts';
 import { showResult } from './form-result.ts';
+import { isFinal } from './format.ts';
 import { createLiveStream } from './live-stream.ts';
 import { showPlatform } from './platform-panel.ts';
 import { setUpStartForm } from './start-form.ts';
@@ -52,6 +53,9 @@ function apply(w: WorkflowView): void {
   // A live candle stream stored more: its chart, if open, extends.
   if (LIVE_CANDLES.test(w.type) && w.collection_name && known && known.version < w.version)
     collectionGrew(w.collection_name);
+  // A live order-book stream stored more (or ended): its view, if open, extends (or stops).
+  if (bookKindOfType(w.type) && w.collection_name && known && known.version < w.version)
+    bookGrew(w.collection_name, isFinal(w.status));
   queueDraw();
 }
 
