@@ -12,7 +12,10 @@ import {
   tradeFromBinance,
   type AggTrade,
   type AggTradeRecord,
+  type FundingRateRecord,
   type KlineRecord,
+  type MetricsRecord,
+  type PriceKlineRecord,
   type Market,
   type RawTrade,
   type TradeRecord,
@@ -270,6 +273,162 @@ test('COIN-M archives (futures/cm, volumes in contracts) and dapi REST pages sto
     [{ ...coinm, symbol: 'BTCUSDT', type: 'api_candles_1d' }, /is not a COIN-M contract/],
     [{ ...coinm, type: 'bulk_candles_1s' }, /COIN-M futures have no 1s klines/],
     [{ symbol: 'BTCUSD_PERP', market: 'coinm', type: 'ws_candles_1m' }, /COIN-M live streams/],
+  ] as const) {
+    const { status, body } = await api.call<{ message?: string }>('POST', '/workflows', request);
+    assert.equal(status, 400, JSON.stringify(body));
+    assert.match(body.message ?? '', reason);
+  }
+});
+
+test('mark, index and premium index candles: bulk files and REST pages store the same records, keyed apart from candles', async () => {
+  // 40 days of 1h: a monthly file (when a whole month falls inside), daily files, the unpublished days over REST.
+  const range = `${dayOf(today - 40 * DAY)}:${dayOf(today)}`;
+  const usdm = { symbol: 'ADAUSDT', market: 'usdm', time_range: range } as const;
+  const series = ['mark_price', 'index_price', 'premium_index'] as const;
+  const started = await Promise.all(
+    series.flatMap((name) => [
+      api.start({ ...usdm, type: `bulk_${name}_candles_1h` }),
+      api.start({ ...usdm, type: `api_${name}_candles_1h` }),
+    ]),
+  );
+  const done = await Promise.all(started.map((w) => api.final(w.queue_id)));
+  for (const d of done) assert.equal(d.status, 'completed', `${d.type}: ${d.error}`);
+  const stored = await Promise.all(started.map((w) => api.allRecords<PriceKlineRecord>(w.collection_name)));
+  for (const [i, name] of series.entries()) {
+    const [fromArchives, fromRest] = [stored[2 * i]!, stored[2 * i + 1]!];
+    assert.equal(fromArchives.length, 40 * 24, name);
+    assert.deepEqual(byKey(fromArchives), byKey(fromRest), name);
+    const prefix = { mark_price: 'mark', index_price: 'index', premium_index: 'premium' }[name];
+    assert.match(fromArchives[0]!.key, new RegExp(`^ADAUSDT:${prefix}:1h:\\d+$`), name);
+    assert.ok(
+      fromArchives.every((r) => !('volume' in r)),
+      `${name}: no volumes stored`,
+    );
+  }
+  const planned = (await trail(started[0]!.queue_id)).find((e) => /pages planned/.test(e.message ?? ''));
+  const [, archives, restPages] = /(\d+) archive files, (\d+) REST pages/.exec(planned?.message ?? '') ?? [];
+  // 38 archived days: daily files, or a monthly file and the days around it (at least 8 files).
+  assert.ok(Number(archives) >= 8, planned?.message);
+  assert.ok(Number(restPages) >= 1, planned?.message);
+
+  // COIN-M's mark price of a contract, the same code on /dapi/v1 and futures/cm.
+  const coinm = { symbol: 'BTCUSD_PERP', market: 'coinm', time_range: range } as const;
+  const [bulk, rest] = await Promise.all([
+    api.start({ ...coinm, type: 'bulk_mark_price_candles_1d' }),
+    api.start({ ...coinm, type: 'api_mark_price_candles_1d' }),
+  ]);
+  const [bulkDone, restDone] = await Promise.all([api.final(bulk.queue_id), api.final(rest.queue_id)]);
+  assert.equal(bulkDone.status, 'completed', bulkDone.error);
+  assert.equal(restDone.status, 'completed', restDone.error);
+  const [coinmArchives, coinmRest] = await Promise.all([
+    api.allRecords<PriceKlineRecord>(bulk.collection_name),
+    api.allRecords<PriceKlineRecord>(rest.collection_name),
+  ]);
+  assert.equal(coinmArchives.length, 40);
+  assert.deepEqual(byKey(coinmArchives), byKey(coinmRest));
+
+  for (const [request, reason] of [
+    [{ symbol: 'BTCUSDT', type: 'api_mark_price_candles_1h', time_range: range }, /Binance spot has no mark price/],
+    [{ ...coinm, type: 'bulk_index_price_candles_1h' }, /per pair/],
+    [{ ...usdm, type: 'bulk_mark_price_candles_1s' }, /no 1s klines/],
+  ] as const) {
+    const { status, body } = await api.call<{ message?: string }>('POST', '/workflows', request);
+    assert.equal(status, 400, JSON.stringify(body));
+    assert.match(body.message ?? '', reason);
+  }
+});
+
+test('funding rates: monthly files and fundingRate pages store one record per settlement, with the same keys and rates', async () => {
+  // Whole months and the first one's tail from monthly files; this month (no file yet) over REST.
+  const usdm = { symbol: 'ADAUSDT', market: 'usdm', time_range: RANGE } as const;
+  const [bulk, rest] = await Promise.all([
+    api.start({ ...usdm, type: 'bulk_funding_rate' }),
+    api.start({ ...usdm, type: 'api_funding_rate' }),
+  ]);
+  const [bulkDone, restDone] = await Promise.all([api.final(bulk.queue_id), api.final(rest.queue_id)]);
+  assert.equal(bulkDone.status, 'completed', bulkDone.error);
+  assert.equal(restDone.status, 'completed', restDone.error);
+  const [fromBulk, fromRest] = await Promise.all([
+    api.allRecords<FundingRateRecord>(bulk.collection_name),
+    api.allRecords<FundingRateRecord>(rest.collection_name),
+  ]);
+  assert.equal(fromRest.length, ((today - RANGE_START) / DAY) * 3, 'every 8 hours');
+  // The sources differ in one field each (docs/bulk-history.md): the archive has the funding
+  // interval, REST the mark price. Key, time and rate are the same record for record.
+  const common = (r: FundingRateRecord) => [r.key, r.symbol, r.funding_time, r.funding_rate];
+  assert.deepEqual(byKey(fromBulk).map(common), byKey(fromRest).map(common));
+  assert.ok(fromRest.every((r) => r.mark_price !== undefined && r.funding_interval_hours === undefined));
+  const archived = fromBulk.filter((r) => r.funding_interval_hours === 8);
+  assert.ok(archived.length >= 2 * 28 * 3, `${archived.length} settlements from monthly files`);
+  assert.ok(
+    fromBulk
+      .filter((r) => r.funding_time >= Date.UTC(new Date(today).getUTCFullYear(), new Date(today).getUTCMonth(), 1))
+      .every((r) => r.mark_price !== undefined),
+    'this month came over REST',
+  );
+  assert.equal(fromBulk[0]!.key.startsWith('ADAUSDT:funding:'), true);
+  const { status, body } = await api.call<{ message?: string }>('POST', '/workflows', {
+    symbol: 'BTCUSDT',
+    type: 'bulk_funding_rate',
+    time_range: RANGE,
+  });
+  assert.equal(status, 400, JSON.stringify(body));
+  assert.match(
+    body.message ?? '',
+    /Binance spot has no mark price, index price, premium index, funding rate or metrics/,
+  );
+});
+
+test('metrics come from daily files only: archived days are stored, a range reaching unpublished days ends in error saying so', async () => {
+  // Files are published two days after their day (SIM_ARCHIVE_LAG_MS): today−3 is the last one.
+  const start = today - 10 * DAY;
+  const bulk = await api.start({
+    symbol: 'ADAUSDT',
+    market: 'usdm',
+    type: 'bulk_metrics',
+    time_range: `${dayOf(start)}:${dayOf(today - 2 * DAY)}`,
+  });
+  const done = await api.final(bulk.queue_id);
+  assert.equal(done.status, 'completed', done.error);
+  const stored = byKey(await api.allRecords<MetricsRecord>(bulk.collection_name));
+  assert.equal(stored.length, 8 * 288, 'a row every 5 minutes of 8 days');
+  assert.deepEqual(
+    stored.slice(0, 2).map((r) => [r.key, r.create_time]),
+    [
+      [`ADAUSDT:metrics:${start}`, start],
+      [`ADAUSDT:metrics:${start + 300_000}`, start + 300_000],
+    ],
+  );
+  assert.ok(stored.every((r) => Number(r.sum_open_interest) > 0 && Number(r.sum_open_interest_value) > 0));
+
+  const late = await api.start({
+    symbol: 'ADAUSDT',
+    market: 'usdm',
+    type: 'bulk_metrics',
+    time_range: `${dayOf(today - 4 * DAY)}:${dayOf(today)}`,
+  });
+  const refused = await api.final(late.queue_id);
+  assert.equal(refused.status, 'error');
+  assert.match(refused.error ?? '', /no daily archive file for .*bulk_metrics loads archived days only/);
+  for (const [request, reason] of [
+    [
+      {
+        symbol: 'ADAUSDT',
+        market: 'usdm',
+        type: 'bulk_metrics',
+        time_range: `${dayOf(today - DAY)}:${dayOf(today + DAY)}`,
+      },
+      /daily archive files only/,
+    ],
+    [
+      {
+        symbol: 'BTCUSD_PERP',
+        market: 'coinm',
+        type: 'bulk_metrics',
+        time_range: `${dayOf(start)}:${dayOf(today - 2 * DAY)}`,
+      },
+      /USD-M only/,
+    ],
   ] as const) {
     const { status, body } = await api.call<{ message?: string }>('POST', '/workflows', request);
     assert.equal(status, 400, JSON.stringify(body));

@@ -6,6 +6,8 @@
  */
 import {
   RECORD_CONTRACTS,
+  closeTime,
+  isPriceKlineKind,
   klineRecordJson,
   expandRows,
   klineImpossibility,
@@ -14,6 +16,7 @@ import {
   type DataBatch,
   type DataRecord,
   type KlineRecord,
+  type PriceKlineRecord,
 } from '@streamforge/core/contracts';
 import type { RejectedRecord, Store, WriteBatchResult } from '@streamforge/core/store';
 import { createReportThrottle, type FunctionMetrics } from '@streamforge/core/telemetry';
@@ -33,6 +36,15 @@ function rejectionOf(batch: DataBatch, record: unknown): string | undefined {
   if (errors.length > 0) return errors.map((e) => `${e.field}: ${e.reason}`).join('; ');
   const r = record as DataRecord;
   if (r.symbol !== batch.symbol) return `symbol: ${r.symbol} in a batch of ${batch.symbol}`;
+  if (isPriceKlineKind(batch.kind)) {
+    const candle = r as unknown as PriceKlineRecord;
+    if (batch.interval !== undefined && candle.interval !== batch.interval)
+      return `interval: ${candle.interval} in a batch of ${batch.interval}`;
+    const end = closeTime(candle.interval, candle.open_time);
+    if (candle.close_time < candle.open_time || candle.close_time > end)
+      return `close_time: ${candle.close_time} is outside the ${candle.interval} candle opened at ${candle.open_time}`;
+    if (Number(candle.high) < Number(candle.low)) return `high: ${candle.high} is below low ${candle.low}`;
+  }
   if (batch.kind === 'klines') {
     const kline = r as unknown as KlineRecord;
     if (batch.interval !== undefined && kline.interval !== batch.interval)

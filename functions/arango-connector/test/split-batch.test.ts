@@ -67,3 +67,28 @@ test('aggTrade rows become records keyed by trade id', () => {
   assert.equal(records[0]?.key, 'BTCUSDT:agg:000000000026129');
   assert.equal(records[0]?.price, '0.01633102');
 });
+
+test('futures price candles from rows are checked like candles: their interval, times inside the candle, high over low', () => {
+  const candle = (open: string, high: string, low: string, close: string, closeTime: number) =>
+    [row[0], open, high, low, close, '0', closeTime, '0', 300, '0', '0', '0'] as const;
+  const { records, rejected } = splitBatch({
+    ...batch([]),
+    kind: 'premium_index_klines',
+    interval: '5m',
+    records: undefined,
+    row_format: 'binance_price_kline',
+    rows: [
+      candle('-0.00010000', '0.00002000', '-0.00030000', '-0.00020000', row[6]),
+      candle('-0.00010000', '-0.00030000', '0.00002000', '-0.00020000', row[6]),
+      candle('-0.00010000', '0.00002000', '-0.00030000', '-0.00020000', row[6] + 1),
+    ],
+  });
+  assert.deepEqual(
+    records.map((r) => [r.key, r.low]),
+    [[`BTCUSDT:premium:5m:${row[0]}`, '-0.00030000']],
+  );
+  assert.deepEqual(
+    rejected.map((r) => r.reason.split(':')[0]),
+    ['high', 'close_time'],
+  );
+});

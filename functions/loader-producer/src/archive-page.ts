@@ -21,11 +21,13 @@ import {
 } from '@streamforge/backfill';
 import {
   archiveFileName,
+  archiveRowTime,
+  isIntervalArchiveKind,
   type ArchiveFileRef,
-  type ArchiveRow,
   type VerifiedArchive,
 } from '@streamforge/exchange/archive';
 import type { BulkDeps } from './bulk-deps.ts';
+import { archiveKindOf } from './plan-bulk.ts';
 import { SERVICE } from './service.ts';
 
 const ORIGIN: PageOrigin = { service: SERVICE, source: 'archive' };
@@ -42,31 +44,24 @@ export function archiveFileOf(page: WorkPage): ArchiveFileRef {
   if (page.archive === undefined)
     throw new StreamForgeError('SF_CONTRACT_INVALID', 'archive: a bulk page names its file');
   const { period, start } = page.archive;
-  if (page.kind === 'klines')
-    return {
-      market: page.market,
-      period,
-      start,
-      symbol: page.symbol,
-      kind: 'klines',
-      interval: page.interval as Interval,
-    };
-  return {
-    market: page.market,
-    period,
-    start,
-    symbol: page.symbol,
-    kind: page.kind === 'trades' ? 'trades' : 'aggTrades',
-  };
+  const kind = archiveKindOf(page.kind);
+  if (isIntervalArchiveKind(kind))
+    return { market: page.market, period, start, symbol: page.symbol, kind, interval: page.interval as Interval };
+  return { market: page.market, period, start, symbol: page.symbol, kind };
 }
 
-const timeOf = (row: ArchiveRow): number => (Array.isArray(row) ? row[0] : 'T' in row ? row.T : row.time);
+const timeOf = archiveRowTime;
 
 /** The rows' format for the connector: each kind's files read as the REST rows of the same kind. */
 const FORMATS: Record<WorkPage['kind'], RowFormat> = {
   klines: 'binance_kline',
   agg_trades: 'binance_agg_trade',
   trades: 'binance_trade',
+  mark_price_klines: 'binance_price_kline',
+  index_price_klines: 'binance_price_kline',
+  premium_index_klines: 'binance_price_kline',
+  funding_rate: 'binance_funding_rate',
+  metrics: 'binance_metrics',
 };
 
 /**

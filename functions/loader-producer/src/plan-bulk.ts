@@ -5,13 +5,13 @@
  * loaded. Which files exist comes from the site's listing (`ArchiveInventory`). Pure.
  */
 import { pageBaseOf, restPageBounds, type PageBase } from '@streamforge/backfill';
-import type { Interval, StartCommand, WorkPage } from '@streamforge/core/contracts';
-import { planArchiveRange, type ArchiveInventory } from '@streamforge/exchange/archive';
+import type { Interval, PageKind, StartCommand, WorkPage } from '@streamforge/core/contracts';
+import { planArchiveRange, type ArchiveFileRef, type ArchiveInventory } from '@streamforge/exchange/archive';
 import { SERVICE } from './service.ts';
 
 export interface BulkPlanInput {
   command: StartCommand;
-  kind: 'klines' | 'agg_trades' | 'trades';
+  kind: Exclude<PageKind, 'klines'> | 'klines';
   interval: Interval | undefined;
   startMs: number;
   endMs: number;
@@ -25,11 +25,24 @@ export interface BulkPlan {
   restPages: number;
   /** The listed size of all the plan's archive files. */
   archiveBytes: number;
+  /** Metrics only: stretches no archive file holds (REST is not read for them), `[start, end)`. */
+  uncovered: Array<[number, number]>;
 }
 
 /** The archive's name of a data kind's files. */
-export function archiveKindOf(kind: BulkPlanInput['kind']): 'klines' | 'aggTrades' | 'trades' {
-  return kind === 'agg_trades' ? 'aggTrades' : kind;
+const ARCHIVE_KINDS: Record<PageKind, ArchiveFileRef['kind']> = {
+  klines: 'klines',
+  agg_trades: 'aggTrades',
+  trades: 'trades',
+  mark_price_klines: 'markPriceKlines',
+  index_price_klines: 'indexPriceKlines',
+  premium_index_klines: 'premiumIndexKlines',
+  funding_rate: 'fundingRate',
+  metrics: 'metrics',
+};
+
+export function archiveKindOf(kind: PageKind): ArchiveFileRef['kind'] {
+  return ARCHIVE_KINDS[kind];
 }
 
 export function planBulk(input: BulkPlanInput): BulkPlan {
@@ -45,7 +58,12 @@ export function planBulk(input: BulkPlanInput): BulkPlan {
   });
   const bounds: Array<Pick<WorkPage, 'start_ms' | 'end_ms' | 'archive'>> = [];
   let archiveBytes = 0;
+  const uncovered: Array<[number, number]> = [];
   for (const part of parts) {
+    if (part.source === 'rest' && input.kind === 'metrics') {
+      uncovered.push([part.start, part.end]);
+      continue;
+    }
     if (part.source === 'archive') {
       archiveBytes += part.bytes ?? 0;
       bounds.push({
@@ -63,5 +81,5 @@ export function planBulk(input: BulkPlanInput): BulkPlan {
   // Every page carries the plan's archive bytes, so any page's progress report can say "of how many".
   const plan = archives > 0 ? { archive_bytes: archiveBytes } : {};
   const pages = bounds.map((b, index) => ({ ...base, ...b, page: { index, count: bounds.length, ...plan } }));
-  return { pages, archives, restPages: pages.length - archives, archiveBytes };
+  return { pages, archives, restPages: pages.length - archives, archiveBytes, uncovered };
 }

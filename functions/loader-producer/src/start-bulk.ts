@@ -6,9 +6,12 @@
 import { commandTelemetryBase, TOPICS } from '@streamforge/core/bus';
 import { parseWorkflowType, type StartCommand } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
+import { isIntervalArchiveKind } from '@streamforge/exchange/archive';
 import { backfillRangeOf, sendPages, symbolKnown } from '@streamforge/backfill';
 import type { BulkDeps } from './bulk-deps.ts';
 import { archiveKindOf, planBulk } from './plan-bulk.ts';
+
+const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 import { SERVICE } from './service.ts';
 
 export async function startBulk(deps: BulkDeps, command: StartCommand): Promise<number> {
@@ -24,17 +27,32 @@ export async function startBulk(deps: BulkDeps, command: StartCommand): Promise<
   const { startMs, endMs } = backfillRangeOf(command, now);
   // Listing a long series can take a while: the workflow is taken up before.
   await deps.telemetry.emit({ ...base, status: 'started', message: 'listing the archive files of the range' });
+  const kind = archiveKindOf(workflow.kind);
   const listed = await deps.archive.inventory(
-    workflow.kind === 'klines'
-      ? { market, kind: 'klines', symbol: command.symbol, interval: workflow.interval! }
-      : { market, kind: archiveKindOf(workflow.kind) as 'aggTrades' | 'trades', symbol: command.symbol },
+    isIntervalArchiveKind(kind)
+      ? { market, kind, symbol: command.symbol, interval: workflow.interval! }
+      : { market, kind, symbol: command.symbol },
     { start: startMs, end: endMs },
     // Trades by day only: a month of a busy symbol's trades is gigabytes, far more than one
-    // page may take within a request's time; a month of candles is a few megabytes.
-    workflow.kind === 'klines' ? ['monthly', 'daily'] : ['daily'],
+    // page may take within a request's time; a month of candles is a few megabytes. Funding
+    // rates have monthly files only, metrics daily files only.
+    isIntervalArchiveKind(kind) ? ['monthly', 'daily'] : kind === 'fundingRate' ? ['monthly'] : ['daily'],
     now,
   );
   const plan = planBulk({ command, kind: workflow.kind, interval: workflow.interval, startMs, endMs, now, listed });
+  if (plan.uncovered.length > 0) {
+    // REST has only the latest month of metrics, at other resolutions and over several
+    // endpoints: a range the archives do not cover ends here, before anything is loaded.
+    const days = plan.uncovered.map(([start, end]) => `${dayOf(start)}…${dayOf(end - 1)}`).join(', ');
+    const message = `metrics: no daily archive file for ${days} (not published yet, or never); bulk_metrics loads archived days only, so end the range before them`;
+    await deps.telemetry.emit({
+      ...base,
+      status: 'error',
+      message,
+      error: { code: 'SF_CONTRACT_INVALID', message, retryable: false },
+    });
+    return 0;
+  }
   await sendPages(deps.producer, TOPICS.producerWork, SERVICE, plan.pages);
   await deps.telemetry.emit({
     ...base,

@@ -145,3 +145,63 @@ test('COIN-M: the monthly files a contract has, then REST pages of at most 200 d
     [200, 200, 147],
   );
 });
+
+test('funding rates: whole and partial months from monthly files, the rest in REST pages of 1000 hours, on the klines topic', () => {
+  const funding = { ...command, type: 'bulk_funding_rate', market: 'usdm' } as const;
+  const { pages, archives, restPages } = planBulk({
+    command: funding,
+    kind: 'funding_rate',
+    interval: undefined,
+    startMs: start,
+    endMs: end,
+    now: at('2024-04-03T00:30:00Z'),
+    // Monthly files only: March's is not published yet.
+    listed: { monthly: listing([at('2024-01-01T00:00:00Z'), at('2024-02-01T00:00:00Z')]), daily: new Map() },
+  });
+  // January from the 20th (its file, read for its part), February whole, March 1 – April 3 over REST (33 days: one page).
+  assert.deepEqual([archives, restPages], [2, 1]);
+  assert.deepEqual(pages[0]?.archive, { period: 'monthly', start: at('2024-01-01T00:00:00Z') });
+  assert.deepEqual([pages[0]?.start_ms, pages[0]?.end_ms], [start, at('2024-02-01T00:00:00Z')]);
+  assert.deepEqual([pages[2]?.start_ms, pages[2]?.end_ms], [at('2024-03-01T00:00:00Z'), end]);
+  assert.ok(
+    pages.every((p) => p.kind === 'funding_rate' && p.kafka_topic === 'data-klines' && p.interval === undefined),
+  );
+});
+
+test('metrics: daily files only, and days without one are returned as uncovered instead of REST pages', () => {
+  const metrics = { ...command, type: 'bulk_metrics', market: 'usdm' } as const;
+  const plan = planBulk({
+    command: metrics,
+    kind: 'metrics',
+    interval: undefined,
+    startMs: at('2024-01-30T00:00:00Z'),
+    endMs: at('2024-02-03T00:00:00Z'),
+    now: at('2024-02-05T00:00:00Z'),
+    // A monthly listing is never asked for metrics; February 2 has no file.
+    listed: { monthly: new Map(), daily: listing(allDays.filter((d) => d !== at('2024-02-02T00:00:00Z'))) },
+  });
+  assert.deepEqual([plan.archives, plan.restPages], [3, 0]);
+  assert.deepEqual(plan.uncovered, [[at('2024-02-02T00:00:00Z'), at('2024-02-03T00:00:00Z')]]);
+  assert.ok(plan.pages.every((p) => p.archive?.period === 'daily' && p.kind === 'metrics'));
+});
+
+test('mark price candles plan like candles: monthly and daily files, then REST pages of 1500', () => {
+  const mark = { ...command, type: 'bulk_mark_price_candles_1m', market: 'usdm' } as const;
+  const { pages, archives, restPages } = planBulk({
+    command: mark,
+    kind: 'mark_price_klines',
+    interval: '1m',
+    startMs: start,
+    endMs: end,
+    now: at('2024-04-03T00:30:00Z'),
+    listed: {
+      monthly: listing([at('2024-02-01T00:00:00Z')]),
+      daily: listing(allDays.filter((d) => d < at('2024-04-01T00:00:00Z'))),
+    },
+  });
+  // 12 January days, February's file, 31 March days; April 1–2 (2880 candles) in two pages of at most 1500.
+  assert.deepEqual([archives, restPages], [12 + 1 + 31, 2]);
+  assert.ok(
+    pages.every((p) => p.kind === 'mark_price_klines' && p.interval === '1m' && p.kafka_topic === 'data-klines'),
+  );
+});

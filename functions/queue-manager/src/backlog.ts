@@ -5,7 +5,7 @@
  * path is drained or a second timeout has passed.
  */
 import { TOPICS, dataTopicOf, topicName, withAdmin, type BusConnection } from '@streamforge/core/bus';
-import { parseWorkflowType } from '@streamforge/core/contracts';
+import { parseWorkflowType, topicKindOf } from '@streamforge/core/contracts';
 import type { WorkflowRecord } from '@streamforge/core/store';
 
 /** Consumer groups as kafka-sources/*.yaml names them, with the topics a workflow's path takes. */
@@ -15,7 +15,7 @@ export function pathOf(workflow: Pick<WorkflowRecord, 'type'>): Array<{ group: s
   if (plan.source === 'api') path.push({ group: 'loader-api-work', topic: TOPICS.loaderWork });
   if (plan.source === 'bulk') path.push({ group: 'loader-producer-work', topic: TOPICS.producerWork });
   if (plan.source === 'api' || plan.source === 'bulk' || plan.source === 'ws')
-    path.push({ group: 'arango-connector-data', topic: dataTopicOf(plan.kind) });
+    path.push({ group: 'arango-connector-data', topic: dataTopicOf(topicKindOf(plan.kind)) });
   return path;
 }
 

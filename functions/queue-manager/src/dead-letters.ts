@@ -9,7 +9,14 @@
  */
 import type { CloudEvent } from 'cloudevents';
 import { TOPICS, controlTopicOf, dataTopicOf, type EventInput } from '@streamforge/core/bus';
-import { DATA_KINDS, EVENT_TYPES, dataEventType, parseWorkflowType, sourceOf } from '@streamforge/core/contracts';
+import {
+  EVENT_TYPES,
+  RECORD_KINDS,
+  dataEventType,
+  parseWorkflowType,
+  sourceOf,
+  topicKindOf,
+} from '@streamforge/core/contracts';
 import { ERROR_HEADERS } from '@streamforge/core/errors';
 import type { DeadLetter, WorkflowRecord } from '@streamforge/core/store';
 
@@ -58,9 +65,13 @@ function routeOf(
     return { topic: TOPICS.loaderWork, service: 'loader-api', deadLetterTopic: TOPICS.deadLetterWork };
   if (type === EVENT_TYPES.telemetry)
     return { topic: TOPICS.events, service: 'queue-manager', deadLetterTopic: TOPICS.deadLetterEvents };
-  const kind = DATA_KINDS.find((k) => dataEventType(k) === type);
+  const kind = RECORD_KINDS.find((k) => dataEventType(k) === type);
   if (kind !== undefined)
-    return { topic: dataTopicOf(kind), service: 'arango-connector', deadLetterTopic: TOPICS.deadLetterData };
+    return {
+      topic: dataTopicOf(topicKindOf(kind)),
+      service: 'arango-connector',
+      deadLetterTopic: TOPICS.deadLetterData,
+    };
   if (type.startsWith('dev.streamforge.control.')) {
     const target = workflow ? parseWorkflowType(workflow.type).target : undefined;
     // Without its workflow a command's target is unknown: it is listed, but cannot be replayed.

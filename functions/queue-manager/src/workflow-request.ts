@@ -16,6 +16,7 @@ import {
   parseWorkflowType,
   sourceOf,
   telemetryId,
+  topicKindOf,
   type Market,
   type StartCommand,
   type WorkflowType,
@@ -61,7 +62,7 @@ export const workflowRequestSchema = {
       minLength: 3,
       maxLength: 64,
       description:
-        'api_candles_<interval>, api_agg_trades, bulk_candles_<interval>, bulk_agg_trades, bulk_trades, ws_candles_<interval>, ws_trades, ws_agg_trades, ws_depth, ws_book_ticker, graph_correlation, gnn_train, dummy_*',
+        'api_candles_<interval>, api_agg_trades, bulk_candles_<interval>, bulk_agg_trades, bulk_trades, futures only: {api,bulk}_{mark_price,index_price,premium_index}_candles_<interval>, api_funding_rate, bulk_funding_rate, bulk_metrics; ws_candles_<interval>, ws_trades, ws_agg_trades, ws_depth, ws_book_ticker, graph_correlation, gnn_train, dummy_*',
     },
     time_range: {
       type: 'string',
@@ -156,14 +157,17 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
     throw invalid('time_range', `starts in the future (${range.startDate})`);
   // A bulk range may take today so far (its end day tomorrow): loader-producer reads it over REST up to now.
   const today = Math.floor(now / DAY_MS) * DAY_MS;
-  const latestEnd = plan.source === 'bulk' ? today + DAY_MS : now;
+  // Metrics come from daily archives only (docs/bulk-history.md): today has none yet.
+  const latestEnd = plan.source === 'bulk' ? (plan.kind === 'metrics' ? today : today + DAY_MS) : now;
   if (needsRange && range && range.endMs > latestEnd) {
     // History ends now: loader-api would quietly cut the range there, a graph would miss its last windows.
     const day = new Date(latestEnd).toISOString().slice(0, 10);
     const latest =
-      plan.source === 'bulk'
-        ? `the end day is excluded, so a bulk range can end tomorrow (${day}, taking today up to now) at the latest`
-        : `the end day is excluded, so a range can end today (${day}) at the latest`;
+      plan.source === 'bulk' && plan.kind === 'metrics'
+        ? `metrics come from daily archive files only, so a bulk_metrics range can end today (${day}, end day excluded) at the latest`
+        : plan.source === 'bulk'
+          ? `the end day is excluded, so a bulk range can end tomorrow (${day}, taking today up to now) at the latest`
+          : `the end day is excluded, so a range can end today (${day}) at the latest`;
     throw invalid(
       'time_range',
       `ends ${range.endDate}, after now; ${latest}${backfill ? '; a live ws_* workflow streams what comes next' : ''}`,
@@ -186,7 +190,7 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
   const ids = newWorkflowIds(symbol, request.type, range?.startDate, { market });
   const queueId = ids.queueId;
   const collectionName = request.collection_name ?? ids.collectionName;
-  const kafkaTopic = backfill || plan.source === 'ws' ? dataTopicOf(plan.kind) : '';
+  const kafkaTopic = backfill || plan.source === 'ws' ? dataTopicOf(topicKindOf(plan.kind)) : '';
   const workflow: WorkflowRecord = {
     queue_id: queueId,
     symbol,

@@ -74,6 +74,9 @@ const TYPES = [
   'api_candles_1h',
   'api_candles_1M',
   'api_agg_trades',
+  // Futures only: refused on spot (the default market), taken on usdm.
+  'api_mark_price_candles_1h',
+  'api_funding_rate',
   ...LIVE_TYPES,
   'graph_correlation',
   'gnn_train',

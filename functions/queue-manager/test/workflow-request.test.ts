@@ -274,3 +274,37 @@ test('params nest at most 8 levels and take at most 256 KiB, whatever the type',
     /^params: is 280011 bytes as JSON, more than the 262144 \(256 KiB\) a workflow's params may take$/,
   );
 });
+
+test('the futures-only series are refused on spot, start their loader on the klines topic, and metrics end today at the latest', () => {
+  const range = '2025-11-01:2025-12-01';
+  for (const type of ['api_mark_price_candles_1h', 'bulk_index_price_candles_1m', 'api_funding_rate', 'bulk_metrics'])
+    assert.match(
+      refusal({ symbol: 'BTCUSDT', type, time_range: range }),
+      /^type: .*Binance spot has no mark price, index price, premium index, funding rate or metrics; these are futures series \(set market to usdm or coinm\)$/,
+    );
+  for (const [type, target] of [
+    ['api_premium_index_candles_1h', 'loader-api'],
+    ['bulk_mark_price_candles_1m', 'loader-producer'],
+    ['api_funding_rate', 'loader-api'],
+    ['bulk_funding_rate', 'loader-producer'],
+    ['bulk_metrics', 'loader-producer'],
+  ] as const) {
+    const { workflow, start } = planWorkflow({ symbol: 'BTCUSDT', type, time_range: range, market: 'usdm' }, NOW);
+    assert.equal(workflow.kafka_topic, 'data-klines', type);
+    assert.equal(start.data.target, target, type);
+    assert.equal(workflow.collection_name, `btcusdt_usdm_${type}_2025_11_01`);
+  }
+  // Bulk ranges may end tomorrow, except metrics: today has no daily file yet.
+  planWorkflow(
+    { symbol: 'BTCUSDT', type: 'bulk_funding_rate', time_range: '2025-12-01:2026-01-02', market: 'usdm' },
+    NOW,
+  );
+  assert.match(
+    refusal({ symbol: 'BTCUSDT', type: 'bulk_metrics', time_range: '2025-12-01:2026-01-02', market: 'usdm' }),
+    /^time_range: ends 2026-01-02, after now; metrics come from daily archive files only, so a bulk_metrics range can end today \(2026-01-01, end day excluded\) at the latest/,
+  );
+  assert.match(
+    refusal({ symbol: 'BTCUSD_PERP', type: 'api_index_price_candles_1h', time_range: range, market: 'coinm' }),
+    /per pair \(BTCUSD\)/,
+  );
+});

@@ -4,12 +4,16 @@
  */
 import {
   AGG_TRADES_PAGE_MS,
+  FUNDING_RATE_PAGE_MS,
+  isPriceKlineKind,
+  topicKindOf,
   klinePageBounds,
   klinesPerRequest,
   parseTimeRange,
   timePageBounds,
   type Interval,
   type Market,
+  type PageKind,
   type StartCommand,
   type WorkPage,
 } from '@streamforge/core/contracts';
@@ -29,15 +33,22 @@ export interface PagePlanOptions {
 
 /** REST page bounds `[start, end)` over one stretch of a backfill: a request's worth each. */
 export function restPageBounds(
-  kind: 'klines' | 'agg_trades' | 'trades',
+  kind: PageKind,
   interval: Interval | undefined,
   market: Market,
   startMs: number,
   endMs: number,
   options: Omit<PagePlanOptions, 'service' | 'now'> = {},
 ): Array<[number, number]> {
+  if (kind === 'funding_rate') return timePageBounds(startMs, endMs, FUNDING_RATE_PAGE_MS);
+  if (kind === 'metrics')
+    throw new StreamForgeError(
+      'SF_CONTRACT_INVALID',
+      'kind: metrics are loaded from archive files only; REST has only their latest month (docs/bulk-history.md)',
+    );
+  // The price series page like candles: same limits, same weights (COIN-M's 200 days applied to them too, unverified).
   // Raw trades (bulk tails only) are paged by the hour like aggTrades: each page follows trade ids within its hour (rest-page.ts).
-  if (kind !== 'klines')
+  if (kind !== 'klines' && !isPriceKlineKind(kind))
     return timePageBounds(startMs, endMs, Math.min(options.aggTradesPageMs ?? AGG_TRADES_PAGE_MS, AGG_TRADES_PAGE_MS));
   if (interval === undefined) throw new StreamForgeError('SF_CONTRACT_INVALID', 'interval: klines need one');
   const limit = klinesPerRequest(market, interval);
@@ -50,14 +61,14 @@ export type PageBase = Omit<WorkPage, 'start_ms' | 'end_ms' | 'page'>;
 /** The fields a command gives every page of its backfill, checked or defaulted here, before any page is sent. */
 export function pageBaseOf(
   command: StartCommand,
-  kind: 'klines' | 'agg_trades' | 'trades',
+  kind: PageKind,
   interval: Interval | undefined,
   service: string,
 ): PageBase {
   const collection = command.collection_name;
   if (collection === undefined)
     throw new StreamForgeError('SF_CONTRACT_INVALID', 'collection_name: is required for a backfill');
-  if (kind === 'klines' && interval === undefined)
+  if ((kind === 'klines' || isPriceKlineKind(kind)) && interval === undefined)
     throw new StreamForgeError('SF_CONTRACT_INVALID', `type: ${command.type} has no interval`);
   return {
     queue_id: command.queue_id,
@@ -67,7 +78,7 @@ export function pageBaseOf(
     kind,
     ...(interval ? { interval } : {}),
     collection_name: collection,
-    kafka_topic: command.kafka_topic ?? dataTopicOf(kind),
+    kafka_topic: command.kafka_topic ?? dataTopicOf(topicKindOf(kind)),
     telemetry_id: command.telemetry_id ?? service,
   };
 }
@@ -85,7 +96,7 @@ export function backfillRangeOf(
 
 export function planPages(
   command: StartCommand,
-  kind: 'klines' | 'agg_trades',
+  kind: PageKind,
   interval: Interval | undefined,
   options: PagePlanOptions,
 ): WorkPage[] {

@@ -8,13 +8,22 @@ import {
   KLINE_LIMITS,
   candleOpenTime,
   closeTime,
+  isPriceKlineKind,
+  type PriceKlineKind,
   type BinanceKlineRow,
   type Interval,
   type RawTrade,
   type RowFormat,
   type WorkPage,
 } from '@streamforge/core/contracts';
-import type { BinanceRestClient } from '@streamforge/exchange';
+import type { BinanceRestClient, PriceKlineSeries } from '@streamforge/exchange';
+
+/** The REST endpoint of each price series. */
+const PRICE_SERIES: Record<PriceKlineKind, PriceKlineSeries> = {
+  mark_price_klines: 'markPriceKlines',
+  index_price_klines: 'indexPriceKlines',
+  premium_index_klines: 'premiumIndexKlines',
+};
 
 /** A page's rows as the exchange sent them: decoded, or its JSON text forwarded without decoding. */
 export interface FetchedPage {
@@ -54,6 +63,35 @@ export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage,
     // A page reaching now: only candles already closed; an open candle is not final yet.
     const closed = rows.filter((row) => row[0] >= page.start_ms && row[0] < page.end_ms && row[6] < now);
     return { format: 'binance_kline', rows: closed, count: closed.length };
+  }
+  if (isPriceKlineKind(page.kind)) {
+    const series = PRICE_SERIES[page.kind];
+    const interval = page.interval as Interval;
+    const query = {
+      market: page.market,
+      symbol: page.symbol,
+      interval,
+      startTime: page.start_ms,
+      endTime: page.end_ms - 1,
+      limit: KLINE_LIMITS[page.market].max,
+    };
+    // As for trade candles: a page of closed candles goes on as the exchange's bytes.
+    if (closeTime(interval, candleOpenTime(interval, page.end_ms - 1)) < now) {
+      const rowsJson = await exchange.priceKlinesText(series, query);
+      return { format: 'binance_price_kline', rowsJson, count: countKlineRows(rowsJson) };
+    }
+    const rows = (await exchange.priceKlines(series, query)) as unknown as BinanceKlineRow[];
+    const closed = rows.filter((row) => row[0] >= page.start_ms && row[0] < page.end_ms && row[6] < now);
+    return { format: 'binance_price_kline', rows: closed, count: closed.length };
+  }
+  if (page.kind === 'funding_rate') {
+    const rates = await exchange.fundingRatePages({
+      market: page.market,
+      symbol: page.symbol,
+      startTime: page.start_ms,
+      endTime: page.end_ms - 1,
+    });
+    return { format: 'binance_funding_rate', rows: rates, count: rates.length };
   }
   if (page.kind === 'trades') {
     const trades = await rawTradesOf(exchange, page);

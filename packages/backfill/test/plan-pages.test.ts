@@ -118,3 +118,33 @@ test('a command without topic or telemetry id gets the defaults; one without a c
       e.code === 'SF_CONTRACT_INVALID' && /collection_name: is required/.test(e.message),
   );
 });
+
+test('futures series over REST: price candles in pages of 1500 like klines, funding rates in pages of 1000 hours', () => {
+  const mark = planPages(
+    start('api_mark_price_candles_1m', '2024-08-01:2024-08-03', 'usdm'),
+    'mark_price_klines',
+    '1m',
+    loaderApi,
+  );
+  assert.deepEqual(
+    mark.map((p) => [p.kind, p.interval, p.end_ms - p.start_ms]),
+    [
+      ['mark_price_klines', '1m', 1500 * 60_000],
+      ['mark_price_klines', '1m', 1380 * 60_000],
+    ],
+  );
+  // 2024 has 8784 hours: 9 pages, so at most 1000 settlements a page even at a 1-hour funding interval.
+  const funding = planPages(
+    start('api_funding_rate', '2024-01-01:2025-01-01', 'usdm'),
+    'funding_rate',
+    undefined,
+    loaderApi,
+  );
+  assert.equal(funding.length, 9);
+  assert.ok(funding.every((p) => p.end_ms - p.start_ms <= 1000 * 3_600_000 && p.interval === undefined));
+  assert.equal(funding.at(-1)?.end_ms, Date.UTC(2025, 0, 1));
+  assert.throws(
+    () => planPages(start('bulk_metrics', '2024-01-01:2024-01-02', 'usdm'), 'metrics', undefined, loaderApi),
+    /metrics are loaded from archive files only/,
+  );
+});

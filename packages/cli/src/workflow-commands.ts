@@ -112,7 +112,7 @@ export async function backfillCommand(args: string[]): Promise<number> {
   const [symbol, given, timeRange] = positionals;
   if (!symbol || !given || !timeRange) {
     console.error(
-      'usage: streamforge backfill SYMBOL TYPE YYYY-MM-DD:YYYY-MM-DD [--bulk] [--market spot|usdm|coinm] [--collection NAME] [--no-wait] [--json]\n  e.g. streamforge backfill BTCUSDT api_candles_1m 2024-08-01:2024-08-08\n       streamforge backfill BTCUSDT candles_1m 2023-01-01:2024-01-01 --bulk   (from the public archives: bulk_candles_1m)',
+      'usage: streamforge backfill SYMBOL TYPE YYYY-MM-DD:YYYY-MM-DD [--bulk] [--market spot|usdm|coinm] [--collection NAME] [--no-wait] [--json]\n  e.g. streamforge backfill BTCUSDT api_candles_1m 2024-08-01:2024-08-08\n       streamforge backfill BTCUSDT candles_1m 2023-01-01:2024-01-01 --bulk   (from the public archives: bulk_candles_1m)\n       streamforge backfill BTCUSDT funding_rate 2024-01-01:2024-07-01 --bulk --market usdm   (futures series: mark_price_candles_<interval>, index_price_candles_<interval>, premium_index_candles_<interval>, funding_rate, metrics)',
     );
     return 2;
   }

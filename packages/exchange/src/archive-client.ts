@@ -33,7 +33,7 @@ import {
   archivePeriodStart as periodStartOf,
   archiveSeriesFolder,
   archiveZipPath,
-  hasArchiveFiles,
+  seriesHasPeriod,
   type ArchiveFilePeriod,
   type ArchiveSeries,
   type AggTradeArchiveFile,
@@ -187,8 +187,7 @@ export class ArchiveClient {
   ): Promise<ArchiveInventory> {
     const starts = async (period: ArchiveFilePeriod): Promise<Map<number, number>> => {
       const found = new Map<number, number>();
-      if (!periods.includes(period) || (series.kind === 'klines' && !hasArchiveFiles(period, series.interval)))
-        return found;
+      if (!periods.includes(period) || !seriesHasPeriod(series, period)) return found;
       const folder = archiveSeriesFolder({ ...series, period } as ArchiveFileRef);
       // Only the files of the range's days or months: a series of years has thousands of daily files.
       const keyOf = (time: number): string =>

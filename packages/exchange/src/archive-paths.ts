@@ -1,7 +1,9 @@
 /**
  * Names of files on Binance's public archive (docs/binance.md, public data files):
  * `data/<spot|futures/um|futures/cm>/<daily|monthly>/<klines|aggTrades|trades>/SYMBOL[/INTERVAL]/<name>.zip`
- * and its `.CHECKSUM` sidecar. The month interval is written `1mo` (REST says `1M`); daily
+ * and its `.CHECKSUM` sidecar; the futures add the price series (`markPriceKlines`,
+ * `indexPriceKlines`, `premiumIndexKlines`, named and foldered like klines), `fundingRate`
+ * (monthly files only) and `metrics` (daily files only). The month interval is written `1mo` (REST says `1M`); daily
  * kline files stop at `1d`. The local simulator serves the same names; the archive client's
  * tests check that both sides agree.
  */
@@ -18,10 +20,28 @@ interface ArchiveFileBase {
   start: number;
 }
 
-/** A day or a month of one kline series. */
+/** Archive kinds whose files are per interval: trade candles and the futures price series. */
+export const INTERVAL_ARCHIVE_KINDS = ['klines', 'markPriceKlines', 'indexPriceKlines', 'premiumIndexKlines'] as const;
+export type IntervalArchiveKind = (typeof INTERVAL_ARCHIVE_KINDS)[number];
+
+export function isIntervalArchiveKind(kind: string): kind is IntervalArchiveKind {
+  return (INTERVAL_ARCHIVE_KINDS as readonly string[]).includes(kind);
+}
+
+/** A day or a month of one kline series (trade candles, or a futures price series). */
 export interface KlineArchiveFile extends ArchiveFileBase {
-  kind: 'klines';
+  kind: IntervalArchiveKind;
   interval: Interval;
+}
+
+/** A month of one futures symbol's funding rates (`BTCUSDT-fundingRate-2024-01`); there are no daily files. */
+export interface FundingRateArchiveFile extends ArchiveFileBase {
+  kind: 'fundingRate';
+}
+
+/** A day of one USD-M symbol's metrics (`BTCUSDT-metrics-2024-01-01`); there are no monthly files. */
+export interface MetricsArchiveFile extends ArchiveFileBase {
+  kind: 'metrics';
 }
 
 /** A day or a month of one symbol's aggregate trades. */
@@ -34,13 +54,20 @@ export interface TradeArchiveFile extends ArchiveFileBase {
   kind: 'trades';
 }
 
-export type ArchiveFileRef = KlineArchiveFile | AggTradeArchiveFile | TradeArchiveFile;
+export type ArchiveFileRef =
+  | KlineArchiveFile
+  | AggTradeArchiveFile
+  | TradeArchiveFile
+  | FundingRateArchiveFile
+  | MetricsArchiveFile;
 
-/** One series of files (a symbol's klines of one interval, its aggTrades or its trades), of either period. */
+/** One series of files (a symbol's klines of one interval, its aggTrades or its trades, …), of either period. */
 export type ArchiveSeries =
   | Omit<KlineArchiveFile, 'start' | 'period'>
   | Omit<AggTradeArchiveFile, 'start' | 'period'>
-  | Omit<TradeArchiveFile, 'start' | 'period'>;
+  | Omit<TradeArchiveFile, 'start' | 'period'>
+  | Omit<FundingRateArchiveFile, 'start' | 'period'>
+  | Omit<MetricsArchiveFile, 'start' | 'period'>;
 
 const MARKET_FOLDERS: Record<Market, string> = { spot: 'spot', usdm: 'futures/um', coinm: 'futures/cm' };
 const MONTHLY_ONLY: readonly Interval[] = ['3d', '1w', '1M'];
@@ -56,6 +83,13 @@ export function archiveIntervalName(interval: Interval): string {
 /** Whether a kline interval has files of this period (3d, 1w and 1M are monthly only). */
 export function hasArchiveFiles(period: ArchiveFilePeriod, interval: Interval): boolean {
   return period === 'monthly' || !MONTHLY_ONLY.includes(interval);
+}
+
+/** Whether a series has files of this period: funding rates monthly only, metrics daily only, klines by interval. */
+export function seriesHasPeriod(series: ArchiveSeries, period: ArchiveFilePeriod): boolean {
+  if (series.kind === 'fundingRate') return period === 'monthly';
+  if (series.kind === 'metrics') return period === 'daily';
+  return !isIntervalArchiveKind(series.kind) || hasArchiveFiles(period, (series as { interval: Interval }).interval);
 }
 
 /** The first millisecond of the day or month holding `time`. */
@@ -82,16 +116,18 @@ export function archiveUsesMicroseconds(file: Pick<ArchiveFileRef, 'market' | 's
 export function archiveFileName(file: ArchiveFileRef): string {
   const iso = new Date(file.start).toISOString();
   const date = file.period === 'daily' ? iso.slice(0, 10) : iso.slice(0, 7);
-  const what = file.kind === 'klines' ? archiveIntervalName(file.interval) : file.kind;
+  const what = isIntervalArchiveKind(file.kind) ? archiveIntervalName((file as KlineArchiveFile).interval) : file.kind;
   return `${file.symbol}-${what}-${date}`;
 }
 
 /** The folder of a file's series, without leading slash, ending with `/` (what `list` takes). */
 export function archiveSeriesFolder(
-  file: Omit<KlineArchiveFile, 'start'> | Omit<AggTradeArchiveFile, 'start'> | Omit<TradeArchiveFile, 'start'>,
+  file: ArchiveFileRef extends infer F ? (F extends unknown ? Omit<F, 'start'> : never) : never,
 ): string {
   const base = `data/${MARKET_FOLDERS[file.market]}/${file.period}/${file.kind}/${file.symbol}/`;
-  return file.kind === 'klines' ? `${base}${archiveIntervalName(file.interval)}/` : base;
+  return isIntervalArchiveKind(file.kind)
+    ? `${base}${archiveIntervalName((file as { interval: Interval }).interval)}/`
+    : base;
 }
 
 /** The key of a file's zip, without leading slash: `data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2023-03-05.zip`. */
@@ -109,8 +145,11 @@ export function archiveFileProblem(file: ArchiveFileRef): string | undefined {
   if (!Number.isInteger(file.start) || first !== file.start)
     return `start: ${file.start} is not the first millisecond of a ${file.period === 'daily' ? 'day' : 'month'}`;
   if (!/^[A-Z0-9._-]{1,30}$/.test(file.symbol)) return `symbol: ${JSON.stringify(file.symbol)} is not a symbol`;
-  if (file.kind === 'klines' && !hasArchiveFiles(file.period, file.interval))
-    return `interval: ${file.interval} has monthly files only`;
+  if (isIntervalArchiveKind(file.kind) && !hasArchiveFiles(file.period, (file as KlineArchiveFile).interval))
+    return `interval: ${(file as KlineArchiveFile).interval} has monthly files only`;
+  if (!seriesHasPeriod(file, file.period)) return `kind: ${file.kind} has no ${file.period} files`;
+  if (file.market === 'spot' && !['klines', 'aggTrades', 'trades'].includes(file.kind))
+    return `kind: ${file.kind} exists on the futures markets only`;
   return undefined;
 }
 

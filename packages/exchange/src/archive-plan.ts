@@ -8,6 +8,7 @@
  * REST; without a listing, publication is judged from the clock and the publication lag.
  */
 import type { Interval, Market } from '@streamforge/core/contracts';
+import { isIntervalArchiveKind, type ArchiveFileRef } from './archive-paths.ts';
 
 export const ARCHIVE_PLAN_PERIODS = ['monthly', 'daily'] as const;
 export type ArchivePlanPeriod = (typeof ARCHIVE_PLAN_PERIODS)[number];
@@ -27,8 +28,8 @@ export type PlannedPart =
 
 export interface ArchivePlanRequest {
   market: Market;
-  kind: 'klines' | 'aggTrades' | 'trades';
-  /** Klines only. */
+  kind: ArchiveFileRef['kind'];
+  /** Klines and the price series only. */
   interval?: Interval;
   start: number;
   end: number;
@@ -47,9 +48,10 @@ export interface ArchiveInventory {
 
 const DAY_MS = 86_400_000;
 
-/** Candles longer than a day have monthly files only. */
+/** Candles longer than a day have monthly files only, and so do funding rates. */
 export function hasDailyArchives(kind: ArchivePlanRequest['kind'], interval?: Interval): boolean {
-  return kind !== 'klines' || interval === undefined || !['3d', '1w', '1M'].includes(interval);
+  if (kind === 'fundingRate') return false;
+  return !isIntervalArchiveKind(kind) || interval === undefined || !['3d', '1w', '1M'].includes(interval);
 }
 
 export function monthStart(time: number): number {
@@ -77,6 +79,8 @@ export function planArchiveRange(request: ArchivePlanRequest): PlannedPart[] {
     return size === undefined ? {} : { bytes: size };
   };
   const daily = hasDailyArchives(request.kind, request.interval);
+  // Metrics have daily files only.
+  const monthly = request.kind !== 'metrics';
   const parts: PlannedPart[] = [];
   const push = (part: PlannedPart): void => {
     const last = parts.at(-1);
@@ -89,7 +93,7 @@ export function planArchiveRange(request: ArchivePlanRequest): PlannedPart[] {
     const month = monthStart(at);
     const monthEnd = nextMonth(month);
     // A whole published month inside the range: one monthly file.
-    if (at === month && monthEnd <= end && has('monthly', month, monthEnd)) {
+    if (monthly && at === month && monthEnd <= end && has('monthly', month, monthEnd)) {
       push({
         source: 'archive',
         period: 'monthly',

@@ -9,10 +9,27 @@
  * `true`/`false`; spot files from 2025 on write times in microseconds, which become
  * milliseconds by integer division, as REST gives them.
  */
-import type { AggTrade, KlineRow, RawTrade } from '@streamforge/core/contracts';
-import { archivePeriodEnd, archiveUsesMicroseconds, type ArchiveFileRef } from './archive-paths.ts';
+import type { AggTrade, ArchivedFundingRate, KlineRow, MetricsRow, RawTrade } from '@streamforge/core/contracts';
+import {
+  archivePeriodEnd,
+  archiveUsesMicroseconds,
+  isIntervalArchiveKind,
+  type ArchiveFileRef,
+} from './archive-paths.ts';
 
-export type ArchiveRow = KlineRow | AggTrade | RawTrade;
+export type ArchiveRow = KlineRow | AggTrade | RawTrade | ArchivedFundingRate | MetricsRow;
+
+/** The time a row is placed by: a candle's open, a trade's time, a settlement, a metrics row's creation. */
+export function archiveRowTime(row: ArchiveRow): number {
+  if (Array.isArray(row)) return row[0];
+  if ('T' in row) return row.T;
+  if ('fundingTime' in row) return row.fundingTime;
+  if ('create_time' in row) return row.create_time;
+  return row.time;
+}
+
+/** `2024-01-01 00:05:00`, UTC, as the metrics files write `create_time`. */
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
 const DECIMAL = /^-?\d+(?:\.\d+)?$/;
 const INTEGER = /^\d{1,16}$/;
@@ -44,7 +61,9 @@ export class ArchiveLineParser {
     this.#line += 1;
     const cells = line.split(',');
     if (this.#line === 1 && !/^\d/.test(cells[0]!)) return undefined;
-    if (this.#file.kind === 'klines') return this.#kline(cells);
+    if (isIntervalArchiveKind(this.#file.kind)) return this.#kline(cells);
+    if (this.#file.kind === 'fundingRate') return this.#fundingRate(cells);
+    if (this.#file.kind === 'metrics') return this.#metrics(line, cells);
     return this.#file.kind === 'aggTrades' ? this.#aggTrade(cells) : this.#trade(cells);
   }
 
@@ -128,6 +147,45 @@ export class ArchiveLineParser {
     };
     if (spot) trade.isBestMatch = this.#bool(c[6]!, 'is_best_match');
     return trade;
+  }
+
+  /** `calc_time,funding_interval_hours,last_funding_rate`: the REST item's time and rate, no mark price. */
+  #fundingRate(c: string[]): ArchivedFundingRate {
+    if (c.length !== 3) throw new ArchiveLineError(`${c.length} fields, a funding rate has 3`);
+    const time = this.#time(c[0]!, 'calc_time');
+    this.#inPeriod(time, 'calc_time');
+    if (!/^\d{1,2}$/.test(c[1]!))
+      throw new ArchiveLineError(`funding_interval_hours: ${JSON.stringify(c[1])} is not a number of hours`);
+    if (!DECIMAL.test(c[2]!)) throw new ArchiveLineError(`last_funding_rate: ${JSON.stringify(c[2])} is not a decimal`);
+    return { fundingTime: time, fundingRate: c[2]!, fundingIntervalHours: Number(c[1]) };
+  }
+
+  /** A metrics line: its `create_time` (UTC date-time) in ms, the symbol checked, the six values as written. */
+  #metrics(line: string, c: string[]): MetricsRow {
+    if (c.length !== 8) throw new ArchiveLineError(`${c.length} fields, a metrics row has 8`);
+    const m = DATE_TIME.exec(c[0]!);
+    if (m === null) throw new ArchiveLineError(`create_time: ${JSON.stringify(c[0])} is not a date-time`);
+    const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
+    const time = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
+    // A row stamped at the next midnight (the day's last 5 minutes) may close a file: accepted, its page places it.
+    if (time < this.#file.start || time > this.#end)
+      throw new ArchiveLineError(`create_time: ${c[0]} is outside the file's day`);
+    if (c[1] !== this.#file.symbol)
+      throw new ArchiveLineError(
+        `symbol: ${JSON.stringify(c[1])} in a file of ${this.#file.symbol} (${line.slice(0, 40)})`,
+      );
+    const fields = c.slice(2);
+    for (const [i, value] of fields.entries())
+      if (!DECIMAL.test(value)) throw new ArchiveLineError(`field ${i + 3}: ${JSON.stringify(value)} is not a decimal`);
+    return {
+      create_time: time,
+      sum_open_interest: fields[0]!,
+      sum_open_interest_value: fields[1]!,
+      count_toptrader_long_short_ratio: fields[2]!,
+      sum_toptrader_long_short_ratio: fields[3]!,
+      count_long_short_ratio: fields[4]!,
+      sum_taker_long_short_vol_ratio: fields[5]!,
+    };
   }
 
   #bool(cell: string, name: string): boolean {

@@ -24,6 +24,7 @@ export {
   ARCHIVE_FILE_PERIODS,
   SPOT_MICROSECONDS_FROM,
   archiveFileName,
+  archiveFileProblem,
   archiveFileStart,
   archiveIntervalName,
   archivePeriodEnd,
@@ -31,11 +32,17 @@ export {
   archiveUsesMicroseconds,
   archiveZipPath,
   hasArchiveFiles,
+  isIntervalArchiveKind,
+  seriesHasPeriod,
+  INTERVAL_ARCHIVE_KINDS,
   type AggTradeArchiveFile,
+  type FundingRateArchiveFile,
+  type IntervalArchiveKind,
+  type MetricsArchiveFile,
   type ArchiveFilePeriod,
   type ArchiveFileRef,
   type ArchiveSeries,
   type KlineArchiveFile,
   type TradeArchiveFile,
 } from './archive-paths.ts';
-export type { ArchiveRow } from './archive-rows.ts';
+export { archiveRowTime, type ArchiveRow } from './archive-rows.ts';

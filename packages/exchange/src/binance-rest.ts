@@ -14,6 +14,8 @@ import {
   AGG_TRADE_LIMITS,
   DEFAULT_WEIGHT_LIMITS,
   DEPTH_LIMITS,
+  FUNDING_RATE_LIMITS,
+  FUNDING_RATE_REQUESTS,
   HISTORICAL_TRADE_LIMITS,
   KLINE_LIMITS,
   MARKETS,
@@ -21,10 +23,12 @@ import {
   type AggTrade,
   type DepthSnapshot,
   type ExchangeInfo,
+  type FundingRate,
   type RawTrade,
   type KlineRow,
   type Market,
 } from '@streamforge/core/contracts';
+import { RequestBudget, type RequestBudgetStats } from './request-budget.ts';
 import { RestTransport } from './rest-transport.ts';
 import { systemTime, type TimeSource } from './time-source.ts';
 import { WeightGovernor, type WeightGovernorOptions, type WeightGovernorStats } from './weight-governor.ts';
@@ -85,6 +89,19 @@ export interface KlinesQuery {
   timeZone?: string;
 }
 
+/** Which price series a futures price-klines request reads. */
+export type PriceKlineSeries = 'markPriceKlines' | 'indexPriceKlines' | 'premiumIndexKlines';
+
+export interface FundingRateQuery {
+  market?: Market;
+  symbol: string;
+  /** Both inclusive. */
+  startTime?: number;
+  endTime?: number;
+  /** Default: the exchange's (100); at most 1000. */
+  limit?: number;
+}
+
 export interface AggTradesQuery {
   market?: Market;
   symbol: string;
@@ -122,6 +139,8 @@ export class BinanceRestClient {
   /** Markets whose budget was planned (BINANCE_REQUEST_WEIGHT_LIMIT, `weightLimits`): exchangeInfo does not replace it. */
   readonly #planned: Set<Market>;
   readonly #transport: RestTransport;
+  /** fundingRate's own 500 requests / 5 min per IP (FUNDING_RATE_REQUESTS), one request at a time. */
+  readonly #fundingBudget: RequestBudget;
 
   constructor(options: BinanceRestClientOptions = {}) {
     const source = options.env ?? process.env;
@@ -137,6 +156,7 @@ export class BinanceRestClient {
         limit: options.weightLimits?.[market] ?? planned ?? DEFAULT_WEIGHT_LIMITS[market],
       });
     this.#time = time;
+    this.#fundingBudget = new RequestBudget({ ...FUNDING_RATE_REQUESTS, time });
     this.#governors = { spot: governor('spot'), usdm: governor('usdm'), coinm: governor('coinm') };
     this.#planned = new Set(MARKETS.filter((market) => (options.weightLimits?.[market] ?? planned) !== undefined));
     this.#transport = new RestTransport({
@@ -196,6 +216,60 @@ export class BinanceRestClient {
       if (rows.length < limit) return;
       const next = rows[rows.length - 1]![0] + 1;
       if (next <= startTime || (query.endTime !== undefined && next > query.endTime)) return;
+      startTime = next;
+    }
+  }
+
+  /**
+   * One page of a futures price series (mark price, index price, premium index) as kline rows;
+   * index price klines take the `pair` (BTCUSDT), the others the symbol.
+   */
+  async priceKlines(series: PriceKlineSeries, query: KlinesQuery): Promise<KlineRow[]> {
+    const market = query.market ?? 'usdm';
+    return await this.#transport.getArray<KlineRow>(market, series, this.#priceKlineParams(series, query), query.limit);
+  }
+
+  /** One page of a futures price series as the exchange's JSON text, unparsed. */
+  async priceKlinesText(series: PriceKlineSeries, query: KlinesQuery): Promise<string> {
+    const market = query.market ?? 'usdm';
+    return await this.#transport.getRowsText(market, series, this.#priceKlineParams(series, query), query.limit);
+  }
+
+  #priceKlineParams(series: PriceKlineSeries, query: KlinesQuery): Record<string, string | number | undefined> {
+    const { symbol, interval, startTime, endTime, limit } = query;
+    const name = series === 'indexPriceKlines' ? 'pair' : 'symbol';
+    return { [name]: symbol, interval, startTime, endTime, limit };
+  }
+
+  /**
+   * Funding rates settled in [startTime, endTime] (both inclusive), ascending, at most `limit`.
+   * Requests go one at a time per client and within fundingRate's own budget (RequestBudget);
+   * clients on other instances of the same IP are not counted: they get the 5 % left unplanned.
+   */
+  async fundingRates(query: FundingRateQuery): Promise<FundingRate[]> {
+    const market = query.market ?? 'usdm';
+    const { symbol, startTime, endTime } = query;
+    const limit = query.limit ?? FUNDING_RATE_LIMITS.max;
+    // Retries of one call (5xx, 429) are sent within its turn and count once (docs/binance.md).
+    return await this.#fundingBudget.run(() =>
+      this.#transport.getArray<FundingRate>(market, 'fundingRate', { symbol, startTime, endTime, limit }),
+    );
+  }
+
+  /**
+   * Every funding rate settled in [startTime, endTime], page after page (the next from 1 ms
+   * after the last settlement of a full page).
+   */
+  async fundingRatePages(query: FundingRateQuery & { startTime: number; endTime: number }): Promise<FundingRate[]> {
+    const limit = query.limit ?? FUNDING_RATE_LIMITS.max;
+    const rates: FundingRate[] = [];
+    let startTime = query.startTime;
+    for (;;) {
+      const page = await this.fundingRates({ ...query, startTime, limit });
+      rates.push(...page.filter((r) => r.fundingTime >= startTime && r.fundingTime <= query.endTime));
+      if (page.length < limit) return rates;
+      const next = page.at(-1)!.fundingTime + 1;
+      if (next <= startTime || next > query.endTime) return rates;
       startTime = next;
     }
   }
@@ -275,6 +349,11 @@ export class BinanceRestClient {
     const offset = serverTime - Math.round((before + this.#time.now()) / 2);
     this.#governors[market].setClockOffset(offset);
     return offset;
+  }
+
+  /** fundingRate's own budget: requests sent in its current 5-minute window, and waits. */
+  fundingBudget(): RequestBudgetStats {
+    return this.#fundingBudget.stats();
   }
 
   governor(market: Market): WeightGovernor {

@@ -5,7 +5,9 @@ export {
   type BinanceRestClientOptions,
   type ExchangeClientStats,
   type ExchangeInfoQuery,
+  type FundingRateQuery,
   type KlinesQuery,
+  type PriceKlineSeries,
 } from './binance-rest.ts';
 export {
   WeightGovernor,

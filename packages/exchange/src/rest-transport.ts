@@ -9,7 +9,13 @@ import { Agent } from 'undici';
 import { StreamForgeError } from '@streamforge/core/errors';
 import { backoffDelay } from '@streamforge/core/retry';
 import type { Logger } from '@streamforge/core/telemetry';
-import { PATHS, USED_WEIGHT_HEADER, requestWeight, type Endpoint, type Market } from '@streamforge/core/contracts';
+import {
+  USED_WEIGHT_HEADER,
+  endpointPath,
+  requestWeight,
+  type Endpoint,
+  type Market,
+} from '@streamforge/core/contracts';
 import {
   limitFromMessage,
   networkError,
@@ -110,7 +116,10 @@ export class RestTransport {
     limit: number | undefined,
     read: (text: string) => T,
   ): Promise<T> {
-    const request: RequestDescription = { market, path: PATHS[market][endpoint], query: encodeQuery(params) };
+    const path = endpointPath(market, endpoint);
+    if (path === undefined)
+      throw new StreamForgeError('SF_CONTRACT_INVALID', `market: ${market} has no ${endpoint} endpoint (futures only)`);
+    const request: RequestDescription = { market, path, query: encodeQuery(params) };
     const weight = requestWeight(market, endpoint, limit);
     const governor = this.#options.governors[market];
     let failures = 0;

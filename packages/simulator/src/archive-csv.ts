@@ -10,8 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import { Zip, ZipDeflate } from 'fflate';
-import type { AggTrade, KlineRow, Market, RawTrade } from '@streamforge/core/contracts';
+import type { AggTrade, FundingRate, KlineRow, Market, MetricsRow, RawTrade } from '@streamforge/core/contracts';
 import { archiveFileName, periodEnd, type ArchiveFile } from './archive-paths.ts';
+import { metricsTime, type PriceSeries } from './futures-series.ts';
 import type { MarketData } from './market-data.ts';
 import { rawTradesOf } from './ws-raw-trades.ts';
 
@@ -25,11 +26,33 @@ export const FUTURES_AGG_TRADE_HEADER =
 /** Header row of USD-M trades files (spot trades files have none, and one more column: is_best_match). */
 export const FUTURES_TRADE_HEADER = 'id,price,qty,quote_qty,time,is_buyer_maker';
 
+/** Header row of funding rate files (monthly only): no mark price, the funding interval instead. */
+export const FUNDING_RATE_HEADER = 'calc_time,funding_interval_hours,last_funding_rate';
+
+/** Header row of USD-M metrics files (daily only). */
+export const METRICS_HEADER =
+  'create_time,symbol,sum_open_interest,sum_open_interest_value,count_toptrader_long_short_ratio,sum_toptrader_long_short_ratio,count_long_short_ratio,sum_taker_long_short_vol_ratio';
+
 const HEADERS: Record<ArchiveFile['kind'], string> = {
   klines: FUTURES_KLINE_HEADER,
+  markPriceKlines: FUTURES_KLINE_HEADER,
+  indexPriceKlines: FUTURES_KLINE_HEADER,
+  premiumIndexKlines: FUTURES_KLINE_HEADER,
   aggTrades: FUTURES_AGG_TRADE_HEADER,
   trades: FUTURES_TRADE_HEADER,
+  fundingRate: FUNDING_RATE_HEADER,
+  metrics: METRICS_HEADER,
 };
+
+/** A funding settlement as a line of the monthly file. */
+export function fundingRateCsvLine(rate: FundingRate): string {
+  return `${rate.fundingTime},8,${rate.fundingRate}`;
+}
+
+/** A metrics row as a line of the daily file, its time written as a UTC date-time. */
+export function metricsCsvLine(symbol: string, row: MetricsRow): string {
+  return `${metricsTime(row.create_time)},${symbol},${row.sum_open_interest},${row.sum_open_interest_value},${row.count_toptrader_long_short_ratio},${row.sum_toptrader_long_short_ratio},${row.count_long_short_ratio},${row.sum_taker_long_short_vol_ratio}`;
+}
 
 /** Spot archive files of days from then on write times in microseconds. */
 export const SPOT_MICROSECONDS_FROM = Date.UTC(2025, 0, 1);
@@ -80,6 +103,36 @@ export interface BuiltArchive {
 async function* csvLines(data: MarketData, file: ArchiveFile, now: number): AsyncGenerator<string[], boolean> {
   const end = periodEnd(file);
   const micro = usesMicroseconds(file.market, file.start);
+  if (file.kind === 'markPriceKlines' || file.kind === 'indexPriceKlines' || file.kind === 'premiumIndexKlines') {
+    // What REST answers for the period, page by page (the price series are never in µs: futures only).
+    const series: PriceSeries = file.kind;
+    let cursor = file.start;
+    let final = true;
+    for (;;) {
+      const query = { startTime: cursor, endTime: end - 1, limit: PAGE };
+      const page = data.priceKlines(file.market, series, file.symbol, file.interval!, query, now);
+      if (page.length === 0) return final;
+      if (page.at(-1)![6] >= now) final = false;
+      yield page.map((row) => klineCsvLine(row, false));
+      if (page.length < PAGE) return final;
+      cursor = page.at(-1)![0] + 1;
+    }
+  }
+  if (file.kind === 'fundingRate') {
+    const rates = data.fundingRates(
+      file.market,
+      file.symbol,
+      { startTime: file.start, endTime: end - 1, limit: PAGE },
+      now,
+    );
+    if (rates.length > 0) yield rates.map(fundingRateCsvLine);
+    return true;
+  }
+  if (file.kind === 'metrics') {
+    const rows = data.metrics(file.market, file.symbol, file.start, end - 1, now);
+    if (rows.length > 0) yield rows.map((row) => metricsCsvLine(file.symbol, row));
+    return true;
+  }
   if (file.kind === 'klines') {
     let cursor = file.start;
     let final = true;
@@ -176,9 +229,33 @@ export async function buildArchive(
 /** Whether the market data has at least one row in the file's period (cheap: one row asked). */
 export async function hasRows(data: MarketData, file: ArchiveFile, now: number): Promise<boolean> {
   const query = { startTime: file.start, endTime: periodEnd(file) - 1, limit: 1 };
-  if (file.kind === 'klines')
-    return (await data.klines(file.market, file.symbol, file.interval!, query, now)).length > 0;
-  return data.aggTrades(file.market, file.symbol, query, now).length > 0;
+  return (await firstRowTime(data, file, query, now)) !== undefined;
+}
+
+/** The time of a series' first row by `query` (a file's period, or from 0 for the series' first), or undefined. */
+export async function firstRowTime(
+  data: MarketData,
+  file: Omit<ArchiveFile, 'start' | 'period'>,
+  query: { startTime: number; endTime?: number; limit: number },
+  now: number,
+): Promise<number | undefined> {
+  switch (file.kind) {
+    case 'klines':
+      return (await data.klines(file.market, file.symbol, file.interval!, query, now))[0]?.[0];
+    case 'markPriceKlines':
+    case 'indexPriceKlines':
+    case 'premiumIndexKlines':
+      return data.priceKlines(file.market, file.kind, file.symbol, file.interval!, query, now)[0]?.[0];
+    case 'fundingRate':
+      return data.fundingRates(file.market, file.symbol, query, now)[0]?.fundingTime;
+    case 'metrics': {
+      // Metrics start at the listing: the first row after startTime within a day is enough.
+      const to = Math.min(query.endTime ?? query.startTime + 86_400_000, query.startTime + 86_400_000);
+      return data.metrics(file.market, file.symbol, query.startTime, to, now)[0]?.create_time;
+    }
+    default:
+      return data.aggTrades(file.market, file.symbol, query, now)[0]?.T;
+  }
 }
 
 /** The CHECKSUM sidecar's text, as sha256sum writes it. */

@@ -3,13 +3,46 @@
  * files): `data/<market folder>/<daily|monthly>/<klines|aggTrades|trades>/SYMBOL[/INTERVAL]/<file>.zip`
  * and its `.CHECKSUM` sidecar. Spot lives under `spot`, USD-M under `futures/um`, COIN-M under `futures/cm`; the month
  * interval is written `1mo` (REST says `1M`); daily kline files exist for intervals up to `1d`.
+ * The futures add the price series (named and foldered like klines), `fundingRate` (monthly
+ * files only) and, on USD-M, `metrics` (daily files only).
  */
 import { marketIntervals, type Interval, type Market } from '@streamforge/core/contracts';
 
 export const ARCHIVE_PERIODS = ['daily', 'monthly'] as const;
 export type ArchivePeriod = (typeof ARCHIVE_PERIODS)[number];
-export const ARCHIVE_KINDS = ['aggTrades', 'klines', 'trades'] as const;
+export const ARCHIVE_KINDS = [
+  'aggTrades',
+  'fundingRate',
+  'indexPriceKlines',
+  'klines',
+  'markPriceKlines',
+  'metrics',
+  'premiumIndexKlines',
+  'trades',
+] as const;
 export type ArchiveKind = (typeof ARCHIVE_KINDS)[number];
+
+/** Kinds whose files are per interval. */
+const INTERVAL_KINDS: readonly ArchiveKind[] = ['klines', 'markPriceKlines', 'indexPriceKlines', 'premiumIndexKlines'];
+
+export function hasInterval(kind: ArchiveKind): boolean {
+  return INTERVAL_KINDS.includes(kind);
+}
+
+/**
+ * The kinds of a market's folders in a period: spot has trade data only; COIN-M's index price
+ * files are per pair (not served here) and it has no metrics; funding rates are monthly only,
+ * metrics daily only.
+ */
+export function archiveKinds(market: Market, period: ArchivePeriod): ArchiveKind[] {
+  if (market === 'spot') return ['aggTrades', 'klines', 'trades'];
+  return ARCHIVE_KINDS.filter(
+    (kind) =>
+      !(market === 'coinm' && (kind === 'indexPriceKlines' || kind === 'metrics')) &&
+      !(kind === 'fundingRate' && period === 'daily') &&
+      !(kind === 'metrics' && period === 'monthly'),
+  );
+}
 
 /** The folder below `data/` of each market. */
 export const ARCHIVE_MARKET_FOLDERS: Record<Market, string> = { spot: 'spot', usdm: 'futures/um', coinm: 'futures/cm' };
@@ -25,7 +58,7 @@ export interface ArchiveFile {
   period: ArchivePeriod;
   kind: ArchiveKind;
   symbol: string;
-  /** Klines only. */
+  /** Klines and the price series only. */
   interval?: Interval;
   /** First millisecond of the day or month (UTC). */
   start: number;
@@ -65,14 +98,14 @@ function dateName(period: ArchivePeriod, start: number): string {
 
 /** The file name without extension: `BTCUSDT-1m-2023-03`, `BTCUSDT-aggTrades-2023-03-05`. */
 export function archiveFileName(file: ArchiveFile): string {
-  const what = file.kind === 'klines' ? archiveIntervalName(file.interval!) : file.kind;
+  const what = hasInterval(file.kind) ? archiveIntervalName(file.interval!) : file.kind;
   return `${file.symbol}-${what}-${dateName(file.period, file.start)}`;
 }
 
 /** The folder of a series, without leading slash, ending with `/`. */
 export function archiveFolder(file: Omit<ArchiveFile, 'start'>): string {
   const base = `data/${ARCHIVE_MARKET_FOLDERS[file.market]}/${file.period}/${file.kind}/${file.symbol}/`;
-  return file.kind === 'klines' ? `${base}${archiveIntervalName(file.interval!)}/` : base;
+  return hasInterval(file.kind) ? `${base}${archiveIntervalName(file.interval!)}/` : base;
 }
 
 /** The key of a file's zip, without leading slash (`data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2023-03-05.zip`). */
@@ -81,7 +114,7 @@ export function archivePath(file: ArchiveFile): string {
 }
 
 const PATH =
-  /^\/?data\/(spot|futures\/um|futures\/cm)\/(daily|monthly)\/(klines|aggTrades|trades)\/([A-Z0-9._-]{1,30})\/(?:([0-9a-z]{2,3})\/)?([A-Z0-9._-]{1,30})-([0-9a-zA-Z]{2,9})-(\d{4})-(\d{2})(?:-(\d{2}))?\.zip(\.CHECKSUM)?$/;
+  /^\/?data\/(spot|futures\/um|futures\/cm)\/(daily|monthly)\/([a-zA-Z]{5,18})\/([A-Z0-9._-]{1,30})\/(?:([0-9a-z]{2,3})\/)?([A-Z0-9._-]{1,30})-([0-9a-zA-Z]{2,12})-(\d{4})-(\d{2})(?:-(\d{2}))?\.zip(\.CHECKSUM)?$/;
 
 /** The file a path names (with or without leading slash), and whether it is the CHECKSUM sidecar; undefined when no archive file can have this name. */
 export function parseArchivePath(path: string): { file: ArchiveFile; checksum: boolean } | undefined {
@@ -90,8 +123,9 @@ export function parseArchivePath(path: string): { file: ArchiveFile; checksum: b
   const [, folder, period, kind, symbol, intervalFolder, fileSymbol, what, year, month, day, checksum] = m;
   const market = marketOfFolder(folder!)!;
   if (fileSymbol !== symbol || (period === 'daily') !== (day !== undefined)) return undefined;
+  if (!archiveKinds(market, period as ArchivePeriod).includes(kind as ArchiveKind)) return undefined;
   let interval: Interval | undefined;
-  if (kind === 'klines') {
+  if (hasInterval(kind as ArchiveKind)) {
     interval = archiveIntervals(market, period as ArchivePeriod).find((i) => archiveIntervalName(i) === intervalFolder);
     if (interval === undefined || what !== intervalFolder) return undefined;
   } else if (intervalFolder !== undefined || what !== kind) return undefined;

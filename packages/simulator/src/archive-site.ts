@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MARKETS, type Market } from '@streamforge/core/contracts';
-import { buildArchive, checksumText, hasRows, type BuiltArchive } from './archive-csv.ts';
+import { buildArchive, checksumText, firstRowTime, hasRows, type BuiltArchive } from './archive-csv.ts';
 import {
   ArchiveFaults,
   MALFORMED_FIELD,
@@ -25,13 +25,14 @@ import {
   type ArchiveFaultKind,
 } from './archive-faults.ts';
 import {
-  ARCHIVE_KINDS,
   ARCHIVE_MARKET_FOLDERS,
   ARCHIVE_PERIODS,
   archiveFolder,
   archiveIntervalName,
   archiveIntervals,
+  archiveKinds,
   archivePath,
+  hasInterval,
   parseArchivePath,
   marketOfFolder,
   periodEnd,
@@ -41,6 +42,7 @@ import {
   type ArchivePeriod,
 } from './archive-paths.ts';
 import type { MarketData } from './market-data.ts';
+import { listedAt } from './symbols.ts';
 
 export interface ArchiveOptions {
   /** Delay after a day's or month's end before its file is published, in ms. Default 0. */
@@ -325,16 +327,16 @@ export class ArchiveSite {
     if (m === undefined) return [];
     const [period, kind, symbol, interval] = parts.slice(marketDepth) as [ArchivePeriod, ArchiveKind, string?, string?];
     if (!ARCHIVE_PERIODS.includes(period)) return [];
-    if (kind === undefined) return sorted(ARCHIVE_KINDS.map((k) => `${k}/`));
-    if (!ARCHIVE_KINDS.includes(kind)) return [];
+    if (kind === undefined) return sorted(archiveKinds(m, period).map((k) => `${k}/`));
+    if (!archiveKinds(m, period).includes(kind)) return [];
     if (symbol === undefined) return sorted(this.#data.symbols(m).map((s) => `${s}/`));
     if (!this.#data.isListed(m, symbol)) return [];
-    if (kind === 'klines' && interval === undefined)
+    const perInterval = hasInterval(kind);
+    if (perInterval && interval === undefined)
       return sorted(archiveIntervals(m, period).map((i) => `${archiveIntervalName(i)}/`));
-    const iv =
-      kind === 'klines' ? archiveIntervals(m, period).find((i) => archiveIntervalName(i) === interval) : undefined;
-    if (kind === 'klines' && iv === undefined) return [];
-    if (parts.length !== marketDepth + (kind === 'klines' ? 4 : 3)) return [];
+    const iv = perInterval ? archiveIntervals(m, period).find((i) => archiveIntervalName(i) === interval) : undefined;
+    if (perInterval && iv === undefined) return [];
+    if (parts.length !== marketDepth + (perInterval ? 4 : 3)) return [];
     const series = { market: m, period, kind, symbol, ...(iv === undefined ? {} : { interval: iv }) };
     if (archiveFolder(series) !== folder) return [];
     return (await this.#publishedFiles(series, now, window)).flatMap((f) => {
@@ -368,10 +370,12 @@ export class ArchiveSite {
   }
 
   async #firstTime(series: Omit<ArchiveFile, 'start'>, now: number): Promise<number | undefined> {
-    const query = { startTime: 0, limit: 1 };
-    if (series.kind === 'klines')
-      return (await this.#data.klines(series.market, series.symbol, series.interval!, query, now))[0]?.[0];
-    return this.#data.aggTrades(series.market, series.symbol, query, now)[0]?.T;
+    if (series.kind === 'metrics') {
+      // Rows every 5 minutes from the listing: its day is the first file's.
+      const listed = listedAt(this.#data.spec(series.market, series.symbol), series.market);
+      return await firstRowTime(this.#data, series, { startTime: listed, limit: 1 }, now);
+    }
+    return await firstRowTime(this.#data, series, { startTime: 0, limit: 1 }, now);
   }
 }
 

@@ -7,7 +7,14 @@
  * so a WebSocket side can serve the same candles and trades from the same object.
  */
 import type { Interval } from '@streamforge/core/contracts';
-import type { AggTrade, KlineRow, Market } from '@streamforge/core/contracts';
+import type { AggTrade, FundingRate, KlineRow, Market, MetricsRow } from '@streamforge/core/contracts';
+import {
+  FuturesPrices,
+  SyntheticFunding,
+  SyntheticMetrics,
+  SyntheticPriceKlines,
+  type PriceSeries,
+} from './futures-series.ts';
 import { findKlineCsvFiles, loadKlineCsv, type CsvKlines, type KlineCsvFile } from './csv-klines.ts';
 import { coinmSymbolOf, decimalsOf, DEFAULT_SYMBOLS, deriveSymbolSpec, type SymbolSpec } from './symbols.ts';
 import { PricePath, SyntheticAggTrades, SyntheticKlines } from './synthetic.ts';
@@ -49,6 +56,8 @@ export class MarketData {
   readonly #synthetic = new Map<string, SyntheticKlines>();
   readonly #trades = new Map<string, SyntheticAggTrades>();
   readonly #paths = new Map<string, PricePath>();
+  /** The futures series (price candles, funding, metrics) by market, symbol and series. */
+  readonly #futures = new Map<string, SyntheticPriceKlines | SyntheticFunding | SyntheticMetrics>();
 
   private constructor(options: MarketDataOptions, csvFiles: readonly KlineCsvFile[]) {
     this.clock = options.clock ?? Date.now;
@@ -164,6 +173,76 @@ export class MarketData {
     const from = query.startTime === undefined ? 0 : series.firstAtOrAfter(query.startTime);
     const to = query.endTime === undefined ? newest : Math.min(newest, series.lastAtOrBefore(query.endTime));
     return series.range(from, to, query.limit, query.startTime === undefined);
+  }
+
+  /**
+   * A futures price series (mark price, index price, premium index) by the paging contract of
+   * klines. Always from the synthetic price path, also for a symbol whose candles come from CSV files.
+   */
+  priceKlinesJson(
+    market: Market,
+    series: PriceSeries,
+    symbol: string,
+    interval: Interval,
+    query: PageQuery,
+    now = this.clock(),
+  ): string {
+    const hi = Math.min(query.endTime ?? now, now);
+    const lo = query.startTime ?? Number.NEGATIVE_INFINITY;
+    if (lo > hi) return '[]';
+    const key = `${market}:${symbol}:${series}:${interval}`;
+    let synthetic = this.#futures.get(key) as SyntheticPriceKlines | undefined;
+    if (synthetic === undefined) {
+      synthetic = new SyntheticPriceKlines(
+        market,
+        this.spec(market, symbol),
+        series,
+        interval,
+        this.#prices(market, symbol),
+      );
+      this.#futures.set(key, synthetic);
+    }
+    return `[${synthetic.page(lo, hi, query.limit, query.startTime === undefined, now).join(',')}]`;
+  }
+
+  priceKlines(
+    market: Market,
+    series: PriceSeries,
+    symbol: string,
+    interval: Interval,
+    query: PageQuery,
+    now = this.clock(),
+  ): KlineRow[] {
+    return JSON.parse(this.priceKlinesJson(market, series, symbol, interval, query, now)) as KlineRow[];
+  }
+
+  /** Funding settlements by fundingRate's contract: from startTime ascending, or the latest `limit` without it. */
+  fundingRates(market: Market, symbol: string, query: PageQuery, now = this.clock()): FundingRate[] {
+    const hi = Math.min(query.endTime ?? now, now);
+    const lo = query.startTime ?? Number.NEGATIVE_INFINITY;
+    if (lo > hi) return [];
+    const key = `${market}:${symbol}:funding`;
+    let funding = this.#futures.get(key) as SyntheticFunding | undefined;
+    if (funding === undefined) {
+      funding = new SyntheticFunding(market, this.spec(market, symbol), this.#prices(market, symbol));
+      this.#futures.set(key, funding);
+    }
+    return funding.page(lo, hi, query.limit, query.startTime === undefined);
+  }
+
+  /** Metrics rows created in [startTime, endTime] (not after now). */
+  metrics(market: Market, symbol: string, startTime: number, endTime: number, now = this.clock()): MetricsRow[] {
+    const key = `${market}:${symbol}:metrics`;
+    let metrics = this.#futures.get(key) as SyntheticMetrics | undefined;
+    if (metrics === undefined) {
+      metrics = new SyntheticMetrics(market, this.spec(market, symbol), this.#prices(market, symbol));
+      this.#futures.set(key, metrics);
+    }
+    return metrics.rows(startTime, Math.min(endTime, now));
+  }
+
+  #prices(market: Market, symbol: string): FuturesPrices {
+    return new FuturesPrices(this.#pathOf(market, symbol));
   }
 
   /** The synthetic price of a symbol at any time (the same path every synthetic series follows). */

@@ -4,17 +4,20 @@
  * syntax first (-1101, -1102, -1100, -1130, -1104), then the symbol (-1121), then the
  * interval (-1120). `limit` above the maximum is clamped (spot 1000, futures 1500), as the
  * community clients assume; Binance documents only the maximum. COIN-M is served at
- * `/dapi/v1` like USD-M, with its klines' 200-day limit between startTime and endTime.
+ * `/dapi/v1` like USD-M, with its klines' 200-day limit between startTime and endTime. The
+ * futures also serve the mark price, index price and premium index klines and fundingRate
+ * (futures-series.ts); fundingRate's own 500-per-5-minutes limit is not enforced here.
  */
 import type { Interval } from '@streamforge/core/contracts';
 import {
   AGG_TRADE_LIMITS,
   COINM_KLINES_MAX_SPAN_MS,
   DEPTH_LIMITS,
+  FUNDING_RATE_LIMITS,
   HISTORICAL_TRADE_LIMITS,
   KLINE_LIMITS,
   MARKETS,
-  PATHS,
+  endpointPath,
   USDM_AGG_TRADES_MAX_SPAN_MS,
   marketIntervals,
   requestWeight,
@@ -22,6 +25,7 @@ import {
   type Market,
 } from '@streamforge/core/contracts';
 import { exchangeInfoJson } from './exchange-info.ts';
+import { PRICE_SERIES, type PriceSeries } from './futures-series.ts';
 import type { MarketData } from './market-data.ts';
 import { rejections, type QueryParams } from './params.ts';
 import type { DepthBooks } from './ws-depth-books.ts';
@@ -63,6 +67,54 @@ async function klines(context: RouteContext, market: Market, params: QueryParams
   )
     throw rejections.tooManyDays(200);
   return await context.data.klinesJson(market, symbol, interval as Interval, { startTime, endTime, limit }, now);
+}
+
+/**
+ * `/markPriceKlines`, `/premiumIndexKlines` (symbol) and `/indexPriceKlines` (pair): the futures
+ * price series, validated and paged like klines. A pair is listed when a contract of it is
+ * (USD-M: BTCUSDT is its own pair; COIN-M: BTCUSD of BTCUSD_PERP).
+ */
+function priceKlines(
+  context: RouteContext,
+  market: Market,
+  series: PriceSeries,
+  params: QueryParams,
+  now: number,
+): string {
+  params.assertNoDuplicates();
+  const byPair = series === 'indexPriceKlines';
+  const name = params.symbol(byPair ? 'pair' : 'symbol');
+  const interval = params.mandatory('interval');
+  const startTime = params.uint('startTime');
+  const endTime = params.uint('endTime');
+  const limit = params.limit(KLINE_LIMITS[market].default, KLINE_LIMITS[market].max);
+  params.assertAllRead();
+  const symbol = byPair ? context.data.symbols(market).find((s) => s === name || s.startsWith(`${name}_`)) : name;
+  if (symbol === undefined || !context.data.isListed(market, symbol)) throw rejections.invalidSymbol();
+  if (!(marketIntervals(market) as readonly string[]).includes(interval)) throw rejections.invalidInterval();
+  if (
+    market === 'coinm' &&
+    startTime !== undefined &&
+    endTime !== undefined &&
+    endTime - startTime > COINM_KLINES_MAX_SPAN_MS
+  )
+    throw rejections.tooManyDays(200);
+  return context.data.priceKlinesJson(market, series, symbol, interval as Interval, { startTime, endTime, limit }, now);
+}
+
+/**
+ * `/fundingRate`: settlements in [startTime, endTime] ascending, at most `limit` (1000). Binance
+ * answers every symbol's latest rates without a symbol; the simulator requires one.
+ */
+function fundingRate(context: RouteContext, market: Market, params: QueryParams, now: number): string {
+  params.assertNoDuplicates();
+  const symbol = params.symbol();
+  const startTime = params.uint('startTime');
+  const endTime = params.uint('endTime');
+  const limit = params.limit(FUNDING_RATE_LIMITS.default, FUNDING_RATE_LIMITS.max);
+  params.assertAllRead();
+  if (!context.data.isListed(market, symbol)) throw rejections.invalidSymbol();
+  return JSON.stringify(context.data.fundingRates(market, symbol, { startTime, endTime, limit }, now));
 }
 
 function aggTrades(context: RouteContext, market: Market, params: QueryParams, now: number): string {
@@ -136,13 +188,15 @@ export function createRoutes(context: RouteContext): Map<string, Route> {
   const routes = new Map<string, Route>();
   for (const market of MARKETS) {
     const add = (endpoint: Endpoint, handle: Route['handle']): void => {
+      const path = endpointPath(market, endpoint);
+      if (path === undefined) return; // spot has no futures-only endpoints
       const weight =
-        endpoint === 'klines'
+        endpoint === 'klines' || (PRICE_SERIES as readonly string[]).includes(endpoint)
           ? (params: QueryParams) => requestWeight(market, endpoint, limitForWeight(params, KLINE_LIMITS[market]))
           : endpoint === 'depth'
             ? (params: QueryParams) => requestWeight(market, endpoint, limitForWeight(params, DEPTH_LIMITS[market]))
             : () => requestWeight(market, endpoint);
-      routes.set(PATHS[market][endpoint], { market, endpoint, weight, handle });
+      routes.set(path, { market, endpoint, weight, handle });
     };
     add('ping', (params) => {
       params.assertNoDuplicates();
@@ -160,6 +214,8 @@ export function createRoutes(context: RouteContext): Map<string, Route> {
     add('depth', (params, now) => depth(context, market, params, now));
     add('trades', (params, now) => trades(context, market, params, now, false));
     add('historicalTrades', (params, now) => trades(context, market, params, now, true));
+    for (const series of PRICE_SERIES) add(series, (params, now) => priceKlines(context, market, series, params, now));
+    add('fundingRate', (params, now) => fundingRate(context, market, params, now));
   }
   return routes;
 }

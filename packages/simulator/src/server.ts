@@ -4,7 +4,8 @@
  * parameters, payload types, weights, `X-MBX-USED-WEIGHT-1M` on every response, 429/418
  * with `Retry-After`, `{code,msg}` error bodies — plus fault knobs and stats for tests and
  * benchmarks. The same port also serves a stand-in for Binance's public archive site
- * (data.binance.vision: daily and monthly zips of klines and aggTrades with CHECKSUM sidecars,
+ * (data.binance.vision: daily and monthly zips of klines, aggTrades, trades and the futures series
+ * (futures-series.ts) with CHECKSUM sidecars,
  * and the S3 bucket listing at `/`) built from the same market data, with its own publication
  * lag and faults (archive-site.ts). A WebSocket side can attach to the same server later: the handle exposes the
  * `http.Server` (listen for `upgrade`), the MarketData model and the clock.

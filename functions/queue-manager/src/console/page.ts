@@ -41,6 +41,8 @@ export const CONSOLE_HTML = `<!doctype html>
           <option value="api_candles_1m"><option value="api_candles_5m"><option value="api_candles_15m">
           <option value="api_candles_1h"><option value="api_candles_1d"><option value="api_agg_trades">
           <option value="bulk_candles_1m"><option value="bulk_candles_1h"><option value="bulk_agg_trades"><option value="bulk_trades">
+          <option value="api_mark_price_candles_1h"><option value="api_index_price_candles_1h"><option value="api_premium_index_candles_1h">
+          <option value="bulk_mark_price_candles_1m"><option value="api_funding_rate"><option value="bulk_funding_rate"><option value="bulk_metrics">
           <option value="ws_candles_1m"><option value="ws_trades"><option value="ws_depth">
           <option value="graph_correlation"><option value="gnn_train"><option value="dummy_load">
         </datalist>

@@ -55,10 +55,29 @@ export const ENDPOINTS = [
   'depth',
   'trades',
   'historicalTrades',
+  'markPriceKlines',
+  'indexPriceKlines',
+  'premiumIndexKlines',
+  'fundingRate',
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
-export const PATHS: Record<Market, Record<Endpoint, string>> = {
+/** Endpoints only the futures markets have: spot has no mark price, index, premium or funding. */
+export const FUTURES_ONLY_ENDPOINTS = [
+  'markPriceKlines',
+  'indexPriceKlines',
+  'premiumIndexKlines',
+  'fundingRate',
+] as const;
+export type FuturesOnlyEndpoint = (typeof FUTURES_ONLY_ENDPOINTS)[number];
+export type SpotEndpoint = Exclude<Endpoint, FuturesOnlyEndpoint>;
+
+/** The path of an endpoint on a market, or undefined where the market has none (spot's futures-only ones). */
+export function endpointPath(market: Market, endpoint: Endpoint): string | undefined {
+  return (PATHS[market] as Partial<Record<Endpoint, string>>)[endpoint];
+}
+
+export const PATHS: { spot: Record<SpotEndpoint, string> } & Record<'usdm' | 'coinm', Record<Endpoint, string>> = {
   spot: {
     ping: '/api/v3/ping',
     time: '/api/v3/time',
@@ -78,6 +97,10 @@ export const PATHS: Record<Market, Record<Endpoint, string>> = {
     depth: '/fapi/v1/depth',
     trades: '/fapi/v1/trades',
     historicalTrades: '/fapi/v1/historicalTrades',
+    markPriceKlines: '/fapi/v1/markPriceKlines',
+    indexPriceKlines: '/fapi/v1/indexPriceKlines',
+    premiumIndexKlines: '/fapi/v1/premiumIndexKlines',
+    fundingRate: '/fapi/v1/fundingRate',
   },
   coinm: {
     ping: '/dapi/v1/ping',
@@ -88,6 +111,10 @@ export const PATHS: Record<Market, Record<Endpoint, string>> = {
     depth: '/dapi/v1/depth',
     trades: '/dapi/v1/trades',
     historicalTrades: '/dapi/v1/historicalTrades',
+    markPriceKlines: '/dapi/v1/markPriceKlines',
+    indexPriceKlines: '/dapi/v1/indexPriceKlines',
+    premiumIndexKlines: '/dapi/v1/premiumIndexKlines',
+    fundingRate: '/dapi/v1/fundingRate',
   },
 };
 
@@ -123,6 +150,17 @@ export function klinesPerRequest(market: Market, interval: Interval): number {
   const longest = interval === '1M' ? 31 * 86_400_000 : intervalMs(interval);
   return Math.max(1, Math.min(max, Math.floor(COINM_KLINES_MAX_SPAN_MS / longest)));
 }
+
+/** Default and largest `limit` of fundingRate (USD-M; COIN-M documents the same, unverified here). */
+export const FUNDING_RATE_LIMITS = { default: 100, max: 1000 } as const;
+
+/**
+ * fundingRate has a limit of its own: 500 requests per 5 minutes and IP, shared with
+ * fundingInfo, besides REQUEST_WEIGHT. Binance does not say how the window runs; a client
+ * that plans fixed 5-minute windows stays under it either way only if it never sends 500 in
+ * any 5 minutes, so it plans with a fraction (weight-governor safety) and one request at a time.
+ */
+export const FUNDING_RATE_REQUESTS = { limit: 500, windowMs: 300_000 } as const;
 
 /** Default and largest `limit` of aggTrades, both markets. */
 export const AGG_TRADE_LIMITS = { default: 500, max: 1000 } as const;
@@ -184,6 +222,9 @@ export function requestWeight(market: Market, endpoint: Endpoint, limit?: number
       case 'trades':
       case 'historicalTrades':
         return 25;
+      default:
+        // Futures-only endpoints: spot has no path for them, so nothing is ever sent or served.
+        return 1;
     }
   }
   switch (endpoint) {
@@ -192,7 +233,13 @@ export function requestWeight(market: Market, endpoint: Endpoint, limit?: number
     case 'exchangeInfo':
       return 1;
     case 'klines':
+    case 'markPriceKlines':
+    case 'indexPriceKlines':
+    case 'premiumIndexKlines':
       return usdmKlinesWeight(Math.min(limit ?? KLINE_LIMITS[market].default, KLINE_LIMITS[market].max));
+    case 'fundingRate':
+      // Budgeted by its own 500 / 5 min (FUNDING_RATE_REQUESTS); its REQUEST_WEIGHT is not documented: 1 assumed.
+      return 1;
     case 'aggTrades':
       return 20;
     case 'depth':
@@ -219,6 +266,35 @@ export type KlineRow = [
   takerBuyQuoteVolume: string,
   ignore: string,
 ];
+
+/** A fundingRate item: `{"symbol","fundingRate","fundingTime","markPrice"}`, ascending by fundingTime. */
+export interface FundingRate {
+  symbol: string;
+  fundingRate: string;
+  fundingTime: number;
+  markPrice?: string;
+}
+
+/**
+ * A funding rate as the monthly archive gives it (`calc_time,funding_interval_hours,last_funding_rate`):
+ * no symbol (the file's), no mark price, the funding interval instead.
+ */
+export interface ArchivedFundingRate {
+  fundingTime: number;
+  fundingRate: string;
+  fundingIntervalHours: number;
+}
+
+/** A row of the USD-M `metrics` archive, its `create_time` read as ms (UTC). */
+export interface MetricsRow {
+  create_time: number;
+  sum_open_interest: string;
+  sum_open_interest_value: string;
+  count_toptrader_long_short_ratio: string;
+  sum_toptrader_long_short_ratio: string;
+  count_long_short_ratio: string;
+  sum_taker_long_short_vol_ratio: string;
+}
 
 /** An aggregate trade: `a` id, `p` price, `q` quantity, `f`/`l` first/last trade id, `T` time, `m` buyer is maker, `M` best match (spot only). */
 export interface AggTrade {

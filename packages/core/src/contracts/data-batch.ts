@@ -6,7 +6,7 @@
  */
 import { defineContract } from './validation.ts';
 import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN, SYMBOL_PATTERN } from './ids.ts';
-import { DATA_KINDS, MARKETS, type DataKind, type Market } from './workflow-type.ts';
+import { MARKETS, RECORD_KINDS, type Market, type RecordKind } from './workflow-type.ts';
 import type { DataRecord } from './records.ts';
 
 /**
@@ -27,14 +27,23 @@ export interface PageRef {
  * forwards what it fetched without rebuilding it, and the batch is about half the size of
  * the same records spelled out — the bytes every later stage (Kafka, dispatch, parse) pays for.
  */
-export const ROW_FORMATS = ['binance_kline', 'binance_agg_trade', 'binance_trade'] as const;
+export const ROW_FORMATS = [
+  'binance_kline',
+  'binance_agg_trade',
+  'binance_trade',
+  // The futures series: kline rows of a price series (the batch's kind says which), fundingRate
+  // items (REST objects or archive lines read as objects), metrics archive rows.
+  'binance_price_kline',
+  'binance_funding_rate',
+  'binance_metrics',
+] as const;
 export type RowFormat = (typeof ROW_FORMATS)[number];
 
 export interface DataBatch<R extends DataRecord = DataRecord> {
   queue_id: string;
   symbol: string;
   market: Market;
-  kind: DataKind;
+  kind: RecordKind;
   interval?: string;
   collection_name: string;
   /** Where the rows came from: REST pages, public archive files, or a live stream. */
@@ -64,7 +73,7 @@ export const dataBatchSchema = {
     queue_id: { type: 'string', pattern: QUEUE_ID_PATTERN },
     symbol: { type: 'string', pattern: SYMBOL_PATTERN },
     market: { enum: MARKETS },
-    kind: { enum: DATA_KINDS },
+    kind: { enum: RECORD_KINDS },
     interval: { type: 'string', pattern: '^[0-9]+[smhdwM]$' },
     collection_name: { type: 'string', pattern: COLLECTION_NAME_PATTERN },
     source: { enum: ['api', 'archive', 'ws'] },

@@ -2,7 +2,7 @@
  * CloudEvent types, named `dev.streamforge.<area>.<name>`. The type says what `data` holds;
  * the subject is the workflow's queue_id; the Kafka key (partitionkey) is the symbol.
  */
-import type { DataKind } from './workflow-type.ts';
+import type { RecordKind } from './workflow-type.ts';
 
 export const EVENT_TYPES = {
   controlStart: 'dev.streamforge.control.start',
@@ -15,11 +15,16 @@ export const EVENT_TYPES = {
   dataTrades: 'dev.streamforge.data.trades',
   dataDepth: 'dev.streamforge.data.depth',
   dataBookTicker: 'dev.streamforge.data.book_ticker',
+  dataMarkPriceKlines: 'dev.streamforge.data.mark_price_klines',
+  dataIndexPriceKlines: 'dev.streamforge.data.index_price_klines',
+  dataPremiumIndexKlines: 'dev.streamforge.data.premium_index_klines',
+  dataFundingRate: 'dev.streamforge.data.funding_rate',
+  dataMetrics: 'dev.streamforge.data.metrics',
 } as const;
 
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
 
-export function dataEventType(kind: DataKind): EventType {
+export function dataEventType(kind: RecordKind): EventType {
   return `dev.streamforge.data.${kind}` as EventType;
 }
 

@@ -8,7 +8,7 @@ import type { AggTrade, KlineRow, RawTrade } from './binance-contract.ts';
 import { defineContract, type Contract } from './validation.ts';
 import { closeTime, type Interval } from './intervals.ts';
 import { SYMBOL_PATTERN } from './ids.ts';
-import type { DataKind } from './workflow-type.ts';
+import type { PriceKlineKind, RecordKind } from './workflow-type.ts';
 
 // Lengths bounded in the patterns, not by maxLength: ajv counts UTF-16 code points for
 // maxLength on every string, a measurable cost at a million records a minute.
@@ -88,6 +88,51 @@ export type BookTickerRecord = {
   /** USD-M only: event and transaction time (ms). */
   event_time?: number;
   transaction_time?: number;
+};
+
+/**
+ * A mark price, index price or premium index candle (futures only): the prices and times of
+ * Binance's kline row; its volume fields carry nothing ("0") and are not stored. The kind
+ * (the batch's) tells which series; the key names it too.
+ */
+export type PriceKlineRecord = {
+  key: string;
+  symbol: string;
+  interval: Interval;
+  open_time: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  close_time: number;
+};
+
+/**
+ * A funding rate settled at `funding_time` (futures only). REST answers carry the mark price
+ * at the time, the monthly archive files the funding interval instead: each is stored when its
+ * source has it, so the key and the rate are the same whichever source came first.
+ */
+export type FundingRateRecord = {
+  key: string;
+  symbol: string;
+  funding_time: number;
+  funding_rate: string;
+  mark_price?: string;
+  funding_interval_hours?: number;
+};
+
+/** One 5-minute row of Binance's USD-M `metrics` archive: open interest and long/short ratios. */
+export type MetricsRecord = {
+  key: string;
+  symbol: string;
+  /** The archive's `create_time` (a UTC date-time string there) in ms. */
+  create_time: number;
+  sum_open_interest: string;
+  sum_open_interest_value: string;
+  count_toptrader_long_short_ratio: string;
+  sum_toptrader_long_short_ratio: string;
+  count_long_short_ratio: string;
+  sum_taker_long_short_vol_ratio: string;
 };
 
 // Records are type aliases, not interfaces: an alias is assignable to DataRecord's index signature.
@@ -213,12 +258,86 @@ export const bookTickerRecordContract: Contract<BookTickerRecord> = defineContra
   },
 );
 
-export const RECORD_CONTRACTS: Record<DataKind, Contract<DataRecord>> = {
+/** One schema for the three price series: a candle's prices and times, no volumes. */
+const priceKlineSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'symbol', 'interval', 'open_time', 'open', 'high', 'low', 'close', 'close_time'],
+  properties: {
+    key,
+    symbol,
+    interval: { type: 'string', pattern: '^[0-9]+[smhdwM]$' },
+    open_time: epochMs,
+    open: decimal,
+    high: decimal,
+    low: decimal,
+    close: decimal,
+    close_time: epochMs,
+  },
+};
+
+export const markPriceKlineRecordContract: Contract<PriceKlineRecord> = defineContract<PriceKlineRecord>(
+  'mark price kline record',
+  priceKlineSchema,
+);
+export const indexPriceKlineRecordContract: Contract<PriceKlineRecord> = defineContract<PriceKlineRecord>(
+  'index price kline record',
+  priceKlineSchema,
+);
+export const premiumIndexKlineRecordContract: Contract<PriceKlineRecord> = defineContract<PriceKlineRecord>(
+  'premium index kline record',
+  priceKlineSchema,
+);
+
+export const fundingRateRecordContract: Contract<FundingRateRecord> = defineContract<FundingRateRecord>(
+  'funding rate record',
+  {
+    type: 'object',
+    additionalProperties: false,
+    required: ['key', 'symbol', 'funding_time', 'funding_rate'],
+    properties: {
+      key,
+      symbol,
+      funding_time: epochMs,
+      funding_rate: decimal,
+      mark_price: decimal,
+      funding_interval_hours: { type: 'integer', minimum: 1, maximum: 24 },
+    },
+  },
+);
+
+export const METRICS_FIELDS = [
+  'sum_open_interest',
+  'sum_open_interest_value',
+  'count_toptrader_long_short_ratio',
+  'sum_toptrader_long_short_ratio',
+  'count_long_short_ratio',
+  'sum_taker_long_short_vol_ratio',
+] as const;
+
+export const metricsRecordContract: Contract<MetricsRecord> = defineContract<MetricsRecord>('metrics record', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'symbol', 'create_time', ...METRICS_FIELDS],
+  properties: {
+    key,
+    symbol,
+    create_time: epochMs,
+    ...Object.fromEntries(METRICS_FIELDS.map((field) => [field, decimal])),
+  },
+});
+
+export const RECORD_CONTRACTS: Record<RecordKind, Contract<DataRecord>> = {
   klines: klineRecordContract as unknown as Contract<DataRecord>,
   agg_trades: aggTradeRecordContract as unknown as Contract<DataRecord>,
   trades: tradeRecordContract as unknown as Contract<DataRecord>,
   depth: depthRecordContract as unknown as Contract<DataRecord>,
   book_ticker: bookTickerRecordContract as unknown as Contract<DataRecord>,
+  mark_price_klines: markPriceKlineRecordContract as unknown as Contract<DataRecord>,
+  index_price_klines: indexPriceKlineRecordContract as unknown as Contract<DataRecord>,
+  premium_index_klines: premiumIndexKlineRecordContract as unknown as Contract<DataRecord>,
+  funding_rate: fundingRateRecordContract as unknown as Contract<DataRecord>,
+  metrics: metricsRecordContract as unknown as Contract<DataRecord>,
 };
 
 // Ids are zero-padded so that string order (the store's key order) is numeric order.
@@ -226,6 +345,28 @@ const pad = (n: number): string => String(n).padStart(15, '0');
 
 export function klineKey(symbol: string, interval: string, openTime: number): string {
   return `${symbol}:${interval}:${openTime}`;
+}
+
+/** The series a price candle's key names, so it never meets a trade candle (`SYMBOL:1m:…`) of the same symbol. */
+export const PRICE_KLINE_SERIES: Record<PriceKlineKind, string> = {
+  mark_price_klines: 'mark',
+  index_price_klines: 'index',
+  premium_index_klines: 'premium',
+};
+
+/** `BTCUSDT:mark:1m:1704067200000`: the series between symbol and interval. */
+export function priceKlineKey(kind: PriceKlineKind, symbol: string, interval: string, openTime: number): string {
+  return `${symbol}:${PRICE_KLINE_SERIES[kind]}:${interval}:${openTime}`;
+}
+
+/** `BTCUSDT:funding:1704067200000`: one record per settlement, whichever source holds it. */
+export function fundingRateKey(symbol: string, fundingTime: number): string {
+  return `${symbol}:funding:${fundingTime}`;
+}
+
+/** `BTCUSDT:metrics:1704067500000`. */
+export function metricsKey(symbol: string, createTime: number): string {
+  return `${symbol}:metrics:${createTime}`;
 }
 
 export function aggTradeKey(symbol: string, aggTradeId: number): string {
@@ -267,6 +408,25 @@ export function klineFromRow(symbol: string, interval: Interval, row: BinanceKli
     number_of_trades: row[8],
     taker_buy_base_asset_volume: row[9],
     taker_buy_quote_asset_volume: row[10],
+  };
+}
+
+export function priceKlineFromRow(
+  kind: PriceKlineKind,
+  symbol: string,
+  interval: Interval,
+  row: BinanceKlineRow,
+): PriceKlineRecord {
+  return {
+    key: priceKlineKey(kind, symbol, interval, row[0]),
+    symbol,
+    interval,
+    open_time: row[0],
+    open: row[1],
+    high: row[2],
+    low: row[3],
+    close: row[4],
+    close_time: row[6],
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { defineContract } from './validation.ts';
 import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN, SYMBOL_PATTERN } from './ids.ts';
-import { MARKETS, type Market } from './workflow-type.ts';
+import { FUTURES_KINDS, MARKETS, type FuturesKind, type Market } from './workflow-type.ts';
 import { nextOpenTime, openTimesIn, type Interval } from './intervals.ts';
 
 /** USD-M allows at most one hour between an aggTrades request's startTime and endTime. */
@@ -43,12 +43,21 @@ export function timePageBounds(startMs: number, endMs: number, stepMs = AGG_TRAD
   return bounds;
 }
 
+/** What a backfill page can load. */
+export type PageKind = 'klines' | 'agg_trades' | 'trades' | FuturesKind;
+
+/**
+ * fundingRate pages span 1000 hours: at most 1000 settlements even at a 1-hour funding
+ * interval, so one request (limit 1000) holds a page; the usual 8 hours make it 125.
+ */
+export const FUNDING_RATE_PAGE_MS = 1000 * 3_600_000;
+
 export interface WorkPage {
   queue_id: string;
   type: string;
   symbol: string;
   market: Market;
-  kind: 'klines' | 'agg_trades' | 'trades';
+  kind: PageKind;
   interval?: string;
   /** Open times (klines) or trade times (aggTrades, trades: bulk pages only) in [start_ms, end_ms). */
   start_ms: number;
@@ -98,7 +107,7 @@ export const workPageSchema = {
     type: { type: 'string' },
     symbol: { type: 'string', pattern: SYMBOL_PATTERN },
     market: { enum: MARKETS },
-    kind: { enum: ['klines', 'agg_trades', 'trades'] },
+    kind: { enum: ['klines', 'agg_trades', 'trades', ...FUTURES_KINDS] },
     interval: { type: 'string', pattern: '^[0-9]+[smhdwM]$' },
     start_ms: { type: 'integer', minimum: 0 },
     end_ms: { type: 'integer', minimum: 1 },

@@ -9,6 +9,41 @@ import { isInterval, type Interval } from './intervals.ts';
 export const DATA_KINDS = ['klines', 'agg_trades', 'trades', 'depth', 'book_ticker'] as const;
 export type DataKind = (typeof DATA_KINDS)[number];
 
+/** The futures-only price candles: Binance's markPriceKlines, indexPriceKlines and premiumIndexKlines. */
+export const PRICE_KLINE_KINDS = ['mark_price_klines', 'index_price_klines', 'premium_index_klines'] as const;
+export type PriceKlineKind = (typeof PRICE_KLINE_KINDS)[number];
+
+/** Series only the futures markets have: history only (REST and archives), no live stream. */
+export const FUTURES_KINDS = [...PRICE_KLINE_KINDS, 'funding_rate', 'metrics'] as const;
+export type FuturesKind = (typeof FUTURES_KINDS)[number];
+
+/** Every kind of record a data batch can carry. */
+export const RECORD_KINDS = [...DATA_KINDS, ...FUTURES_KINDS] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
+
+export function isFuturesKind(kind: string): kind is FuturesKind {
+  return (FUTURES_KINDS as readonly string[]).includes(kind);
+}
+
+export function isPriceKlineKind(kind: string): kind is PriceKlineKind {
+  return (PRICE_KLINE_KINDS as readonly string[]).includes(kind);
+}
+
+/**
+ * The data kind whose topic a record kind travels on. The futures series are small (a candle
+ * row without volumes, three funding rates a day, a metrics row per 5 minutes) and share the
+ * klines topic, so the topic plan, the connector's KafkaSource and the manifests stay as they
+ * are; the batch's `kind` tells the connector which contract and key a record has.
+ */
+export function topicKindOf(kind: RecordKind): DataKind {
+  return isFuturesKind(kind) ? 'klines' : kind;
+}
+
+/** REST backfills: candles, aggTrades, the futures price candles and funding rates. */
+export type ApiKind = 'klines' | 'agg_trades' | PriceKlineKind | 'funding_rate';
+/** Bulk history: everything a REST backfill loads, plus raw trades and the metrics (archives only). */
+export type BulkKind = 'klines' | 'agg_trades' | 'trades' | FuturesKind;
+
 /** Binance spot, USD-M futures (fapi) and COIN-M futures (dapi, coin-margined: BTCUSD_PERP). */
 export const MARKETS = ['spot', 'usdm', 'coinm'] as const;
 export type Market = (typeof MARKETS)[number];
@@ -35,7 +70,7 @@ export type WorkflowType =
   | {
       type: string;
       source: 'api';
-      kind: 'klines' | 'agg_trades';
+      kind: ApiKind;
       interval?: Interval;
       target: 'loader-api';
       services: ServiceName[];
@@ -43,7 +78,7 @@ export type WorkflowType =
   | {
       type: string;
       source: 'bulk';
-      kind: 'klines' | 'agg_trades' | 'trades';
+      kind: BulkKind;
       interval?: Interval;
       target: 'loader-producer';
       services: ServiceName[];
@@ -96,6 +131,35 @@ export function parseWorkflowType(type: string): WorkflowType {
       };
     return { type, source, kind: 'klines', interval, target: 'loader-ws', services: ['loader-ws', 'arango-connector'] };
   }
+  const priceCandles = /^(api|bulk)_(mark_price|index_price|premium_index)_candles_(.+)$/.exec(type);
+  if (priceCandles) {
+    const [, source, series, interval] = priceCandles as unknown as [string, 'api' | 'bulk', string, string];
+    if (!isInterval(interval))
+      throw invalid(
+        type,
+        `has an unknown interval "${interval}" (Binance futures intervals: 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M)`,
+      );
+    const kind = `${series}_klines` as PriceKlineKind;
+    return source === 'api'
+      ? { type, source, kind, interval, target: 'loader-api', services: ['loader-api', 'arango-connector'] }
+      : { type, source, kind, interval, target: 'loader-producer', services: ['loader-producer', 'arango-connector'] };
+  }
+  if (type === 'api_funding_rate')
+    return {
+      type,
+      source: 'api',
+      kind: 'funding_rate',
+      target: 'loader-api',
+      services: ['loader-api', 'arango-connector'],
+    };
+  if (type === 'bulk_funding_rate' || type === 'bulk_metrics')
+    return {
+      type,
+      source: 'bulk',
+      kind: type === 'bulk_metrics' ? 'metrics' : 'funding_rate',
+      target: 'loader-producer',
+      services: ['loader-producer', 'arango-connector'],
+    };
   if (type === 'api_agg_trades')
     return {
       type,
@@ -129,6 +193,6 @@ export function parseWorkflowType(type: string): WorkflowType {
     return { type, source: 'dummy', target: 'dummy-service', services: ['dummy-service'] };
   throw invalid(
     type,
-    'is not a known workflow type (api_candles_<interval>, api_agg_trades, bulk_candles_<interval>, bulk_agg_trades, bulk_trades, ws_*, graph_correlation, gnn_train, dummy_*)',
+    'is not a known workflow type (api_candles_<interval>, api_agg_trades, bulk_candles_<interval>, bulk_agg_trades, bulk_trades, futures only: api_/bulk_mark_price_candles_<interval>, api_/bulk_index_price_candles_<interval>, api_/bulk_premium_index_candles_<interval>, api_/bulk_funding_rate, bulk_metrics; ws_*, graph_correlation, gnn_train, dummy_*)',
   );
 }

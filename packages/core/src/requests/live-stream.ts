@@ -10,7 +10,7 @@
  * The Job reads them with these functions at start, and queue-manager refuses at the door
  * what they refuse (one check, no drift).
  */
-import type { Market, WorkflowType } from '../contracts/index.ts';
+import { isFuturesKind, type Market, type WorkflowType } from '../contracts/index.ts';
 import { invalidField, shown } from './field-refusal.ts';
 
 export interface LiveStreamParams {
@@ -31,6 +31,15 @@ export interface LiveStreamParams {
  * their REST tail (historicalTrades) is not verified there (docs/bulk-history.md).
  */
 export function marketRefusal(plan: WorkflowType, market: Market): string | undefined {
+  const kind = 'kind' in plan ? plan.kind : undefined;
+  if (kind !== undefined && isFuturesKind(kind)) {
+    if (market === 'spot')
+      return `${plan.type}: Binance spot has no mark price, index price, premium index, funding rate or metrics; these are futures series (set market to usdm or coinm)`;
+    if (market === 'coinm' && kind === 'index_price_klines')
+      return 'COIN-M index price candles are per pair (BTCUSD), not per contract, and not supported yet; use market usdm, or mark_price/premium_index candles';
+    if (market === 'coinm' && kind === 'metrics')
+      return 'metrics (open interest, long/short ratios) are loaded for USD-M only';
+  }
   if (market === 'spot') return undefined;
   const name = market === 'usdm' ? 'USD-M futures' : 'COIN-M futures';
   if ((plan.source === 'api' || plan.source === 'bulk' || plan.source === 'ws') && plan.interval === '1s')

@@ -5,7 +5,8 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { aggTradeFromBinance, type DataRecord } from '../../src/contracts/records.ts';
+import { fundingRateFromRow, metricsFromRow } from '../../src/contracts/exchange-rows.ts';
+import { aggTradeFromBinance, priceKlineFromRow, rowFromKline, type DataRecord } from '../../src/contracts/records.ts';
 import { StreamForgeError, type ErrorCode } from '../../src/errors.ts';
 import type {
   DeadLetter,
@@ -161,6 +162,34 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     assert.equal(await store.countRecords(COLLECTION), 50);
     assert.deepEqual(await store.getRecord(COLLECTION, changed.key), changed);
     assert.deepEqual(await store.getRecord(COLLECTION, klines[8].key), klines[8]);
+  });
+
+  it('futures series records sit beside trade candles of the same symbol and time, each under its own key', async (store) => {
+    const [candle] = realKlines().slice(0, 1);
+    const row = rowFromKline(candle);
+    const records: DataRecord[] = [
+      candle,
+      ...(['mark_price_klines', 'index_price_klines', 'premium_index_klines'] as const).map((kind) =>
+        priceKlineFromRow(kind, candle.symbol, candle.interval, row),
+      ),
+      fundingRateFromRow(candle.symbol, {
+        fundingTime: candle.open_time,
+        fundingRate: '-0.00012000',
+        fundingIntervalHours: 8,
+      }),
+      metricsFromRow(candle.symbol, {
+        create_time: candle.open_time,
+        sum_open_interest: '80937.87000000',
+        sum_open_interest_value: '3425678451.12000000',
+        count_toptrader_long_short_ratio: '1.27760000',
+        sum_toptrader_long_short_ratio: '1.10830000',
+        count_long_short_ratio: '1.44100000',
+        sum_taker_long_short_vol_ratio: '0.93210000',
+      }),
+    ];
+    await store.writeBatch({ collection: COLLECTION, records });
+    assert.equal(await store.countRecords(COLLECTION), records.length);
+    for (const record of records) assert.deepEqual(await store.getRecord(COLLECTION, record.key), record);
   });
 
   it('records come back exactly as written: decimal strings, integers, booleans and nested values', async (store) => {
