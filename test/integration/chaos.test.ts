@@ -1,7 +1,9 @@
 /**
  * Chaos on real components: while a multi-symbol backfill and a live stream run, every
  * function's instances, the KafkaSource dispatcher, the loader-ws Job and the Kafka broker
- * are each SIGKILLed at a random moment (a seeded PRNG; the seed is printed, and
+ * are each SIGKILLed at a random moment, and the dispatcher is also stopped (SIGSTOP) for longer
+ * than its Kafka session, as a starved process on a loaded machine is, so every consumer group
+ * drops it and it joins again as a new member (a seeded PRNG; the seed is printed, and
  * CHAOS_SEED=<seed> replays the same schedule; the moments are fractions of the backfills'
  * stored pages, so they land mid-run however fast the machine is). Afterwards every workflow
  * must have ended: the backfills `completed` with exactly the exchange's candles, each once;
@@ -49,6 +51,8 @@ const LIVE_SYMBOL = 'TRXUSDT';
 const FINAL = ['completed', 'error', 'stopped'];
 /** Pages of one backfill (at most 1000 candles each). */
 const PAGES = Math.ceil(MINUTES / 1000);
+/** The dispatcher's Kafka session (dispatcher.ts): a stall longer than this drops it from its groups. */
+const DISPATCHER_SESSION_MS = 10_000;
 
 /** Live children of `parent` whose command line contains `match`, from /proc: what runs now, whatever a state file says. */
 function childPids(parent: number, match: string): number[] {
@@ -82,11 +86,13 @@ interface Fault {
   at: number;
   /** Then waits this long more. */
   jitterMs: number;
-  /** Kills; resolves with what was killed. */
+  /** What is done to it: SIGKILL unless said. */
+  action?: string;
+  /** Kills (or stops); resolves with what was hit. */
   hit(): Promise<string>;
 }
 
-test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and the broker at random moments: every workflow ends, exact counts, no duplicates', {
+test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and the broker, and a dispatcher stalled past its Kafka session, at random moments: every workflow ends, exact counts, no duplicates', {
   timeout: 600_000,
 }, async (t) => {
   const random = seededRandom(SEED);
@@ -179,6 +185,17 @@ test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and
         ?.instances.filter((i) => i.state !== 'draining' && isAlive(i.pid)) ?? []
     );
   };
+  const dispatcherPid = async (): Promise<number> => {
+    const [pid] = await waitFor(
+      'the dispatcher process',
+      () => {
+        const pids = childPids(supervisor, 'dispatcher-main.ts');
+        return pids.length > 0 ? pids : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    return pid!;
+  };
   const killFunction =
     (name: string, beforeKill = () => {}) =>
     async () => {
@@ -213,15 +230,8 @@ test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and
     {
       target: 'dispatcher',
       hit: async () => {
-        const [pid] = await waitFor(
-          'the dispatcher process',
-          () => {
-            const pids = childPids(supervisor, 'dispatcher-main.ts');
-            return pids.length > 0 ? pids : undefined;
-          },
-          { timeoutMs: 60_000, intervalMs: 100 },
-        );
-        process.kill(pid!, 'SIGKILL');
+        const pid = await dispatcherPid();
+        process.kill(pid, 'SIGKILL');
         return `dispatcher (pid ${pid})`;
       },
     },
@@ -248,6 +258,24 @@ test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and
         return `Kafka broker (pid ${pid}), restarting in ${brokerDownMs} ms`;
       },
     },
+    // Last, so the schedules of the seeds before it stayed the same.
+    {
+      target: 'dispatcher stall',
+      action: 'SIGSTOP',
+      hit: async () => {
+        // Sessions expire on the broker: stalled while it is down, the dispatcher would keep them.
+        await restarting;
+        const pid = await dispatcherPid();
+        const stallMs = DISPATCHER_SESSION_MS + 4_000;
+        process.kill(pid, 'SIGSTOP');
+        try {
+          await sleep(stallMs);
+        } finally {
+          process.kill(pid, 'SIGCONT');
+        }
+        return `dispatcher (pid ${pid}), SIGCONT after ${stallMs} ms: longer than its Kafka session`;
+      },
+    },
   ].map((f) => ({ ...f, at: 0.03 + random() * 0.62, jitterMs: Math.round(random() * 250) }));
   faults.sort((a, b) => a.at - b.at);
   log(`schedule: ${faults.map((f) => `${f.target} at ${(f.at * 100).toFixed(0)}% +${f.jitterMs} ms`).join(', ')}`);
@@ -265,7 +293,7 @@ test('SIGKILLs of every function instance, the dispatcher, the loader-ws Job and
       () => Number.NaN,
     );
     landed.push({ target: fault.target, progress: at });
-    log(`SIGKILL ${await fault.hit()}, backfills at ${percent(at)}`);
+    log(`${fault.action ?? 'SIGKILL'} ${await fault.hit()}, backfills at ${percent(at)}`);
   }
   await restarting;
   clearInterval(ticker);

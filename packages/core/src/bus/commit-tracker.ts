@@ -39,6 +39,11 @@ export class CommitTracker {
     return next;
   }
 
+  /** The first offset without an outcome: where the partition must be read again if this member lets it go now. */
+  get unfinished(): bigint {
+    return this.#outstanding[0] ?? this.highest + 1n;
+  }
+
   /** Committing `next` moves the group on from where this member started. */
   committable(next: bigint): boolean {
     return next > this.floor;

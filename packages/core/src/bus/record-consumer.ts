@@ -19,6 +19,9 @@
  *   bytes) taken in without an outcome, reading paused while they are there.
  * - After a rebalance, records of partitions this member lost are dropped unhandled (their new
  *   owner reads them from the committed offset) and commits are made only for partitions it owns.
+ *   A partition whose lane a rebalance reset (lost and back, or a new membership) starts again
+ *   where the group committed it or, with no commit yet, at the first record this member had no
+ *   outcome for: never where the stream last fetched, which would commit past records nobody handled.
  *
  * Isolation: a record that fails or hangs for minutes holds up neither other
  * partitions nor, in unordered mode, other flows (a workflow, for the dispatcher):
@@ -30,14 +33,21 @@
  *   aside and read again later, and reading skips over its backlog meanwhile); it keeps at
  *   most its share of the buffer, and the rest of the buffer stays for the partitions that move.
  */
-import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes } from '@platformatic/kafka';
+import { Consumer, ListOffsetTimestamps, MessagesStreamFallbackModes, MessagesStreamModes } from '@platformatic/kafka';
 import { backoffDelay, mayRetry, sleep, type Backoff } from '../retry/backoff.ts';
 import { clientOptions } from './connection.ts';
 import { reportConsumerLag } from './consumer-lag-reporter.ts';
 import { FairPlaces } from './fair-places.ts';
 import { isRetriableKafkaError, kafkaFailure } from './kafka-errors.ts';
 import { createOffsetCommits } from './offset-commits.ts';
-import { type ConsumerState, dropWaiting, type Item, type Lane, type RecordStream } from './partition-lanes.ts';
+import {
+  type ConsumerState,
+  dropWaiting,
+  type Item,
+  type Lane,
+  laneKey,
+  type RecordStream,
+} from './partition-lanes.ts';
 import { createPartitionPause } from './partition-pause.ts';
 import type { RecordConsumer, RecordConsumerOptions } from './record-consumer-options.ts';
 import { createRecordHandlers } from './record-handlers.ts';
@@ -116,7 +126,34 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
     commits,
     adjust: pause.adjust,
   });
-  const intake = createRecordIntake(state, options, { pause, commits, pump: handlers.pump });
+  const intake = createRecordIntake(state, options, {
+    pause,
+    commits,
+    pump: handlers.pump,
+    positions: async (partitions) => {
+      const byTopic = new Map<string, number[]>();
+      for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+      const [committed, logStarts] = await Promise.all([
+        consumer.listCommittedOffsets({
+          topics: [...byTopic].map(([topic, numbers]) => ({ topic, partitions: numbers })),
+        }),
+        consumer.listOffsets({
+          topics: [...byTopic.keys()],
+          partitions: Object.fromEntries(byTopic),
+          timestamp: ListOffsetTimestamps.EARLIEST,
+        }),
+      ]);
+      return new Map(
+        partitions.map(({ topic, partition }) => [
+          laneKey(topic, partition),
+          {
+            committed: committed.get(topic)?.[partition] ?? -1n,
+            logStart: logStarts.get(topic)?.[partition] ?? 0n,
+          },
+        ]),
+      );
+    },
+  });
   let readyResolve: () => void = () => undefined;
   const readyPromise = new Promise<void>((r) => {
     readyResolve = r;
@@ -151,6 +188,10 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
         state.stream = opened;
         pause.streamOpened();
         opened.once('offsets', () => readyResolve());
+        // After every join the stream fetches each owned partition from the group's commit, or
+        // without one from where it last fetched: partitions starting again go back to their start.
+        opened.on('offsets', () => intake.offsetsFixed());
+        intake.offsetsFixed();
         opened.on('data', (message) => intake.take(toRecord(message), message.leaderEpoch));
         opened.on('error', (error) => reopen(opened, error));
         pause.adjust();

@@ -5,6 +5,7 @@
  * are dropped unhandled: their new owner reads them from the committed offset.
  */
 import type { ConsumerGroupJoinPayload, GroupAssignment } from '@platformatic/kafka';
+import { backoffDelay, sleep, type Backoff } from '../retry/backoff.ts';
 import type { OffsetCommits } from './offset-commits.ts';
 import { type ConsumerState, dropWaiting, type Item, laneKey, openLane } from './partition-lanes.ts';
 import type { PartitionPause } from './partition-pause.ts';
@@ -14,43 +15,98 @@ import type { ConsumedRecord } from './records.ts';
 /** After this long reading back from `resumeAt` without getting it, the records there are gone (retention): go on. */
 const REWIND_GRACE_MS = 60_000;
 
+/** Records only past where a partition is to start again for this long: the group is asked again where it starts. */
+const RESTART_RECHECK_MS = 5_000;
+
+/** Asking the group where partitions start again: 0.2 s doubling to 5 s, for as long as the assignment holds. */
+const ASK_BACKOFF: Backoff = { baseMs: 200, maxMs: 5_000 };
+
+export interface PartitionRef {
+  topic: string;
+  partition: number;
+}
+
 export interface RecordIntake {
   /** A record the stream read. */
   take(record: ConsumedRecord, leaderEpoch: number): void;
   /** The member joined its group (again): `current` is the client's assignment when the payload has none. */
   joined(payload: ConsumerGroupJoinPayload, current: GroupAssignment[] | null): void;
+  /** The stream (re)set where it fetches each owned partition (after every join): partitions starting again are sent back to their start. */
+  offsetsFixed(): void;
 }
 
 export function createRecordIntake(
   state: ConsumerState,
   options: Pick<RecordConsumerOptions, 'flowOf' | 'onAssigned'>,
-  parts: { pause: PartitionPause; commits: OffsetCommits; pump: () => void },
+  parts: {
+    pause: PartitionPause;
+    commits: OffsetCommits;
+    pump: () => void;
+    /** Each partition's offset committed by the group (-1 when it has none) and first offset in the log, by `laneKey`. */
+    positions: (partitions: PartitionRef[]) => Promise<Map<string, { committed: bigint; logStart: bigint }>>;
+  },
 ): RecordIntake {
   const { groupId, logger, lanes, retiring, buffered } = state;
   const { pause } = parts;
   /** The partitions of the current assignment: a fetch answered after a rebalance may still carry others. */
   let assigned = new Set<string>();
   let membership: { memberId: string | null; generationId: number } | undefined;
-  /** Partitions this member has had a lane for: one coming back may meet records fetched before it left. */
-  const everOwned = new Set<string>();
+  /**
+   * Partitions this member has had a lane for (one coming back may meet records fetched before
+   * it left), each with the first offset its last lane had no outcome for.
+   */
+  const leftOff = new Map<string, bigint>();
+  /** Partitions of the assignment whose lane is to open again, once known at which offset (and since when). */
+  const restartAt = new Map<string, { offset: bigint; since: number }>();
+  /** Counts joins: an answer about an earlier assignment is not applied. */
+  let round = 0;
+  /** Partitions whose stream was sent back to their start since the last join (logged once each). */
+  const sentBack = new Set<string>();
+
+  const seek = (key: string, offset: bigint) => void state.stream?.offsetsToFetch.set(key, offset);
 
   function take(record: ConsumedRecord, leaderEpoch: number): void {
     const key = laneKey(record.topic, record.partition);
     if (!assigned.has(key)) return; // fetched for an assignment this member no longer has
     let lane = lanes.get(key);
     if (!lane) {
-      if (everOwned.has(key)) {
-        // A partition that comes back (or whose lane a rebalance reset) starts where the group
-        // committed it. A record beyond that is from a fetch made before the rebalance: taking it
-        // would start the lane past records nobody handled (and commit past them), so it is
-        // dropped; the stream reads again from the committed offset. (The topics are written
-        // without transactions or compaction, so their offsets have no gaps to wait for.)
-        const start = state.stream?.offsetsCommitted.get(key);
-        if (start === undefined || BigInt(record.offset) !== start) return;
+      if (leftOff.has(key)) {
+        // A partition that comes back (or whose lane a rebalance reset) starts again where the
+        // group committed it, or, without a commit, at the first record this member had no
+        // outcome for (restartAt; the stream's own idea of it, without a commit, is where it
+        // last fetched, past records nobody handled). Until that is known, and for a record
+        // elsewhere (a fetch made before the rebalance), nothing is taken: starting the lane
+        // past records nobody handled would commit past them. The stream is sent back to the
+        // start. (The topics are written without transactions or compaction, so their offsets
+        // have no gaps to wait for.)
+        const restart = restartAt.get(key);
+        if (restart === undefined) return;
+        const start = restart.offset;
+        const offset = BigInt(record.offset);
+        if (offset !== start) {
+          if (offset > start) {
+            seek(key, start);
+            if (!sentBack.has(key)) {
+              sentBack.add(key);
+              logger?.info(
+                { groupId, topic: record.topic, partition: record.partition, from: String(start), read: record.offset },
+                'records fetched past where a partition starts again after a rebalance: not taken, read again from its start',
+              );
+            }
+            // Still only records past the start after a while: retention may have removed it
+            // meanwhile. The group is asked again (never a record taken past the start unasked).
+            if (Date.now() - restart.since >= RESTART_RECHECK_MS) {
+              restart.since = Date.now();
+              void findStarts(round, [{ topic: record.topic, partition: record.partition }]);
+            }
+          }
+          return;
+        }
+        restartAt.delete(key);
       }
-      everOwned.add(key);
       lane = openLane(key, record, leaderEpoch);
       lanes.set(key, lane);
+      leftOff.set(key, lane.offsets.unfinished);
     }
     const offset = BigInt(record.offset);
     if (!lane.offsets.isNew(offset)) return; // read again after a rebalance: already taken in
@@ -103,12 +159,26 @@ export function createRecordIntake(
       membership !== undefined &&
       membership.memberId === payload.memberId &&
       generationId === membership.generationId + 1;
+    if (membership !== undefined && !continuous)
+      logger?.info(
+        {
+          groupId,
+          memberId: payload.memberId,
+          generationId,
+          was: membership,
+          lanes: lanes.size,
+          buffered: buffered.records,
+        },
+        'member joined its group anew (a new member id or a skipped generation): what it holds is read again',
+      );
     membership = { memberId: payload.memberId, generationId };
     assigned = owned;
+    const thisRound = ++round;
     for (const [key, lane] of lanes) {
       if (owned.has(key) && continuous) continue;
       // Lost to another member: what waits here is its to read; nothing more is committed for it,
       // and a handler still retrying one of its records may stop (its signal).
+      leftOff.set(key, lane.offsets.unfinished);
       lane.owned = false;
       lane.abort.abort();
       dropWaiting(state, (item) => item.lane === lane);
@@ -116,9 +186,62 @@ export function createRecordIntake(
       if (lane.running > 0) retiring.set(key, lane);
       parts.commits.drop(key);
     }
+    restartAt.clear();
+    sentBack.clear();
+    const restarting = partitions.filter((p) => {
+      const key = laneKey(p.topic, p.partition);
+      return leftOff.has(key) && !lanes.has(key);
+    });
+    if (restarting.length > 0) void findStarts(thisRound, restarting);
     pause.adjust();
     options.onAssigned?.(partitions);
   }
 
-  return { take, joined };
+  /** Asks the group where partitions whose lane is to open again start, and sends the stream there. */
+  async function findStarts(asked: number, restarting: PartitionRef[]): Promise<void> {
+    for (let attempt = 1; asked === round && !state.stopping; attempt++) {
+      let positions: Map<string, { committed: bigint; logStart: bigint }>;
+      try {
+        positions = await parts.positions(restarting);
+      } catch (error) {
+        logger?.warn(
+          { groupId, err: error, partitions: restarting.length },
+          'where partitions start again after a rebalance is not known yet; asking the group again',
+        );
+        await sleep(backoffDelay(ASK_BACKOFF, attempt));
+        continue;
+      }
+      if (asked !== round || state.stopping) return;
+      for (const { topic, partition } of restarting) {
+        const key = laneKey(topic, partition);
+        const { committed = -1n, logStart = 0n } = positions.get(key) ?? {};
+        const wanted = committed >= 0n ? committed : (leftOff.get(key) as bigint);
+        // Records retention removed are not waited for.
+        const start = wanted > logStart ? wanted : logStart;
+        restartAt.set(key, { offset: start, since: Date.now() });
+        seek(key, start);
+        logger?.info(
+          {
+            groupId,
+            topic,
+            partition,
+            from: String(start),
+            left_off: String(leftOff.get(key)),
+            committed: committed >= 0n ? String(committed) : null,
+            log_start: String(logStart),
+          },
+          committed >= 0n
+            ? 'partition read again from its committed offset after a rebalance'
+            : 'partition read again after a rebalance from the first record this member had no outcome for (the group has no commit for it)',
+        );
+      }
+      return;
+    }
+  }
+
+  function offsetsFixed(): void {
+    for (const [key, { offset }] of restartAt) seek(key, offset);
+  }
+
+  return { take, joined, offsetsFixed };
 }
