@@ -15,6 +15,7 @@ import { deadLetterRoutes } from './dead-letter-routes.ts';
 import { errorSchema } from './error-schema.ts';
 import { graphRoutes } from './graph-routes.ts';
 import { modelRoutes } from './model-routes.ts';
+import { seriesRoutes } from './series-routes.ts';
 import { tradeRoutes } from './trade-routes.ts';
 import { cursorOf, positionOf } from './events-cursor.ts';
 import type { Manager } from './manager.ts';
@@ -370,6 +371,7 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
     tradeRoutes(api, { store });
     modelRoutes(api, { store });
     bookRoutes(api, { store });
+    seriesRoutes(api, { store });
     deadLetterRoutes(api, { manager, store });
   });
 }

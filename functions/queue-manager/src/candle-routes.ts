@@ -1,6 +1,7 @@
 /**
  * Charts of what was stored, inside the API's scope (same token rule):
- * `GET /collections/{name}/candles` answers a kline series of a collection in [from, to),
+ * `GET /collections/{name}/candles` answers a kline series of a collection in [from, to) (trade
+ * candles, or a futures price series: mark, index, premium, told by the first record's key),
  * grouped in the store into at most max_points buckets (chart-buckets.ts), with the gaps:
  * expected candles that are not stored. The console's chart reads it for the visible range.
  */
@@ -11,10 +12,11 @@ import {
   intervalMs,
   isInterval,
   nextOpenTime,
+  PRICE_KLINE_SERIES,
   type Interval,
 } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
-import type { Store } from '@streamforge/core/store';
+import type { CandleKind, Store } from '@streamforge/core/store';
 import { chooseBucket } from './chart-buckets.ts';
 import { chartQuerystring, collectionParams, firstRecordOf, type ChartQuery } from './chart-series.ts';
 import { errorResponses } from './error-schema.ts';
@@ -27,6 +29,12 @@ export const candlesResponseSchema = {
   properties: {
     collection: { type: 'string' },
     symbol: { type: 'string' },
+    kind: {
+      type: 'string',
+      enum: ['klines', 'mark_price_klines', 'index_price_klines', 'premium_index_klines'],
+      description:
+        'Trade candles, or a futures price series (mark, index, premium: prices only, so volume, quote_volume and trades are 0)',
+    },
     interval: { type: 'string', description: 'The interval of the stored candles' },
     from: { type: 'integer' },
     to: { type: 'integer' },
@@ -71,19 +79,28 @@ function invalid(message: string): StreamForgeError {
   return new StreamForgeError('SF_CONTRACT_INVALID', message);
 }
 
-/** The series a chart shows: the symbol asked for (or the collection's first) and its interval. */
+/** The price series a key names (`BTCUSDT:mark:1m:…`), or trade candles (`BTCUSDT:1m:…`). */
+function candleKindOf(key: string): CandleKind {
+  const part = key.split(':')[1];
+  const price = Object.entries(PRICE_KLINE_SERIES).find(([, series]) => series === part);
+  return price ? (price[0] as CandleKind) : 'klines';
+}
+
+/** The series a chart shows: the symbol asked for (or the collection's first), its kind and interval. */
 async function seriesOf(
   store: Store,
   name: string,
   symbol: string | undefined,
-): Promise<{ symbol: string; interval: Interval }> {
+): Promise<{ symbol: string; interval: Interval; kind: CandleKind }> {
   const first = await firstRecordOf(store, name, symbol);
   const interval = first.interval;
-  if (typeof interval !== 'string' || !isInterval(interval) || typeof first.open_time !== 'number')
+  if (typeof interval !== 'string' || !isInterval(interval) || typeof first.open_time !== 'number') {
+    const timeSeries = /:(funding|metrics):/.test(first.key);
     throw invalid(
-      `name: collection ${name} does not hold klines (its records have no interval and open_time, e.g. ${first.key}): only candles are charted`,
+      `name: collection ${name} does not hold klines (its records have no interval and open_time, e.g. ${first.key}): ${timeSeries ? `see /collections/${name}/series` : 'only candles are charted'}`,
     );
-  return { symbol: first.symbol, interval };
+  }
+  return { symbol: first.symbol, interval, kind: candleKindOf(first.key) };
 }
 
 export function candleRoutes(api: FastifyInstance, { store }: { store: Store }): void {
@@ -91,7 +108,8 @@ export function candleRoutes(api: FastifyInstance, { store }: { store: Store }):
     '/collections/:name/candles',
     {
       schema: {
-        summary: 'Candles of a klines collection in [from, to), grouped in the store for a chart, and the gaps',
+        summary:
+          'Candles of a klines (or mark/index/premium price klines) collection in [from, to), grouped in the store for a chart, and the gaps',
         description:
           "Buckets are the finest whole multiple of the interval (5m, 1h, 4h, 1d, 1w, …) that keeps the answer within max_points. Gaps are time ranges inside [from, to) where the interval expects candles (closed by now) that are not stored. Aggregated values are numbers (doubles); /records keeps the exchange's decimal strings.",
         params: collectionParams,
@@ -106,8 +124,8 @@ export function candleRoutes(api: FastifyInstance, { store }: { store: Store }):
     async (request) => {
       const { name } = request.params;
       const { max_points: maxPoints } = request.query;
-      const { symbol, interval } = await seriesOf(store, name, request.query.symbol);
-      const extent = await store.candleExtent(name, { symbol, interval });
+      const { symbol, interval, kind } = await seriesOf(store, name, request.query.symbol);
+      const extent = await store.candleExtent(name, { symbol, interval, kind });
       if (!extent)
         throw new StreamForgeError('SF_NOT_FOUND', `collection ${name} holds no ${interval} candles of ${symbol}`);
       const from = request.query.from ?? extent.first;
@@ -123,6 +141,7 @@ export function candleRoutes(api: FastifyInstance, { store }: { store: Store }):
       const aggregate = await store.aggregateCandles(name, {
         symbol,
         interval,
+        kind,
         from,
         to,
         bucketMs: bucket.ms,
@@ -134,6 +153,7 @@ export function candleRoutes(api: FastifyInstance, { store }: { store: Store }):
       return {
         collection: name,
         symbol,
+        kind,
         interval,
         from,
         to,

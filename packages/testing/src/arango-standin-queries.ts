@@ -41,13 +41,16 @@ const ascendingBy =
 /** The keyset condition of a page: `doc` comes after (at, atId) in (time, id) order. */
 const comesAfter = (doc: Doc, time: string, id: string, at: unknown, atId: unknown): boolean =>
   cmp(doc[time], at) > 0 || (cmp(doc[time], at) === 0 && cmp(doc[id], atId) > 0);
+/** AQL's TO_NUMBER: null (a price candle's missing volume) is 0; SUM skips nulls, which adds the same. */
+const toNumber = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const limited = <T>(items: T[], limit: unknown): T[] => items.slice(0, Number(limit));
 const without = (doc: Doc, ...fields: string[]): Doc =>
   Object.fromEntries(Object.entries(doc).filter(([k]) => !fields.includes(k)));
-/** The candles of one series (`@symbol`, `@interval`) with open time in [from, to), in time order. */
+/** The candles of one series (`@symbol`, `@interval`, keys from `@prefix`) with open time in [from, to), in time order. */
 const candlesOf = (bind: Record<string, unknown>, ctx: QueryContext, from: number, to: number): Doc[] =>
   all(ctx, String(bind['@collection']))
     .filter((d) => d.symbol === bind.symbol && d.interval === bind.interval)
+    .filter((d) => String(d._key).startsWith(String(bind.prefix)))
     .filter((d) => typeof d.open_time === 'number' && d.open_time >= from && d.open_time < to)
     .sort((a, b) => cmp(a.open_time, b.open_time));
 /** REMOVE of every document of `@@collection` that `keep` selects; returns nothing, as the AQL does. */
@@ -63,12 +66,12 @@ export const STANDIN_QUERIES: StandinQuery[] = [
   {
     text: `FOR d IN @@collection
   FILTER d.open_time >= @from && d.open_time < @to
-  FILTER d.symbol == @symbol && d.interval == @interval
+  FILTER d.symbol == @symbol && d.interval == @interval && STARTS_WITH(d._key, @prefix)
   COLLECT time = (@bucket == 0 ? d.open_time : d.open_time - ((d.open_time - @offset) % @bucket))
   AGGREGATE first = MIN(d.open_time), last = MAX(d.open_time), candles = SUM(1), high = MAX(TO_NUMBER(d.high)), low = MIN(TO_NUMBER(d.low)), volume = SUM(TO_NUMBER(d.volume)), quote_volume = SUM(TO_NUMBER(d.quote_asset_volume)), trades = SUM(d.number_of_trades)
   SORT time
-  LET open = FIRST(FOR f IN @@collection FILTER f.open_time == first && f.symbol == @symbol && f.interval == @interval LIMIT 1 RETURN TO_NUMBER(f.open))
-  LET close = FIRST(FOR c IN @@collection FILTER c.open_time == last && c.symbol == @symbol && c.interval == @interval LIMIT 1 RETURN TO_NUMBER(c.close))
+  LET open = FIRST(FOR f IN @@collection FILTER f.open_time == first && f.symbol == @symbol && f.interval == @interval && STARTS_WITH(f._key, @prefix) LIMIT 1 RETURN TO_NUMBER(f.open))
+  LET close = FIRST(FOR c IN @@collection FILTER c.open_time == last && c.symbol == @symbol && c.interval == @interval && STARTS_WITH(c._key, @prefix) LIMIT 1 RETURN TO_NUMBER(c.close))
   RETURN { time, first, last, candles, high, low, volume, quote_volume, trades, open, close }`,
     collections: [],
     run(bind, ctx) {
@@ -90,17 +93,17 @@ export const STANDIN_QUERIES: StandinQuery[] = [
           candles: docs.length,
           high: Math.max(...docs.map((d) => Number(d.high))),
           low: Math.min(...docs.map((d) => Number(d.low))),
-          volume: docs.reduce((sum, d) => sum + Number(d.volume), 0),
-          quote_volume: docs.reduce((sum, d) => sum + Number(d.quote_asset_volume), 0),
-          trades: docs.reduce((sum, d) => sum + Number(d.number_of_trades), 0),
+          volume: docs.reduce((sum, d) => sum + toNumber(d.volume), 0),
+          quote_volume: docs.reduce((sum, d) => sum + toNumber(d.quote_asset_volume), 0),
+          trades: docs.reduce((sum, d) => sum + toNumber(d.number_of_trades), 0),
           open: Number(docs[0]!.open),
           close: Number(docs.at(-1)!.close),
         }));
     },
   },
   {
-    text: `LET first = FIRST(FOR d IN @@collection FILTER d.open_time >= 0 && d.symbol == @symbol && d.interval == @interval SORT d.open_time ASC LIMIT 1 RETURN d.open_time)
-LET last = FIRST(FOR d IN @@collection FILTER d.open_time >= 0 && d.symbol == @symbol && d.interval == @interval SORT d.open_time DESC LIMIT 1 RETURN d.open_time)
+    text: `LET first = FIRST(FOR d IN @@collection FILTER d.open_time >= 0 && d.symbol == @symbol && d.interval == @interval && STARTS_WITH(d._key, @prefix) SORT d.open_time ASC LIMIT 1 RETURN d.open_time)
+LET last = FIRST(FOR d IN @@collection FILTER d.open_time >= 0 && d.symbol == @symbol && d.interval == @interval && STARTS_WITH(d._key, @prefix) SORT d.open_time DESC LIMIT 1 RETURN d.open_time)
 RETURN { first, last }`,
     collections: [],
     run(bind, ctx) {
@@ -163,7 +166,7 @@ RETURN { first, last }`,
   FOR j IN (
     FOR d IN @@collection
       FILTER d.open_time >= span.from && d.open_time < span.to
-      FILTER d.symbol == @symbol && d.interval == @interval
+      FILTER d.symbol == @symbol && d.interval == @interval && STARTS_WITH(d._key, @prefix)
       SORT d.open_time
       WINDOW { preceding: 1, following: 0 } AGGREGATE prev = MIN(d.open_time)
       FILTER d.open_time - prev > @step

@@ -108,6 +108,16 @@ export const CONSOLE_HTML = `<!doctype html>
       <p class="muted hint">Green: best bid; red: best ask (the last quote of each point); blue, below: the spread.</p>
     </section>
 
+    <section id="series-view" hidden>
+      <h2><span id="series-title">Series</span> <code id="series-name"></code>
+        <button id="series-home" type="button" class="small">Whole range</button>
+        <button id="series-close" type="button" class="small plain">Close</button></h2>
+      <p id="series-summary" class="muted"></p>
+      <p id="series-error" class="error" hidden></p>
+      <div id="series" data-state="idle"><div id="series-chart"></div></div>
+      <p id="series-legend" class="muted hint"></p>
+    </section>
+
     <section id="training-view" hidden>
       <h2>Training <code id="training-name"></code>
         <button id="training-close" type="button" class="small plain">Close</button></h2>
@@ -231,6 +241,9 @@ details.panel summary h2 { display: inline; }
 #chart { position: relative; height: 420px; border: 1px solid var(--line); border-radius: 6px; }
 #graph { position: relative; height: 380px; border: 1px solid var(--line); border-radius: 6px; margin-top: .4rem; }
 #book-chart { position: relative; height: 360px; border: 1px solid var(--line); border-radius: 6px; }
+#series-chart { position: relative; height: 360px; border: 1px solid var(--line); border-radius: 6px; }
+#series-legend .legend-item { margin-right: 1rem; white-space: nowrap; }
+#series-legend .swatch { display: inline-block; width: .8rem; height: .25rem; margin-right: .3rem; vertical-align: middle; }
 #book-ladder:not([hidden]) { display: flex; gap: 1rem; margin-top: .6rem; }
 table.ladder { flex: 1; }
 table.ladder caption { text-align: left; font-weight: 600; font-size: .85rem; }

@@ -1,5 +1,6 @@
 /**
- * aggregateCandles on ArangoDB: COLLECT over the `by_open_time` index range (AQL.candleBuckets),
+ * aggregateCandles on ArangoDB: COLLECT over the `by_open_time` index range (AQL.candleBuckets)
+ * of the series whose keys start with its kind's prefix (trade or price candles),
  * then the jumps searched only inside the buckets with holes (AQL.candleJumps, WINDOW).
  * Checked by the store contract against the stand-in and, with ARANGO_URL, a real server.
  */
@@ -11,6 +12,7 @@ import {
   jumpCandidates,
   jumpThreshold,
   mergeJumps,
+  seriesPrefix,
   type BucketRow,
   type Jump,
 } from './candle-series.ts';
@@ -28,6 +30,7 @@ export function createArangoCandles(query: Query): Pick<Store, 'aggregateCandles
           '@collection': collection,
           symbol: series.symbol,
           interval: series.interval,
+          prefix: seriesPrefix(series.symbol, series.interval, series.kind),
         }),
         [],
       );
@@ -37,7 +40,13 @@ export function createArangoCandles(query: Query): Pick<Store, 'aggregateCandles
     async aggregateCandles(collection, candles) {
       checkCandleQuery(candles);
       if (!isRecordCollectionName(collection)) return candleAggregate(candles, [], []);
-      const series = { '@collection': collection, symbol: candles.symbol, interval: candles.interval };
+      const series = {
+        '@collection': collection,
+        symbol: candles.symbol,
+        interval: candles.interval,
+        // The kind's key prefix keeps a price series apart from the trade candles of the same symbol and interval.
+        prefix: seriesPrefix(candles.symbol, candles.interval, candles.kind),
+      };
       const buckets = await orMissing(
         query<BucketRow>(`aggregateCandles ${collection}`, AQL.candleBuckets, {
           ...series,

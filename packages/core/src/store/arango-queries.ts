@@ -39,17 +39,17 @@ export const AQL = {
    */
   candleBuckets: `FOR d IN @@collection
   FILTER d.open_time >= @from && d.open_time < @to
-  FILTER d.symbol == @symbol && d.interval == @interval
+  FILTER d.symbol == @symbol && d.interval == @interval && STARTS_WITH(d._key, @prefix)
   COLLECT time = (@bucket == 0 ? d.open_time : d.open_time - ((d.open_time - @offset) % @bucket))
   AGGREGATE first = MIN(d.open_time), last = MAX(d.open_time), candles = SUM(1), high = MAX(TO_NUMBER(d.high)), low = MIN(TO_NUMBER(d.low)), volume = SUM(TO_NUMBER(d.volume)), quote_volume = SUM(TO_NUMBER(d.quote_asset_volume)), trades = SUM(d.number_of_trades)
   SORT time
-  LET open = FIRST(FOR f IN @@collection FILTER f.open_time == first && f.symbol == @symbol && f.interval == @interval LIMIT 1 RETURN TO_NUMBER(f.open))
-  LET close = FIRST(FOR c IN @@collection FILTER c.open_time == last && c.symbol == @symbol && c.interval == @interval LIMIT 1 RETURN TO_NUMBER(c.close))
+  LET open = FIRST(FOR f IN @@collection FILTER f.open_time == first && f.symbol == @symbol && f.interval == @interval && STARTS_WITH(f._key, @prefix) LIMIT 1 RETURN TO_NUMBER(f.open))
+  LET close = FIRST(FOR c IN @@collection FILTER c.open_time == last && c.symbol == @symbol && c.interval == @interval && STARTS_WITH(c._key, @prefix) LIMIT 1 RETURN TO_NUMBER(c.close))
   RETURN { time, first, last, candles, high, low, volume, quote_volume, trades, open, close }`,
 
   /** The first and last stored candle of a series (the filter on open_time lets the sparse index sort). */
-  candleExtent: `LET first = FIRST(FOR d IN @@collection FILTER d.open_time >= 0 && d.symbol == @symbol && d.interval == @interval SORT d.open_time ASC LIMIT 1 RETURN d.open_time)
-LET last = FIRST(FOR d IN @@collection FILTER d.open_time >= 0 && d.symbol == @symbol && d.interval == @interval SORT d.open_time DESC LIMIT 1 RETURN d.open_time)
+  candleExtent: `LET first = FIRST(FOR d IN @@collection FILTER d.open_time >= 0 && d.symbol == @symbol && d.interval == @interval && STARTS_WITH(d._key, @prefix) SORT d.open_time ASC LIMIT 1 RETURN d.open_time)
+LET last = FIRST(FOR d IN @@collection FILTER d.open_time >= 0 && d.symbol == @symbol && d.interval == @interval && STARTS_WITH(d._key, @prefix) SORT d.open_time DESC LIMIT 1 RETURN d.open_time)
 RETURN { first, last }`,
 
   /** A symbol's trades in price candles (aggregateTrades): the `by_timestamp` index finds the range. */
@@ -71,7 +71,7 @@ RETURN { first, last }`,
   FOR j IN (
     FOR d IN @@collection
       FILTER d.open_time >= span.from && d.open_time < span.to
-      FILTER d.symbol == @symbol && d.interval == @interval
+      FILTER d.symbol == @symbol && d.interval == @interval && STARTS_WITH(d._key, @prefix)
       SORT d.open_time
       WINDOW { preceding: 1, following: 0 } AGGREGATE prev = MIN(d.open_time)
       FILTER d.open_time - prev > @step

@@ -2,15 +2,17 @@
  * What both adapters share for aggregateCandles: the checks of a query, the key range of a
  * series, and how the jumps between stored candles become gaps.
  *
- * A kline's key is `SYMBOL:interval:open_time` (klineKey), and every open time since 2001 has
+ * A kline's key is `SYMBOL:interval:open_time` (klineKey), a price candle's
+ * `SYMBOL:mark:interval:open_time` (priceKlineKey), and every open time since 2001 has
  * 13 digits, so within one series key order is open-time order: the key index the record
  * tables already have finds a range of candles without another index (SQLite), and ArangoDB
  * uses its `by_open_time` index.
  */
 import { candleOpenTime, countCandles, isInterval, nextOpenTime, type Interval } from '../contracts/intervals.ts';
 import { SYMBOL_PATTERN } from '../contracts/ids.ts';
+import { PRICE_KLINE_SERIES } from '../contracts/records.ts';
 import { StreamForgeError } from '../errors.ts';
-import type { CandleAggregate, CandleBucket, CandleGap, CandleQuery } from './port.ts';
+import type { CandleAggregate, CandleBucket, CandleGap, CandleKind, CandleQuery } from './port.ts';
 
 const SYMBOL = new RegExp(SYMBOL_PATTERN);
 const THIRTEEN_DIGITS_FROM = 1_000_000_000_000;
@@ -36,11 +38,13 @@ export function checkCandleQuery(query: CandleQuery): void {
   if (query.expectedUntil !== undefined && !isTime(query.expectedUntil))
     throw invalid('expectedUntil: must be a time in ms');
   if (!isTime(query.maxGaps)) throw invalid('maxGaps: must be a non-negative integer');
+  if (query.kind !== undefined && query.kind !== 'klines' && !Object.hasOwn(PRICE_KLINE_SERIES, query.kind))
+    throw invalid(`kind: ${JSON.stringify(query.kind)} is not a candle kind`);
 }
 
-/** The key prefix of a series, e.g. `BTCUSDT:1m:`. */
-export function seriesPrefix(symbol: string, interval: Interval): string {
-  return `${symbol}:${interval}:`;
+/** The key prefix of a series, e.g. `BTCUSDT:1m:`, or `BTCUSDT:mark:1m:` for mark price candles. */
+export function seriesPrefix(symbol: string, interval: Interval, kind: CandleKind = 'klines'): string {
+  return kind === 'klines' ? `${symbol}:${interval}:` : `${symbol}:${PRICE_KLINE_SERIES[kind]}:${interval}:`;
 }
 
 /**
@@ -48,7 +52,7 @@ export function seriesPrefix(symbol: string, interval: Interval): string {
  * bounds where both are 13-digit times, the whole series otherwise (the caller filters by time).
  */
 export function seriesKeyRange(query: CandleQuery): { low: string; high: string } {
-  const prefix = seriesPrefix(query.symbol, query.interval);
+  const prefix = seriesPrefix(query.symbol, query.interval, query.kind);
   const exact = query.from >= THIRTEEN_DIGITS_FROM && query.to <= THIRTEEN_DIGITS_TO;
   // ';' is the character after ':', so `prefix;` sorts after every key of the series.
   return exact

@@ -10,6 +10,7 @@
 import type { Interval } from '../contracts/intervals.ts';
 import type { DataRecord } from '../contracts/records.ts';
 import type { WorkProgress } from '../contracts/telemetry-event.ts';
+import type { PriceKlineKind } from '../contracts/workflow-type.ts';
 
 export interface RejectedRecord {
   /** Where it was headed. */
@@ -72,13 +73,21 @@ export interface CollectionInfo {
 }
 
 /**
- * One kline series of a collection (its `SYMBOL:interval:` keys), aggregated for a chart:
+ * The candles a chart reads: trade candles (`SYMBOL:interval:` keys) or a futures price series
+ * (`SYMBOL:mark:interval:`, `…:index:…`, `…:premium:…`), which has no volumes (summed as 0).
+ */
+export type CandleKind = 'klines' | PriceKlineKind;
+
+/**
+ * One candle series of a collection (its kind's key prefix), aggregated for a chart:
  * candles with open time in [from, to) grouped into buckets that open at
  * `bucketOffsetMs + k × bucketMs` (a whole multiple of the interval; 0 = one bucket per candle).
  */
 export interface CandleQuery {
   symbol: string;
   interval: Interval;
+  /** Which series of the symbol and interval; default `klines`. */
+  kind?: CandleKind;
   from: number;
   to: number;
   bucketMs: number;
@@ -161,7 +170,7 @@ export interface RecordStore {
   /** Open times of the first and last stored candle of a series; undefined when it has none. */
   candleExtent(
     collection: string,
-    series: { symbol: string; interval: Interval },
+    series: { symbol: string; interval: Interval; kind?: CandleKind },
   ): Promise<{ first: number; last: number } | undefined>;
   listCollections(): Promise<CollectionInfo[]>;
   workflowProgress(queueId: string): Promise<WorkflowProgress>;

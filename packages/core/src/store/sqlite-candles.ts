@@ -1,6 +1,7 @@
 /**
- * aggregateCandles on SQLite, over the series' key range (candle-series.ts) and the table's
- * candle index (sqlite-schema.ts: the key with a kline's numbers), so no document is parsed:
+ * aggregateCandles on SQLite, over the series' key range (candle-series.ts: the prefix of its
+ * kind, trade or price candles) and the table's candle index (sqlite-schema.ts: the key with a
+ * kline's numbers; price candle tables get it too), so no document is parsed:
  *
  * - buckets of several candles: one aggregate statement per bucket, a seek and a short scan of
  *   the index each. A single GROUP BY over the range spent most of its time sorting the rows
@@ -58,8 +59,9 @@ function compile(db: DatabaseSync, table: string): CandleStatements {
   // would be chosen otherwise, and the document parsed): a fifth of the year's time.
   const hasIndex = db.prepare("SELECT 1 AS found FROM sqlite_master WHERE type = 'index' AND name = ?").get(index);
   const lookup = hasIndex ? `${t} INDEXED BY ${quoteIdentifier(index)}` : t;
-  const aggregates = `count(*) AS candles, max(${N.high}) AS high, min(${N.low}) AS low, sum(${N.volume}) AS volume,
-    sum(${N.quote_volume}) AS quote_volume, sum(${N.trades}) AS trades`;
+  // Price candles (mark, index, premium) have no volumes: their sums are 0, not null.
+  const aggregates = `count(*) AS candles, max(${N.high}) AS high, min(${N.low}) AS low, coalesce(sum(${N.volume}), 0) AS volume,
+    coalesce(sum(${N.quote_volume}), 0) AS quote_volume, coalesce(sum(${N.trades}), 0) AS trades`;
   return {
     // First and last by key (no per-row conversion to a number), then converted once.
     bucket:
@@ -70,7 +72,8 @@ function compile(db: DatabaseSync, table: string): CandleStatements {
 FROM (SELECT min(key) AS fk, max(key) AS lk, ${aggregates} FROM ${t} WHERE key >= $low AND key < $high) AS b
 WHERE b.candles > 0`),
     each: db.prepare(`SELECT ${openTime} AS first, ${openTime} AS last, 1 AS candles, ${N.high} AS high, ${N.low} AS low,
-  ${N.volume} AS volume, ${N.quote_volume} AS quote_volume, ${N.trades} AS trades, ${N.open} AS open, ${N.close} AS close
+  coalesce(${N.volume}, 0) AS volume, coalesce(${N.quote_volume}, 0) AS quote_volume, coalesce(${N.trades}, 0) AS trades,
+  ${N.open} AS open, ${N.close} AS close
 FROM ${t} WHERE ${inRange} ORDER BY key`),
     // Two seeks in the key index, the series' smallest and largest key (min and max in one
     // SELECT would scan the whole series instead).
@@ -133,7 +136,7 @@ export function createSqliteCandles(
   return {
     candleExtent: (collection, series) =>
       runner.reading(`candleExtent ${collection}`, () => {
-        const prefix = seriesPrefix(series.symbol, series.interval);
+        const prefix = seriesPrefix(series.symbol, series.interval, series.kind);
         const row = statementsOf(collection)?.extent.get({
           skip: prefix.length + 1,
           low: prefix,
@@ -144,7 +147,7 @@ export function createSqliteCandles(
 
     async aggregateCandles(collection, query) {
       checkCandleQuery(query);
-      const prefix = seriesPrefix(query.symbol, query.interval);
+      const prefix = seriesPrefix(query.symbol, query.interval, query.kind);
       const skip = prefix.length + 1;
       const { bucketMs, bucketOffsetMs: offsetMs } = query;
       const range = (from: number, to: number) => ({ ...seriesKeyRange({ ...query, from, to }), from, to, skip });

@@ -152,7 +152,11 @@ export function candleIndexDdl(table: string): string {
   return `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`_${table}_candles`)} ON ${quoteIdentifier(table)} (key, ${numbers})`;
 }
 
-/** Whether a record is a kline, the records the candle index is for. */
+/**
+ * Whether a record is a kline, the records the candle index is for: trade candles and the
+ * futures price candles (mark, index, premium) alike. A price candle has no volumes, so its
+ * entry holds three NULLs (a byte each in the record header): one index serves both kinds.
+ */
 export function isKlineDoc(record: Record<string, unknown>): boolean {
   return typeof record.interval === 'string' && typeof record.open_time === 'number';
 }

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { priceKlineFromRow, rowFromKline } from '../../src/contracts/records.ts';
 import { StreamForgeError } from '../../src/errors.ts';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.ts';
 import { CANDLE_NUMBERS } from '../../src/store/sqlite-schema.ts';
@@ -271,6 +272,38 @@ test('SQLite store: a klines table gets its candle index with its first batch an
     ).stored,
     100,
   );
+});
+
+test('SQLite store: a mark price table gets the candle index too, and a price series is read from the index alone, volumes summed to 0 without the documents', async (t) => {
+  const file = join(tempDir(t), 'store.sqlite');
+  const store = await freshStore(t, file);
+  const marks = klineSeries(100).map((c) =>
+    priceKlineFromRow('mark_price_klines', c.symbol, c.interval, rowFromKline(c)),
+  );
+  await store.writeBatch({ collection: 'marks', records: marks });
+  const raw = new DatabaseSync(file);
+  t.after(() => raw.close());
+  assert.ok(raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = '_c_marks_candles'").get());
+  // The bucket statement's aggregates (sqlite-candles.ts), over the mark series' key range.
+  const plan = raw
+    .prepare(
+      `EXPLAIN QUERY PLAN SELECT min(key), max(key), count(*), max(${CANDLE_NUMBERS.high}), min(${CANDLE_NUMBERS.low}),
+        coalesce(sum(${CANDLE_NUMBERS.volume}), 0), coalesce(sum(${CANDLE_NUMBERS.trades}), 0) FROM c_marks WHERE key >= ? AND key < ?`,
+    )
+    .all('BTCUSDT:mark:1m:', 'BTCUSDT:mark:1m;') as Array<{ detail: string }>;
+  assert.match(plan.map((p) => p.detail).join('\n'), /COVERING INDEX _c_marks_candles/);
+  const answer = await store.aggregateCandles('marks', {
+    symbol: 'BTCUSDT',
+    interval: '1m',
+    kind: 'mark_price_klines',
+    from: marks[0]!.open_time,
+    to: marks[0]!.open_time + 100 * 60_000,
+    bucketMs: 3_600_000,
+    bucketOffsetMs: 0,
+    maxGaps: 10,
+  });
+  assert.equal(answer.stored, 100);
+  assert.ok(answer.candles.every((c) => c.volume === 0 && c.quote_volume === 0 && c.trades === 0));
 });
 
 test('SQLite store: aggregateCandles answers exactly what the candles themselves add up to, for any holes, bucket and range', async (t) => {

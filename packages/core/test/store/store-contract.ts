@@ -439,6 +439,105 @@ export function describeStoreContract(name: string, openFreshStore: OpenFreshSto
     );
   });
 
+  it('aggregateCandles and candleExtent read a price series (mark, premium) by its kind, apart from the trade candles of the same symbol and interval; no volumes, no nulls', async (store) => {
+    const MINUTE = 60_000;
+    const start = Date.UTC(2024, 7, 1);
+    const trade = klineSeries(120, start);
+    // Mark candles: two hours with 01:00–01:10 missing, and an hour more than the trade candles.
+    const mark = klineSeries(180, start)
+      .filter((_, i) => i < 60 || i >= 70)
+      .map((c) => priceKlineFromRow('mark_price_klines', c.symbol, c.interval, rowFromKline(c)));
+    // The premium index: small signed numbers around zero.
+    const premium = klineSeries(30, start).map((c, i) =>
+      priceKlineFromRow('premium_index_klines', c.symbol, c.interval, [
+        c.open_time,
+        ((i - 15) * 1e-5).toFixed(8),
+        ((i - 14) * 1e-5).toFixed(8),
+        ((i - 16.5) * 1e-5).toFixed(8),
+        ((i - 15.5) * 1e-5).toFixed(8),
+        '0',
+        c.close_time,
+        '0',
+        0,
+        '0',
+        '0',
+        '0',
+      ]),
+    );
+    await store.writeBatch({ collection: 'prices', records: [...trade, ...mark, ...premium] });
+    const query = { symbol: 'BTCUSDT', interval: '1m' as const, from: start, to: start + 180 * MINUTE, maxGaps: 10 };
+
+    const klines = await store.aggregateCandles('prices', { ...query, bucketMs: 0, bucketOffsetMs: 0 });
+    assert.equal(klines.stored, 120);
+    assert.ok(klines.candles.every((c) => c.volume > 0));
+
+    const hourly = await store.aggregateCandles('prices', {
+      ...query,
+      kind: 'mark_price_klines',
+      bucketMs: 60 * MINUTE,
+      bucketOffsetMs: 0,
+    });
+    assert.deepEqual(
+      hourly.candles.map((c) => [(c.time - start) / MINUTE, c.candles, c.volume, c.quote_volume, c.trades]),
+      [
+        [0, 60, 0, 0, 0],
+        [60, 50, 0, 0, 0],
+        [120, 60, 0, 0, 0],
+      ],
+    );
+    const second = mark.filter((c) => c.open_time >= start + 60 * MINUTE && c.open_time < start + 120 * MINUTE);
+    assert.deepEqual(
+      [hourly.candles[1]!.open, hourly.candles[1]!.high, hourly.candles[1]!.low, hourly.candles[1]!.close],
+      [
+        Number(second[0]!.open),
+        Math.max(...second.map((c) => Number(c.high))),
+        Math.min(...second.map((c) => Number(c.low))),
+        Number(second.at(-1)!.close),
+      ],
+    );
+    assert.deepEqual(hourly.gaps, [{ from: start + 60 * MINUTE, to: start + 70 * MINUTE, missing: 10 }]);
+    assert.deepEqual([hourly.stored, hourly.expected], [170, 180]);
+
+    const each = await store.aggregateCandles('prices', {
+      ...query,
+      kind: 'premium_index_klines',
+      bucketMs: 0,
+      bucketOffsetMs: 0,
+    });
+    assert.deepEqual(
+      each.candles.map((c) => [c.open, c.high, c.low, c.close, c.volume, c.trades]),
+      premium.map((c) => [Number(c.open), Number(c.high), Number(c.low), Number(c.close), 0, 0]),
+    );
+    assert.ok(each.candles[0]!.low < 0 && each.candles.at(-1)!.high > 0);
+    const premiumBuckets = await store.aggregateCandles('prices', {
+      ...query,
+      kind: 'premium_index_klines',
+      bucketMs: 15 * MINUTE,
+      bucketOffsetMs: 0,
+    });
+    assert.deepEqual(
+      premiumBuckets.candles.map((c) => [c.candles, c.low, c.high, c.volume]),
+      [
+        [15, -16.5e-5, 0, 0],
+        [15, -1.5e-5, 15e-5, 0],
+      ].map(([n, low, high, v]) => [n, Number(low!.toFixed(8)), Number(high!.toFixed(8)), v]),
+    );
+
+    assert.deepEqual(await store.candleExtent('prices', { ...query, kind: 'mark_price_klines' }), {
+      first: start,
+      last: start + 179 * MINUTE,
+    });
+    assert.deepEqual(await store.candleExtent('prices', query), { first: start, last: start + 119 * MINUTE });
+    assert.equal(await store.candleExtent('prices', { ...query, kind: 'index_price_klines' }), undefined);
+    const none = await store.aggregateCandles('prices', {
+      ...query,
+      kind: 'index_price_klines',
+      bucketMs: 0,
+      bucketOffsetMs: 0,
+    });
+    assert.deepEqual([none.stored, none.candles.length, none.gaps.length], [0, 0, 1]);
+  });
+
   it("aggregateTrades groups one symbol's trades in a time range into price candles, whatever ids are missing; tradeExtent finds its first and last", async (store) => {
     const start = Date.UTC(2024, 7, 1);
     const trade = (symbol: string, id: number) =>

@@ -1,6 +1,7 @@
 /**
  * The collection view: a klines collection as candlesticks with volume (lightweight-charts,
- * bundled), from GET /collections/{name}/candles, or a trades collection's price candles
+ * bundled), from GET /collections/{name}/candles (a mark/index/premium price series: the
+ * candles alone, the scale's decimals fitted to its prices), or a trades collection's price candles
  * (chart-source.ts). The server groups the candles, so a year
  * of 1m is one answer of at most a chart's width of buckets; zooming in or panning to the
  * edge of what was read asks again for the visible range, with finer buckets. Gaps (expected
@@ -9,7 +10,8 @@
  *
  * What was drawn is also on the chart element, for tests: data-candles, data-gaps,
  * data-gap-ranges (JSON [[from, to], …] in ms), data-gap-bars, data-bucket, data-from, data-to,
- * data-max-points (asked for), data-loads, data-state, data-source.
+ * data-max-points (asked for), data-loads, data-state, data-source, data-kind, data-volume
+ * (`shown`, `none`), data-precision (the price scale's decimals).
  */
 import {
   CandlestickSeries,
@@ -24,7 +26,15 @@ import {
 import { type ChartSource, readChart } from './chart-source.ts';
 import { byId, el } from './dom.ts';
 import { fmt } from './format.ts';
+import { priceFormatFor } from './price-format.ts';
 import type { CandlesAnswer } from './wire.ts';
+
+/** The futures price series: candles of prices only, no volume pane. */
+const PRICE_SERIES: Record<string, string> = {
+  mark_price_klines: 'mark price',
+  index_price_klines: 'index price',
+  premium_index_klines: 'premium index',
+};
 
 const UP = '#16a34a';
 const DOWN = '#dc2626';
@@ -140,7 +150,7 @@ function describe(answer: CandlesAnswer): void {
   byId('chart-summary').textContent = [
     answer.trades
       ? `${answer.symbol} · price of ${answer.trades === 'agg_trades' ? 'aggregate trades' : 'trades'}`
-      : `${answer.symbol} · ${answer.interval} candles`,
+      : `${answer.symbol} · ${PRICE_SERIES[answer.kind ?? ''] ?? ''}${PRICE_SERIES[answer.kind ?? ''] ? ' ' : ''}${answer.interval} candles`,
     answer.bucket === answer.interval && !answer.trades ? 'one per bar' : `${answer.bucket} a bar`,
     `${utc(answer.from)} → ${utc(answer.to)} UTC`,
     answer.trades ? `${fmt(answer.stored)} trades` : `${fmt(answer.stored)} of ${fmt(answer.expected)} stored`,
@@ -174,16 +184,26 @@ function draw(answer: CandlesAnswer, keep: Placement): void {
   const box = byId('chart');
   placing = true;
   try {
+    // A premium index is about ±0.0005: the scale's decimals follow the prices drawn.
+    const format = priceFormatFor(answer.candles.flatMap((c) => [c.high, c.low]));
+    candles!.applyOptions({ priceFormat: format });
     candles!.setData(
       answer.candles.map((c) => ({ time: seconds(c.time), open: c.open, high: c.high, low: c.low, close: c.close })),
     );
+    // Price series have no volumes: no volume pane, and the candles take its room.
+    const withVolume = !PRICE_SERIES[answer.kind ?? ''];
+    chart!.priceScale('right').applyOptions({ scaleMargins: { top: 0.08, bottom: withVolume ? 0.28 : 0.08 } });
     volume!.setData(
-      answer.candles.map((c) => ({
-        time: seconds(c.time),
-        value: c.volume,
-        color: c.close >= c.open ? 'rgba(22, 163, 74, 0.35)' : 'rgba(220, 38, 38, 0.35)',
-      })),
+      withVolume
+        ? answer.candles.map((c) => ({
+            time: seconds(c.time),
+            value: c.volume,
+            color: c.close >= c.open ? 'rgba(22, 163, 74, 0.35)' : 'rgba(220, 38, 38, 0.35)',
+          }))
+        : [],
     );
+    box.dataset.volume = withVolume ? 'shown' : 'none';
+    box.dataset.precision = String(format.precision);
     const shaded = gapTimes(answer);
     gapBars!.setData(shaded.map((t) => ({ time: seconds(t), value: 1 })));
     if (keep === 'latest') chart!.timeScale().scrollToRealTime();
@@ -196,6 +216,7 @@ function draw(answer: CandlesAnswer, keep: Placement): void {
     requestAnimationFrame(() => requestAnimationFrame(() => (placing = false)));
   }
   box.dataset.candles = String(answer.candles.length);
+  box.dataset.kind = answer.trades ?? answer.kind ?? 'klines';
   box.dataset.gaps = String(answer.gaps.length);
   box.dataset.gapRanges = JSON.stringify(answer.gaps.map((g) => [g.from, g.to]));
   box.dataset.bucket = answer.bucket;

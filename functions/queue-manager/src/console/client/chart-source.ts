@@ -11,7 +11,8 @@ export type ChartSource = 'candles' | 'trades';
 
 /** The trades a workflow type stores, or its candles. */
 export function sourceOfType(type: string): ChartSource | undefined {
-  if (/^(api|bulk|ws)_candles_/.test(type)) return 'candles';
+  // Trade candles, and the futures price series (mark, index, premium), which are candles too.
+  if (/^(api|bulk|ws)_((mark|index)_price_|premium_index_)?candles_/.test(type)) return 'candles';
   if (/^((api|bulk|ws)_agg_trades|(bulk|ws)_trades)$/.test(type)) return 'trades';
   return undefined;
 }

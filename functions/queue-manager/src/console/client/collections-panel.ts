@@ -1,11 +1,13 @@
 /**
  * The collections list: read when the panel is opened or refreshed (never polled), each
  * with a Chart button that opens the collection's view: the order-book view for depth and
- * bookTicker records (told by the first record's key), the candle chart otherwise.
+ * bookTicker records (told by the first record's key), the time series view for funding rates
+ * and metrics, the candle chart otherwise (trade candles, mark/index/premium price candles).
  */
 import { api } from './api-client.ts';
 import { showBook } from './book-view.ts';
 import { showCollection } from './candle-chart.ts';
+import { showSeries } from './series-view.ts';
 import { byId, el } from './dom.ts';
 import { fmt } from './format.ts';
 import type { CollectionsAnswer } from './wire.ts';
@@ -18,6 +20,7 @@ async function open(name: string): Promise<void> {
   const key = records[0]?.key ?? '';
   if (key.includes(':depth:')) void showBook(name, 'depth');
   else if (key.includes(':book:')) void showBook(name, 'book_ticker');
+  else if (/^[^:]+:(funding|metrics):/.test(key)) showSeries(name);
   else showCollection(name);
 }
 

@@ -8,6 +8,7 @@ import { bookGrew, bookKindOfType, setUpBookView, showBook } from './book-view.t
 import { collectionGrew, setUpCollectionView, showCollection } from './candle-chart.ts';
 import { setUpCollectionsPanel } from './collections-panel.ts';
 import { setUpGraphView, showGraph } from './graph-view.ts';
+import { setUpSeriesView, showSeries } from './series-view.ts';
 import { setUpTrainingView, showTraining } from './training-curves.ts';
 import { byId } from './dom.ts';
 import { showResult } from './form-result.ts';
@@ -18,7 +19,7 @@ import { setUpStartForm } from './start-form.ts';
 import { openTimeline, refreshTimeline } from './timeline.ts';
 import { setUpTokenDialog } from './token-dialog.ts';
 import type { PlatformMessage, Snapshot, WorkflowView } from './wire.ts';
-import { chartOf, drawDetail } from './workflow-detail.ts';
+import { chartOf, drawDetail, seriesOf } from './workflow-detail.ts';
 import { createWorkflowTable } from './workflow-table.ts';
 
 const workflows = new Map<string, WorkflowView>();
@@ -92,7 +93,7 @@ function onMessage(event: string, payload: unknown): void {
   }
 }
 
-/** `#collection=NAME[&from=MS&to=MS]` or `#collection=NAME&view=depth|book_ticker`: a link straight to a collection's view. */
+/** `#collection=NAME[&from=MS&to=MS]` or `#collection=NAME&view=depth|book_ticker|series`: a link straight to a collection's view. */
 function openLinkedCollection(): void {
   const link = new URLSearchParams(location.hash.slice(1));
   const name = link.get('collection');
@@ -102,16 +103,22 @@ function openLinkedCollection(): void {
     void showBook(name, view);
     return;
   }
+  if (view === 'series') {
+    showSeries(name);
+    return;
+  }
   const from = Number(link.get('from'));
   const to = Number(link.get('to'));
   showCollection(name, link.has('from') && link.has('to') && from < to ? { from, to } : undefined);
 }
 
-/** The selected workflow's collection as a chart (the button shows for klines workflows only). */
+/** The selected workflow's collection as a chart (klines, trades, funding rate and metrics workflows). */
 function chartSelected(): void {
   const shown = selected ? workflows.get(selected) : undefined;
   const chart = shown ? chartOf(shown) : undefined;
-  if (chart) showCollection(chart.name, chart.range, chart.source);
+  const series = shown ? seriesOf(shown) : undefined;
+  if (series) showSeries(series);
+  else if (chart) showCollection(chart.name, chart.range, chart.source);
 }
 
 const stream = createLiveStream(onMessage);
@@ -121,6 +128,7 @@ byId('detail-chart').addEventListener('click', chartSelected);
 setUpGraphView();
 setUpTrainingView();
 setUpBookView();
+setUpSeriesView();
 byId('detail-book').addEventListener('click', () => {
   const shown = selected ? workflows.get(selected) : undefined;
   const kind = shown ? bookKindOfType(shown.type) : undefined;

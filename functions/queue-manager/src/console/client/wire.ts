@@ -94,6 +94,8 @@ export interface CollectionsAnswer {
 export interface CandlesAnswer {
   collection: string;
   symbol: string;
+  /** Trade candles, or a futures price series (no volumes: its volume, quote_volume, trades are 0). */
+  kind?: 'klines' | 'mark_price_klines' | 'index_price_klines' | 'premium_index_klines';
   interval: string;
   from: number;
   to: number;
@@ -109,6 +111,22 @@ export interface CandlesAnswer {
   missing: number;
   /** Set when the candles were made from a trades collection's trades. */
   trades?: 'agg_trades' | 'trades';
+}
+
+/** GET /collections/{name}/series: a funding rate or metrics collection over time, the last record of each bucket. */
+export interface SeriesAnswer {
+  collection: string;
+  symbol: string;
+  kind: 'funding_rate' | 'metrics';
+  fields: string[];
+  from: number;
+  to: number;
+  bucket: string;
+  bucket_ms: number;
+  first_stored: number;
+  records: number;
+  complete: boolean;
+  points: Array<{ time: number; records: number } & Record<string, number>>;
 }
 
 /** GET /graphs/{id}: a graph set and one of its windows. */

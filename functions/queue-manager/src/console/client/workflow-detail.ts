@@ -23,10 +23,20 @@ export function chartOf(
   return { name: w.collection_name, source, ...(from < to ? { range: { from, to } } : {}) };
 }
 
+/** The collection of a funding rate or metrics workflow: charted as lines (series-view.ts). */
+export function seriesOf(w: WorkflowView): string | undefined {
+  return /^((api|bulk)_funding_rate|bulk_metrics)$/.test(w.type) ? w.collection_name || undefined : undefined;
+}
+
 export function drawDetail(w: WorkflowView): void {
   const chart = chartOf(w);
-  byId('detail-chart').hidden = !chart;
-  byId('detail-chart').textContent = chart?.source === 'trades' ? 'Chart its trades' : 'Chart its candles';
+  const series = seriesOf(w);
+  byId('detail-chart').hidden = !chart && !series;
+  byId('detail-chart').textContent = series
+    ? `Chart its ${w.type === 'bulk_metrics' ? 'metrics' : 'funding rate'}`
+    : chart?.source === 'trades'
+      ? 'Chart its trades'
+      : 'Chart its candles';
   // A correlation graph set is named after the workflow's collection (its graph id).
   byId('detail-graph').hidden = !(w.type === 'graph_correlation' && w.collection_name);
   // A depth or bookTicker stream's collection opens as the order-book view.
@@ -35,7 +45,7 @@ export function drawDetail(w: WorkflowView): void {
   byId('detail-book').textContent = book === 'book_ticker' ? 'Chart its best bid/ask' : 'Show its order book';
   // A gnn_train workflow's model is found by the workflow that trained it.
   byId('detail-training').hidden = w.type !== 'gnn_train';
-  byId('detail-chart').dataset.collection = chart?.name ?? '';
+  byId('detail-chart').dataset.collection = chart?.name ?? series ?? '';
   byId('detail-id').textContent = w.queue_id;
   byId('detail-status').replaceChildren(statusBadge(w.status));
   byId('detail-summary').textContent = [w.symbol, w.type, w.market, w.time_range].filter(Boolean).join(' · ');
