@@ -93,6 +93,8 @@ export const MANAGER_RULE = {
 };
 /** Environment the platform gives every function without func.yaml: Knative's K_*. */
 export const PLATFORM_ENV = ['K_SERVICE', 'K_REVISION', 'K_CONFIGURATION'];
+/** Read by Node itself when the container starts, not by the bundle: func.yaml may set them. */
+const NODE_RUNTIME_ENV = new Set(['NODE_OPTIONS']);
 
 const KEDA_CLASS = 'keda.autoscaling.knative.dev';
 const SOURCE_SCALE_PREFIX = 'autoscaling.eventing.knative.dev/';
@@ -756,7 +758,7 @@ export async function envProblems(m: Manifests, f: FunctionManifest, bundleInput
   }
   const read = new Set(usage.reads.map((r) => r.name));
   for (const name of named) {
-    if (!read.has(name))
+    if (!read.has(name) && !NODE_RUNTIME_ENV.has(name))
       problems.push(
         `${f.file}: run.envs sets ${name}, which nothing in the ${f.folder} bundle reads (a typo, or a leftover)`,
       );
