@@ -133,15 +133,14 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
     positions: async (partitions) => {
       const byTopic = new Map<string, number[]>();
       for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-      const [committed, logStarts] = await Promise.all([
+      const logOffsets = (timestamp: bigint) =>
+        consumer.listOffsets({ topics: [...byTopic.keys()], partitions: Object.fromEntries(byTopic), timestamp });
+      const [committed, logStarts, logEnds] = await Promise.all([
         consumer.listCommittedOffsets({
           topics: [...byTopic].map(([topic, numbers]) => ({ topic, partitions: numbers })),
         }),
-        consumer.listOffsets({
-          topics: [...byTopic.keys()],
-          partitions: Object.fromEntries(byTopic),
-          timestamp: ListOffsetTimestamps.EARLIEST,
-        }),
+        logOffsets(ListOffsetTimestamps.EARLIEST),
+        logOffsets(ListOffsetTimestamps.LATEST),
       ]);
       return new Map(
         partitions.map(({ topic, partition }) => [
@@ -149,6 +148,7 @@ export async function startRecordConsumer(options: RecordConsumerOptions): Promi
           {
             committed: committed.get(topic)?.[partition] ?? -1n,
             logStart: logStarts.get(topic)?.[partition] ?? 0n,
+            logEnd: logEnds.get(topic)?.[partition],
           },
         ]),
       );

@@ -43,7 +43,9 @@ export function createRecordIntake(
     commits: OffsetCommits;
     pump: () => void;
     /** Each partition's offset committed by the group (-1 when it has none) and first offset in the log, by `laneKey`. */
-    positions: (partitions: PartitionRef[]) => Promise<Map<string, { committed: bigint; logStart: bigint }>>;
+    positions: (
+      partitions: PartitionRef[],
+    ) => Promise<Map<string, { committed: bigint; logStart: bigint; logEnd?: bigint }>>;
   },
 ): RecordIntake {
   const { groupId, logger, lanes, retiring, buffered } = state;
@@ -57,7 +59,9 @@ export function createRecordIntake(
    */
   const leftOff = new Map<string, bigint>();
   /** Partitions of the assignment whose lane is to open again, once known at which offset (and since when). */
-  const restartAt = new Map<string, { offset: bigint; since: number }>();
+  const restartAt = new Map<string, { offset: bigint; since: number; ref: PartitionRef }>();
+  /** Partitions whose start the group is being asked for now: one question at a time each. */
+  const asking = new Set<string>();
   /** Counts joins: an answer about an earlier assignment is not applied. */
   let round = 0;
   /** Partitions whose stream was sent back to their start since the last join (logged once each). */
@@ -199,8 +203,18 @@ export function createRecordIntake(
 
   /** Asks the group where partitions whose lane is to open again start, and sends the stream there. */
   async function findStarts(asked: number, restarting: PartitionRef[]): Promise<void> {
+    const keys = restarting.map(({ topic, partition }) => laneKey(topic, partition));
+    for (const key of keys) asking.add(key);
+    try {
+      await askStarts(asked, restarting);
+    } finally {
+      for (const key of keys) asking.delete(key);
+    }
+  }
+
+  async function askStarts(asked: number, restarting: PartitionRef[]): Promise<void> {
     for (let attempt = 1; asked === round && !state.stopping; attempt++) {
-      let positions: Map<string, { committed: bigint; logStart: bigint }>;
+      let positions: Map<string, { committed: bigint; logStart: bigint; logEnd?: bigint }>;
       try {
         positions = await parts.positions(restarting);
       } catch (error) {
@@ -214,11 +228,12 @@ export function createRecordIntake(
       if (asked !== round || state.stopping) return;
       for (const { topic, partition } of restarting) {
         const key = laneKey(topic, partition);
-        const { committed = -1n, logStart = 0n } = positions.get(key) ?? {};
+        const { committed = -1n, logStart = 0n, logEnd } = positions.get(key) ?? {};
         const wanted = committed >= 0n ? committed : (leftOff.get(key) as bigint);
-        // Records retention removed are not waited for.
-        const start = wanted > logStart ? wanted : logStart;
-        restartAt.set(key, { offset: start, since: Date.now() });
+        // Records retention removed are not waited for, nor records a truncated log no longer has.
+        const kept = wanted > logStart ? wanted : logStart;
+        const start = logEnd !== undefined && kept > logEnd ? logEnd : kept;
+        restartAt.set(key, { offset: start, since: Date.now(), ref: { topic, partition } });
         seek(key, start);
         logger?.info(
           {
@@ -229,6 +244,7 @@ export function createRecordIntake(
             left_off: String(leftOff.get(key)),
             committed: committed >= 0n ? String(committed) : null,
             log_start: String(logStart),
+            log_end: logEnd === undefined ? null : String(logEnd),
           },
           committed >= 0n
             ? 'partition read again from its committed offset after a rebalance'
@@ -239,8 +255,16 @@ export function createRecordIntake(
     }
   }
 
+  /**
+   * The stream set its fetch positions on its own: after a join (from what the client takes for
+   * the commit) or after recovering from an out-of-range fetch (to the log's start or end, when
+   * the start known here was removed by retention or truncated away). Re-applying the old start
+   * blindly would send a recovered stream out of range again, for ever; asking the group again
+   * gives a start inside the log either way.
+   */
   function offsetsFixed(): void {
-    for (const [key, { offset }] of restartAt) seek(key, offset);
+    const again = [...restartAt.entries()].filter(([key]) => !asking.has(key)).map(([, { ref }]) => ref);
+    if (again.length > 0) void findStarts(round, again);
   }
 
   return { take, joined, offsetsFixed };

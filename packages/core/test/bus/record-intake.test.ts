@@ -49,7 +49,7 @@ function setup() {
   const commits: OffsetCommits = { done: () => undefined, drop: () => undefined, flush: async () => undefined };
   const questions: Array<{
     partitions: PartitionRef[];
-    answer: (committed: bigint, logStart?: bigint) => Promise<void>;
+    answer: (committed: bigint, logStart?: bigint, logEnd?: bigint) => Promise<void>;
   }> = [];
   const intake = createRecordIntake(
     state,
@@ -62,8 +62,8 @@ function setup() {
         new Promise((resolve) => {
           questions.push({
             partitions,
-            answer: async (committed, logStart = 0n) => {
-              resolve(new Map([[KEY, { committed, logStart }]]));
+            answer: async (committed, logStart = 0n, logEnd = undefined) => {
+              resolve(new Map([[KEY, { committed, logStart, ...(logEnd === undefined ? {} : { logEnd }) }]]));
               // The intake applies the answer once its await resumes.
               await new Promise((r) => setImmediate(r));
             },
@@ -101,9 +101,11 @@ test('after a rejoin as a new member, a partition with a commit starts again the
   take(5, 6, 7);
   assert.equal(state.lanes.size, 0, 'no lane opens past the start');
   assert.equal(stream.offsetsToFetch.get(KEY), 2n, 'the stream reads again from the start');
-  // The stream's own refresh after the join puts its position elsewhere: it is sent back too.
+  // The stream's own refresh after the join puts its position elsewhere: the group is asked
+  // again, and the stream is sent back to the start it names.
   stream.offsetsToFetch.set(KEY, 8n);
   intake.offsetsFixed();
+  await questions[1]?.answer(2n);
   assert.equal(stream.offsetsToFetch.get(KEY), 2n);
   take(2, 3);
   assert.equal(state.lanes.get(KEY)?.offsets.floor, 2n, 'the lane opens at the commit');
@@ -183,4 +185,35 @@ test('a start that retention removed is not waited for: the partition starts aga
   await questions[2]?.answer(1n, 40n);
   take(40);
   assert.equal(state.lanes.get(KEY)?.offsets.floor, 40n);
+});
+
+test('a stream that recovered from an out-of-range fetch is not sent back out of range: the group is asked again, and the start moves inside the log', async () => {
+  const { state, stream, intake, questions, join, take } = setup();
+  join('m1');
+  take(0, 1, 2);
+  join('m2');
+  await questions[0]?.answer(1n);
+  assert.equal(stream.offsetsToFetch.get(KEY), 1n);
+  // Retention removed offsets up to 9 meanwhile: the fetch at 1 is out of range, and the
+  // client moves its position to the log's start on its own.
+  stream.offsetsToFetch.set(KEY, 10n);
+  intake.offsetsFixed();
+  assert.equal(stream.offsetsToFetch.get(KEY), 10n, 'the old start is not re-applied blindly');
+  intake.offsetsFixed();
+  assert.equal(questions.length, 2, 'one question at a time per partition');
+  await questions[1]?.answer(1n, 10n);
+  assert.equal(stream.offsetsToFetch.get(KEY), 10n, 'the start is the log start now');
+  take(10, 11);
+  assert.equal(state.lanes.get(KEY)?.offsets.floor, 10n, 'the lane opens at the log start');
+});
+
+test('a start past the end of a truncated log becomes the log end', async () => {
+  const { state, stream, join, take, questions } = setup();
+  join('m1');
+  take(0, 1, 2, 3, 4, 5, 6);
+  join('m2');
+  await questions[0]?.answer(6n, 0n, 4n);
+  assert.equal(stream.offsetsToFetch.get(KEY), 4n);
+  take(4);
+  assert.equal(state.lanes.get(KEY)?.offsets.floor, 4n);
 });
