@@ -135,26 +135,25 @@ test('mark price and premium index candles open from the Collections list in the
   await page.screenshot({ path: join(RESULTS, 'console-mark-price.png'), fullPage: true });
 
   // Zoomed in with the wheel: the visible range is read again in 1m candles, as for klines.
-  if (first.bucket !== '1m') {
-    const box = await page.locator('#chart').boundingBox();
-    assert.ok(box);
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    for (let i = 0; i < 40; i++) await page.mouse.wheel(0, -600);
-    await page.waitForFunction(
-      () => {
-        const data = (globalThis as unknown as InPage).document.getElementById('chart')?.dataset;
-        return data?.state === 'ready' && Number(data.loads) >= 2 && data.bucket === '1m';
-      },
-      undefined,
-      { timeout: 30_000 },
-    );
-    const zoomed = await drawnWhenReady(page, 'chart', mark, 2);
-    const finer = await apiAnswer<{ candles: unknown[] }>(
-      `/collections/${mark}/candles?from=${zoomed.from}&to=${zoomed.to}&max_points=${zoomed.maxPoints}`,
-    );
-    assert.equal(Number(zoomed.candles), finer.candles.length);
-    assert.ok(finer.candles.length < 1_440, 'only the visible range and its margins');
-  }
+  assert.notEqual(first.bucket, '1m', 'a day opens in buckets coarser than 1m, so zooming in can read finer ones');
+  const box = await page.locator('#chart').boundingBox();
+  assert.ok(box);
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  for (let i = 0; i < 40; i++) await page.mouse.wheel(0, -600);
+  await page.waitForFunction(
+    () => {
+      const data = (globalThis as unknown as InPage).document.getElementById('chart')?.dataset;
+      return data?.state === 'ready' && Number(data.loads) >= 2 && data.bucket === '1m';
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
+  const zoomed = await drawnWhenReady(page, 'chart', mark, 2);
+  const finer = await apiAnswer<{ candles: unknown[] }>(
+    `/collections/${mark}/candles?from=${zoomed.from}&to=${zoomed.to}&max_points=${zoomed.maxPoints}`,
+  );
+  assert.equal(Number(zoomed.candles), finer.candles.length);
+  assert.ok(finer.candles.length < 1_440, 'only the visible range and its margins');
 
   // The premium index: small signed numbers, a price scale with the decimals to show them.
   const premium = loaded.premium.collection_name!;
