@@ -7,8 +7,10 @@
 import {
   RECORD_CONTRACTS,
   closeTime,
+  isInterval,
   isPriceKlineKind,
   klineRecordJson,
+  priceKlineKey,
   expandRows,
   klineImpossibility,
   shortIdOf,
@@ -40,6 +42,11 @@ function rejectionOf(batch: DataBatch, record: unknown): string | undefined {
     const candle = r as unknown as PriceKlineRecord;
     if (batch.interval !== undefined && candle.interval !== batch.interval)
       return `interval: ${candle.interval} in a batch of ${batch.interval}`;
+    // The schema's pattern lets '7m' through, and its NaN close time would pass the bound checks.
+    if (!isInterval(candle.interval)) return `interval: ${candle.interval} is not an interval`;
+    // The key is what is upserted: another one (a trade candle's `SYMBOL:1m:…`) would overwrite that record.
+    const key = priceKlineKey(batch.kind, candle.symbol, candle.interval, candle.open_time);
+    if (candle.key !== key) return `key: ${candle.key} is not the ${batch.kind} key ${key}`;
     const end = closeTime(candle.interval, candle.open_time);
     if (candle.close_time < candle.open_time || candle.close_time > end)
       return `close_time: ${candle.close_time} is outside the ${candle.interval} candle opened at ${candle.open_time}`;

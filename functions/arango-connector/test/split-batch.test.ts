@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { klineFromRow } from '@streamforge/core/contracts';
+import { klineFromRow, priceKlineFromRow } from '@streamforge/core/contracts';
 import { splitBatch } from '../src/store-batch.ts';
 import { klineBatch as batch, klineRow } from './kline-batches.ts';
 
@@ -90,5 +90,31 @@ test('futures price candles from rows are checked like candles: their interval, 
   assert.deepEqual(
     rejected.map((r) => r.reason.split(':')[0]),
     ['high', 'close_time'],
+  );
+});
+
+test('a price candle with no real interval, or a key its kind, symbol, interval and open time do not give, is set aside', () => {
+  const good = priceKlineFromRow('mark_price_klines', 'BTCUSDT', '5m', row);
+  // '7m' fits the schema's pattern; its close time would be NaN, which no bound check catches.
+  const noInterval = { ...good, key: `BTCUSDT:mark:7m:${row[0]}`, interval: '7m' };
+  // A trade candle's key: upserted, it would overwrite the trade candle.
+  const tradeKey = { ...good, key: `BTCUSDT:5m:${row[0]}` };
+  const otherSeries = { ...good, key: `BTCUSDT:index:5m:${row[0]}` };
+  const otherOpen = { ...good, key: `BTCUSDT:mark:5m:${row[0] + 300_000}` };
+  const { records, rejected } = splitBatch({
+    ...batch([good, noInterval, tradeKey, otherSeries, otherOpen]),
+    kind: 'mark_price_klines',
+    market: 'usdm',
+    interval: undefined,
+  });
+  assert.deepEqual(records, [good]);
+  assert.deepEqual(
+    rejected.map((r) => [r.key, r.reason]),
+    [
+      [noInterval.key, 'interval: 7m is not an interval'],
+      [tradeKey.key, `key: ${tradeKey.key} is not the mark_price_klines key ${good.key}`],
+      [otherSeries.key, `key: ${otherSeries.key} is not the mark_price_klines key ${good.key}`],
+      [otherOpen.key, `key: ${otherOpen.key} is not the mark_price_klines key ${good.key}`],
+    ],
   );
 });

@@ -154,8 +154,11 @@ export class ArchiveLineParser {
     if (c.length !== 3) throw new ArchiveLineError(`${c.length} fields, a funding rate has 3`);
     const time = this.#time(c[0]!, 'calc_time');
     this.#inPeriod(time, 'calc_time');
-    if (!/^\d{1,2}$/.test(c[1]!))
-      throw new ArchiveLineError(`funding_interval_hours: ${JSON.stringify(c[1])} is not a number of hours`);
+    // 1 to 24, as the funding rate record allows: a 0 or 99 would fail only later, at the store.
+    if (!/^\d{1,2}$/.test(c[1]!) || Number(c[1]) < 1 || Number(c[1]) > 24)
+      throw new ArchiveLineError(
+        `funding_interval_hours: ${JSON.stringify(c[1])} is not a number of hours from 1 to 24`,
+      );
     if (!DECIMAL.test(c[2]!)) throw new ArchiveLineError(`last_funding_rate: ${JSON.stringify(c[2])} is not a decimal`);
     return { fundingTime: time, fundingRate: c[2]!, fundingIntervalHours: Number(c[1]) };
   }

@@ -100,6 +100,8 @@ export interface FundingRateQuery {
   endTime?: number;
   /** Default: the exchange's (100); at most 1000. */
   limit?: number;
+  /** Drops the request while it waits for fundingRate's budget (not once sent). */
+  signal?: AbortSignal;
 }
 
 export interface AggTradesQuery {
@@ -251,8 +253,9 @@ export class BinanceRestClient {
     const { symbol, startTime, endTime } = query;
     const limit = query.limit ?? FUNDING_RATE_LIMITS.max;
     // Retries of one call (5xx, 429) are sent within its turn and count once (docs/binance.md).
-    return await this.#fundingBudget.run(() =>
-      this.#transport.getArray<FundingRate>(market, 'fundingRate', { symbol, startTime, endTime, limit }),
+    return await this.#fundingBudget.run(
+      () => this.#transport.getArray<FundingRate>(market, 'fundingRate', { symbol, startTime, endTime, limit }),
+      query.signal,
     );
   }
 
@@ -351,7 +354,7 @@ export class BinanceRestClient {
     return offset;
   }
 
-  /** fundingRate's own budget: requests sent in its current 5-minute window, and waits. */
+  /** fundingRate's own budget: requests sent in the last 5 minutes, and waits. */
   fundingBudget(): RequestBudgetStats {
     return this.#fundingBudget.stats();
   }

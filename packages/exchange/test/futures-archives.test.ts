@@ -27,6 +27,7 @@ import {
   type IntervalArchiveKind,
   type KlineArchiveFile,
 } from '../src/archive.ts';
+import { ArchiveLineError, ArchiveLineParser } from '../src/archive-rows.ts';
 import { BinanceRestClient, type PriceKlineSeries } from '../src/index.ts';
 
 const DAY = 86_400_000;
@@ -195,6 +196,32 @@ test('a monthly fundingRate file holds the REST settlements of the month: time a
   assert.ok(answers.every((r) => r.symbol === 'BTCUSDT' && /^\d+\.\d+$/.test(r.markPrice ?? '')));
   const fundingRequests = sim.stats().recent.filter((r) => r.path === '/fapi/v1/fundingRate');
   assert.equal(fundingRequests.length, 10, '93 settlements in pages of 10');
+});
+
+test('a fundingRate line reads its interval only from 1 to 24 hours, as the record allows', () => {
+  const month = Date.UTC(2025, 0, 1);
+  const parser = new ArchiveLineParser({
+    market: 'usdm',
+    period: 'monthly',
+    kind: 'fundingRate',
+    symbol: 'BTCUSDT',
+    start: month,
+  });
+  const line = (hours: string): string => `${month + 1},${hours},0.00010000`;
+  assert.deepEqual(parser.parse(line('1')), {
+    fundingTime: month + 1,
+    fundingRate: '0.00010000',
+    fundingIntervalHours: 1,
+  });
+  assert.equal((parser.parse(line('24')) as ArchivedFundingRate).fundingIntervalHours, 24);
+  for (const hours of ['0', '00', '25', '99', '-1', '8.5', ''])
+    assert.throws(
+      () => parser.parse(line(hours)),
+      (e: unknown) =>
+        e instanceof ArchiveLineError &&
+        e.message === `funding_interval_hours: ${JSON.stringify(hours)} is not a number of hours from 1 to 24`,
+      hours,
+    );
 });
 
 test('a daily metrics file holds a row every 5 minutes of the day, create_time read as UTC', async (t) => {

@@ -156,9 +156,10 @@ export const FUNDING_RATE_LIMITS = { default: 100, max: 1000 } as const;
 
 /**
  * fundingRate has a limit of its own: 500 requests per 5 minutes and IP, shared with
- * fundingInfo, besides REQUEST_WEIGHT. Binance does not say how the window runs; a client
- * that plans fixed 5-minute windows stays under it either way only if it never sends 500 in
- * any 5 minutes, so it plans with a fraction (weight-governor safety) and one request at a time.
+ * fundingInfo, besides REQUEST_WEIGHT. Binance does not say whether the window is fixed or
+ * sliding; fixed windows would let 475 go at the end of one and 475 at the start of the next,
+ * so the client keeps a sliding log (never more than 95 % of 500 in any 5 minutes, which holds
+ * under either kind) and sends one request at a time.
  */
 export const FUNDING_RATE_REQUESTS = { limit: 500, windowMs: 300_000 } as const;
 
