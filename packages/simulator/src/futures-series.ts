@@ -18,7 +18,7 @@ import { candleOpenTime, nextOpenTime, type Interval } from '@streamforge/core/c
 import type { FundingRate, KlineRow, Market, MetricsRow } from '@streamforge/core/contracts';
 import { hashString, unit } from './random.ts';
 import { listedAt, type SymbolSpec } from './symbols.ts';
-import type { PricePath } from './synthetic.ts';
+import { candlePage, type PricePath } from './synthetic.ts';
 
 export const PRICE_SERIES = ['markPriceKlines', 'indexPriceKlines', 'premiumIndexKlines'] as const;
 export type PriceSeries = (typeof PRICE_SERIES)[number];
@@ -102,20 +102,8 @@ export class SyntheticPriceKlines {
 
   /** JSON of the candles with open time in [lo, hi] (hi ≤ now), at most `limit`: the first ones, or the last ones when `fromEnd`. */
   page(lo: number, hi: number, limit: number, fromEnd: boolean, now: number): string[] {
-    const iv = this.#interval;
-    let start = candleOpenTime(iv, Math.max(lo, this.#firstOpen));
-    if (start < lo) start = nextOpenTime(iv, start);
-    const last = candleOpenTime(iv, Math.min(hi, now));
-    if (start > last || limit <= 0) return [];
-    if (fromEnd) {
-      let t = last;
-      for (let n = 1; n < limit && t > start; n++) t = candleOpenTime(iv, t - 1);
-      start = t;
-    }
-    const rows: string[] = [];
-    for (let t = start; t <= last && rows.length < limit; t = nextOpenTime(iv, t))
-      rows.push(rowJson(this.candle(t, now)));
-    return rows;
+    const open = { interval: this.#interval, firstOpen: this.#firstOpen };
+    return candlePage(open, lo, hi, limit, fromEnd, now, (t) => rowJson(this.candle(t, now)));
   }
 }
 

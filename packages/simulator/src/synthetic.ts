@@ -183,20 +183,8 @@ export class SyntheticKlines {
 
   /** JSON of the candles with open time in [lo, hi] (hi ≤ now), at most `limit`: the first ones, or the last ones when `fromEnd`. */
   page(lo: number, hi: number, limit: number, fromEnd: boolean, now: number): string[] {
-    const iv = this.#interval;
-    let start = candleOpenTime(iv, Math.max(lo, this.#firstOpen));
-    if (start < lo) start = nextOpenTime(iv, start);
-    const last = candleOpenTime(iv, Math.min(hi, now));
-    if (start > last || limit <= 0) return [];
-    if (fromEnd) {
-      let t = last;
-      for (let n = 1; n < limit && t > start; n++) t = candleOpenTime(iv, t - 1);
-      start = t;
-    }
-    const rows: string[] = [];
-    for (let t = start; t <= last && rows.length < limit; t = nextOpenTime(iv, t))
-      rows.push(klineJson(this.candle(t, now)));
-    return rows;
+    const open = { interval: this.#interval, firstOpen: this.#firstOpen };
+    return candlePage(open, lo, hi, limit, fromEnd, now, (t) => klineJson(this.candle(t, now)));
   }
 }
 
@@ -278,4 +266,33 @@ export class SyntheticAggTrades {
     for (let id = first; id <= last; id++) trades.push(this.trade(id));
     return trades;
   }
+}
+
+/**
+ * The rows of the candles with open time in [lo, hi] (hi ≤ now) of a series opening at
+ * `firstOpen`, at most `limit`: the first ones, or the last ones when `fromEnd` (how the
+ * klines endpoints answer without a startTime).
+ */
+export function candlePage(
+  series: { interval: Interval; firstOpen: number },
+  lo: number,
+  hi: number,
+  limit: number,
+  fromEnd: boolean,
+  now: number,
+  row: (openTime: number) => string,
+): string[] {
+  const iv = series.interval;
+  let start = candleOpenTime(iv, Math.max(lo, series.firstOpen));
+  if (start < lo) start = nextOpenTime(iv, start);
+  const last = candleOpenTime(iv, Math.min(hi, now));
+  if (start > last || limit <= 0) return [];
+  if (fromEnd) {
+    let t = last;
+    for (let n = 1; n < limit && t > start; n++) t = candleOpenTime(iv, t - 1);
+    start = t;
+  }
+  const rows: string[] = [];
+  for (let t = start; t <= last && rows.length < limit; t = nextOpenTime(iv, t)) rows.push(row(t));
+  return rows;
 }
