@@ -41,48 +41,51 @@ function countKlineRows(json: string): number {
   return Math.max(0, brackets - 1);
 }
 
-export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage, now: number): Promise<FetchedPage> {
-  if (page.kind === 'klines') {
-    const interval = page.interval as Interval;
-    const query = {
-      market: page.market,
-      symbol: page.symbol,
-      interval,
-      startTime: page.start_ms,
-      endTime: page.end_ms - 1,
-      limit: KLINE_LIMITS[page.market].max,
-    };
-    // A page whose last candle has closed holds only closed candles, all inside it
-    // (startTime/endTime bound them), so the exchange's bytes go on as they are: nothing to
-    // decode or re-encode. A page cut at the time it was planned may end inside a candle.
-    if (closeTime(interval, candleOpenTime(interval, page.end_ms - 1)) < now) {
-      const rowsJson = await exchange.klinesText(query);
-      return { format: 'binance_kline', rowsJson, count: countKlineRows(rowsJson) };
-    }
-    const rows = (await exchange.klines(query)) as unknown as BinanceKlineRow[];
-    // A page reaching now: only candles already closed; an open candle is not final yet.
-    const closed = rows.filter((row) => row[0] >= page.start_ms && row[0] < page.end_ms && row[6] < now);
-    return { format: 'binance_kline', rows: closed, count: closed.length };
+type KlinesQuery = Parameters<BinanceRestClient['klines']>[0];
+
+/**
+ * A page of candles (trade candles or a futures price series: the same 12-field rows). A page
+ * whose last candle has closed holds only closed candles, all inside it (startTime/endTime
+ * bound them), so the exchange's bytes go on as they are: nothing to decode or re-encode. A
+ * page cut at the time it was planned may end inside a candle: then only candles already
+ * closed are kept, as an open candle is not final yet.
+ */
+async function candlesPage(
+  page: WorkPage,
+  now: number,
+  format: RowFormat,
+  fetch: { text: (query: KlinesQuery) => Promise<string>; rows: (query: KlinesQuery) => Promise<unknown[]> },
+): Promise<FetchedPage> {
+  const interval = page.interval as Interval;
+  const query = {
+    market: page.market,
+    symbol: page.symbol,
+    interval,
+    startTime: page.start_ms,
+    endTime: page.end_ms - 1,
+    limit: KLINE_LIMITS[page.market].max,
+  };
+  if (closeTime(interval, candleOpenTime(interval, page.end_ms - 1)) < now) {
+    const rowsJson = await fetch.text(query);
+    return { format, rowsJson, count: countKlineRows(rowsJson) };
   }
+  const rows = (await fetch.rows(query)) as BinanceKlineRow[];
+  const closed = rows.filter((row) => row[0] >= page.start_ms && row[0] < page.end_ms && row[6] < now);
+  return { format, rows: closed, count: closed.length };
+}
+
+export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage, now: number): Promise<FetchedPage> {
+  if (page.kind === 'klines')
+    return await candlesPage(page, now, 'binance_kline', {
+      text: (query) => exchange.klinesText(query),
+      rows: (query) => exchange.klines(query),
+    });
   if (isPriceKlineKind(page.kind)) {
     const series = PRICE_SERIES[page.kind];
-    const interval = page.interval as Interval;
-    const query = {
-      market: page.market,
-      symbol: page.symbol,
-      interval,
-      startTime: page.start_ms,
-      endTime: page.end_ms - 1,
-      limit: KLINE_LIMITS[page.market].max,
-    };
-    // As for trade candles: a page of closed candles goes on as the exchange's bytes.
-    if (closeTime(interval, candleOpenTime(interval, page.end_ms - 1)) < now) {
-      const rowsJson = await exchange.priceKlinesText(series, query);
-      return { format: 'binance_price_kline', rowsJson, count: countKlineRows(rowsJson) };
-    }
-    const rows = (await exchange.priceKlines(series, query)) as unknown as BinanceKlineRow[];
-    const closed = rows.filter((row) => row[0] >= page.start_ms && row[0] < page.end_ms && row[6] < now);
-    return { format: 'binance_price_kline', rows: closed, count: closed.length };
+    return await candlesPage(page, now, 'binance_price_kline', {
+      text: (query) => exchange.priceKlinesText(series, query),
+      rows: (query) => exchange.priceKlines(series, query),
+    });
   }
   if (page.kind === 'funding_rate') {
     const rates = await exchange.fundingRatePages({
