@@ -2,7 +2,8 @@
  * Scaling by Kafka lag, as KEDA does for a KafkaSource, driven by the same
  * manifests: each source's lag is read every polling interval; a function gets
  * ceil(lag / lag-threshold) instances, capped by the source's max-scale and its partition
- * count (a partition feeds one instance at a time) and by func.yaml's max; after
+ * count (a partition feeds one instance at a time) and by func.yaml's max, and placed on the
+ * machine's cores (past one per core only while they have idle time: scale-placement.ts); after
  * cooldown-period without lag and without requests it goes back to its minimum (zero unless
  * func.yaml says otherwise). Every change is a decision kept with its reason.
  */
@@ -12,7 +13,9 @@ import { topicName } from '@streamforge/core/bus';
 import type { Logger } from '@streamforge/core/telemetry';
 import { Counter, Gauge, type Registry } from '@streamforge/core/telemetry';
 import type { FunctionPool } from './function-pool.ts';
+import { machineCpus, type MachineCpus } from './machine-cpus.ts';
 import type { KafkaSourceSpec } from './manifests.ts';
+import { place } from './scale-placement.ts';
 
 export interface ScalingDecision {
   at: string;
@@ -44,6 +47,8 @@ export interface AutoscalerOptions {
   /** Local overrides of the manifests' polling-interval and cooldown-period (tests, demos). */
   pollingIntervalMs?: number;
   cooldownMs?: number;
+  /** The machine instances are placed on (default: this one's cores and their idle time). */
+  cpus?: MachineCpus;
 }
 
 export interface Autoscaler {
@@ -61,6 +66,7 @@ const KEEP_DECISIONS = 100;
 
 export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
   const { connection, sources, pools, logger } = options;
+  const cpus = options.cpus ?? machineCpus();
   const registers = options.registry ? [options.registry] : [];
   const lagGauge = new Gauge({
     name: 'streamforge_platform_source_lag_messages',
@@ -144,6 +150,7 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
       lagGauge.set({ source: source.name }, lag);
     }
     const now = Date.now();
+    const idle = cpus.idleShare();
     for (const pool of pools.values()) {
       const mine = sources.filter((s) => s.sink.name === pool.name);
       const cooldownMs = options.cooldownMs ?? Math.max(0, ...mine.map((s) => s.autoscaling.cooldownPeriodS * 1000));
@@ -159,17 +166,20 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
       if (pool.max > 0) desired = Math.min(desired, pool.max);
       desiredGauge.set({ function: pool.name }, desired);
       const current = pool.instances().filter((i) => i.state !== 'draining').length;
+      const wanted = desired;
+      const placement = place(wanted, current, cpus.cores, idle);
+      desired = placement.instances;
       if (desired > current) {
         belowSince.delete(pool.name);
         const reason =
-          byLag >= desired && worst
-            ? `lag ${worst.lag} on ${worst.name} / lag-threshold ${worst.lag_threshold} → ${desired}${desired < Math.ceil(worst.lag / worst.lag_threshold) ? ` (capped by max-scale ${worst.max_scale}, ${worst.partitions} partitions${pool.max > 0 ? `, func.yaml max ${pool.max}` : ''})` : ''}`
-            : byConcurrency >= desired
-              ? `${pool.demand()} requests in flight / target ${pool.target} per instance → ${desired}`
-              : desired === pool.min
+          byLag >= wanted && worst
+            ? `lag ${worst.lag} on ${worst.name} / lag-threshold ${worst.lag_threshold} → ${wanted}${wanted < Math.ceil(worst.lag / worst.lag_threshold) ? ` (capped by max-scale ${worst.max_scale}, ${worst.partitions} partitions${pool.max > 0 ? `, func.yaml max ${pool.max}` : ''})` : ''}`
+            : byConcurrency >= wanted
+              ? `${pool.demand()} requests in flight / target ${pool.target} per instance → ${wanted}`
+              : wanted === pool.min
                 ? `min-scale ${pool.min}`
                 : `requests in the last ${Math.round(cooldownMs / 1000)} s`;
-        decide(pool, current, desired, reason);
+        decide(pool, current, desired, placement.held ? `${reason}; ${placement.held}` : reason);
         pool
           .scaleTo(desired)
           .catch((error: unknown) => logger.error({ function: pool.name, err: error }, 'scale up failed'));

@@ -14,6 +14,7 @@ import { createAutoscaler } from '../src/autoscaler.ts';
 import { createDispatcher } from '../src/dispatcher.ts';
 import { createFunctionPool, type FunctionPool } from '../src/function-pool.ts';
 import { PROJECT_ROOT } from '../src/kafka-broker.ts';
+import type { MachineCpus } from '../src/machine-cpus.ts';
 import { loadKafkaSinks, loadKafkaSources } from '../src/manifests.ts';
 import { createTestTopic, startRecordingSink, testKafka, uniqueName, waitFor } from '@streamforge/testing';
 import { writeSourceManifest } from './source-manifests.ts';
@@ -21,7 +22,7 @@ import { writeSourceManifest } from './source-manifests.ts';
 const logger = createLogger({ service: 'platform-test', level: 'warn' });
 const RECORDER = new URL('./fixtures/recorder-function.ts', import.meta.url).pathname;
 
-async function setup(t: TestContext, annotations: string, delayMs = 0, partitions = 3) {
+async function setup(t: TestContext, annotations: string, delayMs = 0, partitions = 3, cpus?: MachineCpus) {
   const kafka = testKafka();
   const topic = await createTestTopic(kafka, 'scale', partitions);
   const sink = await startRecordingSink(() => 204);
@@ -65,6 +66,7 @@ async function setup(t: TestContext, annotations: string, delayMs = 0, partition
     logger,
     pollingIntervalMs: 300,
     cooldownMs: 1_500,
+    ...(cpus ? { cpus } : {}),
   });
   t.after(async () => {
     await autoscaler.stop();
@@ -90,7 +92,22 @@ test('a function at zero starts on the first event, scales out by lag over its p
   await s.dispatcher.start();
   await s.dispatcher.ready();
   await s.autoscaler.start();
-  const keys = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'ADAUSDT'];
+  // Enough keys to reach every partition: on a busy 2-core machine the function gets 2 instances
+  // (scale-placement.ts), and partition p goes to instance p mod 2.
+  const keys = [
+    'BTCUSDT',
+    'ETHUSDT',
+    'SOLUSDT',
+    'BNBUSDT',
+    'XRPUSDT',
+    'ADAUSDT',
+    'DOGEUSDT',
+    'LTCUSDT',
+    'TRXUSDT',
+    'DOTUSDT',
+    'AVAXUSDT',
+    'LINKUSDT',
+  ];
   await s.producer.send(
     s.topic,
     Array.from({ length: 600 }, (_, i) => ({
@@ -122,6 +139,47 @@ test('a function at zero starts on the first event, scales out by lag over its p
     decisions.some((d) => d.to === 0 && /no lag and no requests for 2 s/.test(d.reason)),
     JSON.stringify(decisions),
   );
+});
+
+test('on a machine whose cores are busy, lag scales a function to one instance per core and no further', async (t) => {
+  // One core, never idle: the lag below asks for 3 instances.
+  const s = await setup(
+    t,
+    '"autoscaling.eventing.knative.dev/lag-threshold": "20", "autoscaling.eventing.knative.dev/max-scale": "3"',
+    0,
+    3,
+    { cores: 1, idleShare: () => 0 },
+  );
+  await s.producer.send(
+    s.topic,
+    Array.from({ length: 600 }, (_, i) => ({
+      id: `e-${i}`,
+      type: 'dev.streamforge.test',
+      source: '/test',
+      partitionKey: `k${i % 6}`,
+      data: { key: `k${i % 6}`, n: i },
+    })),
+  );
+  // The autoscaler sees the lag before the dispatcher delivers (which would start an instance from zero itself).
+  await s.autoscaler.start();
+  await waitFor('the lag seen', () => s.autoscaler.decisions().length > 0);
+  await s.dispatcher.start();
+  await s.dispatcher.ready();
+  let most = 0;
+  await waitFor(
+    'all 600 events handled',
+    () => {
+      most = Math.max(most, s.pool.instances().length);
+      return new Set(received(s.sink).map((r) => r.id)).size === 600;
+    },
+    { timeoutMs: 90_000, intervalMs: 20 },
+  );
+  assert.equal(most, 1, 'one instance on the one busy core');
+  const held = s.autoscaler
+    .decisions()
+    .find((d) => d.to > d.from && /held at 1: the machine's 1 cores are 100 % busy/.test(d.reason));
+  assert.ok(held, JSON.stringify(s.autoscaler.decisions()));
+  assert.match(held.reason, /lag \d+ on scale-source \/ lag-threshold 20 → [23]/);
 });
 
 test('instances coming and going lose no event and keep each key in order', async (t) => {
