@@ -6,7 +6,7 @@
  * parts to expect, and publishes nothing of a file with a line that does not read.
  */
 import { reportFinalFailure, type EventInput } from '@streamforge/core/bus';
-import type { DataBatch, Interval, RowFormat, WorkPage } from '@streamforge/core/contracts';
+import { PAGE_KIND_NAMES, type DataBatch, type Interval, type WorkPage } from '@streamforge/core/contracts';
 import { StreamForgeError, toStreamForgeError } from '@streamforge/core/errors';
 import {
   createGate,
@@ -51,18 +51,6 @@ export function archiveFileOf(page: WorkPage): ArchiveFileRef {
 }
 
 const timeOf = archiveRowTime;
-
-/** The rows' format for the connector: each kind's files read as the REST rows of the same kind. */
-const FORMATS: Record<WorkPage['kind'], RowFormat> = {
-  klines: 'binance_kline',
-  agg_trades: 'binance_agg_trade',
-  trades: 'binance_trade',
-  mark_price_klines: 'binance_price_kline',
-  index_price_klines: 'binance_price_kline',
-  premium_index_klines: 'binance_price_kline',
-  funding_rate: 'binance_funding_rate',
-  metrics: 'binance_metrics',
-};
 
 /**
  * The page's rows of the file, cut into parts, each handed to `onPart` (awaited). The cut
@@ -111,7 +99,8 @@ async function publishArchive(
       details: { path: download.path },
     });
   try {
-    const format = FORMATS[page.kind];
+    // Each kind's files read as the REST rows of the same kind, so the format is the REST path's.
+    const format = PAGE_KIND_NAMES[page.kind].rowFormat;
     const maxBytes = rowBytesOf(page, ORIGIN, format, MOST_PARTS);
     let records = 0;
     const parts = await forEachPart(

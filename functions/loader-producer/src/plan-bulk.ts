@@ -5,7 +5,13 @@
  * loaded. Which files exist comes from the site's listing (`ArchiveInventory`). Pure.
  */
 import { pageBaseOf, restPageBounds, type PageBase } from '@streamforge/backfill';
-import type { Interval, PageKind, StartCommand, WorkPage } from '@streamforge/core/contracts';
+import {
+  PAGE_KIND_NAMES,
+  type Interval,
+  type PageKind,
+  type StartCommand,
+  type WorkPage,
+} from '@streamforge/core/contracts';
 import { planArchiveRange, type ArchiveFileRef, type ArchiveInventory } from '@streamforge/exchange/archive';
 import { SERVICE } from './service.ts';
 
@@ -30,19 +36,8 @@ export interface BulkPlan {
 }
 
 /** The archive's name of a data kind's files. */
-const ARCHIVE_KINDS: Record<PageKind, ArchiveFileRef['kind']> = {
-  klines: 'klines',
-  agg_trades: 'aggTrades',
-  trades: 'trades',
-  mark_price_klines: 'markPriceKlines',
-  index_price_klines: 'indexPriceKlines',
-  premium_index_klines: 'premiumIndexKlines',
-  funding_rate: 'fundingRate',
-  metrics: 'metrics',
-};
-
 export function archiveKindOf(kind: PageKind): ArchiveFileRef['kind'] {
-  return ARCHIVE_KINDS[kind];
+  return PAGE_KIND_NAMES[kind].archive;
 }
 
 export function planBulk(input: BulkPlanInput): BulkPlan {

@@ -9,6 +9,7 @@ import {
   controlCommandContract,
   controlCommandSchema,
   MARKETS,
+  METRICS_ARCHIVES_FROM,
   SYMBOL_PATTERN,
   TIME_RANGE_PATTERN,
   newWorkflowIds,
@@ -177,6 +178,14 @@ export function planWorkflow(request: WorkflowRequest, now = Date.now()): Planne
     throw invalid(
       'time_range',
       `starts ${range.startDate}, before ${market} had data (${MARKET_OPENED[market].day}); start on or after it`,
+    );
+  }
+  // Metrics come from archives only, which begin later than the market: an earlier day would end in error after listing.
+  if (plan.source === 'bulk' && plan.kind === 'metrics' && range && range.startMs < METRICS_ARCHIVES_FROM) {
+    const first = new Date(METRICS_ARCHIVES_FROM).toISOString().slice(0, 10);
+    throw invalid(
+      'time_range',
+      `starts ${range.startDate}, before Binance's metrics archive files begin (${first}); a bulk_metrics range can start on ${first} at the earliest`,
     );
   }
   for (const key of Object.keys(request.params ?? {})) {

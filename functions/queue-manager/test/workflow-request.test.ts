@@ -308,3 +308,17 @@ test('the futures-only series are refused on spot, start their loader on the kli
     /per pair \(BTCUSD\)/,
   );
 });
+
+test('a bulk_metrics range starting before the metrics archives begin is refused, naming the first day', () => {
+  // USD-M had data from 2019-09-08, but its metrics files only from 2021-12-01.
+  assert.match(
+    refusal({ symbol: 'BTCUSDT', type: 'bulk_metrics', time_range: '2021-11-30:2021-12-02', market: 'usdm' }),
+    /^time_range: starts 2021-11-30, before Binance's metrics archive files begin \(2021-12-01\); a bulk_metrics range can start on 2021-12-01 at the earliest$/,
+  );
+  planWorkflow({ symbol: 'BTCUSDT', type: 'bulk_metrics', time_range: '2021-12-01:2021-12-02', market: 'usdm' }, NOW);
+  // Only metrics: the other futures series of the same days are archived.
+  planWorkflow(
+    { symbol: 'BTCUSDT', type: 'bulk_funding_rate', time_range: '2021-11-01:2021-12-02', market: 'usdm' },
+    NOW,
+  );
+});

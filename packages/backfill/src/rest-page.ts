@@ -9,21 +9,14 @@ import {
   candleOpenTime,
   closeTime,
   isPriceKlineKind,
-  type PriceKlineKind,
+  PAGE_KIND_NAMES,
   type BinanceKlineRow,
   type Interval,
   type RawTrade,
   type RowFormat,
   type WorkPage,
 } from '@streamforge/core/contracts';
-import type { BinanceRestClient, PriceKlineSeries } from '@streamforge/exchange';
-
-/** The REST endpoint of each price series. */
-const PRICE_SERIES: Record<PriceKlineKind, PriceKlineSeries> = {
-  mark_price_klines: 'markPriceKlines',
-  index_price_klines: 'indexPriceKlines',
-  premium_index_klines: 'premiumIndexKlines',
-};
+import type { BinanceRestClient } from '@streamforge/exchange';
 
 /** A page's rows as the exchange sent them: decoded, or its JSON text forwarded without decoding. */
 export interface FetchedPage {
@@ -75,14 +68,15 @@ async function candlesPage(
 }
 
 export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage, now: number): Promise<FetchedPage> {
+  const format = PAGE_KIND_NAMES[page.kind].rowFormat;
   if (page.kind === 'klines')
-    return await candlesPage(page, now, 'binance_kline', {
+    return await candlesPage(page, now, format, {
       text: (query) => exchange.klinesText(query),
       rows: (query) => exchange.klines(query),
     });
   if (isPriceKlineKind(page.kind)) {
-    const series = PRICE_SERIES[page.kind];
-    return await candlesPage(page, now, 'binance_price_kline', {
+    const series = PAGE_KIND_NAMES[page.kind].endpoint;
+    return await candlesPage(page, now, format, {
       text: (query) => exchange.priceKlinesText(series, query),
       rows: (query) => exchange.priceKlines(series, query),
     });
@@ -94,11 +88,11 @@ export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage,
       startTime: page.start_ms,
       endTime: page.end_ms - 1,
     });
-    return { format: 'binance_funding_rate', rows: rates, count: rates.length };
+    return { format, rows: rates, count: rates.length };
   }
   if (page.kind === 'trades') {
     const trades = await rawTradesOf(exchange, page);
-    return { format: 'binance_trade', rows: trades, count: trades.length };
+    return { format, rows: trades, count: trades.length };
   }
   const trades: unknown[] = [];
   for await (const pageOfTrades of exchange.aggTradePages({
@@ -108,7 +102,7 @@ export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage,
     endTime: page.end_ms - 1,
   }))
     trades.push(...pageOfTrades);
-  return { format: 'binance_agg_trade', rows: trades, count: trades.length };
+  return { format, rows: trades, count: trades.length };
 }
 
 /**

@@ -9,7 +9,14 @@
  * `true`/`false`; spot files from 2025 on write times in microseconds, which become
  * milliseconds by integer division, as REST gives them.
  */
-import type { AggTrade, ArchivedFundingRate, KlineRow, MetricsRow, RawTrade } from '@streamforge/core/contracts';
+import {
+  METRICS_FIELDS,
+  type AggTrade,
+  type ArchivedFundingRate,
+  type KlineRow,
+  type MetricsRow,
+  type RawTrade,
+} from '@streamforge/core/contracts';
 import {
   archivePeriodEnd,
   archiveUsesMicroseconds,
@@ -30,6 +37,9 @@ export function archiveRowTime(row: ArchiveRow): number {
 
 /** `2024-01-01 00:05:00`, UTC, as the metrics files write `create_time`. */
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+
+/** A metrics line: `create_time`, `symbol`, then the values. */
+const METRICS_COLUMNS = 2 + METRICS_FIELDS.length;
 
 const DECIMAL = /^-?\d+(?:\.\d+)?$/;
 const INTEGER = /^\d{1,16}$/;
@@ -163,9 +173,10 @@ export class ArchiveLineParser {
     return { fundingTime: time, fundingRate: c[2]!, fundingIntervalHours: Number(c[1]) };
   }
 
-  /** A metrics line: its `create_time` (UTC date-time) in ms, the symbol checked, the six values as written. */
+  /** A metrics line: its `create_time` (UTC date-time) in ms, the symbol checked, the values as written. */
   #metrics(line: string, c: string[]): MetricsRow {
-    if (c.length !== 8) throw new ArchiveLineError(`${c.length} fields, a metrics row has 8`);
+    if (c.length !== METRICS_COLUMNS)
+      throw new ArchiveLineError(`${c.length} fields, a metrics row has ${METRICS_COLUMNS}`);
     const m = DATE_TIME.exec(c[0]!);
     if (m === null) throw new ArchiveLineError(`create_time: ${JSON.stringify(c[0])} is not a date-time`);
     const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
@@ -180,15 +191,10 @@ export class ArchiveLineParser {
     const fields = c.slice(2);
     for (const [i, value] of fields.entries())
       if (!DECIMAL.test(value)) throw new ArchiveLineError(`field ${i + 3}: ${JSON.stringify(value)} is not a decimal`);
-    return {
-      create_time: time,
-      sum_open_interest: fields[0]!,
-      sum_open_interest_value: fields[1]!,
-      count_toptrader_long_short_ratio: fields[2]!,
-      sum_toptrader_long_short_ratio: fields[3]!,
-      count_long_short_ratio: fields[4]!,
-      sum_taker_long_short_vol_ratio: fields[5]!,
-    };
+    // create_time first, then the values in the file's order: the row's JSON is what the page publishes.
+    const row = { create_time: time } as MetricsRow;
+    for (const [i, field] of METRICS_FIELDS.entries()) row[field] = fields[i]!;
+    return row;
   }
 
   #bool(cell: string, name: string): boolean {

@@ -21,6 +21,8 @@ import {
   MARKETS,
   requestWeightLimit,
   type AggTrade,
+  type PAGE_KIND_NAMES,
+  type PriceKlineKind,
   type DepthSnapshot,
   type ExchangeInfo,
   type FundingRate,
@@ -89,8 +91,8 @@ export interface KlinesQuery {
   timeZone?: string;
 }
 
-/** Which price series a futures price-klines request reads. */
-export type PriceKlineSeries = 'markPriceKlines' | 'indexPriceKlines' | 'premiumIndexKlines';
+/** Which price series a futures price-klines request reads: the endpoints the page kinds name. */
+export type PriceKlineSeries = (typeof PAGE_KIND_NAMES)[PriceKlineKind]['endpoint'];
 
 export interface FundingRateQuery {
   market?: Market;

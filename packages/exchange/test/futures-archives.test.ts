@@ -254,6 +254,23 @@ test('a daily metrics file holds a row every 5 minutes of the day, create_time r
   assert.ok(!(coinm && typeof coinm === 'object' && 'found' in coinm && coinm.found === true), 'no COIN-M metrics');
 });
 
+test('metrics files begin on 2021-12-01, as on Binance and as the door allows, though USD-M opened earlier', async (t) => {
+  const sim = await startArchiveSimulator(t);
+  const { archive } = await clients(t, sim);
+  const first = Date.UTC(2021, 11, 1);
+  const fileOf = (start: number): ArchiveFileRef => ({
+    market: 'usdm',
+    period: 'daily',
+    kind: 'metrics',
+    symbol: 'BTCUSDT',
+    start,
+  });
+  assert.equal((await readAll<MetricsRow>(archive, fileOf(first - DAY))).found, false);
+  const day = await readAll<MetricsRow>(archive, fileOf(first));
+  assert.equal(day.found, true);
+  assert.equal(day.rows[0]?.create_time, first);
+});
+
 test('spot has no futures-only endpoint: the client refuses before sending anything', async (t) => {
   const sim = await startArchiveSimulator(t);
   const { rest } = await clients(t, sim);

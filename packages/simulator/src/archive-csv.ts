@@ -10,7 +10,15 @@
  */
 import { createHash } from 'node:crypto';
 import { Zip, ZipDeflate } from 'fflate';
-import type { AggTrade, FundingRate, KlineRow, Market, MetricsRow, RawTrade } from '@streamforge/core/contracts';
+import {
+  METRICS_FIELDS,
+  type AggTrade,
+  type FundingRate,
+  type KlineRow,
+  type Market,
+  type MetricsRow,
+  type RawTrade,
+} from '@streamforge/core/contracts';
 import { archiveFileName, periodEnd, type ArchiveFile } from './archive-paths.ts';
 import { metricsTime, type PriceSeries } from './futures-series.ts';
 import type { MarketData } from './market-data.ts';
@@ -30,8 +38,7 @@ export const FUTURES_TRADE_HEADER = 'id,price,qty,quote_qty,time,is_buyer_maker'
 export const FUNDING_RATE_HEADER = 'calc_time,funding_interval_hours,last_funding_rate';
 
 /** Header row of USD-M metrics files (daily only). */
-export const METRICS_HEADER =
-  'create_time,symbol,sum_open_interest,sum_open_interest_value,count_toptrader_long_short_ratio,sum_toptrader_long_short_ratio,count_long_short_ratio,sum_taker_long_short_vol_ratio';
+export const METRICS_HEADER = ['create_time', 'symbol', ...METRICS_FIELDS].join(',');
 
 const HEADERS: Record<ArchiveFile['kind'], string> = {
   klines: FUTURES_KLINE_HEADER,
@@ -51,7 +58,7 @@ export function fundingRateCsvLine(rate: FundingRate): string {
 
 /** A metrics row as a line of the daily file, its time written as a UTC date-time. */
 export function metricsCsvLine(symbol: string, row: MetricsRow): string {
-  return `${metricsTime(row.create_time)},${symbol},${row.sum_open_interest},${row.sum_open_interest_value},${row.count_toptrader_long_short_ratio},${row.sum_toptrader_long_short_ratio},${row.count_long_short_ratio},${row.sum_taker_long_short_vol_ratio}`;
+  return [metricsTime(row.create_time), symbol, ...METRICS_FIELDS.map((field) => row[field])].join(',');
 }
 
 /** Spot archive files of days from then on write times in microseconds. */

@@ -42,7 +42,7 @@ import {
   type ArchivePeriod,
 } from './archive-paths.ts';
 import type { MarketData } from './market-data.ts';
-import { listedAt } from './symbols.ts';
+import { metricsFrom } from './futures-series.ts';
 
 export interface ArchiveOptions {
   /** Delay after a day's or month's end before its file is published, in ms. Default 0. */
@@ -371,9 +371,9 @@ export class ArchiveSite {
 
   async #firstTime(series: Omit<ArchiveFile, 'start'>, now: number): Promise<number | undefined> {
     if (series.kind === 'metrics') {
-      // Rows every 5 minutes from the listing: its day is the first file's.
-      const listed = listedAt(this.#data.spec(series.market, series.symbol), series.market);
-      return await firstRowTime(this.#data, series, { startTime: listed, limit: 1 }, now);
+      // Rows every 5 minutes from their start (the listing, or the first archived day): its day is the first file's.
+      const from = metricsFrom(this.#data.spec(series.market, series.symbol), series.market);
+      return await firstRowTime(this.#data, series, { startTime: from, limit: 1 }, now);
     }
     return await firstRowTime(this.#data, series, { startTime: 0, limit: 1 }, now);
   }

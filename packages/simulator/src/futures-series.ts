@@ -14,7 +14,7 @@
  * A candle's high and low are the extremes of ten samples across it (open, close and eight
  * between), so they bound open and close; candles carry no volumes ("0"), as on Binance.
  */
-import { candleOpenTime, nextOpenTime, type Interval } from '@streamforge/core/contracts';
+import { METRICS_ARCHIVES_FROM, candleOpenTime, nextOpenTime, type Interval } from '@streamforge/core/contracts';
 import type { FundingRate, KlineRow, Market, MetricsRow } from '@streamforge/core/contracts';
 import { hashString, unit } from './random.ts';
 import { listedAt, type SymbolSpec } from './symbols.ts';
@@ -143,7 +143,12 @@ export class SyntheticFunding {
   }
 }
 
-/** USD-M metrics every 5 minutes from the contract's listing. */
+/** When a contract's metrics start: at its listing, but not before Binance's metrics archives do. */
+export function metricsFrom(spec: SymbolSpec, market: Market): number {
+  return Math.max(listedAt(spec, market), METRICS_ARCHIVES_FROM);
+}
+
+/** USD-M metrics every 5 minutes from the contract's listing, or the first archived day if later. */
 export class SyntheticMetrics {
   readonly #prices: FuturesPrices;
   readonly #seed: number;
@@ -153,7 +158,7 @@ export class SyntheticMetrics {
   constructor(market: Market, spec: SymbolSpec, prices: FuturesPrices) {
     this.#prices = prices;
     this.#seed = hashString(`metrics:${market}:${spec.symbol}`);
-    this.#first = Math.ceil(listedAt(spec, market) / METRICS_STEP_MS) * METRICS_STEP_MS;
+    this.#first = Math.ceil(metricsFrom(spec, market) / METRICS_STEP_MS) * METRICS_STEP_MS;
     this.#baseInterest = spec.dailyVolume / 4;
   }
 

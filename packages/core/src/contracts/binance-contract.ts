@@ -286,16 +286,25 @@ export interface ArchivedFundingRate {
   fundingIntervalHours: number;
 }
 
-/** A row of the USD-M `metrics` archive, its `create_time` read as ms (UTC). */
-export interface MetricsRow {
-  create_time: number;
-  sum_open_interest: string;
-  sum_open_interest_value: string;
-  count_toptrader_long_short_ratio: string;
-  sum_toptrader_long_short_ratio: string;
-  count_long_short_ratio: string;
-  sum_taker_long_short_vol_ratio: string;
-}
+/**
+ * The values of a USD-M `metrics` archive row, in the file's column order (after `create_time`
+ * and `symbol`): the one list the reader, the records, the simulator and the series answer use.
+ */
+export const METRICS_FIELDS = [
+  'sum_open_interest',
+  'sum_open_interest_value',
+  'count_toptrader_long_short_ratio',
+  'sum_toptrader_long_short_ratio',
+  'count_long_short_ratio',
+  'sum_taker_long_short_vol_ratio',
+] as const;
+export type MetricsField = (typeof METRICS_FIELDS)[number];
+
+/** The first day of Binance's USD-M `metrics` archive files (2021-12-01): there are none before it, whatever the listing. */
+export const METRICS_ARCHIVES_FROM = Date.UTC(2021, 11, 1);
+
+/** A row of the USD-M `metrics` archive, its `create_time` read as ms (UTC), its values as written. */
+export type MetricsRow = { create_time: number } & Record<MetricsField, string>;
 
 /** An aggregate trade: `a` id, `p` price, `q` quantity, `f`/`l` first/last trade id, `T` time, `m` buyer is maker, `M` best match (spot only). */
 export interface AggTrade {

@@ -2,11 +2,16 @@
  * Turns the exchange rows of a data batch into records (see ROW_FORMATS in data-batch.ts).
  * A row that does not have Binance's layout is reported with the reason, not guessed at.
  */
-import type { ArchivedFundingRate, FundingRate, MetricsRow, RawTrade } from './binance-contract.ts';
+import {
+  METRICS_FIELDS,
+  type ArchivedFundingRate,
+  type FundingRate,
+  type MetricsRow,
+  type RawTrade,
+} from './binance-contract.ts';
 import type { DataBatch } from './data-batch.ts';
 import { isInterval } from './intervals.ts';
 import {
-  METRICS_FIELDS,
   aggTradeFromBinance,
   fundingRateKey,
   metricsKey,

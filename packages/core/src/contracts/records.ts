@@ -4,7 +4,7 @@
  * what Binance sent (no float rounding). Every record has a deterministic `key`, so a
  * repeated delivery overwrites instead of duplicating.
  */
-import type { AggTrade, KlineRow, RawTrade } from './binance-contract.ts';
+import { METRICS_FIELDS, type AggTrade, type KlineRow, type MetricsRow, type RawTrade } from './binance-contract.ts';
 import { defineContract, type Contract } from './validation.ts';
 import { closeTime, type Interval } from './intervals.ts';
 import { SYMBOL_PATTERN } from './ids.ts';
@@ -122,18 +122,7 @@ export type FundingRateRecord = {
 };
 
 /** One 5-minute row of Binance's USD-M `metrics` archive: open interest and long/short ratios. */
-export type MetricsRecord = {
-  key: string;
-  symbol: string;
-  /** The archive's `create_time` (a UTC date-time string there) in ms. */
-  create_time: number;
-  sum_open_interest: string;
-  sum_open_interest_value: string;
-  count_toptrader_long_short_ratio: string;
-  sum_toptrader_long_short_ratio: string;
-  count_long_short_ratio: string;
-  sum_taker_long_short_vol_ratio: string;
-};
+export type MetricsRecord = { key: string; symbol: string } & MetricsRow;
 
 // Records are type aliases, not interfaces: an alias is assignable to DataRecord's index signature.
 /** Any record kind. */
@@ -305,15 +294,6 @@ export const fundingRateRecordContract: Contract<FundingRateRecord> = defineCont
     },
   },
 );
-
-export const METRICS_FIELDS = [
-  'sum_open_interest',
-  'sum_open_interest_value',
-  'count_toptrader_long_short_ratio',
-  'sum_toptrader_long_short_ratio',
-  'count_long_short_ratio',
-  'sum_taker_long_short_vol_ratio',
-] as const;
 
 export const metricsRecordContract: Contract<MetricsRecord> = defineContract<MetricsRecord>('metrics record', {
   type: 'object',

@@ -7,6 +7,8 @@ import { defineContract } from './validation.ts';
 import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN, SYMBOL_PATTERN } from './ids.ts';
 import { FUTURES_KINDS, MARKETS, type FuturesKind, type Market } from './workflow-type.ts';
 import { nextOpenTime, openTimesIn, type Interval } from './intervals.ts';
+import type { FuturesOnlyEndpoint } from './binance-contract.ts';
+import type { RowFormat } from './data-batch.ts';
 
 /** USD-M allows at most one hour between an aggTrades request's startTime and endTime. */
 export const AGG_TRADES_PAGE_MS = 3_600_000;
@@ -45,6 +47,35 @@ export function timePageBounds(startMs: number, endMs: number, stepMs = AGG_TRAD
 
 /** What a backfill page can load. */
 export type PageKind = 'klines' | 'agg_trades' | 'trades' | FuturesKind;
+
+/** What the exchange calls a page kind's series, and the format its rows travel in. */
+interface PageKindNames {
+  /** The archive's data type: the folder and file names of its files (`…/metrics/BTCUSDT/`). */
+  archive: string;
+  /** How the connector reads the page's rows, from REST or archive alike. */
+  rowFormat: RowFormat;
+  /** The REST endpoint, where one reader serves several kinds (the price series); the others call theirs. */
+  endpoint?: FuturesOnlyEndpoint;
+}
+
+/**
+ * Each page kind's names on the exchange, in one table that the REST and archive paths both
+ * read, so a new series is named once.
+ */
+export const PAGE_KIND_NAMES = {
+  klines: { archive: 'klines', rowFormat: 'binance_kline' },
+  agg_trades: { archive: 'aggTrades', rowFormat: 'binance_agg_trade' },
+  trades: { archive: 'trades', rowFormat: 'binance_trade' },
+  mark_price_klines: { archive: 'markPriceKlines', rowFormat: 'binance_price_kline', endpoint: 'markPriceKlines' },
+  index_price_klines: { archive: 'indexPriceKlines', rowFormat: 'binance_price_kline', endpoint: 'indexPriceKlines' },
+  premium_index_klines: {
+    archive: 'premiumIndexKlines',
+    rowFormat: 'binance_price_kline',
+    endpoint: 'premiumIndexKlines',
+  },
+  funding_rate: { archive: 'fundingRate', rowFormat: 'binance_funding_rate' },
+  metrics: { archive: 'metrics', rowFormat: 'binance_metrics' },
+} as const satisfies Record<PageKind, PageKindNames>;
 
 /**
  * fundingRate pages span 1000 hours: at most 1000 settlements even at a 1-hour funding
