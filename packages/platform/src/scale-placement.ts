@@ -29,6 +29,6 @@ export function place(wanted: number, current: number, cores: number, idleShare:
   const instances = Math.max(current, cores);
   return {
     instances,
-    held: `held at ${instances}: the machine's ${cores} cores are ${Math.round((1 - idleShare) * 100)} % busy, so another instance would only share them`,
+    held: `held at ${instances}: the machine's ${cores === 1 ? 'one core is' : `${cores} cores are`} ${Math.round((1 - idleShare) * 100)} % busy, so another instance would only share them`,
   };
 }

@@ -177,7 +177,7 @@ test('on a machine whose cores are busy, lag scales a function to one instance p
   assert.equal(most, 1, 'one instance on the one busy core');
   const held = s.autoscaler
     .decisions()
-    .find((d) => d.to > d.from && /held at 1: the machine's 1 cores are 100 % busy/.test(d.reason));
+    .find((d) => d.to > d.from && /held at 1: the machine's one core is 100 % busy/.test(d.reason));
   assert.ok(held, JSON.stringify(s.autoscaler.decisions()));
   assert.match(held.reason, /lag \d+ on scale-source \/ lag-threshold 20 → [23]/);
 });
