@@ -167,7 +167,8 @@ try {
       type: 'bulk_candles_1m',
       time_range: values['warmup-range'],
     });
-    await stackApi(() => bulkStack.state.api_url).final(warmup.queue_id);
+    const warm = await stackApi(() => bulkStack.state.api_url).final(warmup.queue_id);
+    if (warm.status !== 'completed') throw new Error(`warm-up: ${warm.status} ${warm.error}`);
   }
   // Monthly files are read; daily ones are only listed, but a listing names each file's size and hash.
   // Daily first: the simulator keeps the last 32 files built (and every file's size and hashes),

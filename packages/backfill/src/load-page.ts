@@ -78,7 +78,7 @@ const wholePages = createGate(4);
 export async function loadPage(deps: BackfillDeps, page: WorkPage): Promise<'loaded' | 'skipped'> {
   if (await workflowEnded(deps.store, page)) return 'skipped';
   const load = async (): Promise<number> => {
-    let fetched: FetchedPage;
+    let fetched: FetchedPage | undefined;
     try {
       fetched = await fetchRestPage(deps.exchange, page, (deps.clock ?? Date.now)());
     } catch (error) {
@@ -86,8 +86,12 @@ export async function loadPage(deps: BackfillDeps, page: WorkPage): Promise<'loa
       await reportFinalFailure(deps.telemetry, pageTelemetryBase(page), error);
       throw error;
     }
-    await deps.producer.send(page.kafka_topic, dataEventsOf(page, fetched, { service: deps.service, source: 'api' }));
-    return fetched.count;
+    const { count } = fetched;
+    const events = dataEventsOf(page, fetched, { service: deps.service, source: 'api' });
+    // The decoded rows are free to go while the events' text is sent: an hour of trades is most of a page's memory.
+    fetched = undefined;
+    await deps.producer.send(page.kafka_topic, events);
+    return count;
   };
   // Kline pages hold at most 1000 rows; a page of trades holds an hour of them until sent.
   const count = page.kind === 'klines' ? await load() : await wholePages(load);

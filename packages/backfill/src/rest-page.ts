@@ -94,6 +94,8 @@ export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage,
     const trades = await rawTradesOf(exchange, page);
     return { format, rows: trades, count: trades.length };
   }
+  // Metrics have no REST page (the plan takes them from archives only); any other kind here is a planning bug.
+  if (page.kind !== 'agg_trades') throw new Error(`no REST page for ${page.kind}`);
   const trades: unknown[] = [];
   for await (const pageOfTrades of exchange.aggTradePages({
     market: page.market,

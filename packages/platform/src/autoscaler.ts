@@ -150,7 +150,7 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
       lagGauge.set({ source: source.name }, lag);
     }
     const now = Date.now();
-    const idle = cpus.idleShare();
+    const room = { cores: cpus.cores, idleShare: cpus.idleShare(), free: true };
     for (const pool of pools.values()) {
       const mine = sources.filter((s) => s.sink.name === pool.name);
       const cooldownMs = options.cooldownMs ?? Math.max(0, ...mine.map((s) => s.autoscaling.cooldownPeriodS * 1000));
@@ -167,8 +167,9 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
       desiredGauge.set({ function: pool.name }, desired);
       const current = pool.instances().filter((i) => i.state !== 'draining').length;
       const wanted = desired;
-      const placement = place(wanted, current, cpus.cores, idle);
+      const placement = place(wanted, current, room);
       desired = placement.instances;
+      if (desired > Math.max(current, cpus.cores)) room.free = false;
       if (desired > current) {
         belowSince.delete(pool.name);
         const reason =

@@ -7,8 +7,11 @@ import { availableParallelism, cpus } from 'node:os';
 
 export interface MachineCpus {
   readonly cores: number;
-  /** The share of all cores' time spent idle since the previous call (the first call: since boot). */
-  idleShare(): number;
+  /**
+   * The share of the cores' time spent idle since the previous call (the first call: since
+   * this object was made); undefined where the machine reports no CPU times.
+   */
+  idleShare(): number | undefined;
 }
 
 function totals(): { idle: number; all: number } {
@@ -23,12 +26,15 @@ function totals(): { idle: number; all: number } {
 
 export function machineCpus(): MachineCpus {
   let last = totals();
+  let share: number | undefined;
   return {
     cores: availableParallelism(),
     idleShare() {
       const now = totals();
       const all = now.all - last.all;
-      const share = all > 0 ? (now.idle - last.idle) / all : 1;
+      // No time counted since the last call (or no CPU times at all): the last share stands.
+      if (all <= 0) return share;
+      share = (now.idle - last.idle) / all;
       last = now;
       return share;
     },

@@ -20,15 +20,38 @@ export interface Placement {
   held?: string;
 }
 
+/** What the machine had to give at this poll. */
+export interface MachineRoom {
+  cores: number;
+  /** The cores' idle share since the last poll; undefined when it cannot be read. */
+  idleShare: number | undefined;
+  /** False once another function grew past the cores at this poll: one idle sample grows one function. */
+  free: boolean;
+}
+
 /**
- * How many of `wanted` instances the machine can place, the function having `current`.
- * Never fewer than `current` (a full machine is no reason to scale down) or `cores`.
+ * How many of `wanted` instances the machine can place, the function having `current`: up to
+ * the cores at once; past them one more per poll, and only while the cores had idle time, so
+ * a burst of idle time (a backfill just starting) does not let every function jump to its
+ * full lag at once. Never fewer than `current`: a full machine is no reason to scale down.
  */
-export function place(wanted: number, current: number, cores: number, idleShare: number): Placement {
-  if (wanted <= Math.max(current, cores) || idleShare >= FULL_BELOW_IDLE) return { instances: wanted };
-  const instances = Math.max(current, cores);
+export function place(wanted: number, current: number, room: MachineRoom): Placement {
+  const floor = Math.max(current, room.cores);
+  if (wanted <= floor) return { instances: wanted };
+  const { cores, idleShare, free } = room;
+  const machine = `the machine's ${cores === 1 ? 'one core' : `${cores} cores`}`;
+  if (idleShare === undefined)
+    return { instances: floor, held: `held at ${floor}: the machine's idle time cannot be read` };
+  if (idleShare < FULL_BELOW_IDLE)
+    return {
+      instances: floor,
+      held: `held at ${floor}: ${machine} ${cores === 1 ? 'is' : 'are'} ${Math.round((1 - idleShare) * 100)} % busy, so another instance would only share them`,
+    };
+  if (!free) return { instances: floor, held: `held at ${floor}: another function grew past ${machine} at this poll` };
+  const instances = floor + 1;
+  if (instances === wanted) return { instances };
   return {
     instances,
-    held: `held at ${instances}: the machine's ${cores === 1 ? 'one core is' : `${cores} cores are`} ${Math.round((1 - idleShare) * 100)} % busy, so another instance would only share them`,
+    held: `${instances} for now: past ${machine}, one more instance a poll while they have idle time (${Math.round(idleShare * 100)} % idle)`,
   };
 }

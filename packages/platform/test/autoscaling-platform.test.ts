@@ -84,16 +84,19 @@ const received = (sink: { accepted: Array<{ body: string }> }) =>
   sink.accepted.map((r) => JSON.parse(r.body) as { id: string; data: { key: string; n: number }; instance: string });
 
 test('a function at zero starts on the first event, scales out by lag over its partitions, and returns to zero after the cooldown', async (t) => {
+  // Two busy cores, whatever machine runs the test: the function gets 2 instances (scale-placement.ts).
   const s = await setup(
     t,
     '"autoscaling.eventing.knative.dev/lag-threshold": "20", "autoscaling.eventing.knative.dev/max-scale": "3"',
+    0,
+    3,
+    { cores: 2, idleShare: () => 0 },
   );
   assert.equal(s.pool.instances().length, 0, 'nothing runs before work arrives');
   await s.dispatcher.start();
   await s.dispatcher.ready();
   await s.autoscaler.start();
-  // Enough keys to reach every partition: on a busy 2-core machine the function gets 2 instances
-  // (scale-placement.ts), and partition p goes to instance p mod 2.
+  // Enough keys to reach every partition: partition p goes to instance p mod 2.
   const keys = [
     'BTCUSDT',
     'ETHUSDT',
