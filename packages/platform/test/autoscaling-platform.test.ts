@@ -80,8 +80,38 @@ async function setup(t: TestContext, annotations: string, delayMs = 0, partition
   return { kafka, topic, sink, pool, activator, producer, dispatcher, autoscaler };
 }
 
+type Setup = Awaited<ReturnType<typeof setup>>;
+
 const received = (sink: { accepted: Array<{ body: string }> }) =>
   sink.accepted.map((r) => JSON.parse(r.body) as { id: string; data: { key: string; n: number }; instance: string });
+
+/** `total` events over `keys` in turn; each key's `n` counts 0, 1, 2 … so its order can be checked. */
+async function sendKeyed(s: Setup, keys: readonly string[], total: number): Promise<void> {
+  await s.producer.send(
+    s.topic,
+    Array.from({ length: total }, (_, i) => ({
+      id: `e-${i}`,
+      type: 'dev.streamforge.test',
+      source: '/test',
+      partitionKey: keys[i % keys.length]!,
+      data: { key: keys[i % keys.length], n: Math.floor(i / keys.length) },
+    })),
+  );
+}
+
+/** Waits until all `total` events were handled; answers the most instances `count` saw meanwhile. */
+async function untilAllHandled(s: Setup, total: number, count: () => number): Promise<number> {
+  let most = 0;
+  await waitFor(
+    `all ${total} events handled`,
+    () => {
+      most = Math.max(most, count());
+      return new Set(received(s.sink).map((r) => r.id)).size === total;
+    },
+    { timeoutMs: 90_000, intervalMs: 20 },
+  );
+  return most;
+}
 
 test('a function at zero starts on the first event, scales out by lag over its partitions, and returns to zero after the cooldown', async (t) => {
   // Two busy cores, whatever machine runs the test: the function gets 2 instances (scale-placement.ts).
@@ -111,25 +141,8 @@ test('a function at zero starts on the first event, scales out by lag over its p
     'AVAXUSDT',
     'LINKUSDT',
   ];
-  await s.producer.send(
-    s.topic,
-    Array.from({ length: 600 }, (_, i) => ({
-      id: `e-${i}`,
-      type: 'dev.streamforge.test',
-      source: '/test',
-      partitionKey: keys[i % keys.length]!,
-      data: { key: keys[i % keys.length], n: Math.floor(i / keys.length) },
-    })),
-  );
-  let most = 0;
-  await waitFor(
-    'all 600 events handled',
-    () => {
-      most = Math.max(most, s.pool.routable().length);
-      return new Set(received(s.sink).map((r) => r.id)).size === 600;
-    },
-    { timeoutMs: 90_000, intervalMs: 20 },
-  );
+  await sendKeyed(s, keys, 600);
+  const most = await untilAllHandled(s, 600, () => s.pool.routable().length);
   assert.ok(most > 1, `scaled out above one instance (most: ${most})`);
   assert.ok(new Set(received(s.sink).map((r) => r.instance)).size > 1, 'the partitions were spread over the instances');
   await waitFor('back to zero after the cooldown', () => s.pool.instances().length === 0, { timeoutMs: 30_000 });
@@ -153,30 +166,17 @@ test('on a machine whose cores are busy, lag scales a function to one instance p
     3,
     { cores: 1, idleShare: () => 0 },
   );
-  await s.producer.send(
-    s.topic,
-    Array.from({ length: 600 }, (_, i) => ({
-      id: `e-${i}`,
-      type: 'dev.streamforge.test',
-      source: '/test',
-      partitionKey: `k${i % 6}`,
-      data: { key: `k${i % 6}`, n: i },
-    })),
+  await sendKeyed(
+    s,
+    Array.from({ length: 6 }, (_, k) => `k${k}`),
+    600,
   );
   // The autoscaler sees the lag before the dispatcher delivers (which would start an instance from zero itself).
   await s.autoscaler.start();
   await waitFor('the lag seen', () => s.autoscaler.decisions().length > 0);
   await s.dispatcher.start();
   await s.dispatcher.ready();
-  let most = 0;
-  await waitFor(
-    'all 600 events handled',
-    () => {
-      most = Math.max(most, s.pool.instances().length);
-      return new Set(received(s.sink).map((r) => r.id)).size === 600;
-    },
-    { timeoutMs: 90_000, intervalMs: 20 },
-  );
+  const most = await untilAllHandled(s, 600, () => s.pool.instances().length);
   assert.equal(most, 1, 'one instance on the one busy core');
   const held = s.autoscaler
     .decisions()
@@ -191,16 +191,7 @@ test('instances coming and going lose no event and keep each key in order', asyn
   await s.dispatcher.ready();
   const keys = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
   const total = 900;
-  await s.producer.send(
-    s.topic,
-    Array.from({ length: total }, (_, i) => ({
-      id: `e-${i}`,
-      type: 'dev.streamforge.test',
-      source: '/test',
-      partitionKey: keys[i % 3]!,
-      data: { key: keys[i % 3], n: Math.floor(i / 3) },
-    })),
-  );
+  await sendKeyed(s, keys, total);
   // Churn while the stream flows: out to three, kill one mid-request, back to one.
   await waitFor('the stream under way', () => s.sink.accepted.length > 50, { timeoutMs: 30_000, intervalMs: 5 });
   await s.pool.scaleTo(3);
