@@ -6,22 +6,26 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { PROJECT_ROOT } from '@streamforge/platform';
 import { TOPICS, createEventProducer } from '@streamforge/core/bus';
 import { EVENT_TYPES, sourceOf } from '@streamforge/core/contracts';
 import { exchangeTimeOrigin } from '@streamforge/exchange';
 import { stackApi, startTestStack, testKafka, waitFor, type TestStack } from '@streamforge/testing';
+import {
+  RESULTS,
+  chromiumMissing,
+  closePages,
+  openPage,
+  wheelIn,
+  zoomChartToMinutes,
+  type InPage,
+} from './console-browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no ${CHROMIUM}: Debian's chromium is not installed (run scripts/setup-chromium.sh as root)`;
-if (skip) console.log(`# SKIP test/browser/console.test.ts: ${skip}`);
-const RESULTS = join(PROJECT_ROOT, 'test-results');
+const skip = chromiumMissing('test/browser/console.test.ts');
 const TOKEN = 'console-test-token-0f3a9c';
 
 let open: TestStack;
@@ -48,7 +52,6 @@ function klinesWithGap(): string {
   }
   return dir;
 }
-const contexts: Array<{ context: BrowserContext; dir: string }> = [];
 
 before(async () => {
   if (skip) return;
@@ -62,48 +65,10 @@ before(async () => {
 });
 
 after(async () => {
-  for (const { context, dir } of contexts) {
-    await context.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await closePages();
   await Promise.all([open?.down(), guarded?.down()]);
   if (klinesDir) rmSync(klinesDir, { recursive: true, force: true });
 });
-
-/** A fresh browser profile per test, as a first-time user has. */
-async function browser(): Promise<Page> {
-  const dir = mkdtempSync(join(tmpdir(), 'sf-chromium-'));
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1440, height: 900 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  contexts.push({ context, dir });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (error) => assert.fail(`script error in the console: ${error.message}`));
-  return page;
-}
-
-/**
- * The page's document inside functions Playwright runs in the browser (passed as functions,
- * not strings: the console's CSP forbids eval). This file is type-checked without the DOM
- * library, hence the narrow type; the casts are erased, nothing outside the function is used.
- */
-interface PageDocument {
-  getElementById(id: string): { textContent: string | null; dataset: Record<string, string | undefined> } | null;
-  querySelectorAll(selector: string): { length: number };
-  querySelector(selector: string): { textContent: string | null } | null;
-}
-type InPage = { document: PageDocument };
 
 async function startFromForm(
   page: Page,
@@ -131,7 +96,7 @@ const row = (id: string) => `tr[data-queue-id="${id}"]`;
 test('the console starts a backfill from its form, sees it completed with 288 records, and stops a longer one with its button', {
   skip,
 }, async () => {
-  const page = await browser();
+  const page = await openPage();
   const requests: string[] = [];
   page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
   await page.goto(`${open.state.api_url}/console`);
@@ -180,7 +145,7 @@ test('the console starts a backfill from its form, sees it completed with 288 re
 test("rejected records show beside the records written, and a workflow's deadline and dead letters in its detail", {
   skip,
 }, async () => {
-  const page = await browser();
+  const page = await openPage();
   await page.goto(`${open.state.api_url}/console`);
   await page.waitForSelector('#connection[data-state=live]');
   // Never completes by itself (it fails after 25 s): only what the test sends moves it.
@@ -239,7 +204,7 @@ test("rejected records show beside the records written, and a workflow's deadlin
 });
 
 test('a Stop pressed while its row is redrawn by live updates still stops the workflow', { skip }, async () => {
-  const page = await browser();
+  const page = await openPage();
   await page.goto(`${open.state.api_url}/console`);
   await page.waitForSelector('#connection[data-state=live]');
   // A busy workflow: a telemetry event every 20 ms, each one redraws its row.
@@ -272,7 +237,7 @@ test('with STREAMFORGE_API_TOKEN set the console asks for the token once, refuse
   assert.equal((await fetch(`${api}/console/stream`)).status, 401, 'the stream wants the token');
   assert.equal((await fetch(`${api}/console`)).status, 200, 'the page itself is open: it holds no data');
 
-  const page = await browser();
+  const page = await openPage();
   await page.goto(`${api}/console`);
   await page.waitForSelector('#token-dialog[open]');
   await page.fill('#token-input', 'not-the-token');
@@ -339,7 +304,7 @@ interface CandlesBody {
 test("a backfill with a hole in the exchange's data charts as candles with the hole shaded; zooming in reads finer candles of the visible range", {
   skip,
 }, async () => {
-  const page = await browser();
+  const page = await openPage();
   const requests: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
   const api = open.state.api_url as string;
@@ -379,17 +344,7 @@ test("a backfill with a hole in the exchange's data charts as candles with the h
   const box = await page.locator('#chart').boundingBox();
   assert.ok(box);
   const gapShare = (GAP.from - Date.UTC(2022, 8, 5)) / (2 * 86_400_000);
-  await page.mouse.move(box.x + 10 + (box.width - 80) * gapShare, box.y + box.height / 2);
-  // Each wheel step widens the bars by a fraction: forty of them zoom well past the 5m buckets' share.
-  for (let i = 0; i < 40; i++) await page.mouse.wheel(0, -600);
-  await page.waitForFunction(
-    () => {
-      const data = (globalThis as unknown as InPage).document.getElementById('chart')?.dataset;
-      return data?.state === 'ready' && Number(data.loads) >= 2 && data.bucket === '1m';
-    },
-    undefined,
-    { timeout: 30_000 },
-  );
+  await zoomChartToMinutes(page, box.x + 10 + (box.width - 80) * gapShare, box.y + box.height / 2);
   const zoomed = await drawn(page);
   assert.ok(Number(zoomed.from) > Number(first.from) || Number(zoomed.to) < Number(first.to), JSON.stringify(zoomed));
   const finer = (await (
@@ -435,7 +390,7 @@ test('the chart of a running ws_candles_1m stream extends as its candles arrive'
     JOB_LAUNCHER: 'local',
   });
   t.after(() => live.down());
-  const page = await browser();
+  const page = await openPage();
   const api = live.state.api_url as string;
   await page.goto(`${api}/console`);
   await page.waitForSelector('#connection[data-state=live]');
@@ -500,7 +455,7 @@ test('a correlation graph set shows as a graph of its symbols, window by window,
     time_range: range,
     params: { interval: '1h', window: 24, step: 12, edges: { method: 'top_k', k: 1 } },
   });
-  const page = await browser();
+  const page = await openPage();
   await page.goto(`${open.state.api_url}/console`);
   await page.waitForSelector('#connection[data-state=live]');
   await page.waitForSelector(`${row(id)} .status-completed`, { timeout: 90_000 });
@@ -565,7 +520,7 @@ test('an aggTrades backfill charts as price candles with volume, grouped in the 
   });
   const done = await client.final(id, 180_000);
   assert.equal(done.status, 'completed', done.error);
-  const page = await browser();
+  const page = await openPage();
   await page.goto(`${open.state.api_url}/console`);
   await page.waitForSelector('#connection[data-state=live]');
   await page.click(`${row(id)} td.id`);
@@ -692,7 +647,7 @@ test('a ws_depth stream opens from its detail as its latest book and best bid/as
       120_000,
     );
 
-  const page = await browser();
+  const page = await openPage();
   const reads: string[] = [];
   page.on('request', (r) => {
     if (/\/collections\/[^/]+\/(depth|book-ticker)\?/.test(r.url())) reads.push(r.url());
@@ -793,8 +748,7 @@ test('a ws_depth stream opens from its detail as its latest book and best bid/as
   // Zoomed in (the wheel over the middle of the chart): the visible part is read again, finer.
   const area = await page.locator('#book-chart').boundingBox();
   assert.ok(area);
-  await page.mouse.move(area.x + area.width * 0.4, area.y + area.height / 2);
-  for (let i = 0; i < 40; i++) await page.mouse.wheel(0, -600);
+  await wheelIn(page, area.x + area.width * 0.4, area.y + area.height / 2);
   const zoomed = await untilBook(
     page,
     { equals: { state: 'ready', read: 'zoom' }, below: { bucketSize: Number(quotes.bucketSize) } },

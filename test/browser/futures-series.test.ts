@@ -8,23 +8,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { PROJECT_ROOT } from '@streamforge/platform';
+import type { Page } from 'playwright-core';
 import { stackApi, startTestStack, type TestStack, type WorkflowView } from '@streamforge/testing';
+import { RESULTS, chromiumMissing, closePages, openPage, zoomChartToMinutes, type InPage } from './console-browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no ${CHROMIUM}: Debian's chromium is not installed (run scripts/setup-chromium.sh as root)`;
-if (skip) console.log(`# SKIP test/browser/futures-series.test.ts: ${skip}`);
-const RESULTS = join(PROJECT_ROOT, 'test-results');
+const skip = chromiumMissing('test/browser/futures-series.test.ts');
 
 let stack: TestStack;
 const api = stackApi(() => stack.state.api_url as string);
-const contexts: Array<{ context: BrowserContext; dir: string }> = [];
 /** The backfills, started with the stack and awaited once. */
 let loaded: Record<'mark' | 'premium' | 'funding' | 'metrics', WorkflowView>;
 
@@ -49,40 +42,10 @@ before(async () => {
 });
 
 after(async () => {
-  for (const { context, dir } of contexts) {
-    await context.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await closePages();
   await stack?.down();
 });
 
-async function browser(): Promise<Page> {
-  const dir = mkdtempSync(join(tmpdir(), 'sf-chromium-'));
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1440, height: 900 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  contexts.push({ context, dir });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (error) => assert.fail(`script error in the console: ${error.message}`));
-  return page;
-}
-
-/** The page's document inside functions Playwright runs in the browser (no DOM library here). */
-interface PageDocument {
-  getElementById(id: string): { dataset: Record<string, string | undefined> } | null;
-}
-type InPage = { document: PageDocument };
 type Drawn = Record<string, string | undefined>;
 
 /** The element's data attributes once `ready` after `loads` reads of `collection`. */
@@ -113,7 +76,7 @@ async function apiAnswer<T>(path: string): Promise<T> {
 test('mark price and premium index candles open from the Collections list in the candle chart, without volumes; zooming in reads finer candles', {
   skip,
 }, async () => {
-  const page = await browser();
+  const page = await openPage();
   await page.goto(`${stack.state.api_url}/console`);
   await page.waitForSelector('#connection[data-state=live]');
   await page.click('#collections summary');
@@ -138,16 +101,7 @@ test('mark price and premium index candles open from the Collections list in the
   assert.notEqual(first.bucket, '1m', 'a day opens in buckets coarser than 1m, so zooming in can read finer ones');
   const box = await page.locator('#chart').boundingBox();
   assert.ok(box);
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-  for (let i = 0; i < 40; i++) await page.mouse.wheel(0, -600);
-  await page.waitForFunction(
-    () => {
-      const data = (globalThis as unknown as InPage).document.getElementById('chart')?.dataset;
-      return data?.state === 'ready' && Number(data.loads) >= 2 && data.bucket === '1m';
-    },
-    undefined,
-    { timeout: 30_000 },
-  );
+  await zoomChartToMinutes(page, box.x + box.width / 2, box.y + box.height / 2);
   const zoomed = await drawnWhenReady(page, 'chart', mark, 2);
   const finer = await apiAnswer<{ candles: unknown[] }>(
     `/collections/${mark}/candles?from=${zoomed.from}&to=${zoomed.to}&max_points=${zoomed.maxPoints}`,
@@ -169,7 +123,7 @@ test('mark price and premium index candles open from the Collections list in the
 test('funding rates and metrics open from the Collections list as lines, as many points as the API answers', {
   skip,
 }, async () => {
-  const page = await browser();
+  const page = await openPage();
   await page.goto(`${stack.state.api_url}/console`);
   await page.waitForSelector('#connection[data-state=live]');
   await page.click('#collections summary');
