@@ -16,6 +16,7 @@ import {
   type RowFormat,
   type WorkPage,
 } from '@streamforge/core/contracts';
+import { StreamForgeError } from '@streamforge/core/errors';
 import type { BinanceRestClient } from '@streamforge/exchange';
 
 /** A page's rows as the exchange sent them: decoded, or its JSON text forwarded without decoding. */
@@ -94,8 +95,12 @@ export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage,
     const trades = await rawTradesOf(exchange, page);
     return { format, rows: trades, count: trades.length };
   }
-  // Metrics have no REST page (the plan takes them from archives only); any other kind here is a planning bug.
-  if (page.kind !== 'agg_trades') throw new Error(`no REST page for ${page.kind}`);
+  // Metrics have no REST page (the plan takes them from archives only): no retry can load one.
+  if (page.kind !== 'agg_trades')
+    throw new StreamForgeError(
+      'SF_CONTRACT_INVALID',
+      `kind: ${page.kind} pages are read from archives only, not over REST`,
+    );
   const trades: unknown[] = [];
   for await (const pageOfTrades of exchange.aggTradePages({
     market: page.market,
