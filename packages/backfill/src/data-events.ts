@@ -29,8 +29,14 @@ function envelopeOf(page: WorkPage, origin: PageOrigin, format: RowFormat, part:
   };
 }
 
-/** What one part's rows may take: MAX_SEND_BYTES less the envelope, measured with part and parts at their largest. */
-export function rowBytesOf(page: WorkPage, origin: PageOrigin, format: RowFormat, rows: number): number {
+/** More parts than any page makes: the envelope's size bound when a page's part count is not known yet. */
+const MOST_PARTS = 999_999_999;
+
+/**
+ * What one part's rows may take: MAX_SEND_BYTES less the envelope, measured with part and
+ * parts at their largest (`rows`, or any count a page can reach when its rows are not known yet).
+ */
+export function rowBytesOf(page: WorkPage, origin: PageOrigin, format: RowFormat, rows = MOST_PARTS): number {
   return MAX_SEND_BYTES - JSON.stringify(envelopeOf(page, origin, format, rows, rows)).length - ',"rows":'.length;
 }
 

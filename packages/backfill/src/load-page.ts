@@ -4,13 +4,13 @@
  * the workflow's progress reported from the store's count.
  */
 import { reportFinalFailure, type EventProducer, type TelemetryEmitter } from '@streamforge/core/bus';
-import type { WorkPage } from '@streamforge/core/contracts';
+import { PAGE_KIND_NAMES, type WorkPage } from '@streamforge/core/contracts';
 import type { Store } from '@streamforge/core/store';
 import { createReportThrottle, type Logger } from '@streamforge/core/telemetry';
 import type { BinanceRestClient } from '@streamforge/exchange';
-import { dataEventsOf } from './data-events.ts';
-import { createGate } from './page-gate.ts';
-import { fetchRestPage, type FetchedPage } from './rest-page.ts';
+import { dataEventsOf, type PageOrigin } from './data-events.ts';
+import { fetchRestPage, isTradePageKind, restTradeBatches, type TradePageKind } from './rest-page.ts';
+import { publishSpooledRows } from './spooled-page.ts';
 
 export interface BackfillDeps {
   /** The loading service: its page ledger, its telemetry, its events' source. */
@@ -21,6 +21,8 @@ export interface BackfillDeps {
   store: Store;
   logger: Logger;
   clock?: () => number;
+  /** Where a page of trades is spooled while it is fetched; the OS's temporary folder by default. */
+  tempDir?: string;
 }
 
 export function pageTelemetryBase(page: WorkPage): {
@@ -71,30 +73,40 @@ export async function finishPage(
   });
 }
 
-/** Pages of trades at once per instance: 4 × ~30 MB stays well inside an instance's memory. */
-const wholePages = createGate(4);
-
 /** A REST page: fetched within the weight budget, published, counted. */
 export async function loadPage(deps: BackfillDeps, page: WorkPage): Promise<'loaded' | 'skipped'> {
   if (await workflowEnded(deps.store, page)) return 'skipped';
-  const load = async (): Promise<number> => {
-    let fetched: FetchedPage | undefined;
-    try {
-      fetched = await fetchRestPage(deps.exchange, page, (deps.clock ?? Date.now)());
-    } catch (error) {
-      // A page the exchange refuses for good (its code's disposition) ends the workflow; the rest is retried.
-      await reportFinalFailure(deps.telemetry, pageTelemetryBase(page), error);
-      throw error;
-    }
-    const { count } = fetched;
-    const events = dataEventsOf(page, fetched, { service: deps.service, source: 'api' });
-    // The decoded rows are free to go while the events' text is sent: an hour of trades is most of a page's memory.
-    fetched = undefined;
-    await deps.producer.send(page.kafka_topic, events);
-    return count;
-  };
-  // Kline pages hold at most 1000 rows; a page of trades holds an hour of them until sent.
-  const count = page.kind === 'klines' ? await load() : await wholePages(load);
+  let count: number;
+  try {
+    count = isTradePage(page) ? await publishTrades(deps, page) : await publishWhole(deps, page);
+  } catch (error) {
+    // A page the exchange refuses for good (its code's disposition) ends the workflow; the rest is retried.
+    await reportFinalFailure(deps.telemetry, pageTelemetryBase(page), error);
+    throw error;
+  }
   await finishPage(deps, page, `${count} records`);
   return 'loaded';
 }
+
+const isTradePage = (page: WorkPage): page is WorkPage & { kind: TradePageKind } => isTradePageKind(page.kind);
+
+/** A page of at most one answer (candles, funding rates): fetched whole, sent in one go. */
+async function publishWhole(deps: BackfillDeps, page: WorkPage): Promise<number> {
+  const fetched = await fetchRestPage(deps.exchange, page, (deps.clock ?? Date.now)());
+  await deps.producer.send(page.kafka_topic, dataEventsOf(page, fetched, origin(deps)));
+  return fetched.count;
+}
+
+/** An hour of trades, as many as the symbol made: spooled to disk answer by answer, then sent in parts. */
+async function publishTrades(deps: BackfillDeps, page: WorkPage & { kind: TradePageKind }): Promise<number> {
+  return await publishSpooledRows(
+    page,
+    origin(deps),
+    PAGE_KIND_NAMES[page.kind].rowFormat,
+    restTradeBatches(deps.exchange, page),
+    (events) => deps.producer.send(page.kafka_topic, events),
+    deps.tempDir === undefined ? {} : { tempDir: deps.tempDir },
+  );
+}
+
+const origin = (deps: BackfillDeps): PageOrigin => ({ service: deps.service, source: 'api' });

@@ -1,9 +1,7 @@
 /**
  * Runs at most `limit` pieces of work at once; the rest wait their turn, first come first
- * served. loader-api holds a whole page of aggTrades in memory until it is sent (a busy hour
- * is about 70 k trades, some 30 MB decoded), and an instance takes up to 20 pages at once
- * (its containerConcurrency): ungated, an aggTrades day peaked near 1 GB, twice the 512 Mi
- * an instance may use.
+ * served. loader-producer gates its archive pages with it: each holds a file on disk and
+ * one send of events, and reads its file with most of a core.
  */
 export function createGate(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
   let active = 0;

@@ -68,6 +68,17 @@ async function candlesPage(
   return { format, rows: closed, count: closed.length };
 }
 
+/** Page kinds whose hour of rows is unbounded (a busy symbol's trades): read in batches, never whole. */
+export type TradePageKind = 'agg_trades' | 'trades';
+
+export function isTradePageKind(kind: WorkPage['kind']): kind is TradePageKind {
+  return kind === 'agg_trades' || kind === 'trades';
+}
+
+/**
+ * A page of a kind with a bounded number of rows: at most one answer of candles, or of
+ * funding rates (1000 eight-hour rates a page).
+ */
 export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage, now: number): Promise<FetchedPage> {
   const format = PAGE_KIND_NAMES[page.kind].rowFormat;
   if (page.kind === 'klines')
@@ -91,25 +102,25 @@ export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage,
     });
     return { format, rows: rates, count: rates.length };
   }
-  if (page.kind === 'trades') {
-    const trades = await rawTradesOf(exchange, page);
-    return { format, rows: trades, count: trades.length };
-  }
-  // Metrics have no REST page (the plan takes them from archives only): no retry can load one.
-  if (page.kind !== 'agg_trades')
-    throw new StreamForgeError(
-      'SF_CONTRACT_INVALID',
-      `kind: ${page.kind} pages are read from archives only, not over REST`,
-    );
-  const trades: unknown[] = [];
-  for await (const pageOfTrades of exchange.aggTradePages({
+  // Metrics have no REST page (the plan takes them from archives only), and trades are read in batches: no retry can load one.
+  throw new StreamForgeError(
+    'SF_CONTRACT_INVALID',
+    `kind: ${page.kind} pages are ${isTradePageKind(page.kind) ? 'read in batches (restTradeBatches)' : 'read from archives only, not over REST'}`,
+  );
+}
+
+/** A page of trades, one exchange answer at a time, in trade-id order. */
+export function restTradeBatches(
+  exchange: BinanceRestClient,
+  page: WorkPage & { kind: TradePageKind },
+): AsyncGenerator<readonly unknown[]> {
+  if (page.kind === 'trades') return rawTradeBatches(exchange, page);
+  return exchange.aggTradePages({
     market: page.market,
     symbol: page.symbol,
     startTime: page.start_ms,
     endTime: page.end_ms - 1,
-  }))
-    trades.push(...pageOfTrades);
-  return { format, rows: trades, count: trades.length };
+  });
 }
 
 /**
@@ -119,7 +130,7 @@ export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage,
  * historicalTrades is followed by id until a trade reaches the end. Ids grow with time, so the
  * trades found are exactly the page's, and adjacent pages neither overlap nor leave a gap.
  */
-async function rawTradesOf(exchange: BinanceRestClient, page: WorkPage): Promise<RawTrade[]> {
+async function* rawTradeBatches(exchange: BinanceRestClient, page: WorkPage): AsyncGenerator<RawTrade[]> {
   const { market, symbol } = page;
   const [first] = await exchange.aggTrades({
     market,
@@ -128,18 +139,16 @@ async function rawTradesOf(exchange: BinanceRestClient, page: WorkPage): Promise
     endTime: page.end_ms - 1,
     limit: 1,
   });
-  if (first === undefined) return [];
+  if (first === undefined) return;
   const limit = HISTORICAL_TRADE_LIMITS[market].max;
-  const trades: RawTrade[] = [];
   let fromId = first.f;
   for (;;) {
     const batch = await exchange.historicalTrades({ market, symbol, fromId, limit });
-    for (const trade of batch) {
-      if (trade.time >= page.end_ms) return trades;
-      if (trade.time >= page.start_ms) trades.push(trade);
-    }
-    // A short page is the newest trade there is: nothing past it yet.
-    if (batch.length < limit) return trades;
-    fromId = batch.at(-1)!.id + 1;
+    const inPage = batch.filter((trade) => trade.time >= page.start_ms && trade.time < page.end_ms);
+    if (inPage.length > 0) yield inPage;
+    // A trade past the end closes the page; a short answer is the newest trade there is: nothing past it yet.
+    const last = batch.at(-1);
+    if (last === undefined || last.time >= page.end_ms || batch.length < limit) return;
+    fromId = last.id + 1;
   }
 }

@@ -2,9 +2,12 @@
  * loader-api's page loader on its hot path: one work page fetched by the real exchange
  * client from a stand-in for Binance serving real fixture data, published by a real
  * producer to the test broker, counted done in a real SQLite store. Exact events out, the
- * empty and one-row pages, the gate of 4 aggTrades pages, and the coded errors a bad
+ * empty and one-row pages, hours of trades spooled to disk, and the coded errors a bad
  * exchange answer becomes.
  */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -271,49 +274,89 @@ test('an hour of USD-M aggTrades captured from the exchange is published as it c
   assert.equal(event!.data!.interval, undefined, 'aggTrades have no interval');
 });
 
-test('at most 4 pages of aggTrades are fetched at once; the others wait their turn and go as places free', async (t) => {
-  // The stand-in holds each answer until the test lets it go, so pages stay in flight.
-  const held = new Map<number, () => void>();
+test('an hour of aggTrades in three answers is spooled to disk and published once the last is in; the spool is removed', async (t) => {
+  // 2500 trades a second apart from the captured hour's start: answers of 1000, 1000 and 500.
+  const trades = Array.from({ length: 2500 }, (_, i) => ({ ...CTK_TRADES[0]!, a: 1_000 + i, T: CTK_HOUR + i * 1000 }));
+  let answers = 0;
+  let publishedDuringFetch = 0;
+  const loader = await startLoader(t, async (request) => {
+    answers++;
+    publishedDuringFetch += await loader.count(TOPICS.dataAggTrades);
+    return { status: 200, body: aggTradesAnswer(trades, request.query) };
+  });
+  const spool = await mkdtemp(join(tmpdir(), 'load-page-test-'));
+  t.after(() => rm(spool, { recursive: true, force: true }));
+  const page = aggTradesPage(CTK_HOUR);
+
+  assert.equal(await loadPage({ ...loader.deps, tempDir: spool }, page), 'loaded');
+
+  assert.equal(answers, 3);
+  assert.equal(publishedDuringFetch, 0, 'nothing is sent before the last answer is in');
+  const events = await loader.published(TOPICS.dataAggTrades, 3);
+  assert.deepEqual(
+    events.map((event) => event.data!.page),
+    [0, 1, 2].map((part) => ({ index: 0, count: 1, part, parts: 3 })),
+  );
+  assert.deepEqual(
+    events.flatMap((event) => event.data!.rows),
+    trades,
+    'every trade once, in order',
+  );
+  assert.deepEqual(await readdir(spool), [], 'the spooled file is gone');
+  assert.equal((await loader.store.workflowProgress(`loader-api:${page.queue_id}`)).pagesDone, 1);
+});
+
+test('a page of trades whose exchange fails after two answers publishes nothing, is not counted done, and leaves no spool', async (t) => {
+  const trades = Array.from({ length: 2500 }, (_, i) => ({ ...CTK_TRADES[0]!, a: 1_000 + i, T: CTK_HOUR + i * 1000 }));
+  const loader = await startLoader(t, (request) =>
+    request.query.get('fromId') === '3000'
+      ? { status: 503, body: 'Service Unavailable', contentType: 'text/plain' }
+      : { status: 200, body: aggTradesAnswer(trades, request.query) },
+  );
+  const spool = await mkdtemp(join(tmpdir(), 'load-page-test-'));
+  t.after(() => rm(spool, { recursive: true, force: true }));
+  const page = aggTradesPage(CTK_HOUR);
+
+  await assert.rejects(
+    loadPage({ ...loader.deps, tempDir: spool }, page),
+    (error: unknown) => StreamForgeError.is(error) && error.code === 'SF_DEPENDENCY_UNAVAILABLE',
+  );
+
+  assert.equal(await loader.count(TOPICS.dataAggTrades), 0);
+  assert.deepEqual(await readdir(spool), []);
+  assert.equal((await loader.store.workflowProgress(`loader-api:${page.queue_id}`)).pagesDone, 0);
+});
+
+test('pages are not gated: six pages of aggTrades and six of candles are all fetched at once', async (t) => {
+  const held: Array<() => void> = [];
   const loader = await startLoader(
     t,
     (request) =>
       new Promise<StandinAnswer>((resolve) => {
-        held.set(Number(request.query.get('startTime')), () =>
-          resolve({ status: 200, body: aggTradesAnswer(CTK_TRADES, request.query) }),
+        held.push(() =>
+          resolve({
+            status: 200,
+            body:
+              request.path === '/fapi/v1/aggTrades'
+                ? aggTradesAnswer(CTK_TRADES, request.query)
+                : klinesAnswer(DAY_OF_CANDLES, request.query),
+          }),
         );
       }),
   );
-  let fetching = 0;
-  let most = 0;
-  const fetchPages = loader.exchange.aggTradePages.bind(loader.exchange);
-  loader.exchange.aggTradePages = async function* countingFetches(query) {
-    fetching++;
-    most = Math.max(most, fetching);
-    try {
-      yield* fetchPages(query);
-    } finally {
-      fetching--;
-    }
-  };
   const queueId = uniqueName('wf-ctkusdt-api_agg_trades-20210722');
   const hours = Array.from({ length: 6 }, (_, index) => CTK_HOUR - 5 * HOUR_MS + index * HOUR_MS);
-  const loads = hours.map((start, index) => loadPage(loader.deps, aggTradesPage(start, { index, count: 6 }, queueId)));
+  const loads = [
+    ...hours.map((start, index) => loadPage(loader.deps, aggTradesPage(start, { index, count: 6 }, queueId))),
+    ...Array.from({ length: 6 }, (_, hour) =>
+      loadPage(loader.deps, klinePage(DAY + hour * HOUR_MS, DAY + (hour + 1) * HOUR_MS)),
+    ),
+  ];
 
-  await waitFor('four pages at the exchange', () => held.size >= 4);
-  // Before a page fetches it only reads the store, synchronously: ungated, all six would be fetching by now.
-  assert.equal(fetching, 4);
-  assert.deepEqual([...held.keys()].sort(), hours.slice(0, 4), 'the first four pages came first');
+  await waitFor('twelve pages at the exchange at once', () => held.length === 12);
+  for (const answer of held) answer();
 
-  held.get(hours[0]!)!();
-  await waitFor('the fifth page fetched once the first is done', () => held.has(hours[4]!));
-  assert.equal(held.has(hours[5]!), false, 'the sixth still waits: four are in flight');
-  for (const hour of hours.slice(1)) {
-    await waitFor(`the page of ${new Date(hour).toISOString()} at the exchange`, () => held.get(hour));
-    held.get(hour)!();
-  }
-
-  assert.deepEqual(await Promise.all(loads), Array(6).fill('loaded'));
-  assert.equal(most, 4);
+  assert.deepEqual(await Promise.all(loads), Array(12).fill('loaded'));
   const events = await loader.published(TOPICS.dataAggTrades, 6);
   assert.deepEqual(
     events.map((event) => event.data!.rows!.length).sort((a, b) => a - b),
@@ -321,25 +364,6 @@ test('at most 4 pages of aggTrades are fetched at once; the others wait their tu
     'every hour published, the captured one with its trades',
   );
   assert.equal((await loader.store.workflowProgress(`loader-api:${queueId}`)).pagesDone, 6);
-});
-
-test('kline pages are not gated: six pages of candles are fetched at once', async (t) => {
-  const held: Array<() => void> = [];
-  const loader = await startLoader(
-    t,
-    (request) =>
-      new Promise<StandinAnswer>((resolve) => {
-        held.push(() => resolve({ status: 200, body: klinesAnswer(DAY_OF_CANDLES, request.query) }));
-      }),
-  );
-  const loads = Array.from({ length: 6 }, (_, hour) =>
-    loadPage(loader.deps, klinePage(DAY + hour * HOUR_MS, DAY + (hour + 1) * HOUR_MS)),
-  );
-
-  await waitFor('six pages at the exchange at once', () => held.length === 6);
-  for (const answer of held) answer();
-
-  assert.deepEqual(await Promise.all(loads), Array(6).fill('loaded'));
 });
 
 test("a symbol the exchange refuses fails the page for good: SF_EXCHANGE_REJECTED quoting Binance's msg, an error report, nothing published, the page not counted done", async (t) => {

@@ -4,11 +4,17 @@ import type { AggTrade, Market, RawTrade, WorkPage } from '@streamforge/core/con
 import { BinanceRestClient } from '@streamforge/exchange';
 import { ARCHIVE_TEST_NOW, ARCHIVE_TEST_SYMBOLS, startArchiveSimulator } from '@streamforge/testing';
 import { restPageBounds } from '../src/plan-pages.ts';
-import { fetchRestPage } from '../src/rest-page.ts';
+import { restTradeBatches } from '../src/rest-page.ts';
 
 const HOUR = 3_600_000;
 
-function page(market: Market, start_ms: number, end_ms: number, index: number, count: number): WorkPage {
+function page(
+  market: Market,
+  start_ms: number,
+  end_ms: number,
+  index: number,
+  count: number,
+): WorkPage & { kind: 'trades' } {
   return {
     queue_id: 'wf-btcusdt-bulk_trades-x',
     type: 'bulk_trades',
@@ -22,6 +28,13 @@ function page(market: Market, start_ms: number, end_ms: number, index: number, c
     kafka_topic: 'data-trades',
     telemetry_id: 'loader-producer',
   };
+}
+
+/** A page's trades, answer after answer. */
+async function tradesOf(batches: AsyncIterable<readonly unknown[]>): Promise<RawTrade[]> {
+  const trades: RawTrade[] = [];
+  for await (const batch of batches) trades.push(...(batch as RawTrade[]));
+  return trades;
 }
 
 test('raw trade pages follow ids within their hour: adjacent pages hold every trade of the stretch once, up to now', async (t) => {
@@ -44,10 +57,7 @@ test('raw trade pages follow ids within their hour: adjacent pages hold every tr
     const before = exchange.stats().requests;
     const trades: RawTrade[] = [];
     for (const [i, [from, to]] of bounds.entries()) {
-      const fetched = await fetchRestPage(exchange, page(market, from, to, i, bounds.length), end);
-      assert.equal(fetched.format, 'binance_trade');
-      const rows = fetched.rows as RawTrade[];
-      assert.equal(fetched.count, rows.length);
+      const rows = await tradesOf(restTradeBatches(exchange, page(market, from, to, i, bounds.length)));
       assert.ok(
         rows.every((r) => r.time >= from && r.time < to),
         `${market} page ${i}: every trade inside its hour`,
@@ -81,10 +91,11 @@ test('raw trade pages follow ids within their hour: adjacent pages hold every tr
   }
   // An hour without a trade (before the symbol was listed) is an empty page, without a historicalTrades request.
   const listed = ARCHIVE_TEST_SYMBOLS.find((s) => s.symbol === 'NEWUSDT')!.listedAt;
-  const empty = await fetchRestPage(
-    exchange,
-    { ...page('spot', listed - 2 * HOUR, listed - HOUR, 0, 1), symbol: 'NEWUSDT' },
-    end,
-  );
-  assert.deepEqual([empty.count, empty.rows], [0, []]);
+  const before = exchange.stats().requests;
+  const empty = restTradeBatches(exchange, {
+    ...page('spot', listed - 2 * HOUR, listed - HOUR, 0, 1),
+    symbol: 'NEWUSDT',
+  });
+  assert.deepEqual(await tradesOf(empty), []);
+  assert.equal(exchange.stats().requests - before, 1, 'one aggTrades request for the first id, and no more');
 });
