@@ -7,7 +7,12 @@
  * kline files stop at `1d`. The local simulator serves the same names; the archive client's
  * tests check that both sides agree.
  */
-import type { Interval, Market } from '@streamforge/core/contracts';
+import {
+  INTERVAL_ARCHIVE_TYPES,
+  type Interval,
+  type IntervalArchiveType,
+  type Market,
+} from '@streamforge/core/contracts';
 
 export const ARCHIVE_FILE_PERIODS = ['daily', 'monthly'] as const;
 export type ArchiveFilePeriod = (typeof ARCHIVE_FILE_PERIODS)[number];
@@ -20,9 +25,9 @@ interface ArchiveFileBase {
   start: number;
 }
 
-/** Archive kinds whose files are per interval: trade candles and the futures price series. */
-export const INTERVAL_ARCHIVE_KINDS = ['klines', 'markPriceKlines', 'indexPriceKlines', 'premiumIndexKlines'] as const;
-export type IntervalArchiveKind = (typeof INTERVAL_ARCHIVE_KINDS)[number];
+/** Archive kinds whose files are per interval: trade candles and the futures price series (named in PAGE_KIND_NAMES). */
+export const INTERVAL_ARCHIVE_KINDS = INTERVAL_ARCHIVE_TYPES;
+export type IntervalArchiveKind = IntervalArchiveType;
 
 export function isIntervalArchiveKind(kind: string): kind is IntervalArchiveKind {
   return (INTERVAL_ARCHIVE_KINDS as readonly string[]).includes(kind);

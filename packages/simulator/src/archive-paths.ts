@@ -6,24 +6,26 @@
  * The futures add the price series (named and foldered like klines), `fundingRate` (monthly
  * files only) and, on USD-M, `metrics` (daily files only).
  */
-import { marketIntervals, type Interval, type Market } from '@streamforge/core/contracts';
+import {
+  INTERVAL_ARCHIVE_TYPES,
+  PAGE_KIND_NAMES,
+  marketIntervals,
+  type Interval,
+  type Market,
+  type PageKind,
+} from '@streamforge/core/contracts';
 
 export const ARCHIVE_PERIODS = ['daily', 'monthly'] as const;
 export type ArchivePeriod = (typeof ARCHIVE_PERIODS)[number];
-export const ARCHIVE_KINDS = [
-  'aggTrades',
-  'fundingRate',
-  'indexPriceKlines',
-  'klines',
-  'markPriceKlines',
-  'metrics',
-  'premiumIndexKlines',
-  'trades',
-] as const;
-export type ArchiveKind = (typeof ARCHIVE_KINDS)[number];
+/** A series the archive holds: a page kind's archive type. */
+export type ArchiveKind = (typeof PAGE_KIND_NAMES)[PageKind]['archive'];
+/** Every page kind's series, named in PAGE_KIND_NAMES, sorted by name. */
+export const ARCHIVE_KINDS: readonly ArchiveKind[] = Object.values(PAGE_KIND_NAMES)
+  .map((names) => names.archive)
+  .sort();
 
 /** Kinds whose files are per interval. */
-const INTERVAL_KINDS: readonly ArchiveKind[] = ['klines', 'markPriceKlines', 'indexPriceKlines', 'premiumIndexKlines'];
+const INTERVAL_KINDS: readonly ArchiveKind[] = INTERVAL_ARCHIVE_TYPES;
 
 export function hasInterval(kind: ArchiveKind): boolean {
   return INTERVAL_KINDS.includes(kind);
@@ -35,6 +37,7 @@ export function hasInterval(kind: ArchiveKind): boolean {
  * metrics daily only.
  */
 export function archiveKinds(market: Market, period: ArchivePeriod): ArchiveKind[] {
+  // Which markets and periods have a series is the archive's layout, modelled here, not in the table.
   if (market === 'spot') return ['aggTrades', 'klines', 'trades'];
   return ARCHIVE_KINDS.filter(
     (kind) =>

@@ -14,14 +14,23 @@
  * A candle's high and low are the extremes of ten samples across it (open, close and eight
  * between), so they bound open and close; candles carry no volumes ("0"), as on Binance.
  */
-import { METRICS_ARCHIVES_FROM, candleOpenTime, nextOpenTime, type Interval } from '@streamforge/core/contracts';
+import {
+  METRICS_ARCHIVES_FROM,
+  PAGE_KIND_NAMES,
+  PRICE_KLINE_KINDS,
+  candleOpenTime,
+  nextOpenTime,
+  type Interval,
+  type PriceKlineKind,
+} from '@streamforge/core/contracts';
 import type { FundingRate, KlineRow, Market, MetricsRow } from '@streamforge/core/contracts';
 import { hashString, unit } from './random.ts';
 import { listedAt, type SymbolSpec } from './symbols.ts';
 import { candlePage, type PricePath } from './synthetic.ts';
 
-export const PRICE_SERIES = ['markPriceKlines', 'indexPriceKlines', 'premiumIndexKlines'] as const;
-export type PriceSeries = (typeof PRICE_SERIES)[number];
+/** The price series' REST endpoints (their archive types too), as PAGE_KIND_NAMES names them. */
+export type PriceSeries = (typeof PAGE_KIND_NAMES)[PriceKlineKind]['endpoint'];
+export const PRICE_SERIES: readonly PriceSeries[] = PRICE_KLINE_KINDS.map((kind) => PAGE_KIND_NAMES[kind].endpoint);
 
 const HOUR_MS = 3_600_000;
 export const FUNDING_INTERVAL_MS = 8 * HOUR_MS;
@@ -48,12 +57,16 @@ export class FuturesPrices {
     return (this.mark(t) - index) / index;
   }
 
+  /** Exhaustive, so a price series added to PAGE_KIND_NAMES fails the typecheck here rather than serve premiums. */
   of(series: PriceSeries, t: number): number {
-    return series === 'markPriceKlines'
-      ? this.mark(t)
-      : series === 'indexPriceKlines'
-        ? this.index(t)
-        : this.premium(t);
+    switch (series) {
+      case 'markPriceKlines':
+        return this.mark(t);
+      case 'indexPriceKlines':
+        return this.index(t);
+      case 'premiumIndexKlines':
+        return this.premium(t);
+    }
   }
 }
 

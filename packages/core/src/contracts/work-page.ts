@@ -5,7 +5,7 @@
  */
 import { defineContract } from './validation.ts';
 import { COLLECTION_NAME_PATTERN, QUEUE_ID_PATTERN, SYMBOL_PATTERN } from './ids.ts';
-import { FUTURES_KINDS, MARKETS, type FuturesKind, type Market } from './workflow-type.ts';
+import { FUTURES_KINDS, MARKETS, PRICE_KLINE_KINDS, type FuturesKind, type Market } from './workflow-type.ts';
 import { nextOpenTime, openTimesIn, type Interval } from './intervals.ts';
 import type { FuturesOnlyEndpoint } from './binance-contract.ts';
 import type { RowFormat } from './data-batch.ts';
@@ -76,6 +76,16 @@ export const PAGE_KIND_NAMES = {
   funding_rate: { archive: 'fundingRate', rowFormat: 'binance_funding_rate' },
   metrics: { archive: 'metrics', rowFormat: 'binance_metrics' },
 } as const satisfies Record<PageKind, PageKindNames>;
+
+/** The page kinds whose series have a file folder (and REST pages) per kline interval. */
+const INTERVAL_PAGE_KINDS = ['klines', ...PRICE_KLINE_KINDS] as const;
+
+/** The archive types whose files are per interval: trade candles and the futures price series. */
+export type IntervalArchiveType = (typeof PAGE_KIND_NAMES)[(typeof INTERVAL_PAGE_KINDS)[number]]['archive'];
+/** Derived from the table, so the exchange's archive paths and the simulator's share the names. */
+export const INTERVAL_ARCHIVE_TYPES: readonly IntervalArchiveType[] = INTERVAL_PAGE_KINDS.map(
+  (kind) => PAGE_KIND_NAMES[kind].archive,
+);
 
 /**
  * fundingRate pages span 1000 hours: at most 1000 settlements even at a 1-hour funding
