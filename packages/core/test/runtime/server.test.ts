@@ -19,11 +19,12 @@ const module: FunctionModule = {
 };
 
 /** The module served on a free port, closed after the test. */
-async function serve(t: TestContext, served: FunctionModule = module) {
+async function serve(t: TestContext, served: FunctionModule = module, bodyLimit?: number) {
   const running = await serveFunction(served, {
     name: 'runtime-test',
     port: 0,
     logger: createLogger({ service: 'runtime-test', level: 'silent' }),
+    ...(bodyLimit === undefined ? {} : { bodyLimit }),
   });
   t.after(() => running.close());
   return running;
@@ -111,6 +112,58 @@ test('a JSON body nested deeper than any event or request is refused with 400 be
     body: `${'['.repeat(64)}${']'.repeat(64)}`,
   });
   assert.equal(fine.status, 200);
+});
+
+test('a body a million levels deep is refused with the same 400 at every door, parsed or not, and never reaches the handler', async (t) => {
+  let handled = 0;
+  const counting: FunctionModule = { ...module, handle: () => void handled++ };
+  // The 1 MiB default holds half a million levels; a larger limit lets a million through to the check.
+  const running = await serve(t, counting, 4 * 1024 * 1024);
+  const levels = 1_000_000;
+  const deep = `${'['.repeat(levels)}${']'.repeat(levels)}`;
+  const event = {
+    'ce-specversion': '1.0',
+    'ce-id': 'e1',
+    'ce-source': '/test',
+    'ce-type': 'dev.streamforge.data.klines',
+    'content-type': 'application/json',
+  };
+  const structured = `{"specversion":"1.0","id":"e1","source":"/test","type":"t","data":${deep}}`;
+  const sent = {
+    'a binary event': postEvent(running.url, event, deep),
+    'a structured event': postEvent(running.url, { 'content-type': 'application/cloudevents+json' }, structured),
+    'a batch of events': postEvent(
+      running.url,
+      { 'content-type': 'application/cloudevents-batch+json' },
+      `[${structured}]`,
+    ),
+    'a dead letter': postEvent(running.url, { ...event, 'ce-knativeerrordest': 'http://arango-connector/' }, deep),
+    // Data the SDK has no parser for stays a string: measured as text, since a handler may parse it.
+    'data in a JSON type the SDK leaves as text': postEvent(
+      running.url,
+      { ...event, 'content-type': 'application/vnd.streamforge+json' },
+      deep,
+    ),
+    // Not JSON at all, yet nested too deep: refused as too deep, as before the check moved after the parse.
+    'an unclosed event body': postEvent(running.url, event, '['.repeat(levels)),
+    'a plain JSON request': postEvent(running.url, { 'content-type': 'application/json' }, deep),
+    'a REST route': fetch(`${running.url}/things/a1/stop`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: deep,
+    }),
+  };
+  for (const [what, response] of Object.entries(sent)) {
+    const answer = await response;
+    assert.equal(answer.status, 400, what);
+    assert.equal(answer.headers.get(ERROR_HEADERS.code), 'SF_EVENT_MALFORMED', what);
+    assert.deepEqual(
+      await answer.json(),
+      { error: 'SF_EVENT_MALFORMED', message: 'request body nests JSON objects or arrays more than 64 levels deep' },
+      what,
+    );
+  }
+  assert.equal(handled, 0);
 });
 
 test('an event without id, source or type is refused with 400 naming the attribute, whatever its specversion (found by cloudevent-fuzz)', async (t) => {
