@@ -1,23 +1,23 @@
 /**
  * One bulk page read from its archive file: downloaded and checked against the file's
- * CHECKSUM, then read twice from disk — once to check every line and count the parts the
- * page's rows make, once to publish those parts — and counted done. Reading twice keeps
- * memory at one batch of events whatever the file's size, tells the connector how many
- * parts to expect, and publishes nothing of a file with a line that does not read.
+ * CHECKSUM, its rows of the page's range read once and spooled (`publishSpooledRows`: each
+ * line checked and the parts counted, then the parts published from the spool), and counted
+ * done. Memory stays at one batch of rows or one send of events whatever the file's size,
+ * and nothing of a page with a line that does not read is published. A page may be one slice
+ * of a large file (plan-bulk.ts): it reads only up to its end, and counts its share of the
+ * file's bytes.
  */
-import { reportFinalFailure, type EventInput } from '@streamforge/core/bus';
-import { PAGE_KIND_NAMES, type DataBatch, type Interval, type WorkPage } from '@streamforge/core/contracts';
+import { reportFinalFailure } from '@streamforge/core/bus';
+import { PAGE_KIND_NAMES, type Interval, type WorkPage } from '@streamforge/core/contracts';
 import { StreamForgeError, toStreamForgeError } from '@streamforge/core/errors';
 import {
   createGate,
-  dataEventOf,
   finishPage,
-  PartCutter,
   pageTelemetryBase,
-  rowBytesOf,
+  publishSpooledRows,
   workflowEnded,
   type PageOrigin,
-  type PagePart,
+  type ReadRows,
 } from '@streamforge/backfill';
 import {
   archiveFileName,
@@ -27,17 +27,13 @@ import {
   type VerifiedArchive,
 } from '@streamforge/exchange/archive';
 import type { BulkDeps } from './bulk-deps.ts';
-import { archiveKindOf } from './plan-bulk.ts';
+import { archiveKindOf, sliceUnitMs } from './plan-bulk.ts';
 import { SERVICE } from './service.ts';
 
 const ORIGIN: PageOrigin = { service: SERVICE, source: 'archive' };
 
-/** Parts sent to Kafka at once: at most 4 × 800 kB of events held. */
-const PARTS_PER_SEND = 4;
-/** Archive pages at once per instance: each holds one send of events, and its file on disk. */
+/** Archive pages at once per instance: each holds one send of events, and its file and spool on disk. */
 const archivePages = createGate(2);
-/** An upper bound of a page's parts, for the envelope's size: the rows' budget must not depend on the count it yields. */
-const MOST_PARTS = 999_999_999;
 
 /** The archive file a bulk page names. */
 export function archiveFileOf(page: WorkPage): ArchiveFileRef {
@@ -50,43 +46,39 @@ export function archiveFileOf(page: WorkPage): ArchiveFileRef {
   return { market: page.market, period, start, symbol: page.symbol, kind };
 }
 
-const timeOf = archiveRowTime;
+/** Thrown out of a read to end it: what the reader's callback throws ends the read and passes unchanged. */
+class PageEnd extends Error {}
 
 /**
- * The page's rows of the file, cut into parts, each handed to `onPart` (awaited). The cut
- * depends on the rows alone, so two reads give the same parts; a page with no rows is one
- * empty part, so it is still counted done.
+ * The page's rows of its file: a page may be part of its file (a range that starts or ends
+ * inside the day or month, or a slice of a large file). The kinds a file may be sliced for
+ * are in time order within it, so their read stops at the page's end.
  */
-async function forEachPart(
-  archive: VerifiedArchive,
-  page: WorkPage,
-  maxBytes: number,
-  onPart: (part: PagePart) => unknown,
-  { measureOnly = false } = {},
-): Promise<number> {
-  // Counting needs the cut, not the parts' text: no part is built only to be dropped.
-  const cutter = new PartCutter(maxBytes, undefined, { measureOnly });
-  let parts = 0;
-  await archive.rows(async (rows) => {
-    for (const row of rows) {
-      // A page may be part of its file: a range that starts or ends inside the day or month.
-      const time = timeOf(row);
-      if (time < page.start_ms || time >= page.end_ms) continue;
-      const closed = cutter.add(JSON.stringify(row));
-      if (closed === undefined) continue;
-      parts += 1;
-      await onPart(closed);
+function rowsOfPage(archive: VerifiedArchive, page: WorkPage): ReadRows {
+  const ordered = sliceUnitMs(archiveKindOf(page.kind), page.interval as Interval | undefined) !== undefined;
+  return async (onRows) => {
+    try {
+      await archive.rows(async (rows) => {
+        const inPage: unknown[] = [];
+        let ended = false;
+        for (const row of rows) {
+          const time = archiveRowTime(row);
+          if (time >= page.end_ms && ordered) {
+            ended = true;
+            break;
+          }
+          if (time >= page.start_ms && time < page.end_ms) inPage.push(row);
+        }
+        if (inPage.length > 0) await onRows(inPage);
+        if (ended) throw new PageEnd();
+      });
+    } catch (error) {
+      if (!(error instanceof PageEnd)) throw error;
     }
-  });
-  const last = cutter.finish() ?? (parts === 0 ? { rowsJson: '[]', count: 0 } : undefined);
-  if (last !== undefined) {
-    parts += 1;
-    await onPart(last);
-  }
-  return parts;
+  };
 }
 
-/** Publishes the page's rows of its file; answers what it held and the bytes it read. */
+/** Publishes the page's rows of its file; answers what it held and its share of the file's bytes. */
 async function publishArchive(
   deps: BulkDeps,
   page: WorkPage,
@@ -100,34 +92,19 @@ async function publishArchive(
     });
   try {
     // Each kind's files read as the REST rows of the same kind, so the format is the REST path's.
-    const format = PAGE_KIND_NAMES[page.kind].rowFormat;
-    const maxBytes = rowBytesOf(page, ORIGIN, format, MOST_PARTS);
-    let records = 0;
-    const parts = await forEachPart(
-      download,
+    const records = await publishSpooledRows(
       page,
-      maxBytes,
-      (part) => {
-        records += part.count;
-      },
-      { measureOnly: true },
+      ORIGIN,
+      PAGE_KIND_NAMES[page.kind].rowFormat,
+      rowsOfPage(download, page),
+      (events) => deps.producer.send(page.kafka_topic, events),
+      deps.tempDir === undefined ? {} : { tempDir: deps.tempDir },
     );
-    let next = 0;
-    let pending: Array<EventInput<DataBatch>> = [];
-    const send = async (): Promise<void> => {
-      const events = pending;
-      pending = [];
-      if (events.length > 0) await deps.producer.send(page.kafka_topic, events);
-    };
-    await forEachPart(download, page, maxBytes, async (part) => {
-      pending.push(dataEventOf(page, ORIGIN, format, part, next, parts));
-      next += 1;
-      if (pending.length >= PARTS_PER_SEND) await send();
-    });
-    await send();
+    const slice = page.archive?.slice;
+    const which = slice === undefined ? '' : ` (part ${slice.index + 1}/${slice.count})`;
     return {
-      detail: `${archiveFileName(file)}: ${records} records, ${download.bytes} bytes verified`,
-      bytes: download.bytes,
+      detail: `${archiveFileName(file)}${which}: ${records} records, ${download.bytes} bytes verified`,
+      bytes: slice?.bytes ?? download.bytes,
     };
   } finally {
     await download.discard();

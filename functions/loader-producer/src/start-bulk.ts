@@ -9,10 +9,15 @@ import { StreamForgeError } from '@streamforge/core/errors';
 import { isIntervalArchiveKind } from '@streamforge/exchange/archive';
 import { backfillRangeOf, sendPages, symbolKnown } from '@streamforge/backfill';
 import type { BulkDeps } from './bulk-deps.ts';
-import { archiveKindOf, planBulk } from './plan-bulk.ts';
+import { archiveKindOf, archiveSliceBytesFromEnv, planBulk } from './plan-bulk.ts';
 
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 import { SERVICE } from './service.ts';
+
+/** How the large files were split, when some were. */
+function sliced(files: number, pages: number, sliceBytes: number): string {
+  return pages > files ? `; ${pages} archive pages: files over ${sliceBytes} bytes read in slices` : '';
+}
 
 export async function startBulk(deps: BulkDeps, command: StartCommand): Promise<number> {
   const workflow = parseWorkflowType(command.type);
@@ -39,7 +44,17 @@ export async function startBulk(deps: BulkDeps, command: StartCommand): Promise<
     isIntervalArchiveKind(kind) ? ['monthly', 'daily'] : kind === 'fundingRate' ? ['monthly'] : ['daily'],
     now,
   );
-  const plan = planBulk({ command, kind: workflow.kind, interval: workflow.interval, startMs, endMs, now, listed });
+  const sliceBytes = archiveSliceBytesFromEnv();
+  const plan = planBulk({
+    command,
+    kind: workflow.kind,
+    interval: workflow.interval,
+    startMs,
+    endMs,
+    now,
+    listed,
+    sliceBytes,
+  });
   if (plan.uncovered.length > 0) {
     // REST has only the latest month of metrics, at other resolutions and over several
     // endpoints: a range the archives do not cover ends here, before anything is loaded.
@@ -57,7 +72,7 @@ export async function startBulk(deps: BulkDeps, command: StartCommand): Promise<
   await deps.telemetry.emit({
     ...base,
     status: 'started',
-    message: `${plan.pages.length} pages planned: ${plan.archives} archive files, ${plan.restPages} REST pages; ${(plan.archiveBytes / 1e6).toFixed(1)} MB of archives`,
+    message: `${plan.pages.length} pages planned: ${plan.archives} archive files, ${plan.restPages} REST pages; ${(plan.archiveBytes / 1e6).toFixed(1)} MB of archives${sliced(plan.archives, plan.archivePages, sliceBytes)}`,
     progress: {
       done: 0,
       total: plan.pages.length,

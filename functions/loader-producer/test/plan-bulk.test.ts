@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StartCommand } from '@streamforge/core/contracts';
-import { planBulk } from '../src/plan-bulk.ts';
+import { ARCHIVE_SLICE_BYTES, archiveSliceBytesFromEnv, planBulk, sliceArchivePart } from '../src/plan-bulk.ts';
 
 const DAY = 86_400_000;
 const at = (iso: string): number => Date.parse(iso);
@@ -204,4 +204,105 @@ test('mark price candles plan like candles: monthly and daily files, then REST p
   assert.ok(
     pages.every((p) => p.kind === 'mark_price_klines' && p.interval === '1m' && p.kafka_topic === 'data-klines'),
   );
+});
+
+test('a large aggTrades file is read as slices of its day: contiguous, each a page, their bytes adding up to the file', () => {
+  const day = at('2024-03-12T00:00:00Z');
+  const aggTrades = { ...command, type: 'bulk_agg_trades', time_range: '2024-03-11:2024-03-13' } as const;
+  const plan = planBulk({
+    command: aggTrades,
+    kind: 'agg_trades',
+    interval: undefined,
+    startMs: day - DAY,
+    endMs: day + DAY,
+    now: at('2024-03-14T00:00:00Z'),
+    // March 11 is small; March 12 is 100 MB: over 32 MB slices, ceil(100 / 32) = 4 of them.
+    listed: {
+      monthly: new Map(),
+      daily: new Map([
+        [day - DAY, 5_000_000],
+        [day, 100_000_003],
+      ]),
+    },
+    sliceBytes: 32_000_000,
+  });
+  assert.deepEqual([plan.archives, plan.archivePages, plan.restPages], [2, 1 + 4, 0]);
+  assert.equal(plan.archiveBytes, 5_000_000 + 100_000_003, 'each file counted once');
+  const slices = plan.pages.slice(1);
+  assert.ok(slices.every((p) => p.archive?.start === day && p.archive.period === 'daily'));
+  // Six hours each, in time order, page indexes of their own.
+  assert.deepEqual(
+    slices.map((p) => [p.page.index, p.start_ms, p.end_ms]),
+    [0, 1, 2, 3].map((k) => [1 + k, day + k * 6 * 3_600_000, day + (k + 1) * 6 * 3_600_000]),
+  );
+  // What each page reports done: its share of the file, the file's size in all.
+  assert.deepEqual(
+    slices.map((p) => [p.archive?.slice?.index, p.archive?.slice?.count]),
+    [0, 1, 2, 3].map((k) => [k, 4]),
+  );
+  assert.equal(
+    slices.reduce((sum, p) => sum + (p.archive?.slice?.bytes ?? 0), 0),
+    100_000_003,
+  );
+  // The small file's page is the whole file: no slice.
+  assert.equal(plan.pages[0]?.archive?.slice, undefined);
+});
+
+test('a range that starts inside a large file takes the slices it meets, the first from the range start', () => {
+  const day = at('2024-03-12T00:00:00Z');
+  const file = { kind: 'trades', period: 'daily', periodStart: day, bytes: 90 } as const;
+  // Three slices of 8 hours; from 10:00, the second is cut to start there.
+  const slices = sliceArchivePart(file, day + 10 * 3_600_000, day + DAY, 30);
+  assert.deepEqual(
+    slices.map((s) => [s.index, s.count, (s.start - day) / 3_600_000, (s.end - day) / 3_600_000, s.bytes]),
+    [
+      [1, 3, 10, 16, 30],
+      [2, 3, 16, 24, 30],
+    ],
+  );
+  // Under the threshold, or of unknown size, a file is one page; at exactly the threshold too.
+  assert.equal(sliceArchivePart({ ...file, bytes: 30 }, day, day + DAY, 30).length, 1);
+  assert.equal(sliceArchivePart({ ...file, bytes: undefined }, day, day + DAY, 30).length, 1);
+  // A slice is whole milliseconds, however the day divides.
+  const sevenths = sliceArchivePart({ ...file, bytes: 7 }, day, day + DAY, 1);
+  assert.ok(sevenths.every((s) => Number.isInteger(s.start) && Number.isInteger(s.end)));
+  assert.deepEqual([sevenths[0]?.start, sevenths.at(-1)?.end, sevenths.length], [day, day + DAY, 7]);
+});
+
+test('large candle files are cut on candle open times, so no candle is split; funding rate files are read whole', () => {
+  const month = at('2024-02-01T00:00:00Z');
+  // 29 days of 1s candles in 7 slices: every cut a whole second, and the slices cover the month.
+  const seconds = sliceArchivePart(
+    { kind: 'klines', interval: '1s', period: 'monthly', periodStart: month, bytes: 700 },
+    month,
+    at('2024-03-01T00:00:00Z'),
+    100,
+  );
+  assert.equal(seconds.length, 7);
+  assert.ok(seconds.every((s) => s.start % 1000 === 0 && s.end % 1000 === 0));
+  for (let i = 1; i < seconds.length; i++) assert.equal(seconds[i]?.start, seconds[i - 1]?.end);
+  assert.equal(seconds.at(-1)?.end, at('2024-03-01T00:00:00Z'));
+  // A day of 4h candles holds six: at most six slices, one candle each, however large the file.
+  const hours = sliceArchivePart(
+    { kind: 'klines', interval: '4h', period: 'daily', periodStart: month, bytes: 1_000 },
+    month,
+    month + DAY,
+    1,
+  );
+  assert.deepEqual(
+    hours.map((s) => (s.start - month) / 3_600_000),
+    [0, 4, 8, 12, 16, 20],
+  );
+  assert.equal(
+    hours.reduce((sum, s) => sum + s.bytes, 0),
+    1_000,
+  );
+  const funding = { kind: 'fundingRate', period: 'monthly', periodStart: month, bytes: 1_000 } as const;
+  assert.equal(sliceArchivePart(funding, month, at('2024-03-01T00:00:00Z'), 1).length, 1);
+});
+
+test("ARCHIVE_SLICE_BYTES sets the plan's threshold; a value that is not a byte count is refused", () => {
+  assert.equal(archiveSliceBytesFromEnv({}), ARCHIVE_SLICE_BYTES);
+  assert.equal(archiveSliceBytesFromEnv({ ARCHIVE_SLICE_BYTES: '4096' }), 4096);
+  assert.throws(() => archiveSliceBytesFromEnv({ ARCHIVE_SLICE_BYTES: '32MB' }), /ARCHIVE_SLICE_BYTES: "32MB"/);
 });

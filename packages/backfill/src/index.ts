@@ -15,5 +15,6 @@ export {
   type PagePlanOptions,
 } from './plan-pages.ts';
 export { fetchRestPage, type FetchedPage } from './rest-page.ts';
+export { publishSpooledRows, readBatches, type ReadRows, type SpoolOptions } from './spooled-page.ts';
 export { registerExchangeMetrics } from './exchange-metrics.ts';
 export { sendPages, symbolKnown } from './start-pages.ts';

@@ -10,7 +10,7 @@ import { createReportThrottle, type Logger } from '@streamforge/core/telemetry';
 import type { BinanceRestClient } from '@streamforge/exchange';
 import { dataEventsOf, type PageOrigin } from './data-events.ts';
 import { fetchRestPage, isTradePageKind, restTradeBatches, type TradePageKind } from './rest-page.ts';
-import { publishSpooledRows } from './spooled-page.ts';
+import { publishSpooledRows, readBatches } from './spooled-page.ts';
 
 export interface BackfillDeps {
   /** The loading service: its page ledger, its telemetry, its events' source. */
@@ -103,7 +103,7 @@ async function publishTrades(deps: BackfillDeps, page: WorkPage & { kind: TradeP
     page,
     origin(deps),
     PAGE_KIND_NAMES[page.kind].rowFormat,
-    restTradeBatches(deps.exchange, page),
+    readBatches(restTradeBatches(deps.exchange, page)),
     (events) => deps.producer.send(page.kafka_topic, events),
     deps.tempDir === undefined ? {} : { tempDir: deps.tempDir },
   );

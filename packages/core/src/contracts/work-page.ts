@@ -123,6 +123,12 @@ export interface WorkPage {
 export interface ArchivePageRef {
   period: 'daily' | 'monthly';
   start: number;
+  /**
+   * A large file is read as several pages, each a slice of its time: this page is slice
+   * `index` of `count`, and `bytes` is its share of the file's size (the shares of a file add
+   * up to it), so progress counts the file's bytes once.
+   */
+  slice?: { index: number; count: number; bytes: number };
 }
 
 export const workPageSchema = {
@@ -169,7 +175,20 @@ export const workPageSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['period', 'start'],
-      properties: { period: { enum: ['daily', 'monthly'] }, start: { type: 'integer', minimum: 0 } },
+      properties: {
+        period: { enum: ['daily', 'monthly'] },
+        start: { type: 'integer', minimum: 0 },
+        slice: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['index', 'count', 'bytes'],
+          properties: {
+            index: { type: 'integer', minimum: 0 },
+            count: { type: 'integer', minimum: 2 },
+            bytes: { type: 'integer', minimum: 0 },
+          },
+        },
+      },
     },
   },
 } as const;
