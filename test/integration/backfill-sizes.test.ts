@@ -21,7 +21,7 @@ let store: Store;
 
 before(async () => {
   // Every process of the stack with a 256 MB heap, well inside an instance's 512 Mi: a day of
-  // aggTrades must fit (ungated, loader-api held 20 busy hours at once and crashed for want of heap).
+  // aggTrades must fit (loader-api takes 20 busy hours at once, each spooled to disk, not held).
   stack = await startTestStack({
     EXCHANGE: 'simulator',
     SIM_WEIGHT_LIMIT: 'Infinity',

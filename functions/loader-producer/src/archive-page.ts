@@ -50,12 +50,19 @@ export function archiveFileOf(page: WorkPage): ArchiveFileRef {
 class PageEnd extends Error {}
 
 /**
+ * How far past a page's end its read goes on: rows are in time order within a file (ids and
+ * open times grow), but a trade a few milliseconds out of order must not be lost to every page.
+ */
+export const READ_PAST_END_MS = 60_000;
+
+/**
  * The page's rows of its file: a page may be part of its file (a range that starts or ends
  * inside the day or month, or a slice of a large file). The kinds a file may be sliced for
- * are in time order within it, so their read stops at the page's end.
+ * are in time order within it, so their read stops a little past the page's end.
  */
 function rowsOfPage(archive: VerifiedArchive, page: WorkPage): ReadRows {
   const ordered = sliceUnitMs(archiveKindOf(page.kind), page.interval as Interval | undefined) !== undefined;
+  const stopAt = page.end_ms + READ_PAST_END_MS;
   return async (onRows) => {
     try {
       await archive.rows(async (rows) => {
@@ -63,7 +70,7 @@ function rowsOfPage(archive: VerifiedArchive, page: WorkPage): ReadRows {
         let ended = false;
         for (const row of rows) {
           const time = archiveRowTime(row);
-          if (time >= page.end_ms && ordered) {
+          if (time >= stopAt && ordered) {
             ended = true;
             break;
           }

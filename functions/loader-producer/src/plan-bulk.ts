@@ -105,12 +105,19 @@ export function planBulk(input: BulkPlanInput): BulkPlan {
 }
 
 /**
- * Above this zipped size a file is read as several pages. 32 MiB of a busy day's trades is a
- * few minutes of one instance (download, checksum, two reads): within a delivery's timeout.
+ * Above this zipped size a file is read as several pages. A slice of 32 MiB of a busy day's
+ * trades is some 200 MB of spool and a few minutes of one instance's publishing (download,
+ * checksum, one read up to its end): within a delivery's timeout.
  */
 export const ARCHIVE_SLICE_BYTES = 32 * 1024 * 1024;
 
-/** `ARCHIVE_SLICE_BYTES`, or the environment's ARCHIVE_SLICE_BYTES: the planner and the pages must read the same. */
+/**
+ * Slices of one file at most, whatever the threshold: each slice downloads the whole file, and
+ * a threshold set in the wrong unit (32 for 32 MiB) must not plan millions of pages.
+ */
+export const MAX_SLICES_PER_FILE = 64;
+
+/** `ARCHIVE_SLICE_BYTES`, or the environment's ARCHIVE_SLICE_BYTES, read when a range is planned. */
 export function archiveSliceBytesFromEnv(source: NodeJS.ProcessEnv = process.env): number {
   const text = source.ARCHIVE_SLICE_BYTES;
   if (text === undefined || text === '') return ARCHIVE_SLICE_BYTES;
@@ -176,7 +183,7 @@ function sliceGrid(file: ArchiveSliceFile, sliceBytes: number): { cuts: number[]
   const d = new Date(from);
   const to = file.period === 'monthly' ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) : from + DAY_MS;
   // A slice holds at least one unit (a candle, a millisecond).
-  const count = Math.min(Math.ceil(bytes / sliceBytes), (to - from) / unit);
+  const count = Math.min(Math.ceil(bytes / sliceBytes), (to - from) / unit, MAX_SLICES_PER_FILE);
   if (count <= 1) return undefined;
   const cuts = Array.from(
     { length: count + 1 },

@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StartCommand } from '@streamforge/core/contracts';
-import { ARCHIVE_SLICE_BYTES, archiveSliceBytesFromEnv, planBulk, sliceArchivePart } from '../src/plan-bulk.ts';
+import {
+  ARCHIVE_SLICE_BYTES,
+  archiveSliceBytesFromEnv,
+  MAX_SLICES_PER_FILE,
+  planBulk,
+  sliceArchivePart,
+} from '../src/plan-bulk.ts';
 
 const DAY = 86_400_000;
 const at = (iso: string): number => Date.parse(iso);
@@ -267,6 +273,8 @@ test('a range that starts inside a large file takes the slices it meets, the fir
   const sevenths = sliceArchivePart({ ...file, bytes: 7 }, day, day + DAY, 1);
   assert.ok(sevenths.every((s) => Number.isInteger(s.start) && Number.isInteger(s.end)));
   assert.deepEqual([sevenths[0]?.start, sevenths.at(-1)?.end, sevenths.length], [day, day + DAY, 7]);
+  // A threshold in the wrong unit (32 bytes for 32 MiB) plans at most 64 slices of a file.
+  assert.equal(sliceArchivePart({ ...file, bytes: 100_000_000 }, day, day + DAY, 32).length, MAX_SLICES_PER_FILE);
 });
 
 test('large candle files are cut on candle open times, so no candle is split; funding rate files are read whole', () => {

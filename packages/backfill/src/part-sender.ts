@@ -47,8 +47,10 @@ export class PartSender {
   }
 
   /**
-   * Sends the rest, and fails if the page made other parts than it counted: the connector
-   * would then count the page done too early or never, so the page is loaded again instead.
+   * Sends the rest, and fails if the page made other parts than it counted (its spool read
+   * back otherwise than it was written): the connector would count the page done too early or
+   * never, so the page fails to be loaded again. Its events are sent by then; their records
+   * are keyed, so a second load stores nothing twice.
    */
   async finish(): Promise<void> {
     await this.flush();
