@@ -61,15 +61,6 @@ after(() => stack?.down());
 
 const api = stackApi(() => stack.state.api_url);
 
-/** The telemetry of the workflow's event trail, oldest first. */
-async function trail(queueId: string): Promise<Array<{ producer: string; status: string; message?: string }>> {
-  const { body } = await api.call<{ events: Array<{ event: { producer: string; status: string; message?: string } }> }>(
-    'GET',
-    `/workflows/${queueId}/events?limit=5000`,
-  );
-  return body.events.map((e) => e.event);
-}
-
 const byKey = <R extends { key: string }>(records: R[]): R[] => [...records].sort((a, b) => a.key.localeCompare(b.key));
 
 test('a bulk backfill over whole months, loose days and unpublished days stores exactly what the REST path stores, once', async () => {
@@ -94,7 +85,7 @@ test('a bulk backfill over whole months, loose days and unpublished days stores 
   // Spot files of 2025 on are in microseconds: stored with the keys and millisecond times REST gives.
   assert.deepEqual(byKey(fromArchives), byKey(fromRest));
 
-  const planned = (await trail(bulk.queue_id)).find((e) => /pages planned/.test(e.message ?? ''));
+  const planned = (await api.trail(bulk.queue_id)).find((e) => /pages planned/.test(e.message ?? ''));
   const [, archives, restPages] = /(\d+) archive files, (\d+) REST pages/.exec(planned?.message ?? '') ?? [];
   // Two whole months and at least 9 loose days (from the 20th) from files; the unpublished days (and,
   // early in a month, the days of last month not yet in a monthly file) over REST: one page of 1h candles.
@@ -258,11 +249,11 @@ test('COIN-M archives (futures/cm, volumes in contracts) and dapi REST pages sto
     fromArchives.every((k) => /^\d+$/.test(k.volume)),
     'volumes in whole contracts',
   );
-  const planned = (await trail(bulk.queue_id)).find((e) => /pages planned/.test(e.message ?? ''));
+  const planned = (await api.trail(bulk.queue_id)).find((e) => /pages planned/.test(e.message ?? ''));
   const [, archives, restPages] = /(\d+) archive files, (\d+) REST pages/.exec(planned?.message ?? '') ?? [];
   assert.ok(Number(archives) >= 9 + 2, planned?.message);
   assert.ok(Number(restPages) >= 1, planned?.message);
-  const restPlanned = (await trail(rest.queue_id)).find((e) => /pages planned/.test(e.message ?? ''));
+  const restPlanned = (await api.trail(rest.queue_id)).find((e) => /pages planned/.test(e.message ?? ''));
   assert.equal(restPlanned?.message, '2 pages planned', 'REST alone: two pages of at most 200 days');
 
   const unknown = await api.start({ ...coinm, symbol: 'NOSUCHUSD_PERP', type: 'bulk_candles_1d' });
@@ -305,7 +296,7 @@ test('mark, index and premium index candles: bulk files and REST pages store the
       `${name}: no volumes stored`,
     );
   }
-  const planned = (await trail(started[0]!.queue_id)).find((e) => /pages planned/.test(e.message ?? ''));
+  const planned = (await api.trail(started[0]!.queue_id)).find((e) => /pages planned/.test(e.message ?? ''));
   const [, archives, restPages] = /(\d+) archive files, (\d+) REST pages/.exec(planned?.message ?? '') ?? [];
   // 38 archived days: daily files, or a monthly file and the days around it (at least 8 files).
   assert.ok(Number(archives) >= 8, planned?.message);
@@ -451,7 +442,7 @@ test('archive faults end as retried-then-stored or dead-lettered with the reason
     assert.equal(done!.stored?.records_written, 48, done!.symbol);
   }
   const retried = async (w: WorkflowView, pattern: RegExp): Promise<void> => {
-    const events = await trail(w.queue_id);
+    const events = await api.trail(w.queue_id);
     assert.ok(
       events.some((e) => e.producer.startsWith('loader-producer') && pattern.test(e.message ?? '')),
       `${w.symbol}: ${JSON.stringify(events.map((e) => e.message))}`,
@@ -503,7 +494,7 @@ async function restTrades(symbol: string, market: Market, start: number, end: nu
 
 /** The plan's split, from the workflow's trail. */
 async function plannedPages(queueId: string): Promise<{ archives: number; rest: number; message?: string }> {
-  const planned = (await trail(queueId)).find((e) => /pages planned/.test(e.message ?? ''));
+  const planned = (await api.trail(queueId)).find((e) => /pages planned/.test(e.message ?? ''));
   const [, archives, rest] = /(\d+) archive files, (\d+) REST pages/.exec(planned?.message ?? '') ?? [];
   return { archives: Number(archives), rest: Number(rest), ...(planned?.message ? { message: planned.message } : {}) };
 }

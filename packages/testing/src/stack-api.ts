@@ -24,6 +24,16 @@ export interface StackApi {
   final(queueId: string, stallMs?: number): Promise<WorkflowView>;
   /** Every record of a collection, in key order. */
   allRecords<R>(collection: string): Promise<R[]>;
+  /** The telemetry of the workflow's event trail, oldest first. */
+  trail(queueId: string): Promise<TrailEvent[]>;
+}
+
+/** One telemetry event of a workflow's trail, as far as tests read it. */
+export interface TrailEvent {
+  producer: string;
+  status: string;
+  message?: string;
+  progress?: { done: number; total: number; unit?: string; bytes?: { done: number; total: number } };
 }
 
 /** What changes while a workflow works: not timestamps or messages, which a stuck retry loop also changes. */
@@ -95,6 +105,13 @@ export function stackApi(apiUrl: () => string | undefined, token = ''): StackApi
       if (created.status !== 201)
         throw new Error(`POST /workflows answered ${created.status}: ${JSON.stringify(created.body)}`);
       return created.body;
+    },
+    async trail(queueId) {
+      const { body } = await call<{ events: Array<{ event: TrailEvent }> }>(
+        'GET',
+        `/workflows/${queueId}/events?limit=5000`,
+      );
+      return body.events.map((e) => e.event);
     },
     async allRecords<R>(collection: string): Promise<R[]> {
       const out: R[] = [];
