@@ -5,6 +5,7 @@
  * share one page count and the workflow finishes when all are loaded. Which files exist, and
  * their sizes, come from the site's listing (`ArchiveInventory`). Pure.
  */
+import { declareEnv, envInt } from '@streamforge/core/config';
 import { pageBaseOf, restPageBounds, type PageBase } from '@streamforge/backfill';
 import {
   intervalMs,
@@ -117,13 +118,22 @@ export const ARCHIVE_SLICE_BYTES = 32 * 1024 * 1024;
  */
 export const MAX_SLICES_PER_FILE = 64;
 
-/** `ARCHIVE_SLICE_BYTES`, or the environment's ARCHIVE_SLICE_BYTES, read when a range is planned. */
+declareEnv({
+  ARCHIVE_SLICE_BYTES: {
+    default: String(ARCHIVE_SLICE_BYTES),
+    description:
+      'loader-producer: above this zipped size (bytes) an archive file is read as several pages, slices of its time.',
+  },
+});
+
+/** The environment's ARCHIVE_SLICE_BYTES (default `ARCHIVE_SLICE_BYTES`), read when a range is planned. */
 export function archiveSliceBytesFromEnv(source: NodeJS.ProcessEnv = process.env): number {
-  const text = source.ARCHIVE_SLICE_BYTES;
-  if (text === undefined || text === '') return ARCHIVE_SLICE_BYTES;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw new StreamForgeError('SF_CONFIG_INVALID', `ARCHIVE_SLICE_BYTES: ${JSON.stringify(text)} is not a byte count`);
+  const value = envInt('ARCHIVE_SLICE_BYTES', source);
+  if (value < 1)
+    throw new StreamForgeError(
+      'SF_CONFIG_INVALID',
+      `environment variable ARCHIVE_SLICE_BYTES must be at least 1, got ${value}`,
+    );
   return value;
 }
 

@@ -312,5 +312,9 @@ test('large candle files are cut on candle open times, so no candle is split; fu
 test("ARCHIVE_SLICE_BYTES sets the plan's threshold; a value that is not a byte count is refused", () => {
   assert.equal(archiveSliceBytesFromEnv({}), ARCHIVE_SLICE_BYTES);
   assert.equal(archiveSliceBytesFromEnv({ ARCHIVE_SLICE_BYTES: '4096' }), 4096);
-  assert.throws(() => archiveSliceBytesFromEnv({ ARCHIVE_SLICE_BYTES: '32MB' }), /ARCHIVE_SLICE_BYTES: "32MB"/);
+  assert.throws(
+    () => archiveSliceBytesFromEnv({ ARCHIVE_SLICE_BYTES: '32MB' }),
+    /ARCHIVE_SLICE_BYTES must be an integer, got "32MB"/,
+  );
+  assert.throws(() => archiveSliceBytesFromEnv({ ARCHIVE_SLICE_BYTES: '0' }), /ARCHIVE_SLICE_BYTES must be at least 1/);
 });
