@@ -4,14 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEventProducer, ensureTopics, TOPIC_PLAN, TOPICS } from '@streamforge/core/bus';
+import { TOPICS } from '@streamforge/core/bus';
 import type { StartCommand } from '@streamforge/core/contracts';
 import type { BinanceRestClient } from '@streamforge/exchange';
 import { LOCAL_BROKER_MAX_MESSAGE_BYTES } from '@streamforge/platform';
 import { openStore } from '@streamforge/core/store';
 import { createLogger } from '@streamforge/core/telemetry';
 import type { TelemetryEmitter } from '@streamforge/core/bus';
-import { deleteTopics, testKafka, topicMessageCount, uniqueName } from '@streamforge/testing';
+import { plannedTestTopics, testKafka, topicMessageCount } from '@streamforge/testing';
 import { startBackfill } from '../src/backfill.ts';
 import { planPages } from '@streamforge/backfill';
 
@@ -36,14 +36,7 @@ test('a quarter of 1s candles is planned as 7 863 pages, more than the broker ta
   assert.ok(JSON.stringify(pages).length > LOCAL_BROKER_MAX_MESSAGE_BYTES, 'the pages alone, without their headers');
 
   const kafka = testKafka('start-backfill-test');
-  const prefix = `${uniqueName('plan')}.`;
-  const [topic] = await ensureTopics(kafka, {
-    prefix,
-    plan: TOPIC_PLAN.filter((spec) => spec.name === TOPICS.loaderWork),
-  });
-  t.after(() => deleteTopics(kafka, [topic!]));
-  const producer = await createEventProducer(kafka, { topicPrefix: prefix });
-  t.after(() => producer.disconnect());
+  const { prefix, producer } = await plannedTestTopics(t, kafka, 'plan', [TOPICS.loaderWork]);
   const store = await openStore('sqlite::memory:');
   t.after(() => store.close());
   const exchange = { exchangeInfo: async () => ({ symbols: [{ symbol: 'BTCUSDT' }] }) } as unknown as BinanceRestClient;
@@ -61,5 +54,5 @@ test('a quarter of 1s candles is planned as 7 863 pages, more than the broker ta
     command,
   );
   assert.equal(planned, 7_863);
-  assert.equal(await topicMessageCount(kafka, topic!), 7_863);
+  assert.equal(await topicMessageCount(kafka, `${prefix}${TOPICS.loaderWork}`), 7_863);
 });

@@ -18,12 +18,15 @@ import {
 import { StreamForgeError } from '@streamforge/core/errors';
 import {
   isIntervalArchiveKind,
+  nextMonth,
   planArchiveRange,
   type ArchiveFileRef,
   type ArchiveInventory,
   type ArchivePlanPeriod,
 } from '@streamforge/exchange/archive';
 import { SERVICE } from './service.ts';
+
+const DAY_MS = 86_400_000;
 
 export interface BulkPlanInput {
   command: StartCommand;
@@ -164,20 +167,14 @@ export interface ArchiveSliceFile {
 
 /**
  * What a cut is a multiple of, for the kinds whose rows are in time order within a file (so a
- * slice can stop reading at its end): a millisecond for trades, a candle for fixed intervals up
- * to a day (each divides a day, so no candle is split). Other kinds' files are small: read whole.
+ * slice can stop reading at its end): a millisecond for trades, a candle for the intervals that
+ * divide a day (so no candle is split). Other kinds' files are small: read whole.
  */
 export function sliceUnitMs(kind: ArchiveFileRef['kind'], interval: Interval | undefined): number | undefined {
   if (kind === 'aggTrades' || kind === 'trades') return 1;
-  if (
-    !isIntervalArchiveKind(kind) ||
-    interval === undefined ||
-    interval === '3d' ||
-    interval === '1w' ||
-    interval === '1M'
-  )
-    return undefined;
-  return intervalMs(interval);
+  if (!isIntervalArchiveKind(kind) || interval === undefined) return undefined;
+  const candle = intervalMs(interval);
+  return DAY_MS % candle === 0 ? candle : undefined;
 }
 
 /**
@@ -190,8 +187,7 @@ function sliceGrid(file: ArchiveSliceFile, sliceBytes: number): { cuts: number[]
   const bytes = file.bytes;
   if (unit === undefined || bytes === undefined) return undefined;
   const from = file.periodStart;
-  const d = new Date(from);
-  const to = file.period === 'monthly' ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) : from + DAY_MS;
+  const to = file.period === 'monthly' ? nextMonth(from) : from + DAY_MS;
   // A slice holds at least one unit (a candle, a millisecond).
   const count = Math.min(Math.ceil(bytes / sliceBytes), (to - from) / unit, MAX_SLICES_PER_FILE);
   if (count <= 1) return undefined;
@@ -201,8 +197,6 @@ function sliceGrid(file: ArchiveSliceFile, sliceBytes: number): { cuts: number[]
   );
   return { cuts, bytes };
 }
-
-const DAY_MS = 86_400_000;
 
 /** Slice k's share of the file's bytes: the shares of all `count` slices add up to `bytes` exactly. */
 const shareOf = (bytes: number, index: number, count: number): number =>

@@ -10,14 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  createEventProducer,
-  createTelemetryEmitter,
-  decodeRecord,
-  ensureTopics,
-  TOPIC_PLAN,
-  TOPICS,
-} from '@streamforge/core/bus';
+import { createTelemetryEmitter, decodeRecord, TOPICS } from '@streamforge/core/bus';
 import type { AggTrade, DataBatch, StartCommand, TelemetryEvent } from '@streamforge/core/contracts';
 import { openStore } from '@streamforge/core/store';
 import { createLogger } from '@streamforge/core/telemetry';
@@ -25,7 +18,7 @@ import { BinanceRestClient } from '@streamforge/exchange';
 import { ArchiveClient, type ArchiveFileRef, type VerifiedArchive } from '@streamforge/exchange/archive';
 import {
   ARCHIVE_TEST_NOW,
-  deleteTopics,
+  plannedTestTopics,
   readTopic,
   startArchiveSimulator,
   testKafka,
@@ -69,12 +62,7 @@ test("a large aggTrades file's slices publish its rows once between them, each r
   const exchange = new BinanceRestClient({ baseUrls: { spot: sim.url }, weightLimits: { spot: Infinity }, env: {} });
   t.after(() => exchange.close());
   const kafka = testKafka('archive-page-test');
-  const prefix = `${uniqueName('archive-page')}.`;
-  const used: string[] = [TOPICS.events, TOPICS.dataAggTrades];
-  const topics = await ensureTopics(kafka, { prefix, plan: TOPIC_PLAN.filter((spec) => used.includes(spec.name)) });
-  t.after(() => deleteTopics(kafka, topics));
-  const producer = await createEventProducer(kafka, { topicPrefix: prefix });
-  t.after(() => producer.disconnect());
+  const { prefix, producer } = await plannedTestTopics(t, kafka, 'archive-page', [TOPICS.events, TOPICS.dataAggTrades]);
   const store = await openStore('sqlite::memory:');
   t.after(() => store.close());
   const telemetry = createTelemetryEmitter({ producer, service: 'loader-producer' });

@@ -13,7 +13,7 @@ import type { PagePart } from './page-parts.ts';
 export type SendEvents = (events: Array<EventInput<DataBatch>>) => Promise<void>;
 
 /** Parts sent to Kafka at once: at most 4 × 800 kB of events held. */
-export const PARTS_PER_SEND = 4;
+const PARTS_PER_SEND = 4;
 
 export class PartSender {
   readonly #page: WorkPage;

@@ -10,21 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  createEventProducer,
-  createTelemetryEmitter,
-  decodeRecord,
-  ensureTopics,
-  TOPIC_PLAN,
-  TOPICS,
-  type DecodedEvent,
-} from '@streamforge/core/bus';
+import { createTelemetryEmitter, decodeRecord, TOPICS, type DecodedEvent } from '@streamforge/core/bus';
 import type { DataBatch, KlineRow, TelemetryEvent, WorkPage } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
 import { openStore, type Store } from '@streamforge/core/store';
 import { createLogger } from '@streamforge/core/telemetry';
 import { BinanceRestClient } from '@streamforge/exchange';
-import { deleteTopics, readTopic, testKafka, topicMessageCount, uniqueName, waitFor } from '@streamforge/testing';
+import { plannedTestTopics, readTopic, testKafka, topicMessageCount, uniqueName, waitFor } from '@streamforge/testing';
 import { loadPage, type BackfillDeps } from '../src/load-page.ts';
 import {
   aggTradesAnswer,
@@ -80,12 +72,11 @@ async function startLoader(
   });
   t.after(() => exchange.close());
   const kafka = testKafka('load-page-test');
-  const prefix = `${uniqueName('load-page')}.`;
-  const used: string[] = [TOPICS.events, TOPICS.dataKlines, TOPICS.dataAggTrades];
-  const topics = await ensureTopics(kafka, { prefix, plan: TOPIC_PLAN.filter((spec) => used.includes(spec.name)) });
-  t.after(() => deleteTopics(kafka, topics));
-  const producer = await createEventProducer(kafka, { topicPrefix: prefix });
-  t.after(() => producer.disconnect());
+  const { prefix, producer } = await plannedTestTopics(t, kafka, 'load-page', [
+    TOPICS.events,
+    TOPICS.dataKlines,
+    TOPICS.dataAggTrades,
+  ]);
   const store = await openStore('sqlite::memory:');
   t.after(() => store.close());
   const telemetry = createTelemetryEmitter({ producer, service: 'loader-api' });

@@ -6,6 +6,7 @@
 export {
   ARCHIVE_PLAN_PERIODS,
   hasDailyArchives,
+  nextMonth,
   planArchiveRange,
   type ArchiveInventory,
   type ArchivePlanPeriod,

@@ -2,10 +2,11 @@
  * Real-broker helpers for tests: the broker the test run started (KAFKA_BROKERS), topics and
  * consumer groups unique to each test, and reading a topic back.
  */
-import { ensureTopics, withAdmin } from '@streamforge/core/bus';
+import type { TestContext } from 'node:test';
+import { createEventProducer, ensureTopics, TOPIC_PLAN, withAdmin } from '@streamforge/core/bus';
 import { createBusConnection } from '@streamforge/core/bus';
 import { startRecordConsumer } from '@streamforge/core/bus';
-import type { BusConnection, ConsumedRecord } from '@streamforge/core/bus';
+import type { BusConnection, ConsumedRecord, EventProducer } from '@streamforge/core/bus';
 import { uniqueName } from './unique.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -29,6 +30,27 @@ export async function createTestTopic(connection: BusConnection, prefix = 'test'
     plan: [{ name: topic, partitions, retentionMs: 86_400_000, purpose: 'test' }],
   });
   return topic;
+}
+
+/**
+ * The topic plan's topics named `names`, created under a prefix of this test's own (`label`)
+ * and deleted after it, and a producer that sends to them by their plan names.
+ */
+export async function plannedTestTopics(
+  t: TestContext,
+  connection: BusConnection,
+  label: string,
+  names: readonly string[],
+): Promise<{ prefix: string; producer: EventProducer }> {
+  const prefix = `${uniqueName(label)}.`;
+  const topics = await ensureTopics(connection, {
+    prefix,
+    plan: TOPIC_PLAN.filter((spec) => names.includes(spec.name)),
+  });
+  t.after(() => deleteTopics(connection, topics));
+  const producer = await createEventProducer(connection, { topicPrefix: prefix });
+  t.after(() => producer.disconnect());
+  return { prefix, producer };
 }
 
 export async function deleteTopics(connection: BusConnection, topics: string[]): Promise<void> {
