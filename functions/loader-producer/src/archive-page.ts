@@ -105,7 +105,7 @@ async function publishArchive(
       PAGE_KIND_NAMES[page.kind].rowFormat,
       rowsOfPage(download, page),
       (events) => deps.producer.send(page.kafka_topic, events),
-      deps.tempDir === undefined ? {} : { tempDir: deps.tempDir },
+      { tempDir: deps.tempDir },
     );
     const slice = page.archive?.slice;
     const which = slice === undefined ? '' : ` (part ${slice.index + 1}/${slice.count})`;

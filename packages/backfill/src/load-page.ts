@@ -9,7 +9,7 @@ import type { Store } from '@streamforge/core/store';
 import { createReportThrottle, type Logger } from '@streamforge/core/telemetry';
 import type { BinanceRestClient } from '@streamforge/exchange';
 import { dataEventsOf, type PageOrigin } from './data-events.ts';
-import { fetchRestPage, isTradePageKind, restTradeBatches, type TradePageKind } from './rest-page.ts';
+import { fetchRestPage, isTradePage, restTradeBatches, type TradePageKind } from './rest-page.ts';
 import { publishSpooledRows, readBatches } from './spooled-page.ts';
 
 export interface BackfillDeps {
@@ -88,8 +88,6 @@ export async function loadPage(deps: BackfillDeps, page: WorkPage): Promise<'loa
   return 'loaded';
 }
 
-const isTradePage = (page: WorkPage): page is WorkPage & { kind: TradePageKind } => isTradePageKind(page.kind);
-
 /** A page of at most one answer (candles, funding rates): fetched whole, sent in one go. */
 async function publishWhole(deps: BackfillDeps, page: WorkPage): Promise<number> {
   const fetched = await fetchRestPage(deps.exchange, page, (deps.clock ?? Date.now)());
@@ -105,7 +103,7 @@ async function publishTrades(deps: BackfillDeps, page: WorkPage & { kind: TradeP
     PAGE_KIND_NAMES[page.kind].rowFormat,
     readBatches(restTradeBatches(deps.exchange, page)),
     (events) => deps.producer.send(page.kafka_topic, events),
-    deps.tempDir === undefined ? {} : { tempDir: deps.tempDir },
+    { tempDir: deps.tempDir },
   );
 }
 

@@ -71,8 +71,8 @@ async function candlesPage(
 /** Page kinds whose hour of rows is unbounded (a busy symbol's trades): read in batches, never whole. */
 export type TradePageKind = 'agg_trades' | 'trades';
 
-export function isTradePageKind(kind: WorkPage['kind']): kind is TradePageKind {
-  return kind === 'agg_trades' || kind === 'trades';
+export function isTradePage(page: WorkPage): page is WorkPage & { kind: TradePageKind } {
+  return page.kind === 'agg_trades' || page.kind === 'trades';
 }
 
 /**
@@ -105,7 +105,7 @@ export async function fetchRestPage(exchange: BinanceRestClient, page: WorkPage,
   // Metrics have no REST page (the plan takes them from archives only), and trades are read in batches: no retry can load one.
   throw new StreamForgeError(
     'SF_CONTRACT_INVALID',
-    `kind: ${page.kind} pages are ${isTradePageKind(page.kind) ? 'read in batches (restTradeBatches)' : 'read from archives only, not over REST'}`,
+    `kind: ${page.kind} pages are ${isTradePage(page) ? 'read in batches (restTradeBatches)' : 'read from archives only, not over REST'}`,
   );
 }
 

@@ -23,7 +23,7 @@ import { PartSender, type SendEvents } from './part-sender.ts';
 
 export interface SpoolOptions {
   /** Where the page's file is written; the OS's temporary folder by default. */
-  tempDir?: string;
+  tempDir?: string | undefined;
 }
 
 /** Hands the page's rows to `onRows` in batches, awaiting each, in the order they are to be published. */
