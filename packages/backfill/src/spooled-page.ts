@@ -11,6 +11,7 @@
  * (inflating and parsing its CSV again).
  */
 import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,8 +64,9 @@ export async function publishSpooledRows(
         if (closed !== undefined) await sender.add(closed);
       }
     } finally {
-      // A loop left early (a failed send) only pauses readline's input: open, the removed file would keep its disk space.
-      input.destroy();
+      // A loop left early (a failed send) only pauses readline's input: open, the removed file would
+      // keep its disk space. Closing is asynchronous, so the page ends once the descriptor is closed.
+      if (!input.closed) await once(input.destroy(), 'close');
     }
     await sender.add(cutter.finish() ?? { rowsJson: '[]', count: 0 });
     await sender.finish();
