@@ -20,8 +20,10 @@
  * table gives is printed, labelled as computed.
  *
  * The simulator builds each archive file from its market data on first request (a dense day of
- * aggTrades takes seconds), which a real archive does not: every file of the range is requested
- * once before the timed run, so the timing is the loader's, the broker's and the store's.
+ * aggTrades takes 10 s of CPU), which a real archive does not: every file the run lists or reads
+ * is built before the timed run, so the timing is the loader's, the broker's and the store's.
+ * Each run prints the CPU seconds every kind of process spent (`cpu_seconds`): on 2 cores, the
+ * share each part of the pipeline takes is what bounds the rate.
  *
  *   node bench/bulk.ts [--klines-range 2023-01-01:2024-01-01] [--trades-range 2024-03-04:2024-03-06]
  *                      [--raw-trades-range 2024-03-04:2024-03-05] [--trade-gap-ms 50] [--skip-rest] [--rest-trades]
@@ -34,8 +36,16 @@ import { parseArgs } from 'node:util';
 import { createBusConnection, waitForKafka } from '@streamforge/core/bus';
 import { requestWeight, type DataRecord } from '@streamforge/core/contracts';
 import { openStore } from '@streamforge/core/store';
+import {
+  ArchiveClient,
+  archivePeriodEnd,
+  archiveZipPath,
+  type ArchiveFileRef,
+  type ArchiveSeries,
+} from '@streamforge/exchange/archive';
 import { startLocalBroker } from '@streamforge/platform';
 import { stackApi, startTestStack, type TestStack, type WorkflowView } from '@streamforge/testing';
+import { cpuSampler } from './process-cpu.ts';
 
 const { values } = parseArgs({
   options: {
@@ -79,12 +89,14 @@ async function timed(stack: TestStack, fn: string, request: Record<string, unkno
       if (pid !== undefined && peak !== undefined) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, peak));
     }
   };
+  const cpu = cpuSampler();
   const started = performance.now();
   const api = stackApi(() => stack.state.api_url);
   const created = await api.start(request);
   let done: WorkflowView;
   for (;;) {
     await sample();
+    cpu.sample();
     done = await api.workflow(created.queue_id);
     if (['completed', 'error', 'stopped'].includes(done.status)) break;
     await new Promise((r) => setTimeout(r, 200));
@@ -101,6 +113,8 @@ async function timed(stack: TestStack, fn: string, request: Record<string, unkno
     records_per_s: Math.round(records / seconds),
     instances: peaks.size,
     peak_rss_mib: round(Math.max(0, ...peaks.values())),
+    // Every process on the machine, by kind: which part of the pipeline the 2 cores went to.
+    cpu_seconds: cpu.seconds(),
   };
 }
 
@@ -138,22 +152,32 @@ const klines = { symbol: 'BTCUSDT', time_range: values['klines-range'] };
 const trades = { symbol: 'BTCUSDT', time_range: values['trades-range'] };
 const rawTrades = { symbol: 'BTCUSDT', time_range: values['raw-trades-range'] };
 
-/** Requests every archive file of a range once (`name` gives a file's path for its day or month), so the simulator has built it. */
+/**
+ * Has the simulator build, before the timed run, every archive file the run will touch: those
+ * its plan's listings name (the loader lists a page past the range's last file, and a listing
+ * names a file's size and hash, which the simulator knows only once it has built the file) and
+ * those it downloads. The listings are the loader's own (`ArchiveClient.inventory`), so what is
+ * warmed follows what the loader asks for. Downloads come last: the simulator keeps the last 32
+ * files built, and those are the ones read.
+ */
 async function warmArchive(
   stack: TestStack,
+  series: ArchiveSeries,
   range: string,
-  period: 'daily' | 'monthly',
-  name: (date: string) => string,
+  periods: readonly ('monthly' | 'daily')[],
+  read: 'monthly' | 'daily',
 ) {
   const [from, to] = range.split(':').map((day) => Date.parse(`${day}T00:00:00Z`)) as [number, number];
+  // A listing waits for the simulator to build every file it names: seconds each for dense trades.
+  const archive = new ArchiveClient({ baseUrl: stack.state.exchange_url, timeoutMs: 600_000 });
+  const listed = await archive.inventory(series, { start: from, end: to }, periods);
   let files = 0;
   for (let at = from; at < to; files++) {
-    const date = new Date(at).toISOString().slice(0, period === 'daily' ? 10 : 7);
-    await (await fetch(`${stack.state.exchange_url}/${name(date)}`)).arrayBuffer();
-    const d = new Date(at);
-    at = period === 'daily' ? at + 86_400_000 : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    const file = { ...series, period: read, start: at } as ArchiveFileRef;
+    await (await fetch(`${stack.state.exchange_url}/${archiveZipPath(file)}`)).arrayBuffer();
+    at = archivePeriodEnd(file);
   }
-  return files;
+  return { listed, files };
 }
 
 const simEnv = { EXCHANGE: 'simulator', SIM_TRADE_GAP_MS: values['trade-gap-ms'], LOG_LEVEL: 'warn' };
@@ -170,26 +194,28 @@ try {
     const warm = await stackApi(() => bulkStack.state.api_url).final(warmup.queue_id);
     if (warm.status !== 'completed') throw new Error(`warm-up: ${warm.status} ${warm.error}`);
   }
-  // Monthly files are read; daily ones are only listed, but a listing names each file's size and hash.
-  // Daily first: the simulator keeps the last 32 files built (and every file's size and hashes),
-  // so the monthly files the run reads are still built when it starts.
-  const klinesFile = (date: string) =>
-    `data/spot/${date.length === 7 ? 'monthly' : 'daily'}/klines/BTCUSDT/1m/BTCUSDT-1m-${date}.zip`;
-  await warmArchive(bulkStack, klines.time_range, 'daily', klinesFile);
-  await warmArchive(bulkStack, klines.time_range, 'monthly', klinesFile);
+  await warmArchive(
+    bulkStack,
+    { market: 'spot', kind: 'klines', symbol: 'BTCUSDT', interval: '1m' },
+    klines.time_range,
+    ['monthly', 'daily'],
+    'monthly',
+  );
   const klinesRun = await timed(bulkStack, 'loader-producer', { ...klines, type: 'bulk_candles_1m' });
   await warmArchive(
     bulkStack,
+    { market: 'spot', kind: 'aggTrades', symbol: 'BTCUSDT' },
     trades.time_range,
+    ['daily'],
     'daily',
-    (day) => `data/spot/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-${day}.zip`,
   );
   const tradesRun = await timed(bulkStack, 'loader-producer', { ...trades, type: 'bulk_agg_trades' });
   await warmArchive(
     bulkStack,
+    { market: 'spot', kind: 'trades', symbol: 'BTCUSDT' },
     rawTrades.time_range,
+    ['daily'],
     'daily',
-    (day) => `data/spot/daily/trades/BTCUSDT/BTCUSDT-trades-${day}.zip`,
   );
   const rawTradesRun = await timed(bulkStack, 'loader-producer', { ...rawTrades, type: 'bulk_trades' });
   bulk = {
