@@ -65,20 +65,24 @@ function rowsOfPage(archive: VerifiedArchive, page: WorkPage): ReadRows {
   const stopAt = page.end_ms + READ_PAST_END_MS;
   return async (onRows) => {
     try {
-      await archive.rows(async (rows) => {
-        const inPage: unknown[] = [];
-        let ended = false;
-        for (const row of rows) {
-          const time = archiveRowTime(row);
-          if (time >= stopAt && ordered) {
-            ended = true;
-            break;
+      // Lines before the page are skipped without being parsed: a slice reads its file from the start.
+      await archive.rows(
+        async (rows) => {
+          const inPage: unknown[] = [];
+          let ended = false;
+          for (const row of rows) {
+            const time = archiveRowTime(row);
+            if (time >= stopAt && ordered) {
+              ended = true;
+              break;
+            }
+            if (time >= page.start_ms && time < page.end_ms) inPage.push(row);
           }
-          if (time >= page.start_ms && time < page.end_ms) inPage.push(row);
-        }
-        if (inPage.length > 0) await onRows(inPage);
-        if (ended) throw new PageEnd();
-      });
+          if (inPage.length > 0) await onRows(inPage);
+          if (ended) throw new PageEnd();
+        },
+        { from: page.start_ms },
+      );
     } catch (error) {
       if (!(error instanceof PageEnd)) throw error;
     }

@@ -94,8 +94,12 @@ export interface VerifiedArchive {
   path: string;
   bytes: number;
   sha256: string;
-  /** Reads the file's rows into `onRows` batches (awaited each); resolves with the row count. Any number of times. */
-  rows(onRows: (rows: ArchiveRow[]) => unknown): Promise<number>;
+  /**
+   * Reads the file's rows into `onRows` batches (awaited each); resolves with the row count. Any
+   * number of times. With `from` (ms), lines whose time is before it are skipped without being
+   * checked, as a reader of part of the file does not answer for the rest.
+   */
+  rows(onRows: (rows: ArchiveRow[]) => unknown, options?: { from?: number }): Promise<number>;
   /** Removes the downloaded file. */
   discard(): Promise<void>;
 }
@@ -263,8 +267,8 @@ export class ArchiveClient {
         path,
         bytes: download.bytes,
         sha256: expected,
-        async rows(onRows) {
-          const rows = await readArchiveZip(file, path, zipFile, batchSize, onRows);
+        async rows(onRows, { from } = {}) {
+          const rows = await readArchiveZip(file, path, zipFile, batchSize, onRows, from);
           logger?.debug({ path, bytes: download.bytes, rows }, 'archive file read');
           return rows;
         },

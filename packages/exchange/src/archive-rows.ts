@@ -22,6 +22,7 @@ import {
   archiveUsesMicroseconds,
   isIntervalArchiveKind,
   type ArchiveFileRef,
+  type IntervalArchiveKind,
 } from './archive-paths.ts';
 
 export type ArchiveRow = KlineRow | AggTrade | RawTrade | ArchivedFundingRate | MetricsRow;
@@ -50,6 +51,15 @@ const BOOLEANS = new Map([
   ['false', false],
 ]);
 
+/** Where each kind's lines hold their time, in the columns `parse` reads it from below. */
+const TIME_COLUMNS: Record<'klines' | Exclude<ArchiveFileRef['kind'], IntervalArchiveKind>, number | undefined> = {
+  klines: 0,
+  aggTrades: 5,
+  trades: 4,
+  fundingRate: 0,
+  metrics: undefined,
+};
+
 /** A line that does not read; the reader adds the file and line number. */
 export class ArchiveLineError extends Error {}
 
@@ -58,23 +68,49 @@ export class ArchiveLineParser {
   readonly #file: ArchiveFileRef;
   readonly #micro: boolean;
   readonly #end: number;
+  /** The column of the time a row is placed by, where it is a plain integer (metrics write a date-time). */
+  readonly #timeColumn: number | undefined;
   #line = 0;
 
   constructor(file: ArchiveFileRef) {
     this.#file = file;
     this.#micro = archiveUsesMicroseconds(file);
     this.#end = archivePeriodEnd(file);
+    this.#timeColumn = TIME_COLUMNS[isIntervalArchiveKind(file.kind) ? 'klines' : file.kind];
   }
 
-  /** The row of the next line, or undefined for the header row (a first line whose first field is not a number). */
-  parse(line: string): ArchiveRow | undefined {
+  /**
+   * The row of the next line, or undefined for the header row (a first line whose first field
+   * is not a number) and, with `skipBefore`, for a line whose time reads as before it: such a
+   * line is skipped without checking its other fields (a reader of part of a file answers for
+   * its own rows only, and splitting a line costs more than finding one field).
+   */
+  parse(line: string, skipBefore?: number): ArchiveRow | undefined {
     this.#line += 1;
+    // A header row's time column reads as no time, so it is never skipped here.
+    if (skipBefore !== undefined && this.#timeColumn !== undefined) {
+      const time = this.#cellTime(line, this.#timeColumn);
+      if (time !== undefined && time < skipBefore) return undefined;
+    }
     const cells = line.split(',');
     if (this.#line === 1 && !/^\d/.test(cells[0]!)) return undefined;
     if (isIntervalArchiveKind(this.#file.kind)) return this.#kline(cells);
     if (this.#file.kind === 'fundingRate') return this.#fundingRate(cells);
     if (this.#file.kind === 'metrics') return this.#metrics(line, cells);
     return this.#file.kind === 'aggTrades' ? this.#aggTrade(cells) : this.#trade(cells);
+  }
+
+  /** Column `column` of a line as a time in ms, or undefined if it does not read as one (the full parse then says why). */
+  #cellTime(line: string, column: number): number | undefined {
+    let from = 0;
+    for (let i = 0; i < column; i++) {
+      from = line.indexOf(',', from) + 1;
+      if (from === 0) return undefined;
+    }
+    const to = line.indexOf(',', from);
+    const cell = to < 0 ? line.slice(from) : line.slice(from, to);
+    if (!INTEGER.test(cell)) return undefined;
+    return this.#micro ? Math.floor(Number(cell) / 1000) : Number(cell);
   }
 
   #time(cell: string, name: string): number {

@@ -20,6 +20,8 @@ export async function readArchiveZip(
   zipFile: string,
   batchSize: number,
   onRows: (rows: ArchiveRow[]) => unknown,
+  /** Lines whose time reads as before this (ms) are skipped unchecked: see `ArchiveLineParser.parse`. */
+  skipBefore?: number,
 ): Promise<number> {
   const csvName = `${archiveFileName(file)}.csv`;
   const broken = (reason: string, details: Record<string, unknown> = {}, cause?: unknown): StreamForgeError =>
@@ -37,7 +39,7 @@ export async function readArchiveZip(
   const parseLine = (line: string): void => {
     lineNumber += 1;
     try {
-      const row = parser.parse(line.endsWith('\r') ? line.slice(0, -1) : line);
+      const row = parser.parse(line.endsWith('\r') ? line.slice(0, -1) : line, skipBefore);
       if (row !== undefined) batch.push(row);
     } catch (cause) {
       if (!(cause instanceof ArchiveLineError)) throw cause;

@@ -521,6 +521,41 @@ test('a trades file with a malformed line fails with the dead-letter code naming
   assert.match(error.message, /BTCUSDT-trades-2024-03-05\.zip: line 4: quote_qty: "ten" is not a decimal/);
 });
 
+test('read from a time, a file skips the lines before it unchecked and still checks every line after', async (t) => {
+  // A slice of a large file reads it from the start: it parses only its own lines.
+  const file = rawTrades('spot', Date.UTC(2025, 2, 5));
+  const µs = (ms: number): number => ms * 1000; // spot files of 2025 write microseconds
+  const t0 = file.start + 1000;
+  const lines = [
+    `7,100.5,0.2,ten,${µs(t0)},True,True`, // malformed, but before the time read from
+    `8,100.5,0.1,10.05,${µs(t0 + 1)},False,True`,
+    `9,100.5,0.1,10.05,${µs(t0 + 2)},False,True`,
+    `10,100.5,0.1,ten,${µs(t0 + 3)},False,True`,
+  ];
+  const url = await standin(t, {
+    [archiveZipPath(file)]: zipSync({
+      'BTCUSDT-trades-2025-03-05.csv': new TextEncoder().encode(`${lines.join('\n')}\n`),
+    }),
+  });
+  const { client } = await archive(t, url, { batchSize: 1 });
+  const download = await client.download(file);
+  assert.ok(download.found);
+  t.after(() => download.discard());
+  const delivered: RawTrade[] = [];
+  const error = await failure(download.rows((rows) => delivered.push(...(rows as RawTrade[])), { from: t0 + 1 }));
+  assert.deepEqual(
+    delivered.map((r) => [r.id, r.time]),
+    [
+      [8, t0 + 1],
+      [9, t0 + 2],
+    ],
+  );
+  assert.equal(error.code, 'SF_ARCHIVE_MALFORMED');
+  assert.match(error.message, /line 4: quote_qty: "ten" is not a decimal/, 'a line from the time on is still checked');
+  const whole = await failure(download.rows(() => {}));
+  assert.match(whole.message, /line 1: quote_qty: "ten" is not a decimal/, 'read whole, the first line fails');
+});
+
 test('a zip whose entry inflates to another size than its directory says is malformed; what the reader of rows throws passes unchanged', async (t) => {
   const good = '1677974400000,1,2,0.5,1.5,10,1677974459999,15,3,4,6,0\n';
   const zip = zipSync({ 'BTCUSDT-1m-2023-03-05.csv': new TextEncoder().encode(good) });
