@@ -39,6 +39,7 @@ import { openStore } from '@streamforge/core/store';
 import {
   ArchiveClient,
   archivePeriodEnd,
+  bulkPlanPeriods,
   archiveZipPath,
   type ArchiveFileRef,
   type ArchiveSeries,
@@ -160,24 +161,17 @@ const rawTrades = { symbol: 'BTCUSDT', time_range: values['raw-trades-range'] };
  * warmed follows what the loader asks for. Downloads come last: the simulator keeps the last 32
  * files built, and those are the ones read.
  */
-async function warmArchive(
-  stack: TestStack,
-  series: ArchiveSeries,
-  range: string,
-  periods: readonly ('monthly' | 'daily')[],
-  read: 'monthly' | 'daily',
-) {
+async function warmArchive(stack: TestStack, series: ArchiveSeries, range: string, read: 'monthly' | 'daily') {
   const [from, to] = range.split(':').map((day) => Date.parse(`${day}T00:00:00Z`)) as [number, number];
   // A listing waits for the simulator to build every file it names: seconds each for dense trades.
   const archive = new ArchiveClient({ baseUrl: stack.state.exchange_url, timeoutMs: 600_000 });
-  const listed = await archive.inventory(series, { start: from, end: to }, periods);
-  let files = 0;
-  for (let at = from; at < to; files++) {
+  await archive.inventory(series, { start: from, end: to }, bulkPlanPeriods(series.kind));
+  await archive.close();
+  for (let at = from; at < to; ) {
     const file = { ...series, period: read, start: at } as ArchiveFileRef;
     await (await fetch(`${stack.state.exchange_url}/${archiveZipPath(file)}`)).arrayBuffer();
     at = archivePeriodEnd(file);
   }
-  return { listed, files };
 }
 
 const simEnv = { EXCHANGE: 'simulator', SIM_TRADE_GAP_MS: values['trade-gap-ms'], LOG_LEVEL: 'warn' };
@@ -198,25 +192,12 @@ try {
     bulkStack,
     { market: 'spot', kind: 'klines', symbol: 'BTCUSDT', interval: '1m' },
     klines.time_range,
-    ['monthly', 'daily'],
     'monthly',
   );
   const klinesRun = await timed(bulkStack, 'loader-producer', { ...klines, type: 'bulk_candles_1m' });
-  await warmArchive(
-    bulkStack,
-    { market: 'spot', kind: 'aggTrades', symbol: 'BTCUSDT' },
-    trades.time_range,
-    ['daily'],
-    'daily',
-  );
+  await warmArchive(bulkStack, { market: 'spot', kind: 'aggTrades', symbol: 'BTCUSDT' }, trades.time_range, 'daily');
   const tradesRun = await timed(bulkStack, 'loader-producer', { ...trades, type: 'bulk_agg_trades' });
-  await warmArchive(
-    bulkStack,
-    { market: 'spot', kind: 'trades', symbol: 'BTCUSDT' },
-    rawTrades.time_range,
-    ['daily'],
-    'daily',
-  );
+  await warmArchive(bulkStack, { market: 'spot', kind: 'trades', symbol: 'BTCUSDT' }, rawTrades.time_range, 'daily');
   const rawTradesRun = await timed(bulkStack, 'loader-producer', { ...rawTrades, type: 'bulk_trades' });
   bulk = {
     klines: { ...klinesRun, raw_insert: await rawInsert(bulkStack, klinesRun.collection, 'klines') },

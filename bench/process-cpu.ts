@@ -23,10 +23,13 @@ function read(pid: string, file: string): string | undefined {
   }
 }
 
-/** utime + stime of a process, in ticks. The command name may hold spaces, so fields count from its closing ')'. */
-function ticksOf(stat: string): number {
+/**
+ * A process's identity (pid and start time, so a reused pid is another process) and its
+ * utime + stime in ticks. The command name may hold spaces, so fields count from its closing ')'.
+ */
+function timesOf(pid: string, stat: string): { id: string; ticks: number } {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  return { id: `${pid}@${fields[19]}`, ticks: Number(fields[11]) + Number(fields[12]) };
 }
 
 function whatIs(pid: string): string {
@@ -53,25 +56,27 @@ export interface CpuSampler {
 export function cpuSampler(): CpuSampler {
   const baseline = new Map<string, number>();
   const seen = new Map<string, Seen>();
-  const scan = (into: (pid: string, ticks: number) => void): void => {
+  const scan = (into: (pid: string, id: string, ticks: number) => void): void => {
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       const stat = read(pid, 'stat');
-      if (stat !== undefined) into(pid, ticksOf(stat));
+      if (stat === undefined) continue;
+      const { id, ticks } = timesOf(pid, stat);
+      into(pid, id, ticks);
     }
   };
-  scan((pid, ticks) => baseline.set(pid, ticks));
+  scan((_pid, id, ticks) => baseline.set(id, ticks));
   return {
     sample() {
-      scan((pid, ticks) => {
-        const known = seen.get(pid);
+      scan((pid, id, ticks) => {
+        const known = seen.get(id);
         if (known) known.ticks = ticks;
-        else seen.set(pid, { what: whatIs(pid), ticks });
+        else seen.set(id, { what: whatIs(pid), ticks });
       });
     },
     seconds() {
       const by = new Map<string, number>();
-      for (const [pid, { what, ticks }] of seen) by.set(what, (by.get(what) ?? 0) + ticks - (baseline.get(pid) ?? 0));
+      for (const [id, { what, ticks }] of seen) by.set(what, (by.get(what) ?? 0) + ticks - (baseline.get(id) ?? 0));
       return Object.fromEntries(
         [...by]
           .map(([what, ticks]) => [what, Math.round((ticks / TICKS_PER_S) * 10) / 10] as const)

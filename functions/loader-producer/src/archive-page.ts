@@ -65,7 +65,8 @@ function rowsOfPage(archive: VerifiedArchive, page: WorkPage): ReadRows {
   const stopAt = page.end_ms + READ_PAST_END_MS;
   return async (onRows) => {
     try {
-      // Lines before the page are skipped without being parsed: a slice reads its file from the start.
+      // Lines before the page are skipped without being parsed (all kinds but metrics, whose
+      // time is a date-time): a slice reads its file from the start.
       await archive.rows(
         async (rows) => {
           const inPage: unknown[] = [];

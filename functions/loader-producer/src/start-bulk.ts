@@ -6,7 +6,7 @@
 import { commandTelemetryBase, TOPICS } from '@streamforge/core/bus';
 import { parseWorkflowType, type StartCommand } from '@streamforge/core/contracts';
 import { StreamForgeError } from '@streamforge/core/errors';
-import { isIntervalArchiveKind } from '@streamforge/exchange/archive';
+import { bulkPlanPeriods, isIntervalArchiveKind } from '@streamforge/exchange/archive';
 import { backfillRangeOf, sendPages, symbolKnown } from '@streamforge/backfill';
 import type { BulkDeps } from './bulk-deps.ts';
 import { archiveKindOf, archiveSliceBytesFromEnv, planBulk } from './plan-bulk.ts';
@@ -38,10 +38,7 @@ export async function startBulk(deps: BulkDeps, command: StartCommand): Promise<
       ? { market, kind, symbol: command.symbol, interval: workflow.interval! }
       : { market, kind, symbol: command.symbol },
     { start: startMs, end: endMs },
-    // Trades by day only: a month of a busy symbol's trades is gigabytes, far more than one
-    // page may take within a request's time; a month of candles is a few megabytes. Funding
-    // rates have monthly files only, metrics daily files only.
-    isIntervalArchiveKind(kind) ? ['monthly', 'daily'] : kind === 'fundingRate' ? ['monthly'] : ['daily'],
+    bulkPlanPeriods(kind),
     now,
   );
   const sliceBytes = archiveSliceBytesFromEnv();

@@ -13,6 +13,17 @@ import { isIntervalArchiveKind, type ArchiveFileRef } from './archive-paths.ts';
 export const ARCHIVE_PLAN_PERIODS = ['monthly', 'daily'] as const;
 export type ArchivePlanPeriod = (typeof ARCHIVE_PLAN_PERIODS)[number];
 
+/**
+ * The periods a bulk plan reads a kind from, hence lists: candles by month and by day; trades
+ * by day only (a month of a busy symbol's trades is gigabytes, far more than one page may take
+ * within a request's time, where a month of candles is a few megabytes); funding rates have
+ * monthly files only, metrics daily files only.
+ */
+export function bulkPlanPeriods(kind: ArchiveFileRef['kind']): readonly ArchivePlanPeriod[] {
+  if (isIntervalArchiveKind(kind)) return ARCHIVE_PLAN_PERIODS;
+  return kind === 'fundingRate' ? ['monthly'] : ['daily'];
+}
+
 /** One part of the range: `[start, end)` in milliseconds, by record time (a candle's open time). */
 export type PlannedPart =
   | {

@@ -87,10 +87,11 @@ export class ArchiveLineParser {
    */
   parse(line: string, skipBefore?: number): ArchiveRow | undefined {
     this.#line += 1;
-    // A header row's time column reads as no time, so it is never skipped here.
+    // A header row's time column reads as no time, so it is never skipped here; nor is a time
+    // before the file's period (a wrong unit or a wrong file), which the full parse refuses.
     if (skipBefore !== undefined && this.#timeColumn !== undefined) {
       const time = this.#cellTime(line, this.#timeColumn);
-      if (time !== undefined && time < skipBefore) return undefined;
+      if (time !== undefined && time >= this.#file.start && time < skipBefore) return undefined;
     }
     const cells = line.split(',');
     if (this.#line === 1 && !/^\d/.test(cells[0]!)) return undefined;
@@ -108,14 +109,19 @@ export class ArchiveLineParser {
       if (from === 0) return undefined;
     }
     const to = line.indexOf(',', from);
-    const cell = to < 0 ? line.slice(from) : line.slice(from, to);
+    return this.#ms(to < 0 ? line.slice(from) : line.slice(from, to));
+  }
+
+  /** A time cell in ms (the file's unit converted), or undefined if it is not an integer. */
+  #ms(cell: string): number | undefined {
     if (!INTEGER.test(cell)) return undefined;
     return this.#micro ? Math.floor(Number(cell) / 1000) : Number(cell);
   }
 
   #time(cell: string, name: string): number {
-    if (!INTEGER.test(cell)) throw new ArchiveLineError(`${name}: ${JSON.stringify(cell)} is not a timestamp`);
-    return this.#micro ? Math.floor(Number(cell) / 1000) : Number(cell);
+    const ms = this.#ms(cell);
+    if (ms === undefined) throw new ArchiveLineError(`${name}: ${JSON.stringify(cell)} is not a timestamp`);
+    return ms;
   }
 
   /** Times outside the file's period mean a wrong unit or a wrong file, not data to store. */

@@ -5,6 +5,7 @@
  */
 export {
   ARCHIVE_PLAN_PERIODS,
+  bulkPlanPeriods,
   hasDailyArchives,
   nextMonth,
   planArchiveRange,

@@ -556,6 +556,23 @@ test('read from a time, a file skips the lines before it unchecked and still che
   assert.match(whole.message, /line 1: quote_qty: "ten" is not a decimal/, 'read whole, the first line fails');
 });
 
+test('read from a time, a file in the wrong unit is still refused, not skipped as early rows', async (t) => {
+  // Milliseconds in a spot file of 2025, read as microseconds, fall in January 1970.
+  const file = rawTrades('spot', Date.UTC(2025, 2, 5));
+  const url = await standin(t, {
+    [archiveZipPath(file)]: zipSync({
+      'BTCUSDT-trades-2025-03-05.csv': new TextEncoder().encode(`8,100.5,0.1,10.05,${file.start + 1000},False,True\n`),
+    }),
+  });
+  const { client } = await archive(t, url);
+  const download = await client.download(file);
+  assert.ok(download.found);
+  t.after(() => download.discard());
+  const error = await failure(download.rows(() => {}, { from: file.start + 2000 }));
+  assert.equal(error.code, 'SF_ARCHIVE_MALFORMED');
+  assert.match(error.message, /line 1: time: 1970-01-21T\S+ is outside the file's period \(times in µs\)/);
+});
+
 test('a zip whose entry inflates to another size than its directory says is malformed; what the reader of rows throws passes unchanged', async (t) => {
   const good = '1677974400000,1,2,0.5,1.5,10,1677974459999,15,3,4,6,0\n';
   const zip = zipSync({ 'BTCUSDT-1m-2023-03-05.csv': new TextEncoder().encode(good) });
