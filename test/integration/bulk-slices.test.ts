@@ -32,16 +32,13 @@ after(() => stack?.down());
 const api = stackApi(() => stack.state.api_url);
 
 test("a day's aggTrades file read in slices stores each of the REST path's trades once, and its bytes once", async () => {
-  const [bulk, rest] = await Promise.all([
-    api.start({ symbol: 'BTCUSDT', type: 'bulk_agg_trades', time_range: RANGE }),
-    api.start({ symbol: 'BTCUSDT', type: 'api_agg_trades', time_range: RANGE }),
-  ]);
-  const [bulkDone, restDone] = await Promise.all([
-    api.final(bulk.queue_id, 180_000),
-    api.final(rest.queue_id, 180_000),
-  ]);
-  assert.equal(bulkDone.status, 'completed', bulkDone.error);
-  assert.equal(restDone.status, 'completed', restDone.error);
+  const [bulk, rest] = await api.completeAll(
+    [
+      { symbol: 'BTCUSDT', type: 'bulk_agg_trades', time_range: RANGE },
+      { symbol: 'BTCUSDT', type: 'api_agg_trades', time_range: RANGE },
+    ],
+    180_000,
+  );
 
   // Every trade of the day, none missing (a gap between slices) and none written twice (an overlap).
   const [fromArchive, fromRest] = await Promise.all([
@@ -51,7 +48,7 @@ test("a day's aggTrades file read in slices stores each of the REST path's trade
   assert.ok(fromRest.length > 1000, `${fromRest.length} trades`);
   // allRecords answers in key order.
   assert.deepEqual(fromArchive, fromRest);
-  assert.equal(bulkDone.stored?.records_written, fromRest.length, 'each trade written once');
+  assert.equal(bulk.stored?.records_written, fromRest.length, 'each trade written once');
 
   // One file, read as three pages or more, and nothing over REST.
   const trail = (await api.trail(bulk.queue_id)).map((e) => e.message ?? '');
@@ -69,7 +66,7 @@ test("a day's aggTrades file read in slices stores each of the REST path's trade
   );
 
   // The slices' shares of the file's bytes add up to its size: the progress ends at the total.
-  const progress = bulkDone.progress['loader-producer']?.progress;
+  const progress = bulk.progress['loader-producer']?.progress;
   assert.deepEqual([progress?.done, progress?.total], [Number(pages), Number(pages)]);
   const bytes = progress?.bytes;
   assert.ok(bytes?.total !== undefined && bytes.total > 4096, JSON.stringify(bytes));

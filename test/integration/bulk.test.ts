@@ -64,18 +64,15 @@ const api = stackApi(() => stack.state.api_url);
 const byKey = <R extends { key: string }>(records: R[]): R[] => [...records].sort((a, b) => a.key.localeCompare(b.key));
 
 test('a bulk backfill over whole months, loose days and unpublished days stores exactly what the REST path stores, once', async () => {
-  const [bulk, rest] = await Promise.all([
-    api.start({ symbol: 'BTCUSDT', type: 'bulk_candles_1h', time_range: RANGE }),
-    api.start({ symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: RANGE }),
-  ]);
-  const [bulkDone, restDone] = await Promise.all([
-    api.final(bulk.queue_id, 180_000),
-    api.final(rest.queue_id, 180_000),
-  ]);
-  assert.equal(bulkDone.status, 'completed', bulkDone.error);
-  assert.equal(restDone.status, 'completed', restDone.error);
+  const [bulk, rest] = await api.completeAll(
+    [
+      { symbol: 'BTCUSDT', type: 'bulk_candles_1h', time_range: RANGE },
+      { symbol: 'BTCUSDT', type: 'api_candles_1h', time_range: RANGE },
+    ],
+    180_000,
+  );
   const hours = (today - RANGE_START) / 3_600_000;
-  assert.equal(bulkDone.stored?.records_written, hours);
+  assert.equal(bulk.stored?.records_written, hours);
 
   const [fromArchives, fromRest] = await Promise.all([
     api.allRecords<KlineRecord>(bulk.collection_name),
@@ -92,7 +89,7 @@ test('a bulk backfill over whole months, loose days and unpublished days stores 
   assert.ok(Number(archives) >= 2 + 9, planned?.message);
   assert.equal(Number(restPages), 1, planned?.message);
   // The progress says how many of the plan's archive bytes were read: all of them, once each.
-  const bytes = bulkDone.progress['loader-producer']?.progress?.bytes;
+  const bytes = bulk.progress['loader-producer']?.progress?.bytes;
   assert.ok(bytes !== undefined && bytes.total !== undefined && bytes.total > 0, JSON.stringify(bytes));
   assert.equal(bytes.done, bytes.total);
 });
@@ -178,16 +175,13 @@ test('a bulk backfill through today, over what a live stream and REST already st
 
 test('bulk aggTrades from daily files and REST land with the keys and times of the REST path', async () => {
   const range = `${dayOf(today - 3 * DAY)}:${dayOf(today)}`;
-  const [bulk, rest] = await Promise.all([
-    api.start({ symbol: 'ADAUSDT', type: 'bulk_agg_trades', time_range: range }),
-    api.start({ symbol: 'ADAUSDT', type: 'api_agg_trades', time_range: range }),
-  ]);
-  const [bulkDone, restDone] = await Promise.all([
-    api.final(bulk.queue_id, 180_000),
-    api.final(rest.queue_id, 180_000),
-  ]);
-  assert.equal(bulkDone.status, 'completed', bulkDone.error);
-  assert.equal(restDone.status, 'completed', restDone.error);
+  const [bulk, rest] = await api.completeAll(
+    [
+      { symbol: 'ADAUSDT', type: 'bulk_agg_trades', time_range: range },
+      { symbol: 'ADAUSDT', type: 'api_agg_trades', time_range: range },
+    ],
+    180_000,
+  );
   const [fromArchives, fromRest] = await Promise.all([
     api.allRecords<AggTradeRecord>(bulk.collection_name),
     api.allRecords<AggTradeRecord>(rest.collection_name),
@@ -199,13 +193,10 @@ test('bulk aggTrades from daily files and REST land with the keys and times of t
 test('USD-M archives (a header row, true/false) and USD-M REST pages store the same records', async () => {
   // USD-M's exchangeInfo takes no symbol: the loaders' symbol check reads its whole list.
   const range = `${dayOf(today - 6 * DAY)}:${dayOf(today)}`;
-  const [bulk, rest] = await Promise.all([
-    api.start({ symbol: 'DOTUSDT', market: 'usdm', type: 'bulk_candles_1h', time_range: range }),
-    api.start({ symbol: 'DOTUSDT', market: 'usdm', type: 'api_candles_1h', time_range: range }),
+  const [bulk, rest] = await api.completeAll([
+    { symbol: 'DOTUSDT', market: 'usdm', type: 'bulk_candles_1h', time_range: range },
+    { symbol: 'DOTUSDT', market: 'usdm', type: 'api_candles_1h', time_range: range },
   ]);
-  const [bulkDone, restDone] = await Promise.all([api.final(bulk.queue_id), api.final(rest.queue_id)]);
-  assert.equal(bulkDone.status, 'completed', bulkDone.error);
-  assert.equal(restDone.status, 'completed', restDone.error);
   const [fromArchives, fromRest] = await Promise.all([
     api.allRecords<KlineRecord>(bulk.collection_name),
     api.allRecords<KlineRecord>(rest.collection_name),
@@ -223,17 +214,14 @@ test('COIN-M archives (futures/cm, volumes in contracts) and dapi REST pages sto
   // over REST alone they take two pages, since COIN-M refuses a klines span over 200 days.
   const range = `${dayOf(today - 300 * DAY)}:${dayOf(today)}`;
   const coinm = { symbol: 'BTCUSD_PERP', market: 'coinm', time_range: range } as const;
-  const [bulk, rest] = await Promise.all([
-    api.start({ ...coinm, type: 'bulk_candles_1d' }),
-    api.start({ ...coinm, type: 'api_candles_1d' }),
+  const [bulk, rest] = await api.completeAll([
+    { ...coinm, type: 'bulk_candles_1d' },
+    { ...coinm, type: 'api_candles_1d' },
   ]);
   assert.equal(
     bulk.collection_name,
     `btcusd_perp_coinm_bulk_candles_1d_${dayOf(today - 300 * DAY).replaceAll('-', '_')}`,
   );
-  const [bulkDone, restDone] = await Promise.all([api.final(bulk.queue_id), api.final(rest.queue_id)]);
-  assert.equal(bulkDone.status, 'completed', bulkDone.error);
-  assert.equal(restDone.status, 'completed', restDone.error);
   const [fromArchives, fromRest] = await Promise.all([
     api.allRecords<KlineRecord>(bulk.collection_name),
     api.allRecords<KlineRecord>(rest.collection_name),
@@ -304,13 +292,10 @@ test('mark, index and premium index candles: bulk files and REST pages store the
 
   // COIN-M's mark price of a contract, the same code on /dapi/v1 and futures/cm.
   const coinm = { symbol: 'BTCUSD_PERP', market: 'coinm', time_range: range } as const;
-  const [bulk, rest] = await Promise.all([
-    api.start({ ...coinm, type: 'bulk_mark_price_candles_1d' }),
-    api.start({ ...coinm, type: 'api_mark_price_candles_1d' }),
+  const [bulk, rest] = await api.completeAll([
+    { ...coinm, type: 'bulk_mark_price_candles_1d' },
+    { ...coinm, type: 'api_mark_price_candles_1d' },
   ]);
-  const [bulkDone, restDone] = await Promise.all([api.final(bulk.queue_id), api.final(rest.queue_id)]);
-  assert.equal(bulkDone.status, 'completed', bulkDone.error);
-  assert.equal(restDone.status, 'completed', restDone.error);
   const [coinmArchives, coinmRest] = await Promise.all([
     api.allRecords<PriceKlineRecord>(bulk.collection_name),
     api.allRecords<PriceKlineRecord>(rest.collection_name),
@@ -332,13 +317,10 @@ test('mark, index and premium index candles: bulk files and REST pages store the
 test('funding rates: monthly files and fundingRate pages store one record per settlement, with the same keys and rates', async () => {
   // Whole months and the first one's tail from monthly files; this month (no file yet) over REST.
   const usdm = { symbol: 'ADAUSDT', market: 'usdm', time_range: RANGE } as const;
-  const [bulk, rest] = await Promise.all([
-    api.start({ ...usdm, type: 'bulk_funding_rate' }),
-    api.start({ ...usdm, type: 'api_funding_rate' }),
+  const [bulk, rest] = await api.completeAll([
+    { ...usdm, type: 'bulk_funding_rate' },
+    { ...usdm, type: 'api_funding_rate' },
   ]);
-  const [bulkDone, restDone] = await Promise.all([api.final(bulk.queue_id), api.final(rest.queue_id)]);
-  assert.equal(bulkDone.status, 'completed', bulkDone.error);
-  assert.equal(restDone.status, 'completed', restDone.error);
   const [fromBulk, fromRest] = await Promise.all([
     api.allRecords<FundingRateRecord>(bulk.collection_name),
     api.allRecords<FundingRateRecord>(rest.collection_name),

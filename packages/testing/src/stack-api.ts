@@ -22,6 +22,11 @@ export interface StackApi {
    * backfill takes longer on a busy machine; only a stall is a failure.
    */
   final(queueId: string, stallMs?: number): Promise<WorkflowView>;
+  /**
+   * Starts every request at once (the same range by two paths, say), waits for each to end
+   * (`final`) and throws unless each completed; answers their final views in request order.
+   */
+  completeAll(requests: Record<string, unknown>[], stallMs?: number): Promise<WorkflowView[]>;
   /** Every record of a collection, in key order. */
   allRecords<R>(collection: string): Promise<R[]>;
   /** The telemetry of the workflow's event trail, oldest first. */
@@ -88,23 +93,32 @@ export function stackApi(apiUrl: () => string | undefined, token = ''): StackApi
       );
     }
   };
+  const final = (queueId: string, stallMs = 120_000) =>
+    untilMoving(
+      queueId,
+      'to end',
+      (w) => (FINAL_WORKFLOW_STATUSES as readonly string[]).includes(w.status),
+      stallMs,
+      true,
+    );
+  const start = async (request: Record<string, unknown>) => {
+    const created = await call<WorkflowView>('POST', '/workflows', request);
+    if (created.status !== 201)
+      throw new Error(`POST /workflows answered ${created.status}: ${JSON.stringify(created.body)}`);
+    return created.body;
+  };
   return {
     call,
     workflow,
     until: (queueId, what, check, timeoutMs = 120_000) => untilMoving(queueId, what, check, timeoutMs, false),
-    final: (queueId, stallMs = 120_000) =>
-      untilMoving(
-        queueId,
-        'to end',
-        (w) => (FINAL_WORKFLOW_STATUSES as readonly string[]).includes(w.status),
-        stallMs,
-        true,
-      ),
-    async start(request) {
-      const created = await call<WorkflowView>('POST', '/workflows', request);
-      if (created.status !== 201)
-        throw new Error(`POST /workflows answered ${created.status}: ${JSON.stringify(created.body)}`);
-      return created.body;
+    final,
+    start,
+    async completeAll(requests, stallMs) {
+      const started = await Promise.all(requests.map(start));
+      const ended = await Promise.all(started.map((w) => final(w.queue_id, stallMs)));
+      for (const w of ended)
+        if (w.status !== 'completed') throw new Error(`${w.queue_id}: ${w.status}, not completed: ${w.error}`);
+      return ended;
     },
     async trail(queueId) {
       const { body } = await call<{ events: Array<{ event: TrailEvent }> }>(
